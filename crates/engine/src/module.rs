@@ -1,0 +1,113 @@
+//! Decoded module metadata: what a module imports, exports and carries, shared by every
+//! instance and every JS object that refers to the module. Immutable once built.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use wasmparser::{FuncType, GlobalType, MemoryType, TableType, TagType};
+
+/// The kind of an import or export, spelled as the JS API spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExternKind {
+    Function,
+    Table,
+    Memory,
+    Global,
+    Tag,
+}
+
+impl ExternKind {
+    /// The `kind` string of `WebAssembly.Module.imports()` / `exports()` descriptors.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExternKind::Function => "function",
+            ExternKind::Table => "table",
+            ExternKind::Memory => "memory",
+            ExternKind::Global => "global",
+            ExternKind::Tag => "tag",
+        }
+    }
+}
+
+/// The type of one import, as declared by the module.
+#[derive(Clone, Debug)]
+pub enum ImportType {
+    /// Index into [`Module::types`].
+    Function(u32),
+    Table(TableType),
+    Memory(MemoryType),
+    Global(GlobalType),
+    Tag(TagType),
+}
+
+impl ImportType {
+    pub fn kind(&self) -> ExternKind {
+        match self {
+            ImportType::Function(_) => ExternKind::Function,
+            ImportType::Table(_) => ExternKind::Table,
+            ImportType::Memory(_) => ExternKind::Memory,
+            ImportType::Global(_) => ExternKind::Global,
+            ImportType::Tag(_) => ExternKind::Tag,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Import {
+    pub module: String,
+    pub name: String,
+    pub ty: ImportType,
+}
+
+#[derive(Clone, Debug)]
+pub struct Export {
+    pub name: String,
+    pub kind: ExternKind,
+    /// Index into the index space of `kind` (imports first, then definitions).
+    pub index: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct CustomSection {
+    pub name: String,
+    /// Byte range of the section's payload (after its name) within [`Module::bytes`].
+    pub data: Range<usize>,
+}
+
+/// A validated module's metadata, in declaration order. Built by [`crate::compile`].
+#[derive(Debug, Default)]
+pub struct Module {
+    /// The module's bytes, copied when compilation started.
+    pub bytes: Arc<[u8]>,
+    /// Function types of the type section, by type index.
+    pub types: Vec<FuncType>,
+    pub imports: Vec<Import>,
+    pub exports: Vec<Export>,
+    pub custom_sections: Vec<CustomSection>,
+    /// Type index of every function in the function index space (imported ones first).
+    pub functions: Vec<u32>,
+    pub num_imported_functions: u32,
+    /// Tables, memories and globals defined (not imported) by the module.
+    pub tables: Vec<TableType>,
+    pub memories: Vec<MemoryType>,
+    pub globals: Vec<GlobalType>,
+    pub start: Option<u32>,
+    /// Function names from the `name` custom section, when present and well formed.
+    pub function_names: HashMap<u32, String>,
+}
+
+impl Module {
+    /// Payloads of every custom section called `name`, in module order.
+    pub fn custom_sections_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.custom_sections
+            .iter()
+            .filter(move |s| s.name == name)
+            .map(move |s| &self.bytes[s.data.clone()])
+    }
+
+    /// The function's name as the name section gives it, if any.
+    pub fn function_name(&self, index: u32) -> Option<&str> {
+        self.function_names.get(&index).map(String::as_str)
+    }
+}
