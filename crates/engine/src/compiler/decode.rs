@@ -26,6 +26,7 @@ pub(super) struct Decoded<'a> {
 }
 
 pub(super) fn decode_module(bytes: &[u8]) -> Result<Decoded<'_>, CompileError> {
+    check_header(bytes)?;
     let mut decoded = Decoded { module: Module::default(), bodies: Vec::new(), section_error: None };
     let mut validator = Validator::new_with_features(super::features());
     let mut next_body_index = None;
@@ -56,6 +57,24 @@ pub(super) fn decode_module(bytes: &[u8]) -> Result<Decoded<'_>, CompileError> {
         }
     }
     Ok(decoded)
+}
+
+/// Checks the magic word and version first, so that their errors read as V8's do (wasmparser's
+/// own messages for these are less helpful to a user who passed the wrong file).
+fn check_header(bytes: &[u8]) -> Result<(), CompileError> {
+    const MAGIC: [u8; 4] = *b"\0asm";
+    const VERSION: [u8; 4] = [1, 0, 0, 0];
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ");
+    let fail = |message: String, offset: u64| Err(CompileError { message, offset, function: None });
+    for (offset, expected, what) in [(0usize, MAGIC, "magic word"), (4, VERSION, "version")] {
+        let Some(found) = bytes.get(offset..offset + 4) else {
+            return fail("expected 4 bytes, fell off end".to_string(), offset as u64);
+        };
+        if found != expected {
+            return fail(format!("expected {what} {}, found {}", hex(&expected), hex(found)), offset as u64);
+        }
+    }
+    Ok(())
 }
 
 /// Adds what `payload` declares to `module`. Errors come from reading section contents; the

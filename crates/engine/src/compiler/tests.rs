@@ -19,9 +19,14 @@ fn empty_module_is_valid() {
 }
 
 #[test]
-fn bad_magic_names_offset() {
+fn bad_header_reads_as_v8() {
     let err = compile(b"\0asx\x01\0\0\0").unwrap_err();
-    assert_eq!(err.offset, 0);
+    assert_eq!(err.to_string(), "expected magic word 00 61 73 6d, found 00 61 73 78 @+0");
+    let err = compile(b"\0asm\x02\0\0\0").unwrap_err();
+    assert_eq!(err.to_string(), "expected version 01 00 00 00, found 02 00 00 00 @+4");
+    let err = compile(b"\0asm\x01\0").unwrap_err();
+    assert_eq!(err.to_string(), "expected 4 bytes, fell off end @+4");
+    assert_eq!(err.offset, 4);
     assert!(err.function.is_none());
     assert!(!validate(b""));
 }

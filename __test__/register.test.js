@@ -1,0 +1,59 @@
+// require('cranewasm/register'): installs the namespace as globalThis.WebAssembly with the
+// attributes of Node's own global and keeps Node's namespace reachable. Each jest test file runs
+// in its own realm, so registering here touches no other test.
+'use strict';
+
+const ORIGINAL = Symbol.for('cranewasm.originalWebAssembly');
+const nodeWebAssembly = globalThis.WebAssembly;
+const nodeDescriptor = Object.getOwnPropertyDescriptor(globalThis, 'WebAssembly');
+const cranewasm = require('../index.js');
+const namespaceKeys = Reflect.ownKeys(cranewasm);
+
+const registered = require('../register.js');
+const EMPTY_MODULE = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+
+test('Node\'s global is writable, configurable and not enumerable', () => {
+  expect(nodeDescriptor).toEqual({ value: nodeWebAssembly, writable: true, enumerable: false, configurable: true });
+  expect(Object.prototype.toString.call(nodeWebAssembly)).toBe('[object WebAssembly]');
+  expect(nodeWebAssembly).not.toBe(cranewasm);
+});
+
+test('exports the namespace of require(\'cranewasm\')', () => {
+  expect(registered).toBe(cranewasm);
+});
+
+test('installs it as globalThis.WebAssembly with the attributes of Node\'s global', () => {
+  expect(Object.getOwnPropertyDescriptor(globalThis, 'WebAssembly')).toEqual({ ...nodeDescriptor, value: cranewasm });
+  expect(WebAssembly).toBe(cranewasm); // the global binding, as scripts see it
+  expect(Object.keys(globalThis)).not.toContain('WebAssembly');
+});
+
+test('leaves the namespace\'s own keys alone', () => {
+  expect(Reflect.ownKeys(cranewasm)).toEqual(namespaceKeys);
+});
+
+test('keeps Node\'s namespace under a registered symbol, not enumerable', () => {
+  expect(Object.getOwnPropertyDescriptor(globalThis, ORIGINAL)).toEqual({
+    value: nodeWebAssembly, writable: false, enumerable: false, configurable: true,
+  });
+  expect(Object.getOwnPropertySymbols(globalThis)).toContain(ORIGINAL);
+});
+
+test('code written against the global runs on cranewasm', async () => {
+  expect(WebAssembly.validate(EMPTY_MODULE)).toBe(true);
+  const module = await WebAssembly.compile(EMPTY_MODULE);
+  expect(module).toBeInstanceOf(cranewasm.Module);
+  expect(module).not.toBeInstanceOf(nodeWebAssembly.Module);
+  expect(() => new WebAssembly.Module(new Uint8Array([1]))).toThrow(cranewasm.CompileError);
+});
+
+test('registering a second copy keeps Node\'s namespace as the original', () => {
+  let second;
+  jest.isolateModules(() => {
+    second = require('../register.js');
+  });
+  expect(second).not.toBe(cranewasm);
+  expect(globalThis.WebAssembly).toBe(second);
+  expect(globalThis[ORIGINAL]).toBe(nodeWebAssembly);
+  expect(Object.getOwnPropertyDescriptor(globalThis, 'WebAssembly')).toEqual({ ...nodeDescriptor, value: second });
+});

@@ -1,0 +1,204 @@
+// Types of `require('cranewasm')`: the standard WebAssembly namespace, as TypeScript's lib.dom
+// declares it, adapted to what cranewasm implements (Node 20's shape, without the exception-
+// handling interfaces Tag and Exception, since the engine compiles WebAssembly 2.0).
+//
+// `require('cranewasm/register')` installs this namespace as `globalThis.WebAssembly`; Node's own
+// namespace then stays reachable as `globalThis[Symbol.for('cranewasm.originalWebAssembly')]`
+// (see register.d.ts).
+
+declare namespace WebAssembly {
+  /** Bytes of a module: an ArrayBuffer, any TypedArray or a DataView (only the viewed range counts). */
+  type BufferSource = ArrayBufferView | ArrayBuffer;
+
+  /**
+   * What the streaming functions read from their source: a fetch `Response` (`new Response(bytes,
+   * { headers: { 'content-type': 'application/wasm' } })`). At run time it must be an instance of
+   * the global `Response`; this structural type only spares users a dependency on DOM types.
+   */
+  interface StreamingResponse {
+    readonly headers: { get(name: string): string | null };
+    readonly ok: boolean;
+    readonly status: number;
+    readonly bodyUsed: boolean;
+    readonly body: unknown;
+  }
+
+  /** The second argument of the error constructors, as for `Error`. */
+  interface ErrorOptions {
+    cause?: unknown;
+  }
+
+  /** Thrown when bytes fail to decode or validate (`new Module`, `compile`, `instantiate`, …). */
+  interface CompileError extends Error {}
+  var CompileError: {
+    prototype: CompileError;
+    new (message?: string, options?: ErrorOptions): CompileError;
+    (message?: string, options?: ErrorOptions): CompileError;
+  };
+
+  /** Thrown when imports do not match what a module declares. */
+  interface LinkError extends Error {}
+  var LinkError: {
+    prototype: LinkError;
+    new (message?: string, options?: ErrorOptions): LinkError;
+    (message?: string, options?: ErrorOptions): LinkError;
+  };
+
+  /** Thrown when WebAssembly code traps. */
+  interface RuntimeError extends Error {}
+  var RuntimeError: {
+    prototype: RuntimeError;
+    new (message?: string, options?: ErrorOptions): RuntimeError;
+    (message?: string, options?: ErrorOptions): RuntimeError;
+  };
+
+  /** A compiled, stateless module. */
+  interface Module {
+    readonly [Symbol.toStringTag]: 'WebAssembly.Module';
+  }
+  var Module: {
+    prototype: Module;
+    /** Compiles synchronously; throws `CompileError` for invalid bytes, `TypeError` for a non-BufferSource. */
+    new (bytes: BufferSource): Module;
+    /** The module's imports, in declaration order. */
+    imports(moduleObject: Module): ModuleImportDescriptor[];
+    /** The module's exports, in declaration order. */
+    exports(moduleObject: Module): ModuleExportDescriptor[];
+    /** Fresh copies of the payloads of every custom section called `sectionName`, in module order. */
+    customSections(moduleObject: Module, sectionName: string): ArrayBuffer[];
+  };
+
+  /**
+   * An instantiated module. Not implemented yet in cranewasm: the constructor checks its arguments
+   * and the imports, then throws `Error('cranewasm: instantiation is not implemented yet')`.
+   */
+  interface Instance {
+    readonly exports: Exports;
+    readonly [Symbol.toStringTag]: 'WebAssembly.Instance';
+  }
+  var Instance: {
+    prototype: Instance;
+    new (module: Module, importObject?: Imports): Instance;
+  };
+
+  /**
+   * Linear memory. Not implemented yet in cranewasm: the constructor validates the descriptor,
+   * then throws `Error('cranewasm: WebAssembly.Memory is not implemented yet')`.
+   */
+  interface Memory {
+    readonly buffer: ArrayBuffer | SharedArrayBuffer;
+    grow(delta: number): number;
+    readonly [Symbol.toStringTag]: 'WebAssembly.Memory';
+  }
+  var Memory: {
+    prototype: Memory;
+    new (descriptor: MemoryDescriptor): Memory;
+  };
+
+  /**
+   * A table of references. Not implemented yet in cranewasm: the constructor validates its
+   * arguments, then throws `Error('cranewasm: WebAssembly.Table is not implemented yet')`.
+   */
+  interface Table {
+    readonly length: number;
+    get(index: number): any;
+    grow(delta: number, value?: any): number;
+    set(index: number, value?: any): void;
+    readonly [Symbol.toStringTag]: 'WebAssembly.Table';
+  }
+  var Table: {
+    prototype: Table;
+    new (descriptor: TableDescriptor, value?: any): Table;
+  };
+
+  /**
+   * A global variable. Not implemented yet in cranewasm: the constructor validates its arguments,
+   * then throws `Error('cranewasm: WebAssembly.Global is not implemented yet')`.
+   */
+  interface Global<T extends ValueType = ValueType> {
+    value: ValueTypeMap[T];
+    valueOf(): ValueTypeMap[T];
+    readonly [Symbol.toStringTag]: 'WebAssembly.Global';
+  }
+  var Global: {
+    prototype: Global;
+    new <T extends ValueType = ValueType>(descriptor: GlobalDescriptor<T>, v?: ValueTypeMap[T]): Global<T>;
+  };
+
+  interface MemoryDescriptor {
+    /** Pages of 64 KiB, at most 65536. */
+    initial: number;
+    /** At least `initial`, at most 65536; required when `shared`. */
+    maximum?: number;
+    shared?: boolean;
+  }
+
+  interface TableDescriptor {
+    element: TableKind;
+    /** At most 10000000. */
+    initial: number;
+    maximum?: number;
+  }
+
+  interface GlobalDescriptor<T extends ValueType = ValueType> {
+    mutable?: boolean;
+    value: T;
+  }
+
+  interface ModuleImportDescriptor {
+    module: string;
+    name: string;
+    kind: ImportExportKind;
+  }
+
+  interface ModuleExportDescriptor {
+    name: string;
+    kind: ImportExportKind;
+  }
+
+  interface WebAssemblyInstantiatedSource {
+    module: Module;
+    instance: Instance;
+  }
+
+  interface ValueTypeMap {
+    anyfunc: Function | null;
+    externref: any;
+    f32: number;
+    f64: number;
+    i32: number;
+    i64: bigint;
+  }
+
+  type ValueType = keyof ValueTypeMap;
+  type TableKind = 'anyfunc' | 'externref';
+  type ImportExportKind = 'function' | 'table' | 'memory' | 'global' | 'tag';
+  type ExportValue = Function | Global | Memory | Table;
+  type Exports = Record<string, ExportValue>;
+  type ImportValue = ExportValue | number | bigint;
+  /** Module names to objects (or functions) whose properties are the imported values. */
+  type ModuleImports = Record<string, ImportValue>;
+  type Imports = Record<string, ModuleImports>;
+
+  /** Whether `bytes` are a valid module. Never throws for bad bytes; `TypeError` for a non-BufferSource. */
+  function validate(bytes: BufferSource): boolean;
+
+  /** Compiles on a worker thread; the bytes are copied when the call is made. */
+  function compile(bytes: BufferSource): Promise<Module>;
+
+  /** Compiles and instantiates bytes (instantiation is not implemented yet: the promise rejects with an `Error`). */
+  function instantiate(bytes: BufferSource, importObject?: Imports): Promise<WebAssemblyInstantiatedSource>;
+  /** Instantiates a compiled module (not implemented yet: the promise rejects with an `Error`). */
+  function instantiate(moduleObject: Module, importObject?: Imports): Promise<Instance>;
+
+  /** Compiles the body of a `Response` with Content-Type `application/wasm`. */
+  function compileStreaming(source: StreamingResponse | PromiseLike<StreamingResponse>): Promise<Module>;
+
+  /** Compiles and instantiates the body of a `Response` (instantiation is not implemented yet). */
+  function instantiateStreaming(
+    source: StreamingResponse | PromiseLike<StreamingResponse>,
+    importObject?: Imports,
+  ): Promise<WebAssemblyInstantiatedSource>;
+}
+
+export = WebAssembly;

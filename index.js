@@ -1,0 +1,710 @@
+// The public face of cranewasm: the standard `WebAssembly` namespace (JS API + WebIDL shape), written
+// to match Node 20's built-in object by object, descriptor by descriptor, message by message. The
+// native addon (binding.js) only validates, compiles and describes modules; every argument check,
+// conversion, error class and promise lives here. Sections, in order: errors, value conversions
+// (the only place that turns JS values into engine inputs and engine results into JS values), the
+// interface plumbing, the interfaces, the namespace functions, streaming, and the namespace itself.
+'use strict';
+
+const util = require('util');
+const native = require('./binding.js');
+
+const { isArrayBuffer, isTypedArray, isDataView, isProxy } = util.types;
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+// CompileError, LinkError and RuntimeError behave like the NativeError constructors (callable
+// without `new`, `options.cause`, own `stack` and `message`), so they construct a real Error with
+// the subclass as new.target; V8 then also leaves this function's frame out of the stack.
+function defineErrorClass(name) {
+  const ErrorClass = {
+    [name]: function (message) { // `length` is 1; options.cause goes through `arguments`
+      return Reflect.construct(Error, arguments, new.target === undefined ? ErrorClass : new.target);
+    },
+  }[name];
+  Object.setPrototypeOf(ErrorClass, Error);
+  const prototype = Object.create(Error.prototype, {
+    constructor: { value: ErrorClass, writable: true, enumerable: false, configurable: true },
+    name: { value: name, writable: true, enumerable: false, configurable: true },
+    message: { value: '', writable: true, enumerable: false, configurable: true },
+  });
+  Object.defineProperty(ErrorClass, 'prototype', { value: prototype, writable: false });
+  return ErrorClass;
+}
+
+const CompileError = defineErrorClass('CompileError');
+const LinkError = defineErrorClass('LinkError');
+const RuntimeError = defineErrorClass('RuntimeError');
+
+// Builds the errors of one API entry point with V8's "<context>: <message>" wording, e.g.
+// "WebAssembly.Module(): Argument 0 must be a buffer source". Named after V8's ErrorThrower.
+class ErrorThrower {
+  constructor(context) {
+    this.context = context;
+  }
+
+  typeError(message) {
+    return new TypeError(`${this.context}: ${message}`);
+  }
+
+  rangeError(message) {
+    return new RangeError(`${this.context}: ${message}`);
+  }
+
+  compileError(message) {
+    return new CompileError(`${this.context}: ${message}`);
+  }
+
+  linkError(message) {
+    return new LinkError(`${this.context}: ${message}`);
+  }
+
+  // WebIDL brand check failure of a method or attribute.
+  receiverError(interfaceName) {
+    return this.typeError(`Receiver is not a WebAssembly.${interfaceName}`);
+  }
+}
+
+// What this foundation does not do yet (the execution core comes in a later issue). A plain
+// Error, so that no caller mistakes it for a wasm failure.
+function notImplemented(what) {
+  return new Error(`cranewasm: ${what} is not implemented yet`);
+}
+
+// The errors Node's streaming glue (lib/internal/wasm_web_api.js) throws: TypeErrors with a
+// Node error `code`.
+function nodeTypeError(code, message) {
+  const err = new TypeError(message);
+  err.code = code;
+  return err;
+}
+
+// Node's determineSpecificType (lib/internal/errors.js, as of Node 20.20), which ends
+// ERR_INVALID_ARG_TYPE messages.
+function describeReceived(value) {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  switch (typeof value) {
+    case 'bigint': return `type bigint (${value}n)`;
+    case 'number':
+      // Template literals would print -0 as "0".
+      if (Object.is(value, -0)) return 'type number (-0)';
+      return `type number (${value})`;
+    case 'boolean': return `type boolean (${value})`;
+    case 'symbol': return `type symbol (${String(value)})`;
+    case 'function': return `function ${value.name}`;
+    case 'string': {
+      const text = value.length > 28 ? `${value.slice(0, 25)}...` : value;
+      return text.includes("'") ? `type string (${JSON.stringify(text)})` : `type string ('${text}')`;
+    }
+    default:
+      if (value.constructor && 'name' in value.constructor) return `an instance of ${value.constructor.name}`;
+      return util.inspect(value, { depth: -1 });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value conversions at the JS boundary
+// ---------------------------------------------------------------------------------------------
+
+// WebIDL: Type(value) is Object.
+function isObject(value) {
+  return (typeof value === 'object' && value !== null) || typeof value === 'function';
+}
+
+// WebIDL DOMString: ToString, which (unlike String()) throws for Symbols.
+function toDOMString(value) {
+  return `${value}`;
+}
+
+// The built-in accessors, taken once: they read internal slots, so they work on buffers of any
+// realm (the addon's and jest's are not this file's) and ignore user overrides of `byteLength`.
+const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
+const accessor = (prototype, name) => Object.getOwnPropertyDescriptor(prototype, name).get;
+const arrayBufferByteLength = accessor(ArrayBuffer.prototype, 'byteLength');
+const typedArrayBuffer = accessor(typedArrayPrototype, 'buffer');
+const typedArrayByteOffset = accessor(typedArrayPrototype, 'byteOffset');
+const typedArrayByteLength = accessor(typedArrayPrototype, 'byteLength');
+const dataViewBuffer = accessor(DataView.prototype, 'buffer');
+const dataViewByteOffset = accessor(DataView.prototype, 'byteOffset');
+const dataViewByteLength = accessor(DataView.prototype, 'byteLength');
+
+// A fresh Uint8Array of this realm holding a copy of `length` bytes of `buffer` from `offset`.
+function copyBytes(buffer, offset, length) {
+  const copy = new Uint8Array(length);
+  if (length > 0) copy.set(new Uint8Array(buffer, offset, length));
+  return copy;
+}
+
+// WebIDL "get a copy of the bytes held by the buffer source", taken when the call is made so that
+// later writes by the caller (also during an async compile) do not reach the module. Returns
+// undefined when `value` is no BufferSource. Detached buffers hold no bytes. Like Node, a bare
+// SharedArrayBuffer is refused but a view on one is accepted; unlike Node 20 (and as the spec
+// says), so is a DataView.
+function bufferSourceBytes(value) {
+  if (isArrayBuffer(value)) {
+    return copyBytes(value, 0, Reflect.apply(arrayBufferByteLength, value, []));
+  }
+  if (isTypedArray(value)) {
+    // Reads 0 for a detached or out-of-bounds view.
+    const length = Reflect.apply(typedArrayByteLength, value, []);
+    return copyBytes(Reflect.apply(typedArrayBuffer, value, []), Reflect.apply(typedArrayByteOffset, value, []), length);
+  }
+  if (isDataView(value)) {
+    let offset;
+    let length;
+    try {
+      offset = Reflect.apply(dataViewByteOffset, value, []);
+      length = Reflect.apply(dataViewByteLength, value, []);
+    } catch {
+      // The DataView accessors throw where the TypedArray ones read 0: a detached or
+      // out-of-bounds view, which holds no bytes.
+      return new Uint8Array(0);
+    }
+    return copyBytes(Reflect.apply(dataViewBuffer, value, []), offset, length);
+  }
+  return undefined;
+}
+
+// An [EnforceRange] unsigned long member of a Memory or Table descriptor, read as V8 reads it:
+// the checks run on the number before truncation (so -0.5 is "negative"), then the bounds.
+// Returns undefined for an absent optional member.
+function descriptorInteger(descriptor, property, thrower, { required, lower, upper }) {
+  const value = descriptor[property];
+  if (value === undefined) {
+    if (required) throw thrower.typeError(`Property '${property}' is required`);
+    return undefined;
+  }
+  const number = +value; // ToNumber: throws for BigInt and Symbol, like V8
+  if (!Number.isFinite(number)) {
+    throw thrower.typeError(`Property '${property}' must be convertible to a valid number`);
+  }
+  if (number < 0) throw thrower.typeError(`Property '${property}' must be non-negative`);
+  if (number > 0xffffffff) throw thrower.typeError(`Property '${property}' must be in the unsigned long range`);
+  const integer = Math.trunc(number);
+  if (integer < lower) {
+    throw thrower.rangeError(`Property '${property}': value ${integer} is below the lower bound ${lower}`);
+  }
+  if (integer > upper) {
+    throw thrower.rangeError(`Property '${property}': value ${integer} is above the upper bound ${upper}`);
+  }
+  return integer;
+}
+
+// The JS API's ValueType and TableKind enumerations as Node 20 spells them ("funcref" and
+// "v128" are not accepted by the constructors).
+const VALUE_TYPES = new Set(['i32', 'i64', 'f32', 'f64', 'anyfunc', 'externref']);
+const TABLE_KINDS = new Set(['anyfunc', 'externref']);
+
+// Functions exported by instances ("Exported Function" exotic objects). None exist until the
+// execution core lands, so no JS value can be an anyfunc yet.
+const exportedFunctions = new WeakSet();
+
+const FUNCREF_ERROR = 'function-typed object must be null (if nullable) or a Wasm function object';
+
+// ToWebAssemblyValue for a value the caller did pass. Returns the converted value or throws the
+// JS-level conversion error; a funcref mismatch is reported through `funcrefError(detail)`.
+function toWebAssemblyValue(value, type, funcrefError) {
+  switch (type) {
+    case 'i32': return +value | 0;
+    case 'i64': return BigInt.asIntN(64, value); // ToBigInt, then wrap: throws for Numbers like V8
+    case 'f32': return Math.fround(+value);
+    case 'f64': return +value;
+    case 'externref': return value;
+    case 'anyfunc':
+      if (value !== null && !exportedFunctions.has(value)) throw funcrefError(FUNCREF_ERROR);
+      return value;
+    default: throw new Error(`cranewasm: unknown value type ${type}`);
+  }
+}
+
+// V8 takes a missing or undefined number argument as the type's default value, but only a
+// missing reference argument.
+function defaultValue(type) {
+  switch (type) {
+    case 'i64': return 0n;
+    case 'i32': case 'f32': case 'f64': return 0;
+    default: return null;
+  }
+}
+
+// The addon's values and errors belong to Node's main realm, not necessarily to this file's (jest
+// runs tests in vm contexts): every call goes through here, its errors are replaced by errors of
+// this realm, and every result is rebuilt below.
+function addonError(err) {
+  return new Error(`cranewasm: internal error in the native addon: ${err && err.message}`);
+}
+
+function callNative(method, ...args) {
+  try {
+    return method(...args);
+  } catch (err) {
+    throw addonError(err);
+  }
+}
+
+// `ModuleImportDescriptor`s and `ModuleExportDescriptor`s of this realm, in module order.
+function importDescriptors(nativeModule) {
+  const list = callNative(() => nativeModule.imports());
+  const result = [];
+  for (let i = 0; i < list.length; i++) {
+    result[i] = { module: `${list[i].module}`, name: `${list[i].name}`, kind: `${list[i].kind}` };
+  }
+  return result;
+}
+
+function exportDescriptors(nativeModule) {
+  const list = callNative(() => nativeModule.exports());
+  const result = [];
+  for (let i = 0; i < list.length; i++) {
+    result[i] = { name: `${list[i].name}`, kind: `${list[i].kind}` };
+  }
+  return result;
+}
+
+// Fresh ArrayBuffers of this realm, one per custom section called `name`, in module order.
+function customSectionBuffers(nativeModule, name) {
+  const list = callNative(() => nativeModule.customSections(name));
+  const result = [];
+  for (let i = 0; i < list.length; i++) {
+    const buffer = list[i];
+    result[i] = copyBytes(buffer, 0, Reflect.apply(arrayBufferByteLength, buffer, [])).buffer;
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interface plumbing
+// ---------------------------------------------------------------------------------------------
+
+function defineDataProperty(object, key, value, { writable = true, enumerable = false } = {}) {
+  Object.defineProperty(object, key, { value, writable, enumerable, configurable: true });
+}
+
+// Copies the methods and accessors of `source` (an object literal) onto `target`, enumerable as
+// WebIDL operations and attributes are. Literal methods have no `prototype` and cannot be
+// constructed, and their getters are called "get x", as the built-ins.
+function defineOperations(target, source) {
+  for (const key of Reflect.ownKeys(source)) {
+    Object.defineProperty(target, key, { ...Object.getOwnPropertyDescriptor(source, key), enumerable: true });
+  }
+}
+
+// A WebIDL interface object whose [[Construct]] runs `construct(object, ...args)` on the new object.
+//
+// V8 builds its API constructors from FunctionTemplates, whose own properties are `length`,
+// `name`, `arguments` and `caller` (both null) and a read-only `prototype`, in that order. A
+// bound function starts out with just `length` and `name`, so it is the shell; constructing it
+// forwards new.target to the inner function, which makes subclassing work.
+function defineInterface(name, construct, { statics = {}, members = {} } = {}) {
+  const qualified = `WebAssembly.${name}`;
+  const prototype = {};
+  const inner = {
+    [name]: function () {
+      if (new.target === undefined) throw new TypeError(`${qualified}(): ${qualified} must be invoked with 'new'`);
+      construct(this, ...arguments);
+    },
+  }[name];
+  inner.prototype = prototype;
+
+  const constructor = inner.bind(undefined);
+  Object.defineProperty(constructor, 'length', { value: 1 });
+  Object.defineProperty(constructor, 'name', { value: name });
+  for (const key of ['arguments', 'caller']) {
+    Object.defineProperty(constructor, key, { value: null, writable: false, enumerable: false, configurable: false });
+  }
+  Object.defineProperty(constructor, 'prototype', {
+    value: prototype, writable: false, enumerable: false, configurable: false,
+  });
+  defineOperations(constructor, statics);
+
+  defineDataProperty(prototype, 'constructor', constructor);
+  defineOperations(prototype, members);
+  defineDataProperty(prototype, Symbol.toStringTag, qualified, { writable: false });
+  return constructor;
+}
+
+// Brand checks: an object is a Module (Instance, …) exactly when it is a key of its map, which
+// only the constructors below fill, so no user object can pass for one.
+const moduleBrand = new WeakMap(); // Module → NativeModule
+const instanceBrand = new WeakMap();
+const memoryBrand = new WeakMap();
+const tableBrand = new WeakMap();
+const globalBrand = new WeakMap();
+
+function receiver(brand, object, thrower, interfaceName) {
+  if (!brand.has(object)) throw thrower.receiverError(interfaceName);
+  return brand.get(object);
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebAssembly.Module
+// ---------------------------------------------------------------------------------------------
+
+// Argument 0 of new Module, compile and instantiate: a private copy of the bytes of a BufferSource.
+// V8 reports an empty one before decoding; the streaming APIs leave that to the decoder.
+function moduleBytes(source, thrower) {
+  const copy = bufferSourceBytes(source);
+  if (copy === undefined) throw thrower.typeError('Argument 0 must be a buffer source');
+  if (copy.length === 0) throw thrower.compileError('BufferSource argument is empty');
+  return copy;
+}
+
+// Compiles a private copy of the module's bytes. Returns the NativeModule or throws CompileError.
+function compileSync(bytes, thrower) {
+  const outcome = callNative(native.compileSync, bytes);
+  if (typeof outcome === 'string') throw thrower.compileError(outcome);
+  return outcome;
+}
+
+// The same on a worker thread: a promise of this realm for a new Module object.
+function compileAsync(bytes, thrower) {
+  return new Promise((resolve, reject) => {
+    callNative(native.compileAsync, bytes).then(resolve, (err) => reject(addonError(err)));
+  }).then((outcome) => {
+    if (typeof outcome === 'string') throw thrower.compileError(outcome);
+    return newModuleObject(outcome);
+  });
+}
+
+function newModuleObject(nativeModule) {
+  const module = Object.create(Module.prototype);
+  moduleBrand.set(module, nativeModule);
+  return module;
+}
+
+const Module = defineInterface('Module', (object, bytes) => {
+  const thrower = new ErrorThrower('WebAssembly.Module()');
+  moduleBrand.set(object, compileSync(moduleBytes(bytes, thrower), thrower));
+}, {
+  statics: {
+    imports(moduleObject) {
+      const thrower = new ErrorThrower('WebAssembly.Module.imports()');
+      if (!moduleBrand.has(moduleObject)) throw thrower.typeError('Argument 0 must be a WebAssembly.Module');
+      return importDescriptors(moduleBrand.get(moduleObject));
+    },
+    exports(moduleObject) {
+      const thrower = new ErrorThrower('WebAssembly.Module.exports()');
+      if (!moduleBrand.has(moduleObject)) throw thrower.typeError('Argument 0 must be a WebAssembly.Module');
+      return exportDescriptors(moduleBrand.get(moduleObject));
+    },
+    customSections(moduleObject, sectionName) {
+      const thrower = new ErrorThrower('WebAssembly.Module.customSections()');
+      if (!moduleBrand.has(moduleObject)) throw thrower.typeError('Argument 0 must be a WebAssembly.Module');
+      // V8 takes an undefined name as a missing one rather than as "undefined".
+      if (sectionName === undefined) throw thrower.typeError('Argument 1 is required');
+      return customSectionBuffers(moduleBrand.get(moduleObject), toDOMString(sectionName));
+    },
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// WebAssembly.Instance
+// ---------------------------------------------------------------------------------------------
+
+// The importObject argument of Instance / instantiate / instantiateStreaming: undefined or an object.
+function checkImportObject(importObject, thrower) {
+  if (importObject !== undefined && !isObject(importObject)) throw thrower.typeError('Argument 1 must be an object');
+}
+
+// The JS API's "read the imports", in V8's order and wording: per import, Get the module object,
+// then the value, then check the value against the import's kind. Returns the values by import
+// index. Global imports are not checked yet: whether a Number, a BigInt or any value fits depends
+// on the global's value type, which the native layer does not report yet.
+function readImports(nativeModule, importObject, thrower) {
+  const imports = importDescriptors(nativeModule);
+  if (imports.length > 0 && importObject === undefined) {
+    throw thrower.typeError('Imports argument must be present and must be an object');
+  }
+  const values = [];
+  for (let index = 0; index < imports.length; index++) {
+    const { module: moduleName, name, kind } = imports[index];
+    const moduleObject = importObject[moduleName];
+    if (!isObject(moduleObject)) {
+      throw thrower.typeError(`Import #${index} module="${moduleName}" error: module is not an object or function`);
+    }
+    const value = moduleObject[name];
+    const linkError = (reason) => thrower.linkError(
+      `Import #${index} module="${moduleName}" function="${name}" error: ${reason}`);
+    switch (kind) {
+      case 'function':
+        if (typeof value !== 'function') throw linkError('function import requires a callable');
+        break;
+      case 'table':
+        if (!tableBrand.has(value)) throw linkError('table import requires a WebAssembly.Table');
+        break;
+      case 'memory':
+        if (!memoryBrand.has(value)) throw linkError('memory import must be a WebAssembly.Memory object');
+        break;
+      default:
+        break;
+    }
+    values[index] = value;
+  }
+  return values;
+}
+
+// "Instantiate a core module": everything up to the point where the execution core takes over.
+function instantiateModule(moduleObject, importObject, thrower) {
+  readImports(moduleBrand.get(moduleObject), importObject, thrower);
+  throw notImplemented('instantiation');
+}
+
+const Instance = defineInterface('Instance', (object, moduleObject, importObject) => {
+  const thrower = new ErrorThrower('WebAssembly.Instance()');
+  if (!moduleBrand.has(moduleObject)) throw thrower.typeError('Argument 0 must be a WebAssembly.Module');
+  checkImportObject(importObject, thrower);
+  instantiateModule(moduleObject, importObject, thrower);
+}, {
+  members: {
+    get exports() {
+      receiver(instanceBrand, this, new ErrorThrower('WebAssembly.Instance.exports()'), 'Instance');
+      throw notImplemented('WebAssembly.Instance');
+    },
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// WebAssembly.Memory, WebAssembly.Table, WebAssembly.Global
+// ---------------------------------------------------------------------------------------------
+
+// V8's limits: 65536 pages of 64 KiB for a 32-bit memory, 10^7 initial table entries.
+const MAX_MEMORY_PAGES = 65536;
+const MAX_TABLE_INITIAL = 10000000;
+
+const Memory = defineInterface('Memory', (object, descriptor) => {
+  const thrower = new ErrorThrower('WebAssembly.Memory()');
+  if (!isObject(descriptor)) throw thrower.typeError('Argument 0 must be a memory descriptor');
+  const initial = descriptorInteger(descriptor, 'initial', thrower, { required: true, lower: 0, upper: MAX_MEMORY_PAGES });
+  const maximum = descriptorInteger(descriptor, 'maximum', thrower, { required: false, lower: initial, upper: MAX_MEMORY_PAGES });
+  const shared = Boolean(descriptor.shared);
+  if (shared && maximum === undefined) throw thrower.typeError('If shared is true, maximum property should be defined.');
+  throw notImplemented('WebAssembly.Memory');
+}, {
+  members: {
+    grow(delta) {
+      receiver(memoryBrand, this, new ErrorThrower('WebAssembly.Memory.grow()'), 'Memory');
+      throw notImplemented('WebAssembly.Memory');
+    },
+    get buffer() {
+      receiver(memoryBrand, this, new ErrorThrower('WebAssembly.Memory.buffer'), 'Memory');
+      throw notImplemented('WebAssembly.Memory');
+    },
+  },
+});
+
+const Table = defineInterface('Table', (object, descriptor, value) => {
+  const thrower = new ErrorThrower('WebAssembly.Table()');
+  if (!isObject(descriptor)) throw thrower.typeError('Argument 0 must be a table descriptor');
+  const element = toDOMString(descriptor.element);
+  if (!TABLE_KINDS.has(element)) throw thrower.typeError("Descriptor property 'element' must be a WebAssembly reference type");
+  const initial = descriptorInteger(descriptor, 'initial', thrower, { required: true, lower: 0, upper: MAX_TABLE_INITIAL });
+  descriptorInteger(descriptor, 'maximum', thrower, { required: false, lower: initial, upper: 0xffffffff });
+  // V8 takes undefined as "not given", converts the value only if the table has room for it, and
+  // numbers this argument 2 in its message.
+  if (initial > 0 && value !== undefined) {
+    toWebAssemblyValue(value, element, (detail) => thrower.typeError(
+      `Argument 2 must be undefined or a value of type compatible with the type of the new table: ${detail}.`));
+  }
+  throw notImplemented('WebAssembly.Table');
+}, {
+  members: {
+    get length() {
+      receiver(tableBrand, this, new ErrorThrower('WebAssembly.Table.length()'), 'Table');
+      throw notImplemented('WebAssembly.Table');
+    },
+    grow(delta) {
+      receiver(tableBrand, this, new ErrorThrower('WebAssembly.Table.grow()'), 'Table');
+      throw notImplemented('WebAssembly.Table');
+    },
+    set(index) { // `length` is 1: the value is optional
+      receiver(tableBrand, this, new ErrorThrower('WebAssembly.Table.set()'), 'Table');
+      throw notImplemented('WebAssembly.Table');
+    },
+    get(index) {
+      receiver(tableBrand, this, new ErrorThrower('WebAssembly.Table.get()'), 'Table');
+      throw notImplemented('WebAssembly.Table');
+    },
+  },
+});
+
+const Global = defineInterface('Global', (object, descriptor, ...rest) => {
+  const thrower = new ErrorThrower('WebAssembly.Global()');
+  if (!isObject(descriptor)) throw thrower.typeError('Argument 0 must be a global descriptor');
+  // V8 reads `mutable` before `value`.
+  const mutable = Boolean(descriptor.mutable);
+  const type = toDOMString(descriptor.value);
+  if (!VALUE_TYPES.has(type)) throw thrower.typeError("Descriptor property 'value' must be a WebAssembly type");
+  const isNumeric = type !== 'anyfunc' && type !== 'externref';
+  const given = rest.length > 0 && !(isNumeric && rest[0] === undefined);
+  const value = given ? toWebAssemblyValue(rest[0], type, (detail) => thrower.typeError(detail)) : defaultValue(type);
+  // The execution core creates the global from { type, mutable, value } here.
+  throw notImplemented('WebAssembly.Global');
+}, {
+  members: {
+    valueOf() {
+      receiver(globalBrand, this, new ErrorThrower('WebAssembly.Global.valueOf()'), 'Global');
+      throw notImplemented('WebAssembly.Global');
+    },
+    get value() {
+      receiver(globalBrand, this, new ErrorThrower('get WebAssembly.Global.value'), 'Global');
+      throw notImplemented('WebAssembly.Global');
+    },
+    set value(v) {
+      receiver(globalBrand, this, new ErrorThrower('set WebAssembly.Global.value'), 'Global');
+      throw notImplemented('WebAssembly.Global');
+    },
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Streaming: Node's checks on the Response, then the body, chunk by chunk
+// ---------------------------------------------------------------------------------------------
+
+// Collects the chunks of a response body. It is the seam for true streaming compilation: a
+// native streaming decoder will take the chunks as they arrive instead of this concatenation.
+class ModuleBytesFeed {
+  constructor() {
+    this.chunks = [];
+    this.length = 0;
+  }
+
+  push(chunk) {
+    const bytes = bufferSourceBytes(chunk);
+    if (bytes === undefined) throw new TypeError('cranewasm: a response body chunk is not a buffer source');
+    this.chunks[this.chunks.length] = bytes;
+    this.length += bytes.length;
+  }
+
+  finish() {
+    const bytes = new Uint8Array(this.length);
+    let offset = 0;
+    for (const chunk of this.chunks) {
+      bytes.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return bytes;
+  }
+}
+
+// The fetch Response class, looked up when first needed because Node loads it lazily.
+let ResponseClass;
+function responseClass() {
+  if (ResponseClass === undefined) ResponseClass = globalThis.Response;
+  return ResponseClass;
+}
+
+// Node's wasmStreamingCallback (lib/internal/wasm_web_api.js): the same checks, order and errors.
+async function responseBytes(source) {
+  const response = await source;
+  const Response = responseClass();
+  if (typeof Response !== 'function' || !(response instanceof Response)) {
+    throw nodeTypeError('ERR_INVALID_ARG_TYPE', 'The "source" argument must be an instance of Response or an Promise ' +
+      `resolving to Response. Received ${describeReceived(response)}`);
+  }
+  const contentType = response.headers.get('Content-Type');
+  if (contentType !== 'application/wasm') {
+    throw nodeTypeError('ERR_WEBASSEMBLY_RESPONSE', `WebAssembly response has unsupported MIME type '${contentType}'`);
+  }
+  if (!response.ok) {
+    throw nodeTypeError('ERR_WEBASSEMBLY_RESPONSE', `WebAssembly response has status code ${response.status}`);
+  }
+  if (response.bodyUsed !== false) {
+    throw nodeTypeError('ERR_WEBASSEMBLY_RESPONSE', 'WebAssembly response body has already been used');
+  }
+  const feed = new ModuleBytesFeed();
+  const { body } = response;
+  if (body != null) {
+    for await (const chunk of body) feed.push(chunk);
+  }
+  return feed.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The namespace functions
+// ---------------------------------------------------------------------------------------------
+
+// Runs `steps` now and returns its promise, or a promise rejected with what it threw: the
+// promise-returning API functions never throw.
+function promiseFrom(steps) {
+  try {
+    return Promise.resolve(steps());
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+// Methods of an object literal, so that, like the built-ins, they have no `prototype` and
+// `new WebAssembly.compile()` is a TypeError.
+const namespaceFunctions = {
+  compile(bytes) {
+    const thrower = new ErrorThrower('WebAssembly.compile()');
+    return promiseFrom(() => compileAsync(moduleBytes(bytes, thrower), thrower));
+  },
+
+  validate(bytes) {
+    const copy = bufferSourceBytes(bytes);
+    if (copy === undefined) throw new ErrorThrower('WebAssembly.validate()').typeError('Argument 0 must be a buffer source');
+    return callNative(native.validate, copy) === true;
+  },
+
+  // instantiate(bytes, importObject) → {module, instance}; instantiate(module, importObject) → instance.
+  // V8's order: a source that is no plain object (V8's IsJSObject, false for a Proxy), then the
+  // importObject, then the overload. The Module overload reads the imports during the call, as V8.
+  instantiate(source) { // `length` is 1: importObject is optional
+    const importObject = arguments[1];
+    const thrower = new ErrorThrower('WebAssembly.instantiate()');
+    return promiseFrom(() => {
+      if (!isObject(source) || isProxy(source)) {
+        throw thrower.typeError('Argument 0 must be a buffer source or a WebAssembly.Module object');
+      }
+      checkImportObject(importObject, thrower);
+      if (moduleBrand.has(source)) return instantiateModule(source, importObject, thrower);
+      return compileAsync(moduleBytes(source, thrower), thrower).then((module) => {
+        const instance = instantiateModule(module, importObject, thrower);
+        return { module, instance };
+      });
+    });
+  },
+
+  // V8 does not single out an empty body here: it reaches the decoder.
+  compileStreaming(source) {
+    const thrower = new ErrorThrower('WebAssembly.compileStreaming()');
+    return responseBytes(source).then((bytes) => compileAsync(bytes, thrower));
+  },
+
+  // V8 words the import errors of this one as instantiate()'s.
+  instantiateStreaming(source) { // `length` is 1: importObject is optional
+    const importObject = arguments[1];
+    const thrower = new ErrorThrower('WebAssembly.instantiateStreaming()');
+    return promiseFrom(() => {
+      checkImportObject(importObject, thrower);
+      return responseBytes(source)
+        .then((bytes) => compileAsync(bytes, thrower))
+        .then((module) => {
+          const instance = instantiateModule(module, importObject, new ErrorThrower('WebAssembly.instantiate()'));
+          return { module, instance };
+        });
+    });
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// The namespace object, in Node's property order and with its attributes
+// ---------------------------------------------------------------------------------------------
+
+// Node 20 also has Tag and Exception (exception handling); the engine compiles WebAssembly 2.0,
+// which has no tags, so they are left out rather than offered for modules that cannot exist.
+const WebAssembly = {};
+for (const name of ['compile', 'validate', 'instantiate', 'compileStreaming', 'instantiateStreaming']) {
+  defineDataProperty(WebAssembly, name, namespaceFunctions[name], { enumerable: true });
+}
+const interfaces = { Module, Instance, Table, Memory, Global, CompileError, LinkError, RuntimeError };
+for (const name of Object.keys(interfaces)) {
+  defineDataProperty(WebAssembly, name, interfaces[name]);
+}
+defineDataProperty(WebAssembly, Symbol.toStringTag, 'WebAssembly', { writable: false });
+
+module.exports = WebAssembly;
