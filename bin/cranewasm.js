@@ -78,6 +78,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(`cranewasm: ${err && err.message ? err.message : err}`);
+  const message = err && err.message ? err.message : String(err);
+  console.error(message.startsWith("cranewasm:") ? message : `cranewasm: ${message}`);
   process.exitCode = 1;
 });

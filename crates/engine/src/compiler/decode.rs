@@ -30,7 +30,11 @@ pub(super) fn decode_module(bytes: &[u8]) -> Result<Decoded<'_>, CompileError> {
     let mut decoded = Decoded { module: Module::default(), bodies: Vec::new(), section_error: None };
     let mut validator = Validator::new_with_features(super::features());
     let mut next_body_index = None;
-    for payload in Parser::new(0).parse_all(bytes) {
+    // The parser has features of its own (they decide e.g. how memory limits are read): give it
+    // the same set as the validator, or a Wasm 2.0 module could be read as memory64 would be.
+    let mut parser = Parser::new(0);
+    parser.set_features(super::features());
+    for payload in parser.parse_all(bytes) {
         let step = payload.and_then(|payload| {
             let valid = validator.payload(&payload)?;
             record(&mut decoded.module, &payload)?;
