@@ -111,3 +111,61 @@ impl Module {
         self.function_names.get(&index).map(String::as_str)
     }
 }
+
+impl Module {
+    /// Imports of one kind, in order: their position is their index in that index space.
+    fn imported<'a, T: 'a>(&'a self, pick: impl Fn(&'a ImportType) -> Option<T> + 'a) -> impl Iterator<Item = T> + 'a {
+        self.imports.iter().filter_map(move |i| pick(&i.ty))
+    }
+
+    /// Type of function `index` of the function index space.
+    pub fn func_type(&self, index: u32) -> &FuncType {
+        &self.types[self.functions[index as usize] as usize]
+    }
+
+    /// Type of global `index` (imported globals first).
+    pub fn global_type(&self, index: u32) -> GlobalType {
+        let mut imported = self.imported(|t| if let ImportType::Global(g) = t { Some(*g) } else { None });
+        let count = imported.by_ref().count() as u32;
+        if index < count {
+            return self.imported(|t| if let ImportType::Global(g) = t { Some(*g) } else { None }).nth(index as usize).unwrap();
+        }
+        self.globals[(index - count) as usize]
+    }
+
+    /// Type of table `index` (imported tables first).
+    pub fn table_type(&self, index: u32) -> TableType {
+        let imported: Vec<TableType> =
+            self.imported(|t| if let ImportType::Table(x) = t { Some(*x) } else { None }).collect();
+        imported.get(index as usize).copied().unwrap_or_else(|| self.tables[index as usize - imported.len()])
+    }
+
+    /// Type of memory `index` (the imported memory first).
+    pub fn memory_type(&self, index: u32) -> Option<MemoryType> {
+        let imported: Vec<MemoryType> =
+            self.imported(|t| if let ImportType::Memory(x) = t { Some(*x) } else { None }).collect();
+        imported.get(index as usize).copied().or_else(|| self.memories.get(index as usize - imported.len()).copied())
+    }
+
+    pub fn num_globals(&self) -> u32 {
+        (self.imported(|t| matches!(t, ImportType::Global(_)).then_some(())).count() + self.globals.len()) as u32
+    }
+
+    pub fn num_tables(&self) -> u32 {
+        (self.imported(|t| matches!(t, ImportType::Table(_)).then_some(())).count() + self.tables.len()) as u32
+    }
+
+    pub fn num_memories(&self) -> u32 {
+        (self.imported(|t| matches!(t, ImportType::Memory(_)).then_some(())).count() + self.memories.len()) as u32
+    }
+
+    /// The vmctx layout of this module's instances.
+    pub fn offsets(&self) -> crate::vmoffsets::VMOffsets {
+        crate::vmoffsets::VMOffsets {
+            num_imported_functions: self.num_imported_functions,
+            num_tables: self.num_tables(),
+            num_globals: self.num_globals(),
+            num_functions: self.functions.len() as u32,
+        }
+    }
+}

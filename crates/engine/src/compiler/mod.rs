@@ -3,6 +3,7 @@
 //! function bodies; (2) validate the function bodies in parallel; code generation and the
 //! background tiers join here as the engine grows.
 
+pub mod codegen;
 mod decode;
 mod error;
 mod function_validation;

@@ -1,0 +1,1 @@
+/* placeholder */ int cranewasm_guarded_call_dummy;

@@ -1,0 +1,1 @@
+//! Wasm operators to Cranelift IR (being written).
