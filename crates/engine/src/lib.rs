@@ -9,6 +9,7 @@
 pub mod compiler;
 pub mod libcall;
 pub mod module;
+pub mod runtime;
 pub mod translate;
 pub mod trap;
 pub mod vmoffsets;

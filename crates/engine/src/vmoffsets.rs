@@ -79,7 +79,9 @@ pub mod global {
 pub mod host_func_context {
     /// `extern "C" fn(*mut VMHostFuncContext, *mut [u8; 16]) -> u32`.
     pub const CALLBACK: u32 = 0;
-    pub const SIZE: u32 = 8;
+    /// The host's data for the callback (opaque to generated code).
+    pub const DATA: u32 = 8;
+    pub const SIZE: u32 = 16;
 }
 
 /// Size of one value slot in the arrays of entry and exit trampolines.
