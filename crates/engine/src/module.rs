@@ -75,6 +75,44 @@ pub struct CustomSection {
     pub data: Range<usize>,
 }
 
+/// A constant expression of Wasm 2.0 (global initializers, segment offsets, element items).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ConstExpr {
+    I32(i32),
+    I64(i64),
+    /// Bits of an f32.
+    F32(u32),
+    /// Bits of an f64.
+    F64(u64),
+    V128(u128),
+    RefNull,
+    RefFunc(u32),
+    /// The value of an (imported) global.
+    GlobalGet(u32),
+}
+
+#[derive(Clone, Debug)]
+pub enum SegmentMode {
+    Passive,
+    Active { index: u32, offset: ConstExpr },
+    /// Element segments only: declares functions for ref.func, dropped at instantiation.
+    Declared,
+}
+
+#[derive(Clone, Debug)]
+pub struct DataSegment {
+    pub mode: SegmentMode,
+    /// Byte range of the segment's contents within [`Module::bytes`].
+    pub data: Range<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ElementSegment {
+    pub mode: SegmentMode,
+    pub element_type: wasmparser::RefType,
+    pub items: Vec<ConstExpr>,
+}
+
 /// A validated module's metadata, in declaration order. Built by [`crate::compile`].
 #[derive(Debug, Default)]
 pub struct Module {
@@ -92,6 +130,10 @@ pub struct Module {
     pub tables: Vec<TableType>,
     pub memories: Vec<MemoryType>,
     pub globals: Vec<GlobalType>,
+    /// Initializers of the defined globals, parallel to `globals`.
+    pub global_inits: Vec<ConstExpr>,
+    pub data_segments: Vec<DataSegment>,
+    pub element_segments: Vec<ElementSegment>,
     pub start: Option<u32>,
     /// Function names from the `name` custom section, when present and well formed.
     pub function_names: HashMap<u32, String>,
@@ -109,5 +151,68 @@ impl Module {
     /// The function's name as the name section gives it, if any.
     pub fn function_name(&self, index: u32) -> Option<&str> {
         self.function_names.get(&index).map(String::as_str)
+    }
+}
+
+impl Module {
+    /// Imports of one kind, in order: their position is their index in that index space.
+    fn imported<'a, T: 'a>(&'a self, pick: impl Fn(&'a ImportType) -> Option<T> + 'a) -> impl Iterator<Item = T> + 'a {
+        self.imports.iter().filter_map(move |i| pick(&i.ty))
+    }
+
+    /// Type of function `index` of the function index space.
+    pub fn func_type(&self, index: u32) -> &FuncType {
+        &self.types[self.functions[index as usize] as usize]
+    }
+
+    /// Type of global `index` (imported globals first).
+    pub fn global_type(&self, index: u32) -> GlobalType {
+        let imported: Vec<GlobalType> =
+            self.imported(|t| if let ImportType::Global(x) = t { Some(*x) } else { None }).collect();
+        imported.get(index as usize).copied().unwrap_or_else(|| self.globals[index as usize - imported.len()])
+    }
+
+    /// Type of table `index` (imported tables first).
+    pub fn table_type(&self, index: u32) -> TableType {
+        let imported: Vec<TableType> =
+            self.imported(|t| if let ImportType::Table(x) = t { Some(*x) } else { None }).collect();
+        imported.get(index as usize).copied().unwrap_or_else(|| self.tables[index as usize - imported.len()])
+    }
+
+    /// Type of memory `index` (the imported memory first).
+    pub fn memory_type(&self, index: u32) -> Option<MemoryType> {
+        let imported: Vec<MemoryType> =
+            self.imported(|t| if let ImportType::Memory(x) = t { Some(*x) } else { None }).collect();
+        imported.get(index as usize).copied().or_else(|| self.memories.get(index as usize - imported.len()).copied())
+    }
+
+    pub fn num_imported_globals(&self) -> u32 {
+        self.imported(|t| matches!(t, ImportType::Global(_)).then_some(())).count() as u32
+    }
+
+    pub fn num_imported_tables(&self) -> u32 {
+        self.imported(|t| matches!(t, ImportType::Table(_)).then_some(())).count() as u32
+    }
+
+    pub fn num_globals(&self) -> u32 {
+        self.num_imported_globals() + self.globals.len() as u32
+    }
+
+    pub fn num_tables(&self) -> u32 {
+        self.num_imported_tables() + self.tables.len() as u32
+    }
+
+    pub fn num_memories(&self) -> u32 {
+        (self.imported(|t| matches!(t, ImportType::Memory(_)).then_some(())).count() + self.memories.len()) as u32
+    }
+
+    /// The vmctx layout of this module's instances.
+    pub fn offsets(&self) -> crate::vmoffsets::VMOffsets {
+        crate::vmoffsets::VMOffsets {
+            num_imported_functions: self.num_imported_functions,
+            num_tables: self.num_tables(),
+            num_globals: self.num_globals(),
+            num_functions: self.functions.len() as u32,
+        }
     }
 }

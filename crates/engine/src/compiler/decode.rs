@@ -3,12 +3,14 @@
 //! here; `function_validation` checks them in parallel.
 
 use wasmparser::{
-    ExternalKind, FuncToValidate, FunctionBody, KnownCustom, Name, Parser, Payload, TypeRef,
+    DataKind, ElementItems, ElementKind, Operator, RefType, ExternalKind, FuncToValidate, FunctionBody, KnownCustom, Name, Parser, Payload, TypeRef,
     ValidPayload, Validator, ValidatorResources,
 };
 
 use super::error::CompileError;
-use crate::module::{CustomSection, Export, ExternKind, Import, ImportType, Module};
+use crate::module::{
+    ConstExpr, CustomSection, DataSegment, ElementSegment, Export, ExternKind, Import, ImportType, Module, SegmentMode,
+};
 
 /// One function body awaiting validation, with its index in the function index space.
 pub(super) struct PendingBody<'a> {
@@ -37,13 +39,16 @@ pub(super) fn decode_module(bytes: &[u8]) -> Result<Decoded<'_>, CompileError> {
     for payload in parser.parse_all(bytes) {
         let step = payload.and_then(|payload| {
             let valid = validator.payload(&payload)?;
+            Ok((payload, valid))
+        });
+        let step = step.map_err(|err| CompileError::from_reader(&err)).and_then(|(payload, valid)| {
             record(&mut decoded.module, &payload)?;
             Ok((payload, valid))
         });
         let (payload, valid) = match step {
             Ok(step) => step,
             Err(err) => {
-                decoded.section_error = Some(CompileError::from_reader(&err));
+                decoded.section_error = Some(err);
                 break;
             }
         };
@@ -84,7 +89,7 @@ fn check_header(bytes: &[u8]) -> Result<(), CompileError> {
 /// Adds what `payload` declares to `module`. Errors come from reading section contents; the
 /// validator has already checked them, so in practice only the name section can fail here, and
 /// its errors are ignored (a malformed name section does not invalidate a module).
-fn record(module: &mut Module, payload: &Payload<'_>) -> wasmparser::Result<()> {
+fn record(module: &mut Module, payload: &Payload<'_>) -> Result<(), CompileError> {
     match payload {
         Payload::TypeSection(reader) => {
             for ty in reader.clone().into_iter_err_on_gc_types() {
@@ -125,7 +130,43 @@ fn record(module: &mut Module, payload: &Payload<'_>) -> wasmparser::Result<()> 
         }
         Payload::GlobalSection(reader) => {
             for global in reader.clone() {
-                module.globals.push(global?.ty);
+                let global = global?;
+                module.globals.push(global.ty);
+                module.global_inits.push(const_expr(&global.init_expr)?);
+            }
+        }
+        Payload::DataSection(reader) => {
+            for segment in reader.clone() {
+                let segment = segment?;
+                let mode = match segment.kind {
+                    DataKind::Passive => SegmentMode::Passive,
+                    DataKind::Active { memory_index, offset_expr } => {
+                        SegmentMode::Active { index: memory_index, offset: const_expr(&offset_expr)? }
+                    }
+                };
+                let start = segment.range.end as usize - segment.data.len();
+                module.data_segments.push(DataSegment { mode, data: start..segment.range.end as usize });
+            }
+        }
+        Payload::ElementSection(reader) => {
+            for segment in reader.clone() {
+                let segment = segment?;
+                let mode = match segment.kind {
+                    ElementKind::Passive => SegmentMode::Passive,
+                    ElementKind::Declared => SegmentMode::Declared,
+                    ElementKind::Active { table_index, offset_expr } => {
+                        SegmentMode::Active { index: table_index.unwrap_or(0), offset: const_expr(&offset_expr)? }
+                    }
+                };
+                let (element_type, items) = match segment.items {
+                    ElementItems::Functions(funcs) => {
+                        (RefType::FUNCREF, funcs.into_iter().map(|f| f.map(ConstExpr::RefFunc)).collect::<Result<_, _>>()?)
+                    }
+                    ElementItems::Expressions(ty, exprs) => {
+                        (ty, exprs.into_iter().map(|e| const_expr(&e?)).collect::<Result<_, _>>()?)
+                    }
+                };
+                module.element_segments.push(ElementSegment { mode, element_type, items });
             }
         }
         Payload::ExportSection(reader) => {
@@ -155,6 +196,27 @@ fn record(module: &mut Module, payload: &Payload<'_>) -> wasmparser::Result<()> 
         _ => {}
     }
     Ok(())
+}
+
+/// Reads a constant expression the validator has accepted (Wasm 2.0: one constant, ref.null,
+/// ref.func or global.get, then `end`).
+fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileError> {
+    let mut reader = expr.get_operators_reader();
+    let value = match reader.read()? {
+        Operator::I32Const { value } => ConstExpr::I32(value),
+        Operator::I64Const { value } => ConstExpr::I64(value),
+        Operator::F32Const { value } => ConstExpr::F32(value.bits()),
+        Operator::F64Const { value } => ConstExpr::F64(value.bits()),
+        Operator::V128Const { value } => ConstExpr::V128(u128::from_le_bytes(*value.bytes())),
+        Operator::RefNull { .. } => ConstExpr::RefNull,
+        Operator::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
+        Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
+        _ => {
+            let message = "unsupported constant expression".to_string();
+            return Err(CompileError { message, offset: reader.original_position() as u64, function: None });
+        }
+    };
+    Ok(value)
 }
 
 fn record_function_names(module: &mut Module, names: wasmparser::NameSectionReader<'_>) {

@@ -20,6 +20,12 @@ impl CompileError {
     }
 }
 
+impl From<wasmparser::BinaryReaderError> for CompileError {
+    fn from(err: wasmparser::BinaryReaderError) -> Self {
+        CompileError::from_reader(&err)
+    }
+}
+
 impl fmt::Display for CompileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.function {

@@ -9,11 +9,13 @@ use super::decode::PendingBody;
 use super::error::CompileError;
 use crate::module::Module;
 
-pub(super) fn validate_bodies(
+/// Returns the validated bodies, by function index, for code generation.
+pub(super) fn validate_bodies<'a>(
     module: &Module,
-    bodies: Vec<PendingBody<'_>>,
+    bodies: Vec<PendingBody<'a>>,
     section_error: Option<CompileError>,
-) -> Result<(), CompileError> {
+) -> Result<Vec<(u32, wasmparser::FunctionBody<'a>)>, CompileError> {
+    let validated: Vec<(u32, wasmparser::FunctionBody<'a>)> = bodies.iter().map(|b| (b.index, b.body.clone())).collect();
     let body_error = bodies
         .into_par_iter()
         .map_init(FuncValidatorAllocations::default, |allocs, pending| {
@@ -32,6 +34,6 @@ pub(super) fn validate_bodies(
     match (body_error, section_error) {
         (Some(a), Some(b)) => Err(if a.offset <= b.offset { a } else { b }),
         (Some(err), None) | (None, Some(err)) => Err(err),
-        (None, None) => Ok(()),
+        (None, None) => Ok(validated),
     }
 }

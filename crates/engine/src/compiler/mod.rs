@@ -3,6 +3,7 @@
 //! function bodies; (2) validate the function bodies in parallel; code generation and the
 //! background tiers join here as the engine grows.
 
+pub mod codegen;
 mod decode;
 mod error;
 mod function_validation;
@@ -12,6 +13,8 @@ use std::sync::Arc;
 pub use error::CompileError;
 
 use crate::module::Module;
+use crate::runtime::code_memory::{self, Placement};
+use crate::runtime::instance::CompiledModule;
 
 /// The WebAssembly 2.0 feature set: MVP, mutable globals, sign extension, non-trapping
 /// float-to-int, multi-value, bulk memory, reference types and fixed-width SIMD.
@@ -21,11 +24,40 @@ pub fn features() -> wasmparser::WasmFeatures {
 
 /// Decodes and fully validates `bytes`. Never panics on any input.
 pub fn compile(bytes: &[u8]) -> Result<Arc<Module>, CompileError> {
+    let (module, _bodies) = decode_and_validate(bytes)?;
+    Ok(module)
+}
+
+fn decode_and_validate(bytes: &[u8]) -> Result<(Arc<Module>, Vec<(u32, wasmparser::FunctionBody<'_>)>), CompileError> {
     let decoded = decode::decode_module(bytes)?;
     let mut module = decoded.module;
-    function_validation::validate_bodies(&module, decoded.bodies, decoded.section_error)?;
+    let bodies = function_validation::validate_bodies(&module, decoded.bodies, decoded.section_error)?;
     module.bytes = Arc::from(bytes);
-    Ok(Arc::new(module))
+    Ok((Arc::new(module), bodies))
+}
+
+/// Validates `bytes` and compiles every function for `tier` in parallel on the rayon pool,
+/// placing the code in executable memory.
+pub fn compile_module(bytes: &[u8], tier: codegen::Tier) -> Result<Arc<CompiledModule>, CompileError> {
+    use rayon::prelude::*;
+    let (module, bodies) = decode_and_validate(bytes)?;
+    let compiled: Vec<Arc<codegen::CompiledFunction>> = bodies
+        .par_iter()
+        .map(|(index, body)| {
+            let failed = |message: String| CompileError {
+                message,
+                offset: body.range().start as u64,
+                function: Some((*index, module.function_name(*index).map(str::to_string))),
+            };
+            let func = crate::translate::translate_function(&module, *index, body).map_err(failed)?;
+            codegen::compile_function(func, tier).map_err(failed)
+        })
+        .collect::<Result<_, _>>()?;
+    let placements: Vec<Placement<'_>> =
+        compiled.iter().map(|f| Placement { code: &f.code, traps: &f.traps }).collect();
+    let (code, offsets) = code_memory::publish(&placements)
+        .map_err(|message| CompileError { message, offset: 0, function: None })?;
+    Ok(Arc::new(CompiledModule::new(module, code, &offsets)))
 }
 
 /// `WebAssembly.validate`: whether `bytes` are a valid module under [`features`].

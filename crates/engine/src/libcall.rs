@@ -1,0 +1,64 @@
+//! The runtime functions generated code calls for what is not done inline: growing and bulk
+//! operations on memories and tables, segment drops, externref table stores. Generated code calls
+//! them through their absolute address (`runtime::libcalls::address`) with the System V calling
+//! convention; the first argument is always the caller's `vmctx`.
+//!
+//! Status results: `0` means done; any other value is a [`crate::trap::TrapKind`] index + 1 and the
+//! caller traps with that kind (`trapnz`), so no Rust frame is ever unwound by a trap.
+
+use cranelift_codegen::ir::{types, AbiParam, Signature, Type};
+use cranelift_codegen::isa::CallConv;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LibCall {
+    /// `(vmctx, delta_pages: i32) -> old_pages: i32` (-1 on failure). Memory 0.
+    MemoryGrow,
+    /// `(vmctx, dst: i32, value: i32, len: i32) -> status: i32`.
+    MemoryFill,
+    /// `(vmctx, dst: i32, src: i32, len: i32) -> status: i32`.
+    MemoryCopy,
+    /// `(vmctx, segment: i32, dst: i32, src: i32, len: i32) -> status: i32`.
+    MemoryInit,
+    /// `(vmctx, segment: i32)`.
+    DataDrop,
+    /// `(vmctx, table: i32, delta: i32, init: i64) -> old_len: i32` (-1 on failure).
+    TableGrow,
+    /// `(vmctx, table: i32, dst: i32, value: i64, len: i32) -> status: i32`.
+    TableFill,
+    /// `(vmctx, dst_table: i32, src_table: i32, dst: i32, src: i32, len: i32) -> status: i32`.
+    TableCopy,
+    /// `(vmctx, table: i32, segment: i32, dst: i32, src: i32, len: i32) -> status: i32`.
+    TableInit,
+    /// `(vmctx, segment: i32)`.
+    ElemDrop,
+    /// `(vmctx, table: i32, index: i32, value: i64)`: store into an externref table, index
+    /// already bounds-checked by the caller (the runtime keeps the referenced value alive).
+    TableSetExternref,
+}
+
+impl LibCall {
+    /// Parameter and result types, after the leading `vmctx: i64`.
+    fn types(self) -> (&'static [Type], &'static [Type]) {
+        use types::{I32, I64};
+        match self {
+            LibCall::MemoryGrow => (&[I32], &[I32]),
+            LibCall::MemoryFill | LibCall::MemoryCopy => (&[I32, I32, I32], &[I32]),
+            LibCall::MemoryInit => (&[I32, I32, I32, I32], &[I32]),
+            LibCall::DataDrop | LibCall::ElemDrop => (&[I32], &[]),
+            LibCall::TableGrow => (&[I32, I32, I64], &[I32]),
+            LibCall::TableFill => (&[I32, I32, I64, I32], &[I32]),
+            LibCall::TableCopy | LibCall::TableInit => (&[I32, I32, I32, I32, I32], &[I32]),
+            LibCall::TableSetExternref => (&[I32, I32, I64], &[]),
+        }
+    }
+
+    /// The Cranelift signature to call this libcall with.
+    pub fn signature(self) -> Signature {
+        let (params, results) = self.types();
+        let mut sig = Signature::new(CallConv::SystemV);
+        sig.params.push(AbiParam::new(types::I64));
+        sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
+        sig.returns.extend(results.iter().map(|t| AbiParam::new(*t)));
+        sig
+    }
+}

@@ -1,0 +1,532 @@
+//! Instances and the order they are built in, after the seed's `InstanceBuilder::Build`:
+//! check and bind imports, create memories, globals (evaluating their initializers) and tables,
+//! lay out the vmctx, apply element then data segments (Wasm 2.0 bounds rules: an out-of-bounds
+//! segment traps, after the earlier ones were applied), and hand back the instance; the caller
+//! runs the start function (`Instance::start`), so that it runs under the same trap catcher as
+//! every other call from the host.
+
+use std::cell::{Cell, RefCell};
+use std::ffi::c_void;
+use std::sync::Arc;
+
+use wasmparser::{FuncType, GlobalType, MemoryType, RefType, TableType, ValType};
+
+use super::code_memory::CodeBlock;
+use super::global::Global;
+use super::memory::{LinearMemory, PAGE_SIZE};
+use super::signatures::canonical_id;
+use super::table::Table;
+use super::trampolines::{self, Trampolines};
+use super::traps::{self, Trap};
+use crate::module::{ConstExpr, ImportType, Module, SegmentMode};
+use crate::trap::TrapKind;
+use crate::vmoffsets::{func_ref, function_import, host_func_context, vmctx, VMOffsets};
+
+/// A function reference as generated code sees it. Layout is `vmoffsets::func_ref`.
+#[repr(C)]
+pub struct VMFuncRef {
+    pub code: *const u8,
+    pub vmctx: *mut u8,
+    pub type_id: u32,
+    _padding: u32,
+}
+
+const _: () = assert!(std::mem::size_of::<VMFuncRef>() == func_ref::SIZE as usize);
+
+/// Called by an exit trampoline with the host context and the value slots; returns 0 when the
+/// results are in the slots, non-zero when the call failed (a JS exception is pending).
+pub type HostCallback = unsafe extern "C" fn(*mut VMHostFuncContext, *mut u128) -> u32;
+
+/// The vmctx of a host function. Layout is `vmoffsets::host_func_context`.
+#[repr(C)]
+pub struct VMHostFuncContext {
+    pub callback: HostCallback,
+    pub data: *mut c_void,
+}
+
+const _: () = assert!(std::mem::size_of::<VMHostFuncContext>() == host_func_context::SIZE as usize);
+
+/// A module with its machine code, ready to instantiate.
+pub struct CompiledModule {
+    pub module: Arc<Module>,
+    _code: Arc<CodeBlock>,
+    /// Code of each defined function, by defined index.
+    code_table: Box<[*const u8]>,
+    /// Canonical signature id of each type index.
+    type_ids: Box<[u32]>,
+}
+
+// SAFETY: the pointers point into `_code`, immutable read-execute memory kept alive by the
+// struct; the rest is immutable data.
+unsafe impl Send for CompiledModule {}
+// SAFETY: as above.
+unsafe impl Sync for CompiledModule {}
+
+impl CompiledModule {
+    /// `function_offsets[i]` is the offset of defined function `i` in `code`.
+    pub fn new(module: Arc<Module>, code: Arc<CodeBlock>, function_offsets: &[usize]) -> CompiledModule {
+        // SAFETY: every offset lies within `code` (publish returned them).
+        let code_table = function_offsets.iter().map(|&o| unsafe { code.start().add(o) }).collect();
+        let type_ids = module.types.iter().map(canonical_id).collect();
+        CompiledModule { module, _code: code, code_table, type_ids }
+    }
+}
+
+/// A host function callable from wasm: its context, its funcref and its trampolines.
+pub struct HostFunction {
+    pub ty: FuncType,
+    context: Box<VMHostFuncContext>,
+    func_ref: Box<VMFuncRef>,
+    _trampolines: Arc<Trampolines>,
+}
+
+// SAFETY: the context's data pointer is the host's, used only on the host's thread; the rest
+// points into boxes owned by the struct.
+unsafe impl Send for HostFunction {}
+// SAFETY: as above.
+unsafe impl Sync for HostFunction {}
+
+impl HostFunction {
+    /// A host function of type `ty` that calls `callback` with `data`.
+    pub fn new(ty: FuncType, callback: HostCallback, data: *mut c_void) -> Result<Arc<HostFunction>, String> {
+        let trampolines = trampolines::for_signature(&ty)?;
+        let mut context = Box::new(VMHostFuncContext { callback, data });
+        let func_ref = Box::new(VMFuncRef {
+            code: trampolines.exit,
+            vmctx: &mut *context as *mut VMHostFuncContext as *mut u8,
+            type_id: canonical_id(&ty),
+            _padding: 0,
+        });
+        Ok(Arc::new(HostFunction { ty, context, func_ref, _trampolines: trampolines }))
+    }
+
+    pub fn data(&self) -> *mut c_void {
+        self.context.data
+    }
+}
+
+/// What keeps a function's code and vmctx alive.
+#[derive(Clone)]
+pub enum FunctionOwner {
+    Instance(Arc<Instance>),
+    Host(Arc<HostFunction>),
+}
+
+/// A callable function: wasm code of an instance, or a host function.
+#[derive(Clone)]
+pub struct Function {
+    func_ref: *const VMFuncRef,
+    pub owner: FunctionOwner,
+}
+
+// SAFETY: `func_ref` points into memory kept alive by `owner`.
+unsafe impl Send for Function {}
+// SAFETY: as above.
+unsafe impl Sync for Function {}
+
+impl Function {
+    pub fn host(host: Arc<HostFunction>) -> Function {
+        Function { func_ref: &*host.func_ref, owner: FunctionOwner::Host(host) }
+    }
+
+    /// The `VMFuncRef` of this function: what funcref values and table elements hold.
+    pub fn func_ref(&self) -> *const VMFuncRef {
+        self.func_ref
+    }
+
+    pub fn ty(&self) -> &FuncType {
+        match &self.owner {
+            FunctionOwner::Host(h) => &h.ty,
+            FunctionOwner::Instance(i) => {
+                let index = i.func_ref_index(self.func_ref);
+                i.module().func_type(index)
+            }
+        }
+    }
+
+    /// Calls the function with arguments in `values` (one 16-byte slot each); on success the
+    /// slots hold the results.
+    ///
+    /// # Safety
+    /// `values` must have max(params, results) slots holding arguments of the function's types,
+    /// and `trampolines` must be the trampolines of its signature.
+    pub unsafe fn call(&self, trampolines: &Trampolines, values: &mut [u128]) -> Result<(), Trap> {
+        // SAFETY: `func_ref` is alive (owner), its code has the signature of `trampolines`, and
+        // the caller provides enough slots.
+        unsafe {
+            let f = &*self.func_ref;
+            traps::call_wasm(trampolines.entry, f.vmctx, f.code, values.as_mut_ptr())
+        }
+    }
+}
+
+/// An external value: what imports take and exports give.
+#[derive(Clone)]
+pub enum Extern {
+    Function(Function),
+    Table(Arc<Table>),
+    Memory(Arc<LinearMemory>),
+    Global(Arc<Global>),
+}
+
+/// Why instantiation failed.
+#[derive(Debug)]
+pub enum InstantiationError {
+    /// An import does not match what the module declares: (import index, reason).
+    Link(u32, String),
+    /// A segment was out of bounds or the start function trapped.
+    Trap(Trap),
+    /// Resources could not be allocated.
+    Resource(String),
+}
+
+/// The vmctx storage: 16-byte aligned words.
+struct VMContextStorage(Box<[u128]>);
+
+pub struct Instance {
+    module: Arc<CompiledModule>,
+    offsets: VMOffsets,
+    vmctx: VMContextStorage,
+    memory: Option<Arc<LinearMemory>>,
+    tables: Vec<Arc<Table>>,
+    globals: Vec<Arc<Global>>,
+    /// Imported functions, kept alive for as long as this instance can call them.
+    imported_functions: Vec<Function>,
+    /// Functions of other instances or the host stored in our tables, kept alive while stored.
+    /// (Collected only with the instance; a finer-grained scheme comes with table lifetimes.)
+    retained: RefCell<Vec<Function>>,
+    dropped_data: Vec<Cell<bool>>,
+    dropped_elements: Vec<Cell<bool>>,
+}
+
+// SAFETY: an instance is used by the thread that created it (the JS API gives no way to move it);
+// the interior mutability (cells, vmctx) is only touched from there.
+unsafe impl Send for Instance {}
+// SAFETY: as above.
+unsafe impl Sync for Instance {}
+
+fn check_limits(what: &str, initial: u64, maximum: Option<u64>, expected: (u64, Option<u64>)) -> Result<(), String> {
+    if initial < expected.0 {
+        return Err(format!("{what} import has {initial} initial, which is smaller than the declared initial of {}", expected.0));
+    }
+    if let Some(declared_max) = expected.1 {
+        match maximum {
+            None => return Err(format!("{what} import has no maximum limit, expected at most {declared_max}")),
+            Some(max) if max > declared_max => {
+                return Err(format!("{what} import has a larger maximum size {max} than the module's declared maximum {declared_max}"))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn value_bits(expr: ConstExpr, globals: &[Arc<Global>], func_ref: impl Fn(u32) -> usize) -> u128 {
+    match expr {
+        ConstExpr::I32(v) => v as u32 as u128,
+        ConstExpr::I64(v) => v as u64 as u128,
+        ConstExpr::F32(bits) => bits as u128,
+        ConstExpr::F64(bits) => bits as u128,
+        ConstExpr::V128(v) => v,
+        ConstExpr::RefNull => 0,
+        ConstExpr::RefFunc(index) => func_ref(index) as u128,
+        ConstExpr::GlobalGet(index) => globals[index as usize].get(),
+    }
+}
+
+impl Instance {
+    pub fn module(&self) -> &Arc<Module> {
+        &self.module.module
+    }
+
+    pub fn memory(&self) -> Option<&Arc<LinearMemory>> {
+        self.memory.as_ref()
+    }
+
+    pub fn table(&self, index: u32) -> &Arc<Table> {
+        &self.tables[index as usize]
+    }
+
+    pub fn global(&self, index: u32) -> &Arc<Global> {
+        &self.globals[index as usize]
+    }
+
+    fn vmctx_ptr(&self) -> *mut u8 {
+        self.vmctx.0.as_ptr() as *mut u8
+    }
+
+    /// Address of the `VMFuncRef` of function `index`, inside the vmctx.
+    fn func_ref_ptr(&self, index: u32) -> *mut VMFuncRef {
+        // SAFETY: func_ref(index) is within the vmctx allocation for index < num_functions.
+        unsafe { self.vmctx_ptr().add(self.offsets.func_ref(index) as usize) as *mut VMFuncRef }
+    }
+
+    fn func_ref_index(&self, func_ref: *const VMFuncRef) -> u32 {
+        let base = self.vmctx_ptr() as usize + self.offsets.func_refs() as usize;
+        ((func_ref as usize - base) / func_ref::SIZE as usize) as u32
+    }
+
+    /// Function `index` of this instance's function index space (imported ones are the imported
+    /// functions themselves, so identity is preserved across re-exports).
+    pub fn function(self: &Arc<Self>, index: u32) -> Function {
+        match self.imported_functions.get(index as usize) {
+            Some(f) => f.clone(),
+            None => Function { func_ref: self.func_ref_ptr(index), owner: FunctionOwner::Instance(self.clone()) },
+        }
+    }
+
+    /// The instance owning `vmctx`.
+    ///
+    /// # Safety
+    /// `vmctx` must be the vmctx of a live instance (as passed to libcalls by generated code).
+    pub unsafe fn from_vmctx<'a>(vmctx: *mut u8) -> &'a Instance {
+        // SAFETY: the INSTANCE field was set to the owning instance, which outlives its code's
+        // activations (per the contract).
+        unsafe { &*(*(vmctx.add(vmctx::INSTANCE as usize) as *const *const Instance)) }
+    }
+
+    /// Builds an instance of `module` with `imports` (one per import, in order), applying its
+    /// segments. The start function is not run: call [`Instance::start`].
+    pub fn new(module: Arc<CompiledModule>, imports: Vec<Extern>) -> Result<Arc<Instance>, InstantiationError> {
+        let info = module.module.clone();
+        let offsets = info.offsets();
+        if imports.len() != info.imports.len() {
+            return Err(InstantiationError::Link(imports.len() as u32, "wrong number of imports".into()));
+        }
+        // (1) Check and bind imports.
+        let mut imported_functions = Vec::new();
+        let mut tables = Vec::new();
+        let mut globals = Vec::new();
+        let mut memory = None;
+        for (index, (import, value)) in info.imports.iter().zip(imports).enumerate() {
+            let link = |reason: String| InstantiationError::Link(index as u32, reason);
+            match (&import.ty, value) {
+                (ImportType::Function(ty), Extern::Function(f)) => {
+                    if canonical_id(f.ty()) != module.type_ids[*ty as usize] {
+                        return Err(link("imported function does not match the expected type".into()));
+                    }
+                    imported_functions.push(f);
+                }
+                (ImportType::Table(ty), Extern::Table(t)) => {
+                    check_table_import(ty, &t).map_err(link)?;
+                    tables.push(t);
+                }
+                (ImportType::Memory(ty), Extern::Memory(m)) => {
+                    check_memory_import(ty, &m).map_err(link)?;
+                    memory = Some(m);
+                }
+                (ImportType::Global(ty), Extern::Global(g)) => {
+                    check_global_import(ty, &g).map_err(link)?;
+                    globals.push(g);
+                }
+                (ImportType::Tag(_), _) => return Err(link("tags are not supported".into())),
+                (expected, _) => return Err(link(format!("{} import requires a {}", expected.kind().as_str(), expected.kind().as_str()))),
+            }
+        }
+        // (2) Memory.
+        if memory.is_none() {
+            if let Some(ty) = info.memories.first() {
+                let m = LinearMemory::new(ty.initial, ty.maximum).map_err(InstantiationError::Resource)?;
+                memory = Some(Arc::new(m));
+            }
+        }
+        // (3) The vmctx, so that ref.func in initializers can point into it.
+        let words = (offsets.size() as usize).div_ceil(16);
+        let mut instance = Instance {
+            module: module.clone(),
+            offsets,
+            vmctx: VMContextStorage(vec![0u128; words].into_boxed_slice()),
+            memory,
+            tables: Vec::new(),
+            globals: Vec::new(),
+            imported_functions,
+            retained: RefCell::new(Vec::new()),
+            dropped_data: info.data_segments.iter().map(|_| Cell::new(false)).collect(),
+            dropped_elements: info.element_segments.iter().map(|_| Cell::new(false)).collect(),
+        };
+        // (4) Globals, with initializers over imported globals and function references.
+        for (ty, init) in info.globals.iter().zip(&info.global_inits) {
+            let bits = value_bits(*init, &globals, |f| instance.func_ref_ptr(f) as usize);
+            globals.push(Arc::new(Global::new(*ty, bits)));
+        }
+        // (5) Tables.
+        for ty in &info.tables {
+            let table = Table::new(ty.element_type, ty.initial, ty.maximum, 0).map_err(InstantiationError::Resource)?;
+            tables.push(Arc::new(table));
+        }
+        instance.globals = globals;
+        instance.tables = tables;
+        instance.write_vmctx();
+        let instance = Arc::new(instance);
+        // (6) Segments: elements, then data, in order; a trap leaves earlier ones applied.
+        instance.apply_segments().map_err(|kind| InstantiationError::Trap(Trap { kind, pc: 0 }))?;
+        Ok(instance)
+    }
+
+    fn write_vmctx(&mut self) {
+        let base = self.vmctx_ptr();
+        let offsets = self.offsets;
+        let write = |offset: u32, value: usize| {
+            // SAFETY: every offset written below lies inside the vmctx allocation (VMOffsets
+            // computes them for this module) and is 8-byte aligned.
+            unsafe { *(base.add(offset as usize) as *mut usize) = value };
+        };
+        write(vmctx::RUNTIME_LIMITS, traps::runtime_limits() as usize);
+        if let Some(m) = &self.memory {
+            write(vmctx::MEMORY_BASE, m.base() as usize);
+            write(vmctx::MEMORY, m.definition() as usize);
+        }
+        write(vmctx::CODE_TABLE, self.module.code_table.as_ptr() as usize);
+        write(vmctx::TYPE_IDS, self.module.type_ids.as_ptr() as usize);
+        write(vmctx::INSTANCE, self as *const Instance as usize);
+        for (i, f) in self.imported_functions.iter().enumerate() {
+            // SAFETY: the imported function's funcref is alive (kept in imported_functions).
+            let r = unsafe { &*f.func_ref };
+            let at = offsets.imported_function(i as u32);
+            write(at + function_import::CODE, r.code as usize);
+            write(at + function_import::VMCTX, r.vmctx as usize);
+        }
+        for (i, t) in self.tables.iter().enumerate() {
+            write(offsets.table(i as u32), t.definition() as usize);
+        }
+        for (i, g) in self.globals.iter().enumerate() {
+            write(offsets.global(i as u32), g.cell() as usize);
+        }
+        let info = &self.module.module;
+        for index in 0..offsets.num_functions {
+            let (code, callee_vmctx, type_id) = match self.imported_functions.get(index as usize) {
+                // SAFETY: as above.
+                Some(f) => unsafe { ((*f.func_ref).code, (*f.func_ref).vmctx, (*f.func_ref).type_id) },
+                None => {
+                    let defined = (index - info.num_imported_functions) as usize;
+                    let ty = info.functions[index as usize] as usize;
+                    (self.module.code_table[defined], base, self.module.type_ids[ty])
+                }
+            };
+            // SAFETY: func_ref_ptr(index) is inside the vmctx and suitably aligned.
+            unsafe { self.func_ref_ptr(index).write(VMFuncRef { code, vmctx: callee_vmctx, type_id, _padding: 0 }) };
+        }
+    }
+
+    /// Patches the instance pointer once the instance has its final address (inside the Arc).
+    fn fix_instance_pointer(self: &Arc<Self>) {
+        // SAFETY: INSTANCE is inside the vmctx; nothing runs this instance's code yet.
+        unsafe { *(self.vmctx_ptr().add(vmctx::INSTANCE as usize) as *mut usize) = Arc::as_ptr(self) as usize };
+    }
+
+    fn apply_segments(self: &Arc<Self>) -> Result<(), TrapKind> {
+        self.fix_instance_pointer();
+        let info = self.module.module.clone();
+        for (index, segment) in info.element_segments.iter().enumerate() {
+            match &segment.mode {
+                SegmentMode::Active { index: table, offset } => {
+                    let offset = value_bits(*offset, &self.globals, |_| 0) as u32;
+                    let len = segment.items.len() as u32;
+                    self.table_init(*table, index as u32, offset, 0, len)?;
+                    self.dropped_elements[index].set(true);
+                }
+                SegmentMode::Declared => self.dropped_elements[index].set(true),
+                SegmentMode::Passive => {}
+            }
+        }
+        for (index, segment) in info.data_segments.iter().enumerate() {
+            if let SegmentMode::Active { offset, .. } = &segment.mode {
+                let offset = value_bits(*offset, &self.globals, |_| 0) as u32;
+                let len = segment.data.len() as u32;
+                self.memory_init(index as u32, offset, 0, len)?;
+                self.dropped_data[index].set(true);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the start function, if any.
+    pub fn start(self: &Arc<Self>) -> Result<(), Trap> {
+        let Some(start) = self.module.module.start else { return Ok(()) };
+        let function = self.function(start);
+        let trampolines = trampolines::for_signature(function.ty()).map_err(|_| Trap { kind: TrapKind::Unreachable, pc: 0 })?;
+        let mut values = [0u128; 1];
+        // SAFETY: the start function takes and returns nothing; one slot is enough.
+        unsafe { function.call(&trampolines, &mut values) }
+    }
+
+    // ---- Operations shared by instantiation and libcalls --------------------------------
+
+    fn element_value(self: &Instance, expr: ConstExpr) -> usize {
+        value_bits(expr, &self.globals, |f| self.func_ref_ptr(f) as usize) as usize
+    }
+
+    pub fn table_init(&self, table: u32, segment: u32, dst: u32, src: u32, len: u32) -> Result<(), TrapKind> {
+        let info = &self.module.module;
+        let items: &[ConstExpr] =
+            if self.dropped_elements[segment as usize].get() { &[] } else { &info.element_segments[segment as usize].items };
+        let table = &self.tables[table as usize];
+        let in_bounds = (src as u64 + len as u64) <= items.len() as u64 && (dst as u64 + len as u64) <= table.len();
+        if !in_bounds {
+            return Err(TrapKind::TableOutOfBounds);
+        }
+        for i in 0..len {
+            let value = self.element_value(items[(src + i) as usize]);
+            table.set((dst + i) as u64, value).map_err(|_| TrapKind::TableOutOfBounds)?;
+        }
+        Ok(())
+    }
+
+    pub fn elem_drop(&self, segment: u32) {
+        self.dropped_elements[segment as usize].set(true);
+    }
+
+    pub fn memory_init(&self, segment: u32, dst: u32, src: u32, len: u32) -> Result<(), TrapKind> {
+        let info = &self.module.module;
+        let range = info.data_segments[segment as usize].data.clone();
+        let data: &[u8] = if self.dropped_data[segment as usize].get() { &[] } else { &info.bytes[range] };
+        let Some(memory) = &self.memory else { return Err(TrapKind::MemoryOutOfBounds) };
+        // SAFETY: no other view of the memory's bytes is live during this host operation.
+        let bytes = unsafe { memory.bytes_mut() };
+        let src_end = src as u64 + len as u64;
+        let dst_end = dst as u64 + len as u64;
+        if src_end > data.len() as u64 || dst_end > bytes.len() as u64 {
+            return Err(TrapKind::MemoryOutOfBounds);
+        }
+        bytes[dst as usize..dst_end as usize].copy_from_slice(&data[src as usize..src_end as usize]);
+        Ok(())
+    }
+
+    pub fn data_drop(&self, segment: u32) {
+        self.dropped_data[segment as usize].set(true);
+    }
+
+    /// Keeps `function` alive while it may be stored in one of our tables.
+    pub fn retain(&self, function: Function) {
+        self.retained.borrow_mut().push(function);
+    }
+}
+
+fn check_table_import(expected: &TableType, table: &Table) -> Result<(), String> {
+    if table.element_type() != expected.element_type {
+        return Err("imported table does not match the expected type".into());
+    }
+    check_limits("table", table.len(), Some(table.maximum()).filter(|m| *m < super::table::MAX_TABLE_ELEMENTS), (expected.initial, expected.maximum))
+}
+
+fn check_memory_import(expected: &MemoryType, memory: &LinearMemory) -> Result<(), String> {
+    let maximum = Some(memory.maximum_pages()).filter(|m| *m < super::memory::MAX_PAGES);
+    check_limits("memory", memory.byte_length() / PAGE_SIZE, maximum, (expected.initial, expected.maximum))
+}
+
+fn check_global_import(expected: &GlobalType, global: &Global) -> Result<(), String> {
+    if global.ty.content_type != expected.content_type || global.ty.mutable != expected.mutable {
+        return Err("imported global does not match the expected type or mutability".into());
+    }
+    Ok(())
+}
+
+/// The default value bits of a value type (zero for every Wasm 2.0 type).
+pub fn default_bits(_ty: ValType) -> u128 {
+    0
+}
+
+/// Whether `ty` is a reference type whose values are funcrefs.
+pub fn is_funcref(ty: RefType) -> bool {
+    ty == RefType::FUNCREF
+}

@@ -1,0 +1,137 @@
+//! The implementations of [`crate::libcall::LibCall`]: what generated code calls for growth
+//! and bulk operations. Each takes the caller's vmctx first, finds its instance, and reports
+//! failure by status (0 = done, else `TrapKind` index + 1), never by unwinding.
+
+use std::ffi::c_void;
+
+use super::instance::Instance;
+use crate::libcall::LibCall;
+use crate::trap::TrapKind;
+
+/// The absolute address generated code calls for `call`.
+pub fn address(call: LibCall) -> usize {
+    let f: *const c_void = match call {
+        LibCall::MemoryGrow => memory_grow as *const c_void,
+        LibCall::MemoryFill => memory_fill as *const c_void,
+        LibCall::MemoryCopy => memory_copy as *const c_void,
+        LibCall::MemoryInit => memory_init as *const c_void,
+        LibCall::DataDrop => data_drop as *const c_void,
+        LibCall::TableGrow => table_grow as *const c_void,
+        LibCall::TableFill => table_fill as *const c_void,
+        LibCall::TableCopy => table_copy as *const c_void,
+        LibCall::TableInit => table_init as *const c_void,
+        LibCall::ElemDrop => elem_drop as *const c_void,
+        LibCall::TableSetExternref => table_set_externref as *const c_void,
+    };
+    f as usize
+}
+
+fn status(result: Result<(), TrapKind>) -> u32 {
+    match result {
+        Ok(()) => 0,
+        Err(kind) => 1 + TrapKind::ALL.iter().position(|k| *k == kind).unwrap_or(0) as u32,
+    }
+}
+
+/// # Safety
+/// `vmctx` is the vmctx generated code passed: that of a live instance.
+unsafe fn instance<'a>(vmctx: *mut u8) -> &'a Instance {
+    // SAFETY: per the function's contract.
+    unsafe { Instance::from_vmctx(vmctx) }
+}
+
+unsafe extern "C" fn memory_grow(vmctx: *mut u8, delta: u32) -> u32 {
+    // SAFETY: called by generated code with its vmctx.
+    let instance = unsafe { instance(vmctx) };
+    let grown = instance.memory().and_then(|m| m.grow(delta as u64));
+    grown.map_or(u32::MAX, |old| old as u32)
+}
+
+unsafe extern "C" fn memory_fill(vmctx: *mut u8, dst: u32, value: u32, len: u32) -> u32 {
+    // SAFETY: called by generated code with its vmctx.
+    let instance = unsafe { instance(vmctx) };
+    status((|| {
+        let memory = instance.memory().ok_or(TrapKind::MemoryOutOfBounds)?;
+        // SAFETY: no other view of the bytes is live while this libcall runs.
+        let bytes = unsafe { memory.bytes_mut() };
+        let end = dst as u64 + len as u64;
+        let target = bytes.get_mut(dst as usize..end as usize).ok_or(TrapKind::MemoryOutOfBounds)?;
+        target.fill(value as u8);
+        Ok(())
+    })())
+}
+
+unsafe extern "C" fn memory_copy(vmctx: *mut u8, dst: u32, src: u32, len: u32) -> u32 {
+    // SAFETY: called by generated code with its vmctx.
+    let instance = unsafe { instance(vmctx) };
+    status((|| {
+        let memory = instance.memory().ok_or(TrapKind::MemoryOutOfBounds)?;
+        // SAFETY: as in memory_fill.
+        let bytes = unsafe { memory.bytes_mut() };
+        let size = bytes.len() as u64;
+        if src as u64 + len as u64 > size || dst as u64 + len as u64 > size {
+            return Err(TrapKind::MemoryOutOfBounds);
+        }
+        bytes.copy_within(src as usize..(src as usize + len as usize), dst as usize);
+        Ok(())
+    })())
+}
+
+unsafe extern "C" fn memory_init(vmctx: *mut u8, segment: u32, dst: u32, src: u32, len: u32) -> u32 {
+    // SAFETY: called by generated code with its vmctx.
+    status(unsafe { instance(vmctx) }.memory_init(segment, dst, src, len))
+}
+
+unsafe extern "C" fn data_drop(vmctx: *mut u8, segment: u32) {
+    // SAFETY: called by generated code with its vmctx.
+    unsafe { instance(vmctx) }.data_drop(segment)
+}
+
+unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: u64) -> u32 {
+    // SAFETY: called by generated code with its vmctx.
+    let instance = unsafe { instance(vmctx) };
+    instance.table(table).grow(delta as u64, init as usize).map_or(u32::MAX, |old| old as u32)
+}
+
+unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, value: u64, len: u32) -> u32 {
+    // SAFETY: called by generated code with its vmctx.
+    let instance = unsafe { instance(vmctx) };
+    status((|| {
+        let elements = instance.table(table).elements_mut();
+        let end = dst as u64 + len as u64;
+        let target = elements.get_mut(dst as usize..end as usize).ok_or(TrapKind::TableOutOfBounds)?;
+        target.fill(value as usize);
+        Ok(())
+    })())
+}
+
+unsafe extern "C" fn table_copy(vmctx: *mut u8, dst_table: u32, src_table: u32, dst: u32, src: u32, len: u32) -> u32 {
+    // SAFETY: called by generated code with its vmctx.
+    let instance = unsafe { instance(vmctx) };
+    status((|| {
+        let (dst_t, src_t) = (instance.table(dst_table), instance.table(src_table));
+        if src as u64 + len as u64 > src_t.len() || dst as u64 + len as u64 > dst_t.len() {
+            return Err(TrapKind::TableOutOfBounds);
+        }
+        let copied: Vec<usize> = src_t.elements_mut()[src as usize..(src + len) as usize].to_vec();
+        dst_t.elements_mut()[dst as usize..(dst + len) as usize].copy_from_slice(&copied);
+        Ok(())
+    })())
+}
+
+unsafe extern "C" fn table_init(vmctx: *mut u8, table: u32, segment: u32, dst: u32, src: u32, len: u32) -> u32 {
+    // SAFETY: called by generated code with its vmctx.
+    status(unsafe { instance(vmctx) }.table_init(table, segment, dst, src, len))
+}
+
+unsafe extern "C" fn elem_drop(vmctx: *mut u8, segment: u32) {
+    // SAFETY: called by generated code with its vmctx.
+    unsafe { instance(vmctx) }.elem_drop(segment)
+}
+
+unsafe extern "C" fn table_set_externref(vmctx: *mut u8, table: u32, index: u32, value: u64) {
+    // SAFETY: called by generated code with its vmctx.
+    let instance = unsafe { instance(vmctx) };
+    // The index was bounds-checked by the caller.
+    let _ = instance.table(table).set(index as u64, value as usize);
+}

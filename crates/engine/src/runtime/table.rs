@@ -1,0 +1,108 @@
+//! Tables: growable arrays of pointer-sized references. A funcref element is a
+//! `*const VMFuncRef` (null for ref.null); an externref element is an opaque non-zero handle
+//! owned by the host (zero for ref.null). Generated code reads the elements through the
+//! `VMTableDefinition`, whose pointer is refreshed when the storage moves on growth.
+
+use std::cell::UnsafeCell;
+
+use wasmparser::RefType;
+
+use crate::vmoffsets::table_definition;
+
+/// The most elements a table may have; the JS API's limit (10,000,000) as V8 enforces it.
+pub const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
+
+#[repr(C)]
+pub struct VMTableDefinition {
+    pub elements: *mut usize,
+    pub length: u64,
+}
+
+const _: () = assert!(std::mem::size_of::<VMTableDefinition>() == table_definition::SIZE as usize);
+
+struct TableState {
+    elements: Vec<usize>,
+    definition: VMTableDefinition,
+}
+
+pub struct Table {
+    element_type: RefType,
+    maximum: u64,
+    /// Boxed for a stable definition address. Mutated through `&self`: tables are used by the
+    /// thread that owns them, and generated code mutates elements the same way.
+    state: Box<UnsafeCell<TableState>>,
+}
+
+// SAFETY: see `state`: all access happens on the owning thread; the type is shared by `Arc`
+// between instances of that thread.
+unsafe impl Send for Table {}
+// SAFETY: as above.
+unsafe impl Sync for Table {}
+
+impl Table {
+    pub fn new(element_type: RefType, initial: u64, maximum: Option<u64>, init: usize) -> Result<Table, String> {
+        let maximum = maximum.unwrap_or(MAX_TABLE_ELEMENTS).min(MAX_TABLE_ELEMENTS);
+        if initial > maximum {
+            return Err("table size exceeds the maximum".into());
+        }
+        let mut elements = vec![init; initial as usize];
+        let definition = VMTableDefinition { elements: elements.as_mut_ptr(), length: initial };
+        Ok(Table { element_type, maximum, state: Box::new(UnsafeCell::new(TableState { elements, definition })) })
+    }
+
+    #[allow(clippy::mut_from_ref)]
+    fn state(&self) -> &mut TableState {
+        // SAFETY: single-threaded use (see `state`); callers never hold two of these at once.
+        unsafe { &mut *self.state.get() }
+    }
+
+    pub fn element_type(&self) -> RefType {
+        self.element_type
+    }
+
+    pub fn maximum(&self) -> u64 {
+        self.maximum
+    }
+
+    pub fn len(&self) -> u64 {
+        self.state().elements.len() as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn definition(&self) -> *mut VMTableDefinition {
+        // SAFETY: the pointer stays valid as long as the table (boxed state).
+        unsafe { &raw mut (*self.state.get()).definition }
+    }
+
+    pub fn get(&self, index: u64) -> Option<usize> {
+        self.state().elements.get(index as usize).copied()
+    }
+
+    pub fn set(&self, index: u64, value: usize) -> Result<(), ()> {
+        let slot = self.state().elements.get_mut(index as usize).ok_or(())?;
+        *slot = value;
+        Ok(())
+    }
+
+    /// Grows by `delta` elements set to `init`; returns the old length.
+    pub fn grow(&self, delta: u64, init: usize) -> Option<u64> {
+        let state = self.state();
+        let old = state.elements.len() as u64;
+        let new = old.checked_add(delta)?;
+        if new > self.maximum {
+            return None;
+        }
+        state.elements.try_reserve_exact(delta as usize).ok()?;
+        state.elements.resize(new as usize, init);
+        state.definition = VMTableDefinition { elements: state.elements.as_mut_ptr(), length: new };
+        Some(old)
+    }
+
+    /// The elements, for bulk operations.
+    pub fn elements_mut(&self) -> &mut [usize] {
+        &mut self.state().elements
+    }
+}

@@ -1,0 +1,95 @@
+//! Tests of the trap machinery on hand-built Cranelift functions (no translator involved).
+
+use cranelift_codegen::ir::{types, AbiParam, Function, InstBuilder, MemFlagsData, Signature, UserFuncName};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+use super::code_memory::{self, Placement};
+use super::memory::LinearMemory;
+use super::traps::{call_wasm, EntryTrampoline};
+use crate::compiler::codegen::{compile_function, Tier};
+use crate::trap::TrapKind;
+
+/// Builds a function with the entry-trampoline signature `(vmctx, code, values)` whose body is
+/// produced by `body(builder, vmctx, code, values)`.
+fn entry_like(body: impl FnOnce(&mut FunctionBuilder, [cranelift_codegen::ir::Value; 3])) -> Function {
+    let mut sig = Signature::new(CallConv::SystemV);
+    sig.params.extend([AbiParam::new(types::I64); 3]);
+    let mut func = Function::with_name_signature(UserFuncName::default(), sig);
+    let mut ctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut func, &mut ctx);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    b.seal_block(block);
+    let p = b.block_params(block);
+    let params = [p[0], p[1], p[2]];
+    body(&mut b, params);
+    b.finalize(crate::compiler::codegen::isa(Tier::Optimized).frontend_config());
+    func
+}
+
+fn publish(func: Function) -> (std::sync::Arc<code_memory::CodeBlock>, EntryTrampoline) {
+    let compiled = compile_function(func, Tier::Optimized).unwrap();
+    let (block, offsets) = code_memory::publish(&[Placement { code: &compiled.code, traps: &compiled.traps }]).unwrap();
+    // SAFETY: the code was compiled with the entry signature and stays alive with `block`.
+    let f = unsafe { std::mem::transmute::<*const u8, EntryTrampoline>(block.start().add(offsets[0])) };
+    (block, f)
+}
+
+#[test]
+fn explicit_trap_unwinds_with_its_kind_and_repeats() {
+    let (_code, f) = publish(entry_like(|b, _| {
+        b.ins().trap(TrapKind::Unreachable.code());
+    }));
+    for _ in 0..1000 {
+        let mut values = [0u128; 1];
+        // SAFETY: `f` takes (vmctx, code, values) and only traps.
+        let result = unsafe { call_wasm(f, std::ptr::null_mut(), std::ptr::null(), values.as_mut_ptr()) };
+        assert_eq!(result.unwrap_err().kind, TrapKind::Unreachable);
+    }
+}
+
+#[test]
+fn returning_code_writes_results() {
+    let (_code, f) = publish(entry_like(|b, [_, _, values]| {
+        let v = b.ins().iconst(types::I32, 42);
+        b.ins().store(MemFlagsData::trusted(), v, values, 0);
+        b.ins().return_(&[]);
+    }));
+    let mut values = [0u128; 1];
+    // SAFETY: `f` writes one i32 to values[0].
+    unsafe { call_wasm(f, std::ptr::null_mut(), std::ptr::null(), values.as_mut_ptr()) }.unwrap();
+    assert_eq!(values[0] as u32, 42);
+}
+
+#[test]
+fn guard_page_fault_is_a_memory_trap_and_memory_grows() {
+    let memory = LinearMemory::new(1, Some(3)).unwrap();
+    // Loads 4 bytes at base + values[0] (an address the test chooses).
+    let (_code, f) = publish(entry_like(|b, [vmctx, _, values]| {
+        let offset = b.ins().load(types::I64, MemFlagsData::trusted(), values, 0);
+        let addr = b.ins().iadd(vmctx, offset);
+        let flags = MemFlagsData::new().with_trap_code(Some(TrapKind::MemoryOutOfBounds.code()));
+        let v = b.ins().load(types::I32, flags, addr, 0);
+        b.ins().store(MemFlagsData::trusted(), v, values, 0);
+        b.ins().return_(&[]);
+    }));
+    let base = memory.base();
+    // SAFETY: the first page is committed.
+    unsafe { *(base.add(65532) as *mut u32) = 0xdead_beef };
+    let mut values = [65532u128];
+    // SAFETY: `f` reads values[0] as an offset from vmctx (the memory base) and loads there.
+    unsafe { call_wasm(f, base, std::ptr::null(), values.as_mut_ptr()) }.unwrap();
+    assert_eq!(values[0] as u32, 0xdead_beef);
+    let mut values = [65536u128];
+    // SAFETY: as above; the page at 65536 is reserved but not committed, so the load faults.
+    let err = unsafe { call_wasm(f, base, std::ptr::null(), values.as_mut_ptr()) }.unwrap_err();
+    assert_eq!(err.kind, TrapKind::MemoryOutOfBounds);
+    assert_eq!(memory.grow(1), Some(1));
+    let mut values = [65536u128];
+    // SAFETY: the second page is committed now.
+    unsafe { call_wasm(f, base, std::ptr::null(), values.as_mut_ptr()) }.unwrap();
+    assert_eq!(values[0] as u32, 0);
+    assert_eq!(memory.grow(2), None, "beyond the maximum");
+}

@@ -1,0 +1,246 @@
+//! The trap handler. One process-wide handler for SIGSEGV, SIGBUS, SIGILL and SIGFPE, installed
+//! once, owns the faults whose program counter lies in our generated code while a wasm call is
+//! active on the faulting thread, and passes every other fault to the handler installed before it
+//! (Node's and V8's: V8's own wasm trap handling must keep working beside ours).
+//!
+//! Owning a fault means recording where it happened and jumping back to the innermost entry
+//! from the host (`guarded_call.c`), which turns the record into a [`Trap`]. Generated code has
+//! no destructors, and no Rust frame lies between an entry and the faulting code: libcalls
+//! report failures by status instead of trapping.
+
+use std::cell::Cell;
+use std::ffi::c_void;
+use std::mem::MaybeUninit;
+use std::ptr;
+use std::sync::Once;
+
+use super::code_memory;
+use crate::trap::TrapKind;
+use crate::vmoffsets::runtime_limits;
+
+extern "C" {
+    fn cranewasm_guarded_call(body: unsafe extern "C" fn(*mut c_void), data: *mut c_void, current: *mut *mut c_void) -> i32;
+    fn cranewasm_unwind(buf: *mut c_void) -> !;
+}
+
+/// Per-thread state that generated code reads through `vmctx.runtime_limits`. Its layout is
+/// `vmoffsets::runtime_limits`.
+#[repr(C)]
+pub struct VMRuntimeLimits {
+    pub stack_limit: Cell<usize>,
+}
+
+const _: () = assert!(std::mem::size_of::<VMRuntimeLimits>() == runtime_limits::SIZE as usize);
+
+/// Where a fault handled by us happened.
+#[derive(Clone, Copy, Debug)]
+struct FaultRecord {
+    pc: usize,
+    signal: i32,
+}
+
+thread_local! {
+    /// The jump buffer of the innermost active entry into wasm on this thread, or null.
+    static JUMP_BUFFER: Cell<*mut c_void> = const { Cell::new(ptr::null_mut()) };
+    static LAST_FAULT: Cell<Option<FaultRecord>> = const { Cell::new(None) };
+    static LIMITS: VMRuntimeLimits = const { VMRuntimeLimits { stack_limit: Cell::new(0) } };
+}
+
+/// How much stack to leave below the wasm stack limit for host code (libcalls, calls out to JS,
+/// the signal handler itself).
+const HOST_STACK_RESERVE: usize = 256 * 1024;
+
+/// The runtime limits of the current thread. Instances keep this pointer: an instance is only
+/// ever used on the thread that created it (JS objects cannot cross threads), which outlives
+/// every call into it.
+pub fn runtime_limits() -> *const VMRuntimeLimits {
+    LIMITS.with(|limits| limits as *const VMRuntimeLimits)
+}
+
+/// A trap that ended a wasm activation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Trap {
+    pub kind: TrapKind,
+    /// The faulting program counter (for diagnostics).
+    pub pc: usize,
+}
+
+/// Signature of an entry trampoline: `(callee_vmctx, callee_code, values)`. See
+/// `runtime::trampolines`.
+pub type EntryTrampoline = unsafe extern "C" fn(*mut u8, *const u8, *mut u128);
+
+struct EntryCall {
+    trampoline: EntryTrampoline,
+    vmctx: *mut u8,
+    code: *const u8,
+    values: *mut u128,
+}
+
+unsafe extern "C" fn run_entry(data: *mut c_void) {
+    // SAFETY: `data` is the `EntryCall` that `call_wasm` passed to the guarded call and that
+    // outlives it; the trampoline's contract is the caller's (see `call_wasm`).
+    unsafe {
+        let call = &*(data as *const EntryCall);
+        (call.trampoline)(call.vmctx, call.code, call.values)
+    }
+}
+
+/// Calls wasm code through an entry trampoline, catching traps.
+///
+/// # Safety
+/// `trampoline` must be the entry trampoline for the signature of `code`; `vmctx` must be the
+/// vmctx `code` expects, alive for the call; `values` must point to at least
+/// max(params, results) 16-byte slots holding the arguments. On `Ok`, the slots hold the results.
+pub unsafe fn call_wasm(trampoline: EntryTrampoline, vmctx: *mut u8, code: *const u8, values: *mut u128) -> Result<(), Trap> {
+    install_handler();
+    let outermost = JUMP_BUFFER.with(|b| b.get().is_null());
+    if outermost {
+        LIMITS.with(|limits| limits.stack_limit.set(stack_limit()));
+    }
+    let mut call = EntryCall { trampoline, vmctx, code, values };
+    let slot = JUMP_BUFFER.with(|b| b.as_ptr());
+    // SAFETY: `run_entry` receives `call`, which lives on this frame for the whole guarded call;
+    // `slot` is this thread's jump-buffer cell. No Rust frame with pending drops lies between
+    // the guarded call and the generated code a trap unwinds from.
+    let trapped = unsafe { cranewasm_guarded_call(run_entry, &mut call as *mut EntryCall as *mut c_void, slot) };
+    if trapped == 0 {
+        return Ok(());
+    }
+    let fault = LAST_FAULT.with(|f| f.take()).expect("a trap records its fault before unwinding");
+    let kind = code_memory::trap_at(fault.pc).unwrap_or(match fault.signal {
+        // A fault without a trap site is an access outside linear memory that Cranelift did not
+        // label (it labels every wasm load and store); say so rather than guess.
+        libc::SIGSEGV | libc::SIGBUS => TrapKind::MemoryOutOfBounds,
+        libc::SIGFPE => TrapKind::DivideByZero,
+        _ => TrapKind::Unreachable,
+    });
+    Err(Trap { kind, pc: fault.pc })
+}
+
+/// The lowest address wasm frames may reach on this thread: the bottom of the thread's stack plus
+/// [`HOST_STACK_RESERVE`].
+fn stack_limit() -> usize {
+    thread_local! {
+        static STACK_LOW: Cell<usize> = const { Cell::new(0) };
+    }
+    let low = STACK_LOW.with(|low| {
+        if low.get() == 0 {
+            low.set(thread_stack_low().unwrap_or_else(|| {
+                // Without the thread's bounds, allow 1 MiB below the current frame, as V8 does.
+                let here = 0u8;
+                (&here as *const u8 as usize).saturating_sub(1 << 20)
+            }));
+        }
+        low.get()
+    });
+    low + HOST_STACK_RESERVE
+}
+
+#[cfg(target_os = "linux")]
+fn thread_stack_low() -> Option<usize> {
+    // SAFETY: pthread_getattr_np fills `attr` for the calling thread; it is destroyed after use.
+    unsafe {
+        let mut attr = MaybeUninit::<libc::pthread_attr_t>::uninit();
+        if libc::pthread_getattr_np(libc::pthread_self(), attr.as_mut_ptr()) != 0 {
+            return None;
+        }
+        let mut addr: *mut c_void = ptr::null_mut();
+        let mut size: libc::size_t = 0;
+        let ok = libc::pthread_attr_getstack(attr.as_ptr(), &mut addr, &mut size) == 0;
+        libc::pthread_attr_destroy(attr.as_mut_ptr());
+        ok.then_some(addr as usize)
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn thread_stack_low() -> Option<usize> {
+    None
+}
+
+const SIGNALS: [i32; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
+
+/// The handlers that were installed before ours, by position in [`SIGNALS`]. Written once,
+/// before our handler is installed; read only by the handler afterwards.
+static mut PREVIOUS: [MaybeUninit<libc::sigaction>; 4] = [const { MaybeUninit::uninit() }; 4];
+
+/// Installs the trap handler, once per process.
+pub fn install_handler() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        for (i, &signal) in SIGNALS.iter().enumerate() {
+            // SAFETY: runs once, before any fault can reach our handler for this signal, so no
+            // one reads PREVIOUS[i] concurrently; the sigaction structs are fully initialized.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = handle_fault as *const () as usize;
+                // SA_SIGINFO: we need the faulting context (its PC). SA_NODEFER: we leave the
+                // handler by siglongjmp without restoring the mask, so the signal must not be
+                // blocked while it runs. SA_ONSTACK: use the alternate stack if the thread has
+                // one (a fault from stack exhaustion cannot run the handler on its own stack).
+                action.sa_flags = libc::SA_SIGINFO | libc::SA_NODEFER | libc::SA_ONSTACK;
+                libc::sigemptyset(&mut action.sa_mask);
+                let previous = &raw mut PREVIOUS;
+                if libc::sigaction(signal, &action, (*previous)[i].as_mut_ptr()) != 0 {
+                    panic!("cannot install the trap handler for signal {signal}");
+                }
+            }
+        }
+    });
+}
+
+unsafe extern "C" fn handle_fault(signal: i32, info: *mut libc::siginfo_t, context: *mut c_void) {
+    // SAFETY: the kernel passes a valid ucontext for SA_SIGINFO handlers.
+    let pc = unsafe { context_pc(context) };
+    let buffer = JUMP_BUFFER.with(|b| b.get());
+    if !buffer.is_null() && code_memory::is_code_address(pc) {
+        LAST_FAULT.with(|f| f.set(Some(FaultRecord { pc, signal })));
+        // SAFETY: `buffer` is the jump buffer of a guarded call still active on this thread
+        // (it is cleared before that call returns), and the frames in between are generated
+        // code, which holds no resources.
+        unsafe { cranewasm_unwind(buffer) }
+    }
+    // SAFETY: not ours: hand the fault to whoever was there before, as they expect to get it.
+    unsafe { chain(signal, info, context) }
+}
+
+unsafe fn chain(signal: i32, info: *mut libc::siginfo_t, context: *mut c_void) {
+    let Some(index) = SIGNALS.iter().position(|&s| s == signal) else { return };
+    // SAFETY: PREVIOUS[index] was initialized before our handler was installed.
+    let previous = unsafe { (*(&raw const PREVIOUS))[index].assume_init_ref() };
+    let handler = previous.sa_sigaction;
+    if previous.sa_flags & libc::SA_SIGINFO != 0 {
+        // SAFETY: the previous handler was installed as a three-argument handler.
+        let f: unsafe extern "C" fn(i32, *mut libc::siginfo_t, *mut c_void) = unsafe { std::mem::transmute(handler) };
+        unsafe { f(signal, info, context) };
+    } else if handler == libc::SIG_DFL || handler == libc::SIG_IGN {
+        // Restore the default action and return: the faulting instruction runs again and the
+        // process dies the way it would have without us.
+        // SAFETY: plain sigaction call with a zeroed (SIG_DFL) action.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = libc::SIG_DFL;
+            libc::sigaction(signal, &action, ptr::null_mut());
+        }
+    } else {
+        // SAFETY: a one-argument handler, installed without SA_SIGINFO.
+        let f: unsafe extern "C" fn(i32) = unsafe { std::mem::transmute(handler) };
+        unsafe { f(signal) };
+    }
+}
+
+/// The program counter of a signal context.
+///
+/// # Safety
+/// `context` must be the `ucontext_t` the kernel passed to an SA_SIGINFO handler.
+unsafe fn context_pc(context: *mut c_void) -> usize {
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    // SAFETY: per the function's contract.
+    unsafe {
+        (*(context as *const libc::ucontext_t)).uc_mcontext.gregs[libc::REG_RIP as usize] as usize
+    }
+    #[cfg(all(target_os = "linux", target_arch = "aarch64"))]
+    // SAFETY: per the function's contract.
+    unsafe {
+        (*(context as *const libc::ucontext_t)).uc_mcontext.pc as usize
+    }
+}

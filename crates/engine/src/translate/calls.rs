@@ -1,0 +1,48 @@
+//! `call` and `call_indirect`. Every call is an indirect machine call with an explicit callee
+//! `vmctx`: defined functions through the module's code table (so a lazily compiled function
+//! or a new tier takes effect for every caller at once), imports through their
+//! `VMFunctionImport`, table entries through their `VMFuncRef` after a signature check.
+
+use cranelift_codegen::ir::{InstBuilder, Value};
+use wasmparser::Operator;
+
+use super::FuncTranslator;
+
+pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Result<bool, String> {
+    match *op {
+        Operator::Call { function_index } => {
+            let type_index = *t
+                .env
+                .module
+                .functions
+                .get(function_index as usize)
+                .ok_or_else(|| format!("function #{function_index} is not in the module"))?;
+            let (code, callee_vmctx) = t.env.function_callee(&mut t.builder, function_index)?;
+            emit_call(t, type_index, code, callee_vmctx)?;
+        }
+        Operator::CallIndirect { type_index, table_index } => {
+            let element = t.pop()?;
+            let address = t.env.table_element_address(&mut t.builder, table_index, element)?;
+            let flags = t.env.table_element_flags();
+            let func_ref = t.builder.ins().load(cranelift_codegen::ir::types::I64, flags, address, 0);
+            let (code, callee_vmctx) = t.env.checked_func_ref_callee(&mut t.builder, func_ref, type_index)?;
+            emit_call(t, type_index, code, callee_vmctx)?;
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Pops the arguments of a function of type `type_index`, calls `code` with them and pushes
+/// the results.
+fn emit_call(t: &mut FuncTranslator<'_, '_>, type_index: u32, code: Value, callee_vmctx: Value) -> Result<(), String> {
+    let sig = t.env.signature(&mut t.builder, type_index)?;
+    let num_params = t.env.module.types[type_index as usize].params().len();
+    let mut args = Vec::with_capacity(num_params + 1);
+    args.push(callee_vmctx);
+    args.extend(t.popn(num_params)?);
+    let call = t.builder.ins().call_indirect(sig, code, &args);
+    let results = t.builder.inst_results(call).to_vec();
+    t.stack.extend(results);
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! Table and reference instructions. Reads, funcref stores and sizes are inline (a bounds check
+//! and an 8-byte element); externref stores, growing, the bulk operations and segment drops are
+//! libcalls, because the runtime owns externref lifetimes and table storage.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{types, InstBuilder};
+use wasmparser::Operator;
+
+use super::FuncTranslator;
+use crate::libcall::LibCall;
+use crate::trap::TrapKind;
+
+use types::{I32, I64};
+
+pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Result<bool, String> {
+    match *op {
+        Operator::RefNull { .. } => {
+            let null = t.builder.ins().iconst(I64, 0);
+            t.push(null);
+        }
+        Operator::RefIsNull => t.unary(|b, x| {
+            let is_null = b.ins().icmp_imm_u(IntCC::Equal, x, 0);
+            b.ins().uextend(I32, is_null)
+        })?,
+        Operator::RefFunc { function_index } => {
+            let func_ref = t.env.func_ref(&mut t.builder, function_index)?;
+            t.push(func_ref);
+        }
+        Operator::TableGet { table } => {
+            let index = t.pop()?;
+            let address = t.env.table_element_address(&mut t.builder, table, index)?;
+            let flags = t.env.table_element_flags();
+            let value = t.builder.ins().load(I64, flags, address, 0);
+            t.push(value);
+        }
+        Operator::TableSet { table } => {
+            let (index, value) = t.pop2()?;
+            let address = t.env.table_element_address(&mut t.builder, table, index)?;
+            if t.env.is_externref_table(table)? {
+                // Bounds checked above; the runtime keeps the stored value alive.
+                let table_index = t.builder.ins().iconst(I32, i64::from(table));
+                t.env.call_libcall(&mut t.builder, LibCall::TableSetExternref, &[table_index, index, value]);
+            } else {
+                let flags = t.env.table_element_flags();
+                t.builder.ins().store(flags, value, address, 0);
+            }
+        }
+        Operator::TableSize { table } => {
+            let size = t.env.table_size(&mut t.builder, table)?;
+            t.push(size);
+        }
+        Operator::TableGrow { table } => {
+            let (init, delta) = t.pop2()?;
+            t.env.table_type(table)?;
+            let table_index = t.builder.ins().iconst(I32, i64::from(table));
+            let old = t
+                .env
+                .call_libcall(&mut t.builder, LibCall::TableGrow, &[table_index, delta, init])
+                .ok_or("table.grow without result")?;
+            t.push(old);
+        }
+        // V8 reports every failing bulk table operation as "table index is out of bounds".
+        Operator::TableFill { table } => {
+            let (dst, value, len) = t.pop3()?;
+            t.env.table_type(table)?;
+            let table_index = t.builder.ins().iconst(I32, i64::from(table));
+            t.env.call_libcall_checked(
+                &mut t.builder,
+                LibCall::TableFill,
+                &[table_index, dst, value, len],
+                TrapKind::TableOutOfBounds,
+            )?;
+        }
+        Operator::TableCopy { dst_table, src_table } => {
+            let (dst, src, len) = t.pop3()?;
+            t.env.table_type(dst_table)?;
+            t.env.table_type(src_table)?;
+            let dst_index = t.builder.ins().iconst(I32, i64::from(dst_table));
+            let src_index = t.builder.ins().iconst(I32, i64::from(src_table));
+            t.env.call_libcall_checked(
+                &mut t.builder,
+                LibCall::TableCopy,
+                &[dst_index, src_index, dst, src, len],
+                TrapKind::TableOutOfBounds,
+            )?;
+        }
+        Operator::TableInit { elem_index, table } => {
+            let (dst, src, len) = t.pop3()?;
+            t.env.table_type(table)?;
+            let table_index = t.builder.ins().iconst(I32, i64::from(table));
+            let segment = t.builder.ins().iconst(I32, i64::from(elem_index));
+            t.env.call_libcall_checked(
+                &mut t.builder,
+                LibCall::TableInit,
+                &[table_index, segment, dst, src, len],
+                TrapKind::TableOutOfBounds,
+            )?;
+        }
+        Operator::ElemDrop { elem_index } => {
+            let segment = t.builder.ins().iconst(I32, i64::from(elem_index));
+            t.env.call_libcall(&mut t.builder, LibCall::ElemDrop, &[segment]);
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}

@@ -1,0 +1,52 @@
+//! Variable and parametric instructions: locals (frontend variables, so SSA form is built for
+//! us), globals (through their cell pointer in the vmctx), `drop` and `select`.
+
+use cranelift_codegen::ir::InstBuilder;
+use wasmparser::Operator;
+
+use super::{value_type, FuncTranslator};
+
+pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Result<bool, String> {
+    match *op {
+        Operator::LocalGet { local_index } => {
+            let var = local(t, local_index)?;
+            let value = t.builder.use_var(var);
+            t.push(value);
+        }
+        Operator::LocalSet { local_index } => {
+            let var = local(t, local_index)?;
+            let value = t.pop()?;
+            t.builder.def_var(var, value);
+        }
+        Operator::LocalTee { local_index } => {
+            let var = local(t, local_index)?;
+            let value = *t.stack.last().ok_or("operand stack underflow")?;
+            t.builder.def_var(var, value);
+        }
+        Operator::GlobalGet { global_index } => {
+            let ty = value_type(t.env.global_type(global_index)?.content_type);
+            let (cell, flags) = t.env.global_address(&mut t.builder, global_index)?;
+            let value = t.builder.ins().load(ty, flags, cell, 0);
+            t.push(value);
+        }
+        Operator::GlobalSet { global_index } => {
+            let value = t.pop()?;
+            let (cell, flags) = t.env.global_address(&mut t.builder, global_index)?;
+            t.builder.ins().store(flags, value, cell, 0);
+        }
+        Operator::Drop => {
+            t.pop()?;
+        }
+        Operator::Select | Operator::TypedSelect { .. } => {
+            let (a, b, condition) = t.pop3()?;
+            let value = t.builder.ins().select(condition, a, b);
+            t.push(value);
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+fn local(t: &FuncTranslator<'_, '_>, index: u32) -> Result<cranelift_frontend::Variable, String> {
+    t.locals.get(index as usize).copied().ok_or_else(|| format!("local #{index} is not declared"))
+}
