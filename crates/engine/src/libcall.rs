@@ -58,7 +58,8 @@ impl LibCall {
         let mut sig = Signature::new(CallConv::SystemV);
         sig.params.push(AbiParam::new(types::I64));
         sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
-        sig.returns.extend(results.iter().map(|t| AbiParam::new(*t)));
+        sig.returns
+            .extend(results.iter().map(|t| AbiParam::new(*t)));
         sig
     }
 }

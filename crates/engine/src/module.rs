@@ -94,7 +94,10 @@ pub enum ConstExpr {
 #[derive(Clone, Debug)]
 pub enum SegmentMode {
     Passive,
-    Active { index: u32, offset: ConstExpr },
+    Active {
+        index: u32,
+        offset: ConstExpr,
+    },
     /// Element segments only: declares functions for ref.func, dropped at instantiation.
     Declared,
 }
@@ -141,7 +144,10 @@ pub struct Module {
 
 impl Module {
     /// Payloads of every custom section called `name`, in module order.
-    pub fn custom_sections_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+    pub fn custom_sections_named<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.custom_sections
             .iter()
             .filter(move |s| s.name == name)
@@ -156,7 +162,10 @@ impl Module {
 
 impl Module {
     /// Imports of one kind, in order: their position is their index in that index space.
-    fn imported<'a, T: 'a>(&'a self, pick: impl Fn(&'a ImportType) -> Option<T> + 'a) -> impl Iterator<Item = T> + 'a {
+    fn imported<'a, T: 'a>(
+        &'a self,
+        pick: impl Fn(&'a ImportType) -> Option<T> + 'a,
+    ) -> impl Iterator<Item = T> + 'a {
         self.imports.iter().filter_map(move |i| pick(&i.ty))
     }
 
@@ -167,31 +176,63 @@ impl Module {
 
     /// Type of global `index` (imported globals first).
     pub fn global_type(&self, index: u32) -> GlobalType {
-        let imported: Vec<GlobalType> =
-            self.imported(|t| if let ImportType::Global(x) = t { Some(*x) } else { None }).collect();
-        imported.get(index as usize).copied().unwrap_or_else(|| self.globals[index as usize - imported.len()])
+        let imported: Vec<GlobalType> = self
+            .imported(|t| {
+                if let ImportType::Global(x) = t {
+                    Some(*x)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        imported
+            .get(index as usize)
+            .copied()
+            .unwrap_or_else(|| self.globals[index as usize - imported.len()])
     }
 
     /// Type of table `index` (imported tables first).
     pub fn table_type(&self, index: u32) -> TableType {
-        let imported: Vec<TableType> =
-            self.imported(|t| if let ImportType::Table(x) = t { Some(*x) } else { None }).collect();
-        imported.get(index as usize).copied().unwrap_or_else(|| self.tables[index as usize - imported.len()])
+        let imported: Vec<TableType> = self
+            .imported(|t| {
+                if let ImportType::Table(x) = t {
+                    Some(*x)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        imported
+            .get(index as usize)
+            .copied()
+            .unwrap_or_else(|| self.tables[index as usize - imported.len()])
     }
 
     /// Type of memory `index` (the imported memory first).
     pub fn memory_type(&self, index: u32) -> Option<MemoryType> {
-        let imported: Vec<MemoryType> =
-            self.imported(|t| if let ImportType::Memory(x) = t { Some(*x) } else { None }).collect();
-        imported.get(index as usize).copied().or_else(|| self.memories.get(index as usize - imported.len()).copied())
+        let imported: Vec<MemoryType> = self
+            .imported(|t| {
+                if let ImportType::Memory(x) = t {
+                    Some(*x)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        imported
+            .get(index as usize)
+            .copied()
+            .or_else(|| self.memories.get(index as usize - imported.len()).copied())
     }
 
     pub fn num_imported_globals(&self) -> u32 {
-        self.imported(|t| matches!(t, ImportType::Global(_)).then_some(())).count() as u32
+        self.imported(|t| matches!(t, ImportType::Global(_)).then_some(()))
+            .count() as u32
     }
 
     pub fn num_imported_tables(&self) -> u32 {
-        self.imported(|t| matches!(t, ImportType::Table(_)).then_some(())).count() as u32
+        self.imported(|t| matches!(t, ImportType::Table(_)).then_some(()))
+            .count() as u32
     }
 
     pub fn num_globals(&self) -> u32 {
@@ -203,7 +244,10 @@ impl Module {
     }
 
     pub fn num_memories(&self) -> u32 {
-        (self.imported(|t| matches!(t, ImportType::Memory(_)).then_some(())).count() + self.memories.len()) as u32
+        (self
+            .imported(|t| matches!(t, ImportType::Memory(_)).then_some(()))
+            .count()
+            + self.memories.len()) as u32
     }
 
     /// The vmctx layout of this module's instances.

@@ -67,7 +67,10 @@ impl TrapKind {
             TrapKind::StackOverflow => TrapCode::STACK_OVERFLOW,
             TrapKind::FloatUnrepresentable => TrapCode::BAD_CONVERSION_TO_INTEGER,
             other => {
-                let index = TrapKind::ALL.iter().position(|k| *k == other).expect("listed in ALL");
+                let index = TrapKind::ALL
+                    .iter()
+                    .position(|k| *k == other)
+                    .expect("listed in ALL");
                 TrapCode::user(1 + index as u8).expect("user trap codes are non-zero")
             }
         }

@@ -159,7 +159,12 @@ mod tests {
 
     #[test]
     fn regions_follow_each_other_without_overlap() {
-        let o = VMOffsets { num_imported_functions: 2, num_tables: 3, num_globals: 4, num_functions: 5 };
+        let o = VMOffsets {
+            num_imported_functions: 2,
+            num_tables: 3,
+            num_globals: 4,
+            num_functions: 5,
+        };
         assert_eq!(o.imported_function(1), vmctx::FIXED_SIZE + 16);
         assert_eq!(o.tables(), vmctx::FIXED_SIZE + 32);
         assert_eq!(o.globals(), o.tables() + 24);

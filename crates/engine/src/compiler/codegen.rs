@@ -34,7 +34,9 @@ pub fn isa(tier: Tier) -> &'static dyn TargetIsa {
 fn build_isa(tier: Tier) -> OwnedTargetIsa {
     let mut flags = settings::builder();
     let set = |flags: &mut settings::Builder, name: &str, value: &str| {
-        flags.set(name, value).unwrap_or_else(|e| panic!("cranelift setting {name}={value}: {e}"));
+        flags
+            .set(name, value)
+            .unwrap_or_else(|e| panic!("cranelift setting {name}={value}: {e}"));
     };
     let (opt_level, regalloc) = match tier {
         Tier::Baseline => ("none", "single_pass"),
@@ -82,14 +84,24 @@ pub fn compile_function(func: Function, tier: Tier) -> Result<Arc<CompiledFuncti
         .compile(isa, &mut ControlPlane::default())
         .map_err(|e| format!("code generation failed: {:?}", e.inner))?;
     if let Some(reloc) = compiled.buffer.relocs().first() {
-        return Err(format!("code generation produced an unexpected relocation: {reloc:?}"));
+        return Err(format!(
+            "code generation produced an unexpected relocation: {reloc:?}"
+        ));
     }
     let mut traps: Vec<TrapSite> = compiled
         .buffer
         .traps()
         .iter()
-        .filter_map(|t| TrapKind::from_code(t.code).map(|kind| TrapSite { offset: t.offset, kind }))
+        .filter_map(|t| {
+            TrapKind::from_code(t.code).map(|kind| TrapSite {
+                offset: t.offset,
+                kind,
+            })
+        })
         .collect();
     traps.sort_by_key(|t| t.offset);
-    Ok(Arc::new(CompiledFunction { code: compiled.code_buffer().to_vec(), traps }))
+    Ok(Arc::new(CompiledFunction {
+        code: compiled.code_buffer().to_vec(),
+        traps,
+    }))
 }

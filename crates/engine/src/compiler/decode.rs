@@ -3,13 +3,14 @@
 //! here; `function_validation` checks them in parallel.
 
 use wasmparser::{
-    DataKind, ElementItems, ElementKind, Operator, RefType, ExternalKind, FuncToValidate, FunctionBody, KnownCustom, Name, Parser, Payload, TypeRef,
-    ValidPayload, Validator, ValidatorResources,
+    DataKind, ElementItems, ElementKind, ExternalKind, FuncToValidate, FunctionBody, KnownCustom,
+    Name, Operator, Parser, Payload, RefType, TypeRef, ValidPayload, Validator, ValidatorResources,
 };
 
 use super::error::CompileError;
 use crate::module::{
-    ConstExpr, CustomSection, DataSegment, ElementSegment, Export, ExternKind, Import, ImportType, Module, SegmentMode,
+    ConstExpr, CustomSection, DataSegment, ElementSegment, Export, ExternKind, Import, ImportType,
+    Module, SegmentMode,
 };
 
 /// One function body awaiting validation, with its index in the function index space.
@@ -29,7 +30,11 @@ pub(super) struct Decoded<'a> {
 
 pub(super) fn decode_module(bytes: &[u8]) -> Result<Decoded<'_>, CompileError> {
     check_header(bytes)?;
-    let mut decoded = Decoded { module: Module::default(), bodies: Vec::new(), section_error: None };
+    let mut decoded = Decoded {
+        module: Module::default(),
+        bodies: Vec::new(),
+        section_error: None,
+    };
     let mut validator = Validator::new_with_features(super::features());
     let mut next_body_index = None;
     // The parser has features of its own (they decide e.g. how memory limits are read): give it
@@ -41,10 +46,12 @@ pub(super) fn decode_module(bytes: &[u8]) -> Result<Decoded<'_>, CompileError> {
             let valid = validator.payload(&payload)?;
             Ok((payload, valid))
         });
-        let step = step.map_err(|err| CompileError::from_reader(&err)).and_then(|(payload, valid)| {
-            record(&mut decoded.module, &payload)?;
-            Ok((payload, valid))
-        });
+        let step = step
+            .map_err(|err| CompileError::from_reader(&err))
+            .and_then(|(payload, valid)| {
+                record(&mut decoded.module, &payload)?;
+                Ok((payload, valid))
+            });
         let (payload, valid) = match step {
             Ok(step) => step,
             Err(err) => {
@@ -57,7 +64,8 @@ pub(super) fn decode_module(bytes: &[u8]) -> Result<Decoded<'_>, CompileError> {
         }
         match valid {
             ValidPayload::Func(func, body) => {
-                let index = next_body_index.expect("the validator only yields bodies inside a code section");
+                let index = next_body_index
+                    .expect("the validator only yields bodies inside a code section");
                 next_body_index = Some(index + 1);
                 decoded.bodies.push(PendingBody { index, func, body });
             }
@@ -73,14 +81,28 @@ pub(super) fn decode_module(bytes: &[u8]) -> Result<Decoded<'_>, CompileError> {
 fn check_header(bytes: &[u8]) -> Result<(), CompileError> {
     const MAGIC: [u8; 4] = *b"\0asm";
     const VERSION: [u8; 4] = [1, 0, 0, 0];
-    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ");
-    let fail = |message: String, offset: u64| Err(CompileError { message, offset, function: None });
+    let hex = |b: &[u8]| {
+        b.iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let fail = |message: String, offset: u64| {
+        Err(CompileError {
+            message,
+            offset,
+            function: None,
+        })
+    };
     for (offset, expected, what) in [(0usize, MAGIC, "magic word"), (4, VERSION, "version")] {
         let Some(found) = bytes.get(offset..offset + 4) else {
             return fail("expected 4 bytes, fell off end".to_string(), offset as u64);
         };
         if found != expected {
-            return fail(format!("expected {what} {}, found {}", hex(&expected), hex(found)), offset as u64);
+            return fail(
+                format!("expected {what} {}, found {}", hex(&expected), hex(found)),
+                offset as u64,
+            );
         }
     }
     Ok(())
@@ -110,7 +132,11 @@ fn record(module: &mut Module, payload: &Payload<'_>) -> Result<(), CompileError
                     TypeRef::Global(g) => ImportType::Global(g),
                     TypeRef::Tag(t) => ImportType::Tag(t),
                 };
-                module.imports.push(Import { module: import.module.to_string(), name: import.name.to_string(), ty });
+                module.imports.push(Import {
+                    module: import.module.to_string(),
+                    name: import.name.to_string(),
+                    ty,
+                });
             }
         }
         Payload::FunctionSection(reader) => {
@@ -140,12 +166,19 @@ fn record(module: &mut Module, payload: &Payload<'_>) -> Result<(), CompileError
                 let segment = segment?;
                 let mode = match segment.kind {
                     DataKind::Passive => SegmentMode::Passive,
-                    DataKind::Active { memory_index, offset_expr } => {
-                        SegmentMode::Active { index: memory_index, offset: const_expr(&offset_expr)? }
-                    }
+                    DataKind::Active {
+                        memory_index,
+                        offset_expr,
+                    } => SegmentMode::Active {
+                        index: memory_index,
+                        offset: const_expr(&offset_expr)?,
+                    },
                 };
                 let start = segment.range.end as usize - segment.data.len();
-                module.data_segments.push(DataSegment { mode, data: start..segment.range.end as usize });
+                module.data_segments.push(DataSegment {
+                    mode,
+                    data: start..segment.range.end as usize,
+                });
             }
         }
         Payload::ElementSection(reader) => {
@@ -154,19 +187,35 @@ fn record(module: &mut Module, payload: &Payload<'_>) -> Result<(), CompileError
                 let mode = match segment.kind {
                     ElementKind::Passive => SegmentMode::Passive,
                     ElementKind::Declared => SegmentMode::Declared,
-                    ElementKind::Active { table_index, offset_expr } => {
-                        SegmentMode::Active { index: table_index.unwrap_or(0), offset: const_expr(&offset_expr)? }
-                    }
+                    ElementKind::Active {
+                        table_index,
+                        offset_expr,
+                    } => SegmentMode::Active {
+                        index: table_index.unwrap_or(0),
+                        offset: const_expr(&offset_expr)?,
+                    },
                 };
                 let (element_type, items) = match segment.items {
-                    ElementItems::Functions(funcs) => {
-                        (RefType::FUNCREF, funcs.into_iter().map(|f| f.map(ConstExpr::RefFunc)).collect::<Result<_, _>>()?)
-                    }
-                    ElementItems::Expressions(ty, exprs) => {
-                        (ty, exprs.into_iter().map(|e| const_expr(&e?)).collect::<Result<_, _>>()?)
-                    }
+                    ElementItems::Functions(funcs) => (
+                        RefType::FUNCREF,
+                        funcs
+                            .into_iter()
+                            .map(|f| f.map(ConstExpr::RefFunc))
+                            .collect::<Result<_, _>>()?,
+                    ),
+                    ElementItems::Expressions(ty, exprs) => (
+                        ty,
+                        exprs
+                            .into_iter()
+                            .map(|e| const_expr(&e?))
+                            .collect::<Result<_, _>>()?,
+                    ),
                 };
-                module.element_segments.push(ElementSegment { mode, element_type, items });
+                module.element_segments.push(ElementSegment {
+                    mode,
+                    element_type,
+                    items,
+                });
             }
         }
         Payload::ExportSection(reader) => {
@@ -179,7 +228,11 @@ fn record(module: &mut Module, payload: &Payload<'_>) -> Result<(), CompileError
                     ExternalKind::Global => ExternKind::Global,
                     ExternalKind::Tag => ExternKind::Tag,
                 };
-                module.exports.push(Export { name: export.name.to_string(), kind, index: export.index });
+                module.exports.push(Export {
+                    name: export.name.to_string(),
+                    kind,
+                    index: export.index,
+                });
             }
         }
         Payload::StartSection { func, .. } => module.start = Some(*func),
@@ -213,7 +266,11 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileErro
         Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
         _ => {
             let message = "unsupported constant expression".to_string();
-            return Err(CompileError { message, offset: reader.original_position() as u64, function: None });
+            return Err(CompileError {
+                message,
+                offset: reader.original_position() as u64,
+                function: None,
+            });
         }
     };
     Ok(value)
@@ -221,9 +278,14 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileErro
 
 fn record_function_names(module: &mut Module, names: wasmparser::NameSectionReader<'_>) {
     for name in names {
-        let Ok(Name::Function(map)) = name else { continue };
+        let Ok(Name::Function(map)) = name else {
+            continue;
+        };
         for naming in map.into_iter().flatten() {
-            module.function_names.entry(naming.index).or_insert_with(|| naming.name.to_string());
+            module
+                .function_names
+                .entry(naming.index)
+                .or_insert_with(|| naming.name.to_string());
         }
     }
 }

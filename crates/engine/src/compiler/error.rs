@@ -16,7 +16,11 @@ pub struct CompileError {
 
 impl CompileError {
     pub(crate) fn from_reader(err: &wasmparser::BinaryReaderError) -> Self {
-        CompileError { message: err.message().to_string(), offset: err.offset(), function: None }
+        CompileError {
+            message: err.message().to_string(),
+            offset: err.offset(),
+            function: None,
+        }
     }
 }
 
@@ -29,7 +33,9 @@ impl From<wasmparser::BinaryReaderError> for CompileError {
 impl fmt::Display for CompileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.function {
-            Some((index, Some(name))) => write!(f, "Compiling function #{index}:\"{name}\" failed: ")?,
+            Some((index, Some(name))) => {
+                write!(f, "Compiling function #{index}:\"{name}\" failed: ")?
+            }
             Some((index, None)) => write!(f, "Compiling function #{index} failed: ")?,
             None => {}
         }

@@ -15,7 +15,8 @@ pub(super) fn validate_bodies<'a>(
     bodies: Vec<PendingBody<'a>>,
     section_error: Option<CompileError>,
 ) -> Result<Vec<(u32, wasmparser::FunctionBody<'a>)>, CompileError> {
-    let validated: Vec<(u32, wasmparser::FunctionBody<'a>)> = bodies.iter().map(|b| (b.index, b.body.clone())).collect();
+    let validated: Vec<(u32, wasmparser::FunctionBody<'a>)> =
+        bodies.iter().map(|b| (b.index, b.body.clone())).collect();
     let body_error = bodies
         .into_par_iter()
         .map_init(FuncValidatorAllocations::default, |allocs, pending| {

@@ -28,17 +28,23 @@ pub fn compile(bytes: &[u8]) -> Result<Arc<Module>, CompileError> {
     Ok(module)
 }
 
-fn decode_and_validate(bytes: &[u8]) -> Result<(Arc<Module>, Vec<(u32, wasmparser::FunctionBody<'_>)>), CompileError> {
+fn decode_and_validate(
+    bytes: &[u8],
+) -> Result<(Arc<Module>, Vec<(u32, wasmparser::FunctionBody<'_>)>), CompileError> {
     let decoded = decode::decode_module(bytes)?;
     let mut module = decoded.module;
-    let bodies = function_validation::validate_bodies(&module, decoded.bodies, decoded.section_error)?;
+    let bodies =
+        function_validation::validate_bodies(&module, decoded.bodies, decoded.section_error)?;
     module.bytes = Arc::from(bytes);
     Ok((Arc::new(module), bodies))
 }
 
 /// Validates `bytes` and compiles every function for `tier` in parallel on the rayon pool,
 /// placing the code in executable memory.
-pub fn compile_module(bytes: &[u8], tier: codegen::Tier) -> Result<Arc<CompiledModule>, CompileError> {
+pub fn compile_module(
+    bytes: &[u8],
+    tier: codegen::Tier,
+) -> Result<Arc<CompiledModule>, CompileError> {
     use rayon::prelude::*;
     let (module, bodies) = decode_and_validate(bytes)?;
     let compiled: Vec<Arc<codegen::CompiledFunction>> = bodies
@@ -49,14 +55,23 @@ pub fn compile_module(bytes: &[u8], tier: codegen::Tier) -> Result<Arc<CompiledM
                 offset: body.range().start as u64,
                 function: Some((*index, module.function_name(*index).map(str::to_string))),
             };
-            let func = crate::translate::translate_function(&module, *index, body).map_err(failed)?;
+            let func =
+                crate::translate::translate_function(&module, *index, body).map_err(failed)?;
             codegen::compile_function(func, tier).map_err(failed)
         })
         .collect::<Result<_, _>>()?;
-    let placements: Vec<Placement<'_>> =
-        compiled.iter().map(|f| Placement { code: &f.code, traps: &f.traps }).collect();
-    let (code, offsets) = code_memory::publish(&placements)
-        .map_err(|message| CompileError { message, offset: 0, function: None })?;
+    let placements: Vec<Placement<'_>> = compiled
+        .iter()
+        .map(|f| Placement {
+            code: &f.code,
+            traps: &f.traps,
+        })
+        .collect();
+    let (code, offsets) = code_memory::publish(&placements).map_err(|message| CompileError {
+        message,
+        offset: 0,
+        function: None,
+    })?;
     Ok(Arc::new(CompiledModule::new(module, code, &offsets)))
 }
 

@@ -45,7 +45,11 @@ fn region() -> &'static Mutex<Region> {
         REGION_END.store(start + CODE_REGION_SIZE, Ordering::Release);
         let mut free = BTreeMap::new();
         free.insert(start, CODE_REGION_SIZE);
-        Mutex::new(Region { start, free, published: BTreeMap::new() })
+        Mutex::new(Region {
+            start,
+            free,
+            published: BTreeMap::new(),
+        })
     })
 }
 
@@ -65,7 +69,10 @@ pub fn trap_at(pc: usize) -> Option<TrapKind> {
     if offset >= info.len {
         return None;
     }
-    let index = info.traps.binary_search_by_key(&(offset as u32), |t| t.offset).ok()?;
+    let index = info
+        .traps
+        .binary_search_by_key(&(offset as u32), |t| t.offset)
+        .ok()?;
     Some(info.traps[index].kind)
 }
 
@@ -106,7 +113,10 @@ pub fn publish(functions: &[Placement<'_>]) -> Result<(Arc<CodeBlock>, Vec<usize
     for f in functions {
         len = (len + 15) & !15;
         offsets.push(len);
-        traps.extend(f.traps.iter().map(|t| TrapSite { offset: t.offset + len as u32, kind: t.kind }));
+        traps.extend(f.traps.iter().map(|t| TrapSite {
+            offset: t.offset + len as u32,
+            kind: t.kind,
+        }));
         len += f.code.len();
     }
     let page = region::page::size();
@@ -116,18 +126,48 @@ pub fn publish(functions: &[Placement<'_>]) -> Result<(Arc<CodeBlock>, Vec<usize
     // SAFETY: [start, start + alloc_len) is a page-aligned range of our reservation that no one
     // else uses (just taken off the free list under the lock); making it read-write cannot
     // affect other code.
-    unsafe { region::protect(start as *const u8, alloc_len, region::Protection::READ_WRITE) }
-        .map_err(|e| format!("cannot make code memory writable: {e}"))?;
+    unsafe {
+        region::protect(
+            start as *const u8,
+            alloc_len,
+            region::Protection::READ_WRITE,
+        )
+    }
+    .map_err(|e| format!("cannot make code memory writable: {e}"))?;
     for (f, offset) in functions.iter().zip(&offsets) {
         // SAFETY: the destination lies in the range made writable above (offset + code length ≤
         // len ≤ alloc_len), and the source is a distinct Rust slice.
-        unsafe { std::ptr::copy_nonoverlapping(f.code.as_ptr(), (start + offset) as *mut u8, f.code.len()) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                f.code.as_ptr(),
+                (start + offset) as *mut u8,
+                f.code.len(),
+            )
+        };
     }
     // SAFETY: same range; from now on it is read-execute only and holds complete functions.
-    unsafe { region::protect(start as *const u8, alloc_len, region::Protection::READ_EXECUTE) }
-        .map_err(|e| format!("cannot make code memory executable: {e}"))?;
-    region_guard.published.insert(start, Arc::new(CodeInfo { len: alloc_len, traps }));
-    Ok((Arc::new(CodeBlock { start, len: alloc_len }), offsets))
+    unsafe {
+        region::protect(
+            start as *const u8,
+            alloc_len,
+            region::Protection::READ_EXECUTE,
+        )
+    }
+    .map_err(|e| format!("cannot make code memory executable: {e}"))?;
+    region_guard.published.insert(
+        start,
+        Arc::new(CodeInfo {
+            len: alloc_len,
+            traps,
+        }),
+    );
+    Ok((
+        Arc::new(CodeBlock {
+            start,
+            len: alloc_len,
+        }),
+        offsets,
+    ))
 }
 
 fn allocate(region: &mut Region, len: usize) -> Option<usize> {
@@ -145,10 +185,17 @@ impl Drop for CodeBlock {
         region.published.remove(&self.start);
         // SAFETY: the block is no longer referenced by anything that can run (its owner held the
         // last Arc), so revoking access cannot break a running activation.
-        let _ = unsafe { region::protect(self.start as *const u8, self.len, region::Protection::NONE) };
+        let _ =
+            unsafe { region::protect(self.start as *const u8, self.len, region::Protection::NONE) };
         // SAFETY: same range, now inaccessible; DONTNEED returns its pages to the system and the
         // reservation stays ours.
-        unsafe { libc::madvise(self.start as *mut libc::c_void, self.len, libc::MADV_DONTNEED) };
+        unsafe {
+            libc::madvise(
+                self.start as *mut libc::c_void,
+                self.len,
+                libc::MADV_DONTNEED,
+            )
+        };
         let (mut start, mut len) = (self.start, self.len);
         if let Some((&prev, &prev_len)) = region.free.range(..start).next_back() {
             if prev + prev_len == start {

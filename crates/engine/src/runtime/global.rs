@@ -25,7 +25,10 @@ unsafe impl Sync for Global {}
 impl Global {
     /// A global holding `bits` (the value's little-endian bytes, zero-extended to 128 bits).
     pub fn new(ty: GlobalType, bits: u128) -> Global {
-        Global { ty, cell: Box::new(VMGlobal(UnsafeCell::new(bits.to_le_bytes()))) }
+        Global {
+            ty,
+            cell: Box::new(VMGlobal(UnsafeCell::new(bits.to_le_bytes()))),
+        }
     }
 
     pub fn cell(&self) -> *mut VMGlobal {

@@ -64,11 +64,23 @@ unsafe impl Sync for CompiledModule {}
 
 impl CompiledModule {
     /// `function_offsets[i]` is the offset of defined function `i` in `code`.
-    pub fn new(module: Arc<Module>, code: Arc<CodeBlock>, function_offsets: &[usize]) -> CompiledModule {
+    pub fn new(
+        module: Arc<Module>,
+        code: Arc<CodeBlock>,
+        function_offsets: &[usize],
+    ) -> CompiledModule {
         // SAFETY: every offset lies within `code` (publish returned them).
-        let code_table = function_offsets.iter().map(|&o| unsafe { code.start().add(o) }).collect();
+        let code_table = function_offsets
+            .iter()
+            .map(|&o| unsafe { code.start().add(o) })
+            .collect();
         let type_ids = module.types.iter().map(canonical_id).collect();
-        CompiledModule { module, _code: code, code_table, type_ids }
+        CompiledModule {
+            module,
+            _code: code,
+            code_table,
+            type_ids,
+        }
     }
 }
 
@@ -88,7 +100,11 @@ unsafe impl Sync for HostFunction {}
 
 impl HostFunction {
     /// A host function of type `ty` that calls `callback` with `data`.
-    pub fn new(ty: FuncType, callback: HostCallback, data: *mut c_void) -> Result<Arc<HostFunction>, String> {
+    pub fn new(
+        ty: FuncType,
+        callback: HostCallback,
+        data: *mut c_void,
+    ) -> Result<Arc<HostFunction>, String> {
         let trampolines = trampolines::for_signature(&ty)?;
         let mut context = Box::new(VMHostFuncContext { callback, data });
         let func_ref = Box::new(VMFuncRef {
@@ -97,7 +113,12 @@ impl HostFunction {
             type_id: canonical_id(&ty),
             _padding: 0,
         });
-        Ok(Arc::new(HostFunction { ty, context, func_ref, _trampolines: trampolines }))
+        Ok(Arc::new(HostFunction {
+            ty,
+            context,
+            func_ref,
+            _trampolines: trampolines,
+        }))
     }
 
     pub fn data(&self) -> *mut c_void {
@@ -126,7 +147,10 @@ unsafe impl Sync for Function {}
 
 impl Function {
     pub fn host(host: Arc<HostFunction>) -> Function {
-        Function { func_ref: &*host.func_ref, owner: FunctionOwner::Host(host) }
+        Function {
+            func_ref: &*host.func_ref,
+            owner: FunctionOwner::Host(host),
+        }
     }
 
     /// The `VMFuncRef` of this function: what funcref values and table elements hold.
@@ -205,9 +229,17 @@ unsafe impl Send for Instance {}
 // SAFETY: as above.
 unsafe impl Sync for Instance {}
 
-fn check_limits(what: &str, initial: u64, maximum: Option<u64>, expected: (u64, Option<u64>)) -> Result<(), String> {
+fn check_limits(
+    what: &str,
+    initial: u64,
+    maximum: Option<u64>,
+    expected: (u64, Option<u64>),
+) -> Result<(), String> {
     if initial < expected.0 {
-        return Err(format!("{what} import has {initial} initial, which is smaller than the declared initial of {}", expected.0));
+        return Err(format!(
+            "{what} import has {initial} initial, which is smaller than the declared initial of {}",
+            expected.0
+        ));
     }
     if let Some(declared_max) = expected.1 {
         match maximum {
@@ -271,7 +303,10 @@ impl Instance {
     pub fn function(self: &Arc<Self>, index: u32) -> Function {
         match self.imported_functions.get(index as usize) {
             Some(f) => f.clone(),
-            None => Function { func_ref: self.func_ref_ptr(index), owner: FunctionOwner::Instance(self.clone()) },
+            None => Function {
+                func_ref: self.func_ref_ptr(index),
+                owner: FunctionOwner::Instance(self.clone()),
+            },
         }
     }
 
@@ -287,11 +322,17 @@ impl Instance {
 
     /// Builds an instance of `module` with `imports` (one per import, in order), applying its
     /// segments. The start function is not run: call [`Instance::start`].
-    pub fn new(module: Arc<CompiledModule>, imports: Vec<Extern>) -> Result<Arc<Instance>, InstantiationError> {
+    pub fn new(
+        module: Arc<CompiledModule>,
+        imports: Vec<Extern>,
+    ) -> Result<Arc<Instance>, InstantiationError> {
         let info = module.module.clone();
         let offsets = info.offsets();
         if imports.len() != info.imports.len() {
-            return Err(InstantiationError::Link(imports.len() as u32, "wrong number of imports".into()));
+            return Err(InstantiationError::Link(
+                imports.len() as u32,
+                "wrong number of imports".into(),
+            ));
         }
         // (1) Check and bind imports.
         let mut imported_functions = Vec::new();
@@ -303,7 +344,9 @@ impl Instance {
             match (&import.ty, value) {
                 (ImportType::Function(ty), Extern::Function(f)) => {
                     if canonical_id(f.ty()) != module.type_ids[*ty as usize] {
-                        return Err(link("imported function does not match the expected type".into()));
+                        return Err(link(
+                            "imported function does not match the expected type".into(),
+                        ));
                     }
                     imported_functions.push(f);
                 }
@@ -320,13 +363,20 @@ impl Instance {
                     globals.push(g);
                 }
                 (ImportType::Tag(_), _) => return Err(link("tags are not supported".into())),
-                (expected, _) => return Err(link(format!("{} import requires a {}", expected.kind().as_str(), expected.kind().as_str()))),
+                (expected, _) => {
+                    return Err(link(format!(
+                        "{} import requires a {}",
+                        expected.kind().as_str(),
+                        expected.kind().as_str()
+                    )))
+                }
             }
         }
         // (2) Memory.
         if memory.is_none() {
             if let Some(ty) = info.memories.first() {
-                let m = LinearMemory::new(ty.initial, ty.maximum).map_err(InstantiationError::Resource)?;
+                let m = LinearMemory::new(ty.initial, ty.maximum)
+                    .map_err(InstantiationError::Resource)?;
                 memory = Some(Arc::new(m));
             }
         }
@@ -341,8 +391,16 @@ impl Instance {
             globals: Vec::new(),
             imported_functions,
             retained: RefCell::new(Vec::new()),
-            dropped_data: info.data_segments.iter().map(|_| Cell::new(false)).collect(),
-            dropped_elements: info.element_segments.iter().map(|_| Cell::new(false)).collect(),
+            dropped_data: info
+                .data_segments
+                .iter()
+                .map(|_| Cell::new(false))
+                .collect(),
+            dropped_elements: info
+                .element_segments
+                .iter()
+                .map(|_| Cell::new(false))
+                .collect(),
         };
         // (4) Globals, with initializers over imported globals and function references.
         for (ty, init) in info.globals.iter().zip(&info.global_inits) {
@@ -351,7 +409,8 @@ impl Instance {
         }
         // (5) Tables.
         for ty in &info.tables {
-            let table = Table::new(ty.element_type, ty.initial, ty.maximum, 0).map_err(InstantiationError::Resource)?;
+            let table = Table::new(ty.element_type, ty.initial, ty.maximum, 0)
+                .map_err(InstantiationError::Resource)?;
             tables.push(Arc::new(table));
         }
         instance.globals = globals;
@@ -359,7 +418,9 @@ impl Instance {
         instance.write_vmctx();
         let instance = Arc::new(instance);
         // (6) Segments: elements, then data, in order; a trap leaves earlier ones applied.
-        instance.apply_segments().map_err(|kind| InstantiationError::Trap(Trap { kind, pc: 0 }))?;
+        instance
+            .apply_segments()
+            .map_err(|kind| InstantiationError::Trap(Trap { kind, pc: 0 }))?;
         Ok(instance)
     }
 
@@ -396,22 +457,42 @@ impl Instance {
         for index in 0..offsets.num_functions {
             let (code, callee_vmctx, type_id) = match self.imported_functions.get(index as usize) {
                 // SAFETY: as above.
-                Some(f) => unsafe { ((*f.func_ref).code, (*f.func_ref).vmctx, (*f.func_ref).type_id) },
+                Some(f) => unsafe {
+                    (
+                        (*f.func_ref).code,
+                        (*f.func_ref).vmctx,
+                        (*f.func_ref).type_id,
+                    )
+                },
                 None => {
                     let defined = (index - info.num_imported_functions) as usize;
                     let ty = info.functions[index as usize] as usize;
-                    (self.module.code_table[defined], base, self.module.type_ids[ty])
+                    (
+                        self.module.code_table[defined],
+                        base,
+                        self.module.type_ids[ty],
+                    )
                 }
             };
             // SAFETY: func_ref_ptr(index) is inside the vmctx and suitably aligned.
-            unsafe { self.func_ref_ptr(index).write(VMFuncRef { code, vmctx: callee_vmctx, type_id, _padding: 0 }) };
+            unsafe {
+                self.func_ref_ptr(index).write(VMFuncRef {
+                    code,
+                    vmctx: callee_vmctx,
+                    type_id,
+                    _padding: 0,
+                })
+            };
         }
     }
 
     /// Patches the instance pointer once the instance has its final address (inside the Arc).
     fn fix_instance_pointer(self: &Arc<Self>) {
         // SAFETY: INSTANCE is inside the vmctx; nothing runs this instance's code yet.
-        unsafe { *(self.vmctx_ptr().add(vmctx::INSTANCE as usize) as *mut usize) = Arc::as_ptr(self) as usize };
+        unsafe {
+            *(self.vmctx_ptr().add(vmctx::INSTANCE as usize) as *mut usize) =
+                Arc::as_ptr(self) as usize
+        };
     }
 
     fn apply_segments(self: &Arc<Self>) -> Result<(), TrapKind> {
@@ -419,7 +500,10 @@ impl Instance {
         let info = self.module.module.clone();
         for (index, segment) in info.element_segments.iter().enumerate() {
             match &segment.mode {
-                SegmentMode::Active { index: table, offset } => {
+                SegmentMode::Active {
+                    index: table,
+                    offset,
+                } => {
                     let offset = value_bits(*offset, &self.globals, |_| 0) as u32;
                     let len = segment.items.len() as u32;
                     self.table_init(*table, index as u32, offset, 0, len)?;
@@ -442,9 +526,14 @@ impl Instance {
 
     /// Runs the start function, if any.
     pub fn start(self: &Arc<Self>) -> Result<(), Trap> {
-        let Some(start) = self.module.module.start else { return Ok(()) };
+        let Some(start) = self.module.module.start else {
+            return Ok(());
+        };
         let function = self.function(start);
-        let trampolines = trampolines::for_signature(function.ty()).map_err(|_| Trap { kind: TrapKind::Unreachable, pc: 0 })?;
+        let trampolines = trampolines::for_signature(function.ty()).map_err(|_| Trap {
+            kind: TrapKind::Unreachable,
+            pc: 0,
+        })?;
         let mut values = [0u128; 1];
         // SAFETY: the start function takes and returns nothing; one slot is enough.
         unsafe { function.call(&trampolines, &mut values) }
@@ -456,18 +545,31 @@ impl Instance {
         value_bits(expr, &self.globals, |f| self.func_ref_ptr(f) as usize) as usize
     }
 
-    pub fn table_init(&self, table: u32, segment: u32, dst: u32, src: u32, len: u32) -> Result<(), TrapKind> {
+    pub fn table_init(
+        &self,
+        table: u32,
+        segment: u32,
+        dst: u32,
+        src: u32,
+        len: u32,
+    ) -> Result<(), TrapKind> {
         let info = &self.module.module;
-        let items: &[ConstExpr] =
-            if self.dropped_elements[segment as usize].get() { &[] } else { &info.element_segments[segment as usize].items };
+        let items: &[ConstExpr] = if self.dropped_elements[segment as usize].get() {
+            &[]
+        } else {
+            &info.element_segments[segment as usize].items
+        };
         let table = &self.tables[table as usize];
-        let in_bounds = (src as u64 + len as u64) <= items.len() as u64 && (dst as u64 + len as u64) <= table.len();
+        let in_bounds = (src as u64 + len as u64) <= items.len() as u64
+            && (dst as u64 + len as u64) <= table.len();
         if !in_bounds {
             return Err(TrapKind::TableOutOfBounds);
         }
         for i in 0..len {
             let value = self.element_value(items[(src + i) as usize]);
-            table.set((dst + i) as u64, value).map_err(|_| TrapKind::TableOutOfBounds)?;
+            table
+                .set((dst + i) as u64, value)
+                .map_err(|_| TrapKind::TableOutOfBounds)?;
         }
         Ok(())
     }
@@ -479,8 +581,14 @@ impl Instance {
     pub fn memory_init(&self, segment: u32, dst: u32, src: u32, len: u32) -> Result<(), TrapKind> {
         let info = &self.module.module;
         let range = info.data_segments[segment as usize].data.clone();
-        let data: &[u8] = if self.dropped_data[segment as usize].get() { &[] } else { &info.bytes[range] };
-        let Some(memory) = &self.memory else { return Err(TrapKind::MemoryOutOfBounds) };
+        let data: &[u8] = if self.dropped_data[segment as usize].get() {
+            &[]
+        } else {
+            &info.bytes[range]
+        };
+        let Some(memory) = &self.memory else {
+            return Err(TrapKind::MemoryOutOfBounds);
+        };
         // SAFETY: no other view of the memory's bytes is live during this host operation.
         let bytes = unsafe { memory.bytes_mut() };
         let src_end = src as u64 + len as u64;
@@ -488,7 +596,8 @@ impl Instance {
         if src_end > data.len() as u64 || dst_end > bytes.len() as u64 {
             return Err(TrapKind::MemoryOutOfBounds);
         }
-        bytes[dst as usize..dst_end as usize].copy_from_slice(&data[src as usize..src_end as usize]);
+        bytes[dst as usize..dst_end as usize]
+            .copy_from_slice(&data[src as usize..src_end as usize]);
         Ok(())
     }
 
@@ -506,12 +615,22 @@ fn check_table_import(expected: &TableType, table: &Table) -> Result<(), String>
     if table.element_type() != expected.element_type {
         return Err("imported table does not match the expected type".into());
     }
-    check_limits("table", table.len(), Some(table.maximum()).filter(|m| *m < super::table::MAX_TABLE_ELEMENTS), (expected.initial, expected.maximum))
+    check_limits(
+        "table",
+        table.len(),
+        Some(table.maximum()).filter(|m| *m < super::table::MAX_TABLE_ELEMENTS),
+        (expected.initial, expected.maximum),
+    )
 }
 
 fn check_memory_import(expected: &MemoryType, memory: &LinearMemory) -> Result<(), String> {
     let maximum = Some(memory.maximum_pages()).filter(|m| *m < super::memory::MAX_PAGES);
-    check_limits("memory", memory.byte_length() / PAGE_SIZE, maximum, (expected.initial, expected.maximum))
+    check_limits(
+        "memory",
+        memory.byte_length() / PAGE_SIZE,
+        maximum,
+        (expected.initial, expected.maximum),
+    )
 }
 
 fn check_global_import(expected: &GlobalType, global: &Global) -> Result<(), String> {

@@ -55,7 +55,9 @@ unsafe extern "C" fn memory_fill(vmctx: *mut u8, dst: u32, value: u32, len: u32)
         // SAFETY: no other view of the bytes is live while this libcall runs.
         let bytes = unsafe { memory.bytes_mut() };
         let end = dst as u64 + len as u64;
-        let target = bytes.get_mut(dst as usize..end as usize).ok_or(TrapKind::MemoryOutOfBounds)?;
+        let target = bytes
+            .get_mut(dst as usize..end as usize)
+            .ok_or(TrapKind::MemoryOutOfBounds)?;
         target.fill(value as u8);
         Ok(())
     })())
@@ -77,7 +79,13 @@ unsafe extern "C" fn memory_copy(vmctx: *mut u8, dst: u32, src: u32, len: u32) -
     })())
 }
 
-unsafe extern "C" fn memory_init(vmctx: *mut u8, segment: u32, dst: u32, src: u32, len: u32) -> u32 {
+unsafe extern "C" fn memory_init(
+    vmctx: *mut u8,
+    segment: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
     // SAFETY: called by generated code with its vmctx.
     status(unsafe { instance(vmctx) }.memory_init(segment, dst, src, len))
 }
@@ -90,7 +98,10 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, segment: u32) {
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: u64) -> u32 {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
-    instance.table(table).grow(delta as u64, init as usize).map_or(u32::MAX, |old| old as u32)
+    instance
+        .table(table)
+        .grow(delta as u64, init as usize)
+        .map_or(u32::MAX, |old| old as u32)
 }
 
 unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, value: u64, len: u32) -> u32 {
@@ -99,13 +110,22 @@ unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, value: u64
     status((|| {
         let elements = instance.table(table).elements_mut();
         let end = dst as u64 + len as u64;
-        let target = elements.get_mut(dst as usize..end as usize).ok_or(TrapKind::TableOutOfBounds)?;
+        let target = elements
+            .get_mut(dst as usize..end as usize)
+            .ok_or(TrapKind::TableOutOfBounds)?;
         target.fill(value as usize);
         Ok(())
     })())
 }
 
-unsafe extern "C" fn table_copy(vmctx: *mut u8, dst_table: u32, src_table: u32, dst: u32, src: u32, len: u32) -> u32 {
+unsafe extern "C" fn table_copy(
+    vmctx: *mut u8,
+    dst_table: u32,
+    src_table: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
     status((|| {
@@ -119,7 +139,14 @@ unsafe extern "C" fn table_copy(vmctx: *mut u8, dst_table: u32, src_table: u32, 
     })())
 }
 
-unsafe extern "C" fn table_init(vmctx: *mut u8, table: u32, segment: u32, dst: u32, src: u32, len: u32) -> u32 {
+unsafe extern "C" fn table_init(
+    vmctx: *mut u8,
+    table: u32,
+    segment: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
     // SAFETY: called by generated code with its vmctx.
     status(unsafe { instance(vmctx) }.table_init(table, segment, dst, src, len))
 }

@@ -21,7 +21,8 @@ pub struct VMMemoryDefinition {
     pub length: u64,
 }
 
-const _: () = assert!(std::mem::size_of::<VMMemoryDefinition>() == memory_definition::SIZE as usize);
+const _: () =
+    assert!(std::mem::size_of::<VMMemoryDefinition>() == memory_definition::SIZE as usize);
 
 pub struct LinearMemory {
     reservation: region::Allocation,
@@ -54,7 +55,9 @@ impl LinearMemory {
             maximum_pages,
             grow_lock: Mutex::new(()),
         };
-        memory.grow(initial).ok_or("out of memory: cannot commit the initial memory")?;
+        memory
+            .grow(initial)
+            .ok_or("out of memory: cannot commit the initial memory")?;
         Ok(memory)
     }
 
@@ -95,7 +98,11 @@ impl LinearMemory {
             // SAFETY: [start, start + delta pages) lies inside our reservation (new_pages ≤ 4 GiB
             // of 8 GiB) and is not yet accessible, so nothing observes the change of protection.
             unsafe {
-                region::protect(self.base().add(start as usize), (delta * PAGE_SIZE) as usize, region::Protection::READ_WRITE)
+                region::protect(
+                    self.base().add(start as usize),
+                    (delta * PAGE_SIZE) as usize,
+                    region::Protection::READ_WRITE,
+                )
             }
             .ok()?;
         }

@@ -40,14 +40,31 @@ unsafe impl Send for Table {}
 unsafe impl Sync for Table {}
 
 impl Table {
-    pub fn new(element_type: RefType, initial: u64, maximum: Option<u64>, init: usize) -> Result<Table, String> {
-        let maximum = maximum.unwrap_or(MAX_TABLE_ELEMENTS).min(MAX_TABLE_ELEMENTS);
+    pub fn new(
+        element_type: RefType,
+        initial: u64,
+        maximum: Option<u64>,
+        init: usize,
+    ) -> Result<Table, String> {
+        let maximum = maximum
+            .unwrap_or(MAX_TABLE_ELEMENTS)
+            .min(MAX_TABLE_ELEMENTS);
         if initial > maximum {
             return Err("table size exceeds the maximum".into());
         }
         let mut elements = vec![init; initial as usize];
-        let definition = VMTableDefinition { elements: elements.as_mut_ptr(), length: initial };
-        Ok(Table { element_type, maximum, state: Box::new(UnsafeCell::new(TableState { elements, definition })) })
+        let definition = VMTableDefinition {
+            elements: elements.as_mut_ptr(),
+            length: initial,
+        };
+        Ok(Table {
+            element_type,
+            maximum,
+            state: Box::new(UnsafeCell::new(TableState {
+                elements,
+                definition,
+            })),
+        })
     }
 
     #[allow(clippy::mut_from_ref)]
@@ -97,7 +114,10 @@ impl Table {
         }
         state.elements.try_reserve_exact(delta as usize).ok()?;
         state.elements.resize(new as usize, init);
-        state.definition = VMTableDefinition { elements: state.elements.as_mut_ptr(), length: new };
+        state.definition = VMTableDefinition {
+            elements: state.elements.as_mut_ptr(),
+            length: new,
+        };
         Some(old)
     }
 

@@ -1,39 +1,36 @@
 //! Tests of the trap machinery on hand-built Cranelift functions (no translator involved).
 
-use cranelift_codegen::ir::{types, AbiParam, Function, InstBuilder, MemFlagsData, Signature, UserFuncName};
+use cranelift_codegen::ir::{types, AbiParam, Function, InstBuilder, MemFlagsData, Signature};
 use cranelift_codegen::isa::CallConv;
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_frontend::FunctionBuilder;
 
 use super::code_memory::{self, Placement};
 use super::memory::LinearMemory;
+use super::trampolines::build_function;
 use super::traps::{call_wasm, EntryTrampoline};
 use crate::compiler::codegen::{compile_function, Tier};
 use crate::trap::TrapKind;
 
 /// Builds a function with the entry-trampoline signature `(vmctx, code, values)` whose body is
 /// produced by `body(builder, vmctx, code, values)`.
-fn entry_like(body: impl FnOnce(&mut FunctionBuilder, [cranelift_codegen::ir::Value; 3])) -> Function {
+fn entry_like(
+    body: impl FnOnce(&mut FunctionBuilder, [cranelift_codegen::ir::Value; 3]),
+) -> Function {
     let mut sig = Signature::new(CallConv::SystemV);
     sig.params.extend([AbiParam::new(types::I64); 3]);
-    let mut func = Function::with_name_signature(UserFuncName::default(), sig);
-    let mut ctx = FunctionBuilderContext::new();
-    let mut b = FunctionBuilder::new(&mut func, &mut ctx);
-    let block = b.create_block();
-    b.append_block_params_for_function_params(block);
-    b.switch_to_block(block);
-    b.seal_block(block);
-    let p = b.block_params(block);
-    let params = [p[0], p[1], p[2]];
-    body(&mut b, params);
-    b.finalize(crate::compiler::codegen::isa(Tier::Optimized).frontend_config());
-    func
+    build_function(sig, |b, p| body(b, [p[0], p[1], p[2]]))
 }
 
 fn publish(func: Function) -> (std::sync::Arc<code_memory::CodeBlock>, EntryTrampoline) {
     let compiled = compile_function(func, Tier::Optimized).unwrap();
-    let (block, offsets) = code_memory::publish(&[Placement { code: &compiled.code, traps: &compiled.traps }]).unwrap();
+    let (block, offsets) = code_memory::publish(&[Placement {
+        code: &compiled.code,
+        traps: &compiled.traps,
+    }])
+    .unwrap();
     // SAFETY: the code was compiled with the entry signature and stays alive with `block`.
-    let f = unsafe { std::mem::transmute::<*const u8, EntryTrampoline>(block.start().add(offsets[0])) };
+    let f =
+        unsafe { std::mem::transmute::<*const u8, EntryTrampoline>(block.start().add(offsets[0])) };
     (block, f)
 }
 
@@ -45,7 +42,14 @@ fn explicit_trap_unwinds_with_its_kind_and_repeats() {
     for _ in 0..1000 {
         let mut values = [0u128; 1];
         // SAFETY: `f` takes (vmctx, code, values) and only traps.
-        let result = unsafe { call_wasm(f, std::ptr::null_mut(), std::ptr::null(), values.as_mut_ptr()) };
+        let result = unsafe {
+            call_wasm(
+                f,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                values.as_mut_ptr(),
+            )
+        };
         assert_eq!(result.unwrap_err().kind, TrapKind::Unreachable);
     }
 }
@@ -59,7 +63,15 @@ fn returning_code_writes_results() {
     }));
     let mut values = [0u128; 1];
     // SAFETY: `f` writes one i32 to values[0].
-    unsafe { call_wasm(f, std::ptr::null_mut(), std::ptr::null(), values.as_mut_ptr()) }.unwrap();
+    unsafe {
+        call_wasm(
+            f,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            values.as_mut_ptr(),
+        )
+    }
+    .unwrap();
     assert_eq!(values[0] as u32, 42);
 }
 

@@ -23,7 +23,12 @@ fn instantiate(wat: &str) -> Arc<Instance> {
 
 /// Calls the export `name` with i64-sized raw arguments; returns the raw first result.
 fn call(instance: &Arc<Instance>, name: &str, args: &[u128]) -> Result<u128, Trap> {
-    let export = instance.module().exports.iter().find(|e| e.name == name).unwrap();
+    let export = instance
+        .module()
+        .exports
+        .iter()
+        .find(|e| e.name == name)
+        .unwrap();
     let function = instance.function(export.index);
     let trampolines = trampolines::for_signature(function.ty()).unwrap();
     let mut values = [0u128; 8];
@@ -36,8 +41,14 @@ fn call(instance: &Arc<Instance>, name: &str, args: &[u128]) -> Result<u128, Tra
 #[test]
 fn runs_fib_and_recursion() {
     let instance = instantiate(include_str!("../../../../examples/fib.wat"));
-    assert_eq!(call(&instance, "fib", &[90]).unwrap() as u64, 2880067194370816120);
-    assert_eq!(call(&instance, "fib_recursive", &[20]).unwrap() as u64, 6765);
+    assert_eq!(
+        call(&instance, "fib", &[90]).unwrap() as u64,
+        2880067194370816120
+    );
+    assert_eq!(
+        call(&instance, "fib_recursive", &[20]).unwrap() as u64,
+        6765
+    );
 }
 
 #[test]
@@ -55,21 +66,53 @@ fn traps_carry_their_kind_and_the_instance_keeps_working() {
           (func (export "fill") (param i32 i32 i32) (memory.fill (local.get 0) (local.get 1) (local.get 2))))"#,
     );
     for _ in 0..100 {
-        assert_eq!(call(&instance, "unreachable", &[]).unwrap_err().kind, TrapKind::Unreachable);
-        assert_eq!(call(&instance, "div", &[7, 0]).unwrap_err().kind, TrapKind::DivideByZero);
-        assert_eq!(call(&instance, "div", &[0x8000_0000, 0xffff_ffff]).unwrap_err().kind, TrapKind::DivideUnrepresentable);
-        assert_eq!(call(&instance, "rem", &[7, 0]).unwrap_err().kind, TrapKind::RemainderByZero);
-        assert_eq!(call(&instance, "load", &[65534]).unwrap_err().kind, TrapKind::MemoryOutOfBounds);
-        assert_eq!(call(&instance, "trunc", &[f32::NAN.to_bits() as u128]).unwrap_err().kind, TrapKind::FloatUnrepresentable);
+        assert_eq!(
+            call(&instance, "unreachable", &[]).unwrap_err().kind,
+            TrapKind::Unreachable
+        );
+        assert_eq!(
+            call(&instance, "div", &[7, 0]).unwrap_err().kind,
+            TrapKind::DivideByZero
+        );
+        assert_eq!(
+            call(&instance, "div", &[0x8000_0000, 0xffff_ffff])
+                .unwrap_err()
+                .kind,
+            TrapKind::DivideUnrepresentable
+        );
+        assert_eq!(
+            call(&instance, "rem", &[7, 0]).unwrap_err().kind,
+            TrapKind::RemainderByZero
+        );
+        assert_eq!(
+            call(&instance, "load", &[65534]).unwrap_err().kind,
+            TrapKind::MemoryOutOfBounds
+        );
+        assert_eq!(
+            call(&instance, "trunc", &[f32::NAN.to_bits() as u128])
+                .unwrap_err()
+                .kind,
+            TrapKind::FloatUnrepresentable
+        );
     }
-    assert_eq!(call(&instance, "recurse", &[0]).unwrap_err().kind, TrapKind::StackOverflow);
+    assert_eq!(
+        call(&instance, "recurse", &[0]).unwrap_err().kind,
+        TrapKind::StackOverflow
+    );
     assert_eq!(call(&instance, "div", &[7, 2]).unwrap() as u32, 3);
     assert_eq!(call(&instance, "load", &[0]).unwrap() as u32, 0);
     assert_eq!(call(&instance, "grow", &[1]).unwrap() as u32, 1);
-    assert_eq!(call(&instance, "load", &[65534]).unwrap() as u32, 0, "in bounds after growth");
+    assert_eq!(
+        call(&instance, "load", &[65534]).unwrap() as u32,
+        0,
+        "in bounds after growth"
+    );
     assert_eq!(call(&instance, "fill", &[0, 0xab, 4]).unwrap() as u32, 0);
     assert_eq!(call(&instance, "load", &[0]).unwrap() as u32, 0xabab_abab);
-    assert_eq!(call(&instance, "fill", &[131070, 0, 4]).unwrap_err().kind, TrapKind::MemoryOutOfBounds);
+    assert_eq!(
+        call(&instance, "fill", &[131070, 0, 4]).unwrap_err().kind,
+        TrapKind::MemoryOutOfBounds
+    );
 }
 
 #[test]
@@ -90,6 +133,12 @@ fn segments_and_call_indirect() {
     assert_eq!(call(&instance, "load8", &[]).unwrap() as u32, 42);
     assert_eq!(call(&instance, "dispatch", &[1, 21]).unwrap() as u32, 42);
     assert_eq!(call(&instance, "dispatch", &[2, 41]).unwrap() as u32, 42);
-    assert_eq!(call(&instance, "dispatch", &[0, 1]).unwrap_err().kind, TrapKind::IndirectCallMismatch);
-    assert_eq!(call(&instance, "dispatch", &[4, 1]).unwrap_err().kind, TrapKind::TableOutOfBounds);
+    assert_eq!(
+        call(&instance, "dispatch", &[0, 1]).unwrap_err().kind,
+        TrapKind::IndirectCallMismatch
+    );
+    assert_eq!(
+        call(&instance, "dispatch", &[4, 1]).unwrap_err().kind,
+        TrapKind::TableOutOfBounds
+    );
 }

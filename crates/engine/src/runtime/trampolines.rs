@@ -13,7 +13,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use cranelift_codegen::ir::{
-    types, AbiParam, Function, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind, UserFuncName,
+    types, AbiParam, Function, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
+    UserFuncName, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -21,8 +22,8 @@ use wasmparser::FuncType;
 
 use super::code_memory::{self, CodeBlock, Placement};
 use crate::compiler::codegen::{compile_function, Tier};
-use crate::trap::TrapKind;
 use crate::translate::wasm_signature;
+use crate::trap::TrapKind;
 use crate::vmoffsets::{host_func_context, VALUE_SLOT};
 
 /// The two trampolines of one signature.
@@ -50,16 +51,28 @@ pub fn for_signature(ty: &FuncType) -> Result<Arc<Trampolines>, String> {
     let entry = compile_function(entry_trampoline(ty), Tier::Optimized)?;
     let exit = compile_function(exit_trampoline(ty), Tier::Optimized)?;
     let (code, offsets) = code_memory::publish(&[
-        Placement { code: &entry.code, traps: &entry.traps },
-        Placement { code: &exit.code, traps: &exit.traps },
+        Placement {
+            code: &entry.code,
+            traps: &entry.traps,
+        },
+        Placement {
+            code: &exit.code,
+            traps: &exit.traps,
+        },
     ])?;
     let base = code.start();
     // SAFETY: the entry trampoline at offsets[0] was compiled with exactly this signature
     // (`entry_trampoline`) and lives as long as `code`, which the struct keeps.
-    let entry_fn = unsafe { std::mem::transmute::<*const u8, super::traps::EntryTrampoline>(base.add(offsets[0])) };
+    let entry_fn = unsafe {
+        std::mem::transmute::<*const u8, super::traps::EntryTrampoline>(base.add(offsets[0]))
+    };
     // SAFETY: offsets[1] is within the published block.
     let exit_code = unsafe { base.add(offsets[1]) };
-    let trampolines = Arc::new(Trampolines { entry: entry_fn, exit: exit_code, _code: code });
+    let trampolines = Arc::new(Trampolines {
+        entry: entry_fn,
+        exit: exit_code,
+        _code: code,
+    });
     let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
     Ok(cache.entry(ty.clone()).or_insert(trampolines).clone())
 }
@@ -68,9 +81,12 @@ fn slot_offset(index: usize) -> i32 {
     (index as u32 * VALUE_SLOT) as i32
 }
 
-fn entry_trampoline(ty: &FuncType) -> Function {
-    let mut sig = Signature::new(CallConv::SystemV);
-    sig.params.extend([AbiParam::new(types::I64); 3]);
+/// A function of signature `sig` with one block, whose body `body` emits given the block's
+/// parameters (the function's). The one place trampolines (and tests) set up a builder.
+pub(crate) fn build_function(
+    sig: Signature,
+    body: impl FnOnce(&mut FunctionBuilder, &[Value]),
+) -> Function {
     let mut func = Function::with_name_signature(UserFuncName::default(), sig);
     let mut context = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut func, &mut context);
@@ -78,58 +94,72 @@ fn entry_trampoline(ty: &FuncType) -> Function {
     b.append_block_params_for_function_params(block);
     b.switch_to_block(block);
     b.seal_block(block);
-    let [vmctx, code, values] = b.block_params(block) else { unreachable!("three params") };
-    let (vmctx, code, values) = (*vmctx, *code, *values);
-    let wasm_sig = wasm_signature(ty);
-    let flags = MemFlagsData::trusted();
-    let mut args = vec![vmctx];
-    for (i, param) in wasm_sig.params.iter().skip(1).enumerate() {
-        args.push(b.ins().load(param.value_type, flags, values, slot_offset(i)));
-    }
-    let sig_ref = b.import_signature(wasm_sig.clone());
-    let call = b.ins().call_indirect(sig_ref, code, &args);
-    let results = b.inst_results(call).to_vec();
-    for (i, value) in results.into_iter().enumerate() {
-        b.ins().store(flags, value, values, slot_offset(i));
-    }
-    b.ins().return_(&[]);
+    let params = b.block_params(block).to_vec();
+    body(&mut b, &params);
     b.finalize(crate::compiler::codegen::isa(Tier::Optimized).frontend_config());
     func
 }
 
+fn entry_trampoline(ty: &FuncType) -> Function {
+    let mut sig = Signature::new(CallConv::SystemV);
+    sig.params.extend([AbiParam::new(types::I64); 3]);
+    build_function(sig, |b, params| {
+        let (vmctx, code, values) = (params[0], params[1], params[2]);
+        let wasm_sig = wasm_signature(ty);
+        let flags = MemFlagsData::trusted();
+        let mut args = vec![vmctx];
+        for (i, param) in wasm_sig.params.iter().skip(1).enumerate() {
+            args.push(
+                b.ins()
+                    .load(param.value_type, flags, values, slot_offset(i)),
+            );
+        }
+        let sig_ref = b.import_signature(wasm_sig.clone());
+        let call = b.ins().call_indirect(sig_ref, code, &args);
+        let results = b.inst_results(call).to_vec();
+        for (i, value) in results.into_iter().enumerate() {
+            b.ins().store(flags, value, values, slot_offset(i));
+        }
+        b.ins().return_(&[]);
+    })
+}
+
 fn exit_trampoline(ty: &FuncType) -> Function {
     let wasm_sig = wasm_signature(ty);
-    let mut func = Function::with_name_signature(UserFuncName::default(), wasm_sig.clone());
-    let mut context = FunctionBuilderContext::new();
-    let mut b = FunctionBuilder::new(&mut func, &mut context);
-    let block = b.create_block();
-    b.append_block_params_for_function_params(block);
-    b.switch_to_block(block);
-    b.seal_block(block);
-    let params = b.block_params(block).to_vec();
-    let host_vmctx = params[0];
-    let slots = ty.params().len().max(ty.results().len()).max(1);
-    let slot = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, slots as u32 * VALUE_SLOT, 4));
-    let values = b.ins().stack_addr(types::I64, slot, 0);
-    let flags = MemFlagsData::trusted();
-    for (i, value) in params[1..].iter().enumerate() {
-        b.ins().store(flags, *value, values, slot_offset(i));
-    }
-    let callback = b.ins().load(types::I64, flags.with_readonly(), host_vmctx, host_func_context::CALLBACK as i32);
-    let mut callback_sig = Signature::new(CallConv::SystemV);
-    callback_sig.params.extend([AbiParam::new(types::I64); 2]);
-    callback_sig.returns.push(AbiParam::new(types::I32));
-    let callback_sig = b.import_signature(callback_sig);
-    let call = b.ins().call_indirect(callback_sig, callback, &[host_vmctx, values]);
-    let status = b.inst_results(call)[0];
-    b.ins().trapnz(status, TrapKind::HostException.code());
-    let results: Vec<_> = wasm_sig
-        .returns
-        .iter()
-        .enumerate()
-        .map(|(i, r)| b.ins().load(r.value_type, flags, values, slot_offset(i)))
-        .collect();
-    b.ins().return_(&results);
-    b.finalize(crate::compiler::codegen::isa(Tier::Optimized).frontend_config());
-    func
+    build_function(wasm_sig.clone(), |b, params| {
+        let host_vmctx = params[0];
+        let slots = ty.params().len().max(ty.results().len()).max(1);
+        let slot = b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            slots as u32 * VALUE_SLOT,
+            4,
+        ));
+        let values = b.ins().stack_addr(types::I64, slot, 0);
+        let flags = MemFlagsData::trusted();
+        for (i, value) in params[1..].iter().enumerate() {
+            b.ins().store(flags, *value, values, slot_offset(i));
+        }
+        let callback = b.ins().load(
+            types::I64,
+            flags.with_readonly(),
+            host_vmctx,
+            host_func_context::CALLBACK as i32,
+        );
+        let mut callback_sig = Signature::new(CallConv::SystemV);
+        callback_sig.params.extend([AbiParam::new(types::I64); 2]);
+        callback_sig.returns.push(AbiParam::new(types::I32));
+        let callback_sig = b.import_signature(callback_sig);
+        let call = b
+            .ins()
+            .call_indirect(callback_sig, callback, &[host_vmctx, values]);
+        let status = b.inst_results(call)[0];
+        b.ins().trapnz(status, TrapKind::HostException.code());
+        let results: Vec<_> = wasm_sig
+            .returns
+            .iter()
+            .enumerate()
+            .map(|(i, r)| b.ins().load(r.value_type, flags, values, slot_offset(i)))
+            .collect();
+        b.ins().return_(&results);
+    })
 }

@@ -19,7 +19,11 @@ use crate::trap::TrapKind;
 use crate::vmoffsets::runtime_limits;
 
 extern "C" {
-    fn cranewasm_guarded_call(body: unsafe extern "C" fn(*mut c_void), data: *mut c_void, current: *mut *mut c_void) -> i32;
+    fn cranewasm_guarded_call(
+        body: unsafe extern "C" fn(*mut c_void),
+        data: *mut c_void,
+        current: *mut *mut c_void,
+    ) -> i32;
     fn cranewasm_unwind(buf: *mut c_void) -> !;
 }
 
@@ -91,22 +95,36 @@ unsafe extern "C" fn run_entry(data: *mut c_void) {
 /// `trampoline` must be the entry trampoline for the signature of `code`; `vmctx` must be the
 /// vmctx `code` expects, alive for the call; `values` must point to at least
 /// max(params, results) 16-byte slots holding the arguments. On `Ok`, the slots hold the results.
-pub unsafe fn call_wasm(trampoline: EntryTrampoline, vmctx: *mut u8, code: *const u8, values: *mut u128) -> Result<(), Trap> {
+pub unsafe fn call_wasm(
+    trampoline: EntryTrampoline,
+    vmctx: *mut u8,
+    code: *const u8,
+    values: *mut u128,
+) -> Result<(), Trap> {
     install_handler();
     let outermost = JUMP_BUFFER.with(|b| b.get().is_null());
     if outermost {
         LIMITS.with(|limits| limits.stack_limit.set(stack_limit()));
     }
-    let mut call = EntryCall { trampoline, vmctx, code, values };
+    let mut call = EntryCall {
+        trampoline,
+        vmctx,
+        code,
+        values,
+    };
     let slot = JUMP_BUFFER.with(|b| b.as_ptr());
     // SAFETY: `run_entry` receives `call`, which lives on this frame for the whole guarded call;
     // `slot` is this thread's jump-buffer cell. No Rust frame with pending drops lies between
     // the guarded call and the generated code a trap unwinds from.
-    let trapped = unsafe { cranewasm_guarded_call(run_entry, &mut call as *mut EntryCall as *mut c_void, slot) };
+    let trapped = unsafe {
+        cranewasm_guarded_call(run_entry, &mut call as *mut EntryCall as *mut c_void, slot)
+    };
     if trapped == 0 {
         return Ok(());
     }
-    let fault = LAST_FAULT.with(|f| f.take()).expect("a trap records its fault before unwinding");
+    let fault = LAST_FAULT
+        .with(|f| f.take())
+        .expect("a trap records its fault before unwinding");
     let kind = code_memory::trap_at(fault.pc).unwrap_or(match fault.signal {
         // A fault without a trap site is an access outside linear memory that Cranelift did not
         // label (it labels every wasm load and store); say so rather than guess.
@@ -203,14 +221,21 @@ unsafe extern "C" fn handle_fault(signal: i32, info: *mut libc::siginfo_t, conte
     unsafe { chain(signal, info, context) }
 }
 
+/// Hands a fault that is not ours to the handler installed before ours.
+///
+/// # Safety
+/// Must be called from our signal handler with the arguments the kernel passed to it.
 unsafe fn chain(signal: i32, info: *mut libc::siginfo_t, context: *mut c_void) {
-    let Some(index) = SIGNALS.iter().position(|&s| s == signal) else { return };
+    let Some(index) = SIGNALS.iter().position(|&s| s == signal) else {
+        return;
+    };
     // SAFETY: PREVIOUS[index] was initialized before our handler was installed.
     let previous = unsafe { (*(&raw const PREVIOUS))[index].assume_init_ref() };
     let handler = previous.sa_sigaction;
     if previous.sa_flags & libc::SA_SIGINFO != 0 {
         // SAFETY: the previous handler was installed as a three-argument handler.
-        let f: unsafe extern "C" fn(i32, *mut libc::siginfo_t, *mut c_void) = unsafe { std::mem::transmute(handler) };
+        let f: unsafe extern "C" fn(i32, *mut libc::siginfo_t, *mut c_void) =
+            unsafe { std::mem::transmute(handler) };
         unsafe { f(signal, info, context) };
     } else if handler == libc::SIG_DFL || handler == libc::SIG_IGN {
         // Restore the default action and return: the faulting instruction runs again and the

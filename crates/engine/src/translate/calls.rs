@@ -20,12 +20,22 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
             let (code, callee_vmctx) = t.env.function_callee(&mut t.builder, function_index)?;
             emit_call(t, type_index, code, callee_vmctx)?;
         }
-        Operator::CallIndirect { type_index, table_index } => {
+        Operator::CallIndirect {
+            type_index,
+            table_index,
+        } => {
             let element = t.pop()?;
-            let address = t.env.table_element_address(&mut t.builder, table_index, element)?;
+            let address = t
+                .env
+                .table_element_address(&mut t.builder, table_index, element)?;
             let flags = t.env.table_element_flags();
-            let func_ref = t.builder.ins().load(cranelift_codegen::ir::types::I64, flags, address, 0);
-            let (code, callee_vmctx) = t.env.checked_func_ref_callee(&mut t.builder, func_ref, type_index)?;
+            let func_ref =
+                t.builder
+                    .ins()
+                    .load(cranelift_codegen::ir::types::I64, flags, address, 0);
+            let (code, callee_vmctx) =
+                t.env
+                    .checked_func_ref_callee(&mut t.builder, func_ref, type_index)?;
             emit_call(t, type_index, code, callee_vmctx)?;
         }
         _ => return Ok(false),
@@ -35,7 +45,12 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
 
 /// Pops the arguments of a function of type `type_index`, calls `code` with them and pushes
 /// the results.
-fn emit_call(t: &mut FuncTranslator<'_, '_>, type_index: u32, code: Value, callee_vmctx: Value) -> Result<(), String> {
+fn emit_call(
+    t: &mut FuncTranslator<'_, '_>,
+    type_index: u32,
+    code: Value,
+    callee_vmctx: Value,
+) -> Result<(), String> {
     let sig = t.env.signature(&mut t.builder, type_index)?;
     let num_params = t.env.module.types[type_index as usize].params().len();
     let mut args = Vec::with_capacity(num_params + 1);

@@ -79,7 +79,11 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
         Operator::Block { blockty } => {
             let (params, results) = block_type(t, *blockty)?;
             let next = block_with_params(&mut t.builder, &results);
-            let base = t.stack.len().checked_sub(params.len()).ok_or("operand stack underflow")?;
+            let base = t
+                .stack
+                .len()
+                .checked_sub(params.len())
+                .ok_or("operand stack underflow")?;
             t.control.push(ControlFrame {
                 kind: FrameKind::Block,
                 next,
@@ -114,7 +118,9 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
             let then_block = t.builder.create_block();
             let else_block = t.builder.create_block();
             let next = block_with_params(&mut t.builder, &results);
-            t.builder.ins().brif(condition, then_block, &[], else_block, &[]);
+            t.builder
+                .ins()
+                .brif(condition, then_block, &[], else_block, &[]);
             // Both arms are entered from here only; the arms use the parameters where they are
             // on the stack, which dominates both.
             t.builder.seal_block(then_block);
@@ -122,7 +128,11 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
             t.builder.switch_to_block(then_block);
             let params_values = t.peekn(params.len())?.to_vec();
             t.control.push(ControlFrame {
-                kind: FrameKind::If { else_block, params: params_values, else_seen: false },
+                kind: FrameKind::If {
+                    else_block,
+                    params: params_values,
+                    else_seen: false,
+                },
                 next,
                 base: t.stack.len() - params.len(),
                 num_params: params.len(),
@@ -142,7 +152,9 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
             let (target, args) = branch(t, *relative_depth)?;
             let fallthrough = t.builder.create_block();
             let args: Vec<BlockArg> = args.iter().map(|v| BlockArg::Value(*v)).collect();
-            t.builder.ins().brif(condition, target, &args, fallthrough, &[]);
+            t.builder
+                .ins()
+                .brif(condition, target, &args, fallthrough, &[]);
             t.builder.seal_block(fallthrough);
             t.builder.switch_to_block(fallthrough);
         }
@@ -160,7 +172,10 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
 
 /// Dead code: only the nesting matters, until the `else` or `end` that makes code reachable
 /// again.
-pub(super) fn translate_unreachable(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Result<(), String> {
+pub(super) fn translate_unreachable(
+    t: &mut FuncTranslator<'_, '_>,
+    op: &Operator<'_>,
+) -> Result<(), String> {
     match op {
         Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => t.dead_depth += 1,
         Operator::Else if t.dead_depth == 0 => translate_else(t)?,
@@ -173,11 +188,20 @@ pub(super) fn translate_unreachable(t: &mut FuncTranslator<'_, '_>, op: &Operato
 
 fn translate_else(t: &mut FuncTranslator<'_, '_>) -> Result<(), String> {
     let frame = t.control.last_mut().ok_or("else outside any block")?;
-    let FrameKind::If { else_block, ref params, ref mut else_seen } = frame.kind else {
+    let FrameKind::If {
+        else_block,
+        ref params,
+        ref mut else_seen,
+    } = frame.kind
+    else {
         return Err("else outside an if".into());
     };
     if t.reachable {
-        let start = t.stack.len().checked_sub(frame.num_results).ok_or("operand stack underflow")?;
+        let start = t
+            .stack
+            .len()
+            .checked_sub(frame.num_results)
+            .ok_or("operand stack underflow")?;
         jump(&mut t.builder, frame.next, &t.stack[start..]);
         frame.exit_reached = true;
     }
@@ -199,7 +223,11 @@ fn translate_end(t: &mut FuncTranslator<'_, '_>) -> Result<(), String> {
     }
     match &frame.kind {
         FrameKind::Loop { header } => t.builder.seal_block(*header),
-        FrameKind::If { else_block, params, else_seen: false } => {
+        FrameKind::If {
+            else_block,
+            params,
+            else_seen: false,
+        } => {
             // No `else`: the false arm passes the parameters through (validation made the
             // parameter and result types equal).
             t.builder.switch_to_block(*else_block);
@@ -228,7 +256,10 @@ fn translate_end(t: &mut FuncTranslator<'_, '_>) -> Result<(), String> {
 
 /// The target of a branch to `relative_depth` and the values it carries (left on the stack),
 /// noting that the target's `next` is reached.
-fn branch(t: &mut FuncTranslator<'_, '_>, relative_depth: u32) -> Result<(Block, Vec<Value>), String> {
+fn branch(
+    t: &mut FuncTranslator<'_, '_>,
+    relative_depth: u32,
+) -> Result<(Block, Vec<Value>), String> {
     let frame = frame_at(t, relative_depth)?;
     let (target, count) = frame.branch_target();
     if !matches!(frame.kind, FrameKind::Loop { .. }) {
@@ -238,7 +269,10 @@ fn branch(t: &mut FuncTranslator<'_, '_>, relative_depth: u32) -> Result<(Block,
     Ok((target, args))
 }
 
-fn frame_at<'a>(t: &'a mut FuncTranslator<'_, '_>, relative_depth: u32) -> Result<&'a mut ControlFrame, String> {
+fn frame_at<'a>(
+    t: &'a mut FuncTranslator<'_, '_>,
+    relative_depth: u32,
+) -> Result<&'a mut ControlFrame, String> {
     let len = t.control.len();
     let index = len
         .checked_sub(1 + relative_depth as usize)
@@ -267,7 +301,11 @@ fn translate_br_table(t: &mut FuncTranslator<'_, '_>, table: &BrTable<'_>) -> Re
             return Ok(*block);
         }
         let (target, _) = branch(t, depth)?;
-        let block = if count == 0 { target } else { t.builder.create_block() };
+        let block = if count == 0 {
+            target
+        } else {
+            t.builder.create_block()
+        };
         destinations.insert(depth, block);
         in_order.push((depth, block));
         Ok(block)
@@ -279,7 +317,9 @@ fn translate_br_table(t: &mut FuncTranslator<'_, '_>, table: &BrTable<'_>) -> Re
         entries.push(t.builder.func.dfg.block_call(block, &[]));
     }
     let default_call = t.builder.func.dfg.block_call(default_block, &[]);
-    let jump_table = t.builder.create_jump_table(JumpTableData::new(default_call, &entries));
+    let jump_table = t
+        .builder
+        .create_jump_table(JumpTableData::new(default_call, &entries));
     t.builder.ins().br_table(index, jump_table);
 
     if count > 0 {
@@ -295,12 +335,20 @@ fn translate_br_table(t: &mut FuncTranslator<'_, '_>, table: &BrTable<'_>) -> Re
 }
 
 /// Parameter and result types of a block type.
-fn block_type(t: &FuncTranslator<'_, '_>, blockty: BlockType) -> Result<(Vec<Type>, Vec<Type>), String> {
+fn block_type(
+    t: &FuncTranslator<'_, '_>,
+    blockty: BlockType,
+) -> Result<(Vec<Type>, Vec<Type>), String> {
     Ok(match blockty {
         BlockType::Empty => (Vec::new(), Vec::new()),
         BlockType::Type(ty) => (Vec::new(), vec![value_type(ty)]),
         BlockType::FuncType(index) => {
-            let ty = t.env.module.types.get(index as usize).ok_or_else(|| format!("unknown type #{index}"))?;
+            let ty = t
+                .env
+                .module
+                .types
+                .get(index as usize)
+                .ok_or_else(|| format!("unknown type #{index}"))?;
             (
                 ty.params().iter().map(|t| value_type(*t)).collect(),
                 ty.results().iter().map(|t| value_type(*t)).collect(),

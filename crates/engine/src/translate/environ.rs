@@ -9,7 +9,8 @@
 use std::collections::HashMap;
 
 use cranelift_codegen::ir::{
-    condcodes::IntCC, types, Endianness, GlobalValueData, InstBuilder, MemFlags, MemFlagsData, SigRef, Value,
+    condcodes::IntCC, types, Endianness, GlobalValueData, InstBuilder, MemFlags, MemFlagsData,
+    SigRef, Value,
 };
 use cranelift_frontend::FunctionBuilder;
 use wasmparser::{GlobalType, RefType, TableType};
@@ -18,7 +19,8 @@ use crate::libcall::LibCall;
 use crate::module::Module;
 use crate::trap::TrapKind;
 use crate::vmoffsets::{
-    func_ref, function_import, memory_definition, runtime_limits, table_definition, vmctx, VMOffsets,
+    func_ref, function_import, memory_definition, runtime_limits, table_definition, vmctx,
+    VMOffsets,
 };
 
 /// A VM structure field that never changes while the instance lives: it cannot fault
@@ -31,7 +33,9 @@ const VARIABLE: MemFlagsData = MemFlagsData::trusted();
 /// Flags of a wasm linear-memory access: little-endian as wasm requires, possibly unaligned,
 /// and faulting out of bounds; the trap code puts the faulting PC in the trap table.
 pub(super) fn heap_flags() -> MemFlagsData {
-    MemFlagsData::new().with_endianness(Endianness::Little).with_trap_code(Some(TrapKind::MemoryOutOfBounds.code()))
+    MemFlagsData::new()
+        .with_endianness(Endianness::Little)
+        .with_trap_code(Some(TrapKind::MemoryOutOfBounds.code()))
 }
 
 /// The absolute address generated code calls `call` at.
@@ -58,7 +62,11 @@ pub(crate) struct FuncEnvironment<'m> {
 impl<'m> FuncEnvironment<'m> {
     /// Sets up the environment while `builder` is in the entry block: loads the memory base and
     /// installs the stack-limit check of the prologue.
-    pub fn new(module: &'m Module, builder: &mut FunctionBuilder<'_>, vmctx_value: Value) -> Result<Self, String> {
+    pub fn new(
+        module: &'m Module,
+        builder: &mut FunctionBuilder<'_>,
+        vmctx_value: Value,
+    ) -> Result<Self, String> {
         // The prologue traps with STACK_OVERFLOW when sp would go below
         // `(*vmctx.runtime_limits).stack_limit`.
         let fixed = intern(builder, FIXED)?;
@@ -78,8 +86,11 @@ impl<'m> FuncEnvironment<'m> {
         });
         builder.func.stack_limit = Some(stack_limit);
 
-        let memory_base = (module.num_memories() > 0)
-            .then(|| builder.ins().load(types::I64, FIXED, vmctx_value, offset(vmctx::MEMORY_BASE)));
+        let memory_base = (module.num_memories() > 0).then(|| {
+            builder
+                .ins()
+                .load(types::I64, FIXED, vmctx_value, offset(vmctx::MEMORY_BASE))
+        });
         Ok(FuncEnvironment {
             module,
             offsets: module.offsets(),
@@ -96,13 +107,21 @@ impl<'m> FuncEnvironment<'m> {
 
     /// Base address of memory 0.
     pub fn memory_base(&self) -> Result<Value, String> {
-        self.memory_base.ok_or_else(|| "memory access in a module without memory".into())
+        self.memory_base
+            .ok_or_else(|| "memory access in a module without memory".into())
     }
 
     /// Current byte length of memory 0 (i64); it changes when the memory grows.
     pub fn memory_length(&self, builder: &mut FunctionBuilder<'_>) -> Value {
-        let definition = builder.ins().load(types::I64, FIXED, self.vmctx, offset(vmctx::MEMORY));
-        builder.ins().load(types::I64, VARIABLE, definition, offset(memory_definition::LENGTH))
+        let definition = builder
+            .ins()
+            .load(types::I64, FIXED, self.vmctx, offset(vmctx::MEMORY));
+        builder.ins().load(
+            types::I64,
+            VARIABLE,
+            definition,
+            offset(memory_definition::LENGTH),
+        )
     }
 
     // ---- globals ----
@@ -112,7 +131,10 @@ impl<'m> FuncEnvironment<'m> {
             return Err(format!("global #{index} is not in the module"));
         }
         let module = self.module;
-        Ok(*self.global_types.entry(index).or_insert_with(|| module.global_type(index)))
+        Ok(*self
+            .global_types
+            .entry(index)
+            .or_insert_with(|| module.global_type(index)))
     }
 
     /// Address of global `index`'s value, and the flags to access it with.
@@ -122,7 +144,12 @@ impl<'m> FuncEnvironment<'m> {
         index: u32,
     ) -> Result<(Value, MemFlagsData), String> {
         let ty = self.global_type(index)?;
-        let cell = builder.ins().load(types::I64, FIXED, self.vmctx, offset(self.offsets.global(index)));
+        let cell = builder.ins().load(
+            types::I64,
+            FIXED,
+            self.vmctx,
+            offset(self.offsets.global(index)),
+        );
         // Immutable globals are set before any code of the instance runs.
         let flags = if ty.mutable { VARIABLE } else { FIXED };
         Ok((cell, flags))
@@ -135,7 +162,10 @@ impl<'m> FuncEnvironment<'m> {
             return Err(format!("table #{index} is not in the module"));
         }
         let module = self.module;
-        Ok(*self.table_types.entry(index).or_insert_with(|| module.table_type(index)))
+        Ok(*self
+            .table_types
+            .entry(index)
+            .or_insert_with(|| module.table_type(index)))
     }
 
     pub fn is_externref_table(&mut self, index: u32) -> Result<bool, String> {
@@ -143,15 +173,33 @@ impl<'m> FuncEnvironment<'m> {
     }
 
     /// Pointer to table `index`'s `VMTableDefinition`.
-    fn table_definition(&mut self, builder: &mut FunctionBuilder<'_>, index: u32) -> Result<Value, String> {
+    fn table_definition(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        index: u32,
+    ) -> Result<Value, String> {
         self.table_type(index)?;
-        Ok(builder.ins().load(types::I64, FIXED, self.vmctx, offset(self.offsets.table(index))))
+        Ok(builder.ins().load(
+            types::I64,
+            FIXED,
+            self.vmctx,
+            offset(self.offsets.table(index)),
+        ))
     }
 
     /// Current number of elements of table `index` (i32).
-    pub fn table_size(&mut self, builder: &mut FunctionBuilder<'_>, index: u32) -> Result<Value, String> {
+    pub fn table_size(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        index: u32,
+    ) -> Result<Value, String> {
         let definition = self.table_definition(builder, index)?;
-        Ok(builder.ins().load(types::I32, VARIABLE, definition, offset(table_definition::LENGTH)))
+        Ok(builder.ins().load(
+            types::I32,
+            VARIABLE,
+            definition,
+            offset(table_definition::LENGTH),
+        ))
     }
 
     /// Address of element `element` (i32) of table `index`, after trapping with
@@ -163,10 +211,24 @@ impl<'m> FuncEnvironment<'m> {
         element: Value,
     ) -> Result<Value, String> {
         let definition = self.table_definition(builder, index)?;
-        let length = builder.ins().load(types::I32, VARIABLE, definition, offset(table_definition::LENGTH));
-        let out_of_bounds = builder.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, element, length);
-        builder.ins().trapnz(out_of_bounds, TrapKind::TableOutOfBounds.code());
-        let elements = builder.ins().load(types::I64, VARIABLE, definition, offset(table_definition::ELEMENTS));
+        let length = builder.ins().load(
+            types::I32,
+            VARIABLE,
+            definition,
+            offset(table_definition::LENGTH),
+        );
+        let out_of_bounds = builder
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, element, length);
+        builder
+            .ins()
+            .trapnz(out_of_bounds, TrapKind::TableOutOfBounds.code());
+        let elements = builder.ins().load(
+            types::I64,
+            VARIABLE,
+            definition,
+            offset(table_definition::ELEMENTS),
+        );
         let element = builder.ins().uextend(types::I64, element);
         let byte_offset = builder.ins().ishl_imm_u(element, 3); // 8-byte elements
         Ok(builder.ins().iadd(elements, byte_offset))
@@ -184,28 +246,51 @@ impl<'m> FuncEnvironment<'m> {
         if index >= self.offsets.num_functions {
             return Err(format!("function #{index} is not in the module"));
         }
-        Ok(builder.ins().iadd_imm_u(self.vmctx, i64::from(self.offsets.func_ref(index))))
+        Ok(builder
+            .ins()
+            .iadd_imm_u(self.vmctx, i64::from(self.offsets.func_ref(index))))
     }
 
     /// The signature to call functions of wasm type `type_index` with.
-    pub fn signature(&mut self, builder: &mut FunctionBuilder<'_>, type_index: u32) -> Result<SigRef, String> {
+    pub fn signature(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        type_index: u32,
+    ) -> Result<SigRef, String> {
         if let Some(sig) = self.signatures.get(&type_index) {
             return Ok(*sig);
         }
-        let ty = self.module.types.get(type_index as usize).ok_or_else(|| format!("unknown type #{type_index}"))?;
+        let ty = self
+            .module
+            .types
+            .get(type_index as usize)
+            .ok_or_else(|| format!("unknown type #{type_index}"))?;
         let sig = builder.import_signature(super::wasm_signature(ty));
         self.signatures.insert(type_index, sig);
         Ok(sig)
     }
 
     /// Code address and callee `vmctx` of function `index` of the function index space.
-    pub fn function_callee(&self, builder: &mut FunctionBuilder<'_>, index: u32) -> Result<(Value, Value), String> {
+    pub fn function_callee(
+        &self,
+        builder: &mut FunctionBuilder<'_>,
+        index: u32,
+    ) -> Result<(Value, Value), String> {
         let imported = self.offsets.num_imported_functions;
         if index < imported {
             let import = self.offsets.imported_function(index);
-            let code = builder.ins().load(types::I64, FIXED, self.vmctx, offset(import + function_import::CODE));
-            let callee_vmctx =
-                builder.ins().load(types::I64, FIXED, self.vmctx, offset(import + function_import::VMCTX));
+            let code = builder.ins().load(
+                types::I64,
+                FIXED,
+                self.vmctx,
+                offset(import + function_import::CODE),
+            );
+            let callee_vmctx = builder.ins().load(
+                types::I64,
+                FIXED,
+                self.vmctx,
+                offset(import + function_import::VMCTX),
+            );
             return Ok((code, callee_vmctx));
         }
         if index >= self.offsets.num_functions {
@@ -213,7 +298,9 @@ impl<'m> FuncEnvironment<'m> {
         }
         // Code table entries change when a function is compiled lazily or tiers up, and every
         // call must see the newest one: a plain (atomic, 8-byte aligned) load each time.
-        let table = builder.ins().load(types::I64, FIXED, self.vmctx, offset(vmctx::CODE_TABLE));
+        let table = builder
+            .ins()
+            .load(types::I64, FIXED, self.vmctx, offset(vmctx::CODE_TABLE));
         let slot = i64::from(index - imported) * 8;
         let code = if let Ok(slot) = i32::try_from(slot) {
             builder.ins().load(types::I64, VARIABLE, table, slot)
@@ -237,21 +324,45 @@ impl<'m> FuncEnvironment<'m> {
         }
         let mismatch = TrapKind::IndirectCallMismatch.code();
         builder.ins().trapz(func_ref_value, mismatch);
-        let type_ids = builder.ins().load(types::I64, FIXED, self.vmctx, offset(vmctx::TYPE_IDS));
-        let expected = builder.ins().load(types::I32, FIXED, type_ids, offset(4 * type_index));
-        let actual = builder.ins().load(types::I32, VARIABLE, func_ref_value, offset(func_ref::TYPE_ID));
+        let type_ids = builder
+            .ins()
+            .load(types::I64, FIXED, self.vmctx, offset(vmctx::TYPE_IDS));
+        let expected = builder
+            .ins()
+            .load(types::I32, FIXED, type_ids, offset(4 * type_index));
+        let actual = builder.ins().load(
+            types::I32,
+            VARIABLE,
+            func_ref_value,
+            offset(func_ref::TYPE_ID),
+        );
         let differs = builder.ins().icmp(IntCC::NotEqual, expected, actual);
         builder.ins().trapnz(differs, mismatch);
-        let code = builder.ins().load(types::I64, VARIABLE, func_ref_value, offset(func_ref::CODE));
-        let callee_vmctx = builder.ins().load(types::I64, VARIABLE, func_ref_value, offset(func_ref::VMCTX));
+        let code = builder
+            .ins()
+            .load(types::I64, VARIABLE, func_ref_value, offset(func_ref::CODE));
+        let callee_vmctx = builder.ins().load(
+            types::I64,
+            VARIABLE,
+            func_ref_value,
+            offset(func_ref::VMCTX),
+        );
         Ok((code, callee_vmctx))
     }
 
     // ---- libcalls ----
 
     /// Calls `call` with the function's vmctx followed by `args`; returns its result, if any.
-    pub fn call_libcall(&mut self, builder: &mut FunctionBuilder<'_>, call: LibCall, args: &[Value]) -> Option<Value> {
-        let sig = *self.libcall_signatures.entry(call).or_insert_with(|| builder.import_signature(call.signature()));
+    pub fn call_libcall(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        call: LibCall,
+        args: &[Value],
+    ) -> Option<Value> {
+        let sig = *self
+            .libcall_signatures
+            .entry(call)
+            .or_insert_with(|| builder.import_signature(call.signature()));
         let address = builder.ins().iconst(types::I64, libcall_address(call));
         let mut call_args = Vec::with_capacity(args.len() + 1);
         call_args.push(self.vmctx);
@@ -268,7 +379,9 @@ impl<'m> FuncEnvironment<'m> {
         args: &[Value],
         trap: TrapKind,
     ) -> Result<(), String> {
-        let status = self.call_libcall(builder, call, args).ok_or_else(|| format!("{call:?} returns no status"))?;
+        let status = self
+            .call_libcall(builder, call, args)
+            .ok_or_else(|| format!("{call:?} returns no status"))?;
         builder.ins().trapnz(status, trap.code());
         Ok(())
     }
@@ -282,5 +395,10 @@ fn offset(bytes: u32) -> i32 {
 
 /// `flags` as stored in the function (global values take interned flags).
 fn intern(builder: &mut FunctionBuilder<'_>, flags: MemFlagsData) -> Result<MemFlags, String> {
-    builder.func.dfg.mem_flags.insert(flags).map_err(|_| "too many distinct memory flags".to_string())
+    builder
+        .func
+        .dfg
+        .mem_flags
+        .insert(flags)
+        .map_err(|_| "too many distinct memory flags".to_string())
 }

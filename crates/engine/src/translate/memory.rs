@@ -103,7 +103,8 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
         }
         DataDrop { data_index } => {
             let segment = t.builder.ins().iconst(I32, i64::from(data_index));
-            t.env.call_libcall(&mut t.builder, LibCall::DataDrop, &[segment]);
+            t.env
+                .call_libcall(&mut t.builder, LibCall::DataDrop, &[segment]);
         }
         _ => return Ok(false),
     }
@@ -137,8 +138,12 @@ fn effective_address(
     Ok(match i32::try_from(memarg.offset) {
         Ok(offset) => (pointer, Offset32::new(offset)),
         Err(_) => {
-            let offset = i64::try_from(memarg.offset).map_err(|_| "memory offset beyond 64 bits")?;
-            (t.builder.ins().iadd_imm_u(pointer, offset), Offset32::new(0))
+            let offset =
+                i64::try_from(memarg.offset).map_err(|_| "memory offset beyond 64 bits")?;
+            (
+                t.builder.ins().iadd_imm_u(pointer, offset),
+                Offset32::new(0),
+            )
         }
     })
 }

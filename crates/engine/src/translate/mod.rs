@@ -36,9 +36,12 @@ pub fn wasm_signature(ty: &FuncType) -> Signature {
     let mut sig = Signature::new(CallConv::SystemV);
     // Marking vmctx lets the function reach it as `GlobalValueData::VMContext`, which the
     // prologue's stack-limit check is expressed with; the ABI is that of a plain i64.
-    sig.params.push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
-    sig.params.extend(ty.params().iter().map(|t| AbiParam::new(value_type(*t))));
-    sig.returns.extend(ty.results().iter().map(|t| AbiParam::new(value_type(*t))));
+    sig.params
+        .push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
+    sig.params
+        .extend(ty.params().iter().map(|t| AbiParam::new(value_type(*t))));
+    sig.returns
+        .extend(ty.results().iter().map(|t| AbiParam::new(value_type(*t))));
     sig
 }
 
@@ -57,9 +60,15 @@ pub(crate) fn value_type(ty: ValType) -> Type {
 
 /// Translates the body of defined function `func_index` (index in the function index space) of
 /// `module` into a Cranelift function with the wasm calling convention.
-pub fn translate_function(module: &Module, func_index: u32, body: &FunctionBody<'_>) -> Result<Function, String> {
+pub fn translate_function(
+    module: &Module,
+    func_index: u32,
+    body: &FunctionBody<'_>,
+) -> Result<Function, String> {
     if func_index < module.num_imported_functions {
-        return Err(format!("function #{func_index} is imported, it has no body to translate"));
+        return Err(format!(
+            "function #{func_index} is imported, it has no body to translate"
+        ));
     }
     let type_index = *module
         .functions
@@ -70,7 +79,8 @@ pub fn translate_function(module: &Module, func_index: u32, body: &FunctionBody<
         .get(type_index as usize)
         .ok_or_else(|| format!("function #{func_index} has unknown type #{type_index}"))?;
 
-    let mut func = Function::with_name_signature(UserFuncName::user(0, func_index), wasm_signature(ty));
+    let mut func =
+        Function::with_name_signature(UserFuncName::user(0, func_index), wasm_signature(ty));
     let mut context = FunctionBuilderContext::new();
     let mut builder = FunctionBuilder::new(&mut func, &mut context);
     let entry = builder.create_block();
@@ -132,7 +142,12 @@ pub(crate) struct FuncTranslator<'m, 'f> {
 }
 
 impl FuncTranslator<'_, '_> {
-    fn declare_locals(&mut self, ty: &FuncType, params: &[Value], body: &FunctionBody<'_>) -> Result<(), String> {
+    fn declare_locals(
+        &mut self,
+        ty: &FuncType,
+        params: &[Value],
+        body: &FunctionBody<'_>,
+    ) -> Result<(), String> {
         for (&value, &wasm_ty) in params.iter().zip(ty.params()) {
             let var = self.builder.declare_var(value_type(wasm_ty));
             self.builder.def_var(var, value);
@@ -223,7 +238,10 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// Pops one operand and pushes `f` of it.
-    pub fn unary(&mut self, f: impl FnOnce(&mut FunctionBuilder<'_>, Value) -> Value) -> Result<(), String> {
+    pub fn unary(
+        &mut self,
+        f: impl FnOnce(&mut FunctionBuilder<'_>, Value) -> Value,
+    ) -> Result<(), String> {
         let x = self.pop()?;
         let result = f(&mut self.builder, x);
         self.push(result);
@@ -231,7 +249,10 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// Pops two operands and pushes `f` of them (in stack order).
-    pub fn binary(&mut self, f: impl FnOnce(&mut FunctionBuilder<'_>, Value, Value) -> Value) -> Result<(), String> {
+    pub fn binary(
+        &mut self,
+        f: impl FnOnce(&mut FunctionBuilder<'_>, Value, Value) -> Value,
+    ) -> Result<(), String> {
         let (x, y) = self.pop2()?;
         let result = f(&mut self.builder, x, y);
         self.push(result);

@@ -149,7 +149,11 @@ fn fcmp(b: &mut FunctionBuilder<'_>, cc: FloatCC, x: Value, y: Value) -> Value {
 
 /// An integer constant of type `ty` (i32 immediates are stored zero-extended).
 fn iconst(b: &mut FunctionBuilder<'_>, ty: Type, value: i64) -> Value {
-    let imm = if ty == I32 { i64::from(value as i32 as u32) } else { value };
+    let imm = if ty == I32 {
+        i64::from(value as i32 as u32)
+    } else {
+        value
+    };
     b.ins().iconst(ty, imm)
 }
 
@@ -157,12 +161,21 @@ fn iconst(b: &mut FunctionBuilder<'_>, ty: Type, value: i64) -> Value {
 fn div_s(b: &mut FunctionBuilder<'_>, x: Value, y: Value) -> Value {
     b.ins().trapz(y, TrapKind::DivideByZero.code());
     let ty = b.func.dfg.value_type(x);
-    let min = iconst(b, ty, if ty == I32 { i64::from(i32::MIN) } else { i64::MIN });
+    let min = iconst(
+        b,
+        ty,
+        if ty == I32 {
+            i64::from(i32::MIN)
+        } else {
+            i64::MIN
+        },
+    );
     let minus_one = iconst(b, ty, -1);
     let x_is_min = b.ins().icmp(IntCC::Equal, x, min);
     let y_is_minus_one = b.ins().icmp(IntCC::Equal, y, minus_one);
     let overflows = b.ins().band(x_is_min, y_is_minus_one);
-    b.ins().trapnz(overflows, TrapKind::DivideUnrepresentable.code());
+    b.ins()
+        .trapnz(overflows, TrapKind::DivideUnrepresentable.code());
     b.ins().sdiv(x, y)
 }
 

@@ -39,7 +39,11 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
             if t.env.is_externref_table(table)? {
                 // Bounds checked above; the runtime keeps the stored value alive.
                 let table_index = t.builder.ins().iconst(I32, i64::from(table));
-                t.env.call_libcall(&mut t.builder, LibCall::TableSetExternref, &[table_index, index, value]);
+                t.env.call_libcall(
+                    &mut t.builder,
+                    LibCall::TableSetExternref,
+                    &[table_index, index, value],
+                );
             } else {
                 let flags = t.env.table_element_flags();
                 t.builder.ins().store(flags, value, address, 0);
@@ -55,7 +59,11 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
             let table_index = t.builder.ins().iconst(I32, i64::from(table));
             let old = t
                 .env
-                .call_libcall(&mut t.builder, LibCall::TableGrow, &[table_index, delta, init])
+                .call_libcall(
+                    &mut t.builder,
+                    LibCall::TableGrow,
+                    &[table_index, delta, init],
+                )
                 .ok_or("table.grow without result")?;
             t.push(old);
         }
@@ -71,7 +79,10 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
                 TrapKind::TableOutOfBounds,
             )?;
         }
-        Operator::TableCopy { dst_table, src_table } => {
+        Operator::TableCopy {
+            dst_table,
+            src_table,
+        } => {
             let (dst, src, len) = t.pop3()?;
             t.env.table_type(dst_table)?;
             t.env.table_type(src_table)?;
@@ -98,7 +109,8 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
         }
         Operator::ElemDrop { elem_index } => {
             let segment = t.builder.ins().iconst(I32, i64::from(elem_index));
-            t.env.call_libcall(&mut t.builder, LibCall::ElemDrop, &[segment]);
+            t.env
+                .call_libcall(&mut t.builder, LibCall::ElemDrop, &[segment]);
         }
         _ => return Ok(false),
     }

@@ -48,5 +48,8 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
 }
 
 fn local(t: &FuncTranslator<'_, '_>, index: u32) -> Result<cranelift_frontend::Variable, String> {
-    t.locals.get(index as usize).copied().ok_or_else(|| format!("local #{index} is not declared"))
+    t.locals
+        .get(index as usize)
+        .copied()
+        .ok_or_else(|| format!("local #{index} is not declared"))
 }

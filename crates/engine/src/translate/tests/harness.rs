@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use cranelift_codegen::ir::{types, AbiParam, Function, InstBuilder, MemFlagsData, Signature, UserFuncName};
+use cranelift_codegen::ir::{
+    types, AbiParam, Function, InstBuilder, MemFlagsData, Signature, UserFuncName,
+};
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use wasmparser::FuncType;
@@ -16,7 +18,9 @@ use super::{function_bodies, wat_to_wasm};
 use crate::compiler::codegen::{compile_function, isa, Tier};
 use crate::module::Module;
 use crate::translate::{translate_function, value_type, wasm_signature};
-use crate::vmoffsets::{func_ref, memory_definition, table_definition, vmctx, VMOffsets, VALUE_SLOT};
+use crate::vmoffsets::{
+    func_ref, memory_definition, table_definition, vmctx, VMOffsets, VALUE_SLOT,
+};
 
 // Memory and table definitions are built as `[pointer, length]` pairs.
 const _: () = assert!(
@@ -81,17 +85,23 @@ impl Instance {
         }
 
         // Structurally equal types share a canonical id, as the runtime's registry makes them.
-        let type_ids: Box<[u32]> = (0..module.types.len()).map(|i| canonical_id(&module.types, i)).collect();
+        let type_ids: Box<[u32]> = (0..module.types.len())
+            .map(|i| canonical_id(&module.types, i))
+            .collect();
         let limits = Box::new(0u64); // stack limit 0: the prologue check never fires
                                      // One spare byte so that even an empty memory has a distinct address.
         let mut memory = vec![0u8; memory_pages * PAGE + 1].into_boxed_slice();
-        let memory_definition = Box::new([memory.as_mut_ptr() as u64, (memory_pages * PAGE) as u64]);
+        let memory_definition =
+            Box::new([memory.as_mut_ptr() as u64, (memory_pages * PAGE) as u64]);
         let globals = vec![[0u64; 2]; offsets.num_globals as usize].into_boxed_slice();
         let tables: Vec<Table> = (0..offsets.num_tables)
             .map(|t| {
                 let length = module.table_type(t).initial as usize;
                 let mut elements = vec![0u64; length].into_boxed_slice();
-                Table { definition: Box::new([elements.as_mut_ptr() as u64, length as u64]), elements }
+                Table {
+                    definition: Box::new([elements.as_mut_ptr() as u64, length as u64]),
+                    elements,
+                }
             })
             .collect();
 
@@ -181,7 +191,9 @@ impl Instance {
     /// `self` lives, with `self.vmctx_ptr()` as its first argument.
     pub unsafe fn export<F: Copy>(&self, name: &str) -> F {
         assert_eq!(std::mem::size_of::<F>(), std::mem::size_of::<usize>());
-        let index = self.exported_function(name).unwrap_or_else(|| panic!("no exported function {name}"));
+        let index = self
+            .exported_function(name)
+            .unwrap_or_else(|| panic!("no exported function {name}"));
         let code = self.code_table[index as usize];
         // SAFETY: `F` is a function pointer type (the caller's contract), the same size as
         // `usize`, and `code` is the start of that function's executable code.
@@ -195,7 +207,11 @@ impl Instance {
         let type_index = self.module.functions[index as usize];
         let ty = self.module.types[type_index as usize].clone();
         if args.len() != ty.params().len() {
-            return Err(format!("{} arguments for {} parameters", args.len(), ty.params().len()));
+            return Err(format!(
+                "{} arguments for {} parameters",
+                args.len(),
+                ty.params().len()
+            ));
         }
         let trampoline = match self.trampolines.get(&type_index) {
             Some(trampoline) => *trampoline,
@@ -211,7 +227,11 @@ impl Instance {
         };
         let mut values = vec![0u128; args.len().max(ty.results().len())];
         values[..args.len()].copy_from_slice(args);
-        trampoline(self.code_table[index as usize], self.vmctx_ptr(), values.as_mut_ptr());
+        trampoline(
+            self.code_table[index as usize],
+            self.vmctx_ptr(),
+            values.as_mut_ptr(),
+        );
         values.truncate(ty.results().len());
         Ok(values)
     }
@@ -244,17 +264,22 @@ struct Table {
 
 /// Compiles `func` for `tier`, maps it executable and keeps the mapping in `code`; returns the
 /// code's address.
-fn map_code(code: &mut Vec<region::Allocation>, func: Function, tier: Tier) -> Result<usize, String> {
+fn map_code(
+    code: &mut Vec<region::Allocation>,
+    func: Function,
+    tier: Tier,
+) -> Result<usize, String> {
     cranelift_codegen::verify_function(&func, isa(tier)).map_err(|e| e.to_string())?;
     let compiled = compile_function(func, tier)?;
-    let mut allocation =
-        region::alloc(compiled.code.len(), region::Protection::READ_WRITE).map_err(|e| e.to_string())?;
+    let mut allocation = region::alloc(compiled.code.len(), region::Protection::READ_WRITE)
+        .map_err(|e| e.to_string())?;
     let start = allocation.as_mut_ptr::<u8>();
     // SAFETY: the allocation is at least `code.len()` bytes, writable, and fresh, so it overlaps
     // nothing; after the copy it is made executable and never written again.
     unsafe {
         std::ptr::copy_nonoverlapping(compiled.code.as_ptr(), start, compiled.code.len());
-        region::protect(start, compiled.code.len(), region::Protection::READ_EXECUTE).map_err(|e| e.to_string())?;
+        region::protect(start, compiled.code.len(), region::Protection::READ_EXECUTE)
+            .map_err(|e| e.to_string())?;
     }
     code.push(allocation);
     Ok(start as usize)
@@ -275,7 +300,11 @@ fn trampoline_function(ty: &FuncType) -> Function {
     let flags = MemFlagsData::trusted();
     let mut args = vec![callee_vmctx];
     for (i, param) in ty.params().iter().enumerate() {
-        args.push(builder.ins().load(value_type(*param), flags, values, (i * 16) as i32));
+        args.push(
+            builder
+                .ins()
+                .load(value_type(*param), flags, values, (i * 16) as i32),
+        );
     }
     let callee_sig = builder.import_signature(wasm_signature(ty));
     let call = builder.ins().call_indirect(callee_sig, code, &args);
@@ -298,5 +327,8 @@ fn u128s_as_bytes(words: &mut [u128]) -> &mut [u8] {
 
 /// The index of the first type equal to type `index`.
 fn canonical_id(types: &[FuncType], index: usize) -> u32 {
-    types.iter().position(|t| *t == types[index]).unwrap_or(index) as u32
+    types
+        .iter()
+        .position(|t| *t == types[index])
+        .unwrap_or(index) as u32
 }

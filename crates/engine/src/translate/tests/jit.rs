@@ -29,8 +29,34 @@ macro_rules! call {
     }};
 }
 
-const I32_VALUES: [i32; 14] = [0, 1, -1, 2, 7, -7, 31, 32, 33, 0x1234_5678, -0x1234_5678, i32::MIN, i32::MAX, 0x80];
-const I64_VALUES: [i64; 10] = [0, 1, -1, 3, 63, 64, 65, i64::MIN, i64::MAX, 0x1234_5678_9abc_def0];
+const I32_VALUES: [i32; 14] = [
+    0,
+    1,
+    -1,
+    2,
+    7,
+    -7,
+    31,
+    32,
+    33,
+    0x1234_5678,
+    -0x1234_5678,
+    i32::MIN,
+    i32::MAX,
+    0x80,
+];
+const I64_VALUES: [i64; 10] = [
+    0,
+    1,
+    -1,
+    3,
+    63,
+    64,
+    65,
+    i64::MIN,
+    i64::MAX,
+    0x1234_5678_9abc_def0,
+];
 
 #[test]
 fn integer_arithmetic() {
@@ -80,19 +106,59 @@ fn integer_arithmetic() {
                 assert_eq!(call!(instance, II, "and", a, b), a & b, "{ctx}");
                 assert_eq!(call!(instance, II, "or", a, b), a | b, "{ctx}");
                 assert_eq!(call!(instance, II, "xor", a, b), a ^ b, "{ctx}");
-                assert_eq!(call!(instance, II, "shl", a, b), a.wrapping_shl(b as u32), "{ctx}");
-                assert_eq!(call!(instance, II, "shr_s", a, b), a.wrapping_shr(b as u32), "{ctx}");
-                assert_eq!(call!(instance, II, "shr_u", a, b), (a as u32).wrapping_shr(b as u32) as i32, "{ctx}");
-                assert_eq!(call!(instance, II, "rotl", a, b), a.rotate_left(b as u32 % 32), "{ctx}");
-                assert_eq!(call!(instance, II, "rotr", a, b), a.rotate_right(b as u32 % 32), "{ctx}");
+                assert_eq!(
+                    call!(instance, II, "shl", a, b),
+                    a.wrapping_shl(b as u32),
+                    "{ctx}"
+                );
+                assert_eq!(
+                    call!(instance, II, "shr_s", a, b),
+                    a.wrapping_shr(b as u32),
+                    "{ctx}"
+                );
+                assert_eq!(
+                    call!(instance, II, "shr_u", a, b),
+                    (a as u32).wrapping_shr(b as u32) as i32,
+                    "{ctx}"
+                );
+                assert_eq!(
+                    call!(instance, II, "rotl", a, b),
+                    a.rotate_left(b as u32 % 32),
+                    "{ctx}"
+                );
+                assert_eq!(
+                    call!(instance, II, "rotr", a, b),
+                    a.rotate_right(b as u32 % 32),
+                    "{ctx}"
+                );
                 assert_eq!(call!(instance, II, "lt_s", a, b), (a < b) as i32, "{ctx}");
-                assert_eq!(call!(instance, II, "lt_u", a, b), ((a as u32) < (b as u32)) as i32, "{ctx}");
-                assert_eq!(call!(instance, II, "ge_u", a, b), ((a as u32) >= (b as u32)) as i32, "{ctx}");
+                assert_eq!(
+                    call!(instance, II, "lt_u", a, b),
+                    ((a as u32) < (b as u32)) as i32,
+                    "{ctx}"
+                );
+                assert_eq!(
+                    call!(instance, II, "ge_u", a, b),
+                    ((a as u32) >= (b as u32)) as i32,
+                    "{ctx}"
+                );
                 if b != 0 {
                     // rem_s of MIN by -1 is 0 (wrapping_rem agrees); div_s of it would trap.
-                    assert_eq!(call!(instance, II, "rem_s", a, b), a.wrapping_rem(b), "{ctx}");
-                    assert_eq!(call!(instance, II, "div_u", a, b), ((a as u32) / (b as u32)) as i32, "{ctx}");
-                    assert_eq!(call!(instance, II, "rem_u", a, b), ((a as u32) % (b as u32)) as i32, "{ctx}");
+                    assert_eq!(
+                        call!(instance, II, "rem_s", a, b),
+                        a.wrapping_rem(b),
+                        "{ctx}"
+                    );
+                    assert_eq!(
+                        call!(instance, II, "div_u", a, b),
+                        ((a as u32) / (b as u32)) as i32,
+                        "{ctx}"
+                    );
+                    assert_eq!(
+                        call!(instance, II, "rem_u", a, b),
+                        ((a as u32) % (b as u32)) as i32,
+                        "{ctx}"
+                    );
                     if !(a == i32::MIN && b == -1) {
                         assert_eq!(call!(instance, II, "div_s", a, b), a / b, "{ctx}");
                     }
@@ -106,20 +172,47 @@ fn integer_arithmetic() {
         for a in I64_VALUES {
             for b in I64_VALUES {
                 let ctx = format!("{tier:?} a={a} b={b}");
-                assert_eq!(call!(instance, LL, "add64", a, b), a.wrapping_add(b), "{ctx}");
-                assert_eq!(call!(instance, LL, "mul64", a, b), a.wrapping_mul(b), "{ctx}");
-                assert_eq!(call!(instance, LL, "shr_s64", a, b), a.wrapping_shr(b as u32), "{ctx}");
-                assert_eq!(call!(instance, LL, "rotl64", a, b), a.rotate_left((b as u64 % 64) as u32), "{ctx}");
+                assert_eq!(
+                    call!(instance, LL, "add64", a, b),
+                    a.wrapping_add(b),
+                    "{ctx}"
+                );
+                assert_eq!(
+                    call!(instance, LL, "mul64", a, b),
+                    a.wrapping_mul(b),
+                    "{ctx}"
+                );
+                assert_eq!(
+                    call!(instance, LL, "shr_s64", a, b),
+                    a.wrapping_shr(b as u32),
+                    "{ctx}"
+                );
+                assert_eq!(
+                    call!(instance, LL, "rotl64", a, b),
+                    a.rotate_left((b as u64 % 64) as u32),
+                    "{ctx}"
+                );
                 assert_eq!(call!(instance, LL, "gt_s64", a, b), (a > b) as i64, "{ctx}");
                 if b != 0 {
-                    assert_eq!(call!(instance, LL, "rem_s64", a, b), a.wrapping_rem(b), "{ctx}");
-                    assert_eq!(call!(instance, LL, "rem_u64", a, b), ((a as u64) % (b as u64)) as i64, "{ctx}");
+                    assert_eq!(
+                        call!(instance, LL, "rem_s64", a, b),
+                        a.wrapping_rem(b),
+                        "{ctx}"
+                    );
+                    assert_eq!(
+                        call!(instance, LL, "rem_u64", a, b),
+                        ((a as u64) % (b as u64)) as i64,
+                        "{ctx}"
+                    );
                     if !(a == i64::MIN && b == -1) {
                         assert_eq!(call!(instance, LL, "div_s64", a, b), a / b, "{ctx}");
                     }
                 }
             }
-            assert_eq!(call!(instance, LL, "clz64", a, 0), i64::from(a.leading_zeros()));
+            assert_eq!(
+                call!(instance, LL, "clz64", a, 0),
+                i64::from(a.leading_zeros())
+            );
             assert_eq!(call!(instance, LL, "wrap", a, 0), i64::from(a as i32));
             assert_eq!(call!(instance, LL, "extend_u", a, 0), i64::from(a as u32));
         }
@@ -252,7 +345,11 @@ fn control_flow_with_multi_value_blocks() {
         assert_eq!(call!(instance, II, "if_no_else", 1, 41), 42);
         assert_eq!(call!(instance, II, "if_no_else", 0, 41), 41);
         for n in [0, 1, 2, 10, 1000] {
-            assert_eq!(call!(instance, II, "loop_sum", n, 0), n * (n + 1) / 2, "{tier:?} n={n}");
+            assert_eq!(
+                call!(instance, II, "loop_sum", n, 0),
+                n * (n + 1) / 2,
+                "{tier:?} n={n}"
+            );
         }
         assert_eq!(call!(instance, II, "br_out", 1, 5), 5);
         assert_eq!(call!(instance, II, "br_out", 0, 5), 60);
@@ -352,16 +449,24 @@ fn float_operations_keep_wasm_semantics_and_nan_bits() {
         (func (export "f32_const_nan") (param i32 i32) (result i32) (i32.reinterpret_f32 (f32.const nan:0x200001)))
         (func (export "f64_const_bits") (param i64 i64) (result i64) (i64.reinterpret_f64 (f64.const -nan:0x8000000000001)))
     )"#;
-    let f32_bits = |instance: &Instance, name: &str, a: f32, b: f32| call!(instance, FF, name, a, b).to_bits();
-    let f64_bits = |instance: &Instance, name: &str, a: f64, b: f64| call!(instance, DD, name, a, b).to_bits();
+    let f32_bits =
+        |instance: &Instance, name: &str, a: f32, b: f32| call!(instance, FF, name, a, b).to_bits();
+    let f64_bits =
+        |instance: &Instance, name: &str, a: f64, b: f64| call!(instance, DD, name, a, b).to_bits();
     let snan32 = f32::from_bits(0x7fa0_0001);
     let payload32 = f32::from_bits(0x7fc0_1234);
     let payload64 = f64::from_bits(0x7ff8_0000_0000_1234);
     for tier in TIERS {
         let instance = Instance::new(wat, tier);
         // min/max: -0 < +0 in either order; NaN in, NaN out.
-        assert_eq!(f32_bits(&instance, "f32_min", -0.0, 0.0), (-0.0f32).to_bits());
-        assert_eq!(f32_bits(&instance, "f32_min", 0.0, -0.0), (-0.0f32).to_bits());
+        assert_eq!(
+            f32_bits(&instance, "f32_min", -0.0, 0.0),
+            (-0.0f32).to_bits()
+        );
+        assert_eq!(
+            f32_bits(&instance, "f32_min", 0.0, -0.0),
+            (-0.0f32).to_bits()
+        );
         assert_eq!(f32_bits(&instance, "f32_max", -0.0, 0.0), 0.0f32.to_bits());
         assert_eq!(f32_bits(&instance, "f32_max", 0.0, -0.0), 0.0f32.to_bits());
         assert!(call!(instance, FF, "f32_min", f32::NAN, 1.0).is_nan());
@@ -369,42 +474,100 @@ fn float_operations_keep_wasm_semantics_and_nan_bits() {
         assert!(call!(instance, FF, "f32_max", f32::NAN, f32::INFINITY).is_nan());
         assert_eq!(call!(instance, FF, "f32_min", 1.5, -2.5), -2.5);
         assert_eq!(call!(instance, FF, "f32_max", 1.5, -2.5), 1.5);
-        assert_eq!(f64_bits(&instance, "f64_min", 0.0, -0.0), (-0.0f64).to_bits());
+        assert_eq!(
+            f64_bits(&instance, "f64_min", 0.0, -0.0),
+            (-0.0f64).to_bits()
+        );
         assert_eq!(f64_bits(&instance, "f64_max", -0.0, 0.0), 0.0f64.to_bits());
         assert!(call!(instance, DD, "f64_max", 3.0, f64::NAN).is_nan());
         assert!(call!(instance, DD, "f64_min", f64::NAN, f64::NEG_INFINITY).is_nan());
         // Sign operations are bitwise: NaN payloads, even signaling ones, survive.
-        assert_eq!(f32_bits(&instance, "f32_copysign", 1.5, -0.0), (-1.5f32).to_bits());
-        assert_eq!(f32_bits(&instance, "f32_copysign", payload32, -1.0), 0xffc0_1234);
+        assert_eq!(
+            f32_bits(&instance, "f32_copysign", 1.5, -0.0),
+            (-1.5f32).to_bits()
+        );
+        assert_eq!(
+            f32_bits(&instance, "f32_copysign", payload32, -1.0),
+            0xffc0_1234
+        );
         assert_eq!(f32_bits(&instance, "f32_neg", snan32, 0.0), 0xffa0_0001);
-        assert_eq!(f32_bits(&instance, "f32_abs", f32::from_bits(0xffa0_0001), 0.0), 0x7fa0_0001);
-        assert_eq!(f64_bits(&instance, "f64_copysign", payload64, -1.0), 0xfff8_0000_0000_1234);
-        assert_eq!(f64_bits(&instance, "f64_neg", -payload64, 0.0), payload64.to_bits());
-        assert_eq!(call!(instance, II, "bits_round_trip", 0x7f80_0001, 0), 0x7f80_0001);
+        assert_eq!(
+            f32_bits(&instance, "f32_abs", f32::from_bits(0xffa0_0001), 0.0),
+            0x7fa0_0001
+        );
+        assert_eq!(
+            f64_bits(&instance, "f64_copysign", payload64, -1.0),
+            0xfff8_0000_0000_1234
+        );
+        assert_eq!(
+            f64_bits(&instance, "f64_neg", -payload64, 0.0),
+            payload64.to_bits()
+        );
+        assert_eq!(
+            call!(instance, II, "bits_round_trip", 0x7f80_0001, 0),
+            0x7f80_0001
+        );
         assert_eq!(call!(instance, II, "f32_const_nan", 0, 0), 0x7fa0_0001);
-        assert_eq!(call!(instance, LL, "f64_const_bits", 0, 0) as u64, 0xfff8_0000_0000_0001);
+        assert_eq!(
+            call!(instance, LL, "f64_const_bits", 0, 0) as u64,
+            0xfff8_0000_0000_0001
+        );
         // nearest rounds ties to even and keeps the sign of zero.
-        for (x, expected) in
-            [(2.5f32, 2.0f32), (3.5, 4.0), (-2.5, -2.0), (0.499_999_97, 0.0), (1e30, 1e30), (-0.5, -0.0)]
-        {
-            assert_eq!(f32_bits(&instance, "f32_nearest", x, 0.0), expected.to_bits(), "{tier:?} nearest({x})");
+        for (x, expected) in [
+            (2.5f32, 2.0f32),
+            (3.5, 4.0),
+            (-2.5, -2.0),
+            (0.499_999_97, 0.0),
+            (1e30, 1e30),
+            (-0.5, -0.0),
+        ] {
+            assert_eq!(
+                f32_bits(&instance, "f32_nearest", x, 0.0),
+                expected.to_bits(),
+                "{tier:?} nearest({x})"
+            );
         }
-        for (x, expected) in
-            [(2.5f64, 2.0f64), (-3.5, -4.0), (4_503_599_627_370_497.0, 4_503_599_627_370_497.0), (-0.2, -0.0)]
-        {
-            assert_eq!(f64_bits(&instance, "f64_nearest", x, 0.0), expected.to_bits(), "{tier:?} nearest({x})");
+        for (x, expected) in [
+            (2.5f64, 2.0f64),
+            (-3.5, -4.0),
+            (4_503_599_627_370_497.0, 4_503_599_627_370_497.0),
+            (-0.2, -0.0),
+        ] {
+            assert_eq!(
+                f64_bits(&instance, "f64_nearest", x, 0.0),
+                expected.to_bits(),
+                "{tier:?} nearest({x})"
+            );
         }
         assert!(call!(instance, FF, "f32_nearest", f32::NAN, 0.0).is_nan());
         for x in [-1.5f64, -0.5, -0.0, 0.3, 2.7, 1e300, f64::INFINITY] {
-            assert_eq!(f64_bits(&instance, "f64_floor", x, 0.0), x.floor().to_bits(), "floor({x})");
-            assert_eq!(f64_bits(&instance, "f64_ceil", x, 0.0), x.ceil().to_bits(), "ceil({x})");
-            assert_eq!(f64_bits(&instance, "f64_trunc", x, 0.0), x.trunc().to_bits(), "trunc({x})");
+            assert_eq!(
+                f64_bits(&instance, "f64_floor", x, 0.0),
+                x.floor().to_bits(),
+                "floor({x})"
+            );
+            assert_eq!(
+                f64_bits(&instance, "f64_ceil", x, 0.0),
+                x.ceil().to_bits(),
+                "ceil({x})"
+            );
+            assert_eq!(
+                f64_bits(&instance, "f64_trunc", x, 0.0),
+                x.trunc().to_bits(),
+                "trunc({x})"
+            );
         }
         assert_eq!(call!(instance, FF, "f32_sqrt", 2.0, 0.0), 2.0f32.sqrt());
         assert!(call!(instance, FF, "f32_sqrt", -1.0, 0.0).is_nan());
         assert_eq!(call!(instance, FF, "f32_div", 1.0, 0.0), f32::INFINITY);
-        assert_eq!(call!(instance, DD, "demote_promote", 1e300, 0.0), f64::INFINITY);
-        assert_eq!(call!(instance, DD, "demote_promote", 0.1, 0.0), f64::from(0.1f32));
+        assert_eq!(
+            call!(instance, DD, "demote_promote", 1e300, 0.0),
+            f64::INFINITY
+        );
+        assert_eq!(
+            call!(instance, DD, "demote_promote", 0.1, 0.0),
+            f64::from(0.1f32)
+        );
         // Comparisons with NaN: ordered ones are false, ne is true.
         assert_eq!(call!(instance, DD, "f64_lt", f64::NAN, 1.0), 0.0);
         assert_eq!(call!(instance, DD, "f64_lt", 0.5, 1.0), 1.0);
@@ -424,14 +587,40 @@ fn sign_extension() {
     )"#;
     for tier in TIERS {
         let instance = Instance::new(wat, tier);
-        for a in I32_VALUES.into_iter().chain([0x7f, 0xff, 0x1ff, 0x8000, 0x7fff, 0x1_8000]) {
-            assert_eq!(call!(instance, II, "i32_extend8_s", a, 0), i32::from(a as i8), "{a:#x}");
-            assert_eq!(call!(instance, II, "i32_extend16_s", a, 0), i32::from(a as i16), "{a:#x}");
+        for a in I32_VALUES
+            .into_iter()
+            .chain([0x7f, 0xff, 0x1ff, 0x8000, 0x7fff, 0x1_8000])
+        {
+            assert_eq!(
+                call!(instance, II, "i32_extend8_s", a, 0),
+                i32::from(a as i8),
+                "{a:#x}"
+            );
+            assert_eq!(
+                call!(instance, II, "i32_extend16_s", a, 0),
+                i32::from(a as i16),
+                "{a:#x}"
+            );
         }
-        for a in I64_VALUES.into_iter().chain([0x80, 0x8000, 0x8000_0000, 0x1_7fff_ffff]) {
-            assert_eq!(call!(instance, LL, "i64_extend8_s", a, 0), i64::from(a as i8), "{a:#x}");
-            assert_eq!(call!(instance, LL, "i64_extend16_s", a, 0), i64::from(a as i16), "{a:#x}");
-            assert_eq!(call!(instance, LL, "i64_extend32_s", a, 0), i64::from(a as i32), "{a:#x}");
+        for a in I64_VALUES
+            .into_iter()
+            .chain([0x80, 0x8000, 0x8000_0000, 0x1_7fff_ffff])
+        {
+            assert_eq!(
+                call!(instance, LL, "i64_extend8_s", a, 0),
+                i64::from(a as i8),
+                "{a:#x}"
+            );
+            assert_eq!(
+                call!(instance, LL, "i64_extend16_s", a, 0),
+                i64::from(a as i16),
+                "{a:#x}"
+            );
+            assert_eq!(
+                call!(instance, LL, "i64_extend32_s", a, 0),
+                i64::from(a as i32),
+                "{a:#x}"
+            );
         }
     }
 }
@@ -465,33 +654,93 @@ fn conversions_saturate_and_round_like_rust() {
         f32::INFINITY,
         f32::NEG_INFINITY,
     ];
-    let f64_values =
-        [0.0f64, -0.9, 3.99, 1e19, 2e19, 1e20, -1e20, -3.0, 9.2e18, f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
-    let i64_values =
-        [0i64, 1, -1, i64::MAX, i64::MIN, 0x8000_0000_0000_0001u64 as i64, 0x20_0000_0000_0001, 0xffff_ffff];
+    let f64_values = [
+        0.0f64,
+        -0.9,
+        3.99,
+        1e19,
+        2e19,
+        1e20,
+        -1e20,
+        -3.0,
+        9.2e18,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    let i64_values = [
+        0i64,
+        1,
+        -1,
+        i64::MAX,
+        i64::MIN,
+        0x8000_0000_0000_0001u64 as i64,
+        0x20_0000_0000_0001,
+        0xffff_ffff,
+    ];
     for tier in TIERS {
         let instance = Instance::new(wat, tier);
         // Rust's float-to-int `as` saturates and maps NaN to 0, exactly like trunc_sat.
         for x in f32_values {
-            assert_eq!(call!(instance, FI, "i32_sat_f32_s", x), x as i32, "{tier:?} {x}");
-            assert_eq!(call!(instance, FI, "i32_sat_f32_u", x), x as u32 as i32, "{tier:?} {x}");
+            assert_eq!(
+                call!(instance, FI, "i32_sat_f32_s", x),
+                x as i32,
+                "{tier:?} {x}"
+            );
+            assert_eq!(
+                call!(instance, FI, "i32_sat_f32_u", x),
+                x as u32 as i32,
+                "{tier:?} {x}"
+            );
             if x.is_finite() && x.trunc() >= i32::MIN as f32 && x.trunc() <= 2_147_483_520.0 {
-                assert_eq!(call!(instance, FI, "i32_trunc_f32_s", x), x as i32, "{tier:?} {x}");
+                assert_eq!(
+                    call!(instance, FI, "i32_trunc_f32_s", x),
+                    x as i32,
+                    "{tier:?} {x}"
+                );
             }
         }
         for x in f64_values {
-            assert_eq!(call!(instance, DL, "i64_sat_f64_s", x), x as i64, "{tier:?} {x}");
-            assert_eq!(call!(instance, DL, "i64_sat_f64_u", x), x as u64 as i64, "{tier:?} {x}");
+            assert_eq!(
+                call!(instance, DL, "i64_sat_f64_s", x),
+                x as i64,
+                "{tier:?} {x}"
+            );
+            assert_eq!(
+                call!(instance, DL, "i64_sat_f64_u", x),
+                x as u64 as i64,
+                "{tier:?} {x}"
+            );
             if x.is_finite() && x > -1.0 && x < 18_446_744_073_709_551_616.0 {
-                assert_eq!(call!(instance, DL, "i64_trunc_f64_u", x), x as u64 as i64, "{tier:?} {x}");
+                assert_eq!(
+                    call!(instance, DL, "i64_trunc_f64_u", x),
+                    x as u64 as i64,
+                    "{tier:?} {x}"
+                );
             }
         }
         // Int-to-float rounds to nearest, ties to even, like Rust's `as`.
         for x in i64_values {
-            assert_eq!(call!(instance, LF, "f32_convert_i64_u", x), x as u64 as f32, "{tier:?} {x}");
-            assert_eq!(call!(instance, LF, "f32_convert_i64_s", x), x as f32, "{tier:?} {x}");
-            assert_eq!(call!(instance, LD, "f64_convert_i64_u", x), x as u64 as f64, "{tier:?} {x}");
-            assert_eq!(call!(instance, LD, "f64_convert_i32_u", x), f64::from(x as u32), "{tier:?} {x}");
+            assert_eq!(
+                call!(instance, LF, "f32_convert_i64_u", x),
+                x as u64 as f32,
+                "{tier:?} {x}"
+            );
+            assert_eq!(
+                call!(instance, LF, "f32_convert_i64_s", x),
+                x as f32,
+                "{tier:?} {x}"
+            );
+            assert_eq!(
+                call!(instance, LD, "f64_convert_i64_u", x),
+                x as u64 as f64,
+                "{tier:?} {x}"
+            );
+            assert_eq!(
+                call!(instance, LD, "f64_convert_i32_u", x),
+                f64::from(x as u32),
+                "{tier:?} {x}"
+            );
         }
     }
 }
@@ -566,7 +815,10 @@ fn memory_accesses_are_little_endian() {
     type IIToL = extern "sysv64" fn(*mut u8, i32, i32) -> i64;
     for tier in TIERS {
         let mut instance = Instance::new(wat, tier);
-        assert_eq!(call!(instance, II, "store_load", 100, 0x1234_5678), 0x1234_5678);
+        assert_eq!(
+            call!(instance, II, "store_load", 100, 0x1234_5678),
+            0x1234_5678
+        );
         assert_eq!(&instance.memory()[104..108], &[0x78, 0x56, 0x34, 0x12]);
         // Unaligned access.
         assert_eq!(call!(instance, II, "store_load", 1001, -2), -2);
@@ -574,7 +826,10 @@ fn memory_accesses_are_little_endian() {
         assert_eq!(call!(instance, II, "load8_s", 200, 0), -128);
         assert_eq!(call!(instance, II, "load8_u", 200, 0), 0x80);
         assert_eq!(call!(instance, II, "load16_s", 200, 0), 0x7fff);
-        assert_eq!(call!(instance, IIToL, "i64_load32_s", 200, 0), i64::from(0xfe7f_ff80u32 as i32));
+        assert_eq!(
+            call!(instance, IIToL, "i64_load32_s", 200, 0),
+            i64::from(0xfe7f_ff80u32 as i32)
+        );
         assert_eq!(call!(instance, IIToL, "i64_load32_u", 200, 0), 0xfe7f_ff80);
         call!(instance, II, "store16", 300, 0x0001_abcd);
         assert_eq!(&instance.memory()[300..303], &[0xcd, 0xab, 0x00]);
@@ -628,7 +883,9 @@ fn tables_references_and_call_indirect() {
     for tier in TIERS {
         let mut instance = Instance::new(wat, tier);
         let (add, sub) = (instance.func_ref(0), instance.func_ref(1));
-        instance.table_elements(0).copy_from_slice(&[add, sub, 0, 0]);
+        instance
+            .table_elements(0)
+            .copy_from_slice(&[add, sub, 0, 0]);
         assert_eq!(call!(instance, II, "dispatch", 0, 5), 12);
         assert_eq!(call!(instance, II, "dispatch", 1, 5), 2);
         assert_eq!(call!(instance, II, "size", 0, 0), 4);

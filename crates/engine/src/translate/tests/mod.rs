@@ -11,7 +11,10 @@ mod spec_suite;
 use wasmparser::{FunctionBody, Parser, Payload};
 
 /// The function bodies of a module's bytes, with their index in the function index space.
-pub(super) fn function_bodies(bytes: &[u8], num_imported_functions: u32) -> Vec<(u32, FunctionBody<'_>)> {
+pub(super) fn function_bodies(
+    bytes: &[u8],
+    num_imported_functions: u32,
+) -> Vec<(u32, FunctionBody<'_>)> {
     let mut bodies = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
         if let Ok(Payload::CodeSectionEntry(body)) = payload {

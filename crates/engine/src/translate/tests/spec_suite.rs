@@ -43,7 +43,9 @@ fn every_spec_function_translates_verifies_and_compiles() {
     let mut modules = Vec::new();
     let mut seen = HashSet::new();
     let mut directives = 0;
-    let files = spec(SpecVersion::V1).chain(spec(SpecVersion::V2)).chain(proposal(Proposal::Simd));
+    let files = spec(SpecVersion::V1)
+        .chain(spec(SpecVersion::V2))
+        .chain(proposal(Proposal::Simd));
     {
         for file in files {
             let origin = format!("{}/{}", file.parent(), file.name());
@@ -54,7 +56,10 @@ fn every_spec_function_translates_verifies_and_compiles() {
                 directives += 1;
                 // wasm-v2 repeats most of wasm-v1: compile each distinct module once.
                 if seen.insert(bytes.clone()) {
-                    modules.push(SuiteModule { origin: origin.clone(), bytes });
+                    modules.push(SuiteModule {
+                        origin: origin.clone(),
+                        bytes,
+                    });
                 }
             }
         }
@@ -87,9 +92,19 @@ fn every_spec_function_translates_verifies_and_compiles() {
     for failure in counts.failures.iter().take(20) {
         println!("  {failure}");
     }
-    assert!(counts.failures.is_empty(), "{} functions failed", counts.failures.len());
-    assert_eq!(counts.rejected_modules, 0, "valid spec modules were rejected");
-    assert!(counts.compiled_baseline > 5_000, "too few functions: is the suite there?");
+    assert!(
+        counts.failures.is_empty(),
+        "{} functions failed",
+        counts.failures.len()
+    );
+    assert_eq!(
+        counts.rejected_modules, 0,
+        "valid spec modules were rejected"
+    );
+    assert!(
+        counts.compiled_baseline > 5_000,
+        "too few functions: is the suite there?"
+    );
 }
 
 /// The binary of every module a script declares valid: `module`, `module definition`, and the
@@ -97,8 +112,10 @@ fn every_spec_function_translates_verifies_and_compiles() {
 fn valid_modules(origin: &str, text: &str) -> Vec<Vec<u8>> {
     let mut lexer = wast::lexer::Lexer::new(text);
     lexer.allow_confusing_unicode(true);
-    let buffer = wast::parser::ParseBuffer::new_with_lexer(lexer).unwrap_or_else(|e| panic!("{origin}: {e}"));
-    let wast = wast::parser::parse::<wast::Wast<'_>>(&buffer).unwrap_or_else(|e| panic!("{origin}: {e}"));
+    let buffer = wast::parser::ParseBuffer::new_with_lexer(lexer)
+        .unwrap_or_else(|e| panic!("{origin}: {e}"));
+    let wast =
+        wast::parser::parse::<wast::Wast<'_>>(&buffer).unwrap_or_else(|e| panic!("{origin}: {e}"));
     let mut modules = Vec::new();
     for directive in wast.directives {
         let bytes = match directive {
@@ -111,7 +128,10 @@ fn valid_modules(origin: &str, text: &str) -> Vec<Vec<u8>> {
                 }
             }
             WastDirective::AssertUnlinkable { mut module, .. } => module.encode().ok(),
-            WastDirective::AssertTrap { exec: WastExecute::Wat(mut module), .. } => module.encode().ok(),
+            WastDirective::AssertTrap {
+                exec: WastExecute::Wat(mut module),
+                ..
+            } => module.encode().ok(),
             _ => None,
         };
         modules.extend(bytes);
@@ -125,7 +145,9 @@ fn check_module(module: &SuiteModule) -> Counts {
         Ok(decoded) => decoded,
         Err(err) => {
             counts.rejected_modules += 1;
-            counts.failures.push(format!("{}: module rejected: {err}", module.origin));
+            counts
+                .failures
+                .push(format!("{}: module rejected: {err}", module.origin));
             return counts;
         }
     };
@@ -138,7 +160,10 @@ fn check_module(module: &SuiteModule) -> Counts {
                 continue;
             }
             Err(err) => {
-                counts.failures.push(format!("{}: function #{index}: translate: {err}", module.origin));
+                counts.failures.push(format!(
+                    "{}: function #{index}: translate: {err}",
+                    module.origin
+                ));
                 continue;
             }
         };
@@ -152,11 +177,17 @@ fn check_module(module: &SuiteModule) -> Counts {
         }
         match compile_function(func.clone(), Tier::Baseline) {
             Ok(_) => counts.compiled_baseline += 1,
-            Err(err) => counts.failures.push(format!("{}: function #{index}: baseline: {err}", module.origin)),
+            Err(err) => counts.failures.push(format!(
+                "{}: function #{index}: baseline: {err}",
+                module.origin
+            )),
         }
         match compile_function(func, Tier::Optimized) {
             Ok(_) => counts.compiled_optimized += 1,
-            Err(err) => counts.failures.push(format!("{}: function #{index}: optimized: {err}", module.origin)),
+            Err(err) => counts.failures.push(format!(
+                "{}: function #{index}: optimized: {err}",
+                module.origin
+            )),
         }
     }
     counts
