@@ -174,55 +174,34 @@ impl Module {
         &self.types[self.functions[index as usize] as usize]
     }
 
+    /// Entry `index` of an index space: imports of that kind first, then `defined`.
+    fn index_space<T: Copy>(&self, index: u32, pick: impl Fn(&ImportType) -> Option<T>, defined: &[T]) -> Option<T> {
+        let mut imported = 0usize;
+        for ty in self.imports.iter().filter_map(|i| pick(&i.ty)) {
+            if imported == index as usize {
+                return Some(ty);
+            }
+            imported += 1;
+        }
+        defined.get(index as usize - imported).copied()
+    }
+
     /// Type of global `index` (imported globals first).
     pub fn global_type(&self, index: u32) -> GlobalType {
-        let imported: Vec<GlobalType> = self
-            .imported(|t| {
-                if let ImportType::Global(x) = t {
-                    Some(*x)
-                } else {
-                    None
-                }
-            })
-            .collect();
-        imported
-            .get(index as usize)
-            .copied()
-            .unwrap_or_else(|| self.globals[index as usize - imported.len()])
+        let pick = |t: &ImportType| if let ImportType::Global(x) = t { Some(*x) } else { None };
+        self.index_space(index, pick, &self.globals).expect("validated global index")
     }
 
     /// Type of table `index` (imported tables first).
     pub fn table_type(&self, index: u32) -> TableType {
-        let imported: Vec<TableType> = self
-            .imported(|t| {
-                if let ImportType::Table(x) = t {
-                    Some(*x)
-                } else {
-                    None
-                }
-            })
-            .collect();
-        imported
-            .get(index as usize)
-            .copied()
-            .unwrap_or_else(|| self.tables[index as usize - imported.len()])
+        let pick = |t: &ImportType| if let ImportType::Table(x) = t { Some(*x) } else { None };
+        self.index_space(index, pick, &self.tables).expect("validated table index")
     }
 
     /// Type of memory `index` (the imported memory first).
     pub fn memory_type(&self, index: u32) -> Option<MemoryType> {
-        let imported: Vec<MemoryType> = self
-            .imported(|t| {
-                if let ImportType::Memory(x) = t {
-                    Some(*x)
-                } else {
-                    None
-                }
-            })
-            .collect();
-        imported
-            .get(index as usize)
-            .copied()
-            .or_else(|| self.memories.get(index as usize - imported.len()).copied())
+        let pick = |t: &ImportType| if let ImportType::Memory(x) = t { Some(*x) } else { None };
+        self.index_space(index, pick, &self.memories)
     }
 
     pub fn num_imported_globals(&self) -> u32 {
