@@ -38,6 +38,23 @@ const CompileError = defineErrorClass('CompileError');
 const LinkError = defineErrorClass('LinkError');
 const RuntimeError = defineErrorClass('RuntimeError');
 
+// The JS API's IterableToList for the results of an import returning several values.
+function iterableToList(value) {
+  if (!isObject(value)) throw new TypeError('multi-return value must be an object');
+  return [...value];
+}
+
+// The binding creates the errors wasm code raises (traps, conversion failures) and the arrays of
+// multi-value results with this realm's classes, so that `instanceof` works in the caller's realm.
+native.init({
+  RuntimeError,
+  TypeError,
+  RangeError,
+  Array,
+  toBigInt64: (value) => BigInt.asIntN(64, value),
+  iterableToList,
+});
+
 // Builds the errors of one API entry point with V8's "<context>: <message>" wording, e.g.
 // "WebAssembly.Module(): Argument 0 must be a buffer source". Named after V8's ErrorThrower.
 class ErrorThrower {
@@ -198,9 +215,11 @@ function descriptorInteger(descriptor, property, thrower, { required, lower, upp
 const VALUE_TYPES = new Set(['i32', 'i64', 'f32', 'f64', 'anyfunc', 'externref']);
 const TABLE_KINDS = new Set(['anyfunc', 'externref']);
 
-// Functions exported by instances ("Exported Function" exotic objects). None exist until the
-// execution core lands, so no JS value can be an anyfunc yet.
-const exportedFunctions = new WeakSet();
+// Functions exported by instances ("Exported Function" exotic objects) are created by the
+// binding, which recognizes them by a type tag.
+function isExportedFunction(value) {
+  return typeof value === 'function' && native.isExportedFunction(value);
+}
 
 const FUNCREF_ERROR = 'function-typed object must be null (if nullable) or a Wasm function object';
 
@@ -214,7 +233,7 @@ function toWebAssemblyValue(value, type, funcrefError) {
     case 'f64': return +value;
     case 'externref': return value;
     case 'anyfunc':
-      if (value !== null && !exportedFunctions.has(value)) throw funcrefError(FUNCREF_ERROR);
+      if (value !== null && !isExportedFunction(value)) throw funcrefError(FUNCREF_ERROR);
       return value;
     default: throw new Error(`cranewasm: unknown value type ${type}`);
   }
@@ -410,15 +429,16 @@ function checkImportObject(importObject, thrower) {
 }
 
 // The JS API's "read the imports", in V8's order and wording: per import, Get the module object,
-// then the value, then check the value against the import's kind. Returns the values by import
-// index. Global imports are not checked yet: whether a Number, a BigInt or any value fits depends
-// on the global's value type, which the native layer does not report yet.
+// then the value, then check the value against the import's kind. Returns, by import index, what
+// the binding links (callables, exported functions, the native objects behind Memory, Table and
+// Global) and the JS objects of memory, table and global imports (for re-exports).
 function readImports(nativeModule, importObject, thrower) {
-  const imports = importDescriptors(nativeModule);
+  const imports = callNative(() => nativeModule.imports());
   if (imports.length > 0 && importObject === undefined) {
     throw thrower.typeError('Imports argument must be present and must be an object');
   }
   const values = [];
+  const objects = [];
   for (let index = 0; index < imports.length; index++) {
     const { module: moduleName, name, kind } = imports[index];
     const moduleObject = importObject[moduleName];
@@ -431,37 +451,114 @@ function readImports(nativeModule, importObject, thrower) {
     switch (kind) {
       case 'function':
         if (typeof value !== 'function') throw linkError('function import requires a callable');
+        values[index] = value;
         break;
       case 'table':
         if (!tableBrand.has(value)) throw linkError('table import requires a WebAssembly.Table');
+        values[index] = tableBrand.get(value);
+        objects[index] = value;
         break;
       case 'memory':
         if (!memoryBrand.has(value)) throw linkError('memory import must be a WebAssembly.Memory object');
+        values[index] = memoryBrand.get(value);
+        objects[index] = value;
         break;
+      case 'global': {
+        const { valueType, mutable } = imports[index];
+        if (globalBrand.has(value)) {
+          const nativeGlobal = globalBrand.get(value);
+          if (nativeGlobal.valueType() !== valueType) throw linkError('imported global does not match the expected type');
+          if (nativeGlobal.mutable() !== mutable) throw linkError('imported global does not match the expected mutability');
+          values[index] = nativeGlobal;
+          objects[index] = value;
+          break;
+        }
+        if (mutable) throw linkError('imported mutable global must be a WebAssembly.Global object');
+        let converted;
+        if (valueType === 'externref') {
+          converted = value;
+        } else if (valueType === 'anyfunc') {
+          if (value !== null && !isExportedFunction(value)) {
+            throw linkError('imported funcref global must be null or a WebAssembly function');
+          }
+          converted = value;
+        } else if ((typeof value === 'number' && valueType !== 'i64') || (typeof value === 'bigint' && valueType === 'i64')) {
+          converted = toWebAssemblyValue(value, valueType);
+        } else {
+          throw linkError('global import must be a number, valid Wasm reference, or WebAssembly.Global object');
+        }
+        values[index] = callNative(native.createGlobal, valueType, false, converted);
+        break;
+      }
       default:
-        break;
+        throw linkError(`${kind} imports are not supported`);
     }
-    values[index] = value;
   }
-  return values;
+  return { values, objects };
 }
 
-// "Instantiate a core module": everything up to the point where the execution core takes over.
-function instantiateModule(moduleObject, importObject, thrower) {
-  readImports(moduleBrand.get(moduleObject), importObject, thrower);
-  throw notImplemented('instantiation');
+// The JS object of an exported memory, table or global: the imported object for a re-export,
+// else one new object per defined entity.
+function exportObject(entry, imported, created) {
+  if (entry.importIndex !== undefined && entry.importIndex !== null) {
+    const object = imported.objects[entry.importIndex];
+    if (object !== undefined) return object;
+    // A global imported as a plain value: its Global object is made on first export.
+    const made = newGlobalObject(imported.values[entry.importIndex]);
+    imported.objects[entry.importIndex] = made;
+    return made;
+  }
+  const key = `${entry.kind}:${entry.index}`;
+  if (!created.has(key)) {
+    switch (entry.kind) {
+      case 'memory': created.set(key, newMemoryObject(entry.value)); break;
+      case 'table': created.set(key, newTableObject(entry.value)); break;
+      default: created.set(key, newGlobalObject(entry.value)); break;
+    }
+  }
+  return created.get(key);
+}
+
+// "Instantiate a core module", in the order of V8's InstanceBuilder: read and link the imports,
+// build the instance (memories, globals, tables, segments), the exports object, the start
+// function. `object` is the Instance object to initialize.
+function instantiateModule(moduleObject, importObject, thrower, object = Object.create(Instance.prototype)) {
+  const nativeModule = moduleBrand.get(moduleObject);
+  const imported = readImports(nativeModule, importObject, thrower);
+  const outcome = callNative(() => nativeModule.instantiate(imported.values));
+  if (!(outcome instanceof native.NativeInstance)) {
+    const message = `${outcome.message}`;
+    switch (outcome.kind) {
+      case 'link': {
+        const { module: moduleName, name } = callNative(() => nativeModule.imports())[outcome.index];
+        throw thrower.linkError(`Import #${outcome.index} module="${moduleName}" function="${name}" error: ${message}`);
+      }
+      case 'trap': throw new RuntimeError(`${thrower.context}: ${message}`);
+      case 'resource': throw thrower.rangeError(message);
+      default: throw new Error(`${thrower.context}: ${message}`);
+    }
+  }
+  const exportsObject = Object.create(null);
+  const created = new Map();
+  for (const entry of callNative(() => outcome.exports())) {
+    exportsObject[entry.name] = entry.kind === 'function' ? entry.value : exportObject(entry, imported, created);
+  }
+  Object.freeze(exportsObject);
+  instanceBrand.set(object, { native: outcome, exports: exportsObject });
+  // Traps and import exceptions of the start function reach the caller as they are.
+  outcome.start();
+  return object;
 }
 
 const Instance = defineInterface('Instance', (object, moduleObject, importObject) => {
   const thrower = new ErrorThrower('WebAssembly.Instance()');
   if (!moduleBrand.has(moduleObject)) throw thrower.typeError('Argument 0 must be a WebAssembly.Module');
   checkImportObject(importObject, thrower);
-  instantiateModule(moduleObject, importObject, thrower);
+  instantiateModule(moduleObject, importObject, thrower, object);
 }, {
   members: {
     get exports() {
-      receiver(instanceBrand, this, new ErrorThrower('WebAssembly.Instance.exports()'), 'Instance');
-      throw notImplemented('WebAssembly.Instance');
+      return receiver(instanceBrand, this, new ErrorThrower('WebAssembly.Instance.exports()'), 'Instance').exports;
     },
   },
 });
@@ -474,6 +571,33 @@ const Instance = defineInterface('Instance', (object, moduleObject, importObject
 const MAX_MEMORY_PAGES = 65536;
 const MAX_TABLE_INITIAL = 10000000;
 
+// An [EnforceRange] unsigned long argument of a method, with V8's messages.
+function enforceUint32(value, thrower, what) {
+  const number = +value;
+  if (!Number.isFinite(number)) throw thrower.typeError(`${what} must be convertible to a valid number`);
+  if (number < 0) throw thrower.typeError(`${what} must be non-negative`);
+  if (number > 0xffffffff) throw thrower.typeError(`${what} must be in the unsigned long range`);
+  return Math.trunc(number);
+}
+
+function newMemoryObject(nativeMemory) {
+  const object = Object.create(Memory.prototype);
+  memoryBrand.set(object, nativeMemory);
+  return object;
+}
+
+function newTableObject(nativeTable) {
+  const object = Object.create(Table.prototype);
+  tableBrand.set(object, nativeTable);
+  return object;
+}
+
+function newGlobalObject(nativeGlobal) {
+  const object = Object.create(Global.prototype);
+  globalBrand.set(object, nativeGlobal);
+  return object;
+}
+
 const Memory = defineInterface('Memory', (object, descriptor) => {
   const thrower = new ErrorThrower('WebAssembly.Memory()');
   if (!isObject(descriptor)) throw thrower.typeError('Argument 0 must be a memory descriptor');
@@ -481,19 +605,34 @@ const Memory = defineInterface('Memory', (object, descriptor) => {
   const maximum = descriptorInteger(descriptor, 'maximum', thrower, { required: false, lower: initial, upper: MAX_MEMORY_PAGES });
   const shared = Boolean(descriptor.shared);
   if (shared && maximum === undefined) throw thrower.typeError('If shared is true, maximum property should be defined.');
-  throw notImplemented('WebAssembly.Memory');
+  if (shared) throw notImplemented('shared WebAssembly.Memory (threads)');
+  const created = callNative(native.createMemory, initial, maximum);
+  if (typeof created === 'string') throw thrower.rangeError('could not allocate memory');
+  memoryBrand.set(object, created);
 }, {
   members: {
     grow(delta) {
-      receiver(memoryBrand, this, new ErrorThrower('WebAssembly.Memory.grow()'), 'Memory');
-      throw notImplemented('WebAssembly.Memory');
+      const thrower = new ErrorThrower('WebAssembly.Memory.grow()');
+      const memory = receiver(memoryBrand, this, thrower, 'Memory');
+      const pages = enforceUint32(delta, thrower, 'Argument 0');
+      const old = callNative(() => memory.grow(pages));
+      if (old < 0) throw thrower.rangeError('Maximum memory size exceeded');
+      // The buffer of the old size is detached and a new one made, even for a delta of 0.
+      callNative(() => memory.buffer());
+      return old;
     },
     get buffer() {
-      receiver(memoryBrand, this, new ErrorThrower('WebAssembly.Memory.buffer'), 'Memory');
-      throw notImplemented('WebAssembly.Memory');
+      const memory = receiver(memoryBrand, this, new ErrorThrower('WebAssembly.Memory.buffer'), 'Memory');
+      return callNative(() => memory.buffer());
     },
   },
 });
+
+// DefaultValue of a table's element type when no value is given: null for anyfunc, undefined
+// for externref (the JS API's ToWebAssemblyValue(undefined)).
+function tableDefault(element) {
+  return element === 'anyfunc' ? null : undefined;
+}
 
 const Table = defineInterface('Table', (object, descriptor, value) => {
   const thrower = new ErrorThrower('WebAssembly.Table()');
@@ -501,31 +640,58 @@ const Table = defineInterface('Table', (object, descriptor, value) => {
   const element = toDOMString(descriptor.element);
   if (!TABLE_KINDS.has(element)) throw thrower.typeError("Descriptor property 'element' must be a WebAssembly reference type");
   const initial = descriptorInteger(descriptor, 'initial', thrower, { required: true, lower: 0, upper: MAX_TABLE_INITIAL });
-  descriptorInteger(descriptor, 'maximum', thrower, { required: false, lower: initial, upper: 0xffffffff });
+  const maximum = descriptorInteger(descriptor, 'maximum', thrower, { required: false, lower: initial, upper: 0xffffffff });
   // V8 takes undefined as "not given", converts the value only if the table has room for it, and
   // numbers this argument 2 in its message.
+  let init = tableDefault(element);
   if (initial > 0 && value !== undefined) {
-    toWebAssemblyValue(value, element, (detail) => thrower.typeError(
+    init = toWebAssemblyValue(value, element, (detail) => thrower.typeError(
       `Argument 2 must be undefined or a value of type compatible with the type of the new table: ${detail}.`));
   }
-  throw notImplemented('WebAssembly.Table');
+  const created = callNative(native.createTable, element, initial, maximum, init);
+  if (typeof created === 'string') throw thrower.rangeError(created);
+  tableBrand.set(object, created);
 }, {
   members: {
     get length() {
-      receiver(tableBrand, this, new ErrorThrower('WebAssembly.Table.length()'), 'Table');
-      throw notImplemented('WebAssembly.Table');
+      const table = receiver(tableBrand, this, new ErrorThrower('WebAssembly.Table.length()'), 'Table');
+      return callNative(() => table.length());
     },
     grow(delta) {
-      receiver(tableBrand, this, new ErrorThrower('WebAssembly.Table.grow()'), 'Table');
-      throw notImplemented('WebAssembly.Table');
+      const thrower = new ErrorThrower('WebAssembly.Table.grow()');
+      const table = receiver(tableBrand, this, thrower, 'Table');
+      const count = enforceUint32(delta, thrower, 'Argument 0');
+      const element = callNative(() => table.element());
+      let init = tableDefault(element);
+      if (arguments.length > 1 && arguments[1] !== undefined) {
+        init = toWebAssemblyValue(arguments[1], element, (detail) => thrower.typeError(
+          `Argument 1 must be a valid type for the table: ${detail}`));
+      }
+      const old = callNative(() => table.grow(count, init));
+      if (old < 0) throw thrower.rangeError(`failed to grow table by ${count}`);
+      return old;
     },
     set(index) { // `length` is 1: the value is optional
-      receiver(tableBrand, this, new ErrorThrower('WebAssembly.Table.set()'), 'Table');
-      throw notImplemented('WebAssembly.Table');
+      const thrower = new ErrorThrower('WebAssembly.Table.set()');
+      const table = receiver(tableBrand, this, thrower, 'Table');
+      const i = enforceUint32(index, thrower, 'Argument 0');
+      const length = callNative(() => table.length());
+      if (i >= length) throw thrower.rangeError(`invalid address ${i} in ${callNative(() => table.element())} table of size ${length}`);
+      const element = callNative(() => table.element());
+      let value = tableDefault(element);
+      if (arguments.length > 1) {
+        value = toWebAssemblyValue(arguments[1], element, (detail) => thrower.typeError(
+          `Argument 1 is invalid for table: ${detail}`));
+      }
+      callNative(() => table.set(i, value));
     },
     get(index) {
-      receiver(tableBrand, this, new ErrorThrower('WebAssembly.Table.get()'), 'Table');
-      throw notImplemented('WebAssembly.Table');
+      const thrower = new ErrorThrower('WebAssembly.Table.get()');
+      const table = receiver(tableBrand, this, thrower, 'Table');
+      const i = enforceUint32(index, thrower, 'Argument 0');
+      const length = callNative(() => table.length());
+      if (i >= length) throw thrower.rangeError(`invalid address ${i} in ${callNative(() => table.element())} table of size ${length}`);
+      return callNative(() => table.get(i));
     },
   },
 });
@@ -540,21 +706,25 @@ const Global = defineInterface('Global', (object, descriptor, ...rest) => {
   const isNumeric = type !== 'anyfunc' && type !== 'externref';
   const given = rest.length > 0 && !(isNumeric && rest[0] === undefined);
   const value = given ? toWebAssemblyValue(rest[0], type, (detail) => thrower.typeError(detail)) : defaultValue(type);
-  // The execution core creates the global from { type, mutable, value } here.
-  throw notImplemented('WebAssembly.Global');
+  globalBrand.set(object, callNative(native.createGlobal, type, mutable, value));
 }, {
   members: {
     valueOf() {
-      receiver(globalBrand, this, new ErrorThrower('WebAssembly.Global.valueOf()'), 'Global');
-      throw notImplemented('WebAssembly.Global');
+      const global = receiver(globalBrand, this, new ErrorThrower('WebAssembly.Global.valueOf()'), 'Global');
+      return callNative(() => global.getValue());
     },
     get value() {
-      receiver(globalBrand, this, new ErrorThrower('get WebAssembly.Global.value'), 'Global');
-      throw notImplemented('WebAssembly.Global');
+      const global = receiver(globalBrand, this, new ErrorThrower('get WebAssembly.Global.value'), 'Global');
+      return callNative(() => global.getValue());
     },
     set value(v) {
-      receiver(globalBrand, this, new ErrorThrower('set WebAssembly.Global.value'), 'Global');
-      throw notImplemented('WebAssembly.Global');
+      const thrower = new ErrorThrower('set WebAssembly.Global.value');
+      const global = receiver(globalBrand, this, thrower, 'Global');
+      if (!callNative(() => global.mutable())) throw thrower.typeError("Can't set the value of an immutable global.");
+      const type = callNative(() => global.valueType());
+      if (arguments.length === 0) throw thrower.typeError('Argument 0 is required');
+      const converted = toWebAssemblyValue(v, type, (detail) => thrower.typeError(detail));
+      callNative(() => global.setValue(converted));
     },
   },
 });

@@ -3,20 +3,54 @@
 //! layer is what it calls. Compilation returns either a [`NativeModule`] or the message of the
 //! `WebAssembly.CompileError` that index.js throws.
 
+mod functions;
+mod js;
+mod objects;
+mod values;
+
 use std::sync::Arc;
 
 use cranewasm_engine as engine;
+use engine::compiler::codegen::Tier;
+use engine::compiler::Compilation;
+use engine::module::ImportType;
+use engine::runtime::instance::CompiledModule;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+
+use objects::Raw;
 
 /// A compiled module, or the CompileError message for the module's bytes.
 type CompileOutcome = Either<NativeModule, String>;
 
-fn outcome(result: std::result::Result<Arc<engine::Module>, engine::CompileError>) -> CompileOutcome {
+fn compile(bytes: &[u8]) -> std::result::Result<Compilation, engine::CompileError> {
+    engine::compiler::compile_for_execution(bytes, Tier::Optimized)
+}
+
+fn outcome(result: std::result::Result<Compilation, engine::CompileError>) -> CompileOutcome {
     match result {
-        Ok(module) => Either::A(NativeModule { module }),
+        Ok(Compilation { module, code }) => Either::A(NativeModule {
+            module,
+            code: code.map_err(|e| format!("cranewasm: cannot generate code for a valid module: {e}")),
+        }),
         Err(err) => Either::B(err.to_string()),
     }
+}
+
+/// Hands the binding the realm of index.js: its error classes and conversion helpers.
+#[napi]
+pub fn init(env: Env, helpers: Raw) -> Result<()> {
+    // SAFETY: the env of the call Node is running on this thread.
+    let js = unsafe { js::Js::from_env(env.raw()) };
+    js::set_realm(&js, helpers.0).map_err(|_| Error::new(Status::PendingException, "init failed"))
+}
+
+/// Whether `value` is an exported wasm function (a function object of this binding).
+#[napi]
+pub fn is_exported_function(env: Env, value: Raw) -> bool {
+    // SAFETY: the env of the call Node is running on this thread.
+    let js = unsafe { js::Js::from_env(env.raw()) };
+    functions::exported_function(&js, value.0).is_some()
 }
 
 /// `WebAssembly.validate` on bytes index.js has already taken from a BufferSource.
@@ -28,7 +62,7 @@ pub fn validate(bytes: &[u8]) -> bool {
 /// Synchronous compile (`new WebAssembly.Module`).
 #[napi]
 pub fn compile_sync(bytes: &[u8]) -> CompileOutcome {
-    outcome(engine::compile(bytes))
+    outcome(compile(bytes))
 }
 
 /// Compile on a libuv worker thread; the promise settles on the JS thread. `bytes` must be a
@@ -43,11 +77,11 @@ pub struct CompileTask {
 }
 
 impl Task for CompileTask {
-    type Output = std::result::Result<Arc<engine::Module>, engine::CompileError>;
+    type Output = std::result::Result<Compilation, engine::CompileError>;
     type JsValue = CompileOutcome;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        Ok(engine::compile(&self.bytes))
+        Ok(compile(&self.bytes))
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
@@ -59,12 +93,17 @@ impl Task for CompileTask {
 #[napi]
 pub struct NativeModule {
     module: Arc<engine::Module>,
+    /// The machine code, or why there is none (an instruction not supported yet).
+    code: std::result::Result<Arc<CompiledModule>, String>,
 }
 #[napi(object)]
 pub struct ImportDescriptor {
     pub module: String,
     pub name: String,
     pub kind: String,
+    /// For a global: its value type ("i32", …, "anyfunc", "externref") and mutability.
+    pub value_type: Option<String>,
+    pub mutable: Option<bool>,
 }
 
 #[napi(object)]
@@ -80,10 +119,18 @@ impl NativeModule {
     pub fn imports(&self) -> Vec<ImportDescriptor> {
         let imports = self.module.imports.iter();
         imports
-            .map(|i| ImportDescriptor {
-                module: i.module.clone(),
-                name: i.name.clone(),
-                kind: i.ty.kind().as_str().to_string(),
+            .map(|i| {
+                let global = match &i.ty {
+                    ImportType::Global(g) => Some(*g),
+                    _ => None,
+                };
+                ImportDescriptor {
+                    module: i.module.clone(),
+                    name: i.name.clone(),
+                    kind: i.ty.kind().as_str().to_string(),
+                    value_type: global.map(|g| values::type_name(g.content_type).to_string()),
+                    mutable: global.map(|g| g.mutable),
+                }
             })
             .collect()
     }

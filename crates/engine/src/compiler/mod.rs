@@ -39,14 +39,38 @@ fn decode_and_validate(
     Ok((Arc::new(module), bodies))
 }
 
-/// Validates `bytes` and compiles every function for `tier` in parallel on the rayon pool,
-/// placing the code in executable memory.
+/// A validated module and its machine code, or why code generation failed for a valid module
+/// (an instruction the code generator does not support yet).
+pub struct Compilation {
+    pub module: Arc<Module>,
+    pub code: Result<Arc<CompiledModule>, CompileError>,
+}
+
+/// Validates `bytes` (an invalid module is the outer error) and compiles every function for
+/// `tier` in parallel on the rayon pool, placing the code in executable memory.
+pub fn compile_for_execution(
+    bytes: &[u8],
+    tier: codegen::Tier,
+) -> Result<Compilation, CompileError> {
+    let (module, bodies) = decode_and_validate(bytes)?;
+    let code = generate_code(&module, &bodies, tier);
+    Ok(Compilation { module, code })
+}
+
+/// [`compile_for_execution`], with a code generation failure as the error.
 pub fn compile_module(
     bytes: &[u8],
     tier: codegen::Tier,
 ) -> Result<Arc<CompiledModule>, CompileError> {
+    compile_for_execution(bytes, tier)?.code
+}
+
+fn generate_code(
+    module: &Arc<Module>,
+    bodies: &[(u32, wasmparser::FunctionBody<'_>)],
+    tier: codegen::Tier,
+) -> Result<Arc<CompiledModule>, CompileError> {
     use rayon::prelude::*;
-    let (module, bodies) = decode_and_validate(bytes)?;
     let compiled: Vec<Arc<codegen::CompiledFunction>> = bodies
         .par_iter()
         .map(|(index, body)| {
@@ -56,7 +80,7 @@ pub fn compile_module(
                 function: Some((*index, module.function_name(*index).map(str::to_string))),
             };
             let func =
-                crate::translate::translate_function(&module, *index, body).map_err(failed)?;
+                crate::translate::translate_function(module, *index, body).map_err(failed)?;
             codegen::compile_function(func, tier).map_err(failed)
         })
         .collect::<Result<_, _>>()?;
@@ -72,7 +96,7 @@ pub fn compile_module(
         offset: 0,
         function: None,
     })?;
-    Ok(Arc::new(CompiledModule::new(module, code, &offsets)))
+    Ok(Arc::new(CompiledModule::new(module.clone(), code, &offsets)))
 }
 
 /// `WebAssembly.validate`: whether `bytes` are a valid module under [`features`].

@@ -6,8 +6,9 @@
 //! every other call from the host.
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::ffi::c_void;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 
 use wasmparser::{FuncType, GlobalType, MemoryType, RefType, TableType, ValType};
 
@@ -84,12 +85,60 @@ impl CompiledModule {
     }
 }
 
+/// Releases the host's data of a host function when the function is dropped.
+pub type HostDataDrop = unsafe fn(*mut c_void);
+
 /// A host function callable from wasm: its context, its funcref and its trampolines.
 pub struct HostFunction {
     pub ty: FuncType,
     context: Box<VMHostFuncContext>,
     func_ref: Box<VMFuncRef>,
+    drop_data: Option<HostDataDrop>,
     _trampolines: Arc<Trampolines>,
+}
+
+// ---- Which function a `VMFuncRef` address belongs to ------------------------------------------
+
+/// The owner of a registered range of `VMFuncRef`s.
+enum WeakOwner {
+    Instance(Weak<Instance>),
+    Host(Weak<HostFunction>),
+}
+
+/// Ranges of `VMFuncRef` addresses (start → (end, owner)): every instance's function references
+/// and every host function's. Lets the host turn a funcref value that wasm hands out (from a
+/// table, a global or a result) back into a [`Function`] that keeps its code alive.
+static FUNC_REFS: Mutex<BTreeMap<usize, (usize, WeakOwner)>> = Mutex::new(BTreeMap::new());
+
+fn func_refs() -> std::sync::MutexGuard<'static, BTreeMap<usize, (usize, WeakOwner)>> {
+    FUNC_REFS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn register_func_refs(start: usize, end: usize, owner: WeakOwner) {
+    if end > start {
+        func_refs().insert(start, (end, owner));
+    }
+}
+
+fn unregister_func_refs(start: usize) {
+    func_refs().remove(&start);
+}
+
+impl Drop for HostFunction {
+    fn drop(&mut self) {
+        unregister_func_refs(&*self.func_ref as *const VMFuncRef as usize);
+        if let Some(drop_data) = self.drop_data {
+            // SAFETY: the data was handed to `new` with this destructor; no wasm code can call
+            // the function any more (nothing holds it).
+            unsafe { drop_data(self.context.data) };
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        unregister_func_refs(self.vmctx_ptr() as usize + self.offsets.func_refs() as usize);
+    }
 }
 
 // SAFETY: the context's data pointer is the host's, used only on the host's thread; the rest
@@ -99,11 +148,13 @@ unsafe impl Send for HostFunction {}
 unsafe impl Sync for HostFunction {}
 
 impl HostFunction {
-    /// A host function of type `ty` that calls `callback` with `data`.
+    /// A host function of type `ty` that calls `callback` with `data`; `drop_data`, if given,
+    /// runs with `data` when the function is dropped.
     pub fn new(
         ty: FuncType,
         callback: HostCallback,
         data: *mut c_void,
+        drop_data: Option<HostDataDrop>,
     ) -> Result<Arc<HostFunction>, String> {
         let trampolines = trampolines::for_signature(&ty)?;
         let mut context = Box::new(VMHostFuncContext { callback, data });
@@ -113,12 +164,17 @@ impl HostFunction {
             type_id: canonical_id(&ty),
             _padding: 0,
         });
-        Ok(Arc::new(HostFunction {
+        let host = Arc::new(HostFunction {
             ty,
             context,
             func_ref,
+            drop_data,
             _trampolines: trampolines,
-        }))
+        });
+        let start = &*host.func_ref as *const VMFuncRef as usize;
+        let end = start + func_ref::SIZE as usize;
+        register_func_refs(start, end, WeakOwner::Host(Arc::downgrade(&host)));
+        Ok(host)
     }
 
     pub fn data(&self) -> *mut c_void {
@@ -153,9 +209,43 @@ impl Function {
         }
     }
 
+    /// The function whose `VMFuncRef` is at `func_ref` (a funcref value generated code produced),
+    /// if its owner is still alive. A reference to an imported function's slot in an instance
+    /// resolves to the imported function itself, so identity survives re-exports and `ref.func`.
+    pub fn from_func_ref(func_ref: *const VMFuncRef) -> Option<Function> {
+        let address = func_ref as usize;
+        let owner = {
+            let map = func_refs();
+            let (_, (end, owner)) = map.range(..=address).next_back()?;
+            if address >= *end {
+                return None;
+            }
+            match owner {
+                WeakOwner::Instance(w) => WeakOwner::Instance(w.clone()),
+                WeakOwner::Host(w) => WeakOwner::Host(w.clone()),
+            }
+        };
+        match owner {
+            WeakOwner::Instance(w) => {
+                let instance = w.upgrade()?;
+                let index = instance.func_ref_index(func_ref);
+                Some(instance.function(index))
+            }
+            WeakOwner::Host(w) => Some(Function::host(w.upgrade()?)),
+        }
+    }
+
     /// The `VMFuncRef` of this function: what funcref values and table elements hold.
     pub fn func_ref(&self) -> *const VMFuncRef {
         self.func_ref
+    }
+
+    /// The function's index in its instance's function index space (None for host functions).
+    pub fn index(&self) -> Option<u32> {
+        match &self.owner {
+            FunctionOwner::Host(_) => None,
+            FunctionOwner::Instance(i) => Some(i.func_ref_index(self.func_ref)),
+        }
     }
 
     pub fn ty(&self) -> &FuncType {
@@ -417,6 +507,17 @@ impl Instance {
         instance.tables = tables;
         instance.write_vmctx();
         let instance = Arc::new(instance);
+        let start = instance.vmctx_ptr() as usize + offsets.func_refs() as usize;
+        let end = start + offsets.num_functions as usize * func_ref::SIZE as usize;
+        register_func_refs(start, end, WeakOwner::Instance(Arc::downgrade(&instance)));
+        // Imported funcref tables may receive references into this instance (segments,
+        // table.set): they keep it alive. (A cycle when the instance is still alive through its
+        // own import of the table; reclaiming those comes with table lifetimes.)
+        for table in &instance.tables[..info.num_imported_tables() as usize] {
+            if is_funcref(table.element_type()) {
+                table.retain(instance.clone());
+            }
+        }
         // (6) Segments: elements, then data, in order; a trap leaves earlier ones applied.
         instance
             .apply_segments()

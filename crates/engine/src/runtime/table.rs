@@ -3,7 +3,9 @@
 //! owned by the host (zero for ref.null). Generated code reads the elements through the
 //! `VMTableDefinition`, whose pointer is refreshed when the storage moves on growth.
 
+use std::any::Any;
 use std::cell::UnsafeCell;
+use std::sync::{Arc, Mutex};
 
 use wasmparser::RefType;
 
@@ -31,6 +33,9 @@ pub struct Table {
     /// Boxed for a stable definition address. Mutated through `&self`: tables are used by the
     /// thread that owns them, and generated code mutates elements the same way.
     state: Box<UnsafeCell<TableState>>,
+    /// Owners of code that elements may point into (instances that wrote their function
+    /// references into this table, functions stored by the host), kept alive with the table.
+    keep_alive: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
 }
 
 // SAFETY: see `state`: all access happens on the owning thread; the type is shared by `Arc`
@@ -64,6 +69,7 @@ impl Table {
                 elements,
                 definition,
             })),
+            keep_alive: Mutex::new(Vec::new()),
         })
     }
 
@@ -119,6 +125,15 @@ impl Table {
             length: new,
         };
         Some(old)
+    }
+
+    /// Keeps `owner` alive for as long as the table (once per owner).
+    pub fn retain(&self, owner: Arc<dyn Any + Send + Sync>) {
+        let mut owners = self.keep_alive.lock().unwrap_or_else(|e| e.into_inner());
+        let address = Arc::as_ptr(&owner) as *const u8;
+        if !owners.iter().any(|o| Arc::as_ptr(o) as *const u8 == address) {
+            owners.push(owner);
+        }
     }
 
     /// The elements, for bulk operations.

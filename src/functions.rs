@@ -1,0 +1,333 @@
+//! Functions across the boundary, both ways.
+//!
+//! - JS -> wasm: every wasm function that reaches JS (an export, a table element, a global, a
+//!   funcref result) becomes one JS function object, created once per function and cached by the
+//!   function's `VMFuncRef` address while the object lives: `name` is the function index, `length`
+//!   the parameter count. Its callback converts the arguments into value slots on the stack,
+//!   calls the entry trampoline of the signature (compiled once per signature) and converts the
+//!   results back; no allocation per call for signatures of up to eight values.
+//! - wasm -> JS: a JS function imported by an instance becomes a `HostFunction` whose exit
+//!   trampoline calls [`host_call`]. A JS exception thrown there is kept as-is, the exit
+//!   trampoline traps with `HostException`, the wasm frames unwind to the innermost entry from JS,
+//!   and that entry rethrows the same object.
+//! - wasm -> wasm: an exported wasm function imported by another instance is linked directly (its
+//!   code and vmctx go into the importer's vmctx), without passing through JS.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::ffi::{c_void, CString};
+use std::ptr;
+use std::sync::Arc;
+
+use cranewasm_engine::runtime::instance::{Function, HostFunction, VMFuncRef, VMHostFuncContext};
+use cranewasm_engine::runtime::trampolines::{self, Trampolines};
+use cranewasm_engine::runtime::traps::Trap;
+use cranewasm_engine::trap::TrapKind;
+use napi::sys;
+use wasmparser::{FuncType, ValType};
+
+use crate::js::{napi_call, realm_value, Js, JsResult, Pending, Value};
+use crate::values::{self, TYPE_INCOMPATIBILITY};
+
+/// Marks the function objects this binding creates (napi type tag).
+static EXPORTED_FUNCTION_TAG: sys::napi_type_tag = sys::napi_type_tag {
+    lower: 0x6372_616e_6577_6173,
+    upper: 0x6d2d_6578_706f_7274,
+};
+
+/// What an exported function object carries.
+pub struct ExportedFunction {
+    pub function: Function,
+    ty: FuncType,
+    trampolines: Arc<Trampolines>,
+    has_v128: bool,
+    /// The weak reference the cache holds to the function object.
+    weak: Cell<sys::napi_ref>,
+}
+
+thread_local! {
+    /// Function objects by `VMFuncRef` address (weak references).
+    static FUNCTION_OBJECTS: RefCell<HashMap<usize, sys::napi_ref>> = RefCell::new(HashMap::new());
+    /// The JS exception an import threw, on its way to the innermost entry from JS.
+    static PENDING_EXCEPTION: Cell<sys::napi_ref> = const { Cell::new(ptr::null_mut()) };
+}
+
+/// The data of `value` if it is a function object of ours.
+pub fn exported_function<'a>(js: &Js, value: Value) -> Option<&'a ExportedFunction> {
+    let data = js.unwrap_tagged(value, &EXPORTED_FUNCTION_TAG)?;
+    // SAFETY: objects carrying our tag were wrapped by `js_function` with a live
+    // `ExportedFunction`, freed only when the object is collected (not while it is an argument).
+    Some(unsafe { &*(data as *const ExportedFunction) })
+}
+
+/// The JS function object of `function` (the same object for as long as it lives). `index` is
+/// its index in the exporting instance, for `name`; when unknown it is looked up.
+pub fn js_function(js: &Js, function: Function, index: Option<u32>) -> JsResult<Value> {
+    let key = function.func_ref() as usize;
+    let cached = FUNCTION_OBJECTS.with(|m| m.borrow().get(&key).copied());
+    if let Some(object) = cached.and_then(|r| js.reference_value(r)) {
+        return Ok(object);
+    }
+    let ty = function.ty().clone();
+    let trampolines = match trampolines::for_signature(&ty) {
+        Ok(t) => t,
+        Err(e) => return Err(js.throw_new(|r| r.runtime_error, &format!("cranewasm: {e}"))),
+    };
+    let index = index.or_else(|| function.index()).unwrap_or(0);
+    let has_v128 = ty.params().iter().chain(ty.results()).any(|t| *t == ValType::V128);
+    let params = ty.params().len();
+    let data = Box::into_raw(Box::new(ExportedFunction {
+        function,
+        ty,
+        trampolines,
+        has_v128,
+        weak: Cell::new(ptr::null_mut()),
+    }));
+    let name = CString::new(index.to_string()).unwrap_or_default();
+    let mut object = ptr::null_mut();
+    let created = napi_call!(
+        js,
+        napi_create_function(name.as_ptr(), -1, Some(call_exported), data as *mut c_void, &mut object)
+    );
+    if let Err(pending) = created {
+        // SAFETY: `data` came from Box::into_raw above and nothing else holds it.
+        drop(unsafe { Box::from_raw(data) });
+        return Err(pending);
+    }
+    js.wrap(object, data as *mut c_void, finalize_exported)?;
+    napi_call!(js, napi_type_tag_object(object, &EXPORTED_FUNCTION_TAG))?;
+    let length = js.int32(params as i32)?;
+    let descriptor = sys::napi_property_descriptor {
+        utf8name: c"length".as_ptr(),
+        name: ptr::null_mut(),
+        method: None,
+        getter: None,
+        setter: None,
+        value: length,
+        attributes: sys::PropertyAttributes::configurable,
+        data: ptr::null_mut(),
+    };
+    napi_call!(js, napi_define_properties(object, 1, &descriptor))?;
+    let weak = js.reference(object, 0)?;
+    // SAFETY: `data` is alive: the object we just created owns it.
+    unsafe { (*data).weak.set(weak) };
+    FUNCTION_OBJECTS.with(|m| m.borrow_mut().insert(key, weak));
+    Ok(object)
+}
+
+unsafe extern "C" fn finalize_exported(env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+    // SAFETY: `data` is the Box `js_function` wrapped into the object now being collected; this
+    // finalizer runs once. `env` is the env Node runs the finalizer in.
+    let (data, js) = unsafe { (Box::from_raw(data as *mut ExportedFunction), Js::from_env(env)) };
+    let key = data.function.func_ref() as usize;
+    let weak = data.weak.get();
+    FUNCTION_OBJECTS.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.get(&key) == Some(&weak) {
+            m.remove(&key);
+        }
+    });
+    if !weak.is_null() {
+        js.delete_reference(weak);
+    }
+}
+
+/// A funcref value (a `VMFuncRef` address or 0) as a JS value.
+pub fn funcref_to_js(js: &Js, func_ref: usize) -> JsResult<Value> {
+    if func_ref == 0 {
+        return Ok(js.null());
+    }
+    match Function::from_func_ref(func_ref as *const VMFuncRef) {
+        Some(function) => js_function(js, function, None),
+        None => Err(js.throw_type_error(TYPE_INCOMPATIBILITY)),
+    }
+}
+
+/// Throws what a trap means in JS: the import's own exception, RangeError for stack overflow,
+/// RuntimeError otherwise.
+pub fn throw_trap(js: &Js, trap: Trap) -> Pending {
+    match trap.kind {
+        TrapKind::HostException => {
+            let reference = PENDING_EXCEPTION.with(|p| p.replace(ptr::null_mut()));
+            let value = (!reference.is_null()).then(|| js.reference_value(reference)).flatten();
+            if !reference.is_null() {
+                js.delete_reference(reference);
+            }
+            js.throw(value.unwrap_or_else(|| js.undefined()))
+        }
+        TrapKind::StackOverflow => js.throw_new(|r| r.range_error, trap.kind.message()),
+        kind => js.throw_new(|r| r.runtime_error, kind.message()),
+    }
+}
+
+const INLINE: usize = 8;
+
+unsafe extern "C" fn call_exported(env: sys::napi_env, info: sys::napi_callback_info) -> Value {
+    // SAFETY: Node runs this callback on the JS thread with its env.
+    let js = unsafe { Js::from_env(env) };
+    call_exported_inner(&js, info).unwrap_or(ptr::null_mut())
+}
+
+fn call_exported_inner(js: &Js, info: sys::napi_callback_info) -> JsResult<Value> {
+    let mut inline_args = [ptr::null_mut(); INLINE];
+    let mut argc = INLINE;
+    let mut data = ptr::null_mut();
+    napi_call!(js, napi_get_cb_info(info, &mut argc, inline_args.as_mut_ptr(), ptr::null_mut(), &mut data))?;
+    // SAFETY: `data` is the `ExportedFunction` this callback was created with, alive while the
+    // function object is (it is being called).
+    let f = unsafe { &*(data as *const ExportedFunction) };
+    if f.has_v128 {
+        return Err(js.throw_type_error(TYPE_INCOMPATIBILITY));
+    }
+    let params = f.ty.params();
+    let results = f.ty.results();
+    // Missing arguments read as undefined (Node-API fills the array up to its capacity).
+    let heap_args;
+    let args: &[Value] = if params.len() <= INLINE {
+        &inline_args
+    } else {
+        let mut all = vec![ptr::null_mut(); params.len()];
+        let mut argc = params.len();
+        napi_call!(js, napi_get_cb_info(info, &mut argc, all.as_mut_ptr(), ptr::null_mut(), ptr::null_mut()))?;
+        heap_args = all;
+        &heap_args
+    };
+    let slots = params.len().max(results.len()).max(1);
+    let mut inline_values = [0u128; INLINE];
+    let mut heap_values;
+    let values: &mut [u128] = if slots <= INLINE {
+        &mut inline_values
+    } else {
+        heap_values = vec![0u128; slots];
+        &mut heap_values
+    };
+    for (i, ty) in params.iter().enumerate() {
+        values[i] = values::to_wasm(js, args[i], *ty)?;
+    }
+    // SAFETY: `values` has max(params, results) slots holding arguments of the function's
+    // parameter types, and `trampolines` are those of its signature.
+    let called = unsafe { f.function.call(&f.trampolines, values) };
+    if let Err(trap) = called {
+        return Err(throw_trap(js, trap));
+    }
+    match results.len() {
+        0 => Ok(js.undefined()),
+        1 => values::to_js(js, values[0], results[0]),
+        n => {
+            let mut converted = Vec::with_capacity(n);
+            for (i, ty) in results.iter().enumerate() {
+                converted.push(values::to_js(js, values[i], *ty)?);
+            }
+            js.array(&converted)
+        }
+    }
+}
+
+// ---- Imports of JS functions ---------------------------------------------------------------
+
+struct HostData {
+    env: sys::napi_env,
+    callable: sys::napi_ref,
+    ty: FuncType,
+}
+
+/// A host function calling the JS callable `value` with the signature `ty`.
+pub fn host_function(js: &Js, value: Value, ty: FuncType) -> JsResult<Function> {
+    let callable = js.reference(value, 1)?;
+    let data = Box::into_raw(Box::new(HostData { env: js.env, callable, ty: ty.clone() }));
+    match HostFunction::new(ty, host_call, data as *mut c_void, Some(drop_host_data)) {
+        Ok(host) => Ok(Function::host(host)),
+        Err(e) => {
+            // SAFETY: `data` came from Box::into_raw above and was not handed out.
+            drop(unsafe { Box::from_raw(data) });
+            js.delete_reference(callable);
+            Err(js.throw_new(|r| r.runtime_error, &format!("cranewasm: {e}")))
+        }
+    }
+}
+
+unsafe fn drop_host_data(data: *mut c_void) {
+    // SAFETY: `data` is the HostData box `host_function` created, dropped once by the engine.
+    let data = unsafe { Box::from_raw(data as *mut HostData) };
+    // SAFETY: host functions are dropped on the JS thread of their env (instances are released
+    // by finalizers and calls of that thread).
+    let js = unsafe { Js::from_env(data.env) };
+    js.delete_reference(data.callable);
+}
+
+/// The exit trampoline's callback: calls the JS function with the arguments in `values` and
+/// leaves its results there. Returns 0 on success; 1 when a JS exception was thrown, which is
+/// kept for the innermost entry to rethrow.
+unsafe extern "C" fn host_call(context: *mut VMHostFuncContext, values: *mut u128) -> u32 {
+    // SAFETY: `context` is the context of a host function created by `host_function`, whose data
+    // is a live HostData; wasm runs only inside a call from JS on this thread, so its env is
+    // valid here.
+    let (data, js) = unsafe {
+        let data = &*((*context).data as *const HostData);
+        (data, Js::from_env(data.env))
+    };
+    let slots = data.ty.params().len().max(data.ty.results().len()).max(1);
+    // SAFETY: the exit trampoline passes an array of max(params, results) slots (at least one).
+    let values = unsafe { std::slice::from_raw_parts_mut(values, slots) };
+    let mut scope = ptr::null_mut();
+    if napi_call!(js, napi_open_handle_scope(&mut scope)).is_err() {
+        keep_pending_exception(&js);
+        return 1;
+    }
+    let status = match call_host(&js, data, values) {
+        Ok(()) => 0,
+        Err(Pending) => {
+            keep_pending_exception(&js);
+            1
+        }
+    };
+    // SAFETY: closes the scope opened above, in this env.
+    unsafe { sys::napi_close_handle_scope(js.env, scope) };
+    status
+}
+
+fn keep_pending_exception(js: &Js) {
+    let exception = js.take_exception();
+    let reference = js.reference(exception, 1).unwrap_or(ptr::null_mut());
+    let old = PENDING_EXCEPTION.with(|p| p.replace(reference));
+    if !old.is_null() {
+        js.delete_reference(old);
+    }
+}
+
+fn call_host(js: &Js, data: &HostData, values: &mut [u128]) -> JsResult<()> {
+    let params = data.ty.params();
+    let results = data.ty.results();
+    let mut args = [ptr::null_mut(); INLINE];
+    let mut heap_args = Vec::new();
+    let args: &mut [Value] = if params.len() <= INLINE {
+        &mut args[..params.len()]
+    } else {
+        heap_args.resize(params.len(), ptr::null_mut());
+        &mut heap_args
+    };
+    for (i, ty) in params.iter().enumerate() {
+        args[i] = values::to_js(js, values[i], *ty)?;
+    }
+    let callable = match js.reference_value(data.callable) {
+        Some(c) => c,
+        None => return Err(js.throw_type_error("cranewasm: imported function was collected")),
+    };
+    let result = js.call(callable, js.undefined(), args)?;
+    match results.len() {
+        0 => {}
+        1 => values[0] = values::to_wasm(js, result, results[0])?,
+        n => {
+            let to_list = realm_value(js, |r| r.iterable_to_list)?;
+            let list = js.call(to_list, js.undefined(), &[result])?;
+            if js.array_length(list)? as usize != n {
+                return Err(js.throw_type_error("multi-return length mismatch"));
+            }
+            for (i, ty) in results.iter().enumerate() {
+                let item = js.get_element(list, i as u32)?;
+                values[i] = values::to_wasm(js, item, *ty)?;
+            }
+        }
+    }
+    Ok(())
+}

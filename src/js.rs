@@ -1,0 +1,333 @@
+//! Raw Node-API access for the hot paths (calls across the JS<->wasm boundary), where napi-rs's
+//! typed wrappers would allocate or check more than needed.
+//!
+//! [`Js`] is an `napi_env` known to be the env of the current JS thread, inside a callback (or a
+//! napi-rs method) that Node is running: the one precondition every Node-API call has. It is
+//! created by the `unsafe` [`Js::from_env`] at the entry points and makes the calls below safe.
+//! Values ([`Value`]) are only used within the handle scope they were created in.
+//!
+//! The second half is the realm: the error classes and helpers of the JS realm that loaded
+//! `index.js` (jest runs each test file in its own vm context), handed over once by `init`.
+
+use std::cell::RefCell;
+use std::ffi::{c_char, c_void};
+use std::ptr;
+
+use napi::sys;
+
+pub type Value = sys::napi_value;
+
+/// A JS exception is pending in the env: unwind to the entry point and return to JS.
+#[derive(Debug)]
+pub struct Pending;
+
+pub type JsResult<T> = Result<T, Pending>;
+
+/// Calls a Node-API function with a valid env (see the module docs), turning a failure status
+/// into a pending exception.
+macro_rules! napi_call {
+    ($js:expr, $f:ident($($arg:expr),* $(,)?)) => {{
+        let js: &Js = &$js;
+        // SAFETY: `js.env` is the env of the JS thread we run on, inside a Node-API callback
+        // (the invariant of `Js`); the other arguments are values of the current handle scope
+        // and pointers to live locals, as each Node-API function requires.
+        let status = unsafe { sys::$f(js.env, $($arg),*) };
+        js.check(status, stringify!($f))
+    }};
+}
+pub(crate) use napi_call;
+
+#[derive(Clone, Copy)]
+pub struct Js {
+    pub env: sys::napi_env,
+}
+
+impl Js {
+    /// # Safety
+    /// `env` must be the env Node passed to the callback or method currently running on this
+    /// thread.
+    pub unsafe fn from_env(env: sys::napi_env) -> Js {
+        Js { env }
+    }
+
+    /// Turns a failure status into a pending exception (throwing a plain Error when Node-API
+    /// failed without one, which means a bug of ours rather than a JS-level error).
+    pub fn check(&self, status: sys::napi_status, what: &str) -> JsResult<()> {
+        if status == sys::Status::napi_ok {
+            return Ok(());
+        }
+        if !self.is_exception_pending() {
+            self.throw_error(&format!("cranewasm: internal error: {what} failed with status {status}"));
+        }
+        Err(Pending)
+    }
+
+    pub fn is_exception_pending(&self) -> bool {
+        let mut pending = false;
+        // SAFETY: valid env (invariant of `Js`), `pending` is a live local.
+        unsafe { sys::napi_is_exception_pending(self.env, &mut pending) };
+        pending
+    }
+
+    fn throw_error(&self, message: &str) {
+        let message = std::ffi::CString::new(message.replace('\0', " ")).unwrap_or_default();
+        // SAFETY: valid env; the message is a NUL-terminated string that outlives the call.
+        unsafe { sys::napi_throw_error(self.env, ptr::null(), message.as_ptr()) };
+    }
+
+    pub fn undefined(&self) -> Value {
+        let mut v = ptr::null_mut();
+        // SAFETY: valid env, `v` is a live local; napi_get_undefined cannot fail with a valid env.
+        unsafe { sys::napi_get_undefined(self.env, &mut v) };
+        v
+    }
+
+    pub fn null(&self) -> Value {
+        let mut v = ptr::null_mut();
+        // SAFETY: as in `undefined`.
+        unsafe { sys::napi_get_null(self.env, &mut v) };
+        v
+    }
+
+    pub fn type_of(&self, value: Value) -> sys::napi_valuetype {
+        let mut t = 0;
+        // SAFETY: valid env and a value of the current scope; `t` is a live local.
+        unsafe { sys::napi_typeof(self.env, value, &mut t) };
+        t
+    }
+
+    pub fn string(&self, s: &str) -> JsResult<Value> {
+        let mut v = ptr::null_mut();
+        napi_call!(self, napi_create_string_utf8(s.as_ptr() as *const c_char, s.len() as isize, &mut v))?;
+        Ok(v)
+    }
+
+    pub fn int32(&self, n: i32) -> JsResult<Value> {
+        let mut v = ptr::null_mut();
+        napi_call!(self, napi_create_int32(n, &mut v))?;
+        Ok(v)
+    }
+
+    pub fn double(&self, n: f64) -> JsResult<Value> {
+        let mut v = ptr::null_mut();
+        napi_call!(self, napi_create_double(n, &mut v))?;
+        Ok(v)
+    }
+
+    pub fn bigint(&self, n: i64) -> JsResult<Value> {
+        let mut v = ptr::null_mut();
+        napi_call!(self, napi_create_bigint_int64(n, &mut v))?;
+        Ok(v)
+    }
+
+    /// ToNumber (may run user code and throw).
+    pub fn to_number(&self, value: Value) -> JsResult<f64> {
+        let number = if self.type_of(value) == sys::ValueType::napi_number {
+            value
+        } else {
+            let mut n = ptr::null_mut();
+            napi_call!(self, napi_coerce_to_number(value, &mut n))?;
+            n
+        };
+        let mut d = 0.0;
+        napi_call!(self, napi_get_value_double(number, &mut d))?;
+        Ok(d)
+    }
+
+    /// ToInt32 (may run user code and throw).
+    pub fn to_int32(&self, value: Value) -> JsResult<i32> {
+        let number = if self.type_of(value) == sys::ValueType::napi_number {
+            value
+        } else {
+            let mut n = ptr::null_mut();
+            napi_call!(self, napi_coerce_to_number(value, &mut n))?;
+            n
+        };
+        let mut i = 0;
+        // V8's Int32Value: the ECMAScript ToInt32 of the number (modulo 2^32).
+        napi_call!(self, napi_get_value_int32(number, &mut i))?;
+        Ok(i)
+    }
+
+    /// ToBigInt64 (may run user code and throw).
+    pub fn to_bigint64(&self, value: Value) -> JsResult<i64> {
+        let bigint = if self.type_of(value) == sys::ValueType::napi_bigint {
+            value
+        } else {
+            // BigInt.asIntN(64, v) is exactly ToBigInt64: ToBigInt, then wrap.
+            let helper = realm_value(self, |r| r.to_bigint64)?;
+            self.call(helper, self.undefined(), &[value])?
+        };
+        let mut n = 0i64;
+        let mut lossless = false;
+        napi_call!(self, napi_get_value_bigint_int64(bigint, &mut n, &mut lossless))?;
+        Ok(n)
+    }
+
+    pub fn call(&self, function: Value, this: Value, args: &[Value]) -> JsResult<Value> {
+        let mut result = ptr::null_mut();
+        napi_call!(self, napi_call_function(this, function, args.len(), args.as_ptr(), &mut result))?;
+        Ok(result)
+    }
+
+    pub fn get_element(&self, object: Value, index: u32) -> JsResult<Value> {
+        let mut v = ptr::null_mut();
+        napi_call!(self, napi_get_element(object, index, &mut v))?;
+        Ok(v)
+    }
+
+    pub fn array_length(&self, array: Value) -> JsResult<u32> {
+        let mut n = 0;
+        napi_call!(self, napi_get_array_length(array, &mut n))?;
+        Ok(n)
+    }
+
+    /// A new Array of this realm holding `values`.
+    pub fn array(&self, values: &[Value]) -> JsResult<Value> {
+        let constructor = realm_value(self, |r| r.array)?;
+        let mut array = ptr::null_mut();
+        napi_call!(self, napi_new_instance(constructor, 0, ptr::null(), &mut array))?;
+        for (i, v) in values.iter().enumerate() {
+            napi_call!(self, napi_set_element(array, i as u32, *v))?;
+        }
+        Ok(array)
+    }
+
+    pub fn reference(&self, value: Value, count: u32) -> JsResult<sys::napi_ref> {
+        let mut r = ptr::null_mut();
+        napi_call!(self, napi_create_reference(value, count, &mut r))?;
+        Ok(r)
+    }
+
+    /// The value of a reference, or None when it was weak and its value collected.
+    pub fn reference_value(&self, reference: sys::napi_ref) -> Option<Value> {
+        let mut v = ptr::null_mut();
+        napi_call!(self, napi_get_reference_value(reference, &mut v)).ok()?;
+        (!v.is_null()).then_some(v)
+    }
+
+    pub fn delete_reference(&self, reference: sys::napi_ref) {
+        // SAFETY: valid env; `reference` was created in this env and is deleted once (callers
+        // own their references).
+        unsafe { sys::napi_delete_reference(self.env, reference) };
+    }
+
+    /// Throws `value` (a pending exception afterwards).
+    pub fn throw(&self, value: Value) -> Pending {
+        // SAFETY: valid env and a value of the current scope.
+        unsafe { sys::napi_throw(self.env, value) };
+        Pending
+    }
+
+    /// Takes the pending exception, leaving none pending.
+    pub fn take_exception(&self) -> Value {
+        let mut v = ptr::null_mut();
+        // SAFETY: valid env, `v` a live local.
+        unsafe { sys::napi_get_and_clear_last_exception(self.env, &mut v) };
+        if v.is_null() {
+            self.undefined()
+        } else {
+            v
+        }
+    }
+
+    /// Throws a new error of the realm's class `which` with `message`.
+    pub fn throw_new(&self, which: fn(&Realm) -> sys::napi_ref, message: &str) -> Pending {
+        let error = (|| {
+            let constructor = realm_value(self, which)?;
+            let message = self.string(message)?;
+            let mut error = ptr::null_mut();
+            napi_call!(self, napi_new_instance(constructor, 1, &message, &mut error))?;
+            Ok::<_, Pending>(error)
+        })();
+        match error {
+            Ok(error) => self.throw(error),
+            Err(pending) => pending,
+        }
+    }
+
+    pub fn throw_type_error(&self, message: &str) -> Pending {
+        self.throw_new(|r| r.type_error, message)
+    }
+
+    /// Attaches `data` to `object`, with `finalize` run when the object is collected.
+    pub fn wrap(
+        &self,
+        object: Value,
+        data: *mut c_void,
+        finalize: unsafe extern "C" fn(sys::napi_env, *mut c_void, *mut c_void),
+    ) -> JsResult<()> {
+        napi_call!(self, napi_wrap(object, data, Some(finalize), ptr::null_mut(), ptr::null_mut()))
+    }
+
+    /// The data `wrap` attached to `object` if `object` carries `tag`, else None.
+    pub fn unwrap_tagged(&self, object: Value, tag: &sys::napi_type_tag) -> Option<*mut c_void> {
+        let t = self.type_of(object);
+        if t != sys::ValueType::napi_object && t != sys::ValueType::napi_function {
+            return None;
+        }
+        let mut tagged = false;
+        napi_call!(self, napi_check_object_type_tag(object, tag, &mut tagged)).ok()?;
+        if !tagged {
+            return None;
+        }
+        let mut data = ptr::null_mut();
+        napi_call!(self, napi_unwrap(object, &mut data)).ok()?;
+        Some(data)
+    }
+}
+
+// ---- The realm ------------------------------------------------------------------------------
+
+/// References to the constructors and helpers of the realm that loaded index.js.
+pub struct Realm {
+    pub runtime_error: sys::napi_ref,
+    pub type_error: sys::napi_ref,
+    pub range_error: sys::napi_ref,
+    pub array: sys::napi_ref,
+    /// `(v) => BigInt.asIntN(64, v)`.
+    pub to_bigint64: sys::napi_ref,
+    /// `(v) => [...v]` with the JS API's checks: IterableToList for multi-value results.
+    pub iterable_to_list: sys::napi_ref,
+}
+
+thread_local! {
+    static REALM: RefCell<Option<Realm>> = const { RefCell::new(None) };
+}
+
+/// The value of one of the realm's references.
+pub fn realm_value(js: &Js, which: fn(&Realm) -> sys::napi_ref) -> JsResult<Value> {
+    let reference = REALM.with(|r| r.borrow().as_ref().map(which));
+    match reference.and_then(|r| js.reference_value(r)) {
+        Some(v) => Ok(v),
+        None => {
+            js.throw_error("cranewasm: the binding was used before index.js initialized it");
+            Err(Pending)
+        }
+    }
+}
+
+/// Installs the realm of `helpers` (an object of index.js), replacing any earlier one.
+pub fn set_realm(js: &Js, helpers: Value) -> JsResult<()> {
+    let get = |name: &str| -> JsResult<sys::napi_ref> {
+        let key = std::ffi::CString::new(name).unwrap_or_default();
+        let mut v = ptr::null_mut();
+        napi_call!(js, napi_get_named_property(helpers, key.as_ptr(), &mut v))?;
+        js.reference(v, 1)
+    };
+    let realm = Realm {
+        runtime_error: get("RuntimeError")?,
+        type_error: get("TypeError")?,
+        range_error: get("RangeError")?,
+        array: get("Array")?,
+        to_bigint64: get("toBigInt64")?,
+        iterable_to_list: get("iterableToList")?,
+    };
+    let old = REALM.with(|r| r.borrow_mut().replace(realm));
+    if let Some(old) = old {
+        for r in [old.runtime_error, old.type_error, old.range_error, old.array, old.to_bigint64, old.iterable_to_list] {
+            js.delete_reference(r);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,464 @@
+//! The native halves of WebAssembly.Instance, Memory, Table and Global. index.js owns the JS
+//! objects and their checks; these hold the engine objects and convert values.
+
+use std::cell::RefCell;
+use std::ffi::c_void;
+use std::ptr;
+use std::sync::Arc;
+
+use cranewasm_engine::module::ImportType;
+use cranewasm_engine::runtime::global::Global;
+use cranewasm_engine::runtime::instance::{Extern, FunctionOwner, Instance, InstantiationError};
+use cranewasm_engine::runtime::memory::LinearMemory;
+use cranewasm_engine::runtime::table::Table;
+use cranewasm_engine::ExternKind;
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi_derive::napi;
+use wasmparser::{GlobalType, RefType, ValType};
+
+use crate::functions;
+use crate::js::{napi_call, Js, JsResult, Pending};
+use crate::values;
+use crate::NativeModule;
+
+/// A JS value passed through napi-rs untouched.
+pub struct Raw(pub sys::napi_value);
+
+impl TypeName for Raw {
+    fn type_name() -> &'static str {
+        "unknown"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl ValidateNapiValue for Raw {}
+
+impl FromNapiValue for Raw {
+    unsafe fn from_napi_value(_env: sys::napi_env, value: sys::napi_value) -> Result<Self> {
+        Ok(Raw(value))
+    }
+}
+
+impl ToNapiValue for Raw {
+    unsafe fn to_napi_value(_env: sys::napi_env, value: Raw) -> Result<sys::napi_value> {
+        Ok(value.0)
+    }
+}
+
+/// The napi-rs result of a raw operation: a pending exception is reported as such, so napi-rs
+/// leaves it in place.
+fn raw_result<T>(result: JsResult<T>) -> Result<T> {
+    result.map_err(|Pending| Error::new(Status::PendingException, "a JS exception is pending"))
+}
+
+fn js_of(env: &Env) -> Js {
+    // SAFETY: napi-rs hands methods the env of the call Node is running on this thread.
+    unsafe { Js::from_env(env.raw()) }
+}
+
+fn keep_alive(owner: &FunctionOwner) -> Arc<dyn std::any::Any + Send + Sync> {
+    match owner {
+        FunctionOwner::Instance(i) => i.clone(),
+        FunctionOwner::Host(h) => h.clone(),
+    }
+}
+
+// ---- Instance -------------------------------------------------------------------------------
+
+#[napi(object)]
+pub struct InstantiateFailure {
+    /// "link" (LinkError), "trap" (RuntimeError) or "resource" (RangeError).
+    pub kind: String,
+    pub index: u32,
+    pub message: String,
+}
+
+#[napi(object)]
+pub struct ExportEntry {
+    pub name: String,
+    pub kind: String,
+    /// The export's index in its kind's index space.
+    pub index: u32,
+    /// For a memory, table or global that the instance imported: the import's index, whose
+    /// JS object the export is.
+    pub import_index: Option<u32>,
+    /// The function object, or the native Memory/Table/Global for a defined one.
+    pub value: Option<Raw>,
+}
+
+#[napi]
+pub struct NativeInstance {
+    instance: Arc<Instance>,
+}
+
+/// Builds the engine externs for `imports` (one JS value per import, as index.js checked and
+/// converted them: callables, exported functions, and the native objects behind Memory, Table
+/// and Global).
+fn externs(env: &Env, js: &Js, module: &NativeModule, imports: &[Raw]) -> JsResult<Vec<Extern>> {
+    let info = &module.module;
+    let mut externs = Vec::with_capacity(imports.len());
+    for (import, value) in info.imports.iter().zip(imports) {
+        let value = value.0;
+        let unwrap_failed = |e: Error| js.throw_type_error(&format!("cranewasm: import is not the expected native object: {e}"));
+        externs.push(match &import.ty {
+            ImportType::Function(ty) => match functions::exported_function(js, value) {
+                Some(f) => Extern::Function(f.function.clone()),
+                None => Extern::Function(functions::host_function(js, value, info.types[*ty as usize].clone())?),
+            },
+            ImportType::Memory(_) => {
+                // SAFETY: index.js passes the NativeMemory behind a WebAssembly.Memory here.
+                let m = unsafe { ClassInstance::<NativeMemory>::from_napi_value(env.raw(), value) };
+                Extern::Memory(m.map_err(unwrap_failed)?.memory.clone())
+            }
+            ImportType::Table(_) => {
+                // SAFETY: index.js passes the NativeTable behind a WebAssembly.Table here.
+                let t = unsafe { ClassInstance::<NativeTable>::from_napi_value(env.raw(), value) };
+                Extern::Table(t.map_err(unwrap_failed)?.table.clone())
+            }
+            ImportType::Global(_) => {
+                // SAFETY: index.js passes the NativeGlobal behind a WebAssembly.Global here.
+                let g = unsafe { ClassInstance::<NativeGlobal>::from_napi_value(env.raw(), value) };
+                Extern::Global(g.map_err(unwrap_failed)?.global.clone())
+            }
+            ImportType::Tag(_) => return Err(js.throw_type_error("cranewasm: tags are not supported")),
+        });
+    }
+    Ok(externs)
+}
+
+#[napi]
+impl NativeModule {
+    /// Instantiates the module (imports resolved, segments applied, start function not run).
+    #[napi]
+    pub fn instantiate(&self, env: Env, imports: Vec<Raw>) -> Result<Either<NativeInstance, InstantiateFailure>> {
+        let js = js_of(&env);
+        let compiled = match &self.code {
+            Ok(code) => code.clone(),
+            Err(message) => {
+                return Ok(Either::B(InstantiateFailure { kind: "unsupported".into(), index: 0, message: message.clone() }))
+            }
+        };
+        let externs = raw_result(externs(&env, &js, self, &imports))?;
+        Ok(match Instance::new(compiled, externs) {
+            Ok(instance) => Either::A(NativeInstance { instance }),
+            Err(InstantiationError::Link(index, message)) => Either::B(InstantiateFailure { kind: "link".into(), index, message }),
+            Err(InstantiationError::Trap(trap)) => {
+                Either::B(InstantiateFailure { kind: "trap".into(), index: 0, message: trap.kind.message().into() })
+            }
+            Err(InstantiationError::Resource(message)) => {
+                Either::B(InstantiateFailure { kind: "resource".into(), index: 0, message })
+            }
+        })
+    }
+}
+
+#[napi]
+impl NativeInstance {
+    /// Runs the start function; traps and exceptions are thrown as calls from JS throw them.
+    #[napi]
+    pub fn start(&self, env: Env) -> Result<()> {
+        let js = js_of(&env);
+        raw_result(self.instance.start().map_err(|trap| functions::throw_trap(&js, trap)))
+    }
+
+    /// The exports, in module order.
+    #[napi]
+    pub fn exports(&self, env: Env) -> Result<Vec<ExportEntry>> {
+        let js = js_of(&env);
+        let info = self.instance.module().clone();
+        let import_of = |kind: ExternKind, index: u32| -> Option<u32> {
+            let mut seen = 0;
+            for (i, import) in info.imports.iter().enumerate() {
+                if import.ty.kind() == kind {
+                    if seen == index {
+                        return Some(i as u32);
+                    }
+                    seen += 1;
+                }
+            }
+            None
+        };
+        let mut entries = Vec::with_capacity(info.exports.len());
+        for export in &info.exports {
+            let (kind, index) = (export.kind, export.index);
+            let import_index = match kind {
+                ExternKind::Function => None,
+                _ => import_of(kind, index),
+            };
+            let value = if import_index.is_some() {
+                None
+            } else {
+                let raw_env = env.raw();
+                // SAFETY (the three to_napi_value calls): napi-rs class construction with the env
+                // of the running call.
+                Some(Raw(match kind {
+                    ExternKind::Function => {
+                        raw_result(functions::js_function(&js, self.instance.function(index), Some(index)))?
+                    }
+                    ExternKind::Memory => unsafe {
+                        let memory = self.instance.memory().expect("validated module").clone();
+                        NativeMemory::to_napi_value(raw_env, NativeMemory::new(memory))?
+                    },
+                    ExternKind::Table => unsafe {
+                        let table = self.instance.table(index).clone();
+                        NativeTable::to_napi_value(raw_env, NativeTable { table, owner: Some(self.instance.clone()) })?
+                    },
+                    ExternKind::Global => unsafe {
+                        let global = self.instance.global(index).clone();
+                        NativeGlobal::to_napi_value(raw_env, NativeGlobal { global, owner: Some(self.instance.clone()) })?
+                    },
+                    ExternKind::Tag => continue,
+                }))
+            };
+            entries.push(ExportEntry { name: export.name.clone(), kind: kind.as_str().into(), index, import_index, value });
+        }
+        Ok(entries)
+    }
+}
+
+// ---- Memory ---------------------------------------------------------------------------------
+
+#[napi]
+pub struct NativeMemory {
+    memory: Arc<LinearMemory>,
+    /// The current ArrayBuffer (a reference) and the byte length it was made for.
+    buffer: RefCell<Option<(sys::napi_ref, u64)>>,
+}
+
+impl NativeMemory {
+    fn new(memory: Arc<LinearMemory>) -> NativeMemory {
+        NativeMemory { memory, buffer: RefCell::new(None) }
+    }
+}
+
+/// `WebAssembly.Memory({initial, maximum})`; a string is the RangeError message.
+#[napi]
+pub fn create_memory(initial: u32, maximum: Option<u32>) -> Either<NativeMemory, String> {
+    match LinearMemory::new(initial as u64, maximum.map(u64::from)) {
+        Ok(memory) => Either::A(NativeMemory::new(Arc::new(memory))),
+        Err(message) => Either::B(message),
+    }
+}
+
+unsafe extern "C" fn release_memory(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: `hint` is the Box<Arc<LinearMemory>> made for this ArrayBuffer, released once.
+    drop(unsafe { Box::from_raw(hint as *mut Arc<LinearMemory>) });
+}
+
+#[napi]
+impl NativeMemory {
+    /// The memory's ArrayBuffer: the same object until the memory's size changes; then the old
+    /// one is detached and a new one aliases the grown memory.
+    #[napi]
+    pub fn buffer(&self, env: Env) -> Result<Raw> {
+        let js = js_of(&env);
+        let length = self.memory.byte_length();
+        let mut cached = self.buffer.borrow_mut();
+        if let Some((reference, made_for)) = *cached {
+            if let Some(buffer) = js.reference_value(reference) {
+                if made_for == length {
+                    return Ok(Raw(buffer));
+                }
+                raw_result(napi_call!(js, napi_detach_arraybuffer(buffer)))?;
+            }
+            js.delete_reference(reference);
+            *cached = None;
+        }
+        let keep = Box::into_raw(Box::new(self.memory.clone()));
+        let mut buffer = ptr::null_mut();
+        let created = napi_call!(
+            js,
+            napi_create_external_arraybuffer(
+                self.memory.base() as *mut c_void,
+                length as usize,
+                Some(release_memory),
+                keep as *mut c_void,
+                &mut buffer
+            )
+        );
+        if let Err(pending) = created {
+            // SAFETY: `keep` was not handed to Node.
+            drop(unsafe { Box::from_raw(keep) });
+            return raw_result(Err(pending));
+        }
+        let reference = raw_result(js.reference(buffer, 1))?;
+        *cached = Some((reference, length));
+        Ok(Raw(buffer))
+    }
+
+    /// Grows by `delta` pages; the old size in pages, or -1 when it cannot.
+    #[napi]
+    pub fn grow(&self, delta: u32) -> f64 {
+        self.memory.grow(delta as u64).map_or(-1.0, |old| old as f64)
+    }
+
+    #[napi]
+    pub fn pages(&self) -> f64 {
+        self.memory.pages() as f64
+    }
+
+    #[napi]
+    pub fn maximum(&self) -> Option<f64> {
+        let max = self.memory.maximum_pages();
+        (max < cranewasm_engine::runtime::memory::MAX_PAGES).then_some(max as f64)
+    }
+}
+
+// ---- Table ----------------------------------------------------------------------------------
+
+#[napi]
+pub struct NativeTable {
+    table: Arc<Table>,
+    /// The instance that defined the table, whose functions its elements may reference.
+    owner: Option<Arc<Instance>>,
+}
+
+fn element_type(name: &str) -> Option<RefType> {
+    match name {
+        "anyfunc" | "funcref" => Some(RefType::FUNCREF),
+        "externref" => Some(RefType::EXTERNREF),
+        _ => None,
+    }
+}
+
+/// Converts a value index.js already checked to a table element, keeping function owners alive.
+fn table_element(js: &Js, table: &Table, value: Raw) -> JsResult<usize> {
+    if values::is_funcref(table.element_type()) {
+        if let Some(f) = functions::exported_function(js, value.0) {
+            table.retain(keep_alive(&f.function.owner));
+        }
+        values::funcref_to_wasm(js, value.0)
+    } else {
+        values::externref_to_wasm(js, value.0)
+    }
+}
+
+/// `WebAssembly.Table({element, initial, maximum}, value)`; a string is the RangeError message.
+#[napi]
+pub fn create_table(env: Env, element: String, initial: u32, maximum: Option<u32>, value: Raw) -> Result<Either<NativeTable, String>> {
+    let js = js_of(&env);
+    let Some(ty) = element_type(&element) else {
+        return Ok(Either::B(format!("unknown table element type {element}")));
+    };
+    let table = match Table::new(ty, initial as u64, maximum.map(u64::from), 0) {
+        Ok(t) => t,
+        Err(message) => return Ok(Either::B(message)),
+    };
+    let init = raw_result(table_element(&js, &table, value))?;
+    if init != 0 {
+        table.elements_mut().fill(init);
+    }
+    Ok(Either::A(NativeTable { table: Arc::new(table), owner: None }))
+}
+
+#[napi]
+impl NativeTable {
+    #[napi]
+    pub fn length(&self) -> f64 {
+        self.table.len() as f64
+    }
+
+    #[napi]
+    pub fn element(&self) -> &'static str {
+        if values::is_funcref(self.table.element_type()) {
+            "anyfunc"
+        } else {
+            "externref"
+        }
+    }
+
+    /// Grows by `delta` elements set to `value`; the old length, or -1 when it cannot.
+    #[napi]
+    pub fn grow(&self, env: Env, delta: u32, value: Raw) -> Result<f64> {
+        let js = js_of(&env);
+        let init = raw_result(table_element(&js, &self.table, value))?;
+        Ok(self.table.grow(delta as u64, init).map_or(-1.0, |old| old as f64))
+    }
+
+    /// Element `index` (index.js checked the bounds).
+    #[napi]
+    pub fn get(&self, env: Env, index: u32) -> Result<Raw> {
+        let js = js_of(&env);
+        let bits = self.table.get(index as u64).unwrap_or(0);
+        let ty = ValType::Ref(self.table.element_type());
+        raw_result(values::to_js(&js, bits as u128, ty)).map(Raw)
+    }
+
+    #[napi]
+    pub fn set(&self, env: Env, index: u32, value: Raw) -> Result<()> {
+        let js = js_of(&env);
+        let element = raw_result(table_element(&js, &self.table, value))?;
+        let _ = self.table.set(index as u64, element);
+        let _ = &self.owner;
+        Ok(())
+    }
+}
+
+// ---- Global ---------------------------------------------------------------------------------
+
+#[napi]
+pub struct NativeGlobal {
+    global: Arc<Global>,
+    /// The instance that defined the global (a funcref global may reference its functions).
+    owner: Option<Arc<Instance>>,
+}
+
+/// `WebAssembly.Global({value, mutable}, v)` with `v` already converted by index.js.
+#[napi]
+pub fn create_global(env: Env, value_type: String, mutable: bool, value: Raw) -> Result<NativeGlobal> {
+    let js = js_of(&env);
+    let Some(content_type) = values::parse_type(&value_type) else {
+        return Err(Error::new(Status::InvalidArg, format!("unknown value type {value_type}")));
+    };
+    let bits = raw_result(values::to_wasm(&js, value.0, content_type))?;
+    let owner = match content_type {
+        ValType::Ref(r) if values::is_funcref(r) => functions::exported_function(&js, value.0).and_then(|f| match &f.function.owner {
+            FunctionOwner::Instance(i) => Some(i.clone()),
+            FunctionOwner::Host(_) => None,
+        }),
+        _ => None,
+    };
+    let global = Global::new(GlobalType { content_type, mutable, shared: false }, bits);
+    Ok(NativeGlobal { global: Arc::new(global), owner })
+}
+
+#[napi]
+impl NativeGlobal {
+    #[napi]
+    pub fn get_value(&self, env: Env) -> Result<Raw> {
+        let js = js_of(&env);
+        raw_result(values::to_js(&js, self.global.get(), self.global.ty.content_type)).map(Raw)
+    }
+
+    /// Sets the value (index.js checked mutability and converted the value).
+    #[napi]
+    pub fn set_value(&mut self, env: Env, value: Raw) -> Result<()> {
+        let js = js_of(&env);
+        let ty = self.global.ty.content_type;
+        let bits = raw_result(values::to_wasm(&js, value.0, ty))?;
+        if let ValType::Ref(r) = ty {
+            if values::is_funcref(r) {
+                if let Some(f) = functions::exported_function(&js, value.0) {
+                    if let FunctionOwner::Instance(i) = &f.function.owner {
+                        self.owner = Some(i.clone());
+                    }
+                }
+            }
+        }
+        self.global.set(bits);
+        Ok(())
+    }
+
+    #[napi]
+    pub fn value_type(&self) -> &'static str {
+        values::type_name(self.global.ty.content_type)
+    }
+
+    #[napi]
+    pub fn mutable(&self) -> bool {
+        self.global.ty.mutable
+    }
+}

@@ -1,0 +1,118 @@
+//! ToWebAssemblyValue and ToJSValue of the JS API, on the 16-byte value slots the trampolines use.
+//!
+//! - i32: ToInt32; i64: ToBigInt64 and BigInt back; f32: ToNumber rounded to single precision;
+//!   f64: ToNumber.
+//! - externref: any JS value; `null` is ref.null. Non-null values live in a per-thread slab of
+//!   strong references and cross as their slab index + 1.
+//! - funcref: `null` or an exported wasm function (a function object this binding created);
+//!   anything else is a TypeError.
+//! - v128 cannot cross: TypeError.
+
+use std::cell::RefCell;
+
+use napi::sys;
+use wasmparser::{HeapType, RefType, ValType};
+
+use crate::functions;
+use crate::js::{Js, JsResult, Value};
+
+/// V8's message for a value that cannot cross the boundary (v128, a funcref that is not a wasm
+/// function).
+pub const TYPE_INCOMPATIBILITY: &str = "type incompatibility when transforming from/to JS";
+
+thread_local! {
+    /// Externref values held by wasm: index + 1 is the handle wasm sees. Entries are never
+    /// released yet (the collector integration comes with table and global lifetimes).
+    static EXTERNREFS: RefCell<Vec<sys::napi_ref>> = const { RefCell::new(Vec::new()) };
+}
+
+pub fn is_funcref(ty: RefType) -> bool {
+    matches!(ty.heap_type(), HeapType::Abstract { ty: wasmparser::AbstractHeapType::Func, .. })
+}
+
+pub fn is_externref(ty: RefType) -> bool {
+    matches!(ty.heap_type(), HeapType::Abstract { ty: wasmparser::AbstractHeapType::Extern, .. })
+}
+
+/// The JS API name of a value type ("anyfunc" for funcref, as V8 reports it).
+pub fn type_name(ty: ValType) -> &'static str {
+    match ty {
+        ValType::I32 => "i32",
+        ValType::I64 => "i64",
+        ValType::F32 => "f32",
+        ValType::F64 => "f64",
+        ValType::V128 => "v128",
+        ValType::Ref(r) if is_funcref(r) => "anyfunc",
+        ValType::Ref(r) if is_externref(r) => "externref",
+        ValType::Ref(_) => "ref",
+    }
+}
+
+pub fn parse_type(name: &str) -> Option<ValType> {
+    Some(match name {
+        "i32" => ValType::I32,
+        "i64" => ValType::I64,
+        "f32" => ValType::F32,
+        "f64" => ValType::F64,
+        "v128" => ValType::V128,
+        "anyfunc" | "funcref" => ValType::Ref(RefType::FUNCREF),
+        "externref" => ValType::Ref(RefType::EXTERNREF),
+        _ => return None,
+    })
+}
+
+/// ToWebAssemblyValue: the slot bits of `value` as a `ty`. May run user code (valueOf) and throw.
+pub fn to_wasm(js: &Js, value: Value, ty: ValType) -> JsResult<u128> {
+    Ok(match ty {
+        ValType::I32 => js.to_int32(value)? as u32 as u128,
+        ValType::I64 => js.to_bigint64(value)? as u64 as u128,
+        ValType::F32 => (js.to_number(value)? as f32).to_bits() as u128,
+        ValType::F64 => js.to_number(value)?.to_bits() as u128,
+        ValType::Ref(r) if is_externref(r) => externref_to_wasm(js, value)? as u128,
+        ValType::Ref(r) if is_funcref(r) => funcref_to_wasm(js, value)? as u128,
+        ValType::V128 | ValType::Ref(_) => return Err(js.throw_type_error(TYPE_INCOMPATIBILITY)),
+    })
+}
+
+/// ToJSValue of the slot bits of a `ty`.
+pub fn to_js(js: &Js, bits: u128, ty: ValType) -> JsResult<Value> {
+    match ty {
+        ValType::I32 => js.int32(bits as u32 as i32),
+        ValType::I64 => js.bigint(bits as u64 as i64),
+        ValType::F32 => js.double(f32::from_bits(bits as u32) as f64),
+        ValType::F64 => js.double(f64::from_bits(bits as u64)),
+        ValType::Ref(r) if is_externref(r) => externref_to_js(js, bits as usize),
+        ValType::Ref(r) if is_funcref(r) => functions::funcref_to_js(js, bits as usize),
+        ValType::V128 | ValType::Ref(_) => Err(js.throw_type_error(TYPE_INCOMPATIBILITY)),
+    }
+}
+
+pub fn externref_to_wasm(js: &Js, value: Value) -> JsResult<usize> {
+    if js.type_of(value) == sys::ValueType::napi_null {
+        return Ok(0);
+    }
+    let reference = js.reference(value, 1)?;
+    Ok(EXTERNREFS.with(|slab| {
+        let mut slab = slab.borrow_mut();
+        slab.push(reference);
+        slab.len()
+    }))
+}
+
+pub fn externref_to_js(js: &Js, handle: usize) -> JsResult<Value> {
+    if handle == 0 {
+        return Ok(js.null());
+    }
+    let reference = EXTERNREFS.with(|slab| slab.borrow().get(handle - 1).copied());
+    Ok(reference.and_then(|r| js.reference_value(r)).unwrap_or_else(|| js.undefined()))
+}
+
+pub fn funcref_to_wasm(js: &Js, value: Value) -> JsResult<usize> {
+    if js.type_of(value) == sys::ValueType::napi_null {
+        return Ok(0);
+    }
+    match functions::exported_function(js, value) {
+        Some(data) => Ok(data.function.func_ref() as usize),
+        None => Err(js.throw_type_error(TYPE_INCOMPATIBILITY)),
+    }
+}
