@@ -38,20 +38,55 @@ const CompileError = defineErrorClass('CompileError');
 const LinkError = defineErrorClass('LinkError');
 const RuntimeError = defineErrorClass('RuntimeError');
 
-// The JS API's IterableToList for the results of an import returning several values.
+// IterableToList for the results of an import returning several values. Like V8 (and unlike the
+// JS API's text, which requires an Object), any iterable is accepted, a string too; a value that
+// is not iterable is a TypeError of GetIterator.
 function iterableToList(value) {
-  if (!isObject(value)) throw new TypeError('multi-return value must be an object');
   return [...value];
 }
 
 // The binding creates the errors wasm code raises (traps, conversion failures) and the arrays of
 // multi-value results with this realm's classes, so that `instanceof` works in the caller's realm.
-native.init({
+// Exported functions: the binding makes a native function per wasm function, and this wraps it
+// in an arrow function of this realm with the function's arity, so that, as the JS API says, it
+// is no constructor and has no `prototype`; its own properties are V8's: `length`, `name` (the
+// function index), and `arguments` and `caller` (null). Arity-specific wrappers pass arguments
+// without an array. (Unlike V8's, its source text is the wrapper's, not "[native code]".)
+const WRAPPERS = [
+  (f) => () => f(),
+  (f) => (a) => f(a),
+  (f) => (a, b) => f(a, b),
+  (f) => (a, b, c) => f(a, b, c),
+  (f) => (a, b, c, d) => f(a, b, c, d),
+  (f) => (a, b, c, d, e) => f(a, b, c, d, e),
+  (f) => (a, b, c, d, e, g) => f(a, b, c, d, e, g),
+  (f) => (a, b, c, d, e, g, h) => f(a, b, c, d, e, g, h),
+  (f) => (a, b, c, d, e, g, h, i) => f(a, b, c, d, e, g, h, i),
+];
+
+function exportFunction(target, name, length) {
+  let wrapper;
+  if (length < WRAPPERS.length) {
+    wrapper = WRAPPERS[length](target);
+  } else {
+    wrapper = (...args) => Reflect.apply(target, undefined, args);
+    Object.defineProperty(wrapper, 'length', { value: length });
+  }
+  Object.defineProperty(wrapper, 'name', { value: name });
+  for (const key of ['arguments', 'caller']) {
+    Object.defineProperty(wrapper, key, { value: null, writable: false, enumerable: false, configurable: false });
+  }
+  return wrapper;
+}
+
+const realm = native.init({
+  exportFunction,
   RuntimeError,
   TypeError,
   RangeError,
   Array,
   toBigInt64: (value) => BigInt.asIntN(64, value),
+  toNumber: (value) => +value,
   iterableToList,
 });
 
@@ -525,7 +560,7 @@ function exportObject(entry, imported, created) {
 function instantiateModule(moduleObject, importObject, thrower, object = Object.create(Instance.prototype)) {
   const nativeModule = moduleBrand.get(moduleObject);
   const imported = readImports(nativeModule, importObject, thrower);
-  const outcome = callNative(() => nativeModule.instantiate(imported.values));
+  const outcome = callNative(() => nativeModule.instantiate(realm, imported.values));
   if (!(outcome instanceof native.NativeInstance)) {
     const message = `${outcome.message}`;
     switch (outcome.kind) {
@@ -533,6 +568,7 @@ function instantiateModule(moduleObject, importObject, thrower, object = Object.
         const { module: moduleName, name } = callNative(() => nativeModule.imports())[outcome.index];
         throw thrower.linkError(`Import #${outcome.index} module="${moduleName}" function="${name}" error: ${message}`);
       }
+      case 'limits': throw thrower.linkError(message); // V8 names the import in the message
       case 'trap': throw new RuntimeError(`${thrower.context}: ${message}`);
       case 'resource': throw thrower.rangeError(message);
       default: throw new Error(`${thrower.context}: ${message}`);
@@ -570,6 +606,13 @@ const Instance = defineInterface('Instance', (object, moduleObject, importObject
 // V8's limits: 65536 pages of 64 KiB for a 32-bit memory, 10^7 initial table entries.
 const MAX_MEMORY_PAGES = 65536;
 const MAX_TABLE_INITIAL = 10000000;
+
+// V8 says "Maximum memory size exceeded" only for a grow past a declared maximum, and "Unable
+// to grow instance memory" for any other failure (no maximum declared and past 65536 pages).
+function memoryMaximum(memory) {
+  const maximum = callNative(() => memory.maximum());
+  return maximum === null ? undefined : maximum;
+}
 
 // An [EnforceRange] unsigned long argument of a method, with V8's messages.
 function enforceUint32(value, thrower, what) {
@@ -615,10 +658,13 @@ const Memory = defineInterface('Memory', (object, descriptor) => {
       const thrower = new ErrorThrower('WebAssembly.Memory.grow()');
       const memory = receiver(memoryBrand, this, thrower, 'Memory');
       const pages = enforceUint32(delta, thrower, 'Argument 0');
+      const maximum = memoryMaximum(memory);
+      if (maximum !== undefined && callNative(() => memory.pages()) + pages > maximum) {
+        throw thrower.rangeError('Maximum memory size exceeded');
+      }
+      // The buffer of the old size is detached, even for a delta of 0.
       const old = callNative(() => memory.grow(pages));
-      if (old < 0) throw thrower.rangeError('Maximum memory size exceeded');
-      // The buffer of the old size is detached and a new one made, even for a delta of 0.
-      callNative(() => memory.buffer());
+      if (old < 0) throw thrower.rangeError('Unable to grow instance memory');
       return old;
     },
     get buffer() {
@@ -665,7 +711,7 @@ const Table = defineInterface('Table', (object, descriptor, value) => {
       let init = tableDefault(element);
       if (arguments.length > 1 && arguments[1] !== undefined) {
         init = toWebAssemblyValue(arguments[1], element, (detail) => thrower.typeError(
-          `Argument 1 must be a valid type for the table: ${detail}`));
+          `Argument 1 is invalid: ${detail}`));
       }
       const old = callNative(() => table.grow(count, init));
       if (old < 0) throw thrower.rangeError(`failed to grow table by ${count}`);
@@ -676,7 +722,7 @@ const Table = defineInterface('Table', (object, descriptor, value) => {
       const table = receiver(tableBrand, this, thrower, 'Table');
       const i = enforceUint32(index, thrower, 'Argument 0');
       const length = callNative(() => table.length());
-      if (i >= length) throw thrower.rangeError(`invalid address ${i} in ${callNative(() => table.element())} table of size ${length}`);
+      if (i >= length) throw thrower.rangeError(`invalid index ${i} into function table`);
       const element = callNative(() => table.element());
       let value = tableDefault(element);
       if (arguments.length > 1) {
@@ -690,7 +736,7 @@ const Table = defineInterface('Table', (object, descriptor, value) => {
       const table = receiver(tableBrand, this, thrower, 'Table');
       const i = enforceUint32(index, thrower, 'Argument 0');
       const length = callNative(() => table.length());
-      if (i >= length) throw thrower.rangeError(`invalid address ${i} in ${callNative(() => table.element())} table of size ${length}`);
+      if (i >= length) throw thrower.rangeError(`invalid index ${i} into function table`);
       return callNative(() => table.get(i));
     },
   },

@@ -1,10 +1,10 @@
 // compileStreaming() and instantiateStreaming() against Node's built-in, on fetch Responses made
 // in memory (no network): the checks on the source and the Response, their error classes, codes
-// and messages, and the body read chunk by chunk.
+// and messages, the body read chunk by chunk, and what instantiateStreaming() makes.
 'use strict';
 
-const { cranewasm, node, notImplemented, asyncOutcome } = require('./helpers/differential.js');
-const { ModuleBuilder } = require('./helpers/wasm-builder.js');
+const { cranewasm, node, asyncOutcome, describeInstantiated } = require('./helpers/differential.js');
+const { ModuleBuilder, OP } = require('./helpers/wasm-builder.js');
 
 const MODULE = (() => {
   const b = new ModuleBuilder();
@@ -12,9 +12,20 @@ const MODULE = (() => {
   b.export('streamed', 'function', 0);
   return b.toBytes();
 })();
+// Calls its import from the start function and from an export; exports a memory and a global.
 const WITH_IMPORT = (() => {
   const b = new ModuleBuilder();
-  b.importFunction('env', 'f');
+  const f = b.importFunction('env', 'f', ['i32'], ['i32']);
+  b.startFunction(b.function([], [], [OP.i32Const, 3, 0x10, f, 0x1a]));
+  b.export('twice', 'function', b.function(['i32'], ['i32'], [OP.localGet, 0, 0x10, f, OP.localGet, 0, 0x10, f, OP.i32Add]));
+  b.memory({ min: 1, max: 2 });
+  b.global({ type: 'i64' }, [OP.i64Const, 0x2a, OP.end]);
+  b.export('memory', 'memory', 0).export('answer', 'global', 0);
+  return b.toBytes();
+})();
+const TRAPS_ON_START = (() => {
+  const b = new ModuleBuilder();
+  b.startFunction(b.function([], [], [OP.unreachable]));
   return b.toBytes();
 })();
 const BAD_VERSION = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x02, 0x00, 0x00, 0x00]);
@@ -156,12 +167,45 @@ describe('instantiateStreaming()', () => {
     expect(awaited).toBe(false);
   });
 
-  test('gets to "not implemented" where Node instantiates', async () => {
-    for (const args of [[response(MODULE)], [response(chunked(WITH_IMPORT)), { env: { f() {} } }]]) {
-      expect(await asyncOutcome(() => node.instantiateStreaming(...args.map((a) => (a instanceof Response ? a.clone() : a)))))
-        .not.toHaveProperty('threw');
-      expect(await asyncOutcome(() => cranewasm.instantiateStreaming(...args))).toEqual(notImplemented('instantiation'));
-    }
+  // { module, instance } with the exports of Node's; the import is called as Node calls it.
+  test.each([
+    ['a Response', () => [response(MODULE)]],
+    ['a Response and an importObject', () => [response(MODULE), {}]],
+    ['a chunked body and imports', () => [response(chunked(WITH_IMPORT)), { env: { f: (x) => x * 2 } }]],
+    ['a promise of a Response and imports', () => [Promise.resolve(response(WITH_IMPORT)), { env: { f: (x) => x + 1 } }]],
+  ])('%s: instantiates as Node does', async (_, args) => {
+    const instantiate = async (W) => {
+      const calls = [];
+      const list = args();
+      const imports = list[1] && list[1].env ? { env: { f: (x) => { calls.push(x); return list[1].env.f(x); } } } : list[1];
+      const result = await asyncOutcome(() => W.instantiateStreaming(list[0], ...(list.length > 1 ? [imports] : [])), (value) => ({
+        described: describeInstantiated(W, value),
+        twice: value.instance.exports.twice && value.instance.exports.twice(5),
+      }));
+      return { result, calls };
+    };
+    const ours = await instantiate(cranewasm);
+    expect(ours.result).not.toHaveProperty('threw');
+    expect(ours).toEqual(await instantiate(node));
+  });
+
+  test('the module and instance are cranewasm\'s', async () => {
+    const { module, instance } = await cranewasm.instantiateStreaming(response(chunked(WITH_IMPORT)), { env: { f: (x) => x } });
+    expect(module).toBeInstanceOf(cranewasm.Module);
+    expect(instance).toBeInstanceOf(cranewasm.Instance);
+    expect(instance.exports.memory).toBeInstanceOf(cranewasm.Memory);
+    expect(instance.exports.answer.value).toBe(42n);
+  });
+
+  test.each([
+    ['a trap in the start function', () => [response(TRAPS_ON_START)]],
+    ['an import that throws', () => [response(WITH_IMPORT), { env: { f() { throw new EvalError('from f'); } } }]],
+    ['an import of the wrong type', () => [response(WITH_IMPORT), { env: { f: new cranewasm.Global({ value: 'i32' }) } }]],
+  ])('%s: the error Node gives', async (_, args) => {
+    const ours = await asyncOutcome(() => cranewasm.instantiateStreaming(...args()));
+    const theirs = await asyncOutcome(() => node.instantiateStreaming(...args()));
+    expect(theirs).toHaveProperty('threw');
+    expect(ours).toEqual(theirs);
   });
 
   test('bad bytes are a CompileError before any import is read', async () => {

@@ -17,6 +17,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::ffi::{c_void, CString};
 use std::ptr;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use cranewasm_engine::runtime::instance::{Function, HostFunction, VMFuncRef, VMHostFuncContext};
@@ -26,7 +27,7 @@ use cranewasm_engine::trap::TrapKind;
 use napi::sys;
 use wasmparser::{FuncType, ValType};
 
-use crate::js::{napi_call, realm_value, Js, JsResult, Pending, Value};
+use crate::js::{self, napi_call, realm_value, Js, JsResult, Pending, Realm, Value};
 use crate::values::{self, TYPE_INCOMPATIBILITY};
 
 /// Marks the function objects this binding creates (napi type tag).
@@ -41,6 +42,8 @@ pub struct ExportedFunction {
     ty: FuncType,
     trampolines: Arc<Trampolines>,
     has_v128: bool,
+    /// The realm of the index.js that made the function: its errors and arrays are used.
+    realm: Option<Rc<Realm>>,
     /// The weak reference the cache holds to the function object.
     weak: Cell<sys::napi_ref>,
 }
@@ -48,8 +51,9 @@ pub struct ExportedFunction {
 thread_local! {
     /// Function objects by `VMFuncRef` address (weak references).
     static FUNCTION_OBJECTS: RefCell<HashMap<usize, sys::napi_ref>> = RefCell::new(HashMap::new());
-    /// The JS exception an import threw, on its way to the innermost entry from JS.
-    static PENDING_EXCEPTION: Cell<sys::napi_ref> = const { Cell::new(ptr::null_mut()) };
+    /// Whether the store's slot 0 holds the JS exception an import threw, on its way to the
+    /// innermost entry from JS.
+    static PENDING_EXCEPTION: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The data of `value` if it is a function object of ours.
@@ -81,33 +85,38 @@ pub fn js_function(js: &Js, function: Function, index: Option<u32>) -> JsResult<
         ty,
         trampolines,
         has_v128,
+        realm: js::current_realm(),
         weak: Cell::new(ptr::null_mut()),
     }));
     let name = CString::new(index.to_string()).unwrap_or_default();
-    let mut object = ptr::null_mut();
+    let mut target = ptr::null_mut();
     let created = napi_call!(
         js,
-        napi_create_function(name.as_ptr(), -1, Some(call_exported), data as *mut c_void, &mut object)
+        napi_create_function(name.as_ptr(), -1, Some(call_exported), data as *mut c_void, &mut target)
     );
     if let Err(pending) = created {
         // SAFETY: `data` came from Box::into_raw above and nothing else holds it.
         drop(unsafe { Box::from_raw(data) });
         return Err(pending);
     }
+    // The object JS sees is the realm's wrapper of the native target (no constructor, no
+    // `prototype`); the target is reachable only through it.
+    let wrapper = (|| {
+        let export = realm_value(js, |r| r.export_function)?;
+        let name = js.string(&index.to_string())?;
+        let length = js.int32(params as i32)?;
+        js.call(export, js.undefined(), &[target, name, length])
+    })();
+    let object = match wrapper {
+        Ok(object) => object,
+        Err(pending) => {
+            // SAFETY: as above; the target will never be called (it is unreachable).
+            drop(unsafe { Box::from_raw(data) });
+            return Err(pending);
+        }
+    };
     js.wrap(object, data as *mut c_void, finalize_exported)?;
     napi_call!(js, napi_type_tag_object(object, &EXPORTED_FUNCTION_TAG))?;
-    let length = js.int32(params as i32)?;
-    let descriptor = sys::napi_property_descriptor {
-        utf8name: c"length".as_ptr(),
-        name: ptr::null_mut(),
-        method: None,
-        getter: None,
-        setter: None,
-        value: length,
-        attributes: sys::PropertyAttributes::configurable,
-        data: ptr::null_mut(),
-    };
-    napi_call!(js, napi_define_properties(object, 1, &descriptor))?;
     let weak = js.reference(object, 0)?;
     // SAFETY: `data` is alive: the object we just created owns it.
     unsafe { (*data).weak.set(weak) };
@@ -148,16 +157,60 @@ pub fn funcref_to_js(js: &Js, func_ref: usize) -> JsResult<Value> {
 pub fn throw_trap(js: &Js, trap: Trap) -> Pending {
     match trap.kind {
         TrapKind::HostException => {
-            let reference = PENDING_EXCEPTION.with(|p| p.replace(ptr::null_mut()));
-            let value = (!reference.is_null()).then(|| js.reference_value(reference)).flatten();
-            if !reference.is_null() {
-                js.delete_reference(reference);
+            let value = if PENDING_EXCEPTION.with(|p| p.replace(false)) {
+                let value = js::store_get(js, 0);
+                let _ = js::store_set(js, 0, js.undefined());
+                value
+            } else {
+                Ok(js.undefined())
+            };
+            match value {
+                Ok(value) if is_foreign_stack_overflow(js, value) => {
+                    js.throw_new(|r| r.range_error, TrapKind::StackOverflow.message())
+                }
+                Ok(value) => js.throw(value),
+                Err(pending) => pending,
             }
-            js.throw(value.unwrap_or_else(|| js.undefined()))
         }
         TrapKind::StackOverflow => js.throw_new(|r| r.range_error, trap.kind.message()),
         kind => js.throw_new(|r| r.runtime_error, kind.message()),
     }
+}
+
+/// Whether `value` is V8's stack-overflow RangeError made in another realm than the current
+/// one: V8 throws it in the realm of the function being entered, which for the native functions
+/// of this binding is Node's main realm, not the caller's.
+fn is_foreign_stack_overflow(js: &Js, value: Value) -> bool {
+    if js.type_of(value) != sys::ValueType::napi_object {
+        return false;
+    }
+    let check = || -> JsResult<bool> {
+        let range_error = realm_value(js, |r| r.range_error)?;
+        let mut ours = false;
+        napi_call!(js, napi_instanceof(value, range_error, &mut ours))?;
+        if ours {
+            return Ok(false);
+        }
+        let mut is_error = false;
+        napi_call!(js, napi_is_error(value, &mut is_error))?;
+        if !is_error {
+            return Ok(false);
+        }
+        let mut message = ptr::null_mut();
+        napi_call!(js, napi_get_named_property(value, c"message".as_ptr(), &mut message))?;
+        let mut buffer = [0u8; 64];
+        let mut length = 0usize;
+        if js.type_of(message) != sys::ValueType::napi_string {
+            return Ok(false);
+        }
+        napi_call!(js, napi_get_value_string_utf8(message, buffer.as_mut_ptr() as *mut _, buffer.len(), &mut length))?;
+        Ok(&buffer[..length] == TrapKind::StackOverflow.message().as_bytes())
+    };
+    // The checks run no user code; should one fail, the value is rethrown as it is.
+    check().unwrap_or_else(|_| {
+        js.take_exception();
+        false
+    })
 }
 
 const INLINE: usize = 8;
@@ -176,6 +229,7 @@ fn call_exported_inner(js: &Js, info: sys::napi_callback_info) -> JsResult<Value
     // SAFETY: `data` is the `ExportedFunction` this callback was created with, alive while the
     // function object is (it is being called).
     let f = unsafe { &*(data as *const ExportedFunction) };
+    let _realm = js::enter_realm(f.realm.as_ref());
     if f.has_v128 {
         return Err(js.throw_type_error(TYPE_INCOMPATIBILITY));
     }
@@ -207,6 +261,8 @@ fn call_exported_inner(js: &Js, info: sys::napi_callback_info) -> JsResult<Value
     // SAFETY: `values` has max(params, results) slots holding arguments of the function's
     // parameter types, and `trampolines` are those of its signature.
     let called = unsafe { f.function.call(&f.trampolines, values) };
+    // Back in JS: ArrayBuffers of memories that wasm grew are detached now.
+    crate::objects::refresh_buffers(js)?;
     if let Err(trap) = called {
         return Err(throw_trap(js, trap));
     }
@@ -229,12 +285,21 @@ struct HostData {
     env: sys::napi_env,
     callable: sys::napi_ref,
     ty: FuncType,
+    has_v128: bool,
+    realm: Option<Rc<Realm>>,
 }
 
 /// A host function calling the JS callable `value` with the signature `ty`.
 pub fn host_function(js: &Js, value: Value, ty: FuncType) -> JsResult<Function> {
     let callable = js.reference(value, 1)?;
-    let data = Box::into_raw(Box::new(HostData { env: js.env, callable, ty: ty.clone() }));
+    let has_v128 = ty.params().iter().chain(ty.results()).any(|t| *t == ValType::V128);
+    let data = Box::into_raw(Box::new(HostData {
+        env: js.env,
+        callable,
+        ty: ty.clone(),
+        has_v128,
+        realm: js::current_realm(),
+    }));
     match HostFunction::new(ty, host_call, data as *mut c_void, Some(drop_host_data)) {
         Ok(host) => Ok(Function::host(host)),
         Err(e) => {
@@ -269,6 +334,7 @@ unsafe extern "C" fn host_call(context: *mut VMHostFuncContext, values: *mut u12
     let slots = data.ty.params().len().max(data.ty.results().len()).max(1);
     // SAFETY: the exit trampoline passes an array of max(params, results) slots (at least one).
     let values = unsafe { std::slice::from_raw_parts_mut(values, slots) };
+    let _realm = js::enter_realm(data.realm.as_ref());
     let mut scope = ptr::null_mut();
     if napi_call!(js, napi_open_handle_scope(&mut scope)).is_err() {
         keep_pending_exception(&js);
@@ -288,14 +354,20 @@ unsafe extern "C" fn host_call(context: *mut VMHostFuncContext, values: *mut u12
 
 fn keep_pending_exception(js: &Js) {
     let exception = js.take_exception();
-    let reference = js.reference(exception, 1).unwrap_or(ptr::null_mut());
-    let old = PENDING_EXCEPTION.with(|p| p.replace(reference));
-    if !old.is_null() {
-        js.delete_reference(old);
+    if js::store_set(js, 0, exception).is_ok() {
+        PENDING_EXCEPTION.with(|p| p.set(true));
+    } else {
+        // Could not keep it: what is pending now (the failure to keep it) is dropped too, and
+        // the entry throws undefined. Only happens when the env is shutting down.
+        js.take_exception();
+        PENDING_EXCEPTION.with(|p| p.set(false));
     }
 }
 
 fn call_host(js: &Js, data: &HostData, values: &mut [u128]) -> JsResult<()> {
+    if data.has_v128 {
+        return Err(js.throw_type_error(TYPE_INCOMPATIBILITY));
+    }
     let params = data.ty.params();
     let results = data.ty.results();
     let mut args = [ptr::null_mut(); INLINE];
@@ -309,6 +381,7 @@ fn call_host(js: &Js, data: &HostData, values: &mut [u128]) -> JsResult<()> {
     for (i, ty) in params.iter().enumerate() {
         args[i] = values::to_js(js, values[i], *ty)?;
     }
+    crate::objects::refresh_buffers(js)?;
     let callable = match js.reference_value(data.callable) {
         Some(c) => c,
         None => return Err(js.throw_type_error("cranewasm: imported function was collected")),

@@ -9,9 +9,10 @@
 //! The second half is the realm: the error classes and helpers of the JS realm that loaded
 //! `index.js` (jest runs each test file in its own vm context), handed over once by `init`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, c_void};
 use std::ptr;
+use std::rc::Rc;
 
 use napi::sys;
 
@@ -120,15 +121,19 @@ impl Js {
         Ok(v)
     }
 
+    /// ToNumber through the realm's helper, so that its TypeErrors (BigInt, Symbol) are the
+    /// realm's. Returns a Number value.
+    fn coerce_to_number(&self, value: Value) -> JsResult<Value> {
+        if self.type_of(value) == sys::ValueType::napi_number {
+            return Ok(value);
+        }
+        let helper = realm_value(self, |r| r.to_number)?;
+        self.call(helper, self.undefined(), &[value])
+    }
+
     /// ToNumber (may run user code and throw).
     pub fn to_number(&self, value: Value) -> JsResult<f64> {
-        let number = if self.type_of(value) == sys::ValueType::napi_number {
-            value
-        } else {
-            let mut n = ptr::null_mut();
-            napi_call!(self, napi_coerce_to_number(value, &mut n))?;
-            n
-        };
+        let number = self.coerce_to_number(value)?;
         let mut d = 0.0;
         napi_call!(self, napi_get_value_double(number, &mut d))?;
         Ok(d)
@@ -136,13 +141,7 @@ impl Js {
 
     /// ToInt32 (may run user code and throw).
     pub fn to_int32(&self, value: Value) -> JsResult<i32> {
-        let number = if self.type_of(value) == sys::ValueType::napi_number {
-            value
-        } else {
-            let mut n = ptr::null_mut();
-            napi_call!(self, napi_coerce_to_number(value, &mut n))?;
-            n
-        };
+        let number = self.coerce_to_number(value)?;
         let mut i = 0;
         // V8's Int32Value: the ECMAScript ToInt32 of the number (modulo 2^32).
         napi_call!(self, napi_get_value_int32(number, &mut i))?;
@@ -277,28 +276,123 @@ impl Js {
     }
 }
 
+// ---- The store: JS values held for wasm ----------------------------------------------------
+
+thread_local! {
+    /// A JS Array holding values the native side keeps: slot 0 is the exception an import threw
+    /// on its way to the innermost entry; slots 1.. are externref values (the handle wasm sees is
+    /// the slot index). An Array because Node-API (before version 10) cannot reference
+    /// primitives directly.
+    static STORE: Cell<sys::napi_ref> = const { Cell::new(ptr::null_mut()) };
+    static STORE_LENGTH: Cell<u32> = const { Cell::new(1) };
+}
+
+fn store(js: &Js) -> JsResult<Value> {
+    let reference = STORE.with(|s| s.get());
+    if !reference.is_null() {
+        if let Some(array) = js.reference_value(reference) {
+            return Ok(array);
+        }
+    }
+    let mut array = ptr::null_mut();
+    napi_call!(js, napi_create_array(&mut array))?;
+    STORE.with(|s| s.set(js.reference(array, 1).unwrap_or(ptr::null_mut())));
+    Ok(array)
+}
+
+/// Keeps `value` in a new slot; returns the slot index (never 0).
+pub fn store_push(js: &Js, value: Value) -> JsResult<u32> {
+    let array = store(js)?;
+    let index = STORE_LENGTH.with(|n| n.get());
+    napi_call!(js, napi_set_element(array, index, value))?;
+    STORE_LENGTH.with(|n| n.set(index + 1));
+    Ok(index)
+}
+
+pub fn store_get(js: &Js, index: u32) -> JsResult<Value> {
+    let array = store(js)?;
+    js.get_element(array, index)
+}
+
+pub fn store_set(js: &Js, index: u32, value: Value) -> JsResult<()> {
+    let array = store(js)?;
+    napi_call!(js, napi_set_element(array, index, value))
+}
+
 // ---- The realm ------------------------------------------------------------------------------
 
-/// References to the constructors and helpers of the realm that loaded index.js.
+/// References to the constructors and helpers of the realm that loaded one copy of index.js.
 pub struct Realm {
+    env: sys::napi_env,
     pub runtime_error: sys::napi_ref,
     pub type_error: sys::napi_ref,
     pub range_error: sys::napi_ref,
     pub array: sys::napi_ref,
     /// `(v) => BigInt.asIntN(64, v)`.
     pub to_bigint64: sys::napi_ref,
-    /// `(v) => [...v]` with the JS API's checks: IterableToList for multi-value results.
+    /// `(v) => +v`.
+    pub to_number: sys::napi_ref,
+    /// IterableToList for multi-value results of imports.
     pub iterable_to_list: sys::napi_ref,
+    /// `(target, name, length) => wrapper`: the exported function object of a native target.
+    pub export_function: sys::napi_ref,
+}
+
+impl Drop for Realm {
+    fn drop(&mut self) {
+        // SAFETY: realms are dropped on the JS thread of their env (by finalizers of objects
+        // of that thread, or when replaced by `init`).
+        let js = unsafe { Js::from_env(self.env) };
+        let refs = [
+            self.runtime_error,
+            self.type_error,
+            self.range_error,
+            self.array,
+            self.to_bigint64,
+            self.to_number,
+            self.iterable_to_list,
+            self.export_function,
+        ];
+        for r in refs {
+            js.delete_reference(r);
+        }
+    }
 }
 
 thread_local! {
-    static REALM: RefCell<Option<Realm>> = const { RefCell::new(None) };
+    /// The realm of the most recently loaded index.js: used when no entry point named one.
+    static DEFAULT_REALM: RefCell<Option<Rc<Realm>>> = const { RefCell::new(None) };
+    /// The realm of the entry point running now (an exported function's, an instance's).
+    static CURRENT_REALM: RefCell<Option<Rc<Realm>>> = const { RefCell::new(None) };
 }
 
-/// The value of one of the realm's references.
+/// The realm errors and arrays are made in right now.
+pub fn current_realm() -> Option<Rc<Realm>> {
+    CURRENT_REALM
+        .with(|r| r.borrow().clone())
+        .or_else(|| DEFAULT_REALM.with(|r| r.borrow().clone()))
+}
+
+/// Makes `realm` current until the returned guard is dropped.
+pub fn enter_realm(realm: Option<&Rc<Realm>>) -> RealmScope {
+    let previous = CURRENT_REALM.with(|r| std::mem::replace(&mut *r.borrow_mut(), realm.cloned()));
+    RealmScope { previous }
+}
+
+pub struct RealmScope {
+    previous: Option<Rc<Realm>>,
+}
+
+impl Drop for RealmScope {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        CURRENT_REALM.with(|r| *r.borrow_mut() = previous);
+    }
+}
+
+/// The value of one of the current realm's references.
 pub fn realm_value(js: &Js, which: fn(&Realm) -> sys::napi_ref) -> JsResult<Value> {
-    let reference = REALM.with(|r| r.borrow().as_ref().map(which));
-    match reference.and_then(|r| js.reference_value(r)) {
+    match current_realm().and_then(|realm| js.reference_value(which(&realm))) {
         Some(v) => Ok(v),
         None => {
             js.throw_error("cranewasm: the binding was used before index.js initialized it");
@@ -307,27 +401,25 @@ pub fn realm_value(js: &Js, which: fn(&Realm) -> sys::napi_ref) -> JsResult<Valu
     }
 }
 
-/// Installs the realm of `helpers` (an object of index.js), replacing any earlier one.
-pub fn set_realm(js: &Js, helpers: Value) -> JsResult<()> {
+/// The realm of `helpers` (an object of index.js), which also becomes the default one.
+pub fn new_realm(js: &Js, helpers: Value) -> JsResult<Rc<Realm>> {
     let get = |name: &str| -> JsResult<sys::napi_ref> {
         let key = std::ffi::CString::new(name).unwrap_or_default();
         let mut v = ptr::null_mut();
         napi_call!(js, napi_get_named_property(helpers, key.as_ptr(), &mut v))?;
         js.reference(v, 1)
     };
-    let realm = Realm {
+    let realm = Rc::new(Realm {
+        env: js.env,
         runtime_error: get("RuntimeError")?,
         type_error: get("TypeError")?,
         range_error: get("RangeError")?,
         array: get("Array")?,
         to_bigint64: get("toBigInt64")?,
+        to_number: get("toNumber")?,
         iterable_to_list: get("iterableToList")?,
-    };
-    let old = REALM.with(|r| r.borrow_mut().replace(realm));
-    if let Some(old) = old {
-        for r in [old.runtime_error, old.type_error, old.range_error, old.array, old.to_bigint64, old.iterable_to_list] {
-            js.delete_reference(r);
-        }
-    }
-    Ok(())
+        export_function: get("exportFunction")?,
+    });
+    DEFAULT_REALM.with(|r| *r.borrow_mut() = Some(realm.clone()));
+    Ok(realm)
 }

@@ -37,12 +37,20 @@ fn outcome(result: std::result::Result<Compilation, engine::CompileError>) -> Co
     }
 }
 
-/// Hands the binding the realm of index.js: its error classes and conversion helpers.
+/// The realm of one copy of index.js: its error classes and conversion helpers.
 #[napi]
-pub fn init(env: Env, helpers: Raw) -> Result<()> {
+pub struct NativeRealm {
+    realm: std::rc::Rc<js::Realm>,
+}
+
+/// Hands the binding the realm of index.js; instances it creates use it for the errors and
+/// arrays their calls produce.
+#[napi]
+pub fn init(env: Env, helpers: Raw) -> Result<NativeRealm> {
     // SAFETY: the env of the call Node is running on this thread.
     let js = unsafe { js::Js::from_env(env.raw()) };
-    js::set_realm(&js, helpers.0).map_err(|_| Error::new(Status::PendingException, "init failed"))
+    let realm = js::new_realm(&js, helpers.0).map_err(|_| Error::new(Status::PendingException, "init failed"))?;
+    Ok(NativeRealm { realm })
 }
 
 /// Whether `value` is an exported wasm function (a function object of this binding).

@@ -1,10 +1,12 @@
 //! The native halves of WebAssembly.Instance, Memory, Table and Global. index.js owns the JS
 //! objects and their checks; these hold the engine objects and convert values.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::ffi::c_void;
 use std::ptr;
-use std::sync::Arc;
+use std::rc::Rc;
+use std::sync::{Arc, Weak};
 
 use cranewasm_engine::module::ImportType;
 use cranewasm_engine::runtime::global::Global;
@@ -18,9 +20,9 @@ use napi_derive::napi;
 use wasmparser::{GlobalType, RefType, ValType};
 
 use crate::functions;
-use crate::js::{napi_call, Js, JsResult, Pending};
+use crate::js::{self, napi_call, Js, JsResult, Pending, Realm};
 use crate::values;
-use crate::NativeModule;
+use crate::{NativeModule, NativeRealm};
 
 /// A JS value passed through napi-rs untouched.
 pub struct Raw(pub sys::napi_value);
@@ -70,7 +72,8 @@ fn keep_alive(owner: &FunctionOwner) -> Arc<dyn std::any::Any + Send + Sync> {
 
 #[napi(object)]
 pub struct InstantiateFailure {
-    /// "link" (LinkError), "trap" (RuntimeError) or "resource" (RangeError).
+    /// "link" (LinkError naming the import), "limits" (LinkError whose message names the
+    /// import), "trap" (RuntimeError), "resource" (RangeError) or "unsupported".
     pub kind: String,
     pub index: u32,
     pub message: String,
@@ -92,6 +95,8 @@ pub struct ExportEntry {
 #[napi]
 pub struct NativeInstance {
     instance: Arc<Instance>,
+    /// The realm of the index.js that instantiated it.
+    realm: Rc<Realm>,
 }
 
 /// Builds the engine externs for `imports` (one JS value per import, as index.js checked and
@@ -133,8 +138,14 @@ fn externs(env: &Env, js: &Js, module: &NativeModule, imports: &[Raw]) -> JsResu
 impl NativeModule {
     /// Instantiates the module (imports resolved, segments applied, start function not run).
     #[napi]
-    pub fn instantiate(&self, env: Env, imports: Vec<Raw>) -> Result<Either<NativeInstance, InstantiateFailure>> {
+    pub fn instantiate(
+        &self,
+        env: Env,
+        realm: &NativeRealm,
+        imports: Vec<Raw>,
+    ) -> Result<Either<NativeInstance, InstantiateFailure>> {
         let js = js_of(&env);
+        let _realm = js::enter_realm(Some(&realm.realm));
         let compiled = match &self.code {
             Ok(code) => code.clone(),
             Err(message) => {
@@ -143,7 +154,10 @@ impl NativeModule {
         };
         let externs = raw_result(externs(&env, &js, self, &imports))?;
         Ok(match Instance::new(compiled, externs) {
-            Ok(instance) => Either::A(NativeInstance { instance }),
+            Ok(instance) => Either::A(NativeInstance { instance, realm: realm.realm.clone() }),
+            Err(InstantiationError::Limits(message)) => {
+                Either::B(InstantiateFailure { kind: "limits".into(), index: 0, message })
+            }
             Err(InstantiationError::Link(index, message)) => Either::B(InstantiateFailure { kind: "link".into(), index, message }),
             Err(InstantiationError::Trap(trap)) => {
                 Either::B(InstantiateFailure { kind: "trap".into(), index: 0, message: trap.kind.message().into() })
@@ -161,6 +175,7 @@ impl NativeInstance {
     #[napi]
     pub fn start(&self, env: Env) -> Result<()> {
         let js = js_of(&env);
+        let _realm = js::enter_realm(Some(&self.realm));
         raw_result(self.instance.start().map_err(|trap| functions::throw_trap(&js, trap)))
     }
 
@@ -168,6 +183,7 @@ impl NativeInstance {
     #[napi]
     pub fn exports(&self, env: Env) -> Result<Vec<ExportEntry>> {
         let js = js_of(&env);
+        let _realm = js::enter_realm(Some(&self.realm));
         let info = self.instance.module().clone();
         let import_of = |kind: ExternKind, index: u32| -> Option<u32> {
             let mut seen = 0;
@@ -224,14 +240,64 @@ impl NativeInstance {
 #[napi]
 pub struct NativeMemory {
     memory: Arc<LinearMemory>,
-    /// The current ArrayBuffer (a reference) and the byte length it was made for.
-    buffer: RefCell<Option<(sys::napi_ref, u64)>>,
 }
 
 impl NativeMemory {
     fn new(memory: Arc<LinearMemory>) -> NativeMemory {
-        NativeMemory { memory, buffer: RefCell::new(None) }
+        NativeMemory { memory }
     }
+}
+
+/// The ArrayBuffer handed out for one memory, and the byte length it was made for.
+struct BufferView {
+    memory: Weak<LinearMemory>,
+    reference: sys::napi_ref,
+    length: u64,
+}
+
+thread_local! {
+    /// The current ArrayBuffer of each memory JS has asked for, by memory address.
+    static BUFFERS: RefCell<HashMap<usize, BufferView>> = RefCell::new(HashMap::new());
+    /// The memory growth epoch the buffers were last checked at.
+    static CHECKED_EPOCH: Cell<u64> = const { Cell::new(0) };
+}
+
+fn detach(js: &Js, view: BufferView) -> JsResult<()> {
+    let buffer = js.reference_value(view.reference);
+    js.delete_reference(view.reference);
+    match buffer {
+        Some(buffer) => napi_call!(js, napi_detach_arraybuffer(buffer)),
+        None => Ok(()),
+    }
+}
+
+/// Detaches the ArrayBuffer of `memory`, if JS has one (after a growth).
+fn detach_buffer(js: &Js, memory: &Arc<LinearMemory>) -> JsResult<()> {
+    let view = BUFFERS.with(|b| b.borrow_mut().remove(&(Arc::as_ptr(memory) as usize)));
+    view.map_or(Ok(()), |view| detach(js, view))
+}
+
+/// Called whenever control passes from wasm back to JS: when some memory grew since the last
+/// check, the ArrayBuffers of the memories whose size changed are detached, as the JS API
+/// requires (`memory.buffer` then makes a new one). One atomic load when nothing grew.
+pub fn refresh_buffers(js: &Js) -> JsResult<()> {
+    let epoch = cranewasm_engine::runtime::memory::grow_epoch();
+    if CHECKED_EPOCH.with(|c| c.replace(epoch)) == epoch {
+        return Ok(());
+    }
+    let stale: Vec<BufferView> = BUFFERS.with(|b| {
+        let mut buffers = b.borrow_mut();
+        let keys: Vec<usize> = buffers
+            .iter()
+            .filter(|(_, v)| v.memory.upgrade().is_none_or(|m| m.byte_length() != v.length))
+            .map(|(k, _)| *k)
+            .collect();
+        keys.iter().filter_map(|k| buffers.remove(k)).collect()
+    });
+    for view in stale {
+        detach(js, view)?;
+    }
+    Ok(())
 }
 
 /// `WebAssembly.Memory({initial, maximum})`; a string is the RangeError message.
@@ -250,22 +316,20 @@ unsafe extern "C" fn release_memory(_env: sys::napi_env, _data: *mut c_void, hin
 
 #[napi]
 impl NativeMemory {
-    /// The memory's ArrayBuffer: the same object until the memory's size changes; then the old
-    /// one is detached and a new one aliases the grown memory.
+    /// The memory's ArrayBuffer: the same object until the memory grows; then the old one is
+    /// detached and a new one aliases the grown memory.
     #[napi]
     pub fn buffer(&self, env: Env) -> Result<Raw> {
         let js = js_of(&env);
+        raw_result(refresh_buffers(&js))?;
+        let key = Arc::as_ptr(&self.memory) as usize;
         let length = self.memory.byte_length();
-        let mut cached = self.buffer.borrow_mut();
-        if let Some((reference, made_for)) = *cached {
-            if let Some(buffer) = js.reference_value(reference) {
-                if made_for == length {
-                    return Ok(Raw(buffer));
-                }
-                raw_result(napi_call!(js, napi_detach_arraybuffer(buffer)))?;
+        let cached = BUFFERS.with(|b| b.borrow().get(&key).map(|v| (v.reference, v.length)));
+        if let Some((reference, made_for)) = cached {
+            match js.reference_value(reference) {
+                Some(buffer) if made_for == length => return Ok(Raw(buffer)),
+                _ => raw_result(detach_buffer(&js, &self.memory))?,
             }
-            js.delete_reference(reference);
-            *cached = None;
         }
         let keep = Box::into_raw(Box::new(self.memory.clone()));
         let mut buffer = ptr::null_mut();
@@ -285,14 +349,22 @@ impl NativeMemory {
             return raw_result(Err(pending));
         }
         let reference = raw_result(js.reference(buffer, 1))?;
-        *cached = Some((reference, length));
+        let view = BufferView { memory: Arc::downgrade(&self.memory), reference, length };
+        BUFFERS.with(|b| b.borrow_mut().insert(key, view));
         Ok(Raw(buffer))
     }
 
-    /// Grows by `delta` pages; the old size in pages, or -1 when it cannot.
+    /// Grows by `delta` pages; the old size in pages, or -1 when it cannot. The current
+    /// ArrayBuffer is detached (even for a delta of 0, as the JS API says); `buffer()` makes
+    /// the next.
     #[napi]
-    pub fn grow(&self, delta: u32) -> f64 {
-        self.memory.grow(delta as u64).map_or(-1.0, |old| old as f64)
+    pub fn grow(&self, env: Env, delta: u32) -> Result<f64> {
+        let Some(old) = self.memory.grow(delta as u64) else {
+            return Ok(-1.0);
+        };
+        let js = js_of(&env);
+        raw_result(detach_buffer(&js, &self.memory))?;
+        Ok(old as f64)
     }
 
     #[napi]
@@ -300,10 +372,10 @@ impl NativeMemory {
         self.memory.pages() as f64
     }
 
+    /// The declared maximum in pages, if any.
     #[napi]
     pub fn maximum(&self) -> Option<f64> {
-        let max = self.memory.maximum_pages();
-        (max < cranewasm_engine::runtime::memory::MAX_PAGES).then_some(max as f64)
+        self.memory.declared_maximum().map(|m| m as f64)
     }
 }
 

@@ -2,29 +2,21 @@
 //!
 //! - i32: ToInt32; i64: ToBigInt64 and BigInt back; f32: ToNumber rounded to single precision;
 //!   f64: ToNumber.
-//! - externref: any JS value; `null` is ref.null. Non-null values live in a per-thread slab of
-//!   strong references and cross as their slab index + 1.
+//! - externref: any JS value; `null` is ref.null. Non-null values are kept in the per-thread
+//!   store (`js::store_push`) and cross as their slot index.
 //! - funcref: `null` or an exported wasm function (a function object this binding created);
 //!   anything else is a TypeError.
 //! - v128 cannot cross: TypeError.
-
-use std::cell::RefCell;
 
 use napi::sys;
 use wasmparser::{HeapType, RefType, ValType};
 
 use crate::functions;
-use crate::js::{Js, JsResult, Value};
+use crate::js::{self, Js, JsResult, Value};
 
 /// V8's message for a value that cannot cross the boundary (v128, a funcref that is not a wasm
 /// function).
 pub const TYPE_INCOMPATIBILITY: &str = "type incompatibility when transforming from/to JS";
-
-thread_local! {
-    /// Externref values held by wasm: index + 1 is the handle wasm sees. Entries are never
-    /// released yet (the collector integration comes with table and global lifetimes).
-    static EXTERNREFS: RefCell<Vec<sys::napi_ref>> = const { RefCell::new(Vec::new()) };
-}
 
 pub fn is_funcref(ty: RefType) -> bool {
     matches!(ty.heap_type(), HeapType::Abstract { ty: wasmparser::AbstractHeapType::Func, .. })
@@ -91,20 +83,15 @@ pub fn externref_to_wasm(js: &Js, value: Value) -> JsResult<usize> {
     if js.type_of(value) == sys::ValueType::napi_null {
         return Ok(0);
     }
-    let reference = js.reference(value, 1)?;
-    Ok(EXTERNREFS.with(|slab| {
-        let mut slab = slab.borrow_mut();
-        slab.push(reference);
-        slab.len()
-    }))
+    // Kept for good: reclaiming externrefs needs the collector integration (issue 4).
+    Ok(js::store_push(js, value)? as usize)
 }
 
 pub fn externref_to_js(js: &Js, handle: usize) -> JsResult<Value> {
     if handle == 0 {
         return Ok(js.null());
     }
-    let reference = EXTERNREFS.with(|slab| slab.borrow().get(handle - 1).copied());
-    Ok(reference.and_then(|r| js.reference_value(r)).unwrap_or_else(|| js.undefined()))
+    js::store_get(js, handle as u32)
 }
 
 pub fn funcref_to_wasm(js: &Js, value: Value) -> JsResult<usize> {

@@ -50,7 +50,7 @@ impl TrapKind {
             TrapKind::FloatUnrepresentable => "float unrepresentable in integer range",
             TrapKind::TableOutOfBounds => "table index is out of bounds",
             TrapKind::IndirectCallMismatch => "null function or function signature mismatch",
-            TrapKind::DataSegmentOutOfBounds => "data segment out of bounds",
+            TrapKind::DataSegmentOutOfBounds => "data segment is out of bounds",
             TrapKind::ElementSegmentOutOfBounds => "element segment out of bounds",
             TrapKind::StackOverflow => "Maximum call stack size exceeded",
             TrapKind::HostException => "exception thrown by an imported function",

@@ -288,6 +288,10 @@ pub enum Extern {
 pub enum InstantiationError {
     /// An import does not match what the module declares: (import index, reason).
     Link(u32, String),
+    /// An imported memory's or table's limits do not fit the module's: the whole message, which
+    /// names the import by index as V8 words it ("memory import 2 is smaller than initial 1,
+    /// got 0").
+    Limits(String),
     /// A segment was out of bounds or the start function trapped.
     Trap(Trap),
     /// Resources could not be allocated.
@@ -318,30 +322,6 @@ pub struct Instance {
 unsafe impl Send for Instance {}
 // SAFETY: as above.
 unsafe impl Sync for Instance {}
-
-fn check_limits(
-    what: &str,
-    initial: u64,
-    maximum: Option<u64>,
-    expected: (u64, Option<u64>),
-) -> Result<(), String> {
-    if initial < expected.0 {
-        return Err(format!(
-            "{what} import has {initial} initial, which is smaller than the declared initial of {}",
-            expected.0
-        ));
-    }
-    if let Some(declared_max) = expected.1 {
-        match maximum {
-            None => return Err(format!("{what} import has no maximum limit, expected at most {declared_max}")),
-            Some(max) if max > declared_max => {
-                return Err(format!("{what} import has a larger maximum size {max} than the module's declared maximum {declared_max}"))
-            }
-            Some(_) => {}
-        }
-    }
-    Ok(())
-}
 
 fn value_bits(expr: ConstExpr, globals: &[Arc<Global>], func_ref: impl Fn(u32) -> usize) -> u128 {
     match expr {
@@ -441,11 +421,14 @@ impl Instance {
                     imported_functions.push(f);
                 }
                 (ImportType::Table(ty), Extern::Table(t)) => {
-                    check_table_import(ty, &t).map_err(link)?;
+                    if t.element_type() != ty.element_type {
+                        return Err(link("imported table does not match the expected type".into()));
+                    }
+                    check_table_limits(index, ty, &t).map_err(InstantiationError::Limits)?;
                     tables.push(t);
                 }
                 (ImportType::Memory(ty), Extern::Memory(m)) => {
-                    check_memory_import(ty, &m).map_err(link)?;
+                    check_memory_limits(index, ty, &m).map_err(InstantiationError::Limits)?;
                     memory = Some(m);
                 }
                 (ImportType::Global(ty), Extern::Global(g)) => {
@@ -618,7 +601,8 @@ impl Instance {
             if let SegmentMode::Active { offset, .. } = &segment.mode {
                 let offset = value_bits(*offset, &self.globals, |_| 0) as u32;
                 let len = segment.data.len() as u32;
-                self.memory_init(index as u32, offset, 0, len)?;
+                self.memory_init(index as u32, offset, 0, len)
+                    .map_err(|_| TrapKind::DataSegmentOutOfBounds)?;
                 self.dropped_data[index].set(true);
             }
         }
@@ -661,10 +645,11 @@ impl Instance {
             &info.element_segments[segment as usize].items
         };
         let table = &self.tables[table as usize];
-        let in_bounds = (src as u64 + len as u64) <= items.len() as u64
-            && (dst as u64 + len as u64) <= table.len();
-        if !in_bounds {
+        if dst as u64 + len as u64 > table.len() {
             return Err(TrapKind::TableOutOfBounds);
+        }
+        if src as u64 + len as u64 > items.len() as u64 {
+            return Err(TrapKind::ElementSegmentOutOfBounds);
         }
         for i in 0..len {
             let value = self.element_value(items[(src + i) as usize]);
@@ -712,26 +697,65 @@ impl Instance {
     }
 }
 
-fn check_table_import(expected: &TableType, table: &Table) -> Result<(), String> {
-    if table.element_type() != expected.element_type {
-        return Err("imported table does not match the expected type".into());
+/// V8's checks and messages for an imported table's limits.
+fn check_table_limits(index: usize, expected: &TableType, table: &Table) -> Result<(), String> {
+    if table.len() < expected.initial {
+        return Err(format!(
+            "table import {index} is smaller than initial {}, got {}",
+            expected.initial,
+            table.len()
+        ));
     }
-    check_limits(
-        "table",
-        table.len(),
-        Some(table.maximum()).filter(|m| *m < super::table::MAX_TABLE_ELEMENTS),
-        (expected.initial, expected.maximum),
-    )
+    if let Some(declared) = expected.maximum {
+        match table.declared_maximum() {
+            None => {
+                return Err(format!(
+                    "table import {index} has no maximum length, expected {declared}"
+                ))
+            }
+            // V8 prints the imported maximum in hexadecimal.
+            Some(max) if max > declared => {
+                return Err(format!(
+                    "table import {index} has a larger maximum size {max:x} than the module's declared maximum {declared}"
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
-fn check_memory_import(expected: &MemoryType, memory: &LinearMemory) -> Result<(), String> {
-    let maximum = Some(memory.maximum_pages()).filter(|m| *m < super::memory::MAX_PAGES);
-    check_limits(
-        "memory",
-        memory.byte_length() / PAGE_SIZE,
-        maximum,
-        (expected.initial, expected.maximum),
-    )
+/// V8's checks and messages for an imported memory's limits.
+fn check_memory_limits(
+    index: usize,
+    expected: &MemoryType,
+    memory: &LinearMemory,
+) -> Result<(), String> {
+    let pages = memory.byte_length() / PAGE_SIZE;
+    if pages < expected.initial {
+        return Err(format!(
+            "memory import {index} is smaller than initial {}, got {pages}",
+            expected.initial
+        ));
+    }
+    if let Some(declared) = expected.maximum {
+        match memory.declared_maximum() {
+            // V8 prints the imported maximum, -1 for none, as an unsigned number.
+            None => {
+                return Err(format!(
+                    "memory import {index} has no maximum limit, expected at most {}",
+                    u32::MAX
+                ))
+            }
+            Some(max) if max > declared => {
+                return Err(format!(
+                    "memory import {index} has a larger maximum size {max} than the module's declared maximum {declared}"
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 fn check_global_import(expected: &GlobalType, global: &Global) -> Result<(), String> {

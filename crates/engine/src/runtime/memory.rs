@@ -4,6 +4,7 @@
 //! faults and becomes a trap), and the base never moves, so JS can view it without copying.
 
 use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use crate::vmoffsets::memory_definition;
@@ -24,11 +25,22 @@ pub struct VMMemoryDefinition {
 const _: () =
     assert!(std::mem::size_of::<VMMemoryDefinition>() == memory_definition::SIZE as usize);
 
+/// Counts the growths of every memory of the process, so that the host can tell cheaply whether
+/// any memory grew during a call (and refresh the views it handed out).
+static GROW_EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// The number of memory growths so far (of any memory).
+pub fn grow_epoch() -> u64 {
+    GROW_EPOCH.load(Ordering::Acquire)
+}
+
 pub struct LinearMemory {
     reservation: region::Allocation,
     /// Boxed so its address is stable for the vmctx of every instance using the memory.
     definition: Box<UnsafeCell<VMMemoryDefinition>>,
     maximum_pages: u64,
+    /// The maximum as declared (by the module or the JS descriptor), if any.
+    declared_maximum: Option<u64>,
     /// Serializes growth (length updates).
     grow_lock: Mutex<()>,
 }
@@ -53,6 +65,7 @@ impl LinearMemory {
             reservation,
             definition: Box::new(UnsafeCell::new(VMMemoryDefinition { base, length: 0 })),
             maximum_pages,
+            declared_maximum: maximum,
             grow_lock: Mutex::new(()),
         };
         memory
@@ -77,6 +90,11 @@ impl LinearMemory {
 
     pub fn maximum_pages(&self) -> u64 {
         self.maximum_pages
+    }
+
+    /// The maximum the memory was declared with, if any.
+    pub fn declared_maximum(&self) -> Option<u64> {
+        self.declared_maximum
     }
 
     /// The definition generated code reads, for vmctx.
@@ -109,6 +127,9 @@ impl LinearMemory {
         // SAFETY: written under the grow lock; readers are on this thread (wasm of instances of
         // this thread) or read a value that only ever increases.
         unsafe { (*self.definition.get()).length = new_pages * PAGE_SIZE };
+        if delta > 0 {
+            GROW_EPOCH.fetch_add(1, Ordering::Release);
+        }
         Some(old_pages)
     }
 

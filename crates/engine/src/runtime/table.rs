@@ -30,6 +30,8 @@ struct TableState {
 pub struct Table {
     element_type: RefType,
     maximum: u64,
+    /// The maximum as declared (by the module or the JS descriptor), if any.
+    declared_maximum: Option<u64>,
     /// Boxed for a stable definition address. Mutated through `&self`: tables are used by the
     /// thread that owns them, and generated code mutates elements the same way.
     state: Box<UnsafeCell<TableState>>,
@@ -51,6 +53,7 @@ impl Table {
         maximum: Option<u64>,
         init: usize,
     ) -> Result<Table, String> {
+        let declared_maximum = maximum;
         let maximum = maximum
             .unwrap_or(MAX_TABLE_ELEMENTS)
             .min(MAX_TABLE_ELEMENTS);
@@ -65,6 +68,7 @@ impl Table {
         Ok(Table {
             element_type,
             maximum,
+            declared_maximum,
             state: Box::new(UnsafeCell::new(TableState {
                 elements,
                 definition,
@@ -85,6 +89,11 @@ impl Table {
 
     pub fn maximum(&self) -> u64 {
         self.maximum
+    }
+
+    /// The maximum the table was declared with, if any.
+    pub fn declared_maximum(&self) -> Option<u64> {
+        self.declared_maximum
     }
 
     pub fn len(&self) -> u64 {

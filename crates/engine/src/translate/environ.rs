@@ -385,6 +385,29 @@ impl<'m> FuncEnvironment<'m> {
         builder.ins().trapnz(status, trap.code());
         Ok(())
     }
+
+    /// Calls a status-returning libcall that can fail in several ways: a non-zero status (1 +
+    /// the failure's index in `TrapKind::ALL`) traps with its kind when it is one of `others`,
+    /// else with `trap`.
+    pub fn call_libcall_checked_kinds(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        call: LibCall,
+        args: &[Value],
+        trap: TrapKind,
+        others: &[TrapKind],
+    ) -> Result<(), String> {
+        let status = self
+            .call_libcall(builder, call, args)
+            .ok_or_else(|| format!("{call:?} returns no status"))?;
+        for kind in others {
+            let code = 1 + TrapKind::ALL.iter().position(|k| k == kind).unwrap_or(0) as i64;
+            let is_kind = builder.ins().icmp_imm_u(IntCC::Equal, status, code);
+            builder.ins().trapnz(is_kind, kind.code());
+        }
+        builder.ins().trapnz(status, trap.code());
+        Ok(())
+    }
 }
 
 /// A VM structure offset as a load/store immediate (every offset fits in i32: a vmctx is far

@@ -100,11 +100,14 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
             t.env.table_type(table)?;
             let table_index = t.builder.ins().iconst(I32, i64::from(table));
             let segment = t.builder.ins().iconst(I32, i64::from(elem_index));
-            t.env.call_libcall_checked(
+            // V8 checks the table's bounds first, then the segment's (the latter being "element
+            // segment out of bounds").
+            t.env.call_libcall_checked_kinds(
                 &mut t.builder,
                 LibCall::TableInit,
                 &[table_index, segment, dst, src, len],
                 TrapKind::TableOutOfBounds,
+                &[TrapKind::ElementSegmentOutOfBounds],
             )?;
         }
         Operator::ElemDrop { elem_index } => {
