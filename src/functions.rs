@@ -85,7 +85,7 @@ pub fn js_function(js: &Js, function: Function, index: Option<u32>) -> JsResult<
         ty,
         trampolines,
         has_v128,
-        realm: js::current_realm(),
+        realm: js.realm.clone(),
         weak: Cell::new(ptr::null_mut()),
     }));
     let name = CString::new(index.to_string()).unwrap_or_default();
@@ -216,20 +216,31 @@ fn is_foreign_stack_overflow(js: &Js, value: Value) -> bool {
 const INLINE: usize = 8;
 
 unsafe extern "C" fn call_exported(env: sys::napi_env, info: sys::napi_callback_info) -> Value {
-    // SAFETY: Node runs this callback on the JS thread with its env.
-    let js = unsafe { Js::from_env(env) };
-    call_exported_inner(&js, info).unwrap_or(ptr::null_mut())
-}
-
-fn call_exported_inner(js: &Js, info: sys::napi_callback_info) -> JsResult<Value> {
     let mut inline_args = [ptr::null_mut(); INLINE];
     let mut argc = INLINE;
     let mut data = ptr::null_mut();
-    napi_call!(js, napi_get_cb_info(info, &mut argc, inline_args.as_mut_ptr(), ptr::null_mut(), &mut data))?;
+    // SAFETY: Node runs this callback on the JS thread with its env and callback info; the
+    // arrays are live locals of the given capacity.
+    let status = unsafe {
+        sys::napi_get_cb_info(env, info, &mut argc, inline_args.as_mut_ptr(), ptr::null_mut(), &mut data)
+    };
+    if status != sys::Status::napi_ok || data.is_null() {
+        return ptr::null_mut();
+    }
     // SAFETY: `data` is the `ExportedFunction` this callback was created with, alive while the
     // function object is (it is being called).
     let f = unsafe { &*(data as *const ExportedFunction) };
-    let _realm = js::enter_realm(f.realm.as_ref());
+    // SAFETY: as above; the function's realm is the realm of its calls.
+    let js = unsafe { Js::with_realm(env, f.realm.as_ref()) };
+    call_exported_inner(&js, info, f, &inline_args).unwrap_or(ptr::null_mut())
+}
+
+fn call_exported_inner(
+    js: &Js,
+    info: sys::napi_callback_info,
+    f: &ExportedFunction,
+    inline_args: &[Value; INLINE],
+) -> JsResult<Value> {
     if f.has_v128 {
         return Err(js.throw_type_error(TYPE_INCOMPATIBILITY));
     }
@@ -238,7 +249,7 @@ fn call_exported_inner(js: &Js, info: sys::napi_callback_info) -> JsResult<Value
     // Missing arguments read as undefined (Node-API fills the array up to its capacity).
     let heap_args;
     let args: &[Value] = if params.len() <= INLINE {
-        &inline_args
+        inline_args
     } else {
         let mut all = vec![ptr::null_mut(); params.len()];
         let mut argc = params.len();
@@ -298,7 +309,7 @@ pub fn host_function(js: &Js, value: Value, ty: FuncType) -> JsResult<Function> 
         callable,
         ty: ty.clone(),
         has_v128,
-        realm: js::current_realm(),
+        realm: js.realm.clone(),
     }));
     match HostFunction::new(ty, host_call, data as *mut c_void, Some(drop_host_data)) {
         Ok(host) => Ok(Function::host(host)),
@@ -329,12 +340,11 @@ unsafe extern "C" fn host_call(context: *mut VMHostFuncContext, values: *mut u12
     // valid here.
     let (data, js) = unsafe {
         let data = &*((*context).data as *const HostData);
-        (data, Js::from_env(data.env))
+        (data, Js::with_realm(data.env, data.realm.as_ref()))
     };
     let slots = data.ty.params().len().max(data.ty.results().len()).max(1);
     // SAFETY: the exit trampoline passes an array of max(params, results) slots (at least one).
     let values = unsafe { std::slice::from_raw_parts_mut(values, slots) };
-    let _realm = js::enter_realm(data.realm.as_ref());
     let mut scope = ptr::null_mut();
     if napi_call!(js, napi_open_handle_scope(&mut scope)).is_err() {
         keep_pending_exception(&js);

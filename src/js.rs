@@ -38,17 +38,29 @@ macro_rules! napi_call {
 }
 pub(crate) use napi_call;
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Js {
     pub env: sys::napi_env,
+    /// The realm whose errors and arrays this entry point makes (see [`Realm`]).
+    pub realm: Option<Rc<Realm>>,
 }
 
 impl Js {
+    /// With the default realm (that of the most recently loaded index.js).
+    ///
     /// # Safety
     /// `env` must be the env Node passed to the callback or method currently running on this
     /// thread.
     pub unsafe fn from_env(env: sys::napi_env) -> Js {
-        Js { env }
+        Js { env, realm: DEFAULT_REALM.with(|r| r.0.borrow().clone()) }
+    }
+
+    /// With `realm`: the entry point belongs to an object made by that realm's index.js.
+    ///
+    /// # Safety
+    /// As for [`Js::from_env`].
+    pub unsafe fn with_realm(env: sys::napi_env, realm: Option<&Rc<Realm>>) -> Js {
+        Js { env, realm: realm.cloned() }
     }
 
     /// Turns a failure status into a pending exception (throwing a plain Error when Node-API
@@ -336,13 +348,16 @@ pub struct Realm {
     pub iterable_to_list: sys::napi_ref,
     /// `(target, name, length) => wrapper`: the exported function object of a native target.
     pub export_function: sys::napi_ref,
+    /// The memory growth epoch at which this realm's calls last refreshed ArrayBuffers.
+    pub checked_epoch: Cell<u64>,
 }
 
 impl Drop for Realm {
     fn drop(&mut self) {
-        // SAFETY: realms are dropped on the JS thread of their env (by finalizers of objects
-        // of that thread, or when replaced by `init`).
-        let js = unsafe { Js::from_env(self.env) };
+        // Realms are dropped on the JS thread of their env, by finalizers of objects of that
+        // thread or when `init` replaces the default one (the default realm itself is leaked at
+        // thread exit, see `DefaultRealm`).
+        let js = Js { env: self.env, realm: None };
         let refs = [
             self.runtime_error,
             self.type_error,
@@ -359,40 +374,24 @@ impl Drop for Realm {
     }
 }
 
-thread_local! {
-    /// The realm of the most recently loaded index.js: used when no entry point named one.
-    static DEFAULT_REALM: RefCell<Option<Rc<Realm>>> = const { RefCell::new(None) };
-    /// The realm of the entry point running now (an exported function's, an instance's).
-    static CURRENT_REALM: RefCell<Option<Rc<Realm>>> = const { RefCell::new(None) };
-}
+/// The default realm's slot. At thread exit it leaks the realm instead of dropping it: the env
+/// may be gone by then, and with it the references a drop would delete.
+struct DefaultRealm(RefCell<Option<Rc<Realm>>>);
 
-/// The realm errors and arrays are made in right now.
-pub fn current_realm() -> Option<Rc<Realm>> {
-    CURRENT_REALM
-        .with(|r| r.borrow().clone())
-        .or_else(|| DEFAULT_REALM.with(|r| r.borrow().clone()))
-}
-
-/// Makes `realm` current until the returned guard is dropped.
-pub fn enter_realm(realm: Option<&Rc<Realm>>) -> RealmScope {
-    let previous = CURRENT_REALM.with(|r| std::mem::replace(&mut *r.borrow_mut(), realm.cloned()));
-    RealmScope { previous }
-}
-
-pub struct RealmScope {
-    previous: Option<Rc<Realm>>,
-}
-
-impl Drop for RealmScope {
+impl Drop for DefaultRealm {
     fn drop(&mut self) {
-        let previous = self.previous.take();
-        CURRENT_REALM.with(|r| *r.borrow_mut() = previous);
+        std::mem::forget(self.0.borrow_mut().take());
     }
 }
 
-/// The value of one of the current realm's references.
+thread_local! {
+    /// The realm of the most recently loaded index.js: used when no entry point named one.
+    static DEFAULT_REALM: DefaultRealm = const { DefaultRealm(RefCell::new(None)) };
+}
+
+/// The value of one of the entry point's realm's references.
 pub fn realm_value(js: &Js, which: fn(&Realm) -> sys::napi_ref) -> JsResult<Value> {
-    match current_realm().and_then(|realm| js.reference_value(which(&realm))) {
+    match js.realm.as_ref().and_then(|realm| js.reference_value(which(realm))) {
         Some(v) => Ok(v),
         None => {
             js.throw_error("cranewasm: the binding was used before index.js initialized it");
@@ -419,7 +418,8 @@ pub fn new_realm(js: &Js, helpers: Value) -> JsResult<Rc<Realm>> {
         to_number: get("toNumber")?,
         iterable_to_list: get("iterableToList")?,
         export_function: get("exportFunction")?,
+        checked_epoch: Cell::new(0),
     });
-    DEFAULT_REALM.with(|r| *r.borrow_mut() = Some(realm.clone()));
+    DEFAULT_REALM.with(|r| *r.0.borrow_mut() = Some(realm.clone()));
     Ok(realm)
 }

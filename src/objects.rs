@@ -20,7 +20,7 @@ use napi_derive::napi;
 use wasmparser::{GlobalType, RefType, ValType};
 
 use crate::functions;
-use crate::js::{self, napi_call, Js, JsResult, Pending, Realm};
+use crate::js::{napi_call, Js, JsResult, Pending, Realm};
 use crate::values;
 use crate::{NativeModule, NativeRealm};
 
@@ -59,6 +59,11 @@ fn raw_result<T>(result: JsResult<T>) -> Result<T> {
 fn js_of(env: &Env) -> Js {
     // SAFETY: napi-rs hands methods the env of the call Node is running on this thread.
     unsafe { Js::from_env(env.raw()) }
+}
+
+fn js_of_realm(env: &Env, realm: &Rc<Realm>) -> Js {
+    // SAFETY: as in `js_of`.
+    unsafe { Js::with_realm(env.raw(), Some(realm)) }
 }
 
 fn keep_alive(owner: &FunctionOwner) -> Arc<dyn std::any::Any + Send + Sync> {
@@ -144,8 +149,7 @@ impl NativeModule {
         realm: &NativeRealm,
         imports: Vec<Raw>,
     ) -> Result<Either<NativeInstance, InstantiateFailure>> {
-        let js = js_of(&env);
-        let _realm = js::enter_realm(Some(&realm.realm));
+        let js = js_of_realm(&env, &realm.realm);
         let compiled = match &self.code {
             Ok(code) => code.clone(),
             Err(message) => {
@@ -174,16 +178,14 @@ impl NativeInstance {
     /// Runs the start function; traps and exceptions are thrown as calls from JS throw them.
     #[napi]
     pub fn start(&self, env: Env) -> Result<()> {
-        let js = js_of(&env);
-        let _realm = js::enter_realm(Some(&self.realm));
+        let js = js_of_realm(&env, &self.realm);
         raw_result(self.instance.start().map_err(|trap| functions::throw_trap(&js, trap)))
     }
 
     /// The exports, in module order.
     #[napi]
     pub fn exports(&self, env: Env) -> Result<Vec<ExportEntry>> {
-        let js = js_of(&env);
-        let _realm = js::enter_realm(Some(&self.realm));
+        let js = js_of_realm(&env, &self.realm);
         let info = self.instance.module().clone();
         let import_of = |kind: ExternKind, index: u32| -> Option<u32> {
             let mut seen = 0;
@@ -282,7 +284,13 @@ fn detach_buffer(js: &Js, memory: &Arc<LinearMemory>) -> JsResult<()> {
 /// requires (`memory.buffer` then makes a new one). One atomic load when nothing grew.
 pub fn refresh_buffers(js: &Js) -> JsResult<()> {
     let epoch = cranewasm_engine::runtime::memory::grow_epoch();
-    if CHECKED_EPOCH.with(|c| c.replace(epoch)) == epoch {
+    // Checked per realm when there is one (no thread-local access on the call path); the
+    // buffers themselves are per thread, so another realm's check rescans, harmlessly.
+    let last = match &js.realm {
+        Some(realm) => realm.checked_epoch.replace(epoch),
+        None => CHECKED_EPOCH.with(|c| c.replace(epoch)),
+    };
+    if last == epoch {
         return Ok(());
     }
     let stale: Vec<BufferView> = BUFFERS.with(|b| {
