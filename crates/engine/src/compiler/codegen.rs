@@ -1,11 +1,15 @@
 //! Cranelift configuration and the last step of a compile unit: IR to machine code, with the
 //! trap sites that the trap handler needs to turn a fault into the right `RuntimeError`.
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use cranelift_codegen::control::ControlPlane;
-use cranelift_codegen::ir::Function;
+use cranelift_codegen::dominator_tree::DominatorTree;
+use cranelift_codegen::flowgraph::ControlFlowGraph;
+use cranelift_codegen::ir::{Function, UserFuncName};
 use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
+use cranelift_codegen::loop_analysis::{Loop, LoopAnalysis};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
 
@@ -75,9 +79,86 @@ pub struct CompiledFunction {
     pub traps: Vec<TrapSite>,
 }
 
+/// The namespace of the name of a translated wasm function (`UserFuncName::user(namespace,
+/// function index)`): whether the optimizing tier may optimize it. The translator marks
+/// functions whose shape would make optimization blow up (see `translate::shape`).
+pub const OPTIMIZABLE: u32 = 0;
+pub const NOT_OPTIMIZED: u32 = 1;
+
+/// The largest [`loop_weight`] the optimizing tier takes on. The weight counts every
+/// instruction at its full depth, as if each could be hoisted out of every loop around it:
+/// the pathological case; ordinary code is far cheaper per unit, so the limit is generous
+/// (a million instructions at an average loop depth of 8).
+const OPTIMIZATION_LOOP_WEIGHT_LIMIT: u64 = 1 << 23;
+
+/// Σ over blocks of (instructions × loop nesting depth): what the optimizer's cost grows with.
+///
+/// Cranelift's e-graph pass hoists each value out of loops by walking the loop nest from the
+/// value's block outwards, so its time grows with every instruction's loop depth: 40,000
+/// instructions in 4,096 nested loops (a 300 KB module) took a minute at the optimizing tier,
+/// 8,192 loops almost three, and a body may nest hundreds of thousands. The baseline tier
+/// compiles the same function in a fifth of a second.
+pub(crate) fn loop_weight(func: &Function) -> u64 {
+    let num_insts = func.dfg.num_insts() as u64;
+    let num_blocks = func.layout.blocks().count() as u64;
+    // No block is nested deeper than there are blocks: skip the analysis when even that bound
+    // is harmless (every ordinary function).
+    if num_insts.saturating_mul(num_blocks) <= OPTIMIZATION_LOOP_WEIGHT_LIMIT {
+        return 0;
+    }
+    let cfg = ControlFlowGraph::with_function(func);
+    let domtree = DominatorTree::with_function(func, &cfg);
+    let mut loops = LoopAnalysis::new();
+    loops.compute(func, &cfg, &domtree);
+    // The depth of every loop (Cranelift's own loop levels stop counting at 254), memoized
+    // along each walk up the loop tree so that the whole takes linear time.
+    let mut depth: HashMap<Loop, u64> = HashMap::new();
+    let mut path = Vec::new();
+    for lp in loops.loops() {
+        let mut at = Some(lp);
+        let mut base = 0;
+        while let Some(l) = at {
+            if let Some(&d) = depth.get(&l) {
+                base = d;
+                break;
+            }
+            path.push(l);
+            at = loops.loop_parent(l);
+        }
+        for l in path.drain(..).rev() {
+            base += 1;
+            depth.insert(l, base);
+        }
+    }
+    func.layout
+        .blocks()
+        .map(|block| {
+            let insts = func.layout.block_insts(block).count() as u64;
+            let d = loops
+                .innermost_loop(block)
+                .map_or(0, |lp| depth.get(&lp).copied().unwrap_or(0));
+            insts.saturating_mul(d)
+        })
+        .fold(0u64, u64::saturating_add)
+}
+
+/// Whether the optimizing tier may optimize `func` in reasonable time and space.
+pub(crate) fn optimizable(func: &Function) -> bool {
+    let marked = matches!(&func.name, UserFuncName::User(name) if name.namespace == NOT_OPTIMIZED);
+    !marked && loop_weight(func) <= OPTIMIZATION_LOOP_WEIGHT_LIMIT
+}
+
 /// Compiles `func` for `tier`. Errors are engine bugs (validated wasm always compiles), so they
 /// are reported as strings for the CompileError message rather than panicking.
+///
+/// A function the translator marked [`NOT_OPTIMIZED`], or whose loops are nested so deeply that
+/// optimizing it would take too long (see [`loop_weight`]), is compiled with the baseline
+/// tier's settings even when `tier` is `Optimized`.
 pub fn compile_function(func: Function, tier: Tier) -> Result<Arc<CompiledFunction>, String> {
+    let tier = match tier {
+        Tier::Optimized if !optimizable(&func) => Tier::Baseline,
+        tier => tier,
+    };
     let isa = isa(tier);
     let mut context = Context::for_function(func);
     let compiled = context

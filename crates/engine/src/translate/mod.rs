@@ -1,9 +1,11 @@
 //! Wasm operators to Cranelift IR, one defined function at a time. [`translate_function`] walks
 //! a validated body once, keeping wasm's operand stack as a stack of SSA values and its control
 //! stack as [`control::ControlFrame`]s; locals are `cranelift-frontend` variables, so the
-//! frontend builds SSA form. Each concern has its own file: `control` (blocks, branches),
-//! `variables` (locals, globals, drop, select), `numeric`, `memory`, `tables` (and references),
-//! `calls`, and `environ`, the only file that knows the `VMContext` layout.
+//! frontend builds SSA form — except in functions where that would be too slow (many locals
+//! used inside loops, see [`shape`]), whose locals live in a stack slot. Each concern has its
+//! own file: `control` (blocks, branches), `variables` (locals, globals, drop, select),
+//! `numeric`, `memory`, `tables` (and references), `calls`, and `environ`, the only file that
+//! knows the `VMContext` layout.
 //!
 //! Translation keeps no state between calls, so functions translate in parallel.
 
@@ -19,7 +21,8 @@ mod variables;
 mod tests;
 
 use cranelift_codegen::ir::{
-    types, AbiParam, ArgumentPurpose, Function, InstBuilder, Signature, Type, UserFuncName, Value,
+    types, AbiParam, ArgumentPurpose, Function, InstBuilder, MemFlagsData, Signature,
+    StackSlotData, StackSlotKind, Type, UserFuncName, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -79,8 +82,38 @@ pub fn translate_function(
         .get(type_index as usize)
         .ok_or_else(|| format!("function #{func_index} has unknown type #{type_index}"))?;
 
-    let mut func =
-        Function::with_name_signature(UserFuncName::user(0, func_index), wasm_signature(ty));
+    let shape = shape(ty, body)?;
+    if shape.locals_in_slots {
+        return translate_with(module, func_index, ty, body, shape, true);
+    }
+    // The estimate let SSA form through; its true size decides.
+    let func = translate_with(module, func_index, ty, body, shape, false)?;
+    let limit = BRANCH_ARGUMENTS_LIMIT.max(2 * func.dfg.num_insts() as u64);
+    if branch_arguments(&func) > limit {
+        return translate_with(module, func_index, ty, body, shape, true);
+    }
+    Ok(func)
+}
+
+fn translate_with(
+    module: &Module,
+    func_index: u32,
+    ty: &FuncType,
+    body: &FunctionBody<'_>,
+    shape: Shape,
+    locals_in_slots: bool,
+) -> Result<Function, String> {
+    // Functions too deeply nested to optimize say so in their name's namespace, the one thing
+    // of a Cranelift function that the code generator can read and the optimizer ignores.
+    let namespace = if shape.if_depth > IF_DEPTH_LIMIT {
+        codegen::NOT_OPTIMIZED
+    } else {
+        codegen::OPTIMIZABLE
+    };
+    let mut func = Function::with_name_signature(
+        UserFuncName::user(namespace, func_index),
+        wasm_signature(ty),
+    );
     let mut context = FunctionBuilderContext::new();
     let mut builder = FunctionBuilder::new(&mut func, &mut context);
     let entry = builder.create_block();
@@ -100,7 +133,7 @@ pub fn translate_function(
         reachable: true,
         dead_depth: 0,
     };
-    translator.declare_locals(ty, wasm_params, body)?;
+    translator.declare_locals(ty, wasm_params, body, locals_in_slots)?;
     control::enter_function(&mut translator, ty);
 
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
@@ -120,9 +153,169 @@ pub fn translate_function(
     Ok(func)
 }
 
+/// The number of values all branches of `func` pass to their targets' parameters: the size of
+/// the SSA form beyond the instructions, which the code generator's time (and the register
+/// allocator's moves) grows with.
+fn branch_arguments(func: &Function) -> u64 {
+    let dfg = &func.dfg;
+    func.layout
+        .blocks()
+        .filter_map(|block| func.layout.last_inst(block))
+        .map(|inst| {
+            dfg.insts[inst]
+                .branch_destination(&dfg.jump_tables, &dfg.exception_tables)
+                .iter()
+                .map(|call| call.len(&dfg.value_lists) as u64)
+                .sum::<u64>()
+        })
+        .sum()
+}
+
 /// The error for functions using SIMD operators (a later issue); v128 values themselves are
 /// supported in signatures, locals, globals, blocks and `select`.
 pub const SIMD_UNSUPPORTED: &str = "SIMD is not supported yet";
+
+/// The largest estimated SSA construction cost (see [`shape`]) for which locals are
+/// `cranelift-frontend` variables: well under a tenth of a second of translation, and code the
+/// optimizing tier's register allocator still handles quickly.
+const SSA_COST_LIMIT: u64 = 1 << 25;
+
+/// The largest upper bound on the branch arguments of SSA form (see [`shape`]) for which
+/// translating to SSA form is tried at all: a few seconds of translation at worst.
+const BRANCH_ARGUMENTS_ESTIMATE_LIMIT: u64 = 1 << 25;
+
+/// The most branch arguments (see [`branch_arguments`]) a function in SSA form may have, unless
+/// it has half as many instructions; beyond that it is translated again with its locals in a
+/// stack slot. SSA form passes every local that a branch's target needs and that changed on the
+/// way as an argument, so a function with many locals and many branches grows as their product:
+/// 1,155 locals, 9,000 branches and 700 KB of wasm made 10 million arguments (for 73,000
+/// instructions), 5 s of baseline and over 20 s of optimizing code generation; 227 locals
+/// live everywhere made 1.7 million for 80,000 instructions, and the optimizing tier's register
+/// allocator took 15 s.
+const BRANCH_ARGUMENTS_LIMIT: u64 = 1 << 18;
+
+#[cfg(test)]
+thread_local! {
+    /// Tests set this to translate every function with its locals in a stack slot.
+    pub(crate) static FORCE_LOCALS_IN_SLOTS: std::cell::Cell<bool> =
+        const { std::cell::Cell::new(false) };
+}
+
+/// What a pass over a body's operators, before translating it, decides about the translation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Shape {
+    /// Whether the locals live in a stack slot rather than in SSA variables.
+    pub locals_in_slots: bool,
+    /// The deepest nesting of `if`s.
+    pub if_depth: u64,
+}
+
+/// The `if` nesting beyond which a function is not optimized (see [`codegen::NOT_OPTIMIZED`]).
+///
+/// Cranelift's e-graph pass places a pure value where it is used rather than where it was
+/// computed, once per dominator subtree that uses it: a chain of values computed down the
+/// `then` arms of nested `if`s and used in their `else` arms is rebuilt in every `else` arm,
+/// so the code grows with the square of the depth: 2,000 nested `if`s (30 KB) gave 4 MB of
+/// machine code in 4 s, 16,000 (250 KB) ran out of memory after 19 GB.
+const IF_DEPTH_LIMIT: u64 = 256;
+
+/// Looks at the shape of `body` before it is translated.
+///
+/// Locals: `cranelift-frontend` builds SSA form lazily. A local read inside a loop whose header
+/// is not sealed yet (it is sealed at the loop's `end`, when every back edge is known) gets a
+/// placeholder block parameter in that header and in every enclosing unsealed header. At
+/// sealing, the parameters that turn out redundant are removed one at a time, each removal
+/// shifting the header's other parameters, and become aliases of the enclosing header's, which
+/// later lookups walk. A loop whose body reads `v` distinct locals so costs about `v²`, plus
+/// `v` times its nesting depth: a 200 KB function reading its 50,000 locals inside four nested
+/// loops took 20 s to translate, and 65,536 nested loops reading three locals (1.4 MB) took 5 s,
+/// growing with the square of the depth. That cost is estimated as the sum over loops with
+/// `v = min(local accesses inside, locals)`; above [`SSA_COST_LIMIT`] the locals go to memory,
+/// which is linear. So they do when the branch arguments of SSA form could exceed
+/// [`BRANCH_ARGUMENTS_ESTIMATE_LIMIT`]: at most one per branch edge and local ever set.
+pub(crate) fn shape(ty: &FuncType, body: &FunctionBody<'_>) -> Result<Shape, String> {
+    let mut num_locals = ty.params().len() as u64;
+    let mut locals = body.get_locals_reader().map_err(|e| e.to_string())?;
+    for _ in 0..locals.get_count() {
+        let (count, _) = locals.read().map_err(|e| e.to_string())?;
+        num_locals += u64::from(count);
+    }
+    #[derive(PartialEq)]
+    enum Open {
+        Block,
+        If,
+        /// With the number of local accesses before it.
+        Loop(u64),
+    }
+    let mut open: Vec<Open> = Vec::new();
+    let mut accesses = 0u64;
+    // Locals ever set, and branch edges (an `if` makes two).
+    // (Validation bounds the locals to 50,000; the cap only guards unvalidated input.)
+    let mut set = vec![false; num_locals.min(1 << 16) as usize];
+    let (mut locals_set, mut edges) = (0u64, 0u64);
+    let (mut loop_depth, mut if_depth, mut max_if_depth) = (0u64, 0u64, 0u64);
+    let mut cost = 0u64;
+    let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
+    while !reader.eof() {
+        match reader.read().map_err(|e| e.to_string())? {
+            Operator::LocalGet { .. } => accesses += 1,
+            Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
+                accesses += 1;
+                if let Some(seen) = set.get_mut(local_index as usize) {
+                    if !*seen {
+                        *seen = true;
+                        locals_set += 1;
+                    }
+                }
+            }
+            Operator::Br { .. } | Operator::BrIf { .. } => edges += 1,
+            Operator::BrTable { targets } => edges += u64::from(targets.len()) + 1,
+            Operator::Loop { .. } => {
+                open.push(Open::Loop(accesses));
+                loop_depth += 1;
+            }
+            Operator::If { .. } => {
+                edges += 2;
+                open.push(Open::If);
+                if_depth += 1;
+                max_if_depth = max_if_depth.max(if_depth);
+            }
+            Operator::Block { .. } => open.push(Open::Block),
+            Operator::End => match open.pop() {
+                Some(Open::Loop(start)) => {
+                    let v = (accesses - start).min(num_locals);
+                    cost = cost.saturating_add(v.saturating_mul(v + loop_depth));
+                    loop_depth -= 1;
+                }
+                Some(Open::If) => if_depth -= 1,
+                Some(Open::Block) | None => {}
+            },
+            _ => {}
+        }
+    }
+    #[cfg(test)]
+    let forced = FORCE_LOCALS_IN_SLOTS.with(|force| force.get());
+    #[cfg(not(test))]
+    let forced = false;
+    let branch_arguments = edges.saturating_mul(locals_set);
+    Ok(Shape {
+        locals_in_slots: forced
+            || cost > SSA_COST_LIMIT
+            || branch_arguments > BRANCH_ARGUMENTS_ESTIMATE_LIMIT,
+        if_depth: max_if_depth,
+    })
+}
+
+/// Where a local lives.
+#[derive(Clone, Copy)]
+pub(crate) enum Local {
+    /// A `cranelift-frontend` variable.
+    Variable(Variable),
+    /// At `offset` from `base`, the address of the function's locals slot. (One base address
+    /// for all: a `stack_addr` per local would be merged by the optimizer into one value per
+    /// local live across the whole function, which the register allocator then struggles with.)
+    Slot { base: Value, offset: i32, ty: Type },
+}
 
 /// The state of one function's translation.
 pub(crate) struct FuncTranslator<'m, 'f> {
@@ -132,8 +325,8 @@ pub(crate) struct FuncTranslator<'m, 'f> {
     pub stack: Vec<Value>,
     /// Wasm's control stack; the function body is the bottom frame.
     pub control: Vec<ControlFrame>,
-    /// The variable of each local (parameters first).
-    pub locals: Vec<Variable>,
+    /// Where each local lives (parameters first).
+    pub locals: Vec<Local>,
     /// Whether the current position can execute. wasmparser still yields the operators after a
     /// `br`, `return` or `unreachable` up to the end of their block; they are skipped.
     pub reachable: bool,
@@ -147,24 +340,114 @@ impl FuncTranslator<'_, '_> {
         ty: &FuncType,
         params: &[Value],
         body: &FunctionBody<'_>,
+        in_slots: bool,
     ) -> Result<(), String> {
+        let mut groups = Vec::new();
+        let mut reader = body.get_locals_reader().map_err(|e| e.to_string())?;
+        for _ in 0..reader.get_count() {
+            groups.push(reader.read().map_err(|e| e.to_string())?);
+        }
+        if in_slots {
+            // The validator bounds the number of locals (50,000), so this cannot explode.
+            let mut types: Vec<ValType> = ty.params().to_vec();
+            for &(count, wasm_ty) in &groups {
+                types.extend(std::iter::repeat_n(wasm_ty, count as usize));
+            }
+            return self.declare_locals_in_slot(&types, params);
+        }
         for (&value, &wasm_ty) in params.iter().zip(ty.params()) {
             let var = self.builder.declare_var(value_type(wasm_ty));
             self.builder.def_var(var, value);
-            self.locals.push(var);
+            self.locals.push(Local::Variable(var));
         }
-        let mut reader = body.get_locals_reader().map_err(|e| e.to_string())?;
-        for _ in 0..reader.get_count() {
-            let (count, wasm_ty) = reader.read().map_err(|e| e.to_string())?;
+        for (count, wasm_ty) in groups {
             // Locals start at zero (null for references, +0.0 for floats).
             let zero = self.zero(wasm_ty);
             for _ in 0..count {
                 let var = self.builder.declare_var(value_type(wasm_ty));
                 self.builder.def_var(var, zero);
-                self.locals.push(var);
+                self.locals.push(Local::Variable(var));
             }
         }
         Ok(())
+    }
+
+    /// Lays the locals out in one stack slot, each aligned to its size, and initializes them.
+    fn declare_locals_in_slot(
+        &mut self,
+        types: &[ValType],
+        params: &[Value],
+    ) -> Result<(), String> {
+        let mut size = 0u32;
+        let mut layout = Vec::with_capacity(types.len());
+        for &wasm_ty in types {
+            let ty = value_type(wasm_ty);
+            let bytes = ty.bytes();
+            size = size.next_multiple_of(bytes);
+            layout.push((size, ty));
+            size = size
+                .checked_add(bytes)
+                .ok_or("the locals do not fit in a stack frame")?;
+        }
+        // 16-byte alignment (2^4) for v128 locals.
+        let slot = self.builder.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            size.max(1),
+            4,
+        ));
+        let base = self.builder.ins().stack_addr(types::I64, slot, 0);
+        let mut zeros: Vec<(ValType, Value)> = Vec::new();
+        for (i, (&wasm_ty, &(offset, ty))) in types.iter().zip(&layout).enumerate() {
+            let offset = i32::try_from(offset).map_err(|_| "the locals do not fit in a frame")?;
+            let value = match params.get(i) {
+                Some(&param) => param,
+                None => match zeros.iter().find(|(t, _)| *t == wasm_ty) {
+                    Some(&(_, zero)) => zero,
+                    None => {
+                        let zero = self.zero(wasm_ty);
+                        zeros.push((wasm_ty, zero));
+                        zero
+                    }
+                },
+            };
+            self.builder
+                .ins()
+                .store(MemFlagsData::trusted(), value, base, offset);
+            self.locals.push(Local::Slot { base, offset, ty });
+        }
+        Ok(())
+    }
+
+    /// The current value of local `index`.
+    pub fn get_local(&mut self, index: u32) -> Result<Value, String> {
+        Ok(match self.local(index)? {
+            Local::Variable(var) => self.builder.use_var(var),
+            Local::Slot { base, offset, ty } => {
+                self.builder
+                    .ins()
+                    .load(ty, MemFlagsData::trusted(), base, offset)
+            }
+        })
+    }
+
+    /// Sets local `index` to `value`.
+    pub fn set_local(&mut self, index: u32, value: Value) -> Result<(), String> {
+        match self.local(index)? {
+            Local::Variable(var) => self.builder.def_var(var, value),
+            Local::Slot { base, offset, .. } => {
+                self.builder
+                    .ins()
+                    .store(MemFlagsData::trusted(), value, base, offset);
+            }
+        }
+        Ok(())
+    }
+
+    fn local(&self, index: u32) -> Result<Local, String> {
+        self.locals
+            .get(index as usize)
+            .copied()
+            .ok_or_else(|| format!("local #{index} is not declared"))
     }
 
     /// The zero value of a wasm type.

@@ -1,5 +1,6 @@
 //! Variable and parametric instructions: locals (frontend variables, so SSA form is built for
-//! us), globals (through their cell pointer in the vmctx), `drop` and `select`.
+//! us, or stack slots in functions where that is too slow: see `FuncTranslator::get_local`),
+//! globals (through their cell pointer in the vmctx), `drop` and `select`.
 
 use cranelift_codegen::ir::InstBuilder;
 use wasmparser::Operator;
@@ -9,19 +10,16 @@ use super::{value_type, FuncTranslator};
 pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Result<bool, String> {
     match *op {
         Operator::LocalGet { local_index } => {
-            let var = local(t, local_index)?;
-            let value = t.builder.use_var(var);
+            let value = t.get_local(local_index)?;
             t.push(value);
         }
         Operator::LocalSet { local_index } => {
-            let var = local(t, local_index)?;
             let value = t.pop()?;
-            t.builder.def_var(var, value);
+            t.set_local(local_index, value)?;
         }
         Operator::LocalTee { local_index } => {
-            let var = local(t, local_index)?;
             let value = *t.stack.last().ok_or("operand stack underflow")?;
-            t.builder.def_var(var, value);
+            t.set_local(local_index, value)?;
         }
         Operator::GlobalGet { global_index } => {
             let ty = value_type(t.env.global_type(global_index)?.content_type);
@@ -45,11 +43,4 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
         _ => return Ok(false),
     }
     Ok(true)
-}
-
-fn local(t: &FuncTranslator<'_, '_>, index: u32) -> Result<cranelift_frontend::Variable, String> {
-    t.locals
-        .get(index as usize)
-        .copied()
-        .ok_or_else(|| format!("local #{index} is not declared"))
 }

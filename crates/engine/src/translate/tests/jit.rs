@@ -747,6 +747,18 @@ fn conversions_saturate_and_round_like_rust() {
 
 #[test]
 fn locals_start_at_zero_and_tee() {
+    check_locals();
+}
+
+/// The same functions with their locals in a stack slot (see `translate::shape`).
+#[test]
+fn locals_in_a_stack_slot_start_at_zero_and_tee() {
+    crate::translate::FORCE_LOCALS_IN_SLOTS.with(|force| force.set(true));
+    check_locals();
+    crate::translate::FORCE_LOCALS_IN_SLOTS.with(|force| force.set(false));
+}
+
+fn check_locals() {
     let wat = r#"(module
         ;; 1 when every declared local starts at zero / null (and +0.0, not -0.0).
         (func (export "zeroed") (param i32 i32) (result i32)
@@ -794,6 +806,117 @@ fn locals_start_at_zero_and_tee() {
             assert_eq!(call!(instance, II, "fib", n as i32, 0), *expected);
         }
     }
+}
+
+/// Regression (found by tools/fuzz's "shapes" inputs, which the watchdog reported as hangs): SSA
+/// form passes every changed local along every branch, so many locals and many branches make
+/// a product of branch arguments (10 million for a 700 KB function, 5 to 20 s of code
+/// generation). A function whose SSA form turns out that large is translated again with its
+/// locals in a stack slot, and computes the same.
+#[test]
+fn many_locals_and_branches_live_in_a_stack_slot() {
+    use wasmparser::Payload;
+    const LOCALS: usize = 300;
+    const BRANCHES: usize = 2000;
+    // A loop that adds 1 to local k % LOCALS and then may branch back (when the first
+    // parameter is non-zero), BRANCHES times; it runs once, so the sum of the locals is
+    // BRANCHES.
+    let body: String = (0..BRANCHES)
+        .map(|k| {
+            let l = 2 + k % LOCALS;
+            format!(
+                "(local.set {l} (i32.add (local.get {l}) (i32.const 1))) (br_if 0 (local.get 0))"
+            )
+        })
+        .collect();
+    let sum = (3..2 + LOCALS).fold("(local.get 2)".to_string(), |acc, l| {
+        format!("(i32.add {acc} (local.get {l}))")
+    });
+    let wat = format!(
+        r#"(module (func (export "f") (param i32 i32) (result i32) (local {})
+            (loop {body}) {sum}))"#,
+        "i32 ".repeat(LOCALS)
+    );
+    let bytes = super::wat_to_wasm(&wat);
+    let module = crate::compile(&bytes).unwrap();
+    let body = wasmparser::Parser::new(0)
+        .parse_all(&bytes)
+        .find_map(|p| match p {
+            Ok(Payload::CodeSectionEntry(body)) => Some(body),
+            _ => None,
+        })
+        .unwrap();
+    let ty = module.func_type(0).clone();
+    // The estimate lets SSA form through; its size sends the locals to a stack slot.
+    assert!(!crate::translate::shape(&ty, &body).unwrap().locals_in_slots);
+    let func = crate::translate::translate_function(&module, 0, &body).unwrap();
+    assert!(
+        !func.sized_stack_slots.is_empty(),
+        "the locals are in a stack slot"
+    );
+    for tier in TIERS {
+        let instance = Instance::from_wasm(&bytes, tier).unwrap();
+        assert_eq!(call!(instance, II, "f", 0, 0), BRANCHES as i32, "{tier:?}");
+    }
+}
+
+/// Regression (found by tools/fuzz's "shapes" inputs, which the watchdog reported as hangs):
+/// SSA construction for many locals read inside nested loops is quadratic in the locals per
+/// loop, so a 200 KB function reading its 50,000 locals in four nested loops took 20 s to
+/// translate, and deeper nests took hours. Such functions now keep their locals in a stack
+/// slot, and compute the same results.
+#[test]
+fn many_locals_in_nested_loops_live_in_a_stack_slot() {
+    use wasmparser::{FuncType, Payload, ValType};
+    const LOCALS: usize = 50_000 - 1;
+    // The innermost of four nested loops increments every i64 local and runs `n` times (the
+    // first parameter), so the function returns 2n (first i64 local + last).
+    let increments: String = (2..=LOCALS)
+        .map(|i| format!("(local.set {i} (i64.add (local.get {i}) (i64.const 1)))"))
+        .collect();
+    let wat = format!(
+        r#"(module (func (export "f") (param i32 i32) (result i32)
+            (local {})
+            (loop (loop (loop (loop
+              {increments}
+              (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+              (br_if 0 (local.get 0))))))
+            (i32.wrap_i64 (i64.add (local.get 2) (local.get {LOCALS})))))"#,
+        "i64 ".repeat(LOCALS - 1)
+    );
+    let bytes = super::wat_to_wasm(&wat);
+    let ty = FuncType::new([ValType::I32, ValType::I32], [ValType::I32]);
+    let body = wasmparser::Parser::new(0)
+        .parse_all(&bytes)
+        .find_map(|p| match p {
+            Ok(Payload::CodeSectionEntry(body)) => Some(body),
+            _ => None,
+        })
+        .unwrap();
+    assert!(crate::translate::shape(&ty, &body).unwrap().locals_in_slots);
+    for tier in TIERS {
+        let instance = Instance::from_wasm(&bytes, tier).unwrap();
+        assert_eq!(call!(instance, II, "f", 3, 0), 6, "{tier:?}");
+    }
+
+    // An ordinary function keeps its locals in SSA variables.
+    let bytes = super::wat_to_wasm(
+        r#"(module (func (param i32 i32) (result i32) (local i32 i32 i32)
+            (block (loop
+              (br_if 1 (i32.eqz (local.get 0)))
+              (local.set 2 (i32.add (local.get 3) (local.get 4)))
+              (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+              (br 0)))
+            (local.get 2)))"#,
+    );
+    let body = wasmparser::Parser::new(0)
+        .parse_all(&bytes)
+        .find_map(|p| match p {
+            Ok(Payload::CodeSectionEntry(body)) => Some(body),
+            _ => None,
+        })
+        .unwrap();
+    assert!(!crate::translate::shape(&ty, &body).unwrap().locals_in_slots);
 }
 
 #[test]

@@ -29,15 +29,29 @@ struct Counts {
 
 #[test]
 fn spec_assert_returns_pass_at_both_tiers() {
+    check_suite(false);
+}
+
+/// The same with every function's locals in a stack slot, as the translator lays them out for
+/// functions whose SSA construction would be too slow (`translate::shape`).
+#[test]
+fn spec_assert_returns_pass_with_locals_in_stack_slots() {
+    check_suite(true);
+}
+
+fn check_suite(locals_in_slots: bool) {
     // Deep recursion in some scripts (e.g. `fac`, `even`/`odd`) wants more than the test
     // thread's default stack.
     let handle = std::thread::Builder::new()
         .stack_size(256 << 20)
-        .spawn(run_suite)
+        .spawn(move || {
+            crate::translate::FORCE_LOCALS_IN_SLOTS.with(|force| force.set(locals_in_slots));
+            run_suite()
+        })
         .unwrap();
     let counts = handle.join().unwrap();
     println!(
-        "spec run (both tiers): {} module instances run, {} skipped (imports or libcalls); \
+        "spec run (both tiers, locals in slots: {locals_in_slots}): {} module instances run, {} skipped (imports or libcalls); \
          assert_return: {} passed, {} skipped, {} failed; {} other directives skipped (traps, \
          invalid and malformed modules…)",
         counts.modules_run,
