@@ -322,6 +322,9 @@ pub fn host_function(js: &Js, value: Value, ty: FuncType) -> JsResult<Function> 
     }
 }
 
+/// # Safety
+/// `data` must be a `HostData` box made by `host_function`, dropped once (the engine calls this
+/// when the host function is dropped).
 unsafe fn drop_host_data(data: *mut c_void) {
     // SAFETY: `data` is the HostData box `host_function` created, dropped once by the engine.
     let data = unsafe { Box::from_raw(data as *mut HostData) };

@@ -10,7 +10,7 @@ use std::sync::{Arc, Weak};
 
 use cranewasm_engine::module::ImportType;
 use cranewasm_engine::runtime::global::Global;
-use cranewasm_engine::runtime::instance::{Extern, FunctionOwner, Instance, InstantiationError};
+use cranewasm_engine::runtime::instance::{Extern, Instance, InstantiationError};
 use cranewasm_engine::runtime::memory::LinearMemory;
 use cranewasm_engine::runtime::table::Table;
 use cranewasm_engine::ExternKind;
@@ -38,6 +38,8 @@ impl TypeName for Raw {
 
 impl ValidateNapiValue for Raw {}
 
+// SAFETY (both impls): the trait's functions are `unsafe` for callers; these do no unsafe
+// operation, they only move the handle.
 impl FromNapiValue for Raw {
     unsafe fn from_napi_value(_env: sys::napi_env, value: sys::napi_value) -> Result<Self> {
         Ok(Raw(value))
@@ -64,13 +66,6 @@ fn js_of(env: &Env) -> Js {
 fn js_of_realm(env: &Env, realm: &Rc<Realm>) -> Js {
     // SAFETY: as in `js_of`.
     unsafe { Js::with_realm(env.raw(), Some(realm)) }
-}
-
-fn keep_alive(owner: &FunctionOwner) -> Arc<dyn std::any::Any + Send + Sync> {
-    match owner {
-        FunctionOwner::Instance(i) => i.clone(),
-        FunctionOwner::Host(h) => h.clone(),
-    }
 }
 
 // ---- Instance -------------------------------------------------------------------------------
@@ -210,23 +205,24 @@ impl NativeInstance {
                 None
             } else {
                 let raw_env = env.raw();
-                // SAFETY (the three to_napi_value calls): napi-rs class construction with the env
-                // of the running call.
                 Some(Raw(match kind {
                     ExternKind::Function => {
                         raw_result(functions::js_function(&js, self.instance.function(index), Some(index)))?
                     }
+                    // SAFETY: napi-rs class construction with the env of the running call.
                     ExternKind::Memory => unsafe {
                         let memory = self.instance.memory().expect("validated module").clone();
                         NativeMemory::to_napi_value(raw_env, NativeMemory::new(memory))?
                     },
+                    // SAFETY: as above.
                     ExternKind::Table => unsafe {
                         let table = self.instance.table(index).clone();
-                        NativeTable::to_napi_value(raw_env, NativeTable { table, owner: Some(self.instance.clone()) })?
+                        NativeTable::to_napi_value(raw_env, NativeTable { table, _owner: Some(self.instance.clone()) })?
                     },
+                    // SAFETY: as above.
                     ExternKind::Global => unsafe {
                         let global = self.instance.global(index).clone();
-                        NativeGlobal::to_napi_value(raw_env, NativeGlobal { global, owner: Some(self.instance.clone()) })?
+                        NativeGlobal::to_napi_value(raw_env, NativeGlobal { global, _owner: Some(self.instance.clone()) })?
                     },
                     ExternKind::Tag => continue,
                 }))
@@ -392,8 +388,9 @@ impl NativeMemory {
 #[napi]
 pub struct NativeTable {
     table: Arc<Table>,
-    /// The instance that defined the table, whose functions its elements may reference.
-    owner: Option<Arc<Instance>>,
+    /// The instance that defined the table, whose functions its elements may reference (held,
+    /// never read).
+    _owner: Option<Arc<Instance>>,
 }
 
 fn element_type(name: &str) -> Option<RefType> {
@@ -404,12 +401,10 @@ fn element_type(name: &str) -> Option<RefType> {
     }
 }
 
-/// Converts a value index.js already checked to a table element, keeping function owners alive.
+/// Converts a value index.js already checked to a table element (`funcref_to_wasm` keeps the
+/// function's owner alive).
 fn table_element(js: &Js, table: &Table, value: Raw) -> JsResult<usize> {
     if values::is_funcref(table.element_type()) {
-        if let Some(f) = functions::exported_function(js, value.0) {
-            table.retain(keep_alive(&f.function.owner));
-        }
         values::funcref_to_wasm(js, value.0)
     } else {
         values::externref_to_wasm(js, value.0)
@@ -431,7 +426,7 @@ pub fn create_table(env: Env, element: String, initial: u32, maximum: Option<u32
     if init != 0 {
         table.elements_mut().fill(init);
     }
-    Ok(Either::A(NativeTable { table: Arc::new(table), owner: None }))
+    Ok(Either::A(NativeTable { table: Arc::new(table), _owner: None }))
 }
 
 #[napi]
@@ -472,7 +467,6 @@ impl NativeTable {
         let js = js_of(&env);
         let element = raw_result(table_element(&js, &self.table, value))?;
         let _ = self.table.set(index as u64, element);
-        let _ = &self.owner;
         Ok(())
     }
 }
@@ -482,8 +476,9 @@ impl NativeTable {
 #[napi]
 pub struct NativeGlobal {
     global: Arc<Global>,
-    /// The instance that defined the global (a funcref global may reference its functions).
-    owner: Option<Arc<Instance>>,
+    /// The instance that defined the global (a funcref global may reference its functions;
+    /// held, never read).
+    _owner: Option<Arc<Instance>>,
 }
 
 /// `WebAssembly.Global({value, mutable}, v)` with `v` already converted by index.js.
@@ -494,15 +489,9 @@ pub fn create_global(env: Env, value_type: String, mutable: bool, value: Raw) ->
         return Err(Error::new(Status::InvalidArg, format!("unknown value type {value_type}")));
     };
     let bits = raw_result(values::to_wasm(&js, value.0, content_type))?;
-    let owner = match content_type {
-        ValType::Ref(r) if values::is_funcref(r) => functions::exported_function(&js, value.0).and_then(|f| match &f.function.owner {
-            FunctionOwner::Instance(i) => Some(i.clone()),
-            FunctionOwner::Host(_) => None,
-        }),
-        _ => None,
-    };
+    // A funcref value's owner is kept alive by `to_wasm` (`funcref_to_wasm`).
     let global = Global::new(GlobalType { content_type, mutable, shared: false }, bits);
-    Ok(NativeGlobal { global: Arc::new(global), owner })
+    Ok(NativeGlobal { global: Arc::new(global), _owner: None })
 }
 
 #[napi]
@@ -515,19 +504,9 @@ impl NativeGlobal {
 
     /// Sets the value (index.js checked mutability and converted the value).
     #[napi]
-    pub fn set_value(&mut self, env: Env, value: Raw) -> Result<()> {
+    pub fn set_value(&self, env: Env, value: Raw) -> Result<()> {
         let js = js_of(&env);
-        let ty = self.global.ty.content_type;
-        let bits = raw_result(values::to_wasm(&js, value.0, ty))?;
-        if let ValType::Ref(r) = ty {
-            if values::is_funcref(r) {
-                if let Some(f) = functions::exported_function(&js, value.0) {
-                    if let FunctionOwner::Instance(i) = &f.function.owner {
-                        self.owner = Some(i.clone());
-                    }
-                }
-            }
-        }
+        let bits = raw_result(values::to_wasm(&js, value.0, self.global.ty.content_type))?;
         self.global.set(bits);
         Ok(())
     }

@@ -85,7 +85,8 @@ impl CompiledModule {
     }
 }
 
-/// Releases the host's data of a host function when the function is dropped.
+/// Releases the host's data of a host function when the function is dropped. SAFETY: `unsafe`
+/// because it takes ownership of a raw pointer; it is called once, with the data given to `new`.
 pub type HostDataDrop = unsafe fn(*mut c_void);
 
 /// A host function callable from wasm: its context, its funcref and its trampolines.
