@@ -88,6 +88,8 @@ const realm = native.init({
   toBigInt64: (value) => BigInt.asIntN(64, value),
   toNumber: (value) => +value,
   iterableToList,
+  // Sweeps of the externref store run on a later turn of the event loop, never keeping it alive.
+  scheduleSweep: (callback) => { setImmediate(callback).unref(); },
 });
 
 // Builds the errors of one API entry point with V8's "<context>: <message>" wording, e.g.

@@ -28,6 +28,7 @@ use napi::sys;
 use wasmparser::{FuncType, ValType};
 
 use crate::js::{self, napi_call, realm_value, Js, JsResult, Pending, Realm, Value};
+use crate::lifetimes;
 use crate::values::{self, TYPE_INCOMPATIBILITY};
 
 /// Marks the function objects this binding creates (napi type tag).
@@ -80,6 +81,7 @@ pub fn js_function(js: &Js, function: Function, index: Option<u32>) -> JsResult<
     let index = index.or_else(|| function.index()).unwrap_or(0);
     let has_v128 = ty.params().iter().chain(ty.results()).any(|t| *t == ValType::V128);
     let params = ty.params().len();
+    let owner = lifetimes::owner_anchor(js, &function.owner);
     let data = Box::into_raw(Box::new(ExportedFunction {
         function,
         ty,
@@ -94,7 +96,12 @@ pub fn js_function(js: &Js, function: Function, index: Option<u32>) -> JsResult<
         js,
         napi_create_function(name.as_ptr(), -1, Some(call_exported), data as *mut c_void, &mut target)
     );
-    if let Err(pending) = created {
+    // The target keeps what its function's code needs alive (see `lifetimes`).
+    let owner = created.and_then(|()| match owner {
+        Some(owner) => lifetimes::set_owner(js, target, owner),
+        None => Ok(()),
+    });
+    if let Err(pending) = owner {
         // SAFETY: `data` came from Box::into_raw above and nothing else holds it.
         drop(unsafe { Box::from_raw(data) });
         return Err(pending);
@@ -269,9 +276,18 @@ fn call_exported_inner(
     for (i, ty) in params.iter().enumerate() {
         values[i] = values::to_wasm(js, args[i], *ty)?;
     }
-    // SAFETY: `values` has max(params, results) slots holding arguments of the function's
-    // parameter types, and `trampolines` are those of its signature.
-    let called = unsafe { f.function.call(&f.trampolines, values) };
+    let called = {
+        let _call = lifetimes::WasmCall::enter();
+        // SAFETY: `values` has max(params, results) slots holding arguments of the function's
+        // parameter types, and `trampolines` are those of its signature.
+        unsafe { f.function.call(&f.trampolines, values) }
+    };
+    let result = convert_results(js, called, results, values);
+    lifetimes::after_call(js);
+    result
+}
+
+fn convert_results(js: &Js, called: Result<(), Trap>, results: &[ValType], values: &[u128]) -> JsResult<Value> {
     // Back in JS: ArrayBuffers of memories that wasm grew are detached now.
     crate::objects::refresh_buffers(js)?;
     if let Err(trap) = called {
@@ -302,7 +318,8 @@ struct HostData {
 
 /// A host function calling the JS callable `value` with the signature `ty`.
 pub fn host_function(js: &Js, value: Value, ty: FuncType) -> JsResult<Function> {
-    let callable = js.reference(value, 1)?;
+    // Weak: the importing instance's anchor keeps the function alive (see `lifetimes`).
+    let callable = js.reference(value, 0)?;
     let has_v128 = ty.params().iter().chain(ty.results()).any(|t| *t == ValType::V128);
     let data = Box::into_raw(Box::new(HostData {
         env: js.env,
@@ -320,6 +337,14 @@ pub fn host_function(js: &Js, value: Value, ty: FuncType) -> JsResult<Function> 
             Err(js.throw_new(|r| r.runtime_error, &format!("cranewasm: {e}")))
         }
     }
+}
+
+/// The JS function of a host function made by `host_function`, while it lives.
+pub fn host_callable(js: &Js, host: &HostFunction) -> Option<Value> {
+    // SAFETY: every host function of this binding has a HostData as its data (made by
+    // `host_function`), alive as long as the host function.
+    let data = unsafe { &*(host.data() as *const HostData) };
+    js.reference_value(data.callable)
 }
 
 /// # Safety
@@ -395,6 +420,8 @@ fn call_host(js: &Js, data: &HostData, values: &mut [u128]) -> JsResult<()> {
         args[i] = values::to_js(js, values[i], *ty)?;
     }
     crate::objects::refresh_buffers(js)?;
+    // JS may collect garbage from here on: what wasm stored must be in the object graph first.
+    lifetimes::flush(js);
     let callable = match js.reference_value(data.callable) {
         Some(c) => c,
         None => return Err(js.throw_type_error("cranewasm: imported function was collected")),

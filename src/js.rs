@@ -82,10 +82,12 @@ impl Js {
         pending
     }
 
-    fn throw_error(&self, message: &str) {
+    /// Throws a plain Error (for failures of the binding itself).
+    pub fn throw_error(&self, message: &str) -> Pending {
         let message = std::ffi::CString::new(message.replace('\0', " ")).unwrap_or_default();
         // SAFETY: valid env; the message is a NUL-terminated string that outlives the call.
         unsafe { sys::napi_throw_error(self.env, ptr::null(), message.as_ptr()) };
+        Pending
     }
 
     pub fn undefined(&self) -> Value {
@@ -294,9 +296,14 @@ thread_local! {
     /// A JS Array holding values the native side keeps: slot 0 is the exception an import threw
     /// on its way to the innermost entry; slots 1.. are externref values (the handle wasm sees is
     /// the slot index). An Array because Node-API (before version 10) cannot reference
-    /// primitives directly.
+    /// primitives directly. Slots are freed by `lifetimes::sweep`.
     static STORE: Cell<sys::napi_ref> = const { Cell::new(ptr::null_mut()) };
     static STORE_LENGTH: Cell<u32> = const { Cell::new(1) };
+    /// Freed slots, reused before the array grows.
+    static STORE_FREE: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+    /// Slots in use after the last sweep, and slots taken since.
+    static STORE_LIVE: Cell<u32> = const { Cell::new(0) };
+    static STORE_TAKEN: Cell<u32> = const { Cell::new(0) };
 }
 
 fn store(js: &Js) -> JsResult<Value> {
@@ -312,13 +319,31 @@ fn store(js: &Js) -> JsResult<Value> {
     Ok(array)
 }
 
-/// Keeps `value` in a new slot; returns the slot index (never 0).
+/// Keeps `value` in a slot; returns the slot index (never 0).
 pub fn store_push(js: &Js, value: Value) -> JsResult<u32> {
     let array = store(js)?;
-    let index = STORE_LENGTH.with(|n| n.get());
-    napi_call!(js, napi_set_element(array, index, value))?;
-    STORE_LENGTH.with(|n| n.set(index + 1));
+    let index = match STORE_FREE.with(|f| f.borrow_mut().pop()) {
+        Some(index) => index,
+        None => STORE_LENGTH.with(|n| n.get()),
+    };
+    if let Err(pending) = napi_call!(js, napi_set_element(array, index, value)) {
+        if index < STORE_LENGTH.with(|n| n.get()) {
+            STORE_FREE.with(|f| f.borrow_mut().push(index));
+        }
+        return Err(pending);
+    }
+    if index == STORE_LENGTH.with(|n| n.get()) {
+        STORE_LENGTH.with(|n| n.set(index + 1));
+    }
+    STORE_TAKEN.with(|t| t.set(t.get() + 1));
+    crate::lifetimes::slot_taken();
     Ok(index)
+}
+
+/// Whether enough slots were taken since the last sweep that one should run now rather than
+/// wait for the event loop.
+pub fn store_wants_sweep() -> bool {
+    STORE_TAKEN.with(|t| t.get()) > STORE_LIVE.with(|l| l.get()).max(4096)
 }
 
 pub fn store_get(js: &Js, index: u32) -> JsResult<Value> {
@@ -329,6 +354,46 @@ pub fn store_get(js: &Js, index: u32) -> JsResult<Value> {
 pub fn store_set(js: &Js, index: u32, value: Value) -> JsResult<()> {
     let array = store(js)?;
     napi_call!(js, napi_set_element(array, index, value))
+}
+
+/// One past the highest slot index in use.
+pub fn store_length() -> u32 {
+    STORE_LENGTH.with(|n| n.get())
+}
+
+/// Frees every externref slot (1..) not `marked` (and not already free).
+pub fn store_free_unmarked(js: &Js, marked: &[bool]) -> JsResult<()> {
+    let array = store(js)?;
+    let length = store_length();
+    let mut free: Vec<u32> = STORE_FREE.with(|f| std::mem::take(&mut *f.borrow_mut()));
+    let mut is_free = vec![false; length as usize];
+    for &i in &free {
+        is_free[i as usize] = true;
+    }
+    let undefined = js.undefined();
+    let mut live = 0;
+    let mut result = Ok(());
+    for index in 1..length {
+        if is_free[index as usize] {
+            continue;
+        }
+        if marked.get(index as usize).copied().unwrap_or(false) || result.is_err() {
+            live += 1;
+            continue;
+        }
+        result = napi_call!(js, napi_set_element(array, index, undefined));
+        if result.is_ok() {
+            free.push(index);
+        } else {
+            live += 1;
+        }
+    }
+    // Lowest slots first, so that the array's tail stays unused.
+    free.sort_unstable_by(|a, b| b.cmp(a));
+    STORE_FREE.with(|f| *f.borrow_mut() = free);
+    STORE_LIVE.with(|l| l.set(live));
+    STORE_TAKEN.with(|t| t.set(0));
+    result
 }
 
 // ---- The realm ------------------------------------------------------------------------------
@@ -348,6 +413,9 @@ pub struct Realm {
     pub iterable_to_list: sys::napi_ref,
     /// `(target, name, length) => wrapper`: the exported function object of a native target.
     pub export_function: sys::napi_ref,
+    /// `(callback) => void`: runs the callback on a later turn of the event loop (without keeping
+    /// the process alive).
+    pub schedule_sweep: sys::napi_ref,
     /// The memory growth epoch at which this realm's calls last refreshed ArrayBuffers.
     pub checked_epoch: Cell<u64>,
 }
@@ -367,6 +435,7 @@ impl Drop for Realm {
             self.to_number,
             self.iterable_to_list,
             self.export_function,
+            self.schedule_sweep,
         ];
         for r in refs {
             js.delete_reference(r);
@@ -418,6 +487,7 @@ pub fn new_realm(js: &Js, helpers: Value) -> JsResult<Rc<Realm>> {
         to_number: get("toNumber")?,
         iterable_to_list: get("iterableToList")?,
         export_function: get("exportFunction")?,
+        schedule_sweep: get("scheduleSweep")?,
         checked_epoch: Cell::new(0),
     });
     DEFAULT_REALM.with(|r| *r.0.borrow_mut() = Some(realm.clone()));

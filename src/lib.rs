@@ -5,6 +5,7 @@
 
 mod functions;
 mod js;
+mod lifetimes;
 mod objects;
 mod values;
 
@@ -50,6 +51,7 @@ pub fn init(env: Env, helpers: Raw) -> Result<NativeRealm> {
     // SAFETY: the env of the call Node is running on this thread.
     let js = unsafe { js::Js::from_env(env.raw()) };
     let realm = js::new_realm(&js, helpers.0).map_err(|_| Error::new(Status::PendingException, "init failed"))?;
+    lifetimes::install();
     Ok(NativeRealm { realm })
 }
 

@@ -21,6 +21,7 @@ use wasmparser::{GlobalType, RefType, ValType};
 
 use crate::functions;
 use crate::js::{napi_call, Js, JsResult, Pending, Realm};
+use crate::lifetimes;
 use crate::values;
 use crate::{NativeModule, NativeRealm};
 
@@ -97,6 +98,13 @@ pub struct NativeInstance {
     instance: Arc<Instance>,
     /// The realm of the index.js that instantiated it.
     realm: Rc<Realm>,
+    env: sys::napi_env,
+}
+
+impl Drop for NativeInstance {
+    fn drop(&mut self) {
+        lifetimes::anchor_released(self.env, lifetimes::key(&self.instance));
+    }
 }
 
 /// Builds the engine externs for `imports` (one JS value per import, as index.js checked and
@@ -143,29 +151,90 @@ impl NativeModule {
         env: Env,
         realm: &NativeRealm,
         imports: Vec<Raw>,
-    ) -> Result<Either<NativeInstance, InstantiateFailure>> {
+    ) -> Result<Raw> {
         let js = js_of_realm(&env, &realm.realm);
+        let failure = |kind: &str, index: u32, message: String| {
+            // SAFETY: napi-rs object construction with the env of the running call.
+            unsafe { InstantiateFailure::to_napi_value(env.raw(), InstantiateFailure { kind: kind.into(), index, message }) }.map(Raw)
+        };
         let compiled = match &self.code {
             Ok(code) => code.clone(),
-            Err(message) => {
-                return Ok(Either::B(InstantiateFailure { kind: "unsupported".into(), index: 0, message: message.clone() }))
-            }
+            Err(message) => return failure("unsupported", 0, message.clone()),
         };
         let externs = raw_result(externs(&env, &js, self, &imports))?;
-        Ok(match Instance::new(compiled, externs) {
-            Ok(instance) => Either::A(NativeInstance { instance, realm: realm.realm.clone() }),
-            Err(InstantiationError::Limits(message)) => {
-                Either::B(InstantiateFailure { kind: "limits".into(), index: 0, message })
-            }
-            Err(InstantiationError::Link(index, message)) => Either::B(InstantiateFailure { kind: "link".into(), index, message }),
-            Err(InstantiationError::Trap(trap)) => {
-                Either::B(InstantiateFailure { kind: "trap".into(), index: 0, message: trap.kind.message().into() })
-            }
-            Err(InstantiationError::Resource(message)) => {
-                Either::B(InstantiateFailure { kind: "resource".into(), index: 0, message })
-            }
-        })
+        let created = Instance::new(compiled, externs);
+        let result = match created {
+            Ok(instance) => raw_result(anchor_instance(&env, &js, instance, &realm.realm, &imports)).map(Raw),
+            Err(InstantiationError::Limits(message)) => failure("limits", 0, message),
+            Err(InstantiationError::Link(index, message)) => failure("link", index, message),
+            Err(InstantiationError::Trap(trap)) => failure("trap", 0, trap.kind.message().into()),
+            Err(InstantiationError::Resource(message)) => failure("resource", 0, message),
+        };
+        // Segments stored references (also when a later one trapped): into the object graph.
+        lifetimes::after_call(&js);
+        result
     }
+}
+
+/// The JS object of a new instance, made its anchor, with the anchors of its own funcref tables
+/// and globals (so that what wasm stores in them has somewhere to hang from).
+fn anchor_instance(env: &Env, js: &Js, instance: Arc<Instance>, realm: &Rc<Realm>, imports: &[Raw]) -> JsResult<sys::napi_value> {
+    let info = instance.module().clone();
+    let native = NativeInstance { instance: instance.clone(), realm: realm.clone(), env: js.env };
+    // SAFETY: napi-rs class construction with the env of the running call.
+    let object = unsafe { NativeInstance::to_napi_value(env.raw(), native) }.map_err(|e| js.throw_error(&e.to_string()))?;
+    let values: Vec<sys::napi_value> = imports.iter().map(|r| r.0).collect();
+    let mut array = ptr::null_mut();
+    napi_call!(js, napi_create_array_with_length(values.len(), &mut array))?;
+    for (i, v) in values.iter().enumerate() {
+        napi_call!(js, napi_set_element(array, i as u32, *v))?;
+    }
+    lifetimes::anchor_instance(js, &instance, object, array)?;
+    for index in info.num_imported_tables()..info.num_tables() {
+        let table = instance.table(index);
+        lifetimes::register_externref_table(table);
+        if values::is_funcref(table.element_type()) {
+            let anchor = table_object(env, js, table.clone())?;
+            lifetimes::add_edge(js, object, anchor)?;
+        }
+    }
+    for index in info.num_imported_globals()..info.num_globals() {
+        let global = instance.global(index);
+        lifetimes::register_externref_global(global);
+        if matches!(global.ty.content_type, ValType::Ref(r) if values::is_funcref(r)) {
+            let anchor = global_object(env, js, global.clone())?;
+            lifetimes::add_edge(js, object, anchor)?;
+        }
+    }
+    Ok(object)
+}
+
+/// The anchor of `table`: its NativeTable object, made on first use.
+fn table_object(env: &Env, js: &Js, table: Arc<Table>) -> JsResult<sys::napi_value> {
+    let key = lifetimes::key(&table);
+    if let Some(object) = lifetimes::anchor(js, key) {
+        return Ok(object);
+    }
+    lifetimes::register_externref_table(&table);
+    // SAFETY: napi-rs class construction with the env of the running call.
+    let object = unsafe { NativeTable::to_napi_value(env.raw(), NativeTable { table, env: js.env }) }
+        .map_err(|e| js.throw_error(&e.to_string()))?;
+    lifetimes::register_anchor(js, key, object)?;
+    Ok(object)
+}
+
+/// The anchor of `global`: its NativeGlobal object, made on first use.
+fn global_object(env: &Env, js: &Js, global: Arc<Global>) -> JsResult<sys::napi_value> {
+    let key = lifetimes::key(&global);
+    if let Some(object) = lifetimes::anchor(js, key) {
+        return Ok(object);
+    }
+    lifetimes::register_externref_global(&global);
+    // SAFETY: napi-rs class construction with the env of the running call.
+    let object = unsafe { NativeGlobal::to_napi_value(env.raw(), NativeGlobal { global, env: js.env }) }
+        .map_err(|e| js.throw_error(&e.to_string()))?;
+    lifetimes::register_anchor(js, key, object)?;
+    Ok(object)
 }
 
 #[napi]
@@ -174,7 +243,13 @@ impl NativeInstance {
     #[napi]
     pub fn start(&self, env: Env) -> Result<()> {
         let js = js_of_realm(&env, &self.realm);
-        raw_result(self.instance.start().map_err(|trap| functions::throw_trap(&js, trap)))
+        let started = {
+            let _call = lifetimes::WasmCall::enter();
+            self.instance.start()
+        };
+        let result = started.map_err(|trap| functions::throw_trap(&js, trap));
+        lifetimes::after_call(&js);
+        raw_result(result)
     }
 
     /// The exports, in module order.
@@ -214,16 +289,8 @@ impl NativeInstance {
                         let memory = self.instance.memory().expect("validated module").clone();
                         NativeMemory::to_napi_value(raw_env, NativeMemory::new(memory))?
                     },
-                    // SAFETY: as above.
-                    ExternKind::Table => unsafe {
-                        let table = self.instance.table(index).clone();
-                        NativeTable::to_napi_value(raw_env, NativeTable { table, _owner: Some(self.instance.clone()) })?
-                    },
-                    // SAFETY: as above.
-                    ExternKind::Global => unsafe {
-                        let global = self.instance.global(index).clone();
-                        NativeGlobal::to_napi_value(raw_env, NativeGlobal { global, _owner: Some(self.instance.clone()) })?
-                    },
+                    ExternKind::Table => raw_result(table_object(&env, &js, self.instance.table(index).clone()))?,
+                    ExternKind::Global => raw_result(global_object(&env, &js, self.instance.global(index).clone()))?,
                     ExternKind::Tag => continue,
                 }))
             };
@@ -388,9 +455,13 @@ impl NativeMemory {
 #[napi]
 pub struct NativeTable {
     table: Arc<Table>,
-    /// The instance that defined the table, whose functions its elements may reference (held,
-    /// never read).
-    _owner: Option<Arc<Instance>>,
+    env: sys::napi_env,
+}
+
+impl Drop for NativeTable {
+    fn drop(&mut self) {
+        lifetimes::anchor_released(self.env, lifetimes::key(&self.table));
+    }
 }
 
 fn element_type(name: &str) -> Option<RefType> {
@@ -401,8 +472,8 @@ fn element_type(name: &str) -> Option<RefType> {
     }
 }
 
-/// Converts a value index.js already checked to a table element (`funcref_to_wasm` keeps the
-/// function's owner alive).
+/// Converts a value index.js already checked to a table element (the caller reports the
+/// store with `Table::stored`).
 fn table_element(js: &Js, table: &Table, value: Raw) -> JsResult<usize> {
     if values::is_funcref(table.element_type()) {
         values::funcref_to_wasm(js, value.0)
@@ -413,7 +484,7 @@ fn table_element(js: &Js, table: &Table, value: Raw) -> JsResult<usize> {
 
 /// `WebAssembly.Table({element, initial, maximum}, value)`; a string is the RangeError message.
 #[napi]
-pub fn create_table(env: Env, element: String, initial: u32, maximum: Option<u32>, value: Raw) -> Result<Either<NativeTable, String>> {
+pub fn create_table(env: Env, element: String, initial: u32, maximum: Option<u32>, value: Raw) -> Result<Either<Raw, String>> {
     let js = js_of(&env);
     let Some(ty) = element_type(&element) else {
         return Ok(Either::B(format!("unknown table element type {element}")));
@@ -423,10 +494,14 @@ pub fn create_table(env: Env, element: String, initial: u32, maximum: Option<u32
         Err(message) => return Ok(Either::B(message)),
     };
     let init = raw_result(table_element(&js, &table, value))?;
+    let table = Arc::new(table);
+    let object = raw_result(table_object(&env, &js, table.clone()))?;
     if init != 0 {
         table.elements_mut().fill(init);
     }
-    Ok(Either::A(NativeTable { table: Arc::new(table), _owner: None }))
+    table.stored(init);
+    lifetimes::after_call(&js);
+    Ok(Either::A(Raw(object)))
 }
 
 #[napi]
@@ -450,7 +525,12 @@ impl NativeTable {
     pub fn grow(&self, env: Env, delta: u32, value: Raw) -> Result<f64> {
         let js = js_of(&env);
         let init = raw_result(table_element(&js, &self.table, value))?;
-        Ok(self.table.grow(delta as u64, init).map_or(-1.0, |old| old as f64))
+        let grown = self.table.grow(delta as u64, init);
+        if grown.is_some() {
+            self.table.stored(init);
+        }
+        lifetimes::after_call(&js);
+        Ok(grown.map_or(-1.0, |old| old as f64))
     }
 
     /// Element `index` (index.js checked the bounds).
@@ -466,7 +546,10 @@ impl NativeTable {
     pub fn set(&self, env: Env, index: u32, value: Raw) -> Result<()> {
         let js = js_of(&env);
         let element = raw_result(table_element(&js, &self.table, value))?;
-        let _ = self.table.set(index as u64, element);
+        if self.table.set(index as u64, element).is_ok() {
+            self.table.stored(element);
+        }
+        lifetimes::after_call(&js);
         Ok(())
     }
 }
@@ -476,22 +559,28 @@ impl NativeTable {
 #[napi]
 pub struct NativeGlobal {
     global: Arc<Global>,
-    /// The instance that defined the global (a funcref global may reference its functions;
-    /// held, never read).
-    _owner: Option<Arc<Instance>>,
+    env: sys::napi_env,
+}
+
+impl Drop for NativeGlobal {
+    fn drop(&mut self) {
+        lifetimes::anchor_released(self.env, lifetimes::key(&self.global));
+    }
 }
 
 /// `WebAssembly.Global({value, mutable}, v)` with `v` already converted by index.js.
 #[napi]
-pub fn create_global(env: Env, value_type: String, mutable: bool, value: Raw) -> Result<NativeGlobal> {
+pub fn create_global(env: Env, value_type: String, mutable: bool, value: Raw) -> Result<Raw> {
     let js = js_of(&env);
     let Some(content_type) = values::parse_type(&value_type) else {
         return Err(Error::new(Status::InvalidArg, format!("unknown value type {value_type}")));
     };
     let bits = raw_result(values::to_wasm(&js, value.0, content_type))?;
-    // A funcref value's owner is kept alive by `to_wasm` (`funcref_to_wasm`).
-    let global = Global::new(GlobalType { content_type, mutable, shared: false }, bits);
-    Ok(NativeGlobal { global: Arc::new(global), _owner: None })
+    let global = Arc::new(Global::new(GlobalType { content_type, mutable, shared: false }, bits));
+    let object = raw_result(global_object(&env, &js, global.clone()))?;
+    global.stored(bits);
+    lifetimes::after_call(&js);
+    Ok(Raw(object))
 }
 
 #[napi]
@@ -507,7 +596,8 @@ impl NativeGlobal {
     pub fn set_value(&self, env: Env, value: Raw) -> Result<()> {
         let js = js_of(&env);
         let bits = raw_result(values::to_wasm(&js, value.0, self.global.ty.content_type))?;
-        self.global.set(bits);
+        self.global.store(bits);
+        lifetimes::after_call(&js);
         Ok(())
     }
 

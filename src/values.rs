@@ -8,12 +8,6 @@
 //!   anything else is a TypeError.
 //! - v128 cannot cross: TypeError.
 
-use std::any::Any;
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use cranewasm_engine::runtime::instance::FunctionOwner;
 use napi::sys;
 use wasmparser::{HeapType, RefType, ValType};
 
@@ -89,7 +83,7 @@ pub fn externref_to_wasm(js: &Js, value: Value) -> JsResult<usize> {
     if js.type_of(value) == sys::ValueType::napi_null {
         return Ok(0);
     }
-    // Kept for good: reclaiming externrefs needs the collector integration (issue 4).
+    // Freed by a sweep once no table or global holds it and no wasm runs.
     Ok(js::store_push(js, value)? as usize)
 }
 
@@ -100,30 +94,15 @@ pub fn externref_to_js(js: &Js, handle: usize) -> JsResult<Value> {
     js::store_get(js, handle as u32)
 }
 
-thread_local! {
-    /// Owners of every function that entered wasm as a funcref value from JS, by owner address:
-    /// wasm may store the reference anywhere (a table, a global of another instance), so its
-    /// code and vmctx must outlive every place it can reach. Kept for the life of the thread
-    /// until references are traced (issue 4): a leak, never a dangling reference.
-    static FUNCREF_OWNERS: RefCell<HashMap<usize, Arc<dyn Any + Send + Sync>>> = RefCell::new(HashMap::new());
-}
-
+/// A funcref value from JS: null or an exported wasm function. What the function needs stays
+/// alive while the value is an argument (the caller holds the function object); wherever wasm or
+/// the host stores it, the store is recorded (see `lifetimes`).
 pub fn funcref_to_wasm(js: &Js, value: Value) -> JsResult<usize> {
     if js.type_of(value) == sys::ValueType::napi_null {
         return Ok(0);
     }
     match functions::exported_function(js, value) {
-        Some(data) => {
-            let owner: Arc<dyn Any + Send + Sync> = match &data.function.owner {
-                FunctionOwner::Instance(i) => i.clone(),
-                FunctionOwner::Host(h) => h.clone(),
-            };
-            let key = Arc::as_ptr(&owner) as *const u8 as usize;
-            FUNCREF_OWNERS.with(|o| {
-                o.borrow_mut().entry(key).or_insert(owner);
-            });
-            Ok(data.function.func_ref() as usize)
-        }
+        Some(data) => Ok(data.function.func_ref() as usize),
         None => Err(js.throw_type_error(TYPE_INCOMPATIBILITY)),
     }
 }

@@ -1,5 +1,5 @@
 //! The runtime functions generated code calls for what is not done inline: growing and bulk
-//! operations on memories and tables, segment drops, externref table stores. Generated code calls
+//! operations on memories and tables, segment drops, reference stores into tables and globals. Generated code calls
 //! them through their absolute address (`runtime::libcalls::address`) with the System V calling
 //! convention; the first argument is always the caller's `vmctx`.
 //!
@@ -31,9 +31,12 @@ pub enum LibCall {
     TableInit,
     /// `(vmctx, segment: i32)`.
     ElemDrop,
-    /// `(vmctx, table: i32, index: i32, value: i64)`: store into an externref table, index
-    /// already bounds-checked by the caller (the runtime keeps the referenced value alive).
-    TableSetExternref,
+    /// `(vmctx, table: i32, index: i32, value: i64)`: `table.set`, index already bounds-checked
+    /// by the caller (the runtime records what the stored reference keeps alive).
+    TableSetRef,
+    /// `(vmctx, global: i32, value: i64)`: `global.set` of a reference-typed global (recorded as
+    /// `table.set` is).
+    GlobalSetRef,
 }
 
 impl LibCall {
@@ -48,7 +51,8 @@ impl LibCall {
             LibCall::TableGrow => (&[I32, I32, I64], &[I32]),
             LibCall::TableFill => (&[I32, I32, I64, I32], &[I32]),
             LibCall::TableCopy | LibCall::TableInit => (&[I32, I32, I32, I32, I32], &[I32]),
-            LibCall::TableSetExternref => (&[I32, I32, I64], &[]),
+            LibCall::TableSetRef => (&[I32, I32, I64], &[]),
+            LibCall::GlobalSetRef => (&[I32, I64], &[]),
         }
     }
 

@@ -56,6 +56,7 @@ use cranewasm_engine::runtime::instance::{
     VMHostFuncContext,
 };
 use cranewasm_engine::runtime::memory::{LinearMemory, MAX_PAGES};
+use cranewasm_engine::runtime::refs::ScopedStore;
 use cranewasm_engine::runtime::table::{Table, MAX_TABLE_ELEMENTS};
 use cranewasm_engine::runtime::trampolines;
 use cranewasm_engine::runtime::traps::Trap;
@@ -616,7 +617,6 @@ pub struct Stats {
     pub differential: u64,
     pub linked: u64,
     pub ref_calls: u64,
-    pub leaked_known: u64,
     pub traps_by_kind: HashMap<String, u64>,
     pub panics: u64,
     pub findings: u64,
@@ -653,8 +653,7 @@ impl Stats {
             s,
             "\n  valid {} invalid {} | compiled {} (simd unsupported {}) | instantiated {} \
              (segment traps {}, resource {}) | start ran {} (trapped {}) | calls {} (trapped {}) \
-             | linked second instances {} | funcrefs called {} | differential {} | smith gave up {} \
-             | leaked (known table cycle) {}",
+             | linked second instances {} | funcrefs called {} | differential {} | smith gave up {}",
             self.valid,
             self.invalid,
             self.compiled,
@@ -670,7 +669,6 @@ impl Stats {
             self.ref_calls,
             self.differential,
             self.smith_failed,
-            self.leaked_known,
         );
         let mut traps: Vec<_> = self.traps_by_kind.iter().collect();
         traps.sort();
@@ -1256,6 +1254,10 @@ fn run_module(
     stats: &mut Stats,
     log: bool,
 ) -> Result<Vec<Event>, Finding> {
+    // Owners of stored funcrefs live until the end of the run (cycles included), so that every
+    // instance must be gone once the store is; a store the runtime did not record frees an owner
+    // too early, which the survivor check below catches.
+    let store = ScopedStore::new();
     let module = compiled.module.clone();
     let mut events = Vec::new();
     let none = module.imports.iter().map(|_| None).collect();
@@ -1285,43 +1287,20 @@ fn run_module(
             events.push(Event::Survivor);
             let survived = exercise(&first, 1..2, stats, &mut events, log)
                 .and_then(|()| inspect(&first, stats, &mut events));
-            if let Err(mut f) = survived {
-                // KNOWN (reported; funcref lifetimes are runtime/instance.rs's, not ours to
-                // fix): a funcref of B that B stored in A's own table or in a global (e.g. one
-                // passed as an argument to A's `table.set`, or a `global.set` on an imported
-                // global) is not kept alive, so once B is gone A calls freed code (a "trap"
-                // without a trap site) or holds a funcref of no live function.
-                if f.key == "trap at a PC that is no trap site"
-                    || f.key == "funcref of no live function"
-                {
-                    f.key = format!("after the linked instance was dropped: {}", f.key);
-                    f.known = true;
-                }
-                return Err(f);
-            }
+            survived?;
         }
     }
     drop(first);
+    drop(store);
     if weak.iter().any(|w| w.strong_count() > 0) {
-        // KNOWN (reported, in runtime/instance.rs, not ours to fix): an instance importing a
-        // funcref table is retained by that table, which it holds itself: a cycle, so it and
-        // its memory are never freed. Counted, and a finding only for other modules.
-        let imports_funcref_table = module
-            .imports
-            .iter()
-            .any(|i| matches!(&i.ty, ImportType::Table(t) if t.element_type == RefType::FUNCREF));
-        if imports_funcref_table {
-            stats.leaked_known += 1;
-        } else {
-            return Err(finding(
-                "instance still alive after its last handle was dropped",
-                format!(
-                    "{} of {} instances leaked",
-                    weak.iter().filter(|w| w.strong_count() > 0).count(),
-                    weak.len()
-                ),
-            ));
-        }
+        return Err(finding(
+            "instance still alive after its last handle was dropped",
+            format!(
+                "{} of {} instances leaked",
+                weak.iter().filter(|w| w.strong_count() > 0).count(),
+                weak.len()
+            ),
+        ));
     }
     Ok(events)
 }

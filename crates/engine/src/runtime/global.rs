@@ -3,7 +3,10 @@
 
 use std::cell::UnsafeCell;
 
-use wasmparser::GlobalType;
+use wasmparser::{GlobalType, RefType, ValType};
+
+use super::instance::FunctionOwner;
+use super::refs::{self, Holder, RefHolder};
 
 use crate::vmoffsets::global;
 
@@ -15,6 +18,8 @@ const _: () = assert!(std::mem::size_of::<VMGlobal>() == global::SIZE as usize);
 pub struct Global {
     pub ty: GlobalType,
     cell: Box<VMGlobal>,
+    /// Who keeps the owner of a funcref stored here alive (see `refs`).
+    refs: RefHolder,
 }
 
 // SAFETY: the cell is plain data used by the owning thread's wasm and host code.
@@ -28,6 +33,7 @@ impl Global {
         Global {
             ty,
             cell: Box::new(VMGlobal(UnsafeCell::new(bits.to_le_bytes()))),
+            refs: RefHolder::default(),
         }
     }
 
@@ -43,5 +49,27 @@ impl Global {
     pub fn set(&self, bits: u128) {
         // SAFETY: plain write of the cell on the owning thread.
         unsafe { *self.cell.0.get() = bits.to_le_bytes() }
+    }
+
+    /// Records that `bits` was stored (see `Table::stored`); a no-op for numeric globals.
+    pub fn stored(&self, bits: u128) {
+        match self.ty.content_type {
+            ValType::Ref(r) if r == RefType::FUNCREF => {
+                self.refs.note(Holder::Global(self), bits as usize)
+            }
+            ValType::Ref(_) => refs::externref_stored(bits as usize),
+            _ => {}
+        }
+    }
+
+    /// Sets the value and records the store.
+    pub fn store(&self, bits: u128) {
+        self.set(bits);
+        self.stored(bits);
+    }
+
+    /// Keeps `owner` alive for as long as the global.
+    pub fn retain(&self, owner: FunctionOwner) {
+        self.refs.retain(owner);
     }
 }

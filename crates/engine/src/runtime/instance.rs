@@ -5,7 +5,7 @@
 //! runs the start function (`Instance::start`), so that it runs under the same trap catcher as
 //! every other call from the host.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::ffi::c_void;
 use std::sync::{Arc, Mutex, Weak};
@@ -183,6 +183,28 @@ impl HostFunction {
     }
 }
 
+/// The owner of the `VMFuncRef` at `address`, if it is alive, with the address range of the
+/// owner's function references.
+pub fn func_ref_owner(address: usize) -> Option<(usize, usize, FunctionOwner)> {
+    let (start, end, owner) = {
+        let map = func_refs();
+        let (start, (end, owner)) = map.range(..=address).next_back()?;
+        if address >= *end {
+            return None;
+        }
+        let owner = match owner {
+            WeakOwner::Instance(w) => WeakOwner::Instance(w.clone()),
+            WeakOwner::Host(w) => WeakOwner::Host(w.clone()),
+        };
+        (*start, *end, owner)
+    };
+    let owner = match owner {
+        WeakOwner::Instance(w) => FunctionOwner::Instance(w.upgrade()?),
+        WeakOwner::Host(w) => FunctionOwner::Host(w.upgrade()?),
+    };
+    Some((start, end, owner))
+}
+
 /// What keeps a function's code and vmctx alive.
 #[derive(Clone)]
 pub enum FunctionOwner {
@@ -214,25 +236,12 @@ impl Function {
     /// if its owner is still alive. A reference to an imported function's slot in an instance
     /// resolves to the imported function itself, so identity survives re-exports and `ref.func`.
     pub fn from_func_ref(func_ref: *const VMFuncRef) -> Option<Function> {
-        let address = func_ref as usize;
-        let owner = {
-            let map = func_refs();
-            let (_, (end, owner)) = map.range(..=address).next_back()?;
-            if address >= *end {
-                return None;
-            }
-            match owner {
-                WeakOwner::Instance(w) => WeakOwner::Instance(w.clone()),
-                WeakOwner::Host(w) => WeakOwner::Host(w.clone()),
-            }
-        };
-        match owner {
-            WeakOwner::Instance(w) => {
-                let instance = w.upgrade()?;
+        match func_ref_owner(func_ref as usize)?.2 {
+            FunctionOwner::Instance(instance) => {
                 let index = instance.func_ref_index(func_ref);
                 Some(instance.function(index))
             }
-            WeakOwner::Host(w) => Some(Function::host(w.upgrade()?)),
+            FunctionOwner::Host(host) => Some(Function::host(host)),
         }
     }
 
@@ -311,9 +320,6 @@ pub struct Instance {
     globals: Vec<Arc<Global>>,
     /// Imported functions, kept alive for as long as this instance can call them.
     imported_functions: Vec<Function>,
-    /// Functions of other instances or the host stored in our tables, kept alive while stored.
-    /// (Collected only with the instance; a finer-grained scheme comes with table lifetimes.)
-    retained: RefCell<Vec<Function>>,
     dropped_data: Vec<Cell<bool>>,
     dropped_elements: Vec<Cell<bool>>,
 }
@@ -464,7 +470,6 @@ impl Instance {
             tables: Vec::new(),
             globals: Vec::new(),
             imported_functions,
-            retained: RefCell::new(Vec::new()),
             dropped_data: info
                 .data_segments
                 .iter()
@@ -494,13 +499,9 @@ impl Instance {
         let start = instance.vmctx_ptr() as usize + offsets.func_refs() as usize;
         let end = start + offsets.num_functions as usize * func_ref::SIZE as usize;
         register_func_refs(start, end, WeakOwner::Instance(Arc::downgrade(&instance)));
-        // Imported funcref tables may receive references into this instance (segments,
-        // table.set): they keep it alive. (A cycle when the instance is still alive through its
-        // own import of the table; reclaiming those comes with table lifetimes.)
-        for table in &instance.tables[..info.num_imported_tables() as usize] {
-            if is_funcref(table.element_type()) {
-                table.retain(instance.clone());
-            }
+        // Defined globals initialized with function references hold them from now on.
+        for global in &instance.globals[info.num_imported_globals() as usize..] {
+            global.stored(global.get());
         }
         // (6) Segments: elements, then data, in order; a trap leaves earlier ones applied.
         instance
@@ -657,6 +658,7 @@ impl Instance {
             table
                 .set((dst + i) as u64, value)
                 .map_err(|_| TrapKind::TableOutOfBounds)?;
+            table.stored(value);
         }
         Ok(())
     }
@@ -692,10 +694,6 @@ impl Instance {
         self.dropped_data[segment as usize].set(true);
     }
 
-    /// Keeps `function` alive while it may be stored in one of our tables.
-    pub fn retain(&self, function: Function) {
-        self.retained.borrow_mut().push(function);
-    }
 }
 
 /// V8's checks and messages for an imported table's limits.

@@ -21,7 +21,8 @@ pub fn address(call: LibCall) -> usize {
         LibCall::TableCopy => table_copy as *const c_void,
         LibCall::TableInit => table_init as *const c_void,
         LibCall::ElemDrop => elem_drop as *const c_void,
-        LibCall::TableSetExternref => table_set_externref as *const c_void,
+        LibCall::TableSetRef => table_set_ref as *const c_void,
+        LibCall::GlobalSetRef => global_set_ref as *const c_void,
     };
     f as usize
 }
@@ -98,22 +99,26 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, segment: u32) {
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: u64) -> u32 {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
-    instance
-        .table(table)
-        .grow(delta as u64, init as usize)
-        .map_or(u32::MAX, |old| old as u32)
+    let table = instance.table(table);
+    let grown = table.grow(delta as u64, init as usize);
+    if grown.is_some() {
+        table.stored(init as usize);
+    }
+    grown.map_or(u32::MAX, |old| old as u32)
 }
 
 unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, value: u64, len: u32) -> u32 {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
     status((|| {
-        let elements = instance.table(table).elements_mut();
+        let table = instance.table(table);
         let end = dst as u64 + len as u64;
-        let target = elements
+        let target = table
+            .elements_mut()
             .get_mut(dst as usize..end as usize)
             .ok_or(TrapKind::TableOutOfBounds)?;
         target.fill(value as usize);
+        table.stored(value as usize);
         Ok(())
     })())
 }
@@ -135,6 +140,14 @@ unsafe extern "C" fn table_copy(
         }
         let copied: Vec<usize> = src_t.elements_mut()[src as usize..(src + len) as usize].to_vec();
         dst_t.elements_mut()[dst as usize..(dst + len) as usize].copy_from_slice(&copied);
+        if std::ptr::eq(dst_t.as_ref(), src_t.as_ref()) {
+            // The table already held these; what was overwritten may have been a last reference.
+            dst_t.stored(0);
+        } else {
+            for value in copied {
+                dst_t.stored(value);
+            }
+        }
         Ok(())
     })())
 }
@@ -156,9 +169,18 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, segment: u32) {
     unsafe { instance(vmctx) }.elem_drop(segment)
 }
 
-unsafe extern "C" fn table_set_externref(vmctx: *mut u8, table: u32, index: u32, value: u64) {
+unsafe extern "C" fn table_set_ref(vmctx: *mut u8, table: u32, index: u32, value: u64) {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
+    let table = instance.table(table);
     // The index was bounds-checked by the caller.
-    let _ = instance.table(table).set(index as u64, value as usize);
+    if table.set(index as u64, value as usize).is_ok() {
+        table.stored(value as usize);
+    }
+}
+
+unsafe extern "C" fn global_set_ref(vmctx: *mut u8, global: u32, value: u64) {
+    // SAFETY: called by generated code with its vmctx.
+    let instance = unsafe { instance(vmctx) };
+    instance.global(global).store(value as u128);
 }

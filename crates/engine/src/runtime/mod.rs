@@ -6,6 +6,7 @@ pub mod global;
 pub mod instance;
 pub mod libcalls;
 pub mod memory;
+pub mod refs;
 pub mod signatures;
 pub mod table;
 pub mod trampolines;

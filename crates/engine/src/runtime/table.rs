@@ -3,12 +3,12 @@
 //! owned by the host (zero for ref.null). Generated code reads the elements through the
 //! `VMTableDefinition`, whose pointer is refreshed when the storage moves on growth.
 
-use std::any::Any;
 use std::cell::UnsafeCell;
-use std::sync::{Arc, Mutex};
 
 use wasmparser::RefType;
 
+use super::instance::FunctionOwner;
+use super::refs::{self, Holder, RefHolder};
 use crate::vmoffsets::table_definition;
 
 /// The most elements a table may have; the JS API's limit (10,000,000) as V8 enforces it.
@@ -35,9 +35,8 @@ pub struct Table {
     /// Boxed for a stable definition address. Mutated through `&self`: tables are used by the
     /// thread that owns them, and generated code mutates elements the same way.
     state: Box<UnsafeCell<TableState>>,
-    /// Owners of code that elements may point into (instances that wrote their function
-    /// references into this table, functions stored by the host), kept alive with the table.
-    keep_alive: Mutex<Vec<Arc<dyn Any + Send + Sync>>>,
+    /// Who keeps the owners of the funcrefs stored here alive (see `refs`).
+    refs: RefHolder,
 }
 
 // SAFETY: see `state`: all access happens on the owning thread; the type is shared by `Arc`
@@ -73,7 +72,7 @@ impl Table {
                 elements,
                 definition,
             })),
-            keep_alive: Mutex::new(Vec::new()),
+            refs: RefHolder::default(),
         })
     }
 
@@ -136,13 +135,20 @@ impl Table {
         Some(old)
     }
 
-    /// Keeps `owner` alive for as long as the table (once per owner).
-    pub fn retain(&self, owner: Arc<dyn Any + Send + Sync>) {
-        let mut owners = self.keep_alive.lock().unwrap_or_else(|e| e.into_inner());
-        let address = Arc::as_ptr(&owner) as *const u8;
-        if !owners.iter().any(|o| Arc::as_ptr(o) as *const u8 == address) {
-            owners.push(owner);
+    /// Records that `value` was stored into the table (by any path: generated code, segments,
+    /// the host), so that what it references stays alive while stored. Every store of a
+    /// non-null reference must be reported.
+    pub fn stored(&self, value: usize) {
+        if self.element_type == RefType::FUNCREF {
+            self.refs.note(Holder::Table(self), value);
+        } else {
+            refs::externref_stored(value);
         }
+    }
+
+    /// Keeps `owner` alive for as long as the table.
+    pub fn retain(&self, owner: FunctionOwner) {
+        self.refs.retain(owner);
     }
 
     /// The elements, for bulk operations.

@@ -13,7 +13,7 @@ use cranelift_codegen::ir::{
     SigRef, Value,
 };
 use cranelift_frontend::FunctionBuilder;
-use wasmparser::{GlobalType, RefType, TableType};
+use wasmparser::{GlobalType, TableType};
 
 use crate::libcall::LibCall;
 use crate::module::Module;
@@ -166,10 +166,6 @@ impl<'m> FuncEnvironment<'m> {
             .table_types
             .entry(index)
             .or_insert_with(|| module.table_type(index)))
-    }
-
-    pub fn is_externref_table(&mut self, index: u32) -> Result<bool, String> {
-        Ok(self.table_type(index)?.element_type == RefType::EXTERNREF)
     }
 
     /// Pointer to table `index`'s `VMTableDefinition`.

@@ -1,6 +1,7 @@
-//! Table and reference instructions. Reads, funcref stores and sizes are inline (a bounds check
-//! and an 8-byte element); externref stores, growing, the bulk operations and segment drops are
-//! libcalls, because the runtime owns externref lifetimes and table storage.
+//! Table and reference instructions. Reads and sizes are inline (a bounds check and an 8-byte
+//! element); stores, growing, the bulk operations and segment drops are
+//! libcalls, because the runtime tracks what stored references keep alive and owns table
+//! storage.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder};
@@ -36,18 +37,11 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
         Operator::TableSet { table } => {
             let (index, value) = t.pop2()?;
             let address = t.env.table_element_address(&mut t.builder, table, index)?;
-            if t.env.is_externref_table(table)? {
-                // Bounds checked above; the runtime keeps the stored value alive.
-                let table_index = t.builder.ins().iconst(I32, i64::from(table));
-                t.env.call_libcall(
-                    &mut t.builder,
-                    LibCall::TableSetExternref,
-                    &[table_index, index, value],
-                );
-            } else {
-                let flags = t.env.table_element_flags();
-                t.builder.ins().store(flags, value, address, 0);
-            }
+            // Bounds checked above; the runtime records what the stored reference keeps alive.
+            let _ = address;
+            let table_index = t.builder.ins().iconst(I32, i64::from(table));
+            t.env
+                .call_libcall(&mut t.builder, LibCall::TableSetRef, &[table_index, index, value]);
         }
         Operator::TableSize { table } => {
             let size = t.env.table_size(&mut t.builder, table)?;

@@ -2,10 +2,11 @@
 //! us, or stack slots in functions where that is too slow: see `FuncTranslator::get_local`),
 //! globals (through their cell pointer in the vmctx), `drop` and `select`.
 
-use cranelift_codegen::ir::InstBuilder;
+use cranelift_codegen::ir::{types, InstBuilder};
 use wasmparser::Operator;
 
 use super::{value_type, FuncTranslator};
+use crate::libcall::LibCall;
 
 pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Result<bool, String> {
     match *op {
@@ -29,8 +30,15 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
         }
         Operator::GlobalSet { global_index } => {
             let value = t.pop()?;
-            let (cell, flags) = t.env.global_address(&mut t.builder, global_index)?;
-            t.builder.ins().store(flags, value, cell, 0);
+            if let wasmparser::ValType::Ref(_) = t.env.global_type(global_index)?.content_type {
+                // The runtime records what the stored reference keeps alive.
+                let index = t.builder.ins().iconst(types::I32, i64::from(global_index));
+                t.env
+                    .call_libcall(&mut t.builder, LibCall::GlobalSetRef, &[index, value]);
+            } else {
+                let (cell, flags) = t.env.global_address(&mut t.builder, global_index)?;
+                t.builder.ins().store(flags, value, cell, 0);
+            }
         }
         Operator::Drop => {
             t.pop()?;

