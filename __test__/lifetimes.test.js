@@ -56,3 +56,44 @@ describe('lifetimes', () => {
     expect(run('externrefs', 'node')).toEqual(expected);
   });
 });
+
+describe('memory that wasm uses cannot be freed from JS', () => {
+  const cranewasm = require('..');
+  const { loadWabt, wat } = require('./helpers/execution');
+  beforeAll(loadWabt);
+
+  // Transferring or posting a memory's buffer neither detaches it nor frees the memory: the
+  // outcome is the same as on Node's engine, and wasm and JS keep sharing the bytes.
+  function attempt(engine) {
+    const instance = new engine.Instance(new engine.Module(wat(`(module (memory (export "m") 1)
+      (func (export "load") (result i32) (i32.load8_u (i32.const 0)))
+      (func (export "store") (param i32) (i32.store8 (i32.const 1) (local.get 0))))`)));
+    const memory = instance.exports.m;
+    const buffer = memory.buffer;
+    const outcome = [];
+    const tryIt = (name, f) => {
+      try {
+        f();
+        outcome.push(`${name}: ok, byteLength ${buffer.byteLength}`);
+      } catch (error) {
+        outcome.push(`${name}: ${error.name}`);
+      }
+    };
+    tryIt('structuredClone', () => structuredClone(buffer, { transfer: [buffer] }));
+    tryIt('postMessage', () => {
+      const { port1, port2 } = new MessageChannel();
+      port1.postMessage(buffer, [buffer]);
+      port1.close();
+      port2.close();
+    });
+    new Uint8Array(memory.buffer)[0] = 9;
+    instance.exports.store(4);
+    outcome.push(`wasm reads ${instance.exports.load()}, JS reads ${new Uint8Array(memory.buffer)[1]}`);
+    return outcome;
+  }
+
+  test('transfer and postMessage of Memory.buffer', () => {
+    expect(attempt(cranewasm)).toEqual(attempt(WebAssembly));
+    expect(attempt(cranewasm)).toContain('wasm reads 9, JS reads 4');
+  });
+});
