@@ -57,3 +57,14 @@ test('registering a second copy keeps Node\'s namespace as the original', () => 
   expect(globalThis[ORIGINAL]).toBe(nodeWebAssembly);
   expect(Object.getOwnPropertyDescriptor(globalThis, 'WebAssembly')).toEqual({ ...nodeDescriptor, value: second });
 });
+
+// Node's own fetch() compiles undici's llhttp parser with the global WebAssembly: the SIMD build
+// first, the plain one if that compile throws. With cranewasm registered it must work (it once
+// crashed the process, when cranewasm compiled SIMD modules it could not instantiate).
+test('Node\'s fetch() works with cranewasm registered', () => {
+  const { execFileSync } = require('child_process');
+  const path = require('path');
+  const script = `require(${JSON.stringify(path.join(__dirname, '..', 'register.js'))});
+    fetch('data:text/plain,hello%20fetch').then((r) => r.text()).then((t) => process.stdout.write(t));`;
+  expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60000 })).toBe('hello fetch');
+});

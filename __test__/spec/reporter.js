@@ -36,7 +36,8 @@ class SpecReporter {
     for (const s of summaries.filter((s) => s.kind === 'validate')) {
       out.push(
         `validate(): ${s.modules} modules of ${s.sets.join(', ')}; cranewasm and Node disagree on ` +
-          `${s.disagreements} (${s.listed} listed in __test__/spec/validate-disagreements.json)`,
+          `${s.disagreements} (${s.listed} listed in __test__/spec/validate-disagreements.json)` +
+          (s.simdRejected ? `; ${s.simdRejected} rejected by cranewasm because they use SIMD (not supported yet)` : ''),
       );
     }
     const sets = summaries.filter((s) => s.kind !== 'validate');

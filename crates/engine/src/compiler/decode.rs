@@ -28,19 +28,22 @@ pub(super) struct Decoded<'a> {
     pub section_error: Option<CompileError>,
 }
 
-pub(super) fn decode_module(bytes: &[u8]) -> Result<Decoded<'_>, CompileError> {
+pub(super) fn decode_module(
+    bytes: &[u8],
+    features: wasmparser::WasmFeatures,
+) -> Result<Decoded<'_>, CompileError> {
     check_header(bytes)?;
     let mut decoded = Decoded {
         module: Module::default(),
         bodies: Vec::new(),
         section_error: None,
     };
-    let mut validator = Validator::new_with_features(super::features());
+    let mut validator = Validator::new_with_features(features);
     let mut next_body_index = None;
     // The parser has features of its own (they decide e.g. how memory limits are read): give it
     // the same set as the validator, or a Wasm 2.0 module could be read as memory64 would be.
     let mut parser = Parser::new(0);
-    parser.set_features(super::features());
+    parser.set_features(features);
     for payload in parser.parse_all(bytes) {
         let step = payload.and_then(|payload| {
             let valid = validator.payload(&payload)?;

@@ -141,7 +141,7 @@ fn valid_modules(origin: &str, text: &str) -> Vec<Vec<u8>> {
 
 fn check_module(module: &SuiteModule) -> Counts {
     let mut counts = Counts::default();
-    let decoded = match crate::compile(&module.bytes) {
+    let decoded = match crate::compiler::compile_with_features(&module.bytes, crate::compiler::features_with_simd()) {
         Ok(decoded) => decoded,
         Err(err) => {
             counts.rejected_modules += 1;
