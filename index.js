@@ -504,19 +504,21 @@ function readImports(nativeModule, importObject, thrower) {
         const { valueType, mutable } = imports[index];
         if (globalBrand.has(value)) {
           const nativeGlobal = globalBrand.get(value);
-          if (nativeGlobal.valueType() !== valueType) throw linkError('imported global does not match the expected type');
+          // V8 checks the mutability first.
           if (nativeGlobal.mutable() !== mutable) throw linkError('imported global does not match the expected mutability');
+          if (nativeGlobal.valueType() !== valueType) throw linkError('imported global does not match the expected type');
           values[index] = nativeGlobal;
           objects[index] = value;
           break;
         }
+        if (valueType === 'v128') throw linkError('global import of type v128 must be a WebAssembly.Global');
         if (mutable) throw linkError('imported mutable global must be a WebAssembly.Global object');
         let converted;
         if (valueType === 'externref') {
           converted = value;
         } else if (valueType === 'anyfunc') {
           if (value !== null && !isExportedFunction(value)) {
-            throw linkError('imported funcref global must be null or a WebAssembly function');
+            throw linkError(FUNCREF_ERROR);
           }
           converted = value;
         } else if ((typeof value === 'number' && valueType !== 'i64') || (typeof value === 'bigint' && valueType === 'i64')) {
@@ -535,22 +537,22 @@ function readImports(nativeModule, importObject, thrower) {
 }
 
 // The JS object of an exported memory, table or global: the imported object for a re-export,
-// else one new object per defined entity.
+// else one new object per defined memory or table. Like V8 (InstanceBuilder::ProcessExports),
+// and unlike the JS API's global object cache, a global that was not imported as a Global object
+// gets a new Global object for each of its exports (all of them share the one global).
 function exportObject(entry, imported, created) {
   if (entry.importIndex !== undefined && entry.importIndex !== null) {
     const object = imported.objects[entry.importIndex];
     if (object !== undefined) return object;
-    // A global imported as a plain value: its Global object is made on first export.
-    const made = newGlobalObject(imported.values[entry.importIndex]);
-    imported.objects[entry.importIndex] = made;
-    return made;
+    // A global imported as a plain value.
+    return newGlobalObject(imported.values[entry.importIndex]);
   }
+  if (entry.kind === 'global') return newGlobalObject(entry.value);
   const key = `${entry.kind}:${entry.index}`;
   if (!created.has(key)) {
     switch (entry.kind) {
       case 'memory': created.set(key, newMemoryObject(entry.value)); break;
-      case 'table': created.set(key, newTableObject(entry.value)); break;
-      default: created.set(key, newGlobalObject(entry.value)); break;
+      default: created.set(key, newTableObject(entry.value)); break;
     }
   }
   return created.get(key);
@@ -744,6 +746,12 @@ const Table = defineInterface('Table', (object, descriptor, value) => {
   },
 });
 
+// GetGlobalValue: V8 has no JS value for a v128.
+function globalValue(global, thrower) {
+  if (callNative(() => global.valueType()) === 'v128') throw thrower.typeError("Can't get the value of s128 WebAssembly.Global");
+  return callNative(() => global.getValue());
+}
+
 const Global = defineInterface('Global', (object, descriptor, ...rest) => {
   const thrower = new ErrorThrower('WebAssembly.Global()');
   if (!isObject(descriptor)) throw thrower.typeError('Argument 0 must be a global descriptor');
@@ -758,12 +766,12 @@ const Global = defineInterface('Global', (object, descriptor, ...rest) => {
 }, {
   members: {
     valueOf() {
-      const global = receiver(globalBrand, this, new ErrorThrower('WebAssembly.Global.valueOf()'), 'Global');
-      return callNative(() => global.getValue());
+      const thrower = new ErrorThrower('WebAssembly.Global.valueOf()');
+      return globalValue(receiver(globalBrand, this, thrower, 'Global'), thrower);
     },
     get value() {
-      const global = receiver(globalBrand, this, new ErrorThrower('get WebAssembly.Global.value'), 'Global');
-      return callNative(() => global.getValue());
+      const thrower = new ErrorThrower('get WebAssembly.Global.value');
+      return globalValue(receiver(globalBrand, this, thrower, 'Global'), thrower);
     },
     set value(v) {
       const thrower = new ErrorThrower('set WebAssembly.Global.value');
@@ -771,6 +779,7 @@ const Global = defineInterface('Global', (object, descriptor, ...rest) => {
       if (!callNative(() => global.mutable())) throw thrower.typeError("Can't set the value of an immutable global.");
       const type = callNative(() => global.valueType());
       if (arguments.length === 0) throw thrower.typeError('Argument 0 is required');
+      if (type === 'v128') throw thrower.typeError("Can't set the value of s128 WebAssembly.Global");
       const converted = toWebAssemblyValue(v, type, (detail) => thrower.typeError(detail));
       callNative(() => global.setValue(converted));
     },

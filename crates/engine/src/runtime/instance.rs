@@ -428,10 +428,11 @@ impl Instance {
                     imported_functions.push(f);
                 }
                 (ImportType::Table(ty), Extern::Table(t)) => {
+                    // V8's order: the limits, then the element type.
+                    check_table_limits(index, ty, &t).map_err(InstantiationError::Limits)?;
                     if t.element_type() != ty.element_type {
                         return Err(link("imported table does not match the expected type".into()));
                     }
-                    check_table_limits(index, ty, &t).map_err(InstantiationError::Limits)?;
                     tables.push(t);
                 }
                 (ImportType::Memory(ty), Extern::Memory(m)) => {
