@@ -154,6 +154,9 @@ pub fn owner_anchor(js: &Js, owner: &FunctionOwner) -> Option<Value> {
 /// before JS code runs from an import), with no exception pending; a pair whose ends have no JS
 /// value is kept natively by the holder instead.
 pub fn flush(js: &Js) {
+    if PENDING.with(|p| p.borrow().is_empty()) && !DIRTY.with(|d| d.get()) {
+        return;
+    }
     loop {
         let pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
         if pending.is_empty() {
@@ -233,6 +236,15 @@ pub fn slot_taken() {
 /// nothing it converted is still to be read: flush the reported pairs into edges, and sweep
 /// the store at once when many slots were taken since the last sweep and no wasm is on the stack.
 pub fn after_call(js: &Js) {
+    // The common case, on every call: nothing was stored, nothing to sweep.
+    let pairs = PENDING.with(|p| !p.borrow().is_empty());
+    if !pairs {
+        let dirty = DIRTY.with(|d| d.get());
+        let scheduled = SWEEP_SCHEDULED.with(|s| s.get());
+        if !dirty || (scheduled && (in_wasm() || !js::store_wants_sweep())) {
+            return;
+        }
+    }
     // An exception on its way to JS (a trap, a failed conversion) stays pending, untouched.
     let pending = js.is_exception_pending().then(|| js.take_exception());
     flush(js);
