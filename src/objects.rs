@@ -48,6 +48,7 @@ impl FromNapiValue for Raw {
 }
 
 impl ToNapiValue for Raw {
+    // SAFETY: see above (no unsafe operation).
     unsafe fn to_napi_value(_env: sys::napi_env, value: Raw) -> Result<sys::napi_value> {
         Ok(value.0)
     }
@@ -184,11 +185,7 @@ fn anchor_instance(env: &Env, js: &Js, instance: Arc<Instance>, realm: &Rc<Realm
     // SAFETY: napi-rs class construction with the env of the running call.
     let object = unsafe { NativeInstance::to_napi_value(env.raw(), native) }.map_err(|e| js.throw_error(&e.to_string()))?;
     let values: Vec<sys::napi_value> = imports.iter().map(|r| r.0).collect();
-    let mut array = ptr::null_mut();
-    napi_call!(js, napi_create_array_with_length(values.len(), &mut array))?;
-    for (i, v) in values.iter().enumerate() {
-        napi_call!(js, napi_set_element(array, i as u32, *v))?;
-    }
+    let array = js.array(&values)?;
     lifetimes::anchor_instance(js, &instance, object, array)?;
     for index in info.num_imported_tables()..info.num_tables() {
         let table = instance.table(index);
@@ -209,32 +206,28 @@ fn anchor_instance(env: &Env, js: &Js, instance: Arc<Instance>, realm: &Rc<Realm
     Ok(object)
 }
 
-/// The anchor of `table`: its NativeTable object, made on first use.
-fn table_object(env: &Env, js: &Js, table: Arc<Table>) -> JsResult<sys::napi_value> {
-    let key = lifetimes::key(&table);
+/// The anchor of the engine object at `key`, made by `make` on first use.
+fn anchor_object(js: &Js, key: usize, make: impl FnOnce() -> Result<sys::napi_value>) -> JsResult<sys::napi_value> {
     if let Some(object) = lifetimes::anchor(js, key) {
         return Ok(object);
     }
-    lifetimes::register_externref_table(&table);
-    // SAFETY: napi-rs class construction with the env of the running call.
-    let object = unsafe { NativeTable::to_napi_value(env.raw(), NativeTable { table, env: js.env }) }
-        .map_err(|e| js.throw_error(&e.to_string()))?;
+    let object = make().map_err(|e| js.throw_error(&e.to_string()))?;
     lifetimes::register_anchor(js, key, object)?;
     Ok(object)
 }
 
-/// The anchor of `global`: its NativeGlobal object, made on first use.
+/// The anchor of `table`: its NativeTable object.
+fn table_object(env: &Env, js: &Js, table: Arc<Table>) -> JsResult<sys::napi_value> {
+    let key = lifetimes::key(&table);
+    // SAFETY: napi-rs class construction with the env of the running call.
+    anchor_object(js, key, || unsafe { NativeTable::to_napi_value(env.raw(), NativeTable { table, env: js.env }) })
+}
+
+/// The anchor of `global`: its NativeGlobal object.
 fn global_object(env: &Env, js: &Js, global: Arc<Global>) -> JsResult<sys::napi_value> {
     let key = lifetimes::key(&global);
-    if let Some(object) = lifetimes::anchor(js, key) {
-        return Ok(object);
-    }
-    lifetimes::register_externref_global(&global);
     // SAFETY: napi-rs class construction with the env of the running call.
-    let object = unsafe { NativeGlobal::to_napi_value(env.raw(), NativeGlobal { global, env: js.env }) }
-        .map_err(|e| js.throw_error(&e.to_string()))?;
-    lifetimes::register_anchor(js, key, object)?;
-    Ok(object)
+    anchor_object(js, key, || unsafe { NativeGlobal::to_napi_value(env.raw(), NativeGlobal { global, env: js.env }) })
 }
 
 #[napi]
@@ -495,6 +488,7 @@ pub fn create_table(env: Env, element: String, initial: u32, maximum: Option<u32
     };
     let init = raw_result(table_element(&js, &table, value))?;
     let table = Arc::new(table);
+    lifetimes::register_externref_table(&table);
     let object = raw_result(table_object(&env, &js, table.clone()))?;
     if init != 0 {
         table.elements_mut().fill(init);
@@ -577,6 +571,7 @@ pub fn create_global(env: Env, value_type: String, mutable: bool, value: Raw) ->
     };
     let bits = raw_result(values::to_wasm(&js, value.0, content_type))?;
     let global = Arc::new(Global::new(GlobalType { content_type, mutable, shared: false }, bits));
+    lifetimes::register_externref_global(&global);
     let object = raw_result(global_object(&env, &js, global.clone()))?;
     global.stored(bits);
     lifetimes::after_call(&js);

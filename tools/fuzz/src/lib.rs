@@ -771,6 +771,9 @@ unsafe extern "C" fn dummy_host(context: *mut VMHostFuncContext, values: *mut u1
     0
 }
 
+/// # Safety
+/// `data` is a `HostState` box from `dummy_imports`, dropped once (SAFETY: the engine calls this
+/// once, when the host function is dropped).
 unsafe fn drop_host_state(data: *mut c_void) {
     // SAFETY: `data` came from `Box::into_raw` in `dummy_imports`, and is dropped once.
     drop(unsafe { Box::from_raw(data as *mut HostState) });

@@ -3,9 +3,9 @@
 
 use std::cell::UnsafeCell;
 
-use wasmparser::{GlobalType, RefType, ValType};
+use wasmparser::{GlobalType, ValType};
 
-use super::instance::FunctionOwner;
+use super::instance::{is_funcref, FunctionOwner};
 use super::refs::{self, Holder, RefHolder};
 
 use crate::vmoffsets::global;
@@ -54,7 +54,7 @@ impl Global {
     /// Records that `bits` was stored (see `Table::stored`); a no-op for numeric globals.
     pub fn stored(&self, bits: u128) {
         match self.ty.content_type {
-            ValType::Ref(r) if r == RefType::FUNCREF => {
+            ValType::Ref(r) if is_funcref(r) => {
                 self.refs.note(Holder::Global(self), bits as usize)
             }
             ValType::Ref(_) => refs::externref_stored(bits as usize),

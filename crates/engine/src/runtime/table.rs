@@ -7,7 +7,7 @@ use std::cell::UnsafeCell;
 
 use wasmparser::RefType;
 
-use super::instance::FunctionOwner;
+use super::instance::{is_funcref, FunctionOwner};
 use super::refs::{self, Holder, RefHolder};
 use crate::vmoffsets::table_definition;
 
@@ -139,7 +139,7 @@ impl Table {
     /// the host), so that what it references stays alive while stored. Every store of a
     /// non-null reference must be reported.
     pub fn stored(&self, value: usize) {
-        if self.element_type == RefType::FUNCREF {
+        if is_funcref(self.element_type) {
             self.refs.note(Holder::Table(self), value);
         } else {
             refs::externref_stored(value);

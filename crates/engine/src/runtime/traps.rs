@@ -95,6 +95,7 @@ unsafe extern "C" fn run_entry(data: *mut c_void) {
 /// `trampoline` must be the entry trampoline for the signature of `code`; `vmctx` must be the
 /// vmctx `code` expects, alive for the call; `values` must point to at least
 /// max(params, results) 16-byte slots holding the arguments. On `Ok`, the slots hold the results.
+// SAFETY: the contract above is the caller's; the body documents each unsafe step.
 pub unsafe fn call_wasm(
     trampoline: EntryTrampoline,
     vmctx: *mut u8,

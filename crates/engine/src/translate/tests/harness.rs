@@ -189,6 +189,7 @@ impl Instance {
     /// `F` must be an `extern "sysv64" fn(*mut u8, …)` whose parameters and results match the
     /// export's wasm type under the wasm calling convention, and it must only be called while
     /// `self` lives, with `self.vmctx_ptr()` as its first argument.
+    // SAFETY: the contract above is the caller's.
     pub unsafe fn export<F: Copy>(&self, name: &str) -> F {
         assert_eq!(std::mem::size_of::<F>(), std::mem::size_of::<usize>());
         let index = self
