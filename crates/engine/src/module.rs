@@ -140,6 +140,10 @@ pub struct Module {
     pub start: Option<u32>,
     /// Function names from the `name` custom section, when present and well formed.
     pub function_names: HashMap<u32, String>,
+    /// Byte range within [`Module::bytes`] of each defined function's body (its locals and
+    /// code, without the size that precedes it), by defined index: what lazy compilation and
+    /// tier-up compile from.
+    pub bodies: Vec<Range<usize>>,
 }
 
 impl Module {
@@ -152,6 +156,14 @@ impl Module {
             .iter()
             .filter(move |s| s.name == name)
             .map(move |s| &self.bytes[s.data.clone()])
+    }
+
+    /// The body of defined function `defined` (index among the defined functions), to
+    /// compile.
+    pub fn body(&self, defined: u32) -> Option<wasmparser::FunctionBody<'_>> {
+        let range = self.bodies.get(defined as usize)?.clone();
+        let reader = wasmparser::BinaryReader::new(self.bytes.get(range.clone())?, range.start as u64);
+        Some(wasmparser::FunctionBody::new(reader))
     }
 
     /// The function's name as the name section gives it, if any.

@@ -70,6 +70,8 @@ pub(super) fn decode_module(
                 let index = next_body_index
                     .expect("the validator only yields bodies inside a code section");
                 next_body_index = Some(index + 1);
+                let range = body.range();
+                decoded.module.bodies.push(range.start as usize..range.end as usize);
                 decoded.bodies.push(PendingBody { index, func, body });
             }
             ValidPayload::End(_) => break,

@@ -7,10 +7,12 @@ pub mod codegen;
 mod decode;
 mod error;
 mod function_validation;
+pub mod options;
 
 use std::sync::Arc;
 
 pub use error::CompileError;
+pub use options::{options, pool, set_options, CompileOptions, TierUp};
 
 use crate::module::Module;
 use crate::runtime::code_memory::{self, Placement};
@@ -89,20 +91,59 @@ fn generate_code(
     bodies: &[(u32, wasmparser::FunctionBody<'_>)],
     tier: codegen::Tier,
 ) -> Result<Arc<CompiledModule>, CompileError> {
+    let mut options = options::options();
+    options.lazy = false;
+    options.first_tier = tier;
+    options.tier_up = TierUp::Off;
+    let _ = bodies;
+    finish(module.clone(), Vec::new(), options)
+}
+
+/// One compile unit: defined function `index` (function index space) of `module`, translated
+/// and compiled for `tier`. A failure (an engine bug or an unsupported instruction: the body is
+/// valid) names the function.
+pub fn compile_unit(
+    module: &Module,
+    index: u32,
+    body: &wasmparser::FunctionBody<'_>,
+    tier: codegen::Tier,
+    options: &CompileOptions,
+) -> Result<Arc<codegen::CompiledFunction>, CompileError> {
+    let _ = options;
+    let failed = |message: String| CompileError {
+        message,
+        offset: body.range().start,
+        function: Some((index, module.function_name(index).map(str::to_string))),
+    };
+    let func = crate::translate::translate_function(module, index, body).map_err(failed)?;
+    codegen::compile_function(func, tier).map_err(failed)
+}
+
+/// The last step of every compile job: a validated `module` (all its bytes and bodies
+/// recorded) becomes a [`CompiledModule`] as `options` say. `precompiled[i]`, where present,
+/// is defined function `i` already compiled for `options.first_tier` (the streaming job
+/// compiles bodies as they arrive); `precompiled` may be shorter than the function count.
+pub fn finish(
+    module: Arc<Module>,
+    precompiled: Vec<Option<Arc<codegen::CompiledFunction>>>,
+    options: CompileOptions,
+) -> Result<Arc<CompiledModule>, CompileError> {
     use rayon::prelude::*;
-    let compiled: Vec<Arc<codegen::CompiledFunction>> = bodies
-        .par_iter()
-        .map(|(index, body)| {
-            let failed = |message: String| CompileError {
-                message,
-                offset: body.range().start as u64,
-                function: Some((*index, module.function_name(*index).map(str::to_string))),
-            };
-            let func =
-                crate::translate::translate_function(module, *index, body).map_err(failed)?;
-            codegen::compile_function(func, tier).map_err(failed)
-        })
-        .collect::<Result<_, _>>()?;
+    let imported = module.num_imported_functions;
+    let count = module.bodies.len();
+    let compiled: Vec<Arc<codegen::CompiledFunction>> = pool().install(|| {
+        (0..count)
+            .into_par_iter()
+            .map(|defined| {
+                if let Some(Some(f)) = precompiled.get(defined) {
+                    return Ok(f.clone());
+                }
+                let index = imported + defined as u32;
+                let body = module.body(defined as u32).expect("recorded body");
+                compile_unit(&module, index, &body, options.first_tier, &options)
+            })
+            .collect::<Result<_, _>>()
+    })?;
     let placements: Vec<Placement<'_>> = compiled
         .iter()
         .map(|f| Placement {

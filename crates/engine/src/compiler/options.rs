@@ -1,0 +1,160 @@
+//! How modules are compiled: lazily or eagerly, which tier first, when to tier up, and on how
+//! many threads. One process-wide setting, read from the environment at first use and changed
+//! from JS (`require('cranewasm/engine').setCompileOptions`); each module keeps the options it
+//! was compiled with.
+
+use std::sync::{Arc, OnceLock, RwLock};
+
+use super::codegen::Tier;
+
+/// When functions move from their first tier to the optimizing tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TierUp {
+    /// Never: functions keep the code of their first tier.
+    Off,
+    /// Every function, in the background, as soon as the module is compiled.
+    Eager,
+    /// Hot functions only, judged by a budget that calls and loop iterations spend.
+    Dynamic,
+}
+
+impl TierUp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TierUp::Off => "off",
+            TierUp::Eager => "eager",
+            TierUp::Dynamic => "dynamic",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TierUp> {
+        match s {
+            "off" => Some(TierUp::Off),
+            "eager" => Some(TierUp::Eager),
+            "dynamic" => Some(TierUp::Dynamic),
+            _ => None,
+        }
+    }
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Baseline => "baseline",
+            Tier::Optimized => "optimized",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Tier> {
+        match s {
+            "baseline" => Some(Tier::Baseline),
+            "optimized" => Some(Tier::Optimized),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompileOptions {
+    /// Compile each function when it is first called, rather than before compile() resolves.
+    pub lazy: bool,
+    /// The tier functions are first compiled with.
+    pub first_tier: Tier,
+    pub tier_up: TierUp,
+    /// Threads of the compile pool.
+    pub threads: usize,
+}
+
+impl CompileOptions {
+    /// The defaults, as V8's: lazy compilation of the baseline tier, dynamic tier-up, one
+    /// compile thread per core.
+    pub fn defaults() -> CompileOptions {
+        CompileOptions {
+            lazy: true,
+            first_tier: Tier::Baseline,
+            tier_up: TierUp::Dynamic,
+            threads: default_threads(),
+        }
+    }
+
+    /// The defaults overridden by `CRANEWASM_LAZY` (0/1), `CRANEWASM_FIRST_TIER`
+    /// (baseline/optimized), `CRANEWASM_TIER_UP` (off/eager/dynamic) and
+    /// `CRANEWASM_COMPILE_THREADS` (a positive number). Values that do not parse are ignored.
+    pub fn from_env() -> CompileOptions {
+        let mut options = CompileOptions::defaults();
+        let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_ascii_lowercase());
+        if let Some(v) = var("CRANEWASM_LAZY") {
+            match v.as_str() {
+                "1" | "true" | "yes" | "on" => options.lazy = true,
+                "0" | "false" | "no" | "off" => options.lazy = false,
+                _ => {}
+            }
+        }
+        if let Some(tier) = var("CRANEWASM_FIRST_TIER").as_deref().and_then(Tier::parse) {
+            options.first_tier = tier;
+        }
+        if let Some(policy) = var("CRANEWASM_TIER_UP").as_deref().and_then(TierUp::parse) {
+            options.tier_up = policy;
+        }
+        if let Some(n) = var("CRANEWASM_COMPILE_THREADS").and_then(|v| v.parse::<usize>().ok()) {
+            if (1..=MAX_THREADS).contains(&n) {
+                options.threads = n;
+            }
+        }
+        options
+    }
+
+    /// Whether functions ever get optimized code after their first tier.
+    pub fn tiers_up(&self) -> bool {
+        self.first_tier == Tier::Baseline && self.tier_up != TierUp::Off
+    }
+}
+
+/// The most compile threads one may ask for.
+pub const MAX_THREADS: usize = 256;
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn current() -> &'static RwLock<CompileOptions> {
+    static OPTIONS: OnceLock<RwLock<CompileOptions>> = OnceLock::new();
+    OPTIONS.get_or_init(|| RwLock::new(CompileOptions::from_env()))
+}
+
+/// The options modules compiled from now on get.
+pub fn options() -> CompileOptions {
+    *current().read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Sets the options for modules compiled from now on (modules already compiled keep theirs).
+pub fn set_options(options: CompileOptions) {
+    *current().write().unwrap_or_else(|e| e.into_inner()) = options;
+}
+
+/// The compile thread pool, with [`CompileOptions::threads`] threads; rebuilt when that
+/// number changes (jobs already running finish on the old pool).
+pub fn pool() -> Arc<rayon::ThreadPool> {
+    static POOL: RwLock<Option<(usize, Arc<rayon::ThreadPool>)>> = RwLock::new(None);
+    let threads = options().threads;
+    if let Some((n, pool)) = &*POOL.read().unwrap_or_else(|e| e.into_inner()) {
+        if *n == threads {
+            return pool.clone();
+        }
+    }
+    let mut slot = POOL.write().unwrap_or_else(|e| e.into_inner());
+    if let Some((n, pool)) = &*slot {
+        if *n == threads {
+            return pool.clone();
+        }
+    }
+    let pool = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("cranewasm-compile-{i}"))
+            .build()
+            .expect("cannot start the compile threads"),
+    );
+    *slot = Some((threads, pool.clone()));
+    pool
+}
