@@ -183,22 +183,67 @@ declare namespace WebAssembly {
   /** Whether `bytes` are a valid module. Never throws for bad bytes; `TypeError` for a non-BufferSource. */
   function validate(bytes: BufferSource): boolean;
 
-  /** Compiles on a worker thread; the bytes are copied when the call is made. */
+  /** Compiles on the compile threads; the bytes are copied when the call is made. */
   function compile(bytes: BufferSource): Promise<Module>;
 
-  /** Compiles and instantiates bytes (instantiation is not implemented yet: the promise rejects with an `Error`). */
+  /** Compiles (off the JS thread) and instantiates bytes. */
   function instantiate(bytes: BufferSource, importObject?: Imports): Promise<WebAssemblyInstantiatedSource>;
-  /** Instantiates a compiled module (not implemented yet: the promise rejects with an `Error`). */
+  /** Instantiates a compiled module. */
   function instantiate(moduleObject: Module, importObject?: Imports): Promise<Instance>;
 
   /** Compiles the body of a `Response` with Content-Type `application/wasm`. */
   function compileStreaming(source: StreamingResponse | PromiseLike<StreamingResponse>): Promise<Module>;
 
-  /** Compiles and instantiates the body of a `Response` (instantiation is not implemented yet). */
+  /** Compiles and instantiates the body of a `Response`. */
   function instantiateStreaming(
     source: StreamingResponse | PromiseLike<StreamingResponse>,
     importObject?: Imports,
   ): Promise<WebAssemblyInstantiatedSource>;
+
+  // ---- Non-standard: `require('cranewasm/engine')` (types only here; the namespace itself has
+  // no such properties) ----
+
+  /** How modules are compiled. Each module keeps the options it was compiled with. */
+  interface CompileOptions {
+    /** Compile each function on its first call (`compile()` resolves after validation). Default true. */
+    lazy: boolean;
+    /** The tier functions are first compiled with. Default `'baseline'`. */
+    firstTier: 'baseline' | 'optimized';
+    /**
+     * When baseline code is replaced by optimized code: `'dynamic'` (default) for hot functions,
+     * judged by a budget calls and loop iterations spend; `'eager'` for every function, in the
+     * background, right after compilation; `'off'` never.
+     */
+    tierUp: 'off' | 'eager' | 'dynamic';
+    /** Threads compiling in the background. Default: one per core. */
+    threads: number;
+  }
+
+  /** A module's defined functions, counted by the tier of the code they run now. */
+  interface CompileStatus {
+    functions: number;
+    uncompiled: number;
+    baseline: number;
+    optimized: number;
+    lazy: boolean;
+    firstTier: CompileOptions['firstTier'];
+    tierUp: CompileOptions['tierUp'];
+  }
+
+  /**
+   * `require('cranewasm/engine')`. Options also come from the environment: `CRANEWASM_LAZY=0|1`,
+   * `CRANEWASM_FIRST_TIER=baseline|optimized`, `CRANEWASM_TIER_UP=off|eager|dynamic`,
+   * `CRANEWASM_COMPILE_THREADS=n`.
+   */
+  interface Engine {
+    /** The options modules compiled from now on get. */
+    getCompileOptions(): CompileOptions;
+    /** Changes the given options for modules compiled from now on; returns all of them. */
+    setCompileOptions(options: Partial<CompileOptions>): CompileOptions;
+    compileStatus(module: Module): CompileStatus;
+    /** Resolves once every function of `module` has optimized code (compiling what is missing). */
+    tierUp(module: Module): Promise<void>;
+  }
 }
 
 export = WebAssembly;

@@ -385,6 +385,8 @@ function defineInterface(name, construct, { statics = {}, members = {} } = {}) {
 // Brand checks: an object is a Module (Instance, …) exactly when it is a key of its map, which
 // only the constructors below fill, so no user object can pass for one.
 const moduleBrand = new WeakMap(); // Module → NativeModule
+// engine.js (the non-standard controls) finds the NativeModule of a Module object here.
+require('./internal.js').moduleBrand = moduleBrand;
 const instanceBrand = new WeakMap();
 const memoryBrand = new WeakMap();
 const tableBrand = new WeakMap();

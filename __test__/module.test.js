@@ -393,7 +393,7 @@ describe('in a realm of its own, every value handed out belongs to that realm', 
       `(function (exports, require, module) {${fs.readFileSync(filename, 'utf8')}\n})`, context, { filename },
     );
     const module = { exports: {} };
-    wrapper(module.exports, (id) => require(id === './binding.js' ? '../binding.js' : id), module);
+    wrapper(module.exports, (id) => require(id.startsWith('./') ? `.${id}` : id), module);
     const realm = vm.runInContext('({ Array, Object, ArrayBuffer, Uint8Array, Error, TypeError, RangeError, Promise })', context);
     return { W: module.exports, realm };
   }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use cranewasm_engine as engine;
 use engine::compiler::codegen::Tier;
-use engine::compiler::Compilation;
+use engine::compiler::{Compilation, CompileOptions, TierUp};
 use engine::module::ImportType;
 use engine::runtime::instance::CompiledModule;
 use napi::bindgen_prelude::*;
@@ -25,7 +25,7 @@ use objects::Raw;
 type CompileOutcome = Either<NativeModule, String>;
 
 fn compile(bytes: &[u8]) -> std::result::Result<Compilation, engine::CompileError> {
-    engine::compiler::compile_for_execution(bytes, Tier::Optimized)
+    engine::compiler::compile_with_options(bytes, engine::compiler::options())
 }
 
 fn outcome(result: std::result::Result<Compilation, engine::CompileError>) -> CompileOutcome {
@@ -52,7 +52,83 @@ pub fn init(env: Env, helpers: Raw) -> Result<NativeRealm> {
     let js = unsafe { js::Js::from_env(env.raw()) };
     let realm = js::new_realm(&js, helpers.0).map_err(|_| Error::new(Status::PendingException, "init failed"))?;
     lifetimes::install();
+    install_exit_hook(&env)?;
     Ok(NativeRealm { realm })
+}
+
+/// Stops background compilation when the process exits: the main thread's environment is
+/// torn down only then (a worker's teardown leaves other threads' compilation alone).
+fn install_exit_hook(env: &Env) -> Result<()> {
+    thread_local! {
+        static INSTALLED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if INSTALLED.with(|i| i.replace(true)) {
+        return Ok(());
+    }
+    if engine::runtime::traps::on_main_thread() {
+        env.add_env_cleanup_hook((), |_| engine::compiler::tiering::shutdown())?;
+    }
+    Ok(())
+}
+
+/// The options that modules compiled from now on get (`cranewasm/engine`'s
+/// `getCompileOptions`).
+#[napi(object)]
+pub struct CompileOptionsObject {
+    pub lazy: bool,
+    pub first_tier: String,
+    pub tier_up: String,
+    pub threads: u32,
+}
+
+fn options_object(o: &CompileOptions) -> CompileOptionsObject {
+    CompileOptionsObject {
+        lazy: o.lazy,
+        first_tier: o.first_tier.as_str().to_string(),
+        tier_up: o.tier_up.as_str().to_string(),
+        threads: o.threads as u32,
+    }
+}
+
+#[napi]
+pub fn get_compile_options() -> CompileOptionsObject {
+    options_object(&engine::compiler::options())
+}
+
+/// Sets the options for modules compiled from now on; index.js has checked every value.
+#[napi]
+pub fn set_compile_options(options: CompileOptionsObject) -> Result<CompileOptionsObject> {
+    let invalid = |what: &str| Error::new(Status::InvalidArg, format!("invalid {what}"));
+    let parsed = CompileOptions {
+        lazy: options.lazy,
+        first_tier: Tier::parse(&options.first_tier).ok_or_else(|| invalid("firstTier"))?,
+        tier_up: TierUp::parse(&options.tier_up).ok_or_else(|| invalid("tierUp"))?,
+        threads: options.threads as usize,
+    };
+    if !(1..=engine::compiler::options::MAX_THREADS).contains(&parsed.threads) {
+        return Err(invalid("threads"));
+    }
+    engine::compiler::set_options(parsed);
+    Ok(options_object(&parsed))
+}
+
+/// Resolves when every function of `compiled` has optimized code (true), or when that cannot
+/// happen (false: the process is exiting).
+pub struct TierUpTask {
+    compiled: Arc<CompiledModule>,
+}
+
+impl Task for TierUpTask {
+    type Output = bool;
+    type JsValue = bool;
+
+    fn compute(&mut self) -> Result<bool> {
+        Ok(self.compiled.wait_tiered_up())
+    }
+
+    fn resolve(&mut self, _env: Env, output: bool) -> Result<bool> {
+        Ok(output)
+    }
 }
 
 /// Whether `value` is an exported wasm function (a function object of this binding).
@@ -117,6 +193,17 @@ pub struct ImportDescriptor {
 }
 
 #[napi(object)]
+pub struct CompileStatusObject {
+    pub functions: u32,
+    pub uncompiled: u32,
+    pub baseline: u32,
+    pub optimized: u32,
+    pub lazy: bool,
+    pub first_tier: String,
+    pub tier_up: String,
+}
+
+#[napi(object)]
 pub struct ExportDescriptor {
     pub name: String,
     pub kind: String,
@@ -150,6 +237,32 @@ impl NativeModule {
     pub fn exports(&self) -> Vec<ExportDescriptor> {
         let exports = self.module.exports.iter();
         exports.map(|e| ExportDescriptor { name: e.name.clone(), kind: e.kind.as_str().to_string() }).collect()
+    }
+
+    /// How many defined functions run code of each tier now, and the options the module was
+    /// compiled with (`cranewasm/engine`'s `compileStatus`).
+    #[napi]
+    pub fn compile_status(&self) -> Result<CompileStatusObject> {
+        let compiled = self.code.as_ref().map_err(|e| Error::from_reason(e.clone()))?;
+        let status = compiled.status();
+        let options = options_object(&compiled.options);
+        Ok(CompileStatusObject {
+            functions: status.functions as u32,
+            uncompiled: status.uncompiled as u32,
+            baseline: status.baseline as u32,
+            optimized: status.optimized as u32,
+            lazy: options.lazy,
+            first_tier: options.first_tier,
+            tier_up: options.tier_up,
+        })
+    }
+
+    /// `cranewasm/engine`'s `tierUp`: optimized code for every function, waited for off the
+    /// JS thread.
+    #[napi]
+    pub fn tier_up(&self) -> Result<AsyncTask<TierUpTask>> {
+        let compiled = self.code.as_ref().map_err(|e| Error::from_reason(e.clone()))?;
+        Ok(AsyncTask::new(TierUpTask { compiled: compiled.clone() }))
     }
 
     /// Fresh copies of the payloads of the custom sections called `name`.

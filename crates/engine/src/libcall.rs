@@ -37,6 +37,9 @@ pub enum LibCall {
     /// `(vmctx, global: i32, value: i64)`: `global.set` of a reference-typed global (recorded as
     /// `table.set` is).
     GlobalSetRef,
+    /// `(vmctx, defined_function: i32)`: the function's dynamic tier-up budget ran out (baseline
+    /// code with dynamic tier-up); queue it for the optimizing tier.
+    TierUpHot,
 }
 
 impl LibCall {
@@ -53,6 +56,7 @@ impl LibCall {
             LibCall::TableCopy | LibCall::TableInit => (&[I32, I32, I32, I32, I32], &[I32]),
             LibCall::TableSetRef => (&[I32, I32, I64], &[]),
             LibCall::GlobalSetRef => (&[I32, I64], &[]),
+            LibCall::TierUpHot => (&[I32], &[]),
         }
     }
 

@@ -21,10 +21,13 @@ pub enum TrapKind {
     StackOverflow,
     /// A host (JS) function called from wasm threw; the exception is rethrown unchanged.
     HostException,
+    /// A function compiled on its first call (lazy compilation) could not be compiled: the
+    /// engine ran out of code memory.
+    CompilationFailed,
 }
 
 impl TrapKind {
-    pub const ALL: [TrapKind; 12] = [
+    pub const ALL: [TrapKind; 13] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::DivideByZero,
@@ -37,6 +40,7 @@ impl TrapKind {
         TrapKind::ElementSegmentOutOfBounds,
         TrapKind::StackOverflow,
         TrapKind::HostException,
+        TrapKind::CompilationFailed,
     ];
 
     /// The message of the `RuntimeError` (V8's wording).
@@ -54,6 +58,7 @@ impl TrapKind {
             TrapKind::ElementSegmentOutOfBounds => "element segment out of bounds",
             TrapKind::StackOverflow => "Maximum call stack size exceeded",
             TrapKind::HostException => "exception thrown by an imported function",
+            TrapKind::CompilationFailed => "cranewasm: lazy compilation failed (out of code memory)",
         }
     }
 

@@ -9,9 +9,10 @@
 //! | 0                       | `runtime_limits`     | `*const VMRuntimeLimits` of the instance's thread |
 //! | 8                       | `memory_base`        | base of memory 0 (never moves), or null           |
 //! | 16                      | `memory`             | `*const VMMemoryDefinition` of memory 0, or null  |
-//! | 24                      | `code_table`         | `*const *const u8`: code of each defined function |
+//! | 24                      | `code_table`         | `*const *const u8`: current code of each defined function (the module's dispatch table) |
 //! | 32                      | `type_ids`           | `*const u32`: canonical id of each type index     |
 //! | 40                      | `instance`           | `*const Instance`, for libcalls                   |
+//! | 48                      | `tiering_budgets`    | `*const i32`: dynamic tier-up budget per defined function |
 //! | `imported_functions`    | `[VMFunctionImport]` | one per imported function                         |
 //! | `tables`                | `[*mut VMTableDefinition]` | one per table, imported ones first           |
 //! | `globals`               | `[*mut VMGlobal]`    | one per global, imported ones first               |
@@ -95,7 +96,9 @@ pub mod vmctx {
     pub const CODE_TABLE: u32 = 24;
     pub const TYPE_IDS: u32 = 32;
     pub const INSTANCE: u32 = 40;
-    pub const FIXED_SIZE: u32 = 48;
+    pub const TIERING_BUDGETS: u32 = 48;
+    /// Rounded up to 16 so that the variable parts start 16-aligned.
+    pub const FIXED_SIZE: u32 = 64;
 }
 
 /// Offsets of the variable-length parts of one module's `VMContext`.

@@ -8,6 +8,7 @@ mod decode;
 mod error;
 mod function_validation;
 pub mod options;
+pub mod tiering;
 
 use std::sync::Arc;
 
@@ -15,8 +16,7 @@ pub use error::CompileError;
 pub use options::{options, pool, set_options, CompileOptions, TierUp};
 
 use crate::module::Module;
-use crate::runtime::code_memory::{self, Placement};
-use crate::runtime::instance::CompiledModule;
+pub use tiering::{CompileStatus, CompiledModule};
 
 /// What the engine accepts: the WebAssembly 2.0 feature set (MVP, mutable globals, sign
 /// extension, non-trapping float-to-int, multi-value, bulk memory, reference types) except
@@ -73,8 +73,22 @@ pub fn compile_for_execution(
     bytes: &[u8],
     tier: codegen::Tier,
 ) -> Result<Compilation, CompileError> {
-    let (module, bodies) = decode_and_validate(bytes, features())?;
-    let code = generate_code(&module, &bodies, tier);
+    let options = CompileOptions {
+        lazy: false,
+        first_tier: tier,
+        tier_up: TierUp::Off,
+        ..options::options()
+    };
+    compile_with_options(bytes, options)
+}
+
+/// Validates `bytes` and builds its code as `options` say (lazily: validation only).
+pub fn compile_with_options(
+    bytes: &[u8],
+    options: CompileOptions,
+) -> Result<Compilation, CompileError> {
+    let (module, _bodies) = pool().install(|| decode_and_validate(bytes, features()))?;
+    let code = finish(module.clone(), Vec::new(), options);
     Ok(Compilation { module, code })
 }
 
@@ -84,19 +98,6 @@ pub fn compile_module(
     tier: codegen::Tier,
 ) -> Result<Arc<CompiledModule>, CompileError> {
     compile_for_execution(bytes, tier)?.code
-}
-
-fn generate_code(
-    module: &Arc<Module>,
-    bodies: &[(u32, wasmparser::FunctionBody<'_>)],
-    tier: codegen::Tier,
-) -> Result<Arc<CompiledModule>, CompileError> {
-    let mut options = options::options();
-    options.lazy = false;
-    options.first_tier = tier;
-    options.tier_up = TierUp::Off;
-    let _ = bodies;
-    finish(module.clone(), Vec::new(), options)
 }
 
 /// One compile unit: defined function `index` (function index space) of `module`, translated
@@ -109,13 +110,15 @@ pub fn compile_unit(
     tier: codegen::Tier,
     options: &CompileOptions,
 ) -> Result<Arc<codegen::CompiledFunction>, CompileError> {
-    let _ = options;
     let failed = |message: String| CompileError {
         message,
         offset: body.range().start,
         function: Some((index, module.function_name(index).map(str::to_string))),
     };
-    let func = crate::translate::translate_function(module, index, body).map_err(failed)?;
+    // Baseline code that may tier up dynamically counts its calls and loop iterations.
+    let dynamic = tier == codegen::Tier::Baseline && options.tiers_up() && options.tier_up == TierUp::Dynamic;
+    let cost = dynamic.then(|| tiering::tiering_cost(body.range().end.saturating_sub(body.range().start) as usize));
+    let func = crate::translate::translate_function_with(module, index, body, cost).map_err(failed)?;
     codegen::compile_function(func, tier).map_err(failed)
 }
 
@@ -128,35 +131,7 @@ pub fn finish(
     precompiled: Vec<Option<Arc<codegen::CompiledFunction>>>,
     options: CompileOptions,
 ) -> Result<Arc<CompiledModule>, CompileError> {
-    use rayon::prelude::*;
-    let imported = module.num_imported_functions;
-    let count = module.bodies.len();
-    let compiled: Vec<Arc<codegen::CompiledFunction>> = pool().install(|| {
-        (0..count)
-            .into_par_iter()
-            .map(|defined| {
-                if let Some(Some(f)) = precompiled.get(defined) {
-                    return Ok(f.clone());
-                }
-                let index = imported + defined as u32;
-                let body = module.body(defined as u32).expect("recorded body");
-                compile_unit(&module, index, &body, options.first_tier, &options)
-            })
-            .collect::<Result<_, _>>()
-    })?;
-    let placements: Vec<Placement<'_>> = compiled
-        .iter()
-        .map(|f| Placement {
-            code: &f.code,
-            traps: &f.traps,
-        })
-        .collect();
-    let (code, offsets) = code_memory::publish(&placements).map_err(|message| CompileError {
-        message,
-        offset: 0,
-        function: None,
-    })?;
-    Ok(Arc::new(CompiledModule::new(module.clone(), code, &offsets)))
+    CompiledModule::build(module, precompiled, options)
 }
 
 /// `WebAssembly.validate`: whether `bytes` are a valid module under [`features`].

@@ -1,7 +1,13 @@
 //! Executable memory for generated code. All code lives in one address range reserved at first
 //! use, so the trap handler can tell "this PC is ours" with two compares and no lock (it runs in
-//! a signal handler). Code is written while the pages are read-write and only then made
-//! read-execute; pages are never writable and executable at once.
+//! a signal handler).
+//!
+//! The range is a shared memory object (`memfd`) mapped twice: read-execute where code runs, and
+//! read-write at another address where the compiler writes. No page is ever writable and
+//! executable in the same mapping, and no page's protection ever changes, so code can be placed
+//! beside code that other threads are running: functions compiled lazily or by a later tier
+//! are published one at a time, packed at 16-byte granularity, without flipping protections
+//! (which would fault a thread executing on the same page).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,16 +16,22 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::compiler::codegen::TrapSite;
 use crate::trap::TrapKind;
 
-/// Address space reserved for code. Only what is used is ever committed.
+/// Address space reserved for code (twice: both views). Only what is used is ever committed.
 const CODE_REGION_SIZE: usize = 1 << 30;
 
-/// Start and end of the code region, read by the signal handler.
+/// Granularity and alignment of code allocations.
+const ALIGN: usize = 16;
+
+/// Start and end of the code region's executable view, read by the signal handler.
 static REGION_START: AtomicUsize = AtomicUsize::new(0);
 static REGION_END: AtomicUsize = AtomicUsize::new(0);
 
 struct Region {
+    /// Start of the executable view.
     start: usize,
-    /// Free page ranges (start -> length), coalesced on free.
+    /// Distance from an executable address to the writable address of the same byte.
+    write_delta: usize,
+    /// Free ranges (executable start -> length), coalesced on free.
     free: BTreeMap<usize, usize>,
     /// Published code blocks by start address, with their trap tables.
     published: BTreeMap<usize, Arc<CodeInfo>>,
@@ -33,24 +45,64 @@ struct CodeInfo {
     traps: Vec<TrapSite>,
 }
 
-fn region() -> &'static Mutex<Region> {
-    static REGION: OnceLock<Mutex<Region>> = OnceLock::new();
-    REGION.get_or_init(|| {
-        let reservation = region::alloc(CODE_REGION_SIZE, region::Protection::NONE)
-            .expect("cannot reserve address space for generated code");
-        let start = reservation.as_ptr::<u8>() as usize;
-        // The region lives as long as the process: code may run until exit.
-        std::mem::forget(reservation);
-        REGION_START.store(start, Ordering::Release);
-        REGION_END.store(start + CODE_REGION_SIZE, Ordering::Release);
-        let mut free = BTreeMap::new();
-        free.insert(start, CODE_REGION_SIZE);
-        Mutex::new(Region {
-            start,
-            free,
-            published: BTreeMap::new(),
+fn region() -> Result<&'static Mutex<Region>, String> {
+    static REGION: OnceLock<Result<Mutex<Region>, String>> = OnceLock::new();
+    REGION
+        .get_or_init(|| {
+            let (start, write) = map_views()?;
+            REGION_START.store(start, Ordering::Release);
+            REGION_END.store(start + CODE_REGION_SIZE, Ordering::Release);
+            let mut free = BTreeMap::new();
+            free.insert(start, CODE_REGION_SIZE);
+            Ok(Mutex::new(Region {
+                start,
+                write_delta: write.wrapping_sub(start),
+                free,
+                published: BTreeMap::new(),
+            }))
         })
-    })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+fn lock() -> Result<std::sync::MutexGuard<'static, Region>, String> {
+    Ok(region()?.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// Creates the shared memory object and maps it twice: (executable view, writable view).
+fn map_views() -> Result<(usize, usize), String> {
+    let error = |what: &str| format!("cannot set up code memory ({what}: {})", std::io::Error::last_os_error());
+    // SAFETY: plain system calls on a file descriptor we create and own; the name is a valid
+    // NUL-terminated string; every result is checked.
+    unsafe {
+        let fd = libc::memfd_create(c"cranewasm-code".as_ptr(), libc::MFD_CLOEXEC);
+        if fd < 0 {
+            return Err(error("memfd_create"));
+        }
+        if libc::ftruncate(fd, CODE_REGION_SIZE as libc::off_t) != 0 {
+            libc::close(fd);
+            return Err(error("ftruncate"));
+        }
+        let map = |protection| {
+            libc::mmap(
+                std::ptr::null_mut(),
+                CODE_REGION_SIZE,
+                protection,
+                libc::MAP_SHARED | libc::MAP_NORESERVE,
+                fd,
+                0,
+            )
+        };
+        let exec = map(libc::PROT_READ | libc::PROT_EXEC);
+        let write = map(libc::PROT_READ | libc::PROT_WRITE);
+        // The mappings keep the object alive; the descriptor is no longer needed.
+        libc::close(fd);
+        if exec == libc::MAP_FAILED || write == libc::MAP_FAILED {
+            return Err(error("mmap"));
+        }
+        // Both views live as long as the process: code may run until exit.
+        Ok((exec as usize, write as usize))
+    }
 }
 
 /// Whether `pc` lies in the code region. Lock-free and allocation-free: safe in a signal
@@ -63,7 +115,7 @@ pub fn is_code_address(pc: usize) -> bool {
 /// The trap raised at `pc`, if `pc` is a trap site of published code. Not for signal handlers
 /// (it locks); called after unwinding.
 pub fn trap_at(pc: usize) -> Option<TrapKind> {
-    let region = region().lock().unwrap_or_else(|e| e.into_inner());
+    let region = lock().ok()?;
     let (start, info) = region.published.range(..=pc).next_back()?;
     let offset = pc - start;
     if offset >= info.len {
@@ -76,15 +128,17 @@ pub fn trap_at(pc: usize) -> Option<TrapKind> {
     Some(info.traps[index].kind)
 }
 
-/// A block of published, read-execute code. Freed (and its pages returned) on drop, so it must
-/// outlive every activation running it; owners keep it in an `Arc`.
+/// A block of code memory. Freed on drop, so it must outlive every activation running it;
+/// owners keep it in an `Arc`.
 #[derive(Debug)]
 pub struct CodeBlock {
     start: usize,
     len: usize,
+    write_delta: usize,
 }
 
 impl CodeBlock {
+    /// The block's executable address.
     pub fn start(&self) -> *const u8 {
         self.start as *const u8
     }
@@ -96,6 +150,32 @@ impl CodeBlock {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+
+    /// Copies `bytes` into the block at `offset`. For blocks handed out by [`allocate_data`],
+    /// whose contents the owner manages; published code is never written again.
+    pub fn write(&self, offset: usize, bytes: &[u8]) {
+        assert!(offset + bytes.len() <= self.len, "write outside the code block");
+        // SAFETY: the destination is inside this block's range of the writable view (checked
+        // above), which belongs to this block alone while it lives; the source is a Rust slice,
+        // not in the code region.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                (self.start + offset).wrapping_add(self.write_delta) as *mut u8,
+                bytes.len(),
+            )
+        };
+    }
+
+    /// The 8-byte word at `offset` (8-aligned), as an atomic through the writable view: how
+    /// code pointers that generated code reads through the executable view are updated.
+    pub fn word(&self, offset: usize) -> &std::sync::atomic::AtomicUsize {
+        assert!(offset % 8 == 0 && offset + 8 <= self.len, "word outside the code block");
+        // SAFETY: in bounds and aligned (checked above; blocks start 16-aligned); the writable
+        // view maps the same pages as the executable view for the block's whole life, and all
+        // writes to this word go through atomics.
+        unsafe { &*((self.start + offset).wrapping_add(self.write_delta) as *const AtomicUsize) }
+    }
 }
 
 /// One function's code to place, with its trap sites (offsets relative to `code`).
@@ -104,14 +184,15 @@ pub struct Placement<'a> {
     pub traps: &'a [TrapSite],
 }
 
-/// Copies `functions` into fresh executable memory, one after another (16-byte aligned), and
-/// returns the block with each function's offset in it.
+/// Copies `functions` into fresh code memory, one after another (16-byte aligned), registers
+/// their trap sites, and returns the block with each function's offset in it. The code is
+/// executable once this returns.
 pub fn publish(functions: &[Placement<'_>]) -> Result<(Arc<CodeBlock>, Vec<usize>), String> {
     let mut offsets = Vec::with_capacity(functions.len());
     let mut traps = Vec::new();
     let mut len = 0usize;
     for f in functions {
-        len = (len + 15) & !15;
+        len = len.next_multiple_of(ALIGN);
         offsets.push(len);
         traps.extend(f.traps.iter().map(|t| TrapSite {
             offset: t.offset + len as u32,
@@ -119,83 +200,52 @@ pub fn publish(functions: &[Placement<'_>]) -> Result<(Arc<CodeBlock>, Vec<usize
         }));
         len += f.code.len();
     }
-    let page = region::page::size();
-    let alloc_len = (len.max(1) + page - 1) & !(page - 1);
-    let mut region_guard = region().lock().unwrap_or_else(|e| e.into_inner());
-    let start = allocate(&mut region_guard, alloc_len).ok_or("out of code memory")?;
-    // SAFETY: [start, start + alloc_len) is a page-aligned range of our reservation that no one
-    // else uses (just taken off the free list under the lock); making it read-write cannot
-    // affect other code.
-    unsafe {
-        region::protect(
-            start as *const u8,
-            alloc_len,
-            region::Protection::READ_WRITE,
-        )
-    }
-    .map_err(|e| format!("cannot make code memory writable: {e}"))?;
+    let block = allocate_data(len)?;
     for (f, offset) in functions.iter().zip(&offsets) {
-        // SAFETY: the destination lies in the range made writable above (offset + code length ≤
-        // len ≤ alloc_len), and the source is a distinct Rust slice.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                f.code.as_ptr(),
-                (start + offset) as *mut u8,
-                f.code.len(),
-            )
-        };
+        block.write(*offset, f.code);
     }
-    // SAFETY: same range; from now on it is read-execute only and holds complete functions.
-    unsafe {
-        region::protect(
-            start as *const u8,
-            alloc_len,
-            region::Protection::READ_EXECUTE,
-        )
-    }
-    .map_err(|e| format!("cannot make code memory executable: {e}"))?;
-    region_guard.published.insert(
-        start,
-        Arc::new(CodeInfo {
-            len: alloc_len,
-            traps,
-        }),
-    );
-    Ok((
-        Arc::new(CodeBlock {
-            start,
-            len: alloc_len,
-        }),
-        offsets,
-    ))
+    register_traps(&block, traps)?;
+    Ok((block, offsets))
 }
 
-fn allocate(region: &mut Region, len: usize) -> Option<usize> {
-    let (&start, &free_len) = region.free.iter().find(|(_, &l)| l >= len)?;
+/// Registers the trap sites of `block` (offsets relative to its start) for [`trap_at`].
+pub fn register_traps(block: &CodeBlock, traps: Vec<TrapSite>) -> Result<(), String> {
+    let info = Arc::new(CodeInfo {
+        len: block.len,
+        traps,
+    });
+    lock()?.published.insert(block.start, info);
+    Ok(())
+}
+
+/// A zeroed block of `len` bytes of code memory (at least one allocation unit), 16-aligned.
+pub fn allocate_data(len: usize) -> Result<Arc<CodeBlock>, String> {
+    let len = len.max(1).next_multiple_of(ALIGN);
+    let mut region = lock()?;
+    let (&start, &free_len) = region
+        .free
+        .iter()
+        .find(|(_, &l)| l >= len)
+        .ok_or("out of code memory")?;
     region.free.remove(&start);
     if free_len > len {
         region.free.insert(start + len, free_len - len);
     }
-    Some(start)
+    let block = CodeBlock {
+        start,
+        len,
+        write_delta: region.write_delta,
+    };
+    drop(region);
+    // Freed memory is zeroed when whole pages are returned; the rest may hold old code.
+    block.write(0, &vec![0u8; len]);
+    Ok(Arc::new(block))
 }
 
 impl Drop for CodeBlock {
     fn drop(&mut self) {
-        let mut region = region().lock().unwrap_or_else(|e| e.into_inner());
+        let Ok(mut region) = lock() else { return };
         region.published.remove(&self.start);
-        // SAFETY: the block is no longer referenced by anything that can run (its owner held the
-        // last Arc), so revoking access cannot break a running activation.
-        let _ =
-            unsafe { region::protect(self.start as *const u8, self.len, region::Protection::NONE) };
-        // SAFETY: same range, now inaccessible; DONTNEED returns its pages to the system and the
-        // reservation stays ours.
-        unsafe {
-            libc::madvise(
-                self.start as *mut libc::c_void,
-                self.len,
-                libc::MADV_DONTNEED,
-            )
-        };
         let (mut start, mut len) = (self.start, self.len);
         if let Some((&prev, &prev_len)) = region.free.range(..start).next_back() {
             if prev + prev_len == start {
@@ -210,5 +260,21 @@ impl Drop for CodeBlock {
         }
         region.free.insert(start, len);
         debug_assert!(start >= region.start);
+        // Return the whole pages of the free range to the system.
+        let page = region::page::size();
+        let first = start.next_multiple_of(page);
+        let end = (start + len) & !(page - 1);
+        if end > first {
+            // SAFETY: [first, end) is free code memory (no block owns it, so no code there can
+            // run); MADV_REMOVE on the writable view frees the shared pages behind both views,
+            // which read as zeros afterwards. Both views stay mapped.
+            unsafe {
+                libc::madvise(
+                    first.wrapping_add(region.write_delta) as *mut libc::c_void,
+                    end - first,
+                    libc::MADV_REMOVE,
+                )
+            };
+        }
     }
 }

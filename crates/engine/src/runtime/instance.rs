@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex, Weak};
 
 use wasmparser::{FuncType, GlobalType, MemoryType, RefType, TableType, ValType};
 
-use super::code_memory::CodeBlock;
 use super::global::Global;
 use super::memory::{LinearMemory, PAGE_SIZE};
 use super::signatures::canonical_id;
@@ -47,43 +46,7 @@ pub struct VMHostFuncContext {
 
 const _: () = assert!(std::mem::size_of::<VMHostFuncContext>() == host_func_context::SIZE as usize);
 
-/// A module with its machine code, ready to instantiate.
-pub struct CompiledModule {
-    pub module: Arc<Module>,
-    _code: Arc<CodeBlock>,
-    /// Code of each defined function, by defined index.
-    code_table: Box<[*const u8]>,
-    /// Canonical signature id of each type index.
-    type_ids: Box<[u32]>,
-}
-
-// SAFETY: the pointers point into `_code`, immutable read-execute memory kept alive by the
-// struct; the rest is immutable data.
-unsafe impl Send for CompiledModule {}
-// SAFETY: as above.
-unsafe impl Sync for CompiledModule {}
-
-impl CompiledModule {
-    /// `function_offsets[i]` is the offset of defined function `i` in `code`.
-    pub fn new(
-        module: Arc<Module>,
-        code: Arc<CodeBlock>,
-        function_offsets: &[usize],
-    ) -> CompiledModule {
-        // SAFETY: every offset lies within `code` (publish returned them).
-        let code_table = function_offsets
-            .iter()
-            .map(|&o| unsafe { code.start().add(o) })
-            .collect();
-        let type_ids = module.types.iter().map(canonical_id).collect();
-        CompiledModule {
-            module,
-            _code: code,
-            code_table,
-            type_ids,
-        }
-    }
-}
+pub use crate::compiler::CompiledModule;
 
 /// Releases the host's data of a host function when the function is dropped. SAFETY: `unsafe`
 /// because it takes ownership of a raw pointer; it is called once, with the data given to `new`.
@@ -364,6 +327,11 @@ impl Instance {
         self.vmctx.0.as_ptr() as *mut u8
     }
 
+    /// The compiled module this is an instance of.
+    pub fn compiled(&self) -> &Arc<CompiledModule> {
+        &self.module
+    }
+
     /// Address of the `VMFuncRef` of function `index`, inside the vmctx.
     fn func_ref_ptr(&self, index: u32) -> *mut VMFuncRef {
         // SAFETY: func_ref(index) is within the vmctx allocation for index < num_functions.
@@ -420,7 +388,7 @@ impl Instance {
             let link = |reason: String| InstantiationError::Link(index as u32, reason);
             match (&import.ty, value) {
                 (ImportType::Function(ty), Extern::Function(f)) => {
-                    if canonical_id(f.ty()) != module.type_ids[*ty as usize] {
+                    if canonical_id(f.ty()) != module.type_ids()[*ty as usize] {
                         return Err(link(
                             "imported function does not match the expected type".into(),
                         ));
@@ -524,8 +492,9 @@ impl Instance {
             write(vmctx::MEMORY_BASE, m.base() as usize);
             write(vmctx::MEMORY, m.definition() as usize);
         }
-        write(vmctx::CODE_TABLE, self.module.code_table.as_ptr() as usize);
-        write(vmctx::TYPE_IDS, self.module.type_ids.as_ptr() as usize);
+        write(vmctx::CODE_TABLE, self.module.code_table() as usize);
+        write(vmctx::TYPE_IDS, self.module.type_ids().as_ptr() as usize);
+        write(vmctx::TIERING_BUDGETS, self.module.budgets() as usize);
         write(vmctx::INSTANCE, self as *const Instance as usize);
         for (i, f) in self.imported_functions.iter().enumerate() {
             // SAFETY: the imported function's funcref is alive (kept in imported_functions).
@@ -555,9 +524,9 @@ impl Instance {
                     let defined = (index - info.num_imported_functions) as usize;
                     let ty = info.functions[index as usize] as usize;
                     (
-                        self.module.code_table[defined],
+                        self.module.entry(defined as u32),
                         base,
-                        self.module.type_ids[ty],
+                        self.module.type_ids()[ty],
                     )
                 }
             };

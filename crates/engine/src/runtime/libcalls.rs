@@ -23,6 +23,7 @@ pub fn address(call: LibCall) -> usize {
         LibCall::ElemDrop => elem_drop as *const c_void,
         LibCall::TableSetRef => table_set_ref as *const c_void,
         LibCall::GlobalSetRef => global_set_ref as *const c_void,
+        LibCall::TierUpHot => tier_up_hot as *const c_void,
     };
     f as usize
 }
@@ -183,4 +184,10 @@ unsafe extern "C" fn global_set_ref(vmctx: *mut u8, global: u32, value: u64) {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
     instance.global(global).store(value as u128);
+}
+
+unsafe extern "C" fn tier_up_hot(vmctx: *mut u8, defined: u32) {
+    // SAFETY: called by generated code with its vmctx.
+    let instance = unsafe { instance(vmctx) };
+    instance.compiled().request_hot(defined);
 }

@@ -2,6 +2,7 @@
 //! trampolines and the trap handler. All of the engine's `unsafe` lives here.
 
 pub mod code_memory;
+pub mod dispatch;
 pub mod global;
 pub mod instance;
 pub mod libcalls;

@@ -136,13 +136,25 @@ pub unsafe fn call_wasm(
     Err(Trap { kind, pc: fault.pc })
 }
 
-/// The lowest address wasm frames may reach on this thread: the bottom of the thread's stack plus
-/// [`HOST_STACK_RESERVE`].
-fn stack_limit() -> usize {
+/// Whether the calling thread is the process's main thread.
+pub fn on_main_thread() -> bool {
+    // SAFETY: getpid and gettid have no preconditions.
+    unsafe { libc::getpid() == libc::gettid() }
+}
+
+/// Bytes of stack left below the caller's frame on this thread before the thread's stack
+/// ends (an estimate of at least 1 MiB when the thread's bounds are unknown).
+pub fn remaining_stack() -> usize {
+    let here = 0u8;
+    (&here as *const u8 as usize).saturating_sub(stack_low())
+}
+
+/// The lowest address of this thread's stack (cached per thread).
+fn stack_low() -> usize {
     thread_local! {
         static STACK_LOW: Cell<usize> = const { Cell::new(0) };
     }
-    let low = STACK_LOW.with(|low| {
+    STACK_LOW.with(|low| {
         if low.get() == 0 {
             low.set(thread_stack_low().unwrap_or_else(|| {
                 // Without the thread's bounds, allow 1 MiB below the current frame, as V8 does.
@@ -151,8 +163,13 @@ fn stack_limit() -> usize {
             }));
         }
         low.get()
-    });
-    low + HOST_STACK_RESERVE
+    })
+}
+
+/// The lowest address wasm frames may reach on this thread: the bottom of the thread's stack plus
+/// [`HOST_STACK_RESERVE`].
+fn stack_limit() -> usize {
+    stack_low() + HOST_STACK_RESERVE
 }
 
 #[cfg(target_os = "linux")]

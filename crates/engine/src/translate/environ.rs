@@ -57,6 +57,10 @@ pub(crate) struct FuncEnvironment<'m> {
     /// `Module::global_type` and `table_type` scan the imports; ask once per function.
     global_types: HashMap<u32, GlobalType>,
     table_types: HashMap<u32, TableType>,
+    /// Dynamic tier-up: this function's defined index and what one call or loop iteration
+    /// charges its budget; `None` when the code has no budget (optimized code, or a policy
+    /// other than dynamic).
+    tiering: Option<(u32, i32)>,
 }
 
 impl<'m> FuncEnvironment<'m> {
@@ -66,6 +70,7 @@ impl<'m> FuncEnvironment<'m> {
         module: &'m Module,
         builder: &mut FunctionBuilder<'_>,
         vmctx_value: Value,
+        tiering: Option<(u32, i32)>,
     ) -> Result<Self, String> {
         // The prologue traps with STACK_OVERFLOW when sp would go below
         // `(*vmctx.runtime_limits).stack_limit`.
@@ -100,7 +105,38 @@ impl<'m> FuncEnvironment<'m> {
             libcall_signatures: HashMap::new(),
             global_types: HashMap::new(),
             table_types: HashMap::new(),
+            tiering,
         })
+    }
+
+    // ---- dynamic tier-up ----
+
+    /// Charges the function's tier-up budget for one call or loop iteration; when it runs out,
+    /// calls `TierUpHot` (which refills it) and carries on. Leaves `builder` in a fresh block.
+    pub fn charge_tiering_budget(&mut self, builder: &mut FunctionBuilder<'_>) {
+        let Some((defined, cost)) = self.tiering else {
+            return;
+        };
+        let budgets = builder
+            .ins()
+            .load(types::I64, FIXED, self.vmctx, offset(vmctx::TIERING_BUDGETS));
+        // Modules have at most a million functions (validated), so the offset fits.
+        let at = offset(defined * 4);
+        let budget = builder.ins().load(types::I32, VARIABLE, budgets, at);
+        let budget = builder.ins().iadd_imm_s(budget, -i64::from(cost));
+        builder.ins().store(VARIABLE, budget, budgets, at);
+        let exhausted = builder.ins().icmp_imm_s(IntCC::SignedLessThan, budget, 0);
+        let hot = builder.create_block();
+        let next = builder.create_block();
+        builder.set_cold_block(hot);
+        builder.ins().brif(exhausted, hot, &[], next, &[]);
+        builder.seal_block(hot);
+        builder.switch_to_block(hot);
+        let index = builder.ins().iconst(types::I32, i64::from(defined));
+        self.call_libcall(builder, LibCall::TierUpHot, &[index]);
+        builder.ins().jump(next, &[]);
+        builder.seal_block(next);
+        builder.switch_to_block(next);
     }
 
     // ---- linear memory ----

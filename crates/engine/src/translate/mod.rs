@@ -68,6 +68,18 @@ pub fn translate_function(
     func_index: u32,
     body: &FunctionBody<'_>,
 ) -> Result<Function, String> {
+    translate_function_with(module, func_index, body, None)
+}
+
+/// [`translate_function`], with a dynamic tier-up budget charged `Some(cost)` on entry and on
+/// every loop iteration (see `compiler::tiering`).
+pub fn translate_function_with(
+    module: &Module,
+    func_index: u32,
+    body: &FunctionBody<'_>,
+    tiering_cost: Option<i32>,
+) -> Result<Function, String> {
+    let tiering = tiering_cost.map(|cost| (func_index - module.num_imported_functions.min(func_index), cost));
     if func_index < module.num_imported_functions {
         return Err(format!(
             "function #{func_index} is imported, it has no body to translate"
@@ -84,13 +96,13 @@ pub fn translate_function(
 
     let shape = shape(ty, body)?;
     if shape.locals_in_slots {
-        return translate_with(module, func_index, ty, body, shape, true);
+        return translate_with(module, func_index, ty, body, shape, true, tiering);
     }
     // The estimate let SSA form through; its true size decides.
-    let func = translate_with(module, func_index, ty, body, shape, false)?;
+    let func = translate_with(module, func_index, ty, body, shape, false, tiering)?;
     let limit = BRANCH_ARGUMENTS_LIMIT.max(2 * func.dfg.num_insts() as u64);
     if branch_arguments(&func) > limit {
-        return translate_with(module, func_index, ty, body, shape, true);
+        return translate_with(module, func_index, ty, body, shape, true, tiering);
     }
     Ok(func)
 }
@@ -102,6 +114,7 @@ fn translate_with(
     body: &FunctionBody<'_>,
     shape: Shape,
     locals_in_slots: bool,
+    tiering: Option<(u32, i32)>,
 ) -> Result<Function, String> {
     // Functions too deeply nested to optimize say so in their name's namespace, the one thing
     // of a Cranelift function that the code generator can read and the optimizer ignores.
@@ -123,7 +136,7 @@ fn translate_with(
     let params = builder.block_params(entry).to_vec();
     let (vmctx, wasm_params) = params.split_first().ok_or("the signature has no vmctx")?;
 
-    let env = FuncEnvironment::new(module, &mut builder, *vmctx)?;
+    let env = FuncEnvironment::new(module, &mut builder, *vmctx, tiering)?;
     let mut translator = FuncTranslator {
         builder,
         env,
@@ -135,6 +148,7 @@ fn translate_with(
     };
     translator.declare_locals(ty, wasm_params, body, locals_in_slots)?;
     control::enter_function(&mut translator, ty);
+    translator.env.charge_tiering_budget(&mut translator.builder);
 
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
     while !reader.eof() {

@@ -1,0 +1,101 @@
+// `require('cranewasm/engine')`: the non-standard controls of cranewasm's compiler, beside the
+// standard `WebAssembly` namespace (which stays exactly the standard one). Types: index.d.ts
+// (`WebAssembly.Engine`).
+//
+// - getCompileOptions() / setCompileOptions(options): lazy or eager compilation, the first
+//   tier, the tier-up policy and the number of compile threads, for modules compiled from then
+//   on. The same settings come from the environment: CRANEWASM_LAZY=0|1,
+//   CRANEWASM_FIRST_TIER=baseline|optimized, CRANEWASM_TIER_UP=off|eager|dynamic,
+//   CRANEWASM_COMPILE_THREADS=n.
+// - compileStatus(module): how many of the module's functions run code of each tier now.
+// - tierUp(module): a promise that resolves once every function has optimized code.
+'use strict';
+
+require('./index.js'); // fills internal.moduleBrand
+const internal = require('./internal.js');
+const native = require('./binding.js');
+
+const TIERS = ['baseline', 'optimized'];
+const POLICIES = ['off', 'eager', 'dynamic'];
+const MAX_THREADS = 256;
+
+function nativeModule(module, caller) {
+  const brand = internal.moduleBrand;
+  if (typeof module !== 'object' || module === null || !brand || !brand.has(module)) {
+    throw new TypeError(`${caller}: Argument 0 must be a WebAssembly.Module`);
+  }
+  return brand.get(module);
+}
+
+function call(f) {
+  try {
+    return f();
+  } catch (err) {
+    throw new Error(`cranewasm: ${err && err.message}`);
+  }
+}
+
+/** The options modules compiled from now on get. */
+function getCompileOptions() {
+  const o = call(() => native.getCompileOptions());
+  return { lazy: o.lazy, firstTier: o.firstTier, tierUp: o.tierUp, threads: o.threads };
+}
+
+/** Changes some of the options (the others keep their values); returns the new options. */
+function setCompileOptions(options) {
+  const caller = 'setCompileOptions()';
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${caller}: Argument 0 must be an object`);
+  }
+  const next = getCompileOptions();
+  const { lazy, firstTier, tierUp, threads } = options;
+  if (lazy !== undefined) {
+    if (typeof lazy !== 'boolean') throw new TypeError(`${caller}: lazy must be a boolean`);
+    next.lazy = lazy;
+  }
+  if (firstTier !== undefined) {
+    if (!TIERS.includes(firstTier)) throw new TypeError(`${caller}: firstTier must be one of ${TIERS.join(', ')}`);
+    next.firstTier = firstTier;
+  }
+  if (tierUp !== undefined) {
+    if (!POLICIES.includes(tierUp)) throw new TypeError(`${caller}: tierUp must be one of ${POLICIES.join(', ')}`);
+    next.tierUp = tierUp;
+  }
+  if (threads !== undefined) {
+    if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+      throw new RangeError(`${caller}: threads must be an integer from 1 to ${MAX_THREADS}`);
+    }
+    next.threads = threads;
+  }
+  call(() => native.setCompileOptions(next));
+  return getCompileOptions();
+}
+
+/** Counts of the module's defined functions by the tier of the code they run now. */
+function compileStatus(module) {
+  const m = nativeModule(module, 'compileStatus()');
+  const s = call(() => m.compileStatus());
+  return {
+    functions: s.functions,
+    uncompiled: s.uncompiled,
+    baseline: s.baseline,
+    optimized: s.optimized,
+    lazy: s.lazy,
+    firstTier: s.firstTier,
+    tierUp: s.tierUp,
+  };
+}
+
+/** Resolves once every function of `module` has optimized code (compiling what is missing). */
+function tierUp(module) {
+  return new Promise((resolve, reject) => {
+    const m = nativeModule(module, 'tierUp()');
+    const task = call(() => m.tierUp());
+    task.then((done) => {
+      if (done) resolve();
+      else reject(new Error('cranewasm: tierUp(): optimized code could not be made for every function'));
+    }, (err) => reject(new Error(`cranewasm: ${err && err.message}`)));
+  });
+}
+
+module.exports = { getCompileOptions, setCompileOptions, compileStatus, tierUp };

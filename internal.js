@@ -1,0 +1,9 @@
+// Shared between index.js and engine.js, and nothing else: index.js records here what the
+// non-standard controls of engine.js need (the NativeModule behind each Module object), so that
+// the WebAssembly namespace itself carries no non-standard property.
+'use strict';
+
+module.exports = {
+  /** @type {WeakMap<object, object> | undefined} Module object → NativeModule */
+  moduleBrand: undefined,
+};
