@@ -152,6 +152,7 @@ pub fn pool() -> Arc<rayon::ThreadPool> {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("cranewasm-compile-{i}"))
+            .start_handler(|_| crate::runtime::lower_thread_priority())
             .build()
             .expect("cannot start the compile threads"),
     );

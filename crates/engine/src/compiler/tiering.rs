@@ -54,7 +54,7 @@ pub fn shutdown() {
     SHUTDOWN.store(true, Ordering::Release);
 }
 
-fn shutting_down() -> bool {
+pub(crate) fn shutting_down() -> bool {
     SHUTDOWN.load(Ordering::Acquire)
 }
 
@@ -123,6 +123,13 @@ impl CompiledModule {
                     .map(|defined| {
                         if let Some(Some(f)) = precompiled.get(defined) {
                             return Ok(f.clone());
+                        }
+                        if shutting_down() {
+                            return Err(CompileError {
+                                message: "the process is exiting".to_string(),
+                                offset: 0,
+                                function: None,
+                            });
                         }
                         let body = module.body(defined as u32).expect("recorded body");
                         let index = imported + defined as u32;

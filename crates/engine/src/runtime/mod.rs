@@ -13,6 +13,16 @@ pub mod table;
 pub mod trampolines;
 pub mod traps;
 
+/// Lowers the calling thread's scheduling priority (nice 10), for background compile threads:
+/// the JS thread must keep running smoothly while they work, even with every core busy.
+pub fn lower_thread_priority() {
+    // SAFETY: gettid has no preconditions; setpriority on our own thread id only changes this
+    // thread's nice value, and its failure (e.g. not permitted) is harmless.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+    }
+}
+
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
