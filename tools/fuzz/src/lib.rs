@@ -11,7 +11,7 @@
 //!   thousands of nested loops, `if`s and blocks, hundreds of parameters and dozens of results.
 //!
 //! For every input the engine's `validate` must agree with wasmparser's validator;
-//! `compile_module` (tiers alternate) must succeed on every valid module (SIMD aside, which is
+//! `compile_module` (tiers alternate; the baseline runs compile lazily) must succeed on every valid module (SIMD aside, which is
 //! not implemented yet) and fail on every invalid one. A compiled module is instantiated with
 //! dummy imports (host functions that return zeros and now and then call back into the
 //! instance; fresh tables, memories and globals), its start function run and every exported
@@ -1332,7 +1332,21 @@ fn compile_checked(
     log: bool,
 ) -> Result<Option<Arc<CompiledModule>>, Finding> {
     let began = Instant::now();
-    let result = compile_module(bytes, tier);
+    // The baseline runs go through lazy compilation (every function compiled by its first
+    // call, through the lazy stubs) with baseline code that charges tier-up budgets; half of
+    // them also tier up eagerly in the background, so code is swapped while it runs.
+    let result = match tier {
+        Tier::Baseline => {
+            let options = compiler::CompileOptions {
+                lazy: true,
+                first_tier: Tier::Baseline,
+                tier_up: if bytes.len() % 2 == 0 { compiler::TierUp::Dynamic } else { compiler::TierUp::Eager },
+                threads: 1,
+            };
+            compiler::compile_with_options(bytes, options).and_then(|c| c.code)
+        }
+        Tier::Optimized => compile_module(bytes, tier),
+    };
     if log {
         eprintln!("compile ({}): {:?}", tier_name(tier), began.elapsed());
     }
