@@ -115,10 +115,16 @@ pub fn compile_unit(
         offset: body.range().start,
         function: Some((index, module.function_name(index).map(str::to_string))),
     };
-    // Baseline code that may tier up dynamically counts its calls and loop iterations.
-    let dynamic = tier == codegen::Tier::Baseline && options.tiers_up() && options.tier_up == TierUp::Dynamic;
-    let cost = dynamic.then(|| tiering::tiering_cost(body.range().end.saturating_sub(body.range().start) as usize));
-    let func = crate::translate::translate_function_with(module, index, body, cost).map_err(failed)?;
+    // Baseline code that will be replaced compiles for speed of compilation: locals in stack
+    // slots; with dynamic tier-up it also counts its calls and loop iterations.
+    let replaced = tier == codegen::Tier::Baseline && options.tiers_up();
+    let dynamic = replaced && options.tier_up == TierUp::Dynamic;
+    let size = body.range().end.saturating_sub(body.range().start) as usize;
+    let translate = crate::translate::TranslateOptions {
+        tiering_cost: dynamic.then(|| tiering::tiering_cost(size)),
+        locals_in_slots: replaced,
+    };
+    let func = crate::translate::translate_function_with(module, index, body, translate).map_err(failed)?;
     codegen::compile_function(func, tier).map_err(failed)
 }
 
