@@ -142,3 +142,134 @@ fn segments_and_call_indirect() {
         TrapKind::TableOutOfBounds
     );
 }
+
+fn encode(wat: &str) -> Vec<u8> {
+    let text = wast::parser::ParseBuffer::new(wat).unwrap();
+    let mut module: wast::Wat = wast::parser::parse(&text).unwrap();
+    module.encode().unwrap()
+}
+
+fn compile_lazily(bytes: &[u8], tier_up: crate::compiler::TierUp) -> Arc<crate::compiler::CompiledModule> {
+    let options = crate::compiler::CompileOptions {
+        lazy: true,
+        first_tier: Tier::Baseline,
+        tier_up,
+        threads: 2,
+    };
+    crate::compiler::compile_with_options(bytes, options)
+        .unwrap()
+        .code
+        .unwrap()
+}
+
+const LAZY_MODULE: &str = r#"(module
+  (table 2 funcref)
+  (elem (i32.const 0) $sum $mix)
+  (type $t (func (param i32) (result i64)))
+  (func $sum (param i32) (result i64) (local i64)
+    (loop $l
+      (local.set 1 (i64.add (local.get 1) (i64.extend_i32_u (local.get 0))))
+      (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+      (br_if $l (local.get 0)))
+    (local.get 1))
+  (func $mix (param i32) (result i64)
+    (i64.mul (i64.extend_i32_u (local.get 0)) (i64.const 3)))
+  (func (export "direct") (param i32) (result i64) (call $sum (local.get 0)))
+  (func (export "indirect") (param i32 i32) (result i64)
+    (call_indirect (type $t) (local.get 0) (local.get 1)))
+  (func (export "many") (param i32 i64 f32 f64 i32 i64 f32 f64 i32 i64 f64 f64 f64 f64 f64 f64) (result f64)
+    (f64.add (f64.convert_i32_s (local.get 8))
+      (f64.add (f64.convert_i64_s (local.get 9)) (f64.add (local.get 15) (f64.promote_f32 (local.get 6))))))
+)"#;
+
+#[test]
+fn lazy_functions_compile_on_first_call_through_every_path() {
+    let compiled = compile_lazily(&encode(LAZY_MODULE), crate::compiler::TierUp::Off);
+    assert_eq!(compiled.status().uncompiled, 5);
+    let instance = Instance::new(compiled.clone(), Vec::<Extern>::new()).unwrap();
+    // call_indirect to $mix (index 1): compiles `indirect` and `mix` only.
+    assert_eq!(call(&instance, "indirect", &[7, 1]).unwrap() as u64, 21);
+    assert_eq!(compiled.status().uncompiled, 3);
+    // A direct call to $sum.
+    assert_eq!(call(&instance, "direct", &[100]).unwrap() as u64, 5050);
+    assert_eq!(compiled.status().uncompiled, 1);
+    // Arguments beyond the registers (stack arguments) survive the lazy trampoline.
+    let f = |x: f64| x.to_bits() as u128;
+    let args = [0, 0, 0, 0, 0, 0, (2.5f32).to_bits() as u128, 0, 40, 2, 0, 0, 0, 0, 0, f(0.25)];
+    let mut values = [0u128; 16];
+    values.copy_from_slice(&args);
+    let export = instance.module().exports.iter().find(|e| e.name == "many").unwrap();
+    let function = instance.function(export.index);
+    let trampolines = trampolines::for_signature(function.ty()).unwrap();
+    // SAFETY: 16 slots cover the signature; the trampolines match the function.
+    unsafe { function.call(&trampolines, &mut values) }.unwrap();
+    assert_eq!(f64::from_bits(values[0] as u64), 44.75);
+    assert_eq!(compiled.status().uncompiled, 0);
+    assert_eq!(compiled.status().baseline, 5);
+}
+
+#[test]
+fn threads_racing_for_a_lazy_function_compile_it_once_and_agree() {
+    let compiled = compile_lazily(&encode(LAZY_MODULE), crate::compiler::TierUp::Off);
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let compiled = compiled.clone();
+            std::thread::spawn(move || {
+                let instance = Instance::new(compiled, Vec::<Extern>::new()).unwrap();
+                (0..50)
+                    .map(|i| call(&instance, "direct", &[1000 + i]).unwrap() as u64)
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for t in threads {
+        let results = t.join().unwrap();
+        for (i, r) in results.iter().enumerate() {
+            let n = 1000 + i as u64;
+            assert_eq!(*r, n * (n + 1) / 2);
+        }
+    }
+    assert_eq!(compiled.status().baseline, 2);
+}
+
+#[test]
+fn code_swapped_by_tier_up_while_instances_run_gives_the_same_results() {
+    let compiled = compile_lazily(&encode(LAZY_MODULE), crate::compiler::TierUp::Eager);
+    let instances: Vec<_> = (0..3)
+        .map(|_| Instance::new(compiled.clone(), Vec::<Extern>::new()).unwrap())
+        .collect();
+    let mut rounds = 0;
+    loop {
+        for (k, instance) in instances.iter().enumerate() {
+            let n = 20_000 + k as u128 + rounds;
+            assert_eq!(call(instance, "direct", &[n]).unwrap(), n * (n + 1) / 2);
+            assert_eq!(call(instance, "indirect", &[n, 0]).unwrap(), n * (n + 1) / 2);
+            assert_eq!(call(instance, "indirect", &[n, 1]).unwrap(), n * 3);
+        }
+        rounds += 1;
+        if compiled.status().optimized == 5 || rounds > 100_000 {
+            break;
+        }
+    }
+    assert!(compiled.wait_tiered_up());
+    assert_eq!(compiled.status().optimized, 5);
+    for instance in &instances {
+        assert_eq!(call(instance, "direct", &[10]).unwrap(), 55);
+    }
+}
+
+#[test]
+fn dynamic_tier_up_optimizes_hot_functions_only() {
+    let compiled = compile_lazily(&encode(LAZY_MODULE), crate::compiler::TierUp::Dynamic);
+    let instance = Instance::new(compiled.clone(), Vec::<Extern>::new()).unwrap();
+    // $sum's loop spends its budget (1.8M / ~20 bytes per iteration): hot.
+    assert_eq!(call(&instance, "direct", &[1_000_000]).unwrap(), 500_000_500_000);
+    assert_eq!(call(&instance, "indirect", &[4, 1]).unwrap(), 12);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while compiled.status().optimized == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let status = compiled.status();
+    assert_eq!(status.optimized, 1, "{status:?}");
+    assert_eq!(status.baseline, 3, "{status:?}");
+}
