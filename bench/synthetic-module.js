@@ -101,10 +101,9 @@ class Locals {
 
 // Emits one body's instructions; each segment leaves the stack as it found it.
 class BodyWriter {
-  constructor(rand, locals, types, functionTypes) {
+  constructor(rand, locals, functionTypes) {
     this.rand = rand;
     this.locals = locals;
-    this.types = types;
     this.functionTypes = functionTypes;
     this.code = [];
   }
@@ -355,7 +354,7 @@ class BodyWriter {
 function body(rand, index, type, functionTypes) {
   const [params, result] = TYPES[type];
   const locals = new Locals(params);
-  const writer = new BodyWriter(rand, locals, TYPES, functionTypes);
+  const writer = new BodyWriter(rand, locals, functionTypes);
   if (index === 0) {
     // `first`: (x) => x + 1, the benchmark's cheap call.
     writer.op(0x20, 0x00, 0x41, 0x01, 0x6a);
