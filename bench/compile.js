@@ -150,6 +150,7 @@ function rows(results) {
       const tieredShown = ['tierUp', 'unobservable'];
       if (tieredShown.includes(pair.cranewasm.tiered) || tieredShown.includes(pair.node.tiered)) add('fully tiered up', 'tieredMs');
       add('longest JS-thread stall', 'stallMs', (v) => Math.max(...v));
+      add('the same, less waiting for a CPU', 'stallLessWaitMs', (v) => Math.max(...v));
     });
   });
   return out;
@@ -211,6 +212,8 @@ function legend(apiSeen) {
   const lines = [];
   for (const mod of MODULES) lines.push(`${mod.name}: ${(mod.size / 1e6).toFixed(2)} MB (${mod.about}); first call: ${mod.firstCall}`);
   for (const pair of PAIRS) lines.push(`${pair.name}: cranewasm ${pair.cranewasm.describe}; Node ${pair.node.describe}`);
+  lines.push('longest JS-thread stall: the longest gap between ticks of a 1 ms timer while compile() runs and, where observed, until fully tiered up; ' +
+    'less waiting for a CPU: the same gap less the time the JS thread was runnable but other threads or processes had the cores');
   lines.push('n/a: not observable (V8 gives no signal when its tier-up is done) or never reached (baseline only)');
   if (!apiSeen) {
     lines.push('—: this build has no cranewasm/engine: it did not confirm the compile options asked for, and tier-up cannot be observed');
