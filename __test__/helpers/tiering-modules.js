@@ -69,7 +69,7 @@ function body(index, statements, next) {
     code.push(BINOPS[next() % BINOPS.length]);
     get(next() % LOCALS);
     code.push(BINOPS[next() % BINOPS.length]);
-    set(next() % LOCALS);
+    set(next() % (LOCALS - 1)); // never the loop counter
   };
   for (let i = 0; i < statements; i++) {
     const r = next() % 16;
