@@ -12,3 +12,11 @@ try {
     `(run \`npm install\` or \`npm run build\` to build it from source): ${err.message}`;
   throw err;
 }
+
+// `process.exit()` joins the libuv threads (where compile jobs and `tierUp()` waits run) before
+// anything else of the addon hears of the exit: tell the engine first, so that background
+// compilation stops at once rather than finishing. Once per process, from the main thread.
+if (module.exports.claimExitHook()) {
+  const { shutdown } = module.exports;
+  process.on('exit', () => shutdown());
+}

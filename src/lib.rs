@@ -71,6 +71,22 @@ fn install_exit_hook(env: &Env) -> Result<()> {
     Ok(())
 }
 
+/// True the first time it is called on the process's main thread, then false: binding.js then
+/// registers [`shutdown`] for `process.on('exit')`, once per process however many realms load
+/// it.
+#[napi]
+pub fn claim_exit_hook() -> bool {
+    static CLAIMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    engine::runtime::traps::on_main_thread() && !CLAIMED.swap(true, std::sync::atomic::Ordering::AcqRel)
+}
+
+/// Stops background compilation for good: the process is exiting (`process.exit()` joins the
+/// libuv threads, where compile jobs and `tierUp()` waits run, before environment cleanup).
+#[napi]
+pub fn shutdown() {
+    engine::compiler::tiering::shutdown();
+}
+
 /// The options that modules compiled from now on get (`cranewasm/engine`'s
 /// `getCompileOptions`).
 #[napi(object)]

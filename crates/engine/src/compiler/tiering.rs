@@ -369,21 +369,34 @@ impl Drop for CompiledModule {
 
 /// A tier-up worker on the compile pool: optimizes queued functions of one module until the
 /// queue is empty, the module is gone, or the process is exiting.
+///
+/// The worker holds the module only for the moment it takes a function off the queue and
+/// installs the previous one, never while compiling: several workers compiling in turn must not
+/// keep alive, between them, a module that nothing else holds any more.
 fn tier_up_worker(weak: Weak<CompiledModule>) {
+    let mut finished: Option<(u32, Result<Arc<CompiledFunction>, CompileError>)> = None;
     loop {
         if shutting_down() {
             return;
         }
-        let Some(module) = weak.upgrade() else { return };
-        let Some(defined) = module.next_to_optimize() else { return };
-        let installed = module
-            .compile(defined, Tier::Optimized)
-            .map_err(|e| e.to_string())
-            .and_then(|f| module.install(defined, Tier::Optimized, &f));
-        if installed.is_err() {
-            // The function keeps its first-tier code; a later request may try again.
-            module.queued[defined as usize].store(false, Ordering::Release);
-        }
+        let (module, options, defined) = {
+            let Some(compiled) = weak.upgrade() else { return };
+            if let Some((defined, result)) = finished.take() {
+                let installed = result
+                    .map_err(|e| e.to_string())
+                    .and_then(|f| compiled.install(defined, Tier::Optimized, &f));
+                if installed.is_err() {
+                    // The function keeps its first-tier code; a later request may try again.
+                    compiled.queued[defined as usize].store(false, Ordering::Release);
+                }
+            }
+            let Some(defined) = compiled.next_to_optimize() else { return };
+            (compiled.module.clone(), compiled.options, defined)
+        };
+        let body = module.body(defined).expect("recorded body");
+        let index = module.num_imported_functions + defined;
+        let result = compile_unit(&module, index, &body, Tier::Optimized, &options);
+        finished = Some((defined, result));
     }
 }
 
