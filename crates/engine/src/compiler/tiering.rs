@@ -87,9 +87,12 @@ pub struct CompiledModule {
     blocks: Mutex<Vec<Arc<CodeBlock>>>,
     /// Tier of each defined function's current code (`NONE`, `BASELINE`, `OPTIMIZED`).
     tiers: Box<[AtomicU8]>,
-    /// Set once each defined function's first compile is done (true if it succeeded); the
-    /// first caller compiles, racing callers wait for it.
-    first: Box<[OnceLock<bool>]>,
+    /// Each defined function's published first-tier code, once compiled (`None` if compiling
+    /// failed): the first to need it compiles, racing threads wait for it. Installed in the
+    /// table by the function's first call.
+    first: Box<[OnceLock<Option<usize>>]>,
+    /// Whether each function's callees were handed to compile-ahead already.
+    ahead: Box<[AtomicBool]>,
     /// Functions already queued for the optimizing tier.
     queued: Box<[AtomicBool]>,
     /// Dynamic tier-up budgets, by defined index, read and written by baseline code.
@@ -176,14 +179,15 @@ impl CompiledModule {
                 blocks: Mutex::new(published.iter().map(|(b, _)| b.clone()).collect()),
                 tiers: (0..count).map(|_| AtomicU8::new(first_tier)).collect(),
                 first: (0..count)
-                    .map(|_| {
+                    .map(|i| {
                         let cell = OnceLock::new();
-                        if !options.lazy {
-                            let _ = cell.set(true);
+                        if let Some((block, offsets)) = &published {
+                            let _ = cell.set(Some(block.start() as usize + offsets[i]));
                         }
                         cell
                     })
                     .collect(),
+                ahead: (0..count).map(|_| AtomicBool::new(!options.lazy)).collect(),
                 queued: (0..count).map(|_| AtomicBool::new(false)).collect(),
                 budgets: (0..count).map(|_| AtomicI32::new(TIERING_BUDGET)).collect(),
                 install: Mutex::new(()),
@@ -235,22 +239,74 @@ impl CompiledModule {
         status
     }
 
-    /// Compiles defined function `defined` for the first tier if no one has yet (the lazy
-    /// stub's hook), and returns its current code.
+    /// The lazy stub's hook: defined function `defined` was called and its table entry is
+    /// still its stub. Compiles it for the first tier unless that was done already (by a racing
+    /// thread, or ahead of time by [`CompiledModule::compile_callees_ahead`]), installs it, and
+    /// returns its current code.
     fn compile_lazily(&self, defined: u32) -> Option<usize> {
         let i = defined as usize;
         if self.tiers[i].load(Ordering::Acquire) != NONE {
             return Some(self.dispatch.code(i));
         }
-        let ok = *self.first[i].get_or_init(|| {
+        let code = self.first_tier_code(defined, true)?;
+        self.set_code(defined, self.options.first_tier, code);
+        self.compile_callees_ahead(defined);
+        Some(self.dispatch.code(i))
+    }
+
+    /// The published first-tier code of `defined`, compiled now if no one has (others asking
+    /// meanwhile wait for it). `None` if it cannot be compiled.
+    fn first_tier_code(&self, defined: u32, on_caller_stack: bool) -> Option<usize> {
+        *self.first[defined as usize].get_or_init(|| {
             let tier = self.options.first_tier;
-            let compiled = with_enough_stack(|| self.compile(defined, tier));
-            match compiled {
-                Ok(f) => self.install(defined, tier, &f).is_ok(),
-                Err(_) => false,
+            let compiled = if on_caller_stack {
+                with_enough_stack(|| self.compile(defined, tier))
+            } else {
+                self.compile(defined, tier)
+            };
+            compiled
+                .map_err(|e| e.to_string())
+                .and_then(|f| self.publish(&f))
+                .ok()
+        })
+    }
+
+    /// Compile-ahead, while the caller runs: the functions `defined` calls directly are compiled
+    /// for the first tier on the compile pool, so that most first calls find their code ready
+    /// (the calling thread compiles only what the pool has not reached yet). Their table entries
+    /// keep their stubs until they are called, so that their first call, in turn, compiles
+    /// their callees ahead: one call ahead of the program, along the calls it makes.
+    fn compile_callees_ahead(&self, defined: u32) {
+        if self.ahead[defined as usize].swap(true, Ordering::AcqRel) || shutting_down() {
+            return;
+        }
+        let weak = self.this.clone();
+        pool().spawn(move || {
+            let Some(compiled) = weak.upgrade() else { return };
+            let imported = compiled.module.num_imported_functions;
+            let Some(body) = compiled.module.body(defined) else { return };
+            let Ok(mut reader) = body.get_operators_reader() else { return };
+            let mut callees = Vec::new();
+            while !reader.eof() {
+                match reader.read() {
+                    Ok(wasmparser::Operator::Call { function_index }) if function_index >= imported => {
+                        callees.push(function_index - imported)
+                    }
+                    Ok(_) => {}
+                    Err(_) => return,
+                }
+            }
+            callees.sort_unstable();
+            callees.dedup();
+            for callee in callees {
+                if shutting_down() || weak.strong_count() <= 1 {
+                    return; // nothing but this job holds the module: no one will call them
+                }
+                if compiled.tiers[callee as usize].load(Ordering::Acquire) == NONE {
+                    compiled.first_tier_code(callee, false);
+                }
             }
         });
-        ok.then(|| self.dispatch.code(i))
     }
 
     fn compile(&self, defined: u32, tier: Tier) -> Result<Arc<CompiledFunction>, CompileError> {
@@ -259,24 +315,36 @@ impl CompiledModule {
         compile_unit(&self.module, index, &body, tier, &self.options)
     }
 
-    /// Publishes `function` and makes it defined function `defined`'s code, unless its code is
-    /// already of `tier` or better.
-    fn install(&self, defined: u32, tier: Tier, function: &CompiledFunction) -> Result<(), String> {
+    /// Places `function` in code memory for good (its block lives as long as the module).
+    fn publish(&self, function: &CompiledFunction) -> Result<usize, String> {
         let (block, offsets) = code_memory::publish(&[Placement {
             code: &function.code,
             traps: &function.traps,
         }])?;
+        let code = block.start() as usize + offsets[0];
+        self.blocks.lock().unwrap_or_else(|e| e.into_inner()).push(block);
+        Ok(code)
+    }
+
+    /// Makes published `code` of `tier` defined function `defined`'s code, unless its code is
+    /// already of `tier` or better.
+    fn set_code(&self, defined: u32, tier: Tier, code: usize) {
         let i = defined as usize;
         let _guard = self.install.lock().unwrap_or_else(|e| e.into_inner());
         if self.tiers[i].load(Ordering::Acquire) >= tier_code(tier) {
-            return Ok(()); // the block was never reachable: dropping it is safe
+            return;
         }
-        self.dispatch.set_code(i, block.start() as usize + offsets[0]);
+        self.dispatch.set_code(i, code);
         self.tiers[i].store(tier_code(tier), Ordering::Release);
-        self.blocks.lock().unwrap_or_else(|e| e.into_inner()).push(block);
         if tier == Tier::Optimized {
             self.tiered.notify_all();
         }
+    }
+
+    /// Publishes `function` and makes it `defined`'s code (see [`CompiledModule::set_code`]).
+    fn install(&self, defined: u32, tier: Tier, function: &CompiledFunction) -> Result<(), String> {
+        let code = self.publish(function)?;
+        self.set_code(defined, tier, code);
         Ok(())
     }
 
