@@ -8,6 +8,7 @@ mod decode;
 mod error;
 mod function_validation;
 pub mod options;
+pub mod streaming;
 
 use std::sync::Arc;
 
