@@ -47,6 +47,16 @@ function chunked(bytes, cuts = [3, 3, 9]) {
   });
 }
 
+// A body of these chunks, whatever they are.
+function bodyOf(chunks) {
+  return new ReadableStream({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(chunk);
+      controller.close();
+    },
+  });
+}
+
 const SOURCES = {
   'no source': () => [],
   undefined: () => [undefined],
@@ -88,6 +98,10 @@ const SOURCES = {
     r.body.getReader();
     return [r];
   },
+  'a body with a string chunk': () => [response(bodyOf(['not bytes']))],
+  'a body with a number chunk': () => [response(bodyOf([MODULE.slice(0, 8), 8]))],
+  'a body with ArrayBuffer and DataView chunks': () => [response(bodyOf([MODULE.slice(0, 5).buffer, new DataView(MODULE.slice(5).buffer)]))],
+  'a body of zeros in a Float64Array': () => [response(bodyOf([new Float64Array(2)]))],
   'a body that errors': () => [response(new ReadableStream({ pull(c) { c.error(new RangeError('stream broke')); } }))],
   'Response.error()': () => [Response.error()],
   'a fake Response': () => [Object.create(Response.prototype)],
