@@ -8,7 +8,7 @@ use std::sync::Arc;
 use cranewasm_engine as engine;
 use engine::compiler::codegen::Tier;
 use engine::compiler::streaming::{self as job, StreamingCompile};
-use engine::compiler::{CompileOptions, Compilation, TierUp};
+use engine::compiler::{Compilation, CompileOptions, TierUp};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;

@@ -150,13 +150,14 @@ impl StreamingCompile {
     }
 
     /// Stops the job: queued work is dropped, units not yet started skip their work, the
-    /// bytes received are freed, and the failure listener is dropped unheard. A unit already
-    /// compiling runs to its end (its result is dropped).
+    /// bytes received and the code compiled are freed, and the failure listener is dropped
+    /// unheard. A unit already compiling runs to its end (its result is dropped).
     pub fn abort(&self) {
         self.job.aborted.store(true, Ordering::SeqCst);
         let mut state = self.job.lock();
         state.chunks.clear();
         state.listener = None;
+        state.precompiled = Vec::new();
         let dropped = state.units.len() as u64;
         let State {
             units, unfinished, ..
@@ -183,7 +184,10 @@ impl Default for StreamingCompile {
 
 impl Drop for StreamingCompile {
     fn drop(&mut self) {
-        self.abort();
+        // `finish` borrows the handle: if it was called, it has returned.
+        if !self.job.lock().finished {
+            self.abort();
+        }
     }
 }
 
@@ -211,7 +215,6 @@ pub fn stats() -> StreamingStats {
     STATS.read()
 }
 
-#[derive(Default)]
 struct Counters {
     live_jobs: AtomicU64,
     bodies: AtomicU64,
@@ -256,6 +259,7 @@ struct Job {
     options: CompileOptions,
     features: WasmFeatures,
     pool: Arc<rayon::ThreadPool>,
+    /// What this job's units did (the process's counters count it too).
     counters: Counters,
     /// Set by `abort`: no task does any more work.
     aborted: AtomicBool,
@@ -525,6 +529,7 @@ impl Job {
         state.unfinished.remove(&start);
         match outcome {
             Outcome::Failed(error) => self.record_error(&mut state, error),
+            Outcome::Compiled(_) if self.aborted() => {}
             Outcome::Compiled(code) => {
                 let defined = defined as usize;
                 if state.precompiled.len() <= defined {
