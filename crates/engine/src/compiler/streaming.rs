@@ -120,7 +120,8 @@ impl StreamingCompile {
         if !state.decoded {
             job.schedule_decode(&mut state);
         }
-        while !job.aborted() && !(state.decoded && state.unfinished.is_empty()) {
+        let over = |state: &State| job.aborted() || (state.decoded && state.unfinished.is_empty());
+        while !over(&state) {
             state = job.changed.wait(state).unwrap_or_else(|e| e.into_inner());
         }
         if job.aborted() {

@@ -577,9 +577,12 @@ fn an_error_is_not_reported_while_later_bytes_could_change_it() {
         heard.recv_timeout(Duration::from_millis(100)).is_err(),
         "reported too early"
     );
-    // The units after the bad body skipped their work.
+    // The units after the bad body skipped their work (but for one per other compile thread
+    // that was already past its checks when the error was found).
     let stats = job.stats();
-    assert!(stats.skipped >= 1 && stats.compiled <= 5, "{stats:?}");
+    let threads = crate::compiler::options().threads as u64;
+    assert!(stats.skipped >= 8u64.saturating_sub(threads), "{stats:?}");
+    assert!(stats.compiled <= 5 + threads, "{stats:?}");
     job.push(&bytes[code_end..]);
     assert_eq!(job.finish().err().unwrap(), expected);
     assert_eq!(
