@@ -9,7 +9,7 @@
 const util = require('util');
 const native = require('./binding.js');
 
-const { isArrayBuffer, isTypedArray, isDataView, isProxy } = util.types;
+const { isArrayBuffer, isTypedArray, isUint8Array, isDataView, isProxy } = util.types;
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -792,32 +792,6 @@ const Global = defineInterface('Global', (object, descriptor, ...rest) => {
 // Streaming: Node's checks on the Response, then the body, chunk by chunk
 // ---------------------------------------------------------------------------------------------
 
-// Collects the chunks of a response body. It is the seam for true streaming compilation: a
-// native streaming decoder will take the chunks as they arrive instead of this concatenation.
-class ModuleBytesFeed {
-  constructor() {
-    this.chunks = [];
-    this.length = 0;
-  }
-
-  push(chunk) {
-    const bytes = bufferSourceBytes(chunk);
-    if (bytes === undefined) throw new TypeError('cranewasm: a response body chunk is not a buffer source');
-    this.chunks[this.chunks.length] = bytes;
-    this.length += bytes.length;
-  }
-
-  finish() {
-    const bytes = new Uint8Array(this.length);
-    let offset = 0;
-    for (const chunk of this.chunks) {
-      bytes.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return bytes;
-  }
-}
-
 // The fetch Response class, looked up when first needed because Node loads it lazily.
 let ResponseClass;
 function responseClass() {
@@ -826,7 +800,8 @@ function responseClass() {
 }
 
 // Node's wasmStreamingCallback (lib/internal/wasm_web_api.js): the same checks, order and errors.
-async function responseBytes(source) {
+// Returns the Response's body (null when it has none).
+async function checkedResponseBody(source) {
   const response = await source;
   const Response = responseClass();
   if (typeof Response !== 'function' || !(response instanceof Response)) {
@@ -843,12 +818,64 @@ async function responseBytes(source) {
   if (response.bodyUsed !== false) {
     throw nodeTypeError('ERR_WEBASSEMBLY_RESPONSE', 'WebAssembly response body has already been used');
   }
-  const feed = new ModuleBytesFeed();
-  const { body } = response;
-  if (body != null) {
-    for await (const chunk of body) feed.push(chunk);
-  }
-  return feed.finish();
+  return response.body;
+}
+
+// The bytes of one body chunk, as Node's streamState.push takes them (an ArrayBufferView or an
+// ArrayBuffer): a Uint8Array as it is (the addon copies it), any other view or buffer copied here.
+function chunkBytes(chunk) {
+  if (isUint8Array(chunk)) return chunk;
+  const bytes = bufferSourceBytes(chunk);
+  if (bytes === undefined) throw nodeTypeError('ERR_INVALID_ARG_TYPE', 'chunk must be an ArrayBufferView or an ArrayBuffer');
+  return bytes;
+}
+
+// Compiles a Response's body as it arrives, to a new Module object: each chunk goes to a native
+// streaming job, which decodes, validates and compiles on the compile threads while the rest
+// downloads. The promise rejects with the CompileError as soon as the job is certain of it (then the
+// rest of the body is not read), or with the body's own error (a network error, an aborted fetch)
+// after aborting the job, as Node does.
+function compileStreamingSource(source, thrower) {
+  return new Promise((resolve, reject) => {
+    let job;
+    let reader;
+    let settled = false;
+    const fail = (err) => {
+      if (settled) return;
+      settled = true;
+      if (job !== undefined) job.abort();
+      if (reader !== undefined) reader.cancel().catch(() => {});
+      reject(err);
+    };
+    const onFailure = (message) => {
+      try {
+        fail(thrower.compileError(message));
+      } catch (err) {
+        // Called by the addon from the event loop: nothing may escape.
+        reject(err);
+      }
+    };
+    (async () => {
+      const body = await checkedResponseBody(source);
+      job = callNative(() => new native.NativeStreaming(onFailure));
+      if (body != null) {
+        reader = body.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done || settled) break;
+          const bytes = chunkBytes(value);
+          if (Reflect.apply(typedArrayByteLength, bytes, []) !== 0) callNative(() => job.push(bytes));
+        }
+      }
+      if (settled) return;
+      const finished = callNative(() => job.finish());
+      const outcome = await finished.then(undefined, (err) => { throw addonError(err); });
+      if (typeof outcome === 'string') throw thrower.compileError(outcome);
+      if (settled) return;
+      settled = true;
+      resolve(newModuleObject(outcome));
+    })().catch(fail);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -901,7 +928,7 @@ const namespaceFunctions = {
   // V8 does not single out an empty body here: it reaches the decoder.
   compileStreaming(source) {
     const thrower = new ErrorThrower('WebAssembly.compileStreaming()');
-    return responseBytes(source).then((bytes) => compileAsync(bytes, thrower));
+    return compileStreamingSource(source, thrower);
   },
 
   // V8 words the import errors of this one as instantiate()'s.
@@ -910,8 +937,7 @@ const namespaceFunctions = {
     const thrower = new ErrorThrower('WebAssembly.instantiateStreaming()');
     return promiseFrom(() => {
       checkImportObject(importObject, thrower);
-      return responseBytes(source)
-        .then((bytes) => compileAsync(bytes, thrower))
+      return compileStreamingSource(source, thrower)
         .then((module) => {
           const instance = instantiateModule(module, importObject, new ErrorThrower('WebAssembly.instantiate()'));
           return { module, instance };

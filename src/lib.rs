@@ -7,6 +7,7 @@ mod functions;
 mod js;
 mod lifetimes;
 mod objects;
+mod streaming;
 mod values;
 
 use std::sync::Arc;

@@ -117,7 +117,7 @@ pub struct ElementSegment {
 }
 
 /// A validated module's metadata, in declaration order. Built by [`crate::compile`].
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Module {
     /// The module's bytes, copied when compilation started.
     pub bytes: Arc<[u8]>,

@@ -1,10 +1,15 @@
 //! (1) DecodeModule: walk the module's sections in order, validating each with wasmparser's
 //! `Validator` and collecting the metadata of [`Module`]. Function bodies are only collected
-//! here; `function_validation` checks them in parallel.
+//! here; `function_validation` (or a streaming job's units) checks them.
+//!
+//! [`Decoder`] takes the bytes as they arrive (the seed's StreamingDecoder): it decodes every
+//! section as soon as it is complete and hands over each function body as soon as the code
+//! section delivers it. [`decode_module`], for bytes already in memory, is one call to it.
 
 use wasmparser::{
-    DataKind, ElementItems, ElementKind, ExternalKind, FuncToValidate, FunctionBody, KnownCustom,
-    Name, Operator, Parser, Payload, RefType, TypeRef, ValidPayload, Validator, ValidatorResources,
+    Chunk, DataKind, ElementItems, ElementKind, ExternalKind, FuncToValidate, FunctionBody,
+    KnownCustom, Name, Operator, Parser, Payload, RefType, TypeRef, ValidPayload, Validator,
+    ValidatorResources,
 };
 
 use super::error::CompileError;
@@ -28,63 +33,169 @@ pub(super) struct Decoded<'a> {
     pub section_error: Option<CompileError>,
 }
 
+/// Decodes a module that is entirely in memory. A malformed header is the error; any other
+/// error outside function bodies is `section_error`, with the bodies before it.
 pub(super) fn decode_module(
     bytes: &[u8],
     features: wasmparser::WasmFeatures,
 ) -> Result<Decoded<'_>, CompileError> {
-    check_header(bytes)?;
-    let mut decoded = Decoded {
-        module: Module::default(),
-        bodies: Vec::new(),
-        section_error: None,
+    let mut decoder = Decoder::new(features);
+    let mut bodies = Vec::new();
+    let section_error = match decoder.feed(bytes, true, |_, body| bodies.push(body)) {
+        Progress::End => None,
+        Progress::BadHeader(err) => return Err(err),
+        Progress::Failed(err) => Some(err),
+        Progress::NeedMoreData => unreachable!("the decoder does not wait for more at eof"),
     };
-    let mut validator = Validator::new_with_features(features);
-    let mut next_body_index = None;
-    // The parser has features of its own (they decide e.g. how memory limits are read): give it
-    // the same set as the validator, or a Wasm 2.0 module could be read as memory64 would be.
-    let mut parser = Parser::new(0);
-    parser.set_features(features);
-    for payload in parser.parse_all(bytes) {
-        let step = payload.and_then(|payload| {
-            let valid = validator.payload(&payload)?;
-            Ok((payload, valid))
-        });
-        let step = step
-            .map_err(|err| CompileError::from_reader(&err))
-            .and_then(|(payload, valid)| {
-                record(&mut decoded.module, &payload)?;
-                Ok((payload, valid))
-            });
-        let (payload, valid) = match step {
-            Ok(step) => step,
-            Err(err) => {
-                decoded.section_error = Some(err);
-                break;
-            }
-        };
-        if let Payload::CodeSectionStart { .. } = payload {
-            next_body_index = Some(decoded.module.num_imported_functions);
-        }
-        match valid {
-            ValidPayload::Func(func, body) => {
-                let index = next_body_index
-                    .expect("the validator only yields bodies inside a code section");
-                next_body_index = Some(index + 1);
-                let range = body.range();
-                decoded.module.bodies.push(range.start as usize..range.end as usize);
-                decoded.bodies.push(PendingBody { index, func, body });
-            }
-            ValidPayload::End(_) => break,
-            ValidPayload::Ok | ValidPayload::Parser(_) => {}
+    Ok(Decoded {
+        module: decoder.into_module(),
+        bodies,
+        section_error,
+    })
+}
+
+/// How far a [`Decoder`] got with the input it was given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Progress {
+    /// Everything complete so far is decoded; the rest of the module is still to come.
+    NeedMoreData,
+    /// The module ended where the input did, and every section is valid.
+    End,
+    /// The magic word or the version is wrong: nothing was decoded.
+    BadHeader(CompileError),
+    /// Decoding stopped at this error outside function bodies.
+    Failed(CompileError),
+}
+
+/// An incremental module decoder: sections are validated and recorded in [`Module`] as soon as
+/// they are complete, and function bodies are reported one by one as the code section delivers
+/// them. Given the same bytes, split anywhere, it reports the same bodies, module and error as
+/// one call with all the bytes.
+pub(super) struct Decoder {
+    parser: Parser,
+    validator: Validator,
+    module: Module,
+    /// How many bytes of the input the parser has consumed.
+    position: usize,
+    header_checked: bool,
+    /// Index (function index space) of the next body of the code section.
+    next_body_index: Option<u32>,
+    /// Set once decoding ended: every later call returns it.
+    outcome: Option<Progress>,
+}
+
+impl Decoder {
+    pub fn new(features: wasmparser::WasmFeatures) -> Decoder {
+        // The parser has features of its own (they decide e.g. how memory limits are read):
+        // give it the same set as the validator, or a Wasm 2.0 module could be read as
+        // memory64 would be.
+        let mut parser = Parser::new(0);
+        parser.set_features(features);
+        Decoder {
+            parser,
+            validator: Validator::new_with_features(features),
+            module: Module::default(),
+            position: 0,
+            header_checked: false,
+            next_body_index: None,
+            outcome: None,
         }
     }
-    Ok(decoded)
+
+    /// Decodes what has arrived. `bytes` is the whole input received so far, from the
+    /// module's first byte (the decoder remembers how far it got: only the new bytes are
+    /// read); `eof` says that nothing more will come (then the result is never
+    /// `NeedMoreData`). Each function body completed by these
+    /// bytes goes to `on_body`, in order, with the module as decoded so far (at a body, every
+    /// section before the code section is recorded: all that translating a function needs).
+    pub fn feed<'a>(
+        &mut self,
+        bytes: &'a [u8],
+        eof: bool,
+        mut on_body: impl FnMut(&Module, PendingBody<'a>),
+    ) -> Progress {
+        if let Some(outcome) = &self.outcome {
+            return outcome.clone();
+        }
+        if !self.header_checked {
+            // The header is checked before the parser sees it, so that its errors read as
+            // V8's. A wrong magic word is known from 4 bytes, the version from 8.
+            let wrong_magic = bytes.len() >= 4 && bytes[..4] != MAGIC;
+            if !(eof || wrong_magic || bytes.len() >= 8) {
+                return Progress::NeedMoreData;
+            }
+            if let Err(err) = check_header(bytes) {
+                return self.end(Progress::BadHeader(err));
+            }
+            self.header_checked = true;
+        }
+        loop {
+            let data = &bytes[self.position..];
+            let (consumed, payload) = match self.parser.parse(data, eof) {
+                Ok(Chunk::NeedMoreData(_)) if !eof => return Progress::NeedMoreData,
+                // The parser reports a truncated module as an error at eof; this is a guard.
+                Ok(Chunk::NeedMoreData(_)) => {
+                    let offset = bytes.len() as u64;
+                    let message = "unexpected end of module".to_string();
+                    let error = CompileError {
+                        message,
+                        offset,
+                        function: None,
+                    };
+                    return self.end(Progress::Failed(error));
+                }
+                Ok(Chunk::Parsed { consumed, payload }) => (consumed, payload),
+                Err(err) => return self.end(Progress::Failed(CompileError::from_reader(&err))),
+            };
+            self.position += consumed;
+            let valid = match self.validator.payload(&payload) {
+                Ok(valid) => valid,
+                Err(err) => return self.end(Progress::Failed(CompileError::from_reader(&err))),
+            };
+            if let Err(err) = record(&mut self.module, &payload) {
+                return self.end(Progress::Failed(err));
+            }
+            if let Payload::CodeSectionStart { .. } = payload {
+                self.next_body_index = Some(self.module.num_imported_functions);
+            }
+            match valid {
+                ValidPayload::Func(func, body) => {
+                    let index = self
+                        .next_body_index
+                        .expect("the validator only yields bodies inside a code section");
+                    self.next_body_index = Some(index + 1);
+                    let range = body.range();
+                    self.module
+                        .bodies
+                        .push(range.start as usize..range.end as usize);
+                    on_body(&self.module, PendingBody { index, func, body });
+                }
+                ValidPayload::End(_) => return self.end(Progress::End),
+                ValidPayload::Ok | ValidPayload::Parser(_) => {}
+            }
+        }
+    }
+
+    fn end(&mut self, outcome: Progress) -> Progress {
+        self.outcome = Some(outcome.clone());
+        outcome
+    }
+
+    /// The module as decoded so far.
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+
+    pub fn into_module(self) -> Module {
+        self.module
+    }
 }
+
+const MAGIC: [u8; 4] = *b"\0asm";
 
 /// Checks the magic word and version first, so that their errors read as V8's do (wasmparser's
 /// own messages for these are less helpful to a user who passed the wrong file).
 fn check_header(bytes: &[u8]) -> Result<(), CompileError> {
-    const MAGIC: [u8; 4] = *b"\0asm";
     const VERSION: [u8; 4] = [1, 0, 0, 0];
     let hex = |b: &[u8]| {
         b.iter()

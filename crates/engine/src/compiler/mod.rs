@@ -8,6 +8,7 @@ mod decode;
 mod error;
 mod function_validation;
 pub mod options;
+pub mod streaming;
 pub mod tiering;
 
 use std::sync::Arc;
@@ -87,7 +88,7 @@ pub fn compile_with_options(
     bytes: &[u8],
     options: CompileOptions,
 ) -> Result<Compilation, CompileError> {
-    let (module, _bodies) = pool().install(|| decode_and_validate(bytes, features()))?;
+    let (module, _bodies) = options::on_pool(|| decode_and_validate(bytes, features()))?;
     let code = finish(module.clone(), Vec::new(), options);
     Ok(Compilation { module, code })
 }

@@ -159,3 +159,15 @@ pub fn pool() -> Arc<rayon::ThreadPool> {
     *slot = Some((threads, pool.clone()));
     pool
 }
+
+/// Runs `f`, whose parallel iterators then run on the compile pool. On a thread of some rayon
+/// pool already (a compile task, or a caller's own pool), `f` runs right there, in that pool:
+/// blocking such a thread on another pool would make it run more of its own pool's jobs while
+/// it waits, nesting them on its stack.
+pub fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if rayon::current_thread_index().is_some() {
+        f()
+    } else {
+        pool().install(f)
+    }
+}

@@ -120,7 +120,7 @@ impl CompiledModule {
         let eager: Option<Vec<Arc<CompiledFunction>>> = if options.lazy {
             None
         } else {
-            Some(pool().install(|| {
+            Some(super::options::on_pool(|| {
                 (0..count)
                     .into_par_iter()
                     .map(|defined| {
