@@ -176,11 +176,12 @@ impl Dispatch {
 
 /// Called by [`lazy_trampoline`] with the header's hook data and the stub's function index;
 /// returns the address to jump to (the function's code, or the block's trap).
+// SAFETY: only the trampoline calls it, with `header` = the start of a live dispatch block (the
+// stub that jumped there belongs to it, and stubs only run while an instance holds the module).
 unsafe extern "C" fn call_hook(header: *const u8, index: u32) -> usize {
-    // SAFETY: `header` is the start of a live dispatch block (the stub that jumped here belongs
-    // to it, and stubs only run while an instance of the module holds the dispatch); its words
-    // 2 and 3 are the hook pointer (non-null: stubs are only installed with a hook) and the
-    // trap address, written at construction and never changed.
+    // Words 2 and 3 of the header are the hook pointer (non-null: stubs are only installed
+    // with a hook) and the trap address, written at construction and never changed.
+    // SAFETY: `header` is a live dispatch block's header (see above).
     let (hook, trap) = unsafe {
         let words = header as *const usize;
         (

@@ -186,6 +186,7 @@ unsafe extern "C" fn global_set_ref(vmctx: *mut u8, global: u32, value: u64) {
     instance.global(global).store(value as u128);
 }
 
+// SAFETY: called by generated code only, with its own vmctx (see `instance`).
 unsafe extern "C" fn tier_up_hot(vmctx: *mut u8, defined: u32) {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
