@@ -14,6 +14,7 @@ mod control;
 mod environ;
 mod memory;
 mod numeric;
+mod simd;
 mod tables;
 mod variables;
 
@@ -501,7 +502,8 @@ impl FuncTranslator<'_, '_> {
             || memory::translate(self, op)?
             || control::translate(self, op)?
             || calls::translate(self, op)?
-            || tables::translate(self, op)?;
+            || tables::translate(self, op)?
+            || simd::translate(self, op)?;
         if handled {
             Ok(())
         } else if is_simd(op) {

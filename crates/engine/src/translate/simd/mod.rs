@@ -1,0 +1,46 @@
+//! Fixed-width SIMD (Wasm 2.0): v128 operators to Cranelift's vector IR. A v128 on the operand
+//! stack, in a local or a global is always an `i8x16`; operators that work on other lane shapes
+//! take their operands with [`pop_as`] (a free bitcast) and push their result with
+//! [`push_vector`], which casts it back. Each concern has its file: `lanes` (memory, constants,
+//! splats, lanes, shuffles, bitwise operations and tests) and `arith` (lane arithmetic,
+//! comparisons, conversions, narrowing and widening, dot products).
+
+mod arith;
+mod lanes;
+
+use cranelift_codegen::ir::{types, Endianness, InstBuilder, MemFlagsData, Type, Value};
+use wasmparser::Operator;
+
+use super::FuncTranslator;
+
+/// The type every v128 value has outside a SIMD operator.
+pub(super) const V128: Type = types::I8X16;
+
+/// Flags of the bitcasts between lane shapes: a v128's bytes are little-endian lanes.
+const LITTLE: MemFlagsData = MemFlagsData::new().with_endianness(Endianness::Little);
+
+pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Result<bool, String> {
+    Ok(lanes::translate(t, op)? || arith::translate(t, op)?)
+}
+
+/// `value` (a vector of any shape) as a vector of shape `ty`.
+pub(super) fn cast(t: &mut FuncTranslator<'_, '_>, ty: Type, value: Value) -> Value {
+    if t.builder.func.dfg.value_type(value) == ty {
+        value
+    } else {
+        t.builder.ins().bitcast(ty, LITTLE, value)
+    }
+}
+
+/// Pops a v128 as a vector of shape `ty` (`I8X16`, `I16X8`, `I32X4`, `I64X2`, `F32X4`,
+/// `F64X2`).
+pub(super) fn pop_as(t: &mut FuncTranslator<'_, '_>, ty: Type) -> Result<Value, String> {
+    let value = t.pop()?;
+    Ok(cast(t, ty, value))
+}
+
+/// Pushes `value`, a vector of any shape, as a v128.
+pub(super) fn push_vector(t: &mut FuncTranslator<'_, '_>, value: Value) {
+    let value = cast(t, V128, value);
+    t.push(value);
+}
