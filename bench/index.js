@@ -19,6 +19,19 @@ const ROUNDS = QUICK ? 3 : 7;
 
 const kernelBytes = fs.readFileSync(path.join(__dirname, 'kernels.wasm'));
 const smallBytes = fs.readFileSync(path.join(__dirname, 'small.wasm'));
+const simdBytes = fs.readFileSync(path.join(__dirname, 'simd.wasm'));
+
+// An instance of the SIMD kernels (bench/simd.wat) with its inputs generated: two arrays of
+// 1M floats at 0 and 4 MiB, two 1 MiB byte images at 8 and 9 MiB.
+const MiB = 1 << 20;
+function simdKernels(WA) {
+  const { exports } = new WA.Instance(new WA.Module(simdBytes));
+  exports.fill_floats(0, MiB, 1);
+  exports.fill_floats(4 * MiB, MiB, 2);
+  exports.fill_bytes(8 * MiB, MiB, 3);
+  exports.fill_bytes(9 * MiB, MiB, 4);
+  return exports;
+}
 
 function now() {
   return process.hrtime.bigint();
@@ -102,6 +115,43 @@ const CASES = [
     setup(WA) {
       const { strided_sum: stridedSum } = kernels(WA);
       return () => stridedSum(4_000_000, 4100);
+    },
+  },
+  {
+    name: 'SIMD: f32 dot product (1M floats, x8)',
+    unit: 'ms',
+    ops: 1,
+    setup(WA) {
+      const { dot } = simdKernels(WA);
+      return () => {
+        let sum = 0;
+        for (let i = 0; i < 8; i++) sum += dot(0, 4 * MiB, MiB);
+        return sum;
+      };
+    },
+  },
+  {
+    name: 'SIMD: alpha blend (1 MiB of pixels, x8)',
+    unit: 'ms',
+    ops: 1,
+    setup(WA) {
+      const { blend, checksum } = simdKernels(WA);
+      return () => {
+        for (let i = 0; i < 8; i++) blend(8 * MiB, 9 * MiB, 10 * MiB, MiB, 32 * i + 7);
+        return checksum(10 * MiB, MiB);
+      };
+    },
+  },
+  {
+    name: 'SIMD: 3x3 box blur (1024x1024, x4)',
+    unit: 'ms',
+    ops: 1,
+    setup(WA) {
+      const { blur, checksum } = simdKernels(WA);
+      return () => {
+        for (let i = 0; i < 4; i++) blur(8 * MiB, 11 * MiB, 1024, 1024);
+        return checksum(11 * MiB, MiB);
+      };
     },
   },
   {
