@@ -121,8 +121,8 @@ fn memory_zero(index: u32) -> Result<(), String> {
 }
 
 /// The native address of a wasm access at `address` (i32) with `memarg`, split into a base
-/// value and an immediate offset.
-fn effective_address(
+/// value and an immediate offset. SIMD accesses use it too, so that all accesses fault alike.
+pub(super) fn effective_address(
     t: &mut FuncTranslator<'_, '_>,
     memarg: MemArg,
     address: Value,

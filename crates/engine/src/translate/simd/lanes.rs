@@ -14,9 +14,10 @@
 use cranelift_codegen::ir::immediates::Offset32;
 use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Type, Value};
 use cranelift_frontend::FunctionBuilder;
-use wasmparser::{MemArg, MemArgTarget, Operator};
+use wasmparser::{MemArg, Operator};
 
 use super::super::environ::heap_flags;
+use super::super::memory::effective_address;
 use super::super::FuncTranslator;
 use super::{pop_as, push_vector, V128};
 
@@ -138,38 +139,6 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
         _ => return Ok(false),
     }
     Ok(true)
-}
-
-/// The native address of a wasm access at `address` (i32) with `memarg`, split into a base
-/// value and an immediate offset: the same computation as the scalar accesses' (see
-/// `translate::memory`), so that both fault alike.
-fn effective_address(
-    t: &mut FuncTranslator<'_, '_>,
-    memarg: MemArg,
-    address: Value,
-) -> Result<(Value, Offset32), String> {
-    match memarg.target {
-        MemArgTarget::Memory(0) => {}
-        MemArgTarget::Memory(index) => {
-            return Err(format!("memory #{index}: only memory 0 is supported"))
-        }
-        MemArgTarget::Array(_) => return Err("GC array accesses are not wasm 2.0".into()),
-    }
-    let base = t.env.memory_base()?;
-    let address = t.builder.ins().uextend(I64, address);
-    let pointer = t.builder.ins().iadd(base, address);
-    // The offset is at most u32::MAX; the immediate is signed 32-bit, so large ones are added.
-    Ok(match i32::try_from(memarg.offset) {
-        Ok(offset) => (pointer, Offset32::new(offset)),
-        Err(_) => {
-            let offset =
-                i64::try_from(memarg.offset).map_err(|_| "memory offset beyond 64 bits")?;
-            (
-                t.builder.ins().iadd_imm_u(pointer, offset),
-                Offset32::new(0),
-            )
-        }
-    })
 }
 
 /// Pops an address, pushes the vector `emit` loads from it.
