@@ -5,6 +5,7 @@
 
 mod harness;
 mod jit;
+mod simd_arith;
 mod simd_lanes;
 mod spec_run;
 mod spec_suite;
