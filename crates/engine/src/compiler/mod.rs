@@ -20,17 +20,13 @@ use crate::module::Module;
 pub use tiering::{CompileStatus, CompiledModule};
 
 /// What the engine accepts: the WebAssembly 2.0 feature set (MVP, mutable globals, sign
-/// extension, non-trapping float-to-int, multi-value, bulk memory, reference types) except
-/// fixed-width SIMD, which has no code generator yet. A module using SIMD is rejected at
-/// validation, as by an engine without SIMD, rather than accepted and then impossible to
-/// instantiate: programs probe for SIMD (`validate`, `compile` in a try block) and must then
-/// take their fallback.
+/// extension, non-trapping float-to-int, multi-value, bulk memory, reference types, fixed-width
+/// SIMD).
 pub fn features() -> wasmparser::WasmFeatures {
-    wasmparser::WasmFeatures::WASM2.difference(wasmparser::WasmFeatures::SIMD)
+    wasmparser::WasmFeatures::WASM2
 }
 
-/// The full WebAssembly 2.0 feature set, SIMD included (what validation will accept once SIMD
-/// code generation exists).
+/// The same set (kept for the translator's tests, which name SIMD explicitly).
 pub fn features_with_simd() -> wasmparser::WasmFeatures {
     wasmparser::WasmFeatures::WASM2
 }
@@ -89,6 +85,16 @@ pub fn compile_with_options(
     options: CompileOptions,
 ) -> Result<Compilation, CompileError> {
     let (module, _bodies) = options::on_pool(|| decode_and_validate(bytes, features()))?;
+    // Cranelift lowers vector rounding (and scalar `ceil`/`floor`/`trunc`/`nearest`) with
+    // SSE4.1 instructions; without them it would need library calls generated code cannot make.
+    if !std::arch::is_x86_feature_detected!("sse4.1") {
+        let code = Err(CompileError {
+            message: "cranewasm needs an x86-64 CPU with SSE4.1".to_string(),
+            offset: 0,
+            function: None,
+        });
+        return Ok(Compilation { module, code });
+    }
     let code = finish(module.clone(), Vec::new(), options);
     Ok(Compilation { module, code })
 }
