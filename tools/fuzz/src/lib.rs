@@ -11,8 +11,8 @@
 //!   thousands of nested loops, `if`s and blocks, hundreds of parameters and dozens of results.
 //!
 //! For every input the engine's `validate` must agree with wasmparser's validator;
-//! `compile_module` (tiers alternate; the baseline runs compile lazily) must succeed on every valid module (SIMD aside, which is
-//! not implemented yet) and fail on every invalid one. A compiled module is instantiated with
+//! `compile_module` (tiers alternate; the baseline runs compile lazily) must succeed on every
+//! valid module (SIMD included) and fail on every invalid one. A compiled module is instantiated with
 //! dummy imports (host functions that return zeros and now and then call back into the
 //! instance; fresh tables, memories and globals), its start function run and every exported
 //! function called twice, with zeros and then with other simple values (funcref arguments are
