@@ -491,6 +491,10 @@ impl Job {
 
     /// Queues a unit for `body` (unless the job cannot use it) and a task to run it.
     fn queue_unit(self: &Arc<Self>, module: &Arc<Module>, body: PendingBody<'_>) {
+        if self.aborted() {
+            // Decoded after the abort, by the rest of a decode slice: no one wants it.
+            return;
+        }
         self.count(|c| &c.bodies, 1);
         let start = body.body.range().start;
         let mut state = self.lock();
