@@ -148,7 +148,8 @@ pub(super) fn effective_address(
     })
 }
 
-fn load(
+/// Pops an address and pushes what `emit` loads from it (SIMD loads use it too).
+pub(super) fn load(
     t: &mut FuncTranslator<'_, '_>,
     memarg: MemArg,
     emit: impl FnOnce(&mut FunctionBuilder<'_>, MemFlagsData, Value, Offset32) -> Value,

@@ -141,17 +141,20 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
     Ok(true)
 }
 
-/// Pops an address, pushes the vector `emit` loads from it.
+/// Pops an address, pushes the vector `emit` loads from it (of any lane shape) as a v128.
 fn load(
     t: &mut FuncTranslator<'_, '_>,
     memarg: MemArg,
     emit: impl FnOnce(&mut FunctionBuilder<'_>, MemFlagsData, Value, Offset32) -> Value,
 ) -> Result<(), String> {
-    let address = t.pop()?;
-    let (pointer, offset) = effective_address(t, memarg, address)?;
-    let value = emit(&mut t.builder, heap_flags(), pointer, offset);
-    push_vector(t, value);
-    Ok(())
+    super::super::memory::load(t, memarg, |b, flags, pointer, offset| {
+        let value = emit(b, flags, pointer, offset);
+        if b.func.dfg.value_type(value) == V128 {
+            value
+        } else {
+            b.ins().bitcast(V128, super::LITTLE, value)
+        }
+    })
 }
 
 /// `v128.loadN_splat`: one lane of `shape` loaded, then copied to every lane.
