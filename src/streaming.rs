@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use cranewasm_engine as engine;
 use engine::compiler::streaming::{self as job, StreamingCompile};
-use engine::compiler::{Compilation, CompileOptions};
+use engine::compiler::Compilation;
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
@@ -18,12 +18,6 @@ use crate::{outcome, CompileOutcome};
 /// before the body ends. Weak: it does not keep the event loop alive (the body being read, or
 /// `finish`, does).
 type FailureCallback = ThreadsafeFunction<String, (), String, Status, false, true>;
-
-/// What streaming jobs compile with: the options every compile job gets now (`compile` in
-/// lib.rs), so that both paths give the same module.
-fn options() -> CompileOptions {
-    engine::compiler::options()
-}
 
 /// One streaming compilation. Garbage collection of the object aborts the job, unless `finish`
 /// is running (it holds the job until it settles).
@@ -36,7 +30,8 @@ pub struct NativeStreaming {
 impl NativeStreaming {
     #[napi(constructor)]
     pub fn new(on_failure: FailureCallback) -> NativeStreaming {
-        let job = StreamingCompile::with_options(options());
+        // The options of the moment, as `compile()` takes them, so both paths give the same module.
+        let job = StreamingCompile::with_options(engine::compiler::options());
         job.set_failure_listener(Box::new(move |error| {
             // Fails only while Node shuts down, when nobody waits for the answer.
             let _ = on_failure.call(error.to_string(), ThreadsafeFunctionCallMode::NonBlocking);

@@ -5,6 +5,8 @@
 
 const http = require('http');
 
+const { uleb } = require('./wasm-builder.js');
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // A server on 127.0.0.1 at a free port; `handler(req, res)` answers every request.
@@ -55,17 +57,6 @@ async function sendInChunks(res, bytes, { min = 64, max = 1024, delay = 1, every
     if (delay > 0 && ++count % every === 0) await sleep(delay);
   }
   return !res.destroyed;
-}
-
-function uleb(n) {
-  const out = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
 }
 
 function section(id, parts) {

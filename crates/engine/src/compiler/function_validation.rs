@@ -9,14 +9,12 @@ use super::decode::PendingBody;
 use super::error::CompileError;
 use crate::module::Module;
 
-/// Returns the validated bodies, by function index, for code generation.
-pub(super) fn validate_bodies<'a>(
+/// The first error in byte order among the bodies' and `section_error`, if any.
+pub(super) fn validate_bodies(
     module: &Module,
-    bodies: Vec<PendingBody<'a>>,
+    bodies: Vec<PendingBody<'_>>,
     section_error: Option<CompileError>,
-) -> Result<Vec<(u32, wasmparser::FunctionBody<'a>)>, CompileError> {
-    let validated: Vec<(u32, wasmparser::FunctionBody<'a>)> =
-        bodies.iter().map(|b| (b.index, b.body.clone())).collect();
+) -> Result<(), CompileError> {
     let body_error = bodies
         .into_par_iter()
         .map_init(FuncValidatorAllocations::default, |allocs, pending| {
@@ -35,6 +33,6 @@ pub(super) fn validate_bodies<'a>(
     match (body_error, section_error) {
         (Some(a), Some(b)) => Err(if a.offset <= b.offset { a } else { b }),
         (Some(err), None) | (None, Some(err)) => Err(err),
-        (None, None) => Ok(validated),
+        (None, None) => Ok(()),
     }
 }

@@ -1,7 +1,8 @@
-//! From bytes to a validated [`Module`]: the pipeline of the seed's AsyncCompileJob, run
-//! synchronously for now. (1) decode the module and validate its sections in order, collecting
-//! function bodies; (2) validate the function bodies in parallel; code generation and the
-//! background tiers join here as the engine grows.
+//! From bytes to a validated [`Module`] and its code: the pipeline of the seed's
+//! AsyncCompileJob. (1) decode the module and validate its sections in order, collecting
+//! function bodies (`decode`, incrementally for `streaming`); (2) validate the function bodies
+//! in parallel; (3) [`finish`]: code as the module's options say, lazily or eagerly, with tier-up
+//! (`tiering`).
 
 pub mod codegen;
 mod decode;
@@ -41,20 +42,18 @@ pub fn compile_with_features(
     bytes: &[u8],
     features: wasmparser::WasmFeatures,
 ) -> Result<Arc<Module>, CompileError> {
-    let (module, _bodies) = decode_and_validate(bytes, features)?;
-    Ok(module)
+    decode_and_validate(bytes, features)
 }
 
 fn decode_and_validate(
     bytes: &[u8],
     features: wasmparser::WasmFeatures,
-) -> Result<(Arc<Module>, Vec<(u32, wasmparser::FunctionBody<'_>)>), CompileError> {
+) -> Result<Arc<Module>, CompileError> {
     let decoded = decode::decode_module(bytes, features)?;
     let mut module = decoded.module;
-    let bodies =
-        function_validation::validate_bodies(&module, decoded.bodies, decoded.section_error)?;
+    function_validation::validate_bodies(&module, decoded.bodies, decoded.section_error)?;
     module.bytes = Arc::from(bytes);
-    Ok((Arc::new(module), bodies))
+    Ok(Arc::new(module))
 }
 
 /// A validated module and its machine code, or why code generation failed for a valid module
@@ -84,7 +83,7 @@ pub fn compile_with_options(
     bytes: &[u8],
     options: CompileOptions,
 ) -> Result<Compilation, CompileError> {
-    let (module, _bodies) = options::on_pool(|| decode_and_validate(bytes, features()))?;
+    let module = options::on_pool(|| decode_and_validate(bytes, features()))?;
     // Cranelift lowers vector rounding (and scalar `ceil`/`floor`/`trunc`/`nearest`) with
     // SSE4.1 instructions; without them it would need library calls generated code cannot make.
     if !std::arch::is_x86_feature_detected!("sse4.1") {

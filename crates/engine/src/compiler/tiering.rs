@@ -115,7 +115,6 @@ impl CompiledModule {
     ) -> Result<Arc<CompiledModule>, CompileError> {
         use rayon::prelude::*;
         let count = module.bodies.len();
-        let imported = module.num_imported_functions;
         // Eager: compile whatever is missing, in parallel, before anything is built.
         let eager: Option<Vec<Arc<CompiledFunction>>> = if options.lazy {
             None
@@ -134,9 +133,7 @@ impl CompiledModule {
                                 function: None,
                             });
                         }
-                        let body = module.body(defined as u32).expect("recorded body");
-                        let index = imported + defined as u32;
-                        compile_unit(&module, index, &body, options.first_tier, &options)
+                        compile_defined(&module, defined as u32, options.first_tier, &options)
                     })
                     .collect::<Result<_, _>>()
             })?)
@@ -310,9 +307,7 @@ impl CompiledModule {
     }
 
     fn compile(&self, defined: u32, tier: Tier) -> Result<Arc<CompiledFunction>, CompileError> {
-        let body = self.module.body(defined).expect("recorded body");
-        let index = self.module.num_imported_functions + defined;
-        compile_unit(&self.module, index, &body, tier, &self.options)
+        compile_defined(&self.module, defined, tier, &self.options)
     }
 
     /// Places `function` in code memory for good (its block lives as long as the module).
@@ -435,6 +430,18 @@ impl Drop for CompiledModule {
     }
 }
 
+/// Compiles defined function `defined` of `module` (validated, its bodies recorded) for `tier`.
+fn compile_defined(
+    module: &Module,
+    defined: u32,
+    tier: Tier,
+    options: &CompileOptions,
+) -> Result<Arc<CompiledFunction>, CompileError> {
+    let body = module.body(defined).expect("a validated module records every body");
+    let index = module.num_imported_functions + defined;
+    compile_unit(module, index, &body, tier, options)
+}
+
 /// A tier-up worker on the compile pool: optimizes queued functions of one module until the
 /// queue is empty, the module is gone, or the process is exiting.
 ///
@@ -461,9 +468,7 @@ fn tier_up_worker(weak: Weak<CompiledModule>) {
             let Some(defined) = compiled.next_to_optimize() else { return };
             (compiled.module.clone(), compiled.options, defined)
         };
-        let body = module.body(defined).expect("recorded body");
-        let index = module.num_imported_functions + defined;
-        let result = compile_unit(&module, index, &body, Tier::Optimized, &options);
+        let result = compile_defined(&module, defined, Tier::Optimized, &options);
         finished = Some((defined, result));
     }
 }

@@ -161,7 +161,8 @@ pub(super) fn load(
     Ok(())
 }
 
-fn store(
+/// Pops an address and a value and lets `emit` store the value there (SIMD stores use it too).
+pub(super) fn store(
     t: &mut FuncTranslator<'_, '_>,
     memarg: MemArg,
     emit: impl FnOnce(&mut FunctionBuilder<'_>, MemFlagsData, Value, Value, Offset32),

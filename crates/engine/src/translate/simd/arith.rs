@@ -20,7 +20,7 @@ use cranelift_frontend::FunctionBuilder;
 use wasmparser::Operator;
 
 use super::super::FuncTranslator;
-use super::{pop_as, push_vector};
+use super::{pop_as, push_vector, reshape};
 
 use types::{F32X4, F64X2, I16X8, I32X4, I64X2, I8X16};
 
@@ -299,7 +299,7 @@ fn fcmp(t: &mut FuncTranslator<'_, '_>, ty: Type, cc: FloatCC) -> Result<(), Str
 fn pmin(b: &mut FunctionBuilder<'_>, x: Value, y: Value) -> Value {
     let ty = b.func.dfg.value_type(x);
     let less = b.ins().fcmp(FloatCC::LessThan, y, x);
-    let mask = bitcast(b, ty, less);
+    let mask = reshape(b, ty, less);
     b.ins().bitselect(mask, y, x)
 }
 
@@ -307,14 +307,8 @@ fn pmin(b: &mut FunctionBuilder<'_>, x: Value, y: Value) -> Value {
 fn pmax(b: &mut FunctionBuilder<'_>, x: Value, y: Value) -> Value {
     let ty = b.func.dfg.value_type(x);
     let less = b.ins().fcmp(FloatCC::LessThan, x, y);
-    let mask = bitcast(b, ty, less);
+    let mask = reshape(b, ty, less);
     b.ins().bitselect(mask, y, x)
-}
-
-/// `value` as a vector of shape `ty` (what [`super::cast`] does, for code that has only the
-/// builder).
-fn bitcast(b: &mut FunctionBuilder<'_>, ty: Type, value: Value) -> Value {
-    b.ins().bitcast(ty, super::LITTLE, value)
 }
 
 /// The all-zeros i64x2 that `snarrow`/`uunarrow` take as their high half in the `_zero`

@@ -17,9 +17,9 @@ use cranelift_frontend::FunctionBuilder;
 use wasmparser::{MemArg, Operator};
 
 use super::super::environ::heap_flags;
-use super::super::memory::effective_address;
+use super::super::memory::{effective_address, store};
 use super::super::FuncTranslator;
-use super::{pop_as, push_vector, V128};
+use super::{pop_as, push_vector, reshape, V128};
 
 use types::{F32X4, F64X2, I16, I16X8, I32, I32X4, I64, I64X2, I8, I8X16};
 
@@ -28,11 +28,9 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
     match *op {
         // ---- memory ----
         V128Load { memarg } => load(t, memarg, |b, f, p, o| b.ins().load(V128, f, p, o))?,
-        V128Store { memarg } => {
-            let (address, value) = t.pop2()?;
-            let (pointer, offset) = effective_address(t, memarg, address)?;
-            t.builder.ins().store(heap_flags(), value, pointer, offset);
-        }
+        V128Store { memarg } => store(t, memarg, |b, f, v, p, o| {
+            b.ins().store(f, v, p, o);
+        })?,
         // Eight bytes widened to eight 16-bit lanes, and so on.
         V128Load8x8S { memarg } => load(t, memarg, |b, f, p, o| b.ins().sload8x8(f, p, o))?,
         V128Load8x8U { memarg } => load(t, memarg, |b, f, p, o| b.ins().uload8x8(f, p, o))?,
@@ -149,11 +147,7 @@ fn load(
 ) -> Result<(), String> {
     super::super::memory::load(t, memarg, |b, flags, pointer, offset| {
         let value = emit(b, flags, pointer, offset);
-        if b.func.dfg.value_type(value) == V128 {
-            value
-        } else {
-            b.ins().bitcast(V128, super::LITTLE, value)
-        }
+        reshape(b, V128, value)
     })
 }
 
@@ -191,12 +185,11 @@ fn store_lane(
     shape: Type,
     lane: u8,
 ) -> Result<(), String> {
-    let vector = pop_as(t, shape)?;
-    let address = t.pop()?;
-    let (pointer, offset) = effective_address(t, memarg, address)?;
-    let x = t.builder.ins().extractlane(vector, lane);
-    t.builder.ins().store(heap_flags(), x, pointer, offset);
-    Ok(())
+    store(t, memarg, |b, flags, vector, pointer, offset| {
+        let vector = reshape(b, shape, vector);
+        let x = b.ins().extractlane(vector, lane);
+        b.ins().store(flags, x, pointer, offset);
+    })
 }
 
 /// `splat` to `shape`: i8 and i16 lanes take the low bits of their i32 operand.

@@ -9,6 +9,7 @@ mod arith;
 mod lanes;
 
 use cranelift_codegen::ir::{types, Endianness, InstBuilder, MemFlagsData, Type, Value};
+use cranelift_frontend::FunctionBuilder;
 use wasmparser::Operator;
 
 use super::FuncTranslator;
@@ -25,10 +26,15 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
 
 /// `value` (a vector of any shape) as a vector of shape `ty`.
 pub(super) fn cast(t: &mut FuncTranslator<'_, '_>, ty: Type, value: Value) -> Value {
-    if t.builder.func.dfg.value_type(value) == ty {
+    reshape(&mut t.builder, ty, value)
+}
+
+/// [`cast`], for code that has only the builder.
+pub(super) fn reshape(b: &mut FunctionBuilder<'_>, ty: Type, value: Value) -> Value {
+    if b.func.dfg.value_type(value) == ty {
         value
     } else {
-        t.builder.ins().bitcast(ty, LITTLE, value)
+        b.ins().bitcast(ty, LITTLE, value)
     }
 }
 
