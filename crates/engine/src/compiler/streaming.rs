@@ -238,7 +238,7 @@ impl Counters {
     }
 
     fn read(&self) -> StreamingStats {
-        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let get = |c: &AtomicU64| c.load(Ordering::SeqCst);
         StreamingStats {
             live_jobs: get(&self.live_jobs),
             bodies: get(&self.bodies),
@@ -371,14 +371,14 @@ impl Job {
 
     /// Adds `n` to a counter of the job and to the process's.
     fn count(&self, counter: fn(&Counters) -> &AtomicU64, n: u64) {
-        counter(&self.counters).fetch_add(n, Ordering::Relaxed);
-        counter(&STATS).fetch_add(n, Ordering::Relaxed);
+        counter(&self.counters).fetch_add(n, Ordering::SeqCst);
+        counter(&STATS).fetch_add(n, Ordering::SeqCst);
     }
 
     /// Takes `n` units off the pending count.
     fn unqueue(&self, n: u64) {
-        self.counters.pending.fetch_sub(n, Ordering::Relaxed);
-        STATS.pending.fetch_sub(n, Ordering::Relaxed);
+        self.counters.pending.fetch_sub(n, Ordering::SeqCst);
+        STATS.pending.fetch_sub(n, Ordering::SeqCst);
     }
 
     /// Makes sure some task will decode what is queued.
@@ -491,15 +491,19 @@ impl Job {
 
     /// Queues a unit for `body` (unless the job cannot use it) and a task to run it.
     fn queue_unit(self: &Arc<Self>, module: &Arc<Module>, body: PendingBody<'_>) {
+        let start = body.body.range().start;
+        // Checked under the lock: `abort` sets its flag before taking the lock, so a unit
+        // queued here is either refused or drained (and counted) by the abort.
+        let mut state = self.lock();
         if self.aborted() {
             // Decoded after the abort, by the rest of a decode slice: no one wants it.
             return;
         }
-        self.count(|c| &c.bodies, 1);
-        let start = body.body.range().start;
-        let mut state = self.lock();
+        // Each outcome is counted before the body, so that a reader that sees the body
+        // (`stats()` reads `bodies` first) also sees it pending or skipped.
         if self.skips(start) {
             self.count(|c| &c.skipped, 1);
+            self.count(|c| &c.bodies, 1);
             return;
         }
         state.unfinished.insert(start);
@@ -511,6 +515,7 @@ impl Job {
             start,
         });
         self.count(|c| &c.pending, 1);
+        self.count(|c| &c.bodies, 1);
         drop(state);
         self.spawn_task();
     }
