@@ -90,6 +90,9 @@ const realm = native.init({
   iterableToList,
   // Sweeps of the externref store run on a later turn of the event loop, never keeping it alive.
   scheduleSweep: (callback) => { setImmediate(callback).unref(); },
+  // Called by running wasm to let V8 notice a pending termination (worker.terminate(), vm
+  // timeouts, process.exit()): entering any JS function runs V8's interrupt check.
+  poll: function poll() {},
 });
 
 // Builds the errors of one API entry point with V8's "<context>: <message>" wording, e.g.

@@ -21,6 +21,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use cranewasm_engine::runtime::instance::{Function, HostFunction, VMFuncRef, VMHostFuncContext};
+use cranewasm_engine::runtime::interrupts::{self, InterruptReason};
 use cranewasm_engine::runtime::trampolines::{self, Trampolines};
 use cranewasm_engine::runtime::traps::Trap;
 use cranewasm_engine::trap::TrapKind;
@@ -163,6 +164,22 @@ pub fn funcref_to_js(js: &Js, func_ref: usize) -> JsResult<Value> {
 /// RuntimeError otherwise.
 pub fn throw_trap(js: &Js, trap: Trap) -> Pending {
     match trap.kind {
+        // V8 is terminating: return to it without an exception of our own (it propagates its
+        // termination from there).
+        TrapKind::HostException | TrapKind::Interrupted if crate::interrupts::is_terminating() => {
+            PENDING_EXCEPTION.with(|p| p.set(false));
+            Pending
+        }
+        TrapKind::Interrupted => match interrupts::take_reason() {
+            InterruptReason::Terminated => Pending,
+            InterruptReason::TimedOut { timeout } => js.throw_new(
+                |r| r.runtime_error,
+                &format!("cranewasm: call timed out (timeout: {} ms)", timeout.as_millis()),
+            ),
+            InterruptReason::OutOfFuel => {
+                js.throw_new(|r| r.runtime_error, "cranewasm: all fuel consumed (fuel exhausted)")
+            }
+        },
         TrapKind::HostException => {
             let value = if PENDING_EXCEPTION.with(|p| p.replace(false)) {
                 let value = js::store_get(js, 0);
@@ -392,6 +409,11 @@ unsafe extern "C" fn host_call(context: *mut VMHostFuncContext, values: *mut u12
 
 fn keep_pending_exception(js: &Js) {
     let exception = js.take_exception();
+    if crate::interrupts::call_out_terminated(js) {
+        // V8 is terminating: nothing is rethrown (see `interrupts`).
+        PENDING_EXCEPTION.with(|p| p.set(false));
+        return;
+    }
     if js::store_set(js, 0, exception).is_ok() {
         PENDING_EXCEPTION.with(|p| p.set(true));
     } else {

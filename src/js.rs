@@ -183,6 +183,12 @@ impl Js {
         Ok(result)
     }
 
+    pub fn get_named(&self, object: Value, name: &std::ffi::CStr) -> JsResult<Value> {
+        let mut v = ptr::null_mut();
+        napi_call!(self, napi_get_named_property(object, name.as_ptr(), &mut v))?;
+        Ok(v)
+    }
+
     pub fn get_element(&self, object: Value, index: u32) -> JsResult<Value> {
         let mut v = ptr::null_mut();
         napi_call!(self, napi_get_element(object, index, &mut v))?;

@@ -4,6 +4,7 @@
 //! `WebAssembly.CompileError` that index.js throws.
 
 mod functions;
+mod interrupts;
 mod js;
 mod lifetimes;
 mod objects;
@@ -51,7 +52,10 @@ pub struct NativeRealm {
 pub fn init(env: Env, helpers: Raw) -> Result<NativeRealm> {
     // SAFETY: the env of the call Node is running on this thread.
     let js = unsafe { js::Js::from_env(env.raw()) };
-    let realm = js::new_realm(&js, helpers.0).map_err(|_| Error::new(Status::PendingException, "init failed"))?;
+    let failed = |_| Error::new(Status::PendingException, "init failed");
+    let realm = js::new_realm(&js, helpers.0).map_err(failed)?;
+    let poll = js.get_named(helpers.0, c"poll").map_err(failed)?;
+    interrupts::install(&js, poll).map_err(failed)?;
     lifetimes::install();
     install_exit_hook(&env)?;
     Ok(NativeRealm { realm })
@@ -67,7 +71,7 @@ fn install_exit_hook(env: &Env) -> Result<()> {
         return Ok(());
     }
     if engine::runtime::traps::on_main_thread() {
-        env.add_env_cleanup_hook((), |_| engine::compiler::tiering::shutdown())?;
+        env.add_env_cleanup_hook((), |_| shutdown())?;
     }
     Ok(())
 }
@@ -86,6 +90,8 @@ pub fn claim_exit_hook() -> bool {
 #[napi]
 pub fn shutdown() {
     engine::compiler::tiering::shutdown();
+    // Node joins its worker threads next: their wasm must stop.
+    engine::runtime::interrupts::shutdown();
 }
 
 /// The options that modules compiled from now on get (`cranewasm/engine`'s

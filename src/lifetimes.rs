@@ -198,7 +198,13 @@ pub struct WasmCall(());
 
 impl WasmCall {
     pub fn enter() -> WasmCall {
-        DEPTH.with(|d| d.set(d.get() + 1));
+        DEPTH.with(|d| {
+            if d.get() == 0 {
+                // A termination that stopped an earlier call is over (see `interrupts`).
+                crate::interrupts::outermost_call_returned();
+            }
+            d.set(d.get() + 1)
+        });
         WasmCall(())
     }
 }

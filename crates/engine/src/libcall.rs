@@ -40,6 +40,9 @@ pub enum LibCall {
     /// `(vmctx, defined_function: i32)`: the function's dynamic tier-up budget ran out (baseline
     /// code with dynamic tier-up); queue it for the optimizing tier.
     TierUpHot,
+    /// `(vmctx) -> status: i32`: a loop header's interrupt check failed (see
+    /// `runtime::interrupts`); non-zero means stop (trap with `Interrupted`).
+    Interrupt,
 }
 
 impl LibCall {
@@ -57,6 +60,7 @@ impl LibCall {
             LibCall::TableSetRef => (&[I32, I32, I64], &[]),
             LibCall::GlobalSetRef => (&[I32, I64], &[]),
             LibCall::TierUpHot => (&[I32], &[]),
+            LibCall::Interrupt => (&[], &[I32]),
         }
     }
 

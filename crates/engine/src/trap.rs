@@ -24,10 +24,13 @@ pub enum TrapKind {
     /// A function compiled on its first call (lazy compilation) could not be compiled: the
     /// engine ran out of code memory.
     CompilationFailed,
+    /// The activation was stopped from outside: termination, a deadline, fuel. Why is kept by
+    /// `runtime::interrupts` (`take_reason`).
+    Interrupted,
 }
 
 impl TrapKind {
-    pub const ALL: [TrapKind; 13] = [
+    pub const ALL: [TrapKind; 14] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::DivideByZero,
@@ -41,6 +44,7 @@ impl TrapKind {
         TrapKind::StackOverflow,
         TrapKind::HostException,
         TrapKind::CompilationFailed,
+        TrapKind::Interrupted,
     ];
 
     /// The message of the `RuntimeError` (V8's wording).
@@ -59,6 +63,7 @@ impl TrapKind {
             TrapKind::StackOverflow => "Maximum call stack size exceeded",
             TrapKind::HostException => "exception thrown by an imported function",
             TrapKind::CompilationFailed => "cranewasm: lazy compilation failed (out of code memory)",
+            TrapKind::Interrupted => "cranewasm: execution interrupted",
         }
     }
 

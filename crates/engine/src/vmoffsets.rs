@@ -24,11 +24,14 @@
 /// Size of a pointer on the targets we support.
 pub const PTR: u32 = 8;
 
-/// `VMRuntimeLimits`: per-thread state that generated code reads.
+/// `VMRuntimeLimits`: per-thread state that generated code reads (`runtime::interrupts`).
 pub mod runtime_limits {
-    /// The lowest stack address wasm may use; checked in every function prologue.
+    /// The lowest stack address wasm may use, or `INTERRUPT_LIMIT` while an interrupt is pending;
+    /// checked in every function prologue and at every loop header.
     pub const STACK_LIMIT: u32 = 0;
-    pub const SIZE: u32 = 8;
+    /// Fuel consumed minus fuel available (i64): metered code stops when it is not negative.
+    pub const FUEL_CONSUMED: u32 = 8;
+    pub const SIZE: u32 = 16;
 }
 
 /// `VMMemoryDefinition`: a linear memory's current size, shared by the instances using it.

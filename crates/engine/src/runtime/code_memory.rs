@@ -43,6 +43,9 @@ struct CodeInfo {
     len: usize,
     /// Trap sites with offsets relative to the block's start, sorted.
     traps: Vec<TrapSite>,
+    /// Where each function of the block starts (offsets, sorted); empty for blocks that hold
+    /// no compiled functions (dispatch blocks).
+    functions: Vec<u32>,
 }
 
 fn region() -> Result<&'static Mutex<Region>, String> {
@@ -128,6 +131,31 @@ pub fn trap_at(pc: usize) -> Option<TrapKind> {
     Some(info.traps[index].kind)
 }
 
+/// If `pc` is the STACK_OVERFLOW trap of a function's prologue check, the start address of
+/// that function.
+///
+/// Called from the trap handler for a fault raised by generated code on this thread. It locks
+/// the region, which is sound there: the fault is synchronous (a trap instruction of our
+/// code), so the interrupted code is generated code, which never holds the lock; another
+/// thread holding it releases it without waiting for this one.
+pub(crate) fn prologue_trap_function(pc: usize) -> Option<usize> {
+    let region = lock().ok()?;
+    let (start, info) = region.published.range(..=pc).next_back()?;
+    let offset = u32::try_from(pc - start).ok()?;
+    if offset as usize >= info.len {
+        return None;
+    }
+    let index = info
+        .traps
+        .binary_search_by_key(&offset, |t| t.offset)
+        .ok()?;
+    if info.traps[index].kind != TrapKind::StackOverflow {
+        return None;
+    }
+    let function = info.functions.partition_point(|&f| f <= offset).checked_sub(1)?;
+    Some(start + info.functions[function] as usize)
+}
+
 /// A block of code memory. Freed on drop, so it must outlive every activation running it;
 /// owners keep it in an `Arc`.
 #[derive(Debug)]
@@ -204,15 +232,21 @@ pub fn publish(functions: &[Placement<'_>]) -> Result<(Arc<CodeBlock>, Vec<usize
     for (f, offset) in functions.iter().zip(&offsets) {
         block.write(*offset, f.code);
     }
-    register_traps(&block, traps)?;
+    let starts = offsets.iter().map(|&o| o as u32).collect();
+    register(&block, traps, starts)?;
     Ok((block, offsets))
 }
 
 /// Registers the trap sites of `block` (offsets relative to its start) for [`trap_at`].
 pub fn register_traps(block: &CodeBlock, traps: Vec<TrapSite>) -> Result<(), String> {
+    register(block, traps, Vec::new())
+}
+
+fn register(block: &CodeBlock, traps: Vec<TrapSite>, functions: Vec<u32>) -> Result<(), String> {
     let info = Arc::new(CodeInfo {
         len: block.len,
         traps,
+        functions,
     });
     lock()?.published.insert(block.start, info);
     Ok(())

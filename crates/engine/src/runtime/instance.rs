@@ -655,9 +655,13 @@ impl Instance {
         if src_end > data.len() as u64 || dst_end > bytes.len() as u64 {
             return Err(TrapKind::MemoryOutOfBounds);
         }
-        bytes[dst as usize..dst_end as usize]
-            .copy_from_slice(&data[src as usize..src_end as usize]);
-        Ok(())
+        let (target, source) = (
+            &mut bytes[dst as usize..dst_end as usize],
+            &data[src as usize..src_end as usize],
+        );
+        super::interrupts::in_chunks(len as usize, false, |at, n| {
+            target[at..at + n].copy_from_slice(&source[at..at + n])
+        })
     }
 
     pub fn data_drop(&self, segment: u32) {

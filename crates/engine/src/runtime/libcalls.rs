@@ -5,6 +5,7 @@
 use std::ffi::c_void;
 
 use super::instance::Instance;
+use super::interrupts::in_chunks;
 use crate::libcall::LibCall;
 use crate::trap::TrapKind;
 
@@ -24,6 +25,7 @@ pub fn address(call: LibCall) -> usize {
         LibCall::TableSetRef => table_set_ref as *const c_void,
         LibCall::GlobalSetRef => global_set_ref as *const c_void,
         LibCall::TierUpHot => tier_up_hot as *const c_void,
+        LibCall::Interrupt => interrupt as *const c_void,
     };
     f as usize
 }
@@ -60,8 +62,7 @@ unsafe extern "C" fn memory_fill(vmctx: *mut u8, dst: u32, value: u32, len: u32)
         let target = bytes
             .get_mut(dst as usize..end as usize)
             .ok_or(TrapKind::MemoryOutOfBounds)?;
-        target.fill(value as u8);
-        Ok(())
+        in_chunks(target.len(), false, |at, n| target[at..at + n].fill(value as u8))
     })())
 }
 
@@ -76,8 +77,10 @@ unsafe extern "C" fn memory_copy(vmctx: *mut u8, dst: u32, src: u32, len: u32) -
         if src as u64 + len as u64 > size || dst as u64 + len as u64 > size {
             return Err(TrapKind::MemoryOutOfBounds);
         }
-        bytes.copy_within(src as usize..(src as usize + len as usize), dst as usize);
-        Ok(())
+        let (src, dst) = (src as usize, dst as usize);
+        in_chunks(len as usize, dst > src, |at, n| {
+            bytes.copy_within(src + at..src + at + n, dst + at)
+        })
     })())
 }
 
@@ -118,7 +121,7 @@ unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, value: u64
             .elements_mut()
             .get_mut(dst as usize..end as usize)
             .ok_or(TrapKind::TableOutOfBounds)?;
-        target.fill(value as usize);
+        in_chunks(target.len(), false, |at, n| target[at..at + n].fill(value as usize))?;
         table.stored(value as usize);
         Ok(())
     })())
@@ -191,4 +194,11 @@ unsafe extern "C" fn tier_up_hot(vmctx: *mut u8, defined: u32) {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
     instance.compiled().request_hot(defined);
+}
+
+unsafe extern "C" fn interrupt(_vmctx: *mut u8) -> u32 {
+    // A panic must not unwind into generated code: it stops the activation.
+    let carry_on = std::panic::catch_unwind(super::interrupts::handle_interrupt)
+        .is_ok_and(|result| result.is_ok());
+    u32::from(!carry_on)
 }

@@ -5,6 +5,7 @@ pub mod code_memory;
 pub mod dispatch;
 pub mod global;
 pub mod instance;
+pub mod interrupts;
 pub mod libcalls;
 pub mod memory;
 pub mod refs;

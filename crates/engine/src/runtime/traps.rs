@@ -15,8 +15,8 @@ use std::ptr;
 use std::sync::Once;
 
 use super::code_memory;
+use super::interrupts::{self, VMRuntimeLimits};
 use crate::trap::TrapKind;
-use crate::vmoffsets::runtime_limits;
 
 extern "C" {
     fn cranewasm_guarded_call(
@@ -27,38 +27,29 @@ extern "C" {
     fn cranewasm_unwind(buf: *mut c_void) -> !;
 }
 
-/// Per-thread state that generated code reads through `vmctx.runtime_limits`. Its layout is
-/// `vmoffsets::runtime_limits`.
-#[repr(C)]
-pub struct VMRuntimeLimits {
-    pub stack_limit: Cell<usize>,
-}
-
-const _: () = assert!(std::mem::size_of::<VMRuntimeLimits>() == runtime_limits::SIZE as usize);
-
 /// Where a fault handled by us happened.
 #[derive(Clone, Copy, Debug)]
 struct FaultRecord {
     pc: usize,
     signal: i32,
+    /// The trap, when it is known without looking up `pc` (an interrupt leaving through the
+    /// interrupt trampoline).
+    kind: Option<TrapKind>,
 }
 
 thread_local! {
     /// The jump buffer of the innermost active entry into wasm on this thread, or null.
     static JUMP_BUFFER: Cell<*mut c_void> = const { Cell::new(ptr::null_mut()) };
     static LAST_FAULT: Cell<Option<FaultRecord>> = const { Cell::new(None) };
-    static LIMITS: VMRuntimeLimits = const { VMRuntimeLimits { stack_limit: Cell::new(0) } };
 }
 
 /// How much stack to leave below the wasm stack limit for host code (libcalls, calls out to JS,
 /// the signal handler itself).
 const HOST_STACK_RESERVE: usize = 256 * 1024;
 
-/// The runtime limits of the current thread. Instances keep this pointer: an instance is only
-/// ever used on the thread that created it (JS objects cannot cross threads), which outlives
-/// every call into it.
+/// The runtime limits of the current thread (see [`interrupts::runtime_limits`]).
 pub fn runtime_limits() -> *const VMRuntimeLimits {
-    LIMITS.with(|limits| limits as *const VMRuntimeLimits)
+    interrupts::runtime_limits()
 }
 
 /// A trap that ended a wasm activation.
@@ -105,7 +96,7 @@ pub unsafe fn call_wasm(
     install_handler();
     let outermost = JUMP_BUFFER.with(|b| b.get().is_null());
     if outermost {
-        LIMITS.with(|limits| limits.stack_limit.set(stack_limit()));
+        interrupts::enter_outermost();
     }
     let mut call = EntryCall {
         trampoline,
@@ -120,12 +111,18 @@ pub unsafe fn call_wasm(
     let trapped = unsafe {
         cranewasm_guarded_call(run_entry, &mut call as *mut EntryCall as *mut c_void, slot)
     };
+    if outermost {
+        interrupts::leave_outermost();
+    }
     if trapped == 0 {
         return Ok(());
     }
     let fault = LAST_FAULT
         .with(|f| f.take())
         .expect("a trap records its fault before unwinding");
+    if let Some(kind) = fault.kind {
+        return Err(Trap { kind, pc: fault.pc });
+    }
     let kind = code_memory::trap_at(fault.pc).unwrap_or(match fault.signal {
         // A fault without a trap site is an access outside linear memory that Cranelift did not
         // label (it labels every wasm load and store); say so rather than guess.
@@ -168,7 +165,7 @@ fn stack_low() -> usize {
 
 /// The lowest address wasm frames may reach on this thread: the bottom of the thread's stack plus
 /// [`HOST_STACK_RESERVE`].
-fn stack_limit() -> usize {
+pub(crate) fn stack_limit() -> usize {
     stack_low() + HOST_STACK_RESERVE
 }
 
@@ -229,7 +226,11 @@ unsafe extern "C" fn handle_fault(signal: i32, info: *mut libc::siginfo_t, conte
     let pc = unsafe { context_pc(context) };
     let buffer = JUMP_BUFFER.with(|b| b.get());
     if !buffer.is_null() && code_memory::is_code_address(pc) {
-        LAST_FAULT.with(|f| f.set(Some(FaultRecord { pc, signal })));
+        // SAFETY: the kernel's context of a fault at `pc`, raised by our code on this thread.
+        if signal == libc::SIGILL && unsafe { resume_interrupted_prologue(pc, context) } {
+            return;
+        }
+        LAST_FAULT.with(|f| f.set(Some(FaultRecord { pc, signal, kind: None })));
         // SAFETY: `buffer` is the jump buffer of a guarded call still active on this thread
         // (it is cleared before that call returns), and the frames in between are generated
         // code, which holds no resources.
@@ -237,6 +238,71 @@ unsafe extern "C" fn handle_fault(signal: i32, info: *mut libc::siginfo_t, conte
     }
     // SAFETY: not ours: hand the fault to whoever was there before, as they expect to get it.
     unsafe { chain(signal, info, context) }
+}
+
+/// The frame setup Cranelift's x86-64 prologue starts every function with that checks the
+/// stack: `push rbp; mov rbp, rsp`. The prologue's stack check runs right after it.
+const FRAME_SETUP: [u8; 4] = [0x55, 0x48, 0x89, 0xe5];
+
+/// If the fault at `pc` is a prologue's stack check that failed because an interrupt is pending
+/// (see `runtime::interrupts`), rewrites `context` so that the thread resumes in the interrupt
+/// trampoline as if the function's caller had called the trampoline, and returns true.
+///
+/// The check runs after the frame setup and before anything else of the prologue, so undoing
+/// the setup (rbp = the saved rbp, rsp = the address of the return address) gives back the
+/// state at the call. Both facts are verified here rather than assumed: the function's first
+/// bytes must be the setup, and rbp must equal rsp (nothing else pushed yet).
+///
+/// # Safety
+/// `context` must be the `ucontext_t` of a synchronous fault raised by generated code on this
+/// thread at `pc`.
+unsafe fn resume_interrupted_prologue(pc: usize, context: *mut c_void) -> bool {
+    if !interrupts::pending_in_signal_handler() {
+        return false;
+    }
+    let Some(function) = code_memory::prologue_trap_function(pc) else {
+        return false;
+    };
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    // SAFETY: `function` is the start of a published function (at least the setup's four bytes
+    // long: it contains the check); `context` is the fault's context (the contract); rsp points
+    // into this thread's stack, where the setup pushed the caller's rbp.
+    unsafe {
+        if *(function as *const [u8; 4]) != FRAME_SETUP {
+            return false;
+        }
+        let gregs = &mut (*(context as *mut libc::ucontext_t)).uc_mcontext.gregs;
+        let rsp = gregs[libc::REG_RSP as usize] as usize;
+        if gregs[libc::REG_RBP as usize] as usize != rsp {
+            return false;
+        }
+        gregs[libc::REG_RBP as usize] = *(rsp as *const i64);
+        gregs[libc::REG_RSP as usize] = (rsp + 8) as i64;
+        gregs[libc::REG_R11 as usize] = function as i64;
+        gregs[libc::REG_RIP as usize] = interrupts::interrupt_trampoline() as i64;
+        true
+    }
+    #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+    false
+}
+
+/// Unwinds to the innermost entry from the host with an `Interrupted` trap: for the interrupt
+/// trampoline, which has no trap site of its own. `return_address` is where the interrupted
+/// function would have returned to (the trap's reported PC).
+pub(crate) fn unwind_interrupted(return_address: usize) -> ! {
+    let buffer = JUMP_BUFFER.with(|b| b.get());
+    assert!(!buffer.is_null(), "an interrupt outside any wasm call");
+    LAST_FAULT.with(|f| {
+        f.set(Some(FaultRecord {
+            pc: return_address,
+            signal: 0,
+            kind: Some(TrapKind::Interrupted),
+        }))
+    });
+    // SAFETY: `buffer` is the jump buffer of the guarded call active on this thread; the
+    // frames in between are generated code and the interrupt trampoline, which hold no
+    // resources.
+    unsafe { cranewasm_unwind(buffer) }
 }
 
 /// Hands a fault that is not ours to the handler installed before ours.

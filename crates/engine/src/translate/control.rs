@@ -103,7 +103,7 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
             // Sealed at `end`, once every branch back to it is known.
             let base = t.stack.len();
             t.stack.extend_from_slice(t.builder.block_params(header));
-            t.env.charge_tiering_budget(&mut t.builder);
+            t.env.loop_header(&mut t.builder);
             t.control.push(ControlFrame {
                 kind: FrameKind::Loop { header },
                 next,

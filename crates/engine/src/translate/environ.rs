@@ -109,11 +109,59 @@ impl<'m> FuncEnvironment<'m> {
         })
     }
 
+    // ---- what every function does on entry and at every loop header ----
+
+    /// The function's entry, after the prologue (whose stack check is also the interrupt check
+    /// of the entry: see `runtime::interrupts`).
+    pub fn function_entry(&mut self, builder: &mut FunctionBuilder<'_>) {
+        self.charge_tiering_budget(builder);
+    }
+
+    /// The start of every loop iteration: the interrupt check, then the tier-up budget.
+    pub fn loop_header(&mut self, builder: &mut FunctionBuilder<'_>) {
+        self.interrupt_check(builder);
+        self.charge_tiering_budget(builder);
+    }
+
+    /// Compares the stack pointer with the thread's stack limit, as the prologue does; the
+    /// limit is `INTERRUPT_LIMIT` while an interrupt is pending, and then the `Interrupt` libcall
+    /// decides whether to carry on or trap. Leaves `builder` in a fresh block.
+    fn interrupt_check(&mut self, builder: &mut FunctionBuilder<'_>) {
+        let limits = builder
+            .ins()
+            .load(types::I64, FIXED, self.vmctx, offset(vmctx::RUNTIME_LIMITS));
+        // An atomic load: other threads write the limit, and every iteration must read it
+        // anew (a plain load could be merged with an earlier one by the optimizer).
+        let address = builder
+            .ins()
+            .iadd_imm_u(limits, i64::from(runtime_limits::STACK_LIMIT));
+        let limit = builder.ins().atomic_load(types::I64, VARIABLE, address);
+        let sp = builder.ins().get_stack_pointer(types::I64);
+        let interrupted = builder
+            .ins()
+            .icmp(IntCC::UnsignedLessThan, sp, limit);
+        let slow = builder.create_block();
+        let next = builder.create_block();
+        builder.set_cold_block(slow);
+        builder.ins().brif(interrupted, slow, &[], next, &[]);
+        builder.seal_block(slow);
+        builder.switch_to_block(slow);
+        let status = self
+            .call_libcall(builder, LibCall::Interrupt, &[])
+            .expect("the Interrupt libcall returns a status");
+        builder
+            .ins()
+            .trapnz(status, TrapKind::Interrupted.code());
+        builder.ins().jump(next, &[]);
+        builder.seal_block(next);
+        builder.switch_to_block(next);
+    }
+
     // ---- dynamic tier-up ----
 
     /// Charges the function's tier-up budget for one call or loop iteration; when it runs out,
     /// calls `TierUpHot` (which refills it) and carries on. Leaves `builder` in a fresh block.
-    pub fn charge_tiering_budget(&mut self, builder: &mut FunctionBuilder<'_>) {
+    fn charge_tiering_budget(&mut self, builder: &mut FunctionBuilder<'_>) {
         let Some((defined, cost)) = self.tiering else {
             return;
         };
@@ -403,7 +451,8 @@ impl<'m> FuncEnvironment<'m> {
         builder.inst_results(inst).first().copied()
     }
 
-    /// Calls a status-returning libcall and traps with `trap` when the status is not zero.
+    /// Calls a status-returning libcall (a bulk operation, which an interrupt may stop between
+    /// chunks) and traps with `trap` when the status is not zero, or with `Interrupted`.
     pub fn call_libcall_checked(
         &mut self,
         builder: &mut FunctionBuilder<'_>,
@@ -411,11 +460,7 @@ impl<'m> FuncEnvironment<'m> {
         args: &[Value],
         trap: TrapKind,
     ) -> Result<(), String> {
-        let status = self
-            .call_libcall(builder, call, args)
-            .ok_or_else(|| format!("{call:?} returns no status"))?;
-        builder.ins().trapnz(status, trap.code());
-        Ok(())
+        self.call_libcall_checked_kinds(builder, call, args, trap, &[TrapKind::Interrupted])
     }
 
     /// Calls a status-returning libcall that can fail in several ways: a non-zero status (1 +

@@ -161,7 +161,7 @@ fn translate_with(
     };
     translator.declare_locals(ty, wasm_params, body, locals_in_slots)?;
     control::enter_function(&mut translator, ty);
-    translator.env.charge_tiering_budget(&mut translator.builder);
+    translator.env.function_entry(&mut translator.builder);
 
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
     while !reader.eof() {

@@ -101,7 +101,7 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
                 LibCall::TableInit,
                 &[table_index, segment, dst, src, len],
                 TrapKind::TableOutOfBounds,
-                &[TrapKind::ElementSegmentOutOfBounds],
+                &[TrapKind::ElementSegmentOutOfBounds, TrapKind::Interrupted],
             )?;
         }
         Operator::ElemDrop { elem_index } => {
