@@ -38,7 +38,7 @@ function call(f) {
 /** The options modules compiled from now on get. */
 function getCompileOptions() {
   const o = call(() => native.getCompileOptions());
-  return { lazy: o.lazy, firstTier: o.firstTier, tierUp: o.tierUp, threads: o.threads };
+  return { lazy: o.lazy, firstTier: o.firstTier, tierUp: o.tierUp, threads: o.threads, interruptChecks: o.interruptChecks };
 }
 
 /** Changes some of the options (the others keep their values); returns the new options. */
@@ -48,7 +48,7 @@ function setCompileOptions(options) {
     throw new TypeError(`${caller}: Argument 0 must be an object`);
   }
   const next = getCompileOptions();
-  const { lazy, firstTier, tierUp, threads } = options;
+  const { lazy, firstTier, tierUp, threads, interruptChecks } = options;
   if (lazy !== undefined) {
     if (typeof lazy !== 'boolean') throw new TypeError(`${caller}: lazy must be a boolean`);
     next.lazy = lazy;
@@ -66,6 +66,10 @@ function setCompileOptions(options) {
       throw new RangeError(`${caller}: threads must be an integer from 1 to ${MAX_THREADS}`);
     }
     next.threads = threads;
+  }
+  if (interruptChecks !== undefined) {
+    if (typeof interruptChecks !== 'boolean') throw new TypeError(`${caller}: interruptChecks must be a boolean`);
+    next.interruptChecks = interruptChecks;
   }
   call(() => native.setCompileOptions(next));
   return getCompileOptions();

@@ -217,6 +217,11 @@ declare namespace WebAssembly {
     tierUp: 'off' | 'eager' | 'dynamic';
     /** Threads compiling in the background. Default: one per core. */
     threads: number;
+    /**
+     * Whether loops check for interrupts (termination, deadlines). Default true; false only to
+     * measure what the checks cost: such code cannot be stopped while it loops.
+     */
+    interruptChecks: boolean;
   }
 
   /** A module's defined functions, counted by the tier of the code they run now. */

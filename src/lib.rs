@@ -102,6 +102,7 @@ pub struct CompileOptionsObject {
     pub first_tier: String,
     pub tier_up: String,
     pub threads: u32,
+    pub interrupt_checks: bool,
 }
 
 fn options_object(o: &CompileOptions) -> CompileOptionsObject {
@@ -110,6 +111,7 @@ fn options_object(o: &CompileOptions) -> CompileOptionsObject {
         first_tier: o.first_tier.as_str().to_string(),
         tier_up: o.tier_up.as_str().to_string(),
         threads: o.threads as u32,
+        interrupt_checks: o.interrupt_checks,
     }
 }
 
@@ -127,6 +129,7 @@ pub fn set_compile_options(options: CompileOptionsObject) -> Result<CompileOptio
         first_tier: Tier::parse(&options.first_tier).ok_or_else(|| invalid("firstTier"))?,
         tier_up: TierUp::parse(&options.tier_up).ok_or_else(|| invalid("tierUp"))?,
         threads: options.threads as usize,
+        interrupt_checks: options.interrupt_checks,
     };
     if !(1..=engine::compiler::options::MAX_THREADS).contains(&parsed.threads) {
         return Err(invalid("threads"));

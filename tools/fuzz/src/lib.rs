@@ -1342,6 +1342,7 @@ fn compile_checked(
                 first_tier: Tier::Baseline,
                 tier_up: if bytes.len() % 2 == 0 { compiler::TierUp::Dynamic } else { compiler::TierUp::Eager },
                 threads: 1,
+                interrupt_checks: true,
             };
             compiler::compile_with_options(bytes, options).and_then(|c| c.code)
         }

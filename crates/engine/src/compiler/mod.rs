@@ -129,6 +129,7 @@ pub fn compile_unit(
     let translate = crate::translate::TranslateOptions {
         tiering_cost: dynamic.then(|| tiering::tiering_cost(size)),
         locals_in_slots: replaced,
+        interrupt_checks: options.interrupt_checks,
     };
     let func = crate::translate::translate_function_with(module, index, body, translate).map_err(failed)?;
     codegen::compile_function(func, tier).map_err(failed)

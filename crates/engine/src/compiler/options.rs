@@ -63,6 +63,10 @@ pub struct CompileOptions {
     pub tier_up: TierUp,
     /// Threads of the compile pool.
     pub threads: usize,
+    /// Whether loop headers check for interrupts (see `runtime::interrupts`). Always on but for
+    /// measuring what the checks cost: code without them cannot be stopped by termination or a
+    /// deadline while it loops.
+    pub interrupt_checks: bool,
 }
 
 impl CompileOptions {
@@ -74,6 +78,7 @@ impl CompileOptions {
             first_tier: Tier::Baseline,
             tier_up: TierUp::Dynamic,
             threads: default_threads(),
+            interrupt_checks: true,
         }
     }
 

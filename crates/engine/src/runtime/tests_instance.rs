@@ -155,6 +155,7 @@ fn compile_lazily(bytes: &[u8], tier_up: crate::compiler::TierUp) -> Arc<crate::
         first_tier: Tier::Baseline,
         tier_up,
         threads: 2,
+        interrupt_checks: true,
     };
     crate::compiler::compile_with_options(bytes, options)
         .unwrap()

@@ -10,8 +10,9 @@ use std::collections::HashMap;
 
 use cranelift_codegen::ir::{
     condcodes::IntCC, types, Endianness, GlobalValueData, InstBuilder, MemFlags, MemFlagsData,
-    SigRef, Value,
+    SigRef, Signature, Value,
 };
+use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::FunctionBuilder;
 use wasmparser::{GlobalType, TableType};
 
@@ -61,6 +62,9 @@ pub(crate) struct FuncEnvironment<'m> {
     /// charges its budget; `None` when the code has no budget (optimized code, or a policy
     /// other than dynamic).
     tiering: Option<(u32, i32)>,
+    /// Whether loop headers check for interrupts.
+    interrupt_checks: bool,
+    interrupt_signature: Option<SigRef>,
 }
 
 impl<'m> FuncEnvironment<'m> {
@@ -68,10 +72,14 @@ impl<'m> FuncEnvironment<'m> {
     /// installs the stack-limit check of the prologue.
     pub fn new(
         module: &'m Module,
+        func_index: u32,
         builder: &mut FunctionBuilder<'_>,
         vmctx_value: Value,
-        tiering: Option<(u32, i32)>,
+        options: super::TranslateOptions,
     ) -> Result<Self, String> {
+        let tiering = options
+            .tiering_cost
+            .map(|cost| (func_index.saturating_sub(module.num_imported_functions), cost));
         // The prologue traps with STACK_OVERFLOW when sp would go below
         // `(*vmctx.runtime_limits).stack_limit`.
         let fixed = intern(builder, FIXED)?;
@@ -106,6 +114,8 @@ impl<'m> FuncEnvironment<'m> {
             global_types: HashMap::new(),
             table_types: HashMap::new(),
             tiering,
+            interrupt_checks: options.interrupt_checks,
+            interrupt_signature: None,
         })
     }
 
@@ -127,31 +137,41 @@ impl<'m> FuncEnvironment<'m> {
     /// limit is `INTERRUPT_LIMIT` while an interrupt is pending, and then the `Interrupt` libcall
     /// decides whether to carry on or trap. Leaves `builder` in a fresh block.
     fn interrupt_check(&mut self, builder: &mut FunctionBuilder<'_>) {
+        if !self.interrupt_checks {
+            return;
+        }
         let limits = builder
             .ins()
             .load(types::I64, FIXED, self.vmctx, offset(vmctx::RUNTIME_LIMITS));
-        // An atomic load: other threads write the limit, and every iteration must read it
-        // anew (a plain load could be merged with an earlier one by the optimizer).
-        let address = builder
-            .ins()
-            .iadd_imm_u(limits, i64::from(runtime_limits::STACK_LIMIT));
-        let limit = builder.ins().atomic_load(types::I64, VARIABLE, address);
         let sp = builder.ins().get_stack_pointer(types::I64);
+        // Other threads write the limit, so every iteration must read it anew: a plain load
+        // that the optimizer cannot merge with an earlier one, because the loop's slow path
+        // below calls out (calls end what alias analysis knows about memory).
+        let limit = builder.ins().load(
+            types::I64,
+            VARIABLE,
+            limits,
+            offset(runtime_limits::STACK_LIMIT),
+        );
         let interrupted = builder
             .ins()
-            .icmp(IntCC::UnsignedLessThan, sp, limit);
+            .icmp(IntCC::UnsignedGreaterThan, limit, sp);
         let slow = builder.create_block();
         let next = builder.create_block();
         builder.set_cold_block(slow);
         builder.ins().brif(interrupted, slow, &[], next, &[]);
         builder.seal_block(slow);
         builder.switch_to_block(slow);
-        let status = self
-            .call_libcall(builder, LibCall::Interrupt, &[])
-            .expect("the Interrupt libcall returns a status");
-        builder
-            .ins()
-            .trapnz(status, TrapKind::Interrupted.code());
+        // The stub preserves every register and unwinds by itself when the activation must
+        // stop, so the loop's values stay in registers across this cold call.
+        let sig = *self.interrupt_signature.get_or_insert_with(|| {
+            builder.import_signature(Signature::new(CallConv::PreserveAll))
+        });
+        let stub = builder.ins().iconst(
+            types::I64,
+            crate::runtime::interrupts::interrupt_stub_address() as i64,
+        );
+        builder.ins().call_indirect(sig, stub, &[]);
         builder.ins().jump(next, &[]);
         builder.seal_block(next);
         builder.switch_to_block(next);

@@ -73,7 +73,7 @@ pub fn translate_function(
 }
 
 /// How to translate, beyond the function itself.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct TranslateOptions {
     /// Charge a dynamic tier-up budget this much on entry and on every loop iteration (see
     /// `compiler::tiering`).
@@ -81,6 +81,19 @@ pub struct TranslateOptions {
     /// Keep every local in a stack slot rather than in SSA form: code that compiles faster
     /// (about a fifth less time) and runs slower, for baseline code that will be replaced.
     pub locals_in_slots: bool,
+    /// Check for interrupts at loop headers (see `runtime::interrupts`); off only to measure
+    /// the checks' cost.
+    pub interrupt_checks: bool,
+}
+
+impl Default for TranslateOptions {
+    fn default() -> Self {
+        TranslateOptions {
+            tiering_cost: None,
+            locals_in_slots: false,
+            interrupt_checks: true,
+        }
+    }
 }
 
 /// [`translate_function`] as `options` say.
@@ -90,9 +103,6 @@ pub fn translate_function_with(
     body: &FunctionBody<'_>,
     options: TranslateOptions,
 ) -> Result<Function, String> {
-    let tiering = options
-        .tiering_cost
-        .map(|cost| (func_index.saturating_sub(module.num_imported_functions), cost));
     if func_index < module.num_imported_functions {
         return Err(format!(
             "function #{func_index} is imported, it has no body to translate"
@@ -109,13 +119,13 @@ pub fn translate_function_with(
 
     let shape = shape(ty, body)?;
     if shape.locals_in_slots || options.locals_in_slots {
-        return translate_with(module, func_index, ty, body, shape, true, tiering);
+        return translate_with(module, func_index, ty, body, shape, true, options);
     }
     // The estimate let SSA form through; its true size decides.
-    let func = translate_with(module, func_index, ty, body, shape, false, tiering)?;
+    let func = translate_with(module, func_index, ty, body, shape, false, options)?;
     let limit = BRANCH_ARGUMENTS_LIMIT.max(2 * func.dfg.num_insts() as u64);
     if branch_arguments(&func) > limit {
-        return translate_with(module, func_index, ty, body, shape, true, tiering);
+        return translate_with(module, func_index, ty, body, shape, true, options);
     }
     Ok(func)
 }
@@ -127,7 +137,7 @@ fn translate_with(
     body: &FunctionBody<'_>,
     shape: Shape,
     locals_in_slots: bool,
-    tiering: Option<(u32, i32)>,
+    options: TranslateOptions,
 ) -> Result<Function, String> {
     // Functions too deeply nested to optimize say so in their name's namespace, the one thing
     // of a Cranelift function that the code generator can read and the optimizer ignores.
@@ -149,7 +159,7 @@ fn translate_with(
     let params = builder.block_params(entry).to_vec();
     let (vmctx, wasm_params) = params.split_first().ok_or("the signature has no vmctx")?;
 
-    let env = FuncEnvironment::new(module, &mut builder, *vmctx, tiering)?;
+    let env = FuncEnvironment::new(module, func_index, &mut builder, *vmctx, options)?;
     let mut translator = FuncTranslator {
         builder,
         env,
