@@ -14,6 +14,7 @@
 require('./index.js'); // fills internal.moduleBrand
 const internal = require('./internal.js');
 const native = require('./binding.js');
+const util = require('util');
 
 const TIERS = ['baseline', 'optimized'];
 const POLICIES = ['off', 'eager', 'dynamic'];
@@ -102,4 +103,83 @@ function tierUp(module) {
   });
 }
 
-module.exports = { getCompileOptions, setCompileOptions, compileStatus, tierUp };
+// ---------------------------------------------------------------------------------------------
+// Sandbox: limits for the instances made through it
+// ---------------------------------------------------------------------------------------------
+
+const SANDBOX_OPTIONS = ['timeout', 'fuel', 'memoryLimit', 'tableLimit', 'instanceLimit'];
+
+// An optional non-negative number option (fuel, limits: integers).
+function sandboxOption(options, name, integer) {
+  const value = options[name];
+  if (value === undefined) return undefined;
+  const caller = 'new Sandbox()';
+  if (typeof value !== 'number') throw new TypeError(`${caller}: ${name} must be a number, got ${typeof value}`);
+  if (Number.isNaN(value)) throw new RangeError(`${caller}: ${name} must not be NaN`);
+  if (value < 0) throw new RangeError(`${caller}: ${name} must not be negative, got ${value}`);
+  if (!Number.isFinite(value)) throw new RangeError(`${caller}: ${name} must be finite`);
+  if (integer && !Number.isSafeInteger(value)) throw new RangeError(`${caller}: ${name} must be a safe integer, got ${value}`);
+  return value;
+}
+
+const sandboxes = new WeakMap(); // Sandbox → NativeSandbox
+
+function nativeSandbox(sandbox, caller) {
+  const n = sandboxes.get(sandbox);
+  if (n === undefined) throw new TypeError(`${caller}: receiver is not a Sandbox`);
+  return n;
+}
+
+/**
+ * Limits for the instances made through it: a deadline on each outermost call from JS into
+ * their code, fuel (deterministic metering of wasm operators), and caps on the memory, table
+ * elements and instances they create.
+ */
+class Sandbox {
+  constructor(options = {}) {
+    const caller = 'new Sandbox()';
+    if (options === null || (typeof options !== 'object' && typeof options !== 'undefined')) {
+      throw new TypeError(`${caller}: options must be an object`);
+    }
+    for (const key of Object.keys(options)) {
+      if (!SANDBOX_OPTIONS.includes(key)) {
+        throw new TypeError(`${caller}: unknown option ${JSON.stringify(key)} (known: ${SANDBOX_OPTIONS.join(', ')})`);
+      }
+    }
+    const timeout = sandboxOption(options, 'timeout', false);
+    const fuel = sandboxOption(options, 'fuel', true);
+    sandboxOption(options, 'memoryLimit', true);
+    sandboxOption(options, 'tableLimit', true);
+    const instanceLimit = sandboxOption(options, 'instanceLimit', true);
+    sandboxes.set(this, call(() => new native.NativeSandbox(timeout, fuel, instanceLimit)));
+  }
+
+  /**
+   * As WebAssembly.instantiate: bytes give a promise of { module, instance }, a Module a
+   * promise of an Instance; the instance belongs to this sandbox.
+   */
+  instantiate(source, importObject) {
+    const sandbox = nativeSandbox(this, 'Sandbox.instantiate()');
+    const thrower = new internal.ErrorThrower('Sandbox.instantiate()');
+    return new Promise((resolve) => {
+      if (typeof source !== 'object' || source === null || util.types.isProxy(source)) {
+        throw thrower.typeError('Argument 0 must be a buffer source or a WebAssembly.Module object');
+      }
+      resolve(internal.instantiateSource(source, importObject, thrower, sandbox));
+    });
+  }
+
+  /** Fuel left (0 when the sandbox has no fuel option); assign to refill. */
+  get fuel() {
+    return nativeSandbox(this, 'Sandbox.fuel').fuel;
+  }
+
+  set fuel(value) {
+    const sandbox = nativeSandbox(this, 'Sandbox.fuel');
+    const fuel = sandboxOption({ fuel: value }, 'fuel', true);
+    if (fuel === undefined) throw new TypeError('Sandbox.fuel: must be a number, got undefined');
+    sandbox.fuel = fuel;
+  }
+}
+
+module.exports = { getCompileOptions, setCompileOptions, compileStatus, tierUp, Sandbox };

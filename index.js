@@ -389,7 +389,8 @@ function defineInterface(name, construct, { statics = {}, members = {} } = {}) {
 // only the constructors below fill, so no user object can pass for one.
 const moduleBrand = new WeakMap(); // Module → NativeModule
 // engine.js (the non-standard controls) finds the NativeModule of a Module object here.
-require('./internal.js').moduleBrand = moduleBrand;
+const internal = require('./internal.js');
+internal.moduleBrand = moduleBrand;
 const instanceBrand = new WeakMap();
 const memoryBrand = new WeakMap();
 const tableBrand = new WeakMap();
@@ -566,10 +567,13 @@ function exportObject(entry, imported, created) {
 // "Instantiate a core module", in the order of V8's InstanceBuilder: read and link the imports,
 // build the instance (memories, globals, tables, segments), the exports object, the start
 // function. `object` is the Instance object to initialize.
-function instantiateModule(moduleObject, importObject, thrower, object = Object.create(Instance.prototype)) {
+//
+// `sandbox` is the NativeSandbox of cranewasm/engine's Sandbox that the instance belongs to, if
+// any.
+function instantiateModule(moduleObject, importObject, thrower, object = Object.create(Instance.prototype), sandbox = undefined) {
   const nativeModule = moduleBrand.get(moduleObject);
   const imported = readImports(nativeModule, importObject, thrower);
-  const outcome = callNative(() => nativeModule.instantiate(realm, imported.values));
+  const outcome = callNative(() => nativeModule.instantiate(realm, imported.values, sandbox));
   if (!(outcome instanceof native.NativeInstance)) {
     const message = `${outcome.message}`;
     switch (outcome.kind) {
@@ -919,12 +923,7 @@ const namespaceFunctions = {
       if (!isObject(source) || isProxy(source)) {
         throw thrower.typeError('Argument 0 must be a buffer source or a WebAssembly.Module object');
       }
-      checkImportObject(importObject, thrower);
-      if (moduleBrand.has(source)) return instantiateModule(source, importObject, thrower);
-      return compileAsync(moduleBytes(source, thrower), thrower).then((module) => {
-        const instance = instantiateModule(module, importObject, thrower);
-        return { module, instance };
-      });
+      return instantiateSource(source, importObject, thrower);
     });
   },
 
@@ -948,6 +947,19 @@ const namespaceFunctions = {
     });
   },
 };
+
+// instantiate()'s overloads after its first check: a Module gives an Instance, bytes give
+// { module, instance }; for `sandbox` (a NativeSandbox) when given.
+function instantiateSource(source, importObject, thrower, sandbox = undefined) {
+  checkImportObject(importObject, thrower);
+  if (moduleBrand.has(source)) return instantiateModule(source, importObject, thrower, undefined, sandbox);
+  return compileAsync(moduleBytes(source, thrower), thrower).then((module) => {
+    const instance = instantiateModule(module, importObject, thrower, undefined, sandbox);
+    return { module, instance };
+  });
+}
+internal.instantiateSource = instantiateSource;
+internal.ErrorThrower = ErrorThrower;
 
 // ---------------------------------------------------------------------------------------------
 // The namespace object, in Node's property order and with its attributes

@@ -6,4 +6,8 @@
 module.exports = {
   /** @type {WeakMap<object, object> | undefined} Module object → NativeModule */
   moduleBrand: undefined,
+  /** instantiate()'s overloads, for a Sandbox: (source, importObject, thrower, nativeSandbox) */
+  instantiateSource: undefined,
+  /** index.js's builder of V8-worded errors */
+  ErrorThrower: undefined,
 };

@@ -8,6 +8,7 @@ mod interrupts;
 mod js;
 mod lifetimes;
 mod objects;
+mod sandbox;
 mod streaming;
 mod values;
 
@@ -35,6 +36,7 @@ fn outcome(result: std::result::Result<Compilation, engine::CompileError>) -> Co
         Ok(Compilation { module, code }) => Either::A(NativeModule {
             module,
             code: code.map_err(|e| format!("cranewasm: cannot generate code for a valid module: {e}")),
+            metered: std::sync::OnceLock::new(),
         }),
         Err(err) => Either::B(err.to_string()),
     }
@@ -130,6 +132,7 @@ pub fn set_compile_options(options: CompileOptionsObject) -> Result<CompileOptio
         tier_up: TierUp::parse(&options.tier_up).ok_or_else(|| invalid("tierUp"))?,
         threads: options.threads as usize,
         interrupt_checks: options.interrupt_checks,
+        fuel: false,
     };
     if !(1..=engine::compiler::options::MAX_THREADS).contains(&parsed.threads) {
         return Err(invalid("threads"));
@@ -207,6 +210,8 @@ pub struct NativeModule {
     module: Arc<engine::Module>,
     /// The machine code, or why there is none (an instruction not supported yet).
     code: std::result::Result<Arc<CompiledModule>, String>,
+    /// The code that counts fuel, for metered sandboxes (`sandbox::NativeSandbox`).
+    metered: std::sync::OnceLock<std::result::Result<Arc<CompiledModule>, String>>,
 }
 #[napi(object)]
 pub struct ImportDescriptor {

@@ -23,6 +23,7 @@ use crate::functions;
 use crate::js::{napi_call, Js, JsResult, Pending, Realm};
 use crate::lifetimes;
 use crate::values;
+use crate::sandbox::NativeSandbox;
 use crate::{NativeModule, NativeRealm};
 
 /// A JS value passed through napi-rs untouched.
@@ -152,24 +153,27 @@ impl NativeModule {
         env: Env,
         realm: &NativeRealm,
         imports: Vec<Raw>,
+        sandbox: Option<&NativeSandbox>,
     ) -> Result<Raw> {
         let js = js_of_realm(&env, &realm.realm);
         let failure = |kind: &str, index: u32, message: String| {
             // SAFETY: napi-rs object construction with the env of the running call.
             unsafe { InstantiateFailure::to_napi_value(env.raw(), InstantiateFailure { kind: kind.into(), index, message }) }.map(Raw)
         };
-        let compiled = match &self.code {
-            Ok(code) => code.clone(),
-            Err(message) => return failure("unsupported", 0, message.clone()),
+        let sandbox = sandbox.map(|s| &s.sandbox);
+        let compiled = match self.code_for(sandbox) {
+            Ok(code) => code,
+            Err(message) => return failure("unsupported", 0, message),
         };
         let externs = raw_result(externs(&env, &js, self, &imports))?;
-        let created = Instance::new(compiled, externs);
+        let created = Instance::new_in(compiled, externs, sandbox);
         let result = match created {
             Ok(instance) => raw_result(anchor_instance(&env, &js, instance, &realm.realm, &imports)).map(Raw),
             Err(InstantiationError::Limits(message)) => failure("limits", 0, message),
             Err(InstantiationError::Link(index, message)) => failure("link", index, message),
             Err(InstantiationError::Trap(trap)) => failure("trap", 0, trap.kind.message().into()),
             Err(InstantiationError::Resource(message)) => failure("resource", 0, message),
+            Err(InstantiationError::ResourceLimit(message)) => failure("resource", 0, message),
         };
         // Segments stored references (also when a later one trapped): into the object graph.
         lifetimes::after_call(&js);

@@ -27,10 +27,12 @@ pub enum TrapKind {
     /// The activation was stopped from outside: termination, a deadline, fuel. Why is kept by
     /// `runtime::interrupts` (`take_reason`).
     Interrupted,
+    /// Metered code ran out of fuel (`runtime::sandbox`).
+    OutOfFuel,
 }
 
 impl TrapKind {
-    pub const ALL: [TrapKind; 14] = [
+    pub const ALL: [TrapKind; 15] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::DivideByZero,
@@ -45,6 +47,7 @@ impl TrapKind {
         TrapKind::HostException,
         TrapKind::CompilationFailed,
         TrapKind::Interrupted,
+        TrapKind::OutOfFuel,
     ];
 
     /// The message of the `RuntimeError` (V8's wording).
@@ -64,6 +67,7 @@ impl TrapKind {
             TrapKind::HostException => "exception thrown by an imported function",
             TrapKind::CompilationFailed => "cranewasm: lazy compilation failed (out of code memory)",
             TrapKind::Interrupted => "cranewasm: execution interrupted",
+            TrapKind::OutOfFuel => "cranewasm: all fuel consumed (fuel exhausted)",
         }
     }
 

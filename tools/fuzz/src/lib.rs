@@ -1343,6 +1343,7 @@ fn compile_checked(
                 tier_up: if bytes.len() % 2 == 0 { compiler::TierUp::Dynamic } else { compiler::TierUp::Eager },
                 threads: 1,
                 interrupt_checks: true,
+                fuel: false,
             };
             compiler::compile_with_options(bytes, options).and_then(|c| c.code)
         }

@@ -130,6 +130,7 @@ pub fn compile_unit(
         tiering_cost: dynamic.then(|| tiering::tiering_cost(size)),
         locals_in_slots: replaced,
         interrupt_checks: options.interrupt_checks,
+        fuel: options.fuel,
     };
     let func = crate::translate::translate_function_with(module, index, body, translate).map_err(failed)?;
     codegen::compile_function(func, tier).map_err(failed)

@@ -67,6 +67,9 @@ pub struct CompileOptions {
     /// measuring what the checks cost: code without them cannot be stopped by termination or a
     /// deadline while it loops.
     pub interrupt_checks: bool,
+    /// Whether the code counts fuel (see `runtime::sandbox`): set for the code of metered
+    /// sandboxes, never from the process-wide options.
+    pub fuel: bool,
 }
 
 impl CompileOptions {
@@ -79,6 +82,7 @@ impl CompileOptions {
             tier_up: TierUp::Dynamic,
             threads: default_threads(),
             interrupt_checks: true,
+            fuel: false,
         }
     }
 

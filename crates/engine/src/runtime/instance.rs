@@ -14,6 +14,7 @@ use wasmparser::{FuncType, GlobalType, MemoryType, RefType, TableType, ValType};
 
 use super::global::Global;
 use super::memory::{LinearMemory, PAGE_SIZE};
+use super::sandbox::Sandbox;
 use super::signatures::canonical_id;
 use super::table::Table;
 use super::trampolines::{self, Trampolines};
@@ -238,6 +239,11 @@ impl Function {
     /// `values` must have max(params, results) slots holding arguments of the function's types,
     /// and `trampolines` must be the trampolines of its signature.
     pub unsafe fn call(&self, trampolines: &Trampolines, values: &mut [u128]) -> Result<(), Trap> {
+        // Code of a sandboxed instance runs under its sandbox's deadline and fuel.
+        let _sandbox = match &self.owner {
+            FunctionOwner::Instance(instance) => instance.sandbox().map(|s| s.enter()),
+            FunctionOwner::Host(_) => None,
+        };
         // SAFETY: `func_ref` is alive (owner), its code has the signature of `trampolines`, and
         // the caller provides enough slots.
         unsafe {
@@ -267,6 +273,8 @@ pub enum InstantiationError {
     Limits(String),
     /// A segment was out of bounds or the start function trapped.
     Trap(Trap),
+    /// A sandbox's limit does not allow the instance (a `RangeError` in JS).
+    ResourceLimit(String),
     /// Resources could not be allocated.
     Resource(String),
 }
@@ -285,6 +293,17 @@ pub struct Instance {
     imported_functions: Vec<Function>,
     dropped_data: Vec<Cell<bool>>,
     dropped_elements: Vec<Cell<bool>>,
+    /// The sandbox the instance belongs to (counted in its instance limit while it lives).
+    sandbox: Option<SandboxSlot>,
+}
+
+/// An instance's place in its sandbox's instance count, given back on drop.
+struct SandboxSlot(Arc<Sandbox>);
+
+impl Drop for SandboxSlot {
+    fn drop(&mut self) {
+        self.0.remove_instance();
+    }
 }
 
 // SAFETY: an instance is used by the thread that created it (the JS API gives no way to move it);
@@ -371,6 +390,34 @@ impl Instance {
         module: Arc<CompiledModule>,
         imports: Vec<Extern>,
     ) -> Result<Arc<Instance>, InstantiationError> {
+        Instance::new_in(module, imports, None)
+    }
+
+    /// [`Instance::new`] for `sandbox`, whose limits then govern the instance. The code must
+    /// be compiled for the sandbox (metered if the sandbox is).
+    pub fn new_in(
+        module: Arc<CompiledModule>,
+        imports: Vec<Extern>,
+        sandbox: Option<&Arc<Sandbox>>,
+    ) -> Result<Arc<Instance>, InstantiationError> {
+        // (0) The sandbox's instance limit.
+        let sandbox = match sandbox {
+            Some(sandbox) => {
+                if module.options.fuel != sandbox.metered() {
+                    return Err(InstantiationError::Resource(
+                        "the module's code was not compiled for this sandbox".into(),
+                    ));
+                }
+                if !sandbox.add_instance() {
+                    let limit = sandbox.limits().instances.unwrap_or(0);
+                    return Err(InstantiationError::ResourceLimit(format!(
+                        "the sandbox's instance limit ({limit}) is reached"
+                    )));
+                }
+                Some(SandboxSlot(sandbox.clone()))
+            }
+            None => None,
+        };
         let info = module.module.clone();
         let offsets = info.offsets();
         if imports.len() != info.imports.len() {
@@ -449,6 +496,7 @@ impl Instance {
                 .iter()
                 .map(|_| Cell::new(false))
                 .collect(),
+            sandbox,
         };
         // (4) Globals, with initializers over imported globals and function references.
         for (ty, init) in info.globals.iter().zip(&info.global_inits) {
@@ -582,6 +630,11 @@ impl Instance {
     }
 
     /// Runs the start function, if any.
+    /// The sandbox the instance belongs to.
+    pub fn sandbox(&self) -> Option<&Arc<Sandbox>> {
+        self.sandbox.as_ref().map(|slot| &slot.0)
+    }
+
     pub fn start(self: &Arc<Self>) -> Result<(), Trap> {
         let Some(start) = self.module.module.start else {
             return Ok(());

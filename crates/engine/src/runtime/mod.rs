@@ -9,6 +9,7 @@ pub mod interrupts;
 pub mod libcalls;
 pub mod memory;
 pub mod refs;
+pub mod sandbox;
 pub mod signatures;
 pub mod table;
 pub mod trampolines;

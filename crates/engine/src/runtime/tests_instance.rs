@@ -156,6 +156,7 @@ fn compile_lazily(bytes: &[u8], tier_up: crate::compiler::TierUp) -> Arc<crate::
         tier_up,
         threads: 2,
         interrupt_checks: true,
+        fuel: false,
     };
     crate::compiler::compile_with_options(bytes, options)
         .unwrap()

@@ -13,8 +13,8 @@ use cranelift_codegen::ir::{
     SigRef, Signature, Value,
 };
 use cranelift_codegen::isa::CallConv;
-use cranelift_frontend::FunctionBuilder;
-use wasmparser::{GlobalType, TableType};
+use cranelift_frontend::{FunctionBuilder, Variable};
+use wasmparser::{GlobalType, Operator, TableType};
 
 use crate::libcall::LibCall;
 use crate::module::Module;
@@ -65,6 +65,35 @@ pub(crate) struct FuncEnvironment<'m> {
     /// Whether loop headers check for interrupts.
     interrupt_checks: bool,
     interrupt_signature: Option<SigRef>,
+    /// Fuel counting, in metered code.
+    fuel: Option<Fuel>,
+}
+
+/// The fuel count of metered code (see `runtime::sandbox`), after Wasmtime's scheme: the
+/// thread's fuel cell (consumed minus available) is loaded into a variable on entry and after
+/// every call, operators add their cost to it at the end of each straight-line run (the cost of
+/// the run's operators, counted at translation), it is stored back before every call, return
+/// and `unreachable`, and function entries and loop headers stop the code once it is positive.
+/// Both tiers translate the same way, so a call consumes the same fuel at either.
+struct Fuel {
+    var: Variable,
+    /// Cost of the operators translated since the last flush into `var`.
+    pending: i64,
+}
+
+/// What an operator costs: Wasmtime's default, so that budgets carry over. Operators that
+/// generate no code, and structured control other than `if`, are free.
+fn operator_cost(op: &Operator<'_>) -> i64 {
+    match op {
+        Operator::Nop | Operator::Drop => 0,
+        Operator::Block { .. }
+        | Operator::Loop { .. }
+        | Operator::Unreachable
+        | Operator::Return
+        | Operator::Else
+        | Operator::End => 0,
+        _ => 1,
+    }
 }
 
 impl<'m> FuncEnvironment<'m> {
@@ -116,6 +145,10 @@ impl<'m> FuncEnvironment<'m> {
             tiering,
             interrupt_checks: options.interrupt_checks,
             interrupt_signature: None,
+            fuel: options.fuel.then(|| Fuel {
+                var: builder.declare_var(types::I64),
+                pending: 0,
+            }),
         })
     }
 
@@ -124,13 +157,110 @@ impl<'m> FuncEnvironment<'m> {
     /// The function's entry, after the prologue (whose stack check is also the interrupt check
     /// of the entry: see `runtime::interrupts`).
     pub fn function_entry(&mut self, builder: &mut FunctionBuilder<'_>) {
+        self.fuel_reload(builder);
+        self.fuel_check(builder);
         self.charge_tiering_budget(builder);
     }
 
-    /// The start of every loop iteration: the interrupt check, then the tier-up budget.
+    /// The start of every loop iteration: the interrupt check, the fuel check, then the
+    /// tier-up budget.
     pub fn loop_header(&mut self, builder: &mut FunctionBuilder<'_>) {
         self.interrupt_check(builder);
+        self.fuel_check(builder);
         self.charge_tiering_budget(builder);
+    }
+
+    // ---- fuel ----
+
+    /// Counts `op` (reachable, about to be translated); flushes the count into the fuel
+    /// variable before operators that end a straight-line run.
+    pub fn fuel_before_op(&mut self, builder: &mut FunctionBuilder<'_>, op: &Operator<'_>) {
+        let Some(fuel) = &mut self.fuel else {
+            return;
+        };
+        fuel.pending += operator_cost(op);
+        let ends_run = matches!(
+            op,
+            Operator::Unreachable
+                | Operator::Loop { .. }
+                | Operator::If { .. }
+                | Operator::Else
+                | Operator::Br { .. }
+                | Operator::BrIf { .. }
+                | Operator::BrTable { .. }
+                | Operator::End
+                | Operator::Return
+                | Operator::Call { .. }
+                | Operator::CallIndirect { .. }
+        );
+        if ends_run && fuel.pending != 0 {
+            let count = builder.use_var(fuel.var);
+            let count = builder.ins().iadd_imm_s(count, fuel.pending);
+            builder.def_var(fuel.var, count);
+            fuel.pending = 0;
+        }
+        if matches!(op, Operator::Unreachable) {
+            self.fuel_save(builder);
+        }
+    }
+
+    /// The address of the thread's fuel cell.
+    fn fuel_cell(&self, builder: &mut FunctionBuilder<'_>) -> Value {
+        builder
+            .ins()
+            .load(types::I64, FIXED, self.vmctx, offset(vmctx::RUNTIME_LIMITS))
+    }
+
+    /// Stores the fuel variable in the thread's fuel cell (before control leaves the function).
+    pub fn fuel_save(&mut self, builder: &mut FunctionBuilder<'_>) {
+        let Some(fuel) = &self.fuel else {
+            return;
+        };
+        let count = builder.use_var(fuel.var);
+        let limits = self.fuel_cell(builder);
+        builder.ins().store(
+            VARIABLE,
+            count,
+            limits,
+            offset(runtime_limits::FUEL_CONSUMED),
+        );
+    }
+
+    /// Loads the fuel variable from the thread's fuel cell (on entry, and after a call, whose
+    /// callee consumed fuel, or whose JS changed the sandbox's fuel).
+    pub fn fuel_reload(&mut self, builder: &mut FunctionBuilder<'_>) {
+        let Some(fuel) = &self.fuel else {
+            return;
+        };
+        let var = fuel.var;
+        let limits = self.fuel_cell(builder);
+        let count = builder.ins().load(
+            types::I64,
+            VARIABLE,
+            limits,
+            offset(runtime_limits::FUEL_CONSUMED),
+        );
+        builder.def_var(var, count);
+    }
+
+    /// Stops the code with `OutOfFuel` once more fuel was consumed than was available.
+    /// Leaves `builder` in a fresh block.
+    fn fuel_check(&mut self, builder: &mut FunctionBuilder<'_>) {
+        let Some(fuel) = &self.fuel else {
+            return;
+        };
+        let count = builder.use_var(fuel.var);
+        let exhausted = builder.ins().icmp_imm_s(IntCC::SignedGreaterThan, count, 0);
+        let out = builder.create_block();
+        let next = builder.create_block();
+        builder.set_cold_block(out);
+        builder.ins().brif(exhausted, out, &[], next, &[]);
+        builder.seal_block(out);
+        builder.switch_to_block(out);
+        self.fuel_save(builder);
+        builder.ins().trap(TrapKind::OutOfFuel.code());
+        builder.seal_block(next);
+        builder.switch_to_block(next);
     }
 
     /// Compares the stack pointer with the thread's stack limit, as the prologue does; the

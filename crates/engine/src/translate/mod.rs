@@ -84,6 +84,8 @@ pub struct TranslateOptions {
     /// Check for interrupts at loop headers (see `runtime::interrupts`); off only to measure
     /// the checks' cost.
     pub interrupt_checks: bool,
+    /// Count fuel (see `runtime::sandbox`).
+    pub fuel: bool,
 }
 
 impl Default for TranslateOptions {
@@ -92,6 +94,7 @@ impl Default for TranslateOptions {
             tiering_cost: None,
             locals_in_slots: false,
             interrupt_checks: true,
+            fuel: false,
         }
     }
 }
@@ -506,6 +509,7 @@ impl FuncTranslator<'_, '_> {
         if !self.reachable {
             return control::translate_unreachable(self, op);
         }
+        self.env.fuel_before_op(&mut self.builder, op);
         // Each concern claims its operators; the most frequent ones are asked first.
         let handled = variables::translate(self, op)?
             || numeric::translate(self, op)?

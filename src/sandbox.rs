@@ -1,0 +1,59 @@
+//! The native half of `cranewasm/engine`'s `Sandbox` (engine.js checks the options): the
+//! engine's sandbox, and the code of each module compiled for it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cranewasm_engine::compiler::CompiledModule;
+use cranewasm_engine::runtime::sandbox::{Sandbox, SandboxLimits};
+use napi_derive::napi;
+
+use crate::NativeModule;
+
+#[napi]
+pub struct NativeSandbox {
+    pub(crate) sandbox: Arc<Sandbox>,
+}
+
+#[napi]
+impl NativeSandbox {
+    /// A sandbox with the given limits (checked by engine.js: finite and not negative).
+    #[napi(constructor)]
+    pub fn new(timeout_ms: Option<f64>, fuel: Option<f64>, instance_limit: Option<f64>) -> NativeSandbox {
+        let limits = SandboxLimits {
+            timeout: timeout_ms.map(|ms| Duration::from_secs_f64(ms / 1000.0)),
+            fuel: fuel.map(|f| f as u64),
+            instances: instance_limit.map(|n| n as u64),
+        };
+        NativeSandbox { sandbox: Sandbox::new(limits) }
+    }
+
+    /// Fuel left (0 for a sandbox without fuel).
+    #[napi(getter)]
+    pub fn fuel(&self) -> f64 {
+        self.sandbox.fuel() as f64
+    }
+
+    #[napi(setter)]
+    pub fn set_fuel(&self, fuel: f64) {
+        self.sandbox.set_fuel(fuel as u64);
+    }
+}
+
+impl NativeModule {
+    /// The module's code for instances of `sandbox`: metered sandboxes need code that counts
+    /// fuel, compiled (lazily, as the module's own code) the first time one asks for it.
+    pub(crate) fn code_for(&self, sandbox: Option<&Arc<Sandbox>>) -> std::result::Result<Arc<CompiledModule>, String> {
+        let code = self.code.clone()?;
+        if !sandbox.is_some_and(|s| s.metered()) {
+            return Ok(code);
+        }
+        self.metered
+            .get_or_init(|| {
+                let options = cranewasm_engine::compiler::CompileOptions { fuel: true, ..code.options };
+                CompiledModule::build(self.module.clone(), Vec::new(), options)
+                    .map_err(|e| format!("cranewasm: cannot compile the module's metered code: {e}"))
+            })
+            .clone()
+    }
+}
