@@ -56,11 +56,8 @@ fn emit_call(
     let mut args = Vec::with_capacity(num_params + 1);
     args.push(callee_vmctx);
     args.extend(t.popn(num_params)?);
-    // The callee (or JS it calls) reads and may change the fuel count.
-    t.env.fuel_save(&mut t.builder);
     let call = t.builder.ins().call_indirect(sig, code, &args);
     let results = t.builder.inst_results(call).to_vec();
-    t.env.fuel_reload(&mut t.builder);
     t.stack.extend(results);
     Ok(())
 }

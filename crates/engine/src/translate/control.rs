@@ -163,7 +163,7 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
         Operator::Return => {
             let count = t.control.first().ok_or("no function frame")?.num_results;
             let results = t.peekn(count)?.to_vec();
-            t.env.fuel_save(&mut t.builder);
+            t.env.fuel_function_exit(&mut t.builder);
             t.builder.ins().return_(&results);
             t.reachable = false;
         }
@@ -247,7 +247,7 @@ fn translate_end(t: &mut FuncTranslator<'_, '_>) -> Result<(), String> {
     t.builder.seal_block(frame.next);
     let results = t.builder.block_params(frame.next).to_vec();
     if let FrameKind::Function = frame.kind {
-        t.env.fuel_save(&mut t.builder);
+        t.env.fuel_function_exit(&mut t.builder);
         t.builder.ins().return_(&results);
         t.reachable = false;
     } else {

@@ -69,15 +69,20 @@ pub(crate) struct FuncEnvironment<'m> {
     fuel: Option<Fuel>,
 }
 
-/// The fuel count of metered code (see `runtime::sandbox`), after Wasmtime's scheme: the
-/// thread's fuel cell (consumed minus available) is loaded into a variable on entry and after
-/// every call, operators add their cost to it at the end of each straight-line run (the cost of
-/// the run's operators, counted at translation), it is stored back before every call, return
-/// and `unreachable`, and function entries and loop headers stop the code once it is positive.
-/// Both tiers translate the same way, so a call consumes the same fuel at either.
+/// The fuel count of metered code (see `runtime::sandbox`). The thread's fuel cell holds fuel
+/// consumed minus fuel available; a function keeps what it consumed since its entry in a
+/// variable (`delta`): operators add their cost to it at the end of each straight-line run (the
+/// run's cost, counted at translation), it is added to the cell when the function returns (or
+/// traps with `unreachable`), and function entries and loop headers stop the code once cell plus
+/// delta is positive. Calls leave the delta alone, so that the count is no chain of stores and
+/// loads through memory across calls (a count saved and reloaded around every call made small
+/// recursive functions twice as slow); callees do not see their callers' pending deltas, so each
+/// frame on the stack may overshoot the budget by what it consumed so far. Both tiers translate
+/// alike, so a call consumes the same fuel at either.
 struct Fuel {
-    var: Variable,
-    /// Cost of the operators translated since the last flush into `var`.
+    /// Fuel consumed since the function's entry (i64), not yet added to the cell.
+    delta: Variable,
+    /// Cost of the operators translated since the last flush into `delta`.
     pending: i64,
 }
 
@@ -146,7 +151,7 @@ impl<'m> FuncEnvironment<'m> {
             interrupt_checks: options.interrupt_checks,
             interrupt_signature: None,
             fuel: options.fuel.then(|| Fuel {
-                var: builder.declare_var(types::I64),
+                delta: builder.declare_var(types::I64),
                 pending: 0,
             }),
         })
@@ -157,7 +162,10 @@ impl<'m> FuncEnvironment<'m> {
     /// The function's entry, after the prologue (whose stack check is also the interrupt check
     /// of the entry: see `runtime::interrupts`).
     pub fn function_entry(&mut self, builder: &mut FunctionBuilder<'_>) {
-        self.fuel_reload(builder);
+        if let Some(fuel) = &self.fuel {
+            let zero = builder.ins().iconst(types::I64, 0);
+            builder.def_var(fuel.delta, zero);
+        }
         self.fuel_check(builder);
         self.charge_tiering_budget(builder);
     }
@@ -172,8 +180,8 @@ impl<'m> FuncEnvironment<'m> {
 
     // ---- fuel ----
 
-    /// Counts `op` (reachable, about to be translated); flushes the count into the fuel
-    /// variable before operators that end a straight-line run.
+    /// Counts `op` (reachable, about to be translated); flushes the count into the delta
+    /// before operators that end a straight-line run.
     pub fn fuel_before_op(&mut self, builder: &mut FunctionBuilder<'_>, op: &Operator<'_>) {
         let Some(fuel) = &mut self.fuel else {
             return;
@@ -194,53 +202,44 @@ impl<'m> FuncEnvironment<'m> {
                 | Operator::CallIndirect { .. }
         );
         if ends_run && fuel.pending != 0 {
-            let count = builder.use_var(fuel.var);
-            let count = builder.ins().iadd_imm_s(count, fuel.pending);
-            builder.def_var(fuel.var, count);
+            let delta = builder.use_var(fuel.delta);
+            let delta = builder.ins().iadd_imm_s(delta, fuel.pending);
+            builder.def_var(fuel.delta, delta);
             fuel.pending = 0;
         }
         if matches!(op, Operator::Unreachable) {
-            self.fuel_save(builder);
+            self.fuel_function_exit(builder);
         }
     }
 
-    /// The address of the thread's fuel cell.
-    fn fuel_cell(&self, builder: &mut FunctionBuilder<'_>) -> Value {
-        builder
+    /// The thread's fuel cell: (the address of the runtime limits, the cell's value).
+    fn fuel_cell(&self, builder: &mut FunctionBuilder<'_>) -> (Value, Value) {
+        let limits = builder
             .ins()
-            .load(types::I64, FIXED, self.vmctx, offset(vmctx::RUNTIME_LIMITS))
-    }
-
-    /// Stores the fuel variable in the thread's fuel cell (before control leaves the function).
-    pub fn fuel_save(&mut self, builder: &mut FunctionBuilder<'_>) {
-        let Some(fuel) = &self.fuel else {
-            return;
-        };
-        let count = builder.use_var(fuel.var);
-        let limits = self.fuel_cell(builder);
-        builder.ins().store(
-            VARIABLE,
-            count,
-            limits,
-            offset(runtime_limits::FUEL_CONSUMED),
-        );
-    }
-
-    /// Loads the fuel variable from the thread's fuel cell (on entry, and after a call, whose
-    /// callee consumed fuel, or whose JS changed the sandbox's fuel).
-    pub fn fuel_reload(&mut self, builder: &mut FunctionBuilder<'_>) {
-        let Some(fuel) = &self.fuel else {
-            return;
-        };
-        let var = fuel.var;
-        let limits = self.fuel_cell(builder);
-        let count = builder.ins().load(
+            .load(types::I64, FIXED, self.vmctx, offset(vmctx::RUNTIME_LIMITS));
+        let cell = builder.ins().load(
             types::I64,
             VARIABLE,
             limits,
             offset(runtime_limits::FUEL_CONSUMED),
         );
-        builder.def_var(var, count);
+        (limits, cell)
+    }
+
+    /// Adds the function's delta to the thread's fuel cell (control leaves the function).
+    pub fn fuel_function_exit(&mut self, builder: &mut FunctionBuilder<'_>) {
+        let Some(fuel) = &self.fuel else {
+            return;
+        };
+        let delta = builder.use_var(fuel.delta);
+        let (limits, cell) = self.fuel_cell(builder);
+        let total = builder.ins().iadd(cell, delta);
+        builder.ins().store(
+            VARIABLE,
+            total,
+            limits,
+            offset(runtime_limits::FUEL_CONSUMED),
+        );
     }
 
     /// Stops the code with `OutOfFuel` once more fuel was consumed than was available.
@@ -249,15 +248,17 @@ impl<'m> FuncEnvironment<'m> {
         let Some(fuel) = &self.fuel else {
             return;
         };
-        let count = builder.use_var(fuel.var);
-        let exhausted = builder.ins().icmp_imm_s(IntCC::SignedGreaterThan, count, 0);
+        let delta = builder.use_var(fuel.delta);
+        let (_, cell) = self.fuel_cell(builder);
+        let total = builder.ins().iadd(cell, delta);
+        let exhausted = builder.ins().icmp_imm_s(IntCC::SignedGreaterThan, total, 0);
         let out = builder.create_block();
         let next = builder.create_block();
         builder.set_cold_block(out);
         builder.ins().brif(exhausted, out, &[], next, &[]);
         builder.seal_block(out);
         builder.switch_to_block(out);
-        self.fuel_save(builder);
+        self.fuel_function_exit(builder);
         builder.ins().trap(TrapKind::OutOfFuel.code());
         builder.seal_block(next);
         builder.switch_to_block(next);
