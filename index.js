@@ -564,6 +564,29 @@ function exportObject(entry, imported, created) {
   return created.get(key);
 }
 
+// Limits for every instance made through the standard namespace, from the environment, so that
+// unmodified programs run under them (`node -r cranewasm/register app.js`):
+// CRANEWASM_TIMEOUT (ms) bounds each outermost call from JS into wasm, and CRANEWASM_FUEL gives
+// each such call that much fuel. A bad value stops the load with an error naming the variable.
+function environmentLimit(name, { integer }) {
+  const text = process.env[name];
+  if (text === undefined || text.trim() === '') return undefined;
+  const value = Number(text);
+  const ok = Number.isFinite(value) && value >= 0 && (!integer || Number.isSafeInteger(value));
+  if (!ok) {
+    const allowed = integer ? 'a non-negative integer' : 'a non-negative number of milliseconds';
+    throw new Error(`cranewasm: ${name}=${JSON.stringify(text)} is invalid: it must be ${allowed}`);
+  }
+  return value;
+}
+
+const defaultSandbox = (() => {
+  const timeout = environmentLimit('CRANEWASM_TIMEOUT', { integer: false });
+  const fuel = environmentLimit('CRANEWASM_FUEL', { integer: true });
+  if (timeout === undefined && fuel === undefined) return undefined;
+  return new native.NativeSandbox(timeout, fuel, undefined, true);
+})();
+
 // "Instantiate a core module", in the order of V8's InstanceBuilder: read and link the imports,
 // build the instance (memories, globals, tables, segments), the exports object, the start
 // function. `object` is the Instance object to initialize.
@@ -573,7 +596,7 @@ function exportObject(entry, imported, created) {
 function instantiateModule(moduleObject, importObject, thrower, object = Object.create(Instance.prototype), sandbox = undefined) {
   const nativeModule = moduleBrand.get(moduleObject);
   const imported = readImports(nativeModule, importObject, thrower);
-  const outcome = callNative(() => nativeModule.instantiate(realm, imported.values, sandbox));
+  const outcome = callNative(() => nativeModule.instantiate(realm, imported.values, sandbox ?? defaultSandbox));
   if (!(outcome instanceof native.NativeInstance)) {
     const message = `${outcome.message}`;
     switch (outcome.kind) {

@@ -19,11 +19,17 @@ pub struct NativeSandbox {
 impl NativeSandbox {
     /// A sandbox with the given limits (checked by engine.js: finite and not negative).
     #[napi(constructor)]
-    pub fn new(timeout_ms: Option<f64>, fuel: Option<f64>, instance_limit: Option<f64>) -> NativeSandbox {
+    pub fn new(
+        timeout_ms: Option<f64>,
+        fuel: Option<f64>,
+        instance_limit: Option<f64>,
+        fuel_per_call: Option<bool>,
+    ) -> NativeSandbox {
         let limits = SandboxLimits {
             timeout: timeout_ms.map(|ms| Duration::from_secs_f64(ms / 1000.0)),
             fuel: fuel.map(|f| f as u64),
             instances: instance_limit.map(|n| n as u64),
+            fuel_per_call: fuel_per_call.unwrap_or(false),
         };
         NativeSandbox { sandbox: Sandbox::new(limits) }
     }

@@ -28,6 +28,9 @@ pub struct SandboxLimits {
     pub fuel: Option<u64>,
     /// How many instances the sandbox may make.
     pub instances: Option<u64>,
+    /// Whether each outermost call starts with the whole `fuel` again (the defaults that
+    /// `CRANEWASM_FUEL` gives the standard namespace) rather than drawing from one pool.
+    pub fuel_per_call: bool,
 }
 
 pub struct Sandbox {
@@ -119,6 +122,13 @@ impl Sandbox {
             }
         }
         let outermost = self.depth.get() == 0;
+        if outermost && self.limits.fuel_per_call {
+            let fuel = self.limits.fuel.unwrap_or(0);
+            self.fuel.set(fuel);
+            if self.metered() {
+                interrupts::set_fuel_consumed(consumed_for(fuel));
+            }
+        }
         self.depth.set(self.depth.get() + 1);
         let deadline = match self.limits.timeout {
             Some(timeout) if outermost => Some(DeadlineScope::new(timeout)),
