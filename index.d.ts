@@ -248,6 +248,43 @@ declare namespace WebAssembly {
     compileStatus(module: Module): CompileStatus;
     /** Resolves once every function of `module` has optimized code (compiling what is missing). */
     tierUp(module: Module): Promise<void>;
+    /** Limits for the instances made through a sandbox. */
+    Sandbox: SandboxConstructor;
+  }
+
+  /** The limits of a `Sandbox`; each is optional. */
+  interface SandboxOptions {
+    /**
+     * Milliseconds each outermost call from JS into the sandbox's code may take, time in its
+     * imports included; past it the call throws a `RuntimeError` (the instance stays usable).
+     */
+    timeout?: number;
+    /**
+     * Fuel to start with: wasm operators cost 1 (`nop`, `drop`, `block`, `loop`, `end`,
+     * `else`, `unreachable` and `return` cost 0, as Wasmtime's defaults). Running out throws a
+     * `RuntimeError`; assign `fuel` to refill. Without it the code is not metered.
+     */
+    fuel?: number;
+    /** Bytes over all memories the sandbox's instances define. */
+    memoryLimit?: number;
+    /** Elements over all tables the sandbox's instances define. */
+    tableLimit?: number;
+    /** How many instances the sandbox may make; past it instantiation throws a `RangeError`. */
+    instanceLimit?: number;
+  }
+
+  interface Sandbox {
+    /** As `WebAssembly.instantiate(bytes, imports)`; the instance belongs to the sandbox. */
+    instantiate(bytes: BufferSource, importObject?: Imports): Promise<WebAssemblyInstantiatedSource>;
+    /** As `WebAssembly.instantiate(module, imports)`; the instance belongs to the sandbox. */
+    instantiate(module: Module, importObject?: Imports): Promise<Instance>;
+    /** Fuel left (0 without the `fuel` option); assign to refill. */
+    fuel: number;
+  }
+
+  interface SandboxConstructor {
+    new (options?: SandboxOptions): Sandbox;
+    readonly prototype: Sandbox;
   }
 }
 

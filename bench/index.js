@@ -196,14 +196,137 @@ function format(value) {
   return value.toFixed(2);
 }
 
-function main() {
+// ---- Control: what interrupt checks, deadlines and fuel cost, and how fast stops are ----------
+//
+// Each kernel runs in several variants of the same module, all compiled eagerly at the
+// optimizing tier (the steady state the kernels reach): without interrupt checks (the reference:
+// what the engine ran before it could be stopped), with them (every module's default), in a
+// Sandbox with a deadline, and in a Sandbox with fuel. Ratios are against the reference, from
+// the same rounds.
+
+const engine = require('../engine');
+
+const CONTROL_KERNELS = [
+  ['integer: collatz(300000)', (e) => e.collatz(300_000)],
+  ['floating point: mandelbrot(400)', (e) => e.mandelbrot(400)],
+  ['memory: sieve(16 MiB)', (e) => e.sieve(16 * 1024 * 1024)],
+  ['memory: strided sum (4M accesses)', (e) => e.strided_sum(4_000_000, 4100)],
+  ['calls: fib(30)', (e) => e.fib(30)],
+];
+
+async function controlVariants() {
+  const saved = engine.getCompileOptions();
+  const imports = () => ({ env: { f() {} } });
+  const compile = (options) => {
+    engine.setCompileOptions({ ...saved, lazy: false, firstTier: 'optimized', ...options });
+    return new cranewasm.Module(kernelBytes);
+  };
+  try {
+    const unchecked = compile({ interruptChecks: false });
+    const checked = compile({ interruptChecks: true });
+    const deadline = new engine.Sandbox({ timeout: 1e9 });
+    const fuel = new engine.Sandbox({ fuel: Number.MAX_SAFE_INTEGER });
+    return [
+      ['no interrupt checks', new cranewasm.Instance(unchecked, imports()).exports],
+      ['interrupt checks (default)', new cranewasm.Instance(checked, imports()).exports],
+      ['deadline (Sandbox timeout)', (await deadline.instantiate(checked, imports())).exports, deadline],
+      ['fuel (Sandbox fuel)', (await fuel.instantiate(checked, imports())).exports, fuel],
+    ];
+  } finally {
+    engine.setCompileOptions(saved);
+  }
+}
+
+async function measureControl() {
+  const variants = await controlVariants();
+  const rows = [];
+  for (const [name, run] of CONTROL_KERNELS) {
+    const times = variants.map(() => []);
+    const results = variants.map(([, e]) => run(e)); // warm-up, and the results must agree
+    if (results.some((r) => r !== results[0])) throw new Error(`${name}: the variants disagree: ${results}`);
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? variants.keys() : [...variants.keys()].reverse();
+      for (const i of order) {
+        const [, e, sandbox] = variants[i];
+        if (sandbox && sandbox.fuel < 1e12) sandbox.fuel = Number.MAX_SAFE_INTEGER;
+        const start = now();
+        run(e);
+        times[i].push(Number(now() - start) / 1e6);
+      }
+    }
+    rows.push({ name, medians: times.map(median) });
+  }
+  return { variants: variants.map(([n]) => n), rows };
+}
+
+// How long a stop takes: a Sandbox deadline's overshoot, and worker.terminate() of a worker
+// spinning in wasm (on both engines).
+async function measureStops() {
+  const { Worker } = require('worker_threads');
+  const spin = Buffer.from('0061736d0100000001040160000003020100070801047370696e00000a0901070003400c000b0b', 'hex');
+  const sandbox = new engine.Sandbox({ timeout: 50 });
+  const { instance } = await sandbox.instantiate(spin);
+  const overshoot = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const start = now();
+    try {
+      instance.exports.spin();
+    } catch {
+      overshoot.push(Number(now() - start) / 1e6 - 50);
+    }
+  }
+  const terminate = async (engineName) => {
+    const source = `const { parentPort, workerData } = require('worker_threads');
+      const W = ${engineName === 'node' ? 'WebAssembly' : `require(${JSON.stringify(path.join(__dirname, '..'))})`};
+      const i = new W.Instance(new W.Module(workerData));
+      parentPort.postMessage('go');
+      i.exports.spin();`;
+    const times = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const worker = new Worker(source, { eval: true, workerData: spin });
+      await new Promise((resolve) => worker.once('message', resolve));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const start = now();
+      await worker.terminate();
+      times.push(Number(now() - start) / 1e6);
+    }
+    return median(times);
+  };
+  return { overshoot: median(overshoot), terminate: { cranewasm: await terminate('cranewasm'), node: await terminate('node') } };
+}
+
+function printControl({ variants, rows }, stops) {
+  const ratios = (r) => r.medians.slice(1).map((m) => (m / r.medians[0]).toFixed(2));
+  if (MARKDOWN) {
+    console.log(`\n| kernel | ${variants[0]} | ${variants.slice(1).join(' | ')} |`);
+    console.log(`|---|---:|${variants.slice(1).map(() => '---:').join('|')}|`);
+    for (const r of rows) console.log(`| ${r.name} | ${format(r.medians[0])} ms | ${ratios(r).join(' | ')} |`);
+    console.log(`\n| stop | cranewasm | Node |\n|---|---:|---:|`);
+    console.log(`| worker.terminate() of a worker spinning in wasm | ${format(stops.terminate.cranewasm)} ms | ${format(stops.terminate.node)} ms |`);
+    console.log(`| Sandbox timeout of 50 ms: time past the deadline | ${format(stops.overshoot)} ms | n/a |`);
+    return;
+  }
+  const width = Math.max(...rows.map((r) => r.name.length));
+  console.log(`\nControl (every variant eager at the optimizing tier; ratios against "${variants[0]}")`);
+  console.log(`${'kernel'.padEnd(width)}  ${variants[0].padStart(20)}  ${variants.slice(1).map((v) => v.padStart(28)).join('')}`);
+  for (const r of rows) {
+    console.log(`${r.name.padEnd(width)}  ${`${format(r.medians[0])} ms`.padStart(20)}  ${ratios(r).map((x) => x.padStart(28)).join('')}`);
+  }
+  console.log(`worker.terminate() of a worker spinning in wasm: cranewasm ${format(stops.terminate.cranewasm)} ms, Node ${format(stops.terminate.node)} ms`);
+  console.log(`Sandbox timeout of 50 ms: ${format(stops.overshoot)} ms past the deadline`);
+}
+
+async function main() {
   const rows = CASES.map(measure);
+  const control = await measureControl();
+  const stops = await measureStops();
   if (MARKDOWN) {
     console.log('| case | cranewasm | Node | ratio |');
     console.log('|---|---:|---:|---:|');
     for (const r of rows) {
       console.log(`| ${r.name} | ${format(r.cranewasm)} ${r.unit} | ${format(r.node)} ${r.unit} | ${(r.cranewasm / r.node).toFixed(2)} |`);
     }
+    printControl(control, stops);
     return;
   }
   const width = Math.max(...rows.map((r) => r.name.length));
@@ -212,7 +335,11 @@ function main() {
     const cell = (v) => `${format(v)} ${r.unit}`.padStart(18);
     console.log(`${r.name.padEnd(width)}  ${cell(r.cranewasm)}  ${cell(r.node)}  ${(r.cranewasm / r.node).toFixed(2)}`);
   }
+  printControl(control, stops);
   console.log(`\nmedian of ${ROUNDS} rounds each, engines alternating; Node ${process.version}, ${require('os').cpus()[0].model}`);
 }
 
-main();
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
