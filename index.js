@@ -569,7 +569,7 @@ function exportObject(entry, imported, created) {
 // CRANEWASM_TIMEOUT (ms) bounds each outermost call from JS into wasm, and CRANEWASM_FUEL gives
 // each such call that much fuel. A bad value stops the load with an error naming the variable.
 function environmentLimit(name, { integer }) {
-  const text = process.env[name];
+  const text = require('process').env[name];
   if (text === undefined || text.trim() === '') return undefined;
   const value = Number(text);
   const ok = Number.isFinite(value) && value >= 0 && (!integer || Number.isSafeInteger(value));
