@@ -148,10 +148,10 @@ class Sandbox {
     }
     const timeout = sandboxOption(options, 'timeout', false);
     const fuel = sandboxOption(options, 'fuel', true);
-    sandboxOption(options, 'memoryLimit', true);
-    sandboxOption(options, 'tableLimit', true);
+    const memoryLimit = sandboxOption(options, 'memoryLimit', true);
+    const tableLimit = sandboxOption(options, 'tableLimit', true);
     const instanceLimit = sandboxOption(options, 'instanceLimit', true);
-    sandboxes.set(this, call(() => new native.NativeSandbox(timeout, fuel, instanceLimit)));
+    sandboxes.set(this, call(() => new native.NativeSandbox({ timeout, fuel, memoryLimit, tableLimit, instanceLimit })));
   }
 
   /**

@@ -566,25 +566,26 @@ function exportObject(entry, imported, created) {
 
 // Limits for every instance made through the standard namespace, from the environment, so that
 // unmodified programs run under them (`node -r cranewasm/register app.js`):
-// CRANEWASM_TIMEOUT (ms) bounds each outermost call from JS into wasm, and CRANEWASM_FUEL gives
-// each such call that much fuel. A bad value stops the load with an error naming the variable.
-function environmentLimit(name, { integer }) {
+// CRANEWASM_TIMEOUT (ms) bounds each outermost call from JS into wasm, CRANEWASM_FUEL gives
+// each such call that much fuel, and CRANEWASM_MEMORY_LIMIT (bytes) caps the memories each
+// instance defines. A bad value stops the load with an error naming the variable.
+function environmentLimit(name, allowed) {
   const text = require('process').env[name];
   if (text === undefined || text.trim() === '') return undefined;
   const value = Number(text);
-  const ok = Number.isFinite(value) && value >= 0 && (!integer || Number.isSafeInteger(value));
-  if (!ok) {
-    const allowed = integer ? 'a non-negative integer' : 'a non-negative number of milliseconds';
-    throw new Error(`cranewasm: ${name}=${JSON.stringify(text)} is invalid: it must be ${allowed}`);
+  if (!Number.isFinite(value) || value < 0 || (allowed !== 'milliseconds' && !Number.isSafeInteger(value))) {
+    const what = allowed === 'milliseconds' ? 'a non-negative number of milliseconds' : `a non-negative integer (${allowed})`;
+    throw new Error(`cranewasm: ${name}=${JSON.stringify(text)} is invalid: it must be ${what}`);
   }
   return value;
 }
 
 const defaultSandbox = (() => {
-  const timeout = environmentLimit('CRANEWASM_TIMEOUT', { integer: false });
-  const fuel = environmentLimit('CRANEWASM_FUEL', { integer: true });
-  if (timeout === undefined && fuel === undefined) return undefined;
-  return new native.NativeSandbox(timeout, fuel, undefined, true);
+  const timeout = environmentLimit('CRANEWASM_TIMEOUT', 'milliseconds');
+  const fuel = environmentLimit('CRANEWASM_FUEL', 'fuel units');
+  const memoryLimit = environmentLimit('CRANEWASM_MEMORY_LIMIT', 'bytes');
+  if (timeout === undefined && fuel === undefined && memoryLimit === undefined) return undefined;
+  return new native.NativeSandbox({ timeout, fuel, memoryLimit, perCallAndInstance: true });
 })();
 
 // "Instantiate a core module", in the order of V8's InstanceBuilder: read and link the imports,

@@ -418,6 +418,11 @@ impl Instance {
             }
             None => None,
         };
+        // The budgets the instance's own memories and tables draw from.
+        let budgets = sandbox
+            .as_ref()
+            .map(|slot| slot.0.budgets_for_instance())
+            .unwrap_or_default();
         let info = module.module.clone();
         let offsets = info.offsets();
         if imports.len() != info.imports.len() {
@@ -471,7 +476,17 @@ impl Instance {
         // (2) Memory.
         if memory.is_none() {
             if let Some(ty) = info.memories.first() {
-                let m = LinearMemory::new(ty.initial, ty.maximum)
+                let budget = budgets.memory.clone();
+                if let Some(budget) = &budget {
+                    let bytes = ty.initial.saturating_mul(super::memory::PAGE_SIZE);
+                    if !budget.fits(bytes) {
+                        return Err(InstantiationError::ResourceLimit(format!(
+                            "the sandbox's memory limit ({} bytes) does not allow a memory of {bytes} bytes",
+                            budget.limit()
+                        )));
+                    }
+                }
+                let m = LinearMemory::with_budget(ty.initial, ty.maximum, budget)
                     .map_err(InstantiationError::Resource)?;
                 memory = Some(Arc::new(m));
             }
@@ -505,7 +520,14 @@ impl Instance {
         }
         // (5) Tables.
         for ty in &info.tables {
-            let table = Table::new(ty.element_type, ty.initial, ty.maximum, 0)
+            if let Some(budget) = budgets.tables.as_ref().filter(|b| !b.fits(ty.initial)) {
+                return Err(InstantiationError::ResourceLimit(format!(
+                    "the sandbox's table limit ({} elements) does not allow a table of {} elements",
+                    budget.limit(),
+                    ty.initial
+                )));
+            }
+            let table = Table::with_budget(ty.element_type, ty.initial, ty.maximum, 0, budgets.tables.clone())
                 .map_err(InstantiationError::Resource)?;
             tables.push(Arc::new(table));
         }
