@@ -7,6 +7,12 @@
 'use strict';
 
 const util = require('util');
+const environment = require('./environment.js');
+
+// Every CRANEWASM_* variable is checked before anything else: a bad value stops the load with an
+// error naming the variable and its allowed values.
+environment.check();
+
 const native = require('./binding.js');
 
 const { isArrayBuffer, isTypedArray, isUint8Array, isDataView, isProxy } = util.types;
@@ -567,22 +573,10 @@ function exportObject(entry, imported, created) {
 // Limits for every instance made through the standard namespace, from the environment, so that
 // unmodified programs run under them (`node -r cranewasm/register app.js`):
 // CRANEWASM_TIMEOUT (ms) bounds each outermost call from JS into wasm, and CRANEWASM_FUEL gives
-// each such call that much fuel. A bad value stops the load with an error naming the variable.
-function environmentLimit(name, { integer }) {
-  const text = require('process').env[name];
-  if (text === undefined || text.trim() === '') return undefined;
-  const value = Number(text);
-  const ok = Number.isFinite(value) && value >= 0 && (!integer || Number.isSafeInteger(value));
-  if (!ok) {
-    const allowed = integer ? 'a non-negative integer' : 'a non-negative number of milliseconds';
-    throw new Error(`cranewasm: ${name}=${JSON.stringify(text)} is invalid: it must be ${allowed}`);
-  }
-  return value;
-}
-
+// each such call that much fuel (environment.js has checked both when this file was loaded).
 const defaultSandbox = (() => {
-  const timeout = environmentLimit('CRANEWASM_TIMEOUT', { integer: false });
-  const fuel = environmentLimit('CRANEWASM_FUEL', { integer: true });
+  const timeout = environment.read('CRANEWASM_TIMEOUT');
+  const fuel = environment.read('CRANEWASM_FUEL');
   if (timeout === undefined && fuel === undefined) return undefined;
   return new native.NativeSandbox(timeout, fuel, undefined, true);
 })();
