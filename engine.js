@@ -163,7 +163,10 @@ class Sandbox {
     sandboxOption(options, 'memoryLimit', true);
     sandboxOption(options, 'tableLimit', true);
     const instanceLimit = sandboxOption(options, 'instanceLimit', true);
-    sandboxes.set(this, call(() => new native.NativeSandbox(timeout, fuel, instanceLimit)));
+    // Like the WebAssembly objects, a Sandbox cannot be cloned (structuredClone, postMessage).
+    const self = internal.platformObject('Sandbox', new.target);
+    sandboxes.set(self, call(() => new native.NativeSandbox(timeout, fuel, instanceLimit)));
+    return self;
   }
 
   /**
