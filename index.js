@@ -7,6 +7,12 @@
 'use strict';
 
 const util = require('util');
+const environment = require('./environment.js');
+
+// Every CRANEWASM_* variable is checked before anything else: a bad value stops the load with an
+// error naming the variable and its allowed values.
+environment.check();
+
 const native = require('./binding.js');
 
 const { isArrayBuffer, isTypedArray, isUint8Array, isDataView, isProxy } = util.types;
@@ -351,6 +357,25 @@ function defineOperations(target, source) {
   }
 }
 
+// The inner constructors of the interfaces (below), with names written out: V8 names an object
+// that cannot be cloned after its constructor ("#<bound Memory> could not be cloned."), by the
+// function's source name, which a computed key would leave empty.
+const interfaceConstructors = new Map(); // name → construct(object, ...args)
+function constructInterface(name, newTarget, args) {
+  const qualified = `WebAssembly.${name}`;
+  if (newTarget === undefined) throw new TypeError(`${qualified}(): ${qualified} must be invoked with 'new'`);
+  const object = platformObject(name, newTarget);
+  interfaceConstructors.get(name)(object, ...args);
+  return object;
+}
+const INNER_CONSTRUCTORS = {
+  Module: function () { return constructInterface('Module', new.target, arguments); },
+  Instance: function () { return constructInterface('Instance', new.target, arguments); },
+  Memory: function () { return constructInterface('Memory', new.target, arguments); },
+  Table: function () { return constructInterface('Table', new.target, arguments); },
+  Global: function () { return constructInterface('Global', new.target, arguments); },
+};
+
 // A WebIDL interface object whose [[Construct]] runs `construct(object, ...args)` on the new object.
 //
 // V8 builds its API constructors from FunctionTemplates, whose own properties are `length`,
@@ -360,12 +385,8 @@ function defineOperations(target, source) {
 function defineInterface(name, construct, { statics = {}, members = {} } = {}) {
   const qualified = `WebAssembly.${name}`;
   const prototype = {};
-  const inner = {
-    [name]: function () {
-      if (new.target === undefined) throw new TypeError(`${qualified}(): ${qualified} must be invoked with 'new'`);
-      construct(this, ...arguments);
-    },
-  }[name];
+  interfaceConstructors.set(name, construct);
+  const inner = INNER_CONSTRUCTORS[name];
   inner.prototype = prototype;
 
   const constructor = inner.bind(undefined);
@@ -385,16 +406,73 @@ function defineInterface(name, construct, { statics = {}, members = {} } = {}) {
   return constructor;
 }
 
+// The objects of the interfaces (and cranewasm/engine's Sandbox), of `constructor.prototype`
+// (new.target's). Like V8's, they cannot be cloned: structuredClone() and postMessage() throw a
+// DataCloneError, where an ordinary object would silently become `{}` (cloning comes with
+// threads). So they are made by the WeakRef constructor, whose objects the serializer refuses:
+// nothing of a WeakRef is reachable from them (WeakRef.prototype is not on their chain), they
+// have no own properties, and util.inspect shows them as ordinary objects. The WeakRef's target
+// is one permanent object. (`name` is for the error message, which V8 takes from the prototype's
+// constructor: "#<bound Memory> could not be cloned.", where V8's own objects say "#<Memory>".)
+const UNCLONEABLE_TARGET = Object.freeze(Object.create(null));
+function platformObject(name, constructor) {
+  return Reflect.construct(WeakRef, [UNCLONEABLE_TARGET], constructor);
+}
+
 // Brand checks: an object is a Module (Instance, …) exactly when it is a key of its map, which
 // only the constructors below fill, so no user object can pass for one.
 const moduleBrand = new WeakMap(); // Module → NativeModule
 // engine.js (the non-standard controls) finds the NativeModule of a Module object here.
 const internal = require('./internal.js');
 internal.moduleBrand = moduleBrand;
+internal.platformObject = platformObject;
 const instanceBrand = new WeakMap();
 const memoryBrand = new WeakMap();
 const tableBrand = new WeakMap();
 const globalBrand = new WeakMap();
+
+// Objects of Node's own engine (V8's WebAssembly) passed where cranewasm's are required: the error
+// says so, rather than that a WebAssembly.Memory "must be a WebAssembly.Memory". Node's namespace
+// is the one register.js kept, or the global if cranewasm is not registered. Brand checks through
+// its built-in accessors, which work on objects of any realm and cannot be fooled by a
+// lookalike. Only called on error paths.
+function nodeWebAssembly() {
+  const original = globalThis[Symbol.for('cranewasm.originalWebAssembly')];
+  if (isObject(original)) return original;
+  const current = globalThis.WebAssembly;
+  return isObject(current) && current !== module.exports ? current : undefined;
+}
+
+function isNodeEngineObject(value, interfaceName) {
+  const node = nodeWebAssembly();
+  if (!isObject(value) || node === undefined || !isObject(node[interfaceName])) return false;
+  const prototype = node[interfaceName].prototype;
+  try {
+    switch (interfaceName) {
+      case 'Module': node.Module.exports(value); return true;
+      case 'Memory': Reflect.apply(accessor(prototype, 'buffer'), value, []); return true;
+      case 'Table': Reflect.apply(accessor(prototype, 'length'), value, []); return true;
+      case 'Global':
+        try {
+          Reflect.apply(prototype.valueOf, value, []);
+        } catch (err) {
+          // A v128 global is a Global whose value cannot be read.
+          return !`${err && err.message}`.includes('Receiver');
+        }
+        return true;
+      default: return false;
+    }
+  } catch {
+    return false;
+  }
+}
+
+// `message` completed for a value of Node's engine, else as it is.
+function engineMixMessage(message, value, interfaceName) {
+  if (!isNodeEngineObject(value, interfaceName)) return message;
+  return `${message}: this WebAssembly.${interfaceName} comes from Node's built-in engine, ` +
+    'and objects of Node\'s engine cannot be mixed with cranewasm\'s';
+}
 
 function receiver(brand, object, thrower, interfaceName) {
   if (!brand.has(object)) throw thrower.receiverError(interfaceName);
@@ -432,7 +510,7 @@ function compileAsync(bytes, thrower) {
 }
 
 function newModuleObject(nativeModule) {
-  const module = Object.create(Module.prototype);
+  const module = platformObject('Module', Module);
   moduleBrand.set(module, nativeModule);
   return module;
 }
@@ -444,17 +522,17 @@ const Module = defineInterface('Module', (object, bytes) => {
   statics: {
     imports(moduleObject) {
       const thrower = new ErrorThrower('WebAssembly.Module.imports()');
-      if (!moduleBrand.has(moduleObject)) throw thrower.typeError('Argument 0 must be a WebAssembly.Module');
+      if (!moduleBrand.has(moduleObject)) throw thrower.typeError(engineMixMessage('Argument 0 must be a WebAssembly.Module', moduleObject, 'Module'));
       return importDescriptors(moduleBrand.get(moduleObject));
     },
     exports(moduleObject) {
       const thrower = new ErrorThrower('WebAssembly.Module.exports()');
-      if (!moduleBrand.has(moduleObject)) throw thrower.typeError('Argument 0 must be a WebAssembly.Module');
+      if (!moduleBrand.has(moduleObject)) throw thrower.typeError(engineMixMessage('Argument 0 must be a WebAssembly.Module', moduleObject, 'Module'));
       return exportDescriptors(moduleBrand.get(moduleObject));
     },
     customSections(moduleObject, sectionName) {
       const thrower = new ErrorThrower('WebAssembly.Module.customSections()');
-      if (!moduleBrand.has(moduleObject)) throw thrower.typeError('Argument 0 must be a WebAssembly.Module');
+      if (!moduleBrand.has(moduleObject)) throw thrower.typeError(engineMixMessage('Argument 0 must be a WebAssembly.Module', moduleObject, 'Module'));
       // V8 takes an undefined name as a missing one rather than as "undefined".
       if (sectionName === undefined) throw thrower.typeError('Argument 1 is required');
       return customSectionBuffers(moduleBrand.get(moduleObject), toDOMString(sectionName));
@@ -497,12 +575,12 @@ function readImports(nativeModule, importObject, thrower) {
         values[index] = value;
         break;
       case 'table':
-        if (!tableBrand.has(value)) throw linkError('table import requires a WebAssembly.Table');
+        if (!tableBrand.has(value)) throw linkError(engineMixMessage('table import requires a WebAssembly.Table', value, 'Table'));
         values[index] = tableBrand.get(value);
         objects[index] = value;
         break;
       case 'memory':
-        if (!memoryBrand.has(value)) throw linkError('memory import must be a WebAssembly.Memory object');
+        if (!memoryBrand.has(value)) throw linkError(engineMixMessage('memory import must be a WebAssembly.Memory object', value, 'Memory'));
         values[index] = memoryBrand.get(value);
         objects[index] = value;
         break;
@@ -516,6 +594,9 @@ function readImports(nativeModule, importObject, thrower) {
           values[index] = nativeGlobal;
           objects[index] = value;
           break;
+        }
+        if (isNodeEngineObject(value, 'Global')) {
+          throw linkError(engineMixMessage('imported global must be a WebAssembly.Global object', value, 'Global'));
         }
         if (valueType === 'v128') throw linkError('global import of type v128 must be a WebAssembly.Global');
         if (mutable) throw linkError('imported mutable global must be a WebAssembly.Global object');
@@ -568,22 +649,11 @@ function exportObject(entry, imported, created) {
 // unmodified programs run under them (`node -r cranewasm/register app.js`):
 // CRANEWASM_TIMEOUT (ms) bounds each outermost call from JS into wasm, CRANEWASM_FUEL gives
 // each such call that much fuel, and CRANEWASM_MEMORY_LIMIT (bytes) caps the memories each
-// instance defines. A bad value stops the load with an error naming the variable.
-function environmentLimit(name, allowed) {
-  const text = require('process').env[name];
-  if (text === undefined || text.trim() === '') return undefined;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < 0 || (allowed !== 'milliseconds' && !Number.isSafeInteger(value))) {
-    const what = allowed === 'milliseconds' ? 'a non-negative number of milliseconds' : `a non-negative integer (${allowed})`;
-    throw new Error(`cranewasm: ${name}=${JSON.stringify(text)} is invalid: it must be ${what}`);
-  }
-  return value;
-}
-
+// instance defines (environment.js has checked them when this file was loaded).
 const defaultSandbox = (() => {
-  const timeout = environmentLimit('CRANEWASM_TIMEOUT', 'milliseconds');
-  const fuel = environmentLimit('CRANEWASM_FUEL', 'fuel units');
-  const memoryLimit = environmentLimit('CRANEWASM_MEMORY_LIMIT', 'bytes');
+  const timeout = environment.read('CRANEWASM_TIMEOUT');
+  const fuel = environment.read('CRANEWASM_FUEL');
+  const memoryLimit = environment.read('CRANEWASM_MEMORY_LIMIT');
   if (timeout === undefined && fuel === undefined && memoryLimit === undefined) return undefined;
   return new native.NativeSandbox({ timeout, fuel, memoryLimit, perCallAndInstance: true });
 })();
@@ -594,7 +664,7 @@ const defaultSandbox = (() => {
 //
 // `sandbox` is the NativeSandbox of cranewasm/engine's Sandbox that the instance belongs to, if
 // any.
-function instantiateModule(moduleObject, importObject, thrower, object = Object.create(Instance.prototype), sandbox = undefined) {
+function instantiateModule(moduleObject, importObject, thrower, object = platformObject('Instance', Instance), sandbox = undefined) {
   const nativeModule = moduleBrand.get(moduleObject);
   const imported = readImports(nativeModule, importObject, thrower);
   const outcome = callNative(() => nativeModule.instantiate(realm, imported.values, sandbox ?? defaultSandbox));
@@ -625,7 +695,7 @@ function instantiateModule(moduleObject, importObject, thrower, object = Object.
 
 const Instance = defineInterface('Instance', (object, moduleObject, importObject) => {
   const thrower = new ErrorThrower('WebAssembly.Instance()');
-  if (!moduleBrand.has(moduleObject)) throw thrower.typeError('Argument 0 must be a WebAssembly.Module');
+  if (!moduleBrand.has(moduleObject)) throw thrower.typeError(engineMixMessage('Argument 0 must be a WebAssembly.Module', moduleObject, 'Module'));
   checkImportObject(importObject, thrower);
   instantiateModule(moduleObject, importObject, thrower, object);
 }, {
@@ -661,19 +731,19 @@ function enforceUint32(value, thrower, what) {
 }
 
 function newMemoryObject(nativeMemory) {
-  const object = Object.create(Memory.prototype);
+  const object = platformObject('Memory', Memory);
   memoryBrand.set(object, nativeMemory);
   return object;
 }
 
 function newTableObject(nativeTable) {
-  const object = Object.create(Table.prototype);
+  const object = platformObject('Table', Table);
   tableBrand.set(object, nativeTable);
   return object;
 }
 
 function newGlobalObject(nativeGlobal) {
-  const object = Object.create(Global.prototype);
+  const object = platformObject('Global', Global);
   globalBrand.set(object, nativeGlobal);
   return object;
 }
@@ -977,6 +1047,9 @@ const namespaceFunctions = {
 function instantiateSource(source, importObject, thrower, sandbox = undefined) {
   checkImportObject(importObject, thrower);
   if (moduleBrand.has(source)) return instantiateModule(source, importObject, thrower, undefined, sandbox);
+  if (isNodeEngineObject(source, 'Module')) {
+    throw thrower.typeError(engineMixMessage('Argument 0 must be a buffer source or a WebAssembly.Module object', source, 'Module'));
+  }
   return compileAsync(moduleBytes(source, thrower), thrower).then((module) => {
     const instance = instantiateModule(module, importObject, thrower, undefined, sandbox);
     return { module, instance };

@@ -153,5 +153,27 @@ pub fn validate(bytes: &[u8]) -> bool {
     compile(bytes).is_ok()
 }
 
+/// The features of WebAssembly 2.0 beyond the MVP (with mutable globals, its first revision) that
+/// `bytes` uses: each one without which the module does not validate, by its name in the spec's
+/// proposals. `None` when `bytes` are not a valid module. For `cranewasm inspect`: it validates
+/// the module once per feature.
+pub fn used_features(bytes: &[u8]) -> Option<Vec<&'static str>> {
+    use wasmparser::{Validator, WasmFeatures as F};
+    const NAMED: [(F, &str); 7] = [
+        (F::MUTABLE_GLOBAL, "mutable-globals"),
+        (F::SIGN_EXTENSION, "sign-extension-ops"),
+        (F::SATURATING_FLOAT_TO_INT, "nontrapping-float-to-int-conversions"),
+        (F::MULTI_VALUE, "multi-value"),
+        (F::BULK_MEMORY, "bulk-memory"),
+        (F::REFERENCE_TYPES, "reference-types"),
+        (F::SIMD, "simd"),
+    ];
+    if !validate(bytes) {
+        return None;
+    }
+    let valid_without = |feature: F| Validator::new_with_features(features().difference(feature)).validate_all(bytes).is_ok();
+    Some(NAMED.iter().filter(|(feature, _)| !valid_without(*feature)).map(|(_, name)| *name).collect())
+}
+
 #[cfg(test)]
 mod tests;
