@@ -310,6 +310,18 @@ function callNative(method, ...args) {
   }
 }
 
+// callNative for a store of a value into a typed reference slot (a table element, a global):
+// the addon's TypeError (a value the type does not admit, e.g. null for a non-nullable
+// reference type) reaches the caller as `thrower`'s TypeError.
+function callNativeStore(thrower, method) {
+  try {
+    return method();
+  } catch (err) {
+    if (err instanceof TypeError) throw thrower.typeError(err.message);
+    throw addonError(err);
+  }
+}
+
 // `ModuleImportDescriptor`s and `ModuleExportDescriptor`s of this realm, in module order.
 function importDescriptors(nativeModule) {
   const list = callNative(() => nativeModule.imports());
@@ -820,7 +832,7 @@ const Table = defineInterface('Table', (object, descriptor, value) => {
         init = toWebAssemblyValue(arguments[1], element, (detail) => thrower.typeError(
           `Argument 1 is invalid: ${detail}`));
       }
-      const old = callNative(() => table.grow(count, init));
+      const old = callNativeStore(thrower, () => table.grow(count, init));
       if (old < 0) throw thrower.rangeError(`failed to grow table by ${count}`);
       return old;
     },
@@ -836,7 +848,7 @@ const Table = defineInterface('Table', (object, descriptor, value) => {
         value = toWebAssemblyValue(arguments[1], element, (detail) => thrower.typeError(
           `Argument 1 is invalid for table: ${detail}`));
       }
-      callNative(() => table.set(i, value));
+      callNativeStore(thrower, () => table.set(i, value));
     },
     get(index) {
       const thrower = new ErrorThrower('WebAssembly.Table.get()');
@@ -884,7 +896,7 @@ const Global = defineInterface('Global', (object, descriptor, ...rest) => {
       if (arguments.length === 0) throw thrower.typeError('Argument 0 is required');
       if (type === 'v128') throw thrower.typeError("Can't set the value of s128 WebAssembly.Global");
       const converted = toWebAssemblyValue(v, type, (detail) => thrower.typeError(detail));
-      callNative(() => global.setValue(converted));
+      callNativeStore(thrower, () => global.setValue(converted));
     },
   },
 });

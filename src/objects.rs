@@ -121,7 +121,12 @@ fn externs(env: &Env, js: &Js, module: &NativeModule, imports: &[Raw]) -> JsResu
         externs.push(match &import.ty {
             ImportType::Function(ty) => match functions::exported_function(js, value) {
                 Some(f) => Extern::Function(f.function.clone()),
-                None => Extern::Function(functions::host_function(js, value, info.types[*ty as usize].clone())?),
+                None => Extern::Function(functions::host_function(
+                    js,
+                    value,
+                    info.types[*ty as usize].clone(),
+                    info.type_ids()[*ty as usize],
+                )?),
             },
             ImportType::Memory(_) => {
                 // SAFETY: index.js passes the NativeMemory behind a WebAssembly.Memory here.
@@ -472,11 +477,8 @@ fn element_type(name: &str) -> Option<RefType> {
 /// Converts a value index.js already checked to a table element (the caller reports the
 /// store with `Table::stored`).
 fn table_element(js: &Js, table: &Table, value: Raw) -> JsResult<usize> {
-    if values::is_funcref(table.element_type()) {
-        values::funcref_to_wasm(js, value.0)
-    } else {
-        values::externref_to_wasm(js, value.0)
-    }
+    // ToWebAssemblyValue for the element type (null only for nullable types).
+    values::to_wasm(js, value.0, ValType::Ref(table.element_type())).map(|bits| bits as usize)
 }
 
 /// `WebAssembly.Table({element, initial, maximum}, value)`; a string is the RangeError message.

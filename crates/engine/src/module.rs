@@ -148,6 +148,11 @@ pub struct Module {
     pub num_imported_functions: u32,
     /// Tables, memories and globals defined (not imported) by the module.
     pub tables: Vec<TableType>,
+    /// The initial element of each defined table: `ref.null` unless the table has an
+    /// initializer expression (typed function references).
+    pub table_inits: Vec<ConstExpr>,
+    /// The canonical signature ids of `types` (`runtime::signatures`), computed on first use.
+    pub canonical_type_ids: std::sync::OnceLock<Arc<[u32]>>,
     pub memories: Vec<MemoryType>,
     pub globals: Vec<GlobalType>,
     /// Initializers of the defined globals, parallel to `globals`.
@@ -164,6 +169,12 @@ pub struct Module {
 }
 
 impl Module {
+    /// The canonical signature id of each of the module's types, comparable across modules.
+    pub fn type_ids(&self) -> &[u32] {
+        self.canonical_type_ids
+            .get_or_init(|| crate::runtime::signatures::canonical_ids(&self.types).into())
+    }
+
     /// Payloads of every custom section called `name`, in module order.
     pub fn custom_sections_named<'a>(
         &'a self,

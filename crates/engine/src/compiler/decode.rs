@@ -262,7 +262,12 @@ fn record(module: &mut Module, payload: &Payload<'_>) -> Result<(), CompileError
         }
         Payload::TableSection(reader) => {
             for table in reader.clone() {
-                module.tables.push(table?.ty);
+                let table = table?;
+                module.tables.push(table.ty);
+                module.table_inits.push(match &table.init {
+                    wasmparser::TableInit::RefNull => ConstExpr::RefNull,
+                    wasmparser::TableInit::Expr(expr) => const_expr(expr)?,
+                });
             }
         }
         Payload::MemorySection(reader) => {

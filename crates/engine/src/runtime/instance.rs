@@ -15,7 +15,7 @@ use wasmparser::{FuncType, GlobalType, MemoryType, RefType, TableType, ValType};
 use super::global::Global;
 use super::memory::{LinearMemory, PAGE_SIZE};
 use super::sandbox::Sandbox;
-use super::signatures::canonical_id;
+use super::signatures::{canon, canon_ref, matches};
 use super::table::Table;
 use super::trampolines::{self, Trampolines};
 use super::traps::{self, Trap};
@@ -117,6 +117,7 @@ impl HostFunction {
     /// runs with `data` when the function is dropped.
     pub fn new(
         ty: FuncType,
+        type_id: u32,
         callback: HostCallback,
         data: *mut c_void,
         drop_data: Option<HostDataDrop>,
@@ -126,7 +127,7 @@ impl HostFunction {
         let func_ref = Box::new(VMFuncRef {
             code: trampolines.exit,
             vmctx: &mut *context as *mut VMHostFuncContext as *mut u8,
-            type_id: canonical_id(&ty),
+            type_id,
             _padding: 0,
         });
         let host = Arc::new(HostFunction {
@@ -212,6 +213,13 @@ impl Function {
     /// The `VMFuncRef` of this function: what funcref values and table elements hold.
     pub fn func_ref(&self) -> *const VMFuncRef {
         self.func_ref
+    }
+
+    /// The canonical signature id of the function's type (`runtime::signatures`).
+    pub fn type_id(&self) -> u32 {
+        // SAFETY: `func_ref` points at a VMFuncRef that lives as long as the function's owner,
+        // which `self` keeps alive.
+        unsafe { (*self.func_ref).type_id }
     }
 
     /// The function's index in its instance's function index space (None for host functions).
@@ -463,7 +471,7 @@ impl Instance {
             let link = |reason: String| InstantiationError::Link(index as u32, reason);
             match (&import.ty, value) {
                 (ImportType::Function(ty), Extern::Function(f)) => {
-                    if canonical_id(f.ty()) != module.type_ids()[*ty as usize] {
+                    if f.type_id() != module.type_ids()[*ty as usize] {
                         return Err(link(
                             "imported function does not match the expected type".into(),
                         ));
@@ -473,7 +481,7 @@ impl Instance {
                 (ImportType::Table(ty), Extern::Table(t)) => {
                     // V8's order: the limits, then the element type.
                     check_table_limits(index, ty, &t).map_err(InstantiationError::Limits)?;
-                    if t.element_type() != ty.element_type {
+                    if t.canonical_element() != canon_ref(ty.element_type, module.type_ids()) {
                         return Err(link("imported table does not match the expected type".into()));
                     }
                     tables.push(t);
@@ -483,7 +491,7 @@ impl Instance {
                     memory = Some(m);
                 }
                 (ImportType::Global(ty), Extern::Global(g)) => {
-                    check_global_import(ty, &g).map_err(link)?;
+                    check_global_import(ty, module.type_ids(), &g).map_err(link)?;
                     globals.push(g);
                 }
                 (ImportType::Tag(_), _) => return Err(link("tags are not supported".into())),
@@ -539,10 +547,13 @@ impl Instance {
         // (4) Globals, with initializers over imported globals and function references.
         for (ty, init) in info.globals.iter().zip(&info.global_inits) {
             let bits = value_bits(init, &globals, &|f| instance.func_ref_ptr(f) as usize);
-            globals.push(Arc::new(Global::new(*ty, bits)));
+            globals.push(Arc::new(Global::with_type_ids(*ty, bits, info.type_ids())));
         }
         // (5) Tables.
-        for ty in &info.tables {
+        let mut table_inits = Vec::with_capacity(info.tables.len());
+        for (ty, init) in info.tables.iter().zip(&info.table_inits) {
+            let init = value_bits(init, &globals, &|f| instance.func_ref_ptr(f) as usize) as usize;
+            table_inits.push(init);
             if let Some(budget) = budgets.tables.as_ref().filter(|b| !b.fits(ty.initial)) {
                 return Err(InstantiationError::ResourceLimit(format!(
                     "the sandbox's table limit ({} elements) does not allow a table of {} elements",
@@ -550,8 +561,9 @@ impl Instance {
                     ty.initial
                 )));
             }
-            let table = Table::with_budget(ty.element_type, ty.initial, ty.maximum, 0, budgets.tables.clone())
-                .map_err(InstantiationError::Resource)?;
+            let table = Table::with_budget(ty.element_type, ty.initial, ty.maximum, init, budgets.tables.clone())
+                .map_err(InstantiationError::Resource)?
+                .with_type_ids(info.type_ids());
             tables.push(Arc::new(table));
         }
         instance.globals = globals;
@@ -564,6 +576,13 @@ impl Instance {
         // Defined globals initialized with function references hold them from now on.
         for global in &instance.globals[info.num_imported_globals() as usize..] {
             global.stored(global.get());
+        }
+        // So do defined tables filled with one by their initializer expression.
+        let defined_tables = &instance.tables[info.num_imported_tables() as usize..];
+        for (table, init) in defined_tables.iter().zip(table_inits) {
+            if init != 0 && !table.is_empty() {
+                table.stored(init);
+            }
         }
         // (6) Segments: elements, then data, in order; a trap leaves earlier ones applied.
         instance
@@ -829,8 +848,16 @@ fn check_memory_limits(
     Ok(())
 }
 
-fn check_global_import(expected: &GlobalType, global: &Global) -> Result<(), String> {
-    if global.ty.content_type != expected.content_type || global.ty.mutable != expected.mutable {
+/// Immutable globals match by subtyping, mutable ones by equality (as the spec's import
+/// matching says).
+fn check_global_import(expected: &GlobalType, ids: &[u32], global: &Global) -> Result<(), String> {
+    let expected_type = canon(expected.content_type, ids);
+    let type_ok = if expected.mutable {
+        global.canonical_type() == expected_type
+    } else {
+        matches(global.canonical_type(), expected_type)
+    };
+    if !type_ok || global.ty.mutable != expected.mutable {
         return Err("imported global does not match the expected type or mutability".into());
     }
     Ok(())
@@ -841,7 +868,12 @@ pub fn default_bits(_ty: ValType) -> u128 {
     0
 }
 
-/// Whether `ty` is a reference type whose values are funcrefs.
+/// Whether `ty` is a reference type whose values are funcrefs (`VMFuncRef` addresses): `func`,
+/// `nofunc` and concrete function types, nullable or not.
 pub fn is_funcref(ty: RefType) -> bool {
-    ty == RefType::FUNCREF
+    use wasmparser::{AbstractHeapType, HeapType};
+    match ty.heap_type() {
+        HeapType::Abstract { ty, .. } => matches!(ty, AbstractHeapType::Func | AbstractHeapType::NoFunc),
+        HeapType::Concrete(_) | HeapType::Exact(_) => true,
+    }
 }

@@ -10,6 +10,7 @@ use wasmparser::RefType;
 
 use super::instance::{is_funcref, FunctionOwner};
 use super::sandbox::Budget;
+use super::signatures::{canon_ref, CanonType};
 use super::refs::{self, Holder, RefHolder};
 use crate::vmoffsets::table_definition;
 
@@ -41,6 +42,8 @@ pub struct Table {
     refs: RefHolder,
     /// The sandbox budget the table's elements are taken from, if any.
     budget: Option<Arc<Budget>>,
+    /// The element type, comparable across modules (import matching).
+    canonical_element: CanonType,
 }
 
 // SAFETY: see `state`: all access happens on the owning thread; the type is shared by `Arc`
@@ -98,6 +101,7 @@ impl Table {
             })),
             refs: RefHolder::default(),
             budget,
+            canonical_element: canon_ref(element_type, &[]),
         })
     }
 
@@ -109,6 +113,18 @@ impl Table {
 
     pub fn element_type(&self) -> RefType {
         self.element_type
+    }
+
+    /// The element type with concrete references resolved (see `signatures`).
+    pub fn canonical_element(&self) -> CanonType {
+        self.canonical_element
+    }
+
+    /// Resolves the element type's concrete references with the canonical ids of the defining
+    /// module's types.
+    pub fn with_type_ids(mut self, ids: &[u32]) -> Table {
+        self.canonical_element = canon_ref(self.element_type, ids);
+        self
     }
 
     pub fn maximum(&self) -> u64 {

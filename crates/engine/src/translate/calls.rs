@@ -1,9 +1,11 @@
-//! `call` and `call_indirect`, and their tail-call forms `return_call` and
-//! `return_call_indirect` (Cranelift's `return_call_indirect`: wasm functions use the `tail`
-//! convention, so the callee replaces the caller's frame). Every call is an indirect machine call with an explicit callee
-//! `vmctx`: defined functions through the module's code table (so a lazily compiled function
-//! or a new tier takes effect for every caller at once), imports through their
-//! `VMFunctionImport`, table entries through their `VMFuncRef` after a signature check.
+//! `call`, `call_indirect` and `call_ref`, and their tail-call forms `return_call`,
+//! `return_call_indirect` and `return_call_ref` (Cranelift's `return_call_indirect`: wasm
+//! functions use the `tail` convention, so the callee replaces the caller's frame). Every call
+//! is an indirect machine call with an explicit callee `vmctx`: defined functions through the
+//! module's code table (so a lazily compiled function or a new tier takes effect for every
+//! caller at once), imports through their `VMFunctionImport`, table entries through their
+//! `VMFuncRef` after a signature check, typed references through their `VMFuncRef` (validation
+//! proved the type; only null is checked).
 
 use cranelift_codegen::ir::{InstBuilder, Value};
 use wasmparser::Operator;
@@ -44,6 +46,12 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
                 t.env
                     .checked_func_ref_callee(&mut t.builder, func_ref, type_index)?;
             let tail = matches!(op, Operator::ReturnCallIndirect { .. });
+            emit_call(t, type_index, code, callee_vmctx, tail)?;
+        }
+        Operator::CallRef { type_index } | Operator::ReturnCallRef { type_index } => {
+            let func_ref = t.pop()?;
+            let (code, callee_vmctx) = t.env.func_ref_callee(&mut t.builder, func_ref);
+            let tail = matches!(op, Operator::ReturnCallRef { .. });
             emit_call(t, type_index, code, callee_vmctx, tail)?;
         }
         _ => return Ok(false),

@@ -202,6 +202,10 @@ impl<'m> FuncEnvironment<'m> {
                 | Operator::CallIndirect { .. }
                 | Operator::ReturnCall { .. }
                 | Operator::ReturnCallIndirect { .. }
+                | Operator::ReturnCallRef { .. }
+                | Operator::CallRef { .. }
+                | Operator::BrOnNull { .. }
+                | Operator::BrOnNonNull { .. }
         );
         if ends_run && fuel.pending != 0 {
             let delta = builder.use_var(fuel.delta);
@@ -581,6 +585,28 @@ impl<'m> FuncEnvironment<'m> {
             offset(func_ref::VMCTX),
         );
         Ok((code, callee_vmctx))
+    }
+
+    /// The code and vmctx of the function `func_ref_value` references (typed: no signature
+    /// check), trapping on null.
+    pub fn func_ref_callee(
+        &self,
+        builder: &mut FunctionBuilder<'_>,
+        func_ref_value: Value,
+    ) -> (Value, Value) {
+        builder
+            .ins()
+            .trapz(func_ref_value, TrapKind::NullDereference.code());
+        let code = builder
+            .ins()
+            .load(types::I64, VARIABLE, func_ref_value, offset(func_ref::CODE));
+        let callee_vmctx = builder.ins().load(
+            types::I64,
+            VARIABLE,
+            func_ref_value,
+            offset(func_ref::VMCTX),
+        );
+        (code, callee_vmctx)
     }
 
     // ---- libcalls ----
