@@ -30,8 +30,8 @@ describe('cranewasm/register and Worker threads', () => {
   const KINDS = ['eval', 'file', 'esm', 'url', 'own execArgv', 'empty execArgv', 'nested'];
   const driver = path.join(__dirname, 'helpers', 'worker-driver.js');
 
-  function report(mode, env) {
-    const out = runNode([driver, mode], env);
+  function report(mode, env, nodeArgs = []) {
+    const out = runNode([...nodeArgs, driver, mode], env);
     expect(out.stderr).toBe('');
     return JSON.parse(out.stdout);
   }
@@ -41,6 +41,18 @@ describe('cranewasm/register and Worker threads', () => {
     expect(main).toBe('cranewasm');
     expect(results.map((r) => r.kind)).toEqual(KINDS);
     for (const r of results) expect(r).toEqual({ kind: r.kind, engine: 'cranewasm', result: 42 });
+  });
+
+  // Flags that act on the whole process are inherited by default, but refused in an explicit
+  // execArgv: the registration still reaches every worker, and they keep what they inherit.
+  test('a process started with V8 and process-wide flags too', () => {
+    const { main, results } = report('register', {}, ['--expose-gc', '--max-old-space-size=900', '--title=cranewasm-test', '--no-deprecation']);
+    expect(main).toBe('cranewasm');
+    for (const r of results) expect(r).toEqual({ kind: r.kind, engine: 'cranewasm', result: 42 });
+    const source = `require(${JSON.stringify(path.join(ROOT, 'register.js'))});
+      const w = new (require('worker_threads').Worker)("require('worker_threads').parentPort.postMessage(typeof gc)", { eval: true });
+      w.once('message', (m) => { console.log(m); w.terminate(); });`;
+    expect(runNode(['--expose-gc', '-e', source])).toMatchObject({ status: 0, stdout: 'function\n', stderr: '' });
   });
 
   test('CRANEWASM_REGISTER_WORKERS=0 leaves Workers on Node\'s engine, the main thread registered', () => {
