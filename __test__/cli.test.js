@@ -32,6 +32,7 @@ const MODULES = {
     (func (export "none"))
     (func (export "refs") (param funcref externref) (result funcref externref) local.get 0 local.get 1)
     (func (export "simd") (param v128))
+    (func (export "simdResult") (result v128) (v128.const i64x2 0 0))
     (memory (export "mem") 1 2)
     (global (export "g") (mut i64) (i64.const 0)))`,
   trap: `(module
@@ -194,8 +195,12 @@ describe('run', () => {
     expectUsage(cli(['run', '--invoke', name, files.math, ...args]), message);
   });
 
+  test('a v128 result is an error with exit 2', () => {
+    expectUsage(cli(['run', '--invoke', 'simdResult', files.math]), '\'simdResult\' returns a v128');
+  });
+
   test('an export that is not there, or not a function, is an error with exit 2', () => {
-    expectUsage(cli(['run', '--invoke', 'nope', files.math]), `${files.math} exports no function named 'nope' (its exported functions: add, all, none, refs, simd)`);
+    expectUsage(cli(['run', '--invoke', 'nope', files.math]), `${files.math} exports no function named 'nope' (its exported functions: add, all, none, refs, simd, simdResult)`);
     expectUsage(cli(['run', '--invoke', 'mem', files.math]), 'exports no function named \'mem\'');
   });
 
@@ -345,7 +350,7 @@ describe('inspect', () => {
     const size = fs.statSync(files.math).size;
     expect(out.stdout).toContain(`${files.math}: ${size} bytes\n`);
     expect(out.stdout).toMatch(/\n {2}code +\d+ bytes\n/);
-    expect(out.stdout).toContain('\nExports (7):\n');
+    expect(out.stdout).toContain('\nExports (8):\n');
     expect(out.stdout).toMatch(/\n {2}all +\(func \(param i32 i64 f32 f64\) \(result i32 i64 f32 f64\)\)\n/);
     expect(out.stdout).toMatch(/\n {2}mem +\(memory 1 2\)\n/);
     expect(out.stdout).toMatch(/\n {2}g +\(global \(mut i64\)\)\n/);
@@ -375,7 +380,7 @@ describe('compile and validate', () => {
   test('compile: the text form, and the compile options of the environment are left as they were', () => {
     const out = cli(['compile', files.math], { CRANEWASM_COMPILE_THREADS: '1' });
     expect(out.status).toBe(0);
-    expect(out.stdout).toMatch(/^.*math\.wasm: \d+ bytes, 5 functions, valid \(1 compile thread\)\n {2}decode and validate +[\d.]+ ms\n {2}baseline tier +[\d.]+ ms \(5 functions compiled\)\n {2}optimizing tier +[\d.]+ ms \(5 functions compiled\)\n$/);
+    expect(out.stdout).toMatch(/^.*math\.wasm: \d+ bytes, 6 functions, valid \(1 compile thread\)\n {2}decode and validate +[\d.]+ ms\n {2}baseline tier +[\d.]+ ms \(6 functions compiled\)\n {2}optimizing tier +[\d.]+ ms \(6 functions compiled\)\n$/);
   });
 
   test('compile: an invalid module is an error with exit 1', () => {

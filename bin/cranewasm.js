@@ -315,6 +315,9 @@ async function run(argv) {
         `${type.params.length ? ` (${type.params.join(', ')})` : ''}, but ${args.length} ${args.length === 1 ? 'was' : 'were'} given`, 'run');
     }
     values = args.map((text, i) => convertArgument(text, type.params[i], i + 1, name));
+    if (type.results.includes('v128')) {
+      throw new UsageError(`'${name}' returns a v128, which JavaScript (and so the command line) cannot receive`, 'run');
+    }
   } else {
     if (args.length > 0) {
       throw new UsageError(`arguments given but no --invoke NAME to pass them to (the command-line arguments of WASI programs come with WASI support)`, 'run');
