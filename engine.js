@@ -160,12 +160,12 @@ class Sandbox {
     }
     const timeout = sandboxOption(options, 'timeout', false);
     const fuel = sandboxOption(options, 'fuel', true);
-    sandboxOption(options, 'memoryLimit', true);
-    sandboxOption(options, 'tableLimit', true);
+    const memoryLimit = sandboxOption(options, 'memoryLimit', true);
+    const tableLimit = sandboxOption(options, 'tableLimit', true);
     const instanceLimit = sandboxOption(options, 'instanceLimit', true);
     // Like the WebAssembly objects, a Sandbox cannot be cloned (structuredClone, postMessage).
     const self = internal.platformObject('Sandbox', new.target);
-    sandboxes.set(self, call(() => new native.NativeSandbox(timeout, fuel, instanceLimit)));
+    sandboxes.set(self, call(() => new native.NativeSandbox({ timeout, fuel, memoryLimit, tableLimit, instanceLimit })));
     return self;
   }
 

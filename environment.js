@@ -95,6 +95,11 @@ const VARIABLES = [
     meaning: 'Fuel given to every such call; running out traps with a RuntimeError. As `new Sandbox({ fuel })`, refilled per call.',
   },
   {
+    name: 'CRANEWASM_MEMORY_LIMIT',
+    ...integer(0),
+    meaning: 'Bytes the memories of each instance made through the standard namespace may take together; `memory.grow` past it returns -1, instantiation past it throws a RangeError. As `new Sandbox({ memoryLimit })`, per instance.',
+  },
+  {
     name: 'CRANEWASM_REGISTER_WORKERS',
     ...flag(),
     meaning: '`require(\'cranewasm/register\')` also registers cranewasm in the Worker threads created after it (`1`, the default), or leaves them on Node\'s engine (`0`).',

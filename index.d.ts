@@ -265,9 +265,12 @@ declare namespace WebAssembly {
      * `RuntimeError`; assign `fuel` to refill. Without it the code is not metered.
      */
     fuel?: number;
-    /** Bytes over all memories the sandbox's instances define. */
+    /**
+     * Bytes over all memories the sandbox's instances define: `memory.grow` past it returns -1,
+     * `Memory.prototype.grow` and instantiation past it throw a `RangeError`.
+     */
     memoryLimit?: number;
-    /** Elements over all tables the sandbox's instances define. */
+    /** Elements over all tables the sandbox's instances define (the same rules as `memoryLimit`). */
     tableLimit?: number;
     /** How many instances the sandbox may make; past it instantiation throws a `RangeError`. */
     instanceLimit?: number;

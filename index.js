@@ -647,13 +647,15 @@ function exportObject(entry, imported, created) {
 
 // Limits for every instance made through the standard namespace, from the environment, so that
 // unmodified programs run under them (`node -r cranewasm/register app.js`):
-// CRANEWASM_TIMEOUT (ms) bounds each outermost call from JS into wasm, and CRANEWASM_FUEL gives
-// each such call that much fuel (environment.js has checked both when this file was loaded).
+// CRANEWASM_TIMEOUT (ms) bounds each outermost call from JS into wasm, CRANEWASM_FUEL gives
+// each such call that much fuel, and CRANEWASM_MEMORY_LIMIT (bytes) caps the memories each
+// instance defines (environment.js has checked them when this file was loaded).
 const defaultSandbox = (() => {
   const timeout = environment.read('CRANEWASM_TIMEOUT');
   const fuel = environment.read('CRANEWASM_FUEL');
-  if (timeout === undefined && fuel === undefined) return undefined;
-  return new native.NativeSandbox(timeout, fuel, undefined, true);
+  const memoryLimit = environment.read('CRANEWASM_MEMORY_LIMIT');
+  if (timeout === undefined && fuel === undefined && memoryLimit === undefined) return undefined;
+  return new native.NativeSandbox({ timeout, fuel, memoryLimit, perCallAndInstance: true });
 })();
 
 // "Instantiate a core module", in the order of V8's InstanceBuilder: read and link the imports,

@@ -10,6 +10,20 @@ use napi_derive::napi;
 
 use crate::NativeModule;
 
+/// The limits of a sandbox, as engine.js's `Sandbox` options (timeout in ms, memory limit in
+/// bytes, table limit in elements).
+#[napi(object)]
+pub struct SandboxOptions {
+    pub timeout: Option<f64>,
+    pub fuel: Option<f64>,
+    pub memory_limit: Option<f64>,
+    pub table_limit: Option<f64>,
+    pub instance_limit: Option<f64>,
+    /// The standard namespace's defaults from the environment: each outermost call has the
+    /// whole fuel, and each instance the whole memory and table limits.
+    pub per_call_and_instance: Option<bool>,
+}
+
 #[napi]
 pub struct NativeSandbox {
     pub(crate) sandbox: Arc<Sandbox>,
@@ -19,17 +33,14 @@ pub struct NativeSandbox {
 impl NativeSandbox {
     /// A sandbox with the given limits (checked by engine.js: finite and not negative).
     #[napi(constructor)]
-    pub fn new(
-        timeout_ms: Option<f64>,
-        fuel: Option<f64>,
-        instance_limit: Option<f64>,
-        fuel_per_call: Option<bool>,
-    ) -> NativeSandbox {
+    pub fn new(options: SandboxOptions) -> NativeSandbox {
         let limits = SandboxLimits {
-            timeout: timeout_ms.map(|ms| Duration::from_secs_f64(ms / 1000.0)),
-            fuel: fuel.map(|f| f as u64),
-            instances: instance_limit.map(|n| n as u64),
-            fuel_per_call: fuel_per_call.unwrap_or(false),
+            timeout: options.timeout.map(|ms| Duration::from_secs_f64(ms / 1000.0)),
+            fuel: options.fuel.map(|f| f as u64),
+            instances: options.instance_limit.map(|n| n as u64),
+            memory_bytes: options.memory_limit.map(|n| n as u64),
+            table_elements: options.table_limit.map(|n| n as u64),
+            per_call_and_instance: options.per_call_and_instance.unwrap_or(false),
         };
         NativeSandbox { sandbox: Sandbox::new(limits) }
     }

@@ -75,8 +75,9 @@ pub struct CustomSection {
     pub data: Range<usize>,
 }
 
-/// A constant expression of Wasm 2.0 (global initializers, segment offsets, element items).
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// A constant expression (global initializers, segment offsets, element items): one constant,
+/// or, with extended constant expressions, a short stack program.
+#[derive(Clone, Debug, PartialEq)]
 pub enum ConstExpr {
     I32(i32),
     I64(i64),
@@ -87,8 +88,24 @@ pub enum ConstExpr {
     V128(u128),
     RefNull,
     RefFunc(u32),
-    /// The value of an (imported) global.
+    /// The value of an (imported, or earlier immutable) global.
     GlobalGet(u32),
+    /// An extended constant expression: the operators in order, evaluated on a stack (validated:
+    /// they leave exactly one value).
+    Extended(Arc<[ConstOp]>),
+}
+
+/// One operator of an extended constant expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConstOp {
+    /// Pushes a plain constant (never `Extended`).
+    Push(ConstExpr),
+    I32Add,
+    I32Sub,
+    I32Mul,
+    I64Add,
+    I64Sub,
+    I64Mul,
 }
 
 #[derive(Clone, Debug)]

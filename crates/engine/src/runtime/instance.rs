@@ -19,7 +19,7 @@ use super::signatures::canonical_id;
 use super::table::Table;
 use super::trampolines::{self, Trampolines};
 use super::traps::{self, Trap};
-use crate::module::{ConstExpr, ImportType, Module, SegmentMode};
+use crate::module::{ConstExpr, ConstOp, ImportType, Module, SegmentMode};
 use crate::trap::TrapKind;
 use crate::vmoffsets::{func_ref, function_import, host_func_context, vmctx, VMOffsets};
 
@@ -312,16 +312,39 @@ unsafe impl Send for Instance {}
 // SAFETY: as above.
 unsafe impl Sync for Instance {}
 
-fn value_bits(expr: ConstExpr, globals: &[Arc<Global>], func_ref: impl Fn(u32) -> usize) -> u128 {
+fn value_bits(expr: &ConstExpr, globals: &[Arc<Global>], func_ref: &dyn Fn(u32) -> usize) -> u128 {
     match expr {
-        ConstExpr::I32(v) => v as u32 as u128,
-        ConstExpr::I64(v) => v as u64 as u128,
-        ConstExpr::F32(bits) => bits as u128,
-        ConstExpr::F64(bits) => bits as u128,
-        ConstExpr::V128(v) => v,
+        ConstExpr::I32(v) => *v as u32 as u128,
+        ConstExpr::I64(v) => *v as u64 as u128,
+        ConstExpr::F32(bits) => *bits as u128,
+        ConstExpr::F64(bits) => *bits as u128,
+        ConstExpr::V128(v) => *v,
         ConstExpr::RefNull => 0,
-        ConstExpr::RefFunc(index) => func_ref(index) as u128,
-        ConstExpr::GlobalGet(index) => globals[index as usize].get(),
+        ConstExpr::RefFunc(index) => func_ref(*index) as u128,
+        ConstExpr::GlobalGet(index) => globals[*index as usize].get(),
+        ConstExpr::Extended(ops) => {
+            // Validated: every operator finds its operands, and one value is left.
+            let mut stack: Vec<u128> = Vec::with_capacity(4);
+            for op in ops.iter() {
+                let value = match op {
+                    ConstOp::Push(value) => value_bits(value, globals, func_ref),
+                    binary => {
+                        let (b, a) = (stack.pop().unwrap_or(0), stack.pop().unwrap_or(0));
+                        let (a32, b32, a64, b64) = (a as u32, b as u32, a as u64, b as u64);
+                        match binary {
+                            ConstOp::I32Add => a32.wrapping_add(b32) as u128,
+                            ConstOp::I32Sub => a32.wrapping_sub(b32) as u128,
+                            ConstOp::I32Mul => a32.wrapping_mul(b32) as u128,
+                            ConstOp::I64Add => a64.wrapping_add(b64) as u128,
+                            ConstOp::I64Sub => a64.wrapping_sub(b64) as u128,
+                            _ => a64.wrapping_mul(b64) as u128,
+                        }
+                    }
+                };
+                stack.push(value);
+            }
+            stack.pop().unwrap_or(0)
+        }
     }
 }
 
@@ -418,6 +441,11 @@ impl Instance {
             }
             None => None,
         };
+        // The budgets the instance's own memories and tables draw from.
+        let budgets = sandbox
+            .as_ref()
+            .map(|slot| slot.0.budgets_for_instance())
+            .unwrap_or_default();
         let info = module.module.clone();
         let offsets = info.offsets();
         if imports.len() != info.imports.len() {
@@ -471,7 +499,17 @@ impl Instance {
         // (2) Memory.
         if memory.is_none() {
             if let Some(ty) = info.memories.first() {
-                let m = LinearMemory::new(ty.initial, ty.maximum)
+                let budget = budgets.memory.clone();
+                if let Some(budget) = &budget {
+                    let bytes = ty.initial.saturating_mul(super::memory::PAGE_SIZE);
+                    if !budget.fits(bytes) {
+                        return Err(InstantiationError::ResourceLimit(format!(
+                            "the sandbox's memory limit ({} bytes) does not allow a memory of {bytes} bytes",
+                            budget.limit()
+                        )));
+                    }
+                }
+                let m = LinearMemory::with_budget(ty.initial, ty.maximum, budget)
                     .map_err(InstantiationError::Resource)?;
                 memory = Some(Arc::new(m));
             }
@@ -500,12 +538,19 @@ impl Instance {
         };
         // (4) Globals, with initializers over imported globals and function references.
         for (ty, init) in info.globals.iter().zip(&info.global_inits) {
-            let bits = value_bits(*init, &globals, |f| instance.func_ref_ptr(f) as usize);
+            let bits = value_bits(init, &globals, &|f| instance.func_ref_ptr(f) as usize);
             globals.push(Arc::new(Global::new(*ty, bits)));
         }
         // (5) Tables.
         for ty in &info.tables {
-            let table = Table::new(ty.element_type, ty.initial, ty.maximum, 0)
+            if let Some(budget) = budgets.tables.as_ref().filter(|b| !b.fits(ty.initial)) {
+                return Err(InstantiationError::ResourceLimit(format!(
+                    "the sandbox's table limit ({} elements) does not allow a table of {} elements",
+                    budget.limit(),
+                    ty.initial
+                )));
+            }
+            let table = Table::with_budget(ty.element_type, ty.initial, ty.maximum, 0, budgets.tables.clone())
                 .map_err(InstantiationError::Resource)?;
             tables.push(Arc::new(table));
         }
@@ -608,7 +653,7 @@ impl Instance {
                     index: table,
                     offset,
                 } => {
-                    let offset = value_bits(*offset, &self.globals, |_| 0) as u32;
+                    let offset = value_bits(offset, &self.globals, &|_| 0) as u32;
                     let len = segment.items.len() as u32;
                     self.table_init(*table, index as u32, offset, 0, len)?;
                     self.dropped_elements[index].set(true);
@@ -619,7 +664,7 @@ impl Instance {
         }
         for (index, segment) in info.data_segments.iter().enumerate() {
             if let SegmentMode::Active { offset, .. } = &segment.mode {
-                let offset = value_bits(*offset, &self.globals, |_| 0) as u32;
+                let offset = value_bits(offset, &self.globals, &|_| 0) as u32;
                 let len = segment.data.len() as u32;
                 self.memory_init(index as u32, offset, 0, len)
                     .map_err(|_| TrapKind::DataSegmentOutOfBounds)?;
@@ -651,8 +696,8 @@ impl Instance {
 
     // ---- Operations shared by instantiation and libcalls --------------------------------
 
-    fn element_value(self: &Instance, expr: ConstExpr) -> usize {
-        value_bits(expr, &self.globals, |f| self.func_ref_ptr(f) as usize) as usize
+    fn element_value(self: &Instance, expr: &ConstExpr) -> usize {
+        value_bits(expr, &self.globals, &|f| self.func_ref_ptr(f) as usize) as usize
     }
 
     pub fn table_init(
@@ -677,7 +722,7 @@ impl Instance {
             return Err(TrapKind::ElementSegmentOutOfBounds);
         }
         for i in 0..len {
-            let value = self.element_value(items[(src + i) as usize]);
+            let value = self.element_value(&items[(src + i) as usize]);
             table
                 .set((dst + i) as u64, value)
                 .map_err(|_| TrapKind::TableOutOfBounds)?;

@@ -5,7 +5,9 @@
 
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use super::sandbox::Budget;
 
 use crate::vmoffsets::memory_definition;
 
@@ -43,6 +45,8 @@ pub struct LinearMemory {
     declared_maximum: Option<u64>,
     /// Serializes growth (length updates).
     grow_lock: Mutex<()>,
+    /// The sandbox budget the memory's bytes are taken from, if any.
+    budget: Option<Arc<Budget>>,
 }
 
 // SAFETY: the definition is only written under `grow_lock`, and the memory's bytes are plain
@@ -54,6 +58,16 @@ unsafe impl Sync for LinearMemory {}
 impl LinearMemory {
     /// A memory of `initial` pages that may grow to `maximum` (or the 4 GiB limit).
     pub fn new(initial: u64, maximum: Option<u64>) -> Result<LinearMemory, String> {
+        Self::with_budget(initial, maximum, None)
+    }
+
+    /// [`LinearMemory::new`] taking its bytes, initial and grown, from `budget` (a sandbox's
+    /// memory limit); a growth past the budget fails as one past the maximum.
+    pub fn with_budget(
+        initial: u64,
+        maximum: Option<u64>,
+        budget: Option<Arc<Budget>>,
+    ) -> Result<LinearMemory, String> {
         let maximum_pages = maximum.unwrap_or(MAX_PAGES).min(MAX_PAGES);
         if initial > maximum_pages {
             return Err("initial memory size exceeds the maximum".into());
@@ -67,6 +81,7 @@ impl LinearMemory {
             maximum_pages,
             declared_maximum: maximum,
             grow_lock: Mutex::new(()),
+            budget,
         };
         memory
             .grow(initial)
@@ -111,6 +126,11 @@ impl LinearMemory {
         if new_pages > self.maximum_pages {
             return None;
         }
+        if let Some(budget) = &self.budget {
+            if !budget.take(delta * PAGE_SIZE) {
+                return None;
+            }
+        }
         if delta > 0 {
             let start = old_pages * PAGE_SIZE;
             // SAFETY: [start, start + delta pages) lies inside our reservation (new_pages ≤ 4 GiB
@@ -122,6 +142,11 @@ impl LinearMemory {
                     region::Protection::READ_WRITE,
                 )
             }
+            .inspect_err(|_| {
+                if let Some(budget) = &self.budget {
+                    budget.give_back(delta * PAGE_SIZE);
+                }
+            })
             .ok()?;
         }
         // SAFETY: written under the grow lock; readers are on this thread (wasm of instances of
@@ -133,6 +158,11 @@ impl LinearMemory {
         Some(old_pages)
     }
 
+    /// The budget the memory draws from, if any.
+    pub fn budget(&self) -> Option<&Arc<Budget>> {
+        self.budget.as_ref()
+    }
+
     /// The committed bytes, for bulk operations and data segments.
     ///
     /// # Safety
@@ -142,5 +172,13 @@ impl LinearMemory {
         // SAFETY: the first byte_length bytes of the reservation are committed read-write; the
         // aliasing rule is the caller's contract.
         unsafe { std::slice::from_raw_parts_mut(self.base(), self.byte_length() as usize) }
+    }
+}
+
+impl Drop for LinearMemory {
+    fn drop(&mut self) {
+        if let Some(budget) = &self.budget {
+            budget.give_back(self.byte_length());
+        }
     }
 }
