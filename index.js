@@ -279,7 +279,7 @@ function toWebAssemblyValue(value, type, funcrefError) {
     case 'f64': return +value;
     case 'externref': return value;
     case 'anyfunc':
-      if (value !== null && !isExportedFunction(value)) throw funcrefError(FUNCREF_ERROR);
+      if (value !== null && !isExportedFunction(value)) throw funcrefError(engineMixMessage(FUNCREF_ERROR, value, 'Function'));
       return value;
     default: throw new Error(`cranewasm: unknown value type ${type}`);
   }
@@ -445,8 +445,9 @@ function nodeWebAssembly() {
 
 function isNodeEngineObject(value, interfaceName) {
   const node = nodeWebAssembly();
-  if (!isObject(value) || node === undefined || !isObject(node[interfaceName])) return false;
-  const prototype = node[interfaceName].prototype;
+  const brandInterface = interfaceName === 'Function' ? 'Table' : interfaceName;
+  if (!isObject(value) || node === undefined || !isObject(node[brandInterface])) return false;
+  const prototype = node[brandInterface].prototype;
   try {
     switch (interfaceName) {
       case 'Module': node.Module.exports(value); return true;
@@ -460,6 +461,12 @@ function isNodeEngineObject(value, interfaceName) {
           return !`${err && err.message}`.includes('Receiver');
         }
         return true;
+      case 'Function': {
+        // An exported function of Node's engine is what a funcref Table of that engine takes.
+        if (typeof value !== 'function') return false;
+        new node.Table({ element: 'anyfunc', initial: 1 }).set(0, value);
+        return true;
+      }
       default: return false;
     }
   } catch {
@@ -470,7 +477,8 @@ function isNodeEngineObject(value, interfaceName) {
 // `message` completed for a value of Node's engine, else as it is.
 function engineMixMessage(message, value, interfaceName) {
   if (!isNodeEngineObject(value, interfaceName)) return message;
-  return `${message}: this WebAssembly.${interfaceName} comes from Node's built-in engine, ` +
+  const what = interfaceName === 'Function' ? 'wasm function' : `WebAssembly.${interfaceName}`;
+  return `${message}: this ${what} comes from Node's built-in engine, ` +
     'and objects of Node\'s engine cannot be mixed with cranewasm\'s';
 }
 
@@ -605,7 +613,7 @@ function readImports(nativeModule, importObject, thrower) {
           converted = value;
         } else if (valueType === 'anyfunc') {
           if (value !== null && !isExportedFunction(value)) {
-            throw linkError(FUNCREF_ERROR);
+            throw linkError(engineMixMessage(FUNCREF_ERROR, value, 'Function'));
           }
           converted = value;
         } else if ((typeof value === 'number' && valueType !== 'i64') || (typeof value === 'bigint' && valueType === 'i64')) {

@@ -220,6 +220,29 @@ describe('objects of Node\'s engine given to cranewasm', () => {
     expect(outcome(() => new node.Instance(new node.Module(bytes), { env: nodeEnv })).cls).toBe('LinkError');
   });
 
+  test('a wasm function of Node\'s engine as a funcref is a TypeError (LinkError as an import) that says so', () => {
+    const fnBytes = wat('(module (func (export "f")))');
+    const theirs = new node.Instance(new node.Module(fnBytes)).exports.f;
+    const ours = new cranewasm.Instance(new cranewasm.Module(fnBytes)).exports.f;
+    const note = `this wasm function ${SUFFIX}`;
+    const table = new cranewasm.Table({ element: 'anyfunc', initial: 1 });
+    expect(outcome(() => table.set(0, theirs))).toEqual({
+      cls: 'TypeError',
+      message: `WebAssembly.Table.set(): Argument 1 is invalid for table: function-typed object must be null (if nullable) or a Wasm function object: ${note}`,
+    });
+    expect(outcome(() => new cranewasm.Global({ value: 'anyfunc' }, theirs)).message).toContain(note);
+    const importing = wat('(module (import "env" "f" (global funcref)))');
+    expect(outcome(() => new cranewasm.Instance(new cranewasm.Module(importing), { env: { f: theirs } }))).toEqual({
+      cls: 'LinkError',
+      message: `WebAssembly.Instance(): Import #0 module="env" function="f" error: function-typed object must be null (if nullable) or a Wasm function object: ${note}`,
+    });
+    // Node's engine given cranewasm's function: a TypeError too; a plain function keeps V8's message.
+    expect(outcome(() => new node.Table({ element: 'anyfunc', initial: 1 }).set(0, ours)).cls).toBe('TypeError');
+    expect(outcome(() => table.set(0, () => {})).message).toBe('WebAssembly.Table.set(): Argument 1 is invalid for table: function-typed object must be null (if nullable) or a Wasm function object');
+    table.set(0, ours);
+    expect(table.get(0)).toBe(ours);
+  });
+
   test('a lookalike is not taken for an object of Node\'s engine', () => {
     const env = imports(cranewasm);
     env.m = Object.create(node.Memory.prototype);
