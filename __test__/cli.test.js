@@ -53,6 +53,7 @@ const MODULES = {
       (call $pair) (local.set $d) (f64.convert_i64_s) (local.get $d) (f64.add)
       (global.get 1) (f64.add) (f64.convert_i32_s (global.get 0)) (f64.add)))`,
   start: `(module (func $s (drop (i32.div_u (i32.const 1) (i32.const 0)))) (start $s))`,
+  spin: '(module (func (export "spin") (loop $l (br $l))))',
   command: `(module (global $ran (mut i32) (i32.const 0))
     (func (export "_start") (global.set $ran (i32.const 1)) (if (global.get $ran) (then unreachable))))`,
 };
@@ -230,6 +231,12 @@ describe('run', () => {
     // The stack follows (its wasm frames come with the stack-trace work).
     expect(out.stderr.split('\n')[1]).toMatch(/^\s+at /);
     expect(cli(['run', '--invoke', 'outer', files.trap, '1'])).toEqual({ status: 0, stdout: '1\n', stderr: '' });
+  });
+
+  test('CRANEWASM_TIMEOUT bounds the call: a RuntimeError, exit 1', () => {
+    const out = cli(['run', '--invoke', 'spin', files.spin], { CRANEWASM_TIMEOUT: '100' });
+    expect(out.status).toBe(1);
+    expect(out.stderr).toMatch(/^RuntimeError: cranewasm: call timed out \(timeout: 100 ms\)\n\s+at /);
   });
 
   test('a trap in the start function too', () => {
