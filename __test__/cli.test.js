@@ -165,6 +165,14 @@ describe('run', () => {
     expect(out.stdout).toBe(expected.length ? `${expected.join('\n')}\n` : '');
   });
 
+  test('options may follow FILE; arguments start at the first that is not an option, or after --', () => {
+    expect(cli(['run', files.math, '--invoke', 'add', '-1', '-2'])).toEqual({ status: 0, stdout: '-3\n', stderr: '' });
+    expect(cli(['run', '--invoke', 'add', files.math, '--', '1', '2'])).toEqual({ status: 0, stdout: '3\n', stderr: '' });
+    expect(cli(['run', files.math, '--invoke', 'all', '--', '0', '0', '-0', '-inf'])).toEqual({ status: 0, stdout: '0\n0\n-0\n-Infinity\n', stderr: '' });
+    expectUsage(cli(['run', files.math, '--invoke', 'add', '1', '--frobnicate']), 'argument 2 of \'add\' ("--frobnicate") is not an i32');
+    expectUsage(cli(['run', files.math, '--frobnicate']), 'unknown option \'--frobnicate\'');
+  });
+
   test('an f32 argument is rounded to f32', () => {
     expect(cli(['run', '--invoke', 'all', files.math, '0', '0', '0.1', '0']).stdout.split('\n')[2]).toBe(String(Math.fround(0.1)));
   });

@@ -29,7 +29,7 @@ class Failure extends Error {}
 
 const COMMANDS = {
   run: {
-    usage: 'cranewasm run [OPTIONS] FILE [ARGS...]',
+    usage: 'cranewasm run [OPTIONS] FILE [--invoke NAME] [ARGS...]',
     summary: 'Instantiate a module and call one of its exports',
     description: `Compiles and instantiates FILE, then calls the export named by --invoke with ARGS,
 converted to its parameter types (i32 and i64: decimal or 0x hex integers, signed or
@@ -37,7 +37,8 @@ unsigned; f32 and f64: numbers, inf, -inf, nan; funcref and externref: null), an
 prints its results one per line. Without --invoke it calls \`_start\` if the module
 exports one, else only instantiates it (which runs its start function). A module with
 imports needs one of the --*-unknown-imports options; running WASI programs comes with
-WASI support.`,
+WASI support. Options may come before or right after FILE; ARGS start at the first
+argument after FILE that does not start with --, or after a --.`,
     options: [
       ['--invoke NAME', 'The exported function to call'],
       ['--trap-unknown-imports', 'Provide every import: functions that throw a RuntimeError when called, and memories, tables and globals of the declared types'],
@@ -88,14 +89,14 @@ function help(command) {
 
 // Options of `command` up to its first operand (or `--`); the rest are operands. `spec` maps
 // each option to 'flag' or 'value'; `--name=value` is accepted for values.
-function parseOptions(command, argv, spec) {
-  const options = {};
+// With `longOnly`, only `--name` arguments are options (after FILE, where `-1` is an argument).
+function parseOptions(command, argv, spec, { longOnly = false, options = {} } = {}) {
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--') { i++; break; }
-    if (arg === '-h' || arg === '--help') return { help: true };
-    if (!arg.startsWith('-') || arg === '-') break;
+    if ((arg === '-h' && !longOnly) || arg === '--help') return { help: true };
+    if (!arg.startsWith(longOnly ? '--' : '-') || arg === '-') break;
     const eq = arg.indexOf('=');
     const name = eq === -1 ? arg : arg.slice(0, eq);
     const kind = spec[name];
@@ -207,7 +208,8 @@ function convertArgument(text, type, position, name) {
 
 function formatResult(value, type) {
   switch (type) {
-    case 'i32': case 'i64': case 'f32': case 'f64': return String(value);
+    case 'i32': case 'i64': return String(value);
+    case 'f32': case 'f64': return Object.is(value, -0) ? '-0' : String(value);
     case 'funcref': return value === null ? 'null' : `<funcref ${value.name}>`;
     case 'externref': return value === null ? 'null' : `<externref ${typeof value}>`;
     default: return String(value);
@@ -282,13 +284,17 @@ function describeThrown(err) {
 }
 
 async function run(argv) {
-  const parsed = parseOptions('run', argv, {
-    '--invoke': 'value', '--trap-unknown-imports': 'flag', '--default-values-unknown-imports': 'flag',
-  });
+  const spec = { '--invoke': 'value', '--trap-unknown-imports': 'flag', '--default-values-unknown-imports': 'flag' };
+  const parsed = parseOptions('run', argv, spec);
   if (parsed.help) return { out: help('run') };
   const { options, operands } = parsed;
   if (operands.length === 0) throw new UsageError('a FILE is required', 'run');
-  const [file, ...args] = operands;
+  // Options may also follow FILE (`run FILE --invoke NAME ARGS...`), up to the first argument
+  // that does not start with `--`, or a `--`.
+  const after = parseOptions('run', operands.slice(1), spec, { longOnly: true, options });
+  if (after.help) return { out: help('run') };
+  const file = operands[0];
+  const args = after.operands;
   if (options['--trap-unknown-imports'] && options['--default-values-unknown-imports']) {
     throw new UsageError('--trap-unknown-imports and --default-values-unknown-imports cannot be used together', 'run');
   }
