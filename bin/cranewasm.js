@@ -48,7 +48,7 @@ argument after FILE that does not start with --, or after a --.`,
   inspect: {
     usage: 'cranewasm inspect [--json] FILE',
     summary: 'Show the imports, exports, sections and sizes, and features of a module',
-    description: 'Validates FILE and describes it. Features are the WebAssembly 2.0 proposals beyond the MVP that it uses.',
+    description: 'Validates FILE and describes it. Features are the proposals beyond the MVP that it uses (each one without which it does not validate).',
     options: [['--json', 'Print one JSON object']],
   },
   compile: {
