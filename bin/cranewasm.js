@@ -36,13 +36,14 @@ converted to its parameter types (i32 and i64: decimal or 0x hex integers, signe
 unsigned; f32 and f64: numbers, inf, -inf, nan; funcref and externref: null), and
 prints its results one per line. Without --invoke it calls \`_start\` if the module
 exports one, else only instantiates it (which runs its start function). A module with
-imports needs one of the --*-unknown-imports options; running WASI programs comes with
-WASI support. Options may come before or right after FILE; ARGS start at the first
+imports needs one of the --*-unknown-imports options, which also give imported
+memories, tables and globals of the declared types and minimum sizes; running WASI
+programs comes with WASI support. Options may come before or right after FILE; ARGS start at the first
 argument after FILE that does not start with --, or after a --.`,
     options: [
       ['--invoke NAME', 'The exported function to call'],
-      ['--trap-unknown-imports', 'Provide every import: functions that throw a RuntimeError when called, and memories, tables and globals of the declared types'],
-      ['--default-values-unknown-imports', 'Provide every import: functions that return zeros (null references), and memories, tables and globals of the declared types'],
+      ['--trap-unknown-imports', 'Stub every import; functions throw a RuntimeError'],
+      ['--default-values-unknown-imports', 'Stub every import; functions return zeros'],
     ],
   },
   inspect: {
