@@ -451,6 +451,7 @@ function isNodeEngineObject(value, interfaceName) {
   try {
     switch (interfaceName) {
       case 'Module': node.Module.exports(value); return true;
+      case 'Instance': Reflect.apply(accessor(prototype, 'exports'), value, []); return true;
       case 'Memory': Reflect.apply(accessor(prototype, 'buffer'), value, []); return true;
       case 'Table': Reflect.apply(accessor(prototype, 'length'), value, []); return true;
       case 'Global':
@@ -483,7 +484,12 @@ function engineMixMessage(message, value, interfaceName) {
 }
 
 function receiver(brand, object, thrower, interfaceName) {
-  if (!brand.has(object)) throw thrower.receiverError(interfaceName);
+  if (!brand.has(object)) {
+    if (isNodeEngineObject(object, interfaceName)) {
+      throw thrower.typeError(engineMixMessage(`Receiver is not a WebAssembly.${interfaceName}`, object, interfaceName));
+    }
+    throw thrower.receiverError(interfaceName);
+  }
   return brand.get(object);
 }
 

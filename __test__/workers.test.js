@@ -243,6 +243,21 @@ describe('objects of Node\'s engine given to cranewasm', () => {
     expect(table.get(0)).toBe(ours);
   });
 
+  test('methods and accessors called on objects of Node\'s engine: a TypeError that says so', () => {
+    const theirs = imports(node);
+    const instance = new node.Instance(new node.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])));
+    const calls = [
+      ['Memory', 'WebAssembly.Memory.grow()', () => cranewasm.Memory.prototype.grow.call(theirs.m, 0)],
+      ['Table', 'WebAssembly.Table.get()', () => cranewasm.Table.prototype.get.call(theirs.t, 0)],
+      ['Global', 'WebAssembly.Global.valueOf()', () => cranewasm.Global.prototype.valueOf.call(theirs.gm)],
+      ['Instance', 'WebAssembly.Instance.exports()', () => Object.getOwnPropertyDescriptor(cranewasm.Instance.prototype, 'exports').get.call(instance)],
+    ];
+    for (const [kind, context, call] of calls) {
+      expect(outcome(call)).toEqual({ cls: 'TypeError', message: `${context}: Receiver is not a WebAssembly.${kind}: this WebAssembly.${kind} ${SUFFIX}` });
+    }
+    expect(outcome(() => cranewasm.Memory.prototype.grow.call({}, 0))).toEqual({ cls: 'TypeError', message: 'WebAssembly.Memory.grow(): Receiver is not a WebAssembly.Memory' });
+  });
+
   test('a lookalike is not taken for an object of Node\'s engine', () => {
     const env = imports(cranewasm);
     env.m = Object.create(node.Memory.prototype);
