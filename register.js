@@ -81,6 +81,10 @@ function registerWorkers() {
           for (const flag of refused) refusedFlags.add(flag);
         }
         registered = withRegistration(options);
+        if (registered === undefined) {
+          super(filename, options);
+          return;
+        }
         try {
           super(filename, registered.options);
           return;
