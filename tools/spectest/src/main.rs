@@ -28,7 +28,14 @@ use script::{translate, Counts};
 /// WebAssembly 3.0 core suite (`wasm-3.0`: the spec repository's `test/core`, vendored in
 /// `test-core/`, every script of it, those of its feature folders named `<folder>/<script>`), and
 /// the harness's own self-test scripts.
-const SETS: &[&str] = &["wasm-v1", "wasm-v2", "proposals/simd", "wasm-3.0", "selftest"];
+const SETS: &[&str] = &[
+    "wasm-v1",
+    "wasm-v2",
+    "proposals/simd",
+    "proposals/tail-call",
+    "wasm-3.0",
+    "selftest",
+];
 
 /// The scripts under `dir` (recursively), named by their path relative to `root`.
 fn vendored(set: &str, root: &Path, dir: &Path, files: &mut Vec<TestFile<'static>>) {
@@ -62,6 +69,7 @@ fn scripts(set: &str) -> Vec<TestFile<'static>> {
         "wasm-v1" => spec(SpecVersion::V1).collect(),
         "wasm-v2" => spec(SpecVersion::V2).collect(),
         "proposals/simd" => proposal(Proposal::Simd).collect(),
+        "proposals/tail-call" => proposal(Proposal::TailCall).collect(),
         "wasm-3.0" => {
             let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-core");
             let mut files = Vec::new();

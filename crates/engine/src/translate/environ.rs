@@ -200,6 +200,8 @@ impl<'m> FuncEnvironment<'m> {
                 | Operator::Return
                 | Operator::Call { .. }
                 | Operator::CallIndirect { .. }
+                | Operator::ReturnCall { .. }
+                | Operator::ReturnCallIndirect { .. }
         );
         if ends_run && fuel.pending != 0 {
             let delta = builder.use_var(fuel.delta);
