@@ -174,8 +174,9 @@ fn deeply_nested_loops_are_not_optimized() {
 fn used_features_names_each_feature_a_module_needs() {
     assert_eq!(used_features(b"\0asm\x01\0\0\0"), Some(vec![]));
     assert_eq!(used_features(&module_with_bad_body()), None);
-    let cases: [(&str, &[&str]); 6] = [
+    let cases: [(&str, &[&str]); 7] = [
         ("(module (global i32 (i32.add (i32.const 1) (i32.const 2))))", &["extended-const"]),
+        ("(module (func $f (return_call $f)))", &["tail-call"]),
         ("(module (func (result i32 i32) i32.const 1 i32.const 2))", &["multi-value"]),
         ("(module (func (param i32) (result i32) local.get 0 i32.extend8_s))", &["sign-extension-ops"]),
         ("(module (memory 1) (func (memory.fill (i32.const 0) (i32.const 0) (i32.const 0))))", &["bulk-memory"]),
