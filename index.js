@@ -279,7 +279,7 @@ function toWebAssemblyValue(value, type, funcrefError) {
     case 'f64': return +value;
     case 'externref': return value;
     case 'anyfunc':
-      if (value !== null && !isExportedFunction(value)) throw funcrefError(FUNCREF_ERROR);
+      if (value !== null && !isExportedFunction(value)) throw funcrefError(engineMixMessage(FUNCREF_ERROR, value, 'Function'));
       return value;
     default: throw new Error(`cranewasm: unknown value type ${type}`);
   }
@@ -457,11 +457,13 @@ function nodeWebAssembly() {
 
 function isNodeEngineObject(value, interfaceName) {
   const node = nodeWebAssembly();
-  if (!isObject(value) || node === undefined || !isObject(node[interfaceName])) return false;
-  const prototype = node[interfaceName].prototype;
+  const brandInterface = interfaceName === 'Function' ? 'Table' : interfaceName;
+  if (!isObject(value) || node === undefined || !isObject(node[brandInterface])) return false;
+  const prototype = node[brandInterface].prototype;
   try {
     switch (interfaceName) {
       case 'Module': node.Module.exports(value); return true;
+      case 'Instance': Reflect.apply(accessor(prototype, 'exports'), value, []); return true;
       case 'Memory': Reflect.apply(accessor(prototype, 'buffer'), value, []); return true;
       case 'Table': Reflect.apply(accessor(prototype, 'length'), value, []); return true;
       case 'Global':
@@ -472,6 +474,12 @@ function isNodeEngineObject(value, interfaceName) {
           return !`${err && err.message}`.includes('Receiver');
         }
         return true;
+      case 'Function': {
+        // An exported function of Node's engine is what a funcref Table of that engine takes.
+        if (typeof value !== 'function') return false;
+        new node.Table({ element: 'anyfunc', initial: 1 }).set(0, value);
+        return true;
+      }
       default: return false;
     }
   } catch {
@@ -482,12 +490,18 @@ function isNodeEngineObject(value, interfaceName) {
 // `message` completed for a value of Node's engine, else as it is.
 function engineMixMessage(message, value, interfaceName) {
   if (!isNodeEngineObject(value, interfaceName)) return message;
-  return `${message}: this WebAssembly.${interfaceName} comes from Node's built-in engine, ` +
+  const what = interfaceName === 'Function' ? 'wasm function' : `WebAssembly.${interfaceName}`;
+  return `${message}: this ${what} comes from Node's built-in engine, ` +
     'and objects of Node\'s engine cannot be mixed with cranewasm\'s';
 }
 
 function receiver(brand, object, thrower, interfaceName) {
-  if (!brand.has(object)) throw thrower.receiverError(interfaceName);
+  if (!brand.has(object)) {
+    if (isNodeEngineObject(object, interfaceName)) {
+      throw thrower.typeError(engineMixMessage(`Receiver is not a WebAssembly.${interfaceName}`, object, interfaceName));
+    }
+    throw thrower.receiverError(interfaceName);
+  }
   return brand.get(object);
 }
 
@@ -617,7 +631,7 @@ function readImports(nativeModule, importObject, thrower) {
           converted = value;
         } else if (valueType === 'anyfunc') {
           if (value !== null && !isExportedFunction(value)) {
-            throw linkError(FUNCREF_ERROR);
+            throw linkError(engineMixMessage(FUNCREF_ERROR, value, 'Function'));
           }
           converted = value;
         } else if ((typeof value === 'number' && valueType !== 'i64') || (typeof value === 'bigint' && valueType === 'i64')) {

@@ -29,17 +29,35 @@ Object.defineProperty(globalThis, 'WebAssembly', {
 // create in turn. This takes a subclass of `Worker` installed as worker_threads' export (and, for
 // `import { Worker } from 'worker_threads'`, synced into the ES module), so it applies to Workers
 // constructed through `worker_threads.Worker` looked up after the registration.
+//
+// A worker that inherits its execArgv accepts every flag of this thread, but given explicitly,
+// Node refuses those that act on the whole process (V8's, such as --max-old-space-size or
+// --expose-gc, and --title): they are left out (the worker has them anyway, being in the same
+// process), as the first refusal names them; and a Worker that still cannot be made so is made
+// as without the registration, with a warning.
 const WORKERS_PATCHED = Symbol.for('cranewasm.registersWorkers');
+const refusedFlags = new Set(); // flags of process.execArgv that Workers refuse explicitly
 
+function isRegistration(execArgv) {
+  return execArgv.some((arg, i) => (arg === __filename && /^(-r|--require)$/.test(execArgv[i - 1] || ''))
+    || arg === `--require=${__filename}` || arg === `-r=${__filename}`);
+}
+
+// The options of a registering Worker, or undefined to leave `options` as they are.
 function withRegistration(options) {
   const given = options === undefined || options === null ? {} : options;
-  if (typeof given !== 'object') return options; // Worker's own argument check reports it
-  const execArgv = given.execArgv === undefined ? process.execArgv : given.execArgv;
-  if (!Array.isArray(execArgv)) return options;
-  const registered = execArgv.some((arg, i) => (arg === __filename && /^(-r|--require)$/.test(execArgv[i - 1] || ''))
-    || arg === `--require=${__filename}`);
-  if (registered) return options;
-  return { ...given, execArgv: ['--require', __filename, ...execArgv] };
+  if (typeof given !== 'object') return undefined; // Worker's own argument check reports it
+  const inherited = given.execArgv === undefined;
+  const execArgv = inherited ? process.execArgv.filter((arg) => !refusedFlags.has(arg)) : given.execArgv;
+  if (!Array.isArray(execArgv) || isRegistration(execArgv)) return undefined;
+  return { options: { ...given, execArgv: ['--require', __filename, ...execArgv] }, inherited };
+}
+
+// The flags an ERR_WORKER_INVALID_EXEC_ARGV names ("Initiated Worker with invalid execArgv
+// flags: --a, --b=1").
+function namedFlags(err) {
+  const list = `${err && err.message}`.split('flags: ')[1];
+  return list === undefined ? [] : list.split(', ').filter((flag) => process.execArgv.includes(flag));
 }
 
 function registerWorkers() {
@@ -49,7 +67,32 @@ function registerWorkers() {
   const Worker = {
     Worker: class extends Original {
       constructor(filename, options) {
-        super(filename, withRegistration(options));
+        let registered = withRegistration(options);
+        if (registered === undefined) {
+          super(filename, options);
+          return;
+        }
+        try {
+          super(filename, registered.options);
+          return;
+        } catch (err) {
+          const refused = registered.inherited && err && err.code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? namedFlags(err) : [];
+          if (refused.length === 0) throw err;
+          for (const flag of refused) refusedFlags.add(flag);
+        }
+        registered = withRegistration(options);
+        if (registered === undefined) {
+          super(filename, options);
+          return;
+        }
+        try {
+          super(filename, registered.options);
+          return;
+        } catch (err) {
+          if (!(err && err.code === 'ERR_WORKER_INVALID_EXEC_ARGV')) throw err;
+          process.emitWarning(`cranewasm/register could not reach a Worker (${err.message}); it uses Node's engine`);
+        }
+        super(filename, options);
       }
     },
   }.Worker;

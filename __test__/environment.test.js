@@ -65,6 +65,29 @@ test('the compile option variables set the options', () => {
   expect(JSON.parse(out.stdout).options).toEqual({ lazy: false, firstTier: 'optimized', tierUp: 'eager', threads: 3, interruptChecks: true });
 });
 
+// Every variable the package's code reads is in the table (the test suite's own variables, read
+// under __test__/ and tools/, are not cranewasm's).
+test('the table has a row for every CRANEWASM_* variable the code mentions', () => {
+  const sources = [];
+  const walk = (dir, ext) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full, ext);
+      else if (entry.name.endsWith(ext)) sources.push(full);
+    }
+  };
+  for (const file of fs.readdirSync(ROOT)) if (file.endsWith('.js')) sources.push(path.join(ROOT, file));
+  walk(path.join(ROOT, 'bin'), '.js');
+  walk(path.join(ROOT, 'src'), '.rs');
+  walk(path.join(ROOT, 'crates'), '.rs');
+  const mentioned = new Set();
+  for (const file of sources) {
+    for (const m of fs.readFileSync(file, 'utf8').matchAll(/CRANEWASM_[A-Z0-9_]*[A-Z0-9]/g)) mentioned.add(m[0]);
+  }
+  const rows = new Set(environment.VARIABLES.map((v) => v.name));
+  expect([...mentioned].filter((name) => !rows.has(name)).sort()).toEqual([]);
+});
+
 test('README.md reproduces the table', () => {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   // If this fails after a row was added: paste the output of

@@ -30,8 +30,8 @@ describe('cranewasm/register and Worker threads', () => {
   const KINDS = ['eval', 'file', 'esm', 'url', 'own execArgv', 'empty execArgv', 'nested'];
   const driver = path.join(__dirname, 'helpers', 'worker-driver.js');
 
-  function report(mode, env) {
-    const out = runNode([driver, mode], env);
+  function report(mode, env, nodeArgs = []) {
+    const out = runNode([...nodeArgs, driver, mode], env);
     expect(out.stderr).toBe('');
     return JSON.parse(out.stdout);
   }
@@ -41,6 +41,18 @@ describe('cranewasm/register and Worker threads', () => {
     expect(main).toBe('cranewasm');
     expect(results.map((r) => r.kind)).toEqual(KINDS);
     for (const r of results) expect(r).toEqual({ kind: r.kind, engine: 'cranewasm', result: 42 });
+  });
+
+  // Flags that act on the whole process are inherited by default, but refused in an explicit
+  // execArgv: the registration still reaches every worker, and they keep what they inherit.
+  test('a process started with V8 and process-wide flags too', () => {
+    const { main, results } = report('register', {}, ['--expose-gc', '--max-old-space-size=900', '--title=cranewasm-test', '--no-deprecation']);
+    expect(main).toBe('cranewasm');
+    for (const r of results) expect(r).toEqual({ kind: r.kind, engine: 'cranewasm', result: 42 });
+    const source = `require(${JSON.stringify(path.join(ROOT, 'register.js'))});
+      const w = new (require('worker_threads').Worker)("require('worker_threads').parentPort.postMessage(typeof gc)", { eval: true });
+      w.once('message', (m) => { console.log(m); w.terminate(); });`;
+    expect(runNode(['--expose-gc', '-e', source])).toMatchObject({ status: 0, stdout: 'function\n', stderr: '' });
   });
 
   test('CRANEWASM_REGISTER_WORKERS=0 leaves Workers on Node\'s engine, the main thread registered', () => {
@@ -206,6 +218,44 @@ describe('objects of Node\'s engine given to cranewasm', () => {
     const nodeEnv = imports(node);
     nodeEnv[name] = name === 'g' ? new cranewasm.Global({ value: 'i32' }, 1) : imports(cranewasm)[name];
     expect(outcome(() => new node.Instance(new node.Module(bytes), { env: nodeEnv })).cls).toBe('LinkError');
+  });
+
+  test('a wasm function of Node\'s engine as a funcref is a TypeError (LinkError as an import) that says so', () => {
+    const fnBytes = wat('(module (func (export "f")))');
+    const theirs = new node.Instance(new node.Module(fnBytes)).exports.f;
+    const ours = new cranewasm.Instance(new cranewasm.Module(fnBytes)).exports.f;
+    const note = `this wasm function ${SUFFIX}`;
+    const table = new cranewasm.Table({ element: 'anyfunc', initial: 1 });
+    expect(outcome(() => table.set(0, theirs))).toEqual({
+      cls: 'TypeError',
+      message: `WebAssembly.Table.set(): Argument 1 is invalid for table: function-typed object must be null (if nullable) or a Wasm function object: ${note}`,
+    });
+    expect(outcome(() => new cranewasm.Global({ value: 'anyfunc' }, theirs)).message).toContain(note);
+    const importing = wat('(module (import "env" "f" (global funcref)))');
+    expect(outcome(() => new cranewasm.Instance(new cranewasm.Module(importing), { env: { f: theirs } }))).toEqual({
+      cls: 'LinkError',
+      message: `WebAssembly.Instance(): Import #0 module="env" function="f" error: function-typed object must be null (if nullable) or a Wasm function object: ${note}`,
+    });
+    // Node's engine given cranewasm's function: a TypeError too; a plain function keeps V8's message.
+    expect(outcome(() => new node.Table({ element: 'anyfunc', initial: 1 }).set(0, ours)).cls).toBe('TypeError');
+    expect(outcome(() => table.set(0, () => {})).message).toBe('WebAssembly.Table.set(): Argument 1 is invalid for table: function-typed object must be null (if nullable) or a Wasm function object');
+    table.set(0, ours);
+    expect(table.get(0)).toBe(ours);
+  });
+
+  test('methods and accessors called on objects of Node\'s engine: a TypeError that says so', () => {
+    const theirs = imports(node);
+    const instance = new node.Instance(new node.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])));
+    const calls = [
+      ['Memory', 'WebAssembly.Memory.grow()', () => cranewasm.Memory.prototype.grow.call(theirs.m, 0)],
+      ['Table', 'WebAssembly.Table.get()', () => cranewasm.Table.prototype.get.call(theirs.t, 0)],
+      ['Global', 'WebAssembly.Global.valueOf()', () => cranewasm.Global.prototype.valueOf.call(theirs.gm)],
+      ['Instance', 'WebAssembly.Instance.exports()', () => Object.getOwnPropertyDescriptor(cranewasm.Instance.prototype, 'exports').get.call(instance)],
+    ];
+    for (const [kind, context, call] of calls) {
+      expect(outcome(call)).toEqual({ cls: 'TypeError', message: `${context}: Receiver is not a WebAssembly.${kind}: this WebAssembly.${kind} ${SUFFIX}` });
+    }
+    expect(outcome(() => cranewasm.Memory.prototype.grow.call({}, 0))).toEqual({ cls: 'TypeError', message: 'WebAssembly.Memory.grow(): Receiver is not a WebAssembly.Memory' });
   });
 
   test('a lookalike is not taken for an object of Node\'s engine', () => {

@@ -174,7 +174,7 @@ pub fn validate(bytes: &[u8]) -> bool {
     engine::validate(bytes)
 }
 
-/// The WebAssembly 2.0 features a valid module uses (`cranewasm inspect`), or null for an invalid one.
+/// The features beyond the MVP a valid module uses (`cranewasm inspect`), or null for an invalid one.
 #[napi]
 pub fn used_features(bytes: &[u8]) -> Option<Vec<String>> {
     engine::compiler::used_features(bytes).map(|names| names.into_iter().map(String::from).collect())

@@ -156,13 +156,14 @@ pub fn validate(bytes: &[u8]) -> bool {
     compile(bytes).is_ok()
 }
 
-/// The features of WebAssembly 2.0 beyond the MVP (with mutable globals, its first revision) that
-/// `bytes` uses: each one without which the module does not validate, by its name in the spec's
-/// proposals. `None` when `bytes` are not a valid module. For `cranewasm inspect`: it validates
-/// the module once per feature.
+/// The features beyond the MVP (with mutable globals, its first revision) that `bytes` uses:
+/// each one without which the module does not validate, by its name in the spec's proposals.
+/// `None` when `bytes` are not a valid module. For `cranewasm inspect`: it validates the module
+/// once per feature the engine accepts. (The list names every feature of WebAssembly 3.0; those
+/// the engine does not accept are never reported.)
 pub fn used_features(bytes: &[u8]) -> Option<Vec<&'static str>> {
     use wasmparser::{Validator, WasmFeatures as F};
-    const NAMED: [(F, &str); 7] = [
+    const NAMED: [(F, &str); 16] = [
         (F::MUTABLE_GLOBAL, "mutable-globals"),
         (F::SIGN_EXTENSION, "sign-extension-ops"),
         (F::SATURATING_FLOAT_TO_INT, "nontrapping-float-to-int-conversions"),
@@ -170,12 +171,32 @@ pub fn used_features(bytes: &[u8]) -> Option<Vec<&'static str>> {
         (F::BULK_MEMORY, "bulk-memory"),
         (F::REFERENCE_TYPES, "reference-types"),
         (F::SIMD, "simd"),
+        (F::EXTENDED_CONST, "extended-const"),
+        (F::TAIL_CALL, "tail-call"),
+        (F::MULTI_MEMORY, "multi-memory"),
+        (F::MEMORY64, "memory64"),
+        (F::EXCEPTIONS, "exception-handling"),
+        (F::THREADS, "threads"),
+        (F::RELAXED_SIMD, "relaxed-simd"),
+        (F::FUNCTION_REFERENCES, "function-references"),
+        (F::GC, "gc"),
     ];
     if !validate(bytes) {
         return None;
     }
-    let valid_without = |feature: F| Validator::new_with_features(features().difference(feature)).validate_all(bytes).is_ok();
-    Some(NAMED.iter().filter(|(feature, _)| !valid_without(*feature)).map(|(_, name)| *name).collect())
+    let accepted = features();
+    let valid_without = |feature: F| {
+        Validator::new_with_features(accepted.difference(feature))
+            .validate_all(bytes)
+            .is_ok()
+    };
+    Some(
+        NAMED
+            .iter()
+            .filter(|(feature, _)| accepted.contains(*feature) && !valid_without(*feature))
+            .map(|(_, name)| *name)
+            .collect(),
+    )
 }
 
 #[cfg(test)]

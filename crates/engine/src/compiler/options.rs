@@ -88,7 +88,9 @@ impl CompileOptions {
 
     /// The defaults overridden by `CRANEWASM_LAZY` (0/1), `CRANEWASM_FIRST_TIER`
     /// (baseline/optimized), `CRANEWASM_TIER_UP` (off/eager/dynamic) and
-    /// `CRANEWASM_COMPILE_THREADS` (a positive number). Values that do not parse are ignored.
+    /// `CRANEWASM_COMPILE_THREADS` (a positive number). Values that do not parse are ignored
+    /// here: index.js has refused them when it was loaded (environment.js, the table of every
+    /// CRANEWASM_* variable, whose spellings these follow).
     pub fn from_env() -> CompileOptions {
         let mut options = CompileOptions::defaults();
         let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_ascii_lowercase());
