@@ -1004,7 +1004,10 @@ describe('cancellation and exit', () => {
     console.log(`tier-up of a garbage module: ${JSON.stringify(r.result)}`);
     expect(r.result.collected).toBe(true);
     expect(r.result.optimizedAtDrop).toBeLessThan(r.result.functions); // still tiering up
-    expect(r.result.busyCpuMs).toBeGreaterThan(200);
+    // Tier-up takes up to two cores on an idle machine (~2000 ms of CPU per second); on a
+    // machine shared with other builds it gets far less, so the floor only makes sure there was
+    // work to stop. What matters is the ratio below.
+    expect(r.result.busyCpuMs).toBeGreaterThan(50);
     expect(r.result.idleCpuMs).toBeLessThan(r.result.busyCpuMs / 4);
   });
 });
