@@ -6,7 +6,7 @@
 //   tier, the tier-up policy and the number of compile threads, for modules compiled from then
 //   on. The same settings come from the environment: CRANEWASM_LAZY=0|1,
 //   CRANEWASM_FIRST_TIER=baseline|optimized, CRANEWASM_TIER_UP=off|eager|dynamic,
-//   CRANEWASM_COMPILE_THREADS=n.
+//   CRANEWASM_COMPILE_THREADS=n, CRANEWASM_BOUNDS_CHECKS=0|1 (checked at load by index.js).
 // - compileStatus(module): how many of the module's functions run code of each tier now.
 // - tierUp(module): a promise that resolves once every function has optimized code.
 'use strict';
@@ -39,7 +39,14 @@ function call(f) {
 /** The options modules compiled from now on get. */
 function getCompileOptions() {
   const o = call(() => native.getCompileOptions());
-  return { lazy: o.lazy, firstTier: o.firstTier, tierUp: o.tierUp, threads: o.threads, interruptChecks: o.interruptChecks };
+  return {
+    lazy: o.lazy,
+    firstTier: o.firstTier,
+    tierUp: o.tierUp,
+    threads: o.threads,
+    interruptChecks: o.interruptChecks,
+    boundsChecks: o.boundsChecks,
+  };
 }
 
 /** Changes some of the options (the others keep their values); returns the new options. */
@@ -49,7 +56,7 @@ function setCompileOptions(options) {
     throw new TypeError(`${caller}: Argument 0 must be an object`);
   }
   const next = getCompileOptions();
-  const { lazy, firstTier, tierUp, threads, interruptChecks } = options;
+  const { lazy, firstTier, tierUp, threads, interruptChecks, boundsChecks } = options;
   if (lazy !== undefined) {
     if (typeof lazy !== 'boolean') throw new TypeError(`${caller}: lazy must be a boolean`);
     next.lazy = lazy;
@@ -71,6 +78,10 @@ function setCompileOptions(options) {
   if (interruptChecks !== undefined) {
     if (typeof interruptChecks !== 'boolean') throw new TypeError(`${caller}: interruptChecks must be a boolean`);
     next.interruptChecks = interruptChecks;
+  }
+  if (boundsChecks !== undefined) {
+    if (typeof boundsChecks !== 'boolean') throw new TypeError(`${caller}: boundsChecks must be a boolean`);
+    next.boundsChecks = boundsChecks;
   }
   call(() => native.setCompileOptions(next));
   return getCompileOptions();
@@ -107,7 +118,7 @@ function tierUp(module) {
 // Sandbox: limits for the instances made through it
 // ---------------------------------------------------------------------------------------------
 
-const SANDBOX_OPTIONS = ['timeout', 'fuel', 'memoryLimit', 'tableLimit', 'instanceLimit'];
+const SANDBOX_OPTIONS = ['timeout', 'fuel', 'memoryLimit', 'tableLimit', 'instanceLimit', 'boundsChecks'];
 
 // An optional non-negative number option (fuel, limits: integers).
 function sandboxOption(options, name, integer) {
@@ -151,7 +162,13 @@ class Sandbox {
     sandboxOption(options, 'memoryLimit', true);
     sandboxOption(options, 'tableLimit', true);
     const instanceLimit = sandboxOption(options, 'instanceLimit', true);
-    sandboxes.set(this, call(() => new native.NativeSandbox(timeout, fuel, instanceLimit)));
+    const { boundsChecks } = options;
+    if (boundsChecks !== undefined && typeof boundsChecks !== 'boolean') {
+      throw new TypeError(`${caller}: boundsChecks must be a boolean, got ${typeof boundsChecks}`);
+    }
+    const sandbox = call(() => new native.NativeSandbox(timeout, fuel, instanceLimit));
+    if (boundsChecks) sandbox.setBoundsChecks(true);
+    sandboxes.set(this, sandbox);
   }
 
   /**

@@ -580,6 +580,15 @@ function environmentLimit(name, { integer }) {
   return value;
 }
 
+// CRANEWASM_BOUNDS_CHECKS=0|1 (read by the native compile options): memory accesses check their
+// bounds, and memories reserve address space for their size only. Checked here so that a bad
+// value stops the load, naming the variable.
+(() => {
+  const text = require('process').env.CRANEWASM_BOUNDS_CHECKS;
+  if (text === undefined || text.trim() === '' || text.trim() === '0' || text.trim() === '1') return;
+  throw new Error(`cranewasm: CRANEWASM_BOUNDS_CHECKS=${JSON.stringify(text)} is invalid: it must be 0 or 1`);
+})();
+
 const defaultSandbox = (() => {
   const timeout = environmentLimit('CRANEWASM_TIMEOUT', { integer: false });
   const fuel = environmentLimit('CRANEWASM_FUEL', { integer: true });

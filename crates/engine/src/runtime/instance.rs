@@ -277,6 +277,10 @@ pub enum InstantiationError {
     ResourceLimit(String),
     /// Resources could not be allocated.
     Resource(String),
+    /// The instance's memory (imported, or defined when no guard reservation could be had) has
+    /// no guard reservation, so it needs the module's code compiled with bounds checks
+    /// (`CompileOptions::bounds_checks`); instantiate again with that code.
+    NeedsBoundsChecks,
 }
 
 /// The vmctx storage: 16-byte aligned words.
@@ -446,7 +450,9 @@ impl Instance {
                     // V8's order: the limits, then the element type.
                     check_table_limits(index, ty, &t).map_err(InstantiationError::Limits)?;
                     if t.element_type() != ty.element_type {
-                        return Err(link("imported table does not match the expected type".into()));
+                        return Err(link(
+                            "imported table does not match the expected type".into(),
+                        ));
                     }
                     tables.push(t);
                 }
@@ -468,13 +474,18 @@ impl Instance {
                 }
             }
         }
-        // (2) Memory.
+        // (2) Memory: bounds-checked code gets one without a guard reservation (address space
+        // for its size only); other code a guarded one, unless none can be had.
         if memory.is_none() {
             if let Some(ty) = info.memories.first() {
-                let m = LinearMemory::new(ty.initial, ty.maximum)
+                let guard = !module.options.bounds_checks;
+                let m = LinearMemory::with_guard(ty.initial, ty.maximum, guard)
                     .map_err(InstantiationError::Resource)?;
                 memory = Some(Arc::new(m));
             }
+        }
+        if memory.as_ref().is_some_and(|m| !m.is_guarded()) && !module.options.bounds_checks {
+            return Err(InstantiationError::NeedsBoundsChecks);
         }
         // (3) The vmctx, so that ref.func in initializers can point into it.
         let words = (offsets.size() as usize).div_ceil(16);
@@ -720,7 +731,6 @@ impl Instance {
     pub fn data_drop(&self, segment: u32) {
         self.dropped_data[segment as usize].set(true);
     }
-
 }
 
 /// V8's checks and messages for an imported table's limits.

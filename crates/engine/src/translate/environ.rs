@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 
 use cranelift_codegen::ir::{
-    condcodes::IntCC, types, Endianness, GlobalValueData, InstBuilder, MemFlags, MemFlagsData,
-    SigRef, Signature, Value,
+    condcodes::IntCC, types, AliasRegion, AliasRegionData, Endianness, GlobalValueData,
+    InstBuilder, MemFlags, MemFlagsData, SigRef, Signature, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
@@ -31,10 +31,29 @@ const FIXED: MemFlagsData = MemFlagsData::trusted().with_readonly().with_can_mov
 /// A VM structure field that other code (the runtime, other instances) may change.
 const VARIABLE: MemFlagsData = MemFlagsData::trusted();
 
+/// Alias regions (user ids) of the function's memory accesses: linear memory, and the memory
+/// definition's base and length. Accesses of one region do not change what another holds, so
+/// the optimizer reuses a read of the bounds across stores to linear memory, until a call.
+const HEAP_REGION: u32 = 1;
+const MEMORY_BOUNDS_REGION: u32 = 2;
+
+fn alias_region(
+    builder: &mut FunctionBuilder<'_>,
+    user_id: u32,
+    description: &'static str,
+) -> AliasRegion {
+    builder.func.dfg.alias_regions.insert(AliasRegionData {
+        user_id,
+        description: description.into(),
+    })
+}
+
 /// Flags of a wasm linear-memory access: little-endian as wasm requires, possibly unaligned,
-/// and faulting out of bounds; the trap code puts the faulting PC in the trap table.
-pub(super) fn heap_flags() -> MemFlagsData {
+/// and faulting out of bounds; the trap code puts the faulting PC in the trap table. Linear
+/// memory is its own alias region (no VM structure lies in it).
+pub(super) fn heap_flags(builder: &mut FunctionBuilder<'_>) -> MemFlagsData {
     MemFlagsData::new()
+        .with_alias_region(Some(alias_region(builder, HEAP_REGION, "linear memory")))
         .with_endianness(Endianness::Little)
         .with_trap_code(Some(TrapKind::MemoryOutOfBounds.code()))
 }
@@ -67,6 +86,8 @@ pub(crate) struct FuncEnvironment<'m> {
     interrupt_signature: Option<SigRef>,
     /// Fuel counting, in metered code.
     fuel: Option<Fuel>,
+    /// Whether memory accesses check their bounds (code for memories without a guard).
+    bounds_checks: bool,
 }
 
 /// The fuel count of metered code (see `runtime::sandbox`). The thread's fuel cell holds fuel
@@ -111,9 +132,12 @@ impl<'m> FuncEnvironment<'m> {
         vmctx_value: Value,
         options: super::TranslateOptions,
     ) -> Result<Self, String> {
-        let tiering = options
-            .tiering_cost
-            .map(|cost| (func_index.saturating_sub(module.num_imported_functions), cost));
+        let tiering = options.tiering_cost.map(|cost| {
+            (
+                func_index.saturating_sub(module.num_imported_functions),
+                cost,
+            )
+        });
         // The prologue traps with STACK_OVERFLOW when sp would go below
         // `(*vmctx.runtime_limits).stack_limit`.
         let fixed = intern(builder, FIXED)?;
@@ -133,7 +157,9 @@ impl<'m> FuncEnvironment<'m> {
         });
         builder.func.stack_limit = Some(stack_limit);
 
-        let memory_base = (module.num_memories() > 0).then(|| {
+        // Bounds-checked code reads the base at each access (the memory may move); the copy in
+        // the vmctx is only for guarded memories.
+        let memory_base = (module.num_memories() > 0 && !options.bounds_checks).then(|| {
             builder
                 .ins()
                 .load(types::I64, FIXED, vmctx_value, offset(vmctx::MEMORY_BASE))
@@ -150,6 +176,7 @@ impl<'m> FuncEnvironment<'m> {
             tiering,
             interrupt_checks: options.interrupt_checks,
             interrupt_signature: None,
+            bounds_checks: options.bounds_checks,
             fuel: options.fuel.then(|| Fuel {
                 delta: builder.declare_var(types::I64),
                 pending: 0,
@@ -214,9 +241,10 @@ impl<'m> FuncEnvironment<'m> {
 
     /// The thread's fuel cell: (the address of the runtime limits, the cell's value).
     fn fuel_cell(&self, builder: &mut FunctionBuilder<'_>) -> (Value, Value) {
-        let limits = builder
-            .ins()
-            .load(types::I64, FIXED, self.vmctx, offset(vmctx::RUNTIME_LIMITS));
+        let limits =
+            builder
+                .ins()
+                .load(types::I64, FIXED, self.vmctx, offset(vmctx::RUNTIME_LIMITS));
         let cell = builder.ins().load(
             types::I64,
             VARIABLE,
@@ -271,9 +299,10 @@ impl<'m> FuncEnvironment<'m> {
         if !self.interrupt_checks {
             return;
         }
-        let limits = builder
-            .ins()
-            .load(types::I64, FIXED, self.vmctx, offset(vmctx::RUNTIME_LIMITS));
+        let limits =
+            builder
+                .ins()
+                .load(types::I64, FIXED, self.vmctx, offset(vmctx::RUNTIME_LIMITS));
         let sp = builder.ins().get_stack_pointer(types::I64);
         // Other threads write the limit, so every iteration must read it anew: a plain load
         // that the optimizer cannot merge with an earlier one, because the loop's slow path
@@ -284,9 +313,7 @@ impl<'m> FuncEnvironment<'m> {
             limits,
             offset(runtime_limits::STACK_LIMIT),
         );
-        let interrupted = builder
-            .ins()
-            .icmp(IntCC::UnsignedGreaterThan, limit, sp);
+        let interrupted = builder.ins().icmp(IntCC::UnsignedGreaterThan, limit, sp);
         let slow = builder.create_block();
         let next = builder.create_block();
         builder.set_cold_block(slow);
@@ -295,9 +322,9 @@ impl<'m> FuncEnvironment<'m> {
         builder.switch_to_block(slow);
         // The stub preserves every register and unwinds by itself when the activation must
         // stop, so the loop's values stay in registers across this cold call.
-        let sig = *self.interrupt_signature.get_or_insert_with(|| {
-            builder.import_signature(Signature::new(CallConv::PreserveAll))
-        });
+        let sig = *self
+            .interrupt_signature
+            .get_or_insert_with(|| builder.import_signature(Signature::new(CallConv::PreserveAll)));
         let stub = builder.ins().iconst(
             types::I64,
             crate::runtime::interrupts::interrupt_stub_address() as i64,
@@ -316,9 +343,12 @@ impl<'m> FuncEnvironment<'m> {
         let Some((defined, cost)) = self.tiering else {
             return;
         };
-        let budgets = builder
-            .ins()
-            .load(types::I64, FIXED, self.vmctx, offset(vmctx::TIERING_BUDGETS));
+        let budgets = builder.ins().load(
+            types::I64,
+            FIXED,
+            self.vmctx,
+            offset(vmctx::TIERING_BUDGETS),
+        );
         // Modules have at most a million functions (validated), so the offset fits.
         let at = offset(defined * 4);
         let budget = builder.ins().load(types::I32, VARIABLE, budgets, at);
@@ -340,10 +370,46 @@ impl<'m> FuncEnvironment<'m> {
 
     // ---- linear memory ----
 
-    /// Base address of memory 0.
+    /// Base address of memory 0, in code without bounds checks.
     pub fn memory_base(&self) -> Result<Value, String> {
         self.memory_base
             .ok_or_else(|| "memory access in a module without memory".into())
+    }
+
+    /// Whether memory accesses check their bounds.
+    pub fn bounds_checks(&self) -> bool {
+        self.bounds_checks
+    }
+
+    /// Base address and byte length (i64) of memory 0, read from its definition, for
+    /// bounds-checked code: both change when the memory grows (the base when an unguarded
+    /// memory moves). Reads in the vmctx alias region, so the optimizer reuses them until a
+    /// call.
+    pub fn memory_bounds(
+        &self,
+        builder: &mut FunctionBuilder<'_>,
+    ) -> Result<(Value, Value), String> {
+        if self.module.num_memories() == 0 {
+            return Err("memory access in a module without memory".into());
+        }
+        let definition = builder
+            .ins()
+            .load(types::I64, FIXED, self.vmctx, offset(vmctx::MEMORY));
+        let region = alias_region(builder, MEMORY_BOUNDS_REGION, "memory bounds");
+        let flags = MemFlagsData::trusted().with_alias_region(Some(region));
+        let base = builder.ins().load(
+            types::I64,
+            flags,
+            definition,
+            offset(memory_definition::BASE),
+        );
+        let length = builder.ins().load(
+            types::I64,
+            flags,
+            definition,
+            offset(memory_definition::LENGTH),
+        );
+        Ok((base, length))
     }
 
     /// Current byte length of memory 0 (i64); it changes when the memory grows.
