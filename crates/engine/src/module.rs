@@ -162,8 +162,7 @@ impl Module {
     /// compile.
     pub fn body(&self, defined: u32) -> Option<wasmparser::FunctionBody<'_>> {
         let range = self.bodies.get(defined as usize)?.clone();
-        let reader =
-            wasmparser::BinaryReader::new(self.bytes.get(range.clone())?, range.start as u64);
+        let reader = wasmparser::BinaryReader::new(self.bytes.get(range.clone())?, range.start as u64);
         Some(wasmparser::FunctionBody::new(reader))
     }
 
@@ -188,12 +187,7 @@ impl Module {
     }
 
     /// Entry `index` of an index space: imports of that kind first, then `defined`.
-    fn index_space<T: Copy>(
-        &self,
-        index: u32,
-        pick: impl Fn(&ImportType) -> Option<T>,
-        defined: &[T],
-    ) -> Option<T> {
+    fn index_space<T: Copy>(&self, index: u32, pick: impl Fn(&ImportType) -> Option<T>, defined: &[T]) -> Option<T> {
         let mut imported = 0usize;
         for ty in self.imports.iter().filter_map(|i| pick(&i.ty)) {
             if imported == index as usize {
@@ -206,39 +200,19 @@ impl Module {
 
     /// Type of global `index` (imported globals first).
     pub fn global_type(&self, index: u32) -> GlobalType {
-        let pick = |t: &ImportType| {
-            if let ImportType::Global(x) = t {
-                Some(*x)
-            } else {
-                None
-            }
-        };
-        self.index_space(index, pick, &self.globals)
-            .expect("validated global index")
+        let pick = |t: &ImportType| if let ImportType::Global(x) = t { Some(*x) } else { None };
+        self.index_space(index, pick, &self.globals).expect("validated global index")
     }
 
     /// Type of table `index` (imported tables first).
     pub fn table_type(&self, index: u32) -> TableType {
-        let pick = |t: &ImportType| {
-            if let ImportType::Table(x) = t {
-                Some(*x)
-            } else {
-                None
-            }
-        };
-        self.index_space(index, pick, &self.tables)
-            .expect("validated table index")
+        let pick = |t: &ImportType| if let ImportType::Table(x) = t { Some(*x) } else { None };
+        self.index_space(index, pick, &self.tables).expect("validated table index")
     }
 
     /// Type of memory `index` (the imported memory first).
     pub fn memory_type(&self, index: u32) -> Option<MemoryType> {
-        let pick = |t: &ImportType| {
-            if let ImportType::Memory(x) = t {
-                Some(*x)
-            } else {
-                None
-            }
-        };
+        let pick = |t: &ImportType| if let ImportType::Memory(x) = t { Some(*x) } else { None };
         self.index_space(index, pick, &self.memories)
     }
 

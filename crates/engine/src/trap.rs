@@ -65,9 +65,7 @@ impl TrapKind {
             TrapKind::ElementSegmentOutOfBounds => "element segment out of bounds",
             TrapKind::StackOverflow => "Maximum call stack size exceeded",
             TrapKind::HostException => "exception thrown by an imported function",
-            TrapKind::CompilationFailed => {
-                "cranewasm: lazy compilation failed (out of code memory)"
-            }
+            TrapKind::CompilationFailed => "cranewasm: lazy compilation failed (out of code memory)",
             TrapKind::Interrupted => "cranewasm: execution interrupted",
             TrapKind::OutOfFuel => "cranewasm: all fuel consumed (fuel exhausted)",
         }

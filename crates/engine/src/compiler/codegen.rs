@@ -49,15 +49,7 @@ fn build_isa(tier: Tier) -> OwnedTargetIsa {
     set(&mut flags, "opt_level", opt_level);
     // The IR verifier checks the translator's output; it costs compile time, so only debug
     // builds (and tests) run it.
-    set(
-        &mut flags,
-        "enable_verifier",
-        if cfg!(debug_assertions) {
-            "true"
-        } else {
-            "false"
-        },
-    );
+    set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" });
     set(&mut flags, "regalloc_algorithm", regalloc);
     // Wasm functions may return more values than there are return registers.
     set(&mut flags, "enable_multi_ret_implicit_sret", "true");

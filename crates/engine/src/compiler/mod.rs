@@ -133,8 +133,7 @@ pub fn compile_unit(
         fuel: options.fuel,
         bounds_checks: options.bounds_checks,
     };
-    let func = crate::translate::translate_function_with(module, index, body, translate)
-        .map_err(failed)?;
+    let func = crate::translate::translate_function_with(module, index, body, translate).map_err(failed)?;
     codegen::compile_function(func, tier).map_err(failed)
 }
 

@@ -98,11 +98,7 @@ impl CompileOptions {
     /// Values that do not parse are ignored (index.js rejects them at load).
     pub fn from_env() -> CompileOptions {
         let mut options = CompileOptions::defaults();
-        let var = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .map(|v| v.trim().to_ascii_lowercase())
-        };
+        let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_ascii_lowercase());
         if let Some(v) = var("CRANEWASM_LAZY") {
             match v.as_str() {
                 "1" | "true" | "yes" | "on" => options.lazy = true,

@@ -167,11 +167,7 @@ impl CompiledModule {
             None => 0,
         };
         let dispatch = Dispatch::new(count, hook, initial).map_err(code_error)?;
-        let first_tier = if options.lazy {
-            NONE
-        } else {
-            tier_code(options.first_tier)
-        };
+        let first_tier = if options.lazy { NONE } else { tier_code(options.first_tier) };
         let compiled = Arc::new_cyclic(|this: &Weak<CompiledModule>| {
             let _ = cell.set(this.clone());
             CompiledModule {
@@ -283,22 +279,14 @@ impl CompiledModule {
         }
         let weak = self.this.clone();
         pool().spawn(move || {
-            let Some(compiled) = weak.upgrade() else {
-                return;
-            };
+            let Some(compiled) = weak.upgrade() else { return };
             let imported = compiled.module.num_imported_functions;
-            let Some(body) = compiled.module.body(defined) else {
-                return;
-            };
-            let Ok(mut reader) = body.get_operators_reader() else {
-                return;
-            };
+            let Some(body) = compiled.module.body(defined) else { return };
+            let Ok(mut reader) = body.get_operators_reader() else { return };
             let mut callees = Vec::new();
             while !reader.eof() {
                 match reader.read() {
-                    Ok(wasmparser::Operator::Call { function_index })
-                        if function_index >= imported =>
-                    {
+                    Ok(wasmparser::Operator::Call { function_index }) if function_index >= imported => {
                         callees.push(function_index - imported)
                     }
                     Ok(_) => {}
@@ -329,10 +317,7 @@ impl CompiledModule {
             traps: &function.traps,
         }])?;
         let code = block.start() as usize + offsets[0];
-        self.blocks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(block);
+        self.blocks.lock().unwrap_or_else(|e| e.into_inner()).push(block);
         Ok(code)
     }
 
@@ -404,11 +389,7 @@ impl CompiledModule {
         self.request_all();
         let mut guard = self.install.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            if self
-                .tiers
-                .iter()
-                .all(|t| t.load(Ordering::Acquire) == OPTIMIZED)
-            {
+            if self.tiers.iter().all(|t| t.load(Ordering::Acquire) == OPTIMIZED) {
                 return true;
             }
             let idle = {
@@ -456,9 +437,7 @@ fn compile_defined(
     tier: Tier,
     options: &CompileOptions,
 ) -> Result<Arc<CompiledFunction>, CompileError> {
-    let body = module
-        .body(defined)
-        .expect("a validated module records every body");
+    let body = module.body(defined).expect("a validated module records every body");
     let index = module.num_imported_functions + defined;
     compile_unit(module, index, &body, tier, options)
 }
@@ -476,9 +455,7 @@ fn tier_up_worker(weak: Weak<CompiledModule>) {
             return;
         }
         let (module, options, defined) = {
-            let Some(compiled) = weak.upgrade() else {
-                return;
-            };
+            let Some(compiled) = weak.upgrade() else { return };
             if let Some((defined, result)) = finished.take() {
                 let installed = result
                     .map_err(|e| e.to_string())
@@ -488,9 +465,7 @@ fn tier_up_worker(weak: Weak<CompiledModule>) {
                     compiled.queued[defined as usize].store(false, Ordering::Release);
                 }
             }
-            let Some(defined) = compiled.next_to_optimize() else {
-                return;
-            };
+            let Some(defined) = compiled.next_to_optimize() else { return };
             (compiled.module.clone(), compiled.options, defined)
         };
         let result = compile_defined(&module, defined, Tier::Optimized, &options);

@@ -74,12 +74,7 @@ fn lock() -> Result<std::sync::MutexGuard<'static, Region>, String> {
 
 /// Creates the shared memory object and maps it twice: (executable view, writable view).
 fn map_views() -> Result<(usize, usize), String> {
-    let error = |what: &str| {
-        format!(
-            "cannot set up code memory ({what}: {})",
-            std::io::Error::last_os_error()
-        )
-    };
+    let error = |what: &str| format!("cannot set up code memory ({what}: {})", std::io::Error::last_os_error());
     // SAFETY: plain system calls on a file descriptor we create and own; the name is a valid
     // NUL-terminated string; every result is checked.
     unsafe {
@@ -157,10 +152,7 @@ pub(crate) fn prologue_trap_function(pc: usize) -> Option<usize> {
     if info.traps[index].kind != TrapKind::StackOverflow {
         return None;
     }
-    let function = info
-        .functions
-        .partition_point(|&f| f <= offset)
-        .checked_sub(1)?;
+    let function = info.functions.partition_point(|&f| f <= offset).checked_sub(1)?;
     Some(start + info.functions[function] as usize)
 }
 
@@ -190,10 +182,7 @@ impl CodeBlock {
     /// Copies `bytes` into the block at `offset`. For blocks handed out by [`allocate_data`],
     /// whose contents the owner manages; published code is never written again.
     pub fn write(&self, offset: usize, bytes: &[u8]) {
-        assert!(
-            offset + bytes.len() <= self.len,
-            "write outside the code block"
-        );
+        assert!(offset + bytes.len() <= self.len, "write outside the code block");
         // SAFETY: the destination is inside this block's range of the writable view (checked
         // above), which belongs to this block alone while it lives; the source is a Rust slice,
         // not in the code region.
@@ -209,10 +198,7 @@ impl CodeBlock {
     /// The 8-byte word at `offset` (8-aligned), as an atomic through the writable view: how
     /// code pointers that generated code reads through the executable view are updated.
     pub fn word(&self, offset: usize) -> &std::sync::atomic::AtomicUsize {
-        assert!(
-            offset % 8 == 0 && offset + 8 <= self.len,
-            "word outside the code block"
-        );
+        assert!(offset % 8 == 0 && offset + 8 <= self.len, "word outside the code block");
         // SAFETY: in bounds and aligned (checked above; blocks start 16-aligned); the writable
         // view maps the same pages as the executable view for the block's whole life, and all
         // writes to this word go through atomics.

@@ -103,10 +103,7 @@ impl Dispatch {
             } else {
                 initial(i)
             };
-            dispatch
-                .block
-                .word(dispatch.table() + i * 8)
-                .store(code, Ordering::Relaxed);
+            dispatch.block.word(dispatch.table() + i * 8).store(code, Ordering::Relaxed);
         }
         code_memory::register_traps(
             &dispatch.block,
@@ -158,18 +155,14 @@ impl Dispatch {
     /// The current code of function `i` (its stub until compiled).
     pub fn code(&self, i: usize) -> usize {
         assert!(i < self.count);
-        self.block
-            .word(self.table() + i * 8)
-            .load(Ordering::Acquire)
+        self.block.word(self.table() + i * 8).load(Ordering::Acquire)
     }
 
     /// Makes `code` function `i`'s code for every call that starts from now on. `code` must be
     /// a function of the right signature in code memory that lives as long as this dispatch.
     pub fn set_code(&self, i: usize, code: usize) {
         assert!(i < self.count);
-        self.block
-            .word(self.table() + i * 8)
-            .store(code, Ordering::Release);
+        self.block.word(self.table() + i * 8).store(code, Ordering::Release);
     }
 
     pub fn len(&self) -> usize {
@@ -191,7 +184,10 @@ unsafe extern "C" fn call_hook(header: *const u8, index: u32) -> usize {
     // SAFETY: `header` is a live dispatch block's header (see above).
     let (hook, trap) = unsafe {
         let words = header as *const usize;
-        (&*(*words.add(2) as *const LazyHook), *words.add(3))
+        (
+            &*(*words.add(2) as *const LazyHook),
+            *words.add(3),
+        )
     };
     // A panic must not unwind into generated code: it becomes a trap.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(index)))

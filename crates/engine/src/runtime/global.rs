@@ -54,7 +54,9 @@ impl Global {
     /// Records that `bits` was stored (see `Table::stored`); a no-op for numeric globals.
     pub fn stored(&self, bits: u128) {
         match self.ty.content_type {
-            ValType::Ref(r) if is_funcref(r) => self.refs.note(Holder::Global(self), bits as usize),
+            ValType::Ref(r) if is_funcref(r) => {
+                self.refs.note(Holder::Global(self), bits as usize)
+            }
             ValType::Ref(_) => refs::externref_stored(bits as usize),
             _ => {}
         }

@@ -450,9 +450,7 @@ impl Instance {
                     // V8's order: the limits, then the element type.
                     check_table_limits(index, ty, &t).map_err(InstantiationError::Limits)?;
                     if t.element_type() != ty.element_type {
-                        return Err(link(
-                            "imported table does not match the expected type".into(),
-                        ));
+                        return Err(link("imported table does not match the expected type".into()));
                     }
                     tables.push(t);
                 }
@@ -731,6 +729,7 @@ impl Instance {
     pub fn data_drop(&self, segment: u32) {
         self.dropped_data[segment as usize].set(true);
     }
+
 }
 
 /// V8's checks and messages for an imported table's limits.

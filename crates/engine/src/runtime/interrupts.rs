@@ -50,9 +50,8 @@ pub struct VMRuntimeLimits {
 }
 
 const _: () = assert!(std::mem::size_of::<VMRuntimeLimits>() == runtime_limits::SIZE as usize);
-const _: () = assert!(
-    std::mem::offset_of!(VMRuntimeLimits, stack_limit) == runtime_limits::STACK_LIMIT as usize
-);
+const _: () =
+    assert!(std::mem::offset_of!(VMRuntimeLimits, stack_limit) == runtime_limits::STACK_LIMIT as usize);
 const _: () = assert!(
     std::mem::offset_of!(VMRuntimeLimits, fuel_consumed) == runtime_limits::FUEL_CONSUMED as usize
 );
@@ -168,9 +167,7 @@ impl ThreadState {
     fn raise(&self, bits: u32) {
         // The bits first, then the sentinel: a thread that finds the sentinel finds the bits.
         self.pending.fetch_or(bits, Ordering::SeqCst);
-        self.limits
-            .stack_limit
-            .store(INTERRUPT_LIMIT, Ordering::SeqCst);
+        self.limits.stack_limit.store(INTERRUPT_LIMIT, Ordering::SeqCst);
     }
 
     /// Restores the real stack limit, unless a reason is (or has just been) raised. Owner only.
@@ -180,9 +177,7 @@ impl ThreadState {
             .store(self.real_stack_limit, Ordering::SeqCst);
         // A raise between the swap of the bits and the store above would be lost otherwise.
         if self.pending.load(Ordering::SeqCst) != 0 {
-            self.limits
-                .stack_limit
-                .store(INTERRUPT_LIMIT, Ordering::SeqCst);
+            self.limits.stack_limit.store(INTERRUPT_LIMIT, Ordering::SeqCst);
         }
     }
 }
@@ -331,9 +326,7 @@ impl DeadlineScope {
         let previous = current(|state| {
             let previous = state.deadline.load(Ordering::Relaxed);
             state.timeouts.borrow_mut().push((deadline, timeout));
-            state
-                .deadline
-                .store(previous.min(deadline), Ordering::SeqCst);
+            state.deadline.store(previous.min(deadline), Ordering::SeqCst);
             previous
         });
         ticker().deadline_set(deadline);

@@ -62,9 +62,7 @@ unsafe extern "C" fn memory_fill(vmctx: *mut u8, dst: u32, value: u32, len: u32)
         let target = bytes
             .get_mut(dst as usize..end as usize)
             .ok_or(TrapKind::MemoryOutOfBounds)?;
-        in_chunks(target.len(), false, |at, n| {
-            target[at..at + n].fill(value as u8)
-        })
+        in_chunks(target.len(), false, |at, n| target[at..at + n].fill(value as u8))
     })())
 }
 
@@ -123,9 +121,7 @@ unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, value: u64
             .elements_mut()
             .get_mut(dst as usize..end as usize)
             .ok_or(TrapKind::TableOutOfBounds)?;
-        in_chunks(target.len(), false, |at, n| {
-            target[at..at + n].fill(value as usize)
-        })?;
+        in_chunks(target.len(), false, |at, n| target[at..at + n].fill(value as usize))?;
         table.stored(value as usize);
         Ok(())
     })())

@@ -99,9 +99,7 @@ impl Sandbox {
     pub fn add_instance(&self) -> bool {
         let limit = self.limits.instances.unwrap_or(u64::MAX);
         self.instances
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n < limit).then_some(n + 1)
-            })
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < limit).then_some(n + 1))
             .is_ok()
     }
 

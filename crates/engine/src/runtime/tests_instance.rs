@@ -149,10 +149,7 @@ fn encode(wat: &str) -> Vec<u8> {
     module.encode().unwrap()
 }
 
-fn compile_lazily(
-    bytes: &[u8],
-    tier_up: crate::compiler::TierUp,
-) -> Arc<crate::compiler::CompiledModule> {
+fn compile_lazily(bytes: &[u8], tier_up: crate::compiler::TierUp) -> Arc<crate::compiler::CompiledModule> {
     let options = crate::compiler::CompileOptions {
         lazy: true,
         first_tier: Tier::Baseline,
@@ -201,32 +198,10 @@ fn lazy_functions_compile_on_first_call_through_every_path() {
     assert_eq!(compiled.status().uncompiled, 1);
     // Arguments beyond the registers (stack arguments) survive the lazy trampoline.
     let f = |x: f64| x.to_bits() as u128;
-    let args = [
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        (2.5f32).to_bits() as u128,
-        0,
-        40,
-        2,
-        0,
-        0,
-        0,
-        0,
-        0,
-        f(0.25),
-    ];
+    let args = [0, 0, 0, 0, 0, 0, (2.5f32).to_bits() as u128, 0, 40, 2, 0, 0, 0, 0, 0, f(0.25)];
     let mut values = [0u128; 16];
     values.copy_from_slice(&args);
-    let export = instance
-        .module()
-        .exports
-        .iter()
-        .find(|e| e.name == "many")
-        .unwrap();
+    let export = instance.module().exports.iter().find(|e| e.name == "many").unwrap();
     let function = instance.function(export.index);
     let trampolines = trampolines::for_signature(function.ty()).unwrap();
     // SAFETY: 16 slots cover the signature; the trampolines match the function.
@@ -271,10 +246,7 @@ fn code_swapped_by_tier_up_while_instances_run_gives_the_same_results() {
         for (k, instance) in instances.iter().enumerate() {
             let n = 20_000 + k as u128 + rounds;
             assert_eq!(call(instance, "direct", &[n]).unwrap(), n * (n + 1) / 2);
-            assert_eq!(
-                call(instance, "indirect", &[n, 0]).unwrap(),
-                n * (n + 1) / 2
-            );
+            assert_eq!(call(instance, "indirect", &[n, 0]).unwrap(), n * (n + 1) / 2);
             assert_eq!(call(instance, "indirect", &[n, 1]).unwrap(), n * 3);
         }
         rounds += 1;
@@ -294,10 +266,7 @@ fn dynamic_tier_up_optimizes_hot_functions_only() {
     let compiled = compile_lazily(&encode(LAZY_MODULE), crate::compiler::TierUp::Dynamic);
     let instance = Instance::new(compiled.clone(), Vec::<Extern>::new()).unwrap();
     // $sum's loop spends its budget (1.8M / ~20 bytes per iteration): hot.
-    assert_eq!(
-        call(&instance, "direct", &[1_000_000]).unwrap(),
-        500_000_500_000
-    );
+    assert_eq!(call(&instance, "direct", &[1_000_000]).unwrap(), 500_000_500_000);
     assert_eq!(call(&instance, "indirect", &[4, 1]).unwrap(), 12);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while compiled.status().optimized == 0 && std::time::Instant::now() < deadline {

@@ -230,13 +230,7 @@ unsafe extern "C" fn handle_fault(signal: i32, info: *mut libc::siginfo_t, conte
         if signal == libc::SIGILL && unsafe { resume_interrupted_prologue(pc, context) } {
             return;
         }
-        LAST_FAULT.with(|f| {
-            f.set(Some(FaultRecord {
-                pc,
-                signal,
-                kind: None,
-            }))
-        });
+        LAST_FAULT.with(|f| f.set(Some(FaultRecord { pc, signal, kind: None })));
         // SAFETY: `buffer` is the jump buffer of a guarded call still active on this thread
         // (it is cleared before that call returns), and the frames in between are generated
         // code, which holds no resources.

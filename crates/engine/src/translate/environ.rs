@@ -37,15 +37,12 @@ const VARIABLE: MemFlagsData = MemFlagsData::trusted();
 const HEAP_REGION: u32 = 1;
 const MEMORY_BOUNDS_REGION: u32 = 2;
 
-fn alias_region(
-    builder: &mut FunctionBuilder<'_>,
-    user_id: u32,
-    description: &'static str,
-) -> AliasRegion {
-    builder.func.dfg.alias_regions.insert(AliasRegionData {
-        user_id,
-        description: description.into(),
-    })
+fn alias_region(builder: &mut FunctionBuilder<'_>, user_id: u32, description: &'static str) -> AliasRegion {
+    builder
+        .func
+        .dfg
+        .alias_regions
+        .insert(AliasRegionData { user_id, description: description.into() })
 }
 
 /// Flags of a wasm linear-memory access: little-endian as wasm requires, possibly unaligned,
@@ -132,12 +129,9 @@ impl<'m> FuncEnvironment<'m> {
         vmctx_value: Value,
         options: super::TranslateOptions,
     ) -> Result<Self, String> {
-        let tiering = options.tiering_cost.map(|cost| {
-            (
-                func_index.saturating_sub(module.num_imported_functions),
-                cost,
-            )
-        });
+        let tiering = options
+            .tiering_cost
+            .map(|cost| (func_index.saturating_sub(module.num_imported_functions), cost));
         // The prologue traps with STACK_OVERFLOW when sp would go below
         // `(*vmctx.runtime_limits).stack_limit`.
         let fixed = intern(builder, FIXED)?;
@@ -241,10 +235,9 @@ impl<'m> FuncEnvironment<'m> {
 
     /// The thread's fuel cell: (the address of the runtime limits, the cell's value).
     fn fuel_cell(&self, builder: &mut FunctionBuilder<'_>) -> (Value, Value) {
-        let limits =
-            builder
-                .ins()
-                .load(types::I64, FIXED, self.vmctx, offset(vmctx::RUNTIME_LIMITS));
+        let limits = builder
+            .ins()
+            .load(types::I64, FIXED, self.vmctx, offset(vmctx::RUNTIME_LIMITS));
         let cell = builder.ins().load(
             types::I64,
             VARIABLE,
@@ -299,10 +292,9 @@ impl<'m> FuncEnvironment<'m> {
         if !self.interrupt_checks {
             return;
         }
-        let limits =
-            builder
-                .ins()
-                .load(types::I64, FIXED, self.vmctx, offset(vmctx::RUNTIME_LIMITS));
+        let limits = builder
+            .ins()
+            .load(types::I64, FIXED, self.vmctx, offset(vmctx::RUNTIME_LIMITS));
         let sp = builder.ins().get_stack_pointer(types::I64);
         // Other threads write the limit, so every iteration must read it anew: a plain load
         // that the optimizer cannot merge with an earlier one, because the loop's slow path
@@ -313,7 +305,9 @@ impl<'m> FuncEnvironment<'m> {
             limits,
             offset(runtime_limits::STACK_LIMIT),
         );
-        let interrupted = builder.ins().icmp(IntCC::UnsignedGreaterThan, limit, sp);
+        let interrupted = builder
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThan, limit, sp);
         let slow = builder.create_block();
         let next = builder.create_block();
         builder.set_cold_block(slow);
@@ -322,9 +316,9 @@ impl<'m> FuncEnvironment<'m> {
         builder.switch_to_block(slow);
         // The stub preserves every register and unwinds by itself when the activation must
         // stop, so the loop's values stay in registers across this cold call.
-        let sig = *self
-            .interrupt_signature
-            .get_or_insert_with(|| builder.import_signature(Signature::new(CallConv::PreserveAll)));
+        let sig = *self.interrupt_signature.get_or_insert_with(|| {
+            builder.import_signature(Signature::new(CallConv::PreserveAll))
+        });
         let stub = builder.ins().iconst(
             types::I64,
             crate::runtime::interrupts::interrupt_stub_address() as i64,
@@ -343,12 +337,9 @@ impl<'m> FuncEnvironment<'m> {
         let Some((defined, cost)) = self.tiering else {
             return;
         };
-        let budgets = builder.ins().load(
-            types::I64,
-            FIXED,
-            self.vmctx,
-            offset(vmctx::TIERING_BUDGETS),
-        );
+        let budgets = builder
+            .ins()
+            .load(types::I64, FIXED, self.vmctx, offset(vmctx::TIERING_BUDGETS));
         // Modules have at most a million functions (validated), so the offset fits.
         let at = offset(defined * 4);
         let budget = builder.ins().load(types::I32, VARIABLE, budgets, at);
@@ -383,12 +374,9 @@ impl<'m> FuncEnvironment<'m> {
 
     /// Base address and byte length (i64) of memory 0, read from its definition, for
     /// bounds-checked code: both change when the memory grows (the base when an unguarded
-    /// memory moves). Reads in the vmctx alias region, so the optimizer reuses them until a
+    /// memory moves). Reads in their own alias region, so the optimizer reuses them until a
     /// call.
-    pub fn memory_bounds(
-        &self,
-        builder: &mut FunctionBuilder<'_>,
-    ) -> Result<(Value, Value), String> {
+    pub fn memory_bounds(&self, builder: &mut FunctionBuilder<'_>) -> Result<(Value, Value), String> {
         if self.module.num_memories() == 0 {
             return Err("memory access in a module without memory".into());
         }
@@ -397,18 +385,12 @@ impl<'m> FuncEnvironment<'m> {
             .load(types::I64, FIXED, self.vmctx, offset(vmctx::MEMORY));
         let region = alias_region(builder, MEMORY_BOUNDS_REGION, "memory bounds");
         let flags = MemFlagsData::trusted().with_alias_region(Some(region));
-        let base = builder.ins().load(
-            types::I64,
-            flags,
-            definition,
-            offset(memory_definition::BASE),
-        );
-        let length = builder.ins().load(
-            types::I64,
-            flags,
-            definition,
-            offset(memory_definition::LENGTH),
-        );
+        let base = builder
+            .ins()
+            .load(types::I64, flags, definition, offset(memory_definition::BASE));
+        let length = builder
+            .ins()
+            .load(types::I64, flags, definition, offset(memory_definition::LENGTH));
         Ok((base, length))
     }
 

@@ -40,11 +40,8 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
             // Bounds checked above; the runtime records what the stored reference keeps alive.
             let _ = address;
             let table_index = t.builder.ins().iconst(I32, i64::from(table));
-            t.env.call_libcall(
-                &mut t.builder,
-                LibCall::TableSetRef,
-                &[table_index, index, value],
-            );
+            t.env
+                .call_libcall(&mut t.builder, LibCall::TableSetRef, &[table_index, index, value]);
         }
         Operator::TableSize { table } => {
             let size = t.env.table_size(&mut t.builder, table)?;

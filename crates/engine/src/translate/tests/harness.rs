@@ -66,9 +66,7 @@ impl Instance {
 
     /// Compiles `bytes`; an error says why the harness cannot run the module.
     pub fn from_wasm(bytes: &[u8], tier: Tier) -> Result<Instance, String> {
-        let module =
-            crate::compiler::compile_with_features(bytes, crate::compiler::features_with_simd())
-                .map_err(|e| e.to_string())?;
+        let module = crate::compiler::compile_with_features(bytes, crate::compiler::features_with_simd()).map_err(|e| e.to_string())?;
         if !module.imports.is_empty() {
             return Err("imports are not linked".into());
         }

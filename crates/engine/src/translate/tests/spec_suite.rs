@@ -97,10 +97,7 @@ fn every_spec_function_translates_verifies_and_compiles() {
         "{} functions failed",
         counts.failures.len()
     );
-    assert_eq!(
-        counts.simd_functions, 0,
-        "functions with unsupported SIMD operators"
-    );
+    assert_eq!(counts.simd_functions, 0, "functions with unsupported SIMD operators");
     assert_eq!(
         counts.rejected_modules, 0,
         "valid spec modules were rejected"
@@ -145,10 +142,7 @@ fn valid_modules(origin: &str, text: &str) -> Vec<Vec<u8>> {
 
 fn check_module(module: &SuiteModule) -> Counts {
     let mut counts = Counts::default();
-    let decoded = match crate::compiler::compile_with_features(
-        &module.bytes,
-        crate::compiler::features_with_simd(),
-    ) {
+    let decoded = match crate::compiler::compile_with_features(&module.bytes, crate::compiler::features_with_simd()) {
         Ok(decoded) => decoded,
         Err(err) => {
             counts.rejected_modules += 1;
