@@ -6,7 +6,7 @@
 //   tier, the tier-up policy and the number of compile threads, for modules compiled from then
 //   on. An unknown key or a bad value is a TypeError naming it. The same settings come from
 //   the environment (environment.js): CRANEWASM_LAZY=0|1, CRANEWASM_FIRST_TIER=baseline|optimized,
-//   CRANEWASM_TIER_UP=off|eager|dynamic, CRANEWASM_COMPILE_THREADS=n.
+//   CRANEWASM_TIER_UP=off|eager|dynamic, CRANEWASM_COMPILE_THREADS=n, CRANEWASM_BOUNDS_CHECKS=0|1.
 // - compileStatus(module): how many of the module's functions run code of each tier now.
 // - tierUp(module): a promise that resolves once every function has optimized code.
 'use strict';
@@ -39,7 +39,14 @@ function call(f) {
 /** The options modules compiled from now on get. */
 function getCompileOptions() {
   const o = call(() => native.getCompileOptions());
-  return { lazy: o.lazy, firstTier: o.firstTier, tierUp: o.tierUp, threads: o.threads, interruptChecks: o.interruptChecks };
+  return {
+    lazy: o.lazy,
+    firstTier: o.firstTier,
+    tierUp: o.tierUp,
+    threads: o.threads,
+    interruptChecks: o.interruptChecks,
+    boundsChecks: o.boundsChecks,
+  };
 }
 
 // The options setCompileOptions() takes, each with its check and what it allows (for the error).
@@ -49,6 +56,7 @@ const COMPILE_OPTIONS = {
   tierUp: { ok: (v) => POLICIES.includes(v), allowed: `one of ${POLICIES.map((t) => `'${t}'`).join(', ')}` },
   threads: { ok: (v) => Number.isInteger(v) && v >= 1 && v <= MAX_THREADS, allowed: `an integer from 1 to ${MAX_THREADS}` },
   interruptChecks: { ok: (v) => typeof v === 'boolean', allowed: 'a boolean' },
+  boundsChecks: { ok: (v) => typeof v === 'boolean', allowed: 'a boolean' },
 };
 
 function describeValue(value) {
@@ -119,7 +127,7 @@ function tierUp(module) {
 // Sandbox: limits for the instances made through it
 // ---------------------------------------------------------------------------------------------
 
-const SANDBOX_OPTIONS = ['timeout', 'fuel', 'memoryLimit', 'tableLimit', 'instanceLimit'];
+const SANDBOX_OPTIONS = ['timeout', 'fuel', 'memoryLimit', 'tableLimit', 'instanceLimit', 'boundsChecks'];
 
 // An optional non-negative number option (fuel, limits: integers).
 function sandboxOption(options, name, integer) {
@@ -165,7 +173,13 @@ class Sandbox {
     const instanceLimit = sandboxOption(options, 'instanceLimit', true);
     // Like the WebAssembly objects, a Sandbox cannot be cloned (structuredClone, postMessage).
     const self = internal.platformObject('Sandbox', new.target);
-    sandboxes.set(self, call(() => new native.NativeSandbox({ timeout, fuel, memoryLimit, tableLimit, instanceLimit })));
+    const { boundsChecks } = options;
+    if (boundsChecks !== undefined && typeof boundsChecks !== 'boolean') {
+      throw new TypeError(`${caller}: boundsChecks must be a boolean, got ${typeof boundsChecks}`);
+    }
+    const sandbox = call(() => new native.NativeSandbox({ timeout, fuel, memoryLimit, tableLimit, instanceLimit }));
+    if (boundsChecks) sandbox.setBoundsChecks(true);
+    sandboxes.set(self, sandbox);
     return self;
   }
 

@@ -85,6 +85,11 @@ const VARIABLES = [
     meaning: 'Threads of the compile pool (default: one per core). As `setCompileOptions({ threads })`.',
   },
   {
+    name: 'CRANEWASM_BOUNDS_CHECKS',
+    ...flag(),
+    meaning: 'Memory accesses check their bounds in code, and memories reserve address space for their size only, not 8 GiB (`1`); or rely on guard regions (`0`, the default; memories fall back to bounds checks when no reservation can be had). As `setCompileOptions({ boundsChecks })`.',
+  },
+  {
     name: 'CRANEWASM_TIMEOUT',
     ...nonNegativeNumber('milliseconds'),
     meaning: 'A deadline on every outermost call from JS into wasm made through the standard namespace; past it the call traps with a RuntimeError. As `new Sandbox({ timeout })` for every instance.',

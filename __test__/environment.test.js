@@ -31,6 +31,7 @@ const CASES = {
   CRANEWASM_FIRST_TIER: { good: ['baseline', 'optimized', 'Optimized'], bad: ['fast', 'turbofan', '1'] },
   CRANEWASM_TIER_UP: { good: ['off', 'eager', 'dynamic'], bad: ['sometimes', 'on', 'lazy'] },
   CRANEWASM_COMPILE_THREADS: { good: ['1', '3', '256'], bad: ['0', 'abc', '100000', '1.5', '-2', '4 threads'] },
+  CRANEWASM_BOUNDS_CHECKS: { good: ['0', '1', 'off'], bad: ['maybe', '2'] },
   CRANEWASM_TIMEOUT: { good: ['1000', '2500.5', '1e4'], bad: ['soon', '-1', 'Infinity', '10ms'] },
   CRANEWASM_FUEL: { good: ['0', '1000000'], bad: ['-5', '1.5', 'lots', '1e400'] },
   CRANEWASM_MEMORY_LIMIT: { good: ['0', '1048576'], bad: ['64k', '-1', '1.5', 'lots'] },
@@ -62,7 +63,7 @@ describe.each(Object.keys(CASES))('%s', (name) => {
 
 test('the compile option variables set the options', () => {
   const out = load({ CRANEWASM_LAZY: 'off', CRANEWASM_FIRST_TIER: 'optimized', CRANEWASM_TIER_UP: 'eager', CRANEWASM_COMPILE_THREADS: '3' });
-  expect(JSON.parse(out.stdout).options).toEqual({ lazy: false, firstTier: 'optimized', tierUp: 'eager', threads: 3, interruptChecks: true });
+  expect(JSON.parse(out.stdout).options).toEqual({ lazy: false, firstTier: 'optimized', tierUp: 'eager', threads: 3, interruptChecks: true, boundsChecks: false });
 });
 
 // Every variable the package's code reads is in the table (the test suite's own variables, read
@@ -101,7 +102,7 @@ describe('setCompileOptions()', () => {
   afterEach(() => { engine.setCompileOptions(before); });
 
   test.each([
-    [{ tierup: 'off' }, 'unknown option "tierup" (known: lazy, firstTier, tierUp, threads, interruptChecks)'],
+    [{ tierup: 'off' }, 'unknown option "tierup" (known: lazy, firstTier, tierUp, threads, interruptChecks, boundsChecks)'],
     [{ Lazy: false }, 'unknown option "Lazy"'],
     [{ lazy: false, thread: 2 }, 'unknown option "thread"'],
     [{ firstTier: 'fast' }, 'firstTier must be one of \'baseline\', \'optimized\', got "fast"'],

@@ -134,6 +134,7 @@ pub fn compile_unit(
         locals_in_slots: replaced,
         interrupt_checks: options.interrupt_checks,
         fuel: options.fuel,
+        bounds_checks: options.bounds_checks,
     };
     let func = crate::translate::translate_function_with(module, index, body, translate).map_err(failed)?;
     codegen::compile_function(func, tier).map_err(failed)

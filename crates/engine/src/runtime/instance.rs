@@ -285,6 +285,10 @@ pub enum InstantiationError {
     ResourceLimit(String),
     /// Resources could not be allocated.
     Resource(String),
+    /// The instance's memory (imported, or defined when no guard reservation could be had) has
+    /// no guard reservation, so it needs the module's code compiled with bounds checks
+    /// (`CompileOptions::bounds_checks`); instantiate again with that code.
+    NeedsBoundsChecks,
 }
 
 /// The vmctx storage: 16-byte aligned words.
@@ -504,7 +508,8 @@ impl Instance {
                 }
             }
         }
-        // (2) Memory.
+        // (2) Memory: bounds-checked code gets one without a guard reservation (address space
+        // for its size only); other code a guarded one, unless none can be had.
         if memory.is_none() {
             if let Some(ty) = info.memories.first() {
                 let budget = budgets.memory.clone();
@@ -517,10 +522,14 @@ impl Instance {
                         )));
                     }
                 }
-                let m = LinearMemory::with_budget(ty.initial, ty.maximum, budget)
+                let guard = !module.options.bounds_checks;
+                let m = LinearMemory::with_options(ty.initial, ty.maximum, guard, budget)
                     .map_err(InstantiationError::Resource)?;
                 memory = Some(Arc::new(m));
             }
+        }
+        if memory.as_ref().is_some_and(|m| !m.is_guarded()) && !module.options.bounds_checks {
+            return Err(InstantiationError::NeedsBoundsChecks);
         }
         // (3) The vmctx, so that ref.func in initializers can point into it.
         let words = (offsets.size() as usize).div_ceil(16);

@@ -267,12 +267,12 @@ mod tests {
     #[test]
     fn memories_take_from_and_give_back_to_their_budget() {
         let budget = Budget::new(3 * PAGE_SIZE);
-        let a = LinearMemory::with_budget(1, None, Some(budget.clone())).unwrap();
-        let b = LinearMemory::with_budget(1, None, Some(budget.clone())).unwrap();
+        let a = LinearMemory::with_options(1, None, true, Some(budget.clone())).unwrap();
+        let b = LinearMemory::with_options(1, None, true, Some(budget.clone())).unwrap();
         assert_eq!(a.grow(2), None, "4 pages would pass the budget");
         assert_eq!(a.grow(1), Some(1));
         assert_eq!(b.grow(1), None);
-        assert!(LinearMemory::with_budget(1, None, Some(budget.clone())).is_err());
+        assert!(LinearMemory::with_options(1, None, true, Some(budget.clone())).is_err());
         drop(a);
         assert_eq!(b.grow(2), Some(1));
         assert!(!budget.fits(1));

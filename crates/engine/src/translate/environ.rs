@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 
 use cranelift_codegen::ir::{
-    condcodes::IntCC, types, Endianness, GlobalValueData, InstBuilder, MemFlags, MemFlagsData,
-    SigRef, Signature, Value,
+    condcodes::IntCC, types, AliasRegion, AliasRegionData, Endianness, GlobalValueData,
+    InstBuilder, MemFlags, MemFlagsData, SigRef, Signature, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
@@ -31,10 +31,26 @@ const FIXED: MemFlagsData = MemFlagsData::trusted().with_readonly().with_can_mov
 /// A VM structure field that other code (the runtime, other instances) may change.
 const VARIABLE: MemFlagsData = MemFlagsData::trusted();
 
+/// Alias regions (user ids) of the function's memory accesses: linear memory, and the memory
+/// definition's base and length. Accesses of one region do not change what another holds, so
+/// the optimizer reuses a read of the bounds across stores to linear memory, until a call.
+const HEAP_REGION: u32 = 1;
+const MEMORY_BOUNDS_REGION: u32 = 2;
+
+fn alias_region(builder: &mut FunctionBuilder<'_>, user_id: u32, description: &'static str) -> AliasRegion {
+    builder
+        .func
+        .dfg
+        .alias_regions
+        .insert(AliasRegionData { user_id, description: description.into() })
+}
+
 /// Flags of a wasm linear-memory access: little-endian as wasm requires, possibly unaligned,
-/// and faulting out of bounds; the trap code puts the faulting PC in the trap table.
-pub(super) fn heap_flags() -> MemFlagsData {
+/// and faulting out of bounds; the trap code puts the faulting PC in the trap table. Linear
+/// memory is its own alias region (no VM structure lies in it).
+pub(super) fn heap_flags(builder: &mut FunctionBuilder<'_>) -> MemFlagsData {
     MemFlagsData::new()
+        .with_alias_region(Some(alias_region(builder, HEAP_REGION, "linear memory")))
         .with_endianness(Endianness::Little)
         .with_trap_code(Some(TrapKind::MemoryOutOfBounds.code()))
 }
@@ -67,6 +83,8 @@ pub(crate) struct FuncEnvironment<'m> {
     interrupt_signature: Option<SigRef>,
     /// Fuel counting, in metered code.
     fuel: Option<Fuel>,
+    /// Whether memory accesses check their bounds (code for memories without a guard).
+    bounds_checks: bool,
 }
 
 /// The fuel count of metered code (see `runtime::sandbox`). The thread's fuel cell holds fuel
@@ -133,7 +151,9 @@ impl<'m> FuncEnvironment<'m> {
         });
         builder.func.stack_limit = Some(stack_limit);
 
-        let memory_base = (module.num_memories() > 0).then(|| {
+        // Bounds-checked code reads the base at each access (the memory may move); the copy in
+        // the vmctx is only for guarded memories.
+        let memory_base = (module.num_memories() > 0 && !options.bounds_checks).then(|| {
             builder
                 .ins()
                 .load(types::I64, FIXED, vmctx_value, offset(vmctx::MEMORY_BASE))
@@ -150,6 +170,7 @@ impl<'m> FuncEnvironment<'m> {
             tiering,
             interrupt_checks: options.interrupt_checks,
             interrupt_signature: None,
+            bounds_checks: options.bounds_checks,
             fuel: options.fuel.then(|| Fuel {
                 delta: builder.declare_var(types::I64),
                 pending: 0,
@@ -346,10 +367,37 @@ impl<'m> FuncEnvironment<'m> {
 
     // ---- linear memory ----
 
-    /// Base address of memory 0.
+    /// Base address of memory 0, in code without bounds checks.
     pub fn memory_base(&self) -> Result<Value, String> {
         self.memory_base
             .ok_or_else(|| "memory access in a module without memory".into())
+    }
+
+    /// Whether memory accesses check their bounds.
+    pub fn bounds_checks(&self) -> bool {
+        self.bounds_checks
+    }
+
+    /// Base address and byte length (i64) of memory 0, read from its definition, for
+    /// bounds-checked code: both change when the memory grows (the base when an unguarded
+    /// memory moves). Reads in their own alias region, so the optimizer reuses them until a
+    /// call.
+    pub fn memory_bounds(&self, builder: &mut FunctionBuilder<'_>) -> Result<(Value, Value), String> {
+        if self.module.num_memories() == 0 {
+            return Err("memory access in a module without memory".into());
+        }
+        let definition = builder
+            .ins()
+            .load(types::I64, FIXED, self.vmctx, offset(vmctx::MEMORY));
+        let region = alias_region(builder, MEMORY_BOUNDS_REGION, "memory bounds");
+        let flags = MemFlagsData::trusted().with_alias_region(Some(region));
+        let base = builder
+            .ins()
+            .load(types::I64, flags, definition, offset(memory_definition::BASE));
+        let length = builder
+            .ins()
+            .load(types::I64, flags, definition, offset(memory_definition::LENGTH));
+        Ok((base, length))
     }
 
     /// Current byte length of memory 0 (i64); it changes when the memory grows.

@@ -87,6 +87,9 @@ pub struct TranslateOptions {
     pub interrupt_checks: bool,
     /// Count fuel (see `runtime::sandbox`).
     pub fuel: bool,
+    /// Check every memory access against the memory's current length, reading base and length
+    /// from its definition (see `runtime::memory`: memories without a guard reservation).
+    pub bounds_checks: bool,
 }
 
 impl Default for TranslateOptions {
@@ -96,6 +99,7 @@ impl Default for TranslateOptions {
             locals_in_slots: false,
             interrupt_checks: true,
             fuel: false,
+            bounds_checks: false,
         }
     }
 }
