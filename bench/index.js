@@ -201,8 +201,9 @@ function format(value) {
 // Each kernel runs in several variants of the same module, all compiled eagerly at the
 // optimizing tier (the steady state the kernels reach): without interrupt checks (the reference:
 // what the engine ran before it could be stopped), with them (every module's default), in a
-// Sandbox with a deadline, and in a Sandbox with fuel. Ratios are against the reference, from
-// the same rounds.
+// Sandbox with a deadline, in a Sandbox with fuel, and with bounds checks (memory accesses
+// checked explicitly, the memory without a guard region, as when no guard reservation can be
+// had). Ratios are against the reference, from the same rounds.
 
 const engine = require('../engine');
 
@@ -224,6 +225,7 @@ async function controlVariants() {
   try {
     const unchecked = compile({ interruptChecks: false });
     const checked = compile({ interruptChecks: true });
+    const boundsChecked = compile({ interruptChecks: true, boundsChecks: true });
     const deadline = new engine.Sandbox({ timeout: 1e9 });
     const fuel = new engine.Sandbox({ fuel: Number.MAX_SAFE_INTEGER });
     return [
@@ -231,6 +233,7 @@ async function controlVariants() {
       ['interrupt checks (default)', new cranewasm.Instance(checked, imports()).exports],
       ['deadline (Sandbox timeout)', (await deadline.instantiate(checked, imports())).exports, deadline],
       ['fuel (Sandbox fuel)', (await fuel.instantiate(checked, imports())).exports, fuel],
+      ['bounds checks (boundsChecks)', new cranewasm.Instance(boundsChecked, imports()).exports],
     ];
   } finally {
     engine.setCompileOptions(saved);
