@@ -311,9 +311,9 @@ function printControl({ variants, rows }, stops) {
   }
   const width = Math.max(...rows.map((r) => r.name.length));
   console.log(`\nControl (every variant eager at the optimizing tier; ratios against "${variants[0]}")`);
-  console.log(`${'kernel'.padEnd(width)}  ${variants[0].padStart(20)}  ${variants.slice(1).map((v) => v.padStart(28)).join('')}`);
+  console.log(`${'kernel'.padEnd(width)}  ${variants[0].padStart(20)}  ${variants.slice(1).map((v) => v.padStart(30)).join('')}`);
   for (const r of rows) {
-    console.log(`${r.name.padEnd(width)}  ${`${format(r.medians[0])} ms`.padStart(20)}  ${ratios(r).map((x) => x.padStart(28)).join('')}`);
+    console.log(`${r.name.padEnd(width)}  ${`${format(r.medians[0])} ms`.padStart(20)}  ${ratios(r).map((x) => x.padStart(30)).join('')}`);
   }
   console.log(`worker.terminate() of a worker spinning in wasm: cranewasm ${format(stops.terminate.cranewasm)} ms, Node ${format(stops.terminate.node)} ms`);
   console.log(`Sandbox timeout of 50 ms: ${format(stops.overshoot)} ms past the deadline`);

@@ -7,7 +7,8 @@
 //! - **Unguarded**: the memory maps exactly its current size (one inaccessible page while it is
 //!   empty) and grows by remapping, in place when the kernel can, elsewhere otherwise, so its
 //!   base may move. Only code compiled with bounds checks (`CompileOptions::bounds_checks`) may
-//!   run on it; that code reads the base and length from the definition at every access.
+//!   run on it; that code reads the base and length from the definition at entry and after
+//!   every call (anything that grows a memory is a call), and checks each access against them.
 //!   Memories are unguarded when bounds checks are asked for, or when the 8 GiB reservation
 //!   cannot be had (`ulimit -v`, small containers, tens of thousands of memories), instead of
 //!   failing.
