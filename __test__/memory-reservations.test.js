@@ -261,11 +261,49 @@ describe('memories with and without guard regions together', () => {
   });
 });
 
+describe('bounds-checked code after growth by a callee', () => {
+  // A loop keeps the memory's base and length in registers; a JS import, another wasm function
+  // and memory.grow each grow (and may move) the memory in between. Both engines must agree.
+  const TEXT = `(module (import "env" "grow" (func $jsGrow (param i32)))
+    (memory (export "memory") 1)
+    (func $wasmGrow (param i32) (drop (memory.grow (local.get 0))))
+    (func (export "run") (param $how i32) (result i32) (local $i i32) (local $sum i32)
+      (loop $l
+        (i32.store (i32.mul (local.get $i) (i32.const 65536)) (i32.add (local.get $i) (i32.const 1)))
+        (if (i32.eq (local.get $how) (i32.const 0)) (then (call $jsGrow (i32.const 1))))
+        (if (i32.eq (local.get $how) (i32.const 1)) (then (call $wasmGrow (i32.const 1))))
+        (if (i32.eq (local.get $how) (i32.const 2)) (then (drop (memory.grow (i32.const 1)))))
+        (local.set $sum (i32.add (local.get $sum) (i32.load (i32.mul (local.get $i) (i32.const 65536)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (i32.const 40))))
+      ;; one past the end: traps
+      (i32.load (i32.sub (i32.mul (i32.add (local.get $i) (i32.const 1)) (i32.const 65536)) (i32.const 3)))))`;
+
+  test.each([['a JS import', 0], ['a wasm call', 1], ['memory.grow', 2]])('grown by %s', (_, how) => {
+    const saved = engine.getCompileOptions();
+    try {
+      engine.setCompileOptions({ boundsChecks: true });
+      const bytes = wat(TEXT);
+      const outcome = (W) => {
+        let memory;
+        const instance = new W.Instance(new W.Module(bytes), { env: { grow: (n) => memory.grow(n) } });
+        memory = instance.exports.memory;
+        return [run(W, () => instance.exports.run(how)), memory.buffer.byteLength, new Uint32Array(memory.buffer)[39 * 16384]];
+      };
+      const theirs = outcome(node);
+      expect(theirs).toEqual([{ threw: 'WebAssembly.RuntimeError', message: 'memory access out of bounds' }, 41 * 65536, 40]);
+      expect(outcome(cranewasm)).toEqual(theirs);
+    } finally {
+      engine.setCompileOptions(saved);
+    }
+  });
+});
+
 describe('options', () => {
   test('setCompileOptions({ boundsChecks }) takes a boolean; getCompileOptions reports it', () => {
     const saved = engine.getCompileOptions();
     try {
-      expect(saved.boundsChecks).toBe(false);
+      expect(saved.boundsChecks).toBe(process.env.CRANEWASM_BOUNDS_CHECKS === '1'); // the default is off
       expect(engine.setCompileOptions({ boundsChecks: true }).boundsChecks).toBe(true);
       expect(() => engine.setCompileOptions({ boundsChecks: 1 })).toThrow(new TypeError('setCompileOptions(): boundsChecks must be a boolean, got 1'));
       expect(engine.getCompileOptions().boundsChecks).toBe(true);

@@ -7,7 +7,8 @@
 //! - **Unguarded**: the memory maps exactly its current size (one inaccessible page while it is
 //!   empty) and grows by remapping, in place when the kernel can, elsewhere otherwise, so its
 //!   base may move. Only code compiled with bounds checks (`CompileOptions::bounds_checks`) may
-//!   run on it; that code reads the base and length from the definition at every access.
+//!   run on it; that code reads the base and length from the definition at entry and after
+//!   every call (anything that grows a memory is a call), and checks each access against them.
 //!   Memories are unguarded when bounds checks are asked for, or when the 8 GiB reservation
 //!   cannot be had (`ulimit -v`, small containers, tens of thousands of memories), instead of
 //!   failing.
@@ -219,7 +220,10 @@ impl LinearMemory {
         // inaccessible while the memory is empty, all read-write otherwise); the old range is
         // unmapped by a move, and the only views of it (JS ArrayBuffers) are detached when the
         // growth is seen, before JS runs again.
-        let moved = unsafe { remap(base, *mapped, new_len, (old_pages * PAGE_SIZE) as usize) }?;
+        // Code interrupted in a loop keeps the base in a register across its interrupt check,
+        // so what runs in the check's host poll grows a memory in place or not at all.
+        let may_move = !super::interrupts::in_host_poll();
+        let moved = unsafe { remap(base, *mapped, new_len, (old_pages * PAGE_SIZE) as usize, may_move) }?;
         *mapped = new_len;
         if old_pages == 0 {
             // SAFETY: the new mapping of `new_len` bytes is ours and nothing uses it yet.
@@ -289,32 +293,29 @@ fn map(len: usize, writable: bool) -> Option<*mut u8> {
 
 /// Resizes the mapping [base, base + old_len) to `new_len` bytes, keeping its contents and
 /// protection; the new bytes read as zero. `contents` is how many leading bytes are in use
-/// (readable), which is what a copy must keep. In place when it can, else at a new address (the
+/// (readable), which is what a copy must keep. Unless `may_move`, only in place. In place when it can, else at a new address (the
 /// old range is then unmapped). Returns the mapping's address.
 ///
 /// # Safety
 /// [base, base + old_len) must be one private anonymous mapping of the caller's, with one
 /// protection, that nothing else uses during the call; after a move, nothing may use the old
 /// range.
-unsafe fn remap(base: *mut u8, old_len: usize, new_len: usize, contents: usize) -> Option<*mut u8> {
+unsafe fn remap(base: *mut u8, old_len: usize, new_len: usize, contents: usize, may_move: bool) -> Option<*mut u8> {
     #[cfg(target_os = "linux")]
     {
+        let _ = contents;
+        let flags = if may_move { libc::MREMAP_MAYMOVE } else { 0 };
         // SAFETY: per the contract; MREMAP_MAYMOVE lets the kernel move the pages (it tries in
         // place first).
-        let _ = contents;
-        let p = unsafe {
-            libc::mremap(
-                base as *mut libc::c_void,
-                old_len,
-                new_len,
-                libc::MREMAP_MAYMOVE,
-            )
-        };
+        let p = unsafe { libc::mremap(base as *mut libc::c_void, old_len, new_len, flags) };
         (p != libc::MAP_FAILED).then_some(p as *mut u8)
     }
     #[cfg(not(target_os = "linux"))]
     {
         // No mremap: a new read-write mapping, the old bytes copied over, the old one unmapped.
+        if !may_move {
+            return None;
+        }
         let p = map(new_len, true)?;
         // SAFETY: both ranges are ours and disjoint (fresh mapping); the first `contents` bytes
         // of the old one are readable, and contents ≤ old_len ≤ new_len.

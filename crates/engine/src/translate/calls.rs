@@ -82,6 +82,7 @@ fn emit_call(
     }
     let call = t.builder.ins().call_indirect(sig, code, &args);
     let results = t.builder.inst_results(call).to_vec();
+    t.env.reload_memory_bounds(&mut t.builder);
     t.stack.extend(results);
     Ok(())
 }
