@@ -166,16 +166,16 @@ fn smith_config(rng: &mut Rng, differential: bool) -> wasm_smith::Config {
         sign_extension_ops_enabled: true,
         saturating_float_to_int_enabled: true,
         simd_enabled: rng.one_in(10),
-        // Nothing later.
+        // Of 3.0, what the engine implements, now and then.
         relaxed_simd_enabled: false,
         threads_enabled: false,
         shared_everything_threads_enabled: false,
         exceptions_enabled: false,
         gc_enabled: false,
         memory64_enabled: false,
-        tail_call_enabled: false,
+        tail_call_enabled: rng.one_in(4),
         wide_arithmetic_enabled: false,
-        extended_const_enabled: false,
+        extended_const_enabled: rng.one_in(4),
         custom_page_sizes_enabled: false,
         compact_imports_enabled: false,
         custom_descriptors_enabled: false,
@@ -215,8 +215,13 @@ fn smith_config(rng: &mut Rng, differential: bool) -> wasm_smith::Config {
         },
         ..wasm_smith::Config::default()
     };
-    // Now and then one proposal beyond Wasm 2.0, so that validation and compilation see
-    // well-formed modules they must reject (or accept, when the feature went unused).
+    if config.simd_enabled && rng.one_in(3) {
+        // Deterministic in cranewasm: both tiers must agree on it.
+        config.relaxed_simd_enabled = true;
+    }
+    // Now and then one proposal beyond what the engine implements, so that validation and
+    // compilation see well-formed modules they must reject (or accept, when the feature went
+    // unused).
     if !differential && rng.one_in(12) {
         match rng.below(10) {
             0 => config.tail_call_enabled = true,
@@ -789,6 +794,7 @@ fn dummy_imports(
         .map(|import| {
             Ok(match &import.ty {
                 ImportType::Function(ty) => {
+                    let type_id = module.type_ids()[*ty as usize];
                     let ty = module.types[*ty as usize].clone();
                     let state = Box::into_raw(Box::new(HostState {
                         results: ty.results().len(),
@@ -797,6 +803,7 @@ fn dummy_imports(
                     }));
                     let host = HostFunction::new(
                         ty,
+                        type_id,
                         dummy_host,
                         state as *mut c_void,
                         Some(drop_host_state),
@@ -816,14 +823,18 @@ fn dummy_imports(
                         ty.initial,
                         ty.maximum,
                         0,
-                    )?)),
+                    )?
+                    .with_type_ids(module.type_ids()))),
                     None,
                 ),
                 ImportType::Memory(ty) => (
                     Extern::Memory(Arc::new(LinearMemory::new(ty.initial, ty.maximum)?)),
                     None,
                 ),
-                ImportType::Global(ty) => (Extern::Global(Arc::new(Global::new(*ty, 0))), None),
+                ImportType::Global(ty) => (
+                    Extern::Global(Arc::new(Global::with_type_ids(*ty, 0, module.type_ids()))),
+                    None,
+                ),
                 ImportType::Tag(_) => return Err("tag import".to_string()),
             })
         })
