@@ -70,10 +70,10 @@ describe('compile options', () => {
   // compiled when compile() resolves), baseline first, dynamic tier-up, one thread per core.
   test('defaults', async () => {
     const { result } = await runDriver('options');
-    expect(result.options).toEqual({ ...DEFAULTS, threads: os.availableParallelism(), interruptChecks: true });
+    expect(result.options).toEqual({ ...DEFAULTS, threads: os.availableParallelism(), interruptChecks: true, boundsChecks: false });
     expect(result.afterCompile).toEqual({ functions: 20, uncompiled: 20, baseline: 0, optimized: 0, ...DEFAULTS });
     if (!Object.keys(process.env).some((k) => k.startsWith('CRANEWASM_'))) {
-      expect(engine.getCompileOptions()).toEqual({ ...DEFAULTS, threads: os.availableParallelism(), interruptChecks: true });
+      expect(engine.getCompileOptions()).toEqual({ ...DEFAULTS, threads: os.availableParallelism(), interruptChecks: true, boundsChecks: false });
     }
   });
 
@@ -109,12 +109,12 @@ describe('compile options', () => {
     expect(engine.setCompileOptions({ lazy: !before.lazy })).toEqual({ ...before, lazy: !before.lazy });
     expect(engine.setCompileOptions({ tierUp: 'eager' })).toEqual({ ...before, lazy: !before.lazy, tierUp: 'eager' });
     expect(engine.setCompileOptions({ firstTier: 'optimized', threads: 1 }))
-      .toEqual({ lazy: !before.lazy, firstTier: 'optimized', tierUp: 'eager', threads: 1, interruptChecks: true });
+      .toEqual({ lazy: !before.lazy, firstTier: 'optimized', tierUp: 'eager', threads: 1, interruptChecks: true, boundsChecks: false });
     const returned = engine.setCompileOptions({ threads: 3, tierUp: 'off', lazy: true });
-    expect(returned).toEqual({ lazy: true, firstTier: 'optimized', tierUp: 'off', threads: 3, interruptChecks: true });
+    expect(returned).toEqual({ lazy: true, firstTier: 'optimized', tierUp: 'off', threads: 3, interruptChecks: true, boundsChecks: false });
     returned.lazy = false;
     engine.getCompileOptions().tierUp = 'eager';
-    expect(engine.getCompileOptions()).toEqual({ lazy: true, firstTier: 'optimized', tierUp: 'off', threads: 3, interruptChecks: true });
+    expect(engine.getCompileOptions()).toEqual({ lazy: true, firstTier: 'optimized', tierUp: 'off', threads: 3, interruptChecks: true, boundsChecks: false });
   });
 
   // With one compile thread, compilation, lazy compilation and tier-up still work.
@@ -145,21 +145,21 @@ describe('compile options', () => {
     const all = (tier) => ({ uncompiled: 0, baseline: tier === 'baseline' ? 20 : 0, optimized: tier === 'optimized' ? 20 : 0 });
 
     // Eager baseline, no tier-up: everything baseline at resolve, and forever after.
-    expect(results[0].options).toEqual({ lazy: false, firstTier: 'baseline', tierUp: 'off', threads: cores, interruptChecks: true });
+    expect(results[0].options).toEqual({ lazy: false, firstTier: 'baseline', tierUp: 'off', threads: cores, interruptChecks: true, boundsChecks: false });
     expect(results[0].afterCompile).toMatchObject(all('baseline'));
     expect(results[0].afterWait).toMatchObject(all('baseline'));
     // Eager, optimized first: everything optimized at resolve.
-    expect(results[1].options).toEqual({ lazy: false, firstTier: 'optimized', tierUp: 'dynamic', threads: cores, interruptChecks: true });
+    expect(results[1].options).toEqual({ lazy: false, firstTier: 'optimized', tierUp: 'dynamic', threads: cores, interruptChecks: true, boundsChecks: false });
     expect(results[1].afterCompile).toMatchObject(all('optimized'));
     // Lazy, optimized first: nothing at resolve, optimized code as functions are called.
     expect(results[2].afterCompile).toMatchObject({ uncompiled: 20, baseline: 0, optimized: 0 });
     expect(results[2].afterCalls).toMatchObject(all('optimized'));
     // Eager tier-up on one thread: everything optimized after a while.
-    expect(results[3].options).toEqual({ lazy: true, firstTier: 'baseline', tierUp: 'eager', threads: 1, interruptChecks: true });
+    expect(results[3].options).toEqual({ lazy: true, firstTier: 'baseline', tierUp: 'eager', threads: 1, interruptChecks: true, boundsChecks: false });
     expect(results[3].afterWait).toMatchObject(all('optimized'));
     // Values that do not parse leave the defaults.
     for (const r of results.slice(4)) {
-      expect(r.options).toEqual({ ...DEFAULTS, threads: cores, interruptChecks: true });
+      expect(r.options).toEqual({ ...DEFAULTS, threads: cores, interruptChecks: true, boundsChecks: false });
       expect(r.afterCompile).toMatchObject({ uncompiled: 20, ...DEFAULTS });
     }
   });
