@@ -1,4 +1,4 @@
-// The wasm-v2 spec scripts and the differential suites (cranewasm against Node's engine) once more
+// The wasm-v2 and SIMD spec scripts and the differential suites (cranewasm against Node's engine) once more
 // with bounds-checked code everywhere (issue 12, point 7): CRANEWASM_BOUNDS_CHECKS=1 compiles
 // every module with explicit bounds checks and gives every memory a mapping of its size only (no
 // guard region), at each tier. Only the spec assertions on the known-failure list may fail, and
@@ -13,7 +13,8 @@ const { ensureManifests, setFiles, scriptCommands } = require('./spec/manifests'
 const { runSet } = require('./spec/supervisor');
 const { knownFailuresPath, readList } = require('./spec/assertion-lists');
 
-const SET = 'wasm-v2';
+// Each spec set with the number of assertions it has more than.
+const SETS = { 'wasm-v2': 27000, 'proposals/simd': 25000 };
 const CHECKS = { CRANEWASM_BOUNDS_CHECKS: '1' };
 const TIERS = {
   baseline: { CRANEWASM_LAZY: '0', CRANEWASM_TIER_UP: 'off', CRANEWASM_FIRST_TIER: 'baseline' },
@@ -22,14 +23,14 @@ const TIERS = {
 };
 const SUITES = ['execution', 'traps', 'boundary', 'instantiate', 'jsapi-differential', 'memory-reservations'];
 
-async function runWith(env) {
+async function runWith(set, env) {
   const saved = {};
   for (const [name, value] of Object.entries(env)) {
     saved[name] = process.env[name];
     process.env[name] = value;
   }
   try {
-    return await runSet(SET, setFiles(SET), { engine: 'cranewasm' });
+    return await runSet(set, setFiles(set), { engine: 'cranewasm' });
   } finally {
     for (const [name, value] of Object.entries(saved)) {
       if (value === undefined) delete process.env[name];
@@ -38,22 +39,24 @@ async function runWith(env) {
   }
 }
 
-describe.each(['baseline', 'optimized'])('wasm-v2 with bounds checks, %s tier', (tier) => {
+const SPEC_RUNS = Object.keys(SETS).flatMap((set) => ['baseline', 'optimized'].map((tier) => [set, tier]));
+
+describe.each(SPEC_RUNS)('%s with bounds checks, %s tier', (set, tier) => {
   test('passes everything but the known failures', async () => {
     ensureManifests();
-    const known = readList(knownFailuresPath('cranewasm'), 'failures', scriptCommands, (s) => s.startsWith(`${SET}/`));
-    const outcome = await runWith({ ...CHECKS, ...TIERS[tier] });
+    const known = readList(knownFailuresPath('cranewasm'), 'failures', scriptCommands, (s) => s.startsWith(`${set}/`));
+    const outcome = await runWith(set, { ...CHECKS, ...TIERS[tier] });
     let passed = 0;
     const unexpected = [];
     for (const [file, results] of outcome) {
-      if (!results) throw new Error(`${SET}/${file} did not run (a crash?)`);
+      if (!results) throw new Error(`${set}/${file} did not run (a crash?)`);
       for (const r of results) {
         if (r.status === 'pass') passed++;
         if (r.status === 'fail' && !known.has(r.id)) unexpected.push(`${r.id}: ${r.message}`);
       }
     }
     expect(unexpected).toEqual([]);
-    expect(passed).toBeGreaterThan(27000);
+    expect(passed).toBeGreaterThan(SETS[set]);
   }, 10 * 60 * 1000);
 });
 

@@ -204,6 +204,27 @@ describe('bounds-checked code traps as Node does', () => {
   }, 120000);
 });
 
+test('a Sandbox with fuel and boundsChecks: the same fuel as with fuel alone, and the same traps', async () => {
+  const bytes = wat(`(module (memory (export "memory") 1)
+    (func (export "sum") (param $n i32) (result i32) (local $i i32) (local $s i32)
+      (loop $l
+        (local.set $s (i32.add (local.get $s) (i32.load8_u (local.get $i))))
+        (i32.store8 (local.get $i) (local.get $i))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+      (local.get $s)))`);
+  const outcome = async (options) => {
+    const sandbox = new engine.Sandbox({ fuel: 1e9, ...options });
+    const { instance } = await sandbox.instantiate(bytes);
+    const results = [instance.exports.sum(1000), instance.exports.sum(1000), 1e9 - sandbox.fuel];
+    results.push(run(cranewasm, () => instance.exports.sum(65537)), 1e9 - sandbox.fuel);
+    return results;
+  };
+  const plain = await outcome({});
+  expect(plain[3]).toEqual({ threw: 'WebAssembly.RuntimeError', message: 'memory access out of bounds' });
+  expect(await outcome({ boundsChecks: true })).toEqual(plain);
+});
+
 describe('memories with and without guard regions together', () => {
   test('a memory of bounds-checked code imported by code compiled without checks, and the reverse', async () => {
     const exporter = wat(`(module (memory (export "memory") 1)

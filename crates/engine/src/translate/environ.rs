@@ -132,6 +132,7 @@ impl<'m> FuncEnvironment<'m> {
         builder: &mut FunctionBuilder<'_>,
         vmctx_value: Value,
         options: super::TranslateOptions,
+        accesses_memory: bool,
     ) -> Result<Self, String> {
         let tiering = options
             .tiering_cost
@@ -162,7 +163,10 @@ impl<'m> FuncEnvironment<'m> {
                 .ins()
                 .load(types::I64, FIXED, vmctx_value, offset(vmctx::MEMORY_BASE))
         });
-        let memory_bounds = (module.num_memories() > 0 && options.bounds_checks)
+        // Bounds-checked functions that access memory keep its bounds in variables; the others
+        // do without them and their reloads (an access there fails to translate, never goes
+        // unchecked).
+        let memory_bounds = (module.num_memories() > 0 && options.bounds_checks && accesses_memory)
             .then(|| (builder.declare_var(types::I64), builder.declare_var(types::I64)));
         let environment = FuncEnvironment {
             module,
@@ -397,7 +401,7 @@ impl<'m> FuncEnvironment<'m> {
     pub fn memory_bounds(&self, builder: &mut FunctionBuilder<'_>) -> Result<(Value, Value), String> {
         let (base, length) = self
             .memory_bounds
-            .ok_or("memory access in a module without memory")?;
+            .ok_or("memory access without memory bounds (no memory, or an access `memory::is_access` misses)")?;
         Ok((builder.use_var(base), builder.use_var(length)))
     }
 

@@ -112,6 +112,28 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
     Ok(true)
 }
 
+/// Whether `op` loads or stores linear memory (what goes through [`effective_address`]).
+pub(super) fn is_access(op: &Operator<'_>) -> bool {
+    use Operator::*;
+    matches!(
+        op,
+        I32Load { .. } | I64Load { .. } | F32Load { .. } | F64Load { .. }
+            | I32Load8S { .. } | I32Load8U { .. } | I32Load16S { .. } | I32Load16U { .. }
+            | I64Load8S { .. } | I64Load8U { .. } | I64Load16S { .. } | I64Load16U { .. }
+            | I64Load32S { .. } | I64Load32U { .. }
+            | I32Store { .. } | I64Store { .. } | F32Store { .. } | F64Store { .. }
+            | I32Store8 { .. } | I32Store16 { .. } | I64Store8 { .. } | I64Store16 { .. }
+            | I64Store32 { .. }
+            | V128Load { .. } | V128Store { .. }
+            | V128Load8x8S { .. } | V128Load8x8U { .. } | V128Load16x4S { .. } | V128Load16x4U { .. }
+            | V128Load32x2S { .. } | V128Load32x2U { .. }
+            | V128Load8Splat { .. } | V128Load16Splat { .. } | V128Load32Splat { .. } | V128Load64Splat { .. }
+            | V128Load32Zero { .. } | V128Load64Zero { .. }
+            | V128Load8Lane { .. } | V128Load16Lane { .. } | V128Load32Lane { .. } | V128Load64Lane { .. }
+            | V128Store8Lane { .. } | V128Store16Lane { .. } | V128Store32Lane { .. } | V128Store64Lane { .. }
+    )
+}
+
 /// Wasm 2.0 has one memory; anything else is a validation bug.
 fn memory_zero(index: u32) -> Result<(), String> {
     if index == 0 {

@@ -167,7 +167,7 @@ fn translate_with(
     let params = builder.block_params(entry).to_vec();
     let (vmctx, wasm_params) = params.split_first().ok_or("the signature has no vmctx")?;
 
-    let env = FuncEnvironment::new(module, func_index, &mut builder, *vmctx, options)?;
+    let env = FuncEnvironment::new(module, func_index, &mut builder, *vmctx, options, shape.accesses_memory)?;
     let mut translator = FuncTranslator {
         builder,
         env,
@@ -253,6 +253,9 @@ pub(crate) struct Shape {
     pub locals_in_slots: bool,
     /// The deepest nesting of `if`s.
     pub if_depth: u64,
+    /// Whether the function loads or stores linear memory (bounds-checked code keeps the
+    /// memory's bounds in variables only then).
+    pub accesses_memory: bool,
 }
 
 /// The `if` nesting beyond which a function is not optimized (see [`codegen::NOT_OPTIMIZED`]).
@@ -300,9 +303,12 @@ pub(crate) fn shape(ty: &FuncType, body: &FunctionBody<'_>) -> Result<Shape, Str
     let (mut locals_set, mut edges) = (0u64, 0u64);
     let (mut loop_depth, mut if_depth, mut max_if_depth) = (0u64, 0u64, 0u64);
     let mut cost = 0u64;
+    let mut accesses_memory = false;
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
     while !reader.eof() {
-        match reader.read().map_err(|e| e.to_string())? {
+        let op = reader.read().map_err(|e| e.to_string())?;
+        accesses_memory = accesses_memory || memory::is_access(&op);
+        match op {
             Operator::LocalGet { .. } => accesses += 1,
             Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
                 accesses += 1;
@@ -348,6 +354,7 @@ pub(crate) fn shape(ty: &FuncType, body: &FunctionBody<'_>) -> Result<Shape, Str
             || cost > SSA_COST_LIMIT
             || branch_arguments > BRANCH_ARGUMENTS_ESTIMATE_LIMIT,
         if_depth: max_if_depth,
+        accesses_memory,
     })
 }
 
