@@ -79,6 +79,92 @@ function exportFunction(target, name, length) {
   return wrapper;
 }
 
+// Stack traces. When a trap ends a wasm activation, or a JS exception passes out of one, the
+// binding calls attachWasmFrames with the activation's wasm frames, innermost first, already in
+// V8's format ("    at name (wasm://wasm/hash:wasm-function[i]:0xoffset)"). V8 shows no frame for
+// the JS function that entered the activation (an exported function is native to V8), so the
+// frames take the place of the frame of that function: the outermost wrapper above is ours,
+// and an exception that passes several activations on its way out gets each one's frames in
+// place of each one's wrapper frame, innermost first, as V8 orders them. An error made for the
+// trap (`fresh`) with no wrapper frame in its stack (a start function) gets the frames on top.
+// As in V8, the stack keeps Error.stackTraceLimit frames.
+let wrapperLocations = null;
+
+// Where the wrapper of each arity calls the binding, as stack frames print it (after any
+// source mapping the host applies, e.g. jest's), found by calling each wrapper once.
+function findWrapperLocations() {
+  const locations = new Set();
+  const limit = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = 10;
+    for (let arity = 0; arity <= WRAPPERS.length; arity++) {
+      const probe = exportFunction(function probe() { return new Error().stack; }, 'probe', arity);
+      const stack = probe();
+      if (typeof stack !== 'string') return null;
+      const line = stack.split('\n')[2];
+      if (line === undefined) return null;
+      locations.add(frameLocation(line));
+    }
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  return locations;
+}
+
+// "    at name (location)" or "    at location" -> location.
+function frameLocation(line) {
+  const trimmed = line.trimEnd();
+  if (trimmed.endsWith(')')) {
+    const open = trimmed.lastIndexOf(' (');
+    if (open >= 0) return trimmed.slice(open + 2, -1);
+  }
+  return trimmed.replace(/^\s*at /, '');
+}
+
+function attachWasmFrames(error, frames, fresh) {
+  if ((typeof error !== 'object' && typeof error !== 'function') || error === null) return;
+  let stack;
+  try {
+    stack = error.stack;
+  } catch {
+    return;
+  }
+  if (typeof stack !== 'string') return;
+  if (wrapperLocations === null) wrapperLocations = findWrapperLocations();
+  const lines = stack.split('\n');
+  const isFrame = (line) => /^\s+at /.test(line);
+  let first = lines.findIndex(isFrame);
+  if (first < 0) first = lines.length;
+  let wrapper = -1;
+  if (wrapperLocations !== null) {
+    for (let i = first; i < lines.length; i++) {
+      if (isFrame(lines[i]) && wrapperLocations.has(frameLocation(lines[i]))) {
+        wrapper = i;
+        break;
+      }
+    }
+  }
+  if (wrapper >= 0) {
+    lines.splice(wrapper, 1, frames);
+  } else if (fresh) {
+    lines.splice(first, 0, frames);
+  } else {
+    return;
+  }
+  let text = lines.join('\n');
+  const limit = Error.stackTraceLimit;
+  if (typeof limit === 'number' && limit >= 0) {
+    const all = text.split('\n');
+    const start = all.findIndex(isFrame);
+    if (start >= 0 && all.length - start > limit) text = all.slice(0, start + limit).join('\n');
+  }
+  try {
+    Object.defineProperty(error, 'stack', { value: text, writable: true, enumerable: false, configurable: true });
+  } catch {
+    // A frozen or otherwise locked error keeps its stack.
+  }
+}
+
 const realm = native.init({
   exportFunction,
   RuntimeError,
@@ -93,6 +179,7 @@ const realm = native.init({
   // Called by running wasm to let V8 notice a pending termination (worker.terminate(), vm
   // timeouts, process.exit()): entering any JS function runs V8's interrupt check.
   poll: function poll() {},
+  attachWasmFrames,
 });
 
 // Builds the errors of one API entry point with V8's "<context>: <message>" wording, e.g.

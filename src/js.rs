@@ -422,6 +422,9 @@ pub struct Realm {
     /// `(callback) => void`: runs the callback on a later turn of the event loop (without keeping
     /// the process alive).
     pub schedule_sweep: sys::napi_ref,
+    /// `(error, frames, fresh) => void`: puts the wasm frames of an activation into an error's
+    /// `stack` (see `functions::throw_trap`).
+    pub attach_wasm_frames: sys::napi_ref,
     /// The memory growth epoch at which this realm's calls last refreshed ArrayBuffers.
     pub checked_epoch: Cell<u64>,
 }
@@ -442,6 +445,7 @@ impl Drop for Realm {
             self.iterable_to_list,
             self.export_function,
             self.schedule_sweep,
+            self.attach_wasm_frames,
         ];
         for r in refs {
             js.delete_reference(r);
@@ -494,6 +498,7 @@ pub fn new_realm(js: &Js, helpers: Value) -> JsResult<Rc<Realm>> {
         iterable_to_list: get("iterableToList")?,
         export_function: get("exportFunction")?,
         schedule_sweep: get("scheduleSweep")?,
+        attach_wasm_frames: get("attachWasmFrames")?,
         checked_epoch: Cell::new(0),
     });
     DEFAULT_REALM.with(|r| *r.0.borrow_mut() = Some(realm.clone()));

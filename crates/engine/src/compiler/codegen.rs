@@ -59,6 +59,9 @@ fn build_isa(tier: Tier) -> OwnedTargetIsa {
     // Generated code is only ever run in this process, at the address it was compiled for; it
     // calls libcalls through absolute addresses, so no relocation is needed.
     set(&mut flags, "is_pic", "false");
+    // Every function, leaf or not, links its frame into the frame-pointer chain: the trap
+    // handler walks that chain to name the wasm frames of a trap (`runtime::frames`).
+    set(&mut flags, "preserve_frame_pointers", "true");
     // The NaN bit patterns wasm computes are observable; keep them deterministic.
     set(&mut flags, "enable_nan_canonicalization", "false");
     let isa_builder = cranelift_native::builder().expect("cranelift supports the host machine");
@@ -74,12 +77,25 @@ pub struct TrapSite {
     pub kind: TrapKind,
 }
 
+/// A range of machine code and the wasm byte offset (in the module) it was translated from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SourceRange {
+    pub start: u32,
+    pub end: u32,
+    pub wasm_offset: u32,
+}
+
 /// Machine code of one function, position-independent within itself, not yet placed.
 #[derive(Debug)]
 pub struct CompiledFunction {
     pub code: Vec<u8>,
     /// Sorted by offset.
     pub traps: Vec<TrapSite>,
+    /// Sorted, disjoint code ranges with a wasm offset (code without one, such as the
+    /// prologue, has no range).
+    pub sources: Vec<SourceRange>,
+    /// The tier the code was compiled for (after any fallback to the baseline settings).
+    pub tier: Tier,
 }
 
 /// The namespace of the name of a translated wasm function (`UserFuncName::user(namespace,
@@ -184,8 +200,22 @@ pub fn compile_function(func: Function, tier: Tier) -> Result<Arc<CompiledFuncti
         })
         .collect();
     traps.sort_by_key(|t| t.offset);
+    let mut sources: Vec<SourceRange> = compiled
+        .buffer
+        .get_srclocs_sorted()
+        .iter()
+        .filter(|s| !s.loc.is_default() && s.end > s.start)
+        .map(|s| SourceRange {
+            start: s.start,
+            end: s.end,
+            wasm_offset: s.loc.bits(),
+        })
+        .collect();
+    sources.sort_by_key(|s| s.start);
     Ok(Arc::new(CompiledFunction {
         code: compiled.code_buffer().to_vec(),
         traps,
+        sources,
+        tier,
     }))
 }
