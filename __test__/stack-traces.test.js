@@ -28,6 +28,7 @@ const CONFIGS = {
   'lazy, dynamic tier-up (default)': {},
   'eager baseline': { CRANEWASM_LAZY: '0', CRANEWASM_FIRST_TIER: 'baseline', CRANEWASM_TIER_UP: 'off' },
   'eager optimized': { CRANEWASM_LAZY: '0', CRANEWASM_FIRST_TIER: 'optimized' },
+  'with a perf map (code in anonymous shared memory)': { CRANEWASM_PERF_MAP: '1' },
 };
 
 describe.each(Object.entries(CONFIGS))('%s', (_, env) => {
@@ -117,24 +118,38 @@ test('CRANEWASM_PERF_MAP=1 writes /tmp/perf-<pid>.map entries for every tier', (
     e.hot(1); e.anon();
     engine.setCompileOptions({ tierUp: 'eager' });
     const m2 = new W.Module(bytes);
-    engine.tierUp(m2).then(() => process.stdout.write(String(process.pid)));
+    engine.tierUp(m2).then(() => process.stdout.write(JSON.stringify({
+      pid: process.pid, maps: require('fs').readFileSync('/proc/self/maps', 'utf8'),
+    })));
   `;
   const mapOf = (value) => {
     const run = spawnSync(process.execPath, ['-e', script], {
       env: { ...process.env, CRANEWASM_PERF_MAP: value }, encoding: 'utf8', timeout: 60000,
     });
     expect(run.stderr).toBe('');
-    expect(run.stdout).toMatch(/^\d+$/);
-    const file = `/tmp/perf-${run.stdout}.map`;
-    if (!fs.existsSync(file)) return null;
+    const { pid, maps } = JSON.parse(run.stdout);
+    const file = `/tmp/perf-${pid}.map`;
+    if (!fs.existsSync(file)) return { lines: null, maps };
     try {
-      return fs.readFileSync(file, 'utf8').trim().split('\n');
+      return { lines: fs.readFileSync(file, 'utf8').trim().split('\n'), maps };
     } finally {
       fs.rmSync(file, { force: true });
     }
   };
-  const lines = mapOf('1');
+  const { lines, maps } = mapOf('1');
   expect(lines).not.toBeNull();
+  // perf reads the map only for code in memory it takes for anonymous: every entry lies in a
+  // mapping of shared anonymous memory ("/dev/zero (deleted)"), executable.
+  const mappings = maps.trim().split('\n').map((line) => {
+    const [range, perms, , , , ...name] = line.split(/\s+/);
+    const [start, end] = range.split('-').map((x) => BigInt(`0x${x}`));
+    return { start, end, perms, name: name.join(' ') };
+  });
+  for (const line of lines) {
+    const address = BigInt(`0x${line.split(' ')[0]}`);
+    const mapping = mappings.find((m) => m.start <= address && address < m.end);
+    expect({ line, mapping: mapping && [mapping.perms, mapping.name] }).toEqual({ line, mapping: ['r-xs', '/dev/zero (deleted)'] });
+  }
   for (const line of lines) expect(line).toMatch(/^[0-9a-f]+ [0-9a-f]+ \S/);
   const names = lines.map((line) => line.split(' ').slice(2).join(' '));
   for (const [name, index] of [['prof\\.hot', 0], ['prof', 1]]) {
@@ -148,5 +163,5 @@ test('CRANEWASM_PERF_MAP=1 writes /tmp/perf-<pid>.map entries for every tier', (
   const ranges = lines.map((line) => line.split(' ').slice(0, 2).map((x) => parseInt(x, 16))).sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < ranges.length; i++) expect(ranges[i][0]).toBeGreaterThanOrEqual(ranges[i - 1][0] + ranges[i - 1][1]);
   // Without the variable, no map.
-  expect(mapOf('')).toBeNull();
+  expect(mapOf('').lines).toBeNull();
 });

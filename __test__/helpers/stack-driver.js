@@ -141,6 +141,9 @@ async function main() {
   add('after tier-up', (W) => (W === node ? tieredInstance.node : tieredInstance.cranewasm).run(3));
 
   process.stdout.write(JSON.stringify({ scenarios, tiered }));
+  // Run with a perf map (code memory mapped as perf wants it), this process's map is left
+  // behind by nothing.
+  if (process.env.CRANEWASM_PERF_MAP === '1') require('fs').rmSync(`/tmp/perf-${process.pid}.map`, { force: true });
 }
 
 main().catch((err) => {

@@ -149,6 +149,9 @@ fn lock() -> Result<std::sync::MutexGuard<'static, Region>, String> {
 /// Creates the shared memory object and maps it twice: (executable view, writable view).
 fn map_views() -> Result<(usize, usize), String> {
     let error = |what: &str| format!("cannot set up code memory ({what}: {})", std::io::Error::last_os_error());
+    if super::frames::perf_map_enabled() {
+        return map_anonymous_views().map_err(|what| error(what));
+    }
     // SAFETY: plain system calls on a file descriptor we create and own; the name is a valid
     // NUL-terminated string; every result is checked.
     unsafe {
@@ -178,6 +181,39 @@ fn map_views() -> Result<(usize, usize), String> {
             return Err(error("mmap"));
         }
         // Both views live as long as the process: code may run until exit.
+        Ok((exec as usize, write as usize))
+    }
+}
+
+/// [`map_views`] for profiling: Linux `perf` names code from `/tmp/perf-<pid>.map` only in
+/// mappings it takes for anonymous memory, and a memfd mapping is a file to it. Shared
+/// anonymous memory is (it shows as `/dev/zero (deleted)`), and `mremap` with an old size of 0
+/// maps the same pages a second time.
+fn map_anonymous_views() -> Result<(usize, usize), &'static str> {
+    // SAFETY: plain system calls creating new mappings; every result is checked, and the exec
+    // view's protection is set before any code exists.
+    unsafe {
+        let write = libc::mmap(
+            std::ptr::null_mut(),
+            CODE_REGION_SIZE,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        );
+        if write == libc::MAP_FAILED {
+            return Err("mmap");
+        }
+        let exec = libc::mremap(write, 0, CODE_REGION_SIZE, libc::MREMAP_MAYMOVE);
+        if exec == libc::MAP_FAILED {
+            libc::munmap(write, CODE_REGION_SIZE);
+            return Err("mremap");
+        }
+        if libc::mprotect(exec, CODE_REGION_SIZE, libc::PROT_READ | libc::PROT_EXEC) != 0 {
+            libc::munmap(write, CODE_REGION_SIZE);
+            libc::munmap(exec, CODE_REGION_SIZE);
+            return Err("mprotect");
+        }
         Ok((exec as usize, write as usize))
     }
 }

@@ -110,6 +110,11 @@ fn perf_map() -> Option<&'static Mutex<File>> {
     .as_ref()
 }
 
+/// Whether a perf map is being written (`CRANEWASM_PERF_MAP=1`).
+pub fn perf_map_enabled() -> bool {
+    perf_map().is_some()
+}
+
 /// Adds `(address, length, symbol)` entries to the perf map, if one is being written. Each
 /// line is written whole by one `write` (the file is opened for appending), so V8's own
 /// entries (`node --perf-basic-prof`) may interleave with ours in the same file.
