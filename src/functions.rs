@@ -175,13 +175,18 @@ pub fn throw_trap(js: &Js, trap: Trap) -> Pending {
         }
         TrapKind::Interrupted => match interrupts::take_reason() {
             InterruptReason::Terminated => Pending,
-            InterruptReason::TimedOut { timeout } => js.throw_new(
+            InterruptReason::TimedOut { timeout } => throw_with_frames(
+                js,
                 |r| r.runtime_error,
                 &format!("cranewasm: call timed out (timeout: {} ms)", timeout.as_millis()),
+                &frames,
             ),
-            InterruptReason::OutOfFuel => {
-                js.throw_new(|r| r.runtime_error, "cranewasm: all fuel consumed (fuel exhausted)")
-            }
+            InterruptReason::OutOfFuel => throw_with_frames(
+                js,
+                |r| r.runtime_error,
+                "cranewasm: all fuel consumed (fuel exhausted)",
+                &frames,
+            ),
         },
         TrapKind::HostException => {
             let value = if PENDING_EXCEPTION.with(|p| p.replace(false)) {
