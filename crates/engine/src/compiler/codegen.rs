@@ -77,11 +77,12 @@ pub struct TrapSite {
     pub kind: TrapKind,
 }
 
-/// A range of machine code and the wasm byte offset (in the module) it was translated from.
+/// Where the machine code of one wasm operator starts (`start`, in the function's code) and
+/// the operator's byte offset in the module. The code up to the next entry's start is that
+/// operator's (or code between operators that belongs to none, such as spills).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SourceRange {
     pub start: u32,
-    pub end: u32,
     pub wasm_offset: u32,
 }
 
@@ -91,8 +92,8 @@ pub struct CompiledFunction {
     pub code: Vec<u8>,
     /// Sorted by offset.
     pub traps: Vec<TrapSite>,
-    /// Sorted, disjoint code ranges with a wasm offset (code without one, such as the
-    /// prologue, has no range).
+    /// Sorted by start, one entry per change of wasm offset (code before the first entry,
+    /// the prologue, has none). 8 bytes per entry: kept for as long as the code.
     pub sources: Vec<SourceRange>,
     /// The tier the code was compiled for (after any fallback to the baseline settings).
     pub tier: Tier,
@@ -200,18 +201,21 @@ pub fn compile_function(func: Function, tier: Tier) -> Result<Arc<CompiledFuncti
         })
         .collect();
     traps.sort_by_key(|t| t.offset);
-    let mut sources: Vec<SourceRange> = compiled
+    let mut ranges: Vec<(u32, u32)> = compiled
         .buffer
         .get_srclocs_sorted()
         .iter()
         .filter(|s| !s.loc.is_default() && s.end > s.start)
-        .map(|s| SourceRange {
-            start: s.start,
-            end: s.end,
-            wasm_offset: s.loc.bits(),
-        })
+        .map(|s| (s.start, s.loc.bits()))
         .collect();
-    sources.sort_by_key(|s| s.start);
+    ranges.sort_by_key(|&(start, _)| start);
+    let mut sources: Vec<SourceRange> = Vec::with_capacity(ranges.len());
+    for (start, wasm_offset) in ranges {
+        if sources.last().is_none_or(|last| last.wasm_offset != wasm_offset) {
+            sources.push(SourceRange { start, wasm_offset });
+        }
+    }
+    sources.shrink_to_fit();
     Ok(Arc::new(CompiledFunction {
         code: compiled.code_buffer().to_vec(),
         traps,
