@@ -54,13 +54,16 @@ pub fn wire_bytes_hash(bytes: &[u8]) -> u32 {
 }
 
 /// The script URL V8 gives a module compiled from bytes: `wasm://wasm/<hash>`, or
-/// `wasm://wasm/<module name>-<hash>` when the name section names the module.
-pub fn script_url(module: &Module) -> String {
-    let hash = wire_bytes_hash(&module.bytes);
-    match &module.module_name {
-        Some(name) => format!("wasm://wasm/{name}-{hash:08x}"),
-        None => format!("wasm://wasm/{hash:08x}"),
-    }
+/// `wasm://wasm/<module name>-<hash>` when the name section names the module. Computed once
+/// per module (the hash reads up to 16 KB).
+pub fn script_url(module: &Module) -> &str {
+    module.script_url.get_or_init(|| {
+        let hash = wire_bytes_hash(&module.bytes);
+        match &module.module_name {
+            Some(name) => format!("wasm://wasm/{name}-{hash:08x}"),
+            None => format!("wasm://wasm/{hash:08x}"),
+        }
+    })
 }
 
 /// The name V8 gives function `index` in stack traces: `module.function` from the name
