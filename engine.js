@@ -4,9 +4,9 @@
 //
 // - getCompileOptions() / setCompileOptions(options): lazy or eager compilation, the first
 //   tier, the tier-up policy and the number of compile threads, for modules compiled from then
-//   on. The same settings come from the environment: CRANEWASM_LAZY=0|1,
-//   CRANEWASM_FIRST_TIER=baseline|optimized, CRANEWASM_TIER_UP=off|eager|dynamic,
-//   CRANEWASM_COMPILE_THREADS=n.
+//   on. An unknown key or a bad value is a TypeError naming it. The same settings come from
+//   the environment (environment.js): CRANEWASM_LAZY=0|1, CRANEWASM_FIRST_TIER=baseline|optimized,
+//   CRANEWASM_TIER_UP=off|eager|dynamic, CRANEWASM_COMPILE_THREADS=n, CRANEWASM_BOUNDS_CHECKS=0|1.
 // - compileStatus(module): how many of the module's functions run code of each tier now.
 // - tierUp(module): a promise that resolves once every function has optimized code.
 'use strict';
@@ -39,38 +39,58 @@ function call(f) {
 /** The options modules compiled from now on get. */
 function getCompileOptions() {
   const o = call(() => native.getCompileOptions());
-  return { lazy: o.lazy, firstTier: o.firstTier, tierUp: o.tierUp, threads: o.threads, interruptChecks: o.interruptChecks };
+  return {
+    lazy: o.lazy,
+    firstTier: o.firstTier,
+    tierUp: o.tierUp,
+    threads: o.threads,
+    interruptChecks: o.interruptChecks,
+    boundsChecks: o.boundsChecks,
+  };
 }
 
-/** Changes some of the options (the others keep their values); returns the new options. */
+// The options setCompileOptions() takes, each with its check and what it allows (for the error).
+const COMPILE_OPTIONS = {
+  lazy: { ok: (v) => typeof v === 'boolean', allowed: 'a boolean' },
+  firstTier: { ok: (v) => TIERS.includes(v), allowed: `one of ${TIERS.map((t) => `'${t}'`).join(', ')}` },
+  tierUp: { ok: (v) => POLICIES.includes(v), allowed: `one of ${POLICIES.map((t) => `'${t}'`).join(', ')}` },
+  threads: { ok: (v) => Number.isInteger(v) && v >= 1 && v <= MAX_THREADS, allowed: `an integer from 1 to ${MAX_THREADS}` },
+  interruptChecks: { ok: (v) => typeof v === 'boolean', allowed: 'a boolean' },
+  boundsChecks: { ok: (v) => typeof v === 'boolean', allowed: 'a boolean' },
+};
+
+function describeValue(value) {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'symbol') return value.toString();
+  if (typeof value === 'function') return 'a function';
+  if (value !== null && typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}
+
+/**
+ * Changes some of the options (the others keep their values); returns the new options. An
+ * unknown key or a bad value is a TypeError naming it, and then nothing changes.
+ */
 function setCompileOptions(options) {
   const caller = 'setCompileOptions()';
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`${caller}: Argument 0 must be an object`);
   }
-  const next = getCompileOptions();
-  const { lazy, firstTier, tierUp, threads, interruptChecks } = options;
-  if (lazy !== undefined) {
-    if (typeof lazy !== 'boolean') throw new TypeError(`${caller}: lazy must be a boolean`);
-    next.lazy = lazy;
-  }
-  if (firstTier !== undefined) {
-    if (!TIERS.includes(firstTier)) throw new TypeError(`${caller}: firstTier must be one of ${TIERS.join(', ')}`);
-    next.firstTier = firstTier;
-  }
-  if (tierUp !== undefined) {
-    if (!POLICIES.includes(tierUp)) throw new TypeError(`${caller}: tierUp must be one of ${POLICIES.join(', ')}`);
-    next.tierUp = tierUp;
-  }
-  if (threads !== undefined) {
-    if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
-      throw new RangeError(`${caller}: threads must be an integer from 1 to ${MAX_THREADS}`);
+  const known = Object.keys(COMPILE_OPTIONS);
+  for (const key of Object.keys(options)) {
+    if (!Object.prototype.hasOwnProperty.call(COMPILE_OPTIONS, key)) {
+      throw new TypeError(`${caller}: unknown option ${JSON.stringify(key)} (known: ${known.join(', ')})`);
     }
-    next.threads = threads;
   }
-  if (interruptChecks !== undefined) {
-    if (typeof interruptChecks !== 'boolean') throw new TypeError(`${caller}: interruptChecks must be a boolean`);
-    next.interruptChecks = interruptChecks;
+  const next = getCompileOptions();
+  for (const key of known) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (!COMPILE_OPTIONS[key].ok(value)) {
+      throw new TypeError(`${caller}: ${key} must be ${COMPILE_OPTIONS[key].allowed}, got ${describeValue(value)}`);
+    }
+    next[key] = value;
   }
   call(() => native.setCompileOptions(next));
   return getCompileOptions();
@@ -107,7 +127,7 @@ function tierUp(module) {
 // Sandbox: limits for the instances made through it
 // ---------------------------------------------------------------------------------------------
 
-const SANDBOX_OPTIONS = ['timeout', 'fuel', 'memoryLimit', 'tableLimit', 'instanceLimit'];
+const SANDBOX_OPTIONS = ['timeout', 'fuel', 'memoryLimit', 'tableLimit', 'instanceLimit', 'boundsChecks'];
 
 // An optional non-negative number option (fuel, limits: integers).
 function sandboxOption(options, name, integer) {
@@ -148,10 +168,19 @@ class Sandbox {
     }
     const timeout = sandboxOption(options, 'timeout', false);
     const fuel = sandboxOption(options, 'fuel', true);
-    sandboxOption(options, 'memoryLimit', true);
-    sandboxOption(options, 'tableLimit', true);
+    const memoryLimit = sandboxOption(options, 'memoryLimit', true);
+    const tableLimit = sandboxOption(options, 'tableLimit', true);
     const instanceLimit = sandboxOption(options, 'instanceLimit', true);
-    sandboxes.set(this, call(() => new native.NativeSandbox(timeout, fuel, instanceLimit)));
+    // Like the WebAssembly objects, a Sandbox cannot be cloned (structuredClone, postMessage).
+    const self = internal.platformObject('Sandbox', new.target);
+    const { boundsChecks } = options;
+    if (boundsChecks !== undefined && typeof boundsChecks !== 'boolean') {
+      throw new TypeError(`${caller}: boundsChecks must be a boolean, got ${typeof boundsChecks}`);
+    }
+    const sandbox = call(() => new native.NativeSandbox({ timeout, fuel, memoryLimit, tableLimit, instanceLimit }));
+    if (boundsChecks) sandbox.setBoundsChecks(true);
+    sandboxes.set(self, sandbox);
+    return self;
   }
 
   /**

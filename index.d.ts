@@ -222,6 +222,13 @@ declare namespace WebAssembly {
      * measure what the checks cost: such code cannot be stopped while it loops.
      */
     interruptChecks: boolean;
+    /**
+     * Whether memory accesses check their bounds explicitly, so that memories need address
+     * space for their size only instead of an 8 GiB guard reservation (for many instances,
+     * `ulimit -v`, small containers). Default false (also `CRANEWASM_BOUNDS_CHECKS=0|1`); an
+     * instance whose memory could not get a guard reservation runs checked code anyway.
+     */
+    boundsChecks: boolean;
   }
 
   /** A module's defined functions, counted by the tier of the code they run now. */
@@ -238,7 +245,7 @@ declare namespace WebAssembly {
   /**
    * `require('cranewasm/engine')`. Options also come from the environment: `CRANEWASM_LAZY=0|1`,
    * `CRANEWASM_FIRST_TIER=baseline|optimized`, `CRANEWASM_TIER_UP=off|eager|dynamic`,
-   * `CRANEWASM_COMPILE_THREADS=n`.
+   * `CRANEWASM_COMPILE_THREADS=n`, `CRANEWASM_BOUNDS_CHECKS=0|1`.
    */
   interface Engine {
     /** The options modules compiled from now on get. */
@@ -265,12 +272,20 @@ declare namespace WebAssembly {
      * `RuntimeError`; assign `fuel` to refill. Without it the code is not metered.
      */
     fuel?: number;
-    /** Bytes over all memories the sandbox's instances define. */
+    /**
+     * Bytes over all memories the sandbox's instances define: `memory.grow` past it returns -1,
+     * `Memory.prototype.grow` and instantiation past it throw a `RangeError`.
+     */
     memoryLimit?: number;
-    /** Elements over all tables the sandbox's instances define. */
+    /** Elements over all tables the sandbox's instances define (the same rules as `memoryLimit`). */
     tableLimit?: number;
     /** How many instances the sandbox may make; past it instantiation throws a `RangeError`. */
     instanceLimit?: number;
+    /**
+     * The sandbox's instances run code with explicit bounds checks, and the memories they
+     * define reserve address space for their size only (see `CompileOptions.boundsChecks`).
+     */
+    boundsChecks?: boolean;
   }
 
   interface Sandbox {

@@ -7,6 +7,12 @@
 'use strict';
 
 const util = require('util');
+const environment = require('./environment.js');
+
+// Every CRANEWASM_* variable is checked before anything else: a bad value stops the load with an
+// error naming the variable and its allowed values.
+environment.check();
+
 const native = require('./binding.js');
 
 const { isArrayBuffer, isTypedArray, isUint8Array, isDataView, isProxy } = util.types;
@@ -360,7 +366,7 @@ function toWebAssemblyValue(value, type, funcrefError) {
     case 'f64': return +value;
     case 'externref': return value;
     case 'anyfunc':
-      if (value !== null && !isExportedFunction(value)) throw funcrefError(FUNCREF_ERROR);
+      if (value !== null && !isExportedFunction(value)) throw funcrefError(engineMixMessage(FUNCREF_ERROR, value, 'Function'));
       return value;
     default: throw new Error(`cranewasm: unknown value type ${type}`);
   }
@@ -387,6 +393,18 @@ function callNative(method, ...args) {
   try {
     return method(...args);
   } catch (err) {
+    throw addonError(err);
+  }
+}
+
+// callNative for a store of a value into a typed reference slot (a table element, a global):
+// the addon's TypeError (a value the type does not admit, e.g. null for a non-nullable
+// reference type) reaches the caller as `thrower`'s TypeError.
+function callNativeStore(thrower, method) {
+  try {
+    return method();
+  } catch (err) {
+    if (err instanceof TypeError) throw thrower.typeError(err.message);
     throw addonError(err);
   }
 }
@@ -438,6 +456,25 @@ function defineOperations(target, source) {
   }
 }
 
+// The inner constructors of the interfaces (below), with names written out: V8 names an object
+// that cannot be cloned after its constructor ("#<bound Memory> could not be cloned."), by the
+// function's source name, which a computed key would leave empty.
+const interfaceConstructors = new Map(); // name → construct(object, ...args)
+function constructInterface(name, newTarget, args) {
+  const qualified = `WebAssembly.${name}`;
+  if (newTarget === undefined) throw new TypeError(`${qualified}(): ${qualified} must be invoked with 'new'`);
+  const object = platformObject(name, newTarget);
+  interfaceConstructors.get(name)(object, ...args);
+  return object;
+}
+const INNER_CONSTRUCTORS = {
+  Module: function () { return constructInterface('Module', new.target, arguments); },
+  Instance: function () { return constructInterface('Instance', new.target, arguments); },
+  Memory: function () { return constructInterface('Memory', new.target, arguments); },
+  Table: function () { return constructInterface('Table', new.target, arguments); },
+  Global: function () { return constructInterface('Global', new.target, arguments); },
+};
+
 // A WebIDL interface object whose [[Construct]] runs `construct(object, ...args)` on the new object.
 //
 // V8 builds its API constructors from FunctionTemplates, whose own properties are `length`,
@@ -447,12 +484,8 @@ function defineOperations(target, source) {
 function defineInterface(name, construct, { statics = {}, members = {} } = {}) {
   const qualified = `WebAssembly.${name}`;
   const prototype = {};
-  const inner = {
-    [name]: function () {
-      if (new.target === undefined) throw new TypeError(`${qualified}(): ${qualified} must be invoked with 'new'`);
-      construct(this, ...arguments);
-    },
-  }[name];
+  interfaceConstructors.set(name, construct);
+  const inner = INNER_CONSTRUCTORS[name];
   inner.prototype = prototype;
 
   const constructor = inner.bind(undefined);
@@ -472,19 +505,90 @@ function defineInterface(name, construct, { statics = {}, members = {} } = {}) {
   return constructor;
 }
 
+// The objects of the interfaces (and cranewasm/engine's Sandbox), of `constructor.prototype`
+// (new.target's). Like V8's, they cannot be cloned: structuredClone() and postMessage() throw a
+// DataCloneError, where an ordinary object would silently become `{}` (cloning comes with
+// threads). So they are made by the WeakRef constructor, whose objects the serializer refuses:
+// nothing of a WeakRef is reachable from them (WeakRef.prototype is not on their chain), they
+// have no own properties, and util.inspect shows them as ordinary objects. The WeakRef's target
+// is one permanent object. (`name` is for the error message, which V8 takes from the prototype's
+// constructor: "#<bound Memory> could not be cloned.", where V8's own objects say "#<Memory>".)
+const UNCLONEABLE_TARGET = Object.freeze(Object.create(null));
+function platformObject(name, constructor) {
+  return Reflect.construct(WeakRef, [UNCLONEABLE_TARGET], constructor);
+}
+
 // Brand checks: an object is a Module (Instance, …) exactly when it is a key of its map, which
 // only the constructors below fill, so no user object can pass for one.
 const moduleBrand = new WeakMap(); // Module → NativeModule
 // engine.js (the non-standard controls) finds the NativeModule of a Module object here.
 const internal = require('./internal.js');
 internal.moduleBrand = moduleBrand;
+internal.platformObject = platformObject;
 const instanceBrand = new WeakMap();
 const memoryBrand = new WeakMap();
 const tableBrand = new WeakMap();
 const globalBrand = new WeakMap();
 
+// Objects of Node's own engine (V8's WebAssembly) passed where cranewasm's are required: the error
+// says so, rather than that a WebAssembly.Memory "must be a WebAssembly.Memory". Node's namespace
+// is the one register.js kept, or the global if cranewasm is not registered. Brand checks through
+// its built-in accessors, which work on objects of any realm and cannot be fooled by a
+// lookalike. Only called on error paths.
+function nodeWebAssembly() {
+  const original = globalThis[Symbol.for('cranewasm.originalWebAssembly')];
+  if (isObject(original)) return original;
+  const current = globalThis.WebAssembly;
+  return isObject(current) && current !== module.exports ? current : undefined;
+}
+
+function isNodeEngineObject(value, interfaceName) {
+  const node = nodeWebAssembly();
+  const brandInterface = interfaceName === 'Function' ? 'Table' : interfaceName;
+  if (!isObject(value) || node === undefined || !isObject(node[brandInterface])) return false;
+  const prototype = node[brandInterface].prototype;
+  try {
+    switch (interfaceName) {
+      case 'Module': node.Module.exports(value); return true;
+      case 'Instance': Reflect.apply(accessor(prototype, 'exports'), value, []); return true;
+      case 'Memory': Reflect.apply(accessor(prototype, 'buffer'), value, []); return true;
+      case 'Table': Reflect.apply(accessor(prototype, 'length'), value, []); return true;
+      case 'Global':
+        try {
+          Reflect.apply(prototype.valueOf, value, []);
+        } catch (err) {
+          // A v128 global is a Global whose value cannot be read.
+          return !`${err && err.message}`.includes('Receiver');
+        }
+        return true;
+      case 'Function': {
+        // An exported function of Node's engine is what a funcref Table of that engine takes.
+        if (typeof value !== 'function') return false;
+        new node.Table({ element: 'anyfunc', initial: 1 }).set(0, value);
+        return true;
+      }
+      default: return false;
+    }
+  } catch {
+    return false;
+  }
+}
+
+// `message` completed for a value of Node's engine, else as it is.
+function engineMixMessage(message, value, interfaceName) {
+  if (!isNodeEngineObject(value, interfaceName)) return message;
+  const what = interfaceName === 'Function' ? 'wasm function' : `WebAssembly.${interfaceName}`;
+  return `${message}: this ${what} comes from Node's built-in engine, ` +
+    'and objects of Node\'s engine cannot be mixed with cranewasm\'s';
+}
+
 function receiver(brand, object, thrower, interfaceName) {
-  if (!brand.has(object)) throw thrower.receiverError(interfaceName);
+  if (!brand.has(object)) {
+    if (isNodeEngineObject(object, interfaceName)) {
+      throw thrower.typeError(engineMixMessage(`Receiver is not a WebAssembly.${interfaceName}`, object, interfaceName));
+    }
+    throw thrower.receiverError(interfaceName);
+  }
   return brand.get(object);
 }
 
@@ -519,7 +623,7 @@ function compileAsync(bytes, thrower) {
 }
 
 function newModuleObject(nativeModule) {
-  const module = Object.create(Module.prototype);
+  const module = platformObject('Module', Module);
   moduleBrand.set(module, nativeModule);
   return module;
 }
@@ -531,17 +635,17 @@ const Module = defineInterface('Module', (object, bytes) => {
   statics: {
     imports(moduleObject) {
       const thrower = new ErrorThrower('WebAssembly.Module.imports()');
-      if (!moduleBrand.has(moduleObject)) throw thrower.typeError('Argument 0 must be a WebAssembly.Module');
+      if (!moduleBrand.has(moduleObject)) throw thrower.typeError(engineMixMessage('Argument 0 must be a WebAssembly.Module', moduleObject, 'Module'));
       return importDescriptors(moduleBrand.get(moduleObject));
     },
     exports(moduleObject) {
       const thrower = new ErrorThrower('WebAssembly.Module.exports()');
-      if (!moduleBrand.has(moduleObject)) throw thrower.typeError('Argument 0 must be a WebAssembly.Module');
+      if (!moduleBrand.has(moduleObject)) throw thrower.typeError(engineMixMessage('Argument 0 must be a WebAssembly.Module', moduleObject, 'Module'));
       return exportDescriptors(moduleBrand.get(moduleObject));
     },
     customSections(moduleObject, sectionName) {
       const thrower = new ErrorThrower('WebAssembly.Module.customSections()');
-      if (!moduleBrand.has(moduleObject)) throw thrower.typeError('Argument 0 must be a WebAssembly.Module');
+      if (!moduleBrand.has(moduleObject)) throw thrower.typeError(engineMixMessage('Argument 0 must be a WebAssembly.Module', moduleObject, 'Module'));
       // V8 takes an undefined name as a missing one rather than as "undefined".
       if (sectionName === undefined) throw thrower.typeError('Argument 1 is required');
       return customSectionBuffers(moduleBrand.get(moduleObject), toDOMString(sectionName));
@@ -584,12 +688,12 @@ function readImports(nativeModule, importObject, thrower) {
         values[index] = value;
         break;
       case 'table':
-        if (!tableBrand.has(value)) throw linkError('table import requires a WebAssembly.Table');
+        if (!tableBrand.has(value)) throw linkError(engineMixMessage('table import requires a WebAssembly.Table', value, 'Table'));
         values[index] = tableBrand.get(value);
         objects[index] = value;
         break;
       case 'memory':
-        if (!memoryBrand.has(value)) throw linkError('memory import must be a WebAssembly.Memory object');
+        if (!memoryBrand.has(value)) throw linkError(engineMixMessage('memory import must be a WebAssembly.Memory object', value, 'Memory'));
         values[index] = memoryBrand.get(value);
         objects[index] = value;
         break;
@@ -604,6 +708,9 @@ function readImports(nativeModule, importObject, thrower) {
           objects[index] = value;
           break;
         }
+        if (isNodeEngineObject(value, 'Global')) {
+          throw linkError(engineMixMessage('imported global must be a WebAssembly.Global object', value, 'Global'));
+        }
         if (valueType === 'v128') throw linkError('global import of type v128 must be a WebAssembly.Global');
         if (mutable) throw linkError('imported mutable global must be a WebAssembly.Global object');
         let converted;
@@ -611,7 +718,7 @@ function readImports(nativeModule, importObject, thrower) {
           converted = value;
         } else if (valueType === 'anyfunc') {
           if (value !== null && !isExportedFunction(value)) {
-            throw linkError(FUNCREF_ERROR);
+            throw linkError(engineMixMessage(FUNCREF_ERROR, value, 'Function'));
           }
           converted = value;
         } else if ((typeof value === 'number' && valueType !== 'i64') || (typeof value === 'bigint' && valueType === 'i64')) {
@@ -653,25 +760,15 @@ function exportObject(entry, imported, created) {
 
 // Limits for every instance made through the standard namespace, from the environment, so that
 // unmodified programs run under them (`node -r cranewasm/register app.js`):
-// CRANEWASM_TIMEOUT (ms) bounds each outermost call from JS into wasm, and CRANEWASM_FUEL gives
-// each such call that much fuel. A bad value stops the load with an error naming the variable.
-function environmentLimit(name, { integer }) {
-  const text = require('process').env[name];
-  if (text === undefined || text.trim() === '') return undefined;
-  const value = Number(text);
-  const ok = Number.isFinite(value) && value >= 0 && (!integer || Number.isSafeInteger(value));
-  if (!ok) {
-    const allowed = integer ? 'a non-negative integer' : 'a non-negative number of milliseconds';
-    throw new Error(`cranewasm: ${name}=${JSON.stringify(text)} is invalid: it must be ${allowed}`);
-  }
-  return value;
-}
-
+// CRANEWASM_TIMEOUT (ms) bounds each outermost call from JS into wasm, CRANEWASM_FUEL gives
+// each such call that much fuel, and CRANEWASM_MEMORY_LIMIT (bytes) caps the memories each
+// instance defines (environment.js has checked them when this file was loaded).
 const defaultSandbox = (() => {
-  const timeout = environmentLimit('CRANEWASM_TIMEOUT', { integer: false });
-  const fuel = environmentLimit('CRANEWASM_FUEL', { integer: true });
-  if (timeout === undefined && fuel === undefined) return undefined;
-  return new native.NativeSandbox(timeout, fuel, undefined, true);
+  const timeout = environment.read('CRANEWASM_TIMEOUT');
+  const fuel = environment.read('CRANEWASM_FUEL');
+  const memoryLimit = environment.read('CRANEWASM_MEMORY_LIMIT');
+  if (timeout === undefined && fuel === undefined && memoryLimit === undefined) return undefined;
+  return new native.NativeSandbox({ timeout, fuel, memoryLimit, perCallAndInstance: true });
 })();
 
 // "Instantiate a core module", in the order of V8's InstanceBuilder: read and link the imports,
@@ -680,7 +777,7 @@ const defaultSandbox = (() => {
 //
 // `sandbox` is the NativeSandbox of cranewasm/engine's Sandbox that the instance belongs to, if
 // any.
-function instantiateModule(moduleObject, importObject, thrower, object = Object.create(Instance.prototype), sandbox = undefined) {
+function instantiateModule(moduleObject, importObject, thrower, object = platformObject('Instance', Instance), sandbox = undefined) {
   const nativeModule = moduleBrand.get(moduleObject);
   const imported = readImports(nativeModule, importObject, thrower);
   const outcome = callNative(() => nativeModule.instantiate(realm, imported.values, sandbox ?? defaultSandbox));
@@ -711,7 +808,7 @@ function instantiateModule(moduleObject, importObject, thrower, object = Object.
 
 const Instance = defineInterface('Instance', (object, moduleObject, importObject) => {
   const thrower = new ErrorThrower('WebAssembly.Instance()');
-  if (!moduleBrand.has(moduleObject)) throw thrower.typeError('Argument 0 must be a WebAssembly.Module');
+  if (!moduleBrand.has(moduleObject)) throw thrower.typeError(engineMixMessage('Argument 0 must be a WebAssembly.Module', moduleObject, 'Module'));
   checkImportObject(importObject, thrower);
   instantiateModule(moduleObject, importObject, thrower, object);
 }, {
@@ -747,19 +844,19 @@ function enforceUint32(value, thrower, what) {
 }
 
 function newMemoryObject(nativeMemory) {
-  const object = Object.create(Memory.prototype);
+  const object = platformObject('Memory', Memory);
   memoryBrand.set(object, nativeMemory);
   return object;
 }
 
 function newTableObject(nativeTable) {
-  const object = Object.create(Table.prototype);
+  const object = platformObject('Table', Table);
   tableBrand.set(object, nativeTable);
   return object;
 }
 
 function newGlobalObject(nativeGlobal) {
-  const object = Object.create(Global.prototype);
+  const object = platformObject('Global', Global);
   globalBrand.set(object, nativeGlobal);
   return object;
 }
@@ -836,7 +933,7 @@ const Table = defineInterface('Table', (object, descriptor, value) => {
         init = toWebAssemblyValue(arguments[1], element, (detail) => thrower.typeError(
           `Argument 1 is invalid: ${detail}`));
       }
-      const old = callNative(() => table.grow(count, init));
+      const old = callNativeStore(thrower, () => table.grow(count, init));
       if (old < 0) throw thrower.rangeError(`failed to grow table by ${count}`);
       return old;
     },
@@ -852,7 +949,7 @@ const Table = defineInterface('Table', (object, descriptor, value) => {
         value = toWebAssemblyValue(arguments[1], element, (detail) => thrower.typeError(
           `Argument 1 is invalid for table: ${detail}`));
       }
-      callNative(() => table.set(i, value));
+      callNativeStore(thrower, () => table.set(i, value));
     },
     get(index) {
       const thrower = new ErrorThrower('WebAssembly.Table.get()');
@@ -900,7 +997,7 @@ const Global = defineInterface('Global', (object, descriptor, ...rest) => {
       if (arguments.length === 0) throw thrower.typeError('Argument 0 is required');
       if (type === 'v128') throw thrower.typeError("Can't set the value of s128 WebAssembly.Global");
       const converted = toWebAssemblyValue(v, type, (detail) => thrower.typeError(detail));
-      callNative(() => global.setValue(converted));
+      callNativeStore(thrower, () => global.setValue(converted));
     },
   },
 });
@@ -1063,6 +1160,9 @@ const namespaceFunctions = {
 function instantiateSource(source, importObject, thrower, sandbox = undefined) {
   checkImportObject(importObject, thrower);
   if (moduleBrand.has(source)) return instantiateModule(source, importObject, thrower, undefined, sandbox);
+  if (isNodeEngineObject(source, 'Module')) {
+    throw thrower.typeError(engineMixMessage('Argument 0 must be a buffer source or a WebAssembly.Module object', source, 'Module'));
+  }
   return compileAsync(moduleBytes(source, thrower), thrower).then((module) => {
     const instance = instantiateModule(module, importObject, thrower, undefined, sandbox);
     return { module, instance };

@@ -8,6 +8,8 @@ module.exports = {
   moduleBrand: undefined,
   /** instantiate()'s overloads, for a Sandbox: (source, importObject, thrower, nativeSandbox) */
   instantiateSource: undefined,
+  /** (name, constructor) → a new object of constructor.prototype that structuredClone() refuses */
+  platformObject: undefined,
   /** index.js's builder of V8-worded errors */
   ErrorThrower: undefined,
 };

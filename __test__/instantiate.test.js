@@ -177,7 +177,8 @@ describe('imports checked against their types', () => {
     expect(await run('instantiate(bytes)', node, IMPORTS, imports)).not.toHaveProperty('threw');
     expect(await run('instantiate(bytes)', cranewasm, IMPORTS, imports)).toEqual({
       threw: 'LinkError',
-      message: 'WebAssembly.instantiate(): Import #2 module="env" function="t" error: table import requires a WebAssembly.Table',
+      message: 'WebAssembly.instantiate(): Import #2 module="env" function="t" error: table import requires a WebAssembly.Table: ' +
+        'this WebAssembly.Table comes from Node\'s built-in engine, and objects of Node\'s engine cannot be mixed with cranewasm\'s',
     });
   });
 });

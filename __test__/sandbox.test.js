@@ -1,5 +1,5 @@
 'use strict';
-// cranewasm/engine's Sandbox (issue 12, points 3–6): deadlines, fuel and instance limits for the
+// cranewasm/engine's Sandbox (issue 12, points 3–6): deadlines, fuel, memory, table and instance limits for the
 // instances made through it, through the public API. Where Node has no such feature, the
 // expected behaviour is the issue's; errors are the classes the JS API uses (RuntimeError for
 // stopped calls, RangeError for limits, TypeError/RangeError for bad options).
@@ -149,6 +149,95 @@ describe('instantiate', () => {
     // Other sandboxes and the standard namespace are not limited by it.
     expect(await new Sandbox({ instanceLimit: 1 }).instantiate(module)).toBeInstanceOf(W.Instance);
     expect(new W.Instance(module)).toBeInstanceOf(W.Instance);
+  });
+});
+
+describe('memoryLimit and tableLimit', () => {
+  const PAGE = 65536;
+  const GROWER = `(module
+    (memory (export "memory") 1)
+    (table (export "table") 2 funcref)
+    (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+    (func (export "size") (result i32) (memory.size))
+    (func (export "tableGrow") (param i32) (result i32) (table.grow 0 (ref.null func) (local.get 0))))`;
+
+  test('memory.grow past the memory limit returns -1; Memory.prototype.grow throws RangeError as at the maximum', async () => {
+    const { instance } = await new Sandbox({ memoryLimit: 4 * PAGE }).instantiate(wat(GROWER));
+    const { grow, size, memory } = instance.exports;
+    expect(grow(2)).toBe(1);
+    expect(grow(2)).toBe(-1); // 5 pages > 4
+    expect(size()).toBe(3);
+    expect(grow(1)).toBe(3);
+    expect(grow(0)).toBe(4);
+    const err = thrown(() => memory.grow(1));
+    expect(err).toBeInstanceOf(RangeError);
+    // Node's engine throws the same class at a memory's declared maximum.
+    const nodeMemory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
+    expect(thrown(() => nodeMemory.grow(1))).toBeInstanceOf(RangeError);
+    expect(memory.buffer.byteLength).toBe(4 * PAGE);
+    expect(size()).toBe(4);
+  });
+
+  test('the memory limit covers every memory the sandbox\'s instances define, and instantiation past it is a RangeError', async () => {
+    const sandbox = new Sandbox({ memoryLimit: 3 * PAGE });
+    const module = new W.Module(wat('(module (memory (export "memory") 2) (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))'));
+    const first = await sandbox.instantiate(module);
+    const err = await sandbox.instantiate(module).then(() => null, (e) => e);
+    expect(err).toBeInstanceOf(RangeError);
+    expect(err.message).toMatch(/memory limit \(196608 bytes\)/);
+    expect(first.exports.grow(1)).toBe(2);
+    expect(first.exports.grow(1)).toBe(-1);
+    // Other sandboxes and the standard namespace are not limited by it.
+    expect(await new Sandbox({ memoryLimit: 2 * PAGE }).instantiate(module)).toBeInstanceOf(W.Instance);
+    expect(new W.Instance(module).exports.grow(10)).toBe(2);
+    // A larger initial memory than the limit fails at once.
+    const big = await new Sandbox({ memoryLimit: PAGE }).instantiate(wat('(module (memory 2))')).then(() => null, (e) => e);
+    expect(big).toBeInstanceOf(RangeError);
+  });
+
+  test('imported memories are not counted (they are not defined by the sandbox\'s instances)', async () => {
+    const memory = new W.Memory({ initial: 10 });
+    const bytes = wat('(module (import "env" "memory" (memory 1)) (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))');
+    const { instance } = await new Sandbox({ memoryLimit: PAGE }).instantiate(bytes, { env: { memory } });
+    expect(instance.exports.grow(5)).toBe(10);
+    expect(memory.buffer.byteLength).toBe(15 * PAGE);
+  });
+
+  test('a collected instance gives its memory back to the limit', async () => {
+    const out = spawnSync(process.execPath, ['--expose-gc', '-e', `
+      const { Sandbox } = require(${JSON.stringify(path.join(__dirname, '..', 'engine'))});
+      const bytes = new Uint8Array(${JSON.stringify([...wat('(module (memory 1))')])});
+      (async () => {
+        const sandbox = new Sandbox({ memoryLimit: 65536 });
+        let made = 0;
+        for (let i = 0; i < 200 && made < 20; i++) {
+          try { await sandbox.instantiate(bytes); made++; } catch (e) { if (!(e instanceof RangeError)) throw e; }
+          global.gc();
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        console.log(made);
+      })();
+    `], { encoding: 'utf8', timeout: 60000 });
+    expect(out.stderr).toBe('');
+    expect(Number(out.stdout)).toBe(20);
+  });
+
+  test('table.grow past the table limit returns -1; Table.prototype.grow throws RangeError; instantiation past it is a RangeError', async () => {
+    const sandbox = new Sandbox({ tableLimit: 10 });
+    const { instance } = await sandbox.instantiate(wat(GROWER));
+    const { tableGrow, table } = instance.exports;
+    expect(tableGrow(3)).toBe(2);
+    expect(tableGrow(6)).toBe(-1); // 11 > 10
+    expect(tableGrow(5)).toBe(5);
+    expect(table.length).toBe(10);
+    expect(thrown(() => table.grow(1))).toBeInstanceOf(RangeError);
+    const nodeTable = new WebAssembly.Table({ element: 'anyfunc', initial: 1, maximum: 1 });
+    expect(thrown(() => nodeTable.grow(1))).toBeInstanceOf(RangeError);
+    const err = await sandbox.instantiate(wat('(module (table 1 funcref))')).then(() => null, (e) => e);
+    expect(err).toBeInstanceOf(RangeError);
+    expect(err.message).toMatch(/table limit \(10 elements\)/);
+    // Memories are not limited by a table limit.
+    expect(instance.exports.grow(100)).toBe(1);
   });
 });
 
@@ -384,7 +473,21 @@ describe('defaults for the standard namespace from the environment', () => {
     expect(result.message).toBe('cranewasm: all fuel consumed (fuel exhausted)');
   });
 
-  test.each([['CRANEWASM_TIMEOUT', 'soon'], ['CRANEWASM_FUEL', '-5'], ['CRANEWASM_FUEL', '1.5']])('a bad %s is an error at load naming it', (name, value) => {
+  test('CRANEWASM_MEMORY_LIMIT caps the memories of each instance', () => {
+    const bytes = [...wat('(module (memory 1) (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))')];
+    const out = spawnSync(process.execPath, ['-e', `
+      const W = require(${JSON.stringify(path.join(__dirname, '..'))});
+      const module = new W.Module(new Uint8Array(${JSON.stringify(bytes)}));
+      const a = new W.Instance(module).exports, b = new W.Instance(module).exports;
+      let big;
+      try { new W.Instance(new W.Module(new Uint8Array(${JSON.stringify([...wat('(module (memory 5))')])}))); } catch (e) { big = e.constructor.name; }
+      console.log(JSON.stringify([a.grow(3), a.grow(1), b.grow(3), big]));
+    `], { encoding: 'utf8', env: { ...process.env, CRANEWASM_MEMORY_LIMIT: String(4 * 65536) }, timeout: 30000 });
+    expect(out.stderr).toBe('');
+    expect(JSON.parse(out.stdout)).toEqual([1, -1, 1, 'RangeError']);
+  });
+
+  test.each([['CRANEWASM_TIMEOUT', 'soon'], ['CRANEWASM_FUEL', '-5'], ['CRANEWASM_FUEL', '1.5'], ['CRANEWASM_MEMORY_LIMIT', '64k'], ['CRANEWASM_MEMORY_LIMIT', '-1']])('a bad %s is an error at load naming it', (name, value) => {
     const out = run({ [name]: value });
     expect(out.status).not.toBe(0);
     expect(out.stderr).toContain(`${name}=${JSON.stringify(value)} is invalid`);

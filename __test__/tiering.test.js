@@ -70,15 +70,15 @@ describe('compile options', () => {
   // compiled when compile() resolves), baseline first, dynamic tier-up, one thread per core.
   test('defaults', async () => {
     const { result } = await runDriver('options');
-    expect(result.options).toEqual({ ...DEFAULTS, threads: os.availableParallelism(), interruptChecks: true });
+    expect(result.options).toEqual({ ...DEFAULTS, threads: os.availableParallelism(), interruptChecks: true, boundsChecks: false });
     expect(result.afterCompile).toEqual({ functions: 20, uncompiled: 20, baseline: 0, optimized: 0, ...DEFAULTS });
     if (!Object.keys(process.env).some((k) => k.startsWith('CRANEWASM_'))) {
-      expect(engine.getCompileOptions()).toEqual({ ...DEFAULTS, threads: os.availableParallelism(), interruptChecks: true });
+      expect(engine.getCompileOptions()).toEqual({ ...DEFAULTS, threads: os.availableParallelism(), interruptChecks: true, boundsChecks: false });
     }
   });
 
-  // Bad values throw (TypeError for the wrong kind of value, RangeError for a thread count out
-  // of range) and change nothing, not even the valid options given beside them.
+  // Bad values throw a TypeError and change nothing, not even the valid options given beside
+  // them.
   test('setCompileOptions() validates its argument and changes nothing on failure', () => {
     const before = engine.getCompileOptions();
     const bad = [
@@ -86,17 +86,17 @@ describe('compile options', () => {
       [{ lazy: 1 }, TypeError], [{ lazy: 'true' }, TypeError], [{ lazy: null }, TypeError],
       [{ firstTier: 'fast' }, TypeError], [{ firstTier: 'Baseline' }, TypeError], [{ firstTier: 0 }, TypeError],
       [{ tierUp: 'on' }, TypeError], [{ tierUp: true }, TypeError], [{ tierUp: 'lazy' }, TypeError],
-      [{ threads: 0 }, RangeError], [{ threads: -1 }, RangeError], [{ threads: 1.5 }, RangeError],
-      [{ threads: 257 }, RangeError], [{ threads: NaN }, RangeError], [{ threads: Infinity }, RangeError],
-      [{ lazy: false, tierUp: 'eager', threads: 0 }, RangeError],
+      [{ threads: 0 }, TypeError], [{ threads: -1 }, TypeError], [{ threads: 1.5 }, TypeError],
+      [{ threads: 257 }, TypeError], [{ threads: NaN }, TypeError], [{ threads: Infinity }, TypeError],
+      [{ lazy: false, tierUp: 'eager', threads: 0 }, TypeError],
       [{ lazy: false, firstTier: 'fast' }, TypeError],
     ];
     for (const [value, ErrorClass] of bad) {
       expect(() => engine.setCompileOptions(value)).toThrow(ErrorClass);
       expect(engine.getCompileOptions()).toEqual(before);
     }
-    // A thread count that is not a number is refused too (as a TypeError or a RangeError).
-    expect(() => engine.setCompileOptions({ threads: '2' })).toThrow();
+    // A thread count that is not a number is refused too.
+    expect(() => engine.setCompileOptions({ threads: '2' })).toThrow(TypeError);
     expect(engine.getCompileOptions()).toEqual(before);
   });
 
@@ -105,16 +105,17 @@ describe('compile options', () => {
   test('setCompileOptions() changes only what it is given and returns every option', () => {
     const before = engine.getCompileOptions();
     expect(engine.setCompileOptions({})).toEqual(before);
-    expect(engine.setCompileOptions({ unknown: 1 })).toEqual(before);
+    expect(() => engine.setCompileOptions({ unknown: 1 })).toThrow(TypeError);
+    expect(engine.getCompileOptions()).toEqual(before);
     expect(engine.setCompileOptions({ lazy: !before.lazy })).toEqual({ ...before, lazy: !before.lazy });
     expect(engine.setCompileOptions({ tierUp: 'eager' })).toEqual({ ...before, lazy: !before.lazy, tierUp: 'eager' });
     expect(engine.setCompileOptions({ firstTier: 'optimized', threads: 1 }))
-      .toEqual({ lazy: !before.lazy, firstTier: 'optimized', tierUp: 'eager', threads: 1, interruptChecks: true });
+      .toEqual({ lazy: !before.lazy, firstTier: 'optimized', tierUp: 'eager', threads: 1, interruptChecks: true, boundsChecks: false });
     const returned = engine.setCompileOptions({ threads: 3, tierUp: 'off', lazy: true });
-    expect(returned).toEqual({ lazy: true, firstTier: 'optimized', tierUp: 'off', threads: 3, interruptChecks: true });
+    expect(returned).toEqual({ lazy: true, firstTier: 'optimized', tierUp: 'off', threads: 3, interruptChecks: true, boundsChecks: false });
     returned.lazy = false;
     engine.getCompileOptions().tierUp = 'eager';
-    expect(engine.getCompileOptions()).toEqual({ lazy: true, firstTier: 'optimized', tierUp: 'off', threads: 3, interruptChecks: true });
+    expect(engine.getCompileOptions()).toEqual({ lazy: true, firstTier: 'optimized', tierUp: 'off', threads: 3, interruptChecks: true, boundsChecks: false });
   });
 
   // With one compile thread, compilation, lazy compilation and tier-up still work.
@@ -127,17 +128,15 @@ describe('compile options', () => {
     expect(status(m)).toMatchObject({ functions: 2, optimized: 2 });
   });
 
-  // The CRANEWASM_* variables set a process's initial options; values that do not parse are
-  // ignored. Each case runs a module of 20 functions (f19 calls f18 … f0) 20,000 times.
+  // The CRANEWASM_* variables set a process's initial options (bad values fail the load: see
+  // environment.test.js). Each case runs a module of 20 functions (f19 calls f18 … f0) 20,000 times.
   test('environment variables are honoured in a child process', async () => {
     const cases = [
       { CRANEWASM_LAZY: '0', CRANEWASM_TIER_UP: 'off' },
       { CRANEWASM_LAZY: '0', CRANEWASM_FIRST_TIER: 'optimized' },
       { CRANEWASM_FIRST_TIER: 'optimized' },
       { CRANEWASM_LAZY: '1', CRANEWASM_TIER_UP: 'eager', CRANEWASM_COMPILE_THREADS: '1' },
-      { CRANEWASM_LAZY: 'maybe', CRANEWASM_FIRST_TIER: 'fast', CRANEWASM_TIER_UP: 'sometimes', CRANEWASM_COMPILE_THREADS: '0' },
-      { CRANEWASM_COMPILE_THREADS: 'abc' },
-      { CRANEWASM_COMPILE_THREADS: '100000' },
+      { CRANEWASM_LAZY: '', CRANEWASM_FIRST_TIER: ' ', CRANEWASM_TIER_UP: '', CRANEWASM_COMPILE_THREADS: '' },
     ];
     const runs = await Promise.all(cases.map((env) => runDriver('options', undefined, { env })));
     const results = runs.map((r) => r.result);
@@ -145,21 +144,21 @@ describe('compile options', () => {
     const all = (tier) => ({ uncompiled: 0, baseline: tier === 'baseline' ? 20 : 0, optimized: tier === 'optimized' ? 20 : 0 });
 
     // Eager baseline, no tier-up: everything baseline at resolve, and forever after.
-    expect(results[0].options).toEqual({ lazy: false, firstTier: 'baseline', tierUp: 'off', threads: cores, interruptChecks: true });
+    expect(results[0].options).toEqual({ lazy: false, firstTier: 'baseline', tierUp: 'off', threads: cores, interruptChecks: true, boundsChecks: false });
     expect(results[0].afterCompile).toMatchObject(all('baseline'));
     expect(results[0].afterWait).toMatchObject(all('baseline'));
     // Eager, optimized first: everything optimized at resolve.
-    expect(results[1].options).toEqual({ lazy: false, firstTier: 'optimized', tierUp: 'dynamic', threads: cores, interruptChecks: true });
+    expect(results[1].options).toEqual({ lazy: false, firstTier: 'optimized', tierUp: 'dynamic', threads: cores, interruptChecks: true, boundsChecks: false });
     expect(results[1].afterCompile).toMatchObject(all('optimized'));
     // Lazy, optimized first: nothing at resolve, optimized code as functions are called.
     expect(results[2].afterCompile).toMatchObject({ uncompiled: 20, baseline: 0, optimized: 0 });
     expect(results[2].afterCalls).toMatchObject(all('optimized'));
     // Eager tier-up on one thread: everything optimized after a while.
-    expect(results[3].options).toEqual({ lazy: true, firstTier: 'baseline', tierUp: 'eager', threads: 1, interruptChecks: true });
+    expect(results[3].options).toEqual({ lazy: true, firstTier: 'baseline', tierUp: 'eager', threads: 1, interruptChecks: true, boundsChecks: false });
     expect(results[3].afterWait).toMatchObject(all('optimized'));
-    // Values that do not parse leave the defaults.
+    // Empty values are as unset: the defaults.
     for (const r of results.slice(4)) {
-      expect(r.options).toEqual({ ...DEFAULTS, threads: cores, interruptChecks: true });
+      expect(r.options).toEqual({ ...DEFAULTS, threads: cores, interruptChecks: true, boundsChecks: false });
       expect(r.afterCompile).toMatchObject({ uncompiled: 20, ...DEFAULTS });
     }
   });
@@ -1005,7 +1004,10 @@ describe('cancellation and exit', () => {
     console.log(`tier-up of a garbage module: ${JSON.stringify(r.result)}`);
     expect(r.result.collected).toBe(true);
     expect(r.result.optimizedAtDrop).toBeLessThan(r.result.functions); // still tiering up
-    expect(r.result.busyCpuMs).toBeGreaterThan(200);
+    // Tier-up takes up to two cores on an idle machine (~2000 ms of CPU per second); on a
+    // machine shared with other builds it gets far less, so the floor only makes sure there was
+    // work to stop. What matters is the ratio below.
+    expect(r.result.busyCpuMs).toBeGreaterThan(50);
     expect(r.result.idleCpuMs).toBeLessThan(r.result.busyCpuMs / 4);
   });
 });

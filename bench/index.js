@@ -25,7 +25,10 @@ const simdBytes = fs.readFileSync(path.join(__dirname, 'simd.wasm'));
 // 1M floats at 0 and 4 MiB, two 1 MiB byte images at 8 and 9 MiB.
 const MiB = 1 << 20;
 function simdKernels(WA) {
-  const { exports } = new WA.Instance(new WA.Module(simdBytes));
+  return fillSimdInputs(new WA.Instance(new WA.Module(simdBytes)).exports);
+}
+
+function fillSimdInputs(exports) {
   exports.fill_floats(0, MiB, 1);
   exports.fill_floats(4 * MiB, MiB, 2);
   exports.fill_bytes(8 * MiB, MiB, 3);
@@ -201,8 +204,9 @@ function format(value) {
 // Each kernel runs in several variants of the same module, all compiled eagerly at the
 // optimizing tier (the steady state the kernels reach): without interrupt checks (the reference:
 // what the engine ran before it could be stopped), with them (every module's default), in a
-// Sandbox with a deadline, and in a Sandbox with fuel. Ratios are against the reference, from
-// the same rounds.
+// Sandbox with a deadline, in a Sandbox with fuel, and with bounds checks (memory accesses
+// checked explicitly, the memory without a guard region, as when no guard reservation can be
+// had). Ratios are against the reference, from the same rounds.
 
 const engine = require('../engine');
 
@@ -212,25 +216,44 @@ const CONTROL_KERNELS = [
   ['memory: sieve(16 MiB)', (e) => e.sieve(16 * 1024 * 1024)],
   ['memory: strided sum (4M accesses)', (e) => e.strided_sum(4_000_000, 4100)],
   ['calls: fib(30)', (e) => e.fib(30)],
+  ['SIMD memory: f32 dot product (1M floats, x8)', (e) => {
+    let sum = 0;
+    for (let i = 0; i < 8; i++) sum += e.simd.dot(0, 4 * MiB, MiB);
+    return sum;
+  }],
+  ['SIMD memory: 3x3 box blur (1024x1024, x4)', (e) => {
+    for (let i = 0; i < 4; i++) e.simd.blur(8 * MiB, 11 * MiB, 1024, 1024);
+    return e.simd.checksum(11 * MiB, MiB);
+  }],
 ];
 
 async function controlVariants() {
   const saved = engine.getCompileOptions();
   const imports = () => ({ env: { f() {} } });
+  // The kernels' and the SIMD kernels' modules, compiled with `options`.
   const compile = (options) => {
     engine.setCompileOptions({ ...saved, lazy: false, firstTier: 'optimized', ...options });
-    return new cranewasm.Module(kernelBytes);
+    return { kernels: new cranewasm.Module(kernelBytes), simd: new cranewasm.Module(simdBytes) };
+  };
+  // The kernels' exports, with the SIMD kernels' as `simd`.
+  const instantiate = async (modules, sandbox) => {
+    const make = async (module, imp) => (sandbox ? sandbox.instantiate(module, imp) : new cranewasm.Instance(module, imp));
+    const exports = { ...(await make(modules.kernels, imports())).exports };
+    exports.simd = fillSimdInputs((await make(modules.simd, {})).exports);
+    return exports;
   };
   try {
     const unchecked = compile({ interruptChecks: false });
     const checked = compile({ interruptChecks: true });
+    const boundsChecked = compile({ interruptChecks: true, boundsChecks: true });
     const deadline = new engine.Sandbox({ timeout: 1e9 });
     const fuel = new engine.Sandbox({ fuel: Number.MAX_SAFE_INTEGER });
     return [
-      ['no interrupt checks', new cranewasm.Instance(unchecked, imports()).exports],
-      ['interrupt checks (default)', new cranewasm.Instance(checked, imports()).exports],
-      ['deadline (Sandbox timeout)', (await deadline.instantiate(checked, imports())).exports, deadline],
-      ['fuel (Sandbox fuel)', (await fuel.instantiate(checked, imports())).exports, fuel],
+      ['no interrupt checks', await instantiate(unchecked)],
+      ['interrupt checks (default)', await instantiate(checked)],
+      ['deadline (Sandbox timeout)', await instantiate(checked, deadline), deadline],
+      ['fuel (Sandbox fuel)', await instantiate(checked, fuel), fuel],
+      ['bounds checks (boundsChecks)', await instantiate(boundsChecked)],
     ];
   } finally {
     engine.setCompileOptions(saved);
@@ -308,9 +331,9 @@ function printControl({ variants, rows }, stops) {
   }
   const width = Math.max(...rows.map((r) => r.name.length));
   console.log(`\nControl (every variant eager at the optimizing tier; ratios against "${variants[0]}")`);
-  console.log(`${'kernel'.padEnd(width)}  ${variants[0].padStart(20)}  ${variants.slice(1).map((v) => v.padStart(28)).join('')}`);
+  console.log(`${'kernel'.padEnd(width)}  ${variants[0].padStart(20)}  ${variants.slice(1).map((v) => v.padStart(30)).join('')}`);
   for (const r of rows) {
-    console.log(`${r.name.padEnd(width)}  ${`${format(r.medians[0])} ms`.padStart(20)}  ${ratios(r).map((x) => x.padStart(28)).join('')}`);
+    console.log(`${r.name.padEnd(width)}  ${`${format(r.medians[0])} ms`.padStart(20)}  ${ratios(r).map((x) => x.padStart(30)).join('')}`);
   }
   console.log(`worker.terminate() of a worker spinning in wasm: cranewasm ${format(stops.terminate.cranewasm)} ms, Node ${format(stops.terminate.node)} ms`);
   console.log(`Sandbox timeout of 50 ms: ${format(stops.overshoot)} ms past the deadline`);

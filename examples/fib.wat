@@ -1,4 +1,4 @@
-;; The bundled example of `npm start` / `npx cranewasm run`: Fibonacci numbers computed
+;; The bundled example of `npm start` (`cranewasm run --invoke fib examples/fib.wasm 90`): Fibonacci numbers computed
 ;; iteratively (a loop) and recursively (calls), with 64-bit results.
 (module
   (func $fib_loop (export "fib") (param $n i32) (result i64)

@@ -394,8 +394,9 @@ struct HostData {
     realm: Option<Rc<Realm>>,
 }
 
-/// A host function calling the JS callable `value` with the signature `ty`.
-pub fn host_function(js: &Js, value: Value, ty: FuncType) -> JsResult<Function> {
+/// A host function calling the JS callable `value` with the signature `ty` (whose canonical
+/// signature id, in the importing module, is `type_id`).
+pub fn host_function(js: &Js, value: Value, ty: FuncType, type_id: u32) -> JsResult<Function> {
     // Weak: the importing instance's anchor keeps the function alive (see `lifetimes`).
     let callable = js.reference(value, 0)?;
     let has_v128 = ty.params().iter().chain(ty.results()).any(|t| *t == ValType::V128);
@@ -406,7 +407,7 @@ pub fn host_function(js: &Js, value: Value, ty: FuncType) -> JsResult<Function> 
         has_v128,
         realm: js.realm.clone(),
     }));
-    match HostFunction::new(ty, host_call, data as *mut c_void, Some(drop_host_data)) {
+    match HostFunction::new(ty, type_id, host_call, data as *mut c_void, Some(drop_host_data)) {
         Ok(host) => Ok(Function::host(host)),
         Err(e) => {
             // SAFETY: `data` came from Box::into_raw above and was not handed out.

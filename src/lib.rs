@@ -36,7 +36,7 @@ fn outcome(result: std::result::Result<Compilation, engine::CompileError>) -> Co
         Ok(Compilation { module, code }) => Either::A(NativeModule {
             module,
             code: code.map_err(|e| format!("cranewasm: cannot generate code for a valid module: {e}")),
-            metered: std::sync::OnceLock::new(),
+            variants: Default::default(),
         }),
         Err(err) => Either::B(err.to_string()),
     }
@@ -105,6 +105,7 @@ pub struct CompileOptionsObject {
     pub tier_up: String,
     pub threads: u32,
     pub interrupt_checks: bool,
+    pub bounds_checks: bool,
 }
 
 fn options_object(o: &CompileOptions) -> CompileOptionsObject {
@@ -114,6 +115,7 @@ fn options_object(o: &CompileOptions) -> CompileOptionsObject {
         tier_up: o.tier_up.as_str().to_string(),
         threads: o.threads as u32,
         interrupt_checks: o.interrupt_checks,
+        bounds_checks: o.bounds_checks,
     }
 }
 
@@ -133,6 +135,7 @@ pub fn set_compile_options(options: CompileOptionsObject) -> Result<CompileOptio
         threads: options.threads as usize,
         interrupt_checks: options.interrupt_checks,
         fuel: false,
+        bounds_checks: options.bounds_checks,
     };
     if !(1..=engine::compiler::options::MAX_THREADS).contains(&parsed.threads) {
         return Err(invalid("threads"));
@@ -174,6 +177,12 @@ pub fn validate(bytes: &[u8]) -> bool {
     engine::validate(bytes)
 }
 
+/// The features beyond the MVP a valid module uses (`cranewasm inspect`), or null for an invalid one.
+#[napi]
+pub fn used_features(bytes: &[u8]) -> Option<Vec<String>> {
+    engine::compiler::used_features(bytes).map(|names| names.into_iter().map(String::from).collect())
+}
+
 /// Synchronous compile (`new WebAssembly.Module`).
 #[napi]
 pub fn compile_sync(bytes: &[u8]) -> CompileOutcome {
@@ -210,8 +219,32 @@ pub struct NativeModule {
     module: Arc<engine::Module>,
     /// The machine code, or why there is none (an instruction not supported yet).
     code: std::result::Result<Arc<CompiledModule>, String>,
-    /// The code that counts fuel, for metered sandboxes (`sandbox::NativeSandbox`).
-    metered: std::sync::OnceLock<std::result::Result<Arc<CompiledModule>, String>>,
+    /// Other variants of the code, compiled the first time an instance needs them (see
+    /// `code_for`), by `CodeVariant::index`: code that counts fuel (metered sandboxes), code
+    /// with bounds checks (memories without a guard reservation), or both.
+    variants: [std::sync::OnceLock<std::result::Result<Arc<CompiledModule>, String>>; CodeVariant::COUNT],
+}
+
+/// What distinguishes the variants of a module's code: each is compiled with the module's
+/// options (laziness, tiers) and these, and tiers up on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CodeVariant {
+    /// Counts fuel (`CompileOptions::fuel`).
+    pub fuel: bool,
+    /// Checks memory bounds (`CompileOptions::bounds_checks`).
+    pub bounds_checks: bool,
+}
+
+impl CodeVariant {
+    const COUNT: usize = 4;
+
+    fn of(options: &CompileOptions) -> CodeVariant {
+        CodeVariant { fuel: options.fuel, bounds_checks: options.bounds_checks }
+    }
+
+    fn index(self) -> usize {
+        usize::from(self.fuel) * 2 + usize::from(self.bounds_checks)
+    }
 }
 #[napi(object)]
 pub struct ImportDescriptor {

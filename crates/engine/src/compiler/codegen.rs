@@ -64,6 +64,9 @@ fn build_isa(tier: Tier) -> OwnedTargetIsa {
     set(&mut flags, "preserve_frame_pointers", "true");
     // The NaN bit patterns wasm computes are observable; keep them deterministic.
     set(&mut flags, "enable_nan_canonicalization", "false");
+    // Every function keeps a frame pointer: Cranelift's tail calls (`return_call`) rely on it,
+    // and so does walking wasm frames.
+    set(&mut flags, "preserve_frame_pointers", "true");
     let isa_builder = cranelift_native::builder().expect("cranelift supports the host machine");
     isa_builder
         .finish(settings::Flags::new(flags))
@@ -181,9 +184,25 @@ pub fn compile_function(func: Function, tier: Tier) -> Result<Arc<CompiledFuncti
     };
     let isa = isa(tier);
     let mut context = Context::for_function(func);
+    // A panic in Cranelift (a bug, ours or its) must not cross into the host: on a compile
+    // thread it would abort the process. It fails this function's compilation instead.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        context
+            .compile(isa, &mut ControlPlane::default())
+            .map(|_| ())
+            .map_err(|e| format!("code generation failed: {:?}", e.inner))
+    }))
+    .unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(format!("code generation failed: internal compiler error: {message}"))
+    })?;
     let compiled = context
-        .compile(isa, &mut ControlPlane::default())
-        .map_err(|e| format!("code generation failed: {:?}", e.inner))?;
+        .compiled_code()
+        .ok_or("code generation failed: no code")?;
     if let Some(reloc) = compiled.buffer.relocs().first() {
         return Err(format!(
             "code generation produced an unexpected relocation: {reloc:?}"

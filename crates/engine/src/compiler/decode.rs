@@ -14,7 +14,7 @@ use wasmparser::{
 
 use super::error::CompileError;
 use crate::module::{
-    ConstExpr, CustomSection, DataSegment, ElementSegment, Export, ExternKind, Import, ImportType,
+    ConstExpr, ConstOp, CustomSection, DataSegment, ElementSegment, Export, ExternKind, Import, ImportType,
     Module, SegmentMode,
 };
 
@@ -262,7 +262,12 @@ fn record(module: &mut Module, payload: &Payload<'_>) -> Result<(), CompileError
         }
         Payload::TableSection(reader) => {
             for table in reader.clone() {
-                module.tables.push(table?.ty);
+                let table = table?;
+                module.tables.push(table.ty);
+                module.table_inits.push(match &table.init {
+                    wasmparser::TableInit::RefNull => ConstExpr::RefNull,
+                    wasmparser::TableInit::Expr(expr) => const_expr(expr)?,
+                });
             }
         }
         Payload::MemorySection(reader) => {
@@ -367,29 +372,46 @@ fn record(module: &mut Module, payload: &Payload<'_>) -> Result<(), CompileError
     Ok(())
 }
 
-/// Reads a constant expression the validator has accepted (Wasm 2.0: one constant, ref.null,
-/// ref.func or global.get, then `end`).
+/// Reads a constant expression the validator has accepted: one constant, `ref.null`, `ref.func`
+/// or `global.get`, or (extended constant expressions) a sequence of those and integer
+/// `add`/`sub`/`mul`, then `end`.
 fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileError> {
     let mut reader = expr.get_operators_reader();
-    let value = match reader.read()? {
-        Operator::I32Const { value } => ConstExpr::I32(value),
-        Operator::I64Const { value } => ConstExpr::I64(value),
-        Operator::F32Const { value } => ConstExpr::F32(value.bits()),
-        Operator::F64Const { value } => ConstExpr::F64(value.bits()),
-        Operator::V128Const { value } => ConstExpr::V128(u128::from_le_bytes(*value.bytes())),
-        Operator::RefNull { .. } => ConstExpr::RefNull,
-        Operator::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
-        Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
-        _ => {
-            let message = "unsupported constant expression".to_string();
-            return Err(CompileError {
-                message,
-                offset: reader.original_position() as u64,
-                function: None,
-            });
-        }
-    };
-    Ok(value)
+    let mut ops = Vec::new();
+    loop {
+        let offset = reader.original_position() as u64;
+        let op = match reader.read()? {
+            Operator::End => break,
+            Operator::I32Const { value } => ConstOp::Push(ConstExpr::I32(value)),
+            Operator::I64Const { value } => ConstOp::Push(ConstExpr::I64(value)),
+            Operator::F32Const { value } => ConstOp::Push(ConstExpr::F32(value.bits())),
+            Operator::F64Const { value } => ConstOp::Push(ConstExpr::F64(value.bits())),
+            Operator::V128Const { value } => {
+                ConstOp::Push(ConstExpr::V128(u128::from_le_bytes(*value.bytes())))
+            }
+            Operator::RefNull { .. } => ConstOp::Push(ConstExpr::RefNull),
+            Operator::RefFunc { function_index } => ConstOp::Push(ConstExpr::RefFunc(function_index)),
+            Operator::GlobalGet { global_index } => ConstOp::Push(ConstExpr::GlobalGet(global_index)),
+            Operator::I32Add => ConstOp::I32Add,
+            Operator::I32Sub => ConstOp::I32Sub,
+            Operator::I32Mul => ConstOp::I32Mul,
+            Operator::I64Add => ConstOp::I64Add,
+            Operator::I64Sub => ConstOp::I64Sub,
+            Operator::I64Mul => ConstOp::I64Mul,
+            _ => {
+                return Err(CompileError {
+                    message: "unsupported constant expression".to_string(),
+                    offset,
+                    function: None,
+                });
+            }
+        };
+        ops.push(op);
+    }
+    Ok(match ops.as_slice() {
+        [ConstOp::Push(value)] => value.clone(),
+        _ => ConstExpr::Extended(ops.into()),
+    })
 }
 
 fn record_function_names(module: &mut Module, names: wasmparser::NameSectionReader<'_>) {

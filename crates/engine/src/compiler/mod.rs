@@ -22,9 +22,14 @@ pub use tiering::{CompileStatus, CompiledModule};
 
 /// What the engine accepts: the WebAssembly 2.0 feature set (MVP, mutable globals, sign
 /// extension, non-trapping float-to-int, multi-value, bulk memory, reference types, fixed-width
-/// SIMD).
+/// SIMD) and, of 3.0, extended constant expressions, tail calls, typed function references
+/// and relaxed SIMD.
 pub fn features() -> wasmparser::WasmFeatures {
     wasmparser::WasmFeatures::WASM2
+        | wasmparser::WasmFeatures::EXTENDED_CONST
+        | wasmparser::WasmFeatures::TAIL_CALL
+        | wasmparser::WasmFeatures::FUNCTION_REFERENCES
+        | wasmparser::WasmFeatures::RELAXED_SIMD
 }
 
 /// The same set (kept for the translator's tests, which name SIMD explicitly).
@@ -131,6 +136,7 @@ pub fn compile_unit(
         locals_in_slots: replaced,
         interrupt_checks: options.interrupt_checks,
         fuel: options.fuel,
+        bounds_checks: options.bounds_checks,
     };
     let func = crate::translate::translate_function_with(module, index, body, translate).map_err(failed)?;
     codegen::compile_function(func, tier).map_err(failed)
@@ -151,6 +157,49 @@ pub fn finish(
 /// `WebAssembly.validate`: whether `bytes` are a valid module under [`features`].
 pub fn validate(bytes: &[u8]) -> bool {
     compile(bytes).is_ok()
+}
+
+/// The features beyond the MVP (with mutable globals, its first revision) that `bytes` uses:
+/// each one without which the module does not validate, by its name in the spec's proposals.
+/// `None` when `bytes` are not a valid module. For `cranewasm inspect`: it validates the module
+/// once per feature the engine accepts. (The list names every feature of WebAssembly 3.0; those
+/// the engine does not accept are never reported.)
+pub fn used_features(bytes: &[u8]) -> Option<Vec<&'static str>> {
+    use wasmparser::{Validator, WasmFeatures as F};
+    const NAMED: [(F, &str); 16] = [
+        (F::MUTABLE_GLOBAL, "mutable-globals"),
+        (F::SIGN_EXTENSION, "sign-extension-ops"),
+        (F::SATURATING_FLOAT_TO_INT, "nontrapping-float-to-int-conversions"),
+        (F::MULTI_VALUE, "multi-value"),
+        (F::BULK_MEMORY, "bulk-memory"),
+        (F::REFERENCE_TYPES, "reference-types"),
+        (F::SIMD, "simd"),
+        (F::EXTENDED_CONST, "extended-const"),
+        (F::TAIL_CALL, "tail-call"),
+        (F::MULTI_MEMORY, "multi-memory"),
+        (F::MEMORY64, "memory64"),
+        (F::EXCEPTIONS, "exception-handling"),
+        (F::THREADS, "threads"),
+        (F::RELAXED_SIMD, "relaxed-simd"),
+        (F::FUNCTION_REFERENCES, "function-references"),
+        (F::GC, "gc"),
+    ];
+    if !validate(bytes) {
+        return None;
+    }
+    let accepted = features();
+    let valid_without = |feature: F| {
+        Validator::new_with_features(accepted.difference(feature))
+            .validate_all(bytes)
+            .is_ok()
+    };
+    Some(
+        NAMED
+            .iter()
+            .filter(|(feature, _)| accepted.contains(*feature) && !valid_without(*feature))
+            .map(|(_, name)| *name)
+            .collect(),
+    )
 }
 
 #[cfg(test)]

@@ -70,6 +70,11 @@ pub struct CompileOptions {
     /// Whether the code counts fuel (see `runtime::sandbox`): set for the code of metered
     /// sandboxes, never from the process-wide options.
     pub fuel: bool,
+    /// Whether memory accesses check their bounds explicitly (see `runtime::memory`): such
+    /// code runs on memories without a guard reservation. Set process-wide (`boundsChecks`,
+    /// `CRANEWASM_BOUNDS_CHECKS`), for a sandbox, or for an instance whose memory could not
+    /// get a guard reservation.
+    pub bounds_checks: bool,
 }
 
 impl CompileOptions {
@@ -83,12 +88,15 @@ impl CompileOptions {
             threads: default_threads(),
             interrupt_checks: true,
             fuel: false,
+            bounds_checks: false,
         }
     }
 
     /// The defaults overridden by `CRANEWASM_LAZY` (0/1), `CRANEWASM_FIRST_TIER`
-    /// (baseline/optimized), `CRANEWASM_TIER_UP` (off/eager/dynamic) and
-    /// `CRANEWASM_COMPILE_THREADS` (a positive number). Values that do not parse are ignored.
+    /// (baseline/optimized), `CRANEWASM_TIER_UP` (off/eager/dynamic),
+    /// `CRANEWASM_COMPILE_THREADS` (a positive number) and `CRANEWASM_BOUNDS_CHECKS` (0/1).
+    /// Values that do not parse are ignored here: index.js has refused them when it was loaded
+    /// (environment.js, the table of every CRANEWASM_* variable, whose spellings these follow).
     pub fn from_env() -> CompileOptions {
         let mut options = CompileOptions::defaults();
         let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_ascii_lowercase());
@@ -98,6 +106,11 @@ impl CompileOptions {
                 "0" | "false" | "no" | "off" => options.lazy = false,
                 _ => {}
             }
+        }
+        match var("CRANEWASM_BOUNDS_CHECKS").as_deref() {
+            Some("1" | "true" | "yes" | "on") => options.bounds_checks = true,
+            Some("0" | "false" | "no" | "off") => options.bounds_checks = false,
+            _ => {}
         }
         if let Some(tier) = var("CRANEWASM_FIRST_TIER").as_deref().and_then(Tier::parse) {
             options.first_tier = tier;

@@ -169,3 +169,21 @@ fn deeply_nested_loops_are_not_optimized() {
     assert!(codegen::optimizable(&translated(&fib)));
     assert_eq!(call_f(&fib, codegen::Tier::Optimized, 10, 0), 55);
 }
+
+#[test]
+fn used_features_names_each_feature_a_module_needs() {
+    assert_eq!(used_features(b"\0asm\x01\0\0\0"), Some(vec![]));
+    assert_eq!(used_features(&module_with_bad_body()), None);
+    let cases: [(&str, &[&str]); 7] = [
+        ("(module (global i32 (i32.add (i32.const 1) (i32.const 2))))", &["extended-const"]),
+        ("(module (func $f (return_call $f)))", &["tail-call"]),
+        ("(module (func (result i32 i32) i32.const 1 i32.const 2))", &["multi-value"]),
+        ("(module (func (param i32) (result i32) local.get 0 i32.extend8_s))", &["sign-extension-ops"]),
+        ("(module (memory 1) (func (memory.fill (i32.const 0) (i32.const 0) (i32.const 0))))", &["bulk-memory"]),
+        ("(module (table 1 externref) (global (export \"g\") (mut i32) (i32.const 0)))", &["mutable-globals", "reference-types"]),
+        ("(module (func (param v128)))", &["simd"]),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(used_features(&wat(text)).as_deref(), Some(expected), "{text}");
+    }
+}

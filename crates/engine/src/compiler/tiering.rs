@@ -21,7 +21,6 @@ use super::{compile_unit, CompileError};
 use crate::module::Module;
 use crate::runtime::code_memory::{self, CodeBlock, Placement, Symbol};
 use crate::runtime::dispatch::{Dispatch, LazyHook};
-use crate::runtime::signatures::canonical_id;
 
 /// The tier of a function's current code, as kept in [`CompiledModule`]'s state.
 const NONE: u8 = 0;
@@ -178,7 +177,7 @@ impl CompiledModule {
         let compiled = Arc::new_cyclic(|this: &Weak<CompiledModule>| {
             let _ = cell.set(this.clone());
             CompiledModule {
-                type_ids: module.types.iter().map(canonical_id).collect(),
+                type_ids: module.type_ids().into(),
                 dispatch,
                 blocks: Mutex::new(published.iter().map(|(b, _)| b.clone()).collect()),
                 tiers: (0..count).map(|_| AtomicU8::new(first_tier)).collect(),

@@ -7,6 +7,7 @@ use wasmparser::{GlobalType, ValType};
 
 use super::instance::{is_funcref, FunctionOwner};
 use super::refs::{self, Holder, RefHolder};
+use super::signatures::{canon, CanonType};
 
 use crate::vmoffsets::global;
 
@@ -17,6 +18,8 @@ const _: () = assert!(std::mem::size_of::<VMGlobal>() == global::SIZE as usize);
 
 pub struct Global {
     pub ty: GlobalType,
+    /// The value type, comparable across modules (import matching).
+    canonical: CanonType,
     cell: Box<VMGlobal>,
     /// Who keeps the owner of a funcref stored here alive (see `refs`).
     refs: RefHolder,
@@ -32,9 +35,23 @@ impl Global {
     pub fn new(ty: GlobalType, bits: u128) -> Global {
         Global {
             ty,
+            canonical: canon(ty.content_type, &[]),
             cell: Box::new(VMGlobal(UnsafeCell::new(bits.to_le_bytes()))),
             refs: RefHolder::default(),
         }
+    }
+
+    /// A global of a module whose types have the canonical ids `ids`.
+    pub fn with_type_ids(ty: GlobalType, bits: u128, ids: &[u32]) -> Global {
+        Global {
+            canonical: canon(ty.content_type, ids),
+            ..Global::new(ty, bits)
+        }
+    }
+
+    /// The value type with concrete references resolved (see `signatures`).
+    pub fn canonical_type(&self) -> CanonType {
+        self.canonical
     }
 
     pub fn cell(&self) -> *mut VMGlobal {

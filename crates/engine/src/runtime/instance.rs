@@ -15,11 +15,11 @@ use wasmparser::{FuncType, GlobalType, MemoryType, RefType, TableType, ValType};
 use super::global::Global;
 use super::memory::{LinearMemory, PAGE_SIZE};
 use super::sandbox::Sandbox;
-use super::signatures::canonical_id;
+use super::signatures::{canon, canon_ref, matches};
 use super::table::Table;
 use super::trampolines::{self, Trampolines};
 use super::traps::{self, Trap};
-use crate::module::{ConstExpr, ImportType, Module, SegmentMode};
+use crate::module::{ConstExpr, ConstOp, ImportType, Module, SegmentMode};
 use crate::trap::TrapKind;
 use crate::vmoffsets::{func_ref, function_import, host_func_context, vmctx, VMOffsets};
 
@@ -117,6 +117,7 @@ impl HostFunction {
     /// runs with `data` when the function is dropped.
     pub fn new(
         ty: FuncType,
+        type_id: u32,
         callback: HostCallback,
         data: *mut c_void,
         drop_data: Option<HostDataDrop>,
@@ -126,7 +127,7 @@ impl HostFunction {
         let func_ref = Box::new(VMFuncRef {
             code: trampolines.exit,
             vmctx: &mut *context as *mut VMHostFuncContext as *mut u8,
-            type_id: canonical_id(&ty),
+            type_id,
             _padding: 0,
         });
         let host = Arc::new(HostFunction {
@@ -214,6 +215,13 @@ impl Function {
         self.func_ref
     }
 
+    /// The canonical signature id of the function's type (`runtime::signatures`).
+    pub fn type_id(&self) -> u32 {
+        // SAFETY: `func_ref` points at a VMFuncRef that lives as long as the function's owner,
+        // which `self` keeps alive.
+        unsafe { (*self.func_ref).type_id }
+    }
+
     /// The function's index in its instance's function index space (None for host functions).
     pub fn index(&self) -> Option<u32> {
         match &self.owner {
@@ -277,6 +285,10 @@ pub enum InstantiationError {
     ResourceLimit(String),
     /// Resources could not be allocated.
     Resource(String),
+    /// The instance's memory (imported, or defined when no guard reservation could be had) has
+    /// no guard reservation, so it needs the module's code compiled with bounds checks
+    /// (`CompileOptions::bounds_checks`); instantiate again with that code.
+    NeedsBoundsChecks,
 }
 
 /// The vmctx storage: 16-byte aligned words.
@@ -312,16 +324,39 @@ unsafe impl Send for Instance {}
 // SAFETY: as above.
 unsafe impl Sync for Instance {}
 
-fn value_bits(expr: ConstExpr, globals: &[Arc<Global>], func_ref: impl Fn(u32) -> usize) -> u128 {
+fn value_bits(expr: &ConstExpr, globals: &[Arc<Global>], func_ref: &dyn Fn(u32) -> usize) -> u128 {
     match expr {
-        ConstExpr::I32(v) => v as u32 as u128,
-        ConstExpr::I64(v) => v as u64 as u128,
-        ConstExpr::F32(bits) => bits as u128,
-        ConstExpr::F64(bits) => bits as u128,
-        ConstExpr::V128(v) => v,
+        ConstExpr::I32(v) => *v as u32 as u128,
+        ConstExpr::I64(v) => *v as u64 as u128,
+        ConstExpr::F32(bits) => *bits as u128,
+        ConstExpr::F64(bits) => *bits as u128,
+        ConstExpr::V128(v) => *v,
         ConstExpr::RefNull => 0,
-        ConstExpr::RefFunc(index) => func_ref(index) as u128,
-        ConstExpr::GlobalGet(index) => globals[index as usize].get(),
+        ConstExpr::RefFunc(index) => func_ref(*index) as u128,
+        ConstExpr::GlobalGet(index) => globals[*index as usize].get(),
+        ConstExpr::Extended(ops) => {
+            // Validated: every operator finds its operands, and one value is left.
+            let mut stack: Vec<u128> = Vec::with_capacity(4);
+            for op in ops.iter() {
+                let value = match op {
+                    ConstOp::Push(value) => value_bits(value, globals, func_ref),
+                    binary => {
+                        let (b, a) = (stack.pop().unwrap_or(0), stack.pop().unwrap_or(0));
+                        let (a32, b32, a64, b64) = (a as u32, b as u32, a as u64, b as u64);
+                        match binary {
+                            ConstOp::I32Add => a32.wrapping_add(b32) as u128,
+                            ConstOp::I32Sub => a32.wrapping_sub(b32) as u128,
+                            ConstOp::I32Mul => a32.wrapping_mul(b32) as u128,
+                            ConstOp::I64Add => a64.wrapping_add(b64) as u128,
+                            ConstOp::I64Sub => a64.wrapping_sub(b64) as u128,
+                            _ => a64.wrapping_mul(b64) as u128,
+                        }
+                    }
+                };
+                stack.push(value);
+            }
+            stack.pop().unwrap_or(0)
+        }
     }
 }
 
@@ -418,6 +453,11 @@ impl Instance {
             }
             None => None,
         };
+        // The budgets the instance's own memories and tables draw from.
+        let budgets = sandbox
+            .as_ref()
+            .map(|slot| slot.0.budgets_for_instance())
+            .unwrap_or_default();
         let info = module.module.clone();
         let offsets = info.offsets();
         if imports.len() != info.imports.len() {
@@ -435,7 +475,7 @@ impl Instance {
             let link = |reason: String| InstantiationError::Link(index as u32, reason);
             match (&import.ty, value) {
                 (ImportType::Function(ty), Extern::Function(f)) => {
-                    if canonical_id(f.ty()) != module.type_ids()[*ty as usize] {
+                    if f.type_id() != module.type_ids()[*ty as usize] {
                         return Err(link(
                             "imported function does not match the expected type".into(),
                         ));
@@ -445,7 +485,7 @@ impl Instance {
                 (ImportType::Table(ty), Extern::Table(t)) => {
                     // V8's order: the limits, then the element type.
                     check_table_limits(index, ty, &t).map_err(InstantiationError::Limits)?;
-                    if t.element_type() != ty.element_type {
+                    if t.canonical_element() != canon_ref(ty.element_type, module.type_ids()) {
                         return Err(link("imported table does not match the expected type".into()));
                     }
                     tables.push(t);
@@ -455,7 +495,7 @@ impl Instance {
                     memory = Some(m);
                 }
                 (ImportType::Global(ty), Extern::Global(g)) => {
-                    check_global_import(ty, &g).map_err(link)?;
+                    check_global_import(ty, module.type_ids(), &g).map_err(link)?;
                     globals.push(g);
                 }
                 (ImportType::Tag(_), _) => return Err(link("tags are not supported".into())),
@@ -468,13 +508,28 @@ impl Instance {
                 }
             }
         }
-        // (2) Memory.
+        // (2) Memory: bounds-checked code gets one without a guard reservation (address space
+        // for its size only); other code a guarded one, unless none can be had.
         if memory.is_none() {
             if let Some(ty) = info.memories.first() {
-                let m = LinearMemory::new(ty.initial, ty.maximum)
+                let budget = budgets.memory.clone();
+                if let Some(budget) = &budget {
+                    let bytes = ty.initial.saturating_mul(super::memory::PAGE_SIZE);
+                    if !budget.fits(bytes) {
+                        return Err(InstantiationError::ResourceLimit(format!(
+                            "the sandbox's memory limit ({} bytes) does not allow a memory of {bytes} bytes",
+                            budget.limit()
+                        )));
+                    }
+                }
+                let guard = !module.options.bounds_checks;
+                let m = LinearMemory::with_options(ty.initial, ty.maximum, guard, budget)
                     .map_err(InstantiationError::Resource)?;
                 memory = Some(Arc::new(m));
             }
+        }
+        if memory.as_ref().is_some_and(|m| !m.is_guarded()) && !module.options.bounds_checks {
+            return Err(InstantiationError::NeedsBoundsChecks);
         }
         // (3) The vmctx, so that ref.func in initializers can point into it.
         let words = (offsets.size() as usize).div_ceil(16);
@@ -500,13 +555,24 @@ impl Instance {
         };
         // (4) Globals, with initializers over imported globals and function references.
         for (ty, init) in info.globals.iter().zip(&info.global_inits) {
-            let bits = value_bits(*init, &globals, |f| instance.func_ref_ptr(f) as usize);
-            globals.push(Arc::new(Global::new(*ty, bits)));
+            let bits = value_bits(init, &globals, &|f| instance.func_ref_ptr(f) as usize);
+            globals.push(Arc::new(Global::with_type_ids(*ty, bits, info.type_ids())));
         }
         // (5) Tables.
-        for ty in &info.tables {
-            let table = Table::new(ty.element_type, ty.initial, ty.maximum, 0)
-                .map_err(InstantiationError::Resource)?;
+        let mut table_inits = Vec::with_capacity(info.tables.len());
+        for (ty, init) in info.tables.iter().zip(&info.table_inits) {
+            let init = value_bits(init, &globals, &|f| instance.func_ref_ptr(f) as usize) as usize;
+            table_inits.push(init);
+            if let Some(budget) = budgets.tables.as_ref().filter(|b| !b.fits(ty.initial)) {
+                return Err(InstantiationError::ResourceLimit(format!(
+                    "the sandbox's table limit ({} elements) does not allow a table of {} elements",
+                    budget.limit(),
+                    ty.initial
+                )));
+            }
+            let table = Table::with_budget(ty.element_type, ty.initial, ty.maximum, init, budgets.tables.clone())
+                .map_err(InstantiationError::Resource)?
+                .with_type_ids(info.type_ids());
             tables.push(Arc::new(table));
         }
         instance.globals = globals;
@@ -519,6 +585,13 @@ impl Instance {
         // Defined globals initialized with function references hold them from now on.
         for global in &instance.globals[info.num_imported_globals() as usize..] {
             global.stored(global.get());
+        }
+        // So do defined tables filled with one by their initializer expression.
+        let defined_tables = &instance.tables[info.num_imported_tables() as usize..];
+        for (table, init) in defined_tables.iter().zip(table_inits) {
+            if init != 0 && !table.is_empty() {
+                table.stored(init);
+            }
         }
         // (6) Segments: elements, then data, in order; a trap leaves earlier ones applied.
         instance
@@ -608,7 +681,7 @@ impl Instance {
                     index: table,
                     offset,
                 } => {
-                    let offset = value_bits(*offset, &self.globals, |_| 0) as u32;
+                    let offset = value_bits(offset, &self.globals, &|_| 0) as u32;
                     let len = segment.items.len() as u32;
                     self.table_init(*table, index as u32, offset, 0, len)?;
                     self.dropped_elements[index].set(true);
@@ -619,7 +692,7 @@ impl Instance {
         }
         for (index, segment) in info.data_segments.iter().enumerate() {
             if let SegmentMode::Active { offset, .. } = &segment.mode {
-                let offset = value_bits(*offset, &self.globals, |_| 0) as u32;
+                let offset = value_bits(offset, &self.globals, &|_| 0) as u32;
                 let len = segment.data.len() as u32;
                 self.memory_init(index as u32, offset, 0, len)
                     .map_err(|_| TrapKind::DataSegmentOutOfBounds)?;
@@ -651,8 +724,8 @@ impl Instance {
 
     // ---- Operations shared by instantiation and libcalls --------------------------------
 
-    fn element_value(self: &Instance, expr: ConstExpr) -> usize {
-        value_bits(expr, &self.globals, |f| self.func_ref_ptr(f) as usize) as usize
+    fn element_value(self: &Instance, expr: &ConstExpr) -> usize {
+        value_bits(expr, &self.globals, &|f| self.func_ref_ptr(f) as usize) as usize
     }
 
     pub fn table_init(
@@ -677,7 +750,7 @@ impl Instance {
             return Err(TrapKind::ElementSegmentOutOfBounds);
         }
         for i in 0..len {
-            let value = self.element_value(items[(src + i) as usize]);
+            let value = self.element_value(&items[(src + i) as usize]);
             table
                 .set((dst + i) as u64, value)
                 .map_err(|_| TrapKind::TableOutOfBounds)?;
@@ -784,8 +857,16 @@ fn check_memory_limits(
     Ok(())
 }
 
-fn check_global_import(expected: &GlobalType, global: &Global) -> Result<(), String> {
-    if global.ty.content_type != expected.content_type || global.ty.mutable != expected.mutable {
+/// Immutable globals match by subtyping, mutable ones by equality (as the spec's import
+/// matching says).
+fn check_global_import(expected: &GlobalType, ids: &[u32], global: &Global) -> Result<(), String> {
+    let expected_type = canon(expected.content_type, ids);
+    let type_ok = if expected.mutable {
+        global.canonical_type() == expected_type
+    } else {
+        matches(global.canonical_type(), expected_type)
+    };
+    if !type_ok || global.ty.mutable != expected.mutable {
         return Err("imported global does not match the expected type or mutability".into());
     }
     Ok(())
@@ -796,7 +877,12 @@ pub fn default_bits(_ty: ValType) -> u128 {
     0
 }
 
-/// Whether `ty` is a reference type whose values are funcrefs.
+/// Whether `ty` is a reference type whose values are funcrefs (`VMFuncRef` addresses): `func`,
+/// `nofunc` and concrete function types, nullable or not.
 pub fn is_funcref(ty: RefType) -> bool {
-    ty == RefType::FUNCREF
+    use wasmparser::{AbstractHeapType, HeapType};
+    match ty.heap_type() {
+        HeapType::Abstract { ty, .. } => matches!(ty, AbstractHeapType::Func | AbstractHeapType::NoFunc),
+        HeapType::Concrete(_) | HeapType::Exact(_) => true,
+    }
 }

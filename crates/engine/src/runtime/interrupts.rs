@@ -247,7 +247,10 @@ pub fn handle_interrupt() -> Result<(), InterruptReason> {
         }
         if bits & POLL != 0 {
             let poll = HOST_POLL.with(|p| p.get());
-            if poll.is_some_and(|poll| !poll()) {
+            IN_HOST_POLL.with(|p| p.set(true));
+            let terminating = poll.is_some_and(|poll| !poll());
+            IN_HOST_POLL.with(|p| p.set(false));
+            if terminating {
                 return Err(InterruptReason::Terminated);
             }
         }
@@ -257,6 +260,19 @@ pub fn handle_interrupt() -> Result<(), InterruptReason> {
         record_reason(reason);
     }
     result
+}
+
+thread_local! {
+    /// Whether this thread is in the host poll of an interrupt check, where the wasm code that
+    /// checked keeps its memory's base in registers (`runtime::memory` then grows memories in
+    /// place only).
+    static IN_HOST_POLL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is polling the host from an interrupt check: JS that runs then (a
+/// debugger's, say) must not move a memory.
+pub fn in_host_poll() -> bool {
+    IN_HOST_POLL.with(|p| p.get())
 }
 
 /// Records why the next `Interrupted` trap happens (fuel exhaustion is decided elsewhere).

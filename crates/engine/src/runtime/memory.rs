@@ -1,11 +1,23 @@
-//! Linear memory. Each 32-bit memory reserves 8 GiB of address space up front — 4 GiB for the
-//! largest memory plus 4 GiB of guard for the largest static offset — and commits pages as it
-//! grows. Generated code therefore needs no bounds checks (an access past the committed size
-//! faults and becomes a trap), and the base never moves, so JS can view it without copying.
+//! Linear memory, in one of two kinds:
+//!
+//! - **Guarded** (the default): the memory reserves 8 GiB of address space up front — 4 GiB for
+//!   the largest memory plus 4 GiB of guard for the largest static offset — and commits pages as
+//!   it grows. Code compiled without bounds checks relies on it: an access past the committed
+//!   size faults and becomes a trap, and the base never moves.
+//! - **Unguarded**: the memory maps exactly its current size (one inaccessible page while it is
+//!   empty) and grows by remapping, in place when the kernel can, elsewhere otherwise, so its
+//!   base may move. Only code compiled with bounds checks (`CompileOptions::bounds_checks`) may
+//!   run on it; that code reads the base and length from the definition at entry and after
+//!   every call (anything that grows a memory is a call), and checks each access against them.
+//!   Memories are unguarded when bounds checks are asked for, or when the 8 GiB reservation
+//!   cannot be had (`ulimit -v`, small containers, tens of thousands of memories), instead of
+//!   failing.
 
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use super::sandbox::Budget;
 
 use crate::vmoffsets::memory_definition;
 
@@ -35,7 +47,12 @@ pub fn grow_epoch() -> u64 {
 }
 
 pub struct LinearMemory {
-    reservation: region::Allocation,
+    /// The guard reservation of a guarded memory; `None` for an unguarded one, whose mapping is
+    /// `definition.base` for `mapped` bytes.
+    reservation: Option<region::Allocation>,
+    /// Bytes mapped for an unguarded memory (the length, or one page while it is empty);
+    /// written under `grow_lock`.
+    mapped: UnsafeCell<usize>,
     /// Boxed so its address is stable for the vmctx of every instance using the memory.
     definition: Box<UnsafeCell<VMMemoryDefinition>>,
     maximum_pages: u64,
@@ -43,6 +60,8 @@ pub struct LinearMemory {
     declared_maximum: Option<u64>,
     /// Serializes growth (length updates).
     grow_lock: Mutex<()>,
+    /// The sandbox budget the memory's bytes are taken from, if any.
+    budget: Option<Arc<Budget>>,
 }
 
 // SAFETY: the definition is only written under `grow_lock`, and the memory's bytes are plain
@@ -52,21 +71,53 @@ unsafe impl Send for LinearMemory {}
 unsafe impl Sync for LinearMemory {}
 
 impl LinearMemory {
-    /// A memory of `initial` pages that may grow to `maximum` (or the 4 GiB limit).
+    /// A memory of `initial` pages that may grow to `maximum` (or the 4 GiB limit): guarded,
+    /// or unguarded when the guard reservation cannot be had.
     pub fn new(initial: u64, maximum: Option<u64>) -> Result<LinearMemory, String> {
+        LinearMemory::with_options(initial, maximum, true, None)
+    }
+
+    /// [`LinearMemory::new`], unguarded when `guard` is false (for bounds-checked code) or when
+    /// the guard reservation cannot be had.
+    pub fn with_guard(initial: u64, maximum: Option<u64>, guard: bool) -> Result<LinearMemory, String> {
+        LinearMemory::with_options(initial, maximum, guard, None)
+    }
+
+    /// [`LinearMemory::with_guard`] taking its bytes, initial and grown, from `budget` (a
+    /// sandbox's memory limit); a growth past the budget fails as one past the maximum.
+    pub fn with_options(
+        initial: u64,
+        maximum: Option<u64>,
+        guard: bool,
+        budget: Option<Arc<Budget>>,
+    ) -> Result<LinearMemory, String> {
         let maximum_pages = maximum.unwrap_or(MAX_PAGES).min(MAX_PAGES);
         if initial > maximum_pages {
             return Err("initial memory size exceeds the maximum".into());
         }
-        let reservation = region::alloc(RESERVATION, region::Protection::NONE)
-            .map_err(|e| format!("cannot reserve address space for a memory: {e}"))?;
-        let base = reservation.as_ptr::<u8>() as *mut u8;
+        let reservation = if guard {
+            region::alloc(RESERVATION, region::Protection::NONE).ok()
+        } else {
+            None
+        };
+        let (base, mapped) = match &reservation {
+            Some(r) => (r.as_ptr::<u8>() as *mut u8, 0),
+            None => {
+                let mapped = PAGE_SIZE as usize;
+                (
+                    map(mapped, false).ok_or("cannot reserve address space for a memory")?,
+                    mapped,
+                )
+            }
+        };
         let memory = LinearMemory {
             reservation,
+            mapped: UnsafeCell::new(mapped),
             definition: Box::new(UnsafeCell::new(VMMemoryDefinition { base, length: 0 })),
             maximum_pages,
             declared_maximum: maximum,
             grow_lock: Mutex::new(()),
+            budget,
         };
         memory
             .grow(initial)
@@ -74,8 +125,16 @@ impl LinearMemory {
         Ok(memory)
     }
 
+    /// Whether the memory has a guard reservation (so code without bounds checks may use it;
+    /// its base never moves).
+    pub fn is_guarded(&self) -> bool {
+        self.reservation.is_some()
+    }
+
+    /// The current base address; an unguarded memory's moves when it grows.
     pub fn base(&self) -> *mut u8 {
-        self.reservation.as_ptr::<u8>() as *mut u8
+        // SAFETY: a plain read of a field written only under the grow lock on this thread.
+        unsafe { (*self.definition.get()).base }
     }
 
     /// Current length in bytes.
@@ -111,18 +170,35 @@ impl LinearMemory {
         if new_pages > self.maximum_pages {
             return None;
         }
-        if delta > 0 {
-            let start = old_pages * PAGE_SIZE;
-            // SAFETY: [start, start + delta pages) lies inside our reservation (new_pages ≤ 4 GiB
-            // of 8 GiB) and is not yet accessible, so nothing observes the change of protection.
-            unsafe {
-                region::protect(
-                    self.base().add(start as usize),
-                    (delta * PAGE_SIZE) as usize,
-                    region::Protection::READ_WRITE,
-                )
+        if let Some(budget) = &self.budget {
+            if !budget.take(delta * PAGE_SIZE) {
+                return None;
             }
-            .ok()?;
+        }
+        if delta > 0 {
+            let committed = match &self.reservation {
+                Some(_) => {
+                    let start = old_pages * PAGE_SIZE;
+                    // SAFETY: [start, start + delta pages) lies inside our reservation (new_pages
+                    // ≤ 4 GiB of 8 GiB) and is not yet accessible, so nothing observes the change
+                    // of protection.
+                    unsafe {
+                        region::protect(
+                            self.base().add(start as usize),
+                            (delta * PAGE_SIZE) as usize,
+                            region::Protection::READ_WRITE,
+                        )
+                    }
+                    .is_ok()
+                }
+                None => self.remap(old_pages, new_pages).is_some(),
+            };
+            if !committed {
+                if let Some(budget) = &self.budget {
+                    budget.give_back(delta * PAGE_SIZE);
+                }
+                return None;
+            }
         }
         // SAFETY: written under the grow lock; readers are on this thread (wasm of instances of
         // this thread) or read a value that only ever increases.
@@ -131,6 +207,42 @@ impl LinearMemory {
             GROW_EPOCH.fetch_add(1, Ordering::Release);
         }
         Some(old_pages)
+    }
+
+    /// Grows an unguarded memory's mapping from `old_pages` to `new_pages` (more), moving it if
+    /// the kernel must; updates the definition's base. Called under the grow lock.
+    fn remap(&self, old_pages: u64, new_pages: u64) -> Option<()> {
+        let new_len = (new_pages * PAGE_SIZE) as usize;
+        // SAFETY: under the grow lock, the only writer of `mapped`.
+        let mapped = unsafe { &mut *self.mapped.get() };
+        let base = self.base();
+        // SAFETY: [base, base + mapped) is our mapping, one protection throughout (all
+        // inaccessible while the memory is empty, all read-write otherwise); the old range is
+        // unmapped by a move, and the only views of it (JS ArrayBuffers) are detached when the
+        // growth is seen, before JS runs again.
+        // Code interrupted in a loop keeps the base in a register across its interrupt check,
+        // so what runs in the check's host poll grows a memory in place or not at all.
+        let may_move = !super::interrupts::in_host_poll();
+        let moved = unsafe { remap(base, *mapped, new_len, (old_pages * PAGE_SIZE) as usize, may_move) }?;
+        *mapped = new_len;
+        if old_pages == 0 {
+            // SAFETY: the new mapping of `new_len` bytes is ours and nothing uses it yet.
+            if unsafe { region::protect(moved, new_len, region::Protection::READ_WRITE) }.is_err() {
+                // Keep the invariant (one protection): an empty memory's pages are inaccessible.
+                // SAFETY: as above.
+                unsafe { (*self.definition.get()).base = moved };
+                return None;
+            }
+        }
+        // SAFETY: written under the grow lock; generated code of this thread rereads it after
+        // anything that may grow the memory.
+        unsafe { (*self.definition.get()).base = moved };
+        Some(())
+    }
+
+    /// The budget the memory draws from, if any.
+    pub fn budget(&self) -> Option<&Arc<Budget>> {
+        self.budget.as_ref()
     }
 
     /// The committed bytes, for bulk operations and data segments.
@@ -142,5 +254,75 @@ impl LinearMemory {
         // SAFETY: the first byte_length bytes of the reservation are committed read-write; the
         // aliasing rule is the caller's contract.
         unsafe { std::slice::from_raw_parts_mut(self.base(), self.byte_length() as usize) }
+    }
+}
+
+impl Drop for LinearMemory {
+    fn drop(&mut self) {
+        if let Some(budget) = &self.budget {
+            budget.give_back(self.byte_length());
+        }
+        if self.reservation.is_none() {
+            // SAFETY: an unguarded memory's mapping is [base, base + mapped), ours alone; nothing
+            // uses it once the memory is dropped (JS ArrayBuffers hold the memory alive).
+            unsafe { libc::munmap(self.base() as *mut libc::c_void, *self.mapped.get()) };
+        }
+    }
+}
+
+/// A new private anonymous mapping of `len` bytes, read-write or inaccessible.
+fn map(len: usize, writable: bool) -> Option<*mut u8> {
+    let protection = if writable {
+        libc::PROT_READ | libc::PROT_WRITE
+    } else {
+        libc::PROT_NONE
+    };
+    // SAFETY: a fresh anonymous mapping at an address the kernel picks; it overlaps nothing.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            protection,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    (p != libc::MAP_FAILED).then_some(p as *mut u8)
+}
+
+/// Resizes the mapping [base, base + old_len) to `new_len` bytes, keeping its contents and
+/// protection; the new bytes read as zero. `contents` is how many leading bytes are in use
+/// (readable), which is what a copy must keep. Unless `may_move`, only in place. In place when it can, else at a new address (the
+/// old range is then unmapped). Returns the mapping's address.
+///
+/// # Safety
+/// [base, base + old_len) must be one private anonymous mapping of the caller's, with one
+/// protection, that nothing else uses during the call; after a move, nothing may use the old
+/// range.
+unsafe fn remap(base: *mut u8, old_len: usize, new_len: usize, contents: usize, may_move: bool) -> Option<*mut u8> {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = contents;
+        let flags = if may_move { libc::MREMAP_MAYMOVE } else { 0 };
+        // SAFETY: per the contract; MREMAP_MAYMOVE lets the kernel move the pages (it tries in
+        // place first).
+        let p = unsafe { libc::mremap(base as *mut libc::c_void, old_len, new_len, flags) };
+        (p != libc::MAP_FAILED).then_some(p as *mut u8)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        // No mremap: a new read-write mapping, the old bytes copied over, the old one unmapped.
+        if !may_move {
+            return None;
+        }
+        let p = map(new_len, true)?;
+        // SAFETY: both ranges are ours and disjoint (fresh mapping); the first `contents` bytes
+        // of the old one are readable, and contents ≤ old_len ≤ new_len.
+        unsafe {
+            std::ptr::copy_nonoverlapping(base, p, contents);
+            libc::munmap(base as *mut libc::c_void, old_len);
+        }
+        Some(p)
     }
 }

@@ -28,9 +28,63 @@ pub struct SandboxLimits {
     pub fuel: Option<u64>,
     /// How many instances the sandbox may make.
     pub instances: Option<u64>,
-    /// Whether each outermost call starts with the whole `fuel` again (the defaults that
-    /// `CRANEWASM_FUEL` gives the standard namespace) rather than drawing from one pool.
-    pub fuel_per_call: bool,
+    /// Bytes over all memories the sandbox's instances define.
+    pub memory_bytes: Option<u64>,
+    /// Elements over all tables the sandbox's instances define.
+    pub table_elements: Option<u64>,
+    /// Whether each outermost call starts with the whole `fuel` again, and each instance has
+    /// `memory_bytes` and `table_elements` to itself (the defaults that `CRANEWASM_FUEL` and
+    /// `CRANEWASM_MEMORY_LIMIT` give the standard namespace), rather than all drawing from one
+    /// pool.
+    pub per_call_and_instance: bool,
+}
+
+/// A budget of memory bytes or table elements, shared by what it governs: each memory (table)
+/// takes its size from it when created or grown and gives it back when dropped.
+#[derive(Debug)]
+pub struct Budget {
+    limit: u64,
+    used: AtomicU64,
+}
+
+impl Budget {
+    pub fn new(limit: u64) -> Arc<Budget> {
+        Arc::new(Budget { limit, used: AtomicU64::new(0) })
+    }
+
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// Takes `amount` from the budget; false (and nothing taken) when it would pass the limit.
+    pub fn take(&self, amount: u64) -> bool {
+        let limit = self.limit;
+        self.used
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |used| {
+                used.checked_add(amount).filter(|&n| n <= limit)
+            })
+            .is_ok()
+    }
+
+    /// Gives back `amount` taken before.
+    pub fn give_back(&self, amount: u64) {
+        self.used.fetch_sub(amount, Ordering::SeqCst);
+    }
+
+    /// Whether `amount` more would fit now.
+    pub fn fits(&self, amount: u64) -> bool {
+        self.used
+            .load(Ordering::SeqCst)
+            .checked_add(amount)
+            .is_some_and(|n| n <= self.limit)
+    }
+}
+
+/// The budgets an instance's own memories and tables draw from.
+#[derive(Clone, Debug, Default)]
+pub struct Budgets {
+    pub memory: Option<Arc<Budget>>,
+    pub tables: Option<Arc<Budget>>,
 }
 
 pub struct Sandbox {
@@ -40,6 +94,8 @@ pub struct Sandbox {
     /// Calls into the sandbox's code on the thread's stack.
     depth: Cell<u32>,
     instances: AtomicU64,
+    /// The shared budgets (when not per instance).
+    budgets: Budgets,
 }
 
 // SAFETY: the cells are only used on the thread that owns the sandbox (instances, and hence
@@ -61,7 +117,27 @@ impl Sandbox {
             fuel: Cell::new(limits.fuel.unwrap_or(0)),
             depth: Cell::new(0),
             instances: AtomicU64::new(0),
+            budgets: if limits.per_call_and_instance {
+                Budgets::default()
+            } else {
+                Budgets {
+                    memory: limits.memory_bytes.map(Budget::new),
+                    tables: limits.table_elements.map(Budget::new),
+                }
+            },
         })
+    }
+
+    /// The budgets a new instance of the sandbox draws its memories and tables from.
+    pub fn budgets_for_instance(&self) -> Budgets {
+        if self.limits.per_call_and_instance {
+            Budgets {
+                memory: self.limits.memory_bytes.map(Budget::new),
+                tables: self.limits.table_elements.map(Budget::new),
+            }
+        } else {
+            self.budgets.clone()
+        }
     }
 
     pub fn limits(&self) -> &SandboxLimits {
@@ -122,7 +198,7 @@ impl Sandbox {
             }
         }
         let outermost = self.depth.get() == 0;
-        if outermost && self.limits.fuel_per_call {
+        if outermost && self.limits.per_call_and_instance {
             let fuel = self.limits.fuel.unwrap_or(0);
             self.fuel.set(fuel);
             if self.metered() {
@@ -179,5 +255,52 @@ impl Drop for SandboxCall {
         }
         let previous = self.previous.take();
         CURRENT.with(|c| *c.borrow_mut() = previous);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::memory::{LinearMemory, PAGE_SIZE};
+    use crate::runtime::table::Table;
+
+    #[test]
+    fn memories_take_from_and_give_back_to_their_budget() {
+        let budget = Budget::new(3 * PAGE_SIZE);
+        let a = LinearMemory::with_options(1, None, true, Some(budget.clone())).unwrap();
+        let b = LinearMemory::with_options(1, None, true, Some(budget.clone())).unwrap();
+        assert_eq!(a.grow(2), None, "4 pages would pass the budget");
+        assert_eq!(a.grow(1), Some(1));
+        assert_eq!(b.grow(1), None);
+        assert!(LinearMemory::with_options(1, None, true, Some(budget.clone())).is_err());
+        drop(a);
+        assert_eq!(b.grow(2), Some(1));
+        assert!(!budget.fits(1));
+        drop(b);
+        assert!(budget.fits(3 * PAGE_SIZE));
+    }
+
+    #[test]
+    fn tables_take_from_and_give_back_to_their_budget() {
+        let budget = Budget::new(5);
+        let ty = wasmparser::RefType::FUNCREF;
+        let a = Table::with_budget(ty, 2, None, 0, Some(budget.clone())).unwrap();
+        assert!(Table::with_budget(ty, 4, None, 0, Some(budget.clone())).is_err());
+        assert_eq!(a.grow(4, 0), None);
+        assert_eq!(a.grow(3, 0), Some(2));
+        drop(a);
+        assert!(budget.fits(5));
+    }
+
+    #[test]
+    fn per_instance_budgets_are_fresh_for_each_instance() {
+        let limits = SandboxLimits { memory_bytes: Some(PAGE_SIZE), per_call_and_instance: true, ..Default::default() };
+        let sandbox = Sandbox::new(limits);
+        let (a, b) = (sandbox.budgets_for_instance(), sandbox.budgets_for_instance());
+        assert!(!Arc::ptr_eq(a.memory.as_ref().unwrap(), b.memory.as_ref().unwrap()));
+        let shared = Sandbox::new(SandboxLimits { per_call_and_instance: false, ..limits });
+        let (a, b) = (shared.budgets_for_instance(), shared.budgets_for_instance());
+        assert!(Arc::ptr_eq(a.memory.as_ref().unwrap(), b.memory.as_ref().unwrap()));
+        assert!(a.tables.is_none());
     }
 }

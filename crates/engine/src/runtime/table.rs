@@ -4,10 +4,13 @@
 //! `VMTableDefinition`, whose pointer is refreshed when the storage moves on growth.
 
 use std::cell::UnsafeCell;
+use std::sync::Arc;
 
 use wasmparser::RefType;
 
 use super::instance::{is_funcref, FunctionOwner};
+use super::sandbox::Budget;
+use super::signatures::{canon_ref, CanonType};
 use super::refs::{self, Holder, RefHolder};
 use crate::vmoffsets::table_definition;
 
@@ -37,6 +40,10 @@ pub struct Table {
     state: Box<UnsafeCell<TableState>>,
     /// Who keeps the owners of the funcrefs stored here alive (see `refs`).
     refs: RefHolder,
+    /// The sandbox budget the table's elements are taken from, if any.
+    budget: Option<Arc<Budget>>,
+    /// The element type, comparable across modules (import matching).
+    canonical_element: CanonType,
 }
 
 // SAFETY: see `state`: all access happens on the owning thread; the type is shared by `Arc`
@@ -52,12 +59,32 @@ impl Table {
         maximum: Option<u64>,
         init: usize,
     ) -> Result<Table, String> {
+        Self::with_budget(element_type, initial, maximum, init, None)
+    }
+
+    /// [`Table::new`] taking its elements, initial and grown, from `budget` (a sandbox's table
+    /// limit); a growth past the budget fails as one past the maximum.
+    pub fn with_budget(
+        element_type: RefType,
+        initial: u64,
+        maximum: Option<u64>,
+        init: usize,
+        budget: Option<Arc<Budget>>,
+    ) -> Result<Table, String> {
         let declared_maximum = maximum;
         let maximum = maximum
             .unwrap_or(MAX_TABLE_ELEMENTS)
             .min(MAX_TABLE_ELEMENTS);
         if initial > maximum {
             return Err("table size exceeds the maximum".into());
+        }
+        if let Some(budget) = &budget {
+            if !budget.take(initial) {
+                return Err(format!(
+                    "the sandbox's table limit ({} elements) does not allow a table of {initial}",
+                    budget.limit()
+                ));
+            }
         }
         let mut elements = vec![init; initial as usize];
         let definition = VMTableDefinition {
@@ -73,6 +100,8 @@ impl Table {
                 definition,
             })),
             refs: RefHolder::default(),
+            budget,
+            canonical_element: canon_ref(element_type, &[]),
         })
     }
 
@@ -84,6 +113,18 @@ impl Table {
 
     pub fn element_type(&self) -> RefType {
         self.element_type
+    }
+
+    /// The element type with concrete references resolved (see `signatures`).
+    pub fn canonical_element(&self) -> CanonType {
+        self.canonical_element
+    }
+
+    /// Resolves the element type's concrete references with the canonical ids of the defining
+    /// module's types.
+    pub fn with_type_ids(mut self, ids: &[u32]) -> Table {
+        self.canonical_element = canon_ref(self.element_type, ids);
+        self
     }
 
     pub fn maximum(&self) -> u64 {
@@ -126,7 +167,17 @@ impl Table {
         if new > self.maximum {
             return None;
         }
-        state.elements.try_reserve_exact(delta as usize).ok()?;
+        if let Some(budget) = &self.budget {
+            if !budget.take(delta) {
+                return None;
+            }
+        }
+        if state.elements.try_reserve_exact(delta as usize).is_err() {
+            if let Some(budget) = &self.budget {
+                budget.give_back(delta);
+            }
+            return None;
+        }
         state.elements.resize(new as usize, init);
         state.definition = VMTableDefinition {
             elements: state.elements.as_mut_ptr(),
@@ -154,5 +205,13 @@ impl Table {
     /// The elements, for bulk operations.
     pub fn elements_mut(&self) -> &mut [usize] {
         &mut self.state().elements
+    }
+}
+
+impl Drop for Table {
+    fn drop(&mut self) {
+        if let Some(budget) = &self.budget {
+            budget.give_back(self.len());
+        }
     }
 }

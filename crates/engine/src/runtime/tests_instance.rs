@@ -157,6 +157,7 @@ fn compile_lazily(bytes: &[u8], tier_up: crate::compiler::TierUp) -> Arc<crate::
         threads: 2,
         interrupt_checks: true,
         fuel: false,
+        bounds_checks: false,
     };
     crate::compiler::compile_with_options(bytes, options)
         .unwrap()
@@ -274,4 +275,99 @@ fn dynamic_tier_up_optimizes_hot_functions_only() {
     let status = compiled.status();
     assert_eq!(status.optimized, 1, "{status:?}");
     assert_eq!(status.baseline, 3, "{status:?}");
+}
+
+const BOUNDS_MODULE: &str = r#"(module
+  (memory 1)
+  (func (export "load8") (param i32) (result i32) (i32.load8_u (local.get 0)))
+  (func (export "load32") (param i32) (result i32) (i32.load offset=2 (local.get 0)))
+  (func (export "load64_far") (param i32) (result i64) (i64.load offset=4294967295 (local.get 0)))
+  (func (export "store64") (param i32 i64) (i64.store (local.get 0) (local.get 1)))
+  (func (export "v128") (param i32) (result i32)
+    (i32x4.extract_lane 3 (v128.load (local.get 0))))
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+  (func (export "grow_then_load") (param i32) (result i32)
+    (drop (memory.grow (i32.const 1)))
+    (i32.load (local.get 0)))
+)"#;
+
+/// Bounds-checked code (every tier, lazy or eager) traps at each boundary as guarded code does,
+/// on a memory without a guard reservation that moves as it grows; code without checks refuses
+/// such a memory.
+#[test]
+fn bounds_checked_code_traps_at_every_boundary_and_follows_a_moving_memory() {
+    use crate::compiler::{CompileOptions, TierUp};
+    let bytes = encode(BOUNDS_MODULE);
+    for (first_tier, lazy, tier_up) in [
+        (Tier::Baseline, true, TierUp::Off),
+        (Tier::Baseline, false, TierUp::Eager),
+        (Tier::Optimized, false, TierUp::Off),
+    ] {
+        let options = CompileOptions {
+            lazy,
+            first_tier,
+            tier_up,
+            threads: 2,
+            interrupt_checks: true,
+            fuel: false,
+            bounds_checks: true,
+        };
+        let compiled = crate::compiler::compile_with_options(&bytes, options)
+            .unwrap()
+            .code
+            .unwrap();
+        let instance = Instance::new(compiled, Vec::<Extern>::new()).unwrap();
+        let memory = instance.memory().unwrap().clone();
+        assert!(
+            !memory.is_guarded(),
+            "bounds-checked code gets a memory without a guard"
+        );
+        let oob = |name: &str, args: &[u128]| {
+            assert_eq!(
+                call(&instance, name, args).unwrap_err().kind,
+                TrapKind::MemoryOutOfBounds,
+                "{name} {args:?}"
+            );
+        };
+        let page = 65536u128;
+        assert_eq!(call(&instance, "load8", &[page - 1]).unwrap() as u32, 0);
+        oob("load8", &[page]);
+        oob("load8", &[u32::MAX as u128]);
+        assert_eq!(call(&instance, "load32", &[page - 6]).unwrap() as u32, 0);
+        oob("load32", &[page - 5]);
+        oob("load32", &[u32::MAX as u128 - 1]);
+        oob("load64_far", &[0]);
+        oob("load64_far", &[u32::MAX as u128]);
+        call(&instance, "store64", &[page - 8, 0x0102_0304_0506_0708]).unwrap();
+        oob("store64", &[page - 7, 1]);
+        assert_eq!(
+            call(&instance, "v128", &[page - 16]).unwrap() as u32,
+            0x0102_0304
+        );
+        oob("v128", &[page - 15]);
+        // Growing (the memory may move, as the kernel chooses): the new pages are in bounds, and the old bytes kept.
+        assert_eq!(call(&instance, "grow", &[300]).unwrap() as u32, 1);
+        assert_eq!(
+            call(&instance, "v128", &[page - 16]).unwrap() as u32,
+            0x0102_0304
+        );
+        assert_eq!(
+            call(&instance, "load8", &[301 * page - 1]).unwrap() as u32,
+            0
+        );
+        oob("load8", &[301 * page]);
+        assert_eq!(
+            call(&instance, "grow_then_load", &[302 * page - 4]).unwrap() as u32,
+            0
+        );
+        oob("grow_then_load", &[303 * page - 3]);
+        // Unchecked code on this memory is refused.
+        let unchecked = compile_module(&encode(
+            r#"(module (import "m" "mem" (memory 1)) (func (export "f") (result i32) (i32.load (i32.const 0))))"#,
+        ), Tier::Optimized).unwrap();
+        assert!(matches!(
+            Instance::new(unchecked, vec![Extern::Memory(memory)]),
+            Err(super::instance::InstantiationError::NeedsBoundsChecks)
+        ));
+    }
 }

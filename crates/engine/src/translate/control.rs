@@ -160,6 +160,32 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
             t.builder.switch_to_block(fallthrough);
         }
         Operator::BrTable { targets } => translate_br_table(t, targets)?,
+        Operator::BrOnNull { relative_depth } => {
+            // Null: branch without the reference; else go on with it.
+            let reference = t.pop()?;
+            let (target, args) = branch(t, *relative_depth)?;
+            let fallthrough = t.builder.create_block();
+            let args: Vec<BlockArg> = args.iter().map(|v| BlockArg::Value(*v)).collect();
+            t.builder
+                .ins()
+                .brif(reference, fallthrough, &[], target, &args);
+            t.builder.seal_block(fallthrough);
+            t.builder.switch_to_block(fallthrough);
+            t.push(reference);
+        }
+        Operator::BrOnNonNull { relative_depth } => {
+            // Not null: branch with the reference (the target's last value); else drop it.
+            let reference = *t.peekn(1)?.first().ok_or("operand stack underflow")?;
+            let (target, args) = branch(t, *relative_depth)?;
+            let fallthrough = t.builder.create_block();
+            let args: Vec<BlockArg> = args.iter().map(|v| BlockArg::Value(*v)).collect();
+            t.builder
+                .ins()
+                .brif(reference, target, &args, fallthrough, &[]);
+            t.builder.seal_block(fallthrough);
+            t.builder.switch_to_block(fallthrough);
+            t.pop()?;
+        }
         Operator::Return => {
             let count = t.control.first().ok_or("no function frame")?.num_results;
             let results = t.peekn(count)?.to_vec();

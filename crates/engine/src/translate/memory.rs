@@ -4,6 +4,7 @@
 //! the trap handler finds its PC in the trap table. `memory.size` reads the current length;
 //! growing and the bulk operations are libcalls.
 
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::immediates::Offset32;
 use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value};
 use cranelift_frontend::FunctionBuilder;
@@ -131,8 +132,29 @@ pub(super) fn effective_address(
         MemArgTarget::Memory(index) => memory_zero(index)?,
         MemArgTarget::Array(_) => return Err("GC array accesses are not wasm 2.0".into()),
     }
-    let base = t.env.memory_base()?;
     let address = t.builder.ins().uextend(I64, address);
+    let base = if t.env.bounds_checks() {
+        // Explicit check: address + offset + access size ≤ length (no overflow in 64 bits: at
+        // most 2^33 + 16). The access size is the natural alignment (`max_align`) of every
+        // load and store, lane accesses included.
+        let (base, length) = t.env.memory_bounds(&mut t.builder)?;
+        let size = 1i64 << memarg.max_align;
+        let end = i64::try_from(memarg.offset)
+            .ok()
+            .and_then(|o| o.checked_add(size))
+            .ok_or("memory offset beyond 64 bits")?;
+        let last = t.builder.ins().iadd_imm_u(address, end);
+        let out_of_bounds = t
+            .builder
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThan, last, length);
+        t.builder
+            .ins()
+            .trapnz(out_of_bounds, TrapKind::MemoryOutOfBounds.code());
+        base
+    } else {
+        t.env.memory_base()?
+    };
     let pointer = t.builder.ins().iadd(base, address);
     // The offset is at most u32::MAX; the immediate is signed 32-bit, so large ones are added.
     Ok(match i32::try_from(memarg.offset) {
@@ -156,7 +178,8 @@ pub(super) fn load(
 ) -> Result<(), String> {
     let address = t.pop()?;
     let (pointer, offset) = effective_address(t, memarg, address)?;
-    let value = emit(&mut t.builder, heap_flags(), pointer, offset);
+    let flags = heap_flags(&mut t.builder);
+    let value = emit(&mut t.builder, flags, pointer, offset);
     t.push(value);
     Ok(())
 }
@@ -169,6 +192,7 @@ pub(super) fn store(
 ) -> Result<(), String> {
     let (address, value) = t.pop2()?;
     let (pointer, offset) = effective_address(t, memarg, address)?;
-    emit(&mut t.builder, heap_flags(), value, pointer, offset);
+    let flags = heap_flags(&mut t.builder);
+    emit(&mut t.builder, flags, value, pointer, offset);
     Ok(())
 }

@@ -35,9 +35,10 @@ use control::ControlFrame;
 use environ::FuncEnvironment;
 
 /// The Cranelift signature of a wasm function type under the wasm calling convention:
-/// `(vmctx, params…) -> results…`, System V.
+/// `(vmctx, params…) -> results…`, Cranelift's `tail` convention (System V's argument registers;
+/// the callee pops its stack arguments), so that `return_call` can reuse the caller's frame.
 pub fn wasm_signature(ty: &FuncType) -> Signature {
-    let mut sig = Signature::new(CallConv::SystemV);
+    let mut sig = Signature::new(CallConv::Tail);
     // Marking vmctx lets the function reach it as `GlobalValueData::VMContext`, which the
     // prologue's stack-limit check is expressed with; the ABI is that of a plain i64.
     sig.params
@@ -86,6 +87,9 @@ pub struct TranslateOptions {
     pub interrupt_checks: bool,
     /// Count fuel (see `runtime::sandbox`).
     pub fuel: bool,
+    /// Check every memory access against the memory's current length, reading base and length
+    /// from its definition (see `runtime::memory`: memories without a guard reservation).
+    pub bounds_checks: bool,
 }
 
 impl Default for TranslateOptions {
@@ -95,6 +99,7 @@ impl Default for TranslateOptions {
             locals_in_slots: false,
             interrupt_checks: true,
             fuel: false,
+            bounds_checks: false,
         }
     }
 }

@@ -23,6 +23,13 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
             let is_null = b.ins().icmp_imm_u(IntCC::Equal, x, 0);
             b.ins().uextend(I32, is_null)
         })?,
+        Operator::RefAsNonNull => {
+            let value = t.pop()?;
+            t.builder
+                .ins()
+                .trapz(value, TrapKind::NullDereference.code());
+            t.push(value);
+        }
         Operator::RefFunc { function_index } => {
             let func_ref = t.env.func_ref(&mut t.builder, function_index)?;
             t.push(func_ref);

@@ -241,6 +241,32 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
             b.ins().iadd_pairwise(low, high)
         })?,
 
+        // Relaxed SIMD, deterministically: madd is a*b + c unfused (two roundings), nmadd
+        // -(a*b) + c; the dot products multiply both operands as signed, the i16x8 one adds
+        // the pairs with wraparound, the i32x4 one sums its four products exactly.
+        F32x4RelaxedMadd => ternary(t, F32X4, |b, x, y, z| madd(b, false, x, y, z))?,
+        F32x4RelaxedNmadd => ternary(t, F32X4, |b, x, y, z| madd(b, true, x, y, z))?,
+        F64x2RelaxedMadd => ternary(t, F64X2, |b, x, y, z| madd(b, false, x, y, z))?,
+        F64x2RelaxedNmadd => ternary(t, F64X2, |b, x, y, z| madd(b, true, x, y, z))?,
+        I16x8RelaxedDotI8x16I7x16S => binary(t, I8X16, |b, x, y| {
+            let low = extmul(b, Half::Low, true, x, y);
+            let high = extmul(b, Half::High, true, x, y);
+            b.ins().iadd_pairwise(low, high)
+        })?,
+        I32x4RelaxedDotI8x16I7x16AddS => {
+            let z = pop_as(t, I32X4)?;
+            let y = pop_as(t, I8X16)?;
+            let x = pop_as(t, I8X16)?;
+            let b = &mut t.builder;
+            let low = extmul(b, Half::Low, true, x, y);
+            let high = extmul(b, Half::High, true, x, y);
+            let low = extadd_pairwise(b, true, low);
+            let high = extadd_pairwise(b, true, high);
+            let dot = b.ins().iadd_pairwise(low, high);
+            let result = b.ins().iadd(dot, z);
+            push_vector(t, result);
+        }
+
         _ => return Ok(false),
     }
     Ok(true)
@@ -269,6 +295,27 @@ fn binary(
     let result = f(&mut t.builder, x, y);
     push_vector(t, result);
     Ok(())
+}
+
+/// Pops three v128s as shape `ty` and pushes `f` of them (in stack order).
+fn ternary(
+    t: &mut FuncTranslator<'_, '_>,
+    ty: Type,
+    f: impl FnOnce(&mut FunctionBuilder<'_>, Value, Value, Value) -> Value,
+) -> Result<(), String> {
+    let z = pop_as(t, ty)?;
+    let y = pop_as(t, ty)?;
+    let x = pop_as(t, ty)?;
+    let result = f(&mut t.builder, x, y, z);
+    push_vector(t, result);
+    Ok(())
+}
+
+/// `x * y + z`, or `-(x * y) + z` when `negate`, unfused.
+fn madd(b: &mut FunctionBuilder<'_>, negate: bool, x: Value, y: Value, z: Value) -> Value {
+    let product = b.ins().fmul(x, y);
+    let product = if negate { b.ins().fneg(product) } else { product };
+    b.ins().fadd(product, z)
 }
 
 /// Pops an i32 count and a v128 as shape `ty`, and pushes `f` of them.

@@ -169,10 +169,11 @@ fn load_lane(
     let vector = pop_as(t, shape)?;
     let address = t.pop()?;
     let (pointer, offset) = effective_address(t, memarg, address)?;
+    let flags = heap_flags(&mut t.builder);
     let x = t
         .builder
         .ins()
-        .load(shape.lane_type(), heap_flags(), pointer, offset);
+        .load(shape.lane_type(), flags, pointer, offset);
     let v = t.builder.ins().insertlane(vector, x, lane);
     push_vector(t, v);
     Ok(())

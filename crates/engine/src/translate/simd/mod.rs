@@ -21,7 +21,32 @@ pub(super) const V128: Type = types::I8X16;
 const LITTLE: MemFlagsData = MemFlagsData::new().with_endianness(Endianness::Little);
 
 pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Result<bool, String> {
+    let op = &deterministic(op);
     Ok(lanes::translate(t, op)? || arith::translate(t, op)?)
+}
+
+/// Relaxed SIMD (Wasm 3.0) leaves some results to the implementation; cranewasm makes one
+/// choice per instruction, the same at both tiers and on every CPU (README, "Relaxed SIMD"):
+/// where a fixed-width SIMD instruction computes one of the allowed results, the relaxed one
+/// is translated as it. `madd`/`nmadd` (unfused: a multiply, then an add, each rounded) and the
+/// dot products are translated in `arith`.
+fn deterministic<'a>(op: &Operator<'a>) -> Operator<'a> {
+    use Operator::*;
+    match *op {
+        I8x16RelaxedSwizzle => I8x16Swizzle,
+        I32x4RelaxedTruncF32x4S => I32x4TruncSatF32x4S,
+        I32x4RelaxedTruncF32x4U => I32x4TruncSatF32x4U,
+        I32x4RelaxedTruncF64x2SZero => I32x4TruncSatF64x2SZero,
+        I32x4RelaxedTruncF64x2UZero => I32x4TruncSatF64x2UZero,
+        I8x16RelaxedLaneselect | I16x8RelaxedLaneselect | I32x4RelaxedLaneselect
+        | I64x2RelaxedLaneselect => V128Bitselect,
+        F32x4RelaxedMin => F32x4Min,
+        F32x4RelaxedMax => F32x4Max,
+        F64x2RelaxedMin => F64x2Min,
+        F64x2RelaxedMax => F64x2Max,
+        I16x8RelaxedQ15mulrS => I16x8Q15MulrSatS,
+        _ => op.clone(),
+    }
 }
 
 /// `value` (a vector of any shape) as a vector of shape `ty`.

@@ -1,0 +1,167 @@
+'use strict';
+// Tail calls (WebAssembly 3.0): return_call and return_call_indirect, through the public JS API,
+// compared with Node's engine (Node 20 has them). Unbounded tail recursion runs in constant stack
+// at every tier, through call_indirect and across instances.
+
+const W = require('..');
+const { Sandbox, setCompileOptions, getCompileOptions } = require('../engine');
+const { loadWabt } = require('./helpers/execution.js');
+
+let wabt;
+beforeAll(async () => {
+  wabt = await loadWabt();
+});
+
+function wat(text) {
+  const parsed = wabt.parseWat('test.wat', text, { tail_call: true, reference_types: true, bulk_memory: true });
+  try {
+    parsed.resolveNames();
+    parsed.validate();
+    return parsed.toBinary({}).buffer;
+  } finally {
+    parsed.destroy();
+  }
+}
+
+// Far deeper than any stack holds frames for (each frame takes at least 16 bytes: 10^7 frames
+// would need 160 MB; threads have 1–8 MB).
+const DEPTH = 10_000_000n;
+
+const EVEN_ODD = `(module
+  (type $t (func (param i64) (result i32)))
+  (table $tab 2 funcref)
+  (elem (i32.const 0) $even_i $odd_i)
+  (func $even (export "even") (param i64) (result i32)
+    (if (result i32) (i64.eqz (local.get 0)) (then (i32.const 1))
+      (else (return_call $odd (i64.sub (local.get 0) (i64.const 1))))))
+  (func $odd (export "odd") (param i64) (result i32)
+    (if (result i32) (i64.eqz (local.get 0)) (then (i32.const 0))
+      (else (return_call $even (i64.sub (local.get 0) (i64.const 1))))))
+  (func $even_i (export "evenIndirect") (param i64) (result i32)
+    (if (result i32) (i64.eqz (local.get 0)) (then (i32.const 1))
+      (else (return_call_indirect (type $t) (i64.sub (local.get 0) (i64.const 1)) (i32.const 1)))))
+  (func $odd_i (param i64) (result i32)
+    (if (result i32) (i64.eqz (local.get 0)) (then (i32.const 0))
+      (else (return_call_indirect (type $t) (i64.sub (local.get 0) (i64.const 1)) (i32.const 0)))))
+  ;; A tail call with more arguments than registers (stack arguments) and mixed types, which
+  ;; rotates them on each call.
+  (func $many (export "many") (param $n i64) (param $a i32) (param $b f64) (param $c i64) (param $d i32)
+      (param $e i32) (param $f i32) (param $g i32) (param $h f32) (param $i i64) (result f64)
+    (if (result f64) (i64.eqz (local.get $n))
+      (then
+        (f64.add
+          (f64.add (local.get $b) (f64.convert_i64_s (i64.add (local.get $c) (local.get $i))))
+          (f64.add (f64.promote_f32 (local.get $h))
+            (f64.convert_i32_s
+              (i32.add (i32.mul (local.get $a) (i32.const 1000000))
+                (i32.add (i32.mul (local.get $d) (i32.const 10000))
+                  (i32.add (i32.mul (local.get $e) (i32.const 100))
+                    (i32.add (i32.mul (local.get $f) (i32.const 10)) (local.get $g)))))))))
+      (else (return_call $many (i64.sub (local.get $n) (i64.const 1))
+        (local.get $g) (f64.add (local.get $b) (f64.const 0.5)) (i64.add (local.get $c) (i64.const 3))
+        (local.get $a) (local.get $d) (local.get $e) (local.get $f)
+        (f32.add (local.get $h) (f32.const 1)) (i64.sub (local.get $i) (i64.const 1)))))))`;
+
+const MODULE = EVEN_ODD;
+
+function run(namespace, bytes) {
+  const { exports } = new namespace.Instance(new namespace.Module(bytes));
+  return [
+    exports.even(DEPTH), exports.odd(DEPTH + 1n), exports.evenIndirect(DEPTH + 3n),
+    exports.many(1_000_001n, 1, 0.25, 5n, 2, 3, 4, 5, 1.5, 9n),
+  ];
+}
+
+const CONFIGS = {
+  lazy: { lazy: true, firstTier: 'baseline', tierUp: 'dynamic' },
+  baseline: { lazy: false, firstTier: 'baseline', tierUp: 'off' },
+  optimized: { lazy: false, firstTier: 'optimized', tierUp: 'off' },
+};
+
+describe.each(Object.keys(CONFIGS))('%s', (config) => {
+  let saved;
+  beforeAll(() => {
+    saved = getCompileOptions();
+    setCompileOptions(CONFIGS[config]);
+  });
+  afterAll(() => setCompileOptions(saved));
+
+  test('mutual tail recursion, direct and through call_indirect, in constant stack: the results of Node\'s engine', () => {
+    const bytes = wat(MODULE);
+    const expected = run(WebAssembly, bytes);
+    expect(expected.slice(0, 3)).toEqual([1, 1, 0]);
+    expect(run(W, bytes)).toEqual(expected);
+  });
+
+  test('across instances: tail calls through an imported function and a shared table', () => {
+    // A's ping tail-calls table[1] (B's pong), which tail-calls A's ping (imported by B).
+    const a = wat(`(module
+      (type $t (func (param i64) (result i64)))
+      (table (export "table") 2 funcref)
+      (func $ping (export "ping") (param i64) (result i64)
+        (if (result i64) (i64.eqz (local.get 0)) (then (i64.const 100))
+          (else (return_call_indirect (type $t) (i64.sub (local.get 0) (i64.const 1)) (i32.const 1))))))`);
+    const b = wat(`(module
+      (import "a" "ping" (func $ping (param i64) (result i64)))
+      (func (export "pong") (param i64) (result i64)
+        (if (result i64) (i64.eqz (local.get 0)) (then (i64.const 200))
+          (else (return_call $ping (i64.sub (local.get 0) (i64.const 1)))))))`);
+    const results = [];
+    for (const namespace of [WebAssembly, W]) {
+      const A = new namespace.Instance(new namespace.Module(a)).exports;
+      const B = new namespace.Instance(new namespace.Module(b), { a: { ping: A.ping } }).exports;
+      A.table.set(1, B.pong);
+      results.push([A.ping(DEPTH), A.ping(DEPTH + 1n), B.pong(7n)]);
+    }
+    expect(results[1]).toEqual(results[0]);
+    expect(results[0]).toEqual([100n, 200n, 100n]);
+  });
+
+  test('a tail call to a JS import returns its result; a JS exception and a trap pass through', () => {
+    const bytes = wat(`(module
+      (import "env" "f" (func $f (param i32) (result i32)))
+      (func (export "g") (param i32) (result i32) (return_call $f (i32.add (local.get 0) (i32.const 1))))
+      (func $trap (param i32) (result i32) (unreachable))
+      (func (export "t") (param i32) (result i32) (return_call $trap (local.get 0))))`);
+    for (const namespace of [WebAssembly, W]) {
+      const thrown = new Error('from JS');
+      let fail = false;
+      const { exports } = new namespace.Instance(new namespace.Module(bytes), {
+        env: { f: (x) => { if (fail) throw thrown; return x * 2; } },
+      });
+      expect(exports.g(20)).toBe(42);
+      fail = true;
+      expect(() => exports.g(1)).toThrow(thrown);
+      expect(() => exports.t(1)).toThrow(namespace.RuntimeError);
+    }
+  });
+});
+
+test('an endless tail-call loop (no loop instruction) is stopped by a deadline and by fuel', async () => {
+  const bytes = wat('(module (func $f (export "f") (param i32) (result i32) (return_call $f (i32.add (local.get 0) (i32.const 1)))))');
+  const { instance } = await new Sandbox({ timeout: 50 }).instantiate(bytes);
+  expect(() => instance.exports.f(0)).toThrow(/timed out/);
+  const fueled = await new Sandbox({ fuel: 1_000_000 }).instantiate(bytes);
+  expect(() => fueled.instance.exports.f(0)).toThrow(/fuel/);
+});
+
+test('fuel consumed by tail calls is the same at every tier', async () => {
+  const bytes = wat(MODULE);
+  const saved = getCompileOptions();
+  const used = [];
+  try {
+    for (const options of Object.values(CONFIGS)) {
+      setCompileOptions(options);
+      const sandbox = new Sandbox({ fuel: 1e15 });
+      const { instance } = await sandbox.instantiate(bytes);
+      instance.exports.even(100_001n);
+      instance.exports.evenIndirect(5_000n);
+      instance.exports.many(1_000n, 1, 0.25, 5n, 2, 3, 4, 5, 1.5, 9n);
+      used.push(1e15 - sandbox.fuel);
+    }
+  } finally {
+    setCompileOptions(saved);
+  }
+  expect(used[0]).toBeGreaterThan(100_000 * 5);
+  expect(new Set(used).size).toBe(1);
+});
