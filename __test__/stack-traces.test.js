@@ -29,6 +29,7 @@ const CONFIGS = {
   'eager baseline': { CRANEWASM_LAZY: '0', CRANEWASM_FIRST_TIER: 'baseline', CRANEWASM_TIER_UP: 'off' },
   'eager optimized': { CRANEWASM_LAZY: '0', CRANEWASM_FIRST_TIER: 'optimized' },
   'with a perf map (code in anonymous shared memory)': { CRANEWASM_PERF_MAP: '1' },
+  'memory accesses bounds-checked in code': { CRANEWASM_BOUNDS_CHECKS: '1' },
 };
 
 describe.each(Object.entries(CONFIGS))('%s', (_, env) => {
