@@ -99,7 +99,11 @@ impl WasmFrame {
 fn perf_map() -> Option<&'static Mutex<File>> {
     static MAP: OnceLock<Option<Mutex<File>>> = OnceLock::new();
     MAP.get_or_init(|| {
-        if std::env::var_os("CRANEWASM_PERF_MAP").is_none_or(|v| v != "1") {
+        // The spellings of a flag in environment.js (index.js has rejected any other value).
+        let on = std::env::var("CRANEWASM_PERF_MAP").is_ok_and(|v| {
+            matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
+        });
+        if !on {
             return None;
         }
         let path = format!("/tmp/perf-{}.map", std::process::id());
