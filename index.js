@@ -127,8 +127,57 @@ function frameLocation(line) {
   return trimmed.replace(/^\s*at /, '');
 }
 
+// The frames of errors made for a trap are put in lazily, as V8 formats a stack only when it is
+// first read: the JS frames are captured (unformatted) on a holder, and `stack` becomes an
+// accessor that formats them, puts in the frames of every activation the error passed, and
+// then holds the text. Errors from elsewhere (an import's) are edited as they pass.
+const lazyStacks = new WeakMap(); // error -> { holder, frames: [text, ...], limit }
+
 function attachWasmFrames(error, frames, fresh) {
   if ((typeof error !== 'object' && typeof error !== 'function') || error === null) return;
+  const lazy = lazyStacks.get(error);
+  if (lazy !== undefined) {
+    lazy.frames.push(frames);
+    return;
+  }
+  if (fresh) {
+    const holder = {};
+    Error.captureStackTrace(holder, attachWasmFrames);
+    const record = { holder, frames: [frames], limit: Error.stackTraceLimit };
+    const settle = (value) => {
+      lazyStacks.delete(error);
+      Object.defineProperty(error, 'stack', { value, writable: true, enumerable: false, configurable: true });
+    };
+    try {
+      Object.defineProperty(error, 'stack', {
+        get() {
+          let stack = record.holder.stack;
+          if (typeof stack === 'string') {
+            // The holder's header is not the error's: put the error's (as V8 writes it).
+            const lines = stack.split('\n');
+            const first = lines.findIndex(isFrame);
+            stack = [Error.prototype.toString.call(error), ...(first < 0 ? [] : lines.slice(first))].join('\n');
+            // The trap's own frames go on top if no wrapper frame is left; those of the
+            // activations it passed afterwards only replace theirs.
+            record.frames.forEach((text, i) => {
+              stack = spliceFrames(stack, text, i === 0, record.limit) ?? stack;
+            });
+          }
+          settle(stack);
+          return stack;
+        },
+        set(value) {
+          settle(value);
+        },
+        enumerable: false,
+        configurable: true,
+      });
+      lazyStacks.set(error, record);
+    } catch {
+      // A frozen or otherwise locked error keeps its stack.
+    }
+    return;
+  }
   let stack;
   try {
     stack = error.stack;
@@ -136,9 +185,22 @@ function attachWasmFrames(error, frames, fresh) {
     return;
   }
   if (typeof stack !== 'string') return;
+  const text = spliceFrames(stack, frames, false, Error.stackTraceLimit);
+  if (text === undefined) return;
+  try {
+    Object.defineProperty(error, 'stack', { value: text, writable: true, enumerable: false, configurable: true });
+  } catch {
+    // A frozen or otherwise locked error keeps its stack.
+  }
+}
+
+const isFrame = (line) => /^\s+at /.test(line);
+
+// `stack` with `frames` in place of its topmost wrapper frame (or, if `fresh`, on top when it
+// has none), cut to `limit` frames; undefined when there is nothing to replace.
+function spliceFrames(stack, frames, fresh, limit) {
   if (wrapperLocations === null) wrapperLocations = findWrapperLocations();
   const lines = stack.split('\n');
-  const isFrame = (line) => /^\s+at /.test(line);
   let first = lines.findIndex(isFrame);
   if (first < 0) first = lines.length;
   let wrapper = -1;
@@ -155,20 +217,15 @@ function attachWasmFrames(error, frames, fresh) {
   } else if (fresh) {
     lines.splice(first, 0, frames);
   } else {
-    return;
+    return undefined;
   }
   let text = lines.join('\n');
-  const limit = Error.stackTraceLimit;
   if (typeof limit === 'number' && limit >= 0) {
     const all = text.split('\n');
     const start = all.findIndex(isFrame);
     if (start >= 0 && all.length - start > limit) text = all.slice(0, start + limit).join('\n');
   }
-  try {
-    Object.defineProperty(error, 'stack', { value: text, writable: true, enumerable: false, configurable: true });
-  } catch {
-    // A frozen or otherwise locked error keeps its stack.
-  }
+  return text;
 }
 
 const realm = native.init({
