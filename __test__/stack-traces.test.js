@@ -212,3 +212,33 @@ test('Sandbox timeouts and fuel exhaustion carry the wasm frames too (loops and 
     }
   }
 });
+
+test('a trap error\'s stack reads the same twice, can be assigned, and shows in util.inspect', async () => {
+  const cranewasm = require('../index.js');
+  const wabt = await require('./helpers/execution.js').loadWabt();
+  const parsed = wabt.parseWat('t.wat', '(module $u (func $boom (export "boom") unreachable))');
+  const bytes = parsed.toBinary({ write_debug_names: true }).buffer;
+  parsed.destroy();
+  const boom = new cranewasm.Instance(new cranewasm.Module(bytes)).exports.boom;
+  const caught = () => {
+    try {
+      boom();
+    } catch (err) {
+      return err;
+    }
+    return undefined;
+  };
+  const err = caught();
+  const first = err.stack;
+  expect(first).toMatch(/^RuntimeError: unreachable\n {4}at u\.boom \(wasm:\/\/wasm\/u-[0-9a-f]{8}:wasm-function\[0\]:0x[0-9a-f]+\)\n/);
+  expect(err.stack).toBe(first);
+  expect(require('util').inspect(err)).toContain('at u.boom (wasm://wasm/u-');
+  const assigned = caught();
+  assigned.stack = 'replaced';
+  expect(assigned.stack).toBe('replaced');
+  expect(Object.getOwnPropertyDescriptor(assigned, 'stack')).toEqual({ value: 'replaced', writable: true, enumerable: false, configurable: true });
+  // A message changed before the first read shows, as on V8 (which formats on first read).
+  const renamed = caught();
+  renamed.message = 'changed';
+  expect(renamed.stack.split('\n')[0]).toBe('RuntimeError: changed');
+});
