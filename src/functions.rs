@@ -175,18 +175,13 @@ pub fn throw_trap(js: &Js, trap: Trap) -> Pending {
         }
         TrapKind::Interrupted => match interrupts::take_reason() {
             InterruptReason::Terminated => Pending,
-            InterruptReason::TimedOut { timeout } => throw_with_frames(
-                js,
+            InterruptReason::TimedOut { timeout } => js.throw_new(
                 |r| r.runtime_error,
                 &format!("cranewasm: call timed out (timeout: {} ms)", timeout.as_millis()),
-                &frames,
             ),
-            InterruptReason::OutOfFuel => throw_with_frames(
-                js,
-                |r| r.runtime_error,
-                "cranewasm: all fuel consumed (fuel exhausted)",
-                &frames,
-            ),
+            InterruptReason::OutOfFuel => {
+                js.throw_new(|r| r.runtime_error, "cranewasm: all fuel consumed (fuel exhausted)")
+            }
         },
         TrapKind::HostException => {
             let value = if PENDING_EXCEPTION.with(|p| p.replace(false)) {
@@ -222,17 +217,32 @@ fn throw_with_frames(
     let error = (|| {
         let constructor = realm_value(js, which)?;
         let message = js.string(message)?;
-        let mut error = ptr::null_mut();
-        napi_call!(js, napi_new_instance(constructor, 1, &message, &mut error))?;
-        Ok::<_, Pending>(error)
+        if frames.is_empty() {
+            let mut error = ptr::null_mut();
+            napi_call!(js, napi_new_instance(constructor, 1, &message, &mut error))?;
+            return Ok::<_, Pending>(error);
+        }
+        let make = realm_value(js, |r| r.make_trap_error)?;
+        let text = js.string(&frames_text(frames))?;
+        js.call(make, js.undefined(), &[constructor, message, text])
     })();
     match error {
-        Ok(error) => {
-            attach_wasm_frames(js, error, frames, true);
-            js.throw(error)
-        }
+        Ok(error) => js.throw(error),
         Err(pending) => pending,
     }
+}
+
+/// `frames` as V8 prints them, one `    at …` line each.
+fn frames_text(frames: &[WasmFrame]) -> String {
+    let mut text = String::new();
+    for frame in frames {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str("    at ");
+        text.push_str(&frame.v8_line());
+    }
+    text
 }
 
 /// Puts `frames` (innermost first) into the `stack` of `error` in V8's format, in place of
@@ -243,17 +253,9 @@ fn attach_wasm_frames(js: &Js, error: Value, frames: &[WasmFrame], fresh: bool) 
     if frames.is_empty() {
         return;
     }
-    let mut text = String::new();
-    for frame in frames {
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        text.push_str("    at ");
-        text.push_str(&frame.v8_line());
-    }
     let attached = (|| {
         let attach = realm_value(js, |r| r.attach_wasm_frames)?;
-        let text = js.string(&text)?;
+        let text = js.string(&frames_text(frames))?;
         let fresh = js.int32(i32::from(fresh))?;
         js.call(attach, js.undefined(), &[error, text, fresh])
     })();

@@ -425,6 +425,9 @@ pub struct Realm {
     /// `(error, frames, fresh) => void`: puts the wasm frames of an activation into an error's
     /// `stack` (see `functions::throw_trap`).
     pub attach_wasm_frames: sys::napi_ref,
+    /// `(ErrorClass, message, frames) => error`: a new error for a trap, with the frames in its
+    /// stack.
+    pub make_trap_error: sys::napi_ref,
     /// The memory growth epoch at which this realm's calls last refreshed ArrayBuffers.
     pub checked_epoch: Cell<u64>,
 }
@@ -446,6 +449,7 @@ impl Drop for Realm {
             self.export_function,
             self.schedule_sweep,
             self.attach_wasm_frames,
+            self.make_trap_error,
         ];
         for r in refs {
             js.delete_reference(r);
@@ -499,6 +503,7 @@ pub fn new_realm(js: &Js, helpers: Value) -> JsResult<Rc<Realm>> {
         export_function: get("exportFunction")?,
         schedule_sweep: get("scheduleSweep")?,
         attach_wasm_frames: get("attachWasmFrames")?,
+        make_trap_error: get("makeTrapError")?,
         checked_epoch: Cell::new(0),
     });
     DEFAULT_REALM.with(|r| *r.0.borrow_mut() = Some(realm.clone()));

@@ -530,11 +530,10 @@ pub(crate) fn interrupt_trampoline() -> usize {
     cranewasm_interrupt_trampoline as *const () as usize
 }
 
-/// Called by [`interrupt_trampoline`] and the interrupt stub when the activation must stop:
-/// unwinds to the innermost entry with an `Interrupted` trap. `frame` is the caller's frame
-/// pointer: its own frame, linked into the wasm frames' chain.
-extern "C" fn interrupt_unwind(return_address: usize, frame: usize) -> ! {
-    super::traps::unwind_interrupted(return_address, frame)
+/// Called by [`interrupt_trampoline`] when the activation must stop: unwinds to the innermost
+/// entry with an `Interrupted` trap.
+extern "C" fn interrupt_unwind(return_address: usize) -> ! {
+    super::traps::unwind_interrupted(return_address)
 }
 
 // The interrupt stub, called by a loop header's failed check with Cranelift's `preserve_all`
@@ -609,7 +608,6 @@ std::arch::global_asm!(
     "ret",
     "2:",
     "mov rdi, [rbp + 8]",
-    "mov rsi, rbp",
     "call {unwind}",
     "ud2",
     ".size cranewasm_interrupt_stub, . - cranewasm_interrupt_stub",
@@ -670,7 +668,6 @@ std::arch::global_asm!(
     "jmp r11",
     "2:",
     "mov rdi, [rbp + 8]",
-    "mov rsi, rbp",
     "call {unwind}",
     "ud2",
     ".size cranewasm_interrupt_trampoline, . - cranewasm_interrupt_trampoline",

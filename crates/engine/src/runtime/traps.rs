@@ -46,8 +46,6 @@ const MAX_FRAMES: usize = 200;
 struct FrameWalk {
     pcs: [usize; MAX_FRAMES],
     len: usize,
-    /// Whether `pcs[0]` is the faulting PC (else every entry is a return address).
-    exact_first: bool,
 }
 
 thread_local! {
@@ -55,7 +53,7 @@ thread_local! {
     static JUMP_BUFFER: Cell<*mut c_void> = const { Cell::new(ptr::null_mut()) };
     static LAST_FAULT: Cell<Option<FaultRecord>> = const { Cell::new(None) };
     static WALK: UnsafeCell<FrameWalk> = const {
-        UnsafeCell::new(FrameWalk { pcs: [0; MAX_FRAMES], len: 0, exact_first: true })
+        UnsafeCell::new(FrameWalk { pcs: [0; MAX_FRAMES], len: 0 })
     };
     /// The wasm frames of the last trap on this thread, for [`take_trap_frames`].
     static TRAP_FRAMES: Cell<Vec<frames::WasmFrame>> = const { Cell::new(Vec::new()) };
@@ -76,17 +74,13 @@ pub fn take_trap_frames() -> Vec<frames::WasmFrame> {
 /// # Safety
 /// `sp` and `fp` must be the faulting thread's registers, `top` an address in its stack above
 /// every frame of the active wasm activation.
-unsafe fn walk_frames(pc: Option<usize>, sp: usize, mut fp: usize, top: usize) {
+unsafe fn walk_frames(pc: usize, sp: usize, mut fp: usize, top: usize) {
     WALK.with(|walk| {
         // SAFETY: only this thread touches its WALK, and the code it interrupted (generated
         // code) never does.
         let walk = unsafe { &mut *walk.get() };
-        walk.len = 0;
-        walk.exact_first = pc.is_some();
-        if let Some(pc) = pc {
-            walk.pcs[0] = pc;
-            walk.len = 1;
-        }
+        walk.pcs[0] = pc;
+        walk.len = 1;
         let mut low = sp;
         while walk.len < MAX_FRAMES && fp.is_multiple_of(8) && fp >= low && fp.saturating_add(16) <= top {
             // SAFETY: [fp, fp + 16) lies in this thread's stack between the faulting frame and
@@ -112,11 +106,10 @@ fn symbolize_walk() -> Vec<frames::WasmFrame> {
         // buffer is read once and reset.
         let walk = unsafe { &mut *walk.get() };
         let len = std::mem::take(&mut walk.len);
-        let exact_first = walk.exact_first;
         walk.pcs[..len]
             .iter()
             .enumerate()
-            .filter_map(|(i, &pc)| code_memory::wasm_frame(pc, i > 0 || !exact_first))
+            .filter_map(|(i, &pc)| code_memory::wasm_frame(pc, i > 0))
             .collect()
     })
 }
@@ -315,7 +308,7 @@ unsafe extern "C" fn handle_fault(signal: i32, info: *mut libc::siginfo_t, conte
         // the activation.
         unsafe {
             let (sp, fp) = context_sp_fp(context);
-            walk_frames(Some(pc), sp, fp, buffer as usize);
+            walk_frames(pc, sp, fp, buffer as usize);
         }
         // SAFETY: `buffer` is the jump buffer of a guarded call still active on this thread
         // (it is cleared before that call returns), and the frames in between are generated
@@ -373,15 +366,11 @@ unsafe fn resume_interrupted_prologue(pc: usize, context: *mut c_void) -> bool {
 }
 
 /// Unwinds to the innermost entry from the host with an `Interrupted` trap: for the interrupt
-/// trampoline and stub, which have no trap site of their own. `return_address` is where the
-/// interrupted function would have returned to (the trap's reported PC); `frame` is the
-/// trampoline's or stub's frame pointer, the first link of the wasm frames' chain.
-pub(crate) fn unwind_interrupted(return_address: usize, frame: usize) -> ! {
+/// trampoline, which has no trap site of its own. `return_address` is where the interrupted
+/// function would have returned to (the trap's reported PC).
+pub(crate) fn unwind_interrupted(return_address: usize) -> ! {
     let buffer = JUMP_BUFFER.with(|b| b.get());
     assert!(!buffer.is_null(), "an interrupt outside any wasm call");
-    // SAFETY: `frame` is the frame of the trampoline or stub that called us, on this thread's
-    // stack below the entry's jump buffer; the walk reads only the chain from there to it.
-    unsafe { walk_frames(None, frame, frame, buffer as usize) };
     LAST_FAULT.with(|f| {
         f.set(Some(FaultRecord {
             pc: return_address,
