@@ -105,6 +105,11 @@ const VARIABLES = [
     meaning: 'Bytes the memories of each instance made through the standard namespace may take together; `memory.grow` past it returns -1, instantiation past it throws a RangeError. As `new Sandbox({ memoryLimit })`, per instance.',
   },
   {
+    name: 'CRANEWASM_PERF_MAP',
+    ...flag(),
+    meaning: 'Append a line per function placed in code memory (every tier, and the trampolines) to `/tmp/perf-<pid>.map`, so that Linux `perf` names wasm functions (`1`); code memory is then shared anonymous memory, which `perf` reads the map for. Off by default (`0`).',
+  },
+  {
     name: 'CRANEWASM_REGISTER_WORKERS',
     ...flag(),
     meaning: '`require(\'cranewasm/register\')` also registers cranewasm in the Worker threads created after it (`1`, the default), or leaves them on Node\'s engine (`0`).',

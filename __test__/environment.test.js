@@ -36,6 +36,9 @@ const CASES = {
   CRANEWASM_FUEL: { good: ['0', '1000000'], bad: ['-5', '1.5', 'lots', '1e400'] },
   CRANEWASM_MEMORY_LIMIT: { good: ['0', '1048576'], bad: ['64k', '-1', '1.5', 'lots'] },
   CRANEWASM_REGISTER_WORKERS: { good: ['0', '1'], bad: ['maybe', 'none'] },
+  // Only values that leave it off: on, each load would leave a map in /tmp
+  // (stack-traces.test.js runs it on, and removes its maps).
+  CRANEWASM_PERF_MAP: { good: ['0', 'off', ' no '], bad: ['perf', '2'] },
 };
 
 test('every variable of the table has cases here, and no case lacks a row', () => {

@@ -23,50 +23,7 @@ function thrown(call) {
 // Every trap kind: class and message equal to Node's
 // ---------------------------------------------------------------------------------------------
 
-const TRAPS = `(module
-  (type $v (func))
-  (type $i (func (param i32) (result i32)))
-  (memory 1)
-  (table $t 2 funcref)
-  (elem (i32.const 0) $v)
-  (elem $passive func $v)
-  (data $bytes "abcd")
-  (func $v (type $v))
-  (func (export "unreachable") unreachable)
-  (func (export "load") (result i32) (i32.load (i32.const 65535)))
-  (func (export "load8 past the end") (result i32) (i32.load8_u (i32.const 65536)))
-  (func (export "load64 with offset") (result i64) (i64.load offset=65530 (i32.const 0)))
-  (func (export "store") (i32.store16 (i32.const 65535) (i32.const 1)))
-  (func (export "f64.store at -1") (f64.store (i32.const -1) (f64.const 1)))
-  (func (export "i32.div_s by 0") (result i32) (i32.div_s (i32.const 1) (i32.const 0)))
-  (func (export "i32.div_u by 0") (result i32) (i32.div_u (i32.const 1) (i32.const 0)))
-  (func (export "i64.div_s by 0") (result i64) (i64.div_s (i64.const 1) (i64.const 0)))
-  (func (export "i64.div_u by 0") (result i64) (i64.div_u (i64.const 1) (i64.const 0)))
-  (func (export "i32.div_s overflow") (result i32) (i32.div_s (i32.const 0x80000000) (i32.const -1)))
-  (func (export "i64.div_s overflow") (result i64) (i64.div_s (i64.const 0x8000000000000000) (i64.const -1)))
-  (func (export "i32.rem_s by 0") (result i32) (i32.rem_s (i32.const 1) (i32.const 0)))
-  (func (export "i32.rem_u by 0") (result i32) (i32.rem_u (i32.const 1) (i32.const 0)))
-  (func (export "i64.rem_s by 0") (result i64) (i64.rem_s (i64.const 1) (i64.const 0)))
-  (func (export "i64.rem_u by 0") (result i64) (i64.rem_u (i64.const 1) (i64.const 0)))
-  (func (export "i32.trunc_f32_s NaN") (result i32) (i32.trunc_f32_s (f32.const nan)))
-  (func (export "i32.trunc_f64_u negative") (result i32) (i32.trunc_f64_u (f64.const -1)))
-  (func (export "i64.trunc_f64_s too large") (result i64) (i64.trunc_f64_s (f64.const 9223372036854775808)))
-  (func (export "i64.trunc_f32_u infinity") (result i64) (i64.trunc_f32_u (f32.const inf)))
-  (func (export "call_indirect out of bounds") (call_indirect (type $v) (i32.const 2)))
-  (func (export "call_indirect null") (call_indirect (type $v) (i32.const 1)))
-  (func (export "call_indirect signature mismatch") (result i32) (call_indirect (type $i) (i32.const 0) (i32.const 0)))
-  (func (export "table.get out of bounds") (result funcref) (table.get $t (i32.const 2)))
-  (func (export "table.set out of bounds") (table.set $t (i32.const 2) (ref.null func)))
-  (func (export "table.fill out of bounds") (table.fill $t (i32.const 1) (ref.null func) (i32.const 2)))
-  (func (export "table.copy out of bounds") (table.copy (i32.const 1) (i32.const 0) (i32.const 2)))
-  (func (export "table.init out of the table") (table.init $t $passive (i32.const 2) (i32.const 0) (i32.const 1)))
-  (func (export "table.init out of the segment") (table.init $t $passive (i32.const 0) (i32.const 1) (i32.const 1)))
-  (func (export "table.init after elem.drop") (elem.drop $passive) (table.init $t $passive (i32.const 0) (i32.const 0) (i32.const 1)))
-  (func (export "memory.init out of the memory") (memory.init $bytes (i32.const 65534) (i32.const 0) (i32.const 4)))
-  (func (export "memory.init out of the segment") (memory.init $bytes (i32.const 0) (i32.const 2) (i32.const 3)))
-  (func (export "memory.init after data.drop") (data.drop $bytes) (memory.init $bytes (i32.const 0) (i32.const 0) (i32.const 1)))
-  (func (export "memory.copy out of bounds") (memory.copy (i32.const 0) (i32.const 65535) (i32.const 2)))
-  (func (export "memory.fill out of bounds") (memory.fill (i32.const 65535) (i32.const 0) (i32.const 2))))`;
+const { TRAPS } = require('./helpers/trap-module.js');
 
 // Node 20's messages, written out so that the test also fails if both engines agree on nonsense.
 const TRAP_MESSAGES = {

@@ -23,7 +23,8 @@ use std::sync::Arc;
 use cranewasm_engine::runtime::instance::{Function, HostFunction, VMFuncRef, VMHostFuncContext};
 use cranewasm_engine::runtime::interrupts::{self, InterruptReason};
 use cranewasm_engine::runtime::trampolines::{self, Trampolines};
-use cranewasm_engine::runtime::traps::Trap;
+use cranewasm_engine::runtime::frames::WasmFrame;
+use cranewasm_engine::runtime::traps::{self, Trap};
 use cranewasm_engine::trap::TrapKind;
 use napi::sys;
 use wasmparser::{FuncType, ValType};
@@ -161,8 +162,10 @@ pub fn funcref_to_js(js: &Js, func_ref: usize) -> JsResult<Value> {
 }
 
 /// Throws what a trap means in JS: the import's own exception, RangeError for stack overflow,
-/// RuntimeError otherwise.
+/// RuntimeError otherwise, with the wasm frames of the activation the trap ended in its
+/// `stack`.
 pub fn throw_trap(js: &Js, trap: Trap) -> Pending {
+    let frames = traps::take_trap_frames();
     match trap.kind {
         // V8 is terminating: return to it without an exception of our own (it propagates its
         // termination from there).
@@ -190,14 +193,74 @@ pub fn throw_trap(js: &Js, trap: Trap) -> Pending {
             };
             match value {
                 Ok(value) if is_foreign_stack_overflow(js, value) => {
-                    js.throw_new(|r| r.range_error, TrapKind::StackOverflow.message())
+                    throw_with_frames(js, |r| r.range_error, TrapKind::StackOverflow.message(), &frames)
                 }
-                Ok(value) => js.throw(value),
+                Ok(value) => {
+                    attach_wasm_frames(js, value, &frames, false);
+                    js.throw(value)
+                }
                 Err(pending) => pending,
             }
         }
-        TrapKind::StackOverflow => js.throw_new(|r| r.range_error, trap.kind.message()),
-        kind => js.throw_new(|r| r.runtime_error, kind.message()),
+        TrapKind::StackOverflow => throw_with_frames(js, |r| r.range_error, trap.kind.message(), &frames),
+        kind => throw_with_frames(js, |r| r.runtime_error, kind.message(), &frames),
+    }
+}
+
+/// Throws a new error of the realm's class `which`, with `frames` in its stack.
+fn throw_with_frames(
+    js: &Js,
+    which: fn(&Realm) -> sys::napi_ref,
+    message: &str,
+    frames: &[WasmFrame],
+) -> Pending {
+    let error = (|| {
+        let constructor = realm_value(js, which)?;
+        let message = js.string(message)?;
+        if frames.is_empty() {
+            let mut error = ptr::null_mut();
+            napi_call!(js, napi_new_instance(constructor, 1, &message, &mut error))?;
+            return Ok::<_, Pending>(error);
+        }
+        let make = realm_value(js, |r| r.make_trap_error)?;
+        let text = js.string(&frames_text(frames))?;
+        js.call(make, js.undefined(), &[constructor, message, text])
+    })();
+    match error {
+        Ok(error) => js.throw(error),
+        Err(pending) => pending,
+    }
+}
+
+/// `frames` as V8 prints them, one `    at …` line each.
+fn frames_text(frames: &[WasmFrame]) -> String {
+    let mut text = String::new();
+    for frame in frames {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str("    at ");
+        text.push_str(&frame.v8_line());
+    }
+    text
+}
+
+/// Puts `frames` (innermost first) into the `stack` of `error` in V8's format, in place of
+/// the frame of the JS function that entered the activation (index.js does the text; see
+/// `attachWasmFrames` there). `fresh`: the error was made for this trap. Does nothing when
+/// there are no frames; failures leave the error as it is.
+fn attach_wasm_frames(js: &Js, error: Value, frames: &[WasmFrame], fresh: bool) {
+    if frames.is_empty() {
+        return;
+    }
+    let attached = (|| {
+        let attach = realm_value(js, |r| r.attach_wasm_frames)?;
+        let text = js.string(&frames_text(frames))?;
+        let fresh = js.int32(i32::from(fresh))?;
+        js.call(attach, js.undefined(), &[error, text, fresh])
+    })();
+    if attached.is_err() {
+        js.take_exception();
     }
 }
 

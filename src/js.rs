@@ -422,6 +422,12 @@ pub struct Realm {
     /// `(callback) => void`: runs the callback on a later turn of the event loop (without keeping
     /// the process alive).
     pub schedule_sweep: sys::napi_ref,
+    /// `(error, frames, fresh) => void`: puts the wasm frames of an activation into an error's
+    /// `stack` (see `functions::throw_trap`).
+    pub attach_wasm_frames: sys::napi_ref,
+    /// `(ErrorClass, message, frames) => error`: a new error for a trap, with the frames in its
+    /// stack.
+    pub make_trap_error: sys::napi_ref,
     /// The memory growth epoch at which this realm's calls last refreshed ArrayBuffers.
     pub checked_epoch: Cell<u64>,
 }
@@ -442,6 +448,8 @@ impl Drop for Realm {
             self.iterable_to_list,
             self.export_function,
             self.schedule_sweep,
+            self.attach_wasm_frames,
+            self.make_trap_error,
         ];
         for r in refs {
             js.delete_reference(r);
@@ -494,6 +502,8 @@ pub fn new_realm(js: &Js, helpers: Value) -> JsResult<Rc<Realm>> {
         iterable_to_list: get("iterableToList")?,
         export_function: get("exportFunction")?,
         schedule_sweep: get("scheduleSweep")?,
+        attach_wasm_frames: get("attachWasmFrames")?,
+        make_trap_error: get("makeTrapError")?,
         checked_epoch: Cell::new(0),
     });
     DEFAULT_REALM.with(|r| *r.0.borrow_mut() = Some(realm.clone()));

@@ -162,6 +162,10 @@ pub struct Module {
     pub start: Option<u32>,
     /// Function names from the `name` custom section, when present and well formed.
     pub function_names: HashMap<u32, String>,
+    /// The module's name from the `name` custom section, when present and well formed.
+    pub module_name: Option<String>,
+    /// The module's script URL in stack traces, made on first use (`runtime::frames`).
+    pub script_url: std::sync::OnceLock<String>,
     /// Byte range within [`Module::bytes`] of each defined function's body (its locals and
     /// code, without the size that precedes it), by defined index: what lazy compilation and
     /// tier-up compile from.

@@ -59,6 +59,9 @@ fn build_isa(tier: Tier) -> OwnedTargetIsa {
     // Generated code is only ever run in this process, at the address it was compiled for; it
     // calls libcalls through absolute addresses, so no relocation is needed.
     set(&mut flags, "is_pic", "false");
+    // Every function, leaf or not, links its frame into the frame-pointer chain: the trap
+    // handler walks that chain to name the wasm frames of a trap (`runtime::frames`).
+    set(&mut flags, "preserve_frame_pointers", "true");
     // The NaN bit patterns wasm computes are observable; keep them deterministic.
     set(&mut flags, "enable_nan_canonicalization", "false");
     // Every function keeps a frame pointer: Cranelift's tail calls (`return_call`) rely on it,
@@ -77,12 +80,26 @@ pub struct TrapSite {
     pub kind: TrapKind,
 }
 
+/// Where the machine code of one wasm operator starts (`start`, in the function's code) and
+/// the operator's byte offset in the module. The code up to the next entry's start is that
+/// operator's (or code between operators that belongs to none, such as spills).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SourceRange {
+    pub start: u32,
+    pub wasm_offset: u32,
+}
+
 /// Machine code of one function, position-independent within itself, not yet placed.
 #[derive(Debug)]
 pub struct CompiledFunction {
     pub code: Vec<u8>,
     /// Sorted by offset.
     pub traps: Vec<TrapSite>,
+    /// Sorted by start, one entry per change of wasm offset (code before the first entry,
+    /// the prologue, has none). 8 bytes per entry: kept for as long as the code.
+    pub sources: Vec<SourceRange>,
+    /// The tier the code was compiled for (after any fallback to the baseline settings).
+    pub tier: Tier,
 }
 
 /// The namespace of the name of a translated wasm function (`UserFuncName::user(namespace,
@@ -203,8 +220,25 @@ pub fn compile_function(func: Function, tier: Tier) -> Result<Arc<CompiledFuncti
         })
         .collect();
     traps.sort_by_key(|t| t.offset);
+    let mut ranges: Vec<(u32, u32)> = compiled
+        .buffer
+        .get_srclocs_sorted()
+        .iter()
+        .filter(|s| !s.loc.is_default() && s.end > s.start)
+        .map(|s| (s.start, s.loc.bits()))
+        .collect();
+    ranges.sort_by_key(|&(start, _)| start);
+    let mut sources: Vec<SourceRange> = Vec::with_capacity(ranges.len());
+    for (start, wasm_offset) in ranges {
+        if sources.last().is_none_or(|last| last.wasm_offset != wasm_offset) {
+            sources.push(SourceRange { start, wasm_offset });
+        }
+    }
+    sources.shrink_to_fit();
     Ok(Arc::new(CompiledFunction {
         code: compiled.code_buffer().to_vec(),
         traps,
+        sources,
+        tier,
     }))
 }

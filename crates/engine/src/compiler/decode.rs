@@ -416,6 +416,10 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileErro
 
 fn record_function_names(module: &mut Module, names: wasmparser::NameSectionReader<'_>) {
     for name in names {
+        if let Ok(Name::Module { name, .. }) = &name {
+            module.module_name.get_or_insert_with(|| name.to_string());
+            continue;
+        }
         let Ok(Name::Function(map)) = name else {
             continue;
         };

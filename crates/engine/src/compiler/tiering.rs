@@ -19,7 +19,7 @@ use super::codegen::{CompiledFunction, Tier};
 use super::options::{pool, CompileOptions, TierUp};
 use super::{compile_unit, CompileError};
 use crate::module::Module;
-use crate::runtime::code_memory::{self, CodeBlock, Placement};
+use crate::runtime::code_memory::{self, CodeBlock, Placement, Symbol};
 use crate::runtime::dispatch::{Dispatch, LazyHook};
 
 /// The tier of a function's current code, as kept in [`CompiledModule`]'s state.
@@ -146,9 +146,16 @@ impl CompiledModule {
             Some(functions) => {
                 let placements: Vec<Placement<'_>> = functions
                     .iter()
-                    .map(|f| Placement {
+                    .enumerate()
+                    .map(|(defined, f)| Placement {
                         code: &f.code,
                         traps: &f.traps,
+                        sources: &f.sources,
+                        symbol: Symbol::Wasm {
+                            module: module.clone(),
+                            index: module.num_imported_functions + defined as u32,
+                            tier: f.tier,
+                        },
                     })
                     .collect();
                 Some(code_memory::publish(&placements).map_err(code_error)?)
@@ -262,7 +269,7 @@ impl CompiledModule {
             };
             compiled
                 .map_err(|e| e.to_string())
-                .and_then(|f| self.publish(&f))
+                .and_then(|f| self.publish(defined, &f))
                 .ok()
         })
     }
@@ -310,10 +317,16 @@ impl CompiledModule {
     }
 
     /// Places `function` in code memory for good (its block lives as long as the module).
-    fn publish(&self, function: &CompiledFunction) -> Result<usize, String> {
+    fn publish(&self, defined: u32, function: &CompiledFunction) -> Result<usize, String> {
         let (block, offsets) = code_memory::publish(&[Placement {
             code: &function.code,
             traps: &function.traps,
+            sources: &function.sources,
+            symbol: Symbol::Wasm {
+                module: self.module.clone(),
+                index: self.module.num_imported_functions + defined,
+                tier: function.tier,
+            },
         }])?;
         let code = block.start() as usize + offsets[0];
         self.blocks.lock().unwrap_or_else(|e| e.into_inner()).push(block);
@@ -337,7 +350,7 @@ impl CompiledModule {
 
     /// Publishes `function` and makes it `defined`'s code (see [`CompiledModule::set_code`]).
     fn install(&self, defined: u32, tier: Tier, function: &CompiledFunction) -> Result<(), String> {
-        let code = self.publish(function)?;
+        let code = self.publish(defined, function)?;
         self.set_code(defined, tier, code);
         Ok(())
     }

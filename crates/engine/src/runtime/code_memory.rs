@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::compiler::codegen::TrapSite;
+use crate::compiler::codegen::{SourceRange, Tier, TrapSite};
+use crate::module::Module;
 use crate::trap::TrapKind;
 
 /// Address space reserved for code (twice: both views). Only what is used is ever committed.
@@ -46,6 +47,79 @@ struct CodeInfo {
     /// Where each function of the block starts (offsets, sorted); empty for blocks that hold
     /// no compiled functions (dispatch blocks).
     functions: Vec<u32>,
+    /// What each function is, parallel to `functions`: for stack traces.
+    symbols: Vec<Option<WasmSymbol>>,
+}
+
+/// Which wasm function a placed function is, with its map from code to wasm offsets.
+#[derive(Debug)]
+struct WasmSymbol {
+    module: Arc<Module>,
+    index: u32,
+    /// Offsets relative to the function's start, sorted.
+    sources: Vec<SourceRange>,
+}
+
+/// What a function placed in code memory is, for stack traces and profilers.
+#[derive(Clone)]
+pub enum Symbol {
+    /// Function `index` (of the function index space) of `module`, compiled for `tier`.
+    Wasm { module: Arc<Module>, index: u32, tier: Tier },
+    /// Code of the engine's own (trampolines).
+    Engine(&'static str),
+}
+
+/// A wasm frame: function `index` of `module`, at byte `offset` of the module.
+#[derive(Clone, Debug)]
+pub struct WasmFrame {
+    pub module: Arc<Module>,
+    pub index: u32,
+    pub offset: u32,
+}
+
+/// The wasm frame of `pc`, if `pc` lies in a published wasm function. `return_address` says
+/// that `pc` is where a call returns to, so the frame is at the call (the byte before it).
+/// Not for signal handlers (it locks).
+pub fn wasm_frame(pc: usize, return_address: bool) -> Option<WasmFrame> {
+    let pc = if return_address { pc.checked_sub(1)? } else { pc };
+    let region = lock().ok()?;
+    let (start, info) = region.published.range(..=pc).next_back()?;
+    let offset = u32::try_from(pc - start).ok()?;
+    if offset as usize >= info.len {
+        return None;
+    }
+    let function = info.functions.partition_point(|&f| f <= offset).checked_sub(1)?;
+    let symbol = info.symbols.get(function)?.as_ref()?;
+    let within = offset - info.functions[function];
+    let sources = &symbol.sources;
+    // The range holding `within`; code outside every range (the prologue, spills between
+    // instructions) belongs to the range before it, or to the first one.
+    let at = sources.partition_point(|r| r.start <= within);
+    let range = at.checked_sub(1).map_or(sources.first(), |i| sources.get(i));
+    let mut wasm_offset = range.map_or(0, |r| r.wasm_offset);
+    // The prologue's stack check is at no instruction of the body: V8 reports the start of
+    // the function's body (its local declarations) for it.
+    let stack_check = !return_address
+        && info
+            .traps
+            .binary_search_by_key(&offset, |t| t.offset)
+            .is_ok_and(|i| info.traps[i].kind == TrapKind::StackOverflow);
+    if stack_check {
+        let module = &symbol.module;
+        let first = symbol
+            .index
+            .checked_sub(module.num_imported_functions)
+            .and_then(|defined| module.bodies.get(defined as usize))
+            .map(|body| body.start);
+        if let Some(first) = first {
+            wasm_offset = u32::try_from(first).unwrap_or(wasm_offset);
+        }
+    }
+    Some(WasmFrame {
+        module: symbol.module.clone(),
+        index: symbol.index,
+        offset: wasm_offset,
+    })
 }
 
 fn region() -> Result<&'static Mutex<Region>, String> {
@@ -75,6 +149,9 @@ fn lock() -> Result<std::sync::MutexGuard<'static, Region>, String> {
 /// Creates the shared memory object and maps it twice: (executable view, writable view).
 fn map_views() -> Result<(usize, usize), String> {
     let error = |what: &str| format!("cannot set up code memory ({what}: {})", std::io::Error::last_os_error());
+    if super::frames::perf_map_enabled() {
+        return map_anonymous_views().map_err(|what| error(what));
+    }
     // SAFETY: plain system calls on a file descriptor we create and own; the name is a valid
     // NUL-terminated string; every result is checked.
     unsafe {
@@ -104,6 +181,39 @@ fn map_views() -> Result<(usize, usize), String> {
             return Err(error("mmap"));
         }
         // Both views live as long as the process: code may run until exit.
+        Ok((exec as usize, write as usize))
+    }
+}
+
+/// [`map_views`] for profiling: Linux `perf` names code from `/tmp/perf-<pid>.map` only in
+/// mappings it takes for anonymous memory, and a memfd mapping is a file to it. Shared
+/// anonymous memory is (it shows as `/dev/zero (deleted)`), and `mremap` with an old size of 0
+/// maps the same pages a second time.
+fn map_anonymous_views() -> Result<(usize, usize), &'static str> {
+    // SAFETY: plain system calls creating new mappings; every result is checked, and the exec
+    // view's protection is set before any code exists.
+    unsafe {
+        let write = libc::mmap(
+            std::ptr::null_mut(),
+            CODE_REGION_SIZE,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        );
+        if write == libc::MAP_FAILED {
+            return Err("mmap");
+        }
+        let exec = libc::mremap(write, 0, CODE_REGION_SIZE, libc::MREMAP_MAYMOVE);
+        if exec == libc::MAP_FAILED {
+            libc::munmap(write, CODE_REGION_SIZE);
+            return Err("mremap");
+        }
+        if libc::mprotect(exec, CODE_REGION_SIZE, libc::PROT_READ | libc::PROT_EXEC) != 0 {
+            libc::munmap(write, CODE_REGION_SIZE);
+            libc::munmap(exec, CODE_REGION_SIZE);
+            return Err("mprotect");
+        }
         Ok((exec as usize, write as usize))
     }
 }
@@ -206,10 +316,13 @@ impl CodeBlock {
     }
 }
 
-/// One function's code to place, with its trap sites (offsets relative to `code`).
+/// One function's code to place, with its trap sites and source ranges (offsets relative to
+/// `code`) and what it is.
 pub struct Placement<'a> {
     pub code: &'a [u8],
     pub traps: &'a [TrapSite],
+    pub sources: &'a [SourceRange],
+    pub symbol: Symbol,
 }
 
 /// Copies `functions` into fresh code memory, one after another (16-byte aligned), registers
@@ -233,20 +346,40 @@ pub fn publish(functions: &[Placement<'_>]) -> Result<(Arc<CodeBlock>, Vec<usize
         block.write(*offset, f.code);
     }
     let starts = offsets.iter().map(|&o| o as u32).collect();
-    register(&block, traps, starts)?;
+    let symbols = functions
+        .iter()
+        .map(|f| match &f.symbol {
+            Symbol::Wasm { module, index, .. } => Some(WasmSymbol {
+                module: module.clone(),
+                index: *index,
+                sources: f.sources.to_vec(),
+            }),
+            Symbol::Engine(_) => None,
+        })
+        .collect();
+    register(&block, traps, starts, symbols)?;
+    super::frames::perf_map_add(functions.iter().zip(&offsets).map(|(f, &offset)| {
+        (block.start() as usize + offset, f.code.len(), &f.symbol)
+    }));
     Ok((block, offsets))
 }
 
 /// Registers the trap sites of `block` (offsets relative to its start) for [`trap_at`].
 pub fn register_traps(block: &CodeBlock, traps: Vec<TrapSite>) -> Result<(), String> {
-    register(block, traps, Vec::new())
+    register(block, traps, Vec::new(), Vec::new())
 }
 
-fn register(block: &CodeBlock, traps: Vec<TrapSite>, functions: Vec<u32>) -> Result<(), String> {
+fn register(
+    block: &CodeBlock,
+    traps: Vec<TrapSite>,
+    functions: Vec<u32>,
+    symbols: Vec<Option<WasmSymbol>>,
+) -> Result<(), String> {
     let info = Arc::new(CodeInfo {
         len: block.len,
         traps,
         functions,
+        symbols,
     });
     lock()?.published.insert(block.start, info);
     Ok(())

@@ -3,6 +3,7 @@
 
 pub mod code_memory;
 pub mod dispatch;
+pub mod frames;
 pub mod global;
 pub mod instance;
 pub mod interrupts;

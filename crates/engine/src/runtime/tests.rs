@@ -26,6 +26,8 @@ fn publish(func: Function) -> (std::sync::Arc<code_memory::CodeBlock>, EntryTram
     let (block, offsets) = code_memory::publish(&[Placement {
         code: &compiled.code,
         traps: &compiled.traps,
+        sources: &compiled.sources,
+        symbol: code_memory::Symbol::Engine("test"),
     }])
     .unwrap();
     // SAFETY: the code was compiled with the entry signature and stays alive with `block`.

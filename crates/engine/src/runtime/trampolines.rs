@@ -20,7 +20,7 @@ use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use wasmparser::FuncType;
 
-use super::code_memory::{self, CodeBlock, Placement};
+use super::code_memory::{self, CodeBlock, Placement, Symbol};
 use crate::compiler::codegen::{compile_function, Tier};
 use crate::translate::wasm_signature;
 use crate::trap::TrapKind;
@@ -54,10 +54,14 @@ pub fn for_signature(ty: &FuncType) -> Result<Arc<Trampolines>, String> {
         Placement {
             code: &entry.code,
             traps: &entry.traps,
+            sources: &[],
+            symbol: Symbol::Engine("entry trampoline"),
         },
         Placement {
             code: &exit.code,
             traps: &exit.traps,
+            sources: &[],
+            symbol: Symbol::Engine("exit trampoline"),
         },
     ])?;
     let base = code.start();

@@ -8,13 +8,14 @@
 //! no destructors, and no Rust frame lies between an entry and the faulting code: libcalls
 //! report failures by status instead of trapping.
 
-use std::cell::Cell;
+use std::cell::{Cell, UnsafeCell};
 use std::ffi::c_void;
 use std::mem::MaybeUninit;
 use std::ptr;
 use std::sync::Once;
 
 use super::code_memory;
+use super::frames;
 use super::interrupts::{self, VMRuntimeLimits};
 use crate::trap::TrapKind;
 
@@ -37,10 +38,80 @@ struct FaultRecord {
     kind: Option<TrapKind>,
 }
 
+/// The most frames a trap records (V8 shows 10 by default, `Error.stackTraceLimit`).
+const MAX_FRAMES: usize = 200;
+
+/// The code addresses of the frames of a trapping activation, innermost first: the faulting
+/// PC, then return addresses. Filled by the signal handler (no allocation, no lock).
+struct FrameWalk {
+    pcs: [usize; MAX_FRAMES],
+    len: usize,
+}
+
 thread_local! {
     /// The jump buffer of the innermost active entry into wasm on this thread, or null.
     static JUMP_BUFFER: Cell<*mut c_void> = const { Cell::new(ptr::null_mut()) };
     static LAST_FAULT: Cell<Option<FaultRecord>> = const { Cell::new(None) };
+    static WALK: UnsafeCell<FrameWalk> = const {
+        UnsafeCell::new(FrameWalk { pcs: [0; MAX_FRAMES], len: 0 })
+    };
+    /// The wasm frames of the last trap on this thread, for [`take_trap_frames`].
+    static TRAP_FRAMES: Cell<Vec<frames::WasmFrame>> = const { Cell::new(Vec::new()) };
+}
+
+/// The wasm frames of the last trap of this thread (innermost first), taken: empty when the
+/// trap left none (an interrupt) or they were taken already.
+pub fn take_trap_frames() -> Vec<frames::WasmFrame> {
+    TRAP_FRAMES.with(|f| f.take())
+}
+
+/// Records the frames of the activation that faulted at `pc` with frame pointer `fp`: walks
+/// the frame-pointer chain of generated code (every function keeps it, see
+/// `compiler::codegen`) up to the first return address outside generated code, which is
+/// where the entry trampoline returns to the host. Reads only addresses between `sp` and
+/// `top` (the jump buffer, on the frame of the host's entry), each frame above the last.
+///
+/// # Safety
+/// `sp` and `fp` must be the faulting thread's registers, `top` an address in its stack above
+/// every frame of the active wasm activation.
+unsafe fn walk_frames(pc: usize, sp: usize, mut fp: usize, top: usize) {
+    WALK.with(|walk| {
+        // SAFETY: only this thread touches its WALK, and the code it interrupted (generated
+        // code) never does.
+        let walk = unsafe { &mut *walk.get() };
+        walk.pcs[0] = pc;
+        walk.len = 1;
+        let mut low = sp;
+        while walk.len < MAX_FRAMES && fp.is_multiple_of(8) && fp >= low && fp.saturating_add(16) <= top {
+            // SAFETY: [fp, fp + 16) lies in this thread's stack between the faulting frame and
+            // the entry's frame (checked above): the saved frame pointer and return address
+            // of a frame of generated code.
+            let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+            if !code_memory::is_code_address(ret) {
+                break;
+            }
+            walk.pcs[walk.len] = ret;
+            walk.len += 1;
+            low = fp + 16;
+            fp = next;
+        }
+    });
+}
+
+/// Looks the walked addresses up: the wasm frames among them (trampolines and stubs have
+/// none).
+fn symbolize_walk() -> Vec<frames::WasmFrame> {
+    WALK.with(|walk| {
+        // SAFETY: no signal handler runs on this thread now (the trap was handled); the
+        // buffer is read once and reset.
+        let walk = unsafe { &mut *walk.get() };
+        let len = std::mem::take(&mut walk.len);
+        walk.pcs[..len]
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &pc)| code_memory::wasm_frame(pc, i > 0))
+            .collect()
+    })
 }
 
 /// How much stack to leave below the wasm stack limit for host code (libcalls, calls out to JS,
@@ -120,6 +191,8 @@ pub unsafe fn call_wasm(
     let fault = LAST_FAULT
         .with(|f| f.take())
         .expect("a trap records its fault before unwinding");
+    let walked = symbolize_walk();
+    TRAP_FRAMES.with(|f| f.set(walked));
     if let Some(kind) = fault.kind {
         return Err(Trap { kind, pc: fault.pc });
     }
@@ -231,6 +304,12 @@ unsafe extern "C" fn handle_fault(signal: i32, info: *mut libc::siginfo_t, conte
             return;
         }
         LAST_FAULT.with(|f| f.set(Some(FaultRecord { pc, signal, kind: None })));
+        // SAFETY: as above; the jump buffer lives on the entry's frame, above every frame of
+        // the activation.
+        unsafe {
+            let (sp, fp) = context_sp_fp(context);
+            walk_frames(pc, sp, fp, buffer as usize);
+        }
         // SAFETY: `buffer` is the jump buffer of a guarded call still active on this thread
         // (it is cleared before that call returns), and the frames in between are generated
         // code, which holds no resources.
@@ -334,6 +413,25 @@ unsafe fn chain(signal: i32, info: *mut libc::siginfo_t, context: *mut c_void) {
         // SAFETY: a one-argument handler, installed without SA_SIGINFO.
         let f: unsafe extern "C" fn(i32) = unsafe { std::mem::transmute(handler) };
         unsafe { f(signal) };
+    }
+}
+
+/// The stack and frame pointers of a signal context.
+///
+/// # Safety
+/// `context` must be the `ucontext_t` the kernel passed to an SA_SIGINFO handler.
+unsafe fn context_sp_fp(context: *mut c_void) -> (usize, usize) {
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    // SAFETY: per the function's contract.
+    unsafe {
+        let gregs = &(*(context as *const libc::ucontext_t)).uc_mcontext.gregs;
+        (gregs[libc::REG_RSP as usize] as usize, gregs[libc::REG_RBP as usize] as usize)
+    }
+    #[cfg(all(target_os = "linux", target_arch = "aarch64"))]
+    // SAFETY: per the function's contract.
+    unsafe {
+        let mcontext = &(*(context as *const libc::ucontext_t)).uc_mcontext;
+        (mcontext.sp as usize, mcontext.regs[29] as usize)
     }
 }
 

@@ -23,7 +23,7 @@ mod tests;
 
 use cranelift_codegen::ir::{
     types, AbiParam, ArgumentPurpose, Function, InstBuilder, MemFlagsData, Signature,
-    StackSlotData, StackSlotKind, Type, UserFuncName, Value,
+    SourceLoc, StackSlotData, StackSlotKind, Type, UserFuncName, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -183,7 +183,12 @@ fn translate_with(
 
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
     while !reader.eof() {
-        let op = reader.read().map_err(|e| e.to_string())?;
+        let (op, offset) = reader.read_with_offset().map_err(|e| e.to_string())?;
+        // The operator's byte offset in the module: what stack traces report for the code it
+        // becomes (`runtime::frames`).
+        translator
+            .builder
+            .set_srcloc(SourceLoc::new(u32::try_from(offset).unwrap_or(u32::MAX)));
         translator.translate_operator(&op)?;
     }
     if !translator.control.is_empty() {
