@@ -1,17 +1,48 @@
-// Loads the native addon built by `npm install` (scripts/build.js). Kept apart from index.js so
-// that index.js is only the public API.
+// Loads the native addon. Kept apart from index.js so that index.js is only the public API.
+// Order: a build beside index.js (the dev tree's `npm run build`, or the install script's build
+// from source), then the prebuilt platform package (`cranewasm-linux-x64-gnu`, napi-rs layout).
 'use strict';
 
 const path = require('path');
+const { platformPackage } = require('./platform');
 
-const addonPath = path.join(__dirname, 'cranewasm.node');
-try {
-  module.exports = require(addonPath);
-} catch (err) {
-  err.message = `cranewasm: cannot load the native addon at ${addonPath} ` +
-    `(run \`npm install\` or \`npm run build\` to build it from source): ${err.message}`;
-  throw err;
+function load() {
+  const local = path.join(__dirname, 'cranewasm.node');
+  const tried = [];
+  try {
+    return require(local);
+  } catch (err) {
+    if (err.code !== 'MODULE_NOT_FOUND') throw wrap(err, local);
+    tried.push(local);
+  }
+  const pkg = platformPackage();
+  if (pkg) {
+    let file;
+    try {
+      file = require.resolve(`${pkg.name}/${pkg.file}`);
+    } catch {
+      tried.push(`${pkg.name}/${pkg.file}`);
+    }
+    if (file) {
+      try {
+        return require(file);
+      } catch (err) {
+        throw wrap(err, file);
+      }
+    }
+  }
+  const err = new Error(`no native addon found (tried ${tried.join(', ')})`);
+  err.code = 'MODULE_NOT_FOUND';
+  throw wrap(err, tried[0]);
 }
+
+function wrap(err, where) {
+  err.message = `cranewasm: cannot load the native addon at ${where} ` +
+    `(run \`npm install\` or \`npm run build\` to build it from source): ${err.message}`;
+  return err;
+}
+
+module.exports = load();
 
 // `process.exit()` joins the libuv threads (where compile jobs and `tierUp()` waits run) before
 // anything else of the addon hears of the exit: tell the engine first, so that background

@@ -1,6 +1,11 @@
-// Types of `require('cranewasm')`: the standard WebAssembly namespace, as TypeScript's lib.dom
-// declares it, adapted to what cranewasm implements (Node 20's shape, without the exception-
-// handling interfaces Tag and Exception, since the engine compiles WebAssembly 2.0).
+// Types of `require('cranewasm')` and `import … from 'cranewasm'`: the standard WebAssembly
+// namespace, as TypeScript's lib.dom declares it, adapted to what cranewasm implements (Node 20's
+// shape, without the exception-handling interfaces Tag and Exception, since the engine compiles
+// WebAssembly 2.0). The interfaces are structurally those of lib.dom, so lib.dom's objects (the
+// global `WebAssembly.Module`, …) are accepted wherever cranewasm expects its own, and cranewasm's
+// are accepted where lib.dom's are expected, except Memory (and so Instance and Exports, which may
+// hold one) against lib.dom versions that declare `toFixedLengthBuffer`/`toResizableBuffer`
+// (TypeScript 5.9+): neither Node 20's engine nor cranewasm has them.
 //
 // `require('cranewasm/register')` installs this namespace as `globalThis.WebAssembly`; Node's own
 // namespace then stays reachable as `globalThis[Symbol.for('cranewasm.originalWebAssembly')]`
@@ -52,10 +57,8 @@ declare namespace WebAssembly {
     (message?: string, options?: ErrorOptions): RuntimeError;
   };
 
-  /** A compiled, stateless module. */
-  interface Module {
-    readonly [Symbol.toStringTag]: 'WebAssembly.Module';
-  }
+  /** A compiled, stateless module (`Object.prototype.toString` gives `[object WebAssembly.Module]`). */
+  interface Module {}
   var Module: {
     prototype: Module;
     /** Compiles synchronously; throws `CompileError` for invalid bytes, `TypeError` for a non-BufferSource. */
@@ -69,12 +72,11 @@ declare namespace WebAssembly {
   };
 
   /**
-   * An instantiated module. Not implemented yet in cranewasm: the constructor checks its arguments
-   * and the imports, then throws `Error('cranewasm: instantiation is not implemented yet')`.
+   * An instantiated module: `new Instance(module, imports)` links and instantiates synchronously
+   * (running the start function); `exports` is a frozen null-prototype object of the exports.
    */
   interface Instance {
     readonly exports: Exports;
-    readonly [Symbol.toStringTag]: 'WebAssembly.Instance';
   }
   var Instance: {
     prototype: Instance;
@@ -82,13 +84,16 @@ declare namespace WebAssembly {
   };
 
   /**
-   * Linear memory. Not implemented yet in cranewasm: the constructor validates the descriptor,
-   * then throws `Error('cranewasm: WebAssembly.Memory is not implemented yet')`.
+   * A linear memory of 64 KiB pages, made by `new Memory(descriptor)` or exported by an instance.
    */
   interface Memory {
-    readonly buffer: ArrayBuffer | SharedArrayBuffer;
+    /**
+     * The memory's bytes; a new (fixed-length) ArrayBuffer after each growth, the old one detached.
+     * A SharedArrayBuffer at run time for a `shared` memory (typed ArrayBuffer, as lib.dom does).
+     */
+    readonly buffer: ArrayBuffer;
+    /** Grows by `delta` pages; returns the previous size in pages (`RangeError` past the maximum). */
     grow(delta: number): number;
-    readonly [Symbol.toStringTag]: 'WebAssembly.Memory';
   }
   var Memory: {
     prototype: Memory;
@@ -96,29 +101,29 @@ declare namespace WebAssembly {
   };
 
   /**
-   * A table of references. Not implemented yet in cranewasm: the constructor validates its
-   * arguments, then throws `Error('cranewasm: WebAssembly.Table is not implemented yet')`.
+   * A table of references, made by `new Table(descriptor, value?)` or exported by an instance.
+   * Its elements are `TableValue`s: for `anyfunc`, an exported wasm function or null; for
+   * `externref`, any JS value.
    */
   interface Table {
     readonly length: number;
-    get(index: number): any;
-    grow(delta: number, value?: any): number;
-    set(index: number, value?: any): void;
-    readonly [Symbol.toStringTag]: 'WebAssembly.Table';
+    get(index: number): TableValue;
+    /** Grows by `delta` elements set to `value`; returns the previous length. */
+    grow(delta: number, value?: TableValue): number;
+    set(index: number, value?: TableValue): void;
   }
   var Table: {
     prototype: Table;
-    new (descriptor: TableDescriptor, value?: any): Table;
+    new (descriptor: TableDescriptor, value?: TableValue): Table;
   };
 
   /**
-   * A global variable. Not implemented yet in cranewasm: the constructor validates its arguments,
-   * then throws `Error('cranewasm: WebAssembly.Global is not implemented yet')`.
+   * A global, made by `new Global(descriptor, value?)` or exported by an instance. Setting
+   * `value` on an immutable global throws `TypeError`.
    */
   interface Global<T extends ValueType = ValueType> {
     value: ValueTypeMap[T];
     valueOf(): ValueTypeMap[T];
-    readonly [Symbol.toStringTag]: 'WebAssembly.Global';
   }
   var Global: {
     prototype: Global;
@@ -161,9 +166,12 @@ declare namespace WebAssembly {
     instance: Instance;
   }
 
+  /** The JS type of each wasm value type, as Global's `value` and Table's elements carry it. */
   interface ValueTypeMap {
+    /** An exported wasm function, or null. */
     anyfunc: Function | null;
-    externref: any;
+    /** Any JS value. */
+    externref: unknown;
     f32: number;
     f64: number;
     i32: number;
@@ -171,10 +179,13 @@ declare namespace WebAssembly {
   }
 
   type ValueType = keyof ValueTypeMap;
+  /** An element of a Table (of either kind). */
+  type TableValue = ValueTypeMap['anyfunc'] | ValueTypeMap['externref'];
   type TableKind = 'anyfunc' | 'externref';
   type ImportExportKind = 'function' | 'table' | 'memory' | 'global' | 'tag';
   type ExportValue = Function | Global | Memory | Table;
   type Exports = Record<string, ExportValue>;
+  /** A function, Global, Memory or Table, or a number (bigint for i64) for an immutable global import. */
   type ImportValue = ExportValue | number | bigint;
   /** Module names to objects (or functions) whose properties are the imported values. */
   type ModuleImports = Record<string, ImportValue>;

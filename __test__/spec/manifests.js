@@ -53,13 +53,14 @@ function isFresh(stamp = sourceStamp()) {
 function ensureManifests({ log = (msg) => process.stderr.write(`${msg}\n`) } = {}) {
   const stamp = sourceStamp();
   if (isFresh(stamp)) return false;
-  log('spec: generating the spec-test manifests (cargo run --release -p cranewasm-spectest)…');
+  log('spec: generating the spec-test manifests (cargo run --release -p cranewasm-spectest, in tools/)…');
   const started = Date.now();
   const cargo = process.env.CARGO || 'cargo';
   const result = spawnSync(
     cargo,
     ['run', '--release', '--quiet', '-p', 'cranewasm-spectest', '--', '--out', OUT_DIR, '--stamp', stamp],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' },
+    // From tools/, a cargo workspace of its own (tools/.cargo/config.toml builds into target/).
+    { cwd: path.join(ROOT, 'tools'), stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' },
   );
   if (result.error) throw new Error(`spec: could not run ${cargo}: ${result.error.message}`);
   if (result.status !== 0) throw new Error(`spec: the manifest generator failed (exit ${result.status})`);

@@ -1,5 +1,5 @@
-//! `cargo run --release -p cranewasm-fuzz -- --seconds N [--seed S] [--crash-dir DIR]`
-//! `cargo run --release -p cranewasm-fuzz -- --replay FILE`
+//! From tools/: `cargo run --release -p cranewasm-fuzz -- --seconds N [--seed S] [--crash-dir DIR]`
+//! From tools/: `cargo run --release -p cranewasm-fuzz -- --replay FILE`
 //!
 //! See the library's documentation for what is checked.
 

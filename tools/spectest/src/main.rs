@@ -2,7 +2,7 @@
 //! a JSON manifest (like wabt's wast2json, module bytes inlined as base64) that the jest runner
 //! in `__test__/spec/` executes against a `WebAssembly` namespace object.
 //!
-//! Usage: `cargo run --release -p cranewasm-spectest -- [--out DIR] [--stamp TEXT]`
+//! Usage (from tools/, a workspace of its own): `cargo run --release -p cranewasm-spectest -- [--out DIR] [--stamp TEXT]`
 //! Writes `DIR/<set>/<name>.json` per script, `DIR/index.json` (the sets and their files) and, last,
 //! `DIR/stamp` containing TEXT, which the jest global setup compares to decide whether to
 //! regenerate.

@@ -1,0 +1,13 @@
+// CommonJS usage of cranewasm's types (`require`), checked with `tsc --strict` (see usage.mts).
+import WebAssembly = require('cranewasm');
+import registered = require('cranewasm/register');
+import engine = require('cranewasm/engine');
+
+const mod: WebAssembly.Module = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+const inst: WebAssembly.Instance = new registered.Instance(mod);
+const same: typeof WebAssembly = registered;
+const status: WebAssembly.CompileStatus = engine.compileStatus(mod);
+// @ts-expect-error compile takes bytes, not a string
+void WebAssembly.compile('not bytes');
+
+export = { inst, same, status };
