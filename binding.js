@@ -37,8 +37,13 @@ function load() {
 }
 
 function wrap(err, where) {
-  err.message = `cranewasm: cannot load the native addon at ${where} ` +
-    `(run \`npm install\` or \`npm run build\` to build it from source): ${err.message}`;
+  const hint = path.basename(path.dirname(__dirname)) === 'node_modules'
+    // Installed as a dependency: the install script did not run (npm 11.19+ runs it only when
+    // the project allows it) or failed.
+    ? 'build it from source with `npm rebuild cranewasm` (npm 11.19+ first needs ' +
+      '`npm install-scripts approve cranewasm`), or install the prebuilt cranewasm-linux-x64-gnu'
+    : 'run `npm install` or `npm run build` to build it from source';
+  err.message = `cranewasm: cannot load the native addon at ${where} (${hint}): ${err.message}`;
   return err;
 }
 

@@ -45,6 +45,8 @@ const errors: Error[] = [new CompileError('c'), new LinkError('l', { cause: 1 })
 // engine nor cranewasm has: the one direction that does not hold.
 // @ts-expect-error toFixedLengthBuffer/toResizableBuffer are missing
 const toDomMemory: WebAssembly.Memory = new Memory({ initial: 1, maximum: 2 });
+// @ts-expect-error and so an Instance, whose exports may hold a Memory
+const toDomInstance: WebAssembly.Instance = inst;
 
 // Values are typed, not `any`.
 const table = new Table({ element: 'anyfunc', initial: 1 });
@@ -78,6 +80,6 @@ sandbox.fuel = 10;
 
 export {
   ok, inst, streamed, sections, fromDomInstance, fromDomMemory, fromDomTable, fromDomGlobal,
-  toDomModule, toDomTable, toDomGlobal, toDomError, errors, toDomMemory, n, big, notNumber, pages,
+  toDomModule, toDomTable, toDomGlobal, toDomError, errors, toDomMemory, toDomInstance, n, big, notNumber, pages,
   view, opts, tier, optimized, boxed,
 };
