@@ -216,13 +216,13 @@ impl LinearMemory {
         // SAFETY: under the grow lock, the only writer of `mapped`.
         let mapped = unsafe { &mut *self.mapped.get() };
         let base = self.base();
+        // Code interrupted in a loop keeps the base in a register across its interrupt check,
+        // so what runs in the check's host poll grows a memory in place or not at all.
+        let may_move = !super::interrupts::in_host_poll();
         // SAFETY: [base, base + mapped) is our mapping, one protection throughout (all
         // inaccessible while the memory is empty, all read-write otherwise); the old range is
         // unmapped by a move, and the only views of it (JS ArrayBuffers) are detached when the
         // growth is seen, before JS runs again.
-        // Code interrupted in a loop keeps the base in a register across its interrupt check,
-        // so what runs in the check's host poll grows a memory in place or not at all.
-        let may_move = !super::interrupts::in_host_poll();
         let moved = unsafe { remap(base, *mapped, new_len, (old_pages * PAGE_SIZE) as usize, may_move) }?;
         *mapped = new_len;
         if old_pages == 0 {
@@ -293,8 +293,8 @@ fn map(len: usize, writable: bool) -> Option<*mut u8> {
 
 /// Resizes the mapping [base, base + old_len) to `new_len` bytes, keeping its contents and
 /// protection; the new bytes read as zero. `contents` is how many leading bytes are in use
-/// (readable), which is what a copy must keep. Unless `may_move`, only in place. In place when it can, else at a new address (the
-/// old range is then unmapped). Returns the mapping's address.
+/// (readable), which is what a copy must keep. In place when it can, else (only if `may_move`)
+/// at a new address (the old range is then unmapped). Returns the mapping's address.
 ///
 /// # Safety
 /// [base, base + old_len) must be one private anonymous mapping of the caller's, with one
