@@ -616,6 +616,7 @@ impl Instance {
         write(vmctx::CODE_TABLE, self.module.code_table() as usize);
         write(vmctx::TYPE_IDS, self.module.type_ids().as_ptr() as usize);
         write(vmctx::TIERING_BUDGETS, self.module.budgets() as usize);
+        write(vmctx::BUILTINS, super::libcalls::builtins() as usize);
         write(vmctx::INSTANCE, self as *const Instance as usize);
         for (i, f) in self.imported_functions.iter().enumerate() {
             // SAFETY: the imported function's funcref is alive (kept in imported_functions).

@@ -30,6 +30,22 @@ pub fn address(call: LibCall) -> usize {
     f as usize
 }
 
+/// The builtins table every vmctx points to (`vmctx.builtins`): [`address`] of each libcall at
+/// its slot, then the interrupt stub (`crate::libcall::INTERRUPT_STUB_SLOT`). Built once.
+pub fn builtins() -> *const usize {
+    static TABLE: std::sync::OnceLock<[usize; crate::libcall::BUILTINS]> = std::sync::OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            let mut table = [0; crate::libcall::BUILTINS];
+            for &call in LibCall::ALL {
+                table[call.slot()] = address(call);
+            }
+            table[crate::libcall::INTERRUPT_STUB_SLOT] = super::interrupts::interrupt_stub_address();
+            table
+        })
+        .as_ptr()
+}
+
 fn status(result: Result<(), TrapKind>) -> u32 {
     match result {
         Ok(()) => 0,

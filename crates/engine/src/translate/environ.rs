@@ -56,9 +56,6 @@ pub(super) fn heap_flags(builder: &mut FunctionBuilder<'_>) -> MemFlagsData {
 }
 
 /// The absolute address generated code calls `call` at.
-fn libcall_address(call: LibCall) -> i64 {
-    crate::runtime::libcalls::address(call) as i64
-}
 
 /// What one function's translation knows about its module and its `vmctx`.
 pub(crate) struct FuncEnvironment<'m> {
@@ -338,10 +335,7 @@ impl<'m> FuncEnvironment<'m> {
         let sig = *self.interrupt_signature.get_or_insert_with(|| {
             builder.import_signature(Signature::new(CallConv::PreserveAll))
         });
-        let stub = builder.ins().iconst(
-            types::I64,
-            crate::runtime::interrupts::interrupt_stub_address() as i64,
-        );
+        let stub = self.builtin(builder, crate::libcall::INTERRUPT_STUB_SLOT);
         builder.ins().call_indirect(sig, stub, &[]);
         // No reload of the memory bounds after the stub: it never moves a memory (JS that runs
         // during its host poll, a debugger's, may grow memories only in place; see
@@ -687,6 +681,17 @@ impl<'m> FuncEnvironment<'m> {
 
     // ---- libcalls ----
 
+    /// The address in slot `slot` of the builtins table (`vmctx.builtins`).
+    fn builtin(&mut self, builder: &mut FunctionBuilder<'_>, slot: usize) -> Value {
+        let table = builder
+            .ins()
+            .load(types::I64, FIXED, self.vmctx, offset(vmctx::BUILTINS));
+        // The table has `libcall::BUILTINS` entries, a few dozen: the offset fits.
+        builder
+            .ins()
+            .load(types::I64, FIXED, table, offset(slot as u32 * 8))
+    }
+
     /// Calls `call` with the function's vmctx followed by `args`; returns its result, if any.
     pub fn call_libcall(
         &mut self,
@@ -698,7 +703,7 @@ impl<'m> FuncEnvironment<'m> {
             .libcall_signatures
             .entry(call)
             .or_insert_with(|| builder.import_signature(call.signature()));
-        let address = builder.ins().iconst(types::I64, libcall_address(call));
+        let address = self.builtin(builder, call.slot());
         let mut call_args = Vec::with_capacity(args.len() + 1);
         call_args.push(self.vmctx);
         call_args.extend_from_slice(args);
