@@ -186,16 +186,17 @@ class Sandbox {
 
   /**
    * As WebAssembly.instantiate: bytes give a promise of { module, instance }, a Module a
-   * promise of an Instance; the instance belongs to this sandbox.
+   * promise of an Instance; the instance belongs to this sandbox. Compile options
+   * (`{ builtins, importedStringConstants }`) apply to bytes, as for WebAssembly.instantiate.
    */
-  instantiate(source, importObject) {
+  instantiate(source, importObject, options) {
     const sandbox = nativeSandbox(this, 'Sandbox.instantiate()');
     const thrower = new internal.ErrorThrower('Sandbox.instantiate()');
     return new Promise((resolve) => {
       if (typeof source !== 'object' || source === null || util.types.isProxy(source)) {
         throw thrower.typeError('Argument 0 must be a buffer source or a WebAssembly.Module object');
       }
-      resolve(internal.instantiateSource(source, importObject, thrower, sandbox));
+      resolve(internal.instantiateSource(source, importObject, thrower, sandbox, options));
     });
   }
 

@@ -61,8 +61,11 @@ declare namespace WebAssembly {
   interface Module {}
   var Module: {
     prototype: Module;
-    /** Compiles synchronously; throws `CompileError` for invalid bytes, `TypeError` for a non-BufferSource. */
-    new (bytes: BufferSource): Module;
+    /**
+     * Compiles synchronously; throws `CompileError` for invalid bytes (or imports that do not
+     * fit `options`), `TypeError` for a non-BufferSource.
+     */
+    new (bytes: BufferSource, options?: WebAssemblyCompileOptions): Module;
     /** The module's imports, in declaration order. */
     imports(moduleObject: Module): ModuleImportDescriptor[];
     /** The module's exports, in declaration order. */
@@ -191,24 +194,56 @@ declare namespace WebAssembly {
   type ModuleImports = Record<string, ImportValue>;
   type Imports = Record<string, ModuleImports>;
 
-  /** Whether `bytes` are a valid module. Never throws for bad bytes; `TypeError` for a non-BufferSource. */
-  function validate(bytes: BufferSource): boolean;
+  /**
+   * Compile options (the JS API's `WebAssemblyCompileOptions`, from JS String Builtins). A Module
+   * keeps the options it was compiled with; imports they provide are left out of
+   * `Module.imports()` and not looked up in the import object.
+   */
+  interface WebAssemblyCompileOptions {
+    /**
+     * Builtin sets to provide: `'js-string'` makes the imports of `"wasm:js-string"` named after a
+     * builtin (`cast`, `test`, `fromCharCode`, `fromCodePoint`, `charCodeAt`, `codePointAt`,
+     * `length`, `concat`, `substring`, `equals`, `compare`) the engine's, checked against their
+     * types at compile time. Unknown names are ignored; a name given twice is a CompileError.
+     * Any iterable object (a WebIDL sequence), but not a string.
+     */
+    builtins?: Iterable<string> & object;
+    /**
+     * A module name whose imports are string constants: each (an immutable `externref` or
+     * `(ref extern)` global) holds its import's name.
+     */
+    importedStringConstants?: string | null;
+  }
+
+  /**
+   * Whether `bytes` are a valid module (and, with `options`, whether its imports fit them). Never
+   * throws for bad bytes; `TypeError` for a non-BufferSource.
+   */
+  function validate(bytes: BufferSource, options?: WebAssemblyCompileOptions): boolean;
 
   /** Compiles on the compile threads; the bytes are copied when the call is made. */
-  function compile(bytes: BufferSource): Promise<Module>;
+  function compile(bytes: BufferSource, options?: WebAssemblyCompileOptions): Promise<Module>;
 
   /** Compiles (off the JS thread) and instantiates bytes. */
-  function instantiate(bytes: BufferSource, importObject?: Imports): Promise<WebAssemblyInstantiatedSource>;
-  /** Instantiates a compiled module. */
+  function instantiate(
+    bytes: BufferSource,
+    importObject?: Imports,
+    options?: WebAssemblyCompileOptions,
+  ): Promise<WebAssemblyInstantiatedSource>;
+  /** Instantiates a compiled module (with the compile options it was compiled with). */
   function instantiate(moduleObject: Module, importObject?: Imports): Promise<Instance>;
 
   /** Compiles the body of a `Response` with Content-Type `application/wasm`. */
-  function compileStreaming(source: StreamingResponse | PromiseLike<StreamingResponse>): Promise<Module>;
+  function compileStreaming(
+    source: StreamingResponse | PromiseLike<StreamingResponse>,
+    options?: WebAssemblyCompileOptions,
+  ): Promise<Module>;
 
   /** Compiles and instantiates the body of a `Response`. */
   function instantiateStreaming(
     source: StreamingResponse | PromiseLike<StreamingResponse>,
     importObject?: Imports,
+    options?: WebAssemblyCompileOptions,
   ): Promise<WebAssemblyInstantiatedSource>;
 
   // ---- Non-standard: `require('cranewasm/engine')` (types only here; the namespace itself has
@@ -300,8 +335,12 @@ declare namespace WebAssembly {
   }
 
   interface Sandbox {
-    /** As `WebAssembly.instantiate(bytes, imports)`; the instance belongs to the sandbox. */
-    instantiate(bytes: BufferSource, importObject?: Imports): Promise<WebAssemblyInstantiatedSource>;
+    /** As `WebAssembly.instantiate(bytes, imports, options)`; the instance belongs to the sandbox. */
+    instantiate(
+      bytes: BufferSource,
+      importObject?: Imports,
+      options?: WebAssemblyCompileOptions,
+    ): Promise<WebAssemblyInstantiatedSource>;
     /** As `WebAssembly.instantiate(module, imports)`; the instance belongs to the sandbox. */
     instantiate(module: Module, importObject?: Imports): Promise<Instance>;
     /** Fuel left (0 without the `fuel` option); assign to refill. */

@@ -14,6 +14,8 @@ const environment = require('./environment.js');
 environment.check();
 
 const native = require('./binding.js');
+// Compile options (`builtins`, `importedStringConstants`) and the JS String Builtins.
+const builtins = require('./builtins.js');
 
 const { isArrayBuffer, isTypedArray, isUint8Array, isDataView, isProxy } = util.types;
 
@@ -693,37 +695,52 @@ function moduleBytes(source, thrower) {
 }
 
 // Compiles a private copy of the module's bytes. Returns the NativeModule or throws CompileError.
-function compileSync(bytes, thrower) {
+// `options` (converted compile options) are checked against the module's imports.
+function compileSync(bytes, thrower, options = builtins.NO_OPTIONS) {
   const outcome = callNative(native.compileSync, bytes);
   if (typeof outcome === 'string') throw thrower.compileError(outcome);
+  checkCompileOptions(outcome, thrower, options);
   return outcome;
 }
 
+// The spec's "validate builtins and imported string" step, after a successful compile.
+function checkCompileOptions(nativeModule, thrower, options) {
+  const message = callNative(() => builtins.checkCompiled(native, nativeModule, options));
+  if (message !== undefined) throw thrower.compileError(message);
+}
+
 // The same on a worker thread: a promise of this realm for a new Module object.
-function compileAsync(bytes, thrower) {
+function compileAsync(bytes, thrower, options = builtins.NO_OPTIONS) {
   return new Promise((resolve, reject) => {
     callNative(native.compileAsync, bytes).then(resolve, (err) => reject(addonError(err)));
   }).then((outcome) => {
     if (typeof outcome === 'string') throw thrower.compileError(outcome);
-    return newModuleObject(outcome);
+    checkCompileOptions(outcome, thrower, options);
+    return newModuleObject(outcome, options);
   });
 }
 
-function newModuleObject(nativeModule) {
+function newModuleObject(nativeModule, options = builtins.NO_OPTIONS) {
   const module = platformObject('Module', Module);
   moduleBrand.set(module, nativeModule);
+  builtins.remember(module, options);
   return module;
 }
 
-const Module = defineInterface('Module', (object, bytes) => {
+const Module = defineInterface('Module', (object, bytes, options) => {
   const thrower = new ErrorThrower('WebAssembly.Module()');
-  moduleBrand.set(object, compileSync(moduleBytes(bytes, thrower), thrower));
+  const copy = moduleBytes(bytes, thrower);
+  const compileOptions = builtins.compileOptions(options, thrower, 1);
+  moduleBrand.set(object, compileSync(copy, thrower, compileOptions));
+  builtins.remember(object, compileOptions);
 }, {
   statics: {
     imports(moduleObject) {
       const thrower = new ErrorThrower('WebAssembly.Module.imports()');
       if (!moduleBrand.has(moduleObject)) throw thrower.typeError(engineMixMessage('Argument 0 must be a WebAssembly.Module', moduleObject, 'Module'));
-      return importDescriptors(moduleBrand.get(moduleObject));
+      // Builtins and string constants are no imports to provide: left out, as the spec says.
+      return importDescriptors(moduleBrand.get(moduleObject))
+        .filter(({ module, name }) => !builtins.isCompileTimeImport(moduleObject, module, name));
     },
     exports(moduleObject) {
       const thrower = new ErrorThrower('WebAssembly.Module.exports()');
@@ -753,15 +770,22 @@ function checkImportObject(importObject, thrower) {
 // then the value, then check the value against the import's kind. Returns, by import index, what
 // the binding links (callables, exported functions, the native objects behind Memory, Table and
 // Global) and the JS objects of memory, table and global imports (for re-exports).
-function readImports(nativeModule, importObject, thrower) {
+// Builtins and string constants (`compileTime`, from builtins.instantiation) are not looked up:
+// when they are all the module imports, the import object may be left out.
+function readImports(nativeModule, importObject, thrower, compileTime = undefined) {
   const imports = callNative(() => nativeModule.imports());
-  if (imports.length > 0 && importObject === undefined) {
+  const looksUp = (i) => compileTime === undefined || !compileTime.isProvided(i.module, i.name);
+  if (importObject === undefined && imports.some(looksUp)) {
     throw thrower.typeError('Imports argument must be present and must be an object');
   }
   const values = [];
   const objects = [];
   for (let index = 0; index < imports.length; index++) {
     const { module: moduleName, name, kind } = imports[index];
+    if (!looksUp(imports[index])) {
+      values[index] = callNative(() => compileTime.value(moduleName, name));
+      continue;
+    }
     const moduleObject = importObject[moduleName];
     if (!isObject(moduleObject)) {
       throw thrower.typeError(`Import #${index} module="${moduleName}" error: module is not an object or function`);
@@ -866,7 +890,8 @@ const defaultSandbox = (() => {
 // any.
 function instantiateModule(moduleObject, importObject, thrower, object = platformObject('Instance', Instance), sandbox = undefined) {
   const nativeModule = moduleBrand.get(moduleObject);
-  const imported = readImports(nativeModule, importObject, thrower);
+  const compileTime = builtins.instantiation(moduleObject, native, RuntimeError, () => callNative(() => nativeModule.imports()));
+  const imported = readImports(nativeModule, importObject, thrower, compileTime);
   const outcome = callNative(() => nativeModule.instantiate(realm, imported.values, sandbox ?? defaultSandbox));
   if (!(outcome instanceof native.NativeInstance)) {
     const message = `${outcome.message}`;
@@ -885,6 +910,8 @@ function instantiateModule(moduleObject, importObject, thrower, object = platfor
   const created = new Map();
   for (const entry of callNative(() => outcome.exports())) {
     exportsObject[entry.name] = entry.kind === 'function' ? entry.value : exportObject(entry, imported, created);
+    const builtinName = entry.kind === 'function' && compileTime !== undefined ? compileTime.builtinName(entry.index) : undefined;
+    if (builtinName !== undefined) Object.defineProperty(entry.value, 'name', { value: builtinName });
   }
   Object.freeze(exportsObject);
   instanceBrand.set(object, { native: outcome, exports: exportsObject });
@@ -1136,7 +1163,7 @@ function chunkBytes(chunk) {
 // downloads. The promise rejects with the CompileError as soon as the job is certain of it (then the
 // rest of the body is not read), or with the body's own error (a network error, an aborted fetch)
 // after aborting the job, as Node does.
-function compileStreamingSource(source, thrower) {
+function compileStreamingSource(source, thrower, options = builtins.NO_OPTIONS) {
   return new Promise((resolve, reject) => {
     let job;
     let reader;
@@ -1173,8 +1200,9 @@ function compileStreamingSource(source, thrower) {
       const outcome = await finished.then(undefined, (err) => { throw addonError(err); });
       if (typeof outcome === 'string') throw thrower.compileError(outcome);
       if (settled) return;
+      checkCompileOptions(outcome, thrower, options);
       settled = true;
-      resolve(newModuleObject(outcome));
+      resolve(newModuleObject(outcome, options));
     })().catch(fail);
   });
 }
@@ -1196,44 +1224,60 @@ function promiseFrom(steps) {
 // Methods of an object literal, so that, like the built-ins, they have no `prototype` and
 // `new WebAssembly.compile()` is a TypeError.
 const namespaceFunctions = {
-  compile(bytes) {
+  // Compile options (argument 1 here, 2 for the instantiate functions) are converted after the
+  // bytes, as WebIDL converts arguments in order.
+  compile(bytes) { // `length` is 1: options are optional
+    const options = arguments[1];
     const thrower = new ErrorThrower('WebAssembly.compile()');
-    return promiseFrom(() => compileAsync(moduleBytes(bytes, thrower), thrower));
+    return promiseFrom(() => {
+      const copy = moduleBytes(bytes, thrower);
+      return compileAsync(copy, thrower, builtins.compileOptions(options, thrower, 1));
+    });
   },
 
-  validate(bytes) {
+  // With builtins or string constants, the module is compiled to check its imports (feature
+  // detection validates a module that imports a builtin with a wrong type).
+  validate(bytes) { // `length` is 1: options are optional
+    const thrower = new ErrorThrower('WebAssembly.validate()');
     const copy = bufferSourceBytes(bytes);
-    if (copy === undefined) throw new ErrorThrower('WebAssembly.validate()').typeError('Argument 0 must be a buffer source');
-    return callNative(native.validate, copy) === true;
+    if (copy === undefined) throw thrower.typeError('Argument 0 must be a buffer source');
+    const options = builtins.compileOptions(arguments[1], thrower, 1);
+    if (options === builtins.NO_OPTIONS) return callNative(native.validate, copy) === true;
+    const outcome = callNative(native.compileSync, copy);
+    if (typeof outcome === 'string') return false;
+    return callNative(() => builtins.checkCompiled(native, outcome, options)) === undefined;
   },
 
   // instantiate(bytes, importObject) → {module, instance}; instantiate(module, importObject) → instance.
   // V8's order: a source that is no plain object (V8's IsJSObject, false for a Proxy), then the
   // importObject, then the overload. The Module overload reads the imports during the call, as V8.
-  instantiate(source) { // `length` is 1: importObject is optional
+  instantiate(source) { // `length` is 1: importObject and options are optional
     const importObject = arguments[1];
+    const options = arguments[2];
     const thrower = new ErrorThrower('WebAssembly.instantiate()');
     return promiseFrom(() => {
       if (!isObject(source) || isProxy(source)) {
         throw thrower.typeError('Argument 0 must be a buffer source or a WebAssembly.Module object');
       }
-      return instantiateSource(source, importObject, thrower);
+      return instantiateSource(source, importObject, thrower, undefined, options);
     });
   },
 
   // V8 does not single out an empty body here: it reaches the decoder.
-  compileStreaming(source) {
+  compileStreaming(source) { // `length` is 1: options are optional
+    const options = arguments[1];
     const thrower = new ErrorThrower('WebAssembly.compileStreaming()');
-    return compileStreamingSource(source, thrower);
+    return promiseFrom(() => compileStreamingSource(source, thrower, builtins.compileOptions(options, thrower, 1)));
   },
 
   // V8 words the import errors of this one as instantiate()'s.
   instantiateStreaming(source) { // `length` is 1: importObject is optional
     const importObject = arguments[1];
     const thrower = new ErrorThrower('WebAssembly.instantiateStreaming()');
+    const options = arguments[2];
     return promiseFrom(() => {
       checkImportObject(importObject, thrower);
-      return compileStreamingSource(source, thrower)
+      return compileStreamingSource(source, thrower, builtins.compileOptions(options, thrower, 2))
         .then((module) => {
           const instance = instantiateModule(module, importObject, new ErrorThrower('WebAssembly.instantiate()'));
           return { module, instance };
@@ -1243,14 +1287,16 @@ const namespaceFunctions = {
 };
 
 // instantiate()'s overloads after its first check: a Module gives an Instance, bytes give
-// { module, instance }; for `sandbox` (a NativeSandbox) when given.
-function instantiateSource(source, importObject, thrower, sandbox = undefined) {
+// { module, instance }; for `sandbox` (a NativeSandbox) when given. Only the bytes overload takes
+// compile options (`options`, unconverted; the Module overload ignores them, as the spec's).
+function instantiateSource(source, importObject, thrower, sandbox = undefined, options = undefined) {
   checkImportObject(importObject, thrower);
   if (moduleBrand.has(source)) return instantiateModule(source, importObject, thrower, undefined, sandbox);
   if (isNodeEngineObject(source, 'Module')) {
     throw thrower.typeError(engineMixMessage('Argument 0 must be a buffer source or a WebAssembly.Module object', source, 'Module'));
   }
-  return compileAsync(moduleBytes(source, thrower), thrower).then((module) => {
+  const copy = moduleBytes(source, thrower);
+  return compileAsync(copy, thrower, builtins.compileOptions(options, thrower, 2)).then((module) => {
     const instance = instantiateModule(module, importObject, thrower, undefined, sandbox);
     return { module, instance };
   });

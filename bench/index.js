@@ -20,6 +20,26 @@ const ROUNDS = QUICK ? 3 : 7;
 const kernelBytes = fs.readFileSync(path.join(__dirname, 'kernels.wasm'));
 const smallBytes = fs.readFileSync(path.join(__dirname, 'small.wasm'));
 const simdBytes = fs.readFileSync(path.join(__dirname, 'simd.wasm'));
+const stringsBytes = fs.readFileSync(path.join(__dirname, 'strings.wasm'));
+
+// The string hash of bench/strings.wat: on cranewasm with the js-string builtins, on Node 20
+// (which has none and ignores the option) with the spec's polyfill of the two builtins it uses.
+const STRING_POLYFILL = {
+  length(string) {
+    if (typeof string !== 'string') throw new nodeWasm.RuntimeError();
+    return string.length;
+  },
+  charCodeAt(string, index) {
+    index >>>= 0;
+    if (typeof string !== 'string') throw new nodeWasm.RuntimeError();
+    if (index >= string.length) throw new nodeWasm.RuntimeError();
+    return string.charCodeAt(index);
+  },
+};
+function stringKernels(WA) {
+  const module = new WA.Module(stringsBytes, { builtins: ['js-string'] });
+  return new WA.Instance(module, WA === nodeWasm ? { 'wasm:js-string': STRING_POLYFILL } : {}).exports;
+}
 
 // An instance of the SIMD kernels (bench/simd.wat) with its inputs generated: two arrays of
 // 1M floats at 0 and 4 MiB, two 1 MiB byte images at 8 and 9 MiB.
@@ -155,6 +175,16 @@ const CASES = [
         for (let i = 0; i < 4; i++) blur(8 * MiB, 11 * MiB, 1024, 1024);
         return checksum(11 * MiB, MiB);
       };
+    },
+  },
+  {
+    name: 'js-string: charCodeAt hash (wasm->builtin)',
+    unit: 'ns/call',
+    ops: 1_000_000,
+    setup(WA) {
+      const { hash } = stringKernels(WA);
+      const text = 'The quick brown fox jumps over the lazy dog. ☺ '.repeat(Math.ceil(this.ops / 47)).slice(0, this.ops);
+      return () => hash(text);
     },
   },
   {

@@ -3,6 +3,7 @@
 //! layer is what it calls. Compilation returns either a [`NativeModule`] or the message of the
 //! `WebAssembly.CompileError` that index.js throws.
 
+mod builtins;
 mod functions;
 mod interrupts;
 mod js;

@@ -69,6 +69,8 @@ pub fn parse_type(name: &str) -> Option<ValType> {
         "v128" => ValType::V128,
         "anyfunc" | "funcref" => ValType::Ref(RefType::FUNCREF),
         "externref" => ValType::Ref(RefType::EXTERNREF),
+        // Not a JS API name: the type of imported string constants (builtins.js).
+        "(ref extern)" => ValType::Ref(RefType::EXTERN),
         _ => return None,
     })
 }

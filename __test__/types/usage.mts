@@ -23,6 +23,19 @@ for (const d of Module.exports(src.module)) {
 }
 const sections: ArrayBuffer[] = Module.customSections(mod, 'name');
 
+// Compile options (JS String Builtins) on every function that compiles.
+const stringOptions: cranewasm.WebAssemblyCompileOptions = { builtins: ['js-string'], importedStringConstants: 'strings' };
+const withBuiltins: Module = new Module(bytes, stringOptions);
+const detected: boolean = validate(bytes, { builtins: new Set(['js-string']) });
+void compile(bytes, { importedStringConstants: null });
+void instantiate(bytes, {}, stringOptions);
+void compileStreaming(fetch('https://example.invalid/m.wasm'), stringOptions);
+void instantiateStreaming(fetch('https://example.invalid/m.wasm'), undefined, stringOptions);
+// @ts-expect-error builtins is a list of names, not one name
+void compile(bytes, { builtins: 'js-string' });
+// @ts-expect-error instantiate(module, …) takes no compile options: the module has its own
+void instantiate(withBuiltins, {}, stringOptions);
+
 // lib.dom's objects (the global namespace's types) are accepted where cranewasm expects its own.
 const domModule: WebAssembly.Module = new WebAssembly.Module(bytes);
 void instantiate(domModule);
@@ -76,10 +89,11 @@ const optimized: number = status.optimized;
 await tierUp(mod);
 const sandbox = new Sandbox({ timeout: 100, fuel: 1000 });
 const boxed: Instance = await sandbox.instantiate(mod);
+const boxedSource: cranewasm.WebAssemblyInstantiatedSource = await sandbox.instantiate(bytes, {}, { builtins: ['js-string'] });
 sandbox.fuel = 10;
 
 export {
   ok, inst, streamed, sections, fromDomInstance, fromDomMemory, fromDomTable, fromDomGlobal,
   toDomModule, toDomTable, toDomGlobal, toDomError, errors, toDomMemory, toDomInstance, n, big, notNumber, pages,
-  view, opts, tier, optimized, boxed,
+  view, opts, tier, optimized, boxed, detected, boxedSource,
 };
