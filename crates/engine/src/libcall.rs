@@ -43,6 +43,9 @@ pub enum LibCall {
     /// `(vmctx) -> status: i32`: a loop header's interrupt check failed (see
     /// `runtime::interrupts`); non-zero means stop (trap with `Interrupted`).
     Interrupt,
+    /// `(vmctx, actual: i32, expected: i32) -> i32`: 1 when canonical type `actual` is a
+    /// declared subtype of `expected` (`call_indirect` of a non-final type whose ids differ).
+    IsSubtype,
 }
 
 impl LibCall {
@@ -61,6 +64,7 @@ impl LibCall {
             LibCall::GlobalSetRef => (&[I32, I64], &[]),
             LibCall::TierUpHot => (&[I32], &[]),
             LibCall::Interrupt => (&[], &[I32]),
+            LibCall::IsSubtype => (&[I32, I32], &[I32]),
         }
     }
 
