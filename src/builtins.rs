@@ -6,9 +6,12 @@
 //! builtins themselves run as host functions at instantiation (builtins.js).
 //!
 //! Matching: a builtin's type is `(rec (type (func …))).0`, a final type alone in its recursion
-//! group. Without GC every type of a module is one too (a rec group of several types or a `sub`
-//! needs the GC proposal), so a function import matches exactly when its parameter and result
-//! types are the builtin's.
+//! group, so a function import matches when its type is one too (declared without `rec` of
+//! several types, without `sub` that leaves it open or names a supertype) and its parameter and
+//! result types are the builtin's. fromCharCodeArray and intoCharCodeArray take a
+//! `(ref null $a)` where `$a` is `(array (mut i16))`, itself final and alone in its group:
+//! cranewasm lets modules declare array types but makes no array values (no GC), so these two
+//! are only ever called with null, and trap.
 
 use napi_derive::napi;
 use wasmparser::{FuncType, RefType, ValType};
@@ -27,8 +30,8 @@ const I32: ValType = ValType::I32;
 /// The `js-string` set: name, parameters, results (the JS API spec's "String Builtins"; the
 /// return type of fromCodePoint is `(ref extern)`, as in the spec's tests and every engine, where
 /// the spec's text says externref). fromCharCodeArray and intoCharCodeArray take a
-/// `(ref null (array (mut i16)))`: `None` here, as no module can declare that type without GC,
-/// so no import can match them.
+/// `(ref null (array (mut i16)))` of the importing module: `None` here, matched by
+/// [`matches_array_builtin`].
 const JS_STRING: [(&str, Option<(&[ValType], &[ValType])>); 13] = [
     ("cast", Some((&[EXTERNREF], &[REF_EXTERN]))),
     ("test", Some((&[EXTERNREF], &[I32]))),
@@ -44,6 +47,43 @@ const JS_STRING: [(&str, Option<(&[ValType], &[ValType])>); 13] = [
     ("equals", Some((&[EXTERNREF, EXTERNREF], &[I32]))),
     ("compare", Some((&[EXTERNREF, EXTERNREF], &[I32]))),
 ];
+
+/// Whether `ty` is `(ref null $a)` for an `$a` of `module` that is `(array (mut i16))`, final and
+/// alone in its recursion group (the i16 array of fromCharCodeArray and intoCharCodeArray).
+fn is_i16_array(module: &cranewasm_engine::module::Module, ty: ValType) -> bool {
+    use cranewasm_engine::module::TypeKind;
+    let ValType::Ref(r) = ty else { return false };
+    let Some(index) = r.type_index().and_then(|i| i.as_module_index()) else { return false };
+    let info = module.type_info(index);
+    let plain = info.group_len == 1 && info.is_final && info.supertype.is_none() && info.kind == TypeKind::Array;
+    let element = module.aggregate_fields.get(&index).and_then(|f| f.first().copied());
+    r.is_nullable()
+        && plain
+        && element.is_some_and(|f| f.mutable && f.element_type == wasmparser::StorageType::I16)
+}
+
+/// Whether function type `index` of `module` is final and alone in its recursion group, as a
+/// builtin's type is.
+fn is_plain_function_type(module: &cranewasm_engine::module::Module, index: u32) -> bool {
+    let info = module.type_info(index);
+    info.group_len == 1 && info.is_final && info.supertype.is_none() && info.kind == cranewasm_engine::module::TypeKind::Func
+}
+
+/// Whether `ty` is the type of the array builtin `name` (`None` in [`JS_STRING`]).
+fn matches_array_builtin(module: &cranewasm_engine::module::Module, name: &str, ty: &FuncType) -> bool {
+    let (params, results) = (ty.params(), ty.results());
+    match name {
+        // (func (param (ref null $a) i32 i32) (result (ref extern)))
+        "fromCharCodeArray" => {
+            params.len() == 3 && is_i16_array(module, params[0]) && params[1..] == [I32, I32] && results == [REF_EXTERN]
+        }
+        // (func (param externref (ref null $a) i32) (result i32))
+        "intoCharCodeArray" => {
+            params.len() == 3 && params[0] == EXTERNREF && is_i16_array(module, params[1]) && params[2] == I32 && results == [I32]
+        }
+        _ => false,
+    }
+}
 
 /// The builtin's type as text, for the error message.
 fn type_text(params: &[ValType], results: &[ValType]) -> String {
@@ -111,24 +151,40 @@ pub fn check_compile_time_imports(
             continue;
         };
         let ty = match &import.ty {
-            ImportType::Function(type_index) => Some(&module.types[*type_index as usize]),
+            ImportType::Function(type_index) if is_plain_function_type(module, *type_index) => {
+                Some(&module.types[*type_index as usize])
+            }
             _ => None,
         };
         match (signature, ty) {
             (Some((params, results)), Some(ty)) if matches(ty, params, results) => {}
+            (None, Some(ty)) if matches_array_builtin(module, &import.name, ty) => {}
             (Some((params, results)), _) => {
                 return Some(format!(
                     "{names}: the builtin function has type {} and cannot be imported as {}",
                     type_text(params, results),
-                    match ty {
-                        Some(ty) => type_text(ty.params(), ty.results()),
-                        None => format!("a {}", import.ty.kind().as_str()),
+                    match (&import.ty, ty) {
+                        (_, Some(ty)) => type_text(ty.params(), ty.results()),
+                        (ImportType::Function(index), None) => format!(
+                            "{} (not a final type alone in its recursion group)",
+                            type_text(module.types[*index as usize].params(), module.types[*index as usize].results())
+                        ),
+                        (_, None) => format!("a {}", import.ty.kind().as_str()),
                     }
                 ))
             }
             (None, _) => {
                 return Some(format!(
-                    "{names}: the builtin function takes a (ref null (array (mut i16))), which needs the GC proposal (not supported by cranewasm)"
+                    "{names}: the builtin function has type {} and cannot be imported as {}",
+                    match import.name.as_str() {
+                        "fromCharCodeArray" => "(func (param (ref null $a) i32 i32) (result (ref extern))) with $a = (array (mut i16))",
+                        _ => "(func (param externref (ref null $a) i32) (result i32)) with $a = (array (mut i16))",
+                    },
+                    match (&import.ty, ty) {
+                        (_, Some(ty)) => type_text(ty.params(), ty.results()),
+                        (ImportType::Function(_), None) => "a type that is not final and alone in its recursion group".to_string(),
+                        (_, None) => format!("a {}", import.ty.kind().as_str()),
+                    }
                 ))
             }
         }

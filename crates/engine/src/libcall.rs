@@ -65,6 +65,9 @@ libcalls! {
     /// `(vmctx) -> status: i32`: a loop header's interrupt check failed (see
     /// `runtime::interrupts`); non-zero means stop (trap with `Interrupted`).
     Interrupt() -> (I32);
+    /// `(vmctx, actual: i32, expected: i32) -> i32`: 1 when canonical type `actual` is a
+    /// declared subtype of `expected` (`call_indirect` of a non-final type whose ids differ).
+    IsSubtype(I32, I32) -> (I32);
 }
 
 /// The builtins table (`vmctx.builtins`, one per process): the address of every libcall, at

@@ -33,6 +33,11 @@ pub fn features() -> wasmparser::WasmFeatures {
         | wasmparser::WasmFeatures::TAIL_CALL
         | wasmparser::WasmFeatures::FUNCTION_REFERENCES
         | wasmparser::WasmFeatures::RELAXED_SIMD
+        // GC: for what 3.0 has without a GC runtime (recursion groups, `sub`/`sub final`
+        // function types, `global.get` of earlier immutable globals in constant expressions).
+        // What needs a GC runtime is refused in `decode` (types) and in bodies (validated
+        // without GC): see `decode::record_types`.
+        | wasmparser::WasmFeatures::GC
 }
 
 /// The same set (kept for the translator's tests, which name SIMD explicitly).

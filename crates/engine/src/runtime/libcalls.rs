@@ -26,6 +26,7 @@ pub fn address(call: LibCall) -> usize {
         LibCall::GlobalSetRef => global_set_ref as *const c_void,
         LibCall::TierUpHot => tier_up_hot as *const c_void,
         LibCall::Interrupt => interrupt as *const c_void,
+        LibCall::IsSubtype => is_subtype as *const c_void,
     };
     f as usize
 }
@@ -217,4 +218,8 @@ unsafe extern "C" fn interrupt(_vmctx: *mut u8) -> u32 {
     let carry_on = std::panic::catch_unwind(super::interrupts::handle_interrupt)
         .is_ok_and(|result| result.is_ok());
     u32::from(!carry_on)
+}
+
+extern "C" fn is_subtype(_vmctx: *mut u8, actual: u32, expected: u32) -> u32 {
+    super::signatures::is_subtype(actual, expected) as u32
 }

@@ -621,7 +621,7 @@ impl<'m> FuncEnvironment<'m> {
     /// For `call_indirect`: traps with IndirectCallMismatch if `func_ref` is null or its
     /// signature is not `type_index`, then returns its code address and `vmctx`.
     pub fn checked_func_ref_callee(
-        &self,
+        &mut self,
         builder: &mut FunctionBuilder<'_>,
         func_ref_value: Value,
         type_index: u32,
@@ -644,7 +644,26 @@ impl<'m> FuncEnvironment<'m> {
             offset(func_ref::TYPE_ID),
         );
         let differs = builder.ins().icmp(IntCC::NotEqual, expected, actual);
-        builder.ins().trapnz(differs, mismatch);
+        if self.module.type_info(type_index).is_final {
+            // No other type can be a subtype of a final one.
+            builder.ins().trapnz(differs, mismatch);
+        } else {
+            // A declared subtype, perhaps of another module, is accepted too: the registry
+            // knows the supertypes (a cold path: only when the ids differ).
+            let slow = builder.create_block();
+            let done = builder.create_block();
+            builder.ins().brif(differs, slow, &[], done, &[]);
+            builder.set_cold_block(slow);
+            builder.switch_to_block(slow);
+            builder.seal_block(slow);
+            let is_subtype = self
+                .call_libcall(builder, LibCall::IsSubtype, &[actual, expected])
+                .ok_or("IsSubtype returns no result")?;
+            builder.ins().trapz(is_subtype, mismatch);
+            builder.ins().jump(done, &[]);
+            builder.switch_to_block(done);
+            builder.seal_block(done);
+        }
         let code = builder
             .ins()
             .load(types::I64, VARIABLE, func_ref_value, offset(func_ref::CODE));
