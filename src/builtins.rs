@@ -5,13 +5,13 @@
 //! `(ref extern)` matches; the first import that is not gives the CompileError's message. The
 //! builtins themselves run as host functions at instantiation (builtins.js).
 //!
-//! Matching: a builtin's type is `(rec (type (func …))).0`, a final type alone in its recursion
-//! group. Without GC every type of a module is one too (a rec group of several types or a `sub`
-//! needs the GC proposal), so a function import matches exactly when its parameter and result
-//! types are the builtin's.
+//! Matching: a builtin's type is `(rec (type (func …))).0`, a final type without a supertype
+//! alone in its recursion group, and types match iso-recursively: an import matches when its
+//! type is declared that way too (read from the module's type section, so that `rec` groups and
+//! `sub` declarations are told apart) with exactly the builtin's parameters and results.
 
 use napi_derive::napi;
-use wasmparser::{FuncType, RefType, ValType};
+use wasmparser::{CompositeInnerType, FuncType, Parser, Payload, RefType, ValType};
 
 use cranewasm_engine::module::ImportType;
 use crate::NativeModule;
@@ -76,6 +76,25 @@ fn matches(ty: &FuncType, params: &[ValType], results: &[ValType]) -> bool {
     ty.params() == params && ty.results() == results
 }
 
+/// By type index: whether the type is declared as `(rec (type (func …))).0` is: a function
+/// type, final, without a supertype, alone in its recursion group. Read from the type section
+/// of the module's (valid) bytes.
+fn plain_function_types(bytes: &[u8]) -> Vec<bool> {
+    let mut plain = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        let Ok(Payload::TypeSection(reader)) = payload else { continue };
+        for group in reader.into_iter().flatten() {
+            let alone = group.types().len() == 1;
+            for sub in group.types() {
+                let is_func = matches!(sub.composite_type.inner, CompositeInnerType::Func(_));
+                plain.push(alone && sub.is_final && sub.supertype_idxs.is_empty() && is_func && !sub.composite_type.shared);
+            }
+        }
+        break;
+    }
+    plain
+}
+
 /// "Validate builtins and imported string for a WebAssembly module": None when every builtin
 /// and string-constant import of `module` is well typed, else the CompileError message naming the
 /// first import that is not. `js_string`: whether the options enable the `js-string` set;
@@ -87,6 +106,7 @@ pub fn check_compile_time_imports(
     string_module: Option<String>,
 ) -> Option<String> {
     let module = &module.module;
+    let mut plain_types: Option<Vec<bool>> = None;
     for (index, import) in module.imports.iter().enumerate() {
         let names = format!("Import #{index} \"{}\" \"{}\"", import.module, import.name);
         if string_module.as_deref() == Some(import.module.as_str()) {
@@ -111,17 +131,27 @@ pub fn check_compile_time_imports(
             continue;
         };
         let ty = match &import.ty {
-            ImportType::Function(type_index) => Some(&module.types[*type_index as usize]),
+            ImportType::Function(type_index) => Some((*type_index, &module.types[*type_index as usize])),
             _ => None,
         };
+        let mut is_plain = |type_index: u32| {
+            let plain = plain_types.get_or_insert_with(|| plain_function_types(&module.bytes));
+            plain.get(type_index as usize).copied().unwrap_or(false)
+        };
         match (signature, ty) {
-            (Some((params, results)), Some(ty)) if matches(ty, params, results) => {}
+            (Some((params, results)), Some((type_index, ty))) if matches(ty, params, results) && is_plain(type_index) => {}
+            (Some((params, results)), Some((_, ty))) if matches(ty, params, results) => {
+                return Some(format!(
+                    "{names}: the builtin function has type {}, alone in its recursion group and final, and cannot be imported as a type in a larger recursion group or declared with sub",
+                    type_text(params, results)
+                ))
+            }
             (Some((params, results)), _) => {
                 return Some(format!(
                     "{names}: the builtin function has type {} and cannot be imported as {}",
                     type_text(params, results),
                     match ty {
-                        Some(ty) => type_text(ty.params(), ty.results()),
+                        Some((_, ty)) => type_text(ty.params(), ty.results()),
                         None => format!("a {}", import.ty.kind().as_str()),
                     }
                 ))
