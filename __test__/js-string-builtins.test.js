@@ -391,7 +391,6 @@ describe('builtin imports are checked at compile time', () => {
     const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 0x01, plain.length, ...plain, 0x02, imports.length, ...imports]);
     expect(W.validate(bytes, JS_STRING)).toBe(true);
   });
-  });
 
   test('names that are no builtin of the set are ordinary imports (looked up in the import object)', () => {
     const b = new ModuleBuilder();
