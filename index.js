@@ -517,8 +517,16 @@ function exportDescriptors(nativeModule) {
   return result;
 }
 
+// A lone surrogate: a DOMString holding one is no string that UTF-8 can encode.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const regExpTest = RegExp.prototype.test;
+
 // Fresh ArrayBuffers of this realm, one per custom section called `name`, in module order.
+// `name` is a DOMString: one with a lone surrogate equals no section's name (names are valid
+// UTF-8), although passing it to the binding as UTF-8 would turn the surrogate into U+FFFD and
+// find sections whose name has a U+FFFD there (Node finds none, as the spec says).
 function customSectionBuffers(nativeModule, name) {
+  if (Reflect.apply(regExpTest, LONE_SURROGATE, [name])) return [];
   const list = callNative(() => nativeModule.customSections(name));
   const result = [];
   for (let i = 0; i < list.length; i++) {

@@ -129,6 +129,13 @@ impl Decoder {
             }
             self.header_checked = true;
         }
+        if bytes.len() > MAX_MODULE_SIZE {
+            // The JS API's limit on a module's size: a CompileError (validate() false), as soon
+            // as the bytes go past it.
+            let message = format!("module size exceeds the limit of {MAX_MODULE_SIZE} bytes");
+            let error = CompileError { message, offset: MAX_MODULE_SIZE as u64, function: None };
+            return self.end(Progress::Failed(error));
+        }
         loop {
             let data = &bytes[self.position..];
             let (consumed, payload) = match self.parser.parse(data, eof) {
@@ -196,6 +203,9 @@ impl Decoder {
 }
 
 const MAGIC: [u8; 4] = *b"\0asm";
+
+/// The largest module the JS API allows (1 GiB; "Implementation-defined Limits").
+pub(super) const MAX_MODULE_SIZE: usize = 1 << 30;
 
 /// Checks the magic word and version first, so that their errors read as V8's do (wasmparser's
 /// own messages for these are less helpful to a user who passed the wrong file).
