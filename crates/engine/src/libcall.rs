@@ -11,27 +11,27 @@ use cranelift_codegen::isa::CallConv;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LibCall {
-    /// `(vmctx, delta_pages: i32) -> old_pages: i32` (-1 on failure). Memory 0.
+    /// `(vmctx, memory: i32, delta_pages: i64) -> old_pages: i64` (-1 on failure).
     MemoryGrow,
-    /// `(vmctx, dst: i32, value: i32, len: i32) -> status: i32`.
+    /// `(vmctx, memory: i32, dst: i64, value: i32, len: i64) -> status: i32`.
     MemoryFill,
-    /// `(vmctx, dst: i32, src: i32, len: i32) -> status: i32`.
+    /// `(vmctx, dst_memory: i32, src_memory: i32, dst: i64, src: i64, len: i64) -> status: i32`.
     MemoryCopy,
-    /// `(vmctx, segment: i32, dst: i32, src: i32, len: i32) -> status: i32`.
+    /// `(vmctx, memory: i32, segment: i32, dst: i64, src: i32, len: i32) -> status: i32`.
     MemoryInit,
     /// `(vmctx, segment: i32)`.
     DataDrop,
-    /// `(vmctx, table: i32, delta: i32, init: i64) -> old_len: i32` (-1 on failure).
+    /// `(vmctx, table: i32, delta: i64, init: i64) -> old_len: i64` (-1 on failure).
     TableGrow,
-    /// `(vmctx, table: i32, dst: i32, value: i64, len: i32) -> status: i32`.
+    /// `(vmctx, table: i32, dst: i64, value: i64, len: i64) -> status: i32`.
     TableFill,
-    /// `(vmctx, dst_table: i32, src_table: i32, dst: i32, src: i32, len: i32) -> status: i32`.
+    /// `(vmctx, dst_table: i32, src_table: i32, dst: i64, src: i64, len: i64) -> status: i32`.
     TableCopy,
-    /// `(vmctx, table: i32, segment: i32, dst: i32, src: i32, len: i32) -> status: i32`.
+    /// `(vmctx, table: i32, segment: i32, dst: i64, src: i32, len: i32) -> status: i32`.
     TableInit,
     /// `(vmctx, segment: i32)`.
     ElemDrop,
-    /// `(vmctx, table: i32, index: i32, value: i64)`: `table.set`, index already bounds-checked
+    /// `(vmctx, table: i32, index: i64, value: i64)`: `table.set`, index already bounds-checked
     /// by the caller (the runtime records what the stored reference keeps alive).
     TableSetRef,
     /// `(vmctx, global: i32, value: i64)`: `global.set` of a reference-typed global (recorded as
@@ -50,14 +50,14 @@ impl LibCall {
     fn types(self) -> (&'static [Type], &'static [Type]) {
         use types::{I32, I64};
         match self {
-            LibCall::MemoryGrow => (&[I32], &[I32]),
-            LibCall::MemoryFill | LibCall::MemoryCopy => (&[I32, I32, I32], &[I32]),
-            LibCall::MemoryInit => (&[I32, I32, I32, I32], &[I32]),
+            LibCall::MemoryGrow => (&[I32, I64], &[I64]),
+            LibCall::MemoryFill => (&[I32, I64, I32, I64], &[I32]),
+            LibCall::MemoryCopy | LibCall::TableCopy => (&[I32, I32, I64, I64, I64], &[I32]),
+            LibCall::MemoryInit | LibCall::TableInit => (&[I32, I32, I64, I32, I32], &[I32]),
             LibCall::DataDrop | LibCall::ElemDrop => (&[I32], &[]),
-            LibCall::TableGrow => (&[I32, I32, I64], &[I32]),
-            LibCall::TableFill => (&[I32, I32, I64, I32], &[I32]),
-            LibCall::TableCopy | LibCall::TableInit => (&[I32, I32, I32, I32, I32], &[I32]),
-            LibCall::TableSetRef => (&[I32, I32, I64], &[]),
+            LibCall::TableGrow => (&[I32, I64, I64], &[I64]),
+            LibCall::TableFill => (&[I32, I64, I64, I64], &[I32]),
+            LibCall::TableSetRef => (&[I32, I64, I64], &[]),
             LibCall::GlobalSetRef => (&[I32, I64], &[]),
             LibCall::TierUpHot => (&[I32], &[]),
             LibCall::Interrupt => (&[], &[I32]),

@@ -22,14 +22,16 @@ pub use tiering::{CompileStatus, CompiledModule};
 
 /// What the engine accepts: the WebAssembly 2.0 feature set (MVP, mutable globals, sign
 /// extension, non-trapping float-to-int, multi-value, bulk memory, reference types, fixed-width
-/// SIMD) and, of 3.0, extended constant expressions, tail calls, typed function references
-/// and relaxed SIMD.
+/// SIMD) and, of 3.0, extended constant expressions, tail calls, typed function references,
+/// relaxed SIMD, multi-memory and memory64 (64-bit memories and tables).
 pub fn features() -> wasmparser::WasmFeatures {
     wasmparser::WasmFeatures::WASM2
         | wasmparser::WasmFeatures::EXTENDED_CONST
         | wasmparser::WasmFeatures::TAIL_CALL
         | wasmparser::WasmFeatures::FUNCTION_REFERENCES
         | wasmparser::WasmFeatures::RELAXED_SIMD
+        | wasmparser::WasmFeatures::MULTI_MEMORY
+        | wasmparser::WasmFeatures::MEMORY64
 }
 
 /// The same set (kept for the translator's tests, which name SIMD explicitly).
