@@ -89,18 +89,21 @@ declare namespace WebAssembly {
   /**
    * A linear memory of 64 KiB pages, made by `new Memory(descriptor)` or exported by an instance.
    */
-  interface Memory {
+  interface Memory<A extends AddressType = 'i32'> {
     /**
      * The memory's bytes; a new (fixed-length) ArrayBuffer after each growth, the old one detached.
      * A SharedArrayBuffer at run time for a `shared` memory (typed ArrayBuffer, as lib.dom does).
      */
     readonly buffer: ArrayBuffer;
-    /** Grows by `delta` pages; returns the previous size in pages (`RangeError` past the maximum). */
-    grow(delta: number): number;
+    /**
+     * Grows by `delta` pages; returns the previous size in pages (`RangeError` past the maximum).
+     * Both are bigints for an `i64` memory (memory64).
+     */
+    grow(delta: AddressValue<A>): AddressValue<A>;
   }
   var Memory: {
     prototype: Memory;
-    new (descriptor: MemoryDescriptor): Memory;
+    new <A extends AddressType = 'i32'>(descriptor: MemoryDescriptor<A>): Memory<A>;
   };
 
   /**
@@ -108,16 +111,17 @@ declare namespace WebAssembly {
    * Its elements are `TableValue`s: for `anyfunc`, an exported wasm function or null; for
    * `externref`, any JS value.
    */
-  interface Table {
-    readonly length: number;
-    get(index: number): TableValue;
+  interface Table<A extends AddressType = 'i32'> {
+    /** The number of elements (a bigint for an `i64` table, as are indices and deltas). */
+    readonly length: AddressValue<A>;
+    get(index: AddressValue<A>): TableValue;
     /** Grows by `delta` elements set to `value`; returns the previous length. */
-    grow(delta: number, value?: TableValue): number;
-    set(index: number, value?: TableValue): void;
+    grow(delta: AddressValue<A>, value?: TableValue): AddressValue<A>;
+    set(index: AddressValue<A>, value?: TableValue): void;
   }
   var Table: {
     prototype: Table;
-    new (descriptor: TableDescriptor, value?: TableValue): Table;
+    new <A extends AddressType = 'i32'>(descriptor: TableDescriptor<A>, value?: TableValue): Table<A>;
   };
 
   /**
@@ -133,19 +137,28 @@ declare namespace WebAssembly {
     new <T extends ValueType = ValueType>(descriptor: GlobalDescriptor<T>, v?: ValueTypeMap[T]): Global<T>;
   };
 
-  interface MemoryDescriptor {
-    /** Pages of 64 KiB, at most 65536. */
-    initial: number;
+  /** The address type of a memory or table: `i64` for memory64 and table64. */
+  type AddressType = 'i32' | 'i64';
+  /** Sizes and indices of a memory or table: numbers for `i32`, bigints for `i64` (memory64). */
+  type AddressValue<A extends AddressType = 'i32'> = A extends 'i64' ? bigint : number;
+
+  interface MemoryDescriptor<A extends AddressType = 'i32'> {
+    /** `i64` for a 64-bit memory (memory64), whose sizes are bigints. */
+    address?: A;
+    /** Pages of 64 KiB, at most 65536 (262144 for an `i64` memory). */
+    initial: AddressValue<A>;
     /** At least `initial`, at most 65536; required when `shared`. */
-    maximum?: number;
+    maximum?: AddressValue<A>;
     shared?: boolean;
   }
 
-  interface TableDescriptor {
+  interface TableDescriptor<A extends AddressType = 'i32'> {
     element: TableKind;
+    /** `i64` for a 64-bit table (table64), whose sizes and indices are bigints. */
+    address?: A;
     /** At most 10000000. */
-    initial: number;
-    maximum?: number;
+    initial: AddressValue<A>;
+    maximum?: AddressValue<A>;
   }
 
   interface GlobalDescriptor<T extends ValueType = ValueType> {

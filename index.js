@@ -432,6 +432,45 @@ function descriptorInteger(descriptor, property, thrower, { required, lower, upp
   return integer;
 }
 
+// The JS API's AddressType of a Memory or Table descriptor: "i32" unless `address` says "i64"
+// (memory64, table64).
+function descriptorAddress(descriptor, thrower) {
+  const value = descriptor.address;
+  if (value === undefined) return 'i32';
+  const type = toDOMString(value);
+  if (type !== 'i32' && type !== 'i64') throw thrower.typeError("Descriptor property 'address' must be 'i32' or 'i64'");
+  return type;
+}
+
+// AddressValueToU64 for the "i64" address type: ToBigInt, then a TypeError outside [0, 2^64 - 1]
+// (the JS API's emulation of [EnforceRange]). BigInt.asIntN to a width no BigInt reaches is
+// ToBigInt itself (a TypeError for Numbers, a SyntaxError for malformed strings).
+function toU64(value, thrower, what) {
+  const n = BigInt.asIntN(Number.MAX_SAFE_INTEGER, value);
+  if (n < 0n || n > 0xffffffffffffffffn) throw thrower.typeError(`${what} must be in the range of an unsigned 64-bit integer`);
+  return n;
+}
+
+// A u64 descriptor member of an "i64" Memory or Table (BigInt), checked against the address
+// type's limits (a RangeError, as for an invalid memory or table type).
+function descriptorU64(descriptor, property, thrower, { required, lower, upper }) {
+  const value = descriptor[property];
+  if (value === undefined) {
+    if (required) throw thrower.typeError(`Property '${property}' is required`);
+    return undefined;
+  }
+  const n = toU64(value, thrower, `Property '${property}'`);
+  if (n < lower) throw thrower.rangeError(`Property '${property}': value ${n} is below the lower bound ${lower}`);
+  if (n > upper) throw thrower.rangeError(`Property '${property}': value ${n} is above the upper bound ${upper}`);
+  return n;
+}
+
+// An AddressValue argument of a method (index, delta) as a Number: [EnforceRange] unsigned long
+// for "i32", AddressValueToU64 for "i64" (Numbers are exact up to 2^53, far beyond any size).
+function addressArgument(value, is64, thrower, what) {
+  return is64 ? Number(toU64(value, thrower, what)) : enforceUint32(value, thrower, what);
+}
+
 // The JS API's ValueType and TableKind enumerations as Node 20 spells them ("funcref" and
 // "v128" are not accepted by the constructors).
 const VALUE_TYPES = new Set(['i32', 'i64', 'f32', 'f64', 'anyfunc', 'externref']);
@@ -948,6 +987,9 @@ const Instance = defineInterface('Instance', (object, moduleObject, importObject
 // V8's limits: 65536 pages of 64 KiB for a 32-bit memory, 10^7 initial table entries.
 const MAX_MEMORY_PAGES = 65536;
 const MAX_TABLE_INITIAL = 10000000;
+// The core spec's limit on a 64-bit memory type (2^48 pages): beyond it the type is invalid (a
+// RangeError); below it, sizes past the JS API's 262,144 pages fail to allocate (a RangeError).
+const MAX_MEMORY64_TYPE_PAGES = 2n ** 48n;
 
 // V8 says "Maximum memory size exceeded" only for a grow past a declared maximum, and "Unable
 // to grow instance memory" for any other failure (no maximum declared and past 65536 pages).
@@ -986,12 +1028,22 @@ function newGlobalObject(nativeGlobal) {
 const Memory = defineInterface('Memory', (object, descriptor) => {
   const thrower = new ErrorThrower('WebAssembly.Memory()');
   if (!isObject(descriptor)) throw thrower.typeError('Argument 0 must be a memory descriptor');
-  const initial = descriptorInteger(descriptor, 'initial', thrower, { required: true, lower: 0, upper: MAX_MEMORY_PAGES });
-  const maximum = descriptorInteger(descriptor, 'maximum', thrower, { required: false, lower: initial, upper: MAX_MEMORY_PAGES });
+  const address = descriptorAddress(descriptor, thrower);
+  let initial;
+  let maximum;
+  if (address === 'i64') {
+    const initial64 = descriptorU64(descriptor, 'initial', thrower, { required: true, lower: 0n, upper: MAX_MEMORY64_TYPE_PAGES });
+    const maximum64 = descriptorU64(descriptor, 'maximum', thrower, { required: false, lower: initial64, upper: MAX_MEMORY64_TYPE_PAGES });
+    initial = Number(initial64);
+    maximum = maximum64 === undefined ? undefined : Number(maximum64);
+  } else {
+    initial = descriptorInteger(descriptor, 'initial', thrower, { required: true, lower: 0, upper: MAX_MEMORY_PAGES });
+    maximum = descriptorInteger(descriptor, 'maximum', thrower, { required: false, lower: initial, upper: MAX_MEMORY_PAGES });
+  }
   const shared = Boolean(descriptor.shared);
   if (shared && maximum === undefined) throw thrower.typeError('If shared is true, maximum property should be defined.');
   if (shared) throw notImplemented('shared WebAssembly.Memory (threads)');
-  const created = callNative(native.createMemory, initial, maximum);
+  const created = callNative(native.createMemory, initial, maximum, address === 'i64');
   if (typeof created === 'string') throw thrower.rangeError('could not allocate memory');
   memoryBrand.set(object, created);
 }, {
@@ -999,7 +1051,8 @@ const Memory = defineInterface('Memory', (object, descriptor) => {
     grow(delta) {
       const thrower = new ErrorThrower('WebAssembly.Memory.grow()');
       const memory = receiver(memoryBrand, this, thrower, 'Memory');
-      const pages = enforceUint32(delta, thrower, 'Argument 0');
+      const is64 = callNative(() => memory.is64());
+      const pages = addressArgument(delta, is64, thrower, 'Argument 0');
       const maximum = memoryMaximum(memory);
       if (maximum !== undefined && callNative(() => memory.pages()) + pages > maximum) {
         throw thrower.rangeError('Maximum memory size exceeded');
@@ -1007,7 +1060,7 @@ const Memory = defineInterface('Memory', (object, descriptor) => {
       // The buffer of the old size is detached, even for a delta of 0.
       const old = callNative(() => memory.grow(pages));
       if (old < 0) throw thrower.rangeError('Unable to grow instance memory');
-      return old;
+      return is64 ? BigInt(old) : old;
     },
     get buffer() {
       const memory = receiver(memoryBrand, this, new ErrorThrower('WebAssembly.Memory.buffer'), 'Memory');
@@ -1027,8 +1080,19 @@ const Table = defineInterface('Table', (object, descriptor, value) => {
   if (!isObject(descriptor)) throw thrower.typeError('Argument 0 must be a table descriptor');
   const element = toDOMString(descriptor.element);
   if (!TABLE_KINDS.has(element)) throw thrower.typeError("Descriptor property 'element' must be a WebAssembly reference type");
-  const initial = descriptorInteger(descriptor, 'initial', thrower, { required: true, lower: 0, upper: MAX_TABLE_INITIAL });
-  const maximum = descriptorInteger(descriptor, 'maximum', thrower, { required: false, lower: initial, upper: 0xffffffff });
+  const address = descriptorAddress(descriptor, thrower);
+  let initial;
+  let maximum;
+  if (address === 'i64') {
+    // Every u64 limit is a valid table64 type; past 10^7 elements the allocation fails.
+    const initial64 = descriptorU64(descriptor, 'initial', thrower, { required: true, lower: 0n, upper: BigInt(MAX_TABLE_INITIAL) });
+    const maximum64 = descriptorU64(descriptor, 'maximum', thrower, { required: false, lower: initial64, upper: 0xffffffffffffffffn });
+    initial = Number(initial64);
+    maximum = maximum64 === undefined ? undefined : Number(maximum64);
+  } else {
+    initial = descriptorInteger(descriptor, 'initial', thrower, { required: true, lower: 0, upper: MAX_TABLE_INITIAL });
+    maximum = descriptorInteger(descriptor, 'maximum', thrower, { required: false, lower: initial, upper: 0xffffffff });
+  }
   // V8 takes undefined as "not given", converts the value only if the table has room for it, and
   // numbers this argument 2 in its message.
   let init = tableDefault(element);
@@ -1036,19 +1100,21 @@ const Table = defineInterface('Table', (object, descriptor, value) => {
     init = toWebAssemblyValue(value, element, (detail) => thrower.typeError(
       `Argument 2 must be undefined or a value of type compatible with the type of the new table: ${detail}.`));
   }
-  const created = callNative(native.createTable, element, initial, maximum, init);
+  const created = callNative(native.createTable, element, initial, maximum, init, address === 'i64');
   if (typeof created === 'string') throw thrower.rangeError(created);
   tableBrand.set(object, created);
 }, {
   members: {
     get length() {
       const table = receiver(tableBrand, this, new ErrorThrower('WebAssembly.Table.length()'), 'Table');
-      return callNative(() => table.length());
+      const length = callNative(() => table.length());
+      return callNative(() => table.is64()) ? BigInt(length) : length;
     },
     grow(delta) {
       const thrower = new ErrorThrower('WebAssembly.Table.grow()');
       const table = receiver(tableBrand, this, thrower, 'Table');
-      const count = enforceUint32(delta, thrower, 'Argument 0');
+      const is64 = callNative(() => table.is64());
+      const count = addressArgument(delta, is64, thrower, 'Argument 0');
       const element = callNative(() => table.element());
       let init = tableDefault(element);
       if (arguments.length > 1 && arguments[1] !== undefined) {
@@ -1057,12 +1123,12 @@ const Table = defineInterface('Table', (object, descriptor, value) => {
       }
       const old = callNativeStore(thrower, () => table.grow(count, init));
       if (old < 0) throw thrower.rangeError(`failed to grow table by ${count}`);
-      return old;
+      return is64 ? BigInt(old) : old;
     },
     set(index) { // `length` is 1: the value is optional
       const thrower = new ErrorThrower('WebAssembly.Table.set()');
       const table = receiver(tableBrand, this, thrower, 'Table');
-      const i = enforceUint32(index, thrower, 'Argument 0');
+      const i = addressArgument(index, callNative(() => table.is64()), thrower, 'Argument 0');
       const length = callNative(() => table.length());
       if (i >= length) throw thrower.rangeError(`invalid index ${i} into function table`);
       const element = callNative(() => table.element());
@@ -1076,7 +1142,7 @@ const Table = defineInterface('Table', (object, descriptor, value) => {
     get(index) {
       const thrower = new ErrorThrower('WebAssembly.Table.get()');
       const table = receiver(tableBrand, this, thrower, 'Table');
-      const i = enforceUint32(index, thrower, 'Argument 0');
+      const i = addressArgument(index, callNative(() => table.is64()), thrower, 'Argument 0');
       const length = callNative(() => table.length());
       if (i >= length) throw thrower.rangeError(`invalid index ${i} into function table`);
       return callNative(() => table.get(i));

@@ -131,11 +131,13 @@ function convertible(log, label, value) {
   };
 }
 
-// A descriptor whose every Get is logged (and whose members are `members`).
+// A descriptor whose every Get is logged (and whose members are `members`). Memory and Table
+// descriptors' `address` (memory64's AddressType: cranewasm reads it before the sizes, whose
+// conversion it decides) is not logged: Node 20 has no memory64 and never reads it.
 function loggedDescriptor(log, members) {
   return new Proxy(members, {
     get(target, key, receiver) {
-      log.push(`get ${String(key)}`);
+      if (key !== 'address') log.push(`get ${String(key)}`);
       return Reflect.get(target, key, receiver);
     },
     has(target, key) {

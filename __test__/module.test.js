@@ -124,9 +124,9 @@ const INVALID = {
     b.export('x', 'function', 3);
     return [...b.toBytes()];
   })(),
-  'two memories': (() => {
+  'a memory of more than 65536 pages': (() => {
     const b = new ModuleBuilder();
-    b.memory({ min: 0 }).memory({ min: 0 });
+    b.memory({ min: 65537 });
     return [...b.toBytes()];
   })(),
   'a start function with parameters': (() => {

@@ -300,7 +300,7 @@ impl NativeInstance {
                     }
                     // SAFETY: napi-rs class construction with the env of the running call.
                     ExternKind::Memory => unsafe {
-                        let memory = self.instance.memory().expect("validated module").clone();
+                        let memory = self.instance.memory(index).expect("validated module").clone();
                         NativeMemory::to_napi_value(raw_env, NativeMemory::new(memory))?
                     },
                     ExternKind::Table => raw_result(table_object(&env, &js, self.instance.table(index).clone()))?,
@@ -385,12 +385,13 @@ pub fn refresh_buffers(js: &Js) -> JsResult<()> {
     Ok(())
 }
 
-/// `WebAssembly.Memory({initial, maximum})`; a string is the RangeError message. Without a
-/// guard reservation when bounds checks are on (the compile options), or when none can be had.
+/// `WebAssembly.Memory({initial, maximum, address})` (sizes in pages, which index.js checked
+/// are integers in range); a string is the RangeError message. Without a guard reservation when
+/// bounds checks are on (the compile options), or when none can be had.
 #[napi]
-pub fn create_memory(initial: u32, maximum: Option<u32>) -> Either<NativeMemory, String> {
+pub fn create_memory(initial: f64, maximum: Option<f64>, memory64: bool) -> Either<NativeMemory, String> {
     let guard = !cranewasm_engine::compiler::options().bounds_checks;
-    match LinearMemory::with_guard(initial as u64, maximum.map(u64::from), guard) {
+    match LinearMemory::create(initial as u64, maximum.map(|m| m as u64), memory64, guard, None) {
         Ok(memory) => Either::A(NativeMemory::new(Arc::new(memory))),
         Err(message) => Either::B(message),
     }
@@ -445,7 +446,7 @@ impl NativeMemory {
     /// ArrayBuffer is detached (even for a delta of 0, as the JS API says); `buffer()` makes
     /// the next.
     #[napi]
-    pub fn grow(&self, env: Env, delta: u32) -> Result<f64> {
+    pub fn grow(&self, env: Env, delta: f64) -> Result<f64> {
         let Some(old) = self.memory.grow(delta as u64) else {
             return Ok(-1.0);
         };
@@ -457,6 +458,12 @@ impl NativeMemory {
     #[napi]
     pub fn pages(&self) -> f64 {
         self.memory.pages() as f64
+    }
+
+    /// Whether the memory's addresses are i64 (memory64).
+    #[napi]
+    pub fn is64(&self) -> bool {
+        self.memory.is_64()
     }
 
     /// The declared maximum in pages, if any.
@@ -495,15 +502,23 @@ fn table_element(js: &Js, table: &Table, value: Raw) -> JsResult<usize> {
     values::to_wasm(js, value.0, ValType::Ref(table.element_type())).map(|bits| bits as usize)
 }
 
-/// `WebAssembly.Table({element, initial, maximum}, value)`; a string is the RangeError message.
+/// `WebAssembly.Table({element, initial, maximum, address}, value)` (sizes that index.js checked
+/// are integers in range); a string is the RangeError message.
 #[napi]
-pub fn create_table(env: Env, element: String, initial: u32, maximum: Option<u32>, value: Raw) -> Result<Either<Raw, String>> {
+pub fn create_table(
+    env: Env,
+    element: String,
+    initial: f64,
+    maximum: Option<f64>,
+    value: Raw,
+    table64: bool,
+) -> Result<Either<Raw, String>> {
     let js = js_of(&env);
     let Some(ty) = element_type(&element) else {
         return Ok(Either::B(format!("unknown table element type {element}")));
     };
-    let table = match Table::new(ty, initial as u64, maximum.map(u64::from), 0) {
-        Ok(t) => t,
+    let table = match Table::new(ty, initial as u64, maximum.map(|m| m as u64), 0) {
+        Ok(t) => t.with_table64(table64),
         Err(message) => return Ok(Either::B(message)),
     };
     let init = raw_result(table_element(&js, &table, value))?;
@@ -525,6 +540,12 @@ impl NativeTable {
         self.table.len() as f64
     }
 
+    /// Whether the table's indices are i64 (table64).
+    #[napi]
+    pub fn is64(&self) -> bool {
+        self.table.is_64()
+    }
+
     #[napi]
     pub fn element(&self) -> &'static str {
         if values::is_funcref(self.table.element_type()) {
@@ -536,7 +557,7 @@ impl NativeTable {
 
     /// Grows by `delta` elements set to `value`; the old length, or -1 when it cannot.
     #[napi]
-    pub fn grow(&self, env: Env, delta: u32, value: Raw) -> Result<f64> {
+    pub fn grow(&self, env: Env, delta: f64, value: Raw) -> Result<f64> {
         let js = js_of(&env);
         let init = raw_result(table_element(&js, &self.table, value))?;
         let grown = self.table.grow(delta as u64, init);
@@ -549,7 +570,7 @@ impl NativeTable {
 
     /// Element `index` (index.js checked the bounds).
     #[napi]
-    pub fn get(&self, env: Env, index: u32) -> Result<Raw> {
+    pub fn get(&self, env: Env, index: f64) -> Result<Raw> {
         let js = js_of(&env);
         let bits = self.table.get(index as u64).unwrap_or(0);
         let ty = ValType::Ref(self.table.element_type());
@@ -557,7 +578,7 @@ impl NativeTable {
     }
 
     #[napi]
-    pub fn set(&self, env: Env, index: u32, value: Raw) -> Result<()> {
+    pub fn set(&self, env: Env, index: f64, value: Raw) -> Result<()> {
         let js = js_of(&env);
         let element = raw_result(table_element(&js, &self.table, value))?;
         if self.table.set(index as u64, element).is_ok() {

@@ -22,6 +22,7 @@ function spectestHost(WebAssembly) {
     global_f32: () => new WebAssembly.Global({ value: 'f32', mutable: false }, 666.6),
     global_f64: () => new WebAssembly.Global({ value: 'f64', mutable: false }, 666.6),
     table: () => new WebAssembly.Table({ element: 'anyfunc', initial: 10, maximum: 20 }),
+    table64: () => new WebAssembly.Table({ element: 'anyfunc', address: 'i64', initial: 10n, maximum: 20n }),
     memory: () => new WebAssembly.Memory({ initial: 1, maximum: 2 }),
   };
   for (const [name, create] of Object.entries(lazy)) {

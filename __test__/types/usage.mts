@@ -72,6 +72,16 @@ const notNumber: number = g.value;
 const mem = new Memory({ initial: 1 });
 const pages: number = mem.grow(1);
 const view = new Uint8Array(mem.buffer);
+// memory64 and table64: sizes and indices are bigints.
+const mem64 = new Memory({ address: 'i64', initial: 1n, maximum: 2n });
+const pages64: bigint = mem64.grow(1n);
+// @ts-expect-error an i64 memory grows by a bigint
+mem64.grow(1);
+const table64 = new Table({ element: 'anyfunc', address: 'i64', initial: 1n });
+const length64: bigint = table64.length;
+void table64.get(0n);
+// @ts-expect-error an i64 table's size is a bigint
+void new Table({ element: 'anyfunc', address: 'i64', initial: 1 });
 const exported = inst.exports['f'];
 if (typeof exported === 'function') exported();
 // @ts-expect-error an export is a Function | Global | Memory | Table, not callable as such

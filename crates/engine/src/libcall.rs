@@ -33,29 +33,29 @@ macro_rules! libcalls {
 }
 
 libcalls! {
-    /// `(vmctx, delta_pages: i32) -> old_pages: i32` (-1 on failure). Memory 0.
-    MemoryGrow(I32) -> (I32);
-    /// `(vmctx, dst: i32, value: i32, len: i32) -> status: i32`.
-    MemoryFill(I32, I32, I32) -> (I32);
-    /// `(vmctx, dst: i32, src: i32, len: i32) -> status: i32`.
-    MemoryCopy(I32, I32, I32) -> (I32);
-    /// `(vmctx, segment: i32, dst: i32, src: i32, len: i32) -> status: i32`.
-    MemoryInit(I32, I32, I32, I32) -> (I32);
+    /// `(vmctx, memory: i32, delta_pages: i64) -> old_pages: i64` (-1 on failure).
+    MemoryGrow(I32, I64) -> (I64);
+    /// `(vmctx, memory: i32, dst: i64, value: i32, len: i64) -> status: i32`.
+    MemoryFill(I32, I64, I32, I64) -> (I32);
+    /// `(vmctx, dst_memory: i32, src_memory: i32, dst: i64, src: i64, len: i64) -> status: i32`.
+    MemoryCopy(I32, I32, I64, I64, I64) -> (I32);
+    /// `(vmctx, memory: i32, segment: i32, dst: i64, src: i32, len: i32) -> status: i32`.
+    MemoryInit(I32, I32, I64, I32, I32) -> (I32);
     /// `(vmctx, segment: i32)`.
     DataDrop(I32) -> ();
-    /// `(vmctx, table: i32, delta: i32, init: i64) -> old_len: i32` (-1 on failure).
-    TableGrow(I32, I32, I64) -> (I32);
-    /// `(vmctx, table: i32, dst: i32, value: i64, len: i32) -> status: i32`.
-    TableFill(I32, I32, I64, I32) -> (I32);
-    /// `(vmctx, dst_table: i32, src_table: i32, dst: i32, src: i32, len: i32) -> status: i32`.
-    TableCopy(I32, I32, I32, I32, I32) -> (I32);
-    /// `(vmctx, table: i32, segment: i32, dst: i32, src: i32, len: i32) -> status: i32`.
-    TableInit(I32, I32, I32, I32, I32) -> (I32);
+    /// `(vmctx, table: i32, delta: i64, init: i64) -> old_len: i64` (-1 on failure).
+    TableGrow(I32, I64, I64) -> (I64);
+    /// `(vmctx, table: i32, dst: i64, value: i64, len: i64) -> status: i32`.
+    TableFill(I32, I64, I64, I64) -> (I32);
+    /// `(vmctx, dst_table: i32, src_table: i32, dst: i64, src: i64, len: i64) -> status: i32`.
+    TableCopy(I32, I32, I64, I64, I64) -> (I32);
+    /// `(vmctx, table: i32, segment: i32, dst: i64, src: i32, len: i32) -> status: i32`.
+    TableInit(I32, I32, I64, I32, I32) -> (I32);
     /// `(vmctx, segment: i32)`.
     ElemDrop(I32) -> ();
-    /// `(vmctx, table: i32, index: i32, value: i64)`: `table.set`, index already bounds-checked
+    /// `(vmctx, table: i32, index: i64, value: i64)`: `table.set`, index already bounds-checked
     /// by the caller (the runtime records what the stored reference keeps alive).
-    TableSetRef(I32, I32, I64) -> ();
+    TableSetRef(I32, I64, I64) -> ();
     /// `(vmctx, global: i32, value: i64)`: `global.set` of a reference-typed global (recorded as
     /// `table.set` is).
     GlobalSetRef(I32, I64) -> ();

@@ -286,7 +286,7 @@ impl Module {
         self.index_space(index, pick, &self.tables).expect("validated table index")
     }
 
-    /// Type of memory `index` (the imported memory first).
+    /// Type of memory `index` (imported memories first).
     pub fn memory_type(&self, index: u32) -> Option<MemoryType> {
         let pick = |t: &ImportType| if let ImportType::Memory(x) = t { Some(*x) } else { None };
         self.index_space(index, pick, &self.memories)
@@ -310,17 +310,20 @@ impl Module {
         self.num_imported_tables() + self.tables.len() as u32
     }
 
+    pub fn num_imported_memories(&self) -> u32 {
+        self.imported(|t| matches!(t, ImportType::Memory(_)).then_some(()))
+            .count() as u32
+    }
+
     pub fn num_memories(&self) -> u32 {
-        (self
-            .imported(|t| matches!(t, ImportType::Memory(_)).then_some(()))
-            .count()
-            + self.memories.len()) as u32
+        self.num_imported_memories() + self.memories.len() as u32
     }
 
     /// The vmctx layout of this module's instances.
     pub fn offsets(&self) -> crate::vmoffsets::VMOffsets {
         crate::vmoffsets::VMOffsets {
             num_imported_functions: self.num_imported_functions,
+            num_memories: self.num_memories(),
             num_tables: self.num_tables(),
             num_globals: self.num_globals(),
             num_functions: self.functions.len() as u32,

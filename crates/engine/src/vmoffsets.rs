@@ -7,13 +7,12 @@
 //! | offset                  | field                | meaning                                          |
 //! |-------------------------|----------------------|--------------------------------------------------|
 //! | 0                       | `runtime_limits`     | `*const VMRuntimeLimits` of the instance's thread |
-//! | 8                       | `memory_base`        | base of memory 0 (never moves), or null           |
-//! | 16                      | `memory`             | `*const VMMemoryDefinition` of memory 0, or null  |
-//! | 24                      | `code_table`         | `*const *const u8`: current code of each defined function (the module's dispatch table) |
-//! | 32                      | `type_ids`           | `*const u32`: canonical id of each type index     |
-//! | 40                      | `instance`           | `*const Instance`, for libcalls                   |
-//! | 48                      | `tiering_budgets`    | `*const i32`: dynamic tier-up budget per defined function |
+//! | 8                       | `code_table`         | `*const *const u8`: current code of each defined function (the module's dispatch table) |
+//! | 16                      | `type_ids`           | `*const u32`: canonical id of each type index     |
+//! | 24                      | `instance`           | `*const Instance`, for libcalls                   |
+//! | 32                      | `tiering_budgets`    | `*const i32`: dynamic tier-up budget per defined function |
 //! | `imported_functions`    | `[VMFunctionImport]` | one per imported function                         |
+//! | `memories`              | `[VMMemoryImport]`   | one per memory, imported ones first               |
 //! | `tables`                | `[*mut VMTableDefinition]` | one per table, imported ones first           |
 //! | `globals`               | `[*mut VMGlobal]`    | one per global, imported ones first               |
 //! | `func_refs`             | `[VMFuncRef]`        | one per function in the function index space      |
@@ -42,12 +41,24 @@ pub mod memory_definition {
     pub const SIZE: u32 = 16;
 }
 
+/// `VMMemoryImport`: how generated code reaches one memory of the instance (defined or imported:
+/// the same shape either way, inline in the vmctx).
+pub mod memory_import {
+    /// `*const VMMemoryDefinition` of the memory (shared by every instance using it).
+    pub const DEFINITION: u32 = 0;
+    /// The memory's base when it has a guard reservation (it never moves then), else null:
+    /// code without bounds checks loads it once per function.
+    pub const BASE: u32 = 8;
+    pub const SIZE: u32 = 16;
+}
+
 /// `VMTableDefinition`: a table's element storage. Elements are pointer-sized: a
 /// `*const VMFuncRef` (null for ref.null) for funcref tables, an opaque non-zero host handle
 /// (zero for ref.null) for externref tables.
 pub mod table_definition {
     pub const ELEMENTS: u32 = 0;
-    /// Current number of elements (u32 stored in 8 bytes).
+    /// Current number of elements (u64, at most `MAX_TABLE_ELEMENTS`: 32-bit code reads its low
+    /// half).
     pub const LENGTH: u32 = 8;
     pub const SIZE: u32 = 16;
 }
@@ -94,22 +105,21 @@ pub const VALUE_SLOT: u32 = 16;
 /// Fixed fields of `VMContext`.
 pub mod vmctx {
     pub const RUNTIME_LIMITS: u32 = 0;
-    pub const MEMORY_BASE: u32 = 8;
-    pub const MEMORY: u32 = 16;
-    pub const CODE_TABLE: u32 = 24;
-    pub const TYPE_IDS: u32 = 32;
-    pub const INSTANCE: u32 = 40;
-    pub const TIERING_BUDGETS: u32 = 48;
+    pub const CODE_TABLE: u32 = 8;
+    pub const TYPE_IDS: u32 = 16;
+    pub const INSTANCE: u32 = 24;
+    pub const TIERING_BUDGETS: u32 = 32;
     /// The process's builtins table (`libcall::BUILTINS` addresses).
-    pub const BUILTINS: u32 = 56;
+    pub const BUILTINS: u32 = 40;
     /// Rounded up to 16 so that the variable parts start 16-aligned.
-    pub const FIXED_SIZE: u32 = 64;
+    pub const FIXED_SIZE: u32 = 48;
 }
 
 /// Offsets of the variable-length parts of one module's `VMContext`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VMOffsets {
     pub num_imported_functions: u32,
+    pub num_memories: u32,
     pub num_tables: u32,
     pub num_globals: u32,
     pub num_functions: u32,
@@ -125,8 +135,18 @@ impl VMOffsets {
         self.imported_functions() + index * function_import::SIZE
     }
 
-    pub fn tables(&self) -> u32 {
+    pub fn memories(&self) -> u32 {
         self.imported_functions() + self.num_imported_functions * function_import::SIZE
+    }
+
+    /// Offset of memory `index`'s `VMMemoryImport`, inline in the vmctx.
+    pub fn memory(&self, index: u32) -> u32 {
+        debug_assert!(index < self.num_memories);
+        self.memories() + index * memory_import::SIZE
+    }
+
+    pub fn tables(&self) -> u32 {
+        self.memories() + self.num_memories * memory_import::SIZE
     }
 
     /// Offset of the pointer to table `index`'s `VMTableDefinition`.
@@ -169,12 +189,15 @@ mod tests {
     fn regions_follow_each_other_without_overlap() {
         let o = VMOffsets {
             num_imported_functions: 2,
+            num_memories: 2,
             num_tables: 3,
             num_globals: 4,
             num_functions: 5,
         };
         assert_eq!(o.imported_function(1), vmctx::FIXED_SIZE + 16);
-        assert_eq!(o.tables(), vmctx::FIXED_SIZE + 32);
+        assert_eq!(o.memories(), vmctx::FIXED_SIZE + 32);
+        assert_eq!(o.memory(1), o.memories() + 16);
+        assert_eq!(o.tables(), o.memories() + 32);
         assert_eq!(o.globals(), o.tables() + 24);
         assert_eq!(o.func_refs(), o.globals() + 32);
         assert_eq!(o.size(), o.func_refs() + 5 * func_ref::SIZE);

@@ -25,8 +25,8 @@ pub use tiering::CompiledModule;
 
 /// What the engine accepts: the WebAssembly 2.0 feature set (MVP, mutable globals, sign
 /// extension, non-trapping float-to-int, multi-value, bulk memory, reference types, fixed-width
-/// SIMD) and, of 3.0, extended constant expressions, tail calls, typed function references
-/// and relaxed SIMD.
+/// SIMD) and, of 3.0, extended constant expressions, tail calls, typed function references,
+/// relaxed SIMD, multi-memory and memory64 (64-bit memories and tables).
 pub fn features() -> wasmparser::WasmFeatures {
     wasmparser::WasmFeatures::WASM2
         | wasmparser::WasmFeatures::EXTENDED_CONST
@@ -38,6 +38,8 @@ pub fn features() -> wasmparser::WasmFeatures {
         // What needs a GC runtime is refused in `decode` (types) and in bodies (validated
         // without GC): see `decode::record_types`.
         | wasmparser::WasmFeatures::GC
+        | wasmparser::WasmFeatures::MULTI_MEMORY
+        | wasmparser::WasmFeatures::MEMORY64
 }
 
 /// The same set (kept for the translator's tests, which name SIMD explicitly).

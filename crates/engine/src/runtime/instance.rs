@@ -21,7 +21,7 @@ use super::trampolines::{self, Trampolines};
 use super::traps::{self, Trap};
 use crate::module::{ConstExpr, ConstOp, ImportType, Module, SegmentMode};
 use crate::trap::TrapKind;
-use crate::vmoffsets::{func_ref, function_import, host_func_context, vmctx, VMOffsets};
+use crate::vmoffsets::{func_ref, function_import, host_func_context, memory_import, vmctx, VMOffsets};
 
 /// A function reference as generated code sees it. Layout is `vmoffsets::func_ref`.
 #[repr(C)]
@@ -285,8 +285,8 @@ pub enum InstantiationError {
     ResourceLimit(String),
     /// Resources could not be allocated.
     Resource(String),
-    /// The instance's memory (imported, or defined when no guard reservation could be had) has
-    /// no guard reservation, so it needs the module's code compiled with bounds checks
+    /// A 32-bit memory of the instance (imported, or defined when no guard reservation could be
+    /// had) has no guard reservation, so it needs the module's code compiled with bounds checks
     /// (`CompileOptions::bounds_checks`); instantiate again with that code.
     NeedsBoundsChecks,
 }
@@ -298,7 +298,8 @@ pub struct Instance {
     module: Arc<CompiledModule>,
     offsets: VMOffsets,
     vmctx: VMContextStorage,
-    memory: Option<Arc<LinearMemory>>,
+    /// Every memory, imported ones first (the memory index space).
+    memories: Vec<Arc<LinearMemory>>,
     tables: Vec<Arc<Table>>,
     globals: Vec<Arc<Global>>,
     /// Imported functions, kept alive for as long as this instance can call them.
@@ -365,8 +366,9 @@ impl Instance {
         &self.module.module
     }
 
-    pub fn memory(&self) -> Option<&Arc<LinearMemory>> {
-        self.memory.as_ref()
+    /// Memory `index` of the memory index space.
+    pub fn memory(&self, index: u32) -> Option<&Arc<LinearMemory>> {
+        self.memories.get(index as usize)
     }
 
     pub fn table(&self, index: u32) -> &Arc<Table> {
@@ -470,7 +472,7 @@ impl Instance {
         let mut imported_functions = Vec::new();
         let mut tables = Vec::new();
         let mut globals = Vec::new();
-        let mut memory = None;
+        let mut memories = Vec::new();
         for (index, (import, value)) in info.imports.iter().zip(imports).enumerate() {
             let link = |reason: String| InstantiationError::Link(index as u32, reason);
             match (&import.ty, value) {
@@ -486,14 +488,19 @@ impl Instance {
                 (ImportType::Table(ty), Extern::Table(t)) => {
                     // V8's order: the limits, then the element type.
                     check_table_limits(index, ty, &t).map_err(InstantiationError::Limits)?;
-                    if t.canonical_element() != canon_ref(ty.element_type, module.type_ids()) {
+                    if t.canonical_element() != canon_ref(ty.element_type, module.type_ids())
+                        || t.is_64() != ty.table64
+                    {
                         return Err(link("imported table does not match the expected type".into()));
                     }
                     tables.push(t);
                 }
                 (ImportType::Memory(ty), Extern::Memory(m)) => {
+                    if m.is_64() != ty.memory64 {
+                        return Err(link("imported memory does not match the expected address type".into()));
+                    }
                     check_memory_limits(index, ty, &m).map_err(InstantiationError::Limits)?;
-                    memory = Some(m);
+                    memories.push(m);
                 }
                 (ImportType::Global(ty), Extern::Global(g)) => {
                     check_global_import(ty, module.type_ids(), &g).map_err(link)?;
@@ -509,27 +516,30 @@ impl Instance {
                 }
             }
         }
-        // (2) Memory: bounds-checked code gets one without a guard reservation (address space
-        // for its size only); other code a guarded one, unless none can be had.
-        if memory.is_none() {
-            if let Some(ty) = info.memories.first() {
-                let budget = budgets.memory.clone();
-                if let Some(budget) = &budget {
-                    let bytes = ty.initial.saturating_mul(super::memory::PAGE_SIZE);
-                    if !budget.fits(bytes) {
-                        return Err(InstantiationError::ResourceLimit(format!(
-                            "the sandbox's memory limit ({} bytes) does not allow a memory of {bytes} bytes",
-                            budget.limit()
-                        )));
-                    }
-                }
-                let guard = !module.options.bounds_checks;
-                let m = LinearMemory::with_options(ty.initial, ty.maximum, guard, budget)
-                    .map_err(InstantiationError::Resource)?;
-                memory = Some(Arc::new(m));
+        // (2) Memories: bounds-checked code gets ones without a guard reservation (address
+        // space for their size only); other code guarded ones, unless none can be had. A
+        // sandbox's memory limit counts them all: their initial sizes together must fit.
+        if let Some(budget) = &budgets.memory {
+            let bytes = info
+                .memories
+                .iter()
+                .fold(0u64, |sum, ty| sum.saturating_add(ty.initial.saturating_mul(PAGE_SIZE)));
+            if !budget.fits(bytes) {
+                return Err(InstantiationError::ResourceLimit(format!(
+                    "the sandbox's memory limit ({} bytes) does not allow memories of {bytes} bytes",
+                    budget.limit()
+                )));
             }
         }
-        if memory.as_ref().is_some_and(|m| !m.is_guarded()) && !module.options.bounds_checks {
+        for ty in &info.memories {
+            let guard = !module.options.bounds_checks;
+            let m = LinearMemory::create(ty.initial, ty.maximum, ty.memory64, guard, budgets.memory.clone())
+                .map_err(InstantiationError::Resource)?;
+            memories.push(Arc::new(m));
+        }
+        // Code without bounds checks relies on the guard of every 32-bit memory (64-bit ones
+        // are checked by all code).
+        if !module.options.bounds_checks && memories.iter().any(|m| !m.is_guarded() && !m.is_64()) {
             return Err(InstantiationError::NeedsBoundsChecks);
         }
         // (3) The vmctx, so that ref.func in initializers can point into it.
@@ -538,7 +548,7 @@ impl Instance {
             module: module.clone(),
             offsets,
             vmctx: VMContextStorage(vec![0u128; words].into_boxed_slice()),
-            memory,
+            memories,
             tables: Vec::new(),
             globals: Vec::new(),
             imported_functions,
@@ -573,7 +583,8 @@ impl Instance {
             }
             let table = Table::with_budget(ty.element_type, ty.initial, ty.maximum, init, budgets.tables.clone())
                 .map_err(InstantiationError::Resource)?
-                .with_type_ids(info.type_ids());
+                .with_type_ids(info.type_ids())
+                .with_table64(ty.table64);
             tables.push(Arc::new(table));
         }
         instance.globals = globals;
@@ -610,9 +621,12 @@ impl Instance {
             unsafe { *(base.add(offset as usize) as *mut usize) = value };
         };
         write(vmctx::RUNTIME_LIMITS, traps::runtime_limits() as usize);
-        if let Some(m) = &self.memory {
-            write(vmctx::MEMORY_BASE, m.base() as usize);
-            write(vmctx::MEMORY, m.definition() as usize);
+        for (i, m) in self.memories.iter().enumerate() {
+            let at = offsets.memory(i as u32);
+            write(at + memory_import::DEFINITION, m.definition() as usize);
+            // Only a guarded memory's base is fixed; code never reads this one of another.
+            let base = if m.is_guarded() { m.base() as usize } else { 0 };
+            write(at + memory_import::BASE, base);
         }
         write(vmctx::CODE_TABLE, self.module.code_table() as usize);
         write(vmctx::TYPE_IDS, self.module.type_ids().as_ptr() as usize);
@@ -683,7 +697,8 @@ impl Instance {
                     index: table,
                     offset,
                 } => {
-                    let offset = value_bits(offset, &self.globals, &|_| 0) as u32;
+                    let offset = value_bits(offset, &self.globals, &|_| 0);
+                    let offset = if self.tables[*table as usize].is_64() { offset as u64 } else { offset as u32 as u64 };
                     let len = segment.items.len() as u32;
                     self.table_init(*table, index as u32, offset, 0, len)?;
                     self.dropped_elements[index].set(true);
@@ -693,10 +708,13 @@ impl Instance {
             }
         }
         for (index, segment) in info.data_segments.iter().enumerate() {
-            if let SegmentMode::Active { offset, .. } = &segment.mode {
-                let offset = value_bits(offset, &self.globals, &|_| 0) as u32;
+            if let SegmentMode::Active { index: memory, offset } = &segment.mode {
+                // An i32 offset is zero-extended, an i64 one taken whole.
+                let offset = value_bits(offset, &self.globals, &|_| 0);
+                let is_64 = self.memories.get(*memory as usize).is_some_and(|m| m.is_64());
+                let offset = if is_64 { offset as u64 } else { offset as u32 as u64 };
                 let len = segment.data.len() as u32;
-                self.memory_init(index as u32, offset, 0, len)
+                self.memory_init(*memory, index as u32, offset, 0, len)
                     .map_err(|_| TrapKind::DataSegmentOutOfBounds)?;
                 self.dropped_data[index].set(true);
             }
@@ -734,7 +752,7 @@ impl Instance {
         &self,
         table: u32,
         segment: u32,
-        dst: u32,
+        dst: u64,
         src: u32,
         len: u32,
     ) -> Result<(), TrapKind> {
@@ -745,7 +763,7 @@ impl Instance {
             &info.element_segments[segment as usize].items
         };
         let table = &self.tables[table as usize];
-        if dst as u64 + len as u64 > table.len() {
+        if dst.checked_add(len as u64).is_none_or(|end| end > table.len()) {
             return Err(TrapKind::TableOutOfBounds);
         }
         if src as u64 + len as u64 > items.len() as u64 {
@@ -754,7 +772,7 @@ impl Instance {
         for i in 0..len {
             let value = self.element_value(&items[(src + i) as usize]);
             table
-                .set((dst + i) as u64, value)
+                .set(dst + i as u64, value)
                 .map_err(|_| TrapKind::TableOutOfBounds)?;
             table.stored(value);
         }
@@ -765,7 +783,14 @@ impl Instance {
         self.dropped_elements[segment as usize].set(true);
     }
 
-    pub fn memory_init(&self, segment: u32, dst: u32, src: u32, len: u32) -> Result<(), TrapKind> {
+    pub fn memory_init(
+        &self,
+        memory: u32,
+        segment: u32,
+        dst: u64,
+        src: u32,
+        len: u32,
+    ) -> Result<(), TrapKind> {
         let info = &self.module.module;
         let range = info.data_segments[segment as usize].data.clone();
         let data: &[u8] = if self.dropped_data[segment as usize].get() {
@@ -773,13 +798,13 @@ impl Instance {
         } else {
             &info.bytes[range]
         };
-        let Some(memory) = &self.memory else {
+        let Some(memory) = self.memories.get(memory as usize) else {
             return Err(TrapKind::MemoryOutOfBounds);
         };
         // SAFETY: no other view of the memory's bytes is live during this host operation.
         let bytes = unsafe { memory.bytes_mut() };
         let src_end = src as u64 + len as u64;
-        let dst_end = dst as u64 + len as u64;
+        let dst_end = dst.saturating_add(len as u64);
         if src_end > data.len() as u64 || dst_end > bytes.len() as u64 {
             return Err(TrapKind::MemoryOutOfBounds);
         }

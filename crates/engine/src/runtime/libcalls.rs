@@ -3,6 +3,7 @@
 //! failure by status (0 = done, else `TrapKind` index + 1), never by unwinding.
 
 use std::ffi::c_void;
+use std::sync::Arc;
 
 use super::instance::Instance;
 use super::interrupts::in_chunks;
@@ -61,55 +62,79 @@ unsafe fn instance<'a>(vmctx: *mut u8) -> &'a Instance {
     unsafe { Instance::from_vmctx(vmctx) }
 }
 
-unsafe extern "C" fn memory_grow(vmctx: *mut u8, delta: u32) -> u32 {
+unsafe extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u64) -> u64 {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
-    let grown = instance.memory().and_then(|m| m.grow(delta as u64));
-    grown.map_or(u32::MAX, |old| old as u32)
+    let grown = instance.memory(memory).and_then(|m| m.grow(delta));
+    grown.unwrap_or(u64::MAX)
 }
 
-unsafe extern "C" fn memory_fill(vmctx: *mut u8, dst: u32, value: u32, len: u32) -> u32 {
+/// `start..start + len` as a range of a slice of `size` elements, if it lies inside.
+fn range(start: u64, len: u64, size: usize) -> Option<std::ops::Range<usize>> {
+    let end = start.checked_add(len)?;
+    (end <= size as u64).then(|| start as usize..end as usize)
+}
+
+unsafe extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u64, value: u32, len: u64) -> u32 {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
     status((|| {
-        let memory = instance.memory().ok_or(TrapKind::MemoryOutOfBounds)?;
+        let memory = instance.memory(memory).ok_or(TrapKind::MemoryOutOfBounds)?;
         // SAFETY: no other view of the bytes is live while this libcall runs.
         let bytes = unsafe { memory.bytes_mut() };
-        let end = dst as u64 + len as u64;
-        let target = bytes
-            .get_mut(dst as usize..end as usize)
+        let target = range(dst, len, bytes.len())
+            .and_then(|r| bytes.get_mut(r))
             .ok_or(TrapKind::MemoryOutOfBounds)?;
         in_chunks(target.len(), false, |at, n| target[at..at + n].fill(value as u8))
     })())
 }
 
-unsafe extern "C" fn memory_copy(vmctx: *mut u8, dst: u32, src: u32, len: u32) -> u32 {
+unsafe extern "C" fn memory_copy(
+    vmctx: *mut u8,
+    dst_memory: u32,
+    src_memory: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
+) -> u32 {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
     status((|| {
-        let memory = instance.memory().ok_or(TrapKind::MemoryOutOfBounds)?;
-        // SAFETY: as in memory_fill.
-        let bytes = unsafe { memory.bytes_mut() };
-        let size = bytes.len() as u64;
-        if src as u64 + len as u64 > size || dst as u64 + len as u64 > size {
-            return Err(TrapKind::MemoryOutOfBounds);
+        let out = TrapKind::MemoryOutOfBounds;
+        let dst_m = instance.memory(dst_memory).ok_or(out)?;
+        let src_m = instance.memory(src_memory).ok_or(out)?;
+        if Arc::ptr_eq(dst_m, src_m) {
+            // SAFETY: as in memory_fill.
+            let bytes = unsafe { dst_m.bytes_mut() };
+            let from = range(src, len, bytes.len()).ok_or(out)?;
+            let to = range(dst, len, bytes.len()).ok_or(out)?;
+            let (src, dst) = (from.start, to.start);
+            return in_chunks(len as usize, dst > src, |at, n| {
+                bytes.copy_within(src + at..src + at + n, dst + at)
+            });
         }
-        let (src, dst) = (src as usize, dst as usize);
-        in_chunks(len as usize, dst > src, |at, n| {
-            bytes.copy_within(src + at..src + at + n, dst + at)
+        // Two memories: their bytes never overlap.
+        // SAFETY: as in memory_fill; the two slices are of distinct mappings.
+        let (to_bytes, from_bytes) = unsafe { (dst_m.bytes_mut(), src_m.bytes_mut()) };
+        let from = range(src, len, from_bytes.len()).ok_or(out)?;
+        let to = range(dst, len, to_bytes.len()).ok_or(out)?;
+        let (source, target) = (&from_bytes[from], &mut to_bytes[to]);
+        in_chunks(len as usize, false, |at, n| {
+            target[at..at + n].copy_from_slice(&source[at..at + n])
         })
     })())
 }
 
 unsafe extern "C" fn memory_init(
     vmctx: *mut u8,
+    memory: u32,
     segment: u32,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) -> u32 {
     // SAFETY: called by generated code with its vmctx.
-    status(unsafe { instance(vmctx) }.memory_init(segment, dst, src, len))
+    status(unsafe { instance(vmctx) }.memory_init(memory, segment, dst, src, len))
 }
 
 unsafe extern "C" fn data_drop(vmctx: *mut u8, segment: u32) {
@@ -117,26 +142,25 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, segment: u32) {
     unsafe { instance(vmctx) }.data_drop(segment)
 }
 
-unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: u64) -> u32 {
+unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, init: u64) -> u64 {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
     let table = instance.table(table);
-    let grown = table.grow(delta as u64, init as usize);
+    let grown = table.grow(delta, init as usize);
     if grown.is_some() {
         table.stored(init as usize);
     }
-    grown.map_or(u32::MAX, |old| old as u32)
+    grown.unwrap_or(u64::MAX)
 }
 
-unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, value: u64, len: u32) -> u32 {
+unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, value: u64, len: u64) -> u32 {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
     status((|| {
         let table = instance.table(table);
-        let end = dst as u64 + len as u64;
-        let target = table
-            .elements_mut()
-            .get_mut(dst as usize..end as usize)
+        let elements = table.elements_mut();
+        let target = range(dst, len, elements.len())
+            .and_then(|r| elements.get_mut(r))
             .ok_or(TrapKind::TableOutOfBounds)?;
         in_chunks(target.len(), false, |at, n| target[at..at + n].fill(value as usize))?;
         table.stored(value as usize);
@@ -148,19 +172,19 @@ unsafe extern "C" fn table_copy(
     vmctx: *mut u8,
     dst_table: u32,
     src_table: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
     status((|| {
         let (dst_t, src_t) = (instance.table(dst_table), instance.table(src_table));
-        if src as u64 + len as u64 > src_t.len() || dst as u64 + len as u64 > dst_t.len() {
-            return Err(TrapKind::TableOutOfBounds);
-        }
-        let copied: Vec<usize> = src_t.elements_mut()[src as usize..(src + len) as usize].to_vec();
-        dst_t.elements_mut()[dst as usize..(dst + len) as usize].copy_from_slice(&copied);
+        let out = TrapKind::TableOutOfBounds;
+        let from = range(src, len, src_t.len() as usize).ok_or(out)?;
+        let to = range(dst, len, dst_t.len() as usize).ok_or(out)?;
+        let copied: Vec<usize> = src_t.elements_mut()[from].to_vec();
+        dst_t.elements_mut()[to].copy_from_slice(&copied);
         if std::ptr::eq(dst_t.as_ref(), src_t.as_ref()) {
             // The table already held these; what was overwritten may have been a last reference.
             dst_t.stored(0);
@@ -177,7 +201,7 @@ unsafe extern "C" fn table_init(
     vmctx: *mut u8,
     table: u32,
     segment: u32,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) -> u32 {
@@ -190,12 +214,12 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, segment: u32) {
     unsafe { instance(vmctx) }.elem_drop(segment)
 }
 
-unsafe extern "C" fn table_set_ref(vmctx: *mut u8, table: u32, index: u32, value: u64) {
+unsafe extern "C" fn table_set_ref(vmctx: *mut u8, table: u32, index: u64, value: u64) {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
     let table = instance.table(table);
     // The index was bounds-checked by the caller.
-    if table.set(index as u64, value as usize).is_ok() {
+    if table.set(index, value as usize).is_ok() {
         table.stored(value as usize);
     }
 }

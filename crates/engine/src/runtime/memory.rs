@@ -12,6 +12,10 @@
 //!   Memories are unguarded when bounds checks are asked for, or when the 8 GiB reservation
 //!   cannot be had (`ulimit -v`, small containers, tens of thousands of memories), instead of
 //!   failing.
+//!
+//! A 64-bit memory (memory64) may grow to [`MAX_PAGES_64`]; no guard can cover a 64-bit address
+//! plus offset, so code checks every access to it (see `translate::memory`), and its guarded
+//! kind reserves its maximum size only, without a guard region.
 
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +28,8 @@ use crate::vmoffsets::memory_definition;
 pub const PAGE_SIZE: u64 = 65536;
 /// The most pages a 32-bit memory can have (4 GiB).
 pub const MAX_PAGES: u64 = 65536;
+/// The most pages a 64-bit memory can have (16 GiB): the JS API's limit, as V8 enforces it.
+pub const MAX_PAGES_64: u64 = 262144;
 const RESERVATION: usize = 8 << 30;
 
 /// What generated code reads: the base and the current length. Layout is
@@ -58,6 +64,8 @@ pub struct LinearMemory {
     maximum_pages: u64,
     /// The maximum as declared (by the module or the JS descriptor), if any.
     declared_maximum: Option<u64>,
+    /// Whether addresses are i64 (memory64).
+    memory64: bool,
     /// Serializes growth (length updates).
     grow_lock: Mutex<()>,
     /// The sandbox budget the memory's bytes are taken from, if any.
@@ -91,12 +99,30 @@ impl LinearMemory {
         guard: bool,
         budget: Option<Arc<Budget>>,
     ) -> Result<LinearMemory, String> {
-        let maximum_pages = maximum.unwrap_or(MAX_PAGES).min(MAX_PAGES);
+        LinearMemory::create(initial, maximum, false, guard, budget)
+    }
+
+    /// [`LinearMemory::with_options`] for a 32-bit or 64-bit (`memory64`) memory. A guarded
+    /// 64-bit memory reserves its maximum size (no guard: its accesses are checked).
+    pub fn create(
+        initial: u64,
+        maximum: Option<u64>,
+        memory64: bool,
+        guard: bool,
+        budget: Option<Arc<Budget>>,
+    ) -> Result<LinearMemory, String> {
+        let limit = if memory64 { MAX_PAGES_64 } else { MAX_PAGES };
+        let maximum_pages = maximum.unwrap_or(limit).min(limit);
         if initial > maximum_pages {
             return Err("initial memory size exceeds the maximum".into());
         }
+        let reservation_size = if memory64 {
+            (maximum_pages.max(1) * PAGE_SIZE) as usize
+        } else {
+            RESERVATION
+        };
         let reservation = if guard {
-            region::alloc(RESERVATION, region::Protection::NONE).ok()
+            region::alloc(reservation_size, region::Protection::NONE).ok()
         } else {
             None
         };
@@ -116,6 +142,7 @@ impl LinearMemory {
             definition: Box::new(UnsafeCell::new(VMMemoryDefinition { base, length: 0 })),
             maximum_pages,
             declared_maximum: maximum,
+            memory64,
             grow_lock: Mutex::new(()),
             budget,
         };
@@ -123,6 +150,11 @@ impl LinearMemory {
             .grow(initial)
             .ok_or("out of memory: cannot commit the initial memory")?;
         Ok(memory)
+    }
+
+    /// Whether addresses are i64 (memory64).
+    pub fn is_64(&self) -> bool {
+        self.memory64
     }
 
     /// Whether the memory has a guard reservation (so code without bounds checks may use it;
@@ -180,7 +212,7 @@ impl LinearMemory {
                 Some(_) => {
                     let start = old_pages * PAGE_SIZE;
                     // SAFETY: [start, start + delta pages) lies inside our reservation (new_pages
-                    // ≤ 4 GiB of 8 GiB) and is not yet accessible, so nothing observes the change
+                    // ≤ the maximum it was sized for) and is not yet accessible, so nothing observes the change
                     // of protection.
                     unsafe {
                         region::protect(

@@ -44,6 +44,8 @@ pub struct Table {
     budget: Option<Arc<Budget>>,
     /// The element type, comparable across modules (import matching).
     canonical_element: CanonType,
+    /// Whether indices are i64 (table64).
+    table64: bool,
 }
 
 // SAFETY: see `state`: all access happens on the owning thread; the type is shared by `Arc`
@@ -102,6 +104,7 @@ impl Table {
             refs: RefHolder::default(),
             budget,
             canonical_element: canon_ref(element_type, &[]),
+            table64: false,
         })
     }
 
@@ -125,6 +128,17 @@ impl Table {
     pub fn with_type_ids(mut self, ids: &[u32]) -> Table {
         self.canonical_element = canon_ref(self.element_type, ids);
         self
+    }
+
+    /// Makes the table a 64-bit one (i64 indices; table64): what import matching compares.
+    pub fn with_table64(mut self, table64: bool) -> Table {
+        self.table64 = table64;
+        self
+    }
+
+    /// Whether indices are i64 (table64).
+    pub fn is_64(&self) -> bool {
+        self.table64
     }
 
     pub fn maximum(&self) -> u64 {

@@ -317,7 +317,7 @@ fn bounds_checked_code_traps_at_every_boundary_and_follows_a_moving_memory() {
             .code
             .unwrap();
         let instance = Instance::new(compiled, Vec::<Extern>::new()).unwrap();
-        let memory = instance.memory().unwrap().clone();
+        let memory = instance.memory(0).unwrap().clone();
         assert!(
             !memory.is_guarded(),
             "bounds-checked code gets a memory without a guard"

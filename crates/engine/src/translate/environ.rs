@@ -14,14 +14,14 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
-use wasmparser::{GlobalType, Operator, TableType};
+use wasmparser::{GlobalType, MemoryType, Operator, TableType};
 
 use crate::libcall::LibCall;
 use crate::module::Module;
 use crate::trap::TrapKind;
 use crate::vmoffsets::{
-    func_ref, function_import, memory_definition, runtime_limits, table_definition, vmctx,
-    VMOffsets,
+    func_ref, function_import, memory_definition, memory_import, runtime_limits, table_definition,
+    vmctx, VMOffsets,
 };
 
 /// A VM structure field that never changes while the instance lives: it cannot fault
@@ -63,8 +63,9 @@ pub(crate) struct FuncEnvironment<'m> {
     offsets: VMOffsets,
     /// The function's `vmctx` parameter.
     vmctx: Value,
-    /// Base of memory 0, loaded once in the entry block: it never moves.
-    memory_base: Option<Value>,
+    /// How the function reaches each memory it accesses, by memory index (`None` for the
+    /// memories it does not load from or store to).
+    memories: Vec<Option<MemoryReach>>,
     /// Imported signatures, by wasm type index and by libcall.
     signatures: HashMap<u32, SigRef>,
     libcall_signatures: HashMap<LibCall, SigRef>,
@@ -80,12 +81,32 @@ pub(crate) struct FuncEnvironment<'m> {
     interrupt_signature: Option<SigRef>,
     /// Fuel counting, in metered code.
     fuel: Option<Fuel>,
-    /// Whether memory accesses check their bounds (code for memories without a guard).
-    bounds_checks: bool,
-    /// In bounds-checked code: variables holding memory 0's base and byte length, read from
-    /// its definition at entry and again after every call (anything that may grow or move the
+}
+
+/// How generated code reaches one memory for its loads and stores.
+#[derive(Clone, Copy)]
+enum MemoryReach {
+    /// A guarded 32-bit memory in code without bounds checks: its base, loaded once in the
+    /// entry block (it never moves); a 32-bit address plus a 32-bit offset stays inside the
+    /// reservation and its guard, so accesses are not checked.
+    Guarded { base: Value },
+    /// Checked accesses (bounds-checked code, and every 64-bit memory, whose addresses no guard
+    /// region can cover): variables holding the memory's base and byte length, read from its
+    /// definition at entry and again after every call (anything that may grow or move the
     /// memory is a call), so that loops keep them in registers.
-    memory_bounds: Option<(Variable, Variable)>,
+    Checked { base: Variable, length: Variable },
+}
+
+/// How an access reaches memory: [`FuncEnvironment::memory_reach`].
+pub(crate) enum MemoryBounds {
+    Guarded { base: Value },
+    Checked { base: Value, length: Value },
+}
+
+/// Whether memory `index` is in a [`super::Shape::accessed_memories`] mask (bit 63 stands for
+/// every memory from 63 on).
+pub(crate) fn mask_has(mask: u64, index: u32) -> bool {
+    mask & (1u64 << index.min(63)) != 0
 }
 
 /// The fuel count of metered code (see `runtime::sandbox`). The thread's fuel cell holds fuel
@@ -129,7 +150,7 @@ impl<'m> FuncEnvironment<'m> {
         builder: &mut FunctionBuilder<'_>,
         vmctx_value: Value,
         options: super::TranslateOptions,
-        accesses_memory: bool,
+        accessed_memories: u64,
     ) -> Result<Self, String> {
         let tiering = options
             .tiering_cost
@@ -153,23 +174,35 @@ impl<'m> FuncEnvironment<'m> {
         });
         builder.func.stack_limit = Some(stack_limit);
 
-        // Bounds-checked code reads the base from the definition (the memory may move): at
-        // entry and after each call; the copy in the vmctx is only for guarded memories.
-        let memory_base = (module.num_memories() > 0 && !options.bounds_checks).then(|| {
-            builder
-                .ins()
-                .load(types::I64, FIXED, vmctx_value, offset(vmctx::MEMORY_BASE))
-        });
-        // Bounds-checked functions that access memory keep its bounds in variables; the others
-        // do without them and their reloads (an access there fails to translate, never goes
-        // unchecked).
-        let memory_bounds = (module.num_memories() > 0 && options.bounds_checks && accesses_memory)
-            .then(|| (builder.declare_var(types::I64), builder.declare_var(types::I64)));
+        let offsets = module.offsets();
+        // Only the memories the function loads from or stores to get a base or bounds (an
+        // access to another fails to translate, never goes unchecked). Checked code reads the
+        // base from the definition (the memory may move): at entry and after each call; the copy
+        // in the vmctx is only for guarded memories.
+        let memories = (0..module.num_memories())
+            .map(|index| {
+                if !mask_has(accessed_memories, index) {
+                    return None;
+                }
+                let memory64 = module.memory_type(index).is_some_and(|m| m.memory64);
+                Some(if options.bounds_checks || memory64 {
+                    MemoryReach::Checked {
+                        base: builder.declare_var(types::I64),
+                        length: builder.declare_var(types::I64),
+                    }
+                } else {
+                    let at = offsets.memory(index) + memory_import::BASE;
+                    MemoryReach::Guarded {
+                        base: builder.ins().load(types::I64, FIXED, vmctx_value, offset(at)),
+                    }
+                })
+            })
+            .collect();
         let environment = FuncEnvironment {
             module,
-            offsets: module.offsets(),
+            offsets,
             vmctx: vmctx_value,
-            memory_base,
+            memories,
             signatures: HashMap::new(),
             libcall_signatures: HashMap::new(),
             global_types: HashMap::new(),
@@ -177,8 +210,6 @@ impl<'m> FuncEnvironment<'m> {
             tiering,
             interrupt_checks: options.interrupt_checks,
             interrupt_signature: None,
-            bounds_checks: options.bounds_checks,
-            memory_bounds,
             fuel: options.fuel.then(|| Fuel {
                 delta: builder.declare_var(types::I64),
                 pending: 0,
@@ -378,61 +409,73 @@ impl<'m> FuncEnvironment<'m> {
 
     // ---- linear memory ----
 
-    /// Base address of memory 0, in code without bounds checks.
-    pub fn memory_base(&self) -> Result<Value, String> {
-        self.memory_base
-            .ok_or_else(|| "memory access in a module without memory".into())
+    /// The type of memory `index`.
+    pub fn memory_type(&self, index: u32) -> Result<MemoryType, String> {
+        self.module
+            .memory_type(index)
+            .ok_or_else(|| format!("memory #{index} is not in the module"))
     }
 
-    /// Whether memory accesses check their bounds.
-    pub fn bounds_checks(&self) -> bool {
-        self.bounds_checks
+    /// How an access reaches memory `index`: its base, and its byte length (i64) when accesses
+    /// are checked. Both change when the memory grows (the base when an unguarded memory
+    /// moves), so checked accesses read variables that every call site reloads
+    /// (`reload_memory_bounds`).
+    pub fn memory_reach(
+        &self,
+        builder: &mut FunctionBuilder<'_>,
+        index: u32,
+    ) -> Result<MemoryBounds, String> {
+        match self.memories.get(index as usize).copied().flatten() {
+            Some(MemoryReach::Guarded { base }) => Ok(MemoryBounds::Guarded { base }),
+            Some(MemoryReach::Checked { base, length }) => Ok(MemoryBounds::Checked {
+                base: builder.use_var(base),
+                length: builder.use_var(length),
+            }),
+            None => Err(format!(
+                "access to memory #{index} not prepared (no such memory, or an access `memory::accessed_memory` misses)"
+            )),
+        }
     }
 
-    /// Base address and byte length (i64) of memory 0, for bounds-checked code: both change
-    /// when the memory grows (the base when an unguarded memory moves), so they live in
-    /// variables that every call site reloads (`reload_memory_bounds`).
-    pub fn memory_bounds(&self, builder: &mut FunctionBuilder<'_>) -> Result<(Value, Value), String> {
-        let (base, length) = self
-            .memory_bounds
-            .ok_or("memory access without memory bounds (no memory, or an access `memory::is_access` misses)")?;
-        Ok((builder.use_var(base), builder.use_var(length)))
+    /// Pointer to memory `index`'s `VMMemoryDefinition`.
+    fn memory_definition(&self, builder: &mut FunctionBuilder<'_>, index: u32) -> Value {
+        let at = self.offsets.memory(index) + memory_import::DEFINITION;
+        builder.ins().load(types::I64, FIXED, self.vmctx, offset(at))
     }
 
-    /// Reads memory 0's base and length from its definition into their variables, in
-    /// bounds-checked code: at entry, and after every call (the callee may have grown the
-    /// memory, which may have moved it). Nothing else changes them: wasm code of this thread
-    /// is not running while anything else does.
+    /// Reads the base and length of every memory the function accesses with checks from their
+    /// definitions into their variables: at entry, and after every call (the callee may have
+    /// grown a memory, which may have moved it). Nothing else changes them: wasm code of this
+    /// thread is not running while anything else does.
     pub fn reload_memory_bounds(&self, builder: &mut FunctionBuilder<'_>) {
-        let Some((base_var, length_var)) = self.memory_bounds else {
-            return;
-        };
-        let definition = builder
-            .ins()
-            .load(types::I64, FIXED, self.vmctx, offset(vmctx::MEMORY));
-        let region = alias_region(builder, MEMORY_BOUNDS_REGION, "memory bounds");
-        let flags = MemFlagsData::trusted().with_alias_region(Some(region));
-        let base = builder
-            .ins()
-            .load(types::I64, flags, definition, offset(memory_definition::BASE));
-        let length = builder
-            .ins()
-            .load(types::I64, flags, definition, offset(memory_definition::LENGTH));
-        builder.def_var(base_var, base);
-        builder.def_var(length_var, length);
+        for (index, reach) in self.memories.iter().enumerate() {
+            let Some(MemoryReach::Checked { base: base_var, length: length_var }) = *reach else {
+                continue;
+            };
+            let definition = self.memory_definition(builder, index as u32);
+            let region = alias_region(builder, MEMORY_BOUNDS_REGION, "memory bounds");
+            let flags = MemFlagsData::trusted().with_alias_region(Some(region));
+            let base = builder
+                .ins()
+                .load(types::I64, flags, definition, offset(memory_definition::BASE));
+            let length = builder
+                .ins()
+                .load(types::I64, flags, definition, offset(memory_definition::LENGTH));
+            builder.def_var(base_var, base);
+            builder.def_var(length_var, length);
+        }
     }
 
-    /// Current byte length of memory 0 (i64); it changes when the memory grows.
-    pub fn memory_length(&self, builder: &mut FunctionBuilder<'_>) -> Value {
-        let definition = builder
-            .ins()
-            .load(types::I64, FIXED, self.vmctx, offset(vmctx::MEMORY));
-        builder.ins().load(
+    /// Current byte length of memory `index` (i64); it changes when the memory grows.
+    pub fn memory_length(&self, builder: &mut FunctionBuilder<'_>, index: u32) -> Result<Value, String> {
+        self.memory_type(index)?;
+        let definition = self.memory_definition(builder, index);
+        Ok(builder.ins().load(
             types::I64,
             VARIABLE,
             definition,
             offset(memory_definition::LENGTH),
-        )
+        ))
     }
 
     // ---- globals ----
@@ -494,32 +537,41 @@ impl<'m> FuncEnvironment<'m> {
         ))
     }
 
-    /// Current number of elements of table `index` (i32).
+    /// The type of table `index`'s indices and sizes: i64 for a 64-bit table, else i32.
+    pub fn table_index_type(&mut self, index: u32) -> Result<types::Type, String> {
+        Ok(if self.table_type(index)?.table64 { types::I64 } else { types::I32 })
+    }
+
+    /// Current number of elements of table `index` (of its index type).
     pub fn table_size(
         &mut self,
         builder: &mut FunctionBuilder<'_>,
         index: u32,
     ) -> Result<Value, String> {
+        let index_type = self.table_index_type(index)?;
         let definition = self.table_definition(builder, index)?;
+        // The length is a u64 field that never exceeds `MAX_TABLE_ELEMENTS`: its low half is the
+        // whole of it (little-endian).
         Ok(builder.ins().load(
-            types::I32,
+            index_type,
             VARIABLE,
             definition,
             offset(table_definition::LENGTH),
         ))
     }
 
-    /// Address of element `element` (i32) of table `index`, after trapping with
-    /// TableOutOfBounds unless `element < length`.
+    /// Address of element `element` (of the table's index type) of table `index`, after
+    /// trapping with TableOutOfBounds unless `element < length`.
     pub fn table_element_address(
         &mut self,
         builder: &mut FunctionBuilder<'_>,
         index: u32,
         element: Value,
     ) -> Result<Value, String> {
+        let index_type = self.table_index_type(index)?;
         let definition = self.table_definition(builder, index)?;
         let length = builder.ins().load(
-            types::I32,
+            index_type,
             VARIABLE,
             definition,
             offset(table_definition::LENGTH),
@@ -536,7 +588,11 @@ impl<'m> FuncEnvironment<'m> {
             definition,
             offset(table_definition::ELEMENTS),
         );
-        let element = builder.ins().uextend(types::I64, element);
+        let element = if index_type == types::I64 {
+            element
+        } else {
+            builder.ins().uextend(types::I64, element)
+        };
         let byte_offset = builder.ins().ishl_imm_u(element, 3); // 8-byte elements
         Ok(builder.ins().iadd(elements, byte_offset))
     }

@@ -1,8 +1,12 @@
-//! Memory instructions. Loads and stores compute `base + zext64(address) + offset` and access
-//! it with no bounds check: memory 0 is a 4 GiB reservation followed by a 4 GiB guard, and a
-//! 32-bit address plus a 32-bit offset stays inside both, so an out-of-bounds access faults and
-//! the trap handler finds its PC in the trap table. `memory.size` reads the current length;
-//! growing and the bulk operations are libcalls.
+//! Memory instructions, on any memory of the module (each carries its memory index). Loads and
+//! stores of a guarded 32-bit memory compute `base + zext64(address) + offset` and access it with
+//! no bounds check: the memory is a 4 GiB reservation followed by a 4 GiB guard, and a 32-bit
+//! address plus a 32-bit offset stays inside both, so an out-of-bounds access faults and the
+//! trap handler finds its PC in the trap table. Accesses to 64-bit memories (no guard can cover
+//! a 64-bit address space) and every access of bounds-checked code compare `address + offset +
+//! size` with the length first, with overflow-safe arithmetic. `memory.size` reads the current
+//! length; growing and the bulk operations are libcalls, which take every address and length as
+//! an i64 (32-bit ones zero-extended) and the memory's index.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::immediates::Offset32;
@@ -10,7 +14,7 @@ use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value};
 use cranelift_frontend::FunctionBuilder;
 use wasmparser::{MemArg, MemArgTarget, Operator};
 
-use super::environ::heap_flags;
+use super::environ::{heap_flags, MemoryBounds};
 use super::FuncTranslator;
 use crate::libcall::LibCall;
 use crate::trap::TrapKind;
@@ -53,52 +57,61 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
         })?,
 
         MemorySize { mem } => {
-            memory_zero(mem)?;
-            let length = t.env.memory_length(&mut t.builder);
+            let length = t.env.memory_length(&mut t.builder, mem)?;
             let pages = t.builder.ins().ushr_imm_u(length, PAGE_SHIFT);
-            let pages = t.builder.ins().ireduce(I32, pages);
+            let pages = narrow(t, mem, pages)?;
             t.push(pages);
         }
         MemoryGrow { mem } => {
-            memory_zero(mem)?;
             let delta = t.pop()?;
+            let delta = widen(t, mem, delta)?;
+            let index = t.builder.ins().iconst(I32, i64::from(mem));
             let old = t
                 .env
-                .call_libcall(&mut t.builder, LibCall::MemoryGrow, &[delta])
+                .call_libcall(&mut t.builder, LibCall::MemoryGrow, &[index, delta])
                 .ok_or("memory.grow without result")?;
+            let old = narrow(t, mem, old)?;
             t.push(old);
         }
         // V8 reports every failing bulk memory operation, memory.init included, as
         // "memory access out of bounds".
         MemoryFill { mem } => {
-            memory_zero(mem)?;
             let (dst, value, len) = t.pop3()?;
+            let dst = widen(t, mem, dst)?;
+            let len = widen(t, mem, len)?;
+            let index = t.builder.ins().iconst(I32, i64::from(mem));
             t.env.call_libcall_checked(
                 &mut t.builder,
                 LibCall::MemoryFill,
-                &[dst, value, len],
+                &[index, dst, value, len],
                 TrapKind::MemoryOutOfBounds,
             )?;
         }
         MemoryCopy { dst_mem, src_mem } => {
-            memory_zero(dst_mem)?;
-            memory_zero(src_mem)?;
+            // The length is 64-bit only when both memories are.
             let (dst, src, len) = t.pop3()?;
+            let len_64 = is_64(t, dst_mem)? && is_64(t, src_mem)?;
+            let dst = widen(t, dst_mem, dst)?;
+            let src = widen(t, src_mem, src)?;
+            let len = if len_64 { len } else { t.builder.ins().uextend(I64, len) };
+            let dst_index = t.builder.ins().iconst(I32, i64::from(dst_mem));
+            let src_index = t.builder.ins().iconst(I32, i64::from(src_mem));
             t.env.call_libcall_checked(
                 &mut t.builder,
                 LibCall::MemoryCopy,
-                &[dst, src, len],
+                &[dst_index, src_index, dst, src, len],
                 TrapKind::MemoryOutOfBounds,
             )?;
         }
         MemoryInit { data_index, mem } => {
-            memory_zero(mem)?;
             let (dst, src, len) = t.pop3()?;
+            let dst = widen(t, mem, dst)?;
+            let index = t.builder.ins().iconst(I32, i64::from(mem));
             let segment = t.builder.ins().iconst(I32, i64::from(data_index));
             t.env.call_libcall_checked(
                 &mut t.builder,
                 LibCall::MemoryInit,
-                &[segment, dst, src, len],
+                &[index, segment, dst, src, len],
                 TrapKind::MemoryOutOfBounds,
             )?;
         }
@@ -112,83 +125,102 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
     Ok(true)
 }
 
-/// Whether `op` loads or stores linear memory (what goes through [`effective_address`]).
-pub(super) fn is_access(op: &Operator<'_>) -> bool {
+/// The memory `op` loads from or stores to, if it is an access (what goes through
+/// [`effective_address`]).
+pub(super) fn accessed_memory(op: &Operator<'_>) -> Option<u32> {
     use Operator::*;
-    matches!(
-        op,
-        I32Load { .. } | I64Load { .. } | F32Load { .. } | F64Load { .. }
-            | I32Load8S { .. } | I32Load8U { .. } | I32Load16S { .. } | I32Load16U { .. }
-            | I64Load8S { .. } | I64Load8U { .. } | I64Load16S { .. } | I64Load16U { .. }
-            | I64Load32S { .. } | I64Load32U { .. }
-            | I32Store { .. } | I64Store { .. } | F32Store { .. } | F64Store { .. }
-            | I32Store8 { .. } | I32Store16 { .. } | I64Store8 { .. } | I64Store16 { .. }
-            | I64Store32 { .. }
-            | V128Load { .. } | V128Store { .. }
-            | V128Load8x8S { .. } | V128Load8x8U { .. } | V128Load16x4S { .. } | V128Load16x4U { .. }
-            | V128Load32x2S { .. } | V128Load32x2U { .. }
-            | V128Load8Splat { .. } | V128Load16Splat { .. } | V128Load32Splat { .. } | V128Load64Splat { .. }
-            | V128Load32Zero { .. } | V128Load64Zero { .. }
-            | V128Load8Lane { .. } | V128Load16Lane { .. } | V128Load32Lane { .. } | V128Load64Lane { .. }
-            | V128Store8Lane { .. } | V128Store16Lane { .. } | V128Store32Lane { .. } | V128Store64Lane { .. }
-    )
-}
-
-/// Wasm 2.0 has one memory; anything else is a validation bug.
-fn memory_zero(index: u32) -> Result<(), String> {
-    if index == 0 {
-        Ok(())
-    } else {
-        Err(format!("memory #{index}: only memory 0 is supported"))
+    let memarg = match *op {
+        I32Load { memarg } | I64Load { memarg } | F32Load { memarg } | F64Load { memarg }
+        | I32Load8S { memarg } | I32Load8U { memarg } | I32Load16S { memarg } | I32Load16U { memarg }
+        | I64Load8S { memarg } | I64Load8U { memarg } | I64Load16S { memarg } | I64Load16U { memarg }
+        | I64Load32S { memarg } | I64Load32U { memarg }
+        | I32Store { memarg } | I64Store { memarg } | F32Store { memarg } | F64Store { memarg }
+        | I32Store8 { memarg } | I32Store16 { memarg } | I64Store8 { memarg } | I64Store16 { memarg }
+        | I64Store32 { memarg }
+        | V128Load { memarg } | V128Store { memarg }
+        | V128Load8x8S { memarg } | V128Load8x8U { memarg } | V128Load16x4S { memarg } | V128Load16x4U { memarg }
+        | V128Load32x2S { memarg } | V128Load32x2U { memarg }
+        | V128Load8Splat { memarg } | V128Load16Splat { memarg } | V128Load32Splat { memarg } | V128Load64Splat { memarg }
+        | V128Load32Zero { memarg } | V128Load64Zero { memarg }
+        | V128Load8Lane { memarg, .. } | V128Load16Lane { memarg, .. } | V128Load32Lane { memarg, .. } | V128Load64Lane { memarg, .. }
+        | V128Store8Lane { memarg, .. } | V128Store16Lane { memarg, .. } | V128Store32Lane { memarg, .. } | V128Store64Lane { memarg, .. } => memarg,
+        _ => return None,
+    };
+    match memarg.target {
+        MemArgTarget::Memory(index) => Some(index),
+        MemArgTarget::Array(_) => None,
     }
 }
 
-/// The native address of a wasm access at `address` (i32) with `memarg`, split into a base
-/// value and an immediate offset. SIMD accesses use it too, so that all accesses fault alike.
+/// Whether memory `index` is a 64-bit memory.
+fn is_64(t: &FuncTranslator<'_, '_>, index: u32) -> Result<bool, String> {
+    Ok(t.env.memory_type(index)?.memory64)
+}
+
+/// An address or length of memory `index` as the i64 libcalls take.
+fn widen(t: &mut FuncTranslator<'_, '_>, index: u32, value: Value) -> Result<Value, String> {
+    Ok(if is_64(t, index)? { value } else { t.builder.ins().uextend(I64, value) })
+}
+
+/// An i64 page count as memory `index`'s address type (-1 stays -1).
+fn narrow(t: &mut FuncTranslator<'_, '_>, index: u32, value: Value) -> Result<Value, String> {
+    Ok(if is_64(t, index)? { value } else { t.builder.ins().ireduce(I32, value) })
+}
+
+/// The native address of a wasm access at `address` (of the memory's address type) with
+/// `memarg`, split into a base value and an immediate offset. SIMD accesses use it too, so that
+/// all accesses fault alike.
 pub(super) fn effective_address(
     t: &mut FuncTranslator<'_, '_>,
     memarg: MemArg,
     address: Value,
 ) -> Result<(Value, Offset32), String> {
-    match memarg.target {
-        MemArgTarget::Memory(index) => memory_zero(index)?,
-        MemArgTarget::Array(_) => return Err("GC array accesses are not wasm 2.0".into()),
-    }
-    let address = t.builder.ins().uextend(I64, address);
-    let base = if t.env.bounds_checks() {
-        // Explicit check: address + offset + access size ≤ length (no overflow in 64 bits: at
-        // most 2^33 + 16). The access size is the natural alignment (`max_align`) of every
-        // load and store, lane accesses included.
-        let (base, length) = t.env.memory_bounds(&mut t.builder)?;
-        let size = 1i64 << memarg.max_align;
-        let end = i64::try_from(memarg.offset)
-            .ok()
-            .and_then(|o| o.checked_add(size))
-            .ok_or("memory offset beyond 64 bits")?;
-        let last = t.builder.ins().iadd_imm_u(address, end);
-        let out_of_bounds = t
-            .builder
-            .ins()
-            .icmp(IntCC::UnsignedGreaterThan, last, length);
-        t.builder
-            .ins()
-            .trapnz(out_of_bounds, TrapKind::MemoryOutOfBounds.code());
-        base
-    } else {
-        t.env.memory_base()?
+    let index = match memarg.target {
+        MemArgTarget::Memory(index) => index,
+        MemArgTarget::Array(_) => return Err("GC array accesses are not supported".into()),
+    };
+    let address = widen(t, index, address)?;
+    let base = match t.env.memory_reach(&mut t.builder, index)? {
+        MemoryBounds::Guarded { base } => base,
+        MemoryBounds::Checked { base, length } => {
+            // Explicit check: address + offset + access size ≤ length. The access size is the
+            // natural alignment (`max_align`) of every load and store, lane accesses included.
+            // A 64-bit address plus the offset may wrap: that traps too (never reaches memory).
+            let size = 1u64 << memarg.max_align;
+            let out = TrapKind::MemoryOutOfBounds.code();
+            match memarg.offset.checked_add(size) {
+                // An offset this close to 2^64 is out of bounds of every memory.
+                None => {
+                    let always = t.builder.ins().iconst(types::I8, 1);
+                    t.builder.ins().trapnz(always, out);
+                }
+                Some(end) => {
+                    let last = if is_64(t, index)? {
+                        let end = t.builder.ins().iconst(I64, end as i64);
+                        t.builder.ins().uadd_overflow_trap(address, end, out)
+                    } else {
+                        // At most 2^32 + 2^32 + 16: no overflow in 64 bits.
+                        t.builder.ins().iadd_imm_u(address, end as i64)
+                    };
+                    let out_of_bounds = t
+                        .builder
+                        .ins()
+                        .icmp(IntCC::UnsignedGreaterThan, last, length);
+                    t.builder.ins().trapnz(out_of_bounds, out);
+                }
+            }
+            base
+        }
     };
     let pointer = t.builder.ins().iadd(base, address);
-    // The offset is at most u32::MAX; the immediate is signed 32-bit, so large ones are added.
+    // The immediate is signed 32-bit, so larger offsets are added (checked accesses proved
+    // that no sum wraps; unchecked ones have offsets below 2^32).
     Ok(match i32::try_from(memarg.offset) {
         Ok(offset) => (pointer, Offset32::new(offset)),
-        Err(_) => {
-            let offset =
-                i64::try_from(memarg.offset).map_err(|_| "memory offset beyond 64 bits")?;
-            (
-                t.builder.ins().iadd_imm_u(pointer, offset),
-                Offset32::new(0),
-            )
-        }
+        Err(_) => (
+            t.builder.ins().iadd_imm_u(pointer, memarg.offset as i64),
+            Offset32::new(0),
+        ),
     })
 }
 

@@ -167,7 +167,7 @@ fn translate_with(
     let params = builder.block_params(entry).to_vec();
     let (vmctx, wasm_params) = params.split_first().ok_or("the signature has no vmctx")?;
 
-    let env = FuncEnvironment::new(module, func_index, &mut builder, *vmctx, options, shape.accesses_memory)?;
+    let env = FuncEnvironment::new(module, func_index, &mut builder, *vmctx, options, shape.accessed_memories)?;
     let mut translator = FuncTranslator {
         builder,
         env,
@@ -258,9 +258,10 @@ pub(crate) struct Shape {
     pub locals_in_slots: bool,
     /// The deepest nesting of `if`s.
     pub if_depth: u64,
-    /// Whether the function loads or stores linear memory (bounds-checked code keeps the
-    /// memory's bounds in variables only then).
-    pub accesses_memory: bool,
+    /// The memories the function loads from or stores to, bit `i` for memory `i` (bit 63 for
+    /// all from 63 on): only those get a base (guarded memories) or bounds in variables
+    /// (checked accesses), and only those are reloaded after calls.
+    pub accessed_memories: u64,
 }
 
 /// The `if` nesting beyond which a function is not optimized (see [`codegen::NOT_OPTIMIZED`]).
@@ -308,11 +309,13 @@ pub(crate) fn shape(ty: &FuncType, body: &FunctionBody<'_>) -> Result<Shape, Str
     let (mut locals_set, mut edges) = (0u64, 0u64);
     let (mut loop_depth, mut if_depth, mut max_if_depth) = (0u64, 0u64, 0u64);
     let mut cost = 0u64;
-    let mut accesses_memory = false;
+    let mut accessed_memories = 0u64;
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
     while !reader.eof() {
         let op = reader.read().map_err(|e| e.to_string())?;
-        accesses_memory = accesses_memory || memory::is_access(&op);
+        if let Some(index) = memory::accessed_memory(&op) {
+            accessed_memories |= 1u64 << index.min(63);
+        }
         match op {
             Operator::LocalGet { .. } => accesses += 1,
             Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
@@ -359,7 +362,7 @@ pub(crate) fn shape(ty: &FuncType, body: &FunctionBody<'_>) -> Result<Shape, Str
             || cost > SSA_COST_LIMIT
             || branch_arguments > BRANCH_ARGUMENTS_ESTIMATE_LIMIT,
         if_depth: max_if_depth,
-        accesses_memory,
+        accessed_memories,
     })
 }
 

@@ -1,11 +1,14 @@
 //! Table and reference instructions. Reads and sizes are inline (a bounds check and an 8-byte
 //! element); stores, growing, the bulk operations and segment drops are
 //! libcalls, because the runtime tracks what stored references keep alive and owns table
-//! storage.
+//! storage. Indices and sizes are i32, or i64 for 64-bit tables (table64); libcalls take every
+//! index and length as an i64 (32-bit ones zero-extended).
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder};
 use wasmparser::Operator;
+
+use cranelift_codegen::ir::Value;
 
 use super::FuncTranslator;
 use crate::libcall::LibCall;
@@ -47,6 +50,7 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
             // Bounds checked above; the runtime records what the stored reference keeps alive.
             let _ = address;
             let table_index = t.builder.ins().iconst(I32, i64::from(table));
+            let index = widen(t, table, index)?;
             t.env
                 .call_libcall(&mut t.builder, LibCall::TableSetRef, &[table_index, index, value]);
         }
@@ -56,7 +60,7 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
         }
         Operator::TableGrow { table } => {
             let (init, delta) = t.pop2()?;
-            t.env.table_type(table)?;
+            let delta = widen(t, table, delta)?;
             let table_index = t.builder.ins().iconst(I32, i64::from(table));
             let old = t
                 .env
@@ -66,12 +70,14 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
                     &[table_index, delta, init],
                 )
                 .ok_or("table.grow without result")?;
+            let old = narrow(t, table, old)?;
             t.push(old);
         }
         // V8 reports every failing bulk table operation as "table index is out of bounds".
         Operator::TableFill { table } => {
             let (dst, value, len) = t.pop3()?;
-            t.env.table_type(table)?;
+            let dst = widen(t, table, dst)?;
+            let len = widen(t, table, len)?;
             let table_index = t.builder.ins().iconst(I32, i64::from(table));
             t.env.call_libcall_checked(
                 &mut t.builder,
@@ -84,9 +90,13 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
             dst_table,
             src_table,
         } => {
+            // The length is 64-bit only when both tables are.
             let (dst, src, len) = t.pop3()?;
-            t.env.table_type(dst_table)?;
-            t.env.table_type(src_table)?;
+            let len_64 = t.env.table_index_type(dst_table)? == I64
+                && t.env.table_index_type(src_table)? == I64;
+            let dst = widen(t, dst_table, dst)?;
+            let src = widen(t, src_table, src)?;
+            let len = if len_64 { len } else { t.builder.ins().uextend(I64, len) };
             let dst_index = t.builder.ins().iconst(I32, i64::from(dst_table));
             let src_index = t.builder.ins().iconst(I32, i64::from(src_table));
             t.env.call_libcall_checked(
@@ -98,7 +108,7 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
         }
         Operator::TableInit { elem_index, table } => {
             let (dst, src, len) = t.pop3()?;
-            t.env.table_type(table)?;
+            let dst = widen(t, table, dst)?;
             let table_index = t.builder.ins().iconst(I32, i64::from(table));
             let segment = t.builder.ins().iconst(I32, i64::from(elem_index));
             // V8 checks the table's bounds first, then the segment's (the latter being "element
@@ -119,4 +129,22 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
         _ => return Ok(false),
     }
     Ok(true)
+}
+
+/// An index or length of table `table` as the i64 libcalls take.
+fn widen(t: &mut FuncTranslator<'_, '_>, table: u32, value: Value) -> Result<Value, String> {
+    Ok(if t.env.table_index_type(table)? == I64 {
+        value
+    } else {
+        t.builder.ins().uextend(I64, value)
+    })
+}
+
+/// An i64 libcall result as table `table`'s index type (-1 stays -1).
+fn narrow(t: &mut FuncTranslator<'_, '_>, table: u32, value: Value) -> Result<Value, String> {
+    Ok(if t.env.table_index_type(table)? == I64 {
+        value
+    } else {
+        t.builder.ins().ireduce(I32, value)
+    })
 }

@@ -19,7 +19,7 @@ use crate::compiler::codegen::{compile_function, isa, Tier};
 use crate::module::Module;
 use crate::translate::{translate_function, value_type, wasm_signature};
 use crate::vmoffsets::{
-    func_ref, memory_definition, table_definition, vmctx, VMOffsets, VALUE_SLOT,
+    func_ref, memory_definition, memory_import, table_definition, vmctx, VMOffsets, VALUE_SLOT,
 };
 
 // Memory and table definitions are built as `[pointer, length]` pairs.
@@ -129,14 +129,18 @@ impl Instance {
             (vmctx::RUNTIME_LIMITS, &*self.limits as *const u64 as u64),
             // Generated code writes memory, global cells and table elements: pointers to them
             // come from mutable borrows.
-            (vmctx::MEMORY_BASE, self.memory.as_mut_ptr() as u64),
-            (vmctx::MEMORY, self.memory_definition.as_ptr() as u64),
             (vmctx::CODE_TABLE, self.code_table.as_ptr() as u64),
             (vmctx::TYPE_IDS, self.type_ids.as_ptr() as u64),
             (vmctx::BUILTINS, crate::runtime::libcalls::builtins() as u64),
         ];
         for (offset, value) in words {
             self.write_u64(offset, value);
+        }
+        if self.offsets.num_memories > 0 {
+            let at = self.offsets.memory(0);
+            let (base, definition) = (self.memory.as_mut_ptr() as u64, self.memory_definition.as_ptr() as u64);
+            self.write_u64(at + memory_import::DEFINITION, definition);
+            self.write_u64(at + memory_import::BASE, base);
         }
         for t in 0..self.offsets.num_tables {
             let definition = self.tables[t as usize].definition.as_ptr() as u64;
