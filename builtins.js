@@ -7,8 +7,9 @@
 // (needsImportObject, importValue).
 //
 // The builtins are host functions written in JS: wasm calls them through the same exit path as
-// any JS import. Their traps are RuntimeErrors marked with `TRAP` (a wasm trap, not a JS
-// exception: exception handling must not catch them).
+// any JS import, where the binding answers the common cases of test, cast, length, equals and
+// charCodeAt itself (src/builtins.rs). Their traps are RuntimeErrors marked with `TRAP` (a wasm
+// trap, not a JS exception: exception handling must not catch them).
 'use strict';
 
 const JS_STRING = 'js-string';
@@ -234,7 +235,11 @@ function instantiation(moduleObject, native, RuntimeError, readImports) {
         case 'string':
           return native.createGlobal('(ref extern)', false, name);
         case 'builtin':
-          if (set === undefined) set = jsStringSet(RuntimeError);
+          if (set === undefined) {
+            set = jsStringSet(RuntimeError);
+            // The binding answers the common cases of some builtins without calling them.
+            for (const builtin of Object.keys(set)) native.markBuiltin(set[builtin], builtin);
+          }
           // The compile-time check admits no import of the two array builtins.
           return set[name];
         default:
