@@ -16,7 +16,7 @@ const internal = require('./internal.js');
 const native = require('./binding.js');
 const util = require('util');
 
-const TIERS = ['baseline', 'optimized'];
+const TIERS = native.tiers(); // in order: 'baseline', 'optimized'
 const POLICIES = ['off', 'eager', 'dynamic'];
 const MAX_THREADS = 256;
 
@@ -100,11 +100,12 @@ function setCompileOptions(options) {
 function compileStatus(module) {
   const m = nativeModule(module, 'compileStatus()');
   const s = call(() => m.compileStatus());
+  const status = { functions: s.functions, uncompiled: s.uncompiled };
+  TIERS.forEach((tier, i) => {
+    status[tier] = s.byTier[i];
+  });
   return {
-    functions: s.functions,
-    uncompiled: s.uncompiled,
-    baseline: s.baseline,
-    optimized: s.optimized,
+    ...status,
     lazy: s.lazy,
     firstTier: s.firstTier,
     tierUp: s.tierUp,

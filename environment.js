@@ -71,7 +71,7 @@ const VARIABLES = [
   },
   {
     name: 'CRANEWASM_FIRST_TIER',
-    ...oneOf(['baseline', 'optimized']),
+    ...oneOf(require('./binding.js').tiers()),
     meaning: 'The tier functions are first compiled with (default `baseline`). As `setCompileOptions({ firstTier })`.',
   },
   {

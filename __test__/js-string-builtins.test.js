@@ -6,11 +6,11 @@
 // compares every builtin with the polyfill of polyfill.js, here a module compiled by cranewasm
 // with the builtins against the same module on Node's engine (Node 20 has no builtins) with the
 // polyfill as its import object, at each tier. Not ported, and why:
-// - fromCharCodeArray and intoCharCodeArray take (ref null (array (mut i16))), a GC type: no
-//   module can declare it without GC, which cranewasm does not have (tested: such imports do not
-//   compile, and a wrong type for them is a CompileError with builtins).
-// - "Incorrect types" (a builtin's signature in a rec group of two types): rec groups of several
-//   types need GC too; such modules are a CompileError here either way (tested, for that reason).
+// - fromCharCodeArray and intoCharCodeArray with real arrays: modules may declare
+//   (array (mut i16)) and import them, but without GC no array value exists, so they are only
+//   called with null (tested: they trap; a wrong type for them is a CompileError).
+// (The spec's "Incorrect types", a builtin's signature in a rec group of two types, is ported:
+// a CompileError because the builtin's type is alone in its group.)
 // - constants.any.js's anyref global types: also GC (CompileError either way, tested).
 
 const W = require('..');
@@ -329,29 +329,50 @@ describe('builtin imports are checked at compile time', () => {
     expect(() => new W.Module(b.toBytes(), JS_STRING)).toThrow(/"wasm:js-string" "length": .*cannot be imported as a global/);
   });
 
-  test('fromCharCodeArray and intoCharCodeArray need GC arrays: no type of theirs compiles', () => {
-    // The right type needs (array (mut i16)) in the type section: GC, which cranewasm does not
-    // have (nor Node 20).
-    const arrayType = [0x01, 0x5e, 0x77, 0x01]; // type section: (type (array (mut i16)))
-    const withArray = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 0x01, arrayType.length, ...arrayType]);
-    expect(W.validate(withArray)).toBe(false);
-    expect(NodeWasm.validate(withArray)).toBe(false);
+  test('fromCharCodeArray and intoCharCodeArray: a module declaring (array (mut i16)) imports them; without GC their array is only ever null, and they trap', () => {
+    const section = (id, payload) => [id, payload.length, ...payload];
+    const str = (t) => [t.length, ...Buffer.from(t)];
+    const NULL_ARRAY = [0x63, 0x00]; // (ref null 0)
+    const types = [
+      5,
+      0x5e, 0x77, 0x01, // 0: (array (mut i16))
+      0x60, 3, ...NULL_ARRAY, 0x7f, 0x7f, 1, ...REF_EXTERN, // 1: fromCharCodeArray's type
+      0x60, 3, 0x6f, ...NULL_ARRAY, 0x7f, 1, 0x7f, // 2: intoCharCodeArray's type
+      0x60, 0, 1, ...REF_EXTERN, // 3: () -> (ref extern)
+      0x60, 0, 1, 0x7f, // 4: () -> i32
+    ];
+    const imports = [2, ...str('wasm:js-string'), ...str('fromCharCodeArray'), 0, 1, ...str('wasm:js-string'), ...str('intoCharCodeArray'), 0, 2];
+    const from = [0, 0xd0, 0x00, 0x41, 0, 0x41, 0, 0x10, 0, 0x0b];
+    const into = [0, 0xd0, 0x6f, 0xd0, 0x00, 0x41, 0, 0x10, 1, 0x0b];
+    const bytes = new Uint8Array([
+      0, 97, 115, 109, 1, 0, 0, 0,
+      ...section(1, types),
+      ...section(2, imports),
+      ...section(3, [2, 3, 4]),
+      ...section(7, [2, ...str('from'), 0, 2, ...str('into'), 0, 3]),
+      ...section(10, [2, from.length, ...from, into.length, ...into]),
+    ]);
+    // Declaring an array type is WebAssembly 3.0 (Node 20 has no GC and refuses it).
+    expect(NodeWasm.validate(bytes)).toBe(false);
+    expect(W.validate(bytes, JS_STRING)).toBe(true);
+    const { exports } = new W.Instance(new W.Module(bytes, JS_STRING), {});
+    expect(() => exports.from()).toThrow(W.RuntimeError);
+    expect(() => exports.into()).toThrow(W.RuntimeError);
     // Any other type is a mismatch.
     for (const [name, params, results] of [
       ['fromCharCodeArray', ['externref', 'i32', 'i32'], [REF_EXTERN]],
       ['intoCharCodeArray', ['externref', 'externref', 'i32'], ['i32']],
     ]) {
-      const bytes = importing(name, params, results);
-      expect(W.validate(bytes, JS_STRING)).toBe(false);
-      expect(() => new W.Module(bytes, JS_STRING)).toThrow(/needs the GC proposal/);
+      const other = importing(name, params, results);
+      expect(W.validate(other, JS_STRING)).toBe(false);
+      expect(() => new W.Module(other, JS_STRING)).toThrow(/with \$a = \(array \(mut i16\)\) and cannot be imported as/);
     }
   });
 
-  test('a builtin\'s signature in a rec group of two types (the spec\'s "Incorrect types"), or declared with sub, is a CompileError', () => {
+  test('a builtin\'s signature in a rec group of two types (the spec\'s "Incorrect types"), or declared with sub, is a CompileError: the builtin\'s type is final and alone in its group', () => {
     // An import of "test" with type 0, the builtin's signature (func (param externref) (result i32))
     // declared in a rec group with a struct (the spec's test), with another function, or as a
-    // non-final sub type. The check reads the declarations (src/builtins.rs); on an engine
-    // without rec groups these modules do not validate at all, a CompileError too.
+    // non-final sub type: valid WebAssembly 3.0 modules, whose import is no builtin's type.
     const signature = [0x60, 0x01, 0x6f, 0x01, 0x7f];
     const typeSections = [
       [0x01, 0x4e, 0x02, ...signature, 0x5f, 0x00], // (rec (type $sig) (type (struct)))
@@ -361,8 +382,9 @@ describe('builtin imports are checked at compile time', () => {
     const imports = [0x01, 0x0e, ...Buffer.from('wasm:js-string'), 0x04, ...Buffer.from('test'), 0x00, 0x00];
     for (const types of typeSections) {
       const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 0x01, types.length, ...types, 0x02, imports.length, ...imports]);
+      expect(W.validate(bytes)).toBe(true);
       expect(W.validate(bytes, JS_STRING)).toBe(false);
-      expect(() => new W.Module(bytes, JS_STRING)).toThrow(W.CompileError);
+      expect(() => new W.Module(bytes, JS_STRING)).toThrow(/not a final type alone in its recursion group/);
     }
     // The same signature as a plain type: the builtin.
     const plain = [0x01, ...signature];

@@ -5,16 +5,19 @@
 //! `(ref extern)` matches; the first import that is not gives the CompileError's message. The
 //! builtins themselves run as host functions at instantiation (builtins.js).
 //!
-//! Matching: a builtin's type is `(rec (type (func …))).0`, a final type without a supertype
-//! alone in its recursion group, and types match iso-recursively: an import matches when its
-//! type is declared that way too (read from the module's type section, so that `rec` groups and
-//! `sub` declarations are told apart) with exactly the builtin's parameters and results.
+//! Matching: a builtin's type is `(rec (type (func …))).0`, a final type alone in its recursion
+//! group, so a function import matches when its type is one too (declared without `rec` of
+//! several types, without `sub` that leaves it open or names a supertype) and its parameter and
+//! result types are the builtin's. fromCharCodeArray and intoCharCodeArray take a
+//! `(ref null $a)` where `$a` is `(array (mut i16))`, itself final and alone in its group:
+//! cranewasm lets modules declare array types but makes no array values (no GC), so these two
+//! are only ever called with null, and trap.
 
 use std::ptr;
 
 use napi::sys;
 use napi_derive::napi;
-use wasmparser::{CompositeInnerType, FuncType, Parser, Payload, RefType, ValType};
+use wasmparser::{FuncType, RefType, ValType};
 
 use crate::js::{napi_call, Js, JsResult, Value};
 use crate::objects::Raw;
@@ -33,8 +36,8 @@ const I32: ValType = ValType::I32;
 /// The `js-string` set: name, parameters, results (the JS API spec's "String Builtins"; the
 /// return type of fromCodePoint is `(ref extern)`, as in the spec's tests and every engine, where
 /// the spec's text says externref). fromCharCodeArray and intoCharCodeArray take a
-/// `(ref null (array (mut i16)))`: `None` here, as no module can declare that type without GC,
-/// so no import can match them.
+/// `(ref null (array (mut i16)))` of the importing module: `None` here, matched by
+/// [`matches_array_builtin`].
 const JS_STRING: [(&str, Option<(&[ValType], &[ValType])>); 13] = [
     ("cast", Some((&[EXTERNREF], &[REF_EXTERN]))),
     ("test", Some((&[EXTERNREF], &[I32]))),
@@ -50,6 +53,43 @@ const JS_STRING: [(&str, Option<(&[ValType], &[ValType])>); 13] = [
     ("equals", Some((&[EXTERNREF, EXTERNREF], &[I32]))),
     ("compare", Some((&[EXTERNREF, EXTERNREF], &[I32]))),
 ];
+
+/// Whether `ty` is `(ref null $a)` for an `$a` of `module` that is `(array (mut i16))`, final and
+/// alone in its recursion group (the i16 array of fromCharCodeArray and intoCharCodeArray).
+fn is_i16_array(module: &cranewasm_engine::module::Module, ty: ValType) -> bool {
+    use cranewasm_engine::module::TypeKind;
+    let ValType::Ref(r) = ty else { return false };
+    let Some(index) = r.type_index().and_then(|i| i.as_module_index()) else { return false };
+    let info = module.type_info(index);
+    let plain = info.group_len == 1 && info.is_final && info.supertype.is_none() && info.kind == TypeKind::Array;
+    let element = module.aggregate_fields.get(&index).and_then(|f| f.first().copied());
+    r.is_nullable()
+        && plain
+        && element.is_some_and(|f| f.mutable && f.element_type == wasmparser::StorageType::I16)
+}
+
+/// Whether function type `index` of `module` is final and alone in its recursion group, as a
+/// builtin's type is.
+fn is_plain_function_type(module: &cranewasm_engine::module::Module, index: u32) -> bool {
+    let info = module.type_info(index);
+    info.group_len == 1 && info.is_final && info.supertype.is_none() && info.kind == cranewasm_engine::module::TypeKind::Func
+}
+
+/// Whether `ty` is the type of the array builtin `name` (`None` in [`JS_STRING`]).
+fn matches_array_builtin(module: &cranewasm_engine::module::Module, name: &str, ty: &FuncType) -> bool {
+    let (params, results) = (ty.params(), ty.results());
+    match name {
+        // (func (param (ref null $a) i32 i32) (result (ref extern)))
+        "fromCharCodeArray" => {
+            params.len() == 3 && is_i16_array(module, params[0]) && params[1..] == [I32, I32] && results == [REF_EXTERN]
+        }
+        // (func (param externref (ref null $a) i32) (result i32))
+        "intoCharCodeArray" => {
+            params.len() == 3 && params[0] == EXTERNREF && is_i16_array(module, params[1]) && params[2] == I32 && results == [I32]
+        }
+        _ => false,
+    }
+}
 
 /// The builtin's type as text, for the error message.
 fn type_text(params: &[ValType], results: &[ValType]) -> String {
@@ -82,25 +122,6 @@ fn matches(ty: &FuncType, params: &[ValType], results: &[ValType]) -> bool {
     ty.params() == params && ty.results() == results
 }
 
-/// By type index: whether the type is declared as `(rec (type (func …))).0` is: a function
-/// type, final, without a supertype, alone in its recursion group. Read from the type section
-/// of the module's (valid) bytes.
-fn plain_function_types(bytes: &[u8]) -> Vec<bool> {
-    let mut plain = Vec::new();
-    for payload in Parser::new(0).parse_all(bytes) {
-        let Ok(Payload::TypeSection(reader)) = payload else { continue };
-        for group in reader.into_iter().flatten() {
-            let alone = group.types().len() == 1;
-            for sub in group.types() {
-                let is_func = matches!(sub.composite_type.inner, CompositeInnerType::Func(_));
-                plain.push(alone && sub.is_final && sub.supertype_idxs.is_empty() && is_func && !sub.composite_type.shared);
-            }
-        }
-        break;
-    }
-    plain
-}
-
 /// "Validate builtins and imported string for a WebAssembly module": None when every builtin
 /// and string-constant import of `module` is well typed, else the CompileError message naming the
 /// first import that is not. `js_string`: whether the options enable the `js-string` set;
@@ -112,7 +133,6 @@ pub fn check_compile_time_imports(
     string_module: Option<String>,
 ) -> Option<String> {
     let module = &module.module;
-    let mut plain_types: Option<Vec<bool>> = None;
     for (index, import) in module.imports.iter().enumerate() {
         let names = format!("Import #{index} \"{}\" \"{}\"", import.module, import.name);
         if string_module.as_deref() == Some(import.module.as_str()) {
@@ -137,34 +157,40 @@ pub fn check_compile_time_imports(
             continue;
         };
         let ty = match &import.ty {
-            ImportType::Function(type_index) => Some((*type_index, &module.types[*type_index as usize])),
+            ImportType::Function(type_index) if is_plain_function_type(module, *type_index) => {
+                Some(&module.types[*type_index as usize])
+            }
             _ => None,
         };
-        let mut is_plain = |type_index: u32| {
-            let plain = plain_types.get_or_insert_with(|| plain_function_types(&module.bytes));
-            plain.get(type_index as usize).copied().unwrap_or(false)
-        };
         match (signature, ty) {
-            (Some((params, results)), Some((type_index, ty))) if matches(ty, params, results) && is_plain(type_index) => {}
-            (Some((params, results)), Some((_, ty))) if matches(ty, params, results) => {
-                return Some(format!(
-                    "{names}: the builtin function has type {}, alone in its recursion group and final, and cannot be imported as a type in a larger recursion group or declared with sub",
-                    type_text(params, results)
-                ))
-            }
+            (Some((params, results)), Some(ty)) if matches(ty, params, results) => {}
+            (None, Some(ty)) if matches_array_builtin(module, &import.name, ty) => {}
             (Some((params, results)), _) => {
                 return Some(format!(
                     "{names}: the builtin function has type {} and cannot be imported as {}",
                     type_text(params, results),
-                    match ty {
-                        Some((_, ty)) => type_text(ty.params(), ty.results()),
-                        None => format!("a {}", import.ty.kind().as_str()),
+                    match (&import.ty, ty) {
+                        (_, Some(ty)) => type_text(ty.params(), ty.results()),
+                        (ImportType::Function(index), None) => format!(
+                            "{} (not a final type alone in its recursion group)",
+                            type_text(module.types[*index as usize].params(), module.types[*index as usize].results())
+                        ),
+                        (_, None) => format!("a {}", import.ty.kind().as_str()),
                     }
                 ))
             }
             (None, _) => {
                 return Some(format!(
-                    "{names}: the builtin function takes a (ref null (array (mut i16))), which needs the GC proposal (not supported by cranewasm)"
+                    "{names}: the builtin function has type {} and cannot be imported as {}",
+                    match import.name.as_str() {
+                        "fromCharCodeArray" => "(func (param (ref null $a) i32 i32) (result (ref extern))) with $a = (array (mut i16))",
+                        _ => "(func (param externref (ref null $a) i32) (result i32)) with $a = (array (mut i16))",
+                    },
+                    match (&import.ty, ty) {
+                        (_, Some(ty)) => type_text(ty.params(), ty.results()),
+                        (ImportType::Function(_), None) => "a type that is not final and alone in its recursion group".to_string(),
+                        (_, None) => format!("a {}", import.ty.kind().as_str()),
+                    }
                 ))
             }
         }

@@ -120,6 +120,13 @@ fn options_object(o: &CompileOptions) -> CompileOptionsObject {
     }
 }
 
+/// The names of the execution tiers, in order (what `firstTier` accepts, and the keys of a
+/// compile status).
+#[napi]
+pub fn tiers() -> Vec<&'static str> {
+    Tier::ALL.iter().map(|t| t.as_str()).collect()
+}
+
 #[napi]
 pub fn get_compile_options() -> CompileOptionsObject {
     options_object(&engine::compiler::options())
@@ -261,8 +268,8 @@ pub struct ImportDescriptor {
 pub struct CompileStatusObject {
     pub functions: u32,
     pub uncompiled: u32,
-    pub baseline: u32,
-    pub optimized: u32,
+    /// Functions running code of each tier, in the order of [`tiers`].
+    pub by_tier: Vec<u32>,
     pub lazy: bool,
     pub first_tier: String,
     pub tier_up: String,
@@ -314,8 +321,7 @@ impl NativeModule {
         Ok(CompileStatusObject {
             functions: status.functions as u32,
             uncompiled: status.uncompiled as u32,
-            baseline: status.baseline as u32,
-            optimized: status.optimized as u32,
+            by_tier: status.by_tier.iter().map(|&n| n as u32).collect(),
             lazy: options.lazy,
             first_tier: options.first_tier,
             tier_up: options.tier_up,

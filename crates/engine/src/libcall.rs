@@ -1,7 +1,8 @@
 //! The runtime functions generated code calls for what is not done inline: growing and bulk
 //! operations on memories and tables, segment drops, reference stores into tables and globals. Generated code calls
-//! them through their absolute address (`runtime::libcalls::address`) with the System V calling
-//! convention; the first argument is always the caller's `vmctx`.
+//! them through the builtins table the vmctx points to ([`BUILTINS`], filled by
+//! `runtime::libcalls::builtins`) with the System V calling convention; the first argument is
+//! always the caller's `vmctx`.
 //!
 //! Status results: `0` means done; any other value is a [`crate::trap::TrapKind`] index + 1 and the
 //! caller traps with that kind (`trapnz`), so no Rust frame is ever unwound by a trap.
@@ -9,59 +10,79 @@
 use cranelift_codegen::ir::{types, AbiParam, Signature, Type};
 use cranelift_codegen::isa::CallConv;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum LibCall {
-    /// `(vmctx, delta_pages: i32) -> old_pages: i32` (-1 on failure). Memory 0.
-    MemoryGrow,
-    /// `(vmctx, dst: i32, value: i32, len: i32) -> status: i32`.
-    MemoryFill,
-    /// `(vmctx, dst: i32, src: i32, len: i32) -> status: i32`.
-    MemoryCopy,
-    /// `(vmctx, segment: i32, dst: i32, src: i32, len: i32) -> status: i32`.
-    MemoryInit,
-    /// `(vmctx, segment: i32)`.
-    DataDrop,
-    /// `(vmctx, table: i32, delta: i32, init: i64) -> old_len: i32` (-1 on failure).
-    TableGrow,
-    /// `(vmctx, table: i32, dst: i32, value: i64, len: i32) -> status: i32`.
-    TableFill,
-    /// `(vmctx, dst_table: i32, src_table: i32, dst: i32, src: i32, len: i32) -> status: i32`.
-    TableCopy,
-    /// `(vmctx, table: i32, segment: i32, dst: i32, src: i32, len: i32) -> status: i32`.
-    TableInit,
-    /// `(vmctx, segment: i32)`.
-    ElemDrop,
-    /// `(vmctx, table: i32, index: i32, value: i64)`: `table.set`, index already bounds-checked
-    /// by the caller (the runtime records what the stored reference keeps alive).
-    TableSetRef,
-    /// `(vmctx, global: i32, value: i64)`: `global.set` of a reference-typed global (recorded as
-    /// `table.set` is).
-    GlobalSetRef,
-    /// `(vmctx, defined_function: i32)`: the function's dynamic tier-up budget ran out (baseline
-    /// code with dynamic tier-up); queue it for the optimizing tier.
-    TierUpHot,
-    /// `(vmctx) -> status: i32`: a loop header's interrupt check failed (see
-    /// `runtime::interrupts`); non-zero means stop (trap with `Interrupted`).
-    Interrupt,
+/// Declares the libcalls once: the enum, the list of all of them (the order of the builtins
+/// table) and each one's parameter and result types (after the leading `vmctx: i64`).
+macro_rules! libcalls {
+    ($( $(#[$doc:meta])* $name:ident ( $($param:ident),* ) -> ( $($result:ident),* ); )*) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum LibCall {
+            $( $(#[$doc])* $name, )*
+        }
+
+        impl LibCall {
+            /// Every libcall, in the order of their slots in the builtins table.
+            pub const ALL: &'static [LibCall] = &[$(LibCall::$name),*];
+
+            fn types(self) -> (&'static [Type], &'static [Type]) {
+                match self {
+                    $( LibCall::$name => (&[$(types::$param),*], &[$(types::$result),*]), )*
+                }
+            }
+        }
+    };
 }
 
+libcalls! {
+    /// `(vmctx, delta_pages: i32) -> old_pages: i32` (-1 on failure). Memory 0.
+    MemoryGrow(I32) -> (I32);
+    /// `(vmctx, dst: i32, value: i32, len: i32) -> status: i32`.
+    MemoryFill(I32, I32, I32) -> (I32);
+    /// `(vmctx, dst: i32, src: i32, len: i32) -> status: i32`.
+    MemoryCopy(I32, I32, I32) -> (I32);
+    /// `(vmctx, segment: i32, dst: i32, src: i32, len: i32) -> status: i32`.
+    MemoryInit(I32, I32, I32, I32) -> (I32);
+    /// `(vmctx, segment: i32)`.
+    DataDrop(I32) -> ();
+    /// `(vmctx, table: i32, delta: i32, init: i64) -> old_len: i32` (-1 on failure).
+    TableGrow(I32, I32, I64) -> (I32);
+    /// `(vmctx, table: i32, dst: i32, value: i64, len: i32) -> status: i32`.
+    TableFill(I32, I32, I64, I32) -> (I32);
+    /// `(vmctx, dst_table: i32, src_table: i32, dst: i32, src: i32, len: i32) -> status: i32`.
+    TableCopy(I32, I32, I32, I32, I32) -> (I32);
+    /// `(vmctx, table: i32, segment: i32, dst: i32, src: i32, len: i32) -> status: i32`.
+    TableInit(I32, I32, I32, I32, I32) -> (I32);
+    /// `(vmctx, segment: i32)`.
+    ElemDrop(I32) -> ();
+    /// `(vmctx, table: i32, index: i32, value: i64)`: `table.set`, index already bounds-checked
+    /// by the caller (the runtime records what the stored reference keeps alive).
+    TableSetRef(I32, I32, I64) -> ();
+    /// `(vmctx, global: i32, value: i64)`: `global.set` of a reference-typed global (recorded as
+    /// `table.set` is).
+    GlobalSetRef(I32, I64) -> ();
+    /// `(vmctx, defined_function: i32)`: the function's dynamic tier-up budget ran out (baseline
+    /// code with dynamic tier-up); queue it for the optimizing tier.
+    TierUpHot(I32) -> ();
+    /// `(vmctx) -> status: i32`: a loop header's interrupt check failed (see
+    /// `runtime::interrupts`); non-zero means stop (trap with `Interrupted`).
+    Interrupt() -> (I32);
+    /// `(vmctx, actual: i32, expected: i32) -> i32`: 1 when canonical type `actual` is a
+    /// declared subtype of `expected` (`call_indirect` of a non-final type whose ids differ).
+    IsSubtype(I32, I32) -> (I32);
+}
+
+/// The builtins table (`vmctx.builtins`, one per process): the address of every libcall, at
+/// [`LibCall::slot`], then [`INTERRUPT_STUB_SLOT`]. Generated code loads what it calls from
+/// there, so it carries no host addresses and the translator needs nothing from the runtime.
+pub const BUILTINS: usize = LibCall::ALL.len() + 1;
+
+/// The slot of the interrupt stub that failed loop checks call: no arguments, every register
+/// preserved (`CallConv::PreserveAll`).
+pub const INTERRUPT_STUB_SLOT: usize = LibCall::ALL.len();
+
 impl LibCall {
-    /// Parameter and result types, after the leading `vmctx: i64`.
-    fn types(self) -> (&'static [Type], &'static [Type]) {
-        use types::{I32, I64};
-        match self {
-            LibCall::MemoryGrow => (&[I32], &[I32]),
-            LibCall::MemoryFill | LibCall::MemoryCopy => (&[I32, I32, I32], &[I32]),
-            LibCall::MemoryInit => (&[I32, I32, I32, I32], &[I32]),
-            LibCall::DataDrop | LibCall::ElemDrop => (&[I32], &[]),
-            LibCall::TableGrow => (&[I32, I32, I64], &[I32]),
-            LibCall::TableFill => (&[I32, I32, I64, I32], &[I32]),
-            LibCall::TableCopy | LibCall::TableInit => (&[I32, I32, I32, I32, I32], &[I32]),
-            LibCall::TableSetRef => (&[I32, I32, I64], &[]),
-            LibCall::GlobalSetRef => (&[I32, I64], &[]),
-            LibCall::TierUpHot => (&[I32], &[]),
-            LibCall::Interrupt => (&[], &[I32]),
-        }
+    /// Its slot in the builtins table.
+    pub fn slot(self) -> usize {
+        self as usize
     }
 
     /// The Cranelift signature to call this libcall with.
@@ -73,5 +94,18 @@ impl LibCall {
         sig.returns
             .extend(results.iter().map(|t| AbiParam::new(*t)));
         sig
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_follow_the_declaration_order() {
+        for (i, call) in LibCall::ALL.iter().enumerate() {
+            assert_eq!(call.slot(), i);
+        }
+        assert_eq!(INTERRUPT_STUB_SLOT, BUILTINS - 1);
     }
 }

@@ -133,6 +133,38 @@ pub struct ElementSegment {
     pub items: Vec<ConstExpr>,
 }
 
+/// What WebAssembly 3.0 declares about a function type besides its signature: its recursion
+/// group (`rec`) and its place in the declared subtyping (`sub`, `sub final`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TypeInfo {
+    /// Index of the first type of the type's recursion group.
+    pub group_start: u32,
+    /// Number of types in that group.
+    pub group_len: u32,
+    /// The declared supertype's index, if any.
+    pub supertype: Option<u32>,
+    /// Whether no type may declare this one as its supertype.
+    pub is_final: bool,
+    pub kind: TypeKind,
+}
+
+/// What a defined type describes. Struct and array types may be declared (and referenced, by
+/// references that can only be null: no instruction that makes their values is accepted), so
+/// that recursion groups mixing them with function types keep their meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TypeKind {
+    Func,
+    Struct,
+    Array,
+}
+
+impl TypeInfo {
+    /// A plain `(type (func …))`: final, alone in its group, without a supertype.
+    pub fn plain(index: u32) -> TypeInfo {
+        TypeInfo { group_start: index, group_len: 1, supertype: None, is_final: true, kind: TypeKind::Func }
+    }
+}
+
 /// A validated module's metadata, in declaration order. Built by [`crate::compile`].
 #[derive(Clone, Debug, Default)]
 pub struct Module {
@@ -140,6 +172,12 @@ pub struct Module {
     pub bytes: Arc<[u8]>,
     /// Function types of the type section, by type index.
     pub types: Vec<FuncType>,
+    /// Recursion group and declared supertype of each type, parallel to `types` (a type
+    /// without an entry is final, without a supertype, alone in its group). Struct and array
+    /// types have an empty function type in `types` and their fields here.
+    pub type_info: Vec<TypeInfo>,
+    /// The fields of each struct type (one, the element, for an array type), by type index.
+    pub aggregate_fields: HashMap<u32, Box<[wasmparser::FieldType]>>,
     pub imports: Vec<Import>,
     pub exports: Vec<Export>,
     pub custom_sections: Vec<CustomSection>,
@@ -176,7 +214,13 @@ impl Module {
     /// The canonical signature id of each of the module's types, comparable across modules.
     pub fn type_ids(&self) -> &[u32] {
         self.canonical_type_ids
-            .get_or_init(|| crate::runtime::signatures::canonical_ids(&self.types).into())
+            .get_or_init(|| crate::runtime::signatures::canonical_ids(&self.types, &self.type_info, &self.aggregate_fields).into())
+    }
+
+    /// Group and supertype of type `index` ([`TypeInfo::plain`] when the module did not record
+    /// one).
+    pub fn type_info(&self, index: u32) -> TypeInfo {
+        self.type_info.get(index as usize).copied().unwrap_or(TypeInfo::plain(index))
     }
 
     /// Payloads of every custom section called `name`, in module order.

@@ -100,6 +100,8 @@ pub mod vmctx {
     pub const TYPE_IDS: u32 = 32;
     pub const INSTANCE: u32 = 40;
     pub const TIERING_BUDGETS: u32 = 48;
+    /// The process's builtins table (`libcall::BUILTINS` addresses).
+    pub const BUILTINS: u32 = 56;
     /// Rounded up to 16 so that the variable parts start 16-aligned.
     pub const FIXED_SIZE: u32 = 64;
 }

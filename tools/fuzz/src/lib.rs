@@ -256,6 +256,156 @@ fn smith_module(rng: &mut Rng, fuel: Option<u32>, differential: bool) -> Option<
     Some(module.to_bytes())
 }
 
+/// What Node 20's V8 runs as well (with `--experimental-wasm-extended-const` and
+/// `--experimental-wasm-memory64`): tail calls, extended constant expressions, memory64 and
+/// SIMD, never relaxed SIMD (whose results V8 may choose per CPU). For the differential fuzzer
+/// against V8 (tools/fuzz-v8.js), which runs both engines on the modules [`v8_module`] makes.
+fn v8_config(rng: &mut Rng) -> wasm_smith::Config {
+    let mut config = smith_config(rng, true);
+    config.relaxed_simd_enabled = false;
+    config.simd_enabled = rng.one_in(6);
+    config.tail_call_enabled = !rng.one_in(3);
+    config.extended_const_enabled = rng.one_in(3);
+    config.memory64_enabled = rng.one_in(5);
+    // Node 20's V8 has neither custom sections checks nor leb padding differences to fear, but
+    // a start function that traps makes instantiation fail in both, which compares nothing.
+    config.allow_start_export = false;
+    config.canonicalize_nans = true;
+    config.export_everything = true;
+    config
+}
+
+/// A terminating wasm-smith module for the differential fuzzer against V8 (see [`v8_config`]).
+pub fn v8_module(rng: &mut Rng, fuel: u32) -> Option<Vec<u8>> {
+    let config = v8_config(rng);
+    let len = rng.skewed_len(64 * 1024).max(64) + rng.below(2048) as usize;
+    let data = rng.bytes(len);
+    let mut u = arbitrary::Unstructured::new(&data);
+    let mut module = wasm_smith::Module::new(config, &mut u).ok()?;
+    module.ensure_termination(fuel).ok()?;
+    Some(module.to_bytes())
+}
+
+/// What a JS driver needs to know of `bytes` (a valid module) to link and call it, as JSON:
+/// `{"imports": [...], "exports": [...]}`, each import with its module, name and kind and
+/// type (`params`/`results` of functions and tags, `type`/`mutable` of globals, `element`,
+/// `min`, `max` of tables, `min`, `max`, `i64` of memories), each function export with its
+/// `params` and `results`. Value types by their JS API names (`i32`, `anyfunc`, ...; other
+/// reference types as `ref`).
+pub fn describe(bytes: &[u8]) -> Option<String> {
+    use wasmparser::{Payload, TypeRef};
+    fn val(t: ValType) -> &'static str {
+        match t {
+            ValType::I32 => "i32",
+            ValType::I64 => "i64",
+            ValType::F32 => "f32",
+            ValType::F64 => "f64",
+            ValType::V128 => "v128",
+            ValType::Ref(r) if r == RefType::FUNCREF => "anyfunc",
+            ValType::Ref(r) if r == RefType::EXTERNREF => "externref",
+            ValType::Ref(_) => "ref",
+        }
+    }
+    fn list(types: &[ValType]) -> String {
+        let names: Vec<String> = types.iter().map(|t| format!("\"{}\"", val(*t))).collect();
+        format!("[{}]", names.join(","))
+    }
+    fn text(s: &str) -> String {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+    let mut types: Vec<Option<FuncType>> = Vec::new();
+    let mut funcs: Vec<u32> = Vec::new();
+    let mut imports = Vec::new();
+    let mut exports = Vec::new();
+    let func_json = |ty: &Option<FuncType>| match ty {
+        Some(f) => format!("\"params\":{},\"results\":{}", list(f.params()), list(f.results())),
+        None => "\"params\":null,\"results\":null".to_string(),
+    };
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload.ok()? {
+            Payload::TypeSection(reader) => {
+                for group in reader {
+                    for sub in group.ok()?.into_types() {
+                        types.push(match sub.composite_type.inner {
+                            wasmparser::CompositeInnerType::Func(f) => Some(f),
+                            _ => None,
+                        });
+                    }
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    let import = import.ok()?;
+                    let head = format!("\"module\":{},\"name\":{}", text(import.module), text(import.name));
+                    let ty = match import.ty {
+                        TypeRef::Func(t) | TypeRef::FuncExact(t) => {
+                            funcs.push(t);
+                            format!("\"kind\":\"function\",{}", func_json(types.get(t as usize)?))
+                        }
+                        TypeRef::Tag(t) => format!("\"kind\":\"tag\",{}", func_json(types.get(t.func_type_idx as usize)?)),
+                        TypeRef::Global(g) => format!(
+                            "\"kind\":\"global\",\"type\":\"{}\",\"mutable\":{}",
+                            val(g.content_type),
+                            g.mutable
+                        ),
+                        TypeRef::Memory(m) => format!(
+                            "\"kind\":\"memory\",\"min\":{},\"max\":{},\"i64\":{},\"shared\":{}",
+                            m.initial,
+                            m.maximum.map_or("null".to_string(), |v| v.to_string()),
+                            m.memory64,
+                            m.shared
+                        ),
+                        TypeRef::Table(t) => format!(
+                            "\"kind\":\"table\",\"element\":\"{}\",\"min\":{},\"max\":{},\"i64\":{}",
+                            val(ValType::Ref(t.element_type)),
+                            t.initial,
+                            t.maximum.map_or("null".to_string(), |v| v.to_string()),
+                            t.table64
+                        ),
+                    };
+                    imports.push(format!("{{{head},{ty}}}"));
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for f in reader {
+                    funcs.push(f.ok()?);
+                }
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader {
+                    let export = export.ok()?;
+                    let kind = match export.kind {
+                        wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact => "function",
+                        wasmparser::ExternalKind::Table => "table",
+                        wasmparser::ExternalKind::Memory => "memory",
+                        wasmparser::ExternalKind::Global => "global",
+                        wasmparser::ExternalKind::Tag => "tag",
+                    };
+                    let sig = if kind == "function" {
+                        let ty = *funcs.get(export.index as usize)?;
+                        format!(",{}", func_json(types.get(ty as usize)?))
+                    } else {
+                        String::new()
+                    };
+                    exports.push(format!("{{\"name\":{},\"kind\":\"{kind}\"{sig}}}", text(export.name)));
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(format!("{{\"imports\":[{}],\"exports\":[{}]}}", imports.join(","), exports.join(",")))
+}
+
 fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>) {
     for _ in 0..rng.range(1, 4) {
         // Never the header: the mutations are meant for the sections.

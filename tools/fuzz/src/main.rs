@@ -1,5 +1,8 @@
 //! From tools/: `cargo run --release -p cranewasm-fuzz -- --seconds N [--seed S] [--crash-dir DIR]`
 //! From tools/: `cargo run --release -p cranewasm-fuzz -- --replay FILE`
+//! `cranewasm-fuzz --emit-v8 N --seed S`: writes N modules for the differential fuzzer against
+//! V8 (tools/fuzz-v8.js) to stdout, each as its length (u32, little-endian) and its bytes, then
+//! the length and text of its JSON description (`cranewasm_fuzz::describe`).
 //!
 //! See the library's documentation for what is checked.
 
@@ -10,7 +13,8 @@ use std::time::{Duration, Instant};
 fn usage() -> ExitCode {
     eprintln!(
         "usage: cranewasm-fuzz --seconds N [--seed S] [--crash-dir DIR]\n       \
-         cranewasm-fuzz --replay FILE"
+         cranewasm-fuzz --replay FILE\n       \
+         cranewasm-fuzz --emit-v8 N [--seed S]"
     );
     ExitCode::from(2)
 }
@@ -20,6 +24,7 @@ fn main() -> ExitCode {
     let mut seed = None;
     let mut crash_dir = PathBuf::from("fuzz-crashes");
     let mut replay = None;
+    let mut emit = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next();
@@ -36,6 +41,10 @@ fn main() -> ExitCode {
                 Some(v) => crash_dir = PathBuf::from(v),
                 None => return usage(),
             },
+            "--emit-v8" => match value().and_then(|v| v.parse::<u64>().ok()) {
+                Some(v) => emit = Some(v),
+                None => return usage(),
+            },
             "--replay" => match value() {
                 Some(v) => replay = Some(PathBuf::from(v)),
                 None => return usage(),
@@ -46,6 +55,9 @@ fn main() -> ExitCode {
             }
             _ => return usage(),
         }
+    }
+    if let Some(count) = emit {
+        return emit_v8(count, seed.unwrap_or(1));
     }
     if let Some(path) = replay {
         return match cranewasm_fuzz::replay(&path) {
@@ -86,6 +98,33 @@ fn main() -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// `--emit-v8`: `count` modules, framed, on stdout (a closed pipe ends the stream quietly).
+fn emit_v8(count: u64, seed: u64) -> ExitCode {
+    use std::io::Write;
+    let mut rng = cranewasm_fuzz::Rng::new(seed);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut written = 0;
+    while written < count {
+        let Some(bytes) = cranewasm_fuzz::v8_module(&mut rng, 2_000) else {
+            continue;
+        };
+        let Some(description) = cranewasm_fuzz::describe(&bytes) else {
+            continue;
+        };
+        let mut frame = Vec::with_capacity(bytes.len() + description.len() + 8);
+        frame.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        frame.extend_from_slice(&bytes);
+        frame.extend_from_slice(&(description.len() as u32).to_le_bytes());
+        frame.extend_from_slice(description.as_bytes());
+        if out.write_all(&frame).and_then(|_| out.flush()).is_err() {
+            break;
+        }
+        written += 1;
+    }
+    ExitCode::SUCCESS
 }
 
 fn parse_u64(s: &str) -> Option<u64> {

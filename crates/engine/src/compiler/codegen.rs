@@ -15,23 +15,12 @@ use cranelift_codegen::Context;
 
 use crate::trap::TrapKind;
 
-/// Which code quality to compile for. Both tiers are Cranelift, configured differently.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Tier {
-    /// Compile speed first: no optimizations, single-pass register allocation.
-    Baseline,
-    /// Code speed first: full optimizations, backtracking register allocation.
-    Optimized,
-}
+pub use super::tier::Tier;
 
 /// The host ISA configured for `tier`, built once per process.
 pub fn isa(tier: Tier) -> &'static dyn TargetIsa {
-    static BASELINE: OnceLock<OwnedTargetIsa> = OnceLock::new();
-    static OPTIMIZED: OnceLock<OwnedTargetIsa> = OnceLock::new();
-    let cell = match tier {
-        Tier::Baseline => &BASELINE,
-        Tier::Optimized => &OPTIMIZED,
-    };
+    static ISAS: [OnceLock<OwnedTargetIsa>; Tier::COUNT] = [const { OnceLock::new() }; Tier::COUNT];
+    let cell = &ISAS[tier.index()];
     &**cell.get_or_init(|| build_isa(tier))
 }
 
@@ -42,10 +31,7 @@ fn build_isa(tier: Tier) -> OwnedTargetIsa {
             .set(name, value)
             .unwrap_or_else(|e| panic!("cranelift setting {name}={value}: {e}"));
     };
-    let (opt_level, regalloc) = match tier {
-        Tier::Baseline => ("none", "single_pass"),
-        Tier::Optimized => ("speed", "backtracking"),
-    };
+    let (opt_level, regalloc) = tier.cranelift_settings();
     set(&mut flags, "opt_level", opt_level);
     // The IR verifier checks the translator's output; it costs compile time, so only debug
     // builds (and tests) run it.
@@ -60,13 +46,11 @@ fn build_isa(tier: Tier) -> OwnedTargetIsa {
     // calls libcalls through absolute addresses, so no relocation is needed.
     set(&mut flags, "is_pic", "false");
     // Every function, leaf or not, links its frame into the frame-pointer chain: the trap
-    // handler walks that chain to name the wasm frames of a trap (`runtime::frames`).
+    // handler walks that chain to name the wasm frames of a trap (`runtime::frames`), and
+    // Cranelift's tail calls (`return_call`) rely on it.
     set(&mut flags, "preserve_frame_pointers", "true");
     // The NaN bit patterns wasm computes are observable; keep them deterministic.
     set(&mut flags, "enable_nan_canonicalization", "false");
-    // Every function keeps a frame pointer: Cranelift's tail calls (`return_call`) rely on it,
-    // and so does walking wasm frames.
-    set(&mut flags, "preserve_frame_pointers", "true");
     let isa_builder = cranelift_native::builder().expect("cranelift supports the host machine");
     isa_builder
         .finish(settings::Flags::new(flags))

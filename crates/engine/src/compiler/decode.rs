@@ -7,7 +7,7 @@
 //! section delivers it. [`decode_module`], for bytes already in memory, is one call to it.
 
 use wasmparser::{
-    Chunk, DataKind, ElementItems, ElementKind, ExternalKind, FuncToValidate, FunctionBody,
+    Chunk, CompositeInnerType, DataKind, FuncType, ElementItems, ElementKind, ExternalKind, FuncToValidate, FunctionBody,
     KnownCustom, Name, Operator, Parser, Payload, RefType, TypeRef, ValidPayload, Validator,
     ValidatorResources,
 };
@@ -15,7 +15,7 @@ use wasmparser::{
 use super::error::CompileError;
 use crate::module::{
     ConstExpr, ConstOp, CustomSection, DataSegment, ElementSegment, Export, ExternKind, Import, ImportType,
-    Module, SegmentMode,
+    Module, SegmentMode, TypeInfo, TypeKind,
 };
 
 /// One function body awaiting validation, with its index in the function index space.
@@ -159,7 +159,11 @@ impl Decoder {
                 self.next_body_index = Some(self.module.num_imported_functions);
             }
             match valid {
-                ValidPayload::Func(func, body) => {
+                ValidPayload::Func(mut func, body) => {
+                    // Bodies are validated without GC: the module's validator has it for
+                    // recursion groups and subtyping, but its instructions and heap types
+                    // need a GC runtime, so they stay invalid in code.
+                    func.features.remove(wasmparser::WasmFeatures::GC);
                     let index = self
                         .next_body_index
                         .expect("the validator only yields bodies inside a code section");
@@ -229,14 +233,15 @@ fn check_header(bytes: &[u8]) -> Result<(), CompileError> {
 /// its errors are ignored (a malformed name section does not invalidate a module).
 fn record(module: &mut Module, payload: &Payload<'_>) -> Result<(), CompileError> {
     match payload {
-        Payload::TypeSection(reader) => {
-            for ty in reader.clone().into_iter_err_on_gc_types() {
-                module.types.push(ty?);
-            }
-        }
+        Payload::TypeSection(reader) => record_types(module, reader)?,
         Payload::ImportSection(reader) => {
-            for import in reader.clone().into_imports() {
-                let import = import?;
+            for import in reader.clone().into_imports_with_offsets() {
+                let (offset, import) = import?;
+                match import.ty {
+                    TypeRef::Table(t) => no_gc_ref(t.element_type, offset)?,
+                    TypeRef::Global(g) => no_gc_type(g.content_type, offset)?,
+                    _ => {}
+                }
                 let ty = match import.ty {
                     TypeRef::Func(index) | TypeRef::FuncExact(index) => {
                         module.functions.push(index);
@@ -261,8 +266,9 @@ fn record(module: &mut Module, payload: &Payload<'_>) -> Result<(), CompileError
             }
         }
         Payload::TableSection(reader) => {
-            for table in reader.clone() {
-                let table = table?;
+            for table in reader.clone().into_iter_with_offsets() {
+                let (offset, table) = table?;
+                no_gc_ref(table.ty.element_type, offset)?;
                 module.tables.push(table.ty);
                 module.table_inits.push(match &table.init {
                     wasmparser::TableInit::RefNull => ConstExpr::RefNull,
@@ -276,8 +282,9 @@ fn record(module: &mut Module, payload: &Payload<'_>) -> Result<(), CompileError
             }
         }
         Payload::GlobalSection(reader) => {
-            for global in reader.clone() {
-                let global = global?;
+            for global in reader.clone().into_iter_with_offsets() {
+                let (offset, global) = global?;
+                no_gc_type(global.ty.content_type, offset)?;
                 module.globals.push(global.ty);
                 module.global_inits.push(const_expr(&global.init_expr)?);
             }
@@ -303,8 +310,11 @@ fn record(module: &mut Module, payload: &Payload<'_>) -> Result<(), CompileError
             }
         }
         Payload::ElementSection(reader) => {
-            for segment in reader.clone() {
-                let segment = segment?;
+            for segment in reader.clone().into_iter_with_offsets() {
+                let (offset, segment) = segment?;
+                if let ElementItems::Expressions(ty, _) = &segment.items {
+                    no_gc_ref(*ty, offset)?;
+                }
                 let mode = match segment.kind {
                     ElementKind::Passive => SegmentMode::Passive,
                     ElementKind::Declared => SegmentMode::Declared,
@@ -372,6 +382,70 @@ fn record(module: &mut Module, payload: &Payload<'_>) -> Result<(), CompileError
     Ok(())
 }
 
+/// Records the types of a type section with their recursion groups and declared supertypes.
+/// References to the abstract GC heap types in function types are a CompileError here (the
+/// validator accepts them, as it must to have recursion groups and subtyping).
+fn record_types(module: &mut Module, reader: &wasmparser::TypeSectionReader<'_>) -> Result<(), CompileError> {
+    for group in reader.clone() {
+        let group = group?;
+        let group_start = module.types.len() as u32;
+        let group_len = group.types().len() as u32;
+        for (offset, sub) in group.into_types_and_offsets() {
+            let index = module.types.len() as u32;
+            let (kind, func) = match sub.composite_type.inner {
+                CompositeInnerType::Func(func) => {
+                    for ty in func.params().iter().chain(func.results()) {
+                        no_gc_type(*ty, offset)?;
+                    }
+                    (TypeKind::Func, func)
+                }
+                // Declared only: their values could only come from GC instructions, which
+                // function bodies and constant expressions refuse.
+                CompositeInnerType::Struct(s) => {
+                    module.aggregate_fields.insert(index, s.fields);
+                    (TypeKind::Struct, FuncType::new([], []))
+                }
+                CompositeInnerType::Array(a) => {
+                    module.aggregate_fields.insert(index, Box::new([a.0]));
+                    (TypeKind::Array, FuncType::new([], []))
+                }
+                CompositeInnerType::Cont(_) => {
+                    return Err(gc_unsupported("continuation types", offset));
+                }
+            };
+            let supertype = sub.supertype_idxs.first().and_then(|i| i.as_module_index());
+            let is_final = sub.is_final;
+            module.type_info.push(TypeInfo { group_start, group_len, supertype, is_final, kind });
+            module.types.push(func);
+        }
+    }
+    Ok(())
+}
+
+fn gc_unsupported(what: &str, offset: u64) -> CompileError {
+    CompileError { message: format!("GC is not supported: {what}"), offset, function: None }
+}
+
+/// Fails for a reference to a heap type only GC has values of (`any`, `eq`, `i31`, `struct`,
+/// `array`, `none`); `nofunc` and `noextern` are the null references of function and extern
+/// references, which cranewasm has.
+fn no_gc_ref(r: RefType, offset: u64) -> Result<(), CompileError> {
+    use wasmparser::{AbstractHeapType as A, HeapType};
+    match r.heap_type() {
+        HeapType::Abstract { ty: A::Any | A::Eq | A::I31 | A::Struct | A::Array | A::None, .. } => {
+            Err(gc_unsupported(&format!("reference type {r:?}"), offset))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn no_gc_type(ty: wasmparser::ValType, offset: u64) -> Result<(), CompileError> {
+    match ty {
+        wasmparser::ValType::Ref(r) => no_gc_ref(r, offset),
+        _ => Ok(()),
+    }
+}
+
 /// Reads a constant expression the validator has accepted: one constant, `ref.null`, `ref.func`
 /// or `global.get`, or (extended constant expressions) a sequence of those and integer
 /// `add`/`sub`/`mul`, then `end`.
@@ -389,7 +463,6 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileErro
             Operator::V128Const { value } => {
                 ConstOp::Push(ConstExpr::V128(u128::from_le_bytes(*value.bytes())))
             }
-            Operator::RefNull { .. } => ConstOp::Push(ConstExpr::RefNull),
             Operator::RefFunc { function_index } => ConstOp::Push(ConstExpr::RefFunc(function_index)),
             Operator::GlobalGet { global_index } => ConstOp::Push(ConstExpr::GlobalGet(global_index)),
             Operator::I32Add => ConstOp::I32Add,
@@ -398,6 +471,20 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileErro
             Operator::I64Add => ConstOp::I64Add,
             Operator::I64Sub => ConstOp::I64Sub,
             Operator::I64Mul => ConstOp::I64Mul,
+            Operator::RefNull { hty } => {
+                no_gc_ref(RefType::new(true, hty).unwrap_or(RefType::FUNCREF), offset)?;
+                ConstOp::Push(ConstExpr::RefNull)
+            }
+            Operator::RefI31
+            | Operator::StructNew { .. }
+            | Operator::StructNewDefault { .. }
+            | Operator::ArrayNew { .. }
+            | Operator::ArrayNewDefault { .. }
+            | Operator::ArrayNewFixed { .. }
+            | Operator::AnyConvertExtern
+            | Operator::ExternConvertAny => {
+                return Err(gc_unsupported("GC instructions in constant expressions", offset));
+            }
             _ => {
                 return Err(CompileError {
                     message: "unsupported constant expression".to_string(),

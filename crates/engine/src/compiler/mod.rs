@@ -10,6 +10,8 @@ mod error;
 mod function_validation;
 pub mod options;
 pub mod streaming;
+pub mod module_code;
+pub mod tier;
 pub mod tiering;
 
 use std::sync::Arc;
@@ -18,7 +20,8 @@ pub use error::CompileError;
 pub use options::{options, pool, set_options, CompileOptions, TierUp};
 
 use crate::module::Module;
-pub use tiering::{CompileStatus, CompiledModule};
+pub use module_code::{CompileStatus, ModuleCode};
+pub use tiering::CompiledModule;
 
 /// What the engine accepts: the WebAssembly 2.0 feature set (MVP, mutable globals, sign
 /// extension, non-trapping float-to-int, multi-value, bulk memory, reference types, fixed-width
@@ -30,6 +33,11 @@ pub fn features() -> wasmparser::WasmFeatures {
         | wasmparser::WasmFeatures::TAIL_CALL
         | wasmparser::WasmFeatures::FUNCTION_REFERENCES
         | wasmparser::WasmFeatures::RELAXED_SIMD
+        // GC: for what 3.0 has without a GC runtime (recursion groups, `sub`/`sub final`
+        // function types, `global.get` of earlier immutable globals in constant expressions).
+        // What needs a GC runtime is refused in `decode` (types) and in bodies (validated
+        // without GC): see `decode::record_types`.
+        | wasmparser::WasmFeatures::GC
 }
 
 /// The same set (kept for the translator's tests, which name SIMD explicitly).
@@ -128,7 +136,7 @@ pub fn compile_unit(
     };
     // Baseline code that will be replaced compiles for speed of compilation: locals in stack
     // slots; with dynamic tier-up it also counts its calls and loop iterations.
-    let replaced = tier == codegen::Tier::Baseline && options.tiers_up();
+    let replaced = tier < tier::Tier::TOP && options.tiers_up();
     let dynamic = replaced && options.tier_up == TierUp::Dynamic;
     let size = body.range().end.saturating_sub(body.range().start) as usize;
     let translate = crate::translate::TranslateOptions {
@@ -138,8 +146,13 @@ pub fn compile_unit(
         fuel: options.fuel,
         bounds_checks: options.bounds_checks,
     };
-    let func = crate::translate::translate_function_with(module, index, body, translate).map_err(failed)?;
-    codegen::compile_function(func, tier).map_err(failed)
+    match tier.backend() {
+        tier::Backend::Cranelift => {
+            let func = crate::translate::translate_function_with(module, index, body, translate)
+                .map_err(failed)?;
+            codegen::compile_function(func, tier).map_err(failed)
+        }
+    }
 }
 
 /// The last step of every compile job: a validated `module` (all its bytes and bodies

@@ -37,23 +37,6 @@ impl TierUp {
     }
 }
 
-impl Tier {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Tier::Baseline => "baseline",
-            Tier::Optimized => "optimized",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Tier> {
-        match s {
-            "baseline" => Some(Tier::Baseline),
-            "optimized" => Some(Tier::Optimized),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CompileOptions {
     /// Compile each function when it is first called, rather than before compile() resolves.

@@ -20,7 +20,6 @@ use std::sync::{Mutex, OnceLock};
 
 pub use super::code_memory::WasmFrame;
 use super::code_memory::Symbol;
-use crate::compiler::codegen::Tier;
 use crate::module::Module;
 
 /// V8's hash of a module's wire bytes (`GetWireBytesHash`: its string hasher, seed 0, over the
@@ -133,10 +132,7 @@ pub(crate) fn perf_map_add<'a>(entries: impl Iterator<Item = (usize, usize, &'a 
             Symbol::Wasm { module, index, tier } => {
                 let name = debug_name(module, *index)
                     .unwrap_or_else(|| format!("wasm-function[{index}]"));
-                let tier = match tier {
-                    Tier::Baseline => "baseline",
-                    Tier::Optimized => "optimized",
-                };
+                let tier = tier.as_str();
                 format!("wasm {name} [{tier}] {}:wasm-function[{index}]", script_url(module))
             }
             Symbol::Engine(what) => format!("cranewasm {what}"),

@@ -15,7 +15,7 @@ use wasmparser::{FuncType, GlobalType, MemoryType, RefType, TableType, ValType};
 use super::global::Global;
 use super::memory::{LinearMemory, PAGE_SIZE};
 use super::sandbox::Sandbox;
-use super::signatures::{canon, canon_ref, matches};
+use super::signatures::{canon, canon_ref, is_subtype, matches};
 use super::table::Table;
 use super::trampolines::{self, Trampolines};
 use super::traps::{self, Trap};
@@ -475,7 +475,8 @@ impl Instance {
             let link = |reason: String| InstantiationError::Link(index as u32, reason);
             match (&import.ty, value) {
                 (ImportType::Function(ty), Extern::Function(f)) => {
-                    if f.type_id() != module.type_ids()[*ty as usize] {
+                    // A function of a declared subtype of the import's type matches too.
+                    if !is_subtype(f.type_id(), module.type_ids()[*ty as usize]) {
                         return Err(link(
                             "imported function does not match the expected type".into(),
                         ));
@@ -616,6 +617,7 @@ impl Instance {
         write(vmctx::CODE_TABLE, self.module.code_table() as usize);
         write(vmctx::TYPE_IDS, self.module.type_ids().as_ptr() as usize);
         write(vmctx::TIERING_BUDGETS, self.module.budgets() as usize);
+        write(vmctx::BUILTINS, super::libcalls::builtins() as usize);
         write(vmctx::INSTANCE, self as *const Instance as usize);
         for (i, f) in self.imported_functions.iter().enumerate() {
             // SAFETY: the imported function's funcref is alive (kept in imported_functions).

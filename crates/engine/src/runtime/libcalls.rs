@@ -26,8 +26,25 @@ pub fn address(call: LibCall) -> usize {
         LibCall::GlobalSetRef => global_set_ref as *const c_void,
         LibCall::TierUpHot => tier_up_hot as *const c_void,
         LibCall::Interrupt => interrupt as *const c_void,
+        LibCall::IsSubtype => is_subtype as *const c_void,
     };
     f as usize
+}
+
+/// The builtins table every vmctx points to (`vmctx.builtins`): [`address`] of each libcall at
+/// its slot, then the interrupt stub (`crate::libcall::INTERRUPT_STUB_SLOT`). Built once.
+pub fn builtins() -> *const usize {
+    static TABLE: std::sync::OnceLock<[usize; crate::libcall::BUILTINS]> = std::sync::OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            let mut table = [0; crate::libcall::BUILTINS];
+            for &call in LibCall::ALL {
+                table[call.slot()] = address(call);
+            }
+            table[crate::libcall::INTERRUPT_STUB_SLOT] = super::interrupts::interrupt_stub_address();
+            table
+        })
+        .as_ptr()
 }
 
 fn status(result: Result<(), TrapKind>) -> u32 {
@@ -201,4 +218,8 @@ unsafe extern "C" fn interrupt(_vmctx: *mut u8) -> u32 {
     let carry_on = std::panic::catch_unwind(super::interrupts::handle_interrupt)
         .is_ok_and(|result| result.is_ok());
     u32::from(!carry_on)
+}
+
+extern "C" fn is_subtype(_vmctx: *mut u8, actual: u32, expected: u32) -> u32 {
+    super::signatures::is_subtype(actual, expected) as u32
 }

@@ -208,7 +208,7 @@ fn lazy_functions_compile_on_first_call_through_every_path() {
     unsafe { function.call(&trampolines, &mut values) }.unwrap();
     assert_eq!(f64::from_bits(values[0] as u64), 44.75);
     assert_eq!(compiled.status().uncompiled, 0);
-    assert_eq!(compiled.status().baseline, 5);
+    assert_eq!(compiled.status().count(Tier::Baseline), 5);
 }
 
 #[test]
@@ -232,7 +232,7 @@ fn threads_racing_for_a_lazy_function_compile_it_once_and_agree() {
             assert_eq!(*r, n * (n + 1) / 2);
         }
     }
-    assert_eq!(compiled.status().baseline, 2);
+    assert_eq!(compiled.status().count(Tier::Baseline), 2);
 }
 
 #[test]
@@ -250,12 +250,12 @@ fn code_swapped_by_tier_up_while_instances_run_gives_the_same_results() {
             assert_eq!(call(instance, "indirect", &[n, 1]).unwrap(), n * 3);
         }
         rounds += 1;
-        if compiled.status().optimized == 5 || rounds > 100_000 {
+        if compiled.status().count(Tier::Optimized) == 5 || rounds > 100_000 {
             break;
         }
     }
     assert!(compiled.wait_tiered_up());
-    assert_eq!(compiled.status().optimized, 5);
+    assert_eq!(compiled.status().count(Tier::Optimized), 5);
     for instance in &instances {
         assert_eq!(call(instance, "direct", &[10]).unwrap(), 55);
     }
@@ -269,12 +269,12 @@ fn dynamic_tier_up_optimizes_hot_functions_only() {
     assert_eq!(call(&instance, "direct", &[1_000_000]).unwrap(), 500_000_500_000);
     assert_eq!(call(&instance, "indirect", &[4, 1]).unwrap(), 12);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while compiled.status().optimized == 0 && std::time::Instant::now() < deadline {
+    while compiled.status().count(Tier::Optimized) == 0 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     let status = compiled.status();
-    assert_eq!(status.optimized, 1, "{status:?}");
-    assert_eq!(status.baseline, 3, "{status:?}");
+    assert_eq!(status.count(Tier::Optimized), 1, "{status:?}");
+    assert_eq!(status.count(Tier::Baseline), 3, "{status:?}");
 }
 
 const BOUNDS_MODULE: &str = r#"(module

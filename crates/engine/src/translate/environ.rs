@@ -56,9 +56,6 @@ pub(super) fn heap_flags(builder: &mut FunctionBuilder<'_>) -> MemFlagsData {
 }
 
 /// The absolute address generated code calls `call` at.
-fn libcall_address(call: LibCall) -> i64 {
-    crate::runtime::libcalls::address(call) as i64
-}
 
 /// What one function's translation knows about its module and its `vmctx`.
 pub(crate) struct FuncEnvironment<'m> {
@@ -338,10 +335,7 @@ impl<'m> FuncEnvironment<'m> {
         let sig = *self.interrupt_signature.get_or_insert_with(|| {
             builder.import_signature(Signature::new(CallConv::PreserveAll))
         });
-        let stub = builder.ins().iconst(
-            types::I64,
-            crate::runtime::interrupts::interrupt_stub_address() as i64,
-        );
+        let stub = self.builtin(builder, crate::libcall::INTERRUPT_STUB_SLOT);
         builder.ins().call_indirect(sig, stub, &[]);
         // No reload of the memory bounds after the stub: it never moves a memory (JS that runs
         // during its host poll, a debugger's, may grow memories only in place; see
@@ -627,7 +621,7 @@ impl<'m> FuncEnvironment<'m> {
     /// For `call_indirect`: traps with IndirectCallMismatch if `func_ref` is null or its
     /// signature is not `type_index`, then returns its code address and `vmctx`.
     pub fn checked_func_ref_callee(
-        &self,
+        &mut self,
         builder: &mut FunctionBuilder<'_>,
         func_ref_value: Value,
         type_index: u32,
@@ -650,7 +644,26 @@ impl<'m> FuncEnvironment<'m> {
             offset(func_ref::TYPE_ID),
         );
         let differs = builder.ins().icmp(IntCC::NotEqual, expected, actual);
-        builder.ins().trapnz(differs, mismatch);
+        if self.module.type_info(type_index).is_final {
+            // No other type can be a subtype of a final one.
+            builder.ins().trapnz(differs, mismatch);
+        } else {
+            // A declared subtype, perhaps of another module, is accepted too: the registry
+            // knows the supertypes (a cold path: only when the ids differ).
+            let slow = builder.create_block();
+            let done = builder.create_block();
+            builder.ins().brif(differs, slow, &[], done, &[]);
+            builder.set_cold_block(slow);
+            builder.switch_to_block(slow);
+            builder.seal_block(slow);
+            let is_subtype = self
+                .call_libcall(builder, LibCall::IsSubtype, &[actual, expected])
+                .ok_or("IsSubtype returns no result")?;
+            builder.ins().trapz(is_subtype, mismatch);
+            builder.ins().jump(done, &[]);
+            builder.switch_to_block(done);
+            builder.seal_block(done);
+        }
         let code = builder
             .ins()
             .load(types::I64, VARIABLE, func_ref_value, offset(func_ref::CODE));
@@ -687,6 +700,17 @@ impl<'m> FuncEnvironment<'m> {
 
     // ---- libcalls ----
 
+    /// The address in slot `slot` of the builtins table (`vmctx.builtins`).
+    fn builtin(&mut self, builder: &mut FunctionBuilder<'_>, slot: usize) -> Value {
+        let table = builder
+            .ins()
+            .load(types::I64, FIXED, self.vmctx, offset(vmctx::BUILTINS));
+        // The table has `libcall::BUILTINS` entries, a few dozen: the offset fits.
+        builder
+            .ins()
+            .load(types::I64, FIXED, table, offset(slot as u32 * 8))
+    }
+
     /// Calls `call` with the function's vmctx followed by `args`; returns its result, if any.
     pub fn call_libcall(
         &mut self,
@@ -698,7 +722,7 @@ impl<'m> FuncEnvironment<'m> {
             .libcall_signatures
             .entry(call)
             .or_insert_with(|| builder.import_signature(call.signature()));
-        let address = builder.ins().iconst(types::I64, libcall_address(call));
+        let address = self.builtin(builder, call.slot());
         let mut call_args = Vec::with_capacity(args.len() + 1);
         call_args.push(self.vmctx);
         call_args.extend_from_slice(args);

@@ -133,6 +133,7 @@ impl Instance {
             (vmctx::MEMORY, self.memory_definition.as_ptr() as u64),
             (vmctx::CODE_TABLE, self.code_table.as_ptr() as u64),
             (vmctx::TYPE_IDS, self.type_ids.as_ptr() as u64),
+            (vmctx::BUILTINS, crate::runtime::libcalls::builtins() as u64),
         ];
         for (offset, value) in words {
             self.write_u64(offset, value);
