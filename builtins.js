@@ -257,9 +257,19 @@ function instantiation(moduleObject, native, RuntimeError, readImports) {
   };
 }
 
+/**
+ * Whether `value`, thrown by an import, is a builtin's trap: for exception handling, which must
+ * let it pass wasm handlers (catch_all, catch_all_ref) as a trap rather than catch it as a JS
+ * exception.
+ */
+function isTrap(value) {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && Object.hasOwn(value, TRAP);
+}
+
 module.exports = {
   NO_OPTIONS,
   TRAP,
+  isTrap,
   compileOptions,
   checkCompiled,
   remember,
