@@ -2,13 +2,15 @@
 // WebAssemblyCompileOptions dictionary `{ builtins, importedStringConstants }` that compile,
 // validate, new Module, instantiate and the streaming functions take; the compile-time imports a
 // Module object remembers; and, at instantiation, the `wasm:js-string` functions and the string
-// constants that stand in for those imports. index.js calls in here at four points: after a
-// compile (checkCompiled), in Module.imports() (isCompileTimeImport), and in "read the imports"
-// (needsImportObject, importValue).
+// constants that stand in for those imports. index.js calls in here at five points: converting
+// the options (compileOptions), after a compile (checkCompiled, remember), in Module.imports()
+// (isCompileTimeImport), in "read the imports" (instantiation: isProvided, value) and for the
+// names of exported builtins (instantiation: builtinName).
 //
 // The builtins are host functions written in JS: wasm calls them through the same exit path as
-// any JS import. Their traps are RuntimeErrors marked with `TRAP` (a wasm trap, not a JS
-// exception: exception handling must not catch them).
+// any JS import, where the binding answers the common cases of test, cast, length, equals and
+// charCodeAt itself (src/builtins.rs). Their traps are RuntimeErrors marked with `TRAP` (a wasm
+// trap, not a JS exception: exception handling must not catch them).
 'use strict';
 
 const JS_STRING = 'js-string';
@@ -213,37 +215,45 @@ function jsStringSet(RuntimeError) {
 /**
  * Per instantiation: what "read the imports" takes for the compile-time imports of
  * `moduleObject` instead of looking in the import object (`readImports()`: the module's import
- * descriptors). `importValue(import)` is the value the
- * binding links (a builtin function, or a new immutable (ref extern) global holding the import's
- * name), or undefined for an ordinary import.
+ * descriptors), or undefined when the module has none.
  */
 function instantiation(moduleObject, native, RuntimeError, readImports) {
   const record = compileTimeImports.get(moduleObject);
   if (record === undefined) return undefined;
   let set;
+  let builtinNames; // by function index: the builtin's name, or undefined
   return {
     /**
      * The name of an exported function with function index `index`: the import's name for an
      * imported builtin (the JS API's "name of the WebAssembly function"), else undefined.
      */
     builtinName(index) {
-      let functionIndex = 0;
-      for (const { module: moduleName, name, kind } of readImports()) {
-        if (kind !== 'function') continue;
-        if (functionIndex++ === index) return kindOf(record, moduleName, name) === 'builtin' ? name : undefined;
+      if (builtinNames === undefined) {
+        builtinNames = [];
+        for (const { module: moduleName, name, kind } of readImports()) {
+          if (kind === 'function') builtinNames.push(kindOf(record, moduleName, name) === 'builtin' ? name : undefined);
+        }
       }
-      return undefined;
+      return builtinNames[index];
     },
-    /** Whether the import object is read for this import. */
+    /** Whether the import is provided here (a builtin or a string constant), not read. */
     isProvided(moduleName, name) {
       return kindOf(record, moduleName, name) !== undefined;
     },
+    /**
+     * The value the binding links for a provided import: the builtin function, or a new
+     * immutable (ref extern) global holding the import's name; undefined for any other.
+     */
     value(moduleName, name) {
       switch (kindOf(record, moduleName, name)) {
         case 'string':
           return native.createGlobal('(ref extern)', false, name);
         case 'builtin':
-          if (set === undefined) set = jsStringSet(RuntimeError);
+          if (set === undefined) {
+            set = jsStringSet(RuntimeError);
+            // The binding answers the common cases of some builtins without calling them.
+            for (const builtin of Object.keys(set)) native.markBuiltin(set[builtin], builtin);
+          }
           return set[name];
         default:
           return undefined;
@@ -252,9 +262,19 @@ function instantiation(moduleObject, native, RuntimeError, readImports) {
   };
 }
 
+/**
+ * Whether `value`, thrown by an import, is a builtin's trap: for exception handling, which must
+ * let it pass wasm handlers (catch_all, catch_all_ref) as a trap rather than catch it as a JS
+ * exception.
+ */
+function isTrap(value) {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && Object.hasOwn(value, TRAP);
+}
+
 module.exports = {
   NO_OPTIONS,
   TRAP,
+  isTrap,
   compileOptions,
   checkCompiled,
   remember,

@@ -543,3 +543,100 @@ test('feature detection: wasm-feature-detect\'s jsStringBuiltins probe finds the
   await expect(NodeWasm.instantiate(probe, {}, JS_STRING)).rejects.toThrow(TypeError);
   await expect(W.instantiate(probe, {})).rejects.toThrow(TypeError);
 });
+
+describe('the binding\'s fast paths (test, cast, length, equals, charCodeAt) agree with the builtins\' definitions', () => {
+  // hash(s): length, then charCodeAt of every unit (bench/strings.wat); pair(a, b, i): the units
+  // of two strings at i, interleaved; plus each builtin alone.
+  let exports;
+  beforeAll(() => {
+    const b = new ModuleBuilder();
+    const len = b.importFunction('wasm:js-string', 'length', ['externref'], ['i32']);
+    const at = b.importFunction('wasm:js-string', 'charCodeAt', ['externref', 'i32'], ['i32']);
+    const eq = b.importFunction('wasm:js-string', 'equals', ['externref', 'externref'], ['i32']);
+    const test = b.importFunction('wasm:js-string', 'test', ['externref'], ['i32']);
+    const cast = b.importFunction('wasm:js-string', 'cast', ['externref'], [REF_EXTERN]);
+    b.export('length', 'function', b.function(['externref'], ['i32'], [OP.localGet, 0, OP.call, len]));
+    b.export('at', 'function', b.function(['externref', 'i32'], ['i32'], [OP.localGet, 0, OP.localGet, 1, OP.call, at]));
+    b.export('equals', 'function', b.function(['externref', 'externref'], ['i32'], [OP.localGet, 0, OP.localGet, 1, OP.call, eq]));
+    b.export('test', 'function', b.function(['externref'], ['i32'], [OP.localGet, 0, OP.call, test]));
+    b.export('cast', 'function', b.function(['externref'], [REF_EXTERN], [OP.localGet, 0, OP.call, cast]));
+    // pair(a, b, i) = at(a, i) * 65536 + at(b, i)
+    b.export('pair', 'function', b.function(['externref', 'externref', 'i32'], ['i32'], [
+      OP.localGet, 0, OP.localGet, 2, OP.call, at, 0x41, 0x80, 0x80, 0x04, 0x6c, // i32.const 65536, i32.mul
+      OP.localGet, 1, OP.localGet, 2, OP.call, at, 0x6a, // i32.add
+    ]));
+    const module = new W.Module(b.toBytes(), JS_STRING);
+    const strings = require('fs').readFileSync(require('path').join(__dirname, '..', 'bench', 'strings.wasm'));
+    const { hash } = new W.Instance(new W.Module(strings, JS_STRING)).exports;
+    exports = { ...new W.Instance(module).exports, hash };
+  });
+
+  const jsHash = (s) => {
+    let h = 0;
+    for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+    return h;
+  };
+
+  test('long and short strings, repeated and alternating, and out-of-range indices on the cached string', () => {
+    const long = 'é☺ab'.repeat(5000) + '\uD83D\uDE00';
+    const other = 'xyz'.repeat(7000);
+    for (const s of ['', 'a', 'short string', long, other, long]) expect(exports.hash(s)).toBe(jsHash(s));
+    // Two long strings read in turn: each call is a miss for one of them.
+    for (let i = 0; i < Math.min(long.length, other.length); i += 97) {
+      expect(exports.pair(long, other, i)).toBe((long.charCodeAt(i) * 65536 + other.charCodeAt(i)) | 0);
+    }
+    // The cached string: its length, and a trap past its end, also with indices read as unsigned.
+    expect(exports.at(long, long.length - 1)).toBe(0xde00);
+    expect(exports.length(long)).toBe(long.length);
+    expect(() => exports.at(long, long.length)).toThrow(W.RuntimeError);
+    expect(() => exports.at(long, -1)).toThrow('string offset out of bounds');
+    // Strings equal in content but distinct objects are the same string.
+    const built = ['é☺ab'.repeat(5000), '\uD83D\uDE00'].join('');
+    expect(exports.equals(long, built)).toBe(1);
+    expect(exports.at(built, 3)).toBe(98);
+  });
+
+  test('values that are not strings still trap (the JS function answers them)', () => {
+    for (const value of [null, undefined, 1, {}, Symbol('s'), new String('s')]) {
+      expect(exports.test(value)).toBe(0);
+      expect(() => exports.cast(value)).toThrow(W.RuntimeError);
+      expect(() => exports.length(value)).toThrow(W.RuntimeError);
+      expect(() => exports.at(value, 0)).toThrow(W.RuntimeError);
+    }
+    expect(exports.equals(null, null)).toBe(1);
+    expect(exports.equals(null, 'a')).toBe(0);
+    expect(exports.equals('a', 'a')).toBe(1);
+    expect(() => exports.equals(1, 'a')).toThrow(W.RuntimeError);
+    expect(() => exports.equals('a', {})).toThrow(W.RuntimeError);
+    expect(exports.cast('kept')).toBe('kept');
+  });
+
+  test('a store slot reused for another string after a sweep is not answered from the cache', async () => {
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    await turn();
+    await turn(); // a sweep has freed every slot: the next string takes the lowest one
+    expect(exports.at('abc', 1)).toBe(98); // copied, cached under its slot
+    await turn();
+    await turn(); // that slot is freed…
+    expect(exports.at('xyz', 1)).toBe(121); // …and taken by this string
+    expect(exports.at('xyz', 2)).toBe(122);
+    await turn();
+    await turn();
+    expect(exports.length('four')).toBe(4);
+  });
+
+  test('across many calls and sweeps of the externref store (slots reused for other strings), every answer is the string\'s own', async () => {
+    // Each call from JS puts its string in a new store slot; sweeps free them and the slots are
+    // reused: a cached answer must never outlive the string it was for.
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 3000; i++) {
+        const s = `${round}:${i}:${'q'.repeat(i % 130)}`;
+        const index = (i * 7) % s.length;
+        if (exports.at(s, index) !== s.charCodeAt(index) || exports.length(s) !== s.length) {
+          throw new Error(`wrong answer for ${JSON.stringify(s)} at ${index}`);
+        }
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  });
+});

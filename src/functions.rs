@@ -394,6 +394,8 @@ struct HostData {
     ty: FuncType,
     has_v128: bool,
     realm: Option<Rc<Realm>>,
+    /// For a JS String builtin with a native fast path: which one (`builtins::fast_call`).
+    fast: Option<crate::builtins::FastOp>,
 }
 
 /// A host function calling the JS callable `value` with the signature `ty` (whose canonical
@@ -402,12 +404,14 @@ pub fn host_function(js: &Js, value: Value, ty: FuncType, type_id: u32) -> JsRes
     // Weak: the importing instance's anchor keeps the function alive (see `lifetimes`).
     let callable = js.reference(value, 0)?;
     let has_v128 = ty.params().iter().chain(ty.results()).any(|t| *t == ValType::V128);
+    let fast = crate::builtins::fast_op_of(js, value);
     let data = Box::into_raw(Box::new(HostData {
         env: js.env,
         callable,
         ty: ty.clone(),
         has_v128,
         realm: js.realm.clone(),
+        fast,
     }));
     match HostFunction::new(ty, type_id, host_call, data as *mut c_void, Some(drop_host_data)) {
         Ok(host) => Ok(Function::host(host)),
@@ -454,6 +458,12 @@ unsafe extern "C" fn host_call(context: *mut VMHostFuncContext, values: *mut u12
     let slots = data.ty.params().len().max(data.ty.results().len()).max(1);
     // SAFETY: the exit trampoline passes an array of max(params, results) slots (at least one).
     let values = unsafe { std::slice::from_raw_parts_mut(values, slots) };
+    if let Some(op) = data.fast {
+        // A JS String builtin on the string it last read: no JS value is made, so no scope.
+        if crate::builtins::cached_call(&js, op, values) {
+            return 0;
+        }
+    }
     let mut scope = ptr::null_mut();
     if napi_call!(js, napi_open_handle_scope(&mut scope)).is_err() {
         keep_pending_exception(&js);
@@ -489,6 +499,11 @@ fn keep_pending_exception(js: &Js) {
 }
 
 fn call_host(js: &Js, data: &HostData, values: &mut [u128]) -> JsResult<()> {
+    if let Some(op) = data.fast {
+        if crate::builtins::fast_call(js, op, values)? {
+            return Ok(());
+        }
+    }
     if data.has_v128 {
         return Err(js.throw_type_error(TYPE_INCOMPATIBILITY));
     }

@@ -310,6 +310,14 @@ thread_local! {
     /// Slots in use after the last sweep, and slots taken since.
     static STORE_LIVE: Cell<u32> = const { Cell::new(0) };
     static STORE_TAKEN: Cell<u32> = const { Cell::new(0) };
+    /// Counts sweeps: a slot holds the same value for as long as this does not change (slots
+    /// are only reused after a sweep freed them).
+    static STORE_GENERATION: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The store's generation (see `STORE_GENERATION`): (slot, generation) names one value.
+pub fn store_generation() -> u64 {
+    STORE_GENERATION.with(|g| g.get())
 }
 
 fn store(js: &Js) -> JsResult<Value> {
@@ -369,6 +377,7 @@ pub fn store_length() -> u32 {
 
 /// Frees every externref slot (1..) not `marked` (and not already free).
 pub fn store_free_unmarked(js: &Js, marked: &[bool]) -> JsResult<()> {
+    STORE_GENERATION.with(|g| g.set(g.get() + 1));
     let array = store(js)?;
     let length = store_length();
     let mut free: Vec<u32> = STORE_FREE.with(|f| std::mem::take(&mut *f.borrow_mut()));
