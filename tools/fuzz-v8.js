@@ -102,7 +102,14 @@ function importObject(ns, description, log, state) {
       case 'memory': {
         const descriptor = { initial: imp.min };
         if (imp.max !== null) descriptor.maximum = imp.max;
-        if (imp.i64) descriptor.index = 'i64';
+        if (imp.i64 && ns === v8) {
+          descriptor.index = 'i64'; // Node 20's V8: the memory64 proposal's early JS API
+        } else if (imp.i64) {
+          // The JS API of WebAssembly 3.0: address 'i64', sizes as BigInts.
+          descriptor.address = 'i64';
+          descriptor.initial = BigInt(imp.min);
+          if (imp.max !== null) descriptor.maximum = BigInt(imp.max);
+        }
         module[imp.name] = new ns.Memory(descriptor);
         state.memories.push(module[imp.name]);
         break;
