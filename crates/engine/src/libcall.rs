@@ -43,6 +43,13 @@ pub enum LibCall {
     /// `(vmctx) -> status: i32`: a loop header's interrupt check failed (see
     /// `runtime::interrupts`); non-zero means stop (trap with `Interrupted`).
     Interrupt,
+    /// `(vmctx, tag: i32, values: i64)`, never returns: `throw` of tag `tag` with the payload
+    /// in `values` (one 16-byte slot per parameter). See `runtime::exceptions`.
+    Throw,
+    /// `(vmctx, exnref: i64)`, never returns: `throw_ref` of a non-null exception.
+    ThrowRef,
+    /// `(vmctx)`, never returns: the exit trampoline's import threw; throw that into wasm.
+    ThrowHost,
 }
 
 impl LibCall {
@@ -61,6 +68,9 @@ impl LibCall {
             LibCall::GlobalSetRef => (&[I32, I64], &[]),
             LibCall::TierUpHot => (&[I32], &[]),
             LibCall::Interrupt => (&[], &[I32]),
+            LibCall::Throw => (&[I32, I64], &[]),
+            LibCall::ThrowRef => (&[I64], &[]),
+            LibCall::ThrowHost => (&[], &[]),
         }
     }
 

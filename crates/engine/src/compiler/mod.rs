@@ -30,6 +30,7 @@ pub fn features() -> wasmparser::WasmFeatures {
         | wasmparser::WasmFeatures::TAIL_CALL
         | wasmparser::WasmFeatures::FUNCTION_REFERENCES
         | wasmparser::WasmFeatures::RELAXED_SIMD
+        | wasmparser::WasmFeatures::EXCEPTIONS
 }
 
 /// The same set (kept for the translator's tests, which name SIMD explicitly).

@@ -151,6 +151,7 @@ impl CompiledModule {
                         code: &f.code,
                         traps: &f.traps,
                         sources: &f.sources,
+                        exception_sites: &f.exception_sites,
                         symbol: Symbol::Wasm {
                             module: module.clone(),
                             index: module.num_imported_functions + defined as u32,
@@ -322,6 +323,7 @@ impl CompiledModule {
             code: &function.code,
             traps: &function.traps,
             sources: &function.sources,
+            exception_sites: &function.exception_sites,
             symbol: Symbol::Wasm {
                 module: self.module.clone(),
                 index: self.module.num_imported_functions + defined,

@@ -26,6 +26,9 @@ pub fn address(call: LibCall) -> usize {
         LibCall::GlobalSetRef => global_set_ref as *const c_void,
         LibCall::TierUpHot => tier_up_hot as *const c_void,
         LibCall::Interrupt => interrupt as *const c_void,
+        LibCall::Throw => return super::exceptions::throw_tag_address(),
+        LibCall::ThrowRef => return super::exceptions::throw_ref_address(),
+        LibCall::ThrowHost => return super::exceptions::throw_host_address(),
     };
     f as usize
 }
@@ -103,6 +106,7 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, segment: u32) {
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: u64) -> u32 {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
+    super::exceptions::note_stored(init as usize);
     let table = instance.table(table);
     let grown = table.grow(delta as u64, init as usize);
     if grown.is_some() {
@@ -114,6 +118,7 @@ unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: u6
 unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, value: u64, len: u32) -> u32 {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
+    super::exceptions::note_stored(value as usize);
     status((|| {
         let table = instance.table(table);
         let end = dst as u64 + len as u64;
@@ -176,6 +181,7 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, segment: u32) {
 unsafe extern "C" fn table_set_ref(vmctx: *mut u8, table: u32, index: u32, value: u64) {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
+    super::exceptions::note_stored(value as usize);
     let table = instance.table(table);
     // The index was bounds-checked by the caller.
     if table.set(index as u64, value as usize).is_ok() {
@@ -186,6 +192,7 @@ unsafe extern "C" fn table_set_ref(vmctx: *mut u8, table: u32, index: u32, value
 unsafe extern "C" fn global_set_ref(vmctx: *mut u8, global: u32, value: u64) {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
+    super::exceptions::note_stored(value as usize);
     instance.global(global).store(value as u128);
 }
 

@@ -33,6 +33,8 @@ enum FrameKind {
     /// The function body: `next` returns its parameters.
     Function,
     Block,
+    /// A `try_table`: its handler scope is the innermost of `FuncTranslator::handlers`.
+    TryTable,
     Loop {
         header: Block,
     },
@@ -86,6 +88,25 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
                 .ok_or("operand stack underflow")?;
             t.control.push(ControlFrame {
                 kind: FrameKind::Block,
+                next,
+                base,
+                num_params: params.len(),
+                num_results: results.len(),
+                exit_reached: false,
+            });
+        }
+        Operator::TryTable { try_table } => {
+            let (params, results) = block_type(t, try_table.ty)?;
+            // The catch clauses' labels are those around the `try_table`.
+            super::exceptions::begin_try_table(t, &try_table.catches)?;
+            let next = block_with_params(&mut t.builder, &results);
+            let base = t
+                .stack
+                .len()
+                .checked_sub(params.len())
+                .ok_or("operand stack underflow")?;
+            t.control.push(ControlFrame {
+                kind: FrameKind::TryTable,
                 next,
                 base,
                 num_params: params.len(),
@@ -205,7 +226,10 @@ pub(super) fn translate_unreachable(
     op: &Operator<'_>,
 ) -> Result<(), String> {
     match op {
-        Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => t.dead_depth += 1,
+        Operator::Block { .. }
+        | Operator::Loop { .. }
+        | Operator::If { .. }
+        | Operator::TryTable { .. } => t.dead_depth += 1,
         Operator::Else if t.dead_depth == 0 => translate_else(t)?,
         Operator::End if t.dead_depth == 0 => translate_end(t)?,
         Operator::End => t.dead_depth -= 1,
@@ -262,6 +286,7 @@ fn translate_end(t: &mut FuncTranslator<'_, '_>) -> Result<(), String> {
             jump(&mut t.builder, frame.next, params);
             frame.exit_reached = true;
         }
+        FrameKind::TryTable => super::exceptions::end_try_table(t)?,
         _ => {}
     }
     t.stack.truncate(frame.base);
@@ -296,6 +321,25 @@ fn branch(
     }
     let args = t.peekn(count)?.to_vec();
     Ok((target, args))
+}
+
+/// Jumps to where a branch to the frame at `index` (from the bottom of the control stack)
+/// goes, with `args`, noting that the frame's `next` is reached.
+pub(super) fn jump_to_frame(
+    t: &mut FuncTranslator<'_, '_>,
+    index: usize,
+    args: &[Value],
+) -> Result<(), String> {
+    let frame = t
+        .control
+        .get_mut(index)
+        .ok_or("a handler's target is not on the control stack")?;
+    let (target, _) = frame.branch_target();
+    if !matches!(frame.kind, FrameKind::Loop { .. }) {
+        frame.exit_reached = true;
+    }
+    jump(&mut t.builder, target, args);
+    Ok(())
 }
 
 fn frame_at<'a>(

@@ -687,6 +687,24 @@ impl<'m> FuncEnvironment<'m> {
 
     // ---- libcalls ----
 
+    /// The function's `vmctx` parameter.
+    pub fn vmctx(&self) -> Value {
+        self.vmctx
+    }
+
+    /// The signature to call `call` with.
+    pub fn libcall_signature(&mut self, builder: &mut FunctionBuilder<'_>, call: LibCall) -> SigRef {
+        *self
+            .libcall_signatures
+            .entry(call)
+            .or_insert_with(|| builder.import_signature(call.signature()))
+    }
+
+    /// The address to call `call` at.
+    pub fn libcall_callee(&self, builder: &mut FunctionBuilder<'_>, call: LibCall) -> Value {
+        builder.ins().iconst(types::I64, libcall_address(call))
+    }
+
     /// Calls `call` with the function's vmctx followed by `args`; returns its result, if any.
     pub fn call_libcall(
         &mut self,
@@ -694,11 +712,8 @@ impl<'m> FuncEnvironment<'m> {
         call: LibCall,
         args: &[Value],
     ) -> Option<Value> {
-        let sig = *self
-            .libcall_signatures
-            .entry(call)
-            .or_insert_with(|| builder.import_signature(call.signature()));
-        let address = builder.ins().iconst(types::I64, libcall_address(call));
+        let sig = self.libcall_signature(builder, call);
+        let address = self.libcall_callee(builder, call);
         let mut call_args = Vec::with_capacity(args.len() + 1);
         call_args.push(self.vmctx);
         call_args.extend_from_slice(args);
