@@ -50,6 +50,9 @@ pub enum LibCall {
     ThrowRef,
     /// `(vmctx)`, never returns: the exit trampoline's import threw; throw that into wasm.
     ThrowHost,
+    /// `(vmctx, exnref: i64, tag: i32) -> i32`: whether the exception's tag is the instance's
+    /// tag `tag` (a legacy `catch`).
+    ExceptionMatches,
 }
 
 impl LibCall {
@@ -71,13 +74,22 @@ impl LibCall {
             LibCall::Throw => (&[I32, I64], &[]),
             LibCall::ThrowRef => (&[I64], &[]),
             LibCall::ThrowHost => (&[], &[]),
+            LibCall::ExceptionMatches => (&[I64, I32], &[I32]),
         }
     }
 
     /// The Cranelift signature to call this libcall with.
     pub fn signature(self) -> Signature {
         let (params, results) = self.types();
-        let mut sig = Signature::new(CallConv::SystemV);
+        // The throwing libcalls are `try_call`ed: with the `tail` convention every register is
+        // clobbered there, so the landing pad expects none preserved (the unwinder restores
+        // none) and the vmctx the handlers need is spilled to the frame. (Their stubs take the
+        // same argument registers as System V.)
+        let convention = match self {
+            LibCall::Throw | LibCall::ThrowRef | LibCall::ThrowHost => CallConv::Tail,
+            _ => CallConv::SystemV,
+        };
+        let mut sig = Signature::new(convention);
         sig.params.push(AbiParam::new(types::I64));
         sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
         sig.returns

@@ -31,6 +31,7 @@ pub fn features() -> wasmparser::WasmFeatures {
         | wasmparser::WasmFeatures::FUNCTION_REFERENCES
         | wasmparser::WasmFeatures::RELAXED_SIMD
         | wasmparser::WasmFeatures::EXCEPTIONS
+        | wasmparser::WasmFeatures::LEGACY_EXCEPTIONS
 }
 
 /// The same set (kept for the translator's tests, which name SIMD explicitly).

@@ -327,6 +327,14 @@ unsafe extern "C" fn throw_host(_vmctx: *mut u8, _unused: usize, _unused2: usize
     }
 }
 
+/// Whether the exception `exnref` points to has tag `tag` of the caller's instance (1) or not
+/// (0): a legacy `catch` clause.
+pub(super) unsafe extern "C" fn exception_matches(vmctx: *mut u8, exnref: usize, tag: u32) -> u32 {
+    // SAFETY: generated code passes its vmctx and an exnref it holds (non-null: a landing pad's).
+    let (instance, exception) = unsafe { (Instance::from_vmctx(vmctx), &*(exnref as *const VMException)) };
+    instance.tag(tag).is_some_and(|t| Arc::ptr_eq(t, &exception.tag)) as u32
+}
+
 /// Jumps to a landing pad: restores the stack and frame pointers of its frame and passes the
 /// `exnref` in the first exception payload register (Cranelift's: rax on x86-64, x0 on
 /// aarch64).

@@ -29,6 +29,7 @@ pub fn address(call: LibCall) -> usize {
         LibCall::Throw => return super::exceptions::throw_tag_address(),
         LibCall::ThrowRef => return super::exceptions::throw_ref_address(),
         LibCall::ThrowHost => return super::exceptions::throw_host_address(),
+        LibCall::ExceptionMatches => super::exceptions::exception_matches as *const c_void,
     };
     f as usize
 }

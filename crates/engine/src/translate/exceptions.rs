@@ -19,9 +19,19 @@ use crate::libcall::LibCall;
 use crate::trap::TrapKind;
 use crate::vmoffsets::{exception, VALUE_SLOT};
 
-/// The handlers of one open `try_table`.
+/// The handlers of one open `try_table`, or of a legacy `try` in its `do` part.
 pub(crate) struct HandlerScope {
+    /// The control-stack index of the frame the scope belongs to.
+    owner: usize,
     clauses: Vec<Clause>,
+    /// For a legacy `try`: its dispatch block, which catches everything (it tests the tags of
+    /// the `catch` clauses in order and rethrows when none matches); `clauses` is then empty.
+    legacy: Option<LegacyDispatch>,
+}
+
+pub(crate) struct LegacyDispatch {
+    pub block: Block,
+    pub used: bool,
 }
 
 struct Clause {
@@ -74,13 +84,18 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
 
 /// Calls a throwing libcall (it never returns); the code after it is unreachable.
 fn throw_call(t: &mut FuncTranslator<'_, '_>, call: LibCall, args: &[Value]) {
+    throw_call_to(t, call, args, usize::MAX)
+}
+
+/// [`throw_call`] to the handlers of frames at index `max_owner` or below.
+fn throw_call_to(t: &mut FuncTranslator<'_, '_>, call: LibCall, args: &[Value], max_owner: usize) {
     t.env.fuel_function_exit(&mut t.builder);
     let sig = t.env.libcall_signature(&mut t.builder, call);
     let address = t.env.libcall_callee(&mut t.builder, call);
     let mut call_args = Vec::with_capacity(args.len() + 1);
     call_args.push(t.env.vmctx());
     call_args.extend_from_slice(args);
-    call_indirect(t, sig, address, &call_args);
+    call_indirect_to(t, sig, address, &call_args, max_owner);
     t.builder.ins().trap(TrapKind::Unreachable.code());
     t.reachable = false;
 }
@@ -93,7 +108,19 @@ pub(super) fn call_indirect(
     callee: Value,
     args: &[Value],
 ) -> Vec<Value> {
-    if t.handlers.is_empty() {
+    call_indirect_to(t, sig, callee, args, usize::MAX)
+}
+
+/// [`call_indirect`] with only the handlers of frames at control-stack index `max_owner` or
+/// below (a legacy `delegate` skips the ones in between).
+fn call_indirect_to(
+    t: &mut FuncTranslator<'_, '_>,
+    sig: SigRef,
+    callee: Value,
+    args: &[Value],
+    max_owner: usize,
+) -> Vec<Value> {
+    if !t.handlers.iter().any(|scope| scope.owner <= max_owner) {
         let call = t.builder.ins().call_indirect(sig, callee, args);
         return t.builder.inst_results(call).to_vec();
     }
@@ -112,6 +139,15 @@ pub(super) fn call_indirect(
     let mut items = vec![ExceptionTableItem::Context(t.env.vmctx())];
     let exn = [BlockArg::TryCallExn(0)];
     'scopes: for scope in t.handlers.iter_mut().rev() {
+        if scope.owner > max_owner {
+            continue;
+        }
+        if let Some(dispatch) = &mut scope.legacy {
+            dispatch.used = true;
+            let target = t.builder.func.dfg.block_call(dispatch.block, &exn);
+            items.push(ExceptionTableItem::Default(target));
+            break 'scopes;
+        }
         for clause in &mut scope.clauses {
             clause.used = true;
             let target = t.builder.func.dfg.block_call(clause.block, &exn);
@@ -163,7 +199,8 @@ pub(super) fn begin_try_table(t: &mut FuncTranslator<'_, '_>, catches: &[Catch])
         t.builder.set_cold_block(block);
         clauses.push(Clause { tag, with_ref, target, block, used: false });
     }
-    t.handlers.push(HandlerScope { clauses });
+    let owner = t.control.len();
+    t.handlers.push(HandlerScope { owner, clauses, legacy: None });
     Ok(())
 }
 
@@ -190,6 +227,54 @@ pub(super) fn end_try_table(t: &mut FuncTranslator<'_, '_>) -> Result<(), String
         control::jump_to_frame(t, clause.target, &args)?;
     }
     Ok(())
+}
+
+// ---- the legacy form: try, catch, catch_all, rethrow, delegate ----
+
+/// Opens the scope of a legacy `try` (before its frame is pushed); returns its dispatch block.
+pub(super) fn begin_legacy_try(t: &mut FuncTranslator<'_, '_>) -> Block {
+    let block = t.builder.create_block();
+    t.builder.append_block_param(block, types::I64);
+    t.builder.set_cold_block(block);
+    let owner = t.control.len();
+    t.handlers.push(HandlerScope {
+        owner,
+        clauses: Vec::new(),
+        legacy: Some(LegacyDispatch { block, used: false }),
+    });
+    block
+}
+
+/// Closes the scope of the legacy `try` at the end of its `do` part: the dispatch block's
+/// `exnref` if a call site can reach it (the builder is then in the dispatch block), else `None`.
+pub(super) fn end_legacy_do(t: &mut FuncTranslator<'_, '_>) -> Result<Option<Value>, String> {
+    let scope = t.handlers.pop().ok_or("try without its handlers")?;
+    let dispatch = scope.legacy.ok_or("a legacy try's scope without its dispatch block")?;
+    if !dispatch.used {
+        return Ok(None);
+    }
+    t.builder.switch_to_block(dispatch.block);
+    t.builder.seal_block(dispatch.block);
+    t.env.reload_memory_bounds(&mut t.builder);
+    Ok(Some(t.builder.block_params(dispatch.block)[0]))
+}
+
+/// In the current block: whether `exnref`'s tag is tag `tag` of the instance (an i32).
+pub(super) fn exception_matches(t: &mut FuncTranslator<'_, '_>, exnref: Value, tag: u32) -> Result<Value, String> {
+    let tag = t.builder.ins().iconst(types::I32, i64::from(tag));
+    t.env
+        .call_libcall(&mut t.builder, LibCall::ExceptionMatches, &[exnref, tag])
+        .ok_or_else(|| "ExceptionMatches returns no result".to_string())
+}
+
+/// The payload of `exnref`, of tag `tag` (a legacy `catch` pushes it).
+pub(super) fn payload(t: &mut FuncTranslator<'_, '_>, tag: u32, exnref: Value) -> Result<Vec<Value>, String> {
+    load_payload(t, tag, exnref)
+}
+
+/// Throws `exnref` again (non-null) to the handlers of frames at index `max_owner` or below.
+pub(super) fn rethrow(t: &mut FuncTranslator<'_, '_>, exnref: Value, max_owner: usize) {
+    throw_call_to(t, LibCall::ThrowRef, &[exnref], max_owner);
 }
 
 /// The payload values of an exception of tag `tag`.
