@@ -268,6 +268,15 @@ unsafe fn throw(exception: Arc<VMException>, stub_fp: usize) -> ! {
     }
 }
 
+/// The return address into the stub's caller and the caller's frame pointer.
+fn stub_caller(stub_fp: usize) -> (usize, usize) {
+    if stub_fp == 0 || traps::activation_top() < stub_fp + 16 {
+        return (0, 0);
+    }
+    // SAFETY: the stub's frame holds the caller's frame pointer and the return address.
+    unsafe { (*((stub_fp + 8) as *const usize), *(stub_fp as *const usize)) }
+}
+
 fn stub_return_address(stub_fp: usize) -> usize {
     if stub_fp == 0 {
         return 0;
@@ -307,7 +316,8 @@ unsafe extern "C" fn throw_ref(_vmctx: *mut u8, exnref: usize, _unused: usize, s
 /// then rethrows its own exception unchanged).
 unsafe extern "C" fn throw_host(_vmctx: *mut u8, _unused: usize, _unused2: usize, stub_fp: usize) -> ! {
     let Some(exception) = PENDING_HOST.with(|p| p.borrow_mut().take()) else {
-        traps::unwind_with(TrapKind::HostException, stub_return_address(stub_fp))
+        let (pc, fp) = stub_caller(stub_fp);
+        traps::unwind_with_frames(TrapKind::HostException, pc, fp)
     };
     // SAFETY: called by the stub, from generated code.
     let handler = unsafe { find_handler(&exception.tag, stub_fp) };
@@ -322,7 +332,9 @@ unsafe extern "C" fn throw_host(_vmctx: *mut u8, _unused: usize, _unused2: usize
         }
         None => {
             drop(exception);
-            traps::unwind_with(TrapKind::HostException, stub_return_address(stub_fp))
+            // The JS exception's stack gets the wasm frames it passed, as a trap's does.
+            let (pc, fp) = stub_caller(stub_fp);
+            traps::unwind_with_frames(TrapKind::HostException, pc, fp)
         }
     }
 }

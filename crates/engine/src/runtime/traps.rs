@@ -394,8 +394,19 @@ pub(crate) fn activation_top() -> usize {
 /// Unwinds to the innermost entry from the host with trap `kind` (an exception that no wasm
 /// handler caught). `pc` is reported as the trap's PC.
 pub(crate) fn unwind_with(kind: TrapKind, pc: usize) -> ! {
+    unwind_with_frames(kind, pc, 0)
+}
+
+/// [`unwind_with`], recording the wasm frames of the activation for the error's stack (as a
+/// fault does) from `pc` in the frame whose frame pointer is `fp` (0: none).
+pub(crate) fn unwind_with_frames(kind: TrapKind, pc: usize, fp: usize) -> ! {
     let buffer = JUMP_BUFFER.with(|b| b.get());
     assert!(!buffer.is_null(), "an exception thrown outside any wasm call");
+    if fp != 0 {
+        // SAFETY: `fp` is a frame pointer of generated code of this activation, below the jump
+        // buffer; the walk reads only between it and the buffer.
+        unsafe { walk_frames(pc, fp, fp, buffer as usize) };
+    }
     LAST_FAULT.with(|f| f.set(Some(FaultRecord { pc, signal: 0, kind: Some(kind) })));
     // SAFETY: `buffer` is the jump buffer of the guarded call active on this thread; the
     // frames in between are generated code and the throw stub's runtime function, which holds
