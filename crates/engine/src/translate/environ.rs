@@ -240,6 +240,14 @@ impl<'m> FuncEnvironment<'m> {
                 | Operator::CallRef { .. }
                 | Operator::BrOnNull { .. }
                 | Operator::BrOnNonNull { .. }
+                | Operator::Throw { .. }
+                | Operator::ThrowRef
+                | Operator::TryTable { .. }
+                | Operator::Try { .. }
+                | Operator::Catch { .. }
+                | Operator::CatchAll
+                | Operator::Rethrow { .. }
+                | Operator::Delegate { .. }
         );
         if ends_run && fuel.pending != 0 {
             let delta = builder.use_var(fuel.delta);
