@@ -137,6 +137,47 @@ declare namespace WebAssembly {
     new <T extends ValueType = ValueType>(descriptor: GlobalDescriptor<T>, v?: ValueTypeMap[T]): Global<T>;
   };
 
+  /** An exception tag, made by `new Tag({ parameters })` or exported by an instance. */
+  interface Tag {
+    /** The tag's type (the type reflection proposal's; Node 20 has none). */
+    type(): TagType;
+  }
+  var Tag: {
+    prototype: Tag;
+    new (type: TagType): Tag;
+  };
+
+  interface TagType {
+    parameters: TagValueType[];
+  }
+
+  /** The value types a tag's parameters may have. */
+  type TagValueType = ValueType | 'v128' | 'funcref';
+
+  /**
+   * A wasm exception as JS sees it: made by `new Exception(tag, payload, options?)`, or thrown
+   * by wasm (an exception no wasm handler caught). Thrown into wasm, it is caught by its tag.
+   */
+  interface Exception {
+    /** Payload value `index`; `TypeError` unless `tag` is the exception's tag. */
+    getArg(tag: Tag, index: number): unknown;
+    /** Whether `tag` is the exception's tag. */
+    is(tag: Tag): boolean;
+    /** The stack at construction, with `{ traceStack: true }`. */
+    readonly stack?: string;
+  }
+  var Exception: {
+    prototype: Exception;
+    new (tag: Tag, payload: Iterable<unknown>, options?: ExceptionOptions): Exception;
+  };
+
+  interface ExceptionOptions {
+    traceStack?: boolean;
+  }
+
+  /** The tag of JS exceptions thrown through wasm: one externref parameter, the thrown value. */
+  var JSTag: Tag;
+
   /** The address type of a memory or table: `i64` for memory64 and table64. */
   type AddressType = 'i32' | 'i64';
   /** Sizes and indices of a memory or table: numbers for `i32`, bigints for `i64` (memory64). */
@@ -199,9 +240,9 @@ declare namespace WebAssembly {
   type TableValue = ValueTypeMap['anyfunc'] | ValueTypeMap['externref'];
   type TableKind = 'anyfunc' | 'externref';
   type ImportExportKind = 'function' | 'table' | 'memory' | 'global' | 'tag';
-  type ExportValue = Function | Global | Memory | Table;
+  type ExportValue = Function | Global | Memory | Table | Tag;
   type Exports = Record<string, ExportValue>;
-  /** A function, Global, Memory or Table, or a number (bigint for i64) for an immutable global import. */
+  /** A function, Global, Memory, Table or Tag, or a number (bigint for i64) for an immutable global import. */
   type ImportValue = ExportValue | number | bigint;
   /** Module names to objects (or functions) whose properties are the imported values. */
   type ModuleImports = Record<string, ImportValue>;

@@ -275,6 +275,9 @@ const realm = native.init({
   poll: function poll() {},
   attachWasmFrames,
   makeTrapError,
+  // Exceptions across the boundary (see "Exception handling" below).
+  makeException: (nativeTag, payload) => makeException(nativeTag, payload),
+  exceptionPayload: (value) => exceptionPayload(value),
 });
 
 // Builds the errors of one API entry point with V8's "<context>: <message>" wording, e.g.
@@ -609,6 +612,8 @@ const INNER_CONSTRUCTORS = {
   Memory: function () { return constructInterface('Memory', new.target, arguments); },
   Table: function () { return constructInterface('Table', new.target, arguments); },
   Global: function () { return constructInterface('Global', new.target, arguments); },
+  Tag: function () { return constructInterface('Tag', new.target, arguments); },
+  Exception: function () { return constructInterface('Exception', new.target, arguments); },
 };
 
 // A WebIDL interface object whose [[Construct]] runs `construct(object, ...args)` on the new object.
@@ -887,6 +892,11 @@ function readImports(nativeModule, importObject, thrower, compileTime = undefine
         values[index] = callNative(native.createGlobal, valueType, false, converted);
         break;
       }
+      case 'tag':
+        if (!tagBrand.has(value)) throw linkError('tag import requires a WebAssembly.Tag');
+        values[index] = tagBrand.get(value);
+        objects[index] = value;
+        break;
       default:
         throw linkError(`${kind} imports are not supported`);
     }
@@ -906,6 +916,8 @@ function exportObject(entry, imported, created) {
     return newGlobalObject(imported.values[entry.importIndex]);
   }
   if (entry.kind === 'global') return newGlobalObject(entry.value);
+  // One Tag object per engine tag, whichever instance exports it.
+  if (entry.kind === 'tag') return tagObject(entry.value);
   const key = `${entry.kind}:${entry.index}`;
   if (!created.has(key)) {
     switch (entry.kind) {
@@ -1191,6 +1203,117 @@ const Global = defineInterface('Global', (object, descriptor, ...rest) => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// Exception handling: WebAssembly.Tag, WebAssembly.Exception, WebAssembly.JSTag
+// ---------------------------------------------------------------------------------------------
+
+// A Tag is its engine tag (NativeTag); the engine's tag has the identity, and one Tag object
+// stands for it while the object lives, so an exported or re-imported tag is the same object.
+const tagBrand = new WeakMap(); // Tag → NativeTag
+const tagObjects = new Map(); // NativeTag id → WeakRef(Tag)
+const tagObjectsCleanup = new FinalizationRegistry((id) => {
+  const ref = tagObjects.get(id);
+  if (ref !== undefined && ref.deref() === undefined) tagObjects.delete(id);
+});
+function tagObject(nativeTag) {
+  const id = nativeTag.id();
+  const cached = tagObjects.get(id)?.deref();
+  if (cached !== undefined) return cached;
+  const object = platformObject('Tag', Tag);
+  tagBrand.set(object, nativeTag);
+  tagObjects.set(id, new WeakRef(object));
+  tagObjectsCleanup.register(object, id);
+  return object;
+}
+
+// The value types a tag's parameters may have (the JS API's ValueType).
+const TAG_VALUE_TYPES = new Set(['i32', 'i64', 'f32', 'f64', 'v128', 'externref', 'anyfunc', 'funcref']);
+
+const Tag = defineInterface('Tag', (object, descriptor) => {
+  const thrower = new ErrorThrower('WebAssembly.Tag()');
+  if (!isObject(descriptor)) throw thrower.typeError('Argument 0 must be a tag type');
+  const parameters = descriptor.parameters;
+  if (!isObject(parameters)) throw thrower.typeError("Argument 0 must be a tag type with 'parameters'");
+  const names = iterableToList(parameters).map((type, index) => {
+    const name = toDOMString(type);
+    if (!TAG_VALUE_TYPES.has(name)) throw thrower.typeError(`Argument 0 parameter type at index #${index} must be a value type`);
+    return name;
+  });
+  const nativeTag = callNative(native.createTag, names);
+  tagBrand.set(object, nativeTag);
+  tagObjects.set(nativeTag.id(), new WeakRef(object));
+  tagObjectsCleanup.register(object, nativeTag.id());
+}, {
+  members: {
+    // The type reflection proposal's Tag.type() (Node 20 has none): { parameters }.
+    type() {
+      const thrower = new ErrorThrower('WebAssembly.Tag.type()');
+      const nativeTag = receiver(tagBrand, this, thrower, 'Tag');
+      return { parameters: callNative(() => nativeTag.parameters()) };
+    },
+  },
+});
+
+// An Exception's tag, payload (JS values, converted by the tag's parameter types) and the
+// engine tag; `payload` holds `undefined` for values that have no JS value (v128, exnref).
+const exceptionBrand = new WeakMap(); // Exception → { tag, nativeTag, types, payload }
+
+const Exception = defineInterface('Exception', (object, tag, payload, options) => {
+  const thrower = new ErrorThrower('WebAssembly.Exception()');
+  const nativeTag = tagBrand.get(tag);
+  if (nativeTag === undefined) throw thrower.typeError('Argument 0 must be a WebAssembly tag');
+  if (!isObject(payload)) throw thrower.typeError('Exception values must be an iterable object');
+  const values = iterableToList(payload);
+  const types = callNative(() => nativeTag.parameters());
+  // The JS API: a payload of another length is a TypeError (Node 20's V8 accepts it).
+  if (values.length !== types.length) throw thrower.typeError('Number of exception values does not match signature length');
+  const converted = values.map((value, index) => {
+    const type = types[index];
+    if (type === 'v128' || type === 'ref') throw thrower.typeError('type incompatibility when transforming from/to JS');
+    return toWebAssemblyValue(value, type, (detail) => thrower.typeError(detail));
+  });
+  exceptionBrand.set(object, { tag, nativeTag, types, payload: converted });
+  if (isObject(options) && Boolean(options.traceStack)) {
+    // V8's own `stack` property, of the constructor's caller.
+    Error.captureStackTrace(object, INNER_CONSTRUCTORS.Exception);
+  }
+}, {
+  members: {
+    getArg(tag, index) {
+      const thrower = new ErrorThrower('WebAssembly.Exception.getArg()');
+      const data = receiver(exceptionBrand, this, thrower, 'Exception');
+      if (!tagBrand.has(tag)) throw thrower.typeError('Argument 0 must be a WebAssembly.Tag');
+      if (data.tag !== tag) throw thrower.typeError('First argument does not match the exception tag');
+      const i = enforceUint32(index, thrower, 'Index');
+      if (i >= data.payload.length) throw thrower.rangeError('Index out of range');
+      const type = data.types[i];
+      if (type === 'v128' || type === 'ref') throw thrower.typeError('type incompatibility when transforming from/to JS');
+      return data.payload[i];
+    },
+    is(tag) {
+      const thrower = new ErrorThrower('WebAssembly.Exception.is()');
+      const data = receiver(exceptionBrand, this, thrower, 'Exception');
+      if (!tagBrand.has(tag)) throw thrower.typeError('Argument 0 must be a WebAssembly.Tag');
+      return data.tag === tag;
+    },
+  },
+});
+
+// A wasm exception that left wasm (the binding converted its payload).
+function makeException(nativeTag, payload) {
+  const object = platformObject('Exception', Exception);
+  const types = nativeTag.parameters();
+  exceptionBrand.set(object, { tag: tagObject(nativeTag), nativeTag, types, payload });
+  return object;
+}
+
+// What a WebAssembly.Exception thrown into wasm carries, for the binding; undefined for any
+// other value (it crosses with JSTag).
+function exceptionPayload(value) {
+  const data = exceptionBrand.get(value);
+  return data === undefined ? undefined : [data.nativeTag, data.payload];
+}
+
+// ---------------------------------------------------------------------------------------------
 // Streaming: Node's checks on the Response, then the body, chunk by chunk
 // ---------------------------------------------------------------------------------------------
 
@@ -1382,16 +1505,16 @@ internal.ErrorThrower = ErrorThrower;
 // The namespace object, in Node's property order and with its attributes
 // ---------------------------------------------------------------------------------------------
 
-// Node 20 also has Tag and Exception (exception handling); the engine compiles WebAssembly 2.0,
-// which has no tags, so they are left out rather than offered for modules that cannot exist.
 const WebAssembly = {};
 for (const name of ['compile', 'validate', 'instantiate', 'compileStreaming', 'instantiateStreaming']) {
   defineDataProperty(WebAssembly, name, namespaceFunctions[name], { enumerable: true });
 }
-const interfaces = { Module, Instance, Table, Memory, Global, CompileError, LinkError, RuntimeError };
+const interfaces = { Module, Instance, Table, Memory, Global, Tag, Exception, CompileError, LinkError, RuntimeError };
 for (const name of Object.keys(interfaces)) {
   defineDataProperty(WebAssembly, name, interfaces[name]);
 }
+// The tag of JS values thrown through wasm (newer than Node 20's V8): one externref parameter.
+defineDataProperty(WebAssembly, 'JSTag', tagObject(callNative(native.jsTag)), { writable: false });
 defineDataProperty(WebAssembly, Symbol.toStringTag, 'WebAssembly', { writable: false });
 
 module.exports = WebAssembly;

@@ -7,6 +7,8 @@
 //   hash-wasm    hand-written C / clang wasm, many small modules, WebAssembly.compile + instantiate
 //   sql.js       Emscripten (SQLite), WebAssembly.instantiate, plus a module built at run time
 //                (Emscripten's addFunction wrapper) for a JS user-defined SQL function
+//   @automerge/automerge  wasm-bindgen (Rust) built with exception handling: its module imports
+//                tags (WebAssembly.Tag), and its glue throws WebAssembly.Exception objects
 'use strict';
 
 const { execFile } = require('child_process');
@@ -105,4 +107,22 @@ test('sql.js (Emscripten): CREATE / INSERT / SELECT, UDF, errors, export and reo
   expect(output.reopened[0].values).toEqual([[500, 125250]]);
   expect(output.growth[0].values).toEqual([[24000000, '00FF']]);
   expect(Math.max(...cranewasm.engine.memoryBytes)).toBeGreaterThan(32 << 20); // the heap grew
+});
+
+test('@automerge/automerge (wasm-bindgen with exception handling): changes, save/load, merge, errors', async () => {
+  const [cranewasm, node] = await driveBoth('@automerge/automerge');
+  expectSameRun(cranewasm, node, ['Module', 'Instance', 'Memory']);
+  // It needs exception handling to load at all: its module imports tags (made with new Tag, two
+  // per wasm-bindgen module it loads).
+  expect(cranewasm.engine.calls['new Tag']).toBeGreaterThanOrEqual(2);
+
+  const { output } = cranewasm;
+  expect(output.doc.text).toBe('hello world');
+  expect(output.doc.list).toHaveLength(203);
+  expect(output.reloaded).toEqual(output.doc);
+  expect(output.merged.n).toBeDefined();
+  expect(output.errors).toHaveLength(4);
+  expect(output.errors[0]).toMatch(/^RangeError: /);
+  expect(output.errors[3]).toBe('RangeError: in the callback');
+  expect(output.afterErrors).toBe(42);
 });

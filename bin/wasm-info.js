@@ -5,10 +5,10 @@
 'use strict';
 
 const SECTION_NAMES = ['custom', 'type', 'import', 'function', 'table', 'memory', 'global', 'export',
-  'start', 'element', 'code', 'data', 'data count'];
+  'start', 'element', 'code', 'data', 'data count', 'tag'];
 
 const VALUE_TYPES = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128', 0x70: 'funcref', 0x6f: 'externref' };
-const KINDS = ['function', 'table', 'memory', 'global'];
+const KINDS = ['function', 'table', 'memory', 'global', 'tag'];
 
 class Reader {
   constructor(bytes, offset = 0, end = bytes.length) {
@@ -117,6 +117,8 @@ function parseModule(bytes) {
             case 'table': entry.element = s.valueType(); Object.assign(entry, s.limits()); break;
             case 'memory': Object.assign(entry, s.limits()); break;
             case 'global': entry.valueType = s.valueType(); entry.mutable = s.byte() === 1; break;
+            // A tag: attribute 0 (exception), then its function type.
+            case 'tag': s.byte(); entry.type = types[s.u32()]; break;
             default: throw new Error('unexpected import kind');
           }
           imports.push(entry);
@@ -160,7 +162,7 @@ function parseModule(bytes) {
     if (e.kind === 'function') {
       e.type = functionType(e.index);
     } else {
-      const entity = all[e.kind][e.index] || {};
+      const entity = (all[e.kind] || [])[e.index] || {};
       for (const key of ['min', 'max', 'shared', 'element', 'valueType', 'mutable']) {
         if (entity[key] !== undefined) e[key] = entity[key];
       }

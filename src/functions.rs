@@ -202,6 +202,7 @@ pub fn throw_trap(js: &Js, trap: Trap) -> Pending {
                 Err(pending) => pending,
             }
         }
+        TrapKind::Exception => crate::exceptions::throw_uncaught(js),
         TrapKind::StackOverflow => throw_with_frames(js, |r| r.range_error, trap.kind.message(), &frames),
         kind => throw_with_frames(js, |r| r.runtime_error, kind.message(), &frames),
     }
@@ -481,15 +482,23 @@ unsafe extern "C" fn host_call(context: *mut VMHostFuncContext, values: *mut u12
     status
 }
 
+/// A wasm handler caught the exception an import threw: the entry has nothing to rethrow.
+pub fn forget_pending_exception() {
+    PENDING_EXCEPTION.with(|p| p.set(false));
+}
+
 fn keep_pending_exception(js: &Js) {
     let exception = js.take_exception();
     if crate::interrupts::call_out_terminated(js) {
-        // V8 is terminating: nothing is rethrown (see `interrupts`).
+        // V8 is terminating: nothing is rethrown (see `interrupts`), nor caught.
         PENDING_EXCEPTION.with(|p| p.set(false));
+        cranewasm_engine::runtime::exceptions::set_pending_host(None);
         return;
     }
     if js::store_set(js, 0, exception).is_ok() {
         PENDING_EXCEPTION.with(|p| p.set(true));
+        // It may be caught by a wasm handler on its way out.
+        crate::exceptions::set_pending_host(js, exception);
     } else {
         // Could not keep it: what is pending now (the failure to keep it) is dropped too, and
         // the entry throws undefined. Only happens when the env is shutting down.

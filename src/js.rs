@@ -437,6 +437,10 @@ pub struct Realm {
     /// `(ErrorClass, message, frames) => error`: a new error for a trap, with the frames in its
     /// stack.
     pub make_trap_error: sys::napi_ref,
+    /// `(nativeTag, payload) => WebAssembly.Exception`: a wasm exception leaving wasm.
+    pub make_exception: sys::napi_ref,
+    /// `(value) => [nativeTag, payload] | undefined`: what a thrown WebAssembly.Exception holds.
+    pub exception_payload: sys::napi_ref,
     /// The memory growth epoch at which this realm's calls last refreshed ArrayBuffers.
     pub checked_epoch: Cell<u64>,
 }
@@ -459,6 +463,8 @@ impl Drop for Realm {
             self.schedule_sweep,
             self.attach_wasm_frames,
             self.make_trap_error,
+            self.make_exception,
+            self.exception_payload,
         ];
         for r in refs {
             js.delete_reference(r);
@@ -513,6 +519,8 @@ pub fn new_realm(js: &Js, helpers: Value) -> JsResult<Rc<Realm>> {
         schedule_sweep: get("scheduleSweep")?,
         attach_wasm_frames: get("attachWasmFrames")?,
         make_trap_error: get("makeTrapError")?,
+        make_exception: get("makeException")?,
+        exception_payload: get("exceptionPayload")?,
         checked_epoch: Cell::new(0),
     });
     DEFAULT_REALM.with(|r| *r.0.borrow_mut() = Some(realm.clone()));

@@ -4,6 +4,7 @@
 //! `WebAssembly.CompileError` that index.js throws.
 
 mod builtins;
+mod exceptions;
 mod functions;
 mod interrupts;
 mod js;
@@ -60,6 +61,7 @@ pub fn init(env: Env, helpers: Raw) -> Result<NativeRealm> {
     let poll = js.get_named(helpers.0, c"poll").map_err(failed)?;
     interrupts::install(&js, poll).map_err(failed)?;
     lifetimes::install();
+    engine::runtime::exceptions::set_host_caught_hook(exceptions::host_exception_caught);
     install_exit_hook(&env)?;
     Ok(NativeRealm { realm })
 }

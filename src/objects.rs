@@ -19,6 +19,7 @@ use napi::sys;
 use napi_derive::napi;
 use wasmparser::{GlobalType, RefType, ValType};
 
+use crate::exceptions::NativeTag;
 use crate::functions;
 use crate::js::{napi_call, Js, JsResult, Pending, Realm};
 use crate::lifetimes;
@@ -61,7 +62,7 @@ fn raw_result<T>(result: JsResult<T>) -> Result<T> {
     result.map_err(|Pending| Error::new(Status::PendingException, "a JS exception is pending"))
 }
 
-fn js_of(env: &Env) -> Js {
+pub(crate) fn js_of(env: &Env) -> Js {
     // SAFETY: napi-rs hands methods the env of the call Node is running on this thread.
     unsafe { Js::from_env(env.raw()) }
 }
@@ -143,7 +144,11 @@ fn externs(env: &Env, js: &Js, module: &NativeModule, imports: &[Raw]) -> JsResu
                 let g = unsafe { ClassInstance::<NativeGlobal>::from_napi_value(env.raw(), value) };
                 Extern::Global(g.map_err(unwrap_failed)?.global.clone())
             }
-            ImportType::Tag(_) => return Err(js.throw_type_error("cranewasm: tags are not supported")),
+            ImportType::Tag(_) => {
+                // SAFETY: index.js passes the NativeTag behind a WebAssembly.Tag here.
+                let t = unsafe { ClassInstance::<NativeTag>::from_napi_value(env.raw(), value) };
+                Extern::Tag(t.map_err(unwrap_failed)?.tag.clone())
+            }
         });
     }
     Ok(externs)
@@ -305,7 +310,11 @@ impl NativeInstance {
                     },
                     ExternKind::Table => raw_result(table_object(&env, &js, self.instance.table(index).clone()))?,
                     ExternKind::Global => raw_result(global_object(&env, &js, self.instance.global(index).clone()))?,
-                    ExternKind::Tag => continue,
+                    // SAFETY: napi-rs class construction with the env of the running call.
+                    ExternKind::Tag => unsafe {
+                        let tag = self.instance.tag(index).expect("validated module").clone();
+                        NativeTag::to_napi_value(raw_env, NativeTag::new(tag))?
+                    },
                 }))
             };
             entries.push(ExportEntry { name: export.name.clone(), kind: kind.as_str().into(), index, import_index, value });

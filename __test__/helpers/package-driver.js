@@ -2,7 +2,7 @@
 // report: { engine: what the package did with globalThis.WebAssembly, output: the workload's
 // results }. Used by packages.test.js, which runs it once per engine and compares the outputs.
 //
-//   node package-driver.js <cranewasm|node> <brotli-wasm|hash-wasm|sql.js>
+//   node package-driver.js <cranewasm|node> <brotli-wasm|hash-wasm|sql.js|@automerge/automerge>
 //
 // With "cranewasm", `require('cranewasm/register')` is loaded before the package, as a user
 // would. Either way, the namespace's entry points are wrapped (before the package is loaded) to
@@ -71,7 +71,7 @@ for (const name of ['validate', 'compile', 'instantiate', 'compileStreaming', 'i
   };
 }
 
-for (const name of ['Module', 'Instance', 'Memory', 'Table', 'Global']) {
+for (const name of ['Module', 'Instance', 'Memory', 'Table', 'Global', 'Tag', 'Exception']) {
   const original = engine[name];
   engine[name] = new Proxy(original, {
     construct(target, args, newTarget) {
@@ -356,7 +356,49 @@ async function sqlJs() {
   return output;
 }
 
-const workloads = { 'brotli-wasm': brotliWasm, 'hash-wasm': hashWasm, 'sql.js': sqlJs };
+// @automerge/automerge: a wasm-bindgen crate built with exception handling: its module imports
+// tags (`__wbindgen_jstag`, `__wbindgen_wrapped_jstag`, WebAssembly.Tag objects of its glue).
+async function automerge() {
+  const A = require('@automerge/automerge');
+  const output = {};
+  // Fixed actors and change times, so that both runs build the same bytes.
+  const first = { actor: '0123456789abcdef0123456789abcdef' };
+  const second = { actor: 'fedcba9876543210fedcba9876543210' };
+  const at = { time: 0 };
+  let doc = A.from({ n: 1, list: [1, 2], text: 'hello' }, first);
+  doc = A.change(doc, at, (d) => {
+    d.n = 2;
+    d.list.push(3);
+    A.splice(d, ['text'], 5, 0, ' world');
+  });
+  for (let i = 0; i < 200; i++) doc = A.change(doc, at, (d) => { d.list.push(i * 7); d.n += i; });
+  output.doc = JSON.parse(JSON.stringify(doc));
+  const saved = A.save(doc);
+  output.savedLength = saved.length;
+  output.reloaded = JSON.parse(JSON.stringify(A.load(saved)));
+  const other = A.change(A.clone(doc, second), at, (d) => { d.n = -1; d.text = 'fork'; });
+  output.merged = JSON.parse(JSON.stringify(A.merge(A.clone(doc, first), other)));
+  output.errors = [];
+  // Malformed documents: Rust errors, thrown through wasm as exceptions.
+  for (const bad of [new Uint8Array([1, 2, 3]), new Uint8Array(100), saved.slice(0, saved.length >> 1)]) {
+    try {
+      A.load(bad);
+      output.errors.push('loaded');
+    } catch (err) {
+      output.errors.push(`${err.constructor.name}: ${err.message}`);
+    }
+  }
+  // A JS exception thrown in a change callback, through the library.
+  try {
+    A.change(doc, at, () => { throw new RangeError('in the callback'); });
+  } catch (err) {
+    output.errors.push(`${err.constructor.name}: ${err.message}`);
+  }
+  output.afterErrors = A.change(doc, at, (d) => { d.n = 42; }).n;
+  return output;
+}
+
+const workloads = { 'brotli-wasm': brotliWasm, 'hash-wasm': hashWasm, 'sql.js': sqlJs, '@automerge/automerge': automerge };
 
 (async () => {
   const workload = workloads[packageName];

@@ -232,6 +232,11 @@ class ScriptRun {
     return this.expectThrow(command, this.WebAssembly.RuntimeError, 'RuntimeError');
   }
 
+  /** assert_exception: a wasm exception leaves the call, as a WebAssembly.Exception. */
+  assert_exception(command) {
+    return this.expectThrow(command, this.WebAssembly.Exception, 'WebAssembly.Exception');
+  }
+
   assert_exhaustion(command) {
     return this.expectThrow(command, RangeError, 'RangeError');
   }

@@ -9,5 +9,11 @@ const same: typeof WebAssembly = registered;
 const status: WebAssembly.CompileStatus = engine.compileStatus(mod);
 // @ts-expect-error compile takes bytes, not a string
 void WebAssembly.compile('not bytes');
+const tag: WebAssembly.Tag = new WebAssembly.Tag({ parameters: ['i32', 'externref'] });
+const exception: WebAssembly.Exception = new WebAssembly.Exception(tag, [1, null], { traceStack: true });
+const isTag: boolean = exception.is(WebAssembly.JSTag) || exception.getArg(tag, 0) === 1;
+// @ts-expect-error a tag's parameters are value types
+void new WebAssembly.Tag({ parameters: ['i128'] });
+void isTag;
 
 export = { inst, same, status };

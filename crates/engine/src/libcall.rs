@@ -68,6 +68,16 @@ libcalls! {
     /// `(vmctx, actual: i32, expected: i32) -> i32`: 1 when canonical type `actual` is a
     /// declared subtype of `expected` (`call_indirect` of a non-final type whose ids differ).
     IsSubtype(I32, I32) -> (I32);
+    /// `(vmctx, tag: i32, values: i64)`, never returns: `throw` of tag `tag` with the payload
+    /// in `values` (one 16-byte slot per parameter). See `runtime::exceptions`.
+    Throw(I32, I64) -> ();
+    /// `(vmctx, exnref: i64)`, never returns: `throw_ref` of a non-null exception.
+    ThrowRef(I64) -> ();
+    /// `(vmctx)`, never returns: the exit trampoline's import threw; throw that into wasm.
+    ThrowHost() -> ();
+    /// `(vmctx, exnref: i64, tag: i32) -> i32`: whether the exception's tag is the instance's
+    /// tag `tag` (a legacy `catch`).
+    ExceptionMatches(I64, I32) -> (I32);
 }
 
 /// The builtins table (`vmctx.builtins`, one per process): the address of every libcall, at
@@ -88,7 +98,15 @@ impl LibCall {
     /// The Cranelift signature to call this libcall with.
     pub fn signature(self) -> Signature {
         let (params, results) = self.types();
-        let mut sig = Signature::new(CallConv::SystemV);
+        // The throwing libcalls are `try_call`ed: with the `tail` convention every register is
+        // clobbered there, so the landing pad expects none preserved (the unwinder restores
+        // none) and the vmctx the handlers need is spilled to the frame. (Their stubs take the
+        // same argument registers as System V.)
+        let convention = match self {
+            LibCall::Throw | LibCall::ThrowRef | LibCall::ThrowHost => CallConv::Tail,
+            _ => CallConv::SystemV,
+        };
+        let mut sig = Signature::new(convention);
         sig.params.push(AbiParam::new(types::I64));
         sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
         sig.returns

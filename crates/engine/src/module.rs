@@ -208,6 +208,8 @@ pub struct Module {
     /// code, without the size that precedes it), by defined index: what lazy compilation and
     /// tier-up compile from.
     pub bodies: Vec<Range<usize>>,
+    /// The function type index of every tag in the tag index space (imported ones first).
+    pub tags: Vec<u32>,
 }
 
 impl Module {
@@ -317,6 +319,18 @@ impl Module {
 
     pub fn num_memories(&self) -> u32 {
         self.num_imported_memories() + self.memories.len() as u32
+    }
+
+    pub fn num_imported_tags(&self) -> u32 {
+        self.imported(|t| matches!(t, ImportType::Tag(_)).then_some(()))
+            .count() as u32
+    }
+
+    /// The parameter types of tag `index` (its function type's; tags have no results).
+    pub fn tag_type(&self, index: u32) -> Option<&FuncType> {
+        self.tags
+            .get(index as usize)
+            .and_then(|&ty| self.types.get(ty as usize))
     }
 
     /// The vmctx layout of this module's instances.

@@ -31,10 +31,15 @@ pub enum TrapKind {
     OutOfFuel,
     /// `ref.as_non_null` or `call_ref` on a null reference.
     NullDereference,
+    /// A wasm exception that no wasm handler caught left the activation; the exception is
+    /// `runtime::exceptions::take_uncaught`'s.
+    Exception,
+    /// `throw_ref` (or a legacy `rethrow`) of a null exception reference.
+    NullException,
 }
 
 impl TrapKind {
-    pub const ALL: [TrapKind; 16] = [
+    pub const ALL: [TrapKind; 18] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::DivideByZero,
@@ -51,6 +56,8 @@ impl TrapKind {
         TrapKind::Interrupted,
         TrapKind::OutOfFuel,
         TrapKind::NullDereference,
+        TrapKind::Exception,
+        TrapKind::NullException,
     ];
 
     /// The message of the `RuntimeError` (V8's wording).
@@ -72,6 +79,8 @@ impl TrapKind {
             TrapKind::Interrupted => "cranewasm: execution interrupted",
             TrapKind::OutOfFuel => "cranewasm: all fuel consumed (fuel exhausted)",
             TrapKind::NullDereference => "dereferencing a null pointer",
+            TrapKind::Exception => "uncaught wasm exception",
+            TrapKind::NullException => "rethrowing null value",
         }
     }
 

@@ -99,6 +99,13 @@ pub mod host_func_context {
     pub const SIZE: u32 = 16;
 }
 
+/// An exception object (`runtime::exceptions::VMException`), which an `exnref` points to:
+/// catch handlers read its payload, one [`VALUE_SLOT`] per tag parameter.
+pub mod exception {
+    /// `*const u128`: the payload's first slot.
+    pub const PAYLOAD: u32 = 0;
+}
+
 /// Size of one value slot in the arrays of entry and exit trampolines.
 pub const VALUE_SLOT: u32 = 16;
 

@@ -170,7 +170,7 @@ fn smith_config(rng: &mut Rng, differential: bool) -> wasm_smith::Config {
         relaxed_simd_enabled: false,
         threads_enabled: false,
         shared_everything_threads_enabled: false,
-        exceptions_enabled: false,
+        exceptions_enabled: rng.one_in(4),
         gc_enabled: false,
         memory64_enabled: false,
         tail_call_enabled: rng.one_in(4),

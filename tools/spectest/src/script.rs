@@ -271,9 +271,16 @@ impl Translator {
             WastDirective::ModuleDefinition(_) | WastDirective::ModuleInstance { .. } => Err(Skip(
                 "module definition/instance (wasm 3.0 script syntax)".into(),
             )),
-            WastDirective::AssertException { .. } => {
-                Err(Skip("exception handling proposal".into()))
-            }
+            WastDirective::AssertException { span, exec } => match exec {
+                WastExecute::Invoke(invoke) => {
+                    let action = self.invoke(invoke, None)?;
+                    let mut command = self.command("assert_exception", span);
+                    command.set("action", action);
+                    command.set("text", Json::str("uncaught exception"));
+                    Ok(command)
+                }
+                _ => Err(Skip("assert_exception on a global get or a module".into())),
+            },
             WastDirective::AssertSuspension { .. } => Err(Skip("stack switching proposal".into())),
             WastDirective::Thread(_) | WastDirective::Wait { .. } => {
                 Err(Skip("threads proposal".into()))

@@ -11,7 +11,7 @@ use cranelift_codegen::ir::{Function, UserFuncName};
 use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::loop_analysis::{Loop, LoopAnalysis};
 use cranelift_codegen::settings::{self, Configurable};
-use cranelift_codegen::Context;
+use cranelift_codegen::{Context, ExceptionContextLoc, FinalizedMachExceptionHandler};
 
 use crate::trap::TrapKind;
 
@@ -73,6 +73,29 @@ pub struct SourceRange {
     pub wasm_offset: u32,
 }
 
+/// A call site with exception handlers (a `try_call`): where the call returns to, how far below
+/// the frame pointer the stack pointer is there (what a handler resumes with), and the handlers
+/// in the order they are tried. Offsets are relative to the function's code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExceptionSite {
+    pub return_offset: u32,
+    pub frame_offset: u32,
+    pub handlers: Box<[ExceptionHandler]>,
+}
+
+/// One entry of an [`ExceptionSite`]'s handler list (Cranelift's exception table, lowered).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExceptionHandler {
+    /// Tag `tag` of the module's tag index space, in the instance whose vmctx the last
+    /// `Context` entry holds, is caught at `target`.
+    Tag { tag: u32, target: u32 },
+    /// Every exception is caught at `target`.
+    Default { target: u32 },
+    /// The vmctx of the instance that tags are interpreted in, spilled at `sp_offset` from the
+    /// stack pointer at the call.
+    Context { sp_offset: u32 },
+}
+
 /// Machine code of one function, position-independent within itself, not yet placed.
 #[derive(Debug)]
 pub struct CompiledFunction {
@@ -82,6 +105,8 @@ pub struct CompiledFunction {
     /// Sorted by start, one entry per change of wasm offset (code before the first entry,
     /// the prologue, has none). 8 bytes per entry: kept for as long as the code.
     pub sources: Vec<SourceRange>,
+    /// Sorted by return offset: the call sites with exception handlers.
+    pub exception_sites: Vec<ExceptionSite>,
     /// The tier the code was compiled for (after any fallback to the baseline settings).
     pub tier: Tier,
 }
@@ -219,10 +244,43 @@ pub fn compile_function(func: Function, tier: Tier) -> Result<Arc<CompiledFuncti
         }
     }
     sources.shrink_to_fit();
+    let mut exception_sites = Vec::new();
+    for site in compiled.buffer.call_sites() {
+        if site.exception_handlers.is_empty() {
+            continue;
+        }
+        let frame_offset = site
+            .frame_offset
+            .ok_or("code generation failed: a call site with handlers has no frame offset")?;
+        let mut handlers = Vec::with_capacity(site.exception_handlers.len());
+        for handler in site.exception_handlers {
+            handlers.push(match *handler {
+                FinalizedMachExceptionHandler::Tag(tag, target) => ExceptionHandler::Tag {
+                    tag: tag.as_u32(),
+                    target,
+                },
+                FinalizedMachExceptionHandler::Default(target) => ExceptionHandler::Default { target },
+                FinalizedMachExceptionHandler::Context(ExceptionContextLoc::SPOffset(sp_offset)) => {
+                    ExceptionHandler::Context { sp_offset }
+                }
+                // At a `try_call` every register is clobbered, so the context is spilled.
+                FinalizedMachExceptionHandler::Context(ExceptionContextLoc::GPR(_)) => {
+                    return Err("code generation failed: an exception context in a register".into())
+                }
+            });
+        }
+        exception_sites.push(ExceptionSite {
+            return_offset: site.ret_addr,
+            frame_offset,
+            handlers: handlers.into(),
+        });
+    }
+    exception_sites.sort_by_key(|s| s.return_offset);
     Ok(Arc::new(CompiledFunction {
         code: compiled.code_buffer().to_vec(),
         traps,
         sources,
+        exception_sites,
         tier,
     }))
 }

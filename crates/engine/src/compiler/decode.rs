@@ -261,13 +261,21 @@ fn record(module: &mut Module, payload: &Payload<'_>) -> Result<(), CompileError
                     TypeRef::Table(t) => ImportType::Table(t),
                     TypeRef::Memory(m) => ImportType::Memory(m),
                     TypeRef::Global(g) => ImportType::Global(g),
-                    TypeRef::Tag(t) => ImportType::Tag(t),
+                    TypeRef::Tag(t) => {
+                        module.tags.push(t.func_type_idx);
+                        ImportType::Tag(t)
+                    }
                 };
                 module.imports.push(Import {
                     module: import.module.to_string(),
                     name: import.name.to_string(),
                     ty,
                 });
+            }
+        }
+        Payload::TagSection(reader) => {
+            for tag in reader.clone() {
+                module.tags.push(tag?.func_type_idx);
             }
         }
         Payload::FunctionSection(reader) => {

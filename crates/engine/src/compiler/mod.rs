@@ -40,6 +40,8 @@ pub fn features() -> wasmparser::WasmFeatures {
         | wasmparser::WasmFeatures::GC
         | wasmparser::WasmFeatures::MULTI_MEMORY
         | wasmparser::WasmFeatures::MEMORY64
+        | wasmparser::WasmFeatures::EXCEPTIONS
+        | wasmparser::WasmFeatures::LEGACY_EXCEPTIONS
 }
 
 /// The same set (kept for the translator's tests, which name SIMD explicitly).
@@ -181,7 +183,7 @@ pub fn validate(bytes: &[u8]) -> bool {
 /// the engine does not accept are never reported.)
 pub fn used_features(bytes: &[u8]) -> Option<Vec<&'static str>> {
     use wasmparser::{Validator, WasmFeatures as F};
-    const NAMED: [(F, &str); 16] = [
+    const NAMED: [(F, &str); 17] = [
         (F::MUTABLE_GLOBAL, "mutable-globals"),
         (F::SIGN_EXTENSION, "sign-extension-ops"),
         (F::SATURATING_FLOAT_TO_INT, "nontrapping-float-to-int-conversions"),
@@ -194,6 +196,7 @@ pub fn used_features(bytes: &[u8]) -> Option<Vec<&'static str>> {
         (F::MULTI_MEMORY, "multi-memory"),
         (F::MEMORY64, "memory64"),
         (F::EXCEPTIONS, "exception-handling"),
+        (F::LEGACY_EXCEPTIONS, "legacy-exception-handling"),
         (F::THREADS, "threads"),
         (F::RELAXED_SIMD, "relaxed-simd"),
         (F::FUNCTION_REFERENCES, "function-references"),

@@ -127,6 +127,7 @@ impl ModuleCode {
             code: &function.code,
             traps: &function.traps,
             sources: &function.sources,
+            exception_sites: &function.exception_sites,
             symbol: Symbol::Wasm {
                 module: self.module.clone(),
                 index: self.module.num_imported_functions + defined,

@@ -121,6 +121,7 @@ impl CompiledModule {
                         code: &f.code,
                         traps: &f.traps,
                         sources: &f.sources,
+                        exception_sites: &f.exception_sites,
                         symbol: Symbol::Wasm {
                             module: module.clone(),
                             index: module.num_imported_functions + defined as u32,

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::compiler::codegen::{SourceRange, Tier, TrapSite};
+use crate::compiler::codegen::{ExceptionHandler, ExceptionSite, SourceRange, Tier, TrapSite};
 use crate::module::Module;
 use crate::trap::TrapKind;
 
@@ -49,6 +49,9 @@ struct CodeInfo {
     functions: Vec<u32>,
     /// What each function is, parallel to `functions`: for stack traces.
     symbols: Vec<Option<WasmSymbol>>,
+    /// Call sites with exception handlers, offsets relative to the block's start, sorted by
+    /// return offset: for the unwinder (`runtime::exceptions`).
+    exception_sites: Vec<ExceptionSite>,
 }
 
 /// Which wasm function a placed function is, with its map from code to wasm offsets.
@@ -241,6 +244,23 @@ pub fn trap_at(pc: usize) -> Option<TrapKind> {
     Some(info.traps[index].kind)
 }
 
+/// The exception handlers of the call site that returns to `pc`, if it has any, with the
+/// block's start address (handler targets are relative to it). Not for signal handlers (it
+/// locks).
+pub(crate) fn exception_site(pc: usize) -> Option<(usize, ExceptionSite)> {
+    let region = lock().ok()?;
+    let (start, info) = region.published.range(..pc).next_back()?;
+    let offset = u32::try_from(pc - start).ok()?;
+    if offset as usize > info.len {
+        return None;
+    }
+    let index = info
+        .exception_sites
+        .binary_search_by_key(&offset, |s| s.return_offset)
+        .ok()?;
+    Some((*start, info.exception_sites[index].clone()))
+}
+
 /// If `pc` is the STACK_OVERFLOW trap of a function's prologue check, the start address of
 /// that function.
 ///
@@ -322,6 +342,8 @@ pub struct Placement<'a> {
     pub code: &'a [u8],
     pub traps: &'a [TrapSite],
     pub sources: &'a [SourceRange],
+    /// Call sites with exception handlers (offsets relative to `code`).
+    pub exception_sites: &'a [ExceptionSite],
     pub symbol: Symbol,
 }
 
@@ -331,10 +353,25 @@ pub struct Placement<'a> {
 pub fn publish(functions: &[Placement<'_>]) -> Result<(Arc<CodeBlock>, Vec<usize>), String> {
     let mut offsets = Vec::with_capacity(functions.len());
     let mut traps = Vec::new();
+    let mut exception_sites = Vec::new();
     let mut len = 0usize;
     for f in functions {
         len = len.next_multiple_of(ALIGN);
         offsets.push(len);
+        let at = len as u32;
+        exception_sites.extend(f.exception_sites.iter().map(|site| ExceptionSite {
+            return_offset: site.return_offset + at,
+            frame_offset: site.frame_offset,
+            handlers: site
+                .handlers
+                .iter()
+                .map(|h| match *h {
+                    ExceptionHandler::Tag { tag, target } => ExceptionHandler::Tag { tag, target: target + at },
+                    ExceptionHandler::Default { target } => ExceptionHandler::Default { target: target + at },
+                    context => context,
+                })
+                .collect(),
+        }));
         traps.extend(f.traps.iter().map(|t| TrapSite {
             offset: t.offset + len as u32,
             kind: t.kind,
@@ -357,7 +394,7 @@ pub fn publish(functions: &[Placement<'_>]) -> Result<(Arc<CodeBlock>, Vec<usize
             Symbol::Engine(_) => None,
         })
         .collect();
-    register(&block, traps, starts, symbols)?;
+    register(&block, traps, starts, symbols, exception_sites)?;
     super::frames::perf_map_add(functions.iter().zip(&offsets).map(|(f, &offset)| {
         (block.start() as usize + offset, f.code.len(), &f.symbol)
     }));
@@ -366,7 +403,7 @@ pub fn publish(functions: &[Placement<'_>]) -> Result<(Arc<CodeBlock>, Vec<usize
 
 /// Registers the trap sites of `block` (offsets relative to its start) for [`trap_at`].
 pub fn register_traps(block: &CodeBlock, traps: Vec<TrapSite>) -> Result<(), String> {
-    register(block, traps, Vec::new(), Vec::new())
+    register(block, traps, Vec::new(), Vec::new(), Vec::new())
 }
 
 fn register(
@@ -374,12 +411,14 @@ fn register(
     traps: Vec<TrapSite>,
     functions: Vec<u32>,
     symbols: Vec<Option<WasmSymbol>>,
+    exception_sites: Vec<ExceptionSite>,
 ) -> Result<(), String> {
     let info = Arc::new(CodeInfo {
         len: block.len,
         traps,
         functions,
         symbols,
+        exception_sites,
     });
     lock()?.published.insert(block.start, info);
     Ok(())

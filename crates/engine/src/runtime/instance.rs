@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use wasmparser::{FuncType, GlobalType, MemoryType, RefType, TableType, ValType};
 
+use super::exceptions::Tag;
 use super::global::Global;
 use super::memory::{LinearMemory, PAGE_SIZE};
 use super::sandbox::Sandbox;
@@ -268,6 +269,7 @@ pub enum Extern {
     Table(Arc<Table>),
     Memory(Arc<LinearMemory>),
     Global(Arc<Global>),
+    Tag(Arc<Tag>),
 }
 
 /// Why instantiation failed.
@@ -302,6 +304,8 @@ pub struct Instance {
     memories: Vec<Arc<LinearMemory>>,
     tables: Vec<Arc<Table>>,
     globals: Vec<Arc<Global>>,
+    /// The tag index space: imported tags, then one new tag per defined tag.
+    tags: Vec<Arc<Tag>>,
     /// Imported functions, kept alive for as long as this instance can call them.
     imported_functions: Vec<Function>,
     dropped_data: Vec<Cell<bool>>,
@@ -377,6 +381,11 @@ impl Instance {
 
     pub fn global(&self, index: u32) -> &Arc<Global> {
         &self.globals[index as usize]
+    }
+
+    /// Tag `index` of the instance's tag index space.
+    pub fn tag(&self, index: u32) -> Option<&Arc<Tag>> {
+        self.tags.get(index as usize)
     }
 
     fn vmctx_ptr(&self) -> *mut u8 {
@@ -473,6 +482,7 @@ impl Instance {
         let mut tables = Vec::new();
         let mut globals = Vec::new();
         let mut memories = Vec::new();
+        let mut tags = Vec::new();
         for (index, (import, value)) in info.imports.iter().zip(imports).enumerate() {
             let link = |reason: String| InstantiationError::Link(index as u32, reason);
             match (&import.ty, value) {
@@ -506,7 +516,13 @@ impl Instance {
                     check_global_import(ty, module.type_ids(), &g).map_err(link)?;
                     globals.push(g);
                 }
-                (ImportType::Tag(_), _) => return Err(link("tags are not supported".into())),
+                (ImportType::Tag(ty), Extern::Tag(tag)) => {
+                    let expected = module.module.types.get(ty.func_type_idx as usize);
+                    if expected != Some(tag.ty()) {
+                        return Err(link("imported tag does not match the expected type".into()));
+                    }
+                    tags.push(tag);
+                }
                 (expected, _) => {
                     return Err(link(format!(
                         "{} import requires a {}",
@@ -551,6 +567,7 @@ impl Instance {
             memories,
             tables: Vec::new(),
             globals: Vec::new(),
+            tags,
             imported_functions,
             dropped_data: info
                 .data_segments
@@ -564,6 +581,12 @@ impl Instance {
                 .collect(),
             sandbox,
         };
+        // Defined tags: each instance's are new (distinct from every other instance's).
+        let num_imported_tags = info.num_imported_tags() as usize;
+        for &ty in &info.tags[num_imported_tags.min(info.tags.len())..] {
+            let ty = info.types.get(ty as usize).cloned().unwrap_or_else(|| FuncType::new([], []));
+            instance.tags.push(Tag::new(ty));
+        }
         // (4) Globals, with initializers over imported globals and function references.
         for (ty, init) in info.globals.iter().zip(&info.global_inits) {
             let bits = value_bits(init, &globals, &|f| instance.func_ref_ptr(f) as usize);

@@ -28,6 +28,10 @@ pub fn address(call: LibCall) -> usize {
         LibCall::TierUpHot => tier_up_hot as *const c_void,
         LibCall::Interrupt => interrupt as *const c_void,
         LibCall::IsSubtype => is_subtype as *const c_void,
+        LibCall::Throw => return super::exceptions::throw_tag_address(),
+        LibCall::ThrowRef => return super::exceptions::throw_ref_address(),
+        LibCall::ThrowHost => return super::exceptions::throw_host_address(),
+        LibCall::ExceptionMatches => super::exceptions::exception_matches as *const c_void,
     };
     f as usize
 }
@@ -145,6 +149,7 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, segment: u32) {
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, init: u64) -> u64 {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
+    super::exceptions::note_stored(init as usize);
     let table = instance.table(table);
     let grown = table.grow(delta, init as usize);
     if grown.is_some() {
@@ -156,6 +161,7 @@ unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, init: u6
 unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, value: u64, len: u64) -> u32 {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
+    super::exceptions::note_stored(value as usize);
     status((|| {
         let table = instance.table(table);
         let elements = table.elements_mut();
@@ -217,6 +223,7 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, segment: u32) {
 unsafe extern "C" fn table_set_ref(vmctx: *mut u8, table: u32, index: u64, value: u64) {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
+    super::exceptions::note_stored(value as usize);
     let table = instance.table(table);
     // The index was bounds-checked by the caller.
     if table.set(index, value as usize).is_ok() {
@@ -227,6 +234,7 @@ unsafe extern "C" fn table_set_ref(vmctx: *mut u8, table: u32, index: u64, value
 unsafe extern "C" fn global_set_ref(vmctx: *mut u8, global: u32, value: u64) {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
+    super::exceptions::note_stored(value as usize);
     instance.global(global).store(value as u128);
 }
 

@@ -3,6 +3,7 @@
 
 pub mod code_memory;
 pub mod dispatch;
+pub mod exceptions;
 pub mod frames;
 pub mod global;
 pub mod instance;

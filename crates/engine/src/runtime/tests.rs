@@ -27,6 +27,7 @@ fn publish(func: Function) -> (std::sync::Arc<code_memory::CodeBlock>, EntryTram
         code: &compiled.code,
         traps: &compiled.traps,
         sources: &compiled.sources,
+        exception_sites: &compiled.exception_sites,
         symbol: code_memory::Symbol::Engine("test"),
     }])
     .unwrap();

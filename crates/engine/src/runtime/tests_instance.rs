@@ -371,3 +371,51 @@ fn bounds_checked_code_traps_at_every_boundary_and_follows_a_moving_memory() {
         ));
     }
 }
+
+#[test]
+fn exceptions_are_caught_by_try_table_across_frames() {
+    let instance = instantiate(
+        r#"(module
+          (tag $e (param i32))
+          (tag $f)
+          (func $thrower (param i32) (result i32)
+            (if (i32.eqz (local.get 0)) (then (throw $e (i32.const 42))))
+            (if (i32.eq (local.get 0) (i32.const 1)) (then (throw $f)))
+            (local.get 0))
+          (func $deep (param i32) (param i32) (result i32)
+            (if (result i32) (local.get 1)
+              (then (call $deep (local.get 0) (i32.sub (local.get 1) (i32.const 1))))
+              (else (call $thrower (local.get 0)))))
+          (func (export "catch") (param i32) (result i32)
+            (block $h (result i32)
+              (try_table (result i32) (catch $e $h)
+                (call $deep (local.get 0) (i32.const 100)))
+              (return))
+            (i32.add (i32.const 1000)))
+          (func (export "catch_all") (param i32) (result i32)
+            (block $h
+              (try_table (catch_all $h)
+                (drop (call $thrower (local.get 0))))
+              (return (i32.const 0)))
+            (i32.const 7))
+          (func (export "rethrow") (param i32) (result i32)
+            (block $h (result i32)
+              (try_table (result i32) (catch $e $h)
+                (block $r (result exnref)
+                  (try_table (catch_all_ref $r)
+                    (drop (call $thrower (local.get 0))))
+                  (return (i32.const 5)))
+                (throw_ref)))
+            (i32.add (i32.const 2000))))"#,
+    );
+    assert_eq!(call(&instance, "catch", &[0]).unwrap(), 1042);
+    assert_eq!(call(&instance, "catch", &[9]).unwrap(), 9);
+    let uncaught = call(&instance, "catch", &[1]).unwrap_err();
+    assert_eq!(uncaught.kind, TrapKind::Exception);
+    let exception = crate::runtime::exceptions::take_uncaught().expect("the exception left");
+    assert!(Arc::ptr_eq(exception.tag(), instance.tag(1).unwrap()));
+    assert_eq!(call(&instance, "catch_all", &[1]).unwrap(), 7);
+    assert_eq!(call(&instance, "catch_all", &[3]).unwrap(), 0);
+    assert_eq!(call(&instance, "rethrow", &[0]).unwrap(), 2042);
+    assert_eq!(call(&instance, "rethrow", &[4]).unwrap(), 5);
+}

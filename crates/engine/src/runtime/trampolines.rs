@@ -23,6 +23,7 @@ use wasmparser::FuncType;
 use super::code_memory::{self, CodeBlock, Placement, Symbol};
 use crate::compiler::codegen::{compile_function, Tier};
 use crate::translate::wasm_signature;
+use crate::libcall::LibCall;
 use crate::trap::TrapKind;
 use crate::vmoffsets::{host_func_context, VALUE_SLOT};
 
@@ -55,12 +56,14 @@ pub fn for_signature(ty: &FuncType) -> Result<Arc<Trampolines>, String> {
             code: &entry.code,
             traps: &entry.traps,
             sources: &[],
+            exception_sites: &[],
             symbol: Symbol::Engine("entry trampoline"),
         },
         Placement {
             code: &exit.code,
             traps: &exit.traps,
             sources: &[],
+            exception_sites: &[],
             symbol: Symbol::Engine("exit trampoline"),
         },
     ])?;
@@ -157,7 +160,22 @@ fn exit_trampoline(ty: &FuncType) -> Function {
             .ins()
             .call_indirect(callback_sig, callback, &[host_vmctx, values]);
         let status = b.inst_results(call)[0];
-        b.ins().trapnz(status, TrapKind::HostException.code());
+        // The import threw: the exception goes on into wasm (`runtime::exceptions`), where a
+        // handler may catch it, or back to the host's entry.
+        let failed = b.create_block();
+        let done = b.create_block();
+        b.set_cold_block(failed);
+        b.ins().brif(status, failed, &[], done, &[]);
+        b.seal_block(failed);
+        b.switch_to_block(failed);
+        let throw_sig = b.import_signature(LibCall::ThrowHost.signature());
+        let throw = b
+            .ins()
+            .iconst(types::I64, super::libcalls::address(LibCall::ThrowHost) as i64);
+        b.ins().call_indirect(throw_sig, throw, &[host_vmctx]);
+        b.ins().trap(TrapKind::HostException.code());
+        b.seal_block(done);
+        b.switch_to_block(done);
         let results: Vec<_> = wasm_sig
             .returns
             .iter()

@@ -184,6 +184,7 @@ pub unsafe fn call_wasm(
     };
     if outermost {
         interrupts::leave_outermost();
+        super::exceptions::activation_ended();
     }
     if trapped == 0 {
         return Ok(());
@@ -381,6 +382,35 @@ pub(crate) fn unwind_interrupted(return_address: usize) -> ! {
     // SAFETY: `buffer` is the jump buffer of the guarded call active on this thread; the
     // frames in between are generated code and the interrupt trampoline, which hold no
     // resources.
+    unsafe { cranewasm_unwind(buffer) }
+}
+
+/// The address of the innermost entry's jump buffer on this thread (0 outside wasm): it lies on
+/// the entry's host frame, above every frame of the activation.
+pub(crate) fn activation_top() -> usize {
+    JUMP_BUFFER.with(|b| b.get()) as usize
+}
+
+/// Unwinds to the innermost entry from the host with trap `kind` (an exception that no wasm
+/// handler caught). `pc` is reported as the trap's PC.
+pub(crate) fn unwind_with(kind: TrapKind, pc: usize) -> ! {
+    unwind_with_frames(kind, pc, 0)
+}
+
+/// [`unwind_with`], recording the wasm frames of the activation for the error's stack (as a
+/// fault does) from `pc` in the frame whose frame pointer is `fp` (0: none).
+pub(crate) fn unwind_with_frames(kind: TrapKind, pc: usize, fp: usize) -> ! {
+    let buffer = JUMP_BUFFER.with(|b| b.get());
+    assert!(!buffer.is_null(), "an exception thrown outside any wasm call");
+    if fp != 0 {
+        // SAFETY: `fp` is a frame pointer of generated code of this activation, below the jump
+        // buffer; the walk reads only between it and the buffer.
+        unsafe { walk_frames(pc, fp, fp, buffer as usize) };
+    }
+    LAST_FAULT.with(|f| f.set(Some(FaultRecord { pc, signal: 0, kind: Some(kind) })));
+    // SAFETY: `buffer` is the jump buffer of the guarded call active on this thread; the
+    // frames in between are generated code and the throw stub's runtime function, which holds
+    // no resources when it calls this.
     unsafe { cranewasm_unwind(buffer) }
 }
 

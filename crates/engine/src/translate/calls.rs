@@ -80,8 +80,7 @@ fn emit_call(
         t.reachable = false;
         return Ok(());
     }
-    let call = t.builder.ins().call_indirect(sig, code, &args);
-    let results = t.builder.inst_results(call).to_vec();
+    let results = super::exceptions::call_indirect(t, sig, code, &args);
     t.env.reload_memory_bounds(&mut t.builder);
     t.stack.extend(results);
     Ok(())

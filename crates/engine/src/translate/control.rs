@@ -33,6 +33,16 @@ enum FrameKind {
     /// The function body: `next` returns its parameters.
     Function,
     Block,
+    /// A `try_table`: its handler scope is the innermost of `FuncTranslator::handlers`.
+    TryTable,
+    /// A legacy `try`: in its `do` part (its scope is the innermost), then in its `catch`
+    /// clauses, which the dispatch block's chain of tag tests (`test`, the next test) reaches
+    /// with the caught `exnref`.
+    LegacyTry {
+        catching: bool,
+        exnref: Option<Value>,
+        test: Option<Block>,
+    },
     Loop {
         header: Block,
     },
@@ -92,6 +102,53 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
                 num_results: results.len(),
                 exit_reached: false,
             });
+        }
+        Operator::TryTable { try_table } => {
+            let (params, results) = block_type(t, try_table.ty)?;
+            // The catch clauses' labels are those around the `try_table`.
+            super::exceptions::begin_try_table(t, &try_table.catches)?;
+            let next = block_with_params(&mut t.builder, &results);
+            let base = t
+                .stack
+                .len()
+                .checked_sub(params.len())
+                .ok_or("operand stack underflow")?;
+            t.control.push(ControlFrame {
+                kind: FrameKind::TryTable,
+                next,
+                base,
+                num_params: params.len(),
+                num_results: results.len(),
+                exit_reached: false,
+            });
+        }
+        Operator::Try { blockty } => {
+            let (params, results) = block_type(t, *blockty)?;
+            super::exceptions::begin_legacy_try(t);
+            let next = block_with_params(&mut t.builder, &results);
+            let base = t
+                .stack
+                .len()
+                .checked_sub(params.len())
+                .ok_or("operand stack underflow")?;
+            t.control.push(ControlFrame {
+                kind: FrameKind::LegacyTry { catching: false, exnref: None, test: None },
+                next,
+                base,
+                num_params: params.len(),
+                num_results: results.len(),
+                exit_reached: false,
+            });
+        }
+        Operator::Catch { tag_index } => translate_catch(t, Some(*tag_index))?,
+        Operator::CatchAll => translate_catch(t, None)?,
+        Operator::Delegate { relative_depth } => translate_end_with(t, Some(*relative_depth))?,
+        Operator::Rethrow { relative_depth } => {
+            let frame = frame_at(t, *relative_depth)?;
+            let FrameKind::LegacyTry { exnref: Some(exnref), .. } = frame.kind else {
+                return Err("rethrow outside a catch clause".into());
+            };
+            super::exceptions::rethrow(t, exnref, usize::MAX);
         }
         Operator::Loop { blockty } => {
             let (params, results) = block_type(t, *blockty)?;
@@ -205,7 +262,17 @@ pub(super) fn translate_unreachable(
     op: &Operator<'_>,
 ) -> Result<(), String> {
     match op {
-        Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => t.dead_depth += 1,
+        Operator::Block { .. }
+        | Operator::Loop { .. }
+        | Operator::If { .. }
+        | Operator::TryTable { .. }
+        | Operator::Try { .. } => t.dead_depth += 1,
+        Operator::Catch { tag_index } if t.dead_depth == 0 => translate_catch(t, Some(*tag_index))?,
+        Operator::CatchAll if t.dead_depth == 0 => translate_catch(t, None)?,
+        Operator::Delegate { relative_depth } if t.dead_depth == 0 => {
+            translate_end_with(t, Some(*relative_depth))?
+        }
+        Operator::Delegate { .. } => t.dead_depth -= 1,
         Operator::Else if t.dead_depth == 0 => translate_else(t)?,
         Operator::End if t.dead_depth == 0 => translate_end(t)?,
         Operator::End => t.dead_depth -= 1,
@@ -242,7 +309,72 @@ fn translate_else(t: &mut FuncTranslator<'_, '_>) -> Result<(), String> {
     Ok(())
 }
 
+/// A legacy `catch tag` (`Some`) or `catch_all` (`None`) clause starts.
+fn translate_catch(t: &mut FuncTranslator<'_, '_>, tag: Option<u32>) -> Result<(), String> {
+    let frame = t.control.last_mut().ok_or("catch outside any block")?;
+    let FrameKind::LegacyTry { catching, .. } = frame.kind else {
+        return Err("catch outside a try".into());
+    };
+    if t.reachable {
+        let start = t
+            .stack
+            .len()
+            .checked_sub(frame.num_results)
+            .ok_or("operand stack underflow")?;
+        jump(&mut t.builder, frame.next, &t.stack[start..]);
+        frame.exit_reached = true;
+    }
+    let base = frame.base;
+    if !catching {
+        // The `do` part ends: its handlers close; the dispatch block starts the tests.
+        let exnref = super::exceptions::end_legacy_do(t)?;
+        let test = exnref.and_then(|_| t.builder.current_block());
+        let frame = t.control.last_mut().ok_or("catch outside any block")?;
+        frame.kind = FrameKind::LegacyTry { catching: true, exnref, test };
+    }
+    t.stack.truncate(base);
+    let frame = t.control.last_mut().ok_or("catch outside any block")?;
+    let FrameKind::LegacyTry { exnref, test, .. } = frame.kind else {
+        return Err("catch outside a try".into());
+    };
+    let (Some(exnref), Some(test)) = (exnref, test) else {
+        // No exception reaches this clause (nothing in the `do` part throws, or a catch_all
+        // came first).
+        t.reachable = false;
+        return Ok(());
+    };
+    t.builder.switch_to_block(test);
+    match tag {
+        Some(tag) => {
+            let matches = super::exceptions::exception_matches(t, exnref, tag)?;
+            let body = t.builder.create_block();
+            let next_test = t.builder.create_block();
+            t.builder.ins().brif(matches, body, &[], next_test, &[]);
+            t.builder.seal_block(body);
+            t.builder.seal_block(next_test);
+            if let Some(frame) = t.control.last_mut() {
+                frame.kind = FrameKind::LegacyTry { catching: true, exnref: Some(exnref), test: Some(next_test) };
+            }
+            t.builder.switch_to_block(body);
+            let payload = super::exceptions::payload(t, tag, exnref)?;
+            t.stack.extend(payload);
+        }
+        None => {
+            if let Some(frame) = t.control.last_mut() {
+                frame.kind = FrameKind::LegacyTry { catching: true, exnref: Some(exnref), test: None };
+            }
+        }
+    }
+    t.reachable = true;
+    Ok(())
+}
+
 fn translate_end(t: &mut FuncTranslator<'_, '_>) -> Result<(), String> {
+    translate_end_with(t, None)
+}
+
+/// `end`, or a legacy `delegate` (`Some` label) that ends a `try`.
+fn translate_end_with(t: &mut FuncTranslator<'_, '_>, delegate: Option<u32>) -> Result<(), String> {
     let mut frame = t.control.pop().ok_or("end outside any block")?;
     if t.reachable {
         let results = t.popn(frame.num_results)?;
@@ -261,6 +393,27 @@ fn translate_end(t: &mut FuncTranslator<'_, '_>) -> Result<(), String> {
             t.builder.switch_to_block(*else_block);
             jump(&mut t.builder, frame.next, params);
             frame.exit_reached = true;
+        }
+        FrameKind::TryTable => super::exceptions::end_try_table(t)?,
+        FrameKind::LegacyTry { catching: false, .. } => {
+            // `try … end` or `try … delegate`: what the `do` part threw goes on, past the
+            // handlers of frames a `delegate` skips.
+            if let Some(exnref) = super::exceptions::end_legacy_do(t)? {
+                let max_owner = match delegate {
+                    Some(label) => t
+                        .control
+                        .len()
+                        .checked_sub(1 + label as usize)
+                        .ok_or_else(|| format!("delegate label {label} outside the function"))?,
+                    None => usize::MAX,
+                };
+                super::exceptions::rethrow(t, exnref, max_owner);
+            }
+        }
+        FrameKind::LegacyTry { catching: true, exnref: Some(exnref), test: Some(test) } => {
+            // No clause caught it: it goes on.
+            t.builder.switch_to_block(*test);
+            super::exceptions::rethrow(t, *exnref, usize::MAX);
         }
         _ => {}
     }
@@ -296,6 +449,25 @@ fn branch(
     }
     let args = t.peekn(count)?.to_vec();
     Ok((target, args))
+}
+
+/// Jumps to where a branch to the frame at `index` (from the bottom of the control stack)
+/// goes, with `args`, noting that the frame's `next` is reached.
+pub(super) fn jump_to_frame(
+    t: &mut FuncTranslator<'_, '_>,
+    index: usize,
+    args: &[Value],
+) -> Result<(), String> {
+    let frame = t
+        .control
+        .get_mut(index)
+        .ok_or("a handler's target is not on the control stack")?;
+    let (target, _) = frame.branch_target();
+    if !matches!(frame.kind, FrameKind::Loop { .. }) {
+        frame.exit_reached = true;
+    }
+    jump(&mut t.builder, target, args);
+    Ok(())
 }
 
 fn frame_at<'a>(

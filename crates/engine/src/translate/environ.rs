@@ -268,6 +268,14 @@ impl<'m> FuncEnvironment<'m> {
                 | Operator::CallRef { .. }
                 | Operator::BrOnNull { .. }
                 | Operator::BrOnNonNull { .. }
+                | Operator::Throw { .. }
+                | Operator::ThrowRef
+                | Operator::TryTable { .. }
+                | Operator::Try { .. }
+                | Operator::Catch { .. }
+                | Operator::CatchAll
+                | Operator::Rethrow { .. }
+                | Operator::Delegate { .. }
         );
         if ends_run && fuel.pending != 0 {
             let delta = builder.use_var(fuel.delta);
@@ -767,6 +775,24 @@ impl<'m> FuncEnvironment<'m> {
             .load(types::I64, FIXED, table, offset(slot as u32 * 8))
     }
 
+    /// The function's `vmctx` parameter.
+    pub fn vmctx(&self) -> Value {
+        self.vmctx
+    }
+
+    /// The signature to call `call` with.
+    pub fn libcall_signature(&mut self, builder: &mut FunctionBuilder<'_>, call: LibCall) -> SigRef {
+        *self
+            .libcall_signatures
+            .entry(call)
+            .or_insert_with(|| builder.import_signature(call.signature()))
+    }
+
+    /// The address to call `call` at.
+    pub fn libcall_callee(&mut self, builder: &mut FunctionBuilder<'_>, call: LibCall) -> Value {
+        self.builtin(builder, call.slot())
+    }
+
     /// Calls `call` with the function's vmctx followed by `args`; returns its result, if any.
     pub fn call_libcall(
         &mut self,
@@ -774,11 +800,8 @@ impl<'m> FuncEnvironment<'m> {
         call: LibCall,
         args: &[Value],
     ) -> Option<Value> {
-        let sig = *self
-            .libcall_signatures
-            .entry(call)
-            .or_insert_with(|| builder.import_signature(call.signature()));
-        let address = self.builtin(builder, call.slot());
+        let sig = self.libcall_signature(builder, call);
+        let address = self.libcall_callee(builder, call);
         let mut call_args = Vec::with_capacity(args.len() + 1);
         call_args.push(self.vmctx);
         call_args.extend_from_slice(args);

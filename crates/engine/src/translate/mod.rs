@@ -12,6 +12,7 @@
 mod calls;
 mod control;
 mod environ;
+mod exceptions;
 mod memory;
 mod numeric;
 mod simd;
@@ -176,6 +177,7 @@ fn translate_with(
         locals: Vec::new(),
         reachable: true,
         dead_depth: 0,
+        handlers: Vec::new(),
     };
     translator.declare_locals(ty, wasm_params, body, locals_in_slots)?;
     control::enter_function(&mut translator, ty);
@@ -392,6 +394,8 @@ pub(crate) struct FuncTranslator<'m, 'f> {
     pub reachable: bool,
     /// While unreachable: how many blocks opened in the dead code are still open.
     pub dead_depth: u32,
+    /// The handlers of the open `try_table`s, innermost last.
+    pub handlers: Vec<exceptions::HandlerScope>,
 }
 
 impl FuncTranslator<'_, '_> {
@@ -537,6 +541,7 @@ impl FuncTranslator<'_, '_> {
             || control::translate(self, op)?
             || calls::translate(self, op)?
             || tables::translate(self, op)?
+            || exceptions::translate(self, op)?
             || simd::translate(self, op)?;
         if handled {
             Ok(())
