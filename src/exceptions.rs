@@ -60,7 +60,7 @@ pub fn create_tag(parameters: Vec<String>) -> Result<NativeTag> {
                 .ok_or_else(|| Error::new(Status::InvalidArg, format!("unknown value type {name}")))?,
         );
     }
-    Ok(NativeTag::new(Tag::new(FuncType::new(types, []))))
+    Ok(NativeTag::new(Tag::with_plain_type(FuncType::new(types, []))))
 }
 
 /// `WebAssembly.JSTag`'s engine tag.

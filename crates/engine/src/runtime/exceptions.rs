@@ -37,11 +37,27 @@ use crate::trap::TrapKind;
 #[derive(Debug)]
 pub struct Tag {
     ty: FuncType,
+    /// The canonical id of the tag's type (`runtime::signatures`): what a tag import is
+    /// matched by (type equality, iso-recursive across modules).
+    type_id: u32,
 }
 
 impl Tag {
-    pub fn new(ty: FuncType) -> Arc<Tag> {
-        Arc::new(Tag { ty })
+    /// A tag of type `ty`, whose canonical id is `type_id`.
+    pub fn new(ty: FuncType, type_id: u32) -> Arc<Tag> {
+        Arc::new(Tag { ty, type_id })
+    }
+
+    /// A tag whose type is `ty` as a plain function type, final and alone in its recursion
+    /// group (`new WebAssembly.Tag`, `JSTag`).
+    pub fn with_plain_type(ty: FuncType) -> Arc<Tag> {
+        let type_id = super::signatures::canonical_ids(std::slice::from_ref(&ty), &[], &Default::default())[0];
+        Tag::new(ty, type_id)
+    }
+
+    /// The canonical id of the tag's type.
+    pub fn type_id(&self) -> u32 {
+        self.type_id
     }
 
     /// The tag's type: its parameters are the payload's types; it has no results.
@@ -52,7 +68,7 @@ impl Tag {
     /// `WebAssembly.JSTag`: the tag of JS values thrown through wasm, one externref.
     pub fn js_tag() -> &'static Arc<Tag> {
         static JS_TAG: OnceLock<Arc<Tag>> = OnceLock::new();
-        JS_TAG.get_or_init(|| Tag::new(FuncType::new([ValType::Ref(RefType::EXTERNREF)], [])))
+        JS_TAG.get_or_init(|| Tag::with_plain_type(FuncType::new([ValType::Ref(RefType::EXTERNREF)], [])))
     }
 }
 

@@ -517,8 +517,8 @@ impl Instance {
                     globals.push(g);
                 }
                 (ImportType::Tag(ty), Extern::Tag(tag)) => {
-                    let expected = module.module.types.get(ty.func_type_idx as usize);
-                    if expected != Some(tag.ty()) {
+                    let expected = module.type_ids().get(ty.func_type_idx as usize);
+                    if expected != Some(&tag.type_id()) {
                         return Err(link("imported tag does not match the expected type".into()));
                     }
                     tags.push(tag);
@@ -584,8 +584,9 @@ impl Instance {
         // Defined tags: each instance's are new (distinct from every other instance's).
         let num_imported_tags = info.num_imported_tags() as usize;
         for &ty in &info.tags[num_imported_tags.min(info.tags.len())..] {
+            let type_id = module.type_ids()[ty as usize];
             let ty = info.types.get(ty as usize).cloned().unwrap_or_else(|| FuncType::new([], []));
-            instance.tags.push(Tag::new(ty));
+            instance.tags.push(Tag::new(ty, type_id));
         }
         // (4) Globals, with initializers over imported globals and function references.
         for (ty, init) in info.globals.iter().zip(&info.global_inits) {
