@@ -55,7 +55,7 @@ use cranewasm_engine::runtime::instance::{
     CompiledModule, Extern, Function, HostFunction, Instance, InstantiationError, VMFuncRef,
     VMHostFuncContext,
 };
-use cranewasm_engine::runtime::memory::{LinearMemory, MAX_PAGES};
+use cranewasm_engine::runtime::memory::{LinearMemory, MAX_PAGES, MAX_PAGES_64};
 use cranewasm_engine::runtime::refs::ScopedStore;
 use cranewasm_engine::runtime::table::{Table, MAX_TABLE_ELEMENTS};
 use cranewasm_engine::runtime::trampolines;
@@ -172,20 +172,25 @@ fn smith_config(rng: &mut Rng, differential: bool) -> wasm_smith::Config {
         shared_everything_threads_enabled: false,
         exceptions_enabled: rng.one_in(4),
         gc_enabled: false,
-        memory64_enabled: false,
+        memory64_enabled: rng.one_in(4),
         tail_call_enabled: rng.one_in(4),
         wide_arithmetic_enabled: false,
         extended_const_enabled: rng.one_in(4),
         custom_page_sizes_enabled: false,
         compact_imports_enabled: false,
         custom_descriptors_enabled: false,
-        max_memories: 1,
+        max_memories: if rng.one_in(3) { rng.range(2, 4) as usize } else { 1 },
         max_tables: rng.range(1, 4) as usize,
         // Keep memories (and so bulk operations) and tables a sensible size for a fuzzer.
         // (Now and then: no maximum, up to 4 GiB, big tables and long bodies.)
         memory_max_size_required: !big,
         max_memory32_bytes: if big {
             1 << 32
+        } else {
+            rng.range(0, 256) * 65536
+        },
+        max_memory64_bytes: if big {
+            1 << 34
         } else {
             rng.range(0, 256) * 65536
         },
@@ -226,9 +231,7 @@ fn smith_config(rng: &mut Rng, differential: bool) -> wasm_smith::Config {
         match rng.below(10) {
             0 => config.tail_call_enabled = true,
             1 => config.extended_const_enabled = true,
-            2 => config.max_memories = 2,
-            3 => config.memory64_enabled = true,
-            4 => config.threads_enabled = true,
+            2 | 3 | 4 => config.threads_enabled = true,
             5 => config.exceptions_enabled = true,
             6 => config.gc_enabled = true,
             7 => config.wide_arithmetic_enabled = true,
@@ -974,11 +977,12 @@ fn dummy_imports(
                         ty.maximum,
                         0,
                     )?
-                    .with_type_ids(module.type_ids()))),
+                    .with_type_ids(module.type_ids())
+                    .with_table64(ty.table64))),
                     None,
                 ),
                 ImportType::Memory(ty) => (
-                    Extern::Memory(Arc::new(LinearMemory::new(ty.initial, ty.maximum)?)),
+                    Extern::Memory(Arc::new(LinearMemory::create(ty.initial, ty.maximum, ty.memory64, true, None)?)),
                     None,
                 ),
                 ImportType::Global(ty) => (
@@ -1111,15 +1115,17 @@ fn linked_imports(module: &cranewasm_engine::Module, first: &Arc<Instance>) -> V
                             None => true,
                             Some(m) => t.maximum() < MAX_TABLE_ELEMENTS && t.maximum() <= m,
                         };
-                        (t.element_type() == ty.element_type && t.len() >= ty.initial && max_ok)
+                        (t.element_type() == ty.element_type && t.is_64() == ty.table64 && t.len() >= ty.initial && max_ok)
                             .then(|| Extern::Table(t.clone()))
                     }
-                    (ImportType::Memory(ty), ExternKind::Memory) => first.memory().and_then(|m| {
+                    (ImportType::Memory(ty), ExternKind::Memory) => first.memory(export.index).and_then(|m| {
+                        let limit = if m.is_64() { MAX_PAGES_64 } else { MAX_PAGES };
                         let max_ok = match ty.maximum {
                             None => true,
-                            Some(max) => m.maximum_pages() < MAX_PAGES && m.maximum_pages() <= max,
+                            Some(max) => m.maximum_pages() < limit && m.maximum_pages() <= max,
                         };
-                        (m.pages() >= ty.initial && max_ok).then(|| Extern::Memory(m.clone()))
+                        (m.is_64() == ty.memory64 && m.pages() >= ty.initial && max_ok)
+                            .then(|| Extern::Memory(m.clone()))
                     }),
                     (ImportType::Global(ty), ExternKind::Global) => {
                         let g = first.global(export.index);
@@ -1373,7 +1379,8 @@ fn inspect(
         let ty = global.ty.content_type;
         events.push(Event::Global(index, observable(ty, global.get())));
     }
-    if let Some(memory) = instance.memory() {
+    for index in 0..module.num_memories() {
+        let Some(memory) = instance.memory(index) else { continue };
         if memory.byte_length() <= 64 << 20 {
             // SAFETY: no wasm runs while the slice lives, and nothing else views the memory.
             let bytes = unsafe { memory.bytes_mut() };

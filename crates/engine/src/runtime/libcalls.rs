@@ -76,7 +76,7 @@ unsafe extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u64) -> u64
 /// `start..start + len` as a range of a slice of `size` elements, if it lies inside.
 fn range(start: u64, len: u64, size: usize) -> Option<std::ops::Range<usize>> {
     let end = start.checked_add(len)?;
-    (end <= size as u64).then(|| start as usize..end as usize)
+    (end <= size as u64).then_some(start as usize..end as usize)
 }
 
 unsafe extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u64, value: u32, len: u64) -> u32 {
