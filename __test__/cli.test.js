@@ -372,6 +372,18 @@ describe('inspect', () => {
     expect(out.stdout).toContain('\nFeatures beyond the MVP: mutable-globals, multi-value, reference-types, simd\n');
   });
 
+  test('a type section with a recursion group, a struct type and `sub final`', () => {
+    // (rec (type (func (param (ref null 1)) (result i32))) (type (struct (field (mut i32)))))
+    // (type (sub final (func (param (ref func))))), and an import of the first type.
+    const types = [2, 0x4e, 2, 0x60, 1, 0x63, 1, 1, 0x7f, 0x5f, 1, 0x7f, 1, 0x4f, 0, 0x60, 1, 0x64, 0x70, 0];
+    const imports = [1, 1, 0x61, 1, 0x66, 0, 0];
+    const file = path.join(dir, 'rec.wasm');
+    fs.writeFileSync(file, Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, types.length, ...types, 2, imports.length, ...imports]));
+    const out = cli(['inspect', file]);
+    expect(out.status).toBe(0);
+    expect(out.stdout).toMatch(/\n {2}a\.f +\(func \(param \(ref null 1\)\) \(result i32\)\)\n/);
+  });
+
   test('an invalid module is an error with exit 1', () => {
     const out = cli(['inspect', files.invalid]);
     expect(out.status).toBe(1);

@@ -50,7 +50,38 @@ class Reader {
 
   valueType() {
     const b = this.byte();
+    if (b === 0x63 || b === 0x64) {
+      // (ref null? ht): a type index, or an abstract heap type's one-byte negative code.
+      const first = this.bytes[this.offset];
+      const heap = first >= 0x40 && first < 0x80 ? VALUE_TYPES[this.byte()] || 'heap' : this.u32();
+      return `(ref ${b === 0x63 ? 'null ' : ''}${typeof heap === 'number' ? heap : heap.replace(/ref$/, '')})`;
+    }
     return VALUE_TYPES[b] || `0x${b.toString(16)}`;
+  }
+
+  // One type of the type section (3.0: `sub`, `sub final`, struct and array types too); a
+  // function type's signature, null for the others.
+  subType() {
+    let form = this.byte();
+    if (form === 0x50 || form === 0x4f) {
+      for (let n = this.u32(); n > 0; n--) this.u32();
+      form = this.byte();
+    }
+    const field = () => { this.valueType(); this.byte(); }; // storage type (i8 0x78, i16 0x77), mutability
+    if (form === 0x5f) {
+      for (let n = this.u32(); n > 0; n--) field();
+      return null;
+    }
+    if (form === 0x5e) {
+      field();
+      return null;
+    }
+    if (form !== 0x60) throw new Error('unexpected type form');
+    const params = [];
+    for (let k = this.u32(); k > 0; k--) params.push(this.valueType());
+    const results = [];
+    for (let k = this.u32(); k > 0; k--) results.push(this.valueType());
+    return { params, results };
   }
 
   limits() {
@@ -101,12 +132,9 @@ function parseModule(bytes) {
       case 0: section.customName = s.name(); break;
       case 1:
         for (let n = s.u32(); n > 0; n--) {
-          if (s.byte() !== 0x60) throw new Error('unexpected type form');
-          const params = [];
-          for (let k = s.u32(); k > 0; k--) params.push(s.valueType());
-          const results = [];
-          for (let k = s.u32(); k > 0; k--) results.push(s.valueType());
-          types.push({ params, results });
+          // A recursion group (`rec`) holds several types; any other entry is one.
+          const count = s.bytes[s.offset] === 0x4e ? (s.byte(), s.u32()) : 1;
+          for (let k = 0; k < count; k++) types.push(s.subType());
         }
         break;
       case 2:
