@@ -1,0 +1,29 @@
+#!/bin/sh
+# Builds the C++ exception-handling test programs of __test__/fixtures/eh/ (sources in
+# __test__/fixtures/eh/src/) with Emscripten and -fwasm-exceptions. The outputs (.js glue + .wasm)
+# are committed, so that tests and CI do not need Emscripten; rerun this after changing a source.
+#
+# Built with Debian 12's emscripten package, `apt-get install emscripten`:
+#   emcc 3.1.6 (3.1.6~dfsg-5), clang 14.0.6, binaryen 108. It emits the legacy exception-handling
+#   instructions (try/catch/catch_all/rethrow/delegate and throw, one tag __cpp_exception), which
+#   is what -fwasm-exceptions produced before exnref, and what Node 20's V8 runs.
+# Debian's emscripten finds acorn in /usr/share/nodejs (NODE_PATH below) when Node is not Debian's.
+set -eu
+cd "$(dirname "$0")/../__test__/fixtures/eh"
+export NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"
+em++ --version | sed -n 1p
+
+COMMON="-fwasm-exceptions -sMODULARIZE -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH \
+  -sEXPORTED_RUNTIME_METHODS=ccall,UTF8ToString -sINCOMING_MODULE_JS_API=wasmBinary,callHost,print,printErr"
+
+# exprcalc: synchronous compilation (new WebAssembly.Module / new WebAssembly.Instance).
+em++ -std=c++17 -O2 $COMMON -sWASM_ASYNC_COMPILATION=0 -sEXPORT_NAME=createExprcalc \
+  src/exprcalc.cpp -o exprcalc.js
+# The same program at -O0: no inlining, so many more try/delegate blocks and calls between them.
+em++ -std=c++17 -O0 $COMMON -sWASM_ASYNC_COMPILATION=0 -sEXPORT_NAME=createExprcalc \
+  src/exprcalc.cpp -o exprcalc-O0.js
+# ledger: asynchronous WebAssembly.instantiate (the test hands it the bytes as wasmBinary; this
+# Emscripten's own loader would try fetch() on a file path under Node 18+).
+em++ -std=c++17 -O2 $COMMON -sEXPORT_NAME=createLedger src/ledger.cpp -o ledger.js
+
+ls -l *.js *.wasm
