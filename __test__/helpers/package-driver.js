@@ -2,7 +2,7 @@
 // report: { engine: what the package did with globalThis.WebAssembly, output: the workload's
 // results }. Used by packages.test.js, which runs it once per engine and compares the outputs.
 //
-//   node package-driver.js <cranewasm|node> <brotli-wasm|hash-wasm|sql.js>
+//   node package-driver.js <cranewasm|node> <brotli-wasm|hash-wasm|sql.js|a workload of eh-workloads.js>
 //
 // With "cranewasm", `require('cranewasm/register')` is loaded before the package, as a user
 // would. Either way, the namespace's entry points are wrapped (before the package is loaded) to
@@ -36,7 +36,7 @@ function record(kind, value) {
   const entry = created[kind] || (created[kind] = { count: 0, ofEngine: 0, ofOther: 0 });
   entry.count++;
   if (value instanceof engine[kind]) entry.ofEngine++;
-  if (value instanceof other[kind]) entry.ofOther++;
+  if (other[kind] && value instanceof other[kind]) entry.ofOther++; // (an engine may have no Tag)
   if (kind === 'Instance') {
     for (const exported of Object.values(value.exports)) {
       if (exported instanceof engine.Memory || exported instanceof other.Memory) {
@@ -71,13 +71,15 @@ for (const name of ['validate', 'compile', 'instantiate', 'compileStreaming', 'i
   };
 }
 
-for (const name of ['Module', 'Instance', 'Memory', 'Table', 'Global']) {
+for (const name of ['Module', 'Instance', 'Memory', 'Table', 'Global', 'Tag', 'Exception']) {
   const original = engine[name];
+  if (original === undefined) continue; // an engine without exception handling has no Tag
   engine[name] = new Proxy(original, {
     construct(target, args, newTarget) {
       count(`new ${name}`);
       const value = Reflect.construct(target, args, newTarget === engine[name] ? target : newTarget);
       if (name === 'Module' || name === 'Instance') recordResult(value);
+      else if (name === 'Tag') record(name, value);
       return value;
     },
   });
@@ -356,12 +358,17 @@ async function sqlJs() {
   return output;
 }
 
-const workloads = { 'brotli-wasm': brotliWasm, 'hash-wasm': hashWasm, 'sql.js': sqlJs };
+const workloads = {
+  'brotli-wasm': brotliWasm,
+  'hash-wasm': hashWasm,
+  'sql.js': sqlJs,
+  ...require('./eh-workloads'), // programs and packages that need exception handling
+};
 
 (async () => {
   const workload = workloads[packageName];
   if (!workload) throw new Error(`unknown package ${packageName}`);
-  const output = await workload();
+  const output = await workload({ engine });
   const report = {
     engine: {
       name: engineName,
