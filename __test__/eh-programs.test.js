@@ -7,6 +7,8 @@
 //                          -O0, synchronous new Module / new Instance
 //   ledger                 C++ (fixtures/eh/src/ledger.cpp), em++ -O2 -fwasm-exceptions,
 //                          WebAssembly.instantiate
+//   jsonq                  C (fixtures/eh/src/jsonq.c), setjmp/longjmp as wasm exceptions
+//                          (emcc -sSUPPORT_LONGJMP=wasm)
 //   web-ifc                npm web-ifc 0.0.78: Emscripten C++ built with -fwasm-exceptions
 //   @automerge/automerge   npm @automerge/automerge 3.5.0: Rust through wasm-bindgen with
 //                          panic=unwind (legacy EH instructions, two WebAssembly.Tags)
@@ -74,7 +76,7 @@ function expectSameRun(cranewasm, node) {
 
 // The fixture modules use exception handling, and Node's engine accepts them.
 test('the fixtures use exception handling and validate on Node', () => {
-  for (const file of ['exprcalc.wasm', 'exprcalc-O0.wasm', 'ledger.wasm']) {
+  for (const file of ['exprcalc.wasm', 'exprcalc-O0.wasm', 'ledger.wasm', 'jsonq.wasm']) {
     const bytes = fs.readFileSync(path.join(FIXTURES, file));
     expect(bytes.length).toBeLessThan(1 << 20);
     const nodeWebAssembly = globalThis.WebAssembly;
@@ -98,7 +100,7 @@ test('the fixtures use exception handling and validate on Node', () => {
 
 test('cranewasm validates the fixtures', () => {
   const cranewasm = require('..');
-  for (const file of ['exprcalc.wasm', 'exprcalc-O0.wasm', 'ledger.wasm']) {
+  for (const file of ['exprcalc.wasm', 'exprcalc-O0.wasm', 'ledger.wasm', 'jsonq.wasm']) {
     expect(cranewasm.validate(fs.readFileSync(path.join(FIXTURES, file)))).toBe(true);
   }
 });
@@ -164,6 +166,25 @@ test('ledger (C++ -fwasm-exceptions): rollback while unwinding, standard library
   let expected = 0;
   for (let i = 0; i < 3000; i++) expected += [i, 1, 2 * i][i % 3];
   expect(output.throwLoop).toBe(expected);
+});
+
+test('jsonq (C setjmp/longjmp as wasm exceptions): parse errors, nested protected calls, across JS', async () => {
+  const [cranewasm, node] = await driveBoth('jsonq');
+  expectSameRun(cranewasm, node);
+  expect(cranewasm.engine.calls).toEqual({ 'new Module': 1, 'new Instance': 1 });
+
+  const { output } = cranewasm;
+  expect(output.loads.bad2).toBe('error: unterminated string at 7');
+  expect(output.loads.bad5).toBe('error: too deep at 500'); // a longjmp out of 500 frames
+  expect(output.loads.good).toBe('ok, 616 bytes');
+  // A failed parse released its allocations; no protected call was left behind.
+  expect(output.states.slice(0, 7).map((state) => state.arena)).toEqual([0, 0, 0, 0, 0, 0, 0]);
+  for (const state of output.states) expect(state.protectDepth).toBe(0);
+  expect(output.states.at(-1).raised).toBe(16);
+  expect(output.queries['.list[2].deep[0][0][0][0]']).toBe('1');
+  expect(output.queries['.list[3]']).toBe('error: index out of range at 8');
+  expect(output.queries['.list[0]|host:nested']).toBe('30'); // the nested error stayed nested
+  expect(output.queries['.n|host:raw']).toBe("error: no member 'nope' at 5"); // jumped across JS
 });
 
 test('web-ifc (Emscripten -fwasm-exceptions): open, read, triangulate, save and reopen an IFC model', async () => {

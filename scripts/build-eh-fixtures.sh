@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds the C++ exception-handling test programs of __test__/fixtures/eh/ (sources in
+# Builds the C and C++ exception-handling test programs of __test__/fixtures/eh/ (sources in
 # __test__/fixtures/eh/src/) with Emscripten and -fwasm-exceptions. The outputs (.js glue + .wasm)
 # are committed, so that tests and CI do not need Emscripten; rerun this after changing a source.
 #
@@ -25,5 +25,9 @@ em++ -std=c++17 -O0 $COMMON -sWASM_ASYNC_COMPILATION=0 -sEXPORT_NAME=createExprc
 # ledger: asynchronous WebAssembly.instantiate (the test hands it the bytes as wasmBinary; this
 # Emscripten's own loader would try fetch() on a file path under Node 18+).
 em++ -std=c++17 -O2 $COMMON -sEXPORT_NAME=createLedger src/ledger.cpp -o ledger.js
+
+# jsonq (C): setjmp/longjmp as wasm exception handling (a __c_longjmp tag).
+emcc -O2 -sSUPPORT_LONGJMP=wasm $COMMON -sWASM_ASYNC_COMPILATION=0 -sEXPORT_NAME=createJsonq \
+  src/jsonq.c -o jsonq.js
 
 ls -l *.js *.wasm

@@ -4,6 +4,8 @@
 //   exprcalc, exprcalc-O0, ledger  C++ built with em++ -fwasm-exceptions (fixtures/eh/, built by
 //                                  scripts/build-eh-fixtures.sh): legacy try/catch/catch_all/
 //                                  rethrow/delegate, thrown and caught for real
+//   jsonq                          C built with -sSUPPORT_LONGJMP=wasm: setjmp/longjmp as wasm
+//                                  exceptions
 //   web-ifc                        npm web-ifc (Emscripten C++, -fwasm-exceptions), unmodified
 //   @automerge/automerge           npm @automerge/automerge (Rust wasm-bindgen, panic=unwind:
 //                                  legacy EH, WebAssembly.Tag), unmodified
@@ -132,6 +134,52 @@ async function ledger() {
   output.throwLoop = M.ccall('ledger_throw_loop', 'number', ['number', 'number'], [3000, 12]);
   output.unwindLog = M.ccall('ledger_unwind_log', 'string');
   output.liveTracked = M.ccall('ledger_live_tracked', 'number');
+  return output;
+}
+
+// --- jsonq: JSON parser and queries in C, errors raised with longjmp (wasm EH underneath) ---
+
+async function jsonq() {
+  const create = require(path.join(FIXTURES, 'jsonq.js'));
+  let M;
+  const hosts = {
+    double: (x) => x * 2,
+    // A protected query in a nested activation: its error stays there.
+    nested: (x) => M.ccall('jsonq_query', 'string', ['string'], [x > 0 ? '.list[99]' : '.n']).length,
+    // An unprotected one: its longjmp crosses this JS frame to the caller's protected call.
+    raw: (x) => M.ccall('jsonq_query_raw', 'number', ['string'], [x > 5 ? '.nope' : '.n']),
+  };
+  M = await create({ callHost: (name, x) => hosts[name](x) });
+  const load = (text) => M.ccall('jsonq_load', 'string', ['string'], [text]);
+  const query = (q) => M.ccall('jsonq_query', 'string', ['string'], [q]);
+  const state = () => ({
+    arena: M.ccall('jsonq_arena_used', 'number'),
+    protectDepth: M.ccall('jsonq_protect_depth', 'number'),
+    raised: M.ccall('jsonq_raised', 'number'),
+  });
+  const output = { loads: {}, queries: {}, states: [] };
+  const doc = '{"n": 7, "list": [1, 2.5, {"deep": [[[[true]]]]}], "name": "jsonq", "empty": {}, "none": null}';
+  const documents = {
+    bad1: '{"a": [1, 2,, 3]}',
+    bad2: '{"a": "unterminated',
+    bad3: '[1 2]',
+    bad4: '{"a" 1}',
+    bad5: `${'['.repeat(600)}${']'.repeat(600)}`,
+    bad6: '[1, 2] x',
+    bad7: `[${Array.from({ length: 70 }, (_, i) => i).join(',')}]`,
+    deep: `${'['.repeat(400)}42${']'.repeat(400)}`,
+    good: doc,
+  };
+  for (const [name, text] of Object.entries(documents)) {
+    output.loads[name] = load(text);
+    output.states.push(state()); // a failed parse left the arena as it was
+  }
+  for (const q of ['.n', '.list[1]', '.list[2].deep[0][0][0][0]', '.list', '.empty', '.none', '.name.x', '.missing',
+    '.list[3]', '.list[-1]', '.n[0]', '?', '.n|host:double', '.list[0]|host:nested', '.n|host:raw',
+    '.list[0]|host:raw', '.name|host:double']) {
+    output.queries[q] = query(q);
+  }
+  output.states.push(state());
   return output;
 }
 
@@ -271,6 +319,7 @@ module.exports = {
   exprcalc: (context) => exprcalc(context, 'exprcalc.js'),
   'exprcalc-O0': (context) => exprcalc(context, 'exprcalc-O0.js'),
   ledger,
+  jsonq,
   'web-ifc': webIfc,
   '@automerge/automerge': automerge,
 };
