@@ -115,7 +115,7 @@ const EXPRCALC = {
   'sq(sq(2) + 1)': 'ok 25',
   'inner(2)': 'ok 6',
   'inner(0)': 'DivisionByZero: division by zero', // thrown in a nested activation, across JS
-  'deep(40)': 'UnknownName: nothing_here', // through 41 alternating JS and wasm activations
+  'deep(100)': 'UnknownName: nothing_here', // through 101 alternating JS and wasm activations
   'caught(5) + 1': 'ok 33',
 };
 
@@ -166,6 +166,8 @@ test('ledger (C++ -fwasm-exceptions): rollback while unwinding, standard library
   let expected = 0;
   for (let i = 0; i < 3000; i++) expected += [i, 1, 2 * i][i % 3];
   expect(output.throwLoop).toBe(expected);
+  // 30 throws through 1,000 frames each.
+  expect(output.throwDeep).toBe(Array.from({ length: 30 }, (_, i) => [i, 1, 2 * i][i % 3]).reduce((a, b) => a + b));
 });
 
 test('jsonq (C setjmp/longjmp as wasm exceptions): parse errors, nested protected calls, across JS', async () => {
