@@ -11,7 +11,7 @@
 //                          (emcc -sSUPPORT_LONGJMP=wasm)
 //   web-ifc                npm web-ifc 0.0.78: Emscripten C++ built with -fwasm-exceptions
 //   @automerge/automerge   npm @automerge/automerge 3.5.0: Rust through wasm-bindgen with
-//                          panic=unwind (legacy EH instructions, two WebAssembly.Tags)
+//                          panic=unwind (legacy EH instructions; its glue makes WebAssembly.Tags)
 //
 // The fixtures were built by scripts/build-eh-fixtures.sh (Emscripten 3.1.6, legacy EH
 // instructions, which Node 20's V8 runs); CI uses the committed builds.
