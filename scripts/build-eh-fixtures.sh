@@ -30,4 +30,15 @@ em++ -std=c++17 -O2 $COMMON -sEXPORT_NAME=createLedger src/ledger.cpp -o ledger.
 emcc -O2 -sSUPPORT_LONGJMP=wasm $COMMON -sWASM_ASYNC_COMPILATION=0 -sEXPORT_NAME=createJsonq \
   src/jsonq.c -o jsonq.js
 
+# The same modules with the standard exception handling (try_table, throw_ref, exnref), which
+# Emscripten 3.1.6 cannot emit: binaryen's --translate-to-exnref rewrites the legacy instructions
+# (npm binaryen 132; a test hands these to the same glue as wasmBinary). Features listed are
+# those the modules use, plus multivalue for the translation's (i32, exnref) blocks.
+WASM_OPT="${WASM_OPT:-npx --yes -p binaryen@132.0.0 wasm-opt}"
+for name in exprcalc ledger jsonq; do
+  $WASM_OPT "$name.wasm" --mvp-features --enable-exception-handling --enable-reference-types \
+    --enable-multivalue --enable-sign-ext --enable-mutable-globals --enable-bulk-memory \
+    --enable-nontrapping-float-to-int --translate-to-exnref -o "$name-exnref.wasm"
+done
+
 ls -l *.js *.wasm

@@ -6,6 +6,8 @@
 //                                  rethrow/delegate, thrown and caught for real
 //   jsonq                          C built with -sSUPPORT_LONGJMP=wasm: setjmp/longjmp as wasm
 //                                  exceptions
+//   *-exnref                       the same three with the standard instructions (try_table,
+//                                  throw_ref, exnref), translated by binaryen
 //   web-ifc                        npm web-ifc (Emscripten C++, -fwasm-exceptions), unmodified
 //   @automerge/automerge           npm @automerge/automerge (Rust wasm-bindgen, panic=unwind:
 //                                  legacy EH, WebAssembly.Tag), unmodified
@@ -36,7 +38,10 @@ function describeError(err, engine, original) {
 
 // --- exprcalc: calculator whose errors are C++ exceptions ---
 
-async function exprcalc({ engine }, file = 'exprcalc.js') {
+// The glue loads its own .wasm unless handed other bytes (the exnref translation) as wasmBinary.
+const binary = (wasmFile) => (wasmFile ? { wasmBinary: fs.readFileSync(path.join(FIXTURES, wasmFile)) } : {});
+
+async function exprcalc({ engine }, file = 'exprcalc.js', wasmFile = undefined) {
   const create = require(path.join(FIXTURES, file));
   let M;
   const hostErrors = {};
@@ -56,7 +61,7 @@ async function exprcalc({ engine }, file = 'exprcalc.js') {
       throw hostErrors.jsfail;
     },
   };
-  M = await create({ callHost: (name, x) => hosts[name](x) });
+  M = await create({ callHost: (name, x) => hosts[name](x), ...binary(wasmFile) });
   const evaluate = (src) => M.ccall('calc_eval', 'string', ['string'], [src]);
   const evalOrThrow = (src) => M.ccall('calc_eval_or_throw', 'number', ['string'], [src]);
   const counters = () => ({
@@ -106,11 +111,11 @@ async function exprcalc({ engine }, file = 'exprcalc.js') {
 
 // --- ledger: transactional ledger, library exceptions, partial construction ---
 
-async function ledger() {
+async function ledger(context, wasmFile = 'ledger.wasm') {
   const create = require(path.join(FIXTURES, 'ledger.js'));
   // This Emscripten's loader would fetch() the .wasm by path under Node 18+; handing it the bytes
   // is the documented way around that (it then calls WebAssembly.instantiate(bytes, imports)).
-  const M = await create({ wasmBinary: fs.readFileSync(path.join(FIXTURES, 'ledger.wasm')) });
+  const M = await create(binary(wasmFile));
   const batch = (text) => M.ccall('ledger_batch', 'string', ['string'], [text]);
   const output = { batches: {} };
   const batches = [
@@ -140,7 +145,7 @@ async function ledger() {
 
 // --- jsonq: JSON parser and queries in C, errors raised with longjmp (wasm EH underneath) ---
 
-async function jsonq() {
+async function jsonq(context, wasmFile = undefined) {
   const create = require(path.join(FIXTURES, 'jsonq.js'));
   let M;
   const hosts = {
@@ -150,7 +155,7 @@ async function jsonq() {
     // An unprotected one: its longjmp crosses this JS frame to the caller's protected call.
     raw: (x) => M.ccall('jsonq_query_raw', 'number', ['string'], [x > 5 ? '.nope' : '.n']),
   };
-  M = await create({ callHost: (name, x) => hosts[name](x) });
+  M = await create({ callHost: (name, x) => hosts[name](x), ...binary(wasmFile) });
   const load = (text) => M.ccall('jsonq_load', 'string', ['string'], [text]);
   const query = (q) => M.ccall('jsonq_query', 'string', ['string'], [q]);
   const state = () => ({
@@ -321,8 +326,12 @@ async function automerge() {
 module.exports = {
   exprcalc: (context) => exprcalc(context, 'exprcalc.js'),
   'exprcalc-O0': (context) => exprcalc(context, 'exprcalc-O0.js'),
-  ledger,
-  jsonq,
+  ledger: (context) => ledger(context),
+  jsonq: (context) => jsonq(context),
+  // The same programs with standard exception handling (try_table/throw_ref/exnref).
+  'exprcalc-exnref': (context) => exprcalc(context, 'exprcalc.js', 'exprcalc-exnref.wasm'),
+  'ledger-exnref': (context) => ledger(context, 'ledger-exnref.wasm'),
+  'jsonq-exnref': (context) => jsonq(context, 'jsonq-exnref.wasm'),
   'web-ifc': webIfc,
   '@automerge/automerge': automerge,
 };
