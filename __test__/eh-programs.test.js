@@ -240,7 +240,7 @@ test('web-ifc (Emscripten -fwasm-exceptions): open, read, triangulate, save and 
 });
 
 test('@automerge/automerge (wasm-bindgen, panic=unwind): concurrent edits, merge, save/load, sync', async () => {
-  const [cranewasm, node] = await driveBoth('@automerge/automerge');
+  const [cranewasm, node] = await driveBoth('automerge-sync');
   expectSameRun(cranewasm, node);
   // Two copies of the glue's two tags (JS exceptions wrapped for wasm), made when it loads.
   expect(cranewasm.engine.calls).toEqual({ 'new Module': 1, 'new Instance': 1, 'new Tag': 4 });

@@ -9,8 +9,9 @@
 //   *-exnref                       the same three with the standard instructions (try_table,
 //                                  throw_ref, exnref), translated by binaryen
 //   web-ifc                        npm web-ifc (Emscripten C++, -fwasm-exceptions), unmodified
-//   @automerge/automerge           npm @automerge/automerge (Rust wasm-bindgen, panic=unwind:
-//                                  legacy EH, WebAssembly.Tag), unmodified
+//   automerge-sync                 npm @automerge/automerge (Rust wasm-bindgen, panic=unwind:
+//                                  legacy EH, WebAssembly.Tag), unmodified: concurrent edits,
+//                                  merge, conflicts, the sync protocol, errors
 //
 // Each workload gets { engine } (the global WebAssembly namespace of the run) and returns a
 // JSON-able output that must be identical on both engines.
@@ -333,5 +334,5 @@ module.exports = {
   'ledger-exnref': (context) => ledger(context, 'ledger-exnref.wasm'),
   'jsonq-exnref': (context) => jsonq(context, 'jsonq-exnref.wasm'),
   'web-ifc': webIfc,
-  '@automerge/automerge': automerge,
+  'automerge-sync': automerge,
 };

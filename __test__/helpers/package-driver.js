@@ -359,10 +359,11 @@ async function sqlJs() {
 }
 
 const workloads = {
+  ...require('./eh-workloads'), // programs and packages that need exception handling (first: a
+  // name defined here wins)
   'brotli-wasm': brotliWasm,
   'hash-wasm': hashWasm,
   'sql.js': sqlJs,
-  ...require('./eh-workloads'), // programs and packages that need exception handling
 };
 
 (async () => {
