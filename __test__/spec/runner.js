@@ -161,6 +161,13 @@ class ScriptRun {
     return `module: new Instance() threw ${describeError(error)}${cause}`;
   }
 
+  /** `module definition` (WebAssembly 3.0 scripts): the module compiles; `module instance`
+   * commands (converted to `module`) instantiate it. */
+  module_definition(command) {
+    this.compile(command, 'module_definition');
+    return undefined;
+  }
+
   register(command) {
     try {
       this.registry[command.as] = this.instance(command.instance).exports;

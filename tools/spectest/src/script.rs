@@ -52,6 +52,7 @@ pub fn translate(set: &str, file: &str, text: &str) -> Result<Manifest, String> 
         ids_on_line: HashMap::new(),
         commands: Vec::new(),
         instances: Vec::new(),
+        definitions: HashMap::new(),
         names: HashMap::new(),
         current: None,
         wrappers: Vec::new(),
@@ -103,6 +104,9 @@ struct Translator {
     commands: Vec<Json>,
     /// Export types of each instantiated module, by instance index.
     instances: Vec<HashMap<String, ExportType>>,
+    /// The bytes of each `module definition`, by its name (`None`: the last unnamed one), for
+    /// the `module instance` commands that instantiate it.
+    definitions: HashMap<Option<String>, Vec<u8>>,
     names: HashMap<String, usize>,
     current: Option<usize>,
     wrappers: Vec<Wrapper>,
@@ -268,9 +272,47 @@ impl Translator {
                 module,
                 message,
             } => self.module_assertion("assert_unlinkable", span, QuoteWat::Wat(module), message),
-            WastDirective::ModuleDefinition(_) | WastDirective::ModuleInstance { .. } => Err(Skip(
-                "module definition/instance (wasm 3.0 script syntax)".into(),
-            )),
+            WastDirective::ModuleDefinition(mut module) => {
+                // Compiled, not instantiated; `module instance` makes instances of it.
+                let span = module.span();
+                let name = match &module {
+                    QuoteWat::Wat(wast::Wat::Module(m)) => m.id.map(|id| id.name().to_string()),
+                    _ => None,
+                };
+                let bytes = module
+                    .encode()
+                    .map_err(|e| Skip(format!("wast cannot encode the module: {}", e.message())))?;
+                self.definitions.insert(name, bytes.clone());
+                let mut command = self.command("module_definition", span);
+                command.set("wasm", Json::Str(base64(&bytes)));
+                Ok(command)
+            }
+            WastDirective::ModuleInstance {
+                span,
+                instance: instance_name,
+                module,
+            } => {
+                let definition = module.map(|id| id.name().to_string());
+                let instance = self.instances.len();
+                self.instances.push(HashMap::new());
+                self.current = Some(instance);
+                let name = instance_name.map(|id| id.name().to_string());
+                if let Some(name) = &name {
+                    self.names.insert(name.clone(), instance);
+                }
+                let bytes = self
+                    .definitions
+                    .get(&definition)
+                    .cloned()
+                    .ok_or_else(|| Skip(format!("no module definition {definition:?}")))?;
+                self.instances[instance] = export_types(&bytes)
+                    .map_err(|e| Skip(format!("module does not decode: {e}")))?;
+                let mut command = self.command("module", span);
+                command.set("instance", Json::Int(instance as i64));
+                command.set("name", name.map_or(Json::Null, Json::Str));
+                command.set("wasm", Json::Str(base64(&bytes)));
+                Ok(command)
+            }
             WastDirective::AssertException { span, exec } => match exec {
                 WastExecute::Invoke(invoke) => {
                     let action = self.invoke(invoke, None)?;
