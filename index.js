@@ -278,6 +278,9 @@ const realm = native.init({
   // Exceptions across the boundary (see "Exception handling" below).
   makeException: (nativeTag, payload) => makeException(nativeTag, payload),
   exceptionPayload: (value) => exceptionPayload(value),
+  markTrap: (error) => {
+    trapErrors.add(error);
+  },
 });
 
 // Builds the errors of one API entry point with V8's "<context>: <message>" wording, e.g.
@@ -1306,9 +1309,15 @@ function makeException(nativeTag, payload) {
   return object;
 }
 
+// The errors the engine made for traps, deadlines and fuel running out (`markTrap`), and the
+// builtins' traps: thrown back into wasm through an import, no wasm handler catches them (as
+// V8 keeps a trap uncatchable across JS frames).
+const trapErrors = new WeakSet();
+
 // What a WebAssembly.Exception thrown into wasm carries, for the binding; undefined for any
-// other value (it crosses with JSTag).
+// other value (it crosses with JSTag), null for a trap's error (it is not catchable).
 function exceptionPayload(value) {
+  if ((typeof value === 'object' && value !== null) && (trapErrors.has(value) || builtins.isTrap(value))) return null;
   const data = exceptionBrand.get(value);
   return data === undefined ? undefined : [data.nativeTag, data.payload];
 }

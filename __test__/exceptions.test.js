@@ -291,6 +291,36 @@ describe.each(Object.keys(CONFIGS))('exception handling, %s', (config) => {
     expect(x.div(1)).toBe(1);
   });
 
+  test('a trap stays uncatchable after crossing JS: an import that calls a trapping export, inside try/catch_all (legacy, against Node 20) and try_table catch_all', () => {
+    // (legacy) try (call $js) catch_all; the import calls back into "trap", which traps. V8
+    // keeps the trap's RuntimeError uncatchable on its way back into wasm; a RuntimeError that
+    // JS made itself is an ordinary JS exception, caught by catch_all.
+    const legacy = wat(`(module
+      (import "env" "js" (func $js))
+      (func (export "trap") unreachable)
+      (func (export "run") (result i32)
+        (try (result i32) (do (call $js) (i32.const 1)) (catch_all (i32.const 2)))))`);
+    const standard = wat(`(module
+      (import "env" "js" (func $js))
+      (func (export "trap") unreachable)
+      (func (export "run") (result i32)
+        (block $h (try_table (catch_all $h) (call $js))) (i32.const 2)))`);
+    for (const [bytes, engines] of [[legacy, [W, WebAssembly]], [standard, [W]]]) {
+      for (const WA of engines) {
+        let mode = 'trap';
+        let exports;
+        const imports = { env: { js: () => {
+          if (mode === 'trap') exports.trap();
+          throw new WA.RuntimeError('made by JS');
+        } } };
+        exports = new WA.Instance(new WA.Module(bytes), imports).exports;
+        expect(outcome(WA, () => exports.run())).toBe('RuntimeError: unreachable');
+        mode = 'js';
+        expect(outcome(WA, () => exports.run())).toBe('= 2');
+      }
+    }
+  });
+
   test('tags keep their identity across instances', () => {
     const a = new W.Instance(new W.Module(wat(`(module
       (tag $t (export "t") (param i32))

@@ -76,18 +76,27 @@ pub fn host_exception_caught() {
 
 /// Makes the JS exception `value` (an import threw it) the engine's pending host exception.
 pub fn set_pending_host(js: &Js, value: Value) {
-    let exception = host_exception(js, value);
-    if exception.is_none() {
-        // The conversion failed (it leaves an exception pending): drop that one.
-        js.take_exception();
-    }
+    let exception = match host_exception(js, value) {
+        Some(exception) => exception,
+        None => {
+            // The conversion failed (it leaves an exception pending): drop that one.
+            js.take_exception();
+            None
+        }
+    };
     engine_exceptions::set_pending_host(exception);
 }
 
-fn host_exception(js: &Js, value: Value) -> Option<Arc<VMException>> {
-    let slot = js::store_push(js, value).ok()?;
+/// The wasm exception the JS exception `value` becomes: `Some(None)` for a trap's error, which
+/// no wasm handler may catch (it unwinds to the host as it came); `None` if the conversion
+/// failed.
+fn host_exception(js: &Js, value: Value) -> Option<Option<Arc<VMException>>> {
     let payload = realm_value(js, |r| r.exception_payload).ok()?;
     let described = js.call(payload, js.undefined(), &[value]).ok()?;
+    if js.type_of(described) == sys::ValueType::napi_null {
+        return Some(None);
+    }
+    let slot = js::store_push(js, value).ok()?;
     let exception = if js.type_of(described) == sys::ValueType::napi_undefined {
         VMException::new(Tag::js_tag().clone(), vec![slot as u128])
     } else {
@@ -107,7 +116,7 @@ fn host_exception(js: &Js, value: Value) -> Option<Arc<VMException>> {
         VMException::new(tag, payload)
     };
     exception.set_host_handle(slot as usize);
-    Some(exception)
+    Some(Some(exception))
 }
 
 /// Throws the JS value of a wasm exception that left wasm.

@@ -175,12 +175,14 @@ pub fn throw_trap(js: &Js, trap: Trap) -> Pending {
         }
         TrapKind::Interrupted => match interrupts::take_reason() {
             InterruptReason::Terminated => Pending,
-            InterruptReason::TimedOut { timeout } => js.throw_new(
+            InterruptReason::TimedOut { timeout } => throw_with_frames(
+                js,
                 |r| r.runtime_error,
                 &format!("cranewasm: call timed out (timeout: {} ms)", timeout.as_millis()),
+                &[],
             ),
             InterruptReason::OutOfFuel => {
-                js.throw_new(|r| r.runtime_error, "cranewasm: all fuel consumed (fuel exhausted)")
+                throw_with_frames(js, |r| r.runtime_error, "cranewasm: all fuel consumed (fuel exhausted)", &[])
             }
         },
         TrapKind::HostException => {
@@ -208,7 +210,9 @@ pub fn throw_trap(js: &Js, trap: Trap) -> Pending {
     }
 }
 
-/// Throws a new error of the realm's class `which`, with `frames` in its stack.
+/// Throws a new error of the realm's class `which`, with `frames` in its stack, marked as a
+/// trap's (`markTrap`: if it comes back into wasm through an import, no handler catches it, as
+/// in V8).
 fn throw_with_frames(
     js: &Js,
     which: fn(&Realm) -> sys::napi_ref,
@@ -227,6 +231,11 @@ fn throw_with_frames(
         let text = js.string(&frames_text(frames))?;
         js.call(make, js.undefined(), &[constructor, message, text])
     })();
+    let error = error.and_then(|error| {
+        let mark = realm_value(js, |r| r.mark_trap)?;
+        js.call(mark, js.undefined(), &[error])?;
+        Ok(error)
+    });
     match error {
         Ok(error) => js.throw(error),
         Err(pending) => pending,

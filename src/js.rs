@@ -439,8 +439,12 @@ pub struct Realm {
     pub make_trap_error: sys::napi_ref,
     /// `(nativeTag, payload) => WebAssembly.Exception`: a wasm exception leaving wasm.
     pub make_exception: sys::napi_ref,
-    /// `(value) => [nativeTag, payload] | undefined`: what a thrown WebAssembly.Exception holds.
+    /// `(value) => [nativeTag, payload] | undefined | null`: what a thrown WebAssembly.Exception
+    /// holds; null for a trap's error (wasm handlers never catch it).
     pub exception_payload: sys::napi_ref,
+    /// `(error) => undefined`: marks an error the engine made for a trap (or a deadline, or fuel
+    /// running out), which stays uncatchable by wasm handlers even after crossing JS frames.
+    pub mark_trap: sys::napi_ref,
     /// The memory growth epoch at which this realm's calls last refreshed ArrayBuffers.
     pub checked_epoch: Cell<u64>,
 }
@@ -465,6 +469,7 @@ impl Drop for Realm {
             self.make_trap_error,
             self.make_exception,
             self.exception_payload,
+            self.mark_trap,
         ];
         for r in refs {
             js.delete_reference(r);
@@ -521,6 +526,7 @@ pub fn new_realm(js: &Js, helpers: Value) -> JsResult<Rc<Realm>> {
         make_trap_error: get("makeTrapError")?,
         make_exception: get("makeException")?,
         exception_payload: get("exceptionPayload")?,
+        mark_trap: get("markTrap")?,
         checked_epoch: Cell::new(0),
     });
     DEFAULT_REALM.with(|r| *r.0.borrow_mut() = Some(realm.clone()));
