@@ -5,6 +5,7 @@ pub mod code_memory;
 pub mod dispatch;
 pub mod exceptions;
 pub mod frames;
+pub mod func;
 pub mod global;
 pub mod instance;
 pub mod interrupts;
