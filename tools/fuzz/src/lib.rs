@@ -192,7 +192,7 @@ fn smith_config(rng: &mut Rng, differential: bool) -> wasm_smith::Config {
         max_memory64_bytes: if big {
             1 << 34
         } else {
-            rng.range(0, 256) * 65536
+            u128::from(rng.range(0, 256) * 65536)
         },
         max_table_elements: if big { 1_000_000 } else { rng.range(0, 10_000) },
         min_funcs,
