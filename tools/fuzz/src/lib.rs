@@ -1145,8 +1145,19 @@ fn linked_imports(module: &cranewasm_engine::Module, first: &Arc<Instance>) -> V
 
 /// Checks a trap that ended a call from the host: its PC must be a trap site of live code.
 /// (The engine turns any fault in the code region into a trap; one without a trap site means
-/// generated code faulted where it should not, or ran code that was already freed.)
+/// generated code faulted where it should not, or ran code that was already freed.) An
+/// uncaught exception ends the call at the return address of its throw, a call site: that must
+/// be live code.
 fn check_trap(trap: &Trap) -> Result<(), Finding> {
+    if matches!(trap.kind, TrapKind::Exception | TrapKind::HostException) {
+        if trap.pc != 0 && !code_memory::is_code_address(trap.pc) {
+            return Err(finding(
+                "an exception left from a PC outside live code",
+                format!("{:?} at {:#x}", trap.kind, trap.pc),
+            ));
+        }
+        return Ok(());
+    }
     if code_memory::trap_at(trap.pc).is_none() {
         return Err(finding(
             "trap at a PC that is no trap site",
