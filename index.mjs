@@ -18,6 +18,9 @@ export const {
   CompileError,
   LinkError,
   RuntimeError,
+  Tag,
+  Exception,
+  JSTag,
 } = WebAssembly;
 
 export default WebAssembly;

@@ -445,6 +445,14 @@ describe('descriptor members are read and converted in Node\'s order', () => {
     });
   }
 
+  // Node 20 has no memory64 JS API. The JS API reads a descriptor's `address` before converting
+  // `initial` (its conversion depends on the address type), after a Table's `element`, as newer V8
+  // does; so cranewasm's log is Node 20's with that one Get added where the spec puts it.
+  const withAddress = (log) => {
+    const at = log.indexOf('get initial');
+    return at < 0 ? log : [...log.slice(0, at), 'get address', ...log.slice(at)];
+  };
+
   const valueArgument = (log) => ({
     valueOf() { log.push('valueOf argument'); return 1; },
     toString() { log.push('toString argument'); return '1'; },
@@ -468,7 +476,8 @@ describe('descriptor members are read and converted in Node\'s order', () => {
       const result = outcome(() => new W[interfaceName](...args), (object) => object instanceof W[interfaceName]);
       return { log, ...result };
     };
-    const theirs = run(node);
+    const node20 = run(node);
+    const theirs = { ...node20, log: withAddress(node20.log) };
     const ours = run(cranewasm);
     expect(ours.log).toEqual(theirs.log);
     expect(ours.log.length).toBeGreaterThan(0);
@@ -489,7 +498,8 @@ describe('descriptor members are read and converted in Node\'s order', () => {
       return { log, ...result };
     };
     const ours = run(cranewasm);
-    expect(ours).toEqual(run(node));
+    const theirs = run(node);
+    expect(ours).toEqual({ ...theirs, log: withAddress(theirs.log) });
     expect(ours.value.byteLength).toBe(65536);
   });
 });
