@@ -211,6 +211,58 @@ describe.each(Object.keys(CONFIGS))('%s', (config) => {
       .toBeInstanceOf(W.LinkError);
   });
 
+  test('JS values for concrete reference types are exported functions of that type or a subtype', () => {
+    const A = instantiateA();
+    // Types 4 = (func (param (ref null $sub)) (result i32)), 5 = (func (result (ref null $super))),
+    // 6 = (func (result i32)). callSub(r) = call_ref $sub r; fromJs() = call_ref $super (js.get());
+    // g: a mutable (ref null $super) global.
+    const bytes = assemble({
+      types: [...SHARED_TYPES, func([REF_NULL(T.sub)], [I32]), func([], [REF_NULL(T.super)]), func([], [I32])],
+      imports: [['js', 'get', 'function', [5]]],
+      funcs: [
+        { type: 4, body: [...op.localGet(0), ...op.callRef(T.sub)] },
+        { type: 6, body: [0x10, 0, ...op.callRef(T.super)] },
+      ],
+      globals: [[...REF_NULL(T.super), 1, ...op.refNull(T.super), ...op.end]],
+      exports: [['callSub', 'function', 1], ['fromJs', 'function', 2], ['g', 'global', 0]],
+    });
+    let given = null;
+    const B = new W.Instance(new W.Module(bytes), { js: { get: () => given } }).exports;
+    const incompatible = (f) => {
+      const err = thrown(f);
+      expect(err).toBeInstanceOf(TypeError);
+      expect(err.message).toMatch(/type incompatibility/);
+    };
+    // Parameters: A's $sub function (another instance, the same canonical type) is a (ref null
+    // $sub); $super is not a subtype of $sub, $a is unrelated, a JS function is no wasm function.
+    expect(B.callSub(A.sub)).toBe(42);
+    incompatible(() => B.callSub(A.super));
+    incompatible(() => B.callSub(A.f));
+    incompatible(() => B.callSub(() => 42));
+    expect(thrown(() => B.callSub(null))).toBeInstanceOf(W.RuntimeError); // call_ref of null traps
+    // Results of an import: checked against (ref null $super).
+    given = A.sub;
+    expect(B.fromJs()).toBe(42);
+    given = A.super;
+    expect(B.fromJs()).toBe(7);
+    given = A.f;
+    incompatible(() => B.fromJs());
+    // Globals and tables: subtypes are accepted, others refused, the old value kept.
+    B.g.value = A.sub;
+    expect(B.g.value).toBe(A.sub);
+    incompatible(() => { B.g.value = A.f; });
+    expect(B.g.value).toBe(A.sub);
+    A.typed.set(0, A.super);
+    expect(A.typed.get(0)).toBe(A.super);
+    incompatible(() => A.typed.set(1, A.f));
+    expect(thrown(() => A.typed.grow(1, () => 7))).toBeInstanceOf(TypeError); // index.js: V8's Table message
+    expect(A.typed.length).toBe(2);
+    A.typed.set(1, B.g.value);
+    const C = new W.Instance(new W.Module(importer()), { A }).exports;
+    expect(C.callTyped(0)).toBe(7);
+    expect(C.callTyped(1)).toBe(42);
+  });
+
   test('a recursion group may mix function types with declared-only struct types', () => {
     // (rec (type $f (func (result i32))) (type (struct (field (ref $f))))), exported and
     // imported by a module declaring the same group.

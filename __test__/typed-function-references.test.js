@@ -113,16 +113,22 @@ describe.each(Object.keys(CONFIGS))('%s', (config) => {
   });
 });
 
-test('null where the type is not nullable, and functions for concrete types from JS, are TypeErrors', () => {
+test('null where the type is not nullable, and functions of other types for concrete types, are TypeErrors', () => {
   const { exports } = new W.Instance(new W.Module(mainModule()));
   // (ref 0) elements: null is not a value of the type; growing without a value would need one.
   expect(thrown(() => exports.strictTable.set(0, null))).toBeInstanceOf(TypeError);
   expect(thrown(() => exports.strictTable.grow(1))).toBeInstanceOf(TypeError);
   expect(exports.strictTable.length).toBe(1);
-  // A non-null function for a concrete type is refused at the boundary (its type is not checked
-  // against the concrete type yet; README, known differences), so nothing ill-typed gets in.
-  expect(thrown(() => exports.apply(exports.double, 1))).toBeInstanceOf(TypeError);
-  expect(thrown(() => exports.table.set(0, exports.double))).toBeInstanceOf(TypeError);
+  // A function for a concrete type must be an exported wasm function of that type (or a
+  // subtype: type-system.test.js): `double` is a (ref 0), `count` (i64 -> i64) and a JS
+  // function are not.
+  expect(exports.apply(exports.double, 1)).toBe(2);
+  exports.table.set(0, exports.double);
+  expect(thrown(() => exports.apply(exports.count, 1))).toBeInstanceOf(TypeError);
+  expect(thrown(() => exports.apply((x) => x, 1))).toBeInstanceOf(TypeError);
+  expect(thrown(() => exports.table.set(0, exports.count))).toBeInstanceOf(TypeError);
+  expect(thrown(() => exports.strictTable.set(0, (x) => x))).toBeInstanceOf(TypeError);
+  expect(exports.table.get(0)).toBe(exports.double);
   expect(exports.applyDouble(1)).toBe(2);
 });
 

@@ -111,7 +111,7 @@ fn host_exception(js: &Js, value: Value) -> Option<Option<Arc<VMException>>> {
         let mut payload = Vec::with_capacity(tag.ty().params().len());
         for (i, ty) in tag.ty().params().iter().enumerate() {
             let item = js.get_element(values_array, i as u32).ok()?;
-            payload.push(values::to_wasm(js, item, *ty).ok()?);
+            payload.push(values::to_wasm(js, item, *ty, || values::param_type(tag.type_id(), i)).ok()?);
         }
         VMException::new(tag, payload)
     };

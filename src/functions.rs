@@ -364,7 +364,7 @@ fn call_exported_inner(
         &mut heap_values
     };
     for (i, ty) in params.iter().enumerate() {
-        values[i] = values::to_wasm(js, args[i], *ty)?;
+        values[i] = values::to_wasm(js, args[i], *ty, || values::param_type(f.function.type_id(), i))?;
     }
     let called = {
         let _call = lifetimes::WasmCall::enter();
@@ -402,6 +402,8 @@ struct HostData {
     env: sys::napi_env,
     callable: sys::napi_ref,
     ty: FuncType,
+    /// The canonical id of `ty` (its concrete references are resolved through it).
+    type_id: u32,
     has_v128: bool,
     realm: Option<Rc<Realm>>,
     /// For a JS String builtin with a native fast path: which one (`builtins::fast_call`).
@@ -419,6 +421,7 @@ pub fn host_function(js: &Js, value: Value, ty: FuncType, type_id: u32) -> JsRes
         env: js.env,
         callable,
         ty: ty.clone(),
+        type_id,
         has_v128,
         realm: js.realm.clone(),
         fast,
@@ -548,7 +551,7 @@ fn call_host(js: &Js, data: &HostData, values: &mut [u128]) -> JsResult<()> {
     let result = js.call(callable, js.undefined(), args)?;
     match results.len() {
         0 => {}
-        1 => values[0] = values::to_wasm(js, result, results[0])?,
+        1 => values[0] = values::to_wasm(js, result, results[0], || values::result_type(data.type_id, 0))?,
         n => {
             let to_list = realm_value(js, |r| r.iterable_to_list)?;
             let list = js.call(to_list, js.undefined(), &[result])?;
@@ -557,7 +560,7 @@ fn call_host(js: &Js, data: &HostData, values: &mut [u128]) -> JsResult<()> {
             }
             for (i, ty) in results.iter().enumerate() {
                 let item = js.get_element(list, i as u32)?;
-                values[i] = values::to_wasm(js, item, *ty)?;
+                values[i] = values::to_wasm(js, item, *ty, || values::result_type(data.type_id, i))?;
             }
         }
     }

@@ -508,7 +508,8 @@ fn element_type(name: &str) -> Option<RefType> {
 /// store with `Table::stored`).
 fn table_element(js: &Js, table: &Table, value: Raw) -> JsResult<usize> {
     // ToWebAssemblyValue for the element type (null only for nullable types).
-    values::to_wasm(js, value.0, ValType::Ref(table.element_type())).map(|bits| bits as usize)
+    values::to_wasm(js, value.0, ValType::Ref(table.element_type()), || Some(table.canonical_element()))
+        .map(|bits| bits as usize)
 }
 
 /// `WebAssembly.Table({element, initial, maximum, address}, value)` (sizes that index.js checked
@@ -619,7 +620,8 @@ pub fn create_global(env: Env, value_type: String, mutable: bool, value: Raw) ->
     let Some(content_type) = values::parse_type(&value_type) else {
         return Err(Error::new(Status::InvalidArg, format!("unknown value type {value_type}")));
     };
-    let bits = raw_result(values::to_wasm(&js, value.0, content_type))?;
+    // A JS API type name: no concrete reference to resolve.
+    let bits = raw_result(values::to_wasm(&js, value.0, content_type, || None))?;
     let global = Arc::new(Global::new(GlobalType { content_type, mutable, shared: false }, bits));
     lifetimes::register_externref_global(&global);
     let object = raw_result(global_object(&env, &js, global.clone()))?;
@@ -640,7 +642,8 @@ impl NativeGlobal {
     #[napi]
     pub fn set_value(&self, env: Env, value: Raw) -> Result<()> {
         let js = js_of(&env);
-        let bits = raw_result(values::to_wasm(&js, value.0, self.global.ty.content_type))?;
+        let global = &self.global;
+        let bits = raw_result(values::to_wasm(&js, value.0, global.ty.content_type, || Some(global.canonical_type())))?;
         self.global.store(bits);
         lifetimes::after_call(&js);
         Ok(())

@@ -11,6 +11,8 @@
 use napi::sys;
 use wasmparser::{AbstractHeapType, HeapType, RefType, ValType};
 
+use cranewasm_engine::runtime::signatures::{self, CanonType};
+
 use crate::functions;
 use crate::js::{self, Js, JsResult, Value};
 
@@ -32,18 +34,33 @@ pub fn is_externref(ty: RefType) -> bool {
 }
 
 /// What ToWebAssemblyValue allows besides the family's own conversion: null only where the type
-/// is nullable; only null for the bottom types (`nofunc`, `noextern`); and, for concrete
-/// function types, only null: a function's type is not checked against a concrete type at the
-/// boundary yet, so a non-null value is refused (a TypeError) rather than trusted.
-fn check_reference(js: &Js, value: Value, ty: RefType) -> JsResult<()> {
+/// is nullable; only null for the bottom types (`nofunc`, `noextern`); and, for a concrete
+/// function type `$t`, only an exported wasm function whose type is `$t` or a declared subtype
+/// of it (`canon` resolves `ty`'s module-relative index to `$t`'s canonical id).
+fn check_reference(js: &Js, value: Value, ty: RefType, canon: impl FnOnce() -> Option<CanonType>) -> JsResult<()> {
     let is_null = js.type_of(value) == sys::ValueType::napi_null;
     if is_null {
         return if ty.is_nullable() { Ok(()) } else { Err(js.throw_type_error(TYPE_INCOMPATIBILITY)) };
     }
     match ty.heap_type() {
         HeapType::Abstract { ty: AbstractHeapType::Func | AbstractHeapType::Extern, .. } => Ok(()),
+        HeapType::Concrete(_) => match (canon(), functions::exported_function(js, value)) {
+            (Some(CanonType::Concrete { id, .. }), Some(f)) if signatures::is_subtype(f.function.type_id(), id) => Ok(()),
+            _ => Err(js.throw_type_error(TYPE_INCOMPATIBILITY)),
+        },
         _ => Err(js.throw_type_error(TYPE_INCOMPATIBILITY)),
     }
+}
+
+/// Parameter `index` of the function type with canonical id `type_id`, concrete references
+/// resolved (what `to_wasm` checks a typed function reference against).
+pub fn param_type(type_id: u32, index: usize) -> Option<CanonType> {
+    signatures::signature(type_id).and_then(|s| s.0.get(index).copied())
+}
+
+/// Result `index` of the function type with canonical id `type_id` (see `param_type`).
+pub fn result_type(type_id: u32, index: usize) -> Option<CanonType> {
+    signatures::signature(type_id).and_then(|s| s.1.get(index).copied())
 }
 
 /// The JS API name of a value type ("anyfunc" for funcref, as V8 reports it).
@@ -76,18 +93,20 @@ pub fn parse_type(name: &str) -> Option<ValType> {
 }
 
 /// ToWebAssemblyValue: the slot bits of `value` as a `ty`. May run user code (valueOf) and throw.
-pub fn to_wasm(js: &Js, value: Value, ty: ValType) -> JsResult<u128> {
+/// `canon` gives `ty` with its concrete reference resolved (called only for a non-null value of
+/// a concrete reference type: the registry lookup stays off the common paths).
+pub fn to_wasm(js: &Js, value: Value, ty: ValType, canon: impl FnOnce() -> Option<CanonType>) -> JsResult<u128> {
     Ok(match ty {
         ValType::I32 => js.to_int32(value)? as u32 as u128,
         ValType::I64 => js.to_bigint64(value)? as u64 as u128,
         ValType::F32 => (js.to_number(value)? as f32).to_bits() as u128,
         ValType::F64 => js.to_number(value)?.to_bits() as u128,
         ValType::Ref(r) if is_externref(r) => {
-            check_reference(js, value, r)?;
+            check_reference(js, value, r, canon)?;
             externref_to_wasm(js, value)? as u128
         }
         ValType::Ref(r) if is_funcref(r) => {
-            check_reference(js, value, r)?;
+            check_reference(js, value, r, canon)?;
             funcref_to_wasm(js, value)? as u128
         }
         ValType::V128 | ValType::Ref(_) => return Err(js.throw_type_error(TYPE_INCOMPATIBILITY)),

@@ -10,7 +10,7 @@
 //! finality and supertype are part of it.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use wasmparser::{AbstractHeapType, FieldType, FuncType, HeapType, RefType, StorageType, UnpackedIndex, ValType};
 
@@ -80,6 +80,13 @@ pub fn matches(actual: CanonType, expected: CanonType) -> bool {
         }
         _ => false,
     }
+}
+
+/// The parameter and result types of the function type with canonical id `id`, concrete
+/// references resolved; `None` when `id` is not a function type. Takes the registry's lock: for
+/// slow paths (the JS boundary converting a typed function reference).
+pub fn signature(id: u32) -> Option<CanonSignature> {
+    registry().signatures.get(id as usize).cloned().flatten()
 }
 
 /// Whether canonical id `id` is a function type (not a struct or array type).
@@ -153,12 +160,25 @@ struct Registry {
     supertypes: Vec<u32>,
     /// Whether each id is a function type.
     is_func: Vec<bool>,
+    /// Each function type's parameters and results with concrete references resolved (what the
+    /// JS boundary checks a typed function reference against); `None` for other types.
+    signatures: Vec<Option<CanonSignature>>,
 }
+
+/// A function type's parameter and result types, comparable across modules.
+pub type CanonSignature = Arc<(Box<[CanonType]>, Box<[CanonType]>)>;
 
 fn registry() -> std::sync::MutexGuard<'static, Registry> {
     static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
     REGISTRY
-        .get_or_init(|| Mutex::new(Registry { groups: HashMap::new(), supertypes: vec![0], is_func: vec![false] }))
+        .get_or_init(|| {
+            Mutex::new(Registry {
+                groups: HashMap::new(),
+                supertypes: vec![0],
+                is_func: vec![false],
+                signatures: vec![None],
+            })
+        })
         .lock()
         .unwrap_or_else(|e| e.into_inner())
 }
@@ -178,6 +198,18 @@ fn register(group: Box<[TypeKey]>) -> u32 {
         };
         registry.supertypes.push(supertype);
         registry.is_func.push(matches!(ty.composite, Composite::Func { .. }));
+        let resolve = |k: &KeyType| match *k {
+            KeyType::Plain(v) => CanonType::Plain(v),
+            KeyType::Concrete { nullable, target: GroupRef::Internal(i) } => CanonType::Concrete { nullable, id: first + i },
+            KeyType::Concrete { nullable, target: GroupRef::External(id) } => CanonType::Concrete { nullable, id },
+        };
+        let signature = match &ty.composite {
+            Composite::Func { params, results } => {
+                Some(Arc::new((params.iter().map(resolve).collect(), results.iter().map(resolve).collect())))
+            }
+            _ => None,
+        };
+        registry.signatures.push(signature);
     }
     registry.groups.insert(group, first);
     first
@@ -279,6 +311,27 @@ mod tests {
         assert_ne!(a[1], b[1]);
         assert_eq!(a[1], c[2]);
         assert_eq!(a[0], canonical_ids(&[func(&[], &[])], &[], &HashMap::new())[0]);
+    }
+
+    #[test]
+    fn signatures_resolve_concrete_references() {
+        // $0 = (func (result i32)), $1 = (func (param (ref null $0) f64) (result (ref $1))) in a
+        // group of its own each.
+        let ids = canonical_ids(
+            &[func(&[], &[ValType::I32]), func(&[concrete(0, true), ValType::F64], &[concrete(1, false)])],
+            &[],
+            &HashMap::new(),
+        );
+        let first = signature(ids[0]).unwrap();
+        assert_eq!(&first.0[..], &[]);
+        assert_eq!(&first.1[..], &[CanonType::Plain(ValType::I32)]);
+        let second = signature(ids[1]).unwrap();
+        assert_eq!(
+            &second.0[..],
+            &[CanonType::Concrete { nullable: true, id: ids[0] }, CanonType::Plain(ValType::F64)]
+        );
+        assert_eq!(&second.1[..], &[CanonType::Concrete { nullable: false, id: ids[1] }]);
+        assert!(signature(0).is_none());
     }
 
     #[test]
