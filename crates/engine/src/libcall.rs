@@ -78,6 +78,9 @@ libcalls! {
     /// `(vmctx, exnref: i64, tag: i32) -> i32`: whether the exception's tag is the instance's
     /// tag `tag` (a legacy `catch`).
     ExceptionMatches(I64, I32) -> (I32);
+    /// `(vmctx, exnref: i64)`: a landing's `exnref` is dead (its clause took the payload, or
+    /// its legacy catch body was left): the runtime drops the reference the landing held.
+    ExceptionRelease(I64) -> ();
 }
 
 /// The builtins table (`vmctx.builtins`, one per process): the address of every libcall, at

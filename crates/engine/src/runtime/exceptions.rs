@@ -355,6 +355,21 @@ unsafe extern "C" fn throw_host(_vmctx: *mut u8, _unused: usize, _unused2: usize
     }
 }
 
+/// A landing's `exnref` is dead: drops the arena reference its landing pushed (`throw` pushes
+/// one per landing, `to_wasm`). Any one entry for the same exception is as good as another
+/// (they are clones of one `Arc`); the exception lives on while other landings, a table or a
+/// global hold it. Without this, a loop that throws and catches inside one call would keep
+/// every exception until the call returns.
+pub(super) extern "C" fn exception_release(_vmctx: *mut u8, exnref: usize) {
+    let released = ARENA.with(|a| {
+        let mut arena = a.borrow_mut();
+        let at = arena.iter().rposition(|e| Arc::as_ptr(e) as usize == exnref)?;
+        Some(arena.swap_remove(at))
+    });
+    // Dropped outside the arena's borrow.
+    drop(released);
+}
+
 /// Whether the exception `exnref` points to has tag `tag` of the caller's instance (1) or not
 /// (0): a legacy `catch` clause.
 pub(super) unsafe extern "C" fn exception_matches(vmctx: *mut u8, exnref: usize, tag: u32) -> u32 {

@@ -32,6 +32,7 @@ pub fn address(call: LibCall) -> usize {
         LibCall::ThrowRef => return super::exceptions::throw_ref_address(),
         LibCall::ThrowHost => return super::exceptions::throw_host_address(),
         LibCall::ExceptionMatches => super::exceptions::exception_matches as *const c_void,
+        LibCall::ExceptionRelease => super::exceptions::exception_release as *const c_void,
     };
     f as usize
 }

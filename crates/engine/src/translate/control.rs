@@ -202,6 +202,8 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
         Operator::End => translate_end(t)?,
         Operator::Br { relative_depth } => {
             let (target, args) = branch(t, *relative_depth)?;
+            let exited = t.control.len().saturating_sub(1 + *relative_depth as usize);
+            release_catches(t, exited);
             jump(&mut t.builder, target, &args);
             t.reachable = false;
         }
@@ -246,6 +248,7 @@ pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Re
         Operator::Return => {
             let count = t.control.first().ok_or("no function frame")?.num_results;
             let results = t.peekn(count)?.to_vec();
+            release_catches(t, 0);
             t.env.fuel_function_exit(&mut t.builder);
             t.builder.ins().return_(&results);
             t.reachable = false;
@@ -315,6 +318,14 @@ fn translate_catch(t: &mut FuncTranslator<'_, '_>, tag: Option<u32>) -> Result<(
     let FrameKind::LegacyTry { catching, .. } = frame.kind else {
         return Err("catch outside a try".into());
     };
+    let base = frame.base;
+    if catching && t.reachable {
+        // The previous clause's body falls through to the `end`: its `exnref` is dead.
+        if let FrameKind::LegacyTry { exnref: Some(exnref), .. } = frame.kind {
+            super::exceptions::release(t, exnref);
+        }
+    }
+    let frame = t.control.last_mut().ok_or("catch outside any block")?;
     if t.reachable {
         let start = t
             .stack
@@ -324,7 +335,6 @@ fn translate_catch(t: &mut FuncTranslator<'_, '_>, tag: Option<u32>) -> Result<(
         jump(&mut t.builder, frame.next, &t.stack[start..]);
         frame.exit_reached = true;
     }
-    let base = frame.base;
     if !catching {
         // The `do` part ends: its handlers close; the dispatch block starts the tests.
         let exnref = super::exceptions::end_legacy_do(t)?;
@@ -377,6 +387,10 @@ fn translate_end(t: &mut FuncTranslator<'_, '_>) -> Result<(), String> {
 fn translate_end_with(t: &mut FuncTranslator<'_, '_>, delegate: Option<u32>) -> Result<(), String> {
     let mut frame = t.control.pop().ok_or("end outside any block")?;
     if t.reachable {
+        if let FrameKind::LegacyTry { catching: true, exnref: Some(exnref), .. } = frame.kind {
+            // A catch body falls through: its `exnref` is dead.
+            super::exceptions::release(t, exnref);
+        }
         let results = t.popn(frame.num_results)?;
         jump(&mut t.builder, frame.next, &results);
         frame.exit_reached = true;
@@ -434,6 +448,22 @@ fn translate_end_with(t: &mut FuncTranslator<'_, '_>, delegate: Option<u32>) -> 
         t.reachable = true;
     }
     Ok(())
+}
+
+/// Before a branch or return that leaves the frames from index `first` up: the `exnref` of each
+/// legacy catch body it leaves is dead. (Conditional branches out of a catch body do not
+/// release: their exceptions stay in the arena until the outermost call returns.)
+fn release_catches(t: &mut FuncTranslator<'_, '_>, first: usize) {
+    let caught: Vec<Value> = t.control[first.min(t.control.len())..]
+        .iter()
+        .filter_map(|frame| match frame.kind {
+            FrameKind::LegacyTry { catching: true, exnref: Some(exnref), .. } => Some(exnref),
+            _ => None,
+        })
+        .collect();
+    for exnref in caught {
+        super::exceptions::release(t, exnref);
+    }
 }
 
 /// The target of a branch to `relative_depth` and the values it carries (left on the stack),

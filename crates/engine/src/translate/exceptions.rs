@@ -223,6 +223,9 @@ pub(super) fn end_try_table(t: &mut FuncTranslator<'_, '_>) -> Result<(), String
         };
         if clause.with_ref {
             args.push(exnref);
+        } else {
+            // Wasm never sees this `exnref`: the exception is dead here unless held elsewhere.
+            release(t, exnref);
         }
         control::jump_to_frame(t, clause.target, &args)?;
     }
@@ -270,6 +273,11 @@ pub(super) fn exception_matches(t: &mut FuncTranslator<'_, '_>, exnref: Value, t
 /// The payload of `exnref`, of tag `tag` (a legacy `catch` pushes it).
 pub(super) fn payload(t: &mut FuncTranslator<'_, '_>, tag: u32, exnref: Value) -> Result<Vec<Value>, String> {
     load_payload(t, tag, exnref)
+}
+
+/// A landing's `exnref` is dead from here on (see `LibCall::ExceptionRelease`).
+pub(super) fn release(t: &mut FuncTranslator<'_, '_>, exnref: Value) {
+    t.env.call_libcall(&mut t.builder, LibCall::ExceptionRelease, &[exnref]);
 }
 
 /// Throws `exnref` again (non-null) to the handlers of frames at index `max_owner` or below.
