@@ -75,7 +75,13 @@ function classOnly(err) {
 }
 
 function digest(buffer) {
-  return crypto.createHash('sha1').update(new Uint8Array(buffer)).digest('hex').slice(0, 16);
+  // In chunks: a memory may be larger than Hash.update takes at once (2 GiB).
+  const hash = crypto.createHash('sha1');
+  const CHUNK = 1 << 30;
+  for (let at = 0; at < buffer.byteLength; at += CHUNK) {
+    hash.update(new Uint8Array(buffer, at, Math.min(CHUNK, buffer.byteLength - at)));
+  }
+  return hash.digest('hex').slice(0, 16);
 }
 
 // ---- Running one module on one engine -----------------------------------------------------
