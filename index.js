@@ -1079,7 +1079,9 @@ const Memory = defineInterface('Memory', (object, descriptor) => {
     },
     get buffer() {
       const memory = receiver(memoryBrand, this, new ErrorThrower('WebAssembly.Memory.buffer'), 'Memory');
-      return callNative(() => memory.buffer());
+      const buffer = callNative(() => memory.buffer());
+      if (typeof buffer === 'string') throw new RangeError(buffer);
+      return buffer;
     },
   },
 });

@@ -80,6 +80,19 @@ describe('WebAssembly.Memory with address "i64"', () => {
   });
 });
 
+test('a memory longer than an ArrayBuffer Node-API can make: buffer is a RangeError, the memory works on', () => {
+  // 65,537 pages is one page past buffer.constants.MAX_LENGTH on Node 20. Making the buffer used
+  // to free the memory's keep-alive twice (found by fuzz-v8) and abort the process.
+  const memory = new W.Memory({ address: 'i64', initial: 65537n });
+  for (let i = 0; i < 3; i++) {
+    const err = (() => { try { return memory.buffer; } catch (e) { return e; } })();
+    expect(err).toBeInstanceOf(RangeError);
+    expect(err.message).toMatch(/4295032832 bytes/);
+  }
+  expect(memory.grow(0n)).toBe(65537n);
+  expect(new W.Memory({ address: 'i64', initial: 65536n }).buffer.byteLength).toBe(2 ** 32);
+});
+
 describe('WebAssembly.Table with address "i64"', () => {
   test('length, grow, get and set take and give BigInts', () => {
     const table = new W.Table({ element: 'anyfunc', address: 'i64', initial: 2n, maximum: 5n });

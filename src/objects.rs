@@ -414,7 +414,8 @@ unsafe extern "C" fn release_memory(_env: sys::napi_env, _data: *mut c_void, hin
 #[napi]
 impl NativeMemory {
     /// The memory's ArrayBuffer: the same object until the memory grows; then the old one is
-    /// detached and a new one aliases the grown memory.
+    /// detached and a new one aliases the grown memory. A string instead is the message of the
+    /// RangeError for a memory too long for an ArrayBuffer Node-API can make.
     #[napi]
     pub fn buffer(&self, env: Env) -> Result<Raw> {
         let js = js_of(&env);
@@ -441,8 +442,18 @@ impl NativeMemory {
             )
         );
         if let Err(pending) = created {
-            // SAFETY: `keep` was not handed to Node.
-            drop(unsafe { Box::from_raw(keep) });
+            // `keep` is not freed here: Node's external buffer calls the finalizer itself when
+            // it refuses the buffer (a memory longer than buffer.constants.MAX_LENGTH), so
+            // freeing it too was a double free (found by fuzz-v8: a 65,536-page memory). On a
+            // failure before that point the `Arc` leaks, which is safe.
+            if length > u32::MAX as u64 + 1 && !matches!(js.type_of(js.take_exception()), sys::ValueType::napi_undefined) {
+                let message = format!(
+                    "cranewasm: this Memory's buffer would be {length} bytes; Node-API cannot make an \
+                     ArrayBuffer over external memory longer than buffer.constants.MAX_LENGTH"
+                );
+                // index.js throws it as a RangeError of its realm.
+                return raw_result(js.string(&message)).map(Raw);
+            }
             return raw_result(Err(pending));
         }
         let reference = raw_result(js.reference(buffer, 1))?;

@@ -272,6 +272,12 @@ async function main() {
       continue;
     }
     const tier = TIERS[count % TIERS.length];
+    // The input about to run, so that one which kills the process (a crash is a finding too)
+    // is left behind: current.wasm and current.txt in the findings directory.
+    fs.mkdirSync(options.out, { recursive: true });
+    fs.writeFileSync(path.join(options.out, 'current.wasm'), bytes);
+    fs.writeFileSync(path.join(options.out, 'current.txt'),
+      JSON.stringify({ count, tier, source: program ? 'eh' : 'smith', description, program: program && program.text }, null, 1));
     engine.setCompileOptions(tier);
     const ours = run(cranewasm, bytes, description, program);
     const theirs = run(v8, bytes, description, program);
