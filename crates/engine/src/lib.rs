@@ -6,10 +6,12 @@
 //! wasm operators to Cranelift IR; `runtime` holds code memory, instances, memories, tables,
 //! globals, trampolines and trap handling.
 
+pub mod code_info;
 pub mod compiler;
 pub mod libcall;
 pub mod module;
 pub mod runtime;
+pub mod tier;
 pub mod translate;
 pub mod trap;
 pub mod vmoffsets;
