@@ -13,6 +13,7 @@ pub mod streaming;
 pub mod module_code;
 pub mod tier;
 pub mod tiering;
+pub mod trampolines;
 
 use std::sync::Arc;
 

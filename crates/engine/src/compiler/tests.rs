@@ -90,7 +90,7 @@ fn call_f(bytes: &[u8], tier: codegen::Tier, a: u32, b: u32) -> u32 {
         .find(|e| e.name == "f")
         .unwrap();
     let function = instance.function(export.index);
-    let trampolines = crate::runtime::trampolines::for_signature(function.ty()).unwrap();
+    let trampolines = crate::compiler::trampolines::for_signature(function.ty()).unwrap();
     let mut values = [a as u128, b as u128];
     // SAFETY: "f" takes two i32s and returns one i32: two slots are enough, and the
     // trampolines are those of its signature.

@@ -307,6 +307,11 @@ impl CompiledModule {
         })
     }
 
+    /// The trampolines of signature `ty` (compiled on first request, for every module).
+    pub fn trampolines(&self, ty: &wasmparser::FuncType) -> Result<Arc<super::trampolines::Trampolines>, String> {
+        super::trampolines::for_signature(ty)
+    }
+
     /// Takes the next function off the tier-up queue, or retires the calling worker.
     fn next_to_optimize(&self) -> Option<u32> {
         let mut state = self.state.tier_up.lock().unwrap_or_else(|e| e.into_inner());

@@ -16,7 +16,6 @@ use super::memory::{LinearMemory, PAGE_SIZE};
 use super::sandbox::Sandbox;
 use super::signatures::{canon, canon_ref, is_subtype, matches};
 use super::table::Table;
-use super::trampolines;
 use super::traps::{self, Trap};
 use crate::module::{ConstExpr, ConstOp, ImportType, Module, SegmentMode};
 use crate::trap::TrapKind;
@@ -530,7 +529,7 @@ impl Instance {
             return Ok(());
         };
         let function = self.function(start);
-        let trampolines = trampolines::for_signature(function.ty()).map_err(|_| Trap {
+        let trampolines = self.module.trampolines(function.ty()).map_err(|_| Trap {
             kind: TrapKind::Unreachable,
             pc: 0,
         })?;
