@@ -47,12 +47,12 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use cranewasm_engine::compiler::codegen::Tier;
-use cranewasm_engine::compiler::{self, compile_module, trampolines};
+use cranewasm_engine::compiler::{self, compile_module, trampolines, CompiledModule};
 use cranewasm_engine::module::{ExternKind, ImportType};
 use cranewasm_engine::runtime::code_memory;
 use cranewasm_engine::runtime::global::Global;
 use cranewasm_engine::runtime::instance::{
-    CompiledModule, Extern, Function, HostFunction, Instance, InstantiationError, VMFuncRef,
+    Extern, Function, HostFunction, Instance, InstantiationError, VMFuncRef,
     VMHostFuncContext,
 };
 use cranewasm_engine::runtime::memory::{LinearMemory, MAX_PAGES, MAX_PAGES_64};

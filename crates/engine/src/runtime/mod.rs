@@ -11,6 +11,7 @@ pub mod instance;
 pub mod interrupts;
 pub mod libcalls;
 pub mod memory;
+pub mod module_info;
 pub mod refs;
 pub mod sandbox;
 pub mod signatures;
