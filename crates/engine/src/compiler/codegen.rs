@@ -75,11 +75,9 @@ pub struct CompiledFunction {
     pub tier: Tier,
 }
 
-/// The namespace of the name of a translated wasm function (`UserFuncName::user(namespace,
-/// function index)`): whether the optimizing tier may optimize it. The translator marks
-/// functions whose shape would make optimization blow up (see `translate::shape`).
-pub const OPTIMIZABLE: u32 = 0;
-pub const NOT_OPTIMIZED: u32 = 1;
+/// The marks the translator gives functions in their name's namespace: whether the optimizing
+/// tier may optimize them.
+pub use crate::translate::{NOT_OPTIMIZED, OPTIMIZABLE};
 
 /// The largest [`loop_weight`] the optimizing tier takes on. The weight counts every
 /// instruction at its full depth, as if each could be hoisted out of every loop around it:

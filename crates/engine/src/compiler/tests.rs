@@ -187,3 +187,15 @@ fn used_features_names_each_feature_a_module_needs() {
         assert_eq!(used_features(&wat(text)).as_deref(), Some(expected), "{text}");
     }
 }
+
+/// The translator builds IR for the target every tier's ISA compiles for.
+#[test]
+fn the_translators_target_is_every_tiers() {
+    let translator = crate::translate::frontend_config();
+    for tier in codegen::Tier::ALL {
+        let isa = codegen::isa(tier).frontend_config();
+        assert_eq!(isa.default_call_conv, translator.default_call_conv, "{tier:?}");
+        assert_eq!(isa.pointer_width, translator.pointer_width, "{tier:?}");
+        assert_eq!(isa.page_size_align_log2, translator.page_size_align_log2, "{tier:?}");
+    }
+}
