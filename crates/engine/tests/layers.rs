@@ -99,10 +99,9 @@ fn uses(code: &str, layers: &[&str], cranelift: bool) -> Vec<String> {
     found
 }
 
-/// Checks every non-test file under `dir` against `layers` (and Cranelift if `cranelift`);
-/// `known` lists files (relative to `src/`) that still break the rule, with why: the test fails
-/// if a listed file no longer does, so that the list only shrinks.
-fn check(dir: &str, files: Option<&[&str]>, layers: &[&str], cranelift: bool, known: &[(&str, &str)]) {
+/// Checks every non-test file under `dir` (or only `files`, relative to `src/`) against
+/// `layers`, and against Cranelift if `cranelift`.
+fn check(dir: &str, files: Option<&[&str]>, layers: &[&str], cranelift: bool) {
     let paths: Vec<PathBuf> = match files {
         Some(files) => files.iter().map(|f| src().join(f)).collect(),
         None => sources(dir),
@@ -112,13 +111,8 @@ fn check(dir: &str, files: Option<&[&str]>, layers: &[&str], cranelift: bool, kn
         let relative = path.strip_prefix(src()).unwrap().to_string_lossy().into_owned();
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{relative}: {e}"));
         let found = uses(&code_of(&text), layers, cranelift);
-        let is_known = known.iter().any(|(file, _)| *file == relative);
-        match (found.is_empty(), is_known) {
-            (false, false) => failures.push(format!("{relative} depends on a layer above it:\n  {}", found.join("\n  "))),
-            (true, true) => failures.push(format!(
-                "{relative} no longer breaks the rule: remove it from the known exceptions"
-            )),
-            _ => {}
+        if !found.is_empty() {
+            failures.push(format!("{relative} depends on a layer it must not:\n  {}", found.join("\n  ")));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -126,17 +120,17 @@ fn check(dir: &str, files: Option<&[&str]>, layers: &[&str], cranelift: bool, kn
 
 #[test]
 fn the_runtime_names_neither_the_compiler_nor_the_translator_nor_cranelift() {
-    check("runtime", None, &["compiler", "translate"], true, &[]);
+    check("runtime", None, &["compiler", "translate"], true);
 }
 
 #[test]
 fn the_translator_does_not_name_the_runtime() {
-    check("translate", None, &["runtime"], false, &[]);
+    check("translate", None, &["runtime"], false);
 }
 
 #[test]
 fn the_translator_does_not_name_the_compiler() {
-    check("translate", None, &["compiler"], false, &[]);
+    check("translate", None, &["compiler"], false);
 }
 
 #[test]
@@ -147,10 +141,6 @@ fn environ_names_no_layer_above_it() {
         &["compiler", "translate", "runtime"],
         // Libcall signatures and trap codes are described in Cranelift's IR types.
         false,
-        &[(
-            "module.rs",
-            "Module::type_ids canonicalizes through the runtime's process-wide signature registry",
-        )],
     );
 }
 
