@@ -46,7 +46,8 @@ fn build_isa(tier: Tier) -> OwnedTargetIsa {
     // probing: the stack of a Node thread is not ours to probe.
     set(&mut flags, "enable_probestack", "false");
     // Generated code is only ever run in this process, at the address it was compiled for; it
-    // calls libcalls through absolute addresses, so no relocation is needed.
+    // reaches libcalls through the vmctx's builtins table (the exit trampoline, whose vmctx is a
+    // host context, through an absolute address), so no relocation is needed.
     set(&mut flags, "is_pic", "false");
     // Every function, leaf or not, links its frame into the frame-pointer chain: the trap
     // handler walks that chain to name the wasm frames of a trap (`runtime::frames`), and
