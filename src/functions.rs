@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use cranewasm_engine::runtime::instance::{Function, HostFunction, VMFuncRef, VMHostFuncContext};
 use cranewasm_engine::runtime::interrupts::{self, InterruptReason};
-use cranewasm_engine::runtime::trampolines::{self, Trampolines};
+use cranewasm_engine::compiler::trampolines::{self, Trampolines};
 use cranewasm_engine::runtime::frames::WasmFrame;
 use cranewasm_engine::runtime::traps::{self, Trap};
 use cranewasm_engine::trap::TrapKind;
@@ -426,7 +426,10 @@ pub fn host_function(js: &Js, value: Value, ty: FuncType, type_id: u32) -> JsRes
         realm: js.realm.clone(),
         fast,
     }));
-    match HostFunction::new(ty, type_id, host_call, data as *mut c_void, Some(drop_host_data)) {
+    let host = trampolines::for_signature(&ty).and_then(|trampolines| {
+        HostFunction::new(ty, type_id, host_call, data as *mut c_void, Some(drop_host_data), trampolines)
+    });
+    match host {
         Ok(host) => Ok(Function::host(host)),
         Err(e) => {
             // SAFETY: `data` came from Box::into_raw above and was not handed out.

@@ -18,9 +18,8 @@ use std::sync::Arc;
 
 use cranewasm_engine as engine;
 use engine::compiler::codegen::Tier;
-use engine::compiler::{Compilation, CompileOptions, TierUp};
+use engine::compiler::{Compilation, CompileOptions, CompiledModule, TierUp};
 use engine::module::ImportType;
-use engine::runtime::instance::CompiledModule;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 

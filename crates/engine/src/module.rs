@@ -189,7 +189,8 @@ pub struct Module {
     /// The initial element of each defined table: `ref.null` unless the table has an
     /// initializer expression (typed function references).
     pub table_inits: Vec<ConstExpr>,
-    /// The canonical signature ids of `types` (`runtime::signatures`), computed on first use.
+    /// The canonical signature ids of `types`, computed on first use by the runtime's registry
+    /// (`Module::type_ids`, defined in `runtime::signatures`).
     pub canonical_type_ids: std::sync::OnceLock<Arc<[u32]>>,
     pub memories: Vec<MemoryType>,
     pub globals: Vec<GlobalType>,
@@ -213,12 +214,6 @@ pub struct Module {
 }
 
 impl Module {
-    /// The canonical signature id of each of the module's types, comparable across modules.
-    pub fn type_ids(&self) -> &[u32] {
-        self.canonical_type_ids
-            .get_or_init(|| crate::runtime::signatures::canonical_ids(&self.types, &self.type_info, &self.aggregate_fields).into())
-    }
-
     /// Group and supertype of type `index` ([`TypeInfo::plain`] when the module did not record
     /// one).
     pub fn type_info(&self, index: u32) -> TypeInfo {

@@ -47,18 +47,17 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use cranewasm_engine::compiler::codegen::Tier;
-use cranewasm_engine::compiler::{self, compile_module};
+use cranewasm_engine::compiler::{self, compile_module, trampolines, CompiledModule};
 use cranewasm_engine::module::{ExternKind, ImportType};
 use cranewasm_engine::runtime::code_memory;
 use cranewasm_engine::runtime::global::Global;
 use cranewasm_engine::runtime::instance::{
-    CompiledModule, Extern, Function, HostFunction, Instance, InstantiationError, VMFuncRef,
+    Extern, Function, HostFunction, Instance, InstantiationError, VMFuncRef,
     VMHostFuncContext,
 };
 use cranewasm_engine::runtime::memory::{LinearMemory, MAX_PAGES, MAX_PAGES_64};
 use cranewasm_engine::runtime::refs::ScopedStore;
 use cranewasm_engine::runtime::table::{Table, MAX_TABLE_ELEMENTS};
-use cranewasm_engine::runtime::trampolines;
 use cranewasm_engine::runtime::traps::Trap;
 use cranewasm_engine::trap::TrapKind;
 use wasmparser::{FuncType, RefType, ValType};
@@ -954,17 +953,21 @@ fn dummy_imports(
                         reenter: RefCell::new(None),
                         calls: Cell::new(0),
                     }));
-                    let host = HostFunction::new(
-                        ty,
-                        type_id,
-                        dummy_host,
-                        state as *mut c_void,
-                        Some(drop_host_state),
-                    )
-                    .inspect_err(|_| {
-                        // SAFETY: `new` failed, so nothing else owns the state.
-                        unsafe { drop_host_state(state as *mut c_void) };
-                    })?;
+                    let host = trampolines::for_signature(&ty)
+                        .and_then(|trampolines| {
+                            HostFunction::new(
+                                ty,
+                                type_id,
+                                dummy_host,
+                                state as *mut c_void,
+                                Some(drop_host_state),
+                                trampolines,
+                            )
+                        })
+                        .inspect_err(|_| {
+                            // SAFETY: `new` failed, so nothing else owns the state.
+                            unsafe { drop_host_state(state as *mut c_void) };
+                        })?;
                     (
                         Extern::Function(Function::host(host)),
                         Some(state as *const HostState),

@@ -11,7 +11,7 @@ use cranewasm_engine::runtime::code_memory;
 use cranewasm_engine::runtime::instance::{Extern, Instance};
 use cranewasm_engine::runtime::refs::ScopedStore;
 use cranewasm_engine::runtime::table::Table;
-use cranewasm_engine::runtime::trampolines;
+use cranewasm_engine::compiler::trampolines;
 use cranewasm_engine::runtime::traps::Trap;
 use wasmparser::RefType;
 

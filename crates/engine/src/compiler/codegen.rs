@@ -15,6 +15,9 @@ use cranelift_codegen::{Context, ExceptionContextLoc, FinalizedMachExceptionHand
 
 use crate::trap::TrapKind;
 
+// What the runtime reads of generated code is plain data it defines (`code_info`); the code
+// generator produces it.
+pub use crate::code_info::{ExceptionHandler, ExceptionSite, SourceRange, TrapSite};
 pub use super::tier::Tier;
 
 /// The host ISA configured for `tier`, built once per process.
@@ -43,7 +46,8 @@ fn build_isa(tier: Tier) -> OwnedTargetIsa {
     // probing: the stack of a Node thread is not ours to probe.
     set(&mut flags, "enable_probestack", "false");
     // Generated code is only ever run in this process, at the address it was compiled for; it
-    // calls libcalls through absolute addresses, so no relocation is needed.
+    // reaches libcalls through the vmctx's builtins table (the exit trampoline, whose vmctx is a
+    // host context, through an absolute address), so no relocation is needed.
     set(&mut flags, "is_pic", "false");
     // Every function, leaf or not, links its frame into the frame-pointer chain: the trap
     // handler walks that chain to name the wasm frames of a trap (`runtime::frames`), and
@@ -55,45 +59,6 @@ fn build_isa(tier: Tier) -> OwnedTargetIsa {
     isa_builder
         .finish(settings::Flags::new(flags))
         .expect("the host ISA accepts these settings")
-}
-
-/// A trap site: a code offset and the trap raised there.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TrapSite {
-    pub offset: u32,
-    pub kind: TrapKind,
-}
-
-/// Where the machine code of one wasm operator starts (`start`, in the function's code) and
-/// the operator's byte offset in the module. The code up to the next entry's start is that
-/// operator's (or code between operators that belongs to none, such as spills).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SourceRange {
-    pub start: u32,
-    pub wasm_offset: u32,
-}
-
-/// A call site with exception handlers (a `try_call`): where the call returns to, how far below
-/// the frame pointer the stack pointer is there (what a handler resumes with), and the handlers
-/// in the order they are tried. Offsets are relative to the function's code.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ExceptionSite {
-    pub return_offset: u32,
-    pub frame_offset: u32,
-    pub handlers: Box<[ExceptionHandler]>,
-}
-
-/// One entry of an [`ExceptionSite`]'s handler list (Cranelift's exception table, lowered).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExceptionHandler {
-    /// Tag `tag` of the module's tag index space, in the instance whose vmctx the last
-    /// `Context` entry holds, is caught at `target`.
-    Tag { tag: u32, target: u32 },
-    /// Every exception is caught at `target`.
-    Default { target: u32 },
-    /// The vmctx of the instance that tags are interpreted in, spilled at `sp_offset` from the
-    /// stack pointer at the call.
-    Context { sp_offset: u32 },
 }
 
 /// Machine code of one function, position-independent within itself, not yet placed.
@@ -111,11 +76,9 @@ pub struct CompiledFunction {
     pub tier: Tier,
 }
 
-/// The namespace of the name of a translated wasm function (`UserFuncName::user(namespace,
-/// function index)`): whether the optimizing tier may optimize it. The translator marks
-/// functions whose shape would make optimization blow up (see `translate::shape`).
-pub const OPTIMIZABLE: u32 = 0;
-pub const NOT_OPTIMIZED: u32 = 1;
+/// The marks the translator gives functions in their name's namespace: whether the optimizing
+/// tier may optimize them.
+pub use crate::translate::{NOT_OPTIMIZED, OPTIMIZABLE};
 
 /// The largest [`loop_weight`] the optimizing tier takes on. The weight counts every
 /// instruction at its full depth, as if each could be hoisted out of every loop around it:

@@ -2,7 +2,8 @@
 //! AsyncCompileJob. (1) decode the module and validate its sections in order, collecting
 //! function bodies (`decode`, incrementally for `streaming`); (2) validate the function bodies
 //! in parallel; (3) [`finish`]: code as the module's options say, lazily or eagerly, with tier-up
-//! (`tiering`).
+//! (`tiering`). The entry and exit trampolines between the host and wasm code are generated
+//! here too (`trampolines`), once per signature.
 
 pub mod codegen;
 mod decode;
@@ -13,6 +14,7 @@ pub mod streaming;
 pub mod module_code;
 pub mod tier;
 pub mod tiering;
+pub mod trampolines;
 
 use std::sync::Arc;
 

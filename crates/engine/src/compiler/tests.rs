@@ -90,7 +90,7 @@ fn call_f(bytes: &[u8], tier: codegen::Tier, a: u32, b: u32) -> u32 {
         .find(|e| e.name == "f")
         .unwrap();
     let function = instance.function(export.index);
-    let trampolines = crate::runtime::trampolines::for_signature(function.ty()).unwrap();
+    let trampolines = crate::compiler::trampolines::for_signature(function.ty()).unwrap();
     let mut values = [a as u128, b as u128];
     // SAFETY: "f" takes two i32s and returns one i32: two slots are enough, and the
     // trampolines are those of its signature.
@@ -185,5 +185,17 @@ fn used_features_names_each_feature_a_module_needs() {
     ];
     for (text, expected) in cases {
         assert_eq!(used_features(&wat(text)).as_deref(), Some(expected), "{text}");
+    }
+}
+
+/// The translator builds IR for the target every tier's ISA compiles for.
+#[test]
+fn the_translators_target_is_every_tiers() {
+    let translator = crate::translate::frontend_config();
+    for tier in codegen::Tier::ALL {
+        let isa = codegen::isa(tier).frontend_config();
+        assert_eq!(isa.default_call_conv, translator.default_call_conv, "{tier:?}");
+        assert_eq!(isa.pointer_width, translator.pointer_width, "{tier:?}");
+        assert_eq!(isa.page_size_align_log2, translator.page_size_align_log2, "{tier:?}");
     }
 }

@@ -10,6 +10,8 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
+use wasmparser::FuncType;
+
 use super::codegen::CompiledFunction;
 use super::module_code::ModuleCode;
 use super::options::{pool, CompileOptions, TierUp};
@@ -18,6 +20,8 @@ use super::{compile_unit, CompileError};
 use crate::module::Module;
 use crate::runtime::code_memory::{self, Placement, Symbol};
 use crate::runtime::dispatch::{Dispatch, LazyHook};
+use crate::runtime::module_info::ModuleRuntimeInfo;
+use crate::runtime::trampolines::Trampolines;
 
 /// What a dynamic tier-up budget starts at, per function. Baseline code subtracts the
 /// function's body size (in bytes, at least 1) on every call and every loop iteration, as V8's
@@ -329,6 +333,46 @@ impl std::ops::Deref for CompiledModule {
 
     fn deref(&self) -> &ModuleCode {
         &self.native
+    }
+}
+
+/// How instances (the runtime) reach the code: through the runtime's interface, so that the
+/// runtime does not name this type. No call path goes through it (see `runtime::module_info`).
+impl ModuleRuntimeInfo for CompiledModule {
+    fn module(&self) -> &Arc<Module> {
+        &self.native.module
+    }
+
+    fn metered(&self) -> bool {
+        self.native.options.fuel
+    }
+
+    fn bounds_checked(&self) -> bool {
+        self.native.options.bounds_checks
+    }
+
+    fn type_ids(&self) -> &[u32] {
+        self.native.type_ids()
+    }
+
+    fn code_table(&self) -> *const *const u8 {
+        self.native.code_table()
+    }
+
+    fn entry(&self, defined: u32) -> *const u8 {
+        self.native.entry(defined)
+    }
+
+    fn tiering_budgets(&self) -> *const AtomicI32 {
+        self.budgets()
+    }
+
+    fn request_tier_up(&self, defined: u32) {
+        self.request_hot(defined)
+    }
+
+    fn trampolines(&self, ty: &FuncType) -> Result<Arc<Trampolines>, String> {
+        super::trampolines::for_signature(ty)
     }
 }
 

@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::compiler::codegen::{ExceptionHandler, ExceptionSite, SourceRange, Tier, TrapSite};
+use crate::code_info::{ExceptionHandler, ExceptionSite, SourceRange, TrapSite};
+use crate::tier::Tier;
 use crate::module::Module;
 use crate::trap::TrapKind;
 

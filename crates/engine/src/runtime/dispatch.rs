@@ -26,7 +26,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::code_memory::{self, CodeBlock};
-use crate::compiler::codegen::TrapSite;
+use crate::code_info::TrapSite;
 use crate::trap::TrapKind;
 
 const HEADER: usize = 32;

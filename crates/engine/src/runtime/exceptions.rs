@@ -12,7 +12,7 @@
 //!   `throw_host`) through a small stub that links a frame and hands its frame pointer to the
 //!   runtime function. That walks the frame-pointer chain of generated code from there, looking
 //!   each return address up among the call sites with exception handlers (Cranelift's
-//!   `try_call`, `compiler::codegen::ExceptionSite`); the first handler whose tag is the
+//!   `try_call`, `code_info::ExceptionSite`); the first handler whose tag is the
 //!   exception's (tags are resolved in the frame's instance, whose vmctx the call site spilled)
 //!   or that catches all wins, and the thread resumes there with the stack and frame pointers
 //!   of its frame and the `exnref` in the first payload register. Every register is clobbered
@@ -30,7 +30,7 @@ use wasmparser::{FuncType, RefType, ValType};
 use super::code_memory;
 use super::instance::Instance;
 use super::traps;
-use crate::compiler::codegen::ExceptionHandler;
+use crate::code_info::ExceptionHandler;
 use crate::trap::TrapKind;
 
 /// An exception tag. Identity is the allocation's address.

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, Weak};
 use wasmparser::FuncType;
 
 use super::instance::Instance;
-use super::trampolines::{self, Trampolines};
+use super::trampolines::Trampolines;
 use super::traps::{self, Trap};
 use crate::vmoffsets::{func_ref, host_func_context};
 
@@ -99,18 +99,22 @@ unsafe impl Sync for HostFunction {}
 
 impl HostFunction {
     /// A host function of type `ty` that calls `callback` with `data`; `drop_data`, if given,
-    /// runs with `data` when the function is dropped.
+    /// runs with `data` when the function is dropped. `trampolines` are those of `ty` (the
+    /// compiler's, `compiler::trampolines::for_signature`): wasm calls the exit trampoline.
     pub fn new(
         ty: FuncType,
         type_id: u32,
         callback: HostCallback,
         data: *mut c_void,
         drop_data: Option<HostDataDrop>,
+        trampolines: Arc<Trampolines>,
     ) -> Result<Arc<HostFunction>, String> {
-        let trampolines = trampolines::for_signature(&ty)?;
+        if trampolines.ty() != &ty {
+            return Err("the trampolines given to a host function are of another signature".into());
+        }
         let mut context = Box::new(VMHostFuncContext { callback, data });
         let func_ref = Box::new(VMFuncRef {
-            code: trampolines.exit,
+            code: trampolines.exit(),
             vmctx: &mut *context as *mut VMHostFuncContext as *mut u8,
             type_id,
             _padding: 0,
@@ -241,7 +245,7 @@ impl Function {
         // the caller provides enough slots.
         unsafe {
             let f = &*self.func_ref;
-            traps::call_wasm(trampolines.entry, f.vmctx, f.code, values.as_mut_ptr())
+            traps::call_wasm(trampolines.entry(), f.vmctx, f.code, values.as_mut_ptr())
         }
     }
 }

@@ -16,7 +16,6 @@ use super::memory::{LinearMemory, PAGE_SIZE};
 use super::sandbox::Sandbox;
 use super::signatures::{canon, canon_ref, is_subtype, matches};
 use super::table::Table;
-use super::trampolines;
 use super::traps::{self, Trap};
 use crate::module::{ConstExpr, ConstOp, ImportType, Module, SegmentMode};
 use crate::trap::TrapKind;
@@ -27,7 +26,7 @@ pub use super::func::{
     VMHostFuncContext,
 };
 use super::func::{register_func_refs, unregister_func_refs, WeakOwner};
-pub use crate::compiler::CompiledModule;
+pub use super::module_info::ModuleRuntimeInfo;
 
 impl Drop for Instance {
     fn drop(&mut self) {
@@ -70,7 +69,10 @@ pub enum InstantiationError {
 struct VMContextStorage(Box<[u128]>);
 
 pub struct Instance {
-    module: Arc<CompiledModule>,
+    /// The module's code (the compiler's, behind the runtime's interface).
+    code: Arc<dyn ModuleRuntimeInfo>,
+    /// The module (`code.module()`, kept here so that no call path goes through the vtable).
+    module: Arc<Module>,
     offsets: VMOffsets,
     vmctx: VMContextStorage,
     /// Every memory, imported ones first (the memory index space).
@@ -140,7 +142,7 @@ fn value_bits(expr: &ConstExpr, globals: &[Arc<Global>], func_ref: &dyn Fn(u32) 
 
 impl Instance {
     pub fn module(&self) -> &Arc<Module> {
-        &self.module.module
+        &self.module
     }
 
     /// Memory `index` of the memory index space.
@@ -165,9 +167,9 @@ impl Instance {
         self.vmctx.0.as_ptr() as *mut u8
     }
 
-    /// The compiled module this is an instance of.
-    pub fn compiled(&self) -> &Arc<CompiledModule> {
-        &self.module
+    /// The code this is an instance of.
+    pub fn code(&self) -> &Arc<dyn ModuleRuntimeInfo> {
+        &self.code
     }
 
     /// Address of the `VMFuncRef` of function `index`, inside the vmctx.
@@ -206,23 +208,23 @@ impl Instance {
     /// Builds an instance of `module` with `imports` (one per import, in order), applying its
     /// segments. The start function is not run: call [`Instance::start`].
     pub fn new(
-        module: Arc<CompiledModule>,
+        code: Arc<dyn ModuleRuntimeInfo>,
         imports: Vec<Extern>,
     ) -> Result<Arc<Instance>, InstantiationError> {
-        Instance::new_in(module, imports, None)
+        Instance::new_in(code, imports, None)
     }
 
     /// [`Instance::new`] for `sandbox`, whose limits then govern the instance. The code must
     /// be compiled for the sandbox (metered if the sandbox is).
     pub fn new_in(
-        module: Arc<CompiledModule>,
+        code: Arc<dyn ModuleRuntimeInfo>,
         imports: Vec<Extern>,
         sandbox: Option<&Arc<Sandbox>>,
     ) -> Result<Arc<Instance>, InstantiationError> {
         // (0) The sandbox's instance limit.
         let sandbox = match sandbox {
             Some(sandbox) => {
-                if module.options.fuel != sandbox.metered() {
+                if code.metered() != sandbox.metered() {
                     return Err(InstantiationError::Resource(
                         "the module's code was not compiled for this sandbox".into(),
                     ));
@@ -242,7 +244,8 @@ impl Instance {
             .as_ref()
             .map(|slot| slot.0.budgets_for_instance())
             .unwrap_or_default();
-        let info = module.module.clone();
+        let info = code.module().clone();
+        let type_ids = code.type_ids();
         let offsets = info.offsets();
         if imports.len() != info.imports.len() {
             return Err(InstantiationError::Link(
@@ -261,7 +264,7 @@ impl Instance {
             match (&import.ty, value) {
                 (ImportType::Function(ty), Extern::Function(f)) => {
                     // A function of a declared subtype of the import's type matches too.
-                    if !is_subtype(f.type_id(), module.type_ids()[*ty as usize]) {
+                    if !is_subtype(f.type_id(), type_ids[*ty as usize]) {
                         return Err(link(
                             "imported function does not match the expected type".into(),
                         ));
@@ -271,7 +274,7 @@ impl Instance {
                 (ImportType::Table(ty), Extern::Table(t)) => {
                     // V8's order: the limits, then the element type.
                     check_table_limits(index, ty, &t).map_err(InstantiationError::Limits)?;
-                    if t.canonical_element() != canon_ref(ty.element_type, module.type_ids())
+                    if t.canonical_element() != canon_ref(ty.element_type, type_ids)
                         || t.is_64() != ty.table64
                     {
                         return Err(link("imported table does not match the expected type".into()));
@@ -286,11 +289,11 @@ impl Instance {
                     memories.push(m);
                 }
                 (ImportType::Global(ty), Extern::Global(g)) => {
-                    check_global_import(ty, module.type_ids(), &g).map_err(link)?;
+                    check_global_import(ty, type_ids, &g).map_err(link)?;
                     globals.push(g);
                 }
                 (ImportType::Tag(ty), Extern::Tag(tag)) => {
-                    let expected = module.type_ids().get(ty.func_type_idx as usize);
+                    let expected = type_ids.get(ty.func_type_idx as usize);
                     if expected != Some(&tag.type_id()) {
                         return Err(link("imported tag does not match the expected type".into()));
                     }
@@ -321,20 +324,21 @@ impl Instance {
             }
         }
         for ty in &info.memories {
-            let guard = !module.options.bounds_checks;
+            let guard = !code.bounds_checked();
             let m = LinearMemory::create(ty.initial, ty.maximum, ty.memory64, guard, budgets.memory.clone())
                 .map_err(InstantiationError::Resource)?;
             memories.push(Arc::new(m));
         }
         // Code without bounds checks relies on the guard of every 32-bit memory (64-bit ones
         // are checked by all code).
-        if !module.options.bounds_checks && memories.iter().any(|m| !m.is_guarded() && !m.is_64()) {
+        if !code.bounds_checked() && memories.iter().any(|m| !m.is_guarded() && !m.is_64()) {
             return Err(InstantiationError::NeedsBoundsChecks);
         }
         // (3) The vmctx, so that ref.func in initializers can point into it.
         let words = (offsets.size() as usize).div_ceil(16);
         let mut instance = Instance {
-            module: module.clone(),
+            code: code.clone(),
+            module: info.clone(),
             offsets,
             vmctx: VMContextStorage(vec![0u128; words].into_boxed_slice()),
             memories,
@@ -357,7 +361,7 @@ impl Instance {
         // Defined tags: each instance's are new (distinct from every other instance's).
         let num_imported_tags = info.num_imported_tags() as usize;
         for &ty in &info.tags[num_imported_tags.min(info.tags.len())..] {
-            let type_id = module.type_ids()[ty as usize];
+            let type_id = type_ids[ty as usize];
             let ty = info.types.get(ty as usize).cloned().unwrap_or_else(|| FuncType::new([], []));
             instance.tags.push(Tag::new(ty, type_id));
         }
@@ -425,9 +429,9 @@ impl Instance {
             let base = if m.is_guarded() { m.base() as usize } else { 0 };
             write(at + memory_import::BASE, base);
         }
-        write(vmctx::CODE_TABLE, self.module.code_table() as usize);
-        write(vmctx::TYPE_IDS, self.module.type_ids().as_ptr() as usize);
-        write(vmctx::TIERING_BUDGETS, self.module.budgets() as usize);
+        write(vmctx::CODE_TABLE, self.code.code_table() as usize);
+        write(vmctx::TYPE_IDS, self.code.type_ids().as_ptr() as usize);
+        write(vmctx::TIERING_BUDGETS, self.code.tiering_budgets() as usize);
         write(vmctx::BUILTINS, super::libcalls::builtins() as usize);
         write(vmctx::INSTANCE, self as *const Instance as usize);
         for (i, f) in self.imported_functions.iter().enumerate() {
@@ -443,7 +447,7 @@ impl Instance {
         for (i, g) in self.globals.iter().enumerate() {
             write(offsets.global(i as u32), g.cell() as usize);
         }
-        let info = &self.module.module;
+        let info = &self.module;
         for index in 0..offsets.num_functions {
             let (code, callee_vmctx, type_id) = match self.imported_functions.get(index as usize) {
                 // SAFETY: as above.
@@ -458,9 +462,9 @@ impl Instance {
                     let defined = (index - info.num_imported_functions) as usize;
                     let ty = info.functions[index as usize] as usize;
                     (
-                        self.module.entry(defined as u32),
+                        self.code.entry(defined as u32),
                         base,
-                        self.module.type_ids()[ty],
+                        self.code.type_ids()[ty],
                     )
                 }
             };
@@ -487,7 +491,7 @@ impl Instance {
 
     fn apply_segments(self: &Arc<Self>) -> Result<(), TrapKind> {
         self.fix_instance_pointer();
-        let info = self.module.module.clone();
+        let info = self.module.clone();
         for (index, segment) in info.element_segments.iter().enumerate() {
             match &segment.mode {
                 SegmentMode::Active {
@@ -526,11 +530,11 @@ impl Instance {
     }
 
     pub fn start(self: &Arc<Self>) -> Result<(), Trap> {
-        let Some(start) = self.module.module.start else {
+        let Some(start) = self.module.start else {
             return Ok(());
         };
         let function = self.function(start);
-        let trampolines = trampolines::for_signature(function.ty()).map_err(|_| Trap {
+        let trampolines = self.code.trampolines(function.ty()).map_err(|_| Trap {
             kind: TrapKind::Unreachable,
             pc: 0,
         })?;
@@ -553,7 +557,7 @@ impl Instance {
         src: u32,
         len: u32,
     ) -> Result<(), TrapKind> {
-        let info = &self.module.module;
+        let info = &self.module;
         let items: &[ConstExpr] = if self.dropped_elements[segment as usize].get() {
             &[]
         } else {
@@ -588,7 +592,7 @@ impl Instance {
         src: u32,
         len: u32,
     ) -> Result<(), TrapKind> {
-        let info = &self.module.module;
+        let info = &self.module;
         let range = info.data_segments[segment as usize].data.clone();
         let data: &[u8] = if self.dropped_data[segment as usize].get() {
             &[]

@@ -243,7 +243,7 @@ unsafe extern "C" fn global_set_ref(vmctx: *mut u8, global: u32, value: u64) {
 unsafe extern "C" fn tier_up_hot(vmctx: *mut u8, defined: u32) {
     // SAFETY: called by generated code with its vmctx.
     let instance = unsafe { instance(vmctx) };
-    instance.compiled().request_hot(defined);
+    instance.code().request_tier_up(defined);
 }
 
 unsafe extern "C" fn interrupt(_vmctx: *mut u8) -> u32 {

@@ -1,5 +1,9 @@
 //! The runtime: code memory, linear memories, tables, globals, the signature registry,
 //! trampolines and the trap handler. All of the engine's `unsafe` lives here.
+//!
+//! It names neither the compiler nor the translator nor Cranelift (`tests/layers.rs`): it
+//! places and calls the code it is handed (trampolines, a module's code through
+//! [`module_info::ModuleRuntimeInfo`], which the compiler implements).
 
 pub mod code_memory;
 pub mod dispatch;
@@ -11,6 +15,7 @@ pub mod instance;
 pub mod interrupts;
 pub mod libcalls;
 pub mod memory;
+pub mod module_info;
 pub mod refs;
 pub mod sandbox;
 pub mod signatures;

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use wasmparser::{AbstractHeapType, FieldType, FuncType, HeapType, RefType, StorageType, UnpackedIndex, ValType};
 
-use crate::module::{TypeInfo, TypeKind};
+use crate::module::{Module, TypeInfo, TypeKind};
 
 /// A value type comparable across modules: concrete references carry the canonical id of the
 /// function type they reference instead of a module-relative index.
@@ -213,6 +213,17 @@ fn register(group: Box<[TypeKey]>) -> u32 {
     }
     registry.groups.insert(group, first);
     first
+}
+
+// Defined here rather than in `module.rs`, which names no layer above it: a module's ids come
+// from this registry.
+impl Module {
+    /// The canonical signature id of each of the module's types, comparable across modules
+    /// (registered on first use, then kept in the module).
+    pub fn type_ids(&self) -> &[u32] {
+        self.canonical_type_ids
+            .get_or_init(|| canonical_ids(&self.types, &self.type_info, &self.aggregate_fields).into())
+    }
 }
 
 /// The canonical ids of a module's types, in order (`info` gives their groups and supertypes;

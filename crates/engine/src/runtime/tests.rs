@@ -6,7 +6,7 @@ use cranelift_frontend::FunctionBuilder;
 
 use super::code_memory::{self, Placement};
 use super::memory::LinearMemory;
-use super::trampolines::build_function;
+use crate::compiler::trampolines::build_function;
 use super::traps::{call_wasm, EntryTrampoline};
 use crate::compiler::codegen::{compile_function, Tier};
 use crate::trap::TrapKind;

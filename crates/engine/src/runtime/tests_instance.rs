@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::instance::{Extern, Instance};
-use super::trampolines;
+use crate::compiler::trampolines;
 use super::traps::Trap;
 use crate::compiler::codegen::Tier;
 use crate::compiler::compile_module;

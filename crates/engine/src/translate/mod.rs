@@ -26,11 +26,10 @@ use cranelift_codegen::ir::{
     types, AbiParam, ArgumentPurpose, Function, InstBuilder, MemFlagsData, Signature,
     SourceLoc, StackSlotData, StackSlotKind, Type, UserFuncName, Value,
 };
-use cranelift_codegen::isa::CallConv;
+use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use wasmparser::{FuncType, FunctionBody, Operator, ValType};
 
-use crate::compiler::codegen::{self, Tier};
 use crate::module::Module;
 use control::ControlFrame;
 use environ::FuncEnvironment;
@@ -151,9 +150,9 @@ fn translate_with(
     // Functions too deeply nested to optimize say so in their name's namespace, the one thing
     // of a Cranelift function that the code generator can read and the optimizer ignores.
     let namespace = if shape.if_depth > IF_DEPTH_LIMIT {
-        codegen::NOT_OPTIMIZED
+        NOT_OPTIMIZED
     } else {
-        codegen::OPTIMIZABLE
+        OPTIMIZABLE
     };
     let mut func = Function::with_name_signature(
         UserFuncName::user(namespace, func_index),
@@ -199,9 +198,8 @@ fn translate_with(
 
     let mut builder = translator.builder;
     builder.seal_all_blocks();
-    // Only used for stack maps, which wasm 2.0 code does not need (no GC references); both
-    // tiers target the same machine, so either ISA's frontend configuration does.
-    builder.finalize(codegen::isa(Tier::Baseline).frontend_config());
+    // Only used for stack maps, which wasm 2.0 code does not need (no GC references).
+    builder.finalize(frontend_config());
     Ok(func)
 }
 
@@ -266,7 +264,23 @@ pub(crate) struct Shape {
     pub accessed_memories: u64,
 }
 
-/// The `if` nesting beyond which a function is not optimized (see [`codegen::NOT_OPTIMIZED`]).
+/// The namespace of the name of a translated wasm function (`UserFuncName::user(namespace,
+/// function index)`): whether the optimizing tier may optimize it (`compiler::codegen` reads
+/// it). The translator marks functions whose shape would make optimization blow up ([`Shape`]).
+pub const OPTIMIZABLE: u32 = 0;
+pub const NOT_OPTIMIZED: u32 = 1;
+
+/// The target as the function builder sees it: the host, x86-64 System V with 4 KiB pages,
+/// which every tier's ISA targets (the compiler's tests check that they agree).
+pub fn frontend_config() -> TargetFrontendConfig {
+    TargetFrontendConfig {
+        default_call_conv: CallConv::SystemV,
+        pointer_width: target_lexicon::PointerWidth::U64,
+        page_size_align_log2: 12,
+    }
+}
+
+/// The `if` nesting beyond which a function is not optimized (see [`NOT_OPTIMIZED`]).
 ///
 /// Cranelift's e-graph pass places a pure value where it is used rather than where it was
 /// computed, once per dominator subtree that uses it: a chain of values computed down the
