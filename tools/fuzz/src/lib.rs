@@ -60,7 +60,7 @@ use cranewasm_engine::runtime::refs::ScopedStore;
 use cranewasm_engine::runtime::table::{Table, MAX_TABLE_ELEMENTS};
 use cranewasm_engine::runtime::traps::Trap;
 use cranewasm_engine::trap::TrapKind;
-use wasmparser::{FuncType, RefType, ValType};
+use wasmparser::{AbstractHeapType, FuncType, HeapType, RefType, ValType};
 
 /// The fuel of a wasm-smith module, refilled before every call of an export.
 const FUEL_PER_CALL: u32 = 5_000;
@@ -891,9 +891,13 @@ fn call_with_zeros(function: &Function) -> bool {
     let Ok(trampolines) = trampolines::for_signature(&ty) else {
         return false;
     };
+    if ty.params().iter().any(|p| matches!(p, ValType::Ref(r) if !r.is_nullable())) {
+        // Zero is no value of a non-nullable reference type: not called.
+        return true;
+    }
     let mut values = vec![0u128; ty.params().len().max(ty.results().len()).max(1)];
-    // SAFETY: enough slots, all zero (valid for every type: null for references), and the
-    // trampolines of the function's own signature.
+    // SAFETY: enough slots, all zero (valid for every parameter type: numbers, or null for
+    // nullable references, checked above), and the trampolines of the function's own signature.
     unsafe { function.call(&trampolines, &mut values) }.is_ok()
 }
 
@@ -1018,8 +1022,11 @@ fn observable(ty: ValType, slot: u128) -> u128 {
 }
 
 /// Simple arguments for `ty`: all zero for round 0, interesting constants after that.
-/// References: null in round 0; then a function of the instance (`func_ref`) or a small
-/// externref handle (opaque to the engine).
+/// References: null in round 0; then a function of the instance (`func_ref`) for `func`, a small
+/// externref handle (opaque to the engine) for `extern`, and null for every other reference
+/// type (an `exnref` or a concrete function type has no value the harness could make up: a
+/// made-up handle there was an invalid pointer, which crashed `throw_ref`). The caller skips a
+/// call whose non-nullable parameter would get null.
 fn argument(ty: ValType, round: u32, index: usize, func_ref: &dyn Fn(usize) -> u128) -> u128 {
     const I32: [u32; 8] = [
         1,
@@ -1067,8 +1074,11 @@ fn argument(ty: ValType, round: u32, index: usize, func_ref: &dyn Fn(usize) -> u
         ValType::F32 => F32[pick % F32.len()].to_bits() as u128,
         ValType::F64 => F64[pick % F64.len()].to_bits() as u128,
         ValType::V128 => 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210u128.rotate_left(pick as u32),
-        ValType::Ref(r) if r == RefType::FUNCREF => func_ref(pick),
-        ValType::Ref(_) => (pick % 3 + 1) as u128,
+        ValType::Ref(r) => match r.heap_type() {
+            HeapType::Abstract { ty: AbstractHeapType::Func, .. } => func_ref(pick),
+            HeapType::Abstract { ty: AbstractHeapType::Extern, .. } => (pick % 3 + 1) as u128,
+            _ => 0,
+        },
     }
 }
 
@@ -1314,10 +1324,20 @@ fn exercise(
             for (i, p) in ty.params().iter().enumerate() {
                 values[i] = argument(*p, round, i, &func_ref);
             }
+            let null_for_non_null = ty
+                .params()
+                .iter()
+                .zip(&values)
+                .any(|(p, v)| matches!(p, ValType::Ref(r) if !r.is_nullable()) && *v == 0);
+            if null_for_non_null {
+                // No value of the parameter's type to pass: the host could not call it either.
+                continue;
+            }
             let began = Instant::now();
             // SAFETY: `values` has max(params, results, 1) slots holding arguments of the
-            // parameter types (references are null, functions of the live instance or opaque
-            // externref handles), and the trampolines are those of the function's signature.
+            // parameter types (references are null where nullable, functions of the live
+            // instance for `func`, opaque handles for `extern`: see `argument`), and the
+            // trampolines are those of the function's signature.
             let result = unsafe { function.call(&trampolines, &mut values) };
             let took = began.elapsed();
             stats.calls += 1;
