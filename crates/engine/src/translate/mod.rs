@@ -11,7 +11,9 @@
 
 mod calls;
 mod control;
+mod dispatch;
 mod environ;
+mod error;
 mod exceptions;
 mod memory;
 mod numeric;
@@ -34,6 +36,7 @@ use crate::compiler::codegen::{self, Tier};
 use crate::module::Module;
 use control::ControlFrame;
 use environ::FuncEnvironment;
+pub use error::TranslateError;
 
 /// The Cranelift signature of a wasm function type under the wasm calling convention:
 /// `(vmctx, params…) -> results…`, Cranelift's `tail` convention (System V's argument registers;
@@ -70,7 +73,7 @@ pub fn translate_function(
     module: &Module,
     func_index: u32,
     body: &FunctionBody<'_>,
-) -> Result<Function, String> {
+) -> Result<Function, TranslateError> {
     translate_function_with(module, func_index, body, TranslateOptions::default())
 }
 
@@ -111,11 +114,9 @@ pub fn translate_function_with(
     func_index: u32,
     body: &FunctionBody<'_>,
     options: TranslateOptions,
-) -> Result<Function, String> {
+) -> Result<Function, TranslateError> {
     if func_index < module.num_imported_functions {
-        return Err(format!(
-            "function #{func_index} is imported, it has no body to translate"
-        ));
+        return Err(format!("function #{func_index} is imported, it has no body to translate").into());
     }
     let type_index = *module
         .functions
@@ -147,7 +148,7 @@ fn translate_with(
     shape: Shape,
     locals_in_slots: bool,
     options: TranslateOptions,
-) -> Result<Function, String> {
+) -> Result<Function, TranslateError> {
     // Functions too deeply nested to optimize say so in their name's namespace, the one thing
     // of a Cranelift function that the code generator can read and the optimizer ignores.
     let namespace = if shape.if_depth > IF_DEPTH_LIMIT {
@@ -191,7 +192,7 @@ fn translate_with(
         translator
             .builder
             .set_srcloc(SourceLoc::new(u32::try_from(offset).unwrap_or(u32::MAX)));
-        translator.translate_operator(&op)?;
+        translator.translate_operator(&op, offset as u64)?;
     }
     if !translator.control.is_empty() {
         return Err("the function body ended inside a block".into());
@@ -222,10 +223,6 @@ fn branch_arguments(func: &Function) -> u64 {
         })
         .sum()
 }
-
-/// The error for functions using SIMD operators (a later issue); v128 values themselves are
-/// supported in signatures, locals, globals, blocks and `select`.
-pub const SIMD_UNSUPPORTED: &str = "SIMD is not supported yet";
 
 /// The largest estimated SSA construction cost (see [`shape`]) for which locals are
 /// `cranelift-frontend` variables: well under a tenth of a second of translation, and code the
@@ -529,27 +526,13 @@ impl FuncTranslator<'_, '_> {
         }
     }
 
-    fn translate_operator(&mut self, op: &Operator<'_>) -> Result<(), String> {
+    fn translate_operator(&mut self, op: &Operator<'_>, offset: u64) -> Result<(), TranslateError> {
         if !self.reachable {
-            return control::translate_unreachable(self, op);
+            return control::translate_unreachable(self, op)
+                .map_err(|e| TranslateError::from(e).at(offset));
         }
         self.env.fuel_before_op(&mut self.builder, op);
-        // Each concern claims its operators; the most frequent ones are asked first.
-        let handled = variables::translate(self, op)?
-            || numeric::translate(self, op)?
-            || memory::translate(self, op)?
-            || control::translate(self, op)?
-            || calls::translate(self, op)?
-            || tables::translate(self, op)?
-            || exceptions::translate(self, op)?
-            || simd::translate(self, op)?;
-        if handled {
-            Ok(())
-        } else if is_simd(op) {
-            Err(SIMD_UNSUPPORTED.into())
-        } else {
-            Err(format!("unsupported operator: {op:?}"))
-        }
+        self.dispatch(op, offset)
     }
 
     // Operand stack. Validation guarantees every pop has an operand; an empty stack here is a
@@ -612,14 +595,4 @@ impl FuncTranslator<'_, '_> {
 
 fn underflow() -> String {
     "operand stack underflow".into()
-}
-
-/// Whether `op` belongs to the SIMD or relaxed-SIMD proposals.
-fn is_simd(op: &Operator<'_>) -> bool {
-    macro_rules! simd_operators {
-        ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
-            matches!(op, $(Operator::$op { .. })|*)
-        };
-    }
-    wasmparser::for_each_visit_simd_operator!(simd_operators)
 }
