@@ -51,8 +51,19 @@ impl CompileError {
         CompileError { message: message.into(), offset, function: None, kind: ErrorKind::Internal }
     }
 
+    /// A decoding or validation error. wasmparser refuses what belongs to a proposal outside
+    /// `compiler::features` as "<proposal> support is not enabled" (or, for exceptions in
+    /// some places, "exceptions proposal not enabled"): valid WebAssembly that cranewasm does
+    /// not implement, so [`ErrorKind::Unsupported`], and its message says so.
     pub(crate) fn from_reader(err: &wasmparser::BinaryReaderError) -> Self {
-        CompileError::invalid(err.message(), err.offset())
+        let message = err.message();
+        if message.ends_with(" support is not enabled") || message.ends_with(" proposal not enabled") {
+            return CompileError::unsupported(
+                format!("{message}: cranewasm does not support it"),
+                err.offset(),
+            );
+        }
+        CompileError::invalid(message, err.offset())
     }
 }
 

@@ -2,10 +2,12 @@
 //! a validated body once, keeping wasm's operand stack as a stack of SSA values and its control
 //! stack as [`control::ControlFrame`]s; locals are `cranelift-frontend` variables, so the
 //! frontend builds SSA form — except in functions where that would be too slow (many locals
-//! used inside loops, see [`shape`]), whose locals live in a stack slot. Each concern has its
-//! own file: `control` (blocks, branches), `variables` (locals, globals, drop, select),
-//! `numeric`, `memory`, `tables` (and references), `calls`, and `environ`, the only file that
-//! knows the `VMContext` layout.
+//! used inside loops, see [`shape`]), whose locals live in a stack slot. `dispatch` sends each
+//! operator to its concern, one exhaustive `match` over every operator wasmparser knows. Each
+//! concern has its own file: `control` (blocks, branches), `variables` (locals, globals, drop,
+//! select), `numeric`, `memory`, `tables` (and references), `calls`, `exceptions`, `simd`, and
+//! `environ`, the only file that knows the `VMContext` layout. Failures are typed
+//! ([`TranslateError`]): an operator cranewasm does not implement, or an engine bug.
 //!
 //! Translation keeps no state between calls, so functions translate in parallel.
 

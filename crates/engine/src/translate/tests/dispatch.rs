@@ -95,3 +95,29 @@ fn compile_units_report_the_kind_function_and_offset() {
     // A valid body compiles.
     assert!(compile(&[]).is_ok());
 }
+
+#[test]
+fn validation_tells_unsupported_proposals_from_invalid_modules() {
+    // A module whose only function's body is `code` (no locals), assembled by hand.
+    let module = |code: &[u8]| {
+        let body = body(code);
+        let mut bytes = b"\0asm\x01\0\0\0".to_vec();
+        bytes.extend_from_slice(&[0x01, 0x04, 0x01, 0x60, 0x00, 0x00]); // type (func)
+        bytes.extend_from_slice(&[0x03, 0x02, 0x01, 0x00]); // func 0: type 0
+        bytes.extend_from_slice(&[0x05, 0x03, 0x01, 0x00, 0x01]); // memory 1
+        bytes.extend_from_slice(&[0x0a, body.len() as u8 + 2, 0x01, body.len() as u8]);
+        bytes.extend_from_slice(&body);
+        bytes
+    };
+    // ref.i31 (GC) and i32.atomic.load (threads): valid WebAssembly cranewasm does not implement.
+    for code in [&[0x41, 0x01, 0xfb, 0x1c, 0x1a][..], &[0x41, 0x00, 0xfe, 0x10, 0x02, 0x00, 0x1a]] {
+        let err = compiler::compile(&module(code)).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Unsupported, "{err}");
+        assert!(err.message.ends_with("support is not enabled: cranewasm does not support it"), "{err}");
+        assert_eq!(err.function, Some((0, None)));
+    }
+    // i32.add with one operand: invalid.
+    let err = compiler::compile(&module(&[0x41, 0x01, 0x6a])).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Invalid, "{err}");
+    assert!(compiler::compile(&module(&[])).is_ok());
+}
