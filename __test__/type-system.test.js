@@ -310,6 +310,24 @@ describe.each(Object.keys(CONFIGS))('%s', (config) => {
     }
   });
 
+  test('a GC operator in a body is a CompileError saying cranewasm does not support it, at the operator', async () => {
+    const bytes = assemble({ types: [func([], [])], funcs: [{ type: 0, body: [...op.i32(1), 0xfb, 0x1c, ...op.drop] }] });
+    // The offset of ref.i31 (0xfb 0x1c) in the module.
+    const at = bytes.findIndex((b, i) => b === 0xfb && bytes[i + 1] === 0x1c);
+    const message = `Compiling function #0 failed: gc support is not enabled: cranewasm does not support it @+${at}`;
+    expect(W.validate(bytes)).toBe(false);
+    const err = thrown(() => new W.Module(bytes));
+    expect(err).toBeInstanceOf(W.CompileError);
+    expect(err.message).toBe(`WebAssembly.Module(): ${message}`);
+    const rejected = await W.compile(bytes).then(() => null, (e) => e);
+    expect(rejected).toBeInstanceOf(W.CompileError);
+    expect(rejected.message).toBe(`WebAssembly.compile(): ${message}`);
+    // Node 20's engine refuses it too, at the same function and offset.
+    const v8 = thrown(() => new WebAssembly.Module(bytes));
+    expect(v8).toBeInstanceOf(WebAssembly.CompileError);
+    expect(v8.message).toMatch(new RegExp(`^WebAssembly\\.Module\\(\\): Compiling function #0 failed: .* @\\+${at}$`));
+  });
+
   test('what needs a GC runtime is a CompileError naming function and offset', () => {
     // struct.new_default in a body.
     const structNew = assemble({

@@ -19,5 +19,5 @@ pub mod translate;
 pub mod trap;
 pub mod vmoffsets;
 
-pub use compiler::{compile, validate, CompileError};
+pub use compiler::{compile, validate, CompileError, ErrorKind};
 pub use module::{CustomSection, Export, ExternKind, Import, Module};

@@ -133,7 +133,7 @@ impl Decoder {
             // The JS API's limit on a module's size: a CompileError (validate() false), as soon
             // as the bytes go past it.
             let message = format!("module size exceeds the limit of {MAX_MODULE_SIZE} bytes");
-            let error = CompileError { message, offset: MAX_MODULE_SIZE as u64, function: None };
+            let error = CompileError::invalid(message, MAX_MODULE_SIZE as u64);
             return self.end(Progress::Failed(error));
         }
         loop {
@@ -144,11 +144,7 @@ impl Decoder {
                 Ok(Chunk::NeedMoreData(_)) => {
                     let offset = bytes.len() as u64;
                     let message = "unexpected end of module".to_string();
-                    let error = CompileError {
-                        message,
-                        offset,
-                        function: None,
-                    };
+                    let error = CompileError::invalid(message, offset);
                     return self.end(Progress::Failed(error));
                 }
                 Ok(Chunk::Parsed { consumed, payload }) => (consumed, payload),
@@ -218,11 +214,7 @@ fn check_header(bytes: &[u8]) -> Result<(), CompileError> {
             .join(" ")
     };
     let fail = |message: String, offset: u64| {
-        Err(CompileError {
-            message,
-            offset,
-            function: None,
-        })
+        Err(CompileError::invalid(message, offset))
     };
     for (offset, expected, what) in [(0usize, MAGIC, "magic word"), (4, VERSION, "version")] {
         let Some(found) = bytes.get(offset..offset + 4) else {
@@ -441,7 +433,7 @@ fn record_types(module: &mut Module, reader: &wasmparser::TypeSectionReader<'_>)
 }
 
 fn gc_unsupported(what: &str, offset: u64) -> CompileError {
-    CompileError { message: format!("GC is not supported: {what}"), offset, function: None }
+    CompileError::unsupported(format!("GC is not supported: {what}"), offset)
 }
 
 /// Fails for a reference to a heap type only GC has values of (`any`, `eq`, `i31`, `struct`,
@@ -504,11 +496,7 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileErro
                 return Err(gc_unsupported("GC instructions in constant expressions", offset));
             }
             _ => {
-                return Err(CompileError {
-                    message: "unsupported constant expression".to_string(),
-                    offset,
-                    function: None,
-                });
+                return Err(CompileError::unsupported("unsupported constant expression", offset));
             }
         };
         ops.push(op);

@@ -18,7 +18,7 @@ pub mod trampolines;
 
 use std::sync::Arc;
 
-pub use error::CompileError;
+pub use error::{CompileError, ErrorKind};
 pub use options::{options, pool, set_options, CompileOptions, TierUp};
 
 use crate::module::Module;
@@ -106,11 +106,7 @@ pub fn compile_with_options(
     // Cranelift lowers vector rounding (and scalar `ceil`/`floor`/`trunc`/`nearest`) with
     // SSE4.1 instructions; without them it would need library calls generated code cannot make.
     if !std::arch::is_x86_feature_detected!("sse4.1") {
-        let code = Err(CompileError {
-            message: "cranewasm needs an x86-64 CPU with SSE4.1".to_string(),
-            offset: 0,
-            function: None,
-        });
+        let code = Err(CompileError::unsupported("cranewasm needs an x86-64 CPU with SSE4.1", 0));
         return Ok(Compilation { module, code });
     }
     let code = finish(module.clone(), Vec::new(), options);
@@ -135,10 +131,24 @@ pub fn compile_unit(
     tier: codegen::Tier,
     options: &CompileOptions,
 ) -> Result<Arc<codegen::CompiledFunction>, CompileError> {
+    let function = || Some((index, module.function_name(index).map(str::to_string)));
+    // A Cranelift error for valid code is an engine bug.
     let failed = |message: String| CompileError {
         message,
         offset: body.range().start,
-        function: Some((index, module.function_name(index).map(str::to_string))),
+        function: function(),
+        kind: ErrorKind::Internal,
+    };
+    // The translator says whether the operator is unsupported or the engine has a bug, and
+    // where; an error without an operator is placed at the body's start.
+    let untranslated = |error: crate::translate::TranslateError| CompileError {
+        message: error.to_string(),
+        offset: error.offset().unwrap_or(body.range().start),
+        function: function(),
+        kind: match error {
+            crate::translate::TranslateError::Unsupported { .. } => ErrorKind::Unsupported,
+            crate::translate::TranslateError::EngineBug { .. } => ErrorKind::Internal,
+        },
     };
     // Baseline code that will be replaced compiles for speed of compilation: locals in stack
     // slots; with dynamic tier-up it also counts its calls and loop iterations.
@@ -155,7 +165,7 @@ pub fn compile_unit(
     match tier.backend() {
         tier::Backend::Cranelift => {
             let func = crate::translate::translate_function_with(module, index, body, translate)
-                .map_err(failed)?;
+                .map_err(untranslated)?;
             codegen::compile_function(func, tier).map_err(failed)
         }
     }

@@ -454,11 +454,10 @@ impl Job {
                 }
             }))
             .unwrap_or_else(|_| {
-                Progress::Failed(CompileError {
-                    message: "internal error: the decoder panicked".to_string(),
-                    offset: bytes.len() as u64,
-                    function: None,
-                })
+                Progress::Failed(CompileError::internal(
+                    "internal error: the decoder panicked",
+                    bytes.len() as u64,
+                ))
             });
 
             let mut state = self.lock();
@@ -528,11 +527,10 @@ impl Job {
         } else {
             panic::catch_unwind(AssertUnwindSafe(|| self.validate_and_compile(unit)))
                 .unwrap_or_else(|_| {
-                    Outcome::Failed(CompileError {
-                        message: "internal error: a compile unit panicked".to_string(),
-                        offset: start,
-                        function: None,
-                    })
+                    Outcome::Failed(CompileError::internal(
+                        "internal error: a compile unit panicked",
+                        start,
+                    ))
                 })
         };
         match &outcome {
@@ -682,11 +680,7 @@ fn final_error(state: &State) -> Option<CompileError> {
 }
 
 fn internal_error(message: &str) -> CompileError {
-    CompileError {
-        message: message.to_string(),
-        offset: 0,
-        function: None,
-    }
+    CompileError::internal(message, 0)
 }
 
 #[cfg(test)]

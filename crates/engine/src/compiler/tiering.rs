@@ -100,22 +100,14 @@ impl CompiledModule {
                             return Ok(f.clone());
                         }
                         if shutting_down() {
-                            return Err(CompileError {
-                                message: "the process is exiting".to_string(),
-                                offset: 0,
-                                function: None,
-                            });
+                            return Err(CompileError::internal("the process is exiting", 0));
                         }
                         compile_defined(&module, defined as u32, options.first_tier, &options)
                     })
                     .collect::<Result<_, _>>()
             })?)
         };
-        let code_error = |message: String| CompileError {
-            message,
-            offset: 0,
-            function: None,
-        };
+        let code_error = |message: String| CompileError::internal(message, 0);
         let published = match &eager {
             Some(functions) => {
                 let placements: Vec<Placement<'_>> = functions

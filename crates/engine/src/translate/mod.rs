@@ -2,16 +2,20 @@
 //! a validated body once, keeping wasm's operand stack as a stack of SSA values and its control
 //! stack as [`control::ControlFrame`]s; locals are `cranelift-frontend` variables, so the
 //! frontend builds SSA form — except in functions where that would be too slow (many locals
-//! used inside loops, see [`shape`]), whose locals live in a stack slot. Each concern has its
-//! own file: `control` (blocks, branches), `variables` (locals, globals, drop, select),
-//! `numeric`, `memory`, `tables` (and references), `calls`, and `environ`, the only file that
-//! knows the `VMContext` layout.
+//! used inside loops, see [`shape`]), whose locals live in a stack slot. `dispatch` sends each
+//! operator to its concern, one exhaustive `match` over every operator wasmparser knows. Each
+//! concern has its own file: `control` (blocks, branches), `variables` (locals, globals, drop,
+//! select), `numeric`, `memory`, `tables` (and references), `calls`, `exceptions`, `simd`, and
+//! `environ`, the only file that knows the `VMContext` layout. Failures are typed
+//! ([`TranslateError`]): an operator cranewasm does not implement, or an engine bug.
 //!
 //! Translation keeps no state between calls, so functions translate in parallel.
 
 mod calls;
 mod control;
+mod dispatch;
 mod environ;
+mod error;
 mod exceptions;
 mod memory;
 mod numeric;
@@ -33,6 +37,7 @@ use wasmparser::{FuncType, FunctionBody, Operator, ValType};
 use crate::module::Module;
 use control::ControlFrame;
 use environ::FuncEnvironment;
+pub use error::TranslateError;
 
 /// The Cranelift signature of a wasm function type under the wasm calling convention:
 /// `(vmctx, params…) -> results…`, Cranelift's `tail` convention (System V's argument registers;
@@ -69,7 +74,7 @@ pub fn translate_function(
     module: &Module,
     func_index: u32,
     body: &FunctionBody<'_>,
-) -> Result<Function, String> {
+) -> Result<Function, TranslateError> {
     translate_function_with(module, func_index, body, TranslateOptions::default())
 }
 
@@ -110,11 +115,9 @@ pub fn translate_function_with(
     func_index: u32,
     body: &FunctionBody<'_>,
     options: TranslateOptions,
-) -> Result<Function, String> {
+) -> Result<Function, TranslateError> {
     if func_index < module.num_imported_functions {
-        return Err(format!(
-            "function #{func_index} is imported, it has no body to translate"
-        ));
+        return Err(format!("function #{func_index} is imported, it has no body to translate").into());
     }
     let type_index = *module
         .functions
@@ -146,7 +149,7 @@ fn translate_with(
     shape: Shape,
     locals_in_slots: bool,
     options: TranslateOptions,
-) -> Result<Function, String> {
+) -> Result<Function, TranslateError> {
     // Functions too deeply nested to optimize say so in their name's namespace, the one thing
     // of a Cranelift function that the code generator can read and the optimizer ignores.
     let namespace = if shape.if_depth > IF_DEPTH_LIMIT {
@@ -190,7 +193,7 @@ fn translate_with(
         translator
             .builder
             .set_srcloc(SourceLoc::new(u32::try_from(offset).unwrap_or(u32::MAX)));
-        translator.translate_operator(&op)?;
+        translator.translate_operator(&op, offset as u64)?;
     }
     if !translator.control.is_empty() {
         return Err("the function body ended inside a block".into());
@@ -220,10 +223,6 @@ fn branch_arguments(func: &Function) -> u64 {
         })
         .sum()
 }
-
-/// The error for functions using SIMD operators (a later issue); v128 values themselves are
-/// supported in signatures, locals, globals, blocks and `select`.
-pub const SIMD_UNSUPPORTED: &str = "SIMD is not supported yet";
 
 /// The largest estimated SSA construction cost (see [`shape`]) for which locals are
 /// `cranelift-frontend` variables: well under a tenth of a second of translation, and code the
@@ -543,27 +542,13 @@ impl FuncTranslator<'_, '_> {
         }
     }
 
-    fn translate_operator(&mut self, op: &Operator<'_>) -> Result<(), String> {
+    fn translate_operator(&mut self, op: &Operator<'_>, offset: u64) -> Result<(), TranslateError> {
         if !self.reachable {
-            return control::translate_unreachable(self, op);
+            return control::translate_unreachable(self, op)
+                .map_err(|e| TranslateError::from(e).at(offset));
         }
         self.env.fuel_before_op(&mut self.builder, op);
-        // Each concern claims its operators; the most frequent ones are asked first.
-        let handled = variables::translate(self, op)?
-            || numeric::translate(self, op)?
-            || memory::translate(self, op)?
-            || control::translate(self, op)?
-            || calls::translate(self, op)?
-            || tables::translate(self, op)?
-            || exceptions::translate(self, op)?
-            || simd::translate(self, op)?;
-        if handled {
-            Ok(())
-        } else if is_simd(op) {
-            Err(SIMD_UNSUPPORTED.into())
-        } else {
-            Err(format!("unsupported operator: {op:?}"))
-        }
+        self.dispatch(op, offset)
     }
 
     // Operand stack. Validation guarantees every pop has an operand; an empty stack here is a
@@ -626,14 +611,4 @@ impl FuncTranslator<'_, '_> {
 
 fn underflow() -> String {
     "operand stack underflow".into()
-}
-
-/// Whether `op` belongs to the SIMD or relaxed-SIMD proposals.
-fn is_simd(op: &Operator<'_>) -> bool {
-    macro_rules! simd_operators {
-        ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
-            matches!(op, $(Operator::$op { .. })|*)
-        };
-    }
-    wasmparser::for_each_visit_simd_operator!(simd_operators)
 }

@@ -20,9 +20,16 @@ pub(super) const V128: Type = types::I8X16;
 /// Flags of the bitcasts between lane shapes: a v128's bytes are little-endian lanes.
 const LITTLE: MemFlagsData = MemFlagsData::new().with_endianness(Endianness::Little);
 
-pub(super) fn translate(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Result<bool, String> {
-    let op = &deterministic(op);
-    Ok(lanes::translate(t, op)? || arith::translate(t, op)?)
+/// Memory, constants, splats, lanes, shuffles, bitwise operations and tests (`lanes`), and the
+/// relaxed operators whose deterministic choice is one of those.
+pub(super) fn lanes(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Result<bool, String> {
+    lanes::translate(t, &deterministic(op))
+}
+
+/// Lane arithmetic, comparisons, conversions, narrowing and widening, dot products (`arith`),
+/// and the other relaxed operators.
+pub(super) fn arith(t: &mut FuncTranslator<'_, '_>, op: &Operator<'_>) -> Result<bool, String> {
+    arith::translate(t, &deterministic(op))
 }
 
 /// Relaxed SIMD (Wasm 3.0) leaves some results to the implementation; cranewasm makes one

@@ -79,7 +79,7 @@ impl Instance {
         let mut code = Vec::new();
         let mut code_table = Vec::new();
         for (index, body) in function_bodies(bytes, 0) {
-            let func = translate_function(&module, index, &body)?;
+            let func = translate_function(&module, index, &body).map_err(|e| e.to_string())?;
             let start = map_code(&mut code, func, tier)?;
             code_table.push(start);
         }

@@ -3,6 +3,7 @@
 //! no runtime is needed (`spec_run`); and focused functions give the results wasm requires
 //! (`jit`). `harness` runs code against a hand-built vmctx, without the runtime.
 
+mod dispatch;
 mod harness;
 mod jit;
 mod simd_arith;

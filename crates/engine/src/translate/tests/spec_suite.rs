@@ -13,7 +13,7 @@ use wast::{QuoteWat, WastDirective, WastExecute};
 
 use super::function_bodies;
 use crate::compiler::codegen::{compile_function, isa, Tier};
-use crate::translate::{translate_function, SIMD_UNSUPPORTED};
+use crate::translate::{translate_function, TranslateError};
 
 /// Scripts of the SIMD proposal that need more than Wasm 2.0.
 const NOT_WASM_2: &[&str] = &[
@@ -32,7 +32,7 @@ struct Counts {
     modules: usize,
     rejected_modules: usize,
     functions: usize,
-    simd_functions: usize,
+    unsupported_functions: usize,
     compiled_baseline: usize,
     compiled_optimized: usize,
     failures: Vec<String>,
@@ -72,7 +72,7 @@ fn every_spec_function_translates_verifies_and_compiles() {
         counts.modules += 1;
         counts.rejected_modules += local.rejected_modules;
         counts.functions += local.functions;
-        counts.simd_functions += local.simd_functions;
+        counts.unsupported_functions += local.unsupported_functions;
         counts.compiled_baseline += local.compiled_baseline;
         counts.compiled_optimized += local.compiled_optimized;
         counts.failures.extend(local.failures);
@@ -86,7 +86,7 @@ fn every_spec_function_translates_verifies_and_compiles() {
         counts.functions,
         counts.compiled_baseline,
         counts.compiled_optimized,
-        counts.simd_functions,
+        counts.unsupported_functions,
         counts.failures.len(),
     );
     for failure in counts.failures.iter().take(20) {
@@ -97,7 +97,7 @@ fn every_spec_function_translates_verifies_and_compiles() {
         "{} functions failed",
         counts.failures.len()
     );
-    assert_eq!(counts.simd_functions, 0, "functions with unsupported SIMD operators");
+    assert_eq!(counts.unsupported_functions, 0, "functions with unsupported operators");
     assert_eq!(
         counts.rejected_modules, 0,
         "valid spec modules were rejected"
@@ -156,8 +156,8 @@ fn check_module(module: &SuiteModule) -> Counts {
         counts.functions += 1;
         let func = match translate_function(&decoded, index, &body) {
             Ok(func) => func,
-            Err(err) if err == SIMD_UNSUPPORTED => {
-                counts.simd_functions += 1;
+            Err(TranslateError::Unsupported { .. }) => {
+                counts.unsupported_functions += 1;
                 continue;
             }
             Err(err) => {
