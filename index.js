@@ -1057,8 +1057,7 @@ const Memory = defineInterface('Memory', (object, descriptor) => {
   }
   const shared = Boolean(descriptor.shared);
   if (shared && maximum === undefined) throw thrower.typeError('If shared is true, maximum property should be defined.');
-  if (shared) throw notImplemented('shared WebAssembly.Memory (threads)');
-  const created = callNative(native.createMemory, initial, maximum, address === 'i64');
+  const created = callNative(native.createMemory, initial, maximum, address === 'i64', shared);
   if (typeof created === 'string') throw thrower.rangeError('could not allocate memory');
   memoryBrand.set(object, created);
 }, {
@@ -1079,7 +1078,10 @@ const Memory = defineInterface('Memory', (object, descriptor) => {
     },
     get buffer() {
       const memory = receiver(memoryBrand, this, new ErrorThrower('WebAssembly.Memory.buffer'), 'Memory');
-      return callNative(() => memory.buffer());
+      const buffer = callNative(() => memory.buffer());
+      // A shared memory's SharedArrayBuffer is frozen, as V8 makes it.
+      if (!Object.isFrozen(buffer) && callNative(() => memory.isShared())) Object.freeze(buffer);
+      return buffer;
     },
   },
 });

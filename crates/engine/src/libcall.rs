@@ -78,6 +78,13 @@ libcalls! {
     /// `(vmctx, exnref: i64, tag: i32) -> i32`: whether the exception's tag is the instance's
     /// tag `tag` (a legacy `catch`).
     ExceptionMatches(I64, I32) -> (I32);
+    /// `(vmctx, address: i64, expected: i64, timeout_ns: i64, width: i32) -> i32`:
+    /// `memory.atomic.wait32/64` on a shared memory at native `address` (checked by the
+    /// caller), `width` 4 or 8 bytes; 0 woken, 1 not equal, 2 timed out. See `runtime::waiters`.
+    AtomicWait(I64, I64, I64, I32) -> (I32);
+    /// `(vmctx, address: i64, count: i32) -> woken: i32`: `memory.atomic.notify` on a shared
+    /// memory at native `address`.
+    AtomicNotify(I64, I32) -> (I32);
 }
 
 /// The builtins table (`vmctx.builtins`, one per process): the address of every libcall, at

@@ -9,6 +9,7 @@
 //!
 //! Translation keeps no state between calls, so functions translate in parallel.
 
+mod atomics;
 mod calls;
 mod control;
 mod environ;
@@ -542,7 +543,8 @@ impl FuncTranslator<'_, '_> {
             || calls::translate(self, op)?
             || tables::translate(self, op)?
             || exceptions::translate(self, op)?
-            || simd::translate(self, op)?;
+            || simd::translate(self, op)?
+            || atomics::translate(self, op)?;
         if handled {
             Ok(())
         } else if is_simd(op) {
