@@ -5,7 +5,7 @@
 //!
 //! An access reaches memory as ordinary loads and stores do ([`memory::effective_address`]:
 //! guarded memories fault out of bounds, checked ones compare first), then checks its natural
-//! alignment: a misaligned address traps with V8's "operation does not support unaligned
+//! alignment (after the bounds, as V8 does): a misaligned address traps with V8's "operation does not support unaligned
 //! accesses" (the base of every memory is page-aligned, so the native address's low bits are the
 //! wasm address's). Cranelift's atomic instructions are sequentially consistent (x86-64: `lock`
 //! prefixed read-modify-writes and `xchg` stores), which is what the proposal asks of every
@@ -145,10 +145,22 @@ fn checked_address(
         t.builder.ins().iadd_imm_u(pointer, offset)
     };
     if size > 1 {
+        // V8 checks bounds before alignment: the (cold) misaligned path first touches the
+        // access's last byte, which faults when the access is out of bounds of a guarded memory
+        // (checked ones were checked above), then traps as misaligned.
         let low = t.builder.ins().band_imm_u(pointer, i64::from(size - 1));
-        t.builder
-            .ins()
-            .trapnz(low, TrapKind::UnalignedAccess.code());
+        let misaligned = t.builder.create_block();
+        let next = t.builder.create_block();
+        t.builder.set_cold_block(misaligned);
+        t.builder.ins().brif(low, misaligned, &[], next, &[]);
+        t.builder.switch_to_block(misaligned);
+        t.builder.seal_block(misaligned);
+        let flags = heap_flags(&mut t.builder);
+        let last = i32::try_from(size - 1).map_err(|_| "atomic access too wide")?;
+        t.builder.ins().uload8(I32, flags, pointer, last);
+        t.builder.ins().trap(TrapKind::UnalignedAccess.code());
+        t.builder.switch_to_block(next);
+        t.builder.seal_block(next);
     }
     Ok(pointer)
 }
