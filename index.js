@@ -669,6 +669,7 @@ const moduleBrand = new WeakMap(); // Module → NativeModule
 const internal = require('./internal.js');
 internal.moduleBrand = moduleBrand;
 internal.platformObject = platformObject;
+internal.newMemoryObject = (nativeMemory) => newMemoryObject(nativeMemory);
 const instanceBrand = new WeakMap();
 const memoryBrand = new WeakMap();
 const tableBrand = new WeakMap();

@@ -3,10 +3,9 @@
 // built-in WebAssembly (Node 20 has the threads proposal): every atomic operator's results at
 // the baseline and the optimizing tier, on shared and unshared, 32- and 64-bit memories; the
 // traps (misaligned, out of bounds, wait on an unshared memory) with V8's classes and messages;
-// the SharedArrayBuffer of a shared memory; wait and notify. Several threads on one memory: wasm
-// code cannot reach a Worker yet (a Memory or Module does not survive postMessage, see README), so
-// the contention test runs one instance's atomics interleaved with JS Atomics on the same
-// SharedArrayBuffer on this thread.
+// the SharedArrayBuffer of a shared memory; wait and notify; Workers running wasm on one shared
+// memory (the memory reaches them as its SharedArrayBuffer: a Memory object does not survive
+// postMessage, so `sharedMemoryFromBuffer` of cranewasm/engine turns it back into one, see README).
 
 const cranewasm = require('..');
 const { setCompileOptions, getCompileOptions } = require('../engine');
@@ -261,5 +260,80 @@ describe('wait and notify', () => {
     const run = (W) => outcome(() => new W.Instance(new W.Module(bytes)).exports.wait32(0, 0, 0n));
     expect(run(cranewasm)).toEqual(run(node));
     expect(run(cranewasm).threw).toBe('RuntimeError');
+  });
+});
+
+describe('Workers on one shared memory', () => {
+  const path = require('path');
+  const { Worker } = require('worker_threads');
+  const root = path.resolve(__dirname, '..');
+  const MODULE = `(module (import "m" "mem" (memory 1 2 shared))
+    (func (export "inc") (param i32) (loop $l (drop (i32.atomic.rmw.add (i32.const 0) (i32.const 1)))
+      (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1))))))
+    (func (export "grow") (result i32) (memory.grow (i32.const 1)))
+    (func (export "size") (result i32) (memory.size))
+    (func (export "wait") (result i32) (memory.atomic.wait32 (i32.const 8) (i32.const 0) (i64.const -1)))
+    (func (export "notify") (result i32) (memory.atomic.notify (i32.const 8) (i32.const 1))))`;
+
+  // A Worker that instantiates the module over the posted memory, then runs `body`.
+  function worker(memory, bytes, tier, body) {
+    const source = `
+      const { workerData, parentPort } = require('worker_threads');
+      const W = require(workerData.root);
+      const { sharedMemoryFromBuffer, setCompileOptions } = require(workerData.root + '/engine');
+      setCompileOptions(workerData.tier);
+      const mem = sharedMemoryFromBuffer(workerData.buffer);
+      const { exports } = new W.Instance(new W.Module(workerData.bytes), { m: { mem } });
+      ${body}`;
+    return new Worker(source, { eval: true, workerData: { root, tier, buffer: memory.buffer, bytes } });
+  }
+  const message = (w) => new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+
+  test.each(Object.keys(TIERS))('4 Workers x 1,000,000 atomic increments give exactly 4,000,000 (%s tier)', async (tier) => {
+    const memory = new cranewasm.Memory({ initial: 1, maximum: 2, shared: true });
+    const bytes = wat(MODULE);
+    const workers = [0, 1, 2, 3].map(() => worker(memory, bytes, TIERS[tier], 'exports.inc(1000000); parentPort.postMessage(1);'));
+    await Promise.all(workers.map(message));
+    expect(Atomics.load(new Int32Array(memory.buffer), 0)).toBe(4000000);
+    await Promise.all(workers.map((w) => w.terminate()));
+  });
+
+  test('the SharedArrayBuffer of another value gives no memory', () => {
+    const { sharedMemoryFromBuffer } = require('../engine');
+    expect(sharedMemoryFromBuffer(new SharedArrayBuffer(8))).toBe(null);
+    expect(sharedMemoryFromBuffer(new ArrayBuffer(8))).toBe(null);
+    expect(sharedMemoryFromBuffer(new cranewasm.Memory({ initial: 1 }).buffer)).toBe(null);
+    const memory = new cranewasm.Memory({ initial: 1, maximum: 1, shared: true });
+    const again = sharedMemoryFromBuffer(memory.buffer);
+    new Int32Array(again.buffer)[0] = 5;
+    expect(new Int32Array(memory.buffer)[0]).toBe(5);
+  });
+
+  test('a growth in a Worker is seen here; wasm notify here wakes a wasm wait there', async () => {
+    const memory = new cranewasm.Memory({ initial: 1, maximum: 2, shared: true });
+    const bytes = wat(MODULE);
+    const here = new cranewasm.Instance(new cranewasm.Module(bytes), { m: { mem: memory } }).exports;
+    const w = worker(memory, bytes, {}, `parentPort.postMessage(exports.grow()); parentPort.postMessage(exports.wait());`);
+    expect(await message(w)).toBe(1);
+    expect(here.size()).toBe(2);
+    expect(memory.buffer.byteLength).toBe(131072);
+    const woken = message(w);
+    let notified = 0;
+    while (notified === 0) {
+      notified = here.notify();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(await woken).toBe(0);
+    await w.terminate();
+  });
+
+  test('a Worker terminated while it waits (forever) stops at once', async () => {
+    const memory = new cranewasm.Memory({ initial: 1, maximum: 2, shared: true });
+    const w = worker(memory, wat(MODULE), {}, 'parentPort.postMessage(1); exports.wait();');
+    await message(w);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    await w.terminate();
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 });

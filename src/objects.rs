@@ -421,6 +421,46 @@ extern "C" {
         release: unsafe extern "C" fn(*mut c_void, usize, *mut c_void),
         hint: *mut c_void,
     ) -> sys::napi_value;
+    /// src/shared_buffer.cc: the bytes of a SharedArrayBuffer; 0 when `value` is none.
+    fn cranewasm_shared_array_buffer_data(value: sys::napi_value, data: *mut *mut c_void, length: *mut usize) -> i32;
+}
+
+/// The shared memories whose SharedArrayBuffers JS has been given, by base address, for any
+/// thread: a SharedArrayBuffer posted to a Worker leads back to its memory there
+/// ([`shared_memory_from_buffer`]). Weak: the registry keeps no memory alive.
+static SHARED_MEMORIES: std::sync::Mutex<Vec<(usize, Weak<LinearMemory>)>> = std::sync::Mutex::new(Vec::new());
+
+fn register_shared(memory: &Arc<LinearMemory>) {
+    let mut list = SHARED_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
+    list.retain(|(_, m)| m.strong_count() > 0);
+    let base = memory.base() as usize;
+    if !list.iter().any(|(b, _)| *b == base) {
+        list.push((base, Arc::downgrade(memory)));
+    }
+}
+
+/// The shared memory (of any thread) whose bytes `buffer`, a SharedArrayBuffer, is, if it is
+/// one of a shared WebAssembly.Memory's: how a Worker gets the memory its parent posted.
+#[napi]
+pub fn shared_memory_from_buffer(buffer: Raw) -> Option<NativeMemory> {
+    #[cfg(not(cranewasm_no_shared_buffer))]
+    {
+        let (mut data, mut length) = (ptr::null_mut(), 0usize);
+        // SAFETY: `buffer` is a napi_value of the current call; the helper only reads it.
+        if unsafe { cranewasm_shared_array_buffer_data(buffer.0, &mut data, &mut length) } == 0 {
+            return None;
+        }
+        let list = SHARED_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
+        list.iter()
+            .find(|(base, _)| *base == data as usize)
+            .and_then(|(_, m)| m.upgrade())
+            .map(NativeMemory::new)
+    }
+    #[cfg(cranewasm_no_shared_buffer)]
+    {
+        let _ = buffer;
+        None
+    }
 }
 
 /// V8's deleter of a shared memory's SharedArrayBuffer: runs once (on any thread) when V8 no
@@ -483,6 +523,7 @@ impl NativeMemory {
             }
         }
         if self.memory.is_shared() {
+            register_shared(&self.memory);
             let buffer = raw_result(shared_array_buffer(&js, &self.memory, length as usize))?;
             let reference = raw_result(js.reference(buffer, 1))?;
             let view = BufferView { memory: Arc::downgrade(&self.memory), reference, length };

@@ -6,6 +6,7 @@
 #include <v8.h>
 
 #include <cstddef>
+#include <cstring>
 #include <memory>
 #include <utility>
 
@@ -29,6 +30,23 @@ void* cranewasm_new_shared_array_buffer(void* data, size_t length, cranewasm_rel
   // Node-API's napi_value is the address of a Local's slot (v8impl::JsValueFromV8LocalValue).
   v8::Local<v8::Value> value = buffer;
   return reinterpret_cast<void*>(*value);
+}
+
+}  // extern "C"
+
+extern "C" {
+
+// The bytes of `value` if it is a SharedArrayBuffer (a napi_value: the address of a handle's
+// slot): its data address and length, and 1; 0 (and nothing written) otherwise.
+int cranewasm_shared_array_buffer_data(void* value, void** data, size_t* length) {
+  v8::Local<v8::Value> local;
+  static_assert(sizeof(local) == sizeof(void*), "a Local is one slot pointer");
+  memcpy(static_cast<void*>(&local), &value, sizeof(void*));
+  if (local.IsEmpty() || !local->IsSharedArrayBuffer()) return 0;
+  std::shared_ptr<v8::BackingStore> store = local.As<v8::SharedArrayBuffer>()->GetBackingStore();
+  *data = store->Data();
+  *length = store->ByteLength();
+  return 1;
 }
 
 }  // extern "C"
