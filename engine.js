@@ -213,4 +213,13 @@ class Sandbox {
   }
 }
 
-module.exports = { getCompileOptions, setCompileOptions, compileStatus, tierUp, Sandbox };
+// A shared WebAssembly.Memory's SharedArrayBuffer crosses threads (postMessage, workerData) but
+// the Memory object does not (Node-API objects cannot be cloned): in a Worker, this gives back a
+// WebAssembly.Memory over the same linear memory, for a SharedArrayBuffer that is (or aliases)
+// a shared memory's `buffer` in any thread; null for any other value.
+function sharedMemoryFromBuffer(buffer) {
+  const nativeMemory = native.sharedMemoryFromBuffer(buffer);
+  return nativeMemory ? internal.newMemoryObject(nativeMemory) : null;
+}
+
+module.exports = { getCompileOptions, setCompileOptions, compileStatus, tierUp, Sandbox, sharedMemoryFromBuffer };

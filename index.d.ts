@@ -357,6 +357,11 @@ declare namespace WebAssembly {
     tierUp(module: Module): Promise<void>;
     /** Limits for the instances made through a sandbox. */
     Sandbox: SandboxConstructor;
+    /**
+     * A WebAssembly.Memory over the shared memory whose SharedArrayBuffer `buffer` is (the
+     * `buffer` of a shared memory of any thread, e.g. posted to a Worker); null for any other value.
+     */
+    sharedMemoryFromBuffer(buffer: unknown): Memory | null;
   }
 
   /** The limits of a `Sandbox`; each is optional. */

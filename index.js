@@ -669,6 +669,7 @@ const moduleBrand = new WeakMap(); // Module → NativeModule
 const internal = require('./internal.js');
 internal.moduleBrand = moduleBrand;
 internal.platformObject = platformObject;
+internal.newMemoryObject = (nativeMemory) => newMemoryObject(nativeMemory);
 const instanceBrand = new WeakMap();
 const memoryBrand = new WeakMap();
 const tableBrand = new WeakMap();
@@ -1057,8 +1058,7 @@ const Memory = defineInterface('Memory', (object, descriptor) => {
   }
   const shared = Boolean(descriptor.shared);
   if (shared && maximum === undefined) throw thrower.typeError('If shared is true, maximum property should be defined.');
-  if (shared) throw notImplemented('shared WebAssembly.Memory (threads)');
-  const created = callNative(native.createMemory, initial, maximum, address === 'i64');
+  const created = callNative(native.createMemory, initial, maximum, address === 'i64', shared);
   if (typeof created === 'string') throw thrower.rangeError('could not allocate memory');
   memoryBrand.set(object, created);
 }, {
@@ -1081,6 +1081,8 @@ const Memory = defineInterface('Memory', (object, descriptor) => {
       const memory = receiver(memoryBrand, this, new ErrorThrower('WebAssembly.Memory.buffer'), 'Memory');
       const buffer = callNative(() => memory.buffer());
       if (typeof buffer === 'string') throw new RangeError(buffer);
+      // A shared memory's SharedArrayBuffer is frozen, as V8 makes it.
+      if (!Object.isFrozen(buffer) && callNative(() => memory.isShared())) Object.freeze(buffer);
       return buffer;
     },
   },

@@ -5,7 +5,7 @@
 'use strict';
 
 const {
-  cranewasm, node, notImplemented, outcome, asyncOutcome, labels, wasmValue, describeMemory, describeTable,
+  cranewasm, node, outcome, asyncOutcome, labels, wasmValue, describeMemory, describeTable,
   describeGlobal, describeInstance,
 } = require('./helpers/differential.js');
 const { ModuleBuilder } = require('./helpers/wasm-builder.js');
@@ -240,10 +240,6 @@ describe('BufferSources: only the viewed bytes count', () => {
 
 // --- Memory, Table and Global descriptors ---
 
-// Shared memories need threads, which are not WebAssembly 2.0: a deliberate difference, after the
-// same descriptor checks as Node's.
-const SHARED_NOT_IMPLEMENTED = notImplemented('shared WebAssembly.Memory (threads)');
-
 // What a new object is, and does on first use, reduced to plain data (`args` are the
 // constructor's arguments; a value given to a Table or Global is named "value").
 const EXERCISE = {
@@ -265,7 +261,7 @@ const EXERCISE = {
 // Runs `new W[name](...args(W))` on both implementations. Node's outcome must be the `expected`
 // class (or succeed for 'ok'); cranewasm must throw Node's error, or succeed where Node does with
 // an object that behaves as Node's (EXERCISE).
-function expectConstructorOutcome(name, args, expected, { shared = false } = {}) {
+function expectConstructorOutcome(name, args, expected) {
   const run = (W) => {
     const list = args(W);
     return outcome(() => new W[name](...list), (object) => EXERCISE[name](W, object, list));
@@ -273,8 +269,7 @@ function expectConstructorOutcome(name, args, expected, { shared = false } = {})
   const theirs = run(node);
   expect(theirs.threw || 'ok').toBe(expected);
   const ours = run(cranewasm);
-  if (shared) expect(ours).toEqual(SHARED_NOT_IMPLEMENTED);
-  else expect(ours).toEqual(theirs);
+  expect(ours).toEqual(theirs);
 }
 
 describe('new Memory(descriptor)', () => {
@@ -329,13 +324,7 @@ describe('new Memory(descriptor)', () => {
     ['a throwing shared getter', [{ initial: 1, get shared() { throw new URIError('shared'); } }], 'URIError'],
     ['an inherited initial', [Object.create({ initial: 1 })], 'ok'],
   ])('%s', (_, args, expected) => {
-    const shared = expected === 'ok' && Boolean(args[0].shared);
-    expectConstructorOutcome('Memory', () => args, expected, { shared });
-  });
-
-  test('a shared memory is the one deliberate difference: its checks are Node\'s', () => {
-    expect(outcome(() => new node.Memory({ initial: 1, maximum: 2, shared: true }))).not.toHaveProperty('threw');
-    expect(outcome(() => new cranewasm.Memory({ initial: 1, maximum: 2, shared: true }))).toEqual(SHARED_NOT_IMPLEMENTED);
+    expectConstructorOutcome('Memory', () => args, expected);
   });
 });
 
@@ -481,13 +470,7 @@ describe('descriptor members are read and converted in Node\'s order', () => {
     const ours = run(cranewasm);
     expect(ours.log).toEqual(theirs.log);
     expect(ours.log.length).toBeGreaterThan(0);
-    // The first Memory descriptor is shared: cranewasm reads it as Node does, then stops.
-    if (label === 'Memory') {
-      expect(theirs.value).toBe(true);
-      expect(ours).toEqual({ log: theirs.log, ...SHARED_NOT_IMPLEMENTED });
-    } else {
-      expect(ours).toEqual(theirs);
-    }
+    expect(ours).toEqual(theirs);
   });
 
   test('Memory, not shared', () => {

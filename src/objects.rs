@@ -353,6 +353,11 @@ thread_local! {
 fn detach(js: &Js, view: BufferView) -> JsResult<()> {
     let buffer = js.reference_value(view.reference);
     js.delete_reference(view.reference);
+    // A shared memory's SharedArrayBuffers stay valid at their length after a growth (the JS
+    // API): forgotten, never detached.
+    if view.memory.upgrade().is_some_and(|m| m.is_shared()) {
+        return Ok(());
+    }
     match buffer {
         Some(buffer) => napi_call!(js, napi_detach_arraybuffer(buffer)),
         None => Ok(()),
@@ -398,11 +403,100 @@ pub fn refresh_buffers(js: &Js) -> JsResult<()> {
 /// are integers in range); a string is the RangeError message. Without a guard reservation when
 /// bounds checks are on (the compile options), or when none can be had.
 #[napi]
-pub fn create_memory(initial: f64, maximum: Option<f64>, memory64: bool) -> Either<NativeMemory, String> {
+pub fn create_memory(initial: f64, maximum: Option<f64>, memory64: bool, shared: Option<bool>) -> Either<NativeMemory, String> {
     let guard = !cranewasm_engine::compiler::options().bounds_checks;
-    match LinearMemory::create(initial as u64, maximum.map(|m| m as u64), memory64, guard, None) {
+    let shared = shared.unwrap_or(false);
+    match LinearMemory::create_with(initial as u64, maximum.map(|m| m as u64), memory64, shared, guard, None) {
         Ok(memory) => Either::A(NativeMemory::new(Arc::new(memory))),
         Err(message) => Either::B(message),
+    }
+}
+
+#[cfg(not(cranewasm_no_shared_buffer))]
+extern "C" {
+    /// src/shared_buffer.cc: a SharedArrayBuffer over `data` as a napi_value, or null.
+    fn cranewasm_new_shared_array_buffer(
+        data: *mut c_void,
+        length: usize,
+        release: unsafe extern "C" fn(*mut c_void, usize, *mut c_void),
+        hint: *mut c_void,
+    ) -> sys::napi_value;
+    /// src/shared_buffer.cc: the bytes of a SharedArrayBuffer; 0 when `value` is none.
+    fn cranewasm_shared_array_buffer_data(value: sys::napi_value, data: *mut *mut c_void, length: *mut usize) -> i32;
+}
+
+/// The shared memories whose SharedArrayBuffers JS has been given, by base address, for any
+/// thread: a SharedArrayBuffer posted to a Worker leads back to its memory there
+/// ([`shared_memory_from_buffer`]). Weak: the registry keeps no memory alive.
+static SHARED_MEMORIES: std::sync::Mutex<Vec<(usize, Weak<LinearMemory>)>> = std::sync::Mutex::new(Vec::new());
+
+fn register_shared(memory: &Arc<LinearMemory>) {
+    let mut list = SHARED_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
+    list.retain(|(_, m)| m.strong_count() > 0);
+    let base = memory.base() as usize;
+    if !list.iter().any(|(b, _)| *b == base) {
+        list.push((base, Arc::downgrade(memory)));
+    }
+}
+
+/// The shared memory (of any thread) whose bytes `buffer`, a SharedArrayBuffer, is, if it is
+/// one of a shared WebAssembly.Memory's: how a Worker gets the memory its parent posted.
+#[napi]
+pub fn shared_memory_from_buffer(buffer: Raw) -> Option<NativeMemory> {
+    #[cfg(not(cranewasm_no_shared_buffer))]
+    {
+        let (mut data, mut length) = (ptr::null_mut(), 0usize);
+        // SAFETY: `buffer` is a napi_value of the current call; the helper only reads it.
+        if unsafe { cranewasm_shared_array_buffer_data(buffer.0, &mut data, &mut length) } == 0 {
+            return None;
+        }
+        let list = SHARED_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
+        list.iter()
+            .find(|(base, _)| *base == data as usize)
+            .and_then(|(_, m)| m.upgrade())
+            .map(NativeMemory::new)
+    }
+    #[cfg(cranewasm_no_shared_buffer)]
+    {
+        let _ = buffer;
+        None
+    }
+}
+
+/// V8's deleter of a shared memory's SharedArrayBuffer: runs once (on any thread) when V8 no
+/// longer needs the bytes.
+#[cfg(not(cranewasm_no_shared_buffer))]
+unsafe extern "C" fn release_shared(_data: *mut c_void, _length: usize, hint: *mut c_void) {
+    // SAFETY: `hint` is the Box<Arc<LinearMemory>> made for this buffer, released once; the
+    // memory is Send + Sync, so it may be dropped on any thread.
+    drop(unsafe { Box::from_raw(hint as *mut Arc<LinearMemory>) });
+}
+
+/// A SharedArrayBuffer aliasing the first `length` bytes of shared `memory`, which it keeps
+/// alive. A shared memory never moves, so the buffer stays valid whatever grows it.
+fn shared_array_buffer(js: &Js, memory: &Arc<LinearMemory>, length: usize) -> JsResult<sys::napi_value> {
+    #[cfg(not(cranewasm_no_shared_buffer))]
+    {
+        let keep = Box::into_raw(Box::new(memory.clone()));
+        // SAFETY: the bytes [base, base + length) are committed and stay mapped while `keep`
+        // lives, which V8 releases through `release_shared`; we are on a JS thread inside a
+        // Node-API call, so there is a current isolate and handle scope.
+        let buffer = unsafe {
+            cranewasm_new_shared_array_buffer(memory.base() as *mut c_void, length, release_shared, keep as *mut c_void)
+        };
+        if buffer.is_null() {
+            // SAFETY: `keep` was not handed to V8.
+            drop(unsafe { Box::from_raw(keep) });
+            return Err(js.throw_error("cranewasm: cannot create a SharedArrayBuffer here"));
+        }
+        Ok(buffer)
+    }
+    #[cfg(cranewasm_no_shared_buffer)]
+    {
+        let _ = (memory, length);
+        Err(js.throw_error(
+            "cranewasm: this build has no SharedArrayBuffer support (Node's headers were not found when it was built)",
+        ))
     }
 }
 
@@ -428,6 +522,14 @@ impl NativeMemory {
                 Some(buffer) if made_for == length => return Ok(Raw(buffer)),
                 _ => raw_result(detach_buffer(&js, &self.memory))?,
             }
+        }
+        if self.memory.is_shared() {
+            register_shared(&self.memory);
+            let buffer = raw_result(shared_array_buffer(&js, &self.memory, length as usize))?;
+            let reference = raw_result(js.reference(buffer, 1))?;
+            let view = BufferView { memory: Arc::downgrade(&self.memory), reference, length };
+            BUFFERS.with(|b| b.borrow_mut().insert(key, view));
+            return Ok(Raw(buffer));
         }
         let keep = Box::into_raw(Box::new(self.memory.clone()));
         let mut buffer = ptr::null_mut();
@@ -478,6 +580,12 @@ impl NativeMemory {
     #[napi]
     pub fn pages(&self) -> f64 {
         self.memory.pages() as f64
+    }
+
+    /// Whether the memory is shared (threads).
+    #[napi]
+    pub fn is_shared(&self) -> bool {
+        self.memory.is_shared()
     }
 
     /// Whether the memory's addresses are i64 (memory64).

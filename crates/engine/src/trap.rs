@@ -36,10 +36,14 @@ pub enum TrapKind {
     Exception,
     /// `throw_ref` (or a legacy `rethrow`) of a null exception reference.
     NullException,
+    /// An atomic access at an address that is not a multiple of its size (threads).
+    UnalignedAccess,
+    /// `memory.atomic.wait32/64` on an unshared memory (threads).
+    WaitOnUnsharedMemory,
 }
 
 impl TrapKind {
-    pub const ALL: [TrapKind; 18] = [
+    pub const ALL: [TrapKind; 20] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::DivideByZero,
@@ -58,6 +62,8 @@ impl TrapKind {
         TrapKind::NullDereference,
         TrapKind::Exception,
         TrapKind::NullException,
+        TrapKind::UnalignedAccess,
+        TrapKind::WaitOnUnsharedMemory,
     ];
 
     /// The message of the `RuntimeError` (V8's wording).
@@ -81,6 +87,9 @@ impl TrapKind {
             TrapKind::NullDereference => "dereferencing a null pointer",
             TrapKind::Exception => "uncaught wasm exception",
             TrapKind::NullException => "rethrowing null value",
+            TrapKind::UnalignedAccess => "operation does not support unaligned accesses",
+            // V8's wording for a wait on an unshared memory.
+            TrapKind::WaitOnUnsharedMemory => "Atomics.wait cannot be called in this context",
         }
     }
 

@@ -33,6 +33,7 @@ const SETS: &[&str] = &[
     "wasm-v2",
     "proposals/simd",
     "proposals/tail-call",
+    "proposals/threads",
     "wasm-3.0",
     "selftest",
 ];
@@ -70,6 +71,7 @@ fn scripts(set: &str) -> Vec<TestFile<'static>> {
         "wasm-v2" => spec(SpecVersion::V2).collect(),
         "proposals/simd" => proposal(Proposal::Simd).collect(),
         "proposals/tail-call" => proposal(Proposal::TailCall).collect(),
+        "proposals/threads" => proposal(Proposal::Threads).collect(),
         "wasm-3.0" => {
             let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-core");
             let mut files = Vec::new();

@@ -44,6 +44,7 @@ pub fn features() -> wasmparser::WasmFeatures {
         | wasmparser::WasmFeatures::MEMORY64
         | wasmparser::WasmFeatures::EXCEPTIONS
         | wasmparser::WasmFeatures::LEGACY_EXCEPTIONS
+        | wasmparser::WasmFeatures::THREADS
 }
 
 /// The same set (kept for the translator's tests, which name SIMD explicitly).

@@ -286,6 +286,14 @@ impl Instance {
                         return Err(link("imported memory does not match the expected address type".into()));
                     }
                     check_memory_limits(index, ty, &m).map_err(InstantiationError::Limits)?;
+                    if m.is_shared() != ty.shared {
+                        // V8's message, without the import's name (as for the limits).
+                        return Err(InstantiationError::Limits(format!(
+                            "mismatch in shared state of memory, declared = {}, imported = {}",
+                            u8::from(ty.shared),
+                            u8::from(m.is_shared())
+                        )));
+                    }
                     memories.push(m);
                 }
                 (ImportType::Global(ty), Extern::Global(g)) => {
@@ -325,7 +333,7 @@ impl Instance {
         }
         for ty in &info.memories {
             let guard = !code.bounds_checked();
-            let m = LinearMemory::create(ty.initial, ty.maximum, ty.memory64, guard, budgets.memory.clone())
+            let m = LinearMemory::create_with(ty.initial, ty.maximum, ty.memory64, ty.shared, guard, budgets.memory.clone())
                 .map_err(InstantiationError::Resource)?;
             memories.push(Arc::new(m));
         }

@@ -33,6 +33,8 @@ pub fn address(call: LibCall) -> usize {
         LibCall::ThrowHost => return super::exceptions::throw_host_address(),
         LibCall::ExceptionMatches => super::exceptions::exception_matches as *const c_void,
         LibCall::ExceptionRelease => super::exceptions::exception_release as *const c_void,
+        LibCall::AtomicWait => super::waiters::atomic_wait as *const c_void,
+        LibCall::AtomicNotify => super::waiters::atomic_notify as *const c_void,
     };
     f as usize
 }

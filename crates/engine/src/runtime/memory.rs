@@ -13,6 +13,11 @@
 //!   cannot be had (`ulimit -v`, small containers, tens of thousands of memories), instead of
 //!   failing.
 //!
+//! A **shared** memory (threads) is used by several threads at once, so it never moves: it
+//! reserves its maximum up front (the 8 GiB guard reservation when it can have one, else exactly
+//! its maximum size, without a guard) and commits pages as it grows. Its length is written and
+//! read atomically, so a growth on one thread is seen by the others.
+//!
 //! A 64-bit memory (memory64) may grow to [`MAX_PAGES_64`]; no guard can cover a 64-bit address
 //! plus offset, so code checks every access to it (see `translate::memory`), and its guarded
 //! kind reserves its maximum size only, without a guard region.
@@ -53,9 +58,13 @@ pub fn grow_epoch() -> u64 {
 }
 
 pub struct LinearMemory {
-    /// The guard reservation of a guarded memory; `None` for an unguarded one, whose mapping is
-    /// `definition.base` for `mapped` bytes.
+    /// The reservation of a guarded or shared memory, committed as it grows; `None` for an
+    /// unguarded unshared one, whose mapping is `definition.base` for `mapped` bytes.
     reservation: Option<region::Allocation>,
+    /// Whether the reservation includes the guard that code without bounds checks relies on.
+    guarded: bool,
+    /// Whether the memory is shared (threads).
+    shared: bool,
     /// Bytes mapped for an unguarded memory (the length, or one page while it is empty);
     /// written under `grow_lock`.
     mapped: UnsafeCell<usize>,
@@ -111,6 +120,19 @@ impl LinearMemory {
         guard: bool,
         budget: Option<Arc<Budget>>,
     ) -> Result<LinearMemory, String> {
+        LinearMemory::create_with(initial, maximum, memory64, false, guard, budget)
+    }
+
+    /// [`LinearMemory::create`], shared (threads) when `shared`: a shared memory reserves its
+    /// maximum up front and never moves.
+    pub fn create_with(
+        initial: u64,
+        maximum: Option<u64>,
+        memory64: bool,
+        shared: bool,
+        guard: bool,
+        budget: Option<Arc<Budget>>,
+    ) -> Result<LinearMemory, String> {
         let limit = if memory64 { MAX_PAGES_64 } else { MAX_PAGES };
         let maximum_pages = maximum.unwrap_or(limit).min(limit);
         if initial > maximum_pages {
@@ -121,11 +143,20 @@ impl LinearMemory {
         } else {
             RESERVATION
         };
-        let reservation = if guard {
+        let mut reservation = if guard {
             region::alloc(reservation_size, region::Protection::NONE).ok()
         } else {
             None
         };
+        let guarded = reservation.is_some();
+        if shared && reservation.is_none() {
+            // No guard, but a fixed place: exactly the maximum (one page for an empty one).
+            let size = (maximum_pages.max(1) * PAGE_SIZE) as usize;
+            reservation = Some(
+                region::alloc(size, region::Protection::NONE)
+                    .map_err(|_| "cannot reserve address space for a shared memory")?,
+            );
+        }
         let (base, mapped) = match &reservation {
             Some(r) => (r.as_ptr::<u8>() as *mut u8, 0),
             None => {
@@ -138,6 +169,8 @@ impl LinearMemory {
         };
         let memory = LinearMemory {
             reservation,
+            guarded,
+            shared,
             mapped: UnsafeCell::new(mapped),
             definition: Box::new(UnsafeCell::new(VMMemoryDefinition { base, length: 0 })),
             maximum_pages,
@@ -160,7 +193,12 @@ impl LinearMemory {
     /// Whether the memory has a guard reservation (so code without bounds checks may use it;
     /// its base never moves).
     pub fn is_guarded(&self) -> bool {
-        self.reservation.is_some()
+        self.guarded
+    }
+
+    /// Whether the memory is shared (threads): it then never moves.
+    pub fn is_shared(&self) -> bool {
+        self.shared
     }
 
     /// The current base address; an unguarded memory's moves when it grows.
@@ -171,8 +209,9 @@ impl LinearMemory {
 
     /// Current length in bytes.
     pub fn byte_length(&self) -> u64 {
-        // SAFETY: a plain read of a field written only under the grow lock on this thread.
-        unsafe { (*self.definition.get()).length }
+        // SAFETY: the field is a live, aligned u64, written only atomically (under the grow
+        // lock); other threads may grow a shared memory concurrently.
+        unsafe { AtomicU64::from_ptr(&raw mut (*self.definition.get()).length).load(Ordering::Acquire) }
     }
 
     pub fn pages(&self) -> u64 {
@@ -232,9 +271,13 @@ impl LinearMemory {
                 return None;
             }
         }
-        // SAFETY: written under the grow lock; readers are on this thread (wasm of instances of
-        // this thread) or read a value that only ever increases.
-        unsafe { (*self.definition.get()).length = new_pages * PAGE_SIZE };
+        // SAFETY: written under the grow lock, atomically: wasm of other threads (a shared
+        // memory) may read it concurrently, and it only ever increases. The pages were committed
+        // above, before the new length is published (release).
+        unsafe {
+            AtomicU64::from_ptr(&raw mut (*self.definition.get()).length)
+                .store(new_pages * PAGE_SIZE, Ordering::Release)
+        };
         if delta > 0 {
             GROW_EPOCH.fetch_add(1, Ordering::Release);
         }

@@ -11,7 +11,7 @@
 
 use wasmparser::Operator as O;
 
-use super::{calls, control, exceptions, memory, numeric, simd, tables, variables};
+use super::{atomics, calls, control, exceptions, memory, numeric, simd, tables, variables};
 use super::{FuncTranslator, TranslateError};
 
 macro_rules! define_kind {
@@ -177,15 +177,7 @@ impl FuncTranslator<'_, '_> {
             | K::I32x4RelaxedDotI8x16I7x16AddS
                 => ("simd::arith", simd::arith(self, op)),
 
-            // Never valid: the validator refuses `select` with other than one type.
-            K::TypedSelectMulti
-                => return Err(never_valid(op, offset)),
-
-            // Proposals cranewasm does not implement. Validation refuses them first (their features
-            // are not in `compiler::features`); each group is an explicit list, so that enabling a
-            // feature means replacing its group here with the calls that translate it.
-
-            // Threads and atomics (`THREADS`, not in `compiler::features`).
+            // Threads: atomics, wait/notify and fence (`atomics.rs`).
             K::MemoryAtomicNotify | K::MemoryAtomicWait32 | K::MemoryAtomicWait64 | K::AtomicFence
             | K::I32AtomicLoad | K::I64AtomicLoad | K::I32AtomicLoad8U | K::I32AtomicLoad16U
             | K::I64AtomicLoad8U | K::I64AtomicLoad16U | K::I64AtomicLoad32U | K::I32AtomicStore
@@ -206,7 +198,19 @@ impl FuncTranslator<'_, '_> {
             | K::I64AtomicRmw16XchgU | K::I64AtomicRmw32XchgU | K::I32AtomicRmwCmpxchg
             | K::I64AtomicRmwCmpxchg | K::I32AtomicRmw8CmpxchgU | K::I32AtomicRmw16CmpxchgU
             | K::I64AtomicRmw8CmpxchgU | K::I64AtomicRmw16CmpxchgU | K::I64AtomicRmw32CmpxchgU
-            | K::Pause
+                => ("atomics", atomics::translate(self, op)),
+
+            // Never valid: the validator refuses `select` with other than one type.
+            K::TypedSelectMulti
+                => return Err(never_valid(op, offset)),
+
+            // Proposals cranewasm does not implement. Validation refuses them first (their features
+            // are not in `compiler::features`); each group is an explicit list, so that enabling a
+            // feature means replacing its group here with the calls that translate it.
+
+
+            // `pause` (the threads proposal's later addition, not in the 3.0 suite).
+            K::Pause
                 => return Err(unsupported("threads", op, offset)),
 
             // GC (bodies are validated without `GC`: see `compiler::decode`).

@@ -144,7 +144,7 @@ pub(super) fn accessed_memory(op: &Operator<'_>) -> Option<u32> {
         | V128Load32Zero { memarg } | V128Load64Zero { memarg }
         | V128Load8Lane { memarg, .. } | V128Load16Lane { memarg, .. } | V128Load32Lane { memarg, .. } | V128Load64Lane { memarg, .. }
         | V128Store8Lane { memarg, .. } | V128Store16Lane { memarg, .. } | V128Store32Lane { memarg, .. } | V128Store64Lane { memarg, .. } => memarg,
-        _ => return None,
+        _ => return super::atomics::accessed_memory(op),
     };
     match memarg.target {
         MemArgTarget::Memory(index) => Some(index),

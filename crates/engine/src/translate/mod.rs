@@ -11,6 +11,7 @@
 //!
 //! Translation keeps no state between calls, so functions translate in parallel.
 
+mod atomics;
 mod calls;
 mod control;
 mod dispatch;
