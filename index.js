@@ -672,6 +672,29 @@ internal.platformObject = platformObject;
 const instanceBrand = new WeakMap();
 const memoryBrand = new WeakMap();
 const tableBrand = new WeakMap();
+// Table.get/set are hot paths: per Table object, what never changes (its address type, its
+// element kind) and the addon's one-call get and set bound to its table, made on first use.
+// Only branded objects get an entry, so a hit is also the receiver check.
+const tableShapes = new WeakMap();
+function tableShape(object, thrower) {
+  let shape = tableShapes.get(object);
+  if (shape === undefined) {
+    const table = receiver(tableBrand, object, thrower, 'Table');
+    shape = {
+      is64: callNative(() => table.is64()),
+      element: callNative(() => table.element()),
+      get: callNative(() => native.tableAccessor(table, false)),
+      set: callNative(() => native.tableAccessor(table, true)),
+    };
+    tableShapes.set(object, shape);
+  }
+  return shape;
+}
+// Table.get/set's throwers (an ErrorThrower only holds the method name).
+const TABLE_GET = new ErrorThrower('WebAssembly.Table.get()');
+const TABLE_SET = new ErrorThrower('WebAssembly.Table.set()');
+// A table getter's answer for an index out of range: an object no wasm value can be.
+const OUT_OF_RANGE = Object.freeze({});
 const globalBrand = new WeakMap();
 
 // Objects of Node's own engine (V8's WebAssembly) passed where cranewasm's are required: the error
@@ -1141,26 +1164,39 @@ const Table = defineInterface('Table', (object, descriptor, value) => {
       return is64 ? BigInt(old) : old;
     },
     set(index) { // `length` is 1: the value is optional
-      const thrower = new ErrorThrower('WebAssembly.Table.set()');
-      const table = receiver(tableBrand, this, thrower, 'Table');
-      const i = addressArgument(index, callNative(() => table.is64()), thrower, 'Argument 0');
-      const length = callNative(() => table.length());
-      if (i >= length) throw thrower.rangeError(`invalid index ${i} into function table`);
-      const element = callNative(() => table.element());
-      let value = tableDefault(element);
-      if (arguments.length > 1) {
-        value = toWebAssemblyValue(arguments[1], element, (detail) => thrower.typeError(
-          `Argument 1 is invalid for table: ${detail}`));
+      const thrower = TABLE_SET;
+      const shape = tableShape(this, thrower);
+      const i = shape.is64 ? addressArgument(index, true, thrower, 'Argument 0') : enforceUint32(index, thrower, 'Argument 0');
+      // ToWebAssemblyValue: externref takes any value; for funcref, null or an exported function
+      // of the table's type, which the addon checks as it stores.
+      const value = arguments.length > 1 ? arguments[1] : shape.element === 'anyfunc' ? null : undefined;
+      // One call: the addon checks the index against the length (false when out of range),
+      // then converts and stores the value.
+      let stored;
+      try {
+        stored = shape.set(i, value);
+      } catch (err) {
+        if (err instanceof TypeError && shape.element === 'anyfunc' && value !== null && !isExportedFunction(value)) {
+          throw thrower.typeError(`Argument 1 is invalid for table: ${engineMixMessage(FUNCREF_ERROR, value, 'Function')}`);
+        }
+        if (err instanceof TypeError) throw thrower.typeError(err.message);
+        throw addonError(err);
       }
-      callNativeStore(thrower, () => table.set(i, value));
+      if (!stored) throw thrower.rangeError(`invalid index ${i} into function table`);
     },
     get(index) {
-      const thrower = new ErrorThrower('WebAssembly.Table.get()');
-      const table = receiver(tableBrand, this, thrower, 'Table');
-      const i = addressArgument(index, callNative(() => table.is64()), thrower, 'Argument 0');
-      const length = callNative(() => table.length());
-      if (i >= length) throw thrower.rangeError(`invalid index ${i} into function table`);
-      return callNative(() => table.get(i));
+      const thrower = TABLE_GET;
+      const shape = tableShape(this, thrower);
+      const i = shape.is64 ? addressArgument(index, true, thrower, 'Argument 0') : enforceUint32(index, thrower, 'Argument 0');
+      // One call: the addon's answer for an index out of range is a marker, not a value.
+      let value;
+      try {
+        value = shape.get(i, OUT_OF_RANGE);
+      } catch (err) {
+        throw addonError(err);
+      }
+      if (value === OUT_OF_RANGE) throw thrower.rangeError(`invalid index ${i} into function table`);
+      return value;
     },
   },
 });
