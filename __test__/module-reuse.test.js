@@ -80,6 +80,28 @@ describe('module reuse', () => {
     expect(first.result).toBeInstanceOf(WebAssembly.Module);
   });
 
+  test('bytes written after the call reach neither a reused nor a new module; shared buffers too', async () => {
+    const bytes = freshBytes();
+    const original = bytes.slice();
+    const last = bytes.length - 1;
+    const pending = WebAssembly.compile(bytes); // a miss: compiled from a copy
+    bytes[last] ^= 0xff;
+    const module = await pending;
+    expect(new Uint8Array(WebAssembly.Module.customSections(module, 'meta')[0])).toEqual(original.slice(-4));
+    // The changed bytes are other bytes: not the cached module.
+    const changed = await deltaAsync(() => WebAssembly.compile(bytes));
+    expect([changed.hits, changed.misses]).toEqual([0, 1]);
+    expect(new Uint8Array(WebAssembly.Module.customSections(changed.result, 'meta')[0])).toEqual(bytes.slice(-4));
+    // A view of a SharedArrayBuffer holding the original bytes: a hit, on both paths.
+    const shared = new Uint8Array(new SharedArrayBuffer(original.length));
+    shared.set(original);
+    const viaShared = await deltaAsync(() => WebAssembly.compile(shared));
+    expect([viaShared.hits, viaShared.misses]).toEqual([1, 0]);
+    expect(delta(() => new WebAssembly.Module(shared)).hits).toBe(1);
+    expect(delta(() => new WebAssembly.Module(new DataView(original.buffer))).hits).toBe(1);
+    expect(new WebAssembly.Instance(viaShared.result).exports.add(3, 4)).toBe(7);
+  });
+
   test('concurrent compiles of the same bytes compile once', async () => {
     const bytes = freshBytes();
     const { result, hits, misses } = await deltaAsync(() => Promise.all([1, 2, 3, 4].map(() => WebAssembly.compile(bytes.slice()))));

@@ -213,6 +213,13 @@ pub fn compile_sync(bytes: &[u8]) -> CompileOutcome {
     outcome(compile(bytes))
 }
 
+/// The module compiled from `bytes` if one is alive, without compiling (see module_cache):
+/// index.js asks before copying the bytes for `compile_async`.
+#[napi]
+pub fn cached_module(bytes: &[u8]) -> Option<NativeModule> {
+    module_cache::lookup(bytes).map(|shared| NativeModule { shared })
+}
+
 /// Compile on a libuv worker thread; the promise settles on the JS thread. `bytes` must be a
 /// copy that nothing else writes to (index.js makes one).
 #[napi]

@@ -189,6 +189,18 @@ pub(crate) fn compile(bytes: &[u8]) -> std::result::Result<Arc<SharedModule>, en
     compiled
 }
 
+/// The live module compiled from `bytes` with the options of the moment, if any: `compile()`
+/// asks on the JS thread before copying the bytes for its worker thread.
+pub(crate) fn lookup(bytes: &[u8]) -> Option<Arc<SharedModule>> {
+    let key = key(bytes, engine::compiler::options());
+    let mut cache = cache();
+    let found = cache.find(&key, bytes);
+    if found.is_some() {
+        cache.stats.hits += 1;
+    }
+    found
+}
+
 /// The module a streaming compile produced, published for later compiles of the same bytes; if
 /// an equal module is alive by now, that one (so both share one tier-up state).
 pub(crate) fn publish(
