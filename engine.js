@@ -9,6 +9,8 @@
 //   CRANEWASM_TIER_UP=off|eager|dynamic, CRANEWASM_COMPILE_THREADS=n, CRANEWASM_BOUNDS_CHECKS=0|1.
 // - compileStatus(module): how many of the module's functions run code of each tier now.
 // - tierUp(module): a promise that resolves once every function has optimized code.
+// - moduleCacheStats(): { hits, misses, live } of the in-process module cache (compiling bytes
+//   identical to a live module's reuses its code).
 'use strict';
 
 require('./index.js'); // fills internal.moduleBrand
@@ -222,4 +224,10 @@ function sharedMemoryFromBuffer(buffer) {
   return nativeMemory ? internal.newMemoryObject(nativeMemory) : null;
 }
 
-module.exports = { getCompileOptions, setCompileOptions, compileStatus, tierUp, Sandbox, sharedMemoryFromBuffer };
+/** What the in-process module cache did: { hits, misses, live }. */
+function moduleCacheStats() {
+  const s = call(() => native.moduleCacheStats());
+  return { hits: s.hits, misses: s.misses, live: s.live };
+}
+
+module.exports = { getCompileOptions, setCompileOptions, compileStatus, tierUp, moduleCacheStats, Sandbox, sharedMemoryFromBuffer };

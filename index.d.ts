@@ -355,6 +355,11 @@ declare namespace WebAssembly {
     compileStatus(module: Module): CompileStatus;
     /** Resolves once every function of `module` has optimized code (compiling what is missing). */
     tierUp(module: Module): Promise<void>;
+    /**
+     * What the in-process module cache did: compiles that reused a live module's code (`hits`),
+     * compiles that compiled (`misses`), and distinct compiled modules alive now (`live`).
+     */
+    moduleCacheStats(): { hits: number; misses: number; live: number };
     /** Limits for the instances made through a sandbox. */
     Sandbox: SandboxConstructor;
     /**

@@ -376,8 +376,11 @@ const dataViewBuffer = accessor(DataView.prototype, 'buffer');
 const dataViewByteOffset = accessor(DataView.prototype, 'byteOffset');
 const dataViewByteLength = accessor(DataView.prototype, 'byteLength');
 
-// A fresh Uint8Array of this realm holding a copy of `length` bytes of `buffer` from `offset`.
-function copyBytes(buffer, offset, length) {
+// A fresh Uint8Array of this realm holding a copy of `length` bytes of `buffer` from `offset`;
+// with `view`, a view of them instead, unless the buffer is shared (another thread could write
+// to it meanwhile).
+function copyBytes(buffer, offset, length, view = false) {
+  if (view && length > 0 && isArrayBuffer(buffer)) return new Uint8Array(buffer, offset, length);
   const copy = new Uint8Array(length);
   if (length > 0) copy.set(new Uint8Array(buffer, offset, length));
   return copy;
@@ -387,15 +390,18 @@ function copyBytes(buffer, offset, length) {
 // later writes by the caller (also during an async compile) do not reach the module. Returns
 // undefined when `value` is no BufferSource. Detached buffers hold no bytes. Like Node, a bare
 // SharedArrayBuffer is refused but a view on one is accepted; unlike Node 20 (and as the spec
-// says), so is a DataView.
-function bufferSourceBytes(value) {
+// says), so is a DataView. `view`: a view of the bytes rather than a copy where that is safe, for
+// a caller that uses them before any JS runs again (a synchronous compile, which copies what it
+// keeps); this saves a copy of the whole module, most of the time of a compile that reuses a
+// live module's code.
+function bufferSourceBytes(value, view = false) {
   if (isArrayBuffer(value)) {
-    return copyBytes(value, 0, Reflect.apply(arrayBufferByteLength, value, []));
+    return copyBytes(value, 0, Reflect.apply(arrayBufferByteLength, value, []), view);
   }
   if (isTypedArray(value)) {
     // Reads 0 for a detached or out-of-bounds view.
     const length = Reflect.apply(typedArrayByteLength, value, []);
-    return copyBytes(Reflect.apply(typedArrayBuffer, value, []), Reflect.apply(typedArrayByteOffset, value, []), length);
+    return copyBytes(Reflect.apply(typedArrayBuffer, value, []), Reflect.apply(typedArrayByteOffset, value, []), length, view);
   }
   if (isDataView(value)) {
     let offset;
@@ -408,7 +414,7 @@ function bufferSourceBytes(value) {
       // out-of-bounds view, which holds no bytes.
       return new Uint8Array(0);
     }
-    return copyBytes(Reflect.apply(dataViewBuffer, value, []), offset, length);
+    return copyBytes(Reflect.apply(dataViewBuffer, value, []), offset, length, view);
   }
   return undefined;
 }
@@ -673,6 +679,29 @@ internal.newMemoryObject = (nativeMemory) => newMemoryObject(nativeMemory);
 const instanceBrand = new WeakMap();
 const memoryBrand = new WeakMap();
 const tableBrand = new WeakMap();
+// Table.get/set are hot paths: per Table object, what never changes (its address type, its
+// element kind) and the addon's one-call get and set bound to its table, made on first use.
+// Only branded objects get an entry, so a hit is also the receiver check.
+const tableShapes = new WeakMap();
+function tableShape(object, thrower) {
+  let shape = tableShapes.get(object);
+  if (shape === undefined) {
+    const table = receiver(tableBrand, object, thrower, 'Table');
+    shape = {
+      is64: callNative(() => table.is64()),
+      element: callNative(() => table.element()),
+      get: callNative(() => native.tableAccessor(table, false)),
+      set: callNative(() => native.tableAccessor(table, true)),
+    };
+    tableShapes.set(object, shape);
+  }
+  return shape;
+}
+// Table.get/set's throwers (an ErrorThrower only holds the method name).
+const TABLE_GET = new ErrorThrower('WebAssembly.Table.get()');
+const TABLE_SET = new ErrorThrower('WebAssembly.Table.set()');
+// A table getter's answer for an index out of range: an object no wasm value can be.
+const OUT_OF_RANGE = Object.freeze({});
 const globalBrand = new WeakMap();
 
 // Objects of Node's own engine (V8's WebAssembly) passed where cranewasm's are required: the error
@@ -743,8 +772,8 @@ function receiver(brand, object, thrower, interfaceName) {
 
 // Argument 0 of new Module, compile and instantiate: a private copy of the bytes of a BufferSource.
 // V8 reports an empty one before decoding; the streaming APIs leave that to the decoder.
-function moduleBytes(source, thrower) {
-  const copy = bufferSourceBytes(source);
+function moduleBytes(source, thrower, view = false) {
+  const copy = bufferSourceBytes(source, view);
   if (copy === undefined) throw thrower.typeError('Argument 0 must be a buffer source');
   if (copy.length === 0) throw thrower.compileError('BufferSource argument is empty');
   return copy;
@@ -776,6 +805,20 @@ function compileAsync(bytes, thrower, options = builtins.NO_OPTIONS) {
   });
 }
 
+// compileAsync of argument 0 of compile() or instantiate(): without compile options, bytes
+// identical to those of a live module are looked up at once on a view of them (no copy: copying
+// a large module is most of the time such a compile takes); else a copy is compiled.
+function compileSourceAsync(source, thrower, options, index) {
+  if (options !== undefined) {
+    const copy = moduleBytes(source, thrower);
+    return compileAsync(copy, thrower, builtins.compileOptions(options, thrower, index));
+  }
+  const view = moduleBytes(source, thrower, true);
+  const cached = callNative(native.cachedModule, view);
+  if (cached !== null) return Promise.resolve(cached).then((nativeModule) => newModuleObject(nativeModule));
+  return compileAsync(view.slice(), thrower);
+}
+
 function newModuleObject(nativeModule, options = builtins.NO_OPTIONS) {
   const module = platformObject('Module', Module);
   moduleBrand.set(module, nativeModule);
@@ -785,7 +828,8 @@ function newModuleObject(nativeModule, options = builtins.NO_OPTIONS) {
 
 const Module = defineInterface('Module', (object, bytes, options) => {
   const thrower = new ErrorThrower('WebAssembly.Module()');
-  const copy = moduleBytes(bytes, thrower);
+  // A view, not a copy, where no JS (an options getter) can run before the compile reads it.
+  const copy = moduleBytes(bytes, thrower, options === undefined);
   const compileOptions = builtins.compileOptions(options, thrower, 1);
   moduleBrand.set(object, compileSync(copy, thrower, compileOptions));
   builtins.remember(object, compileOptions);
@@ -1145,26 +1189,39 @@ const Table = defineInterface('Table', (object, descriptor, value) => {
       return is64 ? BigInt(old) : old;
     },
     set(index) { // `length` is 1: the value is optional
-      const thrower = new ErrorThrower('WebAssembly.Table.set()');
-      const table = receiver(tableBrand, this, thrower, 'Table');
-      const i = addressArgument(index, callNative(() => table.is64()), thrower, 'Argument 0');
-      const length = callNative(() => table.length());
-      if (i >= length) throw thrower.rangeError(`invalid index ${i} into function table`);
-      const element = callNative(() => table.element());
-      let value = tableDefault(element);
-      if (arguments.length > 1) {
-        value = toWebAssemblyValue(arguments[1], element, (detail) => thrower.typeError(
-          `Argument 1 is invalid for table: ${detail}`));
+      const thrower = TABLE_SET;
+      const shape = tableShape(this, thrower);
+      const i = shape.is64 ? addressArgument(index, true, thrower, 'Argument 0') : enforceUint32(index, thrower, 'Argument 0');
+      // ToWebAssemblyValue: externref takes any value; for funcref, null or an exported function
+      // of the table's type, which the addon checks as it stores.
+      const value = arguments.length > 1 ? arguments[1] : shape.element === 'anyfunc' ? null : undefined;
+      // One call: the addon checks the index against the length (false when out of range),
+      // then converts and stores the value.
+      let stored;
+      try {
+        stored = shape.set(i, value);
+      } catch (err) {
+        if (err instanceof TypeError && shape.element === 'anyfunc' && value !== null && !isExportedFunction(value)) {
+          throw thrower.typeError(`Argument 1 is invalid for table: ${engineMixMessage(FUNCREF_ERROR, value, 'Function')}`);
+        }
+        if (err instanceof TypeError) throw thrower.typeError(err.message);
+        throw addonError(err);
       }
-      callNativeStore(thrower, () => table.set(i, value));
+      if (!stored) throw thrower.rangeError(`invalid index ${i} into function table`);
     },
     get(index) {
-      const thrower = new ErrorThrower('WebAssembly.Table.get()');
-      const table = receiver(tableBrand, this, thrower, 'Table');
-      const i = addressArgument(index, callNative(() => table.is64()), thrower, 'Argument 0');
-      const length = callNative(() => table.length());
-      if (i >= length) throw thrower.rangeError(`invalid index ${i} into function table`);
-      return callNative(() => table.get(i));
+      const thrower = TABLE_GET;
+      const shape = tableShape(this, thrower);
+      const i = shape.is64 ? addressArgument(index, true, thrower, 'Argument 0') : enforceUint32(index, thrower, 'Argument 0');
+      // One call: the addon's answer for an index out of range is a marker, not a value.
+      let value;
+      try {
+        value = shape.get(i, OUT_OF_RANGE);
+      } catch (err) {
+        throw addonError(err);
+      }
+      if (value === OUT_OF_RANGE) throw thrower.rangeError(`invalid index ${i} into function table`);
+      return value;
     },
   },
 });
@@ -1439,10 +1496,7 @@ const namespaceFunctions = {
   compile(bytes) { // `length` is 1: options are optional
     const options = arguments[1];
     const thrower = new ErrorThrower('WebAssembly.compile()');
-    return promiseFrom(() => {
-      const copy = moduleBytes(bytes, thrower);
-      return compileAsync(copy, thrower, builtins.compileOptions(options, thrower, 1));
-    });
+    return promiseFrom(() => compileSourceAsync(bytes, thrower, options, 1));
   },
 
   // With builtins or string constants, the module is compiled to check its imports (feature
@@ -1505,8 +1559,7 @@ function instantiateSource(source, importObject, thrower, sandbox = undefined, o
   if (isNodeEngineObject(source, 'Module')) {
     throw thrower.typeError(engineMixMessage('Argument 0 must be a buffer source or a WebAssembly.Module object', source, 'Module'));
   }
-  const copy = moduleBytes(source, thrower);
-  return compileAsync(copy, thrower, builtins.compileOptions(options, thrower, 2)).then((module) => {
+  return compileSourceAsync(source, thrower, options, 2).then((module) => {
     const instance = instantiateModule(module, importObject, thrower, undefined, sandbox);
     return { module, instance };
   });

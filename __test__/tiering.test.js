@@ -12,7 +12,24 @@ const path = require('path');
 
 const cranewasm = require('..');
 const engine = require('../engine.js');
-const { loadWabt, wat, run, describe: describeValue } = require('./helpers/execution');
+const { loadWabt, wat: watShared, run, describe: describeValue } = require('./helpers/execution');
+
+// Compiling bytes identical to a live module's reuses its code and tier state (as V8 does; see
+// module-reuse.test.js). The tests here watch the tier state of a fresh module, so each wat()
+// gets bytes of its own: the module's text plus a custom section "unique" holding a counter.
+let uniqueSerial = 0;
+function wat(text) {
+  return unique(watShared(text));
+}
+function unique(bytes) {
+  uniqueSerial += 1;
+  const n = uniqueSerial;
+  const section = [0x00, 11, 6, ...Buffer.from('unique'), n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff];
+  const out = new Uint8Array(bytes.length + section.length);
+  out.set(bytes);
+  out.set(section, bytes.length);
+  return out;
+}
 const { ModuleBuilder, OP, name: nameBytes, uleb, vec } = require('./helpers/wasm-builder');
 
 const node = globalThis.WebAssembly;
@@ -591,7 +608,7 @@ const FILLERS = 80;
 let kernelBytes;
 function kernels() {
   if (!kernelBytes) {
-    kernelBytes = wat(`(module
+    kernelBytes = watShared(`(module
       (import "env" "poll" (func $poll (param i32) (result i32)))
       (memory (export "mem") 1)
       (func $mix (param $x i32) (param $i i32) (result i32)
@@ -657,7 +674,7 @@ function kernels() {
         i32.xor)
       ${fillers(FILLERS, 120)})`);
   }
-  return kernelBytes;
+  return unique(kernelBytes);
 }
 const KERNEL_FUNCTIONS = 7 + FILLERS;
 

@@ -3,8 +3,9 @@
 // built-in WebAssembly measured in the same run.
 //
 // Each configuration of each engine is measured in fresh processes (bench/compile-measure.js),
-// one compile per process, so nothing compiled earlier can be reused; engines and
-// configurations alternate within each round. Times are medians over the rounds; the stall is
+// one compile per process, so nothing compiled earlier can be reused (but in the row that
+// measures reuse: the same bytes compiled again in that process); engines and configurations
+// alternate within each round. Times are medians over the rounds; the stall is
 // the worst over them. Every first call must give the same result on both engines, and
 // cranewasm must report the compile options it was asked for, else the run fails.
 // Options: --quick (one round), --markdown (print the README tables).
@@ -149,6 +150,7 @@ function rows(results) {
       // Where both tiers are known to be the compile itself or never reached, the row says nothing new.
       const tieredShown = ['tierUp', 'unobservable'];
       if (tieredShown.includes(pair.cranewasm.tiered) || tieredShown.includes(pair.node.tiered)) add('fully tiered up', 'tieredMs');
+      add('recompiling identical bytes', 'recompileMs');
       add('longest JS-thread stall', 'stallMs', (v) => Math.max(...v));
       add('the same, less waiting for a CPU', 'stallLessWaitMs', (v) => Math.max(...v));
     });
@@ -214,6 +216,8 @@ function legend(apiSeen) {
   for (const pair of PAIRS) lines.push(`${pair.name}: cranewasm ${pair.cranewasm.describe}; Node ${pair.node.describe}`);
   lines.push('longest JS-thread stall: the longest gap between ticks of a 1 ms timer while compile() runs and, where observed, until fully tiered up; ' +
     'less waiting for a CPU: the same gap less the time the JS thread was runnable but other threads or processes had the cores');
+  lines.push('recompiling identical bytes: compile() of the same bytes again in the same process while the first module is alive (best of 3), ' +
+    'which both engines answer from their in-process module cache');
   lines.push('n/a: not observable (V8 gives no signal when its tier-up is done) or never reached (baseline only)');
   if (!apiSeen) {
     lines.push('—: this build has no cranewasm/engine: it did not confirm the compile options asked for, and tier-up cannot be observed');

@@ -91,6 +91,34 @@ const CASES = [
     },
   },
   {
+    name: 'Table.prototype.get (funcref)',
+    unit: 'ns/call',
+    ops: 1_000_000,
+    setup(WA) {
+      const { nop } = kernels(WA);
+      const table = new WA.Table({ element: 'anyfunc', initial: 4 });
+      for (let i = 0; i < 4; i++) table.set(i, i % 2 ? nop : null);
+      return () => {
+        let found = 0;
+        for (let i = 0; i < this.ops; i++) if (table.get(i & 3) === nop) found++;
+        return found;
+      };
+    },
+  },
+  {
+    name: 'Table.prototype.set (funcref)',
+    unit: 'ns/call',
+    ops: 1_000_000,
+    setup(WA) {
+      const { nop } = kernels(WA);
+      const table = new WA.Table({ element: 'anyfunc', initial: 4 });
+      return () => {
+        for (let i = 0; i < this.ops; i++) table.set(i & 3, i & 4 ? nop : null);
+        return table.get(3) === null ? 0 : 1;
+      };
+    },
+  },
+  {
     name: 'instantiate a small module',
     unit: 'µs/instance',
     ops: 2_000,

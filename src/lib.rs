@@ -9,6 +9,7 @@ mod functions;
 mod interrupts;
 mod js;
 mod lifetimes;
+mod module_cache;
 mod objects;
 mod sandbox;
 mod streaming;
@@ -18,7 +19,7 @@ use std::sync::Arc;
 
 use cranewasm_engine as engine;
 use engine::compiler::codegen::Tier;
-use engine::compiler::{Compilation, CompileOptions, CompiledModule, TierUp};
+use engine::compiler::{CompileOptions, CompiledModule, TierUp};
 use engine::module::ImportType;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -28,17 +29,13 @@ use objects::Raw;
 /// A compiled module, or the CompileError message for the module's bytes.
 type CompileOutcome = Either<NativeModule, String>;
 
-fn compile(bytes: &[u8]) -> std::result::Result<Compilation, engine::CompileError> {
-    engine::compiler::compile_with_options(bytes, engine::compiler::options())
+fn compile(bytes: &[u8]) -> std::result::Result<Arc<module_cache::SharedModule>, engine::CompileError> {
+    module_cache::compile(bytes)
 }
 
-fn outcome(result: std::result::Result<Compilation, engine::CompileError>) -> CompileOutcome {
+fn outcome(result: std::result::Result<Arc<module_cache::SharedModule>, engine::CompileError>) -> CompileOutcome {
     match result {
-        Ok(Compilation { module, code }) => Either::A(NativeModule {
-            module,
-            code: code.map_err(|e| format!("cranewasm: cannot generate code for a valid module: {e}")),
-            variants: Default::default(),
-        }),
+        Ok(shared) => Either::A(NativeModule { shared }),
         Err(err) => Either::B(err.to_string()),
     }
 }
@@ -153,6 +150,23 @@ pub fn set_compile_options(options: CompileOptionsObject) -> Result<CompileOptio
     Ok(options_object(&parsed))
 }
 
+/// What the in-process module cache did (`cranewasm/engine`'s `moduleCacheStats`).
+#[napi(object)]
+pub struct ModuleCacheStats {
+    /// Compiles that reused the code of a live module compiled from the same bytes.
+    pub hits: f64,
+    /// Compiles that compiled.
+    pub misses: f64,
+    /// Distinct compiled modules alive in the cache now.
+    pub live: u32,
+}
+
+#[napi]
+pub fn module_cache_stats() -> ModuleCacheStats {
+    let (stats, live) = module_cache::stats();
+    ModuleCacheStats { hits: stats.hits as f64, misses: stats.misses as f64, live: live as u32 }
+}
+
 /// Resolves when every function of `compiled` has optimized code (true), or when that cannot
 /// happen (false: the process is exiting).
 pub struct TierUpTask {
@@ -198,6 +212,13 @@ pub fn compile_sync(bytes: &[u8]) -> CompileOutcome {
     outcome(compile(bytes))
 }
 
+/// The module compiled from `bytes` if one is alive, without compiling (see module_cache):
+/// index.js asks before copying the bytes for `compile_async`.
+#[napi]
+pub fn cached_module(bytes: &[u8]) -> Option<NativeModule> {
+    module_cache::lookup(bytes).map(|shared| NativeModule { shared })
+}
+
 /// Compile on a libuv worker thread; the promise settles on the JS thread. `bytes` must be a
 /// copy that nothing else writes to (index.js makes one).
 #[napi]
@@ -210,7 +231,7 @@ pub struct CompileTask {
 }
 
 impl Task for CompileTask {
-    type Output = std::result::Result<Compilation, engine::CompileError>;
+    type Output = std::result::Result<Arc<module_cache::SharedModule>, engine::CompileError>;
     type JsValue = CompileOutcome;
 
     fn compute(&mut self) -> Result<Self::Output> {
@@ -222,16 +243,20 @@ impl Task for CompileTask {
     }
 }
 
-/// A compiled module, held by a `WebAssembly.Module` object.
+/// A compiled module, held by a `WebAssembly.Module` object. Module objects compiled from the
+/// same bytes with the same options share one [`module_cache::SharedModule`] (its code and
+/// tier-up state); each object stays distinct.
 #[napi]
 pub struct NativeModule {
-    module: Arc<engine::Module>,
-    /// The machine code, or why there is none (an instruction not supported yet).
-    code: std::result::Result<Arc<CompiledModule>, String>,
-    /// Other variants of the code, compiled the first time an instance needs them (see
-    /// `code_for`), by `CodeVariant::index`: code that counts fuel (metered sandboxes), code
-    /// with bounds checks (memories without a guard reservation), or both.
-    variants: [std::sync::OnceLock<std::result::Result<Arc<CompiledModule>, String>>; CodeVariant::COUNT],
+    shared: Arc<module_cache::SharedModule>,
+}
+
+impl std::ops::Deref for NativeModule {
+    type Target = module_cache::SharedModule;
+
+    fn deref(&self) -> &module_cache::SharedModule {
+        &self.shared
+    }
 }
 
 /// What distinguishes the variants of a module's code: each is compiled with the module's
@@ -245,7 +270,7 @@ pub(crate) struct CodeVariant {
 }
 
 impl CodeVariant {
-    const COUNT: usize = 4;
+    pub(crate) const COUNT: usize = 4;
 
     fn of(options: &CompileOptions) -> CodeVariant {
         CodeVariant { fuel: options.fuel, bounds_checks: options.bounds_checks }

@@ -718,6 +718,89 @@ impl NativeTable {
     }
 }
 
+/// `Table.prototype.get`/`set` of one table in one call each, as plain Node-API functions bound
+/// to the table (index.js makes them once per table): napi-rs's method wrappers open a borrow
+/// scope, allocate, unwrap and check the object's type tag on every call, most of the cost of
+/// these hot paths.
+///
+/// `get(index, outOfRange)`: element `index`, or `outOfRange` when the index is not below the
+/// length. `set(index, value)`: false when the index is not below the length (nothing is
+/// converted then), else converts `value` (a TypeError when the type does not admit it), stores
+/// it and gives true.
+#[napi]
+pub fn table_accessor(env: Env, table: &NativeTable, set: bool) -> Result<Raw> {
+    let js = js_of(&env);
+    let (name, callback): (&std::ffi::CStr, sys::napi_callback) =
+        if set { (c"set", Some(table_set_callback)) } else { (c"get", Some(table_get_callback)) };
+    let data = Box::into_raw(Box::new(table.table.clone()));
+    let mut function = std::ptr::null_mut();
+    let created = napi_call!(js, napi_create_function(name.as_ptr(), 2, callback, data.cast(), &mut function))
+        .and_then(|()| napi_call!(js, napi_add_finalizer(function, data.cast(), Some(release_table), std::ptr::null_mut(), std::ptr::null_mut())));
+    if created.is_err() {
+        // SAFETY: `data` came from Box::into_raw above and no finalizer owns it.
+        drop(unsafe { Box::from_raw(data) });
+    }
+    raw_result(created)?;
+    Ok(Raw(function))
+}
+
+unsafe extern "C" fn release_table(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+    // SAFETY: `data` is the Box<Arc<Table>> of `table_accessor`, released once, here.
+    drop(unsafe { Box::from_raw(data as *mut Arc<Table>) });
+}
+
+/// The table a table accessor is bound to, its index argument and its second argument.
+fn table_arguments<'a>(js: &Js, info: sys::napi_callback_info) -> JsResult<(&'a Arc<Table>, f64, sys::napi_value)> {
+    let mut args = [std::ptr::null_mut(); 2];
+    let mut argc = args.len();
+    let mut data = std::ptr::null_mut();
+    napi_call!(js, napi_get_cb_info(info, &mut argc, args.as_mut_ptr(), std::ptr::null_mut(), &mut data))?;
+    // SAFETY: `data` is the Box<Arc<Table>> the function was created with, alive while the
+    // function object is (it is being called).
+    let table = unsafe { &*(data as *const Arc<Table>) };
+    let mut index = 0.0;
+    napi_call!(js, napi_get_value_double(args[0], &mut index))?;
+    Ok((table, index, args[1]))
+}
+
+fn js_boolean(js: &Js, value: bool) -> JsResult<sys::napi_value> {
+    let mut v = std::ptr::null_mut();
+    napi_call!(js, napi_get_boolean(value, &mut v))?;
+    Ok(v)
+}
+
+unsafe extern "C" fn table_get_callback(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    // SAFETY: Node runs this callback on the JS thread with its env.
+    let js = unsafe { Js::from_env(env) };
+    let get = || -> JsResult<sys::napi_value> {
+        let (table, index, out_of_range) = table_arguments(&js, info)?;
+        let Some(bits) = table.get(index as u64) else {
+            return Ok(out_of_range);
+        };
+        values::to_js(&js, bits as u128, ValType::Ref(table.element_type()))
+    };
+    get().unwrap_or(std::ptr::null_mut())
+}
+
+unsafe extern "C" fn table_set_callback(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    // SAFETY: Node runs this callback on the JS thread with its env.
+    let js = unsafe { Js::from_env(env) };
+    let set = || -> JsResult<sys::napi_value> {
+        let (table, index, value) = table_arguments(&js, info)?;
+        if index as u64 >= table.len() {
+            return js_boolean(&js, false);
+        }
+        let element = table_element(&js, table, Raw(value))?;
+        let stored = table.set(index as u64, element).is_ok();
+        if stored {
+            table.stored(element);
+        }
+        lifetimes::after_call(&js);
+        js_boolean(&js, stored)
+    };
+    set().unwrap_or(std::ptr::null_mut())
+}
+
 // ---- Global ---------------------------------------------------------------------------------
 
 #[napi]

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use cranewasm_engine as engine;
 use engine::compiler::streaming::{self as job, StreamingCompile};
-use engine::compiler::Compilation;
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
+use crate::module_cache::{self, SharedModule};
 use crate::{outcome, CompileOutcome};
 
 /// Called with the CompileError's message as soon as the job's error is certain, which may be
@@ -24,6 +24,7 @@ type FailureCallback = ThreadsafeFunction<String, (), String, Status, false, tru
 #[napi]
 pub struct NativeStreaming {
     job: Arc<StreamingCompile>,
+    options: engine::compiler::CompileOptions,
 }
 
 #[napi]
@@ -31,12 +32,13 @@ impl NativeStreaming {
     #[napi(constructor)]
     pub fn new(on_failure: FailureCallback) -> NativeStreaming {
         // The options of the moment, as `compile()` takes them, so both paths give the same module.
-        let job = StreamingCompile::with_options(engine::compiler::options());
+        let options = engine::compiler::options();
+        let job = StreamingCompile::with_options(options);
         job.set_failure_listener(Box::new(move |error| {
             // Fails only while Node shuts down, when nobody waits for the answer.
             let _ = on_failure.call(error.to_string(), ThreadsafeFunctionCallMode::NonBlocking);
         }));
-        NativeStreaming { job: Arc::new(job) }
+        NativeStreaming { job: Arc::new(job), options }
     }
 
     /// Appends a chunk of the body (copied) and schedules its decoding.
@@ -56,20 +58,24 @@ impl NativeStreaming {
     pub fn finish(&self) -> AsyncTask<FinishTask> {
         AsyncTask::new(FinishTask {
             job: self.job.clone(),
+            options: self.options,
         })
     }
 }
 
 pub struct FinishTask {
     job: Arc<StreamingCompile>,
+    options: engine::compiler::CompileOptions,
 }
 
 impl Task for FinishTask {
-    type Output = std::result::Result<Compilation, engine::CompileError>;
+    type Output = std::result::Result<Arc<SharedModule>, engine::CompileError>;
     type JsValue = CompileOutcome;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        Ok(self.job.finish())
+        // The whole body is known only now: the result is published for later compiles of the
+        // same bytes (see module_cache).
+        Ok(module_cache::publish(self.job.finish(), self.options))
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {

@@ -1,0 +1,226 @@
+//! Reuse of compiled code within a process, as V8's native module cache does: compiling bytes
+//! identical to those of a module that is still alive gives a new `WebAssembly.Module` object
+//! over the same [`SharedModule`] (decoded module, machine code, tier-up state and code
+//! variants), without decoding, validating or compiling again.
+//!
+//! - The key is the bytes, the compile options (laziness, tiers, threads, interrupt checks,
+//!   fuel, bounds checks) and the wasm features. A 64-bit foldhash of the bytes picks the
+//!   bucket; a hit is confirmed by comparing the bytes in full, so a hash collision can only
+//!   cost a comparison, never give the wrong code. (foldhash is already in the lock file, through
+//!   hashbrown: no new dependency. A cryptographic hash would be needed only if the hash alone
+//!   decided.) The `builtins`/`importedStringConstants` options do not change what is compiled
+//!   here (index.js checks them per Module object), so they are not part of the key.
+//! - The cache holds weak references only: a module whose JS objects are all collected is freed
+//!   as before (instances keep their own code alive). Dead entries are swept as the map grows.
+//! - Two compiles of the same bytes at the same time compile once: the second waits for the
+//!   first and then takes its result (a compile error is not cached: the waiter compiles
+//!   itself and gets the same error).
+//! - Streaming compiles cannot look up before the whole body is known; when they finish, the
+//!   result is published (or an equal live module found then is used instead), so later
+//!   compiles of the same bytes reuse it.
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
+
+use cranewasm_engine as engine;
+use engine::compiler::{Compilation, CompileOptions};
+use engine::compiler::CompiledModule;
+
+use crate::CodeVariant;
+
+/// What the `WebAssembly.Module` objects compiled from the same bytes (with the same options)
+/// share.
+pub struct SharedModule {
+    pub module: Arc<engine::Module>,
+    /// The machine code, or why there is none (an instruction not supported yet).
+    pub code: std::result::Result<Arc<CompiledModule>, String>,
+    /// Other variants of the code, compiled the first time an instance needs them (see
+    /// `code_for`), by `CodeVariant::index`: code that counts fuel (metered sandboxes), code
+    /// with bounds checks (memories without a guard reservation), or both.
+    pub variants: [OnceLock<std::result::Result<Arc<CompiledModule>, String>>; CodeVariant::COUNT],
+}
+
+impl SharedModule {
+    fn of(compilation: Compilation) -> SharedModule {
+        let Compilation { module, code } = compilation;
+        SharedModule {
+            module,
+            code: code.map_err(|e| format!("cranewasm: cannot generate code for a valid module: {e}")),
+            variants: Default::default(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key {
+    hash: u64,
+    options: CompileOptions,
+    features: u64,
+}
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // `hash` already mixes the bytes; options and features are compared on lookup.
+        state.write_u64(self.hash);
+    }
+}
+
+/// Marks a compile under way for a key: others compiling the same key wait on it.
+#[derive(Default)]
+struct Pending {
+    done: Mutex<bool>,
+    finished: Condvar,
+}
+
+impl Pending {
+    fn wait(&self) {
+        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        while !*done {
+            done = self.finished.wait(done).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn finish(&self) {
+        *self.done.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.finished.notify_all();
+    }
+}
+
+#[derive(Default)]
+struct Cache {
+    entries: HashMap<Key, Vec<Weak<SharedModule>>>,
+    pending: HashMap<Key, Arc<Pending>>,
+    /// Entries (weak references) after the last sweep: the next sweep comes at twice as many.
+    swept_at: usize,
+    stats: Stats,
+}
+
+/// What the cache did since the process started (`cranewasm/engine`'s `moduleCacheStats`).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Stats {
+    /// Compiles that reused a live module's code.
+    pub hits: u64,
+    /// Compiles that compiled (the bytes were not cached, or a streaming compile).
+    pub misses: u64,
+}
+
+impl Cache {
+    fn find(&self, key: &Key, bytes: &[u8]) -> Option<Arc<SharedModule>> {
+        self.entries
+            .get(key)?
+            .iter()
+            .filter_map(Weak::upgrade)
+            .find(|m| &*m.module.bytes == bytes)
+    }
+
+    fn insert(&mut self, key: Key, module: &Arc<SharedModule>) {
+        let bucket = self.entries.entry(key).or_default();
+        bucket.retain(|w| w.strong_count() > 0);
+        bucket.push(Arc::downgrade(module));
+        let count = self.entries.len();
+        if count > 64 && count > 2 * self.swept_at {
+            self.entries.retain(|_, bucket| {
+                bucket.retain(|w| w.strong_count() > 0);
+                !bucket.is_empty()
+            });
+            self.swept_at = self.entries.len();
+        }
+    }
+
+    fn live(&self) -> usize {
+        self.entries.values().flatten().filter(|w| w.strong_count() > 0).count()
+    }
+}
+
+fn cache() -> std::sync::MutexGuard<'static, Cache> {
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    CACHE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn key(bytes: &[u8], options: CompileOptions) -> Key {
+    static SEED: OnceLock<foldhash::quality::RandomState> = OnceLock::new();
+    let hash = SEED.get_or_init(Default::default).hash_one(bytes);
+    Key { hash, options, features: engine::compiler::features().bits() as u64 }
+}
+
+/// Removes the pending mark of a compile and wakes its waiters, also if the compile panics.
+struct PendingGuard {
+    key: Key,
+    pending: Arc<Pending>,
+}
+
+impl Drop for PendingGuard {
+    fn drop(&mut self) {
+        cache().pending.remove(&self.key);
+        self.pending.finish();
+    }
+}
+
+/// Compiles `bytes` with the options of the moment, or reuses the code of a live module
+/// compiled from the same bytes with the same options.
+pub(crate) fn compile(bytes: &[u8]) -> std::result::Result<Arc<SharedModule>, engine::CompileError> {
+    let options = engine::compiler::options();
+    let key = key(bytes, options);
+    let guard = loop {
+        let mut cache = cache();
+        if let Some(module) = cache.find(&key, bytes) {
+            cache.stats.hits += 1;
+            return Ok(module);
+        }
+        if let Some(pending) = cache.pending.get(&key).cloned() {
+            drop(cache);
+            pending.wait();
+            continue;
+        }
+        let pending = Arc::new(Pending::default());
+        cache.pending.insert(key, pending.clone());
+        break PendingGuard { key, pending };
+    };
+    let compiled = engine::compiler::compile_with_options(bytes, options).map(|c| Arc::new(SharedModule::of(c)));
+    {
+        let mut cache = cache();
+        cache.stats.misses += 1;
+        if let Ok(module) = &compiled {
+            cache.insert(key, module);
+        }
+    }
+    drop(guard);
+    compiled
+}
+
+/// The live module compiled from `bytes` with the options of the moment, if any: `compile()`
+/// asks on the JS thread before copying the bytes for its worker thread.
+pub(crate) fn lookup(bytes: &[u8]) -> Option<Arc<SharedModule>> {
+    let key = key(bytes, engine::compiler::options());
+    let mut cache = cache();
+    let found = cache.find(&key, bytes);
+    if found.is_some() {
+        cache.stats.hits += 1;
+    }
+    found
+}
+
+/// The module a streaming compile produced, published for later compiles of the same bytes; if
+/// an equal module is alive by now, that one (so both share one tier-up state).
+pub(crate) fn publish(
+    compilation: std::result::Result<Compilation, engine::CompileError>,
+    options: CompileOptions,
+) -> std::result::Result<Arc<SharedModule>, engine::CompileError> {
+    let compilation = compilation?;
+    let key = key(&compilation.module.bytes, options);
+    let mut cache = cache();
+    cache.stats.misses += 1;
+    if let Some(module) = cache.find(&key, &compilation.module.bytes) {
+        return Ok(module);
+    }
+    let module = Arc::new(SharedModule::of(compilation));
+    cache.insert(key, &module);
+    Ok(module)
+}
+
+/// The counts so far and the number of live cached modules.
+pub(crate) fn stats() -> (Stats, usize) {
+    let cache = cache();
+    (cache.stats, cache.live())
+}
