@@ -671,6 +671,9 @@ internal.moduleBrand = moduleBrand;
 internal.platformObject = platformObject;
 const instanceBrand = new WeakMap();
 const memoryBrand = new WeakMap();
+// wasi.js binds a WASI program to the native memory behind its Memory, in this realm.
+internal.memoryBrand = memoryBrand;
+internal.realm = realm;
 const tableBrand = new WeakMap();
 const globalBrand = new WeakMap();
 

@@ -12,4 +12,8 @@ module.exports = {
   platformObject: undefined,
   /** index.js's builder of V8-worded errors */
   ErrorThrower: undefined,
+  /** @type {WeakMap<object, object> | undefined} Memory object → NativeMemory (for wasi.js) */
+  memoryBrand: undefined,
+  /** the NativeRealm of index.js (for wasi.js) */
+  realm: undefined,
 };

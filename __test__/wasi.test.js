@@ -1,0 +1,223 @@
+// cranewasm/wasi against node:wasi: the same API errors, the same program output and exit codes,
+// the same errno for out-of-bounds pointers, and the non-filesystem tests of the official WASI
+// test suite (tools/wasi-testsuite.js).
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawnSync } = require('child_process');
+const cranewasm = require('..');
+const { WASI } = require('../wasi.js');
+const NodeWASI = require('node:wasi').WASI;
+
+let wabt;
+beforeAll(async () => {
+  wabt = await require('wabt')();
+});
+
+function wat(text) {
+  const module = wabt.parseWat('t.wat', text);
+  const { buffer } = module.toBinary({});
+  module.destroy();
+  return Buffer.from(buffer);
+}
+
+const imports = `
+  (import "wasi_snapshot_preview1" "args_sizes_get" (func $args_sizes_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_get" (func $args_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_sizes_get" (func $environ_sizes_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_get" (func $environ_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $clock_time_get (param i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)`;
+
+// Writes its args and environment to stdout, then exits with 40 + the number of variables.
+const echo = () => wat(`(module ${imports}
+  (func (export "_start")
+    (drop (call $args_sizes_get (i32.const 0) (i32.const 4)))
+    (drop (call $args_get (i32.const 1024) (i32.const 4096)))
+    (i32.store (i32.const 16) (i32.const 4096))
+    (i32.store (i32.const 20) (i32.load (i32.const 4)))
+    (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8)))
+    (drop (call $environ_sizes_get (i32.const 0) (i32.const 4)))
+    (drop (call $environ_get (i32.const 1024) (i32.const 8192)))
+    (i32.store (i32.const 16) (i32.const 8192))
+    (i32.store (i32.const 20) (i32.load (i32.const 4)))
+    (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8)))
+    (call $proc_exit (i32.add (i32.const 40) (i32.load (i32.const 0))))))`);
+
+// Exits with the errno of one call.
+const errnoOf = (call) => wat(`(module ${imports}
+  (func (export "_start") (call $proc_exit ${call})))`);
+
+function withStdout(run) {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cranewasm-wasi-')), 'out');
+  const fd = fs.openSync(file, 'w');
+  try {
+    const code = run(fd);
+    return { code, out: fs.readFileSync(file, 'utf8') };
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
+}
+
+function runBoth(bytes, options) {
+  const ours = withStdout((stdout) => {
+    const wasi = new WASI({ version: 'preview1', ...options, stdout });
+    const instance = new cranewasm.Instance(new cranewasm.Module(bytes), wasi.getImportObject());
+    return wasi.start(instance);
+  });
+  const node = withStdout((stdout) => {
+    const wasi = new NodeWASI({ version: 'preview1', ...options, stdout });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), wasi.getImportObject());
+    return wasi.start(instance);
+  });
+  return { ours, node };
+}
+
+function thrown(fn) {
+  try {
+    fn();
+  } catch (error) {
+    return { class: error.constructor.name, code: error.code, message: error.message };
+  }
+  return 'no error';
+}
+
+describe('the API, as node:wasi', () => {
+  test('constructor option errors', () => {
+    const cases = [undefined, {}, { version: 1 }, { version: 'x' }, { version: 'preview1', args: 1 },
+      { version: 'preview1', args: 'a' }, { version: 'preview1', env: 1 }, { version: 'preview1', env: null },
+      { version: 'preview1', stdin: -1 }, { version: 'preview1', stdout: 'a' }, { version: 'preview1', stderr: 1.5 },
+      { version: 'preview1', returnOnExit: 1 }, { version: 'preview1', preopens: 1 }, null, 5];
+    for (const options of cases) {
+      const expected = thrown(() => new NodeWASI(options));
+      expect(expected).not.toBe('no error');
+      expect([options, thrown(() => new WASI(options))]).toEqual([options, expected]);
+    }
+  });
+
+  test('import object and wasiImport', () => {
+    for (const version of ['preview1', 'unstable']) {
+      const ours = new WASI({ version });
+      const node = new NodeWASI({ version });
+      expect(Object.keys(ours.getImportObject())).toEqual(Object.keys(node.getImportObject()));
+      expect(Object.keys(ours.wasiImport).sort()).toEqual(Object.keys(node.wasiImport).sort());
+      expect(ours.getImportObject()[Object.keys(ours.getImportObject())[0]]).toBe(ours.wasiImport);
+    }
+  });
+
+  test('start() and initialize() misuse', () => {
+    const memory = () => ({ ours: new cranewasm.Memory({ initial: 1 }), node: new WebAssembly.Memory({ initial: 1 }) });
+    const instances = [
+      () => undefined,
+      () => ({}),
+      () => ({ exports: {} }),
+      (m) => ({ exports: { memory: m } }),
+      (m) => ({ exports: { memory: m, _start() {}, _initialize() {} } }),
+      () => ({ exports: { memory: {}, _start() {} } }),
+    ];
+    for (const method of ['start', 'initialize']) {
+      for (const make of instances) {
+        const m = memory();
+        const expected = thrown(() => new NodeWASI({ version: 'preview1' })[method](make(m.node)));
+        expect(thrown(() => new WASI({ version: 'preview1' })[method](make(m.ours)))).toEqual(expected);
+      }
+    }
+    // Called twice.
+    const m = memory();
+    const node = new NodeWASI({ version: 'preview1' });
+    node.start({ exports: { memory: m.node, _start() {} } });
+    const ours = new WASI({ version: 'preview1' });
+    expect(ours.start({ exports: { memory: m.ours, _start() {} } })).toBe(0);
+    expect(thrown(() => ours.start({ exports: { memory: m.ours, _start() {} } })))
+      .toEqual(thrown(() => node.start({ exports: { memory: m.node, _start() {} } })));
+    // initialize() of a reactor.
+    const reactor = new WASI({ version: 'preview1' });
+    let called = 0;
+    expect(reactor.initialize({ exports: { memory: m.ours, _initialize() { called++; } } })).toBeUndefined();
+    expect(called).toBe(1);
+  });
+});
+
+describe('programs', () => {
+  test('args, env, fd_write and proc_exit give the same output and code', () => {
+    const { ours, node } = runBoth(echo(), { args: ['prog', 'a b', 'ü'], env: { A: '1', EMPTY: '', U: undefined } });
+    expect(ours).toEqual(node);
+    expect(ours.code).toBe(42);
+    expect(ours.out).toBe('prog\0a b\0ü\0A=1\0EMPTY=\0');
+  });
+
+  test('out-of-bounds pointers and lengths answer an errno, as node:wasi (EFAULT for its EOVERFLOW)', () => {
+    const calls = [
+      '(call $fd_write (i32.const 1) (i32.const 65530) (i32.const 1) (i32.const 8))',
+      '(block (result i32) (i32.store (i32.const 16) (i32.const 65000)) (i32.store (i32.const 20) (i32.const 1000)) (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8)))',
+      '(block (result i32) (i32.store (i32.const 16) (i32.const 0)) (i32.store (i32.const 20) (i32.const 1)) (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 65534)))',
+      '(call $fd_write (i32.const 1) (i32.const 16) (i32.const 0x7fffffff) (i32.const 8))',
+      '(call $fd_write (i32.const 77) (i32.const 16) (i32.const 0) (i32.const 8))',
+      '(call $random_get (i32.const 65000) (i32.const 1000))',
+      '(call $random_get (i32.const -1) (i32.const 2))',
+      '(call $args_sizes_get (i32.const 65534) (i32.const 0))',
+      '(call $args_get (i32.const 65534) (i32.const 0))',
+      '(call $clock_time_get (i32.const 99) (i64.const 0) (i32.const 0))',
+      '(call $clock_time_get (i32.const 1) (i64.const 0) (i32.const 65532))',
+    ];
+    for (const call of calls) {
+      const { ours, node } = runBoth(errnoOf(call), { args: ['prog', 'x'] });
+      // node:wasi (uvwasi) answers EOVERFLOW (61) for a pointer out of bounds; cranewasm answers
+      // EFAULT (21), the errno WASI defines for a bad address and the one Wasmtime answers.
+      const expected = { ...node, code: node.code === 61 ? 21 : node.code };
+      expect([call, ours]).toEqual([call, expected]);
+      expect([call, ours.code]).not.toEqual([call, 0]);
+    }
+  });
+
+  test('clocks and random', () => {
+    const bytes = wat(`(module ${imports}
+      (func (export "_start")
+        (drop (call $clock_time_get (i32.const 1) (i64.const 0) (i32.const 0)))
+        (drop (call $clock_time_get (i32.const 1) (i64.const 0) (i32.const 8)))
+        (drop (call $clock_time_get (i32.const 0) (i64.const 0) (i32.const 16)))
+        (drop (call $random_get (i32.const 64) (i32.const 32))))
+      (func (export "read") (param i32) (result i64) (i64.load (local.get 0))))`);
+    const wasi = new WASI({ version: 'preview1' });
+    const instance = new cranewasm.Instance(new cranewasm.Module(bytes), wasi.getImportObject());
+    expect(wasi.start(instance)).toBe(0);
+    const read = instance.exports.read;
+    expect(read(8) >= read(0)).toBe(true);
+    const realtime = Number(read(16) / 1000000n);
+    expect(Math.abs(realtime - Date.now())).toBeLessThan(60000);
+    const random = [64, 72, 80, 88].map(read);
+    expect(random.some((v) => v !== 0n)).toBe(true);
+  });
+
+  test('returnOnExit: false exits the process with the code, as node:wasi', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cranewasm-wasi-')), 'exit.wasm');
+    fs.writeFileSync(file, errnoOf('(i32.const 9)'));
+    const script = (useNode) => `
+      const { WASI } = require(${JSON.stringify(useNode ? 'node:wasi' : path.resolve(__dirname, '../wasi.js'))});
+      const W = ${useNode ? 'WebAssembly' : `require(${JSON.stringify(path.resolve(__dirname, '..'))})`};
+      const wasi = new WASI({ version: 'preview1', returnOnExit: false });
+      const instance = new W.Instance(new W.Module(require('fs').readFileSync(${JSON.stringify(file)})), wasi.getImportObject());
+      wasi.start(instance);
+      console.log('not reached');`;
+    const ours = spawnSync(process.execPath, ['--no-warnings', '-e', script(false)], { encoding: 'utf8' });
+    const node = spawnSync(process.execPath, ['--no-warnings', '-e', script(true)], { encoding: 'utf8' });
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    expect({ status: ours.status, stdout: ours.stdout }).toEqual({ status: node.status, stdout: node.stdout });
+    expect(ours.status).toBe(9);
+  });
+});
+
+describe('wasi-testsuite (tools/wasi-testsuite.js)', () => {
+  const base = path.resolve(__dirname, '..', '..', 'shared', 'wasi-testsuite');
+  const suite = fs.existsSync(base) ? require('../tools/wasi-testsuite.js') : null;
+  (suite ? test : test.skip)('the tests that need no filesystem pass', () => {
+    const tests = suite.listTests(base).filter((t) => !t.spec.root);
+    expect(tests.length).toBeGreaterThan(15);
+    const failures = tests.map((t) => [t.id, suite.runTest(t, 'cranewasm')]).filter(([, r]) => !r.pass);
+    expect(failures).toEqual([]);
+  });
+});
