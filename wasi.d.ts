@@ -4,7 +4,7 @@ export interface WASIOptions {
   version: 'preview1' | 'unstable';
   args?: string[] | undefined;
   env?: object | undefined;
-  /** Not supported yet: a non-empty object throws (cranewasm/wasi has no filesystem yet). */
+  /** Guest path → host directory: the program reaches files only beneath these. */
   preopens?: Record<string, string> | undefined;
   /** Default true: start() returns proc_exit's code; false: proc_exit exits the process. */
   returnOnExit?: boolean | undefined;

@@ -73,13 +73,11 @@ class WASI {
         if (value !== undefined) env.push(`${key}=${value}`);
       }
     }
+    const preopens = [];
     if (options.preopens !== undefined) {
       validateObject(options.preopens, 'options.preopens');
-      if (Object.keys(options.preopens).length > 0) {
-        // The capability-based filesystem is not implemented yet: refusing is honest, a WASI
-        // that silently saw no directories would not be.
-        throw nodeError(Error, 'ERR_CRANEWASM_WASI_UNSUPPORTED', 'cranewasm/wasi: preopens are not supported yet (no filesystem access)');
-      }
+      // guest path → host directory; the program reaches nothing outside these directories.
+      for (const [key, value] of Object.entries(options.preopens)) preopens.push(String(key), String(value));
     }
     const { stdin = 0, stdout = 1, stderr = 2 } = options;
     validateInt32(stdin, 'options.stdin');
@@ -92,7 +90,7 @@ class WASI {
       }
       returnOnExit = options.returnOnExit;
     }
-    const wasi = new native.NativeWasi(args, env, [stdin, stdout, stderr], options.version === 'unstable');
+    const wasi = new native.NativeWasi(args, env, preopens, [stdin, stdout, stderr], options.version === 'unstable');
     const wasiImport = {};
     for (const { name, value } of wasi.imports(internal.realm)) wasiImport[name] = value;
     this.wasiImport = wasiImport;

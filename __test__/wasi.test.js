@@ -211,6 +211,97 @@ describe('programs', () => {
   });
 });
 
+describe('the sandbox: nothing outside the preopened directories', () => {
+  const fsImports = `
+    (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "path_filestat_get" (func $path_filestat_get (param i32 i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "path_create_directory" (func $path_create_directory (param i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "path_unlink_file" (func $path_unlink_file (param i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "path_rename" (func $path_rename (param i32 i32 i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "path_symlink" (func $path_symlink (param i32 i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+    (memory (export "memory") 1)`;
+  const quote = (text) => [...Buffer.from(text)].map((b) => `\\${b.toString(16).padStart(2, '0')}`).join('');
+  // Runs `call` (which may name the path at 1024 with length $len and a second at 2048 with
+  // length $len2) and exits with its errno.
+  const program = (call, first, second = '') => wat(`(module ${fsImports}
+    (data (i32.const 1024) "${quote(first)}") (data (i32.const 2048) "${quote(second)}")
+    (func (export "_start") (call $proc_exit ${call
+      .replaceAll('$len2', `(i32.const ${Buffer.byteLength(second)})`)
+      .replaceAll('$len', `(i32.const ${Buffer.byteLength(first)})`)})))`);
+  const open = (flags) => `(call $path_open (i32.const 3) (i32.const ${flags}) (i32.const 1024) $len (i32.const 0) (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 0))`;
+
+  let top;
+  let root;
+  beforeEach(() => {
+    top = fs.mkdtempSync(path.join(os.tmpdir(), 'cranewasm-wasi-sandbox-'));
+    root = path.join(top, 'root');
+    fs.mkdirSync(path.join(root, 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'inside'), 'in');
+    fs.writeFileSync(path.join(top, 'secret'), 'secret');
+    fs.symlinkSync('/etc/passwd', path.join(root, 'abs'));
+    fs.symlinkSync('../secret', path.join(root, 'up'));
+    fs.symlinkSync('..', path.join(root, 'dirup'));
+    fs.symlinkSync('sub/../inside', path.join(root, 'within'));
+  });
+  afterEach(() => fs.rmSync(top, { recursive: true, force: true }));
+
+  const run = (bytes) => {
+    const wasi = new WASI({ version: 'preview1', preopens: { '/sandbox': root } });
+    const instance = new cranewasm.Instance(new cranewasm.Module(bytes), wasi.getImportObject());
+    return wasi.start(instance);
+  };
+  const NOTCAPABLE = 76;
+
+  test('paths inside open', () => {
+    for (const p of ['inside', 'sub/../inside', './inside', 'within', 'sub', '.']) {
+      expect([p, run(program(open(1), p))]).toEqual([p, 0]);
+    }
+  });
+
+  test('.., absolute paths and symlinks cannot escape', () => {
+    for (const p of ['../secret', '/etc/passwd', 'abs', 'up', 'dirup/secret', 'sub/../../secret', '..', 'dirup']) {
+      for (const follow of [1, 0]) {
+        const code = run(program(open(follow), p));
+        // Not followed, a final symlink is ELOOP; followed (or not final), it is out of reach.
+        const expected = follow === 0 && ['abs', 'up', 'dirup'].includes(p) ? 32 : NOTCAPABLE;
+        expect([p, follow, code]).toEqual([p, follow, expected]);
+      }
+      expect([p, run(program(`(call $path_filestat_get (i32.const 3) (i32.const 1) (i32.const 1024) $len (i32.const 4096))`, p))])
+        .toEqual([p, NOTCAPABLE]);
+    }
+  });
+
+  test('changes outside are refused and leave the host untouched', () => {
+    const calls = [
+      ['(call $path_create_directory (i32.const 3) (i32.const 1024) $len)', '../made'],
+      ['(call $path_create_directory (i32.const 3) (i32.const 1024) $len)', '/tmp/cranewasm-wasi-made'],
+      ['(call $path_create_directory (i32.const 3) (i32.const 1024) $len)', 'dirup/made'],
+      ['(call $path_unlink_file (i32.const 3) (i32.const 1024) $len)', '../secret'],
+      ['(call $path_unlink_file (i32.const 3) (i32.const 1024) $len)', 'dirup/secret'],
+      ['(call $path_rename (i32.const 3) (i32.const 1024) $len (i32.const 3) (i32.const 2048) $len2)', 'inside', '../moved'],
+      ['(call $path_rename (i32.const 3) (i32.const 1024) $len (i32.const 3) (i32.const 2048) $len2)', '../secret', 'stolen'],
+      ['(call $path_symlink (i32.const 1024) $len (i32.const 3) (i32.const 2048) $len2)', 'x', '../link'],
+    ];
+    for (const [call, first, second] of calls) {
+      expect([first, second, run(program(call, first, second))]).toEqual([first, second, NOTCAPABLE]);
+    }
+    expect(fs.readdirSync(top).sort()).toEqual(['root', 'secret']);
+    expect(fs.existsSync('/tmp/cranewasm-wasi-made')).toBe(false);
+    expect(fs.readFileSync(path.join(root, 'inside'), 'utf8')).toBe('in');
+    // A symlink made inside that points out is made, but cannot be followed out.
+    expect(run(program('(call $path_symlink (i32.const 1024) $len (i32.const 3) (i32.const 2048) $len2)', '../secret', 'made-link'))).toBe(0);
+    expect(run(program(open(1), 'made-link'))).toBe(NOTCAPABLE);
+  });
+
+  test('a program without preopens sees no directory', () => {
+    const wasi = new WASI({ version: 'preview1' });
+    const instance = new cranewasm.Instance(new cranewasm.Module(program(open(1), 'inside')), wasi.getImportObject());
+    expect(wasi.start(instance)).toBe(8); // EBADF: fd 3 does not exist
+  });
+});
+
 describe('wasi-testsuite (tools/wasi-testsuite.js)', () => {
   const base = path.resolve(__dirname, '..', '..', 'shared', 'wasi-testsuite');
   const suite = fs.existsSync(base) ? require('../tools/wasi-testsuite.js') : null;

@@ -29,11 +29,18 @@ pub struct NativeWasi {
 impl NativeWasi {
     /// `env` as `KEY=VALUE` strings; `stdio` the host fds of the program's fds 0, 1 and 2.
     #[napi(constructor)]
-    pub fn new(args: Vec<String>, env: Vec<String>, stdio: Vec<i32>, unstable: bool) -> Result<NativeWasi> {
+    /// `preopens` as (guest path, host directory) pairs, flattened.
+    pub fn new(args: Vec<String>, env: Vec<String>, preopens: Vec<String>, stdio: Vec<i32>, unstable: bool) -> Result<NativeWasi> {
         let stdio: [i32; 3] = stdio
             .try_into()
             .map_err(|_| Error::new(Status::InvalidArg, "cranewasm: stdio must be three fds"))?;
-        Ok(NativeWasi { wasi: Wasi::new(args, env, stdio, unstable) })
+        let wasi = Wasi::new(args, env, stdio, unstable);
+        for pair in preopens.chunks(2) {
+            if let [guest, host] = pair {
+                wasi.preopen(guest, host).map_err(|e| Error::new(Status::GenericFailure, e))?;
+            }
+        }
+        Ok(NativeWasi { wasi })
     }
 
     /// The WASI functions, by name, as function objects of `realm`.

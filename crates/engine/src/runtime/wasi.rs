@@ -64,6 +64,19 @@ mod rights {
     pub const FD_ADVISE: u64 = 1 << 7;
     pub const FD_FILESTAT_GET: u64 = 1 << 21;
     pub const POLL_FD_READWRITE: u64 = 1 << 27;
+    const fn bits(list: &[u32]) -> u64 {
+        let mut r = 0;
+        let mut i = 0;
+        while i < list.len() {
+            r |= 1 << list[i];
+            i += 1;
+        }
+        r
+    }
+    /// What a regular file's fd may do.
+    pub const FILE: u64 = bits(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 21, 22, 23, 27]);
+    /// What a directory's fd may do.
+    pub const DIR: u64 = bits(&[3, 4, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 23, 24, 25, 26, 27]);
     pub const STDIO: u64 = FD_READ
         | FD_SEEK
         | FD_FDSTAT_SET_FLAGS
@@ -142,11 +155,24 @@ impl<'a> Mem<'a> {
     }
 }
 
-/// An open WASI file descriptor.
-#[derive(Clone, Copy, Debug)]
-enum Fd {
-    /// One of the host fds given as stdin/stdout/stderr.
-    Stdio { host: i32 },
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    /// One of the host fds given as stdin/stdout/stderr (not closed by WASI).
+    Stdio,
+    File,
+    Dir,
+}
+
+/// An open WASI file descriptor: a host fd this state owns (but stdio's), what it is, and its
+/// rights.
+#[derive(Clone, Debug)]
+struct Fd {
+    host: i32,
+    kind: Kind,
+    /// For a preopened directory: the name the program sees.
+    preopen: Option<Vec<u8>>,
+    rights: u64,
+    inheriting: u64,
 }
 
 /// The state of one WASI program.
@@ -169,7 +195,10 @@ impl Wasi {
     /// `args` and `env` (`KEY=VALUE` strings) as the program will see them; `stdio` the host fds
     /// of its fds 0, 1 and 2. `unstable`: the `wasi_unstable` flavour (whence values differ).
     pub fn new(args: Vec<String>, env: Vec<String>, stdio: [i32; 3], unstable: bool) -> Arc<Wasi> {
-        let fds = stdio.iter().map(|&host| Some(Fd::Stdio { host })).collect();
+        let fds = stdio
+            .iter()
+            .map(|&host| Some(Fd { host, kind: Kind::Stdio, preopen: None, rights: rights::STDIO, inheriting: 0 }))
+            .collect();
         Arc::new(Wasi {
             state: Mutex::new(WasiState {
                 args: args.into_iter().map(String::into_bytes).collect(),
@@ -180,6 +209,25 @@ impl Wasi {
                 unstable,
             }),
         })
+    }
+
+    /// Adds a preopened directory: the program sees host directory `host` as `guest`, and
+    /// nothing outside it (see [`open_beneath`]).
+    pub fn preopen(&self, guest: &str, host: &str) -> Result<(), String> {
+        let path = std::ffi::CString::new(host).map_err(|_| format!("{host}: path contains a NUL"))?;
+        // SAFETY: a NUL-terminated path; the fd returned is ours.
+        let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(format!("{host}: {}", std::io::Error::last_os_error()));
+        }
+        self.state().fds.push(Some(Fd {
+            host: fd,
+            kind: Kind::Dir,
+            preopen: Some(guest.as_bytes().to_vec()),
+            rights: rights::DIR,
+            inheriting: rights::DIR | rights::FILE,
+        }));
+        Ok(())
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, WasiState> {
@@ -354,6 +402,19 @@ fn host_errno() -> u32 {
         libc::EPIPE => errno::PIPE,
         libc::ESPIPE => errno::SPIPE,
         libc::ENOENT => errno::NOENT,
+        libc::EXDEV => errno::NOTCAPABLE,
+        libc::EEXIST => 20,
+        libc::ENOTDIR => errno::NOTDIR,
+        libc::ENOTEMPTY => 55,
+        libc::ELOOP => 32,
+        libc::ENAMETOOLONG => 37,
+        libc::EROFS => 69,
+        libc::EBUSY => 10,
+        libc::EOPNOTSUPP => errno::NOTSUP,
+        libc::EMFILE => 33,
+        libc::ENXIO => 60,
+        libc::EFBIG => 22,
+        libc::EOVERFLOW => 61,
         _ => errno::IO,
     }
 }
@@ -384,7 +445,38 @@ fn clock_now(id: libc::clockid_t) -> u64 {
 
 impl WasiState {
     fn fd(&self, fd: u32) -> Result<Fd, u32> {
-        self.fds.get(fd as usize).copied().flatten().ok_or(errno::BADF)
+        self.fds.get(fd as usize).cloned().flatten().ok_or(errno::BADF)
+    }
+
+    /// The entry of `fd` if it is a directory (ENOTDIR otherwise).
+    fn dir(&self, fd: u32) -> Result<Fd, u32> {
+        let entry = self.fd(fd)?;
+        if entry.kind != Kind::Dir {
+            return Err(errno::NOTDIR);
+        }
+        Ok(entry)
+    }
+
+    /// `fd` if it has every right in `needed` (ENOTCAPABLE otherwise).
+    fn with_rights(&self, fd: u32, needed: u64) -> Result<Fd, u32> {
+        let entry = self.fd(fd)?;
+        if entry.rights & needed != needed {
+            return Err(errno::NOTCAPABLE);
+        }
+        Ok(entry)
+    }
+
+    fn insert(&mut self, entry: Fd) -> u32 {
+        match self.fds.iter().position(Option::is_none) {
+            Some(i) => {
+                self.fds[i] = Some(entry);
+                i as u32
+            }
+            None => {
+                self.fds.push(Some(entry));
+                (self.fds.len() - 1) as u32
+            }
+        }
     }
 
     /// Runs WASI function `index` with `args`; the errno it returns, or proc_exit's code.
@@ -432,9 +524,16 @@ impl WasiState {
             })(),
             "fd_write" => self.fd_write(mem, a32(a, 0), a32(a, 1), a32(a, 2), a32(a, 3)),
             "fd_read" => self.fd_read(mem, a32(a, 0), a32(a, 1), a32(a, 2), a32(a, 3)),
-            "fd_close" => self.fd(a32(a, 0)).map(|_| self.fds[a32(a, 0) as usize] = None),
+            "fd_close" => self.fd(a32(a, 0)).map(|entry| {
+                self.fds[a32(a, 0) as usize] = None;
+                if entry.kind != Kind::Stdio {
+                    // SAFETY: the host fd was this state's own, and no entry names it any more.
+                    unsafe { libc::close(entry.host) };
+                }
+            }),
             "fd_fdstat_get" => (|| {
-                let Fd::Stdio { host } = self.fd(a32(a, 0))?;
+                let entry = self.fd(a32(a, 0))?;
+                let host = entry.host;
                 let mut stat = [0u8; 24];
                 stat[0] = host_filetype(host);
                 // fs_flags: O_APPEND → APPEND (1), O_NONBLOCK → NONBLOCK (4).
@@ -445,13 +544,75 @@ impl WasiState {
                     flags |= 1;
                 }
                 stat[2..4].copy_from_slice(&flags.to_le_bytes());
-                stat[8..16].copy_from_slice(&rights::STDIO.to_le_bytes());
-                stat[16..24].copy_from_slice(&0u64.to_le_bytes());
+                stat[8..16].copy_from_slice(&entry.rights.to_le_bytes());
+                stat[16..24].copy_from_slice(&entry.inheriting.to_le_bytes());
                 mem.write_bytes(a32(a, 1), &stat)
             })(),
-            "fd_prestat_get" | "fd_prestat_dir_name" => self.fd(a32(a, 0)).and(Err(errno::BADF)),
+            "fd_prestat_get" => (|| {
+                let name = self.fd(a32(a, 0))?.preopen.ok_or(errno::BADF)?;
+                mem.write_u32(a32(a, 1), 0)?;
+                mem.write_u32(a32(a, 1).checked_add(4).ok_or(errno::FAULT)?, name.len() as u32)
+            })(),
+            "fd_prestat_dir_name" => (|| {
+                let name = self.fd(a32(a, 0))?.preopen.ok_or(errno::BADF)?;
+                let len = (a32(a, 2) as usize).min(name.len());
+                mem.slice(a32(a, 1), a32(a, 2))?;
+                mem.write_bytes(a32(a, 1), &name[..len])
+            })(),
+            "fd_filestat_get" => (|| {
+                let entry = self.fd(a32(a, 0))?;
+                mem.slice(a32(a, 1), 64)?;
+                let stat = fs::fstat(entry.host)?;
+                mem.write_bytes(a32(a, 1), &stat)
+            })(),
+            "fd_pread" | "fd_pwrite" => self.fd_pread_pwrite(mem, name == "fd_pwrite", a),
+            "fd_readdir" => (|| {
+                let entry = self.dir(a32(a, 0)).map_err(|_| errno::BADF)?;
+                mem.slice(a32(a, 1), a32(a, 2))?;
+                mem.slice(a32(a, 4), 4)?;
+                let bytes = fs::readdir(entry.host, a[3], a32(a, 2) as usize)?;
+                mem.write_bytes(a32(a, 1), &bytes)?;
+                mem.write_u32(a32(a, 4), bytes.len() as u32)
+            })(),
+            "path_open" => self.path_open(mem, a),
+            "path_filestat_get" => (|| {
+                let dir = self.dir(a32(a, 0))?;
+                let path = mem.slice(a32(a, 2), a32(a, 3))?.to_vec();
+                mem.slice(a32(a, 4), 64)?;
+                let stat = fs::stat(dir.host, &path, a32(a, 1) & 1 != 0)?;
+                mem.write_bytes(a32(a, 4), &stat)
+            })(),
+            "path_create_directory" | "path_unlink_file" | "path_remove_directory" => (|| {
+                let dir = self.dir(a32(a, 0))?;
+                let path = mem.slice(a32(a, 1), a32(a, 2))?.to_vec();
+                fs::path_op(dir.host, &path, name)
+            })(),
+            "path_rename" => (|| {
+                let from = self.dir(a32(a, 0))?;
+                let to = self.dir(a32(a, 3))?;
+                let old = mem.slice(a32(a, 1), a32(a, 2))?.to_vec();
+                let new = mem.slice(a32(a, 4), a32(a, 5))?.to_vec();
+                fs::rename(from.host, &old, to.host, &new)
+            })(),
+            "path_symlink" => (|| {
+                let target = mem.slice(a32(a, 0), a32(a, 1))?.to_vec();
+                let dir = self.dir(a32(a, 2))?;
+                let path = mem.slice(a32(a, 3), a32(a, 4))?.to_vec();
+                fs::symlink(&target, dir.host, &path)
+            })(),
+            "path_readlink" => (|| {
+                let dir = self.dir(a32(a, 0))?;
+                let path = mem.slice(a32(a, 1), a32(a, 2))?.to_vec();
+                mem.slice(a32(a, 3), a32(a, 4))?;
+                mem.slice(a32(a, 5), 4)?;
+                let target = fs::readlink(dir.host, &path)?;
+                let len = target.len().min(a32(a, 4) as usize);
+                mem.write_bytes(a32(a, 3), &target[..len])?;
+                mem.write_u32(a32(a, 5), len as u32)
+            })(),
             "fd_seek" => (|| {
-                let Fd::Stdio { host } = self.fd(a32(a, 0))?;
+                let entry = self.with_rights(a32(a, 0), rights::FD_SEEK)?;
+                let host = entry.host;
                 let whence = match (self.unstable, a32(a, 2)) {
                     (false, 0) | (true, 2) => libc::SEEK_SET,
                     (false, 1) | (true, 0) => libc::SEEK_CUR,
@@ -469,7 +630,8 @@ impl WasiState {
                 mem.write_u64(a32(a, 3), off as u64)
             })(),
             "fd_tell" => (|| {
-                let Fd::Stdio { host } = self.fd(a32(a, 0))?;
+                let entry = self.with_rights(a32(a, 0), rights::FD_TELL)?;
+                let host = entry.host;
                 if host_filetype(host) != filetype::REGULAR_FILE {
                     return Err(errno::SPIPE);
                 }
@@ -481,14 +643,13 @@ impl WasiState {
                 mem.write_u64(a32(a, 1), off as u64)
             })(),
             "fd_sync" | "fd_datasync" | "fd_advise" | "fd_allocate" | "fd_fdstat_set_flags"
-            | "fd_fdstat_set_rights" | "fd_filestat_get" | "fd_filestat_set_size" | "fd_filestat_set_times"
-            | "fd_pread" | "fd_pwrite" | "fd_readdir" | "fd_renumber" => self.fd(a32(a, 0)).and(Err(errno::NOSYS)),
+            | "fd_fdstat_set_rights" | "fd_filestat_set_size" | "fd_filestat_set_times" | "fd_renumber" => self.fd(a32(a, 0)).and(Err(errno::NOSYS)),
             "sock_accept" | "sock_recv" | "sock_send" | "sock_shutdown" => self.fd(a32(a, 0)).and(Err(errno::NOTSOCK)),
             "poll_oneoff" => self.poll_oneoff(mem, a32(a, 0), a32(a, 1), a32(a, 2), a32(a, 3)),
             // The path functions name a directory fd: there are none to name yet.
             _ if name.starts_with("path_") => {
                 let dir = if name == "path_symlink" { a32(a, 2) } else { a32(a, 0) };
-                self.fd(dir).and(Err(errno::NOTDIR))
+                self.dir(dir).and(Err(errno::NOSYS))
             }
             _ => Err(errno::NOSYS),
         };
@@ -498,8 +659,102 @@ impl WasiState {
         })
     }
 
+    fn fd_pread_pwrite(&mut self, mem: &mut Mem, write: bool, a: &[u64]) -> Result<(), u32> {
+        let needed = if write { rights::FD_WRITE } else { rights::FD_READ };
+        let entry = self.with_rights(a32(a, 0), needed | rights::FD_SEEK)?;
+        if entry.kind == Kind::Dir {
+            return Err(errno::BADF);
+        }
+        let iovecs = mem.iovecs(a32(a, 1), a32(a, 2))?;
+        let out = a32(a, 4);
+        mem.slice(out, 4)?;
+        let mut offset = i64::try_from(a[3]).map_err(|_| errno::INVAL)?;
+        let mut total: u32 = 0;
+        for (ptr, len) in iovecs {
+            let n = if write {
+                let buf = mem.slice(ptr, len)?;
+                // SAFETY: reads at most buf.len() bytes from buf.
+                unsafe { libc::pwrite(entry.host, buf.as_ptr() as *const c_void, buf.len(), offset) }
+            } else {
+                let buf = mem.slice_mut(ptr, len)?;
+                // SAFETY: writes at most buf.len() bytes into buf.
+                unsafe { libc::pread(entry.host, buf.as_mut_ptr() as *mut c_void, buf.len(), offset) }
+            };
+            if n < 0 {
+                if total > 0 {
+                    break;
+                }
+                return Err(host_errno());
+            }
+            total = total.wrapping_add(n as u32);
+            offset += n as i64;
+            if (n as u32) < len {
+                break;
+            }
+        }
+        mem.write_u32(out, total)
+    }
+
+    fn path_open(&mut self, mem: &mut Mem, a: &[u64]) -> Result<(), u32> {
+        let dir = self.dir(a32(a, 0))?;
+        if dir.rights & (1 << 13) == 0 {
+            return Err(errno::NOTCAPABLE);
+        }
+        let follow = a32(a, 1) & 1 != 0;
+        let path = mem.slice(a32(a, 2), a32(a, 3))?.to_vec();
+        let oflags = a32(a, 4);
+        let (rights, inheriting) = (a[5] & dir.inheriting, a[6] & dir.inheriting);
+        let fdflags = a32(a, 7);
+        mem.slice(a32(a, 8), 4)?;
+        let read = rights & (rights::FD_READ | (1 << 14)) != 0;
+        let write = rights & (rights::FD_WRITE | (1 << 8) | (1 << 22)) != 0 || oflags & 8 != 0;
+        let mut flags = match (read, write) {
+            (_, false) => libc::O_RDONLY,
+            (false, true) => libc::O_WRONLY,
+            (true, true) => libc::O_RDWR,
+        };
+        flags |= libc::O_CLOEXEC;
+        if oflags & 1 != 0 {
+            flags |= libc::O_CREAT;
+        }
+        if oflags & 2 != 0 {
+            flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC;
+        }
+        if oflags & 4 != 0 {
+            flags |= libc::O_EXCL;
+        }
+        if oflags & 8 != 0 {
+            flags |= libc::O_TRUNC;
+        }
+        if fdflags & 1 != 0 {
+            flags |= libc::O_APPEND;
+        }
+        if fdflags & 4 != 0 {
+            flags |= libc::O_NONBLOCK;
+        }
+        if fdflags & (2 | 8 | 16) != 0 {
+            flags |= libc::O_SYNC;
+        }
+        if !follow {
+            flags |= libc::O_NOFOLLOW;
+        }
+        let host = match fs::open_beneath(dir.host, &path, flags, 0o666) {
+            // A directory opened for writing (no O_DIRECTORY asked): open it read-only, as a
+            // directory fd.
+            Err(errno::ISDIR) if oflags & 1 == 0 => {
+                fs::open_beneath(dir.host, &path, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC | (flags & libc::O_NOFOLLOW), 0)?
+            }
+            other => other?,
+        };
+        let kind = if host_filetype(host) == filetype::DIRECTORY { Kind::Dir } else { Kind::File };
+        let mask = if kind == Kind::Dir { rights::DIR } else { rights::FILE };
+        let fd = self.insert(Fd { host, kind, preopen: None, rights: rights & mask, inheriting });
+        mem.write_u32(a32(a, 8), fd)
+    }
+
     fn fd_write(&mut self, mem: &mut Mem, fd: u32, iovs: u32, count: u32, nwritten: u32) -> Result<(), u32> {
-        let Fd::Stdio { host } = self.fd(fd)?;
+        let entry = self.with_rights(fd, rights::FD_WRITE)?;
+        let host = entry.host;
         let iovecs = mem.iovecs(iovs, count)?;
         // Every pointer is checked before anything is written to the host.
         mem.slice(nwritten, 4)?;
@@ -531,7 +786,8 @@ impl WasiState {
     }
 
     fn fd_read(&mut self, mem: &mut Mem, fd: u32, iovs: u32, count: u32, nread: u32) -> Result<(), u32> {
-        let Fd::Stdio { host } = self.fd(fd)?;
+        let entry = self.with_rights(fd, rights::FD_READ)?;
+        let host = entry.host;
         let iovecs = mem.iovecs(iovs, count)?;
         // Every pointer is checked before anything is read from the host.
         mem.slice(nread, 4)?;
@@ -625,6 +881,266 @@ impl WasiState {
             mem.write_bytes(out + 32 * i as u32, event)?;
         }
         mem.write_u32(nevents, events.len() as u32)
+    }
+}
+
+impl Drop for WasiState {
+    fn drop(&mut self) {
+        for entry in self.fds.iter().flatten() {
+            if entry.kind != Kind::Stdio {
+                // SAFETY: the state owns the host fds of its files and directories.
+                unsafe { libc::close(entry.host) };
+            }
+        }
+    }
+}
+
+/// The filesystem under preopened directories. Every path a program gives is resolved by the
+/// kernel beneath a directory fd it holds (openat2 with RESOLVE_BENEATH): an absolute path, a
+/// `..` or a symlink (absolute or relative) that would leave it fails (EXDEV → ENOTCAPABLE).
+/// Operations on a name (mkdir, unlink, rename, symlink, readlink, stat without following)
+/// resolve the parent that way and then act on one final component, never `.` or `..`, without
+/// following it.
+mod fs {
+    use std::ffi::CString;
+
+    use super::{errno, host_errno};
+
+    fn cstring(bytes: &[u8]) -> Result<CString, u32> {
+        CString::new(bytes).map_err(|_| errno::INVAL)
+    }
+
+    /// Opens `path` beneath `dir` (never outside it).
+    pub fn open_beneath(dir: i32, path: &[u8], flags: i32, mode: u32) -> Result<i32, u32> {
+        if path.is_empty() {
+            return Err(errno::NOENT);
+        }
+        if path[0] == b'/' {
+            return Err(errno::NOTCAPABLE);
+        }
+        let c = cstring(path)?;
+        // The kernel's `struct open_how` (libc's is non-exhaustive).
+        #[repr(C)]
+        struct OpenHow {
+            flags: u64,
+            mode: u64,
+            resolve: u64,
+        }
+        let how = OpenHow {
+            flags: flags as u64,
+            mode: if flags & libc::O_CREAT != 0 { mode as u64 } else { 0 },
+            resolve: libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS,
+        };
+        loop {
+            // SAFETY: a NUL-terminated path and a live open_how of the size passed; the fd
+            // returned is the caller's.
+            let fd = unsafe {
+                libc::syscall(libc::SYS_openat2, dir, c.as_ptr(), &how as *const OpenHow, std::mem::size_of::<OpenHow>())
+            };
+            if fd >= 0 {
+                return Ok(fd as i32);
+            }
+            match std::io::Error::last_os_error().raw_os_error() {
+                Some(libc::EAGAIN) | Some(libc::EINTR) => continue,
+                _ => return Err(host_errno()),
+            }
+        }
+    }
+
+    /// An fd closed when dropped.
+    struct Owned(i32);
+    impl Drop for Owned {
+        fn drop(&mut self) {
+            // SAFETY: the fd is this guard's own.
+            unsafe { libc::close(self.0) };
+        }
+    }
+
+    /// The parent directory of `path` (opened beneath `dir`) and its final component; whether
+    /// the path ended with a slash.
+    fn parent(dir: i32, path: &[u8]) -> Result<(Owned, CString, bool), u32> {
+        if path.first() == Some(&b'/') {
+            return Err(errno::NOTCAPABLE);
+        }
+        let trimmed_len = path.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1);
+        let slash = trimmed_len < path.len();
+        let path = &path[..trimmed_len];
+        if path.is_empty() {
+            return Err(errno::NOENT);
+        }
+        let (head, name) = match path.iter().rposition(|&b| b == b'/') {
+            Some(i) => (&path[..i], &path[i + 1..]),
+            None => (&b"."[..], path),
+        };
+        if name == b"." || name == b".." {
+            // Not one entry of the parent: the caller's operation does not apply to it.
+            return Err(if name == b".." { errno::NOTCAPABLE } else { errno::INVAL });
+        }
+        let head = if head.is_empty() { &b"."[..] } else { head };
+        let parent = open_beneath(dir, head, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0)?;
+        Ok((Owned(parent), cstring(name)?, slash))
+    }
+
+    fn check(result: i32) -> Result<(), u32> {
+        if result < 0 {
+            Err(host_errno())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn filestat(st: &libc::stat) -> [u8; 64] {
+        let mut out = [0u8; 64];
+        let filetype = match st.st_mode & libc::S_IFMT {
+            libc::S_IFBLK => 1u8,
+            libc::S_IFCHR => 2,
+            libc::S_IFDIR => 3,
+            libc::S_IFREG => 4,
+            libc::S_IFSOCK => 6,
+            libc::S_IFLNK => 7,
+            _ => 0,
+        };
+        let ns = |s: i64, n: i64| (s as u64).wrapping_mul(1_000_000_000).wrapping_add(n as u64);
+        out[0..8].copy_from_slice(&(st.st_dev as u64).to_le_bytes());
+        out[8..16].copy_from_slice(&(st.st_ino as u64).to_le_bytes());
+        out[16] = filetype;
+        out[24..32].copy_from_slice(&(st.st_nlink as u64).to_le_bytes());
+        out[32..40].copy_from_slice(&(st.st_size as u64).to_le_bytes());
+        out[40..48].copy_from_slice(&ns(st.st_atime, st.st_atime_nsec).to_le_bytes());
+        out[48..56].copy_from_slice(&ns(st.st_mtime, st.st_mtime_nsec).to_le_bytes());
+        out[56..64].copy_from_slice(&ns(st.st_ctime, st.st_ctime_nsec).to_le_bytes());
+        out
+    }
+
+    pub fn fstat(fd: i32) -> Result<[u8; 64], u32> {
+        // SAFETY: fstat writes into a live, zeroed stat struct.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        check(unsafe { libc::fstat(fd, &mut st) })?;
+        Ok(filestat(&st))
+    }
+
+    pub fn stat(dir: i32, path: &[u8], follow: bool) -> Result<[u8; 64], u32> {
+        let name_is_dot = {
+            let trimmed: Vec<u8> = path.iter().rev().skip_while(|&&b| b == b'/').copied().collect();
+            trimmed.is_empty() || trimmed.starts_with(b".") && (trimmed.len() == 1 || trimmed[1] == b'/')
+                || trimmed.starts_with(b"..") && (trimmed.len() == 2 || trimmed[2] == b'/')
+        };
+        if follow || name_is_dot {
+            let fd = Owned(open_beneath(dir, path, libc::O_PATH | libc::O_CLOEXEC, 0)?);
+            return fstat(fd.0);
+        }
+        let (parent, name, _) = parent(dir, path)?;
+        // SAFETY: fstatat writes into a live, zeroed stat struct; the name is one component.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        check(unsafe { libc::fstatat(parent.0, name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) })?;
+        Ok(filestat(&st))
+    }
+
+    /// path_create_directory, path_unlink_file and path_remove_directory.
+    pub fn path_op(dir: i32, path: &[u8], op: &str) -> Result<(), u32> {
+        let (parent, name, slash) = parent(dir, path)?;
+        // SAFETY (all three): *at calls on a directory fd we hold and a one-component name.
+        match op {
+            "path_create_directory" => check(unsafe { libc::mkdirat(parent.0, name.as_ptr(), 0o777) }),
+            "path_remove_directory" => check(unsafe { libc::unlinkat(parent.0, name.as_ptr(), libc::AT_REMOVEDIR) }),
+            _ => {
+                if slash {
+                    // "file/" names a directory: a file there is ENOTDIR.
+                    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+                    check(unsafe { libc::fstatat(parent.0, name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) })?;
+                    if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
+                        return Err(errno::NOTDIR);
+                    }
+                }
+                check(unsafe { libc::unlinkat(parent.0, name.as_ptr(), 0) })
+            }
+        }
+    }
+
+    pub fn rename(from: i32, old: &[u8], to: i32, new: &[u8]) -> Result<(), u32> {
+        let (old_parent, old_name, _) = parent(from, old)?;
+        let (new_parent, new_name, _) = parent(to, new)?;
+        // SAFETY: renameat on directory fds we hold and one-component names.
+        check(unsafe { libc::renameat(old_parent.0, old_name.as_ptr(), new_parent.0, new_name.as_ptr()) })
+    }
+
+    pub fn symlink(target: &[u8], dir: i32, path: &[u8]) -> Result<(), u32> {
+        let (parent, name, slash) = parent(dir, path)?;
+        if slash {
+            return Err(errno::NOENT);
+        }
+        let target = cstring(target)?;
+        // SAFETY: symlinkat on a directory fd we hold, NUL-terminated strings. The link's text
+        // is not resolved here; every later resolution stays beneath a preopen.
+        check(unsafe { libc::symlinkat(target.as_ptr(), parent.0, name.as_ptr()) })
+    }
+
+    pub fn readlink(dir: i32, path: &[u8]) -> Result<Vec<u8>, u32> {
+        let (parent, name, _) = parent(dir, path)?;
+        let mut buf = vec![0u8; 4096];
+        // SAFETY: readlinkat writes at most buf.len() bytes into buf.
+        let n = unsafe { libc::readlinkat(parent.0, name.as_ptr(), buf.as_mut_ptr() as *mut libc::c_char, buf.len()) };
+        if n < 0 {
+            return Err(host_errno());
+        }
+        buf.truncate(n as usize);
+        Ok(buf)
+    }
+
+    /// The directory's entries from `cookie` on, serialized as WASI dirents (24-byte header and
+    /// name each), cut at `max` bytes.
+    pub fn readdir(dir: i32, cookie: u64, max: usize) -> Result<Vec<u8>, u32> {
+        let fd = open_beneath(dir, b".", libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC, 0)?;
+        // SAFETY: fdopendir takes ownership of fd (closed by closedir below).
+        let stream = unsafe { libc::fdopendir(fd) };
+        if stream.is_null() {
+            let e = host_errno();
+            // SAFETY: fdopendir failed, the fd is still ours.
+            unsafe { libc::close(fd) };
+            return Err(e);
+        }
+        let mut entries: Vec<(u64, u8, Vec<u8>)> = Vec::new();
+        loop {
+            // SAFETY: a stream from fdopendir; the entry is read before the next readdir.
+            let entry = unsafe { libc::readdir(stream) };
+            if entry.is_null() {
+                break;
+            }
+            // SAFETY: readdir returned a valid dirent whose d_name is NUL-terminated.
+            let (ino, d_type, name) = unsafe {
+                let e = &*entry;
+                (e.d_ino, e.d_type, std::ffi::CStr::from_ptr(e.d_name.as_ptr()).to_bytes().to_vec())
+            };
+            let filetype = match d_type {
+                libc::DT_BLK => 1,
+                libc::DT_CHR => 2,
+                libc::DT_DIR => 3,
+                libc::DT_REG => 4,
+                libc::DT_SOCK => 6,
+                libc::DT_LNK => 7,
+                _ => 0,
+            };
+            entries.push((ino, filetype, name));
+        }
+        // SAFETY: the stream from fdopendir, closed once.
+        unsafe { libc::closedir(stream) };
+        let mut out = Vec::new();
+        for (i, (ino, filetype, name)) in entries.iter().enumerate().skip(cookie.min(usize::MAX as u64) as usize) {
+            let mut header = [0u8; 24];
+            header[0..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+            header[8..16].copy_from_slice(&ino.to_le_bytes());
+            header[16..20].copy_from_slice(&(name.len() as u32).to_le_bytes());
+            header[20] = *filetype;
+            out.extend_from_slice(&header);
+            out.extend_from_slice(name);
+            if out.len() >= max {
+                out.truncate(max);
+                break;
+            }
+        }
+        Ok(out)
     }
 }
 
