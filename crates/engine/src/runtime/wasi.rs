@@ -173,6 +173,8 @@ struct Fd {
     preopen: Option<Vec<u8>>,
     rights: u64,
     inheriting: u64,
+    /// The fdflags the program set (APPEND 1, DSYNC 2, NONBLOCK 4, RSYNC 8, SYNC 16).
+    flags: u16,
 }
 
 /// The state of one WASI program.
@@ -197,7 +199,7 @@ impl Wasi {
     pub fn new(args: Vec<String>, env: Vec<String>, stdio: [i32; 3], unstable: bool) -> Arc<Wasi> {
         let fds = stdio
             .iter()
-            .map(|&host| Some(Fd { host, kind: Kind::Stdio, preopen: None, rights: rights::STDIO, inheriting: 0 }))
+            .map(|&host| Some(Fd { host, kind: Kind::Stdio, preopen: None, rights: rights::STDIO, inheriting: 0, flags: 0 }))
             .collect();
         Arc::new(Wasi {
             state: Mutex::new(WasiState {
@@ -226,6 +228,7 @@ impl Wasi {
             preopen: Some(guest.as_bytes().to_vec()),
             rights: rights::DIR,
             inheriting: rights::DIR | rights::FILE,
+            flags: 0,
         }));
         Ok(())
     }
@@ -536,11 +539,11 @@ impl WasiState {
                 let host = entry.host;
                 let mut stat = [0u8; 24];
                 stat[0] = host_filetype(host);
-                // fs_flags: O_APPEND → APPEND (1), O_NONBLOCK → NONBLOCK (4).
+                // fs_flags: those the program set; for stdio, the host fd's O_APPEND too.
                 // SAFETY: F_GETFL on an fd has no memory effects.
                 let fl = unsafe { libc::fcntl(host, libc::F_GETFL) };
-                let mut flags = 0u16;
-                if fl >= 0 && fl & libc::O_APPEND != 0 {
+                let mut flags = entry.flags;
+                if entry.kind == Kind::Stdio && fl >= 0 && fl & libc::O_APPEND != 0 {
                     flags |= 1;
                 }
                 stat[2..4].copy_from_slice(&flags.to_le_bytes());
@@ -642,8 +645,128 @@ impl WasiState {
                 }
                 mem.write_u64(a32(a, 1), off as u64)
             })(),
-            "fd_sync" | "fd_datasync" | "fd_advise" | "fd_allocate" | "fd_fdstat_set_flags"
-            | "fd_fdstat_set_rights" | "fd_filestat_set_size" | "fd_filestat_set_times" | "fd_renumber" => self.fd(a32(a, 0)).and(Err(errno::NOSYS)),
+            "fd_sync" | "fd_datasync" => (|| {
+                let entry = self.with_rights(a32(a, 0), if name == "fd_sync" { rights::FD_SYNC } else { 1 })?;
+                // SAFETY: fsync/fdatasync on an fd have no memory effects.
+                fs::check(unsafe { if name == "fd_sync" { libc::fsync(entry.host) } else { libc::fdatasync(entry.host) } })
+            })(),
+            "fd_advise" => (|| {
+                let entry = self.fd(a32(a, 0))?;
+                if entry.kind == Kind::Dir {
+                    return Err(errno::BADF);
+                }
+                let advice = match a32(a, 3) {
+                    0 => libc::POSIX_FADV_NORMAL,
+                    1 => libc::POSIX_FADV_SEQUENTIAL,
+                    2 => libc::POSIX_FADV_RANDOM,
+                    3 => libc::POSIX_FADV_WILLNEED,
+                    4 => libc::POSIX_FADV_DONTNEED,
+                    5 => libc::POSIX_FADV_NOREUSE,
+                    _ => return Err(errno::INVAL),
+                };
+                if entry.rights & rights::FD_ADVISE == 0 {
+                    return Err(errno::NOTCAPABLE);
+                }
+                // SAFETY: posix_fadvise on an fd has no memory effects.
+                let r = unsafe { libc::posix_fadvise(entry.host, a[1] as i64, a[2] as i64, advice) };
+                if r != 0 && r != libc::ESPIPE {
+                    return Err(errno::INVAL);
+                }
+                Ok(())
+            })(),
+            "fd_allocate" => (|| {
+                let entry = self.fd(a32(a, 0))?;
+                if entry.kind == Kind::Dir {
+                    return Err(errno::BADF);
+                }
+                if entry.rights & (1 << 8) == 0 {
+                    return Err(errno::NOTCAPABLE);
+                }
+                let (offset, len) = (i64::try_from(a[1]).map_err(|_| errno::INVAL)?, i64::try_from(a[2]).map_err(|_| errno::INVAL)?);
+                // SAFETY: posix_fallocate on an fd has no memory effects.
+                let r = unsafe { libc::posix_fallocate(entry.host, offset, len) };
+                if r != 0 {
+                    return Err(if r == libc::EINVAL { errno::INVAL } else { errno::IO });
+                }
+                Ok(())
+            })(),
+            "fd_fdstat_set_flags" => (|| {
+                let entry = self.with_rights(a32(a, 0), rights::FD_FDSTAT_SET_FLAGS)?;
+                let flags = a32(a, 1) as u16;
+                if flags & !0x1f != 0 {
+                    return Err(errno::INVAL);
+                }
+                if entry.kind != Kind::Stdio {
+                    // Only APPEND and NONBLOCK can change on an open host fd.
+                    // SAFETY: F_GETFL/F_SETFL on an fd have no memory effects.
+                    let fl = unsafe { libc::fcntl(entry.host, libc::F_GETFL) };
+                    let mut new = fl & !(libc::O_APPEND | libc::O_NONBLOCK);
+                    if flags & 1 != 0 {
+                        new |= libc::O_APPEND;
+                    }
+                    if flags & 4 != 0 {
+                        new |= libc::O_NONBLOCK;
+                    }
+                    // SAFETY: as above.
+                    fs::check(unsafe { libc::fcntl(entry.host, libc::F_SETFL, new) })?;
+                }
+                // Stdio: recorded, the host fd (Node's own) is left as it is.
+                if let Some(Some(e)) = self.fds.get_mut(a32(a, 0) as usize) {
+                    e.flags = flags;
+                }
+                Ok(())
+            })(),
+            "fd_fdstat_set_rights" => (|| {
+                let entry = self.fd(a32(a, 0))?;
+                if a[1] & !entry.rights != 0 || a[2] & !entry.inheriting != 0 {
+                    return Err(errno::NOTCAPABLE);
+                }
+                if let Some(Some(e)) = self.fds.get_mut(a32(a, 0) as usize) {
+                    e.rights = a[1];
+                    e.inheriting = a[2];
+                }
+                Ok(())
+            })(),
+            "fd_filestat_set_size" => (|| {
+                let entry = self.with_rights(a32(a, 0), 1 << 22)?;
+                let size = i64::try_from(a[1]).map_err(|_| errno::INVAL)?;
+                // SAFETY: ftruncate on an fd has no memory effects.
+                fs::check(unsafe { libc::ftruncate(entry.host, size) })
+            })(),
+            "fd_filestat_set_times" => (|| {
+                let entry = self.with_rights(a32(a, 0), 1 << 23)?;
+                let times = fs::timespecs(a[1], a[2], a32(a, 3))?;
+                // SAFETY: futimens reads two live timespecs.
+                fs::check(unsafe { libc::futimens(entry.host, times.as_ptr()) })
+            })(),
+            "path_filestat_set_times" => (|| {
+                let dir = self.dir(a32(a, 0))?;
+                let path = mem.slice(a32(a, 2), a32(a, 3))?.to_vec();
+                let times = fs::timespecs(a[4], a[5], a32(a, 6))?;
+                fs::set_times(dir.host, &path, a32(a, 1) & 1 != 0, &times)
+            })(),
+            "path_link" => (|| {
+                let from = self.dir(a32(a, 0))?;
+                let old = mem.slice(a32(a, 2), a32(a, 3))?.to_vec();
+                let to = self.dir(a32(a, 4))?;
+                let new = mem.slice(a32(a, 5), a32(a, 6))?.to_vec();
+                fs::link(from.host, &old, a32(a, 1) & 1 != 0, to.host, &new)
+            })(),
+            "fd_renumber" => (|| {
+                let (from, to) = (a32(a, 0), a32(a, 1));
+                self.fd(from)?;
+                let old = self.fd(to)?;
+                if from == to {
+                    return Ok(());
+                }
+                let moved = self.fds[from as usize].take();
+                self.fds[to as usize] = moved;
+                if old.kind != Kind::Stdio {
+                    // SAFETY: the replaced entry's host fd was this state's own.
+                    unsafe { libc::close(old.host) };
+                }
+                Ok(())
+            })(),
             "sock_accept" | "sock_recv" | "sock_send" | "sock_shutdown" => self.fd(a32(a, 0)).and(Err(errno::NOTSOCK)),
             "poll_oneoff" => self.poll_oneoff(mem, a32(a, 0), a32(a, 1), a32(a, 2), a32(a, 3)),
             // The path functions name a directory fd: there are none to name yet.
@@ -748,7 +871,7 @@ impl WasiState {
         };
         let kind = if host_filetype(host) == filetype::DIRECTORY { Kind::Dir } else { Kind::File };
         let mask = if kind == Kind::Dir { rights::DIR } else { rights::FILE };
-        let fd = self.insert(Fd { host, kind, preopen: None, rights: rights & mask, inheriting });
+        let fd = self.insert(Fd { host, kind, preopen: None, rights: rights & mask, inheriting, flags: fdflags as u16 & 0x1f });
         mem.write_u32(a32(a, 8), fd)
     }
 
@@ -981,7 +1104,58 @@ mod fs {
         Ok((Owned(parent), cstring(name)?, slash))
     }
 
-    fn check(result: i32) -> Result<(), u32> {
+    /// The two timespecs of futimens/utimensat for WASI's times and fstflags (ATIM 1, ATIM_NOW 2,
+    /// MTIM 4, MTIM_NOW 8).
+    pub fn timespecs(atim: u64, mtim: u64, flags: u32) -> Result<[libc::timespec; 2], u32> {
+        if flags & !0xf != 0 || (flags & 3 == 3) || (flags & 12 == 12) {
+            return Err(errno::INVAL);
+        }
+        let one = |set: bool, now: bool, ns: u64| libc::timespec {
+            tv_sec: if set { (ns / 1_000_000_000) as i64 } else { 0 },
+            tv_nsec: if now {
+                libc::UTIME_NOW
+            } else if set {
+                (ns % 1_000_000_000) as i64
+            } else {
+                libc::UTIME_OMIT
+            },
+        };
+        Ok([one(flags & 1 != 0, flags & 2 != 0, atim), one(flags & 4 != 0, flags & 8 != 0, mtim)])
+    }
+
+    pub fn set_times(dir: i32, path: &[u8], follow: bool, times: &[libc::timespec; 2]) -> Result<(), u32> {
+        if follow {
+            // Resolved beneath the directory, then set through the fd (O_PATH fds take futimens
+            // through /proc only, so open it for reading or as a directory).
+            let fd = open_beneath(dir, path, libc::O_RDONLY | libc::O_CLOEXEC, 0)
+                .or_else(|_| open_beneath(dir, path, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC, 0))?;
+            let fd = Owned(fd);
+            // SAFETY: futimens reads two live timespecs.
+            return check(unsafe { libc::futimens(fd.0, times.as_ptr()) });
+        }
+        let (parent, name, _) = parent(dir, path)?;
+        // SAFETY: utimensat on a directory fd we hold, one component, not followed.
+        check(unsafe { libc::utimensat(parent.0, name.as_ptr(), times.as_ptr(), libc::AT_SYMLINK_NOFOLLOW) })
+    }
+
+    /// A hard link: both names beneath their directories; a followed source symlink is resolved
+    /// beneath its directory first (the kernel then links the file it resolved to).
+    pub fn link(from: i32, old: &[u8], follow: bool, to: i32, new: &[u8]) -> Result<(), u32> {
+        let (new_parent, new_name, _) = parent(to, new)?;
+        if follow {
+            let fd = Owned(open_beneath(from, old, libc::O_PATH | libc::O_CLOEXEC, 0)?);
+            let proc = cstring(format!("/proc/self/fd/{}", fd.0).as_bytes())?;
+            // SAFETY: linkat of the file our O_PATH fd names, into a directory fd we hold.
+            return check(unsafe {
+                libc::linkat(libc::AT_FDCWD, proc.as_ptr(), new_parent.0, new_name.as_ptr(), libc::AT_SYMLINK_FOLLOW)
+            });
+        }
+        let (old_parent, old_name, _) = parent(from, old)?;
+        // SAFETY: linkat on directory fds we hold and one-component names, not followed.
+        check(unsafe { libc::linkat(old_parent.0, old_name.as_ptr(), new_parent.0, new_name.as_ptr(), 0) })
+    }
+
+    pub fn check(result: i32) -> Result<(), u32> {
         if result < 0 {
             Err(host_errno())
         } else {
