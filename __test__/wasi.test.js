@@ -292,6 +292,8 @@ describe('the sandbox: nothing outside the preopened directories', () => {
     expect(fs.readFileSync(path.join(root, 'inside'), 'utf8')).toBe('in');
     // A symlink made inside that points out is made, but cannot be followed out.
     expect(run(program('(call $path_symlink (i32.const 1024) $len (i32.const 3) (i32.const 2048) $len2)', '../secret', 'made-link'))).toBe(0);
+    // One to an absolute path is refused.
+    expect(run(program('(call $path_symlink (i32.const 1024) $len (i32.const 3) (i32.const 2048) $len2)', '/etc/passwd', 'abs-link'))).toBe(NOTCAPABLE);
     expect(run(program(open(1), 'made-link'))).toBe(NOTCAPABLE);
   });
 
@@ -305,10 +307,16 @@ describe('the sandbox: nothing outside the preopened directories', () => {
 describe('wasi-testsuite (tools/wasi-testsuite.js)', () => {
   const base = path.resolve(__dirname, '..', '..', 'shared', 'wasi-testsuite');
   const suite = fs.existsSync(base) ? require('../tools/wasi-testsuite.js') : null;
-  (suite ? test : test.skip)('the tests that need no filesystem pass', () => {
-    const tests = suite.listTests(base).filter((t) => !t.spec.root);
-    expect(tests.length).toBeGreaterThan(15);
-    const failures = tests.map((t) => [t.id, suite.runTest(t, 'cranewasm')]).filter(([, r]) => !r.pass);
+  // Every preview1 test passes (72 of 72 when written; node:wasi passed 60 in the same run:
+  // `npm run test:wasi-suite` prints both). A failure listed here would need its reason.
+  const knownFailures = {};
+  (suite ? test : test.skip)('every test passes on cranewasm/wasi', () => {
+    const tests = suite.listTests(base);
+    expect(tests.length).toBeGreaterThanOrEqual(72);
+    const failures = tests
+      .filter((t) => !(t.id in knownFailures))
+      .map((t) => [t.id, suite.runTest(t, 'cranewasm')])
+      .filter(([, r]) => !r.pass);
     expect(failures).toEqual([]);
   });
 });

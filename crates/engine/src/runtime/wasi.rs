@@ -558,7 +558,10 @@ impl WasiState {
             })(),
             "fd_prestat_dir_name" => (|| {
                 let name = self.fd(a32(a, 0))?.preopen.ok_or(errno::BADF)?;
-                let len = (a32(a, 2) as usize).min(name.len());
+                if (a32(a, 2) as usize) < name.len() {
+                    return Err(37); // NAMETOOLONG
+                }
+                let len = name.len();
                 mem.slice(a32(a, 1), a32(a, 2))?;
                 mem.write_bytes(a32(a, 1), &name[..len])
             })(),
@@ -829,6 +832,14 @@ impl WasiState {
         let (rights, inheriting) = (a[5] & dir.inheriting, a[6] & dir.inheriting);
         let fdflags = a32(a, 7);
         mem.slice(a32(a, 8), 4)?;
+        // Creating needs PATH_CREATE_FILE, truncating PATH_FILESTAT_SET_SIZE, in the directory.
+        if (oflags & 1 != 0 && dir.rights & (1 << 10) == 0) || (oflags & 8 != 0 && dir.rights & (1 << 19) == 0) {
+            return Err(errno::NOTCAPABLE);
+        }
+        // A directory is never opened for writing.
+        if oflags & 2 != 0 && rights & (rights::FD_WRITE | (1 << 8) | (1 << 22)) != 0 {
+            return Err(errno::ISDIR);
+        }
         let read = rights & (rights::FD_READ | (1 << 14)) != 0;
         let write = rights & (rights::FD_WRITE | (1 << 8) | (1 << 22)) != 0 || oflags & 8 != 0;
         let mut flags = match (read, write) {
@@ -1141,7 +1152,14 @@ mod fs {
     /// A hard link: both names beneath their directories; a followed source symlink is resolved
     /// beneath its directory first (the kernel then links the file it resolved to).
     pub fn link(from: i32, old: &[u8], follow: bool, to: i32, new: &[u8]) -> Result<(), u32> {
-        let (new_parent, new_name, _) = parent(to, new)?;
+        let (new_parent, new_name, new_slash) = parent(to, new)?;
+        if new_slash {
+            return Err(errno::NOENT);
+        }
+        if old.last() == Some(&b'/') {
+            // Hard links to directories do not exist; "file/" is not a directory.
+            return Err(errno::NOTDIR);
+        }
         if follow {
             let fd = Owned(open_beneath(from, old, libc::O_PATH | libc::O_CLOEXEC, 0)?);
             let proc = cstring(format!("/proc/self/fd/{}", fd.0).as_bytes())?;
@@ -1241,6 +1259,10 @@ mod fs {
     }
 
     pub fn symlink(target: &[u8], dir: i32, path: &[u8]) -> Result<(), u32> {
+        // An absolute target could never be followed beneath a preopen: refused, as Wasmtime does.
+        if target.first() == Some(&b'/') {
+            return Err(errno::NOTCAPABLE);
+        }
         let (parent, name, slash) = parent(dir, path)?;
         if slash {
             return Err(errno::NOENT);
