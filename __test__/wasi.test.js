@@ -304,6 +304,45 @@ describe('the sandbox: nothing outside the preopened directories', () => {
   });
 });
 
+describe('under a Sandbox', () => {
+  const { Sandbox } = require('../engine.js');
+  // Writes "tick" then spins calling WASI functions forever.
+  const spinner = () => wat(`(module
+    (import "wasi_snapshot_preview1" "sched_yield" (func $yield (result i32)))
+    (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 64) "tick")
+    (func (export "_start")
+      (i32.store (i32.const 16) (i32.const 64)) (i32.store (i32.const 20) (i32.const 4))
+      (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8)))
+      (loop (drop (call $yield)) (drop (call $clock (i32.const 1) (i64.const 0) (i32.const 0))) (br 0))))`);
+
+  for (const [what, options, message] of [
+    ['a deadline', { timeout: 200 }, /timed out/],
+    ['fuel', { fuel: 100000 }, /fuel/],
+  ]) {
+    test(`a WASI program stops at ${what}, and its output so far is there`, async () => {
+      const sandbox = new Sandbox(options);
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cranewasm-wasi-')), 'out');
+      const stdout = fs.openSync(file, 'w');
+      const wasi = new WASI({ version: 'preview1', stdout });
+      const { instance } = await sandbox.instantiate(spinner(), wasi.getImportObject());
+      let error;
+      try {
+        wasi.start(instance);
+      } catch (e) {
+        error = e;
+      }
+      fs.closeSync(stdout);
+      expect(fs.readFileSync(file, 'utf8')).toBe('tick');
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+      expect(error).toBeInstanceOf(cranewasm.RuntimeError);
+      expect(error.message).toMatch(message);
+    });
+  }
+});
+
 describe('wasi-testsuite (tools/wasi-testsuite.js)', () => {
   const base = path.resolve(__dirname, '..', '..', 'shared', 'wasi-testsuite');
   const suite = fs.existsSync(base) ? require('../tools/wasi-testsuite.js') : null;
