@@ -343,6 +343,34 @@ describe('under a Sandbox', () => {
   }
 });
 
+describe('cranewasm run of WASI commands', () => {
+  const base = path.resolve(__dirname, '..', '..', 'shared', 'wasi-testsuite', 'tests');
+  const cli = (...args) => spawnSync(process.execPath, [path.resolve(__dirname, '../bin/cranewasm.js'), 'run', ...args], { encoding: 'utf8' });
+  const as = (name) => path.join(base, 'assemblyscript', 'testsuite', 'wasm32-wasip1', `${name}.wasm`);
+  (fs.existsSync(base) ? test : test.skip)('output, exit status, arguments, environment and directories', () => {
+    expect(cli(as('fd_write-to-stdout'))).toMatchObject({ status: 0, stdout: 'hello' });
+    expect(cli(as('proc_exit-failure')).status).toBe(33);
+    expect(cli(as('args_get-multiple-arguments'), '--', 'first', 'the "second" arg', '3').status).toBe(0);
+    expect(cli(as('args_get-multiple-arguments'), '--', 'first', 'second', '3').status).not.toBe(0);
+    expect(cli('--env', 'a=text', '--env', 'b=escap " ing', '--env', 'c=new\nline', as('environ_get-multiple-variables')).status).toBe(0);
+    expect(cli('--env', 'a=other', '--env', 'b=escap " ing', '--env', 'c=new\nline', as('environ_get-multiple-variables')).status).not.toBe(0);
+    const top = fs.mkdtempSync(path.join(os.tmpdir(), 'cranewasm-wasi-cli-'));
+    const rust = path.join(base, 'rust', 'testsuite', 'wasm32-wasip1');
+    fs.cpSync(path.join(rust, 'fs-tests.dir'), path.join(top, 'root'), { recursive: true });
+    expect(cli('--dir', `${path.join(top, 'root')}::/`, path.join(rust, 'fd_readdir.wasm')).status).toBe(0);
+    expect(cli(path.join(rust, 'fd_readdir.wasm')).status).not.toBe(0); // no directory given
+    fs.rmSync(top, { recursive: true, force: true });
+  });
+  test('--dir and --env are refused for a module without WASI imports', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cranewasm-wasi-cli-')), 'm.wasm');
+    fs.writeFileSync(file, wat('(module (func (export "_start")))'));
+    const result = cli('--dir', '.', file);
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/imports no WASI functions/);
+  });
+});
+
 describe('wasi-testsuite (tools/wasi-testsuite.js)', () => {
   const base = path.resolve(__dirname, '..', '..', 'shared', 'wasi-testsuite');
   const suite = fs.existsSync(base) ? require('../tools/wasi-testsuite.js') : null;
