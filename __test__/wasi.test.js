@@ -371,6 +371,31 @@ describe('cranewasm run of WASI commands', () => {
   });
 });
 
+describe('cranewasm/register', () => {
+  test("require('node:wasi') and import from 'node:wasi' give cranewasm's WASI, which runs the program", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cranewasm-wasi-register-'));
+    fs.writeFileSync(path.join(dir, 'echo.wasm'), echo());
+    const register = path.resolve(__dirname, '../register.js');
+    const body = (WASI) => `
+      const bytes = require('fs').readFileSync(${JSON.stringify(path.join(dir, 'echo.wasm'))});
+      const wasi = new ${WASI}({ version: 'preview1', args: ['p', 'q'], env: { K: 'v' } });
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), wasi.getImportObject());
+      const code = wasi.start(instance);
+      console.log('', code, ${WASI} === require(${JSON.stringify(path.resolve(__dirname, '../wasi.js'))}).WASI);`;
+    fs.writeFileSync(path.join(dir, 'cjs.js'), body("(require('node:wasi').WASI)"));
+    fs.writeFileSync(path.join(dir, 'esm.mjs'), `import { WASI } from 'node:wasi';\nimport { createRequire } from 'module';\nconst require = createRequire(import.meta.url);\n${body('WASI')}`);
+    const plain = spawnSync(process.execPath, [path.join(dir, 'cjs.js')], { encoding: 'utf8' });
+    const cjs = spawnSync(process.execPath, ['-r', register, path.join(dir, 'cjs.js')], { encoding: 'utf8' });
+    const esm = spawnSync(process.execPath, ['-r', register, path.join(dir, 'esm.mjs')], { encoding: 'utf8' });
+    fs.rmSync(dir, { recursive: true, force: true });
+    // Node's own engine and node:wasi give the same output and code.
+    expect(plain.stdout).toBe('p\0q\0K=v\0 41 false\n');
+    expect(cjs).toMatchObject({ status: 0, stdout: 'p\0q\0K=v\0 41 true\n' });
+    expect(esm).toMatchObject({ status: 0, stdout: 'p\0q\0K=v\0 41 true\n' });
+    expect(cjs.stderr).toBe('');
+  });
+});
+
 describe('wasi-testsuite (tools/wasi-testsuite.js)', () => {
   const base = path.resolve(__dirname, '..', '..', 'shared', 'wasi-testsuite');
   const suite = fs.existsSync(base) ? require('../tools/wasi-testsuite.js') : null;
