@@ -1233,19 +1233,24 @@ mod fs {
     /// path_create_directory, path_unlink_file and path_remove_directory.
     pub fn path_op(dir: i32, path: &[u8], op: &str) -> Result<(), u32> {
         let (parent, name, slash) = parent(dir, path)?;
-        // SAFETY (all three): *at calls on a directory fd we hold and a one-component name.
         match op {
+            // SAFETY: mkdirat on a directory fd we hold and a one-component name.
             "path_create_directory" => check(unsafe { libc::mkdirat(parent.0, name.as_ptr(), 0o777) }),
+            // SAFETY: unlinkat on a directory fd we hold and a one-component name.
             "path_remove_directory" => check(unsafe { libc::unlinkat(parent.0, name.as_ptr(), libc::AT_REMOVEDIR) }),
             _ => {
                 if slash {
                     // "file/" names a directory: a file there is ENOTDIR.
+                    // SAFETY: fstatat writes into a live, zeroed stat struct (all-zero is a
+                    // valid stat); the name is one component, not followed.
                     let mut st: libc::stat = unsafe { std::mem::zeroed() };
+                    // SAFETY: as above.
                     check(unsafe { libc::fstatat(parent.0, name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) })?;
                     if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
                         return Err(errno::NOTDIR);
                     }
                 }
+                // SAFETY: unlinkat on a directory fd we hold and a one-component name.
                 check(unsafe { libc::unlinkat(parent.0, name.as_ptr(), 0) })
             }
         }
