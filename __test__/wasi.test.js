@@ -174,6 +174,56 @@ describe('programs', () => {
     }
   });
 
+  test('wasi_unstable layouts: clock subscriptions as node:wasi, filestat as snapshot 0 defines it', () => {
+    for (const [version, module] of [['unstable', 'wasi_unstable'], ['preview1', 'wasi_snapshot_preview1']]) {
+      // Writes "abc" to fd 1 (a file), fd_filestat_get(1) at 100, then polls one relative clock
+      // subscription of 1 ms (userdata 7) with the layout of `version` at 300; events at 500.
+      const clockAt = version === 'unstable' ? 8 : 0;
+      const bytes = wat(`(module
+        (import "${module}" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+        (import "${module}" "fd_filestat_get" (func $stat (param i32 i32) (result i32)))
+        (import "${module}" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 64) "abc")
+        (func (export "_start")
+          (i32.store (i32.const 16) (i32.const 64)) (i32.store (i32.const 20) (i32.const 3))
+          (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8)))
+          (i32.store (i32.const 96) (call $stat (i32.const 1) (i32.const 100)))
+          (i64.store (i32.const 300) (i64.const 7))
+          (i32.store8 (i32.const 308) (i32.const 0))
+          (i32.store (i32.const ${316 + clockAt}) (i32.const 1))
+          (i64.store (i32.const ${324 + clockAt}) (i64.const 1000000))
+          (i32.store (i32.const 296) (call $poll (i32.const 300) (i32.const 500) (i32.const 1) (i32.const 292)))))`);
+      const memoryOf = (WASI, W) => {
+        let memory;
+        withStdout((stdout) => {
+          const wasi = new WASI({ version, stdout });
+          const instance = new W.Instance(new W.Module(bytes), wasi.getImportObject());
+          wasi.start(instance);
+          memory = Buffer.from(instance.exports.memory.buffer.slice(0, 600));
+        });
+        return memory;
+      };
+      const ours = memoryOf(WASI, cranewasm);
+      const node = memoryOf(NodeWASI, WebAssembly);
+      const view = (m) => ({
+        statErrno: m.readUInt32LE(96),
+        filetype: m[116],
+        // unstable: nlink u32 at 120, size at 124; preview1: nlink u64 at 124, size at 132
+        fields: version === 'unstable' ? [m.readUInt32LE(120), m.readBigUInt64LE(124)] : [m.readBigUInt64LE(124), m.readBigUInt64LE(132)],
+        pollErrno: m.readUInt32LE(296),
+        nevents: m.readUInt32LE(292),
+        event: [m.readBigUInt64LE(500), m.readUInt16LE(508), m[510]],
+      });
+      // wasi_unstable's filestat has a 32-bit nlink (snapshot 0's linkcount), as Wasmtime writes
+      // it; node:wasi (uvwasi) writes preview 1's layout there. Everything else is node's.
+      const nodeView = version === 'unstable' ? { ...view(node), fields: [1, 3n] } : view(node);
+      expect([version, view(ours)]).toEqual([version, nodeView]);
+      expect(view(ours).fields).toEqual(version === 'unstable' ? [1, 3n] : [1n, 3n]);
+      expect(view(ours).event).toEqual([7n, 0, 0]);
+    }
+  });
+
   test('clocks and random', () => {
     const bytes = wat(`(module ${imports}
       (func (export "_start")

@@ -451,6 +451,27 @@ impl WasiState {
         self.fds.get(fd as usize).cloned().flatten().ok_or(errno::BADF)
     }
 
+    /// A filestat in the program's layout: preview 1's 64 bytes, or wasi_unstable's 56 (a 32-bit
+    /// nlink, the fields after it 8 bytes earlier).
+    fn filestat(&self, stat: [u8; 64]) -> Vec<u8> {
+        if !self.unstable {
+            return stat.to_vec();
+        }
+        let mut out = vec![0u8; 56];
+        out[0..17].copy_from_slice(&stat[0..17]);
+        out[20..24].copy_from_slice(&stat[24..28]);
+        out[24..56].copy_from_slice(&stat[32..64]);
+        out
+    }
+
+    fn filestat_size(&self) -> u32 {
+        if self.unstable {
+            56
+        } else {
+            64
+        }
+    }
+
     /// The entry of `fd` if it is a directory (ENOTDIR otherwise).
     fn dir(&self, fd: u32) -> Result<Fd, u32> {
         let entry = self.fd(fd)?;
@@ -567,9 +588,9 @@ impl WasiState {
             })(),
             "fd_filestat_get" => (|| {
                 let entry = self.fd(a32(a, 0))?;
-                mem.slice(a32(a, 1), 64)?;
+                mem.slice(a32(a, 1), self.filestat_size())?;
                 let stat = fs::fstat(entry.host)?;
-                mem.write_bytes(a32(a, 1), &stat)
+                mem.write_bytes(a32(a, 1), &self.filestat(stat))
             })(),
             "fd_pread" | "fd_pwrite" => self.fd_pread_pwrite(mem, name == "fd_pwrite", a),
             "fd_readdir" => (|| {
@@ -584,9 +605,9 @@ impl WasiState {
             "path_filestat_get" => (|| {
                 let dir = self.dir(a32(a, 0))?;
                 let path = mem.slice(a32(a, 2), a32(a, 3))?.to_vec();
-                mem.slice(a32(a, 4), 64)?;
+                mem.slice(a32(a, 4), self.filestat_size())?;
                 let stat = fs::stat(dir.host, &path, a32(a, 1) & 1 != 0)?;
-                mem.write_bytes(a32(a, 4), &stat)
+                mem.write_bytes(a32(a, 4), &self.filestat(stat))
             })(),
             "path_create_directory" | "path_unlink_file" | "path_remove_directory" => (|| {
                 let dir = self.dir(a32(a, 0))?;
@@ -958,12 +979,14 @@ impl WasiState {
         if nsubs == 0 {
             return Err(errno::INVAL);
         }
-        let subs = mem.slice(input, nsubs.checked_mul(48).ok_or(errno::FAULT)?)?.to_vec();
+        // wasi_unstable's clock subscription has an `identifier` first: 56 bytes, fields 8 later.
+        let (size, at) = if self.unstable { (56, 8) } else { (48, 0) };
+        let subs = mem.slice(input, nsubs.checked_mul(size).ok_or(errno::FAULT)?)?.to_vec();
         mem.slice(out, nsubs.checked_mul(32).ok_or(errno::FAULT)?)?;
         mem.slice(nevents, 4)?;
         let mut events: Vec<[u8; 32]> = Vec::new();
         let mut earliest: Option<(u64, Vec<u64>)> = None;
-        for sub in subs.chunks_exact(48) {
+        for sub in subs.chunks_exact(size as usize) {
             let userdata = u64::from_le_bytes(sub[0..8].try_into().unwrap());
             let tag = sub[8];
             let mut event = [0u8; 32];
@@ -971,9 +994,9 @@ impl WasiState {
             event[10] = tag;
             match tag {
                 0 => {
-                    let id = u32::from_le_bytes(sub[16..20].try_into().unwrap());
-                    let timeout = u64::from_le_bytes(sub[24..32].try_into().unwrap());
-                    let flags = u16::from_le_bytes(sub[40..42].try_into().unwrap());
+                    let id = u32::from_le_bytes(sub[at + 16..at + 20].try_into().unwrap());
+                    let timeout = u64::from_le_bytes(sub[at + 24..at + 32].try_into().unwrap());
+                    let flags = u16::from_le_bytes(sub[at + 40..at + 42].try_into().unwrap());
                     let Some(clock) = clock_id(id) else {
                         event[8..10].copy_from_slice(&(errno::INVAL as u16).to_le_bytes());
                         events.push(event);
@@ -1002,7 +1025,7 @@ impl WasiState {
         if events.is_empty() {
             if let Some((wait, list)) = earliest {
                 std::thread::sleep(std::time::Duration::from_nanos(wait));
-                for (sub, userdata) in subs.chunks_exact(48).map(|s| (s, u64::from_le_bytes(s[0..8].try_into().unwrap()))) {
+                for (sub, userdata) in subs.chunks_exact(size as usize).map(|s| (s, u64::from_le_bytes(s[0..8].try_into().unwrap()))) {
                     if sub[8] == 0 && list.contains(&userdata) {
                         let mut event = [0u8; 32];
                         event[0..8].copy_from_slice(&userdata.to_le_bytes());
