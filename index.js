@@ -678,6 +678,9 @@ internal.platformObject = platformObject;
 internal.newMemoryObject = (nativeMemory) => newMemoryObject(nativeMemory);
 const instanceBrand = new WeakMap();
 const memoryBrand = new WeakMap();
+// wasi.js binds a WASI program to the native memory behind its Memory, in this realm.
+internal.memoryBrand = memoryBrand;
+internal.realm = realm;
 const tableBrand = new WeakMap();
 // Table.get/set are hot paths: per Table object, what never changes (its address type, its
 // element kind) and the addon's one-call get and set bound to its table, made on first use.

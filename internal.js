@@ -14,4 +14,8 @@ module.exports = {
   newMemoryObject: undefined,
   /** index.js's builder of V8-worded errors */
   ErrorThrower: undefined,
+  /** @type {WeakMap<object, object> | undefined} Memory object → NativeMemory (for wasi.js) */
+  memoryBrand: undefined,
+  /** the NativeRealm of index.js (for wasi.js) */
+  realm: undefined,
 };

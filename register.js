@@ -103,4 +103,31 @@ function registerWorkers() {
 
 if (environment.read('CRANEWASM_REGISTER_WORKERS') !== false) registerWorkers();
 
+// node:wasi takes only V8's Memory objects: its WASI becomes cranewasm/wasi's (same API), for
+// `require('node:wasi')` and `import { WASI } from 'node:wasi'` alike. Loading node:wasi here
+// would print Node's "WASI is an experimental feature" warning in every registered process,
+// whether it uses WASI or not: that one warning is left out.
+function registerWasi() {
+  const WASI_PATCHED = Symbol.for('cranewasm.registersWasi');
+  const emitWarning = process.emitWarning;
+  let nodeWasi;
+  process.emitWarning = function filtered(warning, ...rest) {
+    if (`${warning && warning.message ? warning.message : warning}`.startsWith('WASI is an experimental feature')) return undefined;
+    return emitWarning.call(this, warning, ...rest);
+  };
+  try {
+    nodeWasi = require('wasi');
+  } catch {
+    return; // a Node without node:wasi
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+  if (nodeWasi[WASI_PATCHED]) return;
+  nodeWasi.WASI = require('./wasi.js').WASI;
+  Object.defineProperty(nodeWasi, WASI_PATCHED, { value: true });
+  require('module').syncBuiltinESMExports();
+}
+
+registerWasi();
+
 module.exports = WebAssembly;

@@ -37,13 +37,17 @@ unsigned; f32 and f64: numbers, inf, -inf, nan; funcref and externref: null), an
 prints its results one per line. Without --invoke it calls \`_start\` if the module
 exports one, else only instantiates it (which runs its start function). A module with
 imports needs one of the --*-unknown-imports options, which also give imported
-memories, tables and globals of the declared types and minimum sizes; running WASI
-programs comes with WASI support. Options may come before or right after FILE; ARGS start at the first
+memories, tables and globals of the declared types and minimum sizes. A WASI command
+(imports from wasi_snapshot_preview1 or wasi_unstable, no --invoke) runs with
+cranewasm/wasi: ARGS are its arguments, --dir and --env its directories and variables,
+and the exit status is its own. Options may come before or right after FILE; ARGS start at the first
 argument after FILE that does not start with --, or after a --.`,
     options: [
       ['--invoke NAME', 'The exported function to call'],
       ['--trap-unknown-imports', 'Stub every import; functions throw a RuntimeError'],
       ['--default-values-unknown-imports', 'Stub every import; functions return zeros'],
+      ['--dir HOST[::GUEST]', 'WASI: give the program directory HOST (seen as GUEST); repeatable'],
+      ['--env NAME[=VALUE]', 'WASI: set a variable of the program (NAME alone: the host\'s value); repeatable'],
     ],
   },
   inspect: {
@@ -110,7 +114,8 @@ function parseOptions(command, argv, spec, { longOnly = false, options = {} } = 
       if (eq !== -1) value = arg.slice(eq + 1);
       else if (i + 1 < argv.length) value = argv[++i];
       else throw new UsageError(`option '${name}' needs a value`, command);
-      options[name] = value;
+      if (kind === 'list') (options[name] = options[name] || []).push(value);
+      else options[name] = value;
     }
   }
   return { options, operands: argv.slice(i) };
@@ -285,7 +290,9 @@ function describeThrown(err) {
 }
 
 async function run(argv) {
-  const spec = { '--invoke': 'value', '--trap-unknown-imports': 'flag', '--default-values-unknown-imports': 'flag' };
+  const spec = {
+    '--invoke': 'value', '--trap-unknown-imports': 'flag', '--default-values-unknown-imports': 'flag', '--dir': 'list', '--env': 'list',
+  };
   const parsed = parseOptions('run', argv, spec);
   if (parsed.help) return { out: help('run') };
   const { options, operands } = parsed;
@@ -305,6 +312,12 @@ async function run(argv) {
   const WebAssembly = loadEngine();
   const module = await compileModule(WebAssembly, bytes, file);
   const info = parseModule(bytes);
+  const wasiVersion = info.imports.some((i) => i.module === 'wasi_snapshot_preview1') ? 'preview1'
+    : info.imports.some((i) => i.module === 'wasi_unstable') ? 'unstable' : undefined;
+  if (wasiVersion === undefined && (options['--dir'] || options['--env'])) {
+    throw new UsageError(`--dir and --env are for WASI programs, and ${file} imports no WASI functions`, 'run');
+  }
+  if (wasiVersion !== undefined && options['--invoke'] === undefined) return runWasi(WebAssembly, module, info, file, mode, options, args, wasiVersion);
 
   // What to call, and its arguments, checked before anything runs.
   let name = options['--invoke'];
@@ -355,6 +368,59 @@ async function run(argv) {
   }
   const results = type.results.length === 1 ? [result] : type.results.length === 0 ? [] : [...result];
   return { out: results.map((v, i) => formatResult(v, type.results[i])).join('\n') };
+}
+
+// A WASI command: its imports from WASI are cranewasm/wasi's, its arguments ARGS (after FILE as
+// argv[0]), its environment the --env K=V given (K alone: the host's value), its directories the
+// --dir HOST[::GUEST] given; the exit status is the program's.
+async function runWasi(WebAssembly, module, info, file, mode, options, args, version) {
+  const { WASI } = require('../wasi.js');
+  const env = {};
+  for (const entry of options['--env'] || []) {
+    const eq = entry.indexOf('=');
+    if (eq === 0) throw new UsageError(`--env ${entry}: the variable has no name`, 'run');
+    if (eq === -1) {
+      if (process.env[entry] !== undefined) env[entry] = process.env[entry];
+    } else {
+      env[entry.slice(0, eq)] = entry.slice(eq + 1);
+    }
+  }
+  const preopens = {};
+  for (const dir of options['--dir'] || []) {
+    const split = dir.indexOf('::');
+    const host = split === -1 ? dir : dir.slice(0, split);
+    const guest = split === -1 ? dir : dir.slice(split + 2);
+    if (!host || !guest) throw new UsageError(`--dir ${dir}: expected HOST or HOST::GUEST`, 'run');
+    preopens[guest] = host;
+  }
+  let wasi;
+  try {
+    wasi = new WASI({ version, args: [file, ...args], env, preopens, returnOnExit: true });
+  } catch (err) {
+    throw new Failure(`${file}: ${err.message}`);
+  }
+  const bindingName = version === 'preview1' ? 'wasi_snapshot_preview1' : 'wasi_unstable';
+  const others = { ...info, imports: info.imports.filter((i) => i.module !== bindingName) };
+  const importObject = { ...provideImports(WebAssembly, others, file, mode), ...wasi.getImportObject() };
+  let instance;
+  try {
+    instance = await WebAssembly.instantiate(module, importObject);
+  } catch (err) {
+    if (err instanceof WebAssembly.LinkError) throw new Failure(`${file}: ${err.name}: ${err.message}`);
+    throw new Trap(err);
+  }
+  let status;
+  try {
+    if (typeof instance.exports._start === 'function') status = wasi.start(instance);
+    else {
+      wasi.initialize(instance);
+      status = 0;
+    }
+  } catch (err) {
+    if (err && typeof err.code === 'string' && err.code.startsWith('ERR_')) throw new Failure(`${file}: ${err.message}`);
+    throw new Trap(err);
+  }
+  return { out: '', status };
 }
 
 // ---------------------------------------------------------------------------------------------

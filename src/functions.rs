@@ -442,8 +442,12 @@ pub fn host_function(js: &Js, value: Value, ty: FuncType, type_id: u32) -> JsRes
 
 /// The JS function of a host function made by `host_function`, while it lives.
 pub fn host_callable(js: &Js, host: &HostFunction) -> Option<Value> {
-    // SAFETY: every host function of this binding has a HostData as its data (made by
-    // `host_function`), alive as long as the host function.
+    // Other host functions (WASI's) carry other data and no JS function.
+    if host.callback() as *const () as usize != host_call as *const () as usize {
+        return None;
+    }
+    // SAFETY: host functions whose callback is `host_call` were made by `host_function`, with a
+    // HostData as their data, alive as long as the host function.
     let data = unsafe { &*(host.data() as *const HostData) };
     js.reference_value(data.callable)
 }

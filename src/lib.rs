@@ -14,6 +14,7 @@ mod objects;
 mod sandbox;
 mod streaming;
 mod values;
+mod wasi;
 
 use std::sync::Arc;
 
@@ -43,7 +44,7 @@ fn outcome(result: std::result::Result<Arc<module_cache::SharedModule>, engine::
 /// The realm of one copy of index.js: its error classes and conversion helpers.
 #[napi]
 pub struct NativeRealm {
-    realm: std::rc::Rc<js::Realm>,
+    pub(crate) realm: std::rc::Rc<js::Realm>,
 }
 
 /// Hands the binding the realm of index.js; instances it creates use it for the errors and

@@ -58,7 +58,7 @@ impl ToNapiValue for Raw {
 
 /// The napi-rs result of a raw operation: a pending exception is reported as such, so napi-rs
 /// leaves it in place.
-fn raw_result<T>(result: JsResult<T>) -> Result<T> {
+pub(crate) fn raw_result<T>(result: JsResult<T>) -> Result<T> {
     result.map_err(|Pending| Error::new(Status::PendingException, "a JS exception is pending"))
 }
 
@@ -67,7 +67,7 @@ pub(crate) fn js_of(env: &Env) -> Js {
     unsafe { Js::from_env(env.raw()) }
 }
 
-fn js_of_realm(env: &Env, realm: &Rc<Realm>) -> Js {
+pub(crate) fn js_of_realm(env: &Env, realm: &Rc<Realm>) -> Js {
     // SAFETY: as in `js_of`.
     unsafe { Js::with_realm(env.raw(), Some(realm)) }
 }
@@ -327,7 +327,7 @@ impl NativeInstance {
 
 #[napi]
 pub struct NativeMemory {
-    memory: Arc<LinearMemory>,
+    pub(crate) memory: Arc<LinearMemory>,
 }
 
 impl NativeMemory {

@@ -135,6 +135,11 @@ impl HostFunction {
     pub fn data(&self) -> *mut c_void {
         self.context.data
     }
+
+    /// The callback the function was made with: tells whose data `data` is.
+    pub fn callback(&self) -> HostCallback {
+        self.context.callback
+    }
 }
 
 /// The owner of the `VMFuncRef` at `address`, if it is alive, with the address range of the

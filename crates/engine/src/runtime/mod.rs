@@ -23,6 +23,7 @@ pub mod table;
 pub mod trampolines;
 pub mod traps;
 pub mod waiters;
+pub mod wasi;
 
 /// Lowers the calling thread's scheduling priority (nice 10), for background compile threads:
 /// the JS thread must keep running smoothly while they work, even with every core busy.

@@ -1,0 +1,464 @@
+// cranewasm/wasi against node:wasi: the same API errors, the same program output and exit codes,
+// the same errno for out-of-bounds pointers, and the non-filesystem tests of the official WASI
+// test suite (tools/wasi-testsuite.js).
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawnSync } = require('child_process');
+const cranewasm = require('..');
+const { WASI } = require('../wasi.js');
+const NodeWASI = require('node:wasi').WASI;
+
+let wabt;
+beforeAll(async () => {
+  wabt = await require('wabt')();
+});
+
+function wat(text) {
+  const module = wabt.parseWat('t.wat', text);
+  const { buffer } = module.toBinary({});
+  module.destroy();
+  return Buffer.from(buffer);
+}
+
+const imports = `
+  (import "wasi_snapshot_preview1" "args_sizes_get" (func $args_sizes_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_get" (func $args_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_sizes_get" (func $environ_sizes_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_get" (func $environ_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $clock_time_get (param i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)`;
+
+// Writes its args and environment to stdout, then exits with 40 + the number of variables.
+const echo = () => wat(`(module ${imports}
+  (func (export "_start")
+    (drop (call $args_sizes_get (i32.const 0) (i32.const 4)))
+    (drop (call $args_get (i32.const 1024) (i32.const 4096)))
+    (i32.store (i32.const 16) (i32.const 4096))
+    (i32.store (i32.const 20) (i32.load (i32.const 4)))
+    (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8)))
+    (drop (call $environ_sizes_get (i32.const 0) (i32.const 4)))
+    (drop (call $environ_get (i32.const 1024) (i32.const 8192)))
+    (i32.store (i32.const 16) (i32.const 8192))
+    (i32.store (i32.const 20) (i32.load (i32.const 4)))
+    (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8)))
+    (call $proc_exit (i32.add (i32.const 40) (i32.load (i32.const 0))))))`);
+
+// Exits with the errno of one call.
+const errnoOf = (call) => wat(`(module ${imports}
+  (func (export "_start") (call $proc_exit ${call})))`);
+
+function withStdout(run) {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cranewasm-wasi-')), 'out');
+  const fd = fs.openSync(file, 'w');
+  try {
+    const code = run(fd);
+    return { code, out: fs.readFileSync(file, 'utf8') };
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
+}
+
+function runBoth(bytes, options) {
+  const ours = withStdout((stdout) => {
+    const wasi = new WASI({ version: 'preview1', ...options, stdout });
+    const instance = new cranewasm.Instance(new cranewasm.Module(bytes), wasi.getImportObject());
+    return wasi.start(instance);
+  });
+  const node = withStdout((stdout) => {
+    const wasi = new NodeWASI({ version: 'preview1', ...options, stdout });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), wasi.getImportObject());
+    return wasi.start(instance);
+  });
+  return { ours, node };
+}
+
+function thrown(fn) {
+  try {
+    fn();
+  } catch (error) {
+    return { class: error.constructor.name, code: error.code, message: error.message };
+  }
+  return 'no error';
+}
+
+describe('the API, as node:wasi', () => {
+  test('constructor option errors', () => {
+    const cases = [undefined, {}, { version: 1 }, { version: 'x' }, { version: 'preview1', args: 1 },
+      { version: 'preview1', args: 'a' }, { version: 'preview1', env: 1 }, { version: 'preview1', env: null },
+      { version: 'preview1', stdin: -1 }, { version: 'preview1', stdout: 'a' }, { version: 'preview1', stderr: 1.5 },
+      { version: 'preview1', returnOnExit: 1 }, { version: 'preview1', preopens: 1 }, null, 5];
+    for (const options of cases) {
+      const expected = thrown(() => new NodeWASI(options));
+      expect(expected).not.toBe('no error');
+      expect([options, thrown(() => new WASI(options))]).toEqual([options, expected]);
+    }
+  });
+
+  test('import object and wasiImport', () => {
+    for (const version of ['preview1', 'unstable']) {
+      const ours = new WASI({ version });
+      const node = new NodeWASI({ version });
+      expect(Object.keys(ours.getImportObject())).toEqual(Object.keys(node.getImportObject()));
+      expect(Object.keys(ours.wasiImport).sort()).toEqual(Object.keys(node.wasiImport).sort());
+      expect(ours.getImportObject()[Object.keys(ours.getImportObject())[0]]).toBe(ours.wasiImport);
+    }
+  });
+
+  test('start() and initialize() misuse', () => {
+    const memory = () => ({ ours: new cranewasm.Memory({ initial: 1 }), node: new WebAssembly.Memory({ initial: 1 }) });
+    const instances = [
+      () => undefined,
+      () => ({}),
+      () => ({ exports: {} }),
+      (m) => ({ exports: { memory: m } }),
+      (m) => ({ exports: { memory: m, _start() {}, _initialize() {} } }),
+      () => ({ exports: { memory: {}, _start() {} } }),
+    ];
+    for (const method of ['start', 'initialize']) {
+      for (const make of instances) {
+        const m = memory();
+        const expected = thrown(() => new NodeWASI({ version: 'preview1' })[method](make(m.node)));
+        expect(thrown(() => new WASI({ version: 'preview1' })[method](make(m.ours)))).toEqual(expected);
+      }
+    }
+    // Called twice.
+    const m = memory();
+    const node = new NodeWASI({ version: 'preview1' });
+    node.start({ exports: { memory: m.node, _start() {} } });
+    const ours = new WASI({ version: 'preview1' });
+    expect(ours.start({ exports: { memory: m.ours, _start() {} } })).toBe(0);
+    expect(thrown(() => ours.start({ exports: { memory: m.ours, _start() {} } })))
+      .toEqual(thrown(() => node.start({ exports: { memory: m.node, _start() {} } })));
+    // initialize() of a reactor.
+    const reactor = new WASI({ version: 'preview1' });
+    let called = 0;
+    expect(reactor.initialize({ exports: { memory: m.ours, _initialize() { called++; } } })).toBeUndefined();
+    expect(called).toBe(1);
+  });
+});
+
+describe('programs', () => {
+  test('args, env, fd_write and proc_exit give the same output and code', () => {
+    const { ours, node } = runBoth(echo(), { args: ['prog', 'a b', 'ü'], env: { A: '1', EMPTY: '', U: undefined } });
+    expect(ours).toEqual(node);
+    expect(ours.code).toBe(42);
+    expect(ours.out).toBe('prog\0a b\0ü\0A=1\0EMPTY=\0');
+  });
+
+  test('out-of-bounds pointers and lengths answer an errno, as node:wasi (EFAULT for its EOVERFLOW)', () => {
+    const calls = [
+      '(call $fd_write (i32.const 1) (i32.const 65530) (i32.const 1) (i32.const 8))',
+      '(block (result i32) (i32.store (i32.const 16) (i32.const 65000)) (i32.store (i32.const 20) (i32.const 1000)) (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8)))',
+      '(block (result i32) (i32.store (i32.const 16) (i32.const 0)) (i32.store (i32.const 20) (i32.const 1)) (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 65534)))',
+      '(call $fd_write (i32.const 1) (i32.const 16) (i32.const 0x7fffffff) (i32.const 8))',
+      '(call $fd_write (i32.const 77) (i32.const 16) (i32.const 0) (i32.const 8))',
+      '(call $random_get (i32.const 65000) (i32.const 1000))',
+      '(call $random_get (i32.const -1) (i32.const 2))',
+      '(call $args_sizes_get (i32.const 65534) (i32.const 0))',
+      '(call $args_get (i32.const 65534) (i32.const 0))',
+      '(call $clock_time_get (i32.const 99) (i64.const 0) (i32.const 0))',
+      '(call $clock_time_get (i32.const 1) (i64.const 0) (i32.const 65532))',
+    ];
+    for (const call of calls) {
+      const { ours, node } = runBoth(errnoOf(call), { args: ['prog', 'x'] });
+      // node:wasi (uvwasi) answers EOVERFLOW (61) for a pointer out of bounds; cranewasm answers
+      // EFAULT (21), the errno WASI defines for a bad address and the one Wasmtime answers.
+      const expected = { ...node, code: node.code === 61 ? 21 : node.code };
+      expect([call, ours]).toEqual([call, expected]);
+      expect([call, ours.code]).not.toEqual([call, 0]);
+    }
+  });
+
+  test('wasi_unstable layouts: clock subscriptions as node:wasi, filestat as snapshot 0 defines it', () => {
+    for (const [version, module] of [['unstable', 'wasi_unstable'], ['preview1', 'wasi_snapshot_preview1']]) {
+      // Writes "abc" to fd 1 (a file), fd_filestat_get(1) at 100, then polls one relative clock
+      // subscription of 1 ms (userdata 7) with the layout of `version` at 300; events at 500.
+      const clockAt = version === 'unstable' ? 8 : 0;
+      const bytes = wat(`(module
+        (import "${module}" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+        (import "${module}" "fd_filestat_get" (func $stat (param i32 i32) (result i32)))
+        (import "${module}" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 64) "abc")
+        (func (export "_start")
+          (i32.store (i32.const 16) (i32.const 64)) (i32.store (i32.const 20) (i32.const 3))
+          (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8)))
+          (i32.store (i32.const 96) (call $stat (i32.const 1) (i32.const 100)))
+          (i64.store (i32.const 300) (i64.const 7))
+          (i32.store8 (i32.const 308) (i32.const 0))
+          (i32.store (i32.const ${316 + clockAt}) (i32.const 1))
+          (i64.store (i32.const ${324 + clockAt}) (i64.const 1000000))
+          (i32.store (i32.const 296) (call $poll (i32.const 300) (i32.const 500) (i32.const 1) (i32.const 292)))))`);
+      const memoryOf = (WASI, W) => {
+        let memory;
+        withStdout((stdout) => {
+          const wasi = new WASI({ version, stdout });
+          const instance = new W.Instance(new W.Module(bytes), wasi.getImportObject());
+          wasi.start(instance);
+          memory = Buffer.from(instance.exports.memory.buffer.slice(0, 600));
+        });
+        return memory;
+      };
+      const ours = memoryOf(WASI, cranewasm);
+      const node = memoryOf(NodeWASI, WebAssembly);
+      const view = (m) => ({
+        statErrno: m.readUInt32LE(96),
+        filetype: m[116],
+        // unstable: nlink u32 at 120, size at 124; preview1: nlink u64 at 124, size at 132
+        fields: version === 'unstable' ? [m.readUInt32LE(120), m.readBigUInt64LE(124)] : [m.readBigUInt64LE(124), m.readBigUInt64LE(132)],
+        pollErrno: m.readUInt32LE(296),
+        nevents: m.readUInt32LE(292),
+        event: [m.readBigUInt64LE(500), m.readUInt16LE(508), m[510]],
+      });
+      // wasi_unstable's filestat has a 32-bit nlink (snapshot 0's linkcount), as Wasmtime writes
+      // it; node:wasi (uvwasi) writes preview 1's layout there. Everything else is node's.
+      const nodeView = version === 'unstable' ? { ...view(node), fields: [1, 3n] } : view(node);
+      expect([version, view(ours)]).toEqual([version, nodeView]);
+      expect(view(ours).fields).toEqual(version === 'unstable' ? [1, 3n] : [1n, 3n]);
+      expect(view(ours).event).toEqual([7n, 0, 0]);
+    }
+  });
+
+  test('clocks and random', () => {
+    const bytes = wat(`(module ${imports}
+      (func (export "_start")
+        (drop (call $clock_time_get (i32.const 1) (i64.const 0) (i32.const 0)))
+        (drop (call $clock_time_get (i32.const 1) (i64.const 0) (i32.const 8)))
+        (drop (call $clock_time_get (i32.const 0) (i64.const 0) (i32.const 16)))
+        (drop (call $random_get (i32.const 64) (i32.const 32))))
+      (func (export "read") (param i32) (result i64) (i64.load (local.get 0))))`);
+    const wasi = new WASI({ version: 'preview1' });
+    const instance = new cranewasm.Instance(new cranewasm.Module(bytes), wasi.getImportObject());
+    expect(wasi.start(instance)).toBe(0);
+    const read = instance.exports.read;
+    expect(read(8) >= read(0)).toBe(true);
+    const realtime = Number(read(16) / 1000000n);
+    expect(Math.abs(realtime - Date.now())).toBeLessThan(60000);
+    const random = [64, 72, 80, 88].map(read);
+    expect(random.some((v) => v !== 0n)).toBe(true);
+  });
+
+  test('returnOnExit: false exits the process with the code, as node:wasi', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cranewasm-wasi-')), 'exit.wasm');
+    fs.writeFileSync(file, errnoOf('(i32.const 9)'));
+    const script = (useNode) => `
+      const { WASI } = require(${JSON.stringify(useNode ? 'node:wasi' : path.resolve(__dirname, '../wasi.js'))});
+      const W = ${useNode ? 'WebAssembly' : `require(${JSON.stringify(path.resolve(__dirname, '..'))})`};
+      const wasi = new WASI({ version: 'preview1', returnOnExit: false });
+      const instance = new W.Instance(new W.Module(require('fs').readFileSync(${JSON.stringify(file)})), wasi.getImportObject());
+      wasi.start(instance);
+      console.log('not reached');`;
+    const ours = spawnSync(process.execPath, ['--no-warnings', '-e', script(false)], { encoding: 'utf8' });
+    const node = spawnSync(process.execPath, ['--no-warnings', '-e', script(true)], { encoding: 'utf8' });
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    expect({ status: ours.status, stdout: ours.stdout }).toEqual({ status: node.status, stdout: node.stdout });
+    expect(ours.status).toBe(9);
+  });
+});
+
+describe('the sandbox: nothing outside the preopened directories', () => {
+  const fsImports = `
+    (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "path_filestat_get" (func $path_filestat_get (param i32 i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "path_create_directory" (func $path_create_directory (param i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "path_unlink_file" (func $path_unlink_file (param i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "path_rename" (func $path_rename (param i32 i32 i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "path_symlink" (func $path_symlink (param i32 i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+    (memory (export "memory") 1)`;
+  const quote = (text) => [...Buffer.from(text)].map((b) => `\\${b.toString(16).padStart(2, '0')}`).join('');
+  // Runs `call` (which may name the path at 1024 with length $len and a second at 2048 with
+  // length $len2) and exits with its errno.
+  const program = (call, first, second = '') => wat(`(module ${fsImports}
+    (data (i32.const 1024) "${quote(first)}") (data (i32.const 2048) "${quote(second)}")
+    (func (export "_start") (call $proc_exit ${call
+      .replaceAll('$len2', `(i32.const ${Buffer.byteLength(second)})`)
+      .replaceAll('$len', `(i32.const ${Buffer.byteLength(first)})`)})))`);
+  const open = (flags) => `(call $path_open (i32.const 3) (i32.const ${flags}) (i32.const 1024) $len (i32.const 0) (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 0))`;
+
+  let top;
+  let root;
+  beforeEach(() => {
+    top = fs.mkdtempSync(path.join(os.tmpdir(), 'cranewasm-wasi-sandbox-'));
+    root = path.join(top, 'root');
+    fs.mkdirSync(path.join(root, 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'inside'), 'in');
+    fs.writeFileSync(path.join(top, 'secret'), 'secret');
+    fs.symlinkSync('/etc/passwd', path.join(root, 'abs'));
+    fs.symlinkSync('../secret', path.join(root, 'up'));
+    fs.symlinkSync('..', path.join(root, 'dirup'));
+    fs.symlinkSync('sub/../inside', path.join(root, 'within'));
+  });
+  afterEach(() => fs.rmSync(top, { recursive: true, force: true }));
+
+  const run = (bytes) => {
+    const wasi = new WASI({ version: 'preview1', preopens: { '/sandbox': root } });
+    const instance = new cranewasm.Instance(new cranewasm.Module(bytes), wasi.getImportObject());
+    return wasi.start(instance);
+  };
+  const NOTCAPABLE = 76;
+
+  test('paths inside open', () => {
+    for (const p of ['inside', 'sub/../inside', './inside', 'within', 'sub', '.']) {
+      expect([p, run(program(open(1), p))]).toEqual([p, 0]);
+    }
+  });
+
+  test('.., absolute paths and symlinks cannot escape', () => {
+    for (const p of ['../secret', '/etc/passwd', 'abs', 'up', 'dirup/secret', 'sub/../../secret', '..', 'dirup']) {
+      for (const follow of [1, 0]) {
+        const code = run(program(open(follow), p));
+        // Not followed, a final symlink is ELOOP; followed (or not final), it is out of reach.
+        const expected = follow === 0 && ['abs', 'up', 'dirup'].includes(p) ? 32 : NOTCAPABLE;
+        expect([p, follow, code]).toEqual([p, follow, expected]);
+      }
+      expect([p, run(program(`(call $path_filestat_get (i32.const 3) (i32.const 1) (i32.const 1024) $len (i32.const 4096))`, p))])
+        .toEqual([p, NOTCAPABLE]);
+    }
+  });
+
+  test('changes outside are refused and leave the host untouched', () => {
+    const calls = [
+      ['(call $path_create_directory (i32.const 3) (i32.const 1024) $len)', '../made'],
+      ['(call $path_create_directory (i32.const 3) (i32.const 1024) $len)', '/tmp/cranewasm-wasi-made'],
+      ['(call $path_create_directory (i32.const 3) (i32.const 1024) $len)', 'dirup/made'],
+      ['(call $path_unlink_file (i32.const 3) (i32.const 1024) $len)', '../secret'],
+      ['(call $path_unlink_file (i32.const 3) (i32.const 1024) $len)', 'dirup/secret'],
+      ['(call $path_rename (i32.const 3) (i32.const 1024) $len (i32.const 3) (i32.const 2048) $len2)', 'inside', '../moved'],
+      ['(call $path_rename (i32.const 3) (i32.const 1024) $len (i32.const 3) (i32.const 2048) $len2)', '../secret', 'stolen'],
+      ['(call $path_symlink (i32.const 1024) $len (i32.const 3) (i32.const 2048) $len2)', 'x', '../link'],
+    ];
+    for (const [call, first, second] of calls) {
+      expect([first, second, run(program(call, first, second))]).toEqual([first, second, NOTCAPABLE]);
+    }
+    expect(fs.readdirSync(top).sort()).toEqual(['root', 'secret']);
+    expect(fs.existsSync('/tmp/cranewasm-wasi-made')).toBe(false);
+    expect(fs.readFileSync(path.join(root, 'inside'), 'utf8')).toBe('in');
+    // A symlink made inside that points out is made, but cannot be followed out.
+    expect(run(program('(call $path_symlink (i32.const 1024) $len (i32.const 3) (i32.const 2048) $len2)', '../secret', 'made-link'))).toBe(0);
+    // One to an absolute path is refused.
+    expect(run(program('(call $path_symlink (i32.const 1024) $len (i32.const 3) (i32.const 2048) $len2)', '/etc/passwd', 'abs-link'))).toBe(NOTCAPABLE);
+    expect(run(program(open(1), 'made-link'))).toBe(NOTCAPABLE);
+  });
+
+  test('a program without preopens sees no directory', () => {
+    const wasi = new WASI({ version: 'preview1' });
+    const instance = new cranewasm.Instance(new cranewasm.Module(program(open(1), 'inside')), wasi.getImportObject());
+    expect(wasi.start(instance)).toBe(8); // EBADF: fd 3 does not exist
+  });
+});
+
+describe('under a Sandbox', () => {
+  const { Sandbox } = require('../engine.js');
+  // Writes "tick" then spins calling WASI functions forever.
+  const spinner = () => wat(`(module
+    (import "wasi_snapshot_preview1" "sched_yield" (func $yield (result i32)))
+    (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 64) "tick")
+    (func (export "_start")
+      (i32.store (i32.const 16) (i32.const 64)) (i32.store (i32.const 20) (i32.const 4))
+      (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8)))
+      (loop (drop (call $yield)) (drop (call $clock (i32.const 1) (i64.const 0) (i32.const 0))) (br 0))))`);
+
+  for (const [what, options, message] of [
+    ['a deadline', { timeout: 200 }, /timed out/],
+    ['fuel', { fuel: 100000 }, /fuel/],
+  ]) {
+    test(`a WASI program stops at ${what}, and its output so far is there`, async () => {
+      const sandbox = new Sandbox(options);
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cranewasm-wasi-')), 'out');
+      const stdout = fs.openSync(file, 'w');
+      const wasi = new WASI({ version: 'preview1', stdout });
+      const { instance } = await sandbox.instantiate(spinner(), wasi.getImportObject());
+      let error;
+      try {
+        wasi.start(instance);
+      } catch (e) {
+        error = e;
+      }
+      fs.closeSync(stdout);
+      expect(fs.readFileSync(file, 'utf8')).toBe('tick');
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+      expect(error).toBeInstanceOf(cranewasm.RuntimeError);
+      expect(error.message).toMatch(message);
+    });
+  }
+});
+
+describe('cranewasm run of WASI commands', () => {
+  const base = path.resolve(__dirname, '..', '..', 'shared', 'wasi-testsuite', 'tests');
+  const cli = (...args) => spawnSync(process.execPath, [path.resolve(__dirname, '../bin/cranewasm.js'), 'run', ...args], { encoding: 'utf8' });
+  const as = (name) => path.join(base, 'assemblyscript', 'testsuite', 'wasm32-wasip1', `${name}.wasm`);
+  (fs.existsSync(base) ? test : test.skip)('output, exit status, arguments, environment and directories', () => {
+    expect(cli(as('fd_write-to-stdout'))).toMatchObject({ status: 0, stdout: 'hello' });
+    expect(cli(as('proc_exit-failure')).status).toBe(33);
+    expect(cli(as('args_get-multiple-arguments'), '--', 'first', 'the "second" arg', '3').status).toBe(0);
+    expect(cli(as('args_get-multiple-arguments'), '--', 'first', 'second', '3').status).not.toBe(0);
+    expect(cli('--env', 'a=text', '--env', 'b=escap " ing', '--env', 'c=new\nline', as('environ_get-multiple-variables')).status).toBe(0);
+    expect(cli('--env', 'a=other', '--env', 'b=escap " ing', '--env', 'c=new\nline', as('environ_get-multiple-variables')).status).not.toBe(0);
+    const top = fs.mkdtempSync(path.join(os.tmpdir(), 'cranewasm-wasi-cli-'));
+    const rust = path.join(base, 'rust', 'testsuite', 'wasm32-wasip1');
+    fs.cpSync(path.join(rust, 'fs-tests.dir'), path.join(top, 'root'), { recursive: true });
+    expect(cli('--dir', `${path.join(top, 'root')}::/`, path.join(rust, 'fd_readdir.wasm')).status).toBe(0);
+    expect(cli(path.join(rust, 'fd_readdir.wasm')).status).not.toBe(0); // no directory given
+    fs.rmSync(top, { recursive: true, force: true });
+  });
+  test('--dir and --env are refused for a module without WASI imports', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cranewasm-wasi-cli-')), 'm.wasm');
+    fs.writeFileSync(file, wat('(module (func (export "_start")))'));
+    const result = cli('--dir', '.', file);
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/imports no WASI functions/);
+  });
+});
+
+describe('cranewasm/register', () => {
+  test("require('node:wasi') and import from 'node:wasi' give cranewasm's WASI, which runs the program", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cranewasm-wasi-register-'));
+    fs.writeFileSync(path.join(dir, 'echo.wasm'), echo());
+    const register = path.resolve(__dirname, '../register.js');
+    const body = (WASI) => `
+      const bytes = require('fs').readFileSync(${JSON.stringify(path.join(dir, 'echo.wasm'))});
+      const wasi = new ${WASI}({ version: 'preview1', args: ['p', 'q'], env: { K: 'v' } });
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), wasi.getImportObject());
+      const code = wasi.start(instance);
+      console.log('', code, ${WASI} === require(${JSON.stringify(path.resolve(__dirname, '../wasi.js'))}).WASI);`;
+    fs.writeFileSync(path.join(dir, 'cjs.js'), body("(require('node:wasi').WASI)"));
+    fs.writeFileSync(path.join(dir, 'esm.mjs'), `import { WASI } from 'node:wasi';\nimport { createRequire } from 'module';\nconst require = createRequire(import.meta.url);\n${body('WASI')}`);
+    const plain = spawnSync(process.execPath, [path.join(dir, 'cjs.js')], { encoding: 'utf8' });
+    const cjs = spawnSync(process.execPath, ['-r', register, path.join(dir, 'cjs.js')], { encoding: 'utf8' });
+    const esm = spawnSync(process.execPath, ['-r', register, path.join(dir, 'esm.mjs')], { encoding: 'utf8' });
+    fs.rmSync(dir, { recursive: true, force: true });
+    // Node's own engine and node:wasi give the same output and code.
+    expect(plain.stdout).toBe('p\0q\0K=v\0 41 false\n');
+    expect(cjs).toMatchObject({ status: 0, stdout: 'p\0q\0K=v\0 41 true\n' });
+    expect(esm).toMatchObject({ status: 0, stdout: 'p\0q\0K=v\0 41 true\n' });
+    expect(cjs.stderr).toBe('');
+  });
+});
+
+describe('wasi-testsuite (tools/wasi-testsuite.js)', () => {
+  const base = path.resolve(__dirname, '..', '..', 'shared', 'wasi-testsuite');
+  const suite = fs.existsSync(base) ? require('../tools/wasi-testsuite.js') : null;
+  // Every preview1 test passes (72 of 72 when written; node:wasi passed 60 in the same run:
+  // `npm run test:wasi-suite` prints both). A failure listed here would need its reason.
+  const knownFailures = {};
+  (suite ? test : test.skip)('every test passes on cranewasm/wasi', () => {
+    const tests = suite.listTests(base);
+    expect(tests.length).toBeGreaterThanOrEqual(72);
+    const failures = tests
+      .filter((t) => !(t.id in knownFailures))
+      .map((t) => [t.id, suite.runTest(t, 'cranewasm')])
+      .filter(([, r]) => !r.pass);
+    expect(failures).toEqual([]);
+  });
+});
