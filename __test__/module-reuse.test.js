@@ -40,6 +40,15 @@ async function deltaAsync(f) {
 }
 
 describe('module reuse', () => {
+  // Compile options are the process's, and jest runs several files in one process: start from
+  // known ones (lazy baseline with dynamic tier-up), whatever a file before this one left.
+  let saved;
+  beforeAll(() => {
+    saved = engine.getCompileOptions();
+    engine.setCompileOptions({ ...saved, lazy: true, firstTier: 'baseline', tierUp: 'dynamic' });
+  });
+  afterAll(() => engine.setCompileOptions(saved));
+
   test('new Module of identical bytes reuses the code; the objects stay distinct, as on Node', () => {
     const bytes = freshBytes();
     const first = delta(() => new WebAssembly.Module(bytes));

@@ -424,7 +424,11 @@ describe('in a realm of its own, every value handed out belongs to that realm', 
   test('errors and promises', async () => {
     expect(caught(() => new W.Module(new Uint8Array([1]))) instanceof realm.Error).toBe(true);
     expect(caught(() => W.validate('bytes')) instanceof realm.TypeError).toBe(true);
-    expect(caught(() => new W.Memory({ initial: 1, maximum: 1, shared: true })) instanceof realm.Error).toBe(true);
+    expect(caught(() => new W.Memory({ initial: 1, shared: true })) instanceof realm.TypeError).toBe(true);
+    expect(caught(() => new W.Memory({ initial: 1, maximum: 1, shared: true }).grow(1)) instanceof realm.RangeError).toBe(true);
+    // A memory's buffers are made by the addon in Node's main context (as unshared ones are).
+    expect(Object.prototype.toString.call(new W.Memory({ initial: 1, maximum: 1, shared: true }).buffer))
+      .toBe('[object SharedArrayBuffer]');
     expect(caught(() => new W.Memory({ initial: 1 }).grow(1e6)) instanceof realm.RangeError).toBe(true);
     expect(caught(() => new W.Table({ element: 'anyfunc', initial: 1 }).get(1)) instanceof realm.RangeError).toBe(true);
     const compiled = W.compile(VALID['the empty module']);
