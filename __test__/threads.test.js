@@ -264,6 +264,14 @@ describe('wait and notify', () => {
 });
 
 describe('Workers on one shared memory', () => {
+  // Compile options are the process's (Workers share them): what a Worker sets is undone here,
+  // so that the files jest runs after this one in the same process see theirs.
+  let saved;
+  beforeAll(() => {
+    saved = getCompileOptions();
+  });
+  afterEach(() => setCompileOptions(saved));
+
   const path = require('path');
   const { Worker } = require('worker_threads');
   const root = path.resolve(__dirname, '..');
