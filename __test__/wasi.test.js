@@ -393,6 +393,219 @@ describe('under a Sandbox', () => {
   }
 });
 
+describe('blocking WASI calls under a Sandbox, a terminated Worker, and limits', () => {
+  const { Sandbox } = require('../engine.js');
+  const { Worker } = require('worker_threads');
+  // Writes "tick", then polls one relative clock subscription of `seconds` (preview 1 layout at
+  // 300, the event at 500), then writes "tock".
+  const sleeper = (seconds) => wat(`(module
+    (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 64) "tick") (data (i32.const 72) "tock")
+    (func $say (param i32)
+      (i32.store (i32.const 16) (local.get 0)) (i32.store (i32.const 20) (i32.const 4))
+      (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8))))
+    (func (export "_start")
+      (call $say (i32.const 64))
+      (i64.store (i32.const 300) (i64.const 7))
+      (i32.store8 (i32.const 308) (i32.const 0))
+      (i32.store (i32.const 316) (i32.const 1))
+      (i64.store (i32.const 324) (i64.const ${BigInt(Math.round(seconds * 1e9))}))
+      (drop (call $poll (i32.const 300) (i32.const 500) (i32.const 1) (i32.const 292)))
+      (call $say (i32.const 72))))`);
+
+  // Runs `bytes` as a WASI command in `sandbox` with stdout to a file: { error, out, ms }.
+  async function runIn(sandbox, bytes, options = {}) {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cranewasm-wasi-')), 'out');
+    const stdout = fs.openSync(file, 'w');
+    const wasi = new WASI({ version: 'preview1', stdout, ...options });
+    const { instance } = await sandbox.instantiate(bytes, wasi.getImportObject());
+    let error;
+    let code;
+    const start = Date.now();
+    try {
+      code = wasi.start(instance);
+    } catch (e) {
+      error = e;
+    }
+    const ms = Date.now() - start;
+    fs.closeSync(stdout);
+    const out = fs.readFileSync(file, 'utf8');
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    return { error, code, out, ms };
+  }
+
+  test('a sleeping program (poll_oneoff on a clock) stops at the Sandbox deadline', async () => {
+    const { error, out, ms } = await runIn(new Sandbox({ timeout: 200 }), sleeper(60));
+    expect(error).toBeInstanceOf(cranewasm.RuntimeError);
+    expect(error.message).toMatch(/timed out \(timeout: 200 ms\)/);
+    expect(out).toBe('tick');
+    expect(ms).toBeGreaterThanOrEqual(190);
+    expect(ms).toBeLessThan(5000);
+  });
+
+  test('a sleep shorter than the deadline ends normally, and the program goes on', async () => {
+    const { error, code, out, ms } = await runIn(new Sandbox({ timeout: 5000 }), sleeper(0.05));
+    expect(error).toBeUndefined();
+    expect(code).toBe(0);
+    expect(out).toBe('ticktock');
+    expect(ms).toBeGreaterThanOrEqual(45);
+  });
+
+  test('a program blocked reading a pipe that stays open stops at the deadline', async () => {
+    // fd_read on stdin, a pipe from this process that never gets data nor closes.
+    const script = `
+      const cranewasm = require(${JSON.stringify(path.resolve(__dirname, '..'))});
+      const { Sandbox } = require(${JSON.stringify(path.resolve(__dirname, '../engine.js'))});
+      const { WASI } = require(${JSON.stringify(path.resolve(__dirname, '../wasi.js'))});
+      const bytes = Buffer.from(process.argv[1], 'base64');
+      (async () => {
+        const wasi = new WASI({ version: 'preview1' });
+        const { instance } = await new Sandbox({ timeout: 300 }).instantiate(bytes, wasi.getImportObject());
+        const start = Date.now();
+        try { wasi.start(instance); console.log('returned'); }
+        catch (e) { console.log(e instanceof cranewasm.RuntimeError, e.message, Date.now() - start >= 290); }
+        process.exit(0);
+      })();`;
+    const reader = wat(`(module
+      (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (func (export "_start")
+        (i32.store (i32.const 16) (i32.const 64)) (i32.store (i32.const 20) (i32.const 16))
+        (drop (call $fd_read (i32.const 0) (i32.const 16) (i32.const 1) (i32.const 8)))))`);
+    const child = require('child_process').spawn(process.execPath, ['-e', script, reader.toString('base64')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const status = await new Promise((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
+      child.on('exit', (code, signal) => { clearTimeout(timer); resolve(signal || code); });
+    });
+    child.stdin.destroy();
+    expect({ status, stderr }).toEqual({ status: 0, stderr: '' });
+    expect(stdout).toBe('true cranewasm: call timed out (timeout: 300 ms) true\n');
+  });
+
+  test('worker.terminate() stops a WASI sleep at once', async () => {
+    const worker = new Worker(`
+      const { parentPort, workerData } = require('worker_threads');
+      const cranewasm = require(workerData.root);
+      const { WASI } = require(workerData.root + '/wasi.js');
+      const wasi = new WASI({ version: 'preview1', stdout: require('fs').openSync('/dev/null', 'w') });
+      const instance = new cranewasm.Instance(new cranewasm.Module(workerData.bytes), wasi.getImportObject());
+      parentPort.postMessage('sleeping');
+      wasi.start(instance);
+      parentPort.postMessage('woke up');`, { eval: true, workerData: { root: path.resolve(__dirname, '..'), bytes: sleeper(60) } });
+    const messages = [];
+    worker.on('message', (m) => messages.push(m));
+    await new Promise((resolve) => worker.once('message', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const start = Date.now();
+    await worker.terminate();
+    // The 60 s sleep ended within the engine's poll slice (terminate() waits for the thread).
+    expect(Date.now() - start).toBeLessThan(2000);
+    expect(messages[0]).toBe('sleeping');
+  });
+
+  test('a WASI program under a memory limit sees memory.grow fail, and exits with its code', async () => {
+    // Grows its memory by one page at a time until memory.grow fails, writes how many pages it
+    // got, and exits with 3.
+    const grower = wat(`(module
+      (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+      (memory (export "memory") 1)
+      (func (export "_start") (local $n i32)
+        (block $done (loop $more
+          (br_if $done (i32.eq (memory.grow (i32.const 1)) (i32.const -1)))
+          (local.set $n (i32.add (local.get $n) (i32.const 1)))
+          (br_if $done (i32.ge_u (local.get $n) (i32.const 1000)))
+          (br $more)))
+        (i32.store8 (i32.const 64) (i32.add (i32.const 48) (local.get $n)))
+        (i32.store (i32.const 16) (i32.const 64)) (i32.store (i32.const 20) (i32.const 1))
+        (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8)))
+        (call $proc_exit (i32.const 3))))`);
+    const { error, code, out } = await runIn(new Sandbox({ memoryLimit: 4 * 65536 }), grower);
+    expect(error).toBeUndefined();
+    expect(code).toBe(3);
+    expect(out).toBe('3'); // 1 page + 3 grown = the 4-page limit
+  });
+
+  test('fuel: a metered program sleeps and goes on, and the sleep costs no fuel (only wasm does)', async () => {
+    const left = [];
+    for (const seconds of [0.01, 0.2]) {
+      const sandbox = new Sandbox({ fuel: 100000 });
+      expect(await runIn(sandbox, sleeper(seconds))).toMatchObject({ error: undefined, code: 0, out: 'ticktock' });
+      left.push(sandbox.fuel);
+    }
+    expect(left[0]).toBeLessThan(100000);
+    expect(left[1]).toBe(left[0]);
+  });
+});
+
+describe('poll_oneoff on fds, as node:wasi', () => {
+  // Polls stdin for reading together with a 5 s clock (preview 1 layout): writes the number of
+  // events and the first event's userdata, errno, type and nbytes to stdout as text.
+  const poller = () => wat(`(module
+    (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (func $num (param i64) (local $p i32)
+      ;; decimal digits of the value at 1000.., then a space
+      (local.set $p (i32.const 1100))
+      (loop $d
+        (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+        (i32.store8 (local.get $p) (i32.add (i32.const 48) (i32.wrap_i64 (i64.rem_u (local.get 0) (i64.const 10)))))
+        (local.set 0 (i64.div_u (local.get 0) (i64.const 10)))
+        (br_if $d (i64.ne (local.get 0) (i64.const 0))))
+      (i32.store8 (i32.const 1100) (i32.const 32))
+      (i32.store (i32.const 16) (local.get $p)) (i32.store (i32.const 20) (i32.sub (i32.const 1101) (local.get $p)))
+      (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8))))
+    (func (export "_start")
+      ;; subscription 0: fd_read on fd 0, userdata 11
+      (i64.store (i32.const 300) (i64.const 11)) (i32.store8 (i32.const 308) (i32.const 1))
+      (i32.store (i32.const 316) (i32.const 0))
+      ;; subscription 1: clock, 5 s relative, userdata 22
+      (i64.store (i32.const 348) (i64.const 22)) (i32.store8 (i32.const 356) (i32.const 0))
+      (i32.store (i32.const 364) (i32.const 1)) (i64.store (i32.const 372) (i64.const 5000000000))
+      (drop (call $poll (i32.const 300) (i32.const 500) (i32.const 2) (i32.const 292)))
+      (call $num (i64.extend_i32_u (i32.load (i32.const 292))))
+      (call $num (i64.load (i32.const 500)))
+      (call $num (i64.extend_i32_u (i32.load16_u (i32.const 508))))
+      (call $num (i64.extend_i32_u (i32.load8_u (i32.const 510))))
+      (call $num (i64.load (i32.const 516)))))`);
+
+  test('an fd subscription waits until the pipe has data (not ready at once), before its clock', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cranewasm-wasi-poll-'));
+    fs.writeFileSync(path.join(dir, 'poll.wasm'), poller());
+    const script = (useNode) => `
+      const { WASI } = require(${JSON.stringify(useNode ? 'node:wasi' : path.resolve(__dirname, '../wasi.js'))});
+      const W = ${useNode ? 'WebAssembly' : `require(${JSON.stringify(path.resolve(__dirname, '..'))})`};
+      const wasi = new WASI({ version: 'preview1' });
+      const instance = new W.Instance(new W.Module(require('fs').readFileSync(${JSON.stringify(path.join(dir, 'poll.wasm'))})), wasi.getImportObject());
+      process.stderr.write('R');
+      const start = Date.now();
+      wasi.start(instance);
+      process.stdout.write(String(Date.now() - start >= 250 && Date.now() - start < 4500));`;
+    const run = (useNode) => new Promise((resolve) => {
+      const child = require('child_process').spawn(process.execPath, ['--no-warnings', '-e', script(useNode)], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      // 300 ms after the program starts polling (it writes R to stderr first), stdin gets data.
+      child.stderr.once('data', () => setTimeout(() => child.stdin.write('abc'), 300));
+      child.on('exit', (code) => { child.stdin.destroy(); resolve({ code, out }); });
+    });
+    const [ours, node] = await Promise.all([run(false), run(true)]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    // One event: userdata 11, errno 0, type fd_read, 3 bytes ready; after the write, not at once.
+    expect(ours).toEqual({ code: 0, out: '1 11 0 1 3 true' });
+    // node:wasi (uvwasi) reports 0 for the bytes available on a pipe; cranewasm reports how many
+    // there are (FIONREAD), as WASI's `nbytes` is defined and as Wasmtime does.
+    expect({ ...ours, out: ours.out.replace('1 11 0 1 3 ', '1 11 0 1 0 ') }).toEqual(node);
+  });
+});
+
 describe('cranewasm run of WASI commands', () => {
   const base = path.resolve(__dirname, '..', '..', 'shared', 'wasi-testsuite', 'tests');
   const cli = (...args) => spawnSync(process.execPath, [path.resolve(__dirname, '../bin/cranewasm.js'), 'run', ...args], { encoding: 'utf8' });

@@ -331,6 +331,12 @@ unsafe extern "C" fn throw_ref(_vmctx: *mut u8, exnref: usize, _unused: usize, s
 /// or unwind to the host as before when there is none (or no wasm handler catches it; the host
 /// then rethrows its own exception unchanged).
 unsafe extern "C" fn throw_host(_vmctx: *mut u8, _unused: usize, _unused2: usize, stub_fp: usize) -> ! {
+    // A host function that blocked (a WASI sleep) and was interrupted: the activation stops as
+    // an interrupt does, with the reason it recorded; no wasm handler sees it.
+    if super::interrupts::take_host_call_interrupted() {
+        let (pc, fp) = stub_caller(stub_fp);
+        traps::unwind_with_frames(TrapKind::Interrupted, pc, fp)
+    }
     let Some(exception) = PENDING_HOST.with(|p| p.borrow_mut().take()) else {
         let (pc, fp) = stub_caller(stub_fp);
         traps::unwind_with_frames(TrapKind::HostException, pc, fp)

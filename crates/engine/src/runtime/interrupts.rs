@@ -329,6 +329,74 @@ pub fn in_chunks(
     Ok(())
 }
 
+// ---- host calls that block ------------------------------------------------------------------
+
+/// How long a blocking host call (a WASI sleep, a read from a pipe) waits before it looks for
+/// interrupts again: a stopped thread leaves such a call within this time (or at its deadline,
+/// which the wait does not sleep past).
+pub const BLOCKING_SLICE: Duration = Duration::from_millis(10);
+
+thread_local! {
+    /// Set by a host function's callback that stops its call because of an interrupt: the exit
+    /// trampoline's failure path then unwinds as `Interrupted`, not as a host exception.
+    static HOST_CALL_INTERRUPTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// For a host function that blocks on wasm's behalf: handles any interrupt pending on this
+/// thread, and says how long the caller may block before it calls this again (at most
+/// [`BLOCKING_SLICE`], never past the thread's deadline). `Err`: the call must stop; the
+/// reason is recorded, and the callback reports failure after [`host_call_interrupted`].
+pub fn blocking_check() -> Result<Duration, InterruptReason> {
+    if interrupt_pending() {
+        handle_interrupt()?;
+    }
+    current(|state| {
+        if let Some(timeout) = expired_timeout(state) {
+            let reason = InterruptReason::TimedOut { timeout };
+            state.reason.set(Some(reason));
+            return Err(reason);
+        }
+        let deadline = state.deadline.load(Ordering::Relaxed);
+        let slice = if deadline == u64::MAX {
+            BLOCKING_SLICE
+        } else {
+            // Wake just after the deadline, so that the next check finds it expired.
+            BLOCKING_SLICE.min(Duration::from_nanos(deadline.saturating_sub(now_ns()) + 1))
+        };
+        Ok(slice)
+    })
+}
+
+/// Sleeps `duration` on behalf of wasm, stopping early (with the reason) when the thread is
+/// interrupted: its deadline passes, V8 terminates it, the process exits.
+pub fn sleep(duration: Duration) -> Result<(), InterruptReason> {
+    let end = Instant::now().checked_add(duration);
+    loop {
+        let slice = blocking_check()?;
+        let Some(end) = end else {
+            std::thread::sleep(slice);
+            continue;
+        };
+        let remaining = end.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Ok(());
+        }
+        std::thread::sleep(remaining.min(slice));
+    }
+}
+
+/// Called by a host function's callback that stops its call because [`blocking_check`] or
+/// [`sleep`] said so, just before it returns failure: the call unwinds the activation as
+/// `Interrupted` (a deadline's RuntimeError, or V8's termination) instead of as an exception.
+pub fn host_call_interrupted() {
+    HOST_CALL_INTERRUPTED.with(|f| f.set(true));
+}
+
+/// Whether the failing host call stopped because of an interrupt (once).
+pub(crate) fn take_host_call_interrupted() -> bool {
+    HOST_CALL_INTERRUPTED.with(|f| f.replace(false))
+}
+
 /// The deadline of one entry into wasm with a timeout. While it lives, the thread's wasm is
 /// stopped when the earliest deadline of its scopes passes.
 pub struct DeadlineScope {

@@ -5,11 +5,15 @@
 //! binds the instance's exported `memory`). Every pointer and length the program passes is
 //! checked against the memory's current length before any byte is read or written ([`Mem`]).
 //!
-//! This first slice serves args, environ, clocks, random, proc_exit, stdio (read, write,
-//! fdstat, seek, close), sched_yield and poll_oneoff (clock and stdio subscriptions). It has no
-//! filesystem yet: preopens are refused by the binding, `fd_prestat_get` answers EBADF (so a
-//! program sees no directories), and the path_* functions answer ENOSYS/NOTCAPABLE. The program
-//! has no ambient authority: it reaches only the three stdio host fds it was given.
+//! It serves all of preview 1 but sockets (ENOTSOCK) and proc_raise (ENOSYS): args, environ,
+//! clocks, random, proc_exit, fds (stdio, files, directories) and the filesystem beneath the
+//! preopened directories only (`mod fs`). The program has no ambient authority: it reaches only
+//! the three stdio host fds and the directories it was given.
+//!
+//! Calls that block (poll_oneoff's waits, reads and writes on pipes and terminals) wait in
+//! slices that look for interrupts (`interrupts::blocking_check`): a Sandbox deadline, V8's
+//! termination of the thread or the process's exit stops the program within a slice, as they
+//! stop running wasm.
 
 use std::ffi::c_void;
 use std::sync::{Arc, Mutex};
@@ -42,6 +46,10 @@ pub mod errno {
     pub const ACCES: u32 = 2;
     pub const NOENT: u32 = 44;
     pub const NOTDIR: u32 = 54;
+    /// Not a WASI errno: the call was interrupted (its deadline passed, V8 is terminating the
+    /// thread, the process is exiting) while it blocked, and must stop the program
+    /// (`interrupts::host_call_interrupted`).
+    pub const STOPPED: u32 = u32::MAX;
 }
 
 /// WASI file types.
@@ -376,15 +384,24 @@ unsafe extern "C" fn wasi_call(context: *mut VMHostFuncContext, values: *mut u12
             values[0] = errno as u128;
             0
         }
-        Err(Exit(code)) => {
+        Err(Stop::Exit(code)) => {
             state.exit = Some(code);
+            1
+        }
+        Err(Stop::Interrupted) => {
+            super::interrupts::host_call_interrupted();
             1
         }
     }
 }
 
-/// proc_exit was called with this code.
-pub struct Exit(pub u32);
+/// Why a WASI call ends the program's activation instead of returning an errno.
+pub enum Stop {
+    /// proc_exit was called with this code.
+    Exit(u32),
+    /// The thread was interrupted while the call blocked (see [`errno::STOPPED`]).
+    Interrupted,
+}
 
 fn a32(args: &[u64], i: usize) -> u32 {
     args[i] as u32
@@ -422,11 +439,37 @@ fn host_errno() -> u32 {
     }
 }
 
-/// Waits until `fd` is ready for `events` (after EAGAIN on a non-blocking host fd).
-fn wait_ready(fd: i32, events: i16) {
+/// Waits until `fd` is ready for `events`, looking for interrupts between slices of the wait:
+/// errno::STOPPED when the thread is interrupted meanwhile. Then the read or write that follows
+/// does not block (a ready fd, or one in error, which it reports).
+fn wait_ready(fd: i32, events: i16) -> Result<(), u32> {
+    loop {
+        let slice = super::interrupts::blocking_check().map_err(|_| errno::STOPPED)?;
+        let mut pfd = libc::pollfd { fd, events, revents: 0 };
+        // SAFETY: one valid pollfd, for the duration of the call.
+        let ready = unsafe { libc::poll(&mut pfd, 1, slice_ms(slice)) };
+        if ready > 0 || (ready < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR)) {
+            return Ok(());
+        }
+    }
+}
+
+/// Whether `fd` is ready for `events` now.
+fn ready_now(fd: i32, events: i16) -> bool {
     let mut pfd = libc::pollfd { fd, events, revents: 0 };
     // SAFETY: one valid pollfd, for the duration of the call.
-    unsafe { libc::poll(&mut pfd, 1, -1) };
+    unsafe { libc::poll(&mut pfd, 1, 0) > 0 }
+}
+
+/// A wait slice as poll's timeout, in whole milliseconds, rounded up.
+fn slice_ms(slice: std::time::Duration) -> i32 {
+    slice.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32
+}
+
+/// Whether reading or writing `host` may block: anything but a regular file or a directory
+/// (a pipe, a terminal, a socket).
+fn may_block(host: i32) -> bool {
+    !matches!(host_filetype(host), filetype::REGULAR_FILE | filetype::DIRECTORY)
 }
 
 fn clock_id(id: u32) -> Option<libc::clockid_t> {
@@ -504,10 +547,10 @@ impl WasiState {
     }
 
     /// Runs WASI function `index` with `args`; the errno it returns, or proc_exit's code.
-    fn call(&mut self, index: usize, a: &[u64], mem: &mut Mem, has_memory: bool) -> Result<u32, Exit> {
+    fn call(&mut self, index: usize, a: &[u64], mem: &mut Mem, has_memory: bool) -> Result<u32, Stop> {
         let name = FUNCTIONS[index].0;
         let result = match name {
-            "proc_exit" => return Err(Exit(a32(a, 0))),
+            "proc_exit" => return Err(Stop::Exit(a32(a, 0))),
             "sched_yield" => {
                 std::thread::yield_now();
                 Ok(())
@@ -800,10 +843,11 @@ impl WasiState {
             }
             _ => Err(errno::NOSYS),
         };
-        Ok(match result {
-            Ok(()) => errno::SUCCESS,
-            Err(e) => e,
-        })
+        match result {
+            Ok(()) => Ok(errno::SUCCESS),
+            Err(errno::STOPPED) => Err(Stop::Interrupted),
+            Err(e) => Ok(e),
+        }
     }
 
     fn fd_pread_pwrite(&mut self, mem: &mut Mem, write: bool, a: &[u64]) -> Result<(), u32> {
@@ -914,15 +958,27 @@ impl WasiState {
         // Every pointer is checked before anything is written to the host.
         mem.slice(nwritten, 4)?;
         let mut total: u32 = 0;
+        // The program's NONBLOCK flag (fd_fdstat_set_flags) asks for EAGAIN instead of a wait.
+        let blocking = may_block(host) && entry.flags & 4 == 0;
         'outer: for (ptr, len) in iovecs {
             let mut buf = mem.slice(ptr, len)?;
             while !buf.is_empty() {
+                // A pipe or terminal that is full blocks the write: wait for room, interruptibly.
+                if blocking {
+                    match wait_ready(host, libc::POLLOUT) {
+                        Err(_) if total > 0 => break 'outer,
+                        other => other?,
+                    }
+                }
                 // SAFETY: reads at most buf.len() bytes from buf.
                 let n = unsafe { libc::write(host, buf.as_ptr() as *const c_void, buf.len()) };
                 if n < 0 {
                     let e = host_errno();
-                    if e == errno::AGAIN {
-                        wait_ready(host, libc::POLLOUT);
+                    if e == errno::AGAIN && blocking {
+                        match wait_ready(host, libc::POLLOUT) {
+                            Err(_) if total > 0 => break 'outer,
+                            other => other?,
+                        }
                         continue;
                     }
                     if e == errno::INTR {
@@ -947,9 +1003,21 @@ impl WasiState {
         // Every pointer is checked before anything is read from the host.
         mem.slice(nread, 4)?;
         let mut total: u32 = 0;
+        // The program's NONBLOCK flag (fd_fdstat_set_flags) asks for EAGAIN instead of a wait.
+        let blocking = may_block(host) && entry.flags & 4 == 0;
         for (ptr, len) in iovecs {
             if len == 0 {
                 continue;
+            }
+            // A pipe or terminal blocks the read until there is input: wait for it in slices
+            // (interruptibly) before the first read, and read further buffers only if more input
+            // is there already.
+            if blocking {
+                if total == 0 {
+                    wait_ready(host, libc::POLLIN)?;
+                } else if !ready_now(host, libc::POLLIN) {
+                    break;
+                }
             }
             let buf = mem.slice_mut(ptr, len)?;
             let n = loop {
@@ -960,7 +1028,7 @@ impl WasiState {
                 }
                 match host_errno() {
                     errno::INTR => continue,
-                    errno::AGAIN if total == 0 => wait_ready(host, libc::POLLIN),
+                    errno::AGAIN if total == 0 && blocking => wait_ready(host, libc::POLLIN)?,
                     _ if total > 0 => break 0,
                     e => return Err(e),
                 }
@@ -973,8 +1041,12 @@ impl WasiState {
         mem.write_u32(nread, total)
     }
 
-    /// Clock subscriptions sleep (blocking the thread, as node:wasi does) until the earliest
-    /// one expires; fd subscriptions on stdio report ready at once.
+    /// Waits until one subscription is ready: the earliest clock expires, or a subscribed fd
+    /// is ready to read or write (the host's poll), and reports those; an fd subscription on
+    /// a bad fd reports its errno at once. The wait blocks the thread, as node:wasi's does, in
+    /// slices that look for interrupts: it ends at the thread's deadline (a Sandbox timeout),
+    /// when V8 terminates the thread (a Worker's terminate(), a vm timeout) or the process
+    /// exits (errno::STOPPED).
     fn poll_oneoff(&mut self, mem: &mut Mem, input: u32, out: u32, nsubs: u32, nevents: u32) -> Result<(), u32> {
         if nsubs == 0 {
             return Err(errno::INVAL);
@@ -984,22 +1056,28 @@ impl WasiState {
         let subs = mem.slice(input, nsubs.checked_mul(size).ok_or(errno::FAULT)?)?.to_vec();
         mem.slice(out, nsubs.checked_mul(32).ok_or(errno::FAULT)?)?;
         mem.slice(nevents, 4)?;
+        let event_of = |userdata: u64, error: u32, tag: u8| {
+            let mut event = [0u8; 32];
+            event[0..8].copy_from_slice(&userdata.to_le_bytes());
+            event[8..10].copy_from_slice(&(error as u16).to_le_bytes());
+            event[10] = tag;
+            event
+        };
         let mut events: Vec<[u8; 32]> = Vec::new();
+        // The earliest clock: its wait in nanoseconds, and the userdata of the clocks that end then.
         let mut earliest: Option<(u64, Vec<u64>)> = None;
+        // The fd subscriptions to wait for: (userdata, tag, host pollfd).
+        let mut fds: Vec<(u64, u8, libc::pollfd)> = Vec::new();
         for sub in subs.chunks_exact(size as usize) {
             let userdata = u64::from_le_bytes(sub[0..8].try_into().unwrap());
             let tag = sub[8];
-            let mut event = [0u8; 32];
-            event[0..8].copy_from_slice(&userdata.to_le_bytes());
-            event[10] = tag;
             match tag {
                 0 => {
                     let id = u32::from_le_bytes(sub[at + 16..at + 20].try_into().unwrap());
                     let timeout = u64::from_le_bytes(sub[at + 24..at + 32].try_into().unwrap());
                     let flags = u16::from_le_bytes(sub[at + 40..at + 42].try_into().unwrap());
                     let Some(clock) = clock_id(id) else {
-                        event[8..10].copy_from_slice(&(errno::INVAL as u16).to_le_bytes());
-                        events.push(event);
+                        events.push(event_of(userdata, errno::INVAL, tag));
                         continue;
                     };
                     let now = clock_now(clock);
@@ -1012,25 +1090,69 @@ impl WasiState {
                 }
                 1 | 2 => {
                     let fd = u32::from_le_bytes(sub[16..20].try_into().unwrap());
-                    let error = match self.fd(fd) {
-                        Ok(_) => 0u16,
-                        Err(e) => e as u16,
-                    };
-                    event[8..10].copy_from_slice(&error.to_le_bytes());
-                    events.push(event);
+                    match self.with_rights(fd, rights::POLL_FD_READWRITE) {
+                        Ok(entry) => {
+                            let events = if tag == 1 { libc::POLLIN } else { libc::POLLOUT };
+                            fds.push((userdata, tag, libc::pollfd { fd: entry.host, events, revents: 0 }));
+                        }
+                        Err(e) => events.push(event_of(userdata, e, tag)),
+                    }
                 }
                 _ => return Err(errno::INVAL),
             }
         }
-        if events.is_empty() {
-            if let Some((wait, list)) = earliest {
-                std::thread::sleep(std::time::Duration::from_nanos(wait));
-                for (sub, userdata) in subs.chunks_exact(size as usize).map(|s| (s, u64::from_le_bytes(s[0..8].try_into().unwrap()))) {
-                    if sub[8] == 0 && list.contains(&userdata) {
-                        let mut event = [0u8; 32];
-                        event[0..8].copy_from_slice(&userdata.to_le_bytes());
-                        events.push(event);
+        let start = std::time::Instant::now();
+        loop {
+            // Events already (bad fds): only what is ready now is added to them.
+            let wait_left = match &earliest {
+                _ if !events.is_empty() => Some(0),
+                Some((wait, _)) => Some(wait.saturating_sub(start.elapsed().as_nanos() as u64)),
+                None => None,
+            };
+            let slice = if wait_left == Some(0) {
+                std::time::Duration::ZERO
+            } else {
+                super::interrupts::blocking_check().map_err(|_| errno::STOPPED)?
+            };
+            let timeout = match wait_left {
+                Some(left) => slice.min(std::time::Duration::from_nanos(left)),
+                None => slice,
+            };
+            let ts = libc::timespec { tv_sec: timeout.as_secs() as libc::time_t, tv_nsec: timeout.subsec_nanos() as libc::c_long };
+            let mut pfds: Vec<libc::pollfd> = fds.iter().map(|(_, _, p)| *p).collect();
+            // SAFETY: `pfds` is a live array of pfds.len() pollfds and `ts` a live timespec, for
+            // the duration of the call; no signal mask is given.
+            let ready = unsafe { libc::ppoll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, &ts, std::ptr::null()) };
+            if ready > 0 {
+                for ((userdata, tag, _), pfd) in fds.iter().zip(&pfds) {
+                    if pfd.revents == 0 {
+                        continue;
                     }
+                    let error = if pfd.revents & libc::POLLNVAL != 0 { errno::BADF } else { 0 };
+                    let mut event = event_of(*userdata, error, *tag);
+                    let mut available: libc::c_int = 0;
+                    // SAFETY: FIONREAD writes one int into `available`, a live local.
+                    if *tag == 1 && unsafe { libc::ioctl(pfd.fd, libc::FIONREAD, &mut available) } == 0 {
+                        event[16..24].copy_from_slice(&(available.max(0) as u64).to_le_bytes());
+                    }
+                    if pfd.revents & libc::POLLHUP != 0 {
+                        event[24..26].copy_from_slice(&1u16.to_le_bytes()); // FD_READWRITE_HANGUP
+                    }
+                    events.push(event);
+                }
+            }
+            if !events.is_empty() {
+                break;
+            }
+            if let Some((wait, list)) = &earliest {
+                if start.elapsed().as_nanos() as u64 >= *wait {
+                    for sub in subs.chunks_exact(size as usize) {
+                        let userdata = u64::from_le_bytes(sub[0..8].try_into().unwrap());
+                        if sub[8] == 0 && list.contains(&userdata) {
+                            events.push(event_of(userdata, 0, 0));
+                        }
+                    }
+                    break;
                 }
             }
         }
