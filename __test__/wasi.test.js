@@ -224,6 +224,35 @@ describe('programs', () => {
     }
   });
 
+  test('the stdin, stdout and stderr options name the host fds of fds 0, 1 and 2, as node:wasi', () => {
+    // Reads up to 64 bytes from fd 0, writes them to fd 1 and then to fd 2.
+    const bytes = wat(`(module
+      (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+      ${imports}
+      (func (export "_start")
+        (i32.store (i32.const 16) (i32.const 1024)) (i32.store (i32.const 20) (i32.const 64))
+        (drop (call $fd_read (i32.const 0) (i32.const 16) (i32.const 1) (i32.const 8)))
+        (i32.store (i32.const 20) (i32.load (i32.const 8)))
+        (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8)))
+        (drop (call $fd_write (i32.const 2) (i32.const 16) (i32.const 1) (i32.const 8)))))`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cranewasm-wasi-stdio-'));
+    const run = (WASI, W, tag) => {
+      fs.writeFileSync(path.join(dir, `in-${tag}`), 'input text\n');
+      const stdin = fs.openSync(path.join(dir, `in-${tag}`), 'r');
+      const stdout = fs.openSync(path.join(dir, `out-${tag}`), 'w');
+      const stderr = fs.openSync(path.join(dir, `err-${tag}`), 'w');
+      const wasi = new WASI({ version: 'preview1', stdin, stdout, stderr });
+      const code = wasi.start(new W.Instance(new W.Module(bytes), wasi.getImportObject()));
+      for (const fd of [stdin, stdout, stderr]) fs.closeSync(fd);
+      return { code, out: fs.readFileSync(path.join(dir, `out-${tag}`), 'utf8'), err: fs.readFileSync(path.join(dir, `err-${tag}`), 'utf8') };
+    };
+    const ours = run(WASI, cranewasm, 'ours');
+    const node = run(NodeWASI, WebAssembly, 'node');
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(ours).toEqual({ code: 0, out: 'input text\n', err: 'input text\n' });
+    expect(ours).toEqual(node);
+  });
+
   test('clocks and random', () => {
     const bytes = wat(`(module ${imports}
       (func (export "_start")
@@ -269,6 +298,7 @@ describe('the sandbox: nothing outside the preopened directories', () => {
     (import "wasi_snapshot_preview1" "path_unlink_file" (func $path_unlink_file (param i32 i32 i32) (result i32)))
     (import "wasi_snapshot_preview1" "path_rename" (func $path_rename (param i32 i32 i32 i32 i32 i32) (result i32)))
     (import "wasi_snapshot_preview1" "path_symlink" (func $path_symlink (param i32 i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "path_link" (func $path_link (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
     (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
     (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
     (memory (export "memory") 1)`;
@@ -345,6 +375,34 @@ describe('the sandbox: nothing outside the preopened directories', () => {
     // One to an absolute path is refused.
     expect(run(program('(call $path_symlink (i32.const 1024) $len (i32.const 3) (i32.const 2048) $len2)', '/etc/passwd', 'abs-link'))).toBe(NOTCAPABLE);
     expect(run(program(open(1), 'made-link'))).toBe(NOTCAPABLE);
+  });
+
+  test('hard links cannot reach outside, nor be made outside', () => {
+    // path_link(3, flags, first, 3, second): flags 1 follows a symlink at the source.
+    const link = (flags) => `(call $path_link (i32.const 3) (i32.const ${flags}) (i32.const 1024) $len (i32.const 3) (i32.const 2048) $len2)`;
+    const cases = [
+      [link(0), '../secret', 'stolen'],
+      [link(1), '../secret', 'stolen'],
+      [link(0), '/etc/passwd', 'stolen'],
+      [link(1), 'up', 'stolen'], // a symlink to ../secret, followed
+      [link(1), 'abs', 'stolen'], // a symlink to /etc/passwd, followed
+      [link(1), 'dirup/secret', 'stolen'],
+      [link(0), 'inside', '../planted'],
+      [link(0), 'inside', 'dirup/planted'],
+      [link(0), 'inside', '/tmp/cranewasm-wasi-planted'],
+    ];
+    for (const [call, first, second] of cases) {
+      expect([first, second, run(program(call, first, second))]).toEqual([first, second, NOTCAPABLE]);
+    }
+    expect(fs.readdirSync(root).sort()).toEqual(['abs', 'dirup', 'inside', 'sub', 'up', 'within']);
+    expect(fs.readdirSync(top).sort()).toEqual(['root', 'secret']);
+    expect(fs.existsSync('/tmp/cranewasm-wasi-planted')).toBe(false);
+    // Inside, a hard link is made; linking the symlink itself (not followed) links the symlink.
+    expect(run(program(link(0), 'inside', 'sub/again'))).toBe(0);
+    expect(fs.readFileSync(path.join(root, 'sub', 'again'), 'utf8')).toBe('in');
+    expect(run(program(link(0), 'up', 'up-too'))).toBe(0);
+    expect(fs.readlinkSync(path.join(root, 'up-too'))).toBe('../secret');
+    expect(run(program(open(1), 'up-too'))).toBe(NOTCAPABLE);
   });
 
   test('a program without preopens sees no directory', () => {
@@ -507,6 +565,21 @@ describe('blocking WASI calls under a Sandbox, a terminated Worker, and limits',
     // The 60 s sleep ended within the engine's poll slice (terminate() waits for the thread).
     expect(Date.now() - start).toBeLessThan(2000);
     expect(messages[0]).toBe('sleeping');
+  });
+
+  test("a vm timeout stops a WASI sleep (V8's TerminateExecution, as for running wasm)", () => {
+    const vm = require('vm');
+    const wasi = new WASI({ version: 'preview1', stdout: fs.openSync('/dev/null', 'w') });
+    const instance = new cranewasm.Instance(new cranewasm.Module(sleeper(60)), wasi.getImportObject());
+    const start = Date.now();
+    let error;
+    try {
+      vm.runInNewContext('wasi.start(instance)', { wasi, instance }, { timeout: 200 });
+    } catch (e) {
+      error = e;
+    }
+    expect(error && error.code).toBe('ERR_SCRIPT_EXECUTION_TIMEOUT');
+    expect(Date.now() - start).toBeLessThan(5000);
   });
 
   test('a WASI program under a memory limit sees memory.grow fail, and exits with its code', async () => {
