@@ -405,6 +405,32 @@ describe('the sandbox: nothing outside the preopened directories', () => {
     expect(run(program(open(1), 'up-too'))).toBe(NOTCAPABLE);
   });
 
+  test('rights: an fd opened for reading cannot write, and rights cannot be raised, as node:wasi', () => {
+    // Opens "inside" with only fd_read (bit 1) and fd_seek, tries fd_write, then tries to add
+    // fd_write with fd_fdstat_set_rights, then dropping to nothing but fd_read; writes the
+    // three errnos (as bytes) to stdout.
+    const bytes = wat(`(module
+      (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "fd_fdstat_set_rights" (func $set_rights (param i32 i64 i64) (result i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 1024) "inside")
+      (func (export "_start") (local $fd i32)
+        (i32.store8 (i32.const 200) (call $path_open (i32.const 3) (i32.const 1) (i32.const 1024) (i32.const 6)
+          (i32.const 0) (i64.const 6) (i64.const 0) (i32.const 0) (i32.const 0)))
+        (local.set $fd (i32.load (i32.const 0)))
+        (i32.store (i32.const 16) (i32.const 1024)) (i32.store (i32.const 20) (i32.const 6))
+        (i32.store8 (i32.const 201) (call $fd_write (local.get $fd) (i32.const 16) (i32.const 1) (i32.const 8)))
+        (i32.store8 (i32.const 202) (call $set_rights (local.get $fd) (i64.const 70) (i64.const 0)))
+        (i32.store8 (i32.const 203) (call $set_rights (local.get $fd) (i64.const 2) (i64.const 0)))
+        (i32.store (i32.const 16) (i32.const 200)) (i32.store (i32.const 20) (i32.const 4))
+        (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8)))))`);
+    const { ours, node } = runBoth(bytes, { preopens: { '/sandbox': root } });
+    expect(ours).toEqual(node);
+    expect([...ours.out].map((c) => c.charCodeAt(0))).toEqual([0, NOTCAPABLE, NOTCAPABLE, 0]);
+    expect(fs.readFileSync(path.join(root, 'inside'), 'utf8')).toBe('in');
+  });
+
   test('a program without preopens sees no directory', () => {
     const wasi = new WASI({ version: 'preview1' });
     const instance = new cranewasm.Instance(new cranewasm.Module(program(open(1), 'inside')), wasi.getImportObject());
