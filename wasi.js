@@ -49,6 +49,8 @@ function validateInt32(value, name) {
 }
 
 const kState = Symbol('cranewasm.wasi');
+// What proc_exit throws under returnOnExit, as node:wasi throws its own kExitCode symbol.
+const kExitCode = Symbol('kExitCode');
 
 class WASI {
   constructor(options = {}) {
@@ -93,14 +95,29 @@ class WASI {
     const wasi = new native.NativeWasi(args, env, preopens, [stdin, stdout, stderr], options.version === 'unstable');
     const wasiImport = {};
     for (const { name, value } of wasi.imports(internal.realm)) wasiImport[name] = value;
+    const state = { wasi, bindingName, started: false, exitCode: 0 };
+    // proc_exit is node:wasi's, in JS: it ends the program wherever it is called (in start(),
+    // initialize() or any later export): with returnOnExit, by throwing kExitCode up to start()
+    // (which returns the code) or to whoever called the export; without, by exiting the process.
+    // Every other function is the engine's (its own proc_exit, for embedders of the engine, is
+    // not used here).
+    wasiImport.proc_exit = returnOnExit
+      ? function proc_exit(rval) {
+        state.exitCode = rval;
+        throw kExitCode;
+      }
+      : function proc_exit(rval) {
+        process.exit(rval);
+      };
     this.wasiImport = wasiImport;
-    this[kState] = { wasi, bindingName, returnOnExit, started: false };
+    this[kState] = state;
   }
 
-  // node:wasi's finalizeBindings.
+  // node:wasi's finalizeBindings: a WASI starts once, even when the instance is refused.
   #bind(instance) {
     const state = this[kState];
     if (state.started) throw nodeError(Error, 'ERR_WASI_ALREADY_STARTED', 'WASI instance has already started');
+    state.started = true;
     validateObject(instance, 'instance');
     validateObject(instance.exports, 'instance.exports');
     const { memory } = instance.exports;
@@ -109,22 +126,6 @@ class WASI {
       throw nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', '"instance.exports.memory" property must be a WebAssembly.Memory object');
     }
     state.wasi.setMemory(nativeMemory);
-    state.started = true;
-  }
-
-  // Runs `fn`; a proc_exit inside it ends it: returns the code, or exits the process when
-  // returnOnExit is false (as node:wasi does).
-  #run(fn) {
-    const state = this[kState];
-    try {
-      fn();
-    } catch (error) {
-      const code = state.wasi.takeExit();
-      if (code === null || code === undefined) throw error;
-      if (!state.returnOnExit) process.exit(code);
-      return code;
-    }
-    return 0;
   }
 
   start(instance) {
@@ -132,7 +133,12 @@ class WASI {
     const { _start, _initialize } = instance.exports;
     if (typeof _start !== 'function') throw invalidType('instance.exports._start', 'of type function', _start);
     if (_initialize !== undefined) throw invalidType('instance.exports._initialize', 'undefined', _initialize);
-    return this.#run(() => _start());
+    try {
+      _start();
+    } catch (error) {
+      if (error !== kExitCode) throw error;
+    }
+    return this[kState].exitCode;
   }
 
   initialize(instance) {
@@ -141,7 +147,7 @@ class WASI {
     if (_start !== undefined) throw invalidType('instance.exports._start', 'undefined', _start);
     if (_initialize !== undefined) {
       if (typeof _initialize !== 'function') throw invalidType('instance.exports._initialize', 'of type function', _initialize);
-      this.#run(() => _initialize());
+      _initialize();
     }
   }
 

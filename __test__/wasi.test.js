@@ -134,6 +134,14 @@ describe('the API, as node:wasi', () => {
     expect(ours.start({ exports: { memory: m.ours, _start() {} } })).toBe(0);
     expect(thrown(() => ours.start({ exports: { memory: m.ours, _start() {} } })))
       .toEqual(thrown(() => node.start({ exports: { memory: m.node, _start() {} } })));
+    // A refused instance still starts the WASI: the next start() is refused too.
+    const thenGood = (W, m) => thrown(() => {
+      const wasi = new W({ version: 'preview1' });
+      thrown(() => wasi.start({ exports: { _start() {} } }));
+      wasi.start({ exports: { memory: m, _start() {} } });
+    });
+    expect(thenGood(WASI, m.ours)).toEqual(thenGood(NodeWASI, m.node));
+    expect(thenGood(WASI, m.ours).code).toBe('ERR_WASI_ALREADY_STARTED');
     // initialize() of a reactor.
     const reactor = new WASI({ version: 'preview1' });
     let called = 0;
@@ -270,6 +278,31 @@ describe('programs', () => {
     expect(Math.abs(realtime - Date.now())).toBeLessThan(60000);
     const random = [64, 72, 80, 88].map(read);
     expect(random.some((v) => v !== 0n)).toBe(true);
+  });
+
+  test("proc_exit in a reactor (in _initialize or a later export) throws, as node:wasi's does", () => {
+    const reactor = (inInit) => wat(`(module
+      (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+      (memory (export "memory") 1)
+      (func (export "_initialize") ${inInit ? '(call $proc_exit (i32.const 5))' : ''})
+      (func (export "quit") (call $proc_exit (i32.const 6))))`);
+    const describeThrow = (fn) => {
+      try {
+        fn();
+        return 'returned';
+      } catch (e) {
+        return typeof e === 'symbol' ? `symbol ${e.description}` : `${typeof e} ${e}`;
+      }
+    };
+    for (const inInit of [true, false]) {
+      const outcome = (W, Engine) => {
+        const wasi = new W({ version: 'preview1' });
+        const instance = new Engine.Instance(new Engine.Module(reactor(inInit)), wasi.getImportObject());
+        return [describeThrow(() => wasi.initialize(instance)), describeThrow(() => instance.exports.quit())];
+      };
+      expect(outcome(WASI, cranewasm)).toEqual(outcome(NodeWASI, WebAssembly));
+      expect(outcome(WASI, cranewasm)).toEqual(inInit ? ['symbol kExitCode', 'symbol kExitCode'] : ['returned', 'symbol kExitCode']);
+    }
   });
 
   test('returnOnExit: false exits the process with the code, as node:wasi', () => {

@@ -62,10 +62,4 @@ impl NativeWasi {
     pub fn set_memory(&self, memory: Option<&NativeMemory>) {
         self.wasi.set_memory(memory.map(|m| m.memory.clone()));
     }
-
-    /// The code of the proc_exit that ended the last call, if one did (once).
-    #[napi]
-    pub fn take_exit(&self) -> Option<u32> {
-        self.wasi.take_exit()
-    }
 }
