@@ -605,6 +605,35 @@ describe('blocking WASI calls under a Sandbox, a terminated Worker, and limits',
     expect(stdout).toBe('true cranewasm: call timed out (timeout: 300 ms) true\n');
   });
 
+  test('with NONBLOCK set on stdin (fd_fdstat_set_flags), a read of an empty pipe answers EAGAIN at once, as node:wasi', async () => {
+    const bytes = wat(`(module
+      (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "fd_fdstat_set_flags" (func $set_flags (param i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+      (memory (export "memory") 1)
+      (func (export "_start")
+        (drop (call $set_flags (i32.const 0) (i32.const 4)))
+        (i32.store (i32.const 16) (i32.const 64)) (i32.store (i32.const 20) (i32.const 16))
+        (call $proc_exit (call $fd_read (i32.const 0) (i32.const 16) (i32.const 1) (i32.const 8)))))`);
+    const script = (useNode) => `
+      const { WASI } = require(${JSON.stringify(useNode ? 'node:wasi' : path.resolve(__dirname, '../wasi.js'))});
+      const W = ${useNode ? 'WebAssembly' : `require(${JSON.stringify(path.resolve(__dirname, '..'))})`};
+      const wasi = new WASI({ version: 'preview1' });
+      const instance = new W.Instance(new W.Module(Buffer.from(process.argv[1], 'base64')), wasi.getImportObject());
+      process.stdout.write(String(wasi.start(instance)));
+      process.exit(0);`;
+    const run = (useNode) => new Promise((resolve) => {
+      const child = require('child_process').spawn(process.execPath, ['--no-warnings', '-e', script(useNode), bytes.toString('base64')], { stdio: ['pipe', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
+      child.on('exit', (code, signal) => { clearTimeout(timer); child.stdin.destroy(); resolve({ status: signal || code, out }); });
+    });
+    const [ours, node] = await Promise.all([run(false), run(true)]);
+    expect(ours).toEqual({ status: 0, out: '6' }); // EAGAIN
+    expect(ours).toEqual(node);
+  });
+
   test('worker.terminate() stops a WASI sleep at once', async () => {
     const worker = new Worker(`
       const { parentPort, workerData } = require('worker_threads');

@@ -958,8 +958,10 @@ impl WasiState {
         // Every pointer is checked before anything is written to the host.
         mem.slice(nwritten, 4)?;
         let mut total: u32 = 0;
-        // The program's NONBLOCK flag (fd_fdstat_set_flags) asks for EAGAIN instead of a wait.
-        let blocking = may_block(host) && entry.flags & 4 == 0;
+        // The program's NONBLOCK flag (fd_fdstat_set_flags; on stdio, recorded without changing
+        // Node's host fd) asks for EAGAIN instead of a wait.
+        let pipe = may_block(host);
+        let blocking = pipe && entry.flags & 4 == 0;
         'outer: for (ptr, len) in iovecs {
             let mut buf = mem.slice(ptr, len)?;
             while !buf.is_empty() {
@@ -969,6 +971,11 @@ impl WasiState {
                         Err(_) if total > 0 => break 'outer,
                         other => other?,
                     }
+                } else if pipe && !ready_now(host, libc::POLLOUT) {
+                    if total > 0 {
+                        break 'outer;
+                    }
+                    return Err(errno::AGAIN);
                 }
                 // SAFETY: reads at most buf.len() bytes from buf.
                 let n = unsafe { libc::write(host, buf.as_ptr() as *const c_void, buf.len()) };
@@ -1003,8 +1010,10 @@ impl WasiState {
         // Every pointer is checked before anything is read from the host.
         mem.slice(nread, 4)?;
         let mut total: u32 = 0;
-        // The program's NONBLOCK flag (fd_fdstat_set_flags) asks for EAGAIN instead of a wait.
-        let blocking = may_block(host) && entry.flags & 4 == 0;
+        // The program's NONBLOCK flag (fd_fdstat_set_flags; on stdio, recorded without changing
+        // Node's host fd) asks for EAGAIN instead of a wait.
+        let pipe = may_block(host);
+        let blocking = pipe && entry.flags & 4 == 0;
         for (ptr, len) in iovecs {
             if len == 0 {
                 continue;
@@ -1012,10 +1021,13 @@ impl WasiState {
             // A pipe or terminal blocks the read until there is input: wait for it in slices
             // (interruptibly) before the first read, and read further buffers only if more input
             // is there already.
-            if blocking {
-                if total == 0 {
+            if pipe {
+                if total == 0 && blocking {
                     wait_ready(host, libc::POLLIN)?;
                 } else if !ready_now(host, libc::POLLIN) {
+                    if total == 0 {
+                        return Err(errno::AGAIN);
+                    }
                     break;
                 }
             }
