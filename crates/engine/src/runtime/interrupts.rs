@@ -367,26 +367,8 @@ pub fn blocking_check() -> Result<Duration, InterruptReason> {
     })
 }
 
-/// Sleeps `duration` on behalf of wasm, stopping early (with the reason) when the thread is
-/// interrupted: its deadline passes, V8 terminates it, the process exits.
-pub fn sleep(duration: Duration) -> Result<(), InterruptReason> {
-    let end = Instant::now().checked_add(duration);
-    loop {
-        let slice = blocking_check()?;
-        let Some(end) = end else {
-            std::thread::sleep(slice);
-            continue;
-        };
-        let remaining = end.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            return Ok(());
-        }
-        std::thread::sleep(remaining.min(slice));
-    }
-}
-
-/// Called by a host function's callback that stops its call because [`blocking_check`] or
-/// [`sleep`] said so, just before it returns failure: the call unwinds the activation as
+/// Called by a host function's callback that stops its call because [`blocking_check`] said
+/// so, just before it returns failure: the call unwinds the activation as
 /// `Interrupted` (a deadline's RuntimeError, or V8's termination) instead of as an exception.
 pub fn host_call_interrupted() {
     HOST_CALL_INTERRUPTED.with(|f| f.set(true));
