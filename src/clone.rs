@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::ffi::c_void;
 use std::sync::{Arc, Mutex};
 
-use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 

@@ -346,6 +346,8 @@ struct BufferView {
 thread_local! {
     /// The current ArrayBuffer of each memory JS has asked for, by memory address.
     static BUFFERS: RefCell<HashMap<usize, BufferView>> = RefCell::new(HashMap::new());
+    /// The size of BUFFERS after its last sweep (`remember_buffer`).
+    static BUFFERS_SWEPT_AT: Cell<usize> = const { Cell::new(0) };
     /// The memory growth epoch the buffers were last checked at.
     static CHECKED_EPOCH: Cell<u64> = const { Cell::new(0) };
 }
@@ -362,6 +364,28 @@ fn detach(js: &Js, view: BufferView) -> JsResult<()> {
         Some(buffer) => napi_call!(js, napi_detach_arraybuffer(buffer)),
         None => Ok(()),
     }
+}
+
+/// Records the ArrayBuffer made for a memory. The reference is weak: a strong one kept the buffer,
+/// and through it (its backing store holds an `Arc`) the memory, alive for good, so every Memory
+/// whose `buffer` was read leaked its linear memory. Entries of memories gone are swept here.
+fn remember_buffer(js: &Js, key: usize, view: BufferView) -> JsResult<()> {
+    let dead: Vec<BufferView> = BUFFERS.with(|b| {
+        let mut buffers = b.borrow_mut();
+        buffers.insert(key, view);
+        // Amortized: a sweep when the map has doubled since the last one.
+        if buffers.len() < 16 || buffers.len() < 2 * BUFFERS_SWEPT_AT.get() {
+            return Vec::new();
+        }
+        let keys: Vec<usize> = buffers.iter().filter(|(_, v)| v.memory.strong_count() == 0).map(|(k, _)| *k).collect();
+        let dead = keys.iter().filter_map(|k| buffers.remove(k)).collect();
+        BUFFERS_SWEPT_AT.set(buffers.len());
+        dead
+    });
+    for view in dead {
+        js.delete_reference(view.reference);
+    }
+    Ok(())
 }
 
 /// Detaches the ArrayBuffer of `memory`, if JS has one (after a growth).
@@ -526,9 +550,9 @@ impl NativeMemory {
         if self.memory.is_shared() {
             register_shared(&self.memory);
             let buffer = raw_result(shared_array_buffer(&js, &self.memory, length as usize))?;
-            let reference = raw_result(js.reference(buffer, 1))?;
+            let reference = raw_result(js.reference(buffer, 0))?;
             let view = BufferView { memory: Arc::downgrade(&self.memory), reference, length };
-            BUFFERS.with(|b| b.borrow_mut().insert(key, view));
+            raw_result(remember_buffer(&js, key, view))?;
             return Ok(Raw(buffer));
         }
         let keep = Box::into_raw(Box::new(self.memory.clone()));
@@ -558,9 +582,9 @@ impl NativeMemory {
             }
             return raw_result(Err(pending));
         }
-        let reference = raw_result(js.reference(buffer, 1))?;
+        let reference = raw_result(js.reference(buffer, 0))?;
         let view = BufferView { memory: Arc::downgrade(&self.memory), reference, length };
-        BUFFERS.with(|b| b.borrow_mut().insert(key, view));
+        raw_result(remember_buffer(&js, key, view))?;
         Ok(Raw(buffer))
     }
 
