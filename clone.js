@@ -49,8 +49,11 @@ function containerKind(value) {
   if (Array.isArray(value)) return ARRAY;
   if (util.types.isMap(value)) return MAP;
   if (util.types.isSet(value)) return SET;
+  // An ordinary object of any realm (a message's objects are made in its port's realm, which
+  // may not be this module's, e.g. under a vm context): its prototype is null or some realm's
+  // Object.prototype.
   const prototype = Object.getPrototypeOf(value);
-  if (prototype === null || prototype === Object.prototype) return PLAIN;
+  if (prototype === null || (Object.getPrototypeOf(prototype) === null && Object.prototype.toString.call(value) === '[object Object]')) return PLAIN;
   return 0;
 }
 
