@@ -153,3 +153,13 @@ test('wasm-vips (libvips, Emscripten -pthread) runs unmodified under cranewasm/r
   expect(Object.keys(cranewasm.output.results)).toHaveLength(6);
   expect(cranewasm.output.loaders).toEqual([true, true]);
 }, 120000);
+
+test('@oxc-parser/binding-wasm32-wasi (napi-rs, wasm32-wasip1-threads on @napi-rs/wasm-runtime) runs unmodified under cranewasm/register, with Node\'s results', async () => {
+  const [cranewasm, node] = await Promise.all([drive('oxc-driver.js', ['cranewasm']), drive('oxc-driver.js', ['node'])]);
+  expect(cranewasm.globalIsCranewasm).toBe(true);
+  expect(node.globalIsCranewasm).toBe(false);
+  expect(cranewasm.output).toEqual(node.output);
+  expect(cranewasm.tokens).toBeGreaterThan(0); // its threads were sent the Module
+  expect(cranewasm.output.sync.program.node.type).toBe('Program');
+  expect(cranewasm.output.async.map((r) => r.errors.length > 0)).toEqual([false, true, false, true, false, true, false, true]);
+}, 120000);
