@@ -73,6 +73,16 @@ test('Workers terminated while they wait on the shared memory, or while they run
   });
 });
 
+test('JS Atomics.wait/waitAsync in one thread and Atomics.notify in another, on their own buffers of one shared Memory, wake each other (as on Node)', async () => {
+  const [report, node] = await both('jsAtomics');
+  expect(report).toEqual(node);
+  expect(report).toEqual({
+    waiting: 'waiting', notify: 'woken', syncWait: 'ok',
+    waitAsync: true, notifyAsync: 'woken', asyncWait: 'ok',
+    workerNotified: 1, hereWait: [true, 'ok'],
+  });
+});
+
 test('a Module received is not compiled again: the Worker runs the code this thread compiled, and the reverse', async () => {
   const { report } = await drive('clone-driver.js', ['cranewasm', 'sharesCode']);
   expect(report.before).toMatchObject({ functions: 7, uncompiled: 7, baseline: 0, lazy: true });

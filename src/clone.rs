@@ -41,6 +41,7 @@ extern "C" {
         length: usize,
         release: unsafe extern "C" fn(*mut c_void, usize, *mut c_void),
         hint: *mut c_void,
+        slot: *mut c_void,
     ) -> sys::napi_value;
     /// src/shared_buffer.cc: the bytes of a SharedArrayBuffer; 0 when `value` is none.
     fn cranewasm_shared_array_buffer_data(value: sys::napi_value, data: *mut *mut c_void, length: *mut usize) -> i32;
@@ -67,7 +68,7 @@ pub fn module_clone_token(module: &NativeModule) -> Option<Raw> {
         // SAFETY: `data` is a live allocation of TOKEN_BYTES bytes that only `release_token`
         // frees; we are on a JS thread inside a Node-API call (a current isolate and handle
         // scope).
-        let buffer = unsafe { cranewasm_new_shared_array_buffer(data, TOKEN_BYTES, release_token, std::ptr::null_mut()) };
+        let buffer = unsafe { cranewasm_new_shared_array_buffer(data, TOKEN_BYTES, release_token, std::ptr::null_mut(), std::ptr::null_mut()) };
         if buffer.is_null() {
             with_tokens(|tokens| tokens.remove(&(data as usize)));
             // SAFETY: the allocation was not handed to V8.

@@ -444,23 +444,66 @@ extern "C" {
         length: usize,
         release: unsafe extern "C" fn(*mut c_void, usize, *mut c_void),
         hint: *mut c_void,
+        slot: *mut c_void,
     ) -> sys::napi_value;
     /// src/shared_buffer.cc: the bytes of a SharedArrayBuffer; 0 when `value` is none.
     fn cranewasm_shared_array_buffer_data(value: sys::napi_value, data: *mut *mut c_void, length: *mut usize) -> i32;
+    /// src/shared_buffer.cc: a new weak slot for a backing store.
+    fn cranewasm_store_slot_new() -> *mut c_void;
+    /// src/shared_buffer.cc: frees a slot.
+    fn cranewasm_store_slot_free(slot: *mut c_void);
+    /// src/shared_buffer.cc: a SharedArrayBuffer over the slot's backing store if it is alive
+    /// and `length` bytes long, else null.
+    fn cranewasm_shared_array_buffer_from_slot(slot: *mut c_void, length: usize) -> sys::napi_value;
+}
+
+/// A shared memory JS has been given SharedArrayBuffers of: its base address, the memory, and
+/// the slot (a weak `std::weak_ptr<v8::BackingStore>`, see src/shared_buffer.cc) of the backing
+/// store its buffers of the current length share in every thread.
+struct SharedEntry {
+    base: usize,
+    memory: Weak<LinearMemory>,
+    #[cfg_attr(cranewasm_no_shared_buffer, allow(dead_code))]
+    slot: *mut c_void,
+}
+
+// SAFETY: the slot is only used under the SHARED_MEMORIES lock (std::weak_ptr itself may be
+// used from any thread).
+unsafe impl Send for SharedEntry {}
+
+impl Drop for SharedEntry {
+    fn drop(&mut self) {
+        #[cfg(not(cranewasm_no_shared_buffer))]
+        if !self.slot.is_null() {
+            // SAFETY: the slot was made by cranewasm_store_slot_new for this entry alone.
+            unsafe { cranewasm_store_slot_free(self.slot) };
+        }
+    }
 }
 
 /// The shared memories whose SharedArrayBuffers JS has been given, by base address, for any
 /// thread: a SharedArrayBuffer posted to a Worker leads back to its memory there
-/// ([`shared_memory_from_buffer`]). Weak: the registry keeps no memory alive.
-static SHARED_MEMORIES: std::sync::Mutex<Vec<(usize, Weak<LinearMemory>)>> = std::sync::Mutex::new(Vec::new());
+/// ([`shared_memory_from_buffer`]), and every thread's buffers of one length share one backing
+/// store. Weak: the registry keeps no memory alive.
+static SHARED_MEMORIES: std::sync::Mutex<Vec<SharedEntry>> = std::sync::Mutex::new(Vec::new());
+
+/// The registry's entry of `memory` (added if missing), in the locked list.
+fn shared_entry<'a>(list: &'a mut Vec<SharedEntry>, memory: &Arc<LinearMemory>) -> &'a mut SharedEntry {
+    list.retain(|e| e.memory.strong_count() > 0);
+    let base = memory.base() as usize;
+    let index = match list.iter().position(|e| e.base == base) {
+        Some(index) => index,
+        None => {
+            list.push(SharedEntry { base, memory: Arc::downgrade(memory), slot: ptr::null_mut() });
+            list.len() - 1
+        }
+    };
+    &mut list[index]
+}
 
 fn register_shared(memory: &Arc<LinearMemory>) {
     let mut list = SHARED_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
-    list.retain(|(_, m)| m.strong_count() > 0);
-    let base = memory.base() as usize;
-    if !list.iter().any(|(b, _)| *b == base) {
-        list.push((base, Arc::downgrade(memory)));
-    }
+    shared_entry(&mut list, memory);
 }
 
 /// The shared memory (of any thread) whose bytes `buffer`, a SharedArrayBuffer, is, if it is
@@ -476,8 +519,8 @@ pub fn shared_memory_from_buffer(buffer: Raw) -> Option<NativeMemory> {
         }
         let list = SHARED_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
         list.iter()
-            .find(|(base, _)| *base == data as usize)
-            .and_then(|(_, m)| m.upgrade())
+            .find(|e| e.base == data as usize)
+            .and_then(|e| e.memory.upgrade())
             .map(NativeMemory::new)
     }
     #[cfg(cranewasm_no_shared_buffer)]
@@ -501,13 +544,27 @@ unsafe extern "C" fn release_shared(_data: *mut c_void, _length: usize, hint: *m
 fn shared_array_buffer(js: &Js, memory: &Arc<LinearMemory>, length: usize) -> JsResult<sys::napi_value> {
     #[cfg(not(cranewasm_no_shared_buffer))]
     {
+        // The backing store of this length that another buffer (of any thread) has, if alive.
+        let mut list = SHARED_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = shared_entry(&mut list, memory);
+        if entry.slot.is_null() {
+            // SAFETY: a plain allocation, freed by the entry's Drop.
+            entry.slot = unsafe { cranewasm_store_slot_new() };
+        }
+        // SAFETY: the slot is live (freed only with the entry, under the lock we hold); we are on
+        // a JS thread inside a Node-API call (a current isolate and handle scope).
+        let shared = unsafe { cranewasm_shared_array_buffer_from_slot(entry.slot, length) };
+        if !shared.is_null() {
+            return Ok(shared);
+        }
         let keep = Box::into_raw(Box::new(memory.clone()));
         // SAFETY: the bytes [base, base + length) are committed and stay mapped while `keep`
         // lives, which V8 releases through `release_shared`; we are on a JS thread inside a
-        // Node-API call, so there is a current isolate and handle scope.
+        // Node-API call, so there is a current isolate and handle scope; the slot is live.
         let buffer = unsafe {
-            cranewasm_new_shared_array_buffer(memory.base() as *mut c_void, length, release_shared, keep as *mut c_void)
+            cranewasm_new_shared_array_buffer(memory.base() as *mut c_void, length, release_shared, keep as *mut c_void, entry.slot)
         };
+        drop(list);
         if buffer.is_null() {
             // SAFETY: `keep` was not handed to V8.
             drop(unsafe { Box::from_raw(keep) });

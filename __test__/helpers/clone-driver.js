@@ -244,6 +244,55 @@ const scenarios = {
     return log;
   },
 
+  // JS's Atomics.wait in a Worker, on the buffer of the Memory it received, and Atomics.notify
+  // here, on this thread's buffer of it: V8 wakes only waiters of the notifier's backing store
+  // (and aborted the process on another live one at the same address), so every thread's
+  // buffers of a memory must share one. Both ways, sync and async.
+  async jsAtomics() {
+    const memory = new W.Memory({ initial: 1, maximum: 4, shared: true });
+    const view = new Int32Array(memory.buffer);
+    const log = {};
+    const notifyUntilWoken = async (notify) => {
+      for (let tries = 0; tries < 2000; tries++) {
+        if (notify() !== 0) return 'woken';
+        await tick(5);
+      }
+      return 'never woken';
+    };
+    const w = worker(`const m = await next(); const v = new Int32Array(m.memory.buffer);
+      send('waiting'); send(Atomics.wait(v, 2, 0, 20000));
+      const again = await next(); const v2 = new Int32Array(again.memory.buffer);
+      const keepAlive = setInterval(() => {}, 1000); // a pending waitAsync keeps no event loop alive
+      const result = Atomics.waitAsync(v2, 4, 0, 20000); send(result.async); send(await result.value);
+      clearInterval(keepAlive);
+      await next();
+      let woke = 0;
+      for (let tries = 0; tries < 2000 && woke === 0; tries++) {
+        woke = Atomics.notify(v2, 6, 1);
+        if (woke === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      send(woke);`);
+    w.postMessage({ memory });
+    log.waiting = await message(w);
+    const woken = message(w);
+    log.notify = await notifyUntilWoken(() => Atomics.notify(view, 2, 1));
+    log.syncWait = await woken;
+    const asyncStarted = message(w);
+    w.postMessage({ memory });
+    log.waitAsync = await asyncStarted;
+    const asyncWoken = message(w);
+    log.notifyAsync = await notifyUntilWoken(() => Atomics.notify(view, 4, 1));
+    log.asyncWait = await asyncWoken;
+    // Here waits (async: this thread must go on), the Worker notifies.
+    const here = Atomics.waitAsync(view, 6, 0, 20000);
+    const reply = message(w);
+    w.postMessage('go');
+    log.workerNotified = await reply;
+    log.hereWait = [here.async, await here.value];
+    await w.terminate();
+    return log;
+  },
+
   // cranewasm only: a Module received is not compiled again; its code and tier state are the
   // sender's. Lazy compilation without tier-up: what one thread compiles, the other runs.
   async sharesCode() {
