@@ -338,11 +338,93 @@ function install() {
     Object.defineProperty(globalThis, 'structuredClone', { ...Object.getOwnPropertyDescriptor(globalThis, 'structuredClone'), value: wrapped });
   }
 
+  installAtomicsBridge();
+
   // A Worker's workerData, in the Worker (its parent encoded it).
   if (!workerThreads.isMainThread && isEnvelope(workerThreads.workerData)) {
     workerThreads.workerData = decode(workerThreads.workerData);
   }
   require('module').syncBuiltinESMExports();
+}
+
+// JS's Atomics.wait/notify and wasm's wait/notify on one shared memory wake each other
+// (src/js_atomics.rs): JS's notify also wakes wasm's waiters; wasm's notify also V8's (through
+// V8's own notify, kept here before the wrap), for which JS waits are recorded with their cell.
+function installAtomicsBridge() {
+  if (typeof Atomics !== 'object' || typeof native.installAtomicsBridge !== 'function') return;
+  const { wait, notify, waitAsync } = Atomics;
+  native.installAtomicsBridge((buffer, index, count) => Reflect.apply(notify, Atomics, [new Int32Array(buffer), index, count]));
+  const typedArrayPrototype = Object.getPrototypeOf(Int32Array.prototype);
+  const bufferOf = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'buffer').get;
+  const byteOffsetOf = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'byteOffset').get;
+  // [SharedArrayBuffer, byte offset] of a cell Atomics would wait on or notify, or undefined
+  // (then V8's own checks, which run next, throw or the buffer is not shared). The index is
+  // converted as V8 converts it; an object's valueOf runs a second time.
+  const cell = (typedArray, index) => {
+    try {
+      const buffer = Reflect.apply(bufferOf, typedArray, []);
+      if (!util.types.isSharedArrayBuffer(buffer)) return undefined;
+      const element = util.types.isBigInt64Array(typedArray) ? 8 : 4;
+      return [buffer, Reflect.apply(byteOffsetOf, typedArray, []) + Math.trunc(Number(index)) * element];
+    } catch {
+      return undefined;
+    }
+  };
+  const define = (name, f, length) => {
+    Object.defineProperty(f, 'length', { value: length });
+    Object.defineProperty(Atomics, name, { ...Object.getOwnPropertyDescriptor(Atomics, name), value: f });
+  };
+  define('wait', {
+    wait(typedArray, index) {
+      const at = cell(typedArray, index);
+      if (at !== undefined) native.jsWait(at[0], at[1], true);
+      try {
+        return Reflect.apply(wait, Atomics, arguments);
+      } finally {
+        if (at !== undefined) native.jsWait(at[0], at[1], false);
+      }
+    },
+  }.wait, wait.length);
+  if (typeof waitAsync === 'function') {
+    define('waitAsync', {
+      waitAsync(typedArray, index) {
+        const at = cell(typedArray, index);
+        if (at !== undefined) native.jsWait(at[0], at[1], true);
+        let result;
+        try {
+          result = Reflect.apply(waitAsync, Atomics, arguments);
+        } finally {
+          if (at !== undefined && !(result && result.async === true)) native.jsWait(at[0], at[1], false);
+        }
+        if (at !== undefined && result.async === true) {
+          const done = () => native.jsWait(at[0], at[1], false);
+          Promise.prototype.then.call(result.value, done, done);
+        }
+        return result;
+      },
+    }.waitAsync, waitAsync.length);
+  }
+  define('notify', {
+    notify(typedArray, index, count) {
+      const at = cell(typedArray, index);
+      if (at === undefined) return Reflect.apply(notify, Atomics, arguments); // not shared: V8's alone
+      // V8 wakes JS's waiters, through the buffer whose backing store they wait on (after a
+      // growth it may not be this one; none when they wait on several).
+      const target = native.jsNotifyTarget(at[0], at[1]);
+      let woken;
+      if (target === at[0]) {
+        woken = Reflect.apply(notify, Atomics, arguments);
+      } else {
+        Reflect.apply(notify, Atomics, [typedArray, index, 0]); // V8's checks of the arguments
+        const element = util.types.isBigInt64Array(typedArray) ? BigInt64Array : Int32Array;
+        woken = target === null ? 0
+          : Reflect.apply(notify, Atomics, [new element(target), at[1] / element.BYTES_PER_ELEMENT, count]);
+      }
+      const limit = count === undefined ? Infinity : Math.max(0, Math.trunc(Number(count)) || 0);
+      if (woken >= limit) return woken;
+      return woken + native.notifyWasmWaiters(at[0], at[1], Math.min(limit - woken, 0xffffffff));
+    },
+  }.notify, notify.length);
 }
 
 /** The options of a new Worker with an encoded workerData (or the options as they are). */

@@ -73,6 +73,16 @@ test('Workers terminated while they wait on the shared memory, or while they run
   });
 });
 
+test('JS Atomics.wait and wasm memory.atomic.notify wake each other both ways, across threads, after a growth too (as on Node)', async () => {
+  const [report, node] = await both('atomicsInterop');
+  expect(report).toEqual(node);
+  expect(report).toMatchObject({
+    wasmNotifyWoke: 1, jsWaitResult: 'ok', jsNotifyWoke: 1, wasmWaitResult: 0,
+    jsNotifyAfterGrowth: 1, grownWait: 'ok', wasmNotifyAfterGrowth: 1, grownWaitAgain: 'ok',
+    nobodyLeft: [0, 0, 0, 0, 0],
+  });
+});
+
 test('JS Atomics.wait/waitAsync in one thread and Atomics.notify in another, on their own buffers of one shared Memory, wake each other (as on Node)', async () => {
   const [report, node] = await both('jsAtomics');
   expect(report).toEqual(node);

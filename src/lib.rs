@@ -9,6 +9,7 @@ mod exceptions;
 mod functions;
 mod interrupts;
 mod js;
+mod js_atomics;
 mod lifetimes;
 mod module_cache;
 mod objects;

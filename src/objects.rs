@@ -455,28 +455,76 @@ extern "C" {
     /// src/shared_buffer.cc: a SharedArrayBuffer over the slot's backing store if it is alive
     /// and `length` bytes long, else null.
     fn cranewasm_shared_array_buffer_from_slot(slot: *mut c_void, length: usize) -> sys::napi_value;
+    /// src/shared_buffer.cc: whether a slot's backing store is alive (1, its length written).
+    fn cranewasm_store_slot_length(slot: *mut c_void, length: *mut usize) -> i32;
+}
+
+/// A new SharedArrayBuffer over the backing store that the JS buffers of `length` bytes of the
+/// shared memory holding native `address` share, with the address's offset in it; None when JS
+/// has no such buffer alive. For src/js_atomics.rs; call on a JS thread inside a handle scope.
+#[cfg(not(cranewasm_no_shared_buffer))]
+pub(crate) fn shared_buffer_at(address: usize, length: usize) -> Option<(sys::napi_value, usize)> {
+    let list = SHARED_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
+    let entry = list.iter().find(|e| {
+        e.memory.upgrade().is_some_and(|m| address >= e.base && address - e.base < m.byte_length() as usize)
+    })?;
+    let offset = address - entry.base;
+    if offset >= length {
+        return None;
+    }
+    let slot = entry.slot_of(length)?;
+    // SAFETY: the slot is live while we hold the lock; the caller is on a JS thread in a scope.
+    let buffer = unsafe { cranewasm_shared_array_buffer_from_slot(slot, length) };
+    (!buffer.is_null()).then_some((buffer, offset))
 }
 
 /// A shared memory JS has been given SharedArrayBuffers of: its base address, the memory, and
-/// the slot (a weak `std::weak_ptr<v8::BackingStore>`, see src/shared_buffer.cc) of the backing
-/// store its buffers of the current length share in every thread.
+/// the slots (each a `std::weak_ptr<v8::BackingStore>`, see src/shared_buffer.cc) of the backing
+/// stores its buffers of each length alive share in every thread.
 struct SharedEntry {
     base: usize,
     memory: Weak<LinearMemory>,
     #[cfg_attr(cranewasm_no_shared_buffer, allow(dead_code))]
-    slot: *mut c_void,
+    slots: Vec<*mut c_void>,
 }
 
-// SAFETY: the slot is only used under the SHARED_MEMORIES lock (std::weak_ptr itself may be
+// SAFETY: the slots are only used under the SHARED_MEMORIES lock (std::weak_ptr itself may be
 // used from any thread).
 unsafe impl Send for SharedEntry {}
+
+#[cfg(not(cranewasm_no_shared_buffer))]
+impl SharedEntry {
+    /// The slot of the live backing store of `length` bytes, if any.
+    fn slot_of(&self, length: usize) -> Option<*mut c_void> {
+        self.slots.iter().copied().find(|&slot| {
+            let mut alive = 0usize;
+            // SAFETY: the slot is live (owned by this entry).
+            unsafe { cranewasm_store_slot_length(slot, &mut alive) == 1 && alive == length }
+        })
+    }
+
+    /// Frees the slots whose backing store is gone.
+    fn sweep(&mut self) {
+        self.slots.retain(|&slot| {
+            let mut length = 0usize;
+            // SAFETY: the slot is live (owned by this entry); freed once, here.
+            unsafe {
+                let alive = cranewasm_store_slot_length(slot, &mut length) == 1;
+                if !alive {
+                    cranewasm_store_slot_free(slot);
+                }
+                alive
+            }
+        });
+    }
+}
 
 impl Drop for SharedEntry {
     fn drop(&mut self) {
         #[cfg(not(cranewasm_no_shared_buffer))]
-        if !self.slot.is_null() {
+        for &slot in &self.slots {
             // SAFETY: the slot was made by cranewasm_store_slot_new for this entry alone.
-            unsafe { cranewasm_store_slot_free(self.slot) };
+            unsafe { cranewasm_store_slot_free(slot) };
         }
     }
 }
@@ -494,7 +542,7 @@ fn shared_entry<'a>(list: &'a mut Vec<SharedEntry>, memory: &Arc<LinearMemory>) 
     let index = match list.iter().position(|e| e.base == base) {
         Some(index) => index,
         None => {
-            list.push(SharedEntry { base, memory: Arc::downgrade(memory), slot: ptr::null_mut() });
+            list.push(SharedEntry { base, memory: Arc::downgrade(memory), slots: Vec::new() });
             list.len() - 1
         }
     };
@@ -547,22 +595,24 @@ fn shared_array_buffer(js: &Js, memory: &Arc<LinearMemory>, length: usize) -> Js
         // The backing store of this length that another buffer (of any thread) has, if alive.
         let mut list = SHARED_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
         let entry = shared_entry(&mut list, memory);
-        if entry.slot.is_null() {
-            // SAFETY: a plain allocation, freed by the entry's Drop.
-            entry.slot = unsafe { cranewasm_store_slot_new() };
+        if let Some(slot) = entry.slot_of(length) {
+            // SAFETY: the slot is live (freed only with the entry, under the lock we hold); we
+            // are on a JS thread inside a Node-API call (a current isolate and handle scope).
+            let shared = unsafe { cranewasm_shared_array_buffer_from_slot(slot, length) };
+            if !shared.is_null() {
+                return Ok(shared);
+            }
         }
-        // SAFETY: the slot is live (freed only with the entry, under the lock we hold); we are on
-        // a JS thread inside a Node-API call (a current isolate and handle scope).
-        let shared = unsafe { cranewasm_shared_array_buffer_from_slot(entry.slot, length) };
-        if !shared.is_null() {
-            return Ok(shared);
-        }
+        entry.sweep();
+        // SAFETY: a plain allocation, freed by the entry (sweep or Drop).
+        let slot = unsafe { cranewasm_store_slot_new() };
+        entry.slots.push(slot);
         let keep = Box::into_raw(Box::new(memory.clone()));
         // SAFETY: the bytes [base, base + length) are committed and stay mapped while `keep`
         // lives, which V8 releases through `release_shared`; we are on a JS thread inside a
         // Node-API call, so there is a current isolate and handle scope; the slot is live.
         let buffer = unsafe {
-            cranewasm_new_shared_array_buffer(memory.base() as *mut c_void, length, release_shared, keep as *mut c_void, entry.slot)
+            cranewasm_new_shared_array_buffer(memory.base() as *mut c_void, length, release_shared, keep as *mut c_void, slot)
         };
         drop(list);
         if buffer.is_null() {

@@ -34,8 +34,8 @@ void* cranewasm_new_shared_array_buffer(void* data, size_t length, cranewasm_rel
   return reinterpret_cast<void*>(*value);
 }
 
-// One backing store per shared memory (and length) for every SharedArrayBuffer of it, in every
-// thread: V8's Atomics.notify wakes only the waiters whose buffer has the notifier's backing
+// One backing store per shared memory and length for every SharedArrayBuffer of it, in every
+// thread (a growth makes buffers of a new length, over a new store): V8's Atomics.notify wakes only the waiters whose buffer has the notifier's backing
 // store, and one that finds a waiter at the same address on another live backing store takes it
 // for a dead async waiter and frees it (a synchronous waiter's node is on its stack: the process
 // aborts). A slot is a weak reference: the buffers, not the slot, keep the store alive.
@@ -56,6 +56,15 @@ void* cranewasm_shared_array_buffer_from_slot(void* slot, size_t length) {
   v8::Local<v8::SharedArrayBuffer> buffer = v8::SharedArrayBuffer::New(isolate, store);
   v8::Local<v8::Value> value = buffer;
   return reinterpret_cast<void*>(*value);
+}
+
+// Whether the slot's backing store is alive (1, its length written) or not (0).
+int cranewasm_store_slot_length(void* slot, size_t* length) {
+  std::shared_ptr<v8::BackingStore> store =
+      static_cast<std::weak_ptr<v8::BackingStore>*>(slot)->lock();
+  if (!store) return 0;
+  *length = store->ByteLength();
+  return 1;
 }
 
 }  // extern "C"

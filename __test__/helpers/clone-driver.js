@@ -244,6 +244,67 @@ const scenarios = {
     return log;
   },
 
+  // JS's Atomics.wait/notify and wasm's wait/notify on one shared memory wake each other, both
+  // ways, across threads (and JS's notify counts the wasm waiters it wakes).
+  async atomicsInterop() {
+    const bytes = await moduleBytes();
+    const module = new W.Module(bytes);
+    const memory = new W.Memory({ initial: 1, maximum: 4, shared: true });
+    const here = instantiate(module, memory);
+    const view = new Int32Array(memory.buffer);
+    const log = {};
+    // Notifies (by `notify`) until it wakes one; how many tries that took is not reported.
+    const notifyUntilWoken = async (notify) => {
+      for (let tries = 0; tries < 2000; tries++) {
+        const woken = notify();
+        if (woken !== 0) return woken;
+        await tick(5);
+      }
+      return 'never woken';
+    };
+    const jsWaiter = worker(`const m = await next(); const view = new Int32Array(m.memory.buffer);
+      send('waiting'); send(Atomics.wait(view, 2, 0, 10000));`);
+    jsWaiter.postMessage({ module, memory });
+    log.jsWaiting = await message(jsWaiter);
+    const jsWoken = message(jsWaiter);
+    log.wasmNotifyWoke = await notifyUntilWoken(() => here.notify(8));
+    log.jsWaitResult = await jsWoken;
+    await jsWaiter.terminate();
+
+    const wasmWaiter = worker(`const m = await next(); const e = instantiate(m.module, m.memory);
+      send('waiting'); send(e.wait(12, 0));`);
+    wasmWaiter.postMessage({ module, memory });
+    log.wasmWaiting = await message(wasmWaiter);
+    const wasmWoken = message(wasmWaiter);
+    log.jsNotifyWoke = await notifyUntilWoken(() => Atomics.notify(view, 3, 1));
+    log.wasmWaitResult = await wasmWoken;
+    await wasmWaiter.terminate();
+    // A JS waiter on a buffer from before a growth, woken by a notify after it: JS's on the new
+    // buffer, then wasm's.
+    const grown = worker(`const m = await next(); const view = new Int32Array(m.memory.buffer);
+      send('waiting'); send(Atomics.wait(view, 5, 0, 20000)); await next();
+      send('waiting'); send(Atomics.wait(view, 5, 0, 20000));`);
+    grown.postMessage({ memory });
+    log.grownWaiting = await message(grown);
+    log.grew = memory.grow(1);
+    const grownView = new Int32Array(memory.buffer);
+    let grownWoken = message(grown);
+    log.jsNotifyAfterGrowth = await notifyUntilWoken(() => Atomics.notify(grownView, 5, 1));
+    log.grownWait = await grownWoken;
+    const again = message(grown);
+    grown.postMessage('again');
+    log.grownWaitingAgain = await again;
+    grownWoken = message(grown);
+    log.wasmNotifyAfterGrowth = await notifyUntilWoken(() => here.notify(20));
+    log.grownWaitAgain = await grownWoken;
+    await grown.terminate();
+    log.nobodyLeft = [Atomics.notify(grownView, 2), Atomics.notify(grownView, 3), here.notify(8), here.notify(12), here.notify(20)];
+    log.badNotify = thrown(() => Atomics.notify(new Int32Array(new SharedArrayBuffer(16)), 9));
+    log.badWait = thrown(() => Atomics.wait(new Int32Array(grownView.buffer), 0, 1, 0));
+    return log;
+  },
+
+
   // JS's Atomics.wait in a Worker, on the buffer of the Memory it received, and Atomics.notify
   // here, on this thread's buffer of it: V8 wakes only waiters of the notifier's backing store
   // (and aborted the process on another live one at the same address), so every thread's

@@ -7,7 +7,9 @@
 //! its maximum up front, see `runtime::memory`), so every thread sees one address per cell.
 //!
 //! JS's `Atomics.wait`/`Atomics.notify` on the memory's SharedArrayBuffer use V8's own waiter
-//! list, which V8 does not expose; the two do not see each other's waiters (see README).
+//! list, which V8 does not expose. The binding bridges the two (under cranewasm/register): a
+//! wasm notify then also calls the host's ([`set_host_notify`]), and JS's notify also calls
+//! [`notify`].
 //!
 //! A waiting thread wakes every [`SLICE`] to look for interrupts (a Worker's `terminate()`, a
 //! deadline, process exit), so that a wait never keeps a thread that is being stopped.
@@ -159,7 +161,26 @@ pub(super) unsafe extern "C" fn atomic_wait(
     .unwrap_or(WAIT_INTERRUPTED)
 }
 
+/// Wakes at most `count` waiters of the host's own at a native address (JS's `Atomics.wait`,
+/// whose list V8 keeps); how many it woke.
+pub type HostNotify = fn(address: usize, count: u32) -> u32;
+
+static HOST_NOTIFY: std::sync::OnceLock<HostNotify> = std::sync::OnceLock::new();
+
+/// Makes wasm's notify also wake the host's waiters (once per process; later calls are
+/// ignored): after the engine's own queue, up to the count left.
+pub fn set_host_notify(notify: HostNotify) {
+    let _ = HOST_NOTIFY.set(notify);
+}
+
 /// The `AtomicNotify` libcall.
 pub(super) extern "C" fn atomic_notify(_vmctx: *mut u8, address: u64, count: u32) -> u32 {
-    std::panic::catch_unwind(|| notify(address as usize, count)).unwrap_or(0)
+    std::panic::catch_unwind(|| {
+        let woken = notify(address as usize, count);
+        match HOST_NOTIFY.get() {
+            Some(host) if woken < count => woken + host(address as usize, count - woken),
+            _ => woken,
+        }
+    })
+    .unwrap_or(0)
 }
