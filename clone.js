@@ -352,7 +352,11 @@ function install() {
 // V8's own notify, kept here before the wrap), for which JS waits are recorded with their cell.
 function installAtomicsBridge() {
   if (typeof Atomics !== 'object' || typeof native.installAtomicsBridge !== 'function') return;
-  const { wait, notify, waitAsync } = Atomics;
+  const { wait, notify, waitAsync, load } = Atomics;
+  // The counts of wasm waits and JS waits under way in the process: while both are 0, JS's
+  // notify is V8's alone (an Int32Array over each word; read with a sequentially consistent
+  // load, after the caller's store).
+  const [wasmWaits, jsWaits] = native.waiterCountViews().map((view) => new Int32Array(view));
   native.installAtomicsBridge((buffer, index, count) => Reflect.apply(notify, Atomics, [new Int32Array(buffer), index, count]));
   const typedArrayPrototype = Object.getPrototypeOf(Int32Array.prototype);
   const bufferOf = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'buffer').get;
@@ -406,6 +410,7 @@ function installAtomicsBridge() {
   }
   define('notify', {
     notify(typedArray, index, count) {
+      if (load(wasmWaits, 0) === 0 && load(jsWaits, 0) === 0) return Reflect.apply(notify, Atomics, arguments);
       const at = cell(typedArray, index);
       if (at === undefined) return Reflect.apply(notify, Atomics, arguments); // not shared: V8's alone
       // V8 wakes JS's waiters, through the buffer whose backing store they wait on (after a

@@ -21,7 +21,7 @@ use std::cell::Cell;
 use std::ffi::c_void;
 use std::ptr;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicIsize, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Mutex;
 
 use cranewasm_engine::runtime::waiters;
@@ -33,7 +33,7 @@ use crate::js::{napi_call, Js};
 use crate::objects::Raw;
 
 /// JS waits under way in the process (`Atomics.wait` blocking, `waitAsync` pending).
-static JS_WAITERS: AtomicIsize = AtomicIsize::new(0);
+static JS_WAITERS: AtomicI32 = AtomicI32::new(0);
 /// The same by native address, then by the byte length of the buffer waited on.
 static JS_WAITS: Mutex<Option<HashMap<usize, HashMap<usize, u32>>>> = Mutex::new(None);
 
@@ -52,6 +52,28 @@ thread_local! {
 extern "C" {
     /// src/shared_buffer.cc: the bytes of a SharedArrayBuffer; 0 when `value` is none.
     fn cranewasm_shared_array_buffer_data(value: sys::napi_value, data: *mut *mut c_void, length: *mut usize) -> i32;
+}
+
+/// An ArrayBuffer over `word` (read-only for JS, which index.js never writes): clone.js's notify
+/// reads the counts without a call.
+fn word_view(env: &Env, word: *const i32) -> Result<Raw> {
+    let mut buffer = ptr::null_mut();
+    // SAFETY: the word is a static, so its bytes outlive every buffer over them (no finalizer);
+    // a concurrent update by another thread makes a read stale, never unsound.
+    let status = unsafe { sys::napi_create_external_arraybuffer(env.raw(), word as *mut c_void, 4, None, ptr::null_mut(), &mut buffer) };
+    if status != sys::Status::napi_ok {
+        return Err(Error::from_reason("cranewasm: cannot make the waiter counts' view"));
+    }
+    Ok(Raw(buffer))
+}
+
+/// Views of the counts of wasm waits and of JS waits under way (i32 each).
+#[napi]
+pub fn waiter_count_views(env: Env) -> Result<Vec<Raw>> {
+    Ok(vec![
+        word_view(&env, waiters::waiting_word().as_ptr() as *const i32)?,
+        word_view(&env, JS_WAITERS.as_ptr() as *const i32)?,
+    ])
 }
 
 /// Sets up this thread's side (once per thread) with `notifier` (see NOTIFIER).

@@ -55,6 +55,24 @@ unsafe fn read(address: usize, width: u32) -> u64 {
     }
 }
 
+/// Waits under way in the process (entered [`wait`] and not returned).
+static WAITING: AtomicU32 = AtomicU32::new(0);
+
+/// Uncounts a wait when it returns, whichever way.
+struct Counted;
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        WAITING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The count of waits under way, for a host that reads it without a call (zero: a notify would
+/// wake nobody here).
+pub fn waiting_word() -> &'static AtomicU32 {
+    &WAITING
+}
+
 /// Waits on the cell of `width` bytes at native `address` while it holds `expected`, at most
 /// `timeout_ns` nanoseconds (forever when negative): 0 woken by a notify, 1 the cell did not
 /// hold `expected`, 2 timed out, [`WAIT_INTERRUPTED`] the thread is being stopped.
@@ -66,6 +84,10 @@ pub unsafe fn wait(address: usize, expected: u64, timeout_ns: i64, width: u32) -
         .ok()
         .map(|ns| Instant::now().checked_add(Duration::from_nanos(ns)));
     let mut queues = queues();
+    // Counted before the value is read: a notifier that stores, then finds no wait under way
+    // ([`waiting_word`]), stored before this read.
+    WAITING.fetch_add(1, Ordering::SeqCst);
+    let _counted = Counted;
     // SAFETY: per the contract.
     let current = unsafe { read(address, width) };
     let expected = if width == 8 { expected } else { expected & 0xffff_ffff };
