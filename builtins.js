@@ -110,6 +110,13 @@ function remember(moduleObject, options) {
   compileTimeImports.set(moduleObject, { jsString, stringModule });
 }
 
+/** The compile options a Module object was given, as far as they matter (clone.js sends them). */
+function remembered(moduleObject) {
+  const record = compileTimeImports.get(moduleObject);
+  if (record === undefined) return NO_OPTIONS;
+  return { builtins: record.jsString ? [JS_STRING] : [], importedStringConstants: record.stringModule };
+}
+
 // The spec's order: the string-constants module wins over a builtin set of the same name.
 function kindOf(record, moduleName, name) {
   if (record === undefined) return undefined;
@@ -278,6 +285,7 @@ module.exports = {
   compileOptions,
   checkCompiled,
   remember,
+  remembered,
   isCompileTimeImport,
   instantiation,
   jsStringSet,

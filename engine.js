@@ -11,6 +11,8 @@
 // - tierUp(module): a promise that resolves once every function has optimized code.
 // - moduleCacheStats(): { hits, misses, live } of the in-process module cache (compiling bytes
 //   identical to a live module's reuses its code).
+// - sharedMemoryFromBuffer(buffer), encodeMessage(value), decodeMessage(value): Memory and
+//   Module objects across threads by hand, where cranewasm/register does not do it.
 'use strict';
 
 require('./index.js'); // fills internal.moduleBrand
@@ -230,4 +232,21 @@ function moduleCacheStats() {
   return { hits: s.hits, misses: s.misses, live: s.live };
 }
 
-module.exports = { getCompileOptions, setCompileOptions, compileStatus, tierUp, moduleCacheStats, Sandbox, sharedMemoryFromBuffer };
+// Module and shared Memory objects across threads without cranewasm/register (which installs
+// this in postMessage, workerData and structuredClone): clone.js.
+const clone = require('./clone.js');
+
+/** `value` for postMessage: its Modules and shared Memories as markers in an envelope. */
+function encodeMessage(value) {
+  return clone.encode(value);
+}
+
+/** A received envelope's value with this thread's Modules and Memories; others as they are. */
+function decodeMessage(value) {
+  return clone.decode(value);
+}
+
+module.exports = {
+  getCompileOptions, setCompileOptions, compileStatus, tierUp, moduleCacheStats, Sandbox, sharedMemoryFromBuffer,
+  encodeMessage, decodeMessage,
+};

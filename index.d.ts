@@ -367,6 +367,19 @@ declare namespace WebAssembly {
      * `buffer` of a shared memory of any thread, e.g. posted to a Worker); null for any other value.
      */
     sharedMemoryFromBuffer(buffer: unknown): Memory | null;
+    /**
+     * Without `cranewasm/register` (which does this in postMessage, workerData and
+     * structuredClone): `value` ready for `postMessage` to another thread of this process, its
+     * Modules and shared Memories replaced by markers inside an envelope; `value` itself when it
+     * holds none.
+     */
+    encodeMessage<T>(value: T): T | object;
+    /**
+     * The other side of `encodeMessage`: a received envelope's value, with Module and Memory
+     * objects of this thread (the same compiled code, the same linear memory) for its markers;
+     * any other value as it is.
+     */
+    decodeMessage(value: unknown): unknown;
   }
 
   /** The limits of a `Sandbox`; each is optional. */

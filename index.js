@@ -681,6 +681,15 @@ const memoryBrand = new WeakMap();
 // wasi.js binds a WASI program to the native memory behind its Memory, in this realm.
 internal.memoryBrand = memoryBrand;
 internal.realm = realm;
+// clone.js: what a Module or shared Memory needs to cross threads (undefined for any other value),
+// and a Module object over a NativeModule received from another thread.
+internal.cloneState = (object) => {
+  if (moduleBrand.has(object)) return { kind: 'Module', native: moduleBrand.get(object), options: builtins.remembered(object) };
+  const memory = memoryBrand.get(object);
+  if (memory === undefined || !callNative(() => memory.isShared())) return undefined;
+  return { kind: 'Memory', buffer: Reflect.apply(Object.getOwnPropertyDescriptor(Memory.prototype, 'buffer').get, object, []) };
+};
+internal.newModuleObject = (nativeModule, options) => newModuleObject(nativeModule, options);
 const tableBrand = new WeakMap();
 // Table.get/set are hot paths: per Table object, what never changes (its address type, its
 // element kind) and the addon's one-call get and set bound to its table, made on first use.

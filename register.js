@@ -22,6 +22,11 @@ Object.defineProperty(globalThis, 'WebAssembly', {
   value: WebAssembly, writable: true, enumerable: false, configurable: true,
 });
 
+// Module and shared Memory objects cross threads as V8's do (postMessage, workerData,
+// structuredClone): clone.js.
+const clone = require('./clone.js');
+clone.install();
+
 // Worker threads: each has its own globals, so the registration must run there too. Workers are
 // given `--require <this file>` in their execArgv (ahead of the user's own execArgv, or of this
 // thread's, which they inherit by default): it runs before the worker's code whatever that is (a
@@ -66,7 +71,8 @@ function registerWorkers() {
   if (typeof Original !== 'function' || Original[WORKERS_PATCHED]) return;
   const Worker = {
     Worker: class extends Original {
-      constructor(filename, options) {
+      constructor(filename, givenOptions) {
+        const options = clone.workerOptions(givenOptions);
         let registered = withRegistration(options);
         if (registered === undefined) {
           super(filename, options);

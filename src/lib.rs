@@ -4,10 +4,12 @@
 //! `WebAssembly.CompileError` that index.js throws.
 
 mod builtins;
+mod clone;
 mod exceptions;
 mod functions;
 mod interrupts;
 mod js;
+mod js_atomics;
 mod lifetimes;
 mod module_cache;
 mod objects;

@@ -346,6 +346,8 @@ struct BufferView {
 thread_local! {
     /// The current ArrayBuffer of each memory JS has asked for, by memory address.
     static BUFFERS: RefCell<HashMap<usize, BufferView>> = RefCell::new(HashMap::new());
+    /// The size of BUFFERS after its last sweep (`remember_buffer`).
+    static BUFFERS_SWEPT_AT: Cell<usize> = const { Cell::new(0) };
     /// The memory growth epoch the buffers were last checked at.
     static CHECKED_EPOCH: Cell<u64> = const { Cell::new(0) };
 }
@@ -362,6 +364,28 @@ fn detach(js: &Js, view: BufferView) -> JsResult<()> {
         Some(buffer) => napi_call!(js, napi_detach_arraybuffer(buffer)),
         None => Ok(()),
     }
+}
+
+/// Records the ArrayBuffer made for a memory. The reference is weak: a strong one kept the buffer,
+/// and through it (its backing store holds an `Arc`) the memory, alive for good, so every Memory
+/// whose `buffer` was read leaked its linear memory. Entries of memories gone are swept here.
+fn remember_buffer(js: &Js, key: usize, view: BufferView) -> JsResult<()> {
+    let dead: Vec<BufferView> = BUFFERS.with(|b| {
+        let mut buffers = b.borrow_mut();
+        buffers.insert(key, view);
+        // Amortized: a sweep when the map has doubled since the last one.
+        if buffers.len() < 16 || buffers.len() < 2 * BUFFERS_SWEPT_AT.get() {
+            return Vec::new();
+        }
+        let keys: Vec<usize> = buffers.iter().filter(|(_, v)| v.memory.strong_count() == 0).map(|(k, _)| *k).collect();
+        let dead = keys.iter().filter_map(|k| buffers.remove(k)).collect();
+        BUFFERS_SWEPT_AT.set(buffers.len());
+        dead
+    });
+    for view in dead {
+        js.delete_reference(view.reference);
+    }
+    Ok(())
 }
 
 /// Detaches the ArrayBuffer of `memory`, if JS has one (after a growth).
@@ -420,23 +444,114 @@ extern "C" {
         length: usize,
         release: unsafe extern "C" fn(*mut c_void, usize, *mut c_void),
         hint: *mut c_void,
+        slot: *mut c_void,
     ) -> sys::napi_value;
     /// src/shared_buffer.cc: the bytes of a SharedArrayBuffer; 0 when `value` is none.
     fn cranewasm_shared_array_buffer_data(value: sys::napi_value, data: *mut *mut c_void, length: *mut usize) -> i32;
+    /// src/shared_buffer.cc: a new weak slot for a backing store.
+    fn cranewasm_store_slot_new() -> *mut c_void;
+    /// src/shared_buffer.cc: frees a slot.
+    fn cranewasm_store_slot_free(slot: *mut c_void);
+    /// src/shared_buffer.cc: a SharedArrayBuffer over the slot's backing store if it is alive
+    /// and `length` bytes long, else null.
+    fn cranewasm_shared_array_buffer_from_slot(slot: *mut c_void, length: usize) -> sys::napi_value;
+    /// src/shared_buffer.cc: whether a slot's backing store is alive (1, its length written).
+    fn cranewasm_store_slot_length(slot: *mut c_void, length: *mut usize) -> i32;
+}
+
+/// A new SharedArrayBuffer over the backing store that the JS buffers of `length` bytes of the
+/// shared memory holding native `address` share, with the address's offset in it; None when JS
+/// has no such buffer alive. For src/js_atomics.rs; call on a JS thread inside a handle scope.
+#[cfg(not(cranewasm_no_shared_buffer))]
+pub(crate) fn shared_buffer_at(address: usize, length: usize) -> Option<(sys::napi_value, usize)> {
+    let list = SHARED_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
+    let entry = list.iter().find(|e| {
+        e.memory.upgrade().is_some_and(|m| address >= e.base && address - e.base < m.byte_length() as usize)
+    })?;
+    let offset = address - entry.base;
+    if offset >= length {
+        return None;
+    }
+    let slot = entry.slot_of(length)?;
+    // SAFETY: the slot is live while we hold the lock; the caller is on a JS thread in a scope.
+    let buffer = unsafe { cranewasm_shared_array_buffer_from_slot(slot, length) };
+    (!buffer.is_null()).then_some((buffer, offset))
+}
+
+/// A shared memory JS has been given SharedArrayBuffers of: its base address, the memory, and
+/// the slots (each a `std::weak_ptr<v8::BackingStore>`, see src/shared_buffer.cc) of the backing
+/// stores its buffers of each length alive share in every thread.
+struct SharedEntry {
+    base: usize,
+    memory: Weak<LinearMemory>,
+    #[cfg_attr(cranewasm_no_shared_buffer, allow(dead_code))]
+    slots: Vec<*mut c_void>,
+}
+
+// SAFETY: the slots are only used under the SHARED_MEMORIES lock (std::weak_ptr itself may be
+// used from any thread).
+unsafe impl Send for SharedEntry {}
+
+#[cfg(not(cranewasm_no_shared_buffer))]
+impl SharedEntry {
+    /// The slot of the live backing store of `length` bytes, if any.
+    fn slot_of(&self, length: usize) -> Option<*mut c_void> {
+        self.slots.iter().copied().find(|&slot| {
+            let mut alive = 0usize;
+            // SAFETY: the slot is live (owned by this entry).
+            unsafe { cranewasm_store_slot_length(slot, &mut alive) == 1 && alive == length }
+        })
+    }
+
+    /// Frees the slots whose backing store is gone.
+    fn sweep(&mut self) {
+        self.slots.retain(|&slot| {
+            let mut length = 0usize;
+            // SAFETY: the slot is live (owned by this entry); freed once, here.
+            unsafe {
+                let alive = cranewasm_store_slot_length(slot, &mut length) == 1;
+                if !alive {
+                    cranewasm_store_slot_free(slot);
+                }
+                alive
+            }
+        });
+    }
+}
+
+impl Drop for SharedEntry {
+    fn drop(&mut self) {
+        #[cfg(not(cranewasm_no_shared_buffer))]
+        for &slot in &self.slots {
+            // SAFETY: the slot was made by cranewasm_store_slot_new for this entry alone.
+            unsafe { cranewasm_store_slot_free(slot) };
+        }
+    }
 }
 
 /// The shared memories whose SharedArrayBuffers JS has been given, by base address, for any
 /// thread: a SharedArrayBuffer posted to a Worker leads back to its memory there
-/// ([`shared_memory_from_buffer`]). Weak: the registry keeps no memory alive.
-static SHARED_MEMORIES: std::sync::Mutex<Vec<(usize, Weak<LinearMemory>)>> = std::sync::Mutex::new(Vec::new());
+/// ([`shared_memory_from_buffer`]), and every thread's buffers of one length share one backing
+/// store. Weak: the registry keeps no memory alive.
+static SHARED_MEMORIES: std::sync::Mutex<Vec<SharedEntry>> = std::sync::Mutex::new(Vec::new());
+
+/// The registry's entry of `memory` (added if missing), in the locked list.
+fn shared_entry<'a>(list: &'a mut Vec<SharedEntry>, memory: &Arc<LinearMemory>) -> &'a mut SharedEntry {
+    list.retain(|e| e.memory.strong_count() > 0);
+    let base = memory.base() as usize;
+    let index = match list.iter().position(|e| e.base == base) {
+        Some(index) => index,
+        None => {
+            list.push(SharedEntry { base, memory: Arc::downgrade(memory), slots: Vec::new() });
+            list.len() - 1
+        }
+    };
+    &mut list[index]
+}
 
 fn register_shared(memory: &Arc<LinearMemory>) {
     let mut list = SHARED_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
-    list.retain(|(_, m)| m.strong_count() > 0);
-    let base = memory.base() as usize;
-    if !list.iter().any(|(b, _)| *b == base) {
-        list.push((base, Arc::downgrade(memory)));
-    }
+    shared_entry(&mut list, memory);
 }
 
 /// The shared memory (of any thread) whose bytes `buffer`, a SharedArrayBuffer, is, if it is
@@ -452,8 +567,8 @@ pub fn shared_memory_from_buffer(buffer: Raw) -> Option<NativeMemory> {
         }
         let list = SHARED_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
         list.iter()
-            .find(|(base, _)| *base == data as usize)
-            .and_then(|(_, m)| m.upgrade())
+            .find(|e| e.base == data as usize)
+            .and_then(|e| e.memory.upgrade())
             .map(NativeMemory::new)
     }
     #[cfg(cranewasm_no_shared_buffer)]
@@ -477,13 +592,29 @@ unsafe extern "C" fn release_shared(_data: *mut c_void, _length: usize, hint: *m
 fn shared_array_buffer(js: &Js, memory: &Arc<LinearMemory>, length: usize) -> JsResult<sys::napi_value> {
     #[cfg(not(cranewasm_no_shared_buffer))]
     {
+        // The backing store of this length that another buffer (of any thread) has, if alive.
+        let mut list = SHARED_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = shared_entry(&mut list, memory);
+        if let Some(slot) = entry.slot_of(length) {
+            // SAFETY: the slot is live (freed only with the entry, under the lock we hold); we
+            // are on a JS thread inside a Node-API call (a current isolate and handle scope).
+            let shared = unsafe { cranewasm_shared_array_buffer_from_slot(slot, length) };
+            if !shared.is_null() {
+                return Ok(shared);
+            }
+        }
+        entry.sweep();
+        // SAFETY: a plain allocation, freed by the entry (sweep or Drop).
+        let slot = unsafe { cranewasm_store_slot_new() };
+        entry.slots.push(slot);
         let keep = Box::into_raw(Box::new(memory.clone()));
         // SAFETY: the bytes [base, base + length) are committed and stay mapped while `keep`
         // lives, which V8 releases through `release_shared`; we are on a JS thread inside a
-        // Node-API call, so there is a current isolate and handle scope.
+        // Node-API call, so there is a current isolate and handle scope; the slot is live.
         let buffer = unsafe {
-            cranewasm_new_shared_array_buffer(memory.base() as *mut c_void, length, release_shared, keep as *mut c_void)
+            cranewasm_new_shared_array_buffer(memory.base() as *mut c_void, length, release_shared, keep as *mut c_void, slot)
         };
+        drop(list);
         if buffer.is_null() {
             // SAFETY: `keep` was not handed to V8.
             drop(unsafe { Box::from_raw(keep) });
@@ -526,9 +657,9 @@ impl NativeMemory {
         if self.memory.is_shared() {
             register_shared(&self.memory);
             let buffer = raw_result(shared_array_buffer(&js, &self.memory, length as usize))?;
-            let reference = raw_result(js.reference(buffer, 1))?;
+            let reference = raw_result(js.reference(buffer, 0))?;
             let view = BufferView { memory: Arc::downgrade(&self.memory), reference, length };
-            BUFFERS.with(|b| b.borrow_mut().insert(key, view));
+            raw_result(remember_buffer(&js, key, view))?;
             return Ok(Raw(buffer));
         }
         let keep = Box::into_raw(Box::new(self.memory.clone()));
@@ -558,9 +689,9 @@ impl NativeMemory {
             }
             return raw_result(Err(pending));
         }
-        let reference = raw_result(js.reference(buffer, 1))?;
+        let reference = raw_result(js.reference(buffer, 0))?;
         let view = BufferView { memory: Arc::downgrade(&self.memory), reference, length };
-        BUFFERS.with(|b| b.borrow_mut().insert(key, view));
+        raw_result(remember_buffer(&js, key, view))?;
         Ok(Raw(buffer))
     }
 

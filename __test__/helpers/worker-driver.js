@@ -1,7 +1,7 @@
 // Run by workers.test.js in a child process: registers cranewasm (unless told not to), then
 // starts Workers of every kind and prints, as one JSON line, what each of them sees: whether
 // its `WebAssembly` is cranewasm's (registered: Node's namespace kept under the symbol, and a
-// Module that cannot be cloned) and the result of running a module there.
+// Module that is not of Node's engine) and the result of running a module there.
 'use strict';
 
 const path = require('path');
@@ -21,10 +21,9 @@ const PROBE = `
     // (module (func (export "f") (result i32) i32.const 42))
     const bytes = new Uint8Array([0,97,115,109,1,0,0,0,1,5,1,96,0,1,127,3,2,1,0,7,5,1,1,102,0,0,10,6,1,4,0,65,42,11]);
     const module = new WebAssembly.Module(bytes);
-    let cloneable = true;
-    try { structuredClone(module); } catch { cloneable = false; }
+    const ofNode = registered ? module instanceof original.Module : true;
     const result = new WebAssembly.Instance(module).exports.f();
-    return { engine: registered && !cloneable ? 'cranewasm' : (!registered && cloneable ? 'node' : 'mixed'), result };
+    return { engine: registered && !ofNode ? 'cranewasm' : (!registered && ofNode ? 'node' : 'mixed'), result };
   }
 `;
 
@@ -58,13 +57,9 @@ async function main() {
     run(nested, { eval: true }, 'nested'),
   ]);
   // The main thread, for comparison.
-  let mainEngine;
-  try {
-    structuredClone(new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])));
-    mainEngine = 'node';
-  } catch {
-    mainEngine = 'cranewasm';
-  }
+  const original = globalThis[Symbol.for('cranewasm.originalWebAssembly')];
+  const mainModule = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+  const mainEngine = original !== undefined && !(mainModule instanceof original.Module) ? 'cranewasm' : 'node';
   fs.rmSync(dir, { recursive: true, force: true });
   process.stdout.write(`${JSON.stringify({ main: mainEngine, results })}\n`);
 }

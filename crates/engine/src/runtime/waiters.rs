@@ -7,7 +7,9 @@
 //! its maximum up front, see `runtime::memory`), so every thread sees one address per cell.
 //!
 //! JS's `Atomics.wait`/`Atomics.notify` on the memory's SharedArrayBuffer use V8's own waiter
-//! list, which V8 does not expose; the two do not see each other's waiters (see README).
+//! list, which V8 does not expose. The binding bridges the two (under cranewasm/register): a
+//! wasm notify then also calls the host's ([`set_host_notify`]), and JS's notify also calls
+//! [`notify`].
 //!
 //! A waiting thread wakes every [`SLICE`] to look for interrupts (a Worker's `terminate()`, a
 //! deadline, process exit), so that a wait never keeps a thread that is being stopped.
@@ -53,6 +55,24 @@ unsafe fn read(address: usize, width: u32) -> u64 {
     }
 }
 
+/// Waits under way in the process (entered [`wait`] and not returned).
+static WAITING: AtomicU32 = AtomicU32::new(0);
+
+/// Uncounts a wait when it returns, whichever way.
+struct Counted;
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        WAITING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The count of waits under way, for a host that reads it without a call (zero: a notify would
+/// wake nobody here).
+pub fn waiting_word() -> &'static AtomicU32 {
+    &WAITING
+}
+
 /// Waits on the cell of `width` bytes at native `address` while it holds `expected`, at most
 /// `timeout_ns` nanoseconds (forever when negative): 0 woken by a notify, 1 the cell did not
 /// hold `expected`, 2 timed out, [`WAIT_INTERRUPTED`] the thread is being stopped.
@@ -64,6 +84,10 @@ pub unsafe fn wait(address: usize, expected: u64, timeout_ns: i64, width: u32) -
         .ok()
         .map(|ns| Instant::now().checked_add(Duration::from_nanos(ns)));
     let mut queues = queues();
+    // Counted before the value is read: a notifier that stores, then finds no wait under way
+    // ([`waiting_word`]), stored before this read.
+    WAITING.fetch_add(1, Ordering::SeqCst);
+    let _counted = Counted;
     // SAFETY: per the contract.
     let current = unsafe { read(address, width) };
     let expected = if width == 8 { expected } else { expected & 0xffff_ffff };
@@ -159,7 +183,26 @@ pub(super) unsafe extern "C" fn atomic_wait(
     .unwrap_or(WAIT_INTERRUPTED)
 }
 
+/// Wakes at most `count` waiters of the host's own at a native address (JS's `Atomics.wait`,
+/// whose list V8 keeps); how many it woke.
+pub type HostNotify = fn(address: usize, count: u32) -> u32;
+
+static HOST_NOTIFY: std::sync::OnceLock<HostNotify> = std::sync::OnceLock::new();
+
+/// Makes wasm's notify also wake the host's waiters (once per process; later calls are
+/// ignored): after the engine's own queue, up to the count left.
+pub fn set_host_notify(notify: HostNotify) {
+    let _ = HOST_NOTIFY.set(notify);
+}
+
 /// The `AtomicNotify` libcall.
 pub(super) extern "C" fn atomic_notify(_vmctx: *mut u8, address: u64, count: u32) -> u32 {
-    std::panic::catch_unwind(|| notify(address as usize, count)).unwrap_or(0)
+    std::panic::catch_unwind(|| {
+        let woken = notify(address as usize, count);
+        match HOST_NOTIFY.get() {
+            Some(host) if woken < count => woken + host(address as usize, count - woken),
+            _ => woken,
+        }
+    })
+    .unwrap_or(0)
 }
