@@ -11,6 +11,10 @@
 // - tierUp(module): a promise that resolves once every function has optimized code.
 // - moduleCacheStats(): { hits, misses, live } of the in-process module cache (compiling bytes
 //   identical to a live module's reuses its code).
+// - serialize(module) / deserialize(bytes): a module's wasm bytes and the machine code its
+//   functions run now, as a Uint8Array, and back to a Module that runs without compiling what
+//   was cached. Refused bytes throw a DeserializeError (its `kind` says why). The bytes are
+//   machine code: deserialize only bytes from a trusted place.
 'use strict';
 
 require('./index.js'); // fills internal.moduleBrand
@@ -230,4 +234,55 @@ function moduleCacheStats() {
   return { hits: s.hits, misses: s.misses, live: s.live };
 }
 
-module.exports = { getCompileOptions, setCompileOptions, compileStatus, tierUp, moduleCacheStats, Sandbox, sharedMemoryFromBuffer };
+/**
+ * Why deserialize() refused its bytes. `kind`: 'format' (not serialized by cranewasm, or
+ * another format version), 'corrupt' (truncated or altered: the checksum or a field does not
+ * check out), 'build' (another build of cranewasm), 'cpu' (code relying on CPU features this
+ * machine lacks), 'options' (compiled with other compile options or wasm features than this
+ * process's), or 'argument' (not a BufferSource).
+ */
+class DeserializeError extends Error {
+  constructor(message, kind) {
+    super(message);
+    this.kind = kind;
+  }
+}
+Object.defineProperty(DeserializeError.prototype, 'name', {
+  value: 'DeserializeError', writable: true, enumerable: false, configurable: true,
+});
+
+/**
+ * The module's wasm bytes and the machine code each of its functions runs now (the best tier
+ * reached so far; functions never called under lazy compilation are left out), as a Uint8Array
+ * for deserialize() in a process of the same cranewasm build on a machine with the same CPU
+ * features and the same compile options.
+ */
+function serialize(module) {
+  const m = nativeModule(module, 'serialize()');
+  const buffer = call(() => native.serializeModule(m));
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+/**
+ * A WebAssembly.Module from serialize()'s bytes: the wasm bytes they carry are decoded and
+ * validated again, the cached code is installed as it is (nothing cached is compiled), the
+ * other functions compile lazily as usual and tier-up goes on. Throws a DeserializeError for
+ * bytes it cannot use. The bytes are machine code that will run: only from a trusted place.
+ */
+function deserialize(bytes) {
+  let view;
+  if (ArrayBuffer.isView(bytes)) {
+    view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  } else if (bytes instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && bytes instanceof SharedArrayBuffer)) {
+    view = new Uint8Array(bytes);
+  } else {
+    throw new DeserializeError('deserialize(): Argument 0 must be a buffer source', 'argument');
+  }
+  const outcome = call(() => native.deserializeModule(view.slice()));
+  if (outcome !== null && typeof outcome === 'object' && typeof outcome.kind === 'string' && typeof outcome.message === 'string') {
+    throw new DeserializeError(`deserialize(): ${outcome.message}`, outcome.kind);
+  }
+  return internal.newModuleObject(outcome);
+}
+
+module.exports = { serialize, deserialize, DeserializeError, getCompileOptions, setCompileOptions, compileStatus, tierUp, moduleCacheStats, Sandbox, sharedMemoryFromBuffer };

@@ -676,6 +676,7 @@ const internal = require('./internal.js');
 internal.moduleBrand = moduleBrand;
 internal.platformObject = platformObject;
 internal.newMemoryObject = (nativeMemory) => newMemoryObject(nativeMemory);
+internal.newModuleObject = (nativeModule) => newModuleObject(nativeModule);
 const instanceBrand = new WeakMap();
 const memoryBrand = new WeakMap();
 // wasi.js binds a WASI program to the native memory behind its Memory, in this realm.

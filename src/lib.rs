@@ -12,6 +12,7 @@ mod lifetimes;
 mod module_cache;
 mod objects;
 mod sandbox;
+mod serialize;
 mod streaming;
 mod values;
 mod wasi;
@@ -249,7 +250,7 @@ impl Task for CompileTask {
 /// tier-up state); each object stays distinct.
 #[napi]
 pub struct NativeModule {
-    shared: Arc<module_cache::SharedModule>,
+    pub(crate) shared: Arc<module_cache::SharedModule>,
 }
 
 impl std::ops::Deref for NativeModule {

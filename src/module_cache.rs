@@ -42,7 +42,7 @@ pub struct SharedModule {
 }
 
 impl SharedModule {
-    fn of(compilation: Compilation) -> SharedModule {
+    pub(crate) fn of(compilation: Compilation) -> SharedModule {
         let Compilation { module, code } = compilation;
         SharedModule {
             module,

@@ -12,6 +12,7 @@ mod function_validation;
 pub mod options;
 pub mod streaming;
 pub mod module_code;
+pub mod serialize;
 pub mod tier;
 pub mod tiering;
 pub mod trampolines;
