@@ -15,6 +15,8 @@
 //   functions run now, as a Uint8Array, and back to a Module that runs without compiling what
 //   was cached. Refused bytes throw a DeserializeError (its `kind` says why). The bytes are
 //   machine code: deserialize only bytes from a trusted place.
+// - setCacheDirectory(dir, { maxSize }) / getCacheDirectory() / cacheStats(): the persistent
+//   code cache (also CRANEWASM_CACHE=<dir>, CRANEWASM_CACHE_SIZE=<bytes>); off by default.
 'use strict';
 
 require('./index.js'); // fills internal.moduleBrand
@@ -285,4 +287,44 @@ function deserialize(bytes) {
   return internal.newModuleObject(outcome);
 }
 
-module.exports = { serialize, deserialize, DeserializeError, getCompileOptions, setCompileOptions, compileStatus, tierUp, moduleCacheStats, Sandbox, sharedMemoryFromBuffer };
+/**
+ * Turns the persistent code cache on in `directory` (created when first written), bounded to
+ * `maxSize` bytes (default 1 GiB; least recently used entries go first), or off (`null`).
+ * Modules compiled from then on start from the code an earlier run left there and keep their
+ * entry current as they tier up. Returns { directory, maxSize }. The entries are machine code:
+ * the directory must be as trusted as the code that runs.
+ */
+function setCacheDirectory(directory, options = {}) {
+  const caller = 'setCacheDirectory()';
+  if (directory !== null && (typeof directory !== 'string' || directory === '' || directory.includes('\0'))) {
+    throw new TypeError(`${caller}: Argument 0 must be a directory path (a non-empty string) or null`);
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${caller}: Argument 1 must be an object`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'maxSize') throw new TypeError(`${caller}: unknown option ${JSON.stringify(key)} (known: maxSize)`);
+  }
+  let { maxSize } = options;
+  if (maxSize === undefined) maxSize = 2 ** 30;
+  if (!Number.isSafeInteger(maxSize) || maxSize < 1) {
+    throw new TypeError(`${caller}: maxSize must be a positive integer (bytes), got ${describeValue(maxSize)}`);
+  }
+  const path = require('path');
+  const settings = call(() => native.setCacheDirectory(directory === null ? null : path.resolve(directory), maxSize));
+  return { directory: settings.directory, maxSize: settings.maxSize };
+}
+
+/** The persistent code cache's settings: { directory (null when off), maxSize }. */
+function getCacheDirectory() {
+  const settings = call(() => native.getCacheDirectory());
+  return { directory: settings.directory, maxSize: settings.maxSize };
+}
+
+/** What the persistent code cache did: { hits, misses, damaged, writes, evictions, failures }. */
+function cacheStats() {
+  const s = call(() => native.cacheStats());
+  return { hits: s.hits, misses: s.misses, damaged: s.damaged, writes: s.writes, evictions: s.evictions, failures: s.failures };
+}
+
+module.exports = { serialize, deserialize, DeserializeError, setCacheDirectory, getCacheDirectory, cacheStats, getCompileOptions, setCompileOptions, compileStatus, tierUp, moduleCacheStats, Sandbox, sharedMemoryFromBuffer };

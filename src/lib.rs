@@ -4,6 +4,7 @@
 //! `WebAssembly.CompileError` that index.js throws.
 
 mod builtins;
+mod disk_cache;
 mod exceptions;
 mod functions;
 mod interrupts;
