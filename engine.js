@@ -312,13 +312,13 @@ function setCacheDirectory(directory, options = {}) {
   }
   const path = require('path');
   const settings = call(() => native.setCacheDirectory(directory === null ? null : path.resolve(directory), maxSize));
-  return { directory: settings.directory, maxSize: settings.maxSize };
+  return { directory: settings.directory ?? null, maxSize: settings.maxSize };
 }
 
 /** The persistent code cache's settings: { directory (null when off), maxSize }. */
 function getCacheDirectory() {
   const settings = call(() => native.getCacheDirectory());
-  return { directory: settings.directory, maxSize: settings.maxSize };
+  return { directory: settings.directory ?? null, maxSize: settings.maxSize };
 }
 
 /** What the persistent code cache did: { hits, misses, damaged, writes, evictions, failures }. */
