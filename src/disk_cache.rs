@@ -117,11 +117,17 @@ pub(crate) fn take_warning() -> Option<String> {
 
 /// Where the entry of `bytes` compiled with `options` lives.
 fn entry_path(dir: &Path, bytes: &[u8], options: &CompileOptions) -> PathBuf {
+    // The bytes are hashed with a fixed-seed foldhash (SHA-256 of a large module takes ~1 ms per
+    // MB, foldhash ~0.1): the name only picks the file, and a hit is confirmed by comparing the
+    // bytes the entry holds, so a collision costs a miss, never wrong code.
+    use std::hash::BuildHasher;
+    let content = foldhash::quality::FixedState::with_seed(0x6372_616e_6577_6173).hash_one(bytes);
     let key = serialize::sha256(&[
         &serialize::build_id(),
         &serialize::codegen_options(options),
         &(engine::compiler::features().bits() as u64).to_le_bytes(),
-        bytes,
+        &(bytes.len() as u64).to_le_bytes(),
+        &content.to_le_bytes(),
     ]);
     let hex: String = key[..20].iter().map(|b| format!("{b:02x}")).collect();
     dir.join(format!("{hex}.{EXTENSION}"))
@@ -144,8 +150,7 @@ pub(crate) fn load(bytes: &[u8], options: CompileOptions) -> Option<(Entry, Opti
             return Some((Entry { path }, None));
         }
     };
-    let usable = serialize::wasm_bytes(&data, &options).is_ok_and(|wasm| wasm == bytes);
-    let compilation = if usable { serialize::deserialize(&data, options).ok() } else { None };
+    let compilation = serialize::deserialize_cached(&data, options, bytes).ok();
     match compilation {
         Some(c) if c.code.is_ok() => {
             stats().hits.fetch_add(1, Ordering::Relaxed);

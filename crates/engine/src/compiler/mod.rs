@@ -77,6 +77,22 @@ fn decode_and_validate(
     Ok(Arc::new(module))
 }
 
+/// Decodes `bytes` (every section checked) without validating the function bodies: only for
+/// bytes known to be a valid module, as the persistent cache's entries are
+/// (`serialize::deserialize_cached`).
+fn decode_trusted(
+    bytes: &[u8],
+    features: wasmparser::WasmFeatures,
+) -> Result<Arc<Module>, CompileError> {
+    let decoded = decode::decode_module(bytes, features)?;
+    if let Some(error) = decoded.section_error {
+        return Err(error);
+    }
+    let mut module = decoded.module;
+    module.bytes = Arc::from(bytes);
+    Ok(Arc::new(module))
+}
+
 /// A validated module and its machine code, or why code generation failed for a valid module
 /// (an instruction the code generator does not support yet).
 pub struct Compilation {

@@ -373,18 +373,33 @@ fn header<'a>(bytes: &'a [u8], options: &CompileOptions) -> Result<Header<'a>, D
     Ok(Header { wasm, body: r })
 }
 
-/// The wasm bytes `bytes` (serialized) hold, if their header checks out: what the persistent
-/// cache compares with the bytes it was asked to compile.
-pub fn wasm_bytes<'a>(bytes: &'a [u8], options: &CompileOptions) -> Result<&'a [u8], DeserializeError> {
-    Ok(header(bytes, options)?.wasm)
-}
-
 /// The module serialized in `bytes`, with its cached code installed, for a process compiling
 /// with `options` (its laziness applies to the functions not in `bytes`; the options that
 /// change code must be those the code was compiled with). Decodes and validates the module's
 /// wasm bytes; compiles nothing that was cached.
 pub fn deserialize(bytes: &[u8], options: CompileOptions) -> Result<Compilation, DeserializeError> {
+    deserialize_with(bytes, options, None)
+}
+
+/// The persistent cache's [`deserialize`]: the entry must hold exactly `wasm` (the bytes being
+/// compiled; anything else is an error of kind `Corrupt`), and their function bodies are not
+/// validated again. That is sound for the cache alone: an entry is written only for a module
+/// that compiled (so validated) in a process of this very build (the build id), its checksum
+/// proves it unchanged since, and the directory is trusted as the code in it is. The sections
+/// are still decoded (and checked) to rebuild the module's metadata.
+pub fn deserialize_cached(bytes: &[u8], options: CompileOptions, wasm: &[u8]) -> Result<Compilation, DeserializeError> {
+    deserialize_with(bytes, options, Some(wasm))
+}
+
+fn deserialize_with(
+    bytes: &[u8],
+    options: CompileOptions,
+    expected: Option<&[u8]>,
+) -> Result<Compilation, DeserializeError> {
     let Header { wasm, mut body } = header(bytes, &options)?;
+    if expected.is_some_and(|e| e != wasm) {
+        return Err(corrupt("it holds another module"));
+    }
     let count = body.u32("function count")? as usize;
     // Every function has a body of at least one byte.
     if count > wasm.len() {
@@ -454,8 +469,11 @@ pub fn deserialize(bytes: &[u8], options: CompileOptions) -> Result<Compilation,
     }
     // The code is this engine's (checked above), but the module's metadata is made anew here:
     // decoding and validating the wasm bytes gives the same module the code was compiled for.
-    let module = super::options::on_pool(|| super::decode_and_validate(wasm, super::features()))
-        .map_err(|e| corrupt(&format!("its wasm bytes do not compile: {e}")))?;
+    let module = match expected {
+        None => super::options::on_pool(|| super::decode_and_validate(wasm, super::features())),
+        Some(_) => super::decode_trusted(wasm, super::features()),
+    }
+    .map_err(|e| corrupt(&format!("its wasm bytes do not compile: {e}")))?;
     if module.bodies.len() != count {
         return Err(corrupt("function count"));
     }
