@@ -60,11 +60,11 @@ function nonNegativeNumber(unit) {
   };
 }
 
-function directory() {
+function absolutePath() {
   return {
-    allowed: 'a directory path',
+    allowed: 'an absolute directory path',
     parse(text) {
-      return text.includes('\0') ? undefined : text;
+      return require('path').isAbsolute(text) ? text : undefined;
     },
   };
 }
@@ -100,7 +100,7 @@ const VARIABLES = [
   },
   {
     name: 'CRANEWASM_CACHE',
-    ...directory(),
+    ...absolutePath(),
     meaning: 'Keep compiled code in this directory (created when first written) and start later compiles of the same bytes from it: the persistent code cache, off by default. Its entries are machine code: use a directory only this user can write. As `setCacheDirectory(dir)`.',
   },
   {

@@ -2,7 +2,7 @@
 //! soundly from Rust: setjmp "returns twice", which Rust does not model), and computes the
 //! engine's build id.
 //!
-//! The build id (`CRANEWASM_BUILD_ID`, 64 hex digits) is a SHA-256 of everything that decides
+//! The build id (`ENGINE_BUILD_ID`, 64 hex digits) is a SHA-256 of everything that decides
 //! what machine code the engine generates for a module and how that code reaches the runtime:
 //! the engine's sources (translator, compiler, vmctx layout, libcall table), the patched
 //! wasmparser, the lock file (Cranelift's exact version), the target and the profile.
@@ -48,7 +48,7 @@ fn build_id() {
         hash.update(std::env::var(var).unwrap_or_default().as_bytes());
     }
     let id: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    println!("cargo:rustc-env=CRANEWASM_BUILD_ID={id}");
+    println!("cargo:rustc-env=ENGINE_BUILD_ID={id}");
 }
 
 fn collect(dir: &Path, files: &mut Vec<PathBuf>) {

@@ -22,7 +22,7 @@
 //! |------------------|---------------------------------------------------------------------|
 //! | magic            | `\0cranewc` (8 bytes)                                               |
 //! | version          | u32, [`VERSION`]                                                    |
-//! | build id         | 32 bytes: `CRANEWASM_BUILD_ID` (build.rs)                           |
+//! | build id         | 32 bytes: `ENGINE_BUILD_ID` (build.rs)                           |
 //! | CPU features     | u32 length + the ISA flags the code may use (`has_avx,has_sse41,…`) |
 //! | options          | 5 bytes: first tier, tier-up policy, interrupt checks, fuel, bounds checks |
 //! | wasm features    | u64: `compiler::features()` bits                                    |
@@ -57,7 +57,7 @@ const CHECKSUM: usize = 32;
 
 /// The engine build's id: a SHA-256 of its sources, lock file, target and profile (build.rs).
 pub fn build_id() -> [u8; 32] {
-    let hex = env!("CRANEWASM_BUILD_ID").as_bytes();
+    let hex = env!("ENGINE_BUILD_ID").as_bytes();
     let mut id = [0u8; 32];
     for (i, byte) in id.iter_mut().enumerate() {
         let digit = |c: u8| (c as char).to_digit(16).expect("build.rs writes hex digits") as u8;
@@ -68,7 +68,7 @@ pub fn build_id() -> [u8; 32] {
 
 /// [`build_id`] as hex (for messages and cache keys).
 pub fn build_id_hex() -> &'static str {
-    env!("CRANEWASM_BUILD_ID")
+    env!("ENGINE_BUILD_ID")
 }
 
 /// A SHA-256 of `parts`, each prefixed by its length.
