@@ -78,7 +78,7 @@ const PAIRS = [
 const WARM = {
   name: 'warm code cache',
   warm: true,
-  cranewasm: { env: {}, options: { lazy: true, firstTier: 'baseline', tierUp: 'dynamic' }, tiered: 'tierUp', describe: 'defaults with `CRANEWASM_CACHE=<dir>` filled by an earlier process (every function optimized); a fresh process per measurement' },
+  cranewasm: { env: {}, options: { lazy: true, firstTier: 'baseline', tierUp: 'dynamic' }, tiered: 'tierUp', describe: 'defaults with `CRANEWASM_CACHE=<dir>` filled by an earlier process, a fresh process per measurement (checked: every function optimized when compile() resolves)' },
   node: { flags: [], tiered: 'unobservable', describe: 'defaults (Node keeps no wasm code on disk)' },
 };
 PAIRS.push(WARM);
@@ -242,7 +242,6 @@ function legend(apiSeen) {
     'less waiting for a CPU: the same gap less the time the JS thread was runnable but other threads or processes had the cores');
   lines.push('recompiling identical bytes: compile() of the same bytes again in the same process while the first module is alive (best of 3), ' +
     'which both engines answer from their in-process module cache');
-  lines.push('warm code cache: compile() and the first call in a fresh process whose CRANEWASM_CACHE directory an earlier process filled (checked: every function optimized when compile() resolves)');
   lines.push('n/a: not observable (V8 gives no signal when its tier-up is done) or never reached (baseline only)');
   if (!apiSeen) {
     lines.push('—: this build has no cranewasm/engine: it did not confirm the compile options asked for, and tier-up cannot be observed');

@@ -208,12 +208,16 @@ fn start_writer() {
     STARTED.get_or_init(|| {
         let _ = std::thread::Builder::new()
             .name("cranewasm-cache".into())
-            .spawn(|| loop {
-                std::thread::sleep(TICK);
-                if EXITING.load(Ordering::Acquire) {
-                    return;
+            .spawn(|| {
+                // Below the JS thread, as the compile threads are.
+                engine::runtime::lower_thread_priority();
+                loop {
+                    std::thread::sleep(TICK);
+                    if EXITING.load(Ordering::Acquire) {
+                        return;
+                    }
+                    tick(false);
                 }
-                tick(false);
             });
     });
 }
