@@ -405,6 +405,36 @@ fn deserialize_with(
     if count > wasm.len() {
         return Err(corrupt("function count"));
     }
+    // The code is this engine's (checked above), but the module's metadata is made anew here:
+    // decoding (and validating) the wasm bytes gives the same module the code was compiled for.
+    // Both halves run at once on the compile pool.
+    let decode = || match expected {
+        None => super::options::on_pool(|| super::decode_and_validate(wasm, super::features())),
+        Some(_) => super::decode_trusted(wasm, super::features()),
+    };
+    let (module, cached) = super::options::on_pool(|| rayon::join(decode, || read_functions(wasm, body, count)));
+    let cached = cached?;
+    let module = module.map_err(|e| corrupt(&format!("its wasm bytes do not compile: {e}")))?;
+    if module.bodies.len() != count {
+        return Err(corrupt("function count"));
+    }
+    // A function at the top tier never gets other code; below it only with tier-up on.
+    for (tier, _) in cached.iter().flatten() {
+        if *tier != Tier::TOP && *tier != options.first_tier {
+            return Err(corrupt("tier"));
+        }
+    }
+    let code = CompiledModule::build_with_code(module.clone(), Vec::new(), cached, options);
+    Ok(Compilation { module, code })
+}
+
+/// The function records that follow the header: `count` defined functions' code by index.
+#[allow(clippy::type_complexity)]
+fn read_functions(
+    wasm: &[u8],
+    mut body: Reader<'_>,
+    count: usize,
+) -> Result<Vec<Option<(Tier, Arc<CompiledFunction>)>>, DeserializeError> {
     let entries = body.count(9, "function entries")?;
     let mut cached: Vec<Option<(Tier, Arc<CompiledFunction>)>> = vec![None; count];
     for _ in 0..entries {
@@ -467,22 +497,5 @@ fn deserialize_with(
     if body.at != body.bytes.len() {
         return Err(corrupt("trailing bytes"));
     }
-    // The code is this engine's (checked above), but the module's metadata is made anew here:
-    // decoding and validating the wasm bytes gives the same module the code was compiled for.
-    let module = match expected {
-        None => super::options::on_pool(|| super::decode_and_validate(wasm, super::features())),
-        Some(_) => super::decode_trusted(wasm, super::features()),
-    }
-    .map_err(|e| corrupt(&format!("its wasm bytes do not compile: {e}")))?;
-    if module.bodies.len() != count {
-        return Err(corrupt("function count"));
-    }
-    // A function at the top tier never gets other code; below it only with tier-up on.
-    for (tier, _) in cached.iter().flatten() {
-        if *tier != Tier::TOP && *tier != options.first_tier {
-            return Err(corrupt("tier"));
-        }
-    }
-    let code = CompiledModule::build_with_code(module.clone(), Vec::new(), cached, options);
-    Ok(Compilation { module, code })
+    Ok(cached)
 }
