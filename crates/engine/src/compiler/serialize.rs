@@ -31,9 +31,10 @@
 //! | checksum         | 32 bytes: SHA-256 of everything before it                          |
 //!
 //! Reading checks the magic and the version, then the checksum (a truncated or damaged input
-//! fails here), then the build id, the CPU features, the options and the wasm features, then
-//! decodes every field with bounds checks (a well-formed checksum over bad fields is still an
-//! error, never a panic). The bytes are code: the checksum detects damage, not malice, so
+//! fails here, and that error wins), while, at the same time on the compile pool, it checks the
+//! build id, the CPU features, the options and the wasm features, decodes every field with
+//! bounds checks (a well-formed checksum over bad fields is still an error, never a panic) and
+//! decodes the module; code is placed only after all of it held. The bytes are code: the checksum detects damage, not malice, so
 //! serialized modules must come from a trusted place (as Wasmtime says of its `.cwasm` files).
 
 use std::sync::Arc;
@@ -295,7 +296,8 @@ struct Header<'a> {
 /// Checks the magic, version, checksum, build, CPU, options and features of `bytes` against
 /// this process compiling with `options`, and returns the wasm bytes and the reader at the
 /// function table.
-fn header<'a>(bytes: &'a [u8], options: &CompileOptions) -> Result<Header<'a>, DeserializeError> {
+/// Checks the magic and the version: what can be told before the checksum.
+fn check_format(bytes: &[u8]) -> Result<(), DeserializeError> {
     if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
         return Err(error(
             ErrorKind::Format,
@@ -312,10 +314,23 @@ fn header<'a>(bytes: &'a [u8], options: &CompileOptions) -> Result<Header<'a>, D
             format!("the serialized module has format version {version}; this build of cranewasm reads version {VERSION}"),
         ));
     }
+    Ok(())
+}
+
+/// Checks the checksum of `bytes` (whose format [`check_format`] accepted).
+fn check_checksum(bytes: &[u8]) -> Result<(), DeserializeError> {
     let (content, checksum) = bytes.split_at(bytes.len() - CHECKSUM);
     if Sha256::digest(content).as_slice() != checksum {
         return Err(corrupt("its SHA-256 checksum does not match: truncated or altered"));
     }
+    Ok(())
+}
+
+/// Checks the build, CPU, options and features recorded in `bytes` (format checked; the
+/// checksum is checked apart, maybe at the same time: every read here is bounds-checked) and
+/// returns the wasm bytes and the reader at the function records.
+fn header<'a>(bytes: &'a [u8], options: &CompileOptions) -> Result<Header<'a>, DeserializeError> {
+    let content = &bytes[..bytes.len() - CHECKSUM];
     let mut r = Reader { bytes: content, at: 12 };
     let build = r.take(32, "build id")?;
     if build != build_id() {
@@ -396,7 +411,38 @@ fn deserialize_with(
     options: CompileOptions,
     expected: Option<&[u8]>,
 ) -> Result<Compilation, DeserializeError> {
-    let Header { wasm, mut body } = header(bytes, &options)?;
+    check_format(bytes)?;
+    // The checksum (SHA-256 of the whole: ~1 ms per MB) is checked while the rest is read and
+    // the module decoded; that work is bounds-checked throughout, and nothing read is used
+    // (no code is placed) before the checksum has held. A checksum failure is the error
+    // reported, whatever else went wrong.
+    let (checked, read) = super::options::on_pool(|| {
+        rayon::join(|| check_checksum(bytes), || read_module(bytes, &options, expected))
+    });
+    checked?;
+    let (module, cached, count) = read?;
+    if module.bodies.len() != count {
+        return Err(corrupt("function count"));
+    }
+    // A function at the top tier never gets other code; below it only with tier-up on.
+    for (tier, _) in cached.iter().flatten() {
+        if *tier != Tier::TOP && *tier != options.first_tier {
+            return Err(corrupt("tier"));
+        }
+    }
+    let code = CompiledModule::build_with_code(module.clone(), Vec::new(), cached, options);
+    Ok(Compilation { module, code })
+}
+
+type Cached = Vec<Option<(Tier, Arc<CompiledFunction>)>>;
+
+/// The header's checks, the module decoded from the wasm bytes, and the function records.
+fn read_module(
+    bytes: &[u8],
+    options: &CompileOptions,
+    expected: Option<&[u8]>,
+) -> Result<(Arc<crate::module::Module>, Cached, usize), DeserializeError> {
+    let Header { wasm, mut body } = header(bytes, options)?;
     if expected.is_some_and(|e| e != wasm) {
         return Err(corrupt("it holds another module"));
     }
@@ -412,29 +458,14 @@ fn deserialize_with(
         None => super::options::on_pool(|| super::decode_and_validate(wasm, super::features())),
         Some(_) => super::decode_trusted(wasm, super::features()),
     };
-    let (module, cached) = super::options::on_pool(|| rayon::join(decode, || read_functions(wasm, body, count)));
+    let (module, cached) = rayon::join(decode, || read_functions(wasm, body, count));
     let cached = cached?;
     let module = module.map_err(|e| corrupt(&format!("its wasm bytes do not compile: {e}")))?;
-    if module.bodies.len() != count {
-        return Err(corrupt("function count"));
-    }
-    // A function at the top tier never gets other code; below it only with tier-up on.
-    for (tier, _) in cached.iter().flatten() {
-        if *tier != Tier::TOP && *tier != options.first_tier {
-            return Err(corrupt("tier"));
-        }
-    }
-    let code = CompiledModule::build_with_code(module.clone(), Vec::new(), cached, options);
-    Ok(Compilation { module, code })
+    Ok((module, cached, count))
 }
 
 /// The function records that follow the header: `count` defined functions' code by index.
-#[allow(clippy::type_complexity)]
-fn read_functions(
-    wasm: &[u8],
-    mut body: Reader<'_>,
-    count: usize,
-) -> Result<Vec<Option<(Tier, Arc<CompiledFunction>)>>, DeserializeError> {
+fn read_functions(wasm: &[u8], mut body: Reader<'_>, count: usize) -> Result<Cached, DeserializeError> {
     let entries = body.count(9, "function entries")?;
     let mut cached: Vec<Option<(Tier, Arc<CompiledFunction>)>> = vec![None; count];
     for _ in 0..entries {
