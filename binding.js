@@ -53,6 +53,16 @@ module.exports = load();
 // anything else of the addon hears of the exit: tell the engine first, so that background
 // compilation stops at once rather than finishing. Once per process, from the main thread.
 if (module.exports.claimExitHook()) {
-  const { shutdown } = module.exports;
-  process.on('exit', () => shutdown());
+  const { shutdown, flushCodeCache } = module.exports;
+  process.on('exit', () => {
+    shutdown();
+    // The persistent code cache's entries not yet current are written now (synchronously,
+    // bounded); a warning not shown yet is printed as Node prints warnings.
+    const warning = flushCodeCache();
+    if (warning) {
+      try {
+        require('fs').writeSync(2, `(node:${process.pid}) CranewasmCacheWarning: ${warning}\n`);
+      } catch {}
+    }
+  });
 }

@@ -13,6 +13,12 @@
 //   identical to a live module's reuses its code).
 // - sharedMemoryFromBuffer(buffer), encodeMessage(value), decodeMessage(value): Memory and
 //   Module objects across threads by hand, where cranewasm/register does not do it.
+// - serialize(module) / deserialize(bytes): a module's wasm bytes and the machine code its
+//   functions run now, as a Uint8Array, and back to a Module that runs without compiling what
+//   was cached. Refused bytes throw a DeserializeError (its `kind` says why). The bytes are
+//   machine code: deserialize only bytes from a trusted place.
+// - setCacheDirectory(dir, { maxSize }) / getCacheDirectory() / cacheStats(): the persistent
+//   code cache (also CRANEWASM_CACHE=<dir>, CRANEWASM_CACHE_SIZE=<bytes>); off by default.
 'use strict';
 
 require('./index.js'); // fills internal.moduleBrand
@@ -246,7 +252,95 @@ function decodeMessage(value) {
   return clone.decode(value);
 }
 
-module.exports = {
-  getCompileOptions, setCompileOptions, compileStatus, tierUp, moduleCacheStats, Sandbox, sharedMemoryFromBuffer,
-  encodeMessage, decodeMessage,
-};
+/**
+ * Why deserialize() refused its bytes. `kind`: 'format' (not serialized by cranewasm, or
+ * another format version), 'corrupt' (truncated or altered: the checksum or a field does not
+ * check out), 'build' (another build of cranewasm), 'cpu' (code relying on CPU features this
+ * machine lacks), 'options' (compiled with other compile options or wasm features than this
+ * process's), or 'argument' (not a BufferSource).
+ */
+class DeserializeError extends Error {
+  constructor(message, kind) {
+    super(message);
+    this.kind = kind;
+  }
+}
+Object.defineProperty(DeserializeError.prototype, 'name', {
+  value: 'DeserializeError', writable: true, enumerable: false, configurable: true,
+});
+
+/**
+ * The module's wasm bytes and the machine code each of its functions runs now (the best tier
+ * reached so far; functions never called under lazy compilation are left out), as a Uint8Array
+ * for deserialize() in a process of the same cranewasm build on a machine with the same CPU
+ * features and the same compile options.
+ */
+function serialize(module) {
+  const m = nativeModule(module, 'serialize()');
+  const buffer = call(() => native.serializeModule(m));
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+/**
+ * A WebAssembly.Module from serialize()'s bytes: the wasm bytes they carry are decoded and
+ * validated again, the cached code is installed as it is (nothing cached is compiled), the
+ * other functions compile lazily as usual and tier-up goes on. Throws a DeserializeError for
+ * bytes it cannot use. The bytes are machine code that will run: only from a trusted place.
+ */
+function deserialize(bytes) {
+  let view;
+  if (ArrayBuffer.isView(bytes)) {
+    view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  } else if (bytes instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && bytes instanceof SharedArrayBuffer)) {
+    view = new Uint8Array(bytes);
+  } else {
+    throw new DeserializeError('deserialize(): Argument 0 must be a buffer source', 'argument');
+  }
+  const outcome = call(() => native.deserializeModule(view.slice()));
+  if (outcome !== null && typeof outcome === 'object' && typeof outcome.kind === 'string' && typeof outcome.message === 'string') {
+    throw new DeserializeError(`deserialize(): ${outcome.message}`, outcome.kind);
+  }
+  return internal.newModuleObject(outcome);
+}
+
+/**
+ * Turns the persistent code cache on in `directory` (created when first written), bounded to
+ * `maxSize` bytes (default 1 GiB; least recently used entries go first), or off (`null`).
+ * Modules compiled from then on start from the code an earlier run left there and keep their
+ * entry current as they tier up. Returns { directory, maxSize }. The entries are machine code:
+ * the directory must be as trusted as the code that runs.
+ */
+function setCacheDirectory(directory, options = {}) {
+  const caller = 'setCacheDirectory()';
+  if (directory !== null && (typeof directory !== 'string' || directory === '' || directory.includes('\0'))) {
+    throw new TypeError(`${caller}: Argument 0 must be a directory path (a non-empty string) or null`);
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${caller}: Argument 1 must be an object`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'maxSize') throw new TypeError(`${caller}: unknown option ${JSON.stringify(key)} (known: maxSize)`);
+  }
+  let { maxSize } = options;
+  if (maxSize === undefined) maxSize = 2 ** 30;
+  if (!Number.isSafeInteger(maxSize) || maxSize < 1) {
+    throw new TypeError(`${caller}: maxSize must be a positive integer (bytes), got ${describeValue(maxSize)}`);
+  }
+  const path = require('path');
+  const settings = call(() => native.setCacheDirectory(directory === null ? null : path.resolve(directory), maxSize));
+  return { directory: settings.directory ?? null, maxSize: settings.maxSize };
+}
+
+/** The persistent code cache's settings: { directory (null when off), maxSize }. */
+function getCacheDirectory() {
+  const settings = call(() => native.getCacheDirectory());
+  return { directory: settings.directory ?? null, maxSize: settings.maxSize };
+}
+
+/** What the persistent code cache did: { hits, misses, damaged, writes, evictions, failures }. */
+function cacheStats() {
+  const s = call(() => native.cacheStats());
+  return { hits: s.hits, misses: s.misses, damaged: s.damaged, writes: s.writes, evictions: s.evictions, failures: s.failures };
+}
+
+module.exports = { serialize, deserialize, DeserializeError, setCacheDirectory, getCacheDirectory, cacheStats, getCompileOptions, setCompileOptions, compileStatus, tierUp, moduleCacheStats, Sandbox, sharedMemoryFromBuffer, encodeMessage, decodeMessage };

@@ -60,6 +60,15 @@ function nonNegativeNumber(unit) {
   };
 }
 
+function absolutePath() {
+  return {
+    allowed: 'an absolute directory path',
+    parse(text) {
+      return require('path').isAbsolute(text) ? text : undefined;
+    },
+  };
+}
+
 // The most compile threads (crates/engine/src/compiler/options.rs, MAX_THREADS).
 const MAX_THREADS = 256;
 
@@ -88,6 +97,16 @@ const VARIABLES = [
     name: 'CRANEWASM_BOUNDS_CHECKS',
     ...flag(),
     meaning: 'Memory accesses check their bounds in code, and memories reserve address space for their size only, not 8 GiB (`1`); or rely on guard regions (`0`, the default; memories fall back to bounds checks when no reservation can be had). As `setCompileOptions({ boundsChecks })`.',
+  },
+  {
+    name: 'CRANEWASM_CACHE',
+    ...absolutePath(),
+    meaning: 'Keep compiled code in this directory (created when first written) and start later compiles of the same bytes from it: the persistent code cache, off by default. Its entries are machine code: use a directory only this user can write. As `setCacheDirectory(dir)`.',
+  },
+  {
+    name: 'CRANEWASM_CACHE_SIZE',
+    ...integer(1),
+    meaning: 'The most bytes the code cache directory\'s entries may take (default 1073741824, 1 GiB); the least recently used go first. As `setCacheDirectory(dir, { maxSize })`.',
   },
   {
     name: 'CRANEWASM_TIMEOUT',

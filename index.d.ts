@@ -360,6 +360,27 @@ declare namespace WebAssembly {
      * compiles that compiled (`misses`), and distinct compiled modules alive now (`live`).
      */
     moduleCacheStats(): { hits: number; misses: number; live: number };
+    /**
+     * The module's wasm bytes and the machine code each of its functions runs now, for
+     * `deserialize` in a process of the same cranewasm build, CPU features and compile options.
+     */
+    serialize(module: Module): Uint8Array;
+    /**
+     * A Module from `serialize`'s bytes, running the cached code without compiling it. Throws a
+     * `DeserializeError` for bytes it cannot use. The bytes are machine code: only from a
+     * trusted place.
+     */
+    deserialize(bytes: BufferSource): Module;
+    DeserializeError: DeserializeErrorConstructor;
+    /**
+     * Turns the persistent code cache on in `directory` (also `CRANEWASM_CACHE=<dir>`), bounded
+     * to `maxSize` bytes (default 1 GiB), or off (`null`). Its entries are machine code: use a
+     * directory only this user can write.
+     */
+    setCacheDirectory(directory: string | null, options?: { maxSize?: number }): CacheSettings;
+    getCacheDirectory(): CacheSettings;
+    /** What the persistent code cache did since the process started. */
+    cacheStats(): { hits: number; misses: number; damaged: number; writes: number; evictions: number; failures: number };
     /** Limits for the instances made through a sandbox. */
     Sandbox: SandboxConstructor;
     /**
@@ -380,6 +401,23 @@ declare namespace WebAssembly {
      * any other value as it is.
      */
     decodeMessage(value: unknown): unknown;
+  }
+
+  /** The persistent code cache's settings. */
+  interface CacheSettings {
+    directory: string | null;
+    maxSize: number;
+  }
+
+  /** Why `deserialize` refused its bytes. */
+  interface DeserializeError extends Error {
+    readonly name: 'DeserializeError';
+    kind: 'format' | 'corrupt' | 'build' | 'cpu' | 'options' | 'argument';
+  }
+
+  interface DeserializeErrorConstructor {
+    new (message: string, kind: DeserializeError['kind']): DeserializeError;
+    readonly prototype: DeserializeError;
   }
 
   /** The limits of a `Sandbox`; each is optional. */

@@ -676,6 +676,7 @@ const internal = require('./internal.js');
 internal.moduleBrand = moduleBrand;
 internal.platformObject = platformObject;
 internal.newMemoryObject = (nativeMemory) => newMemoryObject(nativeMemory);
+internal.newModuleObject = (nativeModule) => newModuleObject(nativeModule);
 const instanceBrand = new WeakMap();
 const memoryBrand = new WeakMap();
 // wasi.js binds a WASI program to the native memory behind its Memory, in this realm.
@@ -795,6 +796,7 @@ function moduleBytes(source, thrower, view = false) {
 // `options` (converted compile options) are checked against the module's imports.
 function compileSync(bytes, thrower, options = builtins.NO_OPTIONS) {
   const outcome = callNative(native.compileSync, bytes);
+  reportCacheWarning();
   if (typeof outcome === 'string') throw thrower.compileError(outcome);
   checkCompileOptions(outcome, thrower, options);
   return outcome;
@@ -831,7 +833,14 @@ function compileSourceAsync(source, thrower, options, index) {
   return compileAsync(view.slice(), thrower);
 }
 
+// The persistent code cache's warning (its directory cannot be written), once per process.
+function reportCacheWarning() {
+  const warning = native.takeCacheWarning();
+  if (warning) process.emitWarning(warning, 'CranewasmCacheWarning');
+}
+
 function newModuleObject(nativeModule, options = builtins.NO_OPTIONS) {
+  reportCacheWarning();
   const module = platformObject('Module', Module);
   moduleBrand.set(module, nativeModule);
   builtins.remember(module, options);

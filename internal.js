@@ -10,6 +10,8 @@ module.exports = {
   instantiateSource: undefined,
   /** (name, constructor) → a new object of constructor.prototype that structuredClone() refuses */
   platformObject: undefined,
+  /** (nativeModule) → a WebAssembly.Module object over it */
+  newModuleObject: undefined,
   /** (nativeMemory) → a WebAssembly.Memory object over it */
   newMemoryObject: undefined,
   /** index.js's builder of V8-worded errors */

@@ -25,6 +25,8 @@ function load(env) {
   return spawnSync(process.execPath, ['-e', script], { env: childEnv, encoding: 'utf8', timeout: 60000 });
 }
 
+const CACHE_DIR = path.join(require('os').tmpdir(), `cranewasm-environment-test-${process.pid}`);
+
 // For each variable: values it allows and values it does not.
 const CASES = {
   CRANEWASM_LAZY: { good: ['0', '1', 'true', 'OFF', ' yes '], bad: ['maybe', '2', '-1', 'lazy'] },
@@ -39,7 +41,11 @@ const CASES = {
   // Only values that leave it off: on, each load would leave a map in /tmp
   // (stack-traces.test.js runs it on, and removes its maps).
   CRANEWASM_PERF_MAP: { good: ['0', 'off', ' no '], bad: ['perf', '2'] },
+  // A directory of its own, removed after the tests (each load writes an entry there).
+  CRANEWASM_CACHE: { good: [CACHE_DIR], bad: ['cache', './cache'] },
+  CRANEWASM_CACHE_SIZE: { good: ['1', '1073741824'], bad: ['0', '-1', '1GB', '1.5'] },
 };
+afterAll(() => fs.rmSync(CACHE_DIR, { recursive: true, force: true }));
 
 test('every variable of the table has cases here, and no case lacks a row', () => {
   expect(environment.VARIABLES.map((v) => v.name).sort()).toEqual(Object.keys(CASES).sort());

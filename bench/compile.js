@@ -71,6 +71,27 @@ const PAIRS = [
   },
 ];
 
+// The persistent code cache (CRANEWASM_CACHE): a directory filled before the rounds by one run
+// of the default configuration that tiered every function up (`prime`); every measurement then
+// starts a fresh process that compiles from it. Node has no code cache on disk: its side is its
+// default configuration in the same round.
+const WARM = {
+  name: 'warm code cache',
+  warm: true,
+  cranewasm: { env: {}, options: { lazy: true, firstTier: 'baseline', tierUp: 'dynamic' }, tiered: 'tierUp', describe: 'defaults with `CRANEWASM_CACHE=<dir>` filled by an earlier process, a fresh process per measurement (checked: every function optimized when compile() resolves)' },
+  node: { flags: [], tiered: 'unobservable', describe: 'defaults (Node keeps no wasm code on disk)' },
+};
+PAIRS.push(WARM);
+
+// Fills the cache directory: one process per module that compiles with the cache on and waits
+// until every function is optimized (the entry is written then, at the latest at exit).
+function prime(cacheDir) {
+  WARM.cranewasm.env = { CRANEWASM_CACHE: cacheDir };
+  for (const mod of MODULES) {
+    measureOnce('cranewasm', { env: { CRANEWASM_CACHE: cacheDir }, options: {}, tiered: 'tierUp', describe: 'priming the code cache' }, mod);
+  }
+}
+
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -93,6 +114,9 @@ function measureOnce(engine, config, mod) {
     throw new Error(`${mod.name}, ${engine} (${config.describe}) failed:\n${err.stderr || err.message}`);
   }
   const report = JSON.parse(out.trim().split('\n').pop());
+  if (config === WARM.cranewasm && report.statusAtCompile && report.statusAtCompile.optimized !== report.statusAtCompile.functions) {
+    throw new Error(`${mod.name}: a warm-cache compile did not start from optimized code: ${JSON.stringify(report.statusAtCompile)}`);
+  }
   if (report.options) {
     for (const [key, want] of Object.entries(config.options)) {
       if (report.options[key] !== want) {
@@ -235,6 +259,7 @@ function main() {
     fs.writeFileSync(synthetic.file, syntheticModule());
     for (const mod of MODULES) mod.size = fs.statSync(mod.file).size;
 
+    prime(path.join(dir, 'code-cache'));
     const results = measure();
     const apiSeen = results.flat().some((r) => r.cranewasm.some((rep) => rep.engineApi));
     const table = rows(results);

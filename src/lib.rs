@@ -5,6 +5,7 @@
 
 mod builtins;
 mod clone;
+mod disk_cache;
 mod exceptions;
 mod functions;
 mod interrupts;
@@ -14,6 +15,7 @@ mod lifetimes;
 mod module_cache;
 mod objects;
 mod sandbox;
+mod serialize;
 mod streaming;
 mod values;
 mod wasi;
@@ -251,7 +253,7 @@ impl Task for CompileTask {
 /// tier-up state); each object stays distinct.
 #[napi]
 pub struct NativeModule {
-    shared: Arc<module_cache::SharedModule>,
+    pub(crate) shared: Arc<module_cache::SharedModule>,
 }
 
 impl std::ops::Deref for NativeModule {

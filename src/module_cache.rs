@@ -42,7 +42,7 @@ pub struct SharedModule {
 }
 
 impl SharedModule {
-    fn of(compilation: Compilation) -> SharedModule {
+    pub(crate) fn of(compilation: Compilation) -> SharedModule {
         let Compilation { module, code } = compilation;
         SharedModule {
             module,
@@ -177,7 +177,7 @@ pub(crate) fn compile(bytes: &[u8]) -> std::result::Result<Arc<SharedModule>, en
         cache.pending.insert(key, pending.clone());
         break PendingGuard { key, pending };
     };
-    let compiled = engine::compiler::compile_with_options(bytes, options).map(|c| Arc::new(SharedModule::of(c)));
+    let compiled = compile_or_load(bytes, options);
     {
         let mut cache = cache();
         cache.stats.misses += 1;
@@ -187,6 +187,27 @@ pub(crate) fn compile(bytes: &[u8]) -> std::result::Result<Arc<SharedModule>, en
     }
     drop(guard);
     compiled
+}
+
+/// `bytes` compiled with `options`, starting from the persistent cache's entry if it has one
+/// (`disk_cache`); the module is then tracked so that its entry stays current.
+fn compile_or_load(
+    bytes: &[u8],
+    options: CompileOptions,
+) -> std::result::Result<Arc<SharedModule>, engine::CompileError> {
+    let Some((entry, cached)) = crate::disk_cache::load(bytes, options) else {
+        return engine::compiler::compile_with_options(bytes, options).map(|c| Arc::new(SharedModule::of(c)));
+    };
+    let loaded = cached.is_some();
+    let compilation = match cached {
+        Some(compilation) => compilation,
+        None => engine::compiler::compile_with_options(bytes, options)?,
+    };
+    let shared = Arc::new(SharedModule::of(compilation));
+    if let Ok(code) = &shared.code {
+        crate::disk_cache::track(code, entry, loaded);
+    }
+    Ok(shared)
 }
 
 /// The live module compiled from `bytes` with the options of the moment, if any: `compile()`
@@ -214,7 +235,21 @@ pub(crate) fn publish(
     if let Some(module) = cache.find(&key, &compilation.module.bytes) {
         return Ok(module);
     }
+    drop(cache);
+    // The persistent cache's code, if it has the module: better than what streaming compiled.
+    let (compilation, entry) = match crate::disk_cache::load(&compilation.module.bytes, options) {
+        Some((entry, Some(cached))) => (cached, Some((entry, true))),
+        Some((entry, None)) => (compilation, Some((entry, false))),
+        None => (compilation, None),
+    };
     let module = Arc::new(SharedModule::of(compilation));
+    if let (Some((entry, loaded)), Ok(code)) = (entry, &module.code) {
+        crate::disk_cache::track(code, entry, loaded);
+    }
+    let mut cache = self::cache();
+    if let Some(found) = cache.find(&key, &module.module.bytes) {
+        return Ok(found);
+    }
     cache.insert(key, &module);
     Ok(module)
 }

@@ -7,6 +7,11 @@ const mod: WebAssembly.Module = new WebAssembly.Module(new Uint8Array([0, 97, 11
 const inst: WebAssembly.Instance = new registered.Instance(mod);
 const same: typeof WebAssembly = registered;
 const status: WebAssembly.CompileStatus = engine.compileStatus(mod);
+const serialized: Uint8Array = engine.serialize(mod);
+const copy: WebAssembly.Module = engine.deserialize(serialized);
+const cache: WebAssembly.CacheSettings = engine.setCacheDirectory('/tmp/cache', { maxSize: 1 << 20 });
+const refused: boolean = new engine.DeserializeError('bad', 'corrupt').kind === 'corrupt';
+void copy; void cache; void refused; void engine.cacheStats().hits;
 // @ts-expect-error compile takes bytes, not a string
 void WebAssembly.compile('not bytes');
 const tag: WebAssembly.Tag = new WebAssembly.Tag({ parameters: ['i32', 'externref'] });

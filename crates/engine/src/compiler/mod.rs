@@ -12,6 +12,7 @@ mod function_validation;
 pub mod options;
 pub mod streaming;
 pub mod module_code;
+pub mod serialize;
 pub mod tier;
 pub mod tiering;
 pub mod trampolines;
@@ -72,6 +73,22 @@ fn decode_and_validate(
     let decoded = decode::decode_module(bytes, features)?;
     let mut module = decoded.module;
     function_validation::validate_bodies(&module, decoded.bodies, decoded.section_error)?;
+    module.bytes = Arc::from(bytes);
+    Ok(Arc::new(module))
+}
+
+/// Decodes `bytes` (every section checked) without validating the function bodies: only for
+/// bytes known to be a valid module, as the persistent cache's entries are
+/// (`serialize::deserialize_cached`).
+fn decode_trusted(
+    bytes: &[u8],
+    features: wasmparser::WasmFeatures,
+) -> Result<Arc<Module>, CompileError> {
+    let decoded = decode::decode_module(bytes, features)?;
+    if let Some(error) = decoded.section_error {
+        return Err(error);
+    }
+    let mut module = decoded.module;
     module.bytes = Arc::from(bytes);
     Ok(Arc::new(module))
 }

@@ -8,6 +8,7 @@
 //! racing an early tier-up) is dropped. Code that was replaced stays in memory until the module
 //! is dropped, so calls in flight finish on it.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -48,26 +49,30 @@ pub struct ModuleCode {
     install: Mutex<()>,
     /// Signalled whenever a function's code moves up a tier, and by [`ModuleCode::wake`].
     installed: Condvar,
+    /// How many times a function's code moved up: what a persistent cache compares to know
+    /// whether its entry is current.
+    generation: AtomicU64,
 }
 
 impl ModuleCode {
-    /// `module`'s code as `dispatch` holds it: every function at `tier` (`None`: lazy stubs),
-    /// in the already published `blocks`.
+    /// `module`'s code as `dispatch` holds it: function `i` at `tier(i)` (`None`: its lazy
+    /// stub), in the already published `blocks`.
     pub fn new(
         module: Arc<Module>,
         options: CompileOptions,
         dispatch: Dispatch,
         blocks: Vec<Arc<CodeBlock>>,
-        tier: Option<Tier>,
+        tier: impl Fn(usize) -> Option<Tier>,
     ) -> ModuleCode {
         let count = module.bodies.len();
         ModuleCode {
             type_ids: module.type_ids().into(),
             dispatch,
             blocks: Mutex::new(blocks),
-            tiers: (0..count).map(|_| TierCell::new(tier)).collect(),
+            tiers: (0..count).map(|i| TierCell::new(tier(i))).collect(),
             install: Mutex::new(()),
             installed: Condvar::new(),
+            generation: AtomicU64::new(0),
             module,
             options,
         }
@@ -149,7 +154,22 @@ impl ModuleCode {
         }
         self.dispatch.set_code(i, code);
         self.tiers[i].set(tier);
+        self.generation.fetch_add(1, Ordering::Release);
         self.installed.notify_all();
+    }
+
+    /// Each defined function's current code and its tier (`None`: not compiled), read together
+    /// under the install lock, so that every pair is consistent.
+    pub fn snapshot(&self) -> Vec<Option<(Tier, usize)>> {
+        let _guard = self.install.lock().unwrap_or_else(|e| e.into_inner());
+        (0..self.tiers.len())
+            .map(|i| self.tiers[i].get().map(|tier| (tier, self.dispatch.code(i))))
+            .collect()
+    }
+
+    /// How many times some function's code moved up a tier since the module was built.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Publishes `function` and makes it `defined`'s code (see [`ModuleCode::set_code`]).

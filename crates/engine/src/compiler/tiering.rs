@@ -86,8 +86,23 @@ impl CompiledModule {
         precompiled: Vec<Option<Arc<CompiledFunction>>>,
         options: CompileOptions,
     ) -> Result<Arc<CompiledModule>, CompileError> {
+        CompiledModule::build_with_code(module, precompiled, Vec::new(), options)
+    }
+
+    /// [`CompiledModule::build`], starting from code of an earlier compile of the same module
+    /// with the same options (`compiler::serialize`): `cached[i]`, where given, is defined
+    /// function `i`'s code and the tier it had. Those functions start at that tier (nothing is
+    /// compiled for them; baseline ones tier up as usual, top-tier ones are never queued); the
+    /// others are compiled as `options` say. `cached` may be shorter than the function count.
+    pub fn build_with_code(
+        module: Arc<Module>,
+        precompiled: Vec<Option<Arc<CompiledFunction>>>,
+        cached: Vec<Option<(Tier, Arc<CompiledFunction>)>>,
+        options: CompileOptions,
+    ) -> Result<Arc<CompiledModule>, CompileError> {
         use rayon::prelude::*;
         let count = module.bodies.len();
+        let cached_tier = |i: usize| cached.get(i).and_then(|c| c.as_ref()).map(|(tier, _)| *tier);
         // Eager: compile whatever is missing, in parallel, before anything is built.
         let eager: Option<Vec<Arc<CompiledFunction>>> = if options.lazy {
             None
@@ -96,6 +111,9 @@ impl CompiledModule {
                 (0..count)
                     .into_par_iter()
                     .map(|defined| {
+                        if let Some(Some((_, f))) = cached.get(defined) {
+                            return Ok(f.clone());
+                        }
                         if let Some(Some(f)) = precompiled.get(defined) {
                             return Ok(f.clone());
                         }
@@ -107,27 +125,43 @@ impl CompiledModule {
                     .collect::<Result<_, _>>()
             })?)
         };
+        // What is published now: every function when eager, else the cached ones. `placed[i]`
+        // is function `i`'s index among them.
+        let ready: Vec<(usize, &Arc<CompiledFunction>)> = match &eager {
+            Some(functions) => functions.iter().enumerate().collect(),
+            None => cached
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| c.as_ref().map(|(_, f)| (i, f)))
+                .collect(),
+        };
+        let mut placed: Vec<Option<usize>> = vec![None; count];
+        for (at, (i, _)) in ready.iter().enumerate() {
+            placed[*i] = Some(at);
+        }
         let code_error = |message: String| CompileError::internal(message, 0);
-        let published = match &eager {
-            Some(functions) => {
-                let placements: Vec<Placement<'_>> = functions
-                    .iter()
-                    .enumerate()
-                    .map(|(defined, f)| Placement {
-                        code: &f.code,
-                        traps: &f.traps,
-                        sources: &f.sources,
-                        exception_sites: &f.exception_sites,
-                        symbol: Symbol::Wasm {
-                            module: module.clone(),
-                            index: module.num_imported_functions + defined as u32,
-                            tier: f.tier,
-                        },
-                    })
-                    .collect();
-                Some(code_memory::publish(&placements).map_err(code_error)?)
-            }
-            None => None,
+        let published = if ready.is_empty() {
+            None
+        } else {
+            let placements: Vec<Placement<'_>> = ready
+                .iter()
+                .map(|(defined, f)| Placement {
+                    code: &f.code,
+                    traps: &f.traps,
+                    sources: &f.sources,
+                    exception_sites: &f.exception_sites,
+                    symbol: Symbol::Wasm {
+                        module: module.clone(),
+                        index: module.num_imported_functions + *defined as u32,
+                        tier: f.tier,
+                    },
+                })
+                .collect();
+            Some(code_memory::publish(&placements).map_err(code_error)?)
+        };
+        let address = |i: usize| match (&published, placed[i]) {
+            (Some((block, offsets)), Some(at)) => Some(block.start() as usize + offsets[at]),
+            _ => None,
         };
         // The hook reaches the module through a cell filled once the module exists.
         let cell: Arc<OnceLock<Weak<CompiledModule>>> = Arc::new(OnceLock::new());
@@ -135,29 +169,36 @@ impl CompiledModule {
             let cell = cell.clone();
             Box::new(move |defined: u32| cell.get()?.upgrade()?.compile_lazily(defined)) as LazyHook
         });
-        let initial = |i: usize| match &published {
-            Some((block, offsets)) => block.start() as usize + offsets[i],
-            None => 0,
-        };
-        let dispatch = Dispatch::new(count, hook, initial).map_err(code_error)?;
-        let first_tier = (!options.lazy).then_some(options.first_tier);
+        let dispatch = Dispatch::new(count, hook, |i| address(i).unwrap_or(0)).map_err(code_error)?;
+        // Lazily compiled modules start at their stubs, but for the cached functions.
+        if options.lazy {
+            for i in 0..count {
+                if let Some(code) = address(i) {
+                    dispatch.set_code(i, code);
+                }
+            }
+        }
+        let tier_of = |i: usize| cached_tier(i).or((!options.lazy).then_some(options.first_tier));
         let state = CompilationState {
             first: (0..count)
                 .map(|i| {
                     let cell = OnceLock::new();
-                    if let Some((block, offsets)) = &published {
-                        let _ = cell.set(Some(block.start() as usize + offsets[i]));
+                    if tier_of(i) == Some(options.first_tier) {
+                        if let Some(code) = address(i) {
+                            let _ = cell.set(Some(code));
+                        }
                     }
                     cell
                 })
                 .collect(),
             ahead: (0..count).map(|_| AtomicBool::new(!options.lazy)).collect(),
-            queued: (0..count).map(|_| AtomicBool::new(false)).collect(),
+            // Functions at the top tier already are never queued for it.
+            queued: (0..count).map(|i| AtomicBool::new(tier_of(i) == Some(Tier::TOP))).collect(),
             budgets: (0..count).map(|_| AtomicI32::new(TIERING_BUDGET)).collect(),
             tier_up: Mutex::new(TierUpQueue::default()),
         };
         let blocks = published.iter().map(|(b, _)| b.clone()).collect();
-        let native = ModuleCode::new(module, options, dispatch, blocks, first_tier);
+        let native = ModuleCode::new(module, options, dispatch, blocks, tier_of);
         let compiled = Arc::new_cyclic(|this: &Weak<CompiledModule>| {
             let _ = cell.set(this.clone());
             CompiledModule {

@@ -48,6 +48,8 @@ struct CodeInfo {
     /// Where each function of the block starts (offsets, sorted); empty for blocks that hold
     /// no compiled functions (dispatch blocks).
     functions: Vec<u32>,
+    /// Each function's length in bytes, parallel to `functions`.
+    lens: Vec<u32>,
     /// What each function is, parallel to `functions`: for stack traces.
     symbols: Vec<Option<WasmSymbol>>,
     /// Call sites with exception handlers, offsets relative to the block's start, sorted by
@@ -287,6 +289,63 @@ pub(crate) fn prologue_trap_function(pc: usize) -> Option<usize> {
     Some(start + info.functions[function] as usize)
 }
 
+/// A published wasm function as it was placed: its machine code and what the runtime knows of
+/// it, with offsets relative to the function's start (as the compiler produced them). What
+/// serialization (`compiler::serialize`) reads back of a module's code.
+#[derive(Debug)]
+pub struct PlacedFunction {
+    pub code: Vec<u8>,
+    pub traps: Vec<TrapSite>,
+    pub sources: Vec<SourceRange>,
+    pub exception_sites: Vec<ExceptionSite>,
+}
+
+/// The published wasm function that starts at `address`, copied out of code memory. `None`
+/// when no published function starts there (a lazy stub, or engine code).
+pub fn placed_function(address: usize) -> Option<PlacedFunction> {
+    let region = lock().ok()?;
+    let (&start, info) = region.published.range(..=address).next_back()?;
+    let offset = u32::try_from(address - start).ok()?;
+    let index = info.functions.binary_search(&offset).ok()?;
+    let symbol = info.symbols.get(index)?.as_ref()?;
+    let len = *info.lens.get(index)?;
+    let end = offset.checked_add(len)?;
+    if end as usize > info.len {
+        return None;
+    }
+    // SAFETY: [address, address + len) lies inside a published block (checked above), which
+    // stays mapped and unchanged while it is in `published`: a block leaves `published` only
+    // in its `Drop`, under the region lock this function holds. Published code is never
+    // written again, and the executable view is readable.
+    let code = unsafe { std::slice::from_raw_parts(address as *const u8, len as usize) }.to_vec();
+    let within = |o: u32| o >= offset && o < end;
+    let traps = info
+        .traps
+        .iter()
+        .filter(|t| within(t.offset))
+        .map(|t| TrapSite { offset: t.offset - offset, kind: t.kind })
+        .collect();
+    let exception_sites = info
+        .exception_sites
+        .iter()
+        .filter(|s| s.return_offset > offset && s.return_offset <= end)
+        .map(|s| ExceptionSite {
+            return_offset: s.return_offset - offset,
+            frame_offset: s.frame_offset,
+            handlers: s
+                .handlers
+                .iter()
+                .map(|h| match *h {
+                    ExceptionHandler::Tag { tag, target } => ExceptionHandler::Tag { tag, target: target - offset },
+                    ExceptionHandler::Default { target } => ExceptionHandler::Default { target: target - offset },
+                    context => context,
+                })
+                .collect(),
+        })
+        .collect();
+    Some(PlacedFunction { code, traps, sources: symbol.sources.clone(), exception_sites })
+}
+
 /// A block of code memory. Freed on drop, so it must outlive every activation running it;
 /// owners keep it in an `Arc`.
 #[derive(Debug)]
@@ -379,11 +438,18 @@ pub fn publish(functions: &[Placement<'_>]) -> Result<(Arc<CodeBlock>, Vec<usize
         }));
         len += f.code.len();
     }
-    let block = allocate_data(len)?;
+    // Every byte is written below (code, and zeros in the alignment gaps): no need to zero the
+    // block first, which for a large module (a deserialized one: tens of MB) doubles the cost.
+    let block = allocate(len, false)?;
+    let mut end = 0;
     for (f, offset) in functions.iter().zip(&offsets) {
+        block.write(end, &[0u8; ALIGN][..*offset - end]);
         block.write(*offset, f.code);
+        end = *offset + f.code.len();
     }
+    block.write(end, &vec![0u8; block.len - end]);
     let starts = offsets.iter().map(|&o| o as u32).collect();
+    let lens = functions.iter().map(|f| f.code.len() as u32).collect();
     let symbols = functions
         .iter()
         .map(|f| match &f.symbol {
@@ -395,7 +461,7 @@ pub fn publish(functions: &[Placement<'_>]) -> Result<(Arc<CodeBlock>, Vec<usize
             Symbol::Engine(_) => None,
         })
         .collect();
-    register(&block, traps, starts, symbols, exception_sites)?;
+    register(&block, traps, starts, lens, symbols, exception_sites)?;
     super::frames::perf_map_add(functions.iter().zip(&offsets).map(|(f, &offset)| {
         (block.start() as usize + offset, f.code.len(), &f.symbol)
     }));
@@ -404,13 +470,14 @@ pub fn publish(functions: &[Placement<'_>]) -> Result<(Arc<CodeBlock>, Vec<usize
 
 /// Registers the trap sites of `block` (offsets relative to its start) for [`trap_at`].
 pub fn register_traps(block: &CodeBlock, traps: Vec<TrapSite>) -> Result<(), String> {
-    register(block, traps, Vec::new(), Vec::new(), Vec::new())
+    register(block, traps, Vec::new(), Vec::new(), Vec::new(), Vec::new())
 }
 
 fn register(
     block: &CodeBlock,
     traps: Vec<TrapSite>,
     functions: Vec<u32>,
+    lens: Vec<u32>,
     symbols: Vec<Option<WasmSymbol>>,
     exception_sites: Vec<ExceptionSite>,
 ) -> Result<(), String> {
@@ -418,6 +485,7 @@ fn register(
         len: block.len,
         traps,
         functions,
+        lens,
         symbols,
         exception_sites,
     });
@@ -427,6 +495,12 @@ fn register(
 
 /// A zeroed block of `len` bytes of code memory (at least one allocation unit), 16-aligned.
 pub fn allocate_data(len: usize) -> Result<Arc<CodeBlock>, String> {
+    allocate(len, true)
+}
+
+/// A block of `len` bytes of code memory, 16-aligned; zeroed if `zeroed`, else holding whatever
+/// freed code was there (the caller writes every byte).
+fn allocate(len: usize, zeroed: bool) -> Result<Arc<CodeBlock>, String> {
     let len = len.max(1).next_multiple_of(ALIGN);
     let mut region = lock()?;
     let (&start, &free_len) = region
@@ -445,7 +519,9 @@ pub fn allocate_data(len: usize) -> Result<Arc<CodeBlock>, String> {
     };
     drop(region);
     // Freed memory is zeroed when whole pages are returned; the rest may hold old code.
-    block.write(0, &vec![0u8; len]);
+    if zeroed {
+        block.write(0, &vec![0u8; len]);
+    }
     Ok(Arc::new(block))
 }
 

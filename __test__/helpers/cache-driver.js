@@ -1,0 +1,81 @@
+'use strict';
+// One process of the persistent code cache's tests (code-cache.test.js): compiles the modules
+// given, reports their compile status before any call, runs them, and prints one JSON line
+// (at exit, after the cache's exit flush, so `stats` counts it).
+//
+// argv: <how> <flags> <module.wasm>...
+//   how: sync (new Module), async (WebAssembly.compile), streaming (compileStreaming)
+//   flags, comma-separated (or "-"): tierup (await tierUp() of each module), written (then wait
+//   until the cache wrote an entry in the background, and die by SIGKILL: no exit flush),
+//   api=<dir> (setCacheDirectory(dir) instead of the environment), size=<bytes> (with api)
+
+const fs = require('fs');
+const W = require('../..');
+const engine = require('../../engine.js');
+
+const [how, flagText, ...files] = process.argv.slice(2);
+const flags = new Map((flagText === '-' ? [] : flagText.split(',')).map((f) => {
+  const [k, v] = f.split('=');
+  return [k, v === undefined ? true : v];
+}));
+const warnings = [];
+process.on('warning', (w) => warnings.push(`${w.name}: ${w.message}`));
+
+async function compile(bytes) {
+  if (how === 'sync') return new W.Module(bytes);
+  if (how === 'async') return W.compile(bytes);
+  const response = new Response(bytes, { headers: { 'content-type': 'application/wasm' } });
+  return W.compileStreaming(response);
+}
+
+function run(module) {
+  const logged = [];
+  const { exports: e } = new W.Instance(module, { env: { log: (v) => logged.push(v) } });
+  const out = [];
+  for (const [name, args] of [['fib', [22]], ['sum', [100000]], ['div', [-7, 2]], ['div', [1, 0]], ['shout', [3]]]) {
+    try {
+      const v = e[name](...args);
+      out.push(typeof v === 'bigint' ? `${v}n` : v === undefined ? null : v);
+    } catch (err) {
+      out.push(`${err.constructor.name}: ${err.message}`);
+    }
+  }
+  out.push(logged.join(','));
+  return out;
+}
+
+const report = { modules: [] };
+process.on('exit', () => {
+  report.stats = engine.cacheStats();
+  report.warnings = warnings;
+  console.log(JSON.stringify(report));
+});
+
+async function main() {
+  if (flags.has('api')) {
+    const options = flags.has('size') ? { maxSize: Number(flags.get('size')) } : {};
+    report.settings = engine.setCacheDirectory(flags.get('api'), options);
+  }
+  for (const file of files) {
+    const bytes = fs.readFileSync(file);
+    const module = await compile(bytes);
+    const before = engine.compileStatus(module);
+    const results = run(module);
+    if (flags.has('tierup')) await engine.tierUp(module);
+    report.modules.push({ before, results, after: engine.compileStatus(module) });
+  }
+  if (flags.has('written')) {
+    const deadline = Date.now() + 10000;
+    while (engine.cacheStats().writes < files.length && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    report.stats = engine.cacheStats();
+    console.log(JSON.stringify(report));
+    process.kill(process.pid, 'SIGKILL');
+  }
+}
+
+main().catch((err) => {
+  report.fatal = String(err && err.stack);
+  process.exitCode = 1;
+});
