@@ -4,7 +4,8 @@
 // Each case runs on both engines in alternating rounds (so drift of the machine hits both
 // alike); a case's time is the median of its rounds. The ratio is cranewasm / Node: below 1
 // means cranewasm is faster. Every kernel's result must be the same on both engines, else the
-// run fails. Options: --quick (fewer rounds), --markdown (print the README table).
+// run fails. Options: --quick (fewer rounds), --markdown (print the README table), --only=<text>
+// (only the cases whose name contains it, and no control section).
 'use strict';
 
 const fs = require('fs');
@@ -16,6 +17,7 @@ const nodeWasm = globalThis.WebAssembly;
 const QUICK = process.argv.includes('--quick');
 const MARKDOWN = process.argv.includes('--markdown');
 const ROUNDS = QUICK ? 3 : 7;
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 
 const kernelBytes = fs.readFileSync(path.join(__dirname, 'kernels.wasm'));
 const smallBytes = fs.readFileSync(path.join(__dirname, 'small.wasm'));
@@ -115,6 +117,20 @@ const CASES = [
       return () => {
         for (let i = 0; i < this.ops; i++) table.set(i & 3, i & 4 ? nop : null);
         return table.get(3) === null ? 0 : 1;
+      };
+    },
+  },
+  {
+    // wasm-bindgen's glue and Go's wasm_exec.js read it on every access.
+    name: 'Memory.prototype.buffer',
+    unit: 'ns/call',
+    ops: 2_000_000,
+    setup(WA) {
+      const memory = new WA.Memory({ initial: 1 });
+      return () => {
+        let bytes = 0;
+        for (let i = 0; i < this.ops; i++) bytes += memory.buffer.byteLength;
+        return bytes;
       };
     },
   },
@@ -398,16 +414,16 @@ function printControl({ variants, rows }, stops) {
 }
 
 async function main() {
-  const rows = CASES.map(measure);
-  const control = await measureControl();
-  const stops = await measureStops();
+  const rows = CASES.filter((c) => ONLY === undefined || c.name.includes(ONLY)).map(measure);
+  const control = ONLY === undefined ? await measureControl() : undefined;
+  const stops = ONLY === undefined ? await measureStops() : undefined;
   if (MARKDOWN) {
     console.log('| case | cranewasm | Node | ratio |');
     console.log('|---|---:|---:|---:|');
     for (const r of rows) {
       console.log(`| ${r.name} | ${format(r.cranewasm)} ${r.unit} | ${format(r.node)} ${r.unit} | ${(r.cranewasm / r.node).toFixed(2)} |`);
     }
-    printControl(control, stops);
+    if (control) printControl(control, stops);
     return;
   }
   const width = Math.max(...rows.map((r) => r.name.length));
@@ -416,7 +432,7 @@ async function main() {
     const cell = (v) => `${format(v)} ${r.unit}`.padStart(18);
     console.log(`${r.name.padEnd(width)}  ${cell(r.cranewasm)}  ${cell(r.node)}  ${(r.cranewasm / r.node).toFixed(2)}`);
   }
-  printControl(control, stops);
+  if (control) printControl(control, stops);
   console.log(`\nmedian of ${ROUNDS} rounds each, engines alternating; Node ${process.version}, ${require('os').cpus()[0].model}`);
 }
 
