@@ -108,6 +108,7 @@ function compileStatus(module) {
   });
   return {
     ...status,
+    cheaperSettings: s.cheaperSettings,
     lazy: s.lazy,
     firstTier: s.firstTier,
     tierUp: s.tierUp,

@@ -18,23 +18,28 @@ use crate::trap::TrapKind;
 // What the runtime reads of generated code is plain data it defines (`code_info`); the code
 // generator produces it.
 pub use crate::code_info::{ExceptionHandler, ExceptionSite, SourceRange, TrapSite};
-pub use super::tier::Tier;
+pub use super::tier::{Profile, Tier};
 
-/// The host ISA configured for `tier`, built once per process.
+/// The host ISA configured for `tier` (its own profile), built once per process.
 pub fn isa(tier: Tier) -> &'static dyn TargetIsa {
-    static ISAS: [OnceLock<OwnedTargetIsa>; Tier::COUNT] = [const { OnceLock::new() }; Tier::COUNT];
-    let cell = &ISAS[tier.index()];
-    &**cell.get_or_init(|| build_isa(tier))
+    profile_isa(tier.profile())
 }
 
-fn build_isa(tier: Tier) -> OwnedTargetIsa {
+/// The host ISA configured with `profile`, built once per process.
+fn profile_isa(profile: Profile) -> &'static dyn TargetIsa {
+    static ISAS: [OnceLock<OwnedTargetIsa>; Profile::COUNT] = [const { OnceLock::new() }; Profile::COUNT];
+    let cell = &ISAS[profile as usize];
+    &**cell.get_or_init(|| build_isa(profile))
+}
+
+fn build_isa(profile: Profile) -> OwnedTargetIsa {
     let mut flags = settings::builder();
     let set = |flags: &mut settings::Builder, name: &str, value: &str| {
         flags
             .set(name, value)
             .unwrap_or_else(|e| panic!("cranelift setting {name}={value}: {e}"));
     };
-    let (opt_level, regalloc) = tier.cranelift_settings();
+    let (opt_level, regalloc) = profile.cranelift_settings();
     set(&mut flags, "opt_level", opt_level);
     // The IR verifier checks the translator's output; it costs compile time, so only debug
     // builds (and tests) run it.
@@ -74,6 +79,8 @@ pub struct CompiledFunction {
     pub exception_sites: Vec<ExceptionSite>,
     /// The tier the code was compiled for (after any fallback to the baseline settings).
     pub tier: Tier,
+    /// Whether it was compiled with cheaper settings than its tier's own ([`profile_for`]).
+    pub cheaper_settings: bool,
 }
 
 /// The marks the translator gives functions in their name's namespace: whether the optimizing
@@ -143,18 +150,107 @@ pub(crate) fn optimizable(func: &Function) -> bool {
     !marked && loop_weight(func) <= OPTIMIZATION_LOOP_WEIGHT_LIMIT
 }
 
+/// Functions of more instructions than this are not given to the e-graph: its memory grows by
+/// kilobytes per instruction it rewrites, and a function this large gains little from it
+/// against what backtracking register allocation alone gives.
+const FULL_PROFILE_INSTRUCTIONS: usize = 200_000;
+
+/// Functions of more instructions than this keep the baseline's settings at the optimizing
+/// tier: backtracking register allocation takes about 700 bytes per instruction (a function of
+/// 1M `i32.add` took 720 MB), which would pass the 1 GB a compile of one function may take.
+const ALLOCATED_PROFILE_INSTRUCTIONS: usize = 1_000_000;
+
+/// A function with more than 1 in this many instructions deep in a constant-operand chain
+/// ([`reassociation_links`]) is not given to the e-graph.
+const REASSOCIATION_SHARE: usize = 16;
+
+/// The instructions of `func` that extend a chain of the same associative operation with
+/// constant operands, `((x + 1) + 2) + 3 …`, at depth 3 or more.
+///
+/// Cranelift's e-graph reassociates such a chain: `(x + k1) + k2` becomes `x + (k1 + k2)`, and
+/// each new node is itself simplified again, up to five levels deep, against every form its
+/// operand's e-class already holds. Each link of a long chain then costs about 35 µs and 5 KB
+/// (the baseline compiles it in under 1 µs): a function of 1,000 such adds took 12× its
+/// baseline compile time at the optimizing tier, 1M of them 188 s and 3.8 GB.
+pub(crate) fn reassociation_links(func: &Function) -> usize {
+    use cranelift_codegen::ir::{InstructionData, Opcode, ValueDef};
+    // Chains of one family: the rules pair iadd with isub, and every other operation with
+    // itself.
+    let family = |op: Opcode| -> Option<u8> {
+        Some(match op {
+            Opcode::Iadd | Opcode::Isub => 0,
+            Opcode::Imul => 1,
+            Opcode::Band => 2,
+            Opcode::Bor => 3,
+            Opcode::Bxor => 4,
+            Opcode::Umin => 5,
+            Opcode::Umax => 6,
+            Opcode::Smin => 7,
+            Opcode::Smax => 8,
+            _ => return None,
+        })
+    };
+    let dfg = &func.dfg;
+    let is_const = |v| matches!(dfg.value_def(v), ValueDef::Result(i, _) if dfg.insts[i].opcode() == Opcode::Iconst);
+    // The depth of the chain each value ends, by value (0: none), saturating at 255.
+    let mut depth = cranelift_codegen::entity::SecondaryMap::<cranelift_codegen::ir::Value, u8>::new();
+    let mut deep = 0;
+    for block in func.layout.blocks() {
+        for inst in func.layout.block_insts(block) {
+            let InstructionData::Binary { opcode, args: [a, b] } = dfg.insts[inst] else { continue };
+            let Some(f) = family(opcode) else { continue };
+            let other = match (is_const(a), is_const(b)) {
+                (false, true) => a,
+                (true, false) => b,
+                _ => continue,
+            };
+            let below = match dfg.value_def(other) {
+                ValueDef::Result(def, _) if family(dfg.insts[def].opcode()) == Some(f) => depth[other],
+                _ => 0,
+            };
+            let d = below.saturating_add(1);
+            depth[dfg.first_result(inst)] = d;
+            if d >= 3 {
+                deep += 1;
+            }
+        }
+    }
+    deep
+}
+
+/// The Cranelift configuration `func` is compiled with at `tier`: the tier's own, unless the
+/// function's shape would make the optimizing tier take more than about 10× its baseline
+/// compile time or 1 GB. Then it gets backtracking register allocation without the e-graph
+/// ([`Profile::Allocated`]: huge bodies, long constant chains), or keeps the baseline's
+/// settings ([`Profile::Fast`]: the largest bodies, deep loop and `if` nests).
+pub fn profile_for(func: &Function, tier: Tier) -> Profile {
+    if tier != Tier::Optimized {
+        return tier.profile();
+    }
+    let insts = func.dfg.num_insts();
+    if insts > ALLOCATED_PROFILE_INSTRUCTIONS || !optimizable(func) {
+        return Profile::Fast;
+    }
+    if insts > FULL_PROFILE_INSTRUCTIONS {
+        return Profile::Allocated;
+    }
+    let links = reassociation_links(func);
+    if links >= 64 && links * REASSOCIATION_SHARE > insts {
+        return Profile::Allocated;
+    }
+    Profile::Full
+}
+
 /// Compiles `func` for `tier`. Errors are engine bugs (validated wasm always compiles), so they
 /// are reported as strings for the CompileError message rather than panicking.
 ///
-/// A function the translator marked [`NOT_OPTIMIZED`], or whose loops are nested so deeply that
-/// optimizing it would take too long (see [`loop_weight`]), is compiled with the baseline
-/// tier's settings even when `tier` is `Optimized`.
+/// At the optimizing tier, a function whose shape would make the optimizer blow up gets
+/// cheaper settings ([`profile_for`]).
 pub fn compile_function(func: Function, tier: Tier) -> Result<Arc<CompiledFunction>, String> {
-    let tier = match tier {
-        Tier::Optimized if !optimizable(&func) => Tier::Baseline,
-        tier => tier,
-    };
-    let isa = isa(tier);
+    let profile = profile_for(&func, tier);
+    let cheaper_settings = profile != tier.profile();
+    let tier = profile.tier();
+    let isa = profile_isa(profile);
     let mut context = Context::for_function(func);
     // A panic in Cranelift (a bug, ours or its) must not cross into the host: on a compile
     // thread it would abort the process. It fails this function's compilation instead.
@@ -245,5 +341,6 @@ pub fn compile_function(func: Function, tier: Tier) -> Result<Arc<CompiledFuncti
         sources,
         exception_sites,
         tier,
+        cheaper_settings,
     }))
 }
