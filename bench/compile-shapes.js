@@ -64,6 +64,18 @@ const SHAPES = {
     for (let i = 0; i < n; i++) { code.push(OP.i32Const); sleb((i % 1000) + 1, code); code.push(OP.i32Add); }
     return [[], code];
   },
+  // Short chains of constant adds (k of them) folded into a local, repeated: how much of a
+  // chain it takes before reassociation costs.
+  shortChains(n, k = 1) {
+    const code = [];
+    for (let i = 0; i < n / (2 * k + 4); i++) {
+      code.push(OP.localGet, 0);
+      for (let j = 0; j < k; j++) { code.push(OP.i32Const); sleb(i + j + 1, code); code.push(OP.i32Add); }
+      code.push(OP.localGet, 1, OP.i32Xor, OP.localSet, 1);
+    }
+    code.push(OP.localGet, 1);
+    return [[[1, I32]], code];
+  },
   // Straight-line code over 16 locals: each statement mixes two of them into a third.
   wide(n) {
     const code = [];
@@ -156,6 +168,11 @@ function shapeModule(shape, n) {
 function expectedResult(shape, n) {
   if (shape === 'chain') return Math.imul(3, n + 1) | 0;
   if (shape === 'live') return Math.imul(3, Math.max(2, Math.floor(n / 2))) | 0;
+  if (shape === 'constChain') {
+    let sum = 3;
+    for (let i = 0; i < n; i++) sum = (sum + (i % 1000) + 1) | 0;
+    return sum;
+  }
   return undefined;
 }
 

@@ -218,6 +218,86 @@ pub(crate) fn reassociation_links(func: &Function) -> usize {
     deep
 }
 
+/// Functions of fewer instructions than this are never crowded ([`crowded`]): their register
+/// allocation is cheap whatever their pressure.
+const CROWDED_MIN_INSTRUCTIONS: usize = 1_000;
+
+/// The average number of values live across an instruction above which backtracking register
+/// allocation costs more than the baseline's whole compile many times over: its work grows with
+/// the live values each allocation must get past (measured: a function at an average of 700
+/// took 54× its baseline compile; ordinary code stays under 20).
+const CROWDED_PRESSURE: u64 = 48;
+
+/// The sum over instructions of the values live across each (block by block: a value used in a
+/// block counts from the block's start, one defined there and used in another block to its
+/// end; values live through a block without a use there are not counted).
+pub(crate) fn register_pressure(func: &Function) -> u64 {
+    use cranelift_codegen::entity::SecondaryMap;
+    use cranelift_codegen::ir::{Block, Value, ValueDef};
+    let dfg = &func.dfg;
+    let def_block = |v: Value| -> Option<Block> {
+        match dfg.value_def(v) {
+            ValueDef::Result(inst, _) => func.layout.inst_block(inst),
+            ValueDef::Param(block, _) => Some(block),
+            _ => None,
+        }
+    };
+    // Values used in a block other than the one defining them.
+    let mut escapes = SecondaryMap::<Value, bool>::new();
+    for block in func.layout.blocks() {
+        for inst in func.layout.block_insts(block) {
+            for arg in dfg.inst_values(inst) {
+                let arg = dfg.resolve_aliases(arg);
+                if def_block(arg) != Some(block) {
+                    escapes[arg] = true;
+                }
+            }
+        }
+    }
+    // Live sets by marking each value with the block (1-based) it is live in.
+    let mut live_in = SecondaryMap::<Value, u32>::new();
+    let mut total = 0u64;
+    for (n, block) in func.layout.blocks().enumerate() {
+        let mark = n as u32 + 1;
+        let mut live = 0u64;
+        for inst in func.layout.block_insts(block) {
+            for &result in dfg.inst_results(inst) {
+                if escapes[result] {
+                    live += 1;
+                    live_in[result] = mark;
+                }
+            }
+        }
+        for inst in func.layout.block_insts(block).rev() {
+            for &result in dfg.inst_results(inst) {
+                if live_in[result] == mark {
+                    live_in[result] = 0;
+                    live -= 1;
+                }
+            }
+            for arg in dfg.inst_values(inst) {
+                let arg = dfg.resolve_aliases(arg);
+                if live_in[arg] != mark {
+                    live_in[arg] = mark;
+                    live += 1;
+                }
+            }
+            total = total.saturating_add(live);
+        }
+    }
+    total
+}
+
+/// Whether so many values are live at once in `func` that backtracking register allocation
+/// would blow up ([`CROWDED_PRESSURE`]). Cranelift's e-graph can make a function so: it
+/// computes each pure value where its first use needs it, so in `s ^= x + k` repeated, every
+/// `x + k` is computed first and all are live to the end (10,000 such statements: 2.2 s at the
+/// optimizing tier, 41 ms at the baseline).
+pub(crate) fn crowded(func: &Function) -> bool {
+    let insts = func.dfg.num_insts();
+    insts >= CROWDED_MIN_INSTRUCTIONS && register_pressure(func) > CROWDED_PRESSURE * insts as u64
+}
+
 /// The Cranelift configuration `func` is compiled with at `tier`: the tier's own, unless the
 /// function's shape would make the optimizing tier take more than about 10× its baseline
 /// compile time or 1 GB. Then it gets backtracking register allocation without the e-graph
@@ -247,17 +327,29 @@ pub fn profile_for(func: &Function, tier: Tier) -> Profile {
 /// At the optimizing tier, a function whose shape would make the optimizer blow up gets
 /// cheaper settings ([`profile_for`]).
 pub fn compile_function(func: Function, tier: Tier) -> Result<Arc<CompiledFunction>, String> {
-    let profile = profile_for(&func, tier);
-    let cheaper_settings = profile != tier.profile();
-    let tier = profile.tier();
-    let isa = profile_isa(profile);
+    let requested = profile_for(&func, tier);
     let mut context = Context::for_function(func);
     // A panic in Cranelift (a bug, ours or its) must not cross into the host: on a compile
     // thread it would abort the process. It fails this function's compilation instead.
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let profile = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // The profile is settled after the mid-end has run: its output is what the register
+        // allocator gets (see `register_pressure`).
+        let profile = match requested {
+            Profile::Full => {
+                context
+                    .optimize(profile_isa(Profile::Full), &mut ControlPlane::default())
+                    .map_err(|e| format!("code generation failed: {e:?}"))?;
+                if crowded(&context.func) { Profile::Fast } else { Profile::Full }
+            }
+            Profile::Allocated if crowded(&context.func) => Profile::Fast,
+            profile => profile,
+        };
+        // The e-graph has run already (compiling runs the mid-end of the ISA's opt_level): the
+        // rest of the full profile is the no-e-graph one's.
+        let isa = profile_isa(if profile == Profile::Full { Profile::Allocated } else { profile });
         context
             .compile(isa, &mut ControlPlane::default())
-            .map(|_| ())
+            .map(|_| profile)
             .map_err(|e| format!("code generation failed: {:?}", e.inner))
     }))
     .unwrap_or_else(|panic| {
@@ -268,6 +360,8 @@ pub fn compile_function(func: Function, tier: Tier) -> Result<Arc<CompiledFuncti
             .unwrap_or_default();
         Err(format!("code generation failed: internal compiler error: {message}"))
     })?;
+    let cheaper_settings = profile != tier.profile();
+    let tier = profile.tier();
     let compiled = context
         .compiled_code()
         .ok_or("code generation failed: no code")?;
