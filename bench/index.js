@@ -244,6 +244,34 @@ const CASES = [
 
 const SCALE = { 'ns/call': 1, 'µs/instance': 1e3, ms: 1e6 };
 
+// ---- Re-entry depth: wasm -> JS -> wasm, level after level, until a RangeError ---------------
+//
+// `g(n)` (wasm) calls the import `f(n - 1)` (JS), which calls `g` again. The depth reached is how
+// many round trips fit before the engine (or V8's stack limit) throws; a crash would end the run.
+const REENTRY = Buffer.from(
+  '0061736d0100000001060160017f017f02090103656e760166000003020100070501016700010a14011200200045047f410005200041016b10000b0b',
+  'hex',
+);
+function reentryDepth(WA) {
+  let g;
+  let deepest = 0;
+  const f = (n) => {
+    deepest = Math.max(deepest, 1e6 - n);
+    return g(n) + 1;
+  };
+  g = new WA.Instance(new WA.Module(REENTRY), { env: { f } }).exports.g;
+  try {
+    g(1e6);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return deepest;
+  }
+  throw new Error('re-entry depth: no RangeError after a million levels');
+}
+function measureDepth() {
+  return { cranewasm: median([0, 1, 2].map(() => reentryDepth(cranewasm))), node: median([0, 1, 2].map(() => reentryDepth(nodeWasm))) };
+}
+
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -415,6 +443,7 @@ function printControl({ variants, rows }, stops) {
 
 async function main() {
   const rows = CASES.filter((c) => ONLY === undefined || c.name.includes(ONLY)).map(measure);
+  const depth = ONLY === undefined || 're-entry depth'.includes(ONLY) ? measureDepth() : undefined;
   const control = ONLY === undefined ? await measureControl() : undefined;
   const stops = ONLY === undefined ? await measureStops() : undefined;
   if (MARKDOWN) {
@@ -423,6 +452,7 @@ async function main() {
     for (const r of rows) {
       console.log(`| ${r.name} | ${format(r.cranewasm)} ${r.unit} | ${format(r.node)} ${r.unit} | ${(r.cranewasm / r.node).toFixed(2)} |`);
     }
+    if (depth) console.log(`| wasm->JS->wasm re-entry depth (levels before RangeError) | ${depth.cranewasm} | ${depth.node} | ${(depth.cranewasm / depth.node).toFixed(2)} |`);
     if (control) printControl(control, stops);
     return;
   }
@@ -431,6 +461,10 @@ async function main() {
   for (const r of rows) {
     const cell = (v) => `${format(v)} ${r.unit}`.padStart(18);
     console.log(`${r.name.padEnd(width)}  ${cell(r.cranewasm)}  ${cell(r.node)}  ${(r.cranewasm / r.node).toFixed(2)}`);
+  }
+  if (depth) {
+    const name = 're-entry depth (wasm->JS->wasm levels)';
+    console.log(`${name.padEnd(width)}  ${`${depth.cranewasm}`.padStart(18)}  ${`${depth.node}`.padStart(18)}  ${(depth.cranewasm / depth.node).toFixed(2)} (higher is deeper)`);
   }
   if (control) printControl(control, stops);
   console.log(`\nmedian of ${ROUNDS} rounds each, engines alternating; Node ${process.version}, ${require('os').cpus()[0].model}`);

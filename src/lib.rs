@@ -12,6 +12,7 @@ mod lifetimes;
 mod module_cache;
 mod objects;
 mod sandbox;
+mod stack_limit;
 mod streaming;
 mod values;
 mod wasi;
