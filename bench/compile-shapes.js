@@ -9,6 +9,7 @@
 // Usage: node bench/compile-shapes.js [--quick] [--markdown] [--shapes=chain,wide,…] [--size=N]
 //   --quick     smaller sizes (one tenth)      --size=N   every shape at about N instructions
 //   --timeout=S a measurement taking longer is killed and reported as "> S s" (default 600)
+//   --rounds=N  measurements per configuration, the median kept (default 3; 1 with --quick)
 // The generator is `shapeModule(shape, n)` (the tests use it too).
 'use strict';
 
@@ -131,8 +132,8 @@ const SHAPES = {
     code.push(OP.end, OP.localGet, 0);
     return [[], code];
   },
-  // n/8 nested loops, each run once, with work at every level.
-  loops(n) {
+  // n/8 nested loops without back edges (blocks to the CFG), with work at every level.
+  openLoops(n) {
     const depth = Math.max(1, Math.floor(n / 8));
     const code = [];
     for (let i = 0; i < depth; i++) {
@@ -141,6 +142,18 @@ const SHAPES = {
     for (let i = 0; i < depth; i++) code.push(OP.end);
     code.push(OP.localGet, 0);
     return [[], code];
+  },
+  // n/10 nested loops, each run once (a back edge on a local that stays 0), with work at
+  // every level.
+  loops(n) {
+    const depth = Math.max(1, Math.floor(n / 10));
+    const code = [];
+    for (let i = 0; i < depth; i++) {
+      code.push(OP.loop, OP.void, OP.localGet, 0, OP.i32Const); sleb(i, code); code.push(OP.i32Add, OP.localSet, 0);
+    }
+    for (let i = 0; i < depth; i++) code.push(OP.localGet, 1, OP.brIf, 0, OP.end);
+    code.push(OP.localGet, 0);
+    return [[[1, I32]], code];
   },
 };
 
@@ -233,11 +246,12 @@ function main() {
   const quick = argv.includes('--quick');
   const markdown = argv.includes('--markdown');
   const timeoutS = Number(option('timeout') ?? 600);
+  const rounds = Number(option('rounds') ?? (quick ? 1 : 3));
   const shapes = (option('shapes') ?? Object.keys(SHAPES).join(',')).split(',');
   const sizeOf = (shape) => {
     if (option('size')) return Number(option('size'));
     // The issue's case: a 1M-add chain; the others at a size real generated code reaches.
-    const full = { chain: 1_000_000, constChain: 1_000_000, shortChains: 100_000, wide: 600_000, live: 200_000, locals: 200_000, nesting: 120_000, brtable: 200_000, loops: 80_000 }[shape];
+    const full = { chain: 1_000_000, constChain: 1_000_000, shortChains: 100_000, wide: 600_000, live: 200_000, locals: 200_000, nesting: 120_000, brtable: 200_000, loops: 8_000, openLoops: 80_000 }[shape];
     return quick ? full / 10 : full;
   };
   const cell = (r) => (r.timedOut ? `> ${timeoutS} s` : r.failed ? `failed (${r.failed})` : `${(r.ms / 1000).toFixed(2)} s, ${((r.rss - r.rssBefore) / 2 ** 20).toFixed(0)} MB`);
@@ -246,8 +260,16 @@ function main() {
   for (const shape of shapes) {
     const n = sizeOf(shape);
     const r = {};
-    for (const [engine, configs] of Object.entries(CONFIGS)) {
-      for (const config of Object.keys(configs)) r[`${engine} ${config}`] = measure(engine, config, shape, n, timeoutS);
+    // Rounds alternate over every configuration; each keeps its median (by time) round.
+    const runs = {};
+    for (let round = 0; round < rounds; round++) {
+      for (const [engine, configs] of Object.entries(CONFIGS)) {
+        for (const config of Object.keys(configs)) (runs[`${engine} ${config}`] ??= []).push(measure(engine, config, shape, n, timeoutS));
+      }
+    }
+    for (const [key, list] of Object.entries(runs)) {
+      const sorted = [...list].sort((a, b) => (a.ms ?? Infinity) - (b.ms ?? Infinity));
+      r[key] = sorted[Math.floor(sorted.length / 2)];
     }
     const results = Object.values(r).filter((x) => 'result' in x).map((x) => x.result);
     if (results.some((x) => x !== results[0])) throw new Error(`${shape}: the engines disagree on f(3): ${results}`);
@@ -265,7 +287,7 @@ function main() {
     if (!markdown) console.log(JSON.stringify(row));
   }
   if (markdown) {
-    console.log('| shape (instructions) | cranewasm baseline | cranewasm optimized | optimized / baseline | eager tier-up / baseline | Node Liftoff | Node TurboFan | TurboFan / Liftoff |');
+    console.log('| shape (instructions) | cranewasm baseline | cranewasm optimized | optimized / baseline | eager tier-up (both tiers) / baseline | Node Liftoff | Node TurboFan | TurboFan / Liftoff |');
     console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of rows) {
       const c = r.cells;

@@ -93,6 +93,12 @@ pub use crate::translate::{NOT_OPTIMIZED, OPTIMIZABLE};
 /// (a million instructions at an average loop depth of 8).
 const OPTIMIZATION_LOOP_WEIGHT_LIMIT: u64 = 1 << 23;
 
+/// The largest average loop depth (the [`loop_weight`] per instruction) the optimizing tier
+/// takes on: the e-graph's time per instruction grows with it, the baseline's does not (nested
+/// loops at an average depth of 100 took 5× the baseline's compile, at 150 20×, at 300 80×).
+/// Real code stays far below.
+const OPTIMIZATION_AVERAGE_LOOP_DEPTH: u64 = 64;
+
 /// Σ over blocks of (instructions × loop nesting depth): what the optimizer's cost grows with.
 ///
 /// Cranelift's e-graph pass hoists each value out of loops by walking the loop nest from the
@@ -105,7 +111,9 @@ pub(crate) fn loop_weight(func: &Function) -> u64 {
     let num_blocks = func.layout.blocks().count() as u64;
     // No block is nested deeper than there are blocks: skip the analysis when even that bound
     // is harmless (every ordinary function).
-    if num_insts.saturating_mul(num_blocks) <= OPTIMIZATION_LOOP_WEIGHT_LIMIT {
+    if num_blocks <= OPTIMIZATION_AVERAGE_LOOP_DEPTH
+        && num_insts.saturating_mul(num_blocks) <= OPTIMIZATION_LOOP_WEIGHT_LIMIT
+    {
         return 0;
     }
     let cfg = ControlFlowGraph::with_function(func);
@@ -147,7 +155,35 @@ pub(crate) fn loop_weight(func: &Function) -> u64 {
 /// Whether the optimizing tier may optimize `func` in reasonable time and space.
 pub(crate) fn optimizable(func: &Function) -> bool {
     let marked = matches!(&func.name, UserFuncName::User(name) if name.namespace == NOT_OPTIMIZED);
-    !marked && loop_weight(func) <= OPTIMIZATION_LOOP_WEIGHT_LIMIT
+    let weight = loop_weight(func);
+    let insts = func.dfg.num_insts() as u64;
+    !marked
+        && weight <= OPTIMIZATION_LOOP_WEIGHT_LIMIT
+        && weight <= OPTIMIZATION_AVERAGE_LOOP_DEPTH.saturating_mul(insts)
+}
+
+/// The largest average depth in the dominator tree (of each instruction's block) the e-graph
+/// takes on. Its GVN map is a stack of scopes, one per dominator-tree level, and every pure
+/// instruction looks up the scope of the block where it becomes available by walking down
+/// that stack: a constant, available at the root, walks all of it. A chain of thousands of
+/// blocks each dominating the next (sequential `if`s and blocks, loops without back edges)
+/// made it quadratic: 3,000 levels took 12× the baseline's compile, 5,000 25×.
+const E_GRAPH_AVERAGE_DOMINATOR_DEPTH: u64 = 256;
+
+/// Σ over blocks of (instructions × depth of the block in the dominator tree).
+pub(crate) fn dominator_weight(func: &Function) -> u64 {
+    use cranelift_codegen::entity::SecondaryMap;
+    let cfg = ControlFlowGraph::with_function(func);
+    let domtree = DominatorTree::with_function(func, &cfg);
+    let mut depth = SecondaryMap::<cranelift_codegen::ir::Block, u64>::new();
+    let mut total = 0u64;
+    // Reverse post-order: every block's immediate dominator comes before it.
+    for &block in domtree.cfg_rpo() {
+        let d = domtree.idom(block).map_or(0, |idom| depth[idom] + 1);
+        depth[block] = d;
+        total = total.saturating_add(d.saturating_mul(func.layout.block_insts(block).count() as u64));
+    }
+    total
 }
 
 /// Functions of more instructions than this are not given to the e-graph: its memory grows by
@@ -301,8 +337,8 @@ pub(crate) fn crowded(func: &Function) -> bool {
 /// The Cranelift configuration `func` is compiled with at `tier`: the tier's own, unless the
 /// function's shape would make the optimizing tier take more than about 10× its baseline
 /// compile time or 1 GB. Then it gets backtracking register allocation without the e-graph
-/// ([`Profile::Allocated`]: huge bodies, long constant chains), or keeps the baseline's
-/// settings ([`Profile::Fast`]: the largest bodies, deep loop and `if` nests).
+/// ([`Profile::Allocated`]: huge bodies, long constant chains, deep dominator trees), or keeps
+/// the baseline's settings ([`Profile::Fast`]: the largest bodies, deep loop and `if` nests).
 pub fn profile_for(func: &Function, tier: Tier) -> Profile {
     if tier != Tier::Optimized {
         return tier.profile();
@@ -316,6 +352,13 @@ pub fn profile_for(func: &Function, tier: Tier) -> Profile {
     }
     let links = reassociation_links(func);
     if links >= 64 && links * REASSOCIATION_SHARE > insts {
+        return Profile::Allocated;
+    }
+    // No block is deeper than there are blocks.
+    let blocks = func.layout.blocks().count() as u64;
+    if blocks > E_GRAPH_AVERAGE_DOMINATOR_DEPTH
+        && dominator_weight(func) > E_GRAPH_AVERAGE_DOMINATOR_DEPTH.saturating_mul(insts as u64)
+    {
         return Profile::Allocated;
     }
     Profile::Full

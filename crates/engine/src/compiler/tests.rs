@@ -267,3 +267,43 @@ fn register_pressure_counts_live_values() {
     let pressure = codegen::register_pressure(&func);
     assert!(pressure >= insts && pressure <= 3 * insts, "{pressure} for {insts} instructions");
 }
+
+/// Loop nests too small for the loop-weight limit can still be deep on average: 300 nested
+/// loops (an average depth of 150) took 20× their baseline compile at the optimizing tier, 600
+/// took 80×. The average depth decides too.
+#[test]
+fn loops_nested_deep_on_average_are_not_optimized() {
+    let nest = |depth: usize| {
+        wat(&format!(
+            r#"(module (func (export "f") (param i32 i32) (result i32) (local i32)
+                {} {} (local.get 1)))"#,
+            "(loop (local.set 1 (i32.add (local.get 1) (local.get 0))) ".repeat(depth),
+            "(br_if 0 (local.get 2)))".repeat(depth)
+        ))
+    };
+    let deep = translated(&nest(300));
+    assert!(codegen::loop_weight(&deep) <= 1 << 23);
+    assert!(!codegen::optimizable(&deep));
+    assert_eq!(call_f(&nest(300), codegen::Tier::Optimized, 2, 1), 1 + 2 * 300);
+    assert!(codegen::optimizable(&translated(&nest(50))));
+}
+
+/// Regression: a chain of thousands of blocks each dominating the next (here loops without back
+/// edges) made the e-graph quadratic: each pure instruction walks its GVN scope stack, one
+/// scope per dominator-tree level (5,000 levels: 25× the baseline's compile). Such functions
+/// get register allocation without the e-graph, and compute the same.
+#[test]
+fn deep_dominator_trees_skip_the_e_graph() {
+    const LEVELS: u32 = 2_000;
+    let bytes = wat(&format!(
+        r#"(module (func (export "f") (param i32 i32) (result i32) {} {} (local.get 0)))"#,
+        "(loop (local.set 0 (i32.add (local.get 0) (local.get 1))) ".repeat(LEVELS as usize),
+        ")".repeat(LEVELS as usize)
+    ));
+    let func = translated(&bytes);
+    assert!(codegen::dominator_weight(&func) > 256 * func.dfg.num_insts() as u64);
+    assert_eq!(codegen::profile_for(&func, codegen::Tier::Optimized), codegen::Profile::Allocated);
+    for tier in [codegen::Tier::Baseline, codegen::Tier::Optimized] {
+        assert_eq!(call_f(&bytes, tier, 1, 3), 1 + 3 * LEVELS);
+    }
+}
