@@ -116,6 +116,7 @@ function compileStatus(module) {
   });
   return {
     ...status,
+    cheaperSettings: s.cheaperSettings,
     lazy: s.lazy,
     firstTier: s.firstTier,
     tierUp: s.tierUp,

@@ -337,6 +337,13 @@ declare namespace WebAssembly {
     uncompiled: number;
     baseline: number;
     optimized: number;
+    /**
+     * Functions whose optimizing-tier code was compiled with cheaper settings (no e-graph, or
+     * the baseline's), their shape (a huge body, a long chain of constant operations, deep
+     * loop nests) being one that would make the optimizer take over 10× the baseline's time
+     * or over 1 GB. They count as `optimized`: they tier up no further.
+     */
+    cheaperSettings: number;
     lazy: boolean;
     firstTier: CompileOptions['firstTier'];
     tierUp: CompileOptions['tierUp'];

@@ -1106,6 +1106,27 @@ function newGlobalObject(nativeGlobal) {
   return object;
 }
 
+// Memory.prototype.buffer is a hot path (wasm-bindgen's glue and Go's wasm_exec.js read it on
+// every access): per Memory object, the buffer the addon gave and the grow epoch it was given
+// at. The engine advances the epoch on every growth of any memory (by JS or wasm, on any
+// thread, a delta of 0 too), the only thing that replaces a buffer, so while the epoch stands
+// the addon would return the same buffer, and the getter is two compares. Only branded objects
+// get an entry, so a hit is also the receiver check.
+const memoryBuffers = new WeakMap();
+const growEpoch = new Uint32Array(native.growEpochView()); // [low word, high word]
+function memoryBuffer(object) {
+  const memory = receiver(memoryBrand, object, new ErrorThrower('WebAssembly.Memory.buffer'), 'Memory');
+  // Read before the call: a growth racing with it (another thread's) leaves the entry stale.
+  const low = growEpoch[0];
+  const high = growEpoch[1];
+  const buffer = callNative(() => memory.buffer());
+  if (typeof buffer === 'string') throw new RangeError(buffer);
+  // A shared memory's SharedArrayBuffer is frozen, as V8 makes it.
+  if (!Object.isFrozen(buffer) && callNative(() => memory.isShared())) Object.freeze(buffer);
+  memoryBuffers.set(object, { buffer, low, high });
+  return buffer;
+}
+
 const Memory = defineInterface('Memory', (object, descriptor) => {
   const thrower = new ErrorThrower('WebAssembly.Memory()');
   if (!isObject(descriptor)) throw thrower.typeError('Argument 0 must be a memory descriptor');
@@ -1143,12 +1164,9 @@ const Memory = defineInterface('Memory', (object, descriptor) => {
       return is64 ? BigInt(old) : old;
     },
     get buffer() {
-      const memory = receiver(memoryBrand, this, new ErrorThrower('WebAssembly.Memory.buffer'), 'Memory');
-      const buffer = callNative(() => memory.buffer());
-      if (typeof buffer === 'string') throw new RangeError(buffer);
-      // A shared memory's SharedArrayBuffer is frozen, as V8 makes it.
-      if (!Object.isFrozen(buffer) && callNative(() => memory.isShared())) Object.freeze(buffer);
-      return buffer;
+      const cached = memoryBuffers.get(this);
+      if (cached !== undefined && cached.low === growEpoch[0] && cached.high === growEpoch[1]) return cached.buffer;
+      return memoryBuffer(this);
     },
   },
 });

@@ -4,7 +4,8 @@
 // Each case runs on both engines in alternating rounds (so drift of the machine hits both
 // alike); a case's time is the median of its rounds. The ratio is cranewasm / Node: below 1
 // means cranewasm is faster. Every kernel's result must be the same on both engines, else the
-// run fails. Options: --quick (fewer rounds), --markdown (print the README table).
+// run fails. Options: --quick (fewer rounds), --markdown (print the README table), --only=<text>
+// (only the cases whose name contains it, and no control section).
 'use strict';
 
 const fs = require('fs');
@@ -16,6 +17,7 @@ const nodeWasm = globalThis.WebAssembly;
 const QUICK = process.argv.includes('--quick');
 const MARKDOWN = process.argv.includes('--markdown');
 const ROUNDS = QUICK ? 3 : 7;
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 
 const kernelBytes = fs.readFileSync(path.join(__dirname, 'kernels.wasm'));
 const smallBytes = fs.readFileSync(path.join(__dirname, 'small.wasm'));
@@ -115,6 +117,20 @@ const CASES = [
       return () => {
         for (let i = 0; i < this.ops; i++) table.set(i & 3, i & 4 ? nop : null);
         return table.get(3) === null ? 0 : 1;
+      };
+    },
+  },
+  {
+    // wasm-bindgen's glue and Go's wasm_exec.js read it on every access.
+    name: 'Memory.prototype.buffer',
+    unit: 'ns/call',
+    ops: 2_000_000,
+    setup(WA) {
+      const memory = new WA.Memory({ initial: 1 });
+      return () => {
+        let bytes = 0;
+        for (let i = 0; i < this.ops; i++) bytes += memory.buffer.byteLength;
+        return bytes;
       };
     },
   },
@@ -227,6 +243,34 @@ const CASES = [
 ];
 
 const SCALE = { 'ns/call': 1, 'µs/instance': 1e3, ms: 1e6 };
+
+// ---- Re-entry depth: wasm -> JS -> wasm, level after level, until a RangeError ---------------
+//
+// `g(n)` (wasm) calls the import `f(n - 1)` (JS), which calls `g` again. The depth reached is how
+// many round trips fit before the engine (or V8's stack limit) throws; a crash would end the run.
+const REENTRY = Buffer.from(
+  '0061736d0100000001060160017f017f02090103656e760166000003020100070501016700010a14011200200045047f410005200041016b10000b0b',
+  'hex',
+);
+function reentryDepth(WA) {
+  let g;
+  let deepest = 0;
+  const f = (n) => {
+    deepest = Math.max(deepest, 1e6 - n);
+    return g(n) + 1;
+  };
+  g = new WA.Instance(new WA.Module(REENTRY), { env: { f } }).exports.g;
+  try {
+    g(1e6);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return deepest;
+  }
+  throw new Error('re-entry depth: no RangeError after a million levels');
+}
+function measureDepth() {
+  return { cranewasm: median([0, 1, 2].map(() => reentryDepth(cranewasm))), node: median([0, 1, 2].map(() => reentryDepth(nodeWasm))) };
+}
 
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -398,16 +442,18 @@ function printControl({ variants, rows }, stops) {
 }
 
 async function main() {
-  const rows = CASES.map(measure);
-  const control = await measureControl();
-  const stops = await measureStops();
+  const rows = CASES.filter((c) => ONLY === undefined || c.name.includes(ONLY)).map(measure);
+  const depth = ONLY === undefined || 're-entry depth'.includes(ONLY) ? measureDepth() : undefined;
+  const control = ONLY === undefined ? await measureControl() : undefined;
+  const stops = ONLY === undefined ? await measureStops() : undefined;
   if (MARKDOWN) {
     console.log('| case | cranewasm | Node | ratio |');
     console.log('|---|---:|---:|---:|');
     for (const r of rows) {
       console.log(`| ${r.name} | ${format(r.cranewasm)} ${r.unit} | ${format(r.node)} ${r.unit} | ${(r.cranewasm / r.node).toFixed(2)} |`);
     }
-    printControl(control, stops);
+    if (depth) console.log(`| wasm->JS->wasm re-entry depth (levels before RangeError) | ${depth.cranewasm} | ${depth.node} | ${(depth.cranewasm / depth.node).toFixed(2)} |`);
+    if (control) printControl(control, stops);
     return;
   }
   const width = Math.max(...rows.map((r) => r.name.length));
@@ -416,7 +462,11 @@ async function main() {
     const cell = (v) => `${format(v)} ${r.unit}`.padStart(18);
     console.log(`${r.name.padEnd(width)}  ${cell(r.cranewasm)}  ${cell(r.node)}  ${(r.cranewasm / r.node).toFixed(2)}`);
   }
-  printControl(control, stops);
+  if (depth) {
+    const name = 're-entry depth (wasm->JS->wasm levels)';
+    console.log(`${name.padEnd(width)}  ${`${depth.cranewasm}`.padStart(18)}  ${`${depth.node}`.padStart(18)}  ${(depth.cranewasm / depth.node).toFixed(2)} (higher is deeper)`);
+  }
+  if (control) printControl(control, stops);
   console.log(`\nmedian of ${ROUNDS} rounds each, engines alternating; Node ${process.version}, ${require('os').cpus()[0].model}`);
 }
 

@@ -555,6 +555,8 @@ fn call_host(js: &Js, data: &HostData, values: &mut [u128]) -> JsResult<()> {
         Some(c) => c,
         None => return Err(js.throw_type_error("cranewasm: imported function was collected")),
     };
+    // Recursion through imports: V8's limit, not the thread's stack, would end it first.
+    crate::stack_limit::before_call_out(js);
     let result = js.call(callable, js.undefined(), args)?;
     match results.len() {
         0 => {}

@@ -38,6 +38,15 @@ pub fn install(js: &Js, empty: Value) -> JsResult<()> {
     Ok(())
 }
 
+/// The empty JS function of this thread's poll, if installed.
+pub fn empty_function(js: &Js) -> Option<Value> {
+    let (env, reference) = POLL.with(|p| p.get());
+    if env.is_null() {
+        return None;
+    }
+    js.reference_value(reference)
+}
+
 /// The engine's host poll: false when V8 is terminating execution on this thread.
 fn poll() -> bool {
     let (env, reference) = POLL.with(|p| p.get());

@@ -16,6 +16,7 @@ mod module_cache;
 mod objects;
 mod sandbox;
 mod serialize;
+mod stack_limit;
 mod streaming;
 mod values;
 mod wasi;
@@ -301,6 +302,9 @@ pub struct CompileStatusObject {
     pub uncompiled: u32,
     /// Functions running code of each tier, in the order of [`tiers`].
     pub by_tier: Vec<u32>,
+    /// Functions whose optimized code was compiled with cheaper settings (see the engine's
+    /// `CompileStatus::cheaper_settings`).
+    pub cheaper_settings: u32,
     pub lazy: bool,
     pub first_tier: String,
     pub tier_up: String,
@@ -353,6 +357,7 @@ impl NativeModule {
             functions: status.functions as u32,
             uncompiled: status.uncompiled as u32,
             by_tier: status.by_tier.iter().map(|&n| n as u32).collect(),
+            cheaper_settings: status.cheaper_settings as u32,
             lazy: options.lazy,
             first_tier: options.first_tier,
             tier_up: options.tier_up,

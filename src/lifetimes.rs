@@ -211,7 +211,13 @@ impl WasmCall {
 
 impl Drop for WasmCall {
     fn drop(&mut self) {
-        DEPTH.with(|d| d.set(d.get() - 1));
+        let depth = DEPTH.with(|d| {
+            d.set(d.get() - 1);
+            d.get()
+        });
+        if depth == 0 {
+            crate::stack_limit::outermost_call_returned();
+        }
     }
 }
 

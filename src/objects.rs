@@ -336,11 +336,12 @@ impl NativeMemory {
     }
 }
 
-/// The ArrayBuffer handed out for one memory, and the byte length it was made for.
+/// The ArrayBuffer handed out for one memory, and the memory's generation (count of growths)
+/// it was made at.
 struct BufferView {
     memory: Weak<LinearMemory>,
     reference: sys::napi_ref,
-    length: u64,
+    generation: u64,
 }
 
 thread_local! {
@@ -395,8 +396,9 @@ fn detach_buffer(js: &Js, memory: &Arc<LinearMemory>) -> JsResult<()> {
 }
 
 /// Called whenever control passes from wasm back to JS: when some memory grew since the last
-/// check, the ArrayBuffers of the memories whose size changed are detached, as the JS API
-/// requires (`memory.buffer` then makes a new one). One atomic load when nothing grew.
+/// check, the ArrayBuffers of the memories that grew are detached, as the JS API requires
+/// (`memory.buffer` then makes a new one; V8 does so for a `memory.grow` of 0 too). One atomic
+/// load when nothing grew.
 pub fn refresh_buffers(js: &Js) -> JsResult<()> {
     let epoch = cranewasm_engine::runtime::memory::grow_epoch();
     // Checked per realm when there is one (no thread-local access on the call path); the
@@ -412,7 +414,7 @@ pub fn refresh_buffers(js: &Js) -> JsResult<()> {
         let mut buffers = b.borrow_mut();
         let keys: Vec<usize> = buffers
             .iter()
-            .filter(|(_, v)| v.memory.upgrade().is_none_or(|m| m.byte_length() != v.length))
+            .filter(|(_, v)| v.memory.upgrade().is_none_or(|m| m.generation() != v.generation))
             .map(|(k, _)| *k)
             .collect();
         keys.iter().filter_map(|k| buffers.remove(k)).collect()
@@ -421,6 +423,31 @@ pub fn refresh_buffers(js: &Js) -> JsResult<()> {
         detach(js, view)?;
     }
     Ok(())
+}
+
+/// An ArrayBuffer over the engine's memory grow epoch (a u64, read by index.js as two u32
+/// words, low first): `Memory.prototype.buffer` keeps the buffer it got from [`NativeMemory::buffer`]
+/// while the epoch stands, which every growth of any memory (by JS or wasm, on any thread, a
+/// delta of 0 too) advances. So the getter is a compare in JS, not a call.
+#[napi]
+pub fn grow_epoch_view(env: Env) -> Result<Raw> {
+    let js = js_of(&env);
+    let word = cranewasm_engine::runtime::memory::grow_epoch_word();
+    let mut buffer = ptr::null_mut();
+    // SAFETY: the word is a static, so the bytes outlive every buffer over them (no finalizer);
+    // JS only reads them (index.js never writes the view); a concurrent atomic increment on
+    // another thread makes a read stale, never unsound, as for a SharedArrayBuffer.
+    raw_result(napi_call!(
+        js,
+        napi_create_external_arraybuffer(
+            word.as_ptr() as *mut c_void,
+            std::mem::size_of::<u64>(),
+            None,
+            ptr::null_mut(),
+            &mut buffer
+        )
+    ))?;
+    Ok(Raw(buffer))
 }
 
 /// `WebAssembly.Memory({initial, maximum, address})` (sizes in pages, which index.js checked
@@ -646,11 +673,14 @@ impl NativeMemory {
         let js = js_of(&env);
         raw_result(refresh_buffers(&js))?;
         let key = Arc::as_ptr(&self.memory) as usize;
+        // The generation before the length: a growth racing with us (another thread's, of a
+        // shared memory) leaves the view stale, not wrongly current.
+        let generation = self.memory.generation();
         let length = self.memory.byte_length();
-        let cached = BUFFERS.with(|b| b.borrow().get(&key).map(|v| (v.reference, v.length)));
-        if let Some((reference, made_for)) = cached {
+        let cached = BUFFERS.with(|b| b.borrow().get(&key).map(|v| (v.reference, v.generation)));
+        if let Some((reference, made_at)) = cached {
             match js.reference_value(reference) {
-                Some(buffer) if made_for == length => return Ok(Raw(buffer)),
+                Some(buffer) if made_at == generation => return Ok(Raw(buffer)),
                 _ => raw_result(detach_buffer(&js, &self.memory))?,
             }
         }
@@ -658,7 +688,7 @@ impl NativeMemory {
             register_shared(&self.memory);
             let buffer = raw_result(shared_array_buffer(&js, &self.memory, length as usize))?;
             let reference = raw_result(js.reference(buffer, 0))?;
-            let view = BufferView { memory: Arc::downgrade(&self.memory), reference, length };
+            let view = BufferView { memory: Arc::downgrade(&self.memory), reference, generation };
             raw_result(remember_buffer(&js, key, view))?;
             return Ok(Raw(buffer));
         }
@@ -690,7 +720,7 @@ impl NativeMemory {
             return raw_result(Err(pending));
         }
         let reference = raw_result(js.reference(buffer, 0))?;
-        let view = BufferView { memory: Arc::downgrade(&self.memory), reference, length };
+        let view = BufferView { memory: Arc::downgrade(&self.memory), reference, generation };
         raw_result(remember_buffer(&js, key, view))?;
         Ok(Raw(buffer))
     }

@@ -8,7 +8,7 @@
 //! racing an early tier-up) is dropped. Code that was replaced stays in memory until the module
 //! is dropped, so calls in flight finish on it.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -26,6 +26,9 @@ pub struct CompileStatus {
     pub uncompiled: usize,
     /// Indexed by [`Tier::index`].
     pub by_tier: [usize; Tier::COUNT],
+    /// Functions whose optimizing-tier code was compiled with cheaper settings than the tier's
+    /// own, their shape being one that makes the optimizer blow up (`codegen::profile_for`).
+    pub cheaper_settings: usize,
 }
 
 impl CompileStatus {
@@ -45,6 +48,9 @@ pub struct ModuleCode {
     blocks: Mutex<Vec<Arc<CodeBlock>>>,
     /// Tier of each defined function's current code.
     tiers: Box<[TierCell]>,
+    /// Whether each defined function's optimizing-tier code was compiled with cheaper settings
+    /// (see [`CompileStatus::cheaper_settings`]).
+    cheaper: Box<[AtomicBool]>,
     /// Serializes installs (the check-then-store of a tier).
     install: Mutex<()>,
     /// Signalled whenever a function's code moves up a tier, and by [`ModuleCode::wake`].
@@ -70,6 +76,7 @@ impl ModuleCode {
             dispatch,
             blocks: Mutex::new(blocks),
             tiers: (0..count).map(|i| TierCell::new(tier(i))).collect(),
+            cheaper: (0..count).map(|_| AtomicBool::new(false)).collect(),
             install: Mutex::new(()),
             installed: Condvar::new(),
             generation: AtomicU64::new(0),
@@ -123,11 +130,23 @@ impl ModuleCode {
                 Some(tier) => status.by_tier[tier.index()] += 1,
             }
         }
+        status.cheaper_settings = self.cheaper.iter().filter(|c| c.load(Ordering::Relaxed)).count();
         status
+    }
+
+    /// Records that `function`, code of defined function `defined`, was compiled with cheaper
+    /// settings than its tier's, if it was.
+    pub fn note_settings(&self, defined: u32, function: &CompiledFunction) {
+        if function.cheaper_settings {
+            if let Some(cell) = self.cheaper.get(defined as usize) {
+                cell.store(true, Ordering::Relaxed);
+            }
+        }
     }
 
     /// Places `function` in code memory for good (its block lives as long as the module).
     pub fn publish(&self, defined: u32, function: &CompiledFunction) -> Result<usize, String> {
+        self.note_settings(defined, function);
         let (block, offsets) = code_memory::publish(&[Placement {
             code: &function.code,
             traps: &function.traps,

@@ -522,7 +522,8 @@ fn read_functions(wasm: &[u8], mut body: Reader<'_>, count: usize) -> Result<Cac
             }
             exception_sites.push(ExceptionSite { return_offset, frame_offset, handlers: handlers.into() });
         }
-        let function = CompiledFunction { code, traps, sources, exception_sites, tier };
+        // Which settings made the code is not in the format (yet): cached code reports none cheaper.
+        let function = CompiledFunction { code, traps, sources, exception_sites, tier, cheaper_settings: false };
         cached[defined] = Some((tier, Arc::new(function)));
     }
     if body.at != body.bytes.len() {

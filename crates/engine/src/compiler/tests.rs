@@ -199,3 +199,111 @@ fn the_translators_target_is_every_tiers() {
         assert_eq!(isa.page_size_align_log2, translator.page_size_align_log2, "{tier:?}");
     }
 }
+
+
+/// Regression: a chain of adds of constants, `((x + 1) + 2) + …`, cost the e-graph about 35 µs
+/// and 5 KB per add (it reassociates every link against every form of the link below): 1,000
+/// adds took 12× their baseline compile, 1M took 188 s and 3.8 GB. Such functions get register
+/// allocation without the e-graph, and compute the same.
+#[test]
+fn long_constant_chains_skip_the_e_graph() {
+    const LENGTH: u32 = 2_000;
+    let adds: String = (1..=LENGTH).map(|k| format!("(i32.const {k}) i32.add ")).collect();
+    let bytes = wat(&format!(r#"(module (func (export "f") (param i32 i32) (result i32) local.get 0 {adds}))"#));
+    let func = translated(&bytes);
+    assert!(codegen::reassociation_links(&func) >= LENGTH as usize - 3);
+    assert_eq!(codegen::profile_for(&func, codegen::Tier::Optimized), codegen::Profile::Allocated);
+    assert_eq!(codegen::profile_for(&func, codegen::Tier::Baseline), codegen::Profile::Fast);
+    let optimized = codegen::compile_function(func, codegen::Tier::Optimized).unwrap();
+    assert!(optimized.cheaper_settings);
+    assert_eq!(optimized.tier, codegen::Tier::Optimized);
+    let sum = LENGTH * (LENGTH + 1) / 2;
+    for tier in [codegen::Tier::Baseline, codegen::Tier::Optimized] {
+        assert_eq!(call_f(&bytes, tier, 7, 0), 7 + sum);
+    }
+    // Short chains and chains of other operations, ordinary code, are optimized.
+    let short: String = (1..=LENGTH / 2)
+        .map(|k| format!("(local.set 1 (i32.add (local.get 1) (i32.mul (i32.add (local.get 0) (i32.const {k})) (i32.const 3)))) "))
+        .collect();
+    let bytes = wat(&format!(r#"(module (func (export "f") (param i32 i32) (result i32) {short} (local.get 1)))"#));
+    let func = translated(&bytes);
+    assert_eq!(codegen::reassociation_links(&func), 0);
+    assert_eq!(codegen::profile_for(&func, codegen::Tier::Optimized), codegen::Profile::Full);
+    assert!(!codegen::compile_function(func, codegen::Tier::Optimized).unwrap().cheaper_settings);
+}
+
+/// Regression: Cranelift's e-graph computes each pure value where its first use needs it, so in
+/// `s ^= x + k` repeated every `x + k` came first and all stayed live to the end; backtracking
+/// register allocation then took time with the square of their number (10,000 statements:
+/// 54× the baseline's compile). The pressure is measured on the optimized function; such a
+/// function gets single-pass allocation, and computes the same.
+#[test]
+fn crowded_functions_get_single_pass_allocation() {
+    const STATEMENTS: u32 = 3_000;
+    let body: String = (1..=STATEMENTS)
+        .map(|k| format!("(local.set 1 (i32.xor (i32.add (local.get 0) (i32.const {k})) (local.get 1))) "))
+        .collect();
+    let bytes = wat(&format!(r#"(module (func (export "f") (param i32 i32) (result i32) {body} (local.get 1)))"#));
+    let func = translated(&bytes);
+    // As translated, each sum dies at once.
+    assert!(!codegen::crowded(&func));
+    assert_eq!(codegen::profile_for(&func, codegen::Tier::Optimized), codegen::Profile::Full);
+    let optimized = codegen::compile_function(func, codegen::Tier::Optimized).unwrap();
+    assert!(optimized.cheaper_settings);
+    let expected = (1..=STATEMENTS).fold(9u32, |s, k| s ^ 5u32.wrapping_add(k));
+    for tier in [codegen::Tier::Baseline, codegen::Tier::Optimized] {
+        assert_eq!(call_f(&bytes, tier, 5, 9), expected);
+    }
+}
+
+/// The pressure measure: the values live across each instruction, summed.
+#[test]
+fn register_pressure_counts_live_values() {
+    // x + 1 + 2 + … : two values live across each add (the sum so far and the constant).
+    let chain = wat(r#"(module (func (export "f") (param i32 i32) (result i32)
+        local.get 0 i32.const 1 i32.add i32.const 2 i32.add i32.const 3 i32.add))"#);
+    let func = translated(&chain);
+    let insts = func.dfg.num_insts() as u64;
+    let pressure = codegen::register_pressure(&func);
+    assert!(pressure >= insts && pressure <= 3 * insts, "{pressure} for {insts} instructions");
+}
+
+/// Loop nests too small for the loop-weight limit can still be deep on average: 300 nested
+/// loops (an average depth of 150) took 20× their baseline compile at the optimizing tier, 600
+/// took 80×. The average depth decides too.
+#[test]
+fn loops_nested_deep_on_average_are_not_optimized() {
+    let nest = |depth: usize| {
+        wat(&format!(
+            r#"(module (func (export "f") (param i32 i32) (result i32) (local i32)
+                {} {} (local.get 1)))"#,
+            "(loop (local.set 1 (i32.add (local.get 1) (local.get 0))) ".repeat(depth),
+            "(br_if 0 (local.get 2)))".repeat(depth)
+        ))
+    };
+    let deep = translated(&nest(300));
+    assert!(codegen::loop_weight(&deep) <= 1 << 23);
+    assert!(!codegen::optimizable(&deep));
+    assert_eq!(call_f(&nest(300), codegen::Tier::Optimized, 2, 1), 1 + 2 * 300);
+    assert!(codegen::optimizable(&translated(&nest(50))));
+}
+
+/// Regression: a chain of thousands of blocks each dominating the next (here loops without back
+/// edges) made the e-graph quadratic: each pure instruction walks its GVN scope stack, one
+/// scope per dominator-tree level (5,000 levels: 25× the baseline's compile). Such functions
+/// get register allocation without the e-graph, and compute the same.
+#[test]
+fn deep_dominator_trees_skip_the_e_graph() {
+    const LEVELS: u32 = 2_000;
+    let bytes = wat(&format!(
+        r#"(module (func (export "f") (param i32 i32) (result i32) {} {} (local.get 0)))"#,
+        "(loop (local.set 0 (i32.add (local.get 0) (local.get 1))) ".repeat(LEVELS as usize),
+        ")".repeat(LEVELS as usize)
+    ));
+    let func = translated(&bytes);
+    assert!(codegen::dominator_weight(&func) > 256 * func.dfg.num_insts() as u64);
+    assert_eq!(codegen::profile_for(&func, codegen::Tier::Optimized), codegen::Profile::Allocated);
+    for tier in [codegen::Tier::Baseline, codegen::Tier::Optimized] {
+        assert_eq!(call_f(&bytes, tier, 1, 3), 1 + 3 * LEVELS);
+    }
+}

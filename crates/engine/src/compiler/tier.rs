@@ -21,11 +21,49 @@ impl Tier {
         }
     }
 
-    /// Cranelift's `opt_level` and `regalloc_algorithm` for this tier.
+    /// The Cranelift configuration this tier compiles with, for functions of ordinary shape
+    /// (`codegen::profile_for` may pick a cheaper one for the others).
+    pub fn profile(self) -> Profile {
+        match self {
+            Tier::Baseline => Profile::Fast,
+            Tier::Optimized => Profile::Full,
+        }
+    }
+}
+
+/// A Cranelift configuration. A tier has its own ([`Tier::profile`]); a function whose shape
+/// would make the optimizer blow up (time or memory far past its baseline compile) gets a
+/// cheaper one at the optimizing tier, chosen per function in `codegen`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Profile {
+    /// The baseline's: no mid-end optimization, single-pass register allocation.
+    Fast = 0,
+    /// No e-graph (the mid-end: GVN, LICM, algebraic rewrites), but backtracking register
+    /// allocation: most of the optimizing tier's gain on straight-line code, in time and space
+    /// linear in the function's size.
+    Allocated = 1,
+    /// The optimizing tier's: `opt_level=speed`, backtracking register allocation.
+    Full = 2,
+}
+
+impl Profile {
+    pub const COUNT: usize = 3;
+
+    /// Cranelift's `opt_level` and `regalloc_algorithm`.
     pub fn cranelift_settings(self) -> (&'static str, &'static str) {
         match self {
-            Tier::Baseline => ("none", "single_pass"),
-            Tier::Optimized => ("speed", "backtracking"),
+            Profile::Fast => ("none", "single_pass"),
+            Profile::Allocated => ("none", "backtracking"),
+            Profile::Full => ("speed", "backtracking"),
+        }
+    }
+
+    /// The tier whose code this profile's code counts as: only the baseline's own profile
+    /// makes baseline code (a function kept at it is tiered up no further).
+    pub fn tier(self) -> Tier {
+        match self {
+            Profile::Fast => Tier::Baseline,
+            Profile::Allocated | Profile::Full => Tier::Optimized,
         }
     }
 }

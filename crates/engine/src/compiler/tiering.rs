@@ -199,6 +199,9 @@ impl CompiledModule {
         };
         let blocks = published.iter().map(|(b, _)| b.clone()).collect();
         let native = ModuleCode::new(module, options, dispatch, blocks, tier_of);
+        for (defined, function) in eager.iter().flatten().enumerate() {
+            native.note_settings(defined as u32, function);
+        }
         let compiled = Arc::new_cyclic(|this: &Weak<CompiledModule>| {
             let _ = cell.set(this.clone());
             CompiledModule {

@@ -49,12 +49,22 @@ const _: () =
     assert!(std::mem::size_of::<VMMemoryDefinition>() == memory_definition::SIZE as usize);
 
 /// Counts the growths of every memory of the process, so that the host can tell cheaply whether
-/// any memory grew during a call (and refresh the views it handed out).
+/// any memory grew during a call (and refresh the views it handed out). Every successful
+/// growth counts, a delta of 0 too: the JS API replaces a memory's buffer on any `memory.grow`
+/// (V8 does, from JS and from wasm). The host's JS reads it too, through a typed array over
+/// [`grow_epoch_word`]: `Memory.prototype.buffer` returns its cached ArrayBuffer while the epoch
+/// is the one it was cached at.
 static GROW_EPOCH: AtomicU64 = AtomicU64::new(0);
 
 /// The number of memory growths so far (of any memory).
 pub fn grow_epoch() -> u64 {
     GROW_EPOCH.load(Ordering::Acquire)
+}
+
+/// The epoch counter itself, for a host that maps it into its own readers (a JS typed array).
+/// It lives as long as the process and only ever increases.
+pub fn grow_epoch_word() -> &'static AtomicU64 {
+    &GROW_EPOCH
 }
 
 pub struct LinearMemory {
@@ -77,6 +87,9 @@ pub struct LinearMemory {
     memory64: bool,
     /// Serializes growth (length updates).
     grow_lock: Mutex<()>,
+    /// The number of successful growths of this memory (a delta of 0 too): a host view made at
+    /// one generation is stale at the next.
+    generation: AtomicU64,
     /// The sandbox budget the memory's bytes are taken from, if any.
     budget: Option<Arc<Budget>>,
 }
@@ -177,6 +190,7 @@ impl LinearMemory {
             declared_maximum: maximum,
             memory64,
             grow_lock: Mutex::new(()),
+            generation: AtomicU64::new(0),
             budget,
         };
         memory
@@ -225,6 +239,11 @@ impl LinearMemory {
     /// The maximum the memory was declared with, if any.
     pub fn declared_maximum(&self) -> Option<u64> {
         self.declared_maximum
+    }
+
+    /// The number of successful growths so far (see the field).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// The definition generated code reads, for vmctx.
@@ -278,9 +297,9 @@ impl LinearMemory {
             AtomicU64::from_ptr(&raw mut (*self.definition.get()).length)
                 .store(new_pages * PAGE_SIZE, Ordering::Release)
         };
-        if delta > 0 {
-            GROW_EPOCH.fetch_add(1, Ordering::Release);
-        }
+        // After the length: whoever sees the new generation sees the new length too.
+        self.generation.fetch_add(1, Ordering::Release);
+        GROW_EPOCH.fetch_add(1, Ordering::Release);
         Some(old_pages)
     }
 
