@@ -15,13 +15,13 @@ const ROOT = path.resolve(__dirname, '..');
 // when `tierUp`. Returns the child's report: { result, peakMB, status }.
 function compileInChild(shape, n, env, tierUp) {
   const source = `
-    const { shapeModule } = require(${JSON.stringify(path.join(ROOT, 'bench/compile-shapes.js'))});
+    const { shapeModule, peakRssBytes } = require(${JSON.stringify(path.join(ROOT, 'bench/compile-shapes.js'))});
     const W = require(${JSON.stringify(ROOT)});
     const engine = require(${JSON.stringify(path.join(ROOT, 'engine.js'))});
     const module = new W.Module(shapeModule(${JSON.stringify(shape)}, ${n}));
     const done = () => {
       const result = new W.Instance(module, {}).exports.f(3);
-      const peakMB = process.resourceUsage().maxRSS / 1024;
+      const peakMB = peakRssBytes() / 2 ** 20;
       console.log(JSON.stringify({ result, peakMB, status: engine.compileStatus(module) }));
     };
     ${tierUp ? 'engine.tierUp(module).then(done, (e) => { console.error(e); process.exit(1); });' : 'done();'}`;

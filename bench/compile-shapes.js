@@ -191,6 +191,18 @@ function expectedResult(shape, n) {
 
 // ---- Measuring (one process per measurement) -------------------------------------------------
 
+// This process's peak resident set, in bytes. On Linux it is VmHWM, the high-water mark of this
+// process's own address space: getrusage's ru_maxrss survives fork and exec, so a child spawned
+// by a parent that once held 1 GB reports at least 1 GB there. Elsewhere, ru_maxrss.
+function peakRssBytes() {
+  try {
+    const status = require('fs').readFileSync('/proc/self/status', 'utf8');
+    const match = /^VmHWM:\s*(\d+) kB$/m.exec(status);
+    if (match) return Number(match[1]) * 1024;
+  } catch {}
+  return process.resourceUsage().maxRSS * 1024;
+}
+
 // The child: compiles `shape` at `n` on `engine` (its tier chosen by the parent's flags or
 // environment), calls f(3), prints {ms, rss, result, status}. Peak RSS is the process's.
 function child({ engine, shape, n, tierUp }) {
@@ -206,7 +218,7 @@ function child({ engine, shape, n, tierUp }) {
     const result = instance.exports.f(3);
     const cw = engine === 'cranewasm' ? require('../engine') : null;
     if (cw) status = cw.compileStatus(module);
-    process.stdout.write(`${JSON.stringify({ ms, rss: process.resourceUsage().maxRSS * 1024, rssBefore, result, status })}\n`);
+    process.stdout.write(`${JSON.stringify({ ms, rss: peakRssBytes(), rssBefore, result, status })}\n`);
   };
   if (tierUp) require('../engine').tierUp(module).then(finish, (err) => { console.error(err); process.exit(1); });
   else finish();
@@ -296,7 +308,7 @@ function main() {
   }
 }
 
-module.exports = { shapeModule, expectedResult, SHAPES };
+module.exports = { shapeModule, expectedResult, peakRssBytes, SHAPES };
 
 if (require.main === module) {
   if (process.argv[2] === '--child') child(JSON.parse(process.argv[3]));
