@@ -12,8 +12,9 @@
 //!   one; after a growth the JS buffers of the new length have a new store. So JS waits are
 //!   recorded with the length of the buffer they wait on (the wrapped `Atomics.wait` and
 //!   `waitAsync`), and a notify (wasm's, or JS's through [`js_notify_target`]) goes to V8 through
-//!   the store all JS waiters of the address wait on; when they wait on different stores it
-//!   wakes none of them (see README).
+//!   the store all JS waiters of the address wait on. A JS wait that starts while others wait on
+//!   the cell through another store (a buffer from before or after a growth) joins their store
+//!   ([`js_wait`]), so the waiters of a cell always share one and every notify reaches them all.
 //!
 //! While no JS wait is under way in the process, a wasm notify costs one atomic load more.
 
@@ -115,7 +116,8 @@ fn cell_of(buffer: &Raw, byte_offset: f64) -> Option<(usize, usize)> {
 /// V8: `buffer` itself, or one over the backing store all of the cell's JS waiters wait on (V8
 /// wakes only those of the notifier's store, and aborts on a waiter of another live store at
 /// the address); null when they wait on buffers of different stores, which no notify of V8's
-/// can reach safely.
+/// can reach safely ([`js_wait`] makes them join one store; this stays for a join that could not
+/// be made).
 #[napi]
 pub fn js_notify_target(env: Env, buffer: Raw, byte_offset: f64) -> Option<Raw> {
     let _ = env;
@@ -134,14 +136,33 @@ pub fn js_notify_target(env: Env, buffer: Raw, byte_offset: f64) -> Option<Raw> 
     }
 }
 
-/// A JS wait on the cell at `byte_offset` of `buffer` starts (`begin`) or ends.
+/// A JS wait on the cell at `byte_offset` of `buffer` starts (`begin`) or ends. When it starts
+/// while other JS waits on the cell wait on a buffer of another length (a growth came between),
+/// the wait must go to V8 through a buffer over *their* backing store, which this returns: V8
+/// keys waiters by address, wakes those of the notifier's store only, and frees the others it
+/// meets (see the module's doc), so every JS waiter of a cell waits on one store, and any notify
+/// (JS's through [`js_notify_target`], wasm's through [`host_notify`]) reaches them all. The
+/// caller ends the wait with the buffer it waited on.
 #[napi]
-pub fn js_wait(buffer: Raw, byte_offset: f64, begin: bool) {
-    let Some((address, length)) = cell_of(&buffer, byte_offset) else {
-        return;
-    };
+pub fn js_wait(buffer: Raw, byte_offset: f64, begin: bool) -> Option<Raw> {
+    let (address, length) = cell_of(&buffer, byte_offset)?;
     with_js_waits(|waits| {
         let lengths = waits.entry(address).or_default();
+        let mut length = length;
+        let mut target = None;
+        if begin {
+            // Another length than ours with waiters: theirs (there is only ever one, as every
+            // wait that starts joins the waiters already there).
+            if let Some(other) = lengths.iter().find(|(l, n)| **n > 0 && **l != length).map(|(l, _)| *l) {
+                // Their buffers keep that store alive while they wait, and the cell is inside it
+                // (they wait on it); the lock order is JS_WAITS, then SHARED_MEMORIES.
+                #[cfg(not(cranewasm_no_shared_buffer))]
+                if let Some((joined, _)) = crate::objects::shared_buffer_at(address, other) {
+                    target = Some(Raw(joined));
+                    length = other;
+                }
+            }
+        }
         let count = lengths.entry(length).or_default();
         if begin {
             *count += 1;
@@ -156,7 +177,8 @@ pub fn js_wait(buffer: Raw, byte_offset: f64, begin: bool) {
         if lengths.is_empty() {
             waits.remove(&address);
         }
-    });
+        target
+    })
 }
 
 /// Wakes at most `count` wasm waiters of the cell at `byte_offset` in `buffer` (a

@@ -354,6 +354,65 @@ const scenarios = {
     return log;
   },
 
+  // Two JS waiters on one cell of a shared memory, one on a buffer from before a growth, one on a
+  // buffer from after it (on Node both buffers have the memory's one backing store; cranewasm
+  // makes one per length): wasm's notify, JS's on the new buffer and JS's on a buffer from before
+  // the growth each wake both.
+  async waitersAcrossGrowth() {
+    const bytes = await moduleBytes();
+    const module = new W.Module(bytes);
+    const memory = new W.Memory({ initial: 1, maximum: 4, shared: true });
+    const oldView = new Int32Array(memory.buffer);
+    const here = instantiate(module, memory);
+    const log = { rounds: [] };
+    // Notifies (each call of `notify` returns how many it woke) until `count` are woken in all.
+    const notifyUntil = async (count, notify) => {
+      let woken = 0;
+      for (let tries = 0; tries < 2000 && woken < count; tries++) {
+        woken += notify();
+        if (woken < count) await tick(5);
+      }
+      return woken;
+    };
+    const body = `const m = await next(); const view = new Int32Array(m.memory.buffer);
+      for (;;) {
+        send(view.buffer.byteLength);
+        send(Atomics.wait(view, 6, 0, 20000));
+        if ((await next()) === 'stop') break;
+      }`;
+    const before = worker(body);
+    before.postMessage({ memory });
+    const lengths = [await message(before)];
+    log.grew = memory.grow(1);
+    const after = worker(body);
+    after.postMessage({ memory });
+    lengths.push(await message(after));
+    log.lengths = lengths;
+    const notifies = {
+      wasm: () => here.notify(24),
+      jsNewBuffer: () => Atomics.notify(new Int32Array(memory.buffer), 6),
+      jsOldBuffer: () => Atomics.notify(oldView, 6),
+    };
+    let first = true;
+    for (const [name, notify] of Object.entries(notifies)) {
+      if (!first) {
+        const waiting = [message(before), message(after)];
+        before.postMessage('again');
+        after.postMessage('again');
+        await Promise.all(waiting);
+      }
+      first = false;
+      const results = [message(before), message(after)];
+      const woken = await notifyUntil(2, notify);
+      log.rounds.push([name, woken, await Promise.all(results)]);
+    }
+    before.postMessage('stop');
+    after.postMessage('stop');
+    log.nobodyLeft = [here.notify(24), Atomics.notify(oldView, 6)];
+    await Promise.all([before.terminate(), after.terminate()]);
+    return log;
+  },
+
   // cranewasm only: a Module received is not compiled again; its code and tier state are the
   // sender's. Lazy compilation without tier-up: what one thread compiles, the other runs.
   async sharesCode() {
