@@ -50,10 +50,7 @@ thread_local! {
 }
 
 #[cfg(not(cranewasm_no_shared_buffer))]
-extern "C" {
-    /// src/shared_buffer.cc: the bytes of a SharedArrayBuffer; 0 when `value` is none.
-    fn cranewasm_shared_array_buffer_data(value: sys::napi_value, data: *mut *mut c_void, length: *mut usize) -> i32;
-}
+use crate::shared_buffer::{cranewasm_shared_array_buffer_data};
 
 /// An ArrayBuffer over `word` (read-only for JS, which index.js never writes): clone.js's notify
 /// reads the counts without a call.

@@ -464,27 +464,10 @@ pub fn create_memory(initial: f64, maximum: Option<f64>, memory64: bool, shared:
 }
 
 #[cfg(not(cranewasm_no_shared_buffer))]
-extern "C" {
-    /// src/shared_buffer.cc: a SharedArrayBuffer over `data` as a napi_value, or null.
-    fn cranewasm_new_shared_array_buffer(
-        data: *mut c_void,
-        length: usize,
-        release: unsafe extern "C" fn(*mut c_void, usize, *mut c_void),
-        hint: *mut c_void,
-        slot: *mut c_void,
-    ) -> sys::napi_value;
-    /// src/shared_buffer.cc: the bytes of a SharedArrayBuffer; 0 when `value` is none.
-    fn cranewasm_shared_array_buffer_data(value: sys::napi_value, data: *mut *mut c_void, length: *mut usize) -> i32;
-    /// src/shared_buffer.cc: a new weak slot for a backing store.
-    fn cranewasm_store_slot_new() -> *mut c_void;
-    /// src/shared_buffer.cc: frees a slot.
-    fn cranewasm_store_slot_free(slot: *mut c_void);
-    /// src/shared_buffer.cc: a SharedArrayBuffer over the slot's backing store if it is alive
-    /// and `length` bytes long, else null.
-    fn cranewasm_shared_array_buffer_from_slot(slot: *mut c_void, length: usize) -> sys::napi_value;
-    /// src/shared_buffer.cc: whether a slot's backing store is alive (1, its length written).
-    fn cranewasm_store_slot_length(slot: *mut c_void, length: *mut usize) -> i32;
-}
+use crate::shared_buffer::{
+    cranewasm_new_shared_array_buffer, cranewasm_shared_array_buffer_data, cranewasm_shared_array_buffer_from_slot,
+    cranewasm_store_slot_free, cranewasm_store_slot_length, cranewasm_store_slot_new,
+};
 
 /// A new SharedArrayBuffer over the backing store that the JS buffers of `length` bytes of the
 /// shared memory holding native `address` share, with the address's offset in it; None when JS
