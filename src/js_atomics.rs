@@ -43,6 +43,34 @@ fn with_js_waits<R>(f: impl FnOnce(&mut HashMap<usize, HashMap<usize, u32>>) -> 
     f(waits.get_or_insert_with(HashMap::new))
 }
 
+/// The lengths JS waits on at `address` are recorded with (those with a wait under way), after
+/// forgetting those other than `keep` whose backing store is gone: no V8 waiter can be on a dead
+/// store (a waiter's buffer keeps its store alive), so such a record is a wait that never ended
+/// here (its Worker was terminated in it, which runs no `finally`). Lock order: JS_WAITS, then
+/// the shared memories' registry.
+fn waited_lengths(waits: &mut HashMap<usize, HashMap<usize, u32>>, address: usize, keep: Option<usize>) -> Vec<usize> {
+    let Some(lengths) = waits.get_mut(&address) else {
+        return Vec::new();
+    };
+    #[cfg(not(cranewasm_no_shared_buffer))]
+    if lengths.len() > 1 || keep.is_some_and(|k| !lengths.contains_key(&k)) {
+        lengths.retain(|&length, count| {
+            let live = Some(length) == keep || crate::objects::shared_store_alive(address, length);
+            if !live {
+                JS_WAITERS.fetch_sub(*count as i32, Ordering::SeqCst);
+            }
+            live
+        });
+    }
+    #[cfg(cranewasm_no_shared_buffer)]
+    let _ = keep;
+    let waited: Vec<usize> = lengths.iter().filter(|(_, n)| **n > 0).map(|(l, _)| *l).collect();
+    if lengths.is_empty() {
+        waits.remove(&address);
+    }
+    waited
+}
+
 thread_local! {
     /// This thread's env and `(buffer, index, count) => Atomics.notify(new Int32Array(buffer), index, count)`
     /// (V8's own notify, kept before clone.js wrapped it).
@@ -121,9 +149,7 @@ pub fn js_notify_target(env: Env, buffer: Raw, byte_offset: f64) -> Option<Raw> 
     let Some((address, length)) = cell_of(&buffer, byte_offset) else {
         return Some(buffer);
     };
-    let waited: Vec<usize> = with_js_waits(|waits| {
-        waits.get(&address).map(|lengths| lengths.iter().filter(|(_, n)| **n > 0).map(|(l, _)| *l).collect()).unwrap_or_default()
-    });
+    let waited: Vec<usize> = with_js_waits(|waits| waited_lengths(waits, address, None));
     match waited.as_slice() {
         [] => Some(buffer),
         [only] if *only == length => Some(buffer),
@@ -144,13 +170,13 @@ pub fn js_notify_target(env: Env, buffer: Raw, byte_offset: f64) -> Option<Raw> 
 pub fn js_wait(buffer: Raw, byte_offset: f64, begin: bool) -> Option<Raw> {
     let (address, length) = cell_of(&buffer, byte_offset)?;
     with_js_waits(|waits| {
-        let lengths = waits.entry(address).or_default();
         let mut length = length;
         let mut target = None;
         if begin {
             // Another length than ours with waiters: theirs (there is only ever one, as every
             // wait that starts joins the waiters already there).
-            if let Some(other) = lengths.iter().find(|(l, n)| **n > 0 && **l != length).map(|(l, _)| *l) {
+            let other = waited_lengths(waits, address, Some(length)).into_iter().find(|&l| l != length);
+            if let Some(other) = other {
                 // Their buffers keep that store alive while they wait, and the cell is inside it
                 // (they wait on it); the lock order is JS_WAITS, then SHARED_MEMORIES.
                 #[cfg(not(cranewasm_no_shared_buffer))]
@@ -160,6 +186,7 @@ pub fn js_wait(buffer: Raw, byte_offset: f64, begin: bool) -> Option<Raw> {
                 }
             }
         }
+        let lengths = waits.entry(address).or_default();
         let count = lengths.entry(length).or_default();
         if begin {
             *count += 1;
@@ -197,11 +224,9 @@ fn host_notify(address: usize, count: u32) -> u32 {
         return 0;
     }
     // The one length every JS waiter of the address waits on, if there is one.
-    let waited = with_js_waits(|waits| {
-        let lengths = waits.get(&address)?;
-        let mut waited = lengths.iter().filter(|(_, n)| **n > 0).map(|(l, _)| *l);
-        let first = waited.next()?;
-        waited.next().is_none().then_some(first)
+    let waited = with_js_waits(|waits| match waited_lengths(waits, address, None).as_slice() {
+        [only] => Some(*only),
+        _ => None,
     });
     let Some(waited) = waited else {
         return 0;

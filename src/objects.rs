@@ -474,6 +474,25 @@ use crate::shared_buffer::{
 /// has no such buffer alive. For src/js_atomics.rs; call on a JS thread inside a handle scope.
 #[cfg(not(cranewasm_no_shared_buffer))]
 pub(crate) fn shared_buffer_at(address: usize, length: usize) -> Option<(sys::napi_value, usize)> {
+    with_store_at(address, length, |slot, offset| {
+        // SAFETY: the slot is live while the lock is held; the caller is on a JS thread in a
+        // scope.
+        let buffer = unsafe { cranewasm_shared_array_buffer_from_slot(slot, length) };
+        (!buffer.is_null()).then_some((buffer, offset))
+    })?
+}
+
+/// Whether some thread's JS still has a buffer of `length` bytes of the shared memory holding
+/// native `address` (its backing store is alive). Any thread; no JS is touched.
+#[cfg(not(cranewasm_no_shared_buffer))]
+pub(crate) fn shared_store_alive(address: usize, length: usize) -> bool {
+    with_store_at(address, length, |_, _| ()).is_some()
+}
+
+/// `f(slot, offset)` for the live backing store of `length` bytes of the shared memory holding
+/// `address` (offset: the address's in it), under the registry's lock; None when there is none.
+#[cfg(not(cranewasm_no_shared_buffer))]
+fn with_store_at<R>(address: usize, length: usize, f: impl FnOnce(*mut c_void, usize) -> R) -> Option<R> {
     let list = SHARED_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
     let entry = list.iter().find(|e| {
         e.memory.upgrade().is_some_and(|m| address >= e.base && address - e.base < m.byte_length() as usize)
@@ -483,9 +502,7 @@ pub(crate) fn shared_buffer_at(address: usize, length: usize) -> Option<(sys::na
         return None;
     }
     let slot = entry.slot_of(length)?;
-    // SAFETY: the slot is live while we hold the lock; the caller is on a JS thread in a scope.
-    let buffer = unsafe { cranewasm_shared_array_buffer_from_slot(slot, length) };
-    (!buffer.is_null()).then_some((buffer, offset))
+    Some(f(slot, offset))
 }
 
 /// A shared memory JS has been given SharedArrayBuffers of: its base address, the memory, and

@@ -413,6 +413,54 @@ const scenarios = {
     return log;
   },
 
+  // A Worker terminated while in a JS wait (no `finally` runs: nothing says its wait ended), then
+  // the memory grows and its old buffers are collected, then another Worker waits on the same
+  // cell through a new buffer: notifies, wasm's and JS's, wake it. (Run with --expose-gc.)
+  async terminatedJsWaiter() {
+    const bytes = await moduleBytes();
+    const module = new W.Module(bytes);
+    const memory = new W.Memory({ initial: 1, maximum: 4, shared: true });
+    const here = instantiate(module, memory);
+    const log = {};
+    const notifyUntil = async (notify) => {
+      for (let tries = 0; tries < 2000; tries++) {
+        const woken = notify();
+        if (woken !== 0) return woken;
+        await tick(5);
+      }
+      return 0;
+    };
+    const body = `const m = await next(); let view = new Int32Array(m.memory.buffer);
+      send(view.buffer.byteLength); send(Atomics.wait(view, 6, 0, 20000));
+      await next(); view = new Int32Array(m.memory.buffer);
+      send(view.buffer.byteLength); send(Atomics.wait(view, 6, 0, 20000));`;
+    const stuck = worker(body);
+    stuck.postMessage({ memory });
+    log.stuckWaits = await message(stuck);
+    await tick(50);
+    log.stuckExit = await stuck.terminate();
+    log.grew = memory.grow(1);
+    log.newLength = memory.buffer.byteLength; // this thread lets go of the old buffer
+    for (let i = 0; i < 5; i++) {
+      global.gc();
+      await tick(20);
+    }
+    const fresh = worker(body);
+    fresh.postMessage({ memory });
+    log.freshWaits = await message(fresh);
+    let woken = message(fresh);
+    log.wasmNotify = await notifyUntil(() => here.notify(24));
+    log.wasmWoke = await woken;
+    const again = message(fresh);
+    fresh.postMessage('again');
+    log.freshWaitsAgain = await again;
+    woken = message(fresh);
+    log.jsNotify = await notifyUntil(() => Atomics.notify(new Int32Array(memory.buffer), 6));
+    log.jsWoke = await woken;
+    await fresh.terminate();
+    return log;
+  },
+
   // cranewasm only: a Module received is not compiled again; its code and tier state are the
   // sender's. Lazy compilation without tier-up: what one thread compiles, the other runs.
   async sharesCode() {
