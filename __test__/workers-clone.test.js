@@ -93,12 +93,15 @@ test('JS Atomics.wait/waitAsync in one thread and Atomics.notify in another, on 
   });
 });
 
-test('two JS waiters on one cell, on buffers from before and after a growth, are both woken by wasm\'s notify and by JS\'s through either buffer (as on Node)', async () => {
+test('two JS waiters on one cell, on buffers from before and after a growth, are both woken by wasm\'s notify and by JS\'s through either buffer, sync and async (as on Node)', async () => {
   const [report, node] = await both('waitersAcrossGrowth');
   expect(report).toEqual(node);
   expect(report).toEqual({
     grew: 1, lengths: [65536, 131072],
-    rounds: [['wasm', 2, ['ok', 'ok']], ['jsNewBuffer', 2, ['ok', 'ok']], ['jsOldBuffer', 2, ['ok', 'ok']]],
+    rounds: [
+      ['wasm', 2, ['ok', 'ok']], ['jsNewBuffer', 2, ['ok', 'ok']], ['jsOldBuffer', 2, ['ok', 'ok']],
+      ['wasmAsync', 2, ['ok', 'ok']], ['jsNewBufferAsync', 2, ['ok', 'ok']],
+    ],
     nobodyLeft: [0, 0],
   });
 });

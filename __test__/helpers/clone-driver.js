@@ -374,11 +374,18 @@ const scenarios = {
       }
       return woken;
     };
+    // Waits with Atomics.wait, or with waitAsync once told 'async'.
     const body = `const m = await next(); const view = new Int32Array(m.memory.buffer);
-      for (;;) {
+      for (let mode = 'sync'; mode !== 'stop'; mode = await next()) {
         send(view.buffer.byteLength);
-        send(Atomics.wait(view, 6, 0, 20000));
-        if ((await next()) === 'stop') break;
+        if (mode === 'sync') {
+          send(Atomics.wait(view, 6, 0, 20000));
+        } else {
+          const keepAlive = setInterval(() => {}, 1000); // a pending waitAsync keeps no loop alive
+          const result = Atomics.waitAsync(view, 6, 0, 20000);
+          send(result.async ? await result.value : 'not async');
+          clearInterval(keepAlive);
+        }
       }`;
     const before = worker(body);
     before.postMessage({ memory });
@@ -388,17 +395,19 @@ const scenarios = {
     after.postMessage({ memory });
     lengths.push(await message(after));
     log.lengths = lengths;
-    const notifies = {
-      wasm: () => here.notify(24),
-      jsNewBuffer: () => Atomics.notify(new Int32Array(memory.buffer), 6),
-      jsOldBuffer: () => Atomics.notify(oldView, 6),
-    };
+    const notifies = [
+      ['wasm', 'sync', () => here.notify(24)],
+      ['jsNewBuffer', 'sync', () => Atomics.notify(new Int32Array(memory.buffer), 6)],
+      ['jsOldBuffer', 'sync', () => Atomics.notify(oldView, 6)],
+      ['wasmAsync', 'async', () => here.notify(24)],
+      ['jsNewBufferAsync', 'async', () => Atomics.notify(new Int32Array(memory.buffer), 6)],
+    ];
     let first = true;
-    for (const [name, notify] of Object.entries(notifies)) {
+    for (const [name, mode, notify] of notifies) {
       if (!first) {
         const waiting = [message(before), message(after)];
-        before.postMessage('again');
-        after.postMessage('again');
+        before.postMessage(mode);
+        after.postMessage(mode);
         await Promise.all(waiting);
       }
       first = false;
