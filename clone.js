@@ -361,17 +361,39 @@ function installAtomicsBridge() {
   const typedArrayPrototype = Object.getPrototypeOf(Int32Array.prototype);
   const bufferOf = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'buffer').get;
   const byteOffsetOf = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'byteOffset').get;
+  const lengthOf = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'length').get;
   // [SharedArrayBuffer, byte offset] of a cell Atomics would wait on or notify, or undefined
   // (then V8's own checks, which run next, throw or the buffer is not shared). The index is
-  // converted as V8 converts it; an object's valueOf runs a second time.
+  // converted as V8 converts it; an object's valueOf runs a second time. Only for an Int32Array
+  // or BigInt64Array and an index in range (else V8's checks throw).
   const cell = (typedArray, index) => {
     try {
+      if (!util.types.isInt32Array(typedArray) && !util.types.isBigInt64Array(typedArray)) return undefined;
       const buffer = Reflect.apply(bufferOf, typedArray, []);
       if (!util.types.isSharedArrayBuffer(buffer)) return undefined;
       const element = util.types.isBigInt64Array(typedArray) ? 8 : 4;
-      return [buffer, Reflect.apply(byteOffsetOf, typedArray, []) + Math.trunc(Number(index)) * element];
+      const at = Math.trunc(Number(index)) || 0;
+      if (!(at >= 0 && at < Reflect.apply(lengthOf, typedArray, []))) return undefined;
+      return [buffer, Reflect.apply(byteOffsetOf, typedArray, []) + at * element];
     } catch {
       return undefined;
+    }
+  };
+  // Starts a JS wait on the cell `at` with V8's `waitFunction` and the caller's `args`, on the
+  // caller's typed array, or on a view of the buffer other waiters of the cell wait on through
+  // another backing store (src/js_atomics.rs, jsWait): [the result, the cell waited on].
+  const startWait = (waitFunction, typedArray, at, args) => {
+    if (at === undefined) return [Reflect.apply(waitFunction, Atomics, args), undefined];
+    const joined = native.jsWait(at[0], at[1], true);
+    const waited = joined == null ? at : [joined, at[1]];
+    try {
+      if (joined == null) return [Reflect.apply(waitFunction, Atomics, args), waited];
+      const element = util.types.isBigInt64Array(typedArray) ? BigInt64Array : Int32Array;
+      const rest = Array.prototype.slice.call(args, 2);
+      return [Reflect.apply(waitFunction, Atomics, [new element(joined), at[1] / element.BYTES_PER_ELEMENT, ...rest]), waited];
+    } catch (err) {
+      native.jsWait(waited[0], waited[1], false);
+      throw err;
     }
   };
   const define = (name, f, length) => {
@@ -381,28 +403,20 @@ function installAtomicsBridge() {
   define('wait', {
     wait(typedArray, index) {
       const at = cell(typedArray, index);
-      if (at !== undefined) native.jsWait(at[0], at[1], true);
-      try {
-        return Reflect.apply(wait, Atomics, arguments);
-      } finally {
-        if (at !== undefined) native.jsWait(at[0], at[1], false);
-      }
+      const [result, waited] = startWait(wait, typedArray, at, arguments);
+      if (waited !== undefined) native.jsWait(waited[0], waited[1], false);
+      return result;
     },
   }.wait, wait.length);
   if (typeof waitAsync === 'function') {
     define('waitAsync', {
       waitAsync(typedArray, index) {
         const at = cell(typedArray, index);
-        if (at !== undefined) native.jsWait(at[0], at[1], true);
-        let result;
-        try {
-          result = Reflect.apply(waitAsync, Atomics, arguments);
-        } finally {
-          if (at !== undefined && !(result && result.async === true)) native.jsWait(at[0], at[1], false);
-        }
-        if (at !== undefined && result.async === true) {
-          const done = () => native.jsWait(at[0], at[1], false);
-          Promise.prototype.then.call(result.value, done, done);
+        const [result, waited] = startWait(waitAsync, typedArray, at, arguments);
+        if (waited !== undefined) {
+          const done = () => native.jsWait(waited[0], waited[1], false);
+          if (result && result.async === true) Promise.prototype.then.call(result.value, done, done);
+          else done();
         }
         return result;
       },

@@ -306,6 +306,82 @@ describe('Workers on one shared memory', () => {
     await Promise.all(workers.map((w) => w.terminate()));
   });
 
+  // Growth while other threads load and store: one Worker grows the memory a page at a time to
+  // its maximum while three others store and load back a word in every 4 KiB of the memory as
+  // long as it is at the start of each round (their own word: no two write the same), until the
+  // grower is done, then once more. Nothing traps, every load gives what was stored, and the last
+  // round covers the whole grown memory. Bounds-checked code reads the length as it changes.
+  const GROW_MODULE = `(module (import "m" "mem" (memory 1 64 shared))
+    (func (export "grow1") (result i32) (memory.grow (i32.const 1)))
+    (func (export "done") (i32.atomic.store (i32.const 0) (i32.const 1)))
+    (func (export "size") (result i32) (memory.size))
+    (func (export "churn") (param $tag i32) (result i32)
+      (local $i i32) (local $end i32) (local $bad i32) (local $last i32) (local $rounds i32)
+      (loop $round
+        (local.set $last (i32.atomic.load (i32.const 0)))
+        (local.set $end (i32.mul (memory.size) (i32.const 65536)))
+        (local.set $i (i32.add (i32.const 64) (i32.mul (local.get $tag) (i32.const 8))))
+        (loop $word
+          (i32.store (local.get $i) (i32.add (local.get $i) (local.get $tag)))
+          (if (i32.ne (i32.load (local.get $i)) (i32.add (local.get $i) (local.get $tag)))
+            (then (local.set $bad (i32.add (local.get $bad) (i32.const 1)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 4096)))
+          (br_if $word (i32.lt_u (local.get $i) (local.get $end))))
+        (local.set $rounds (i32.add (local.get $rounds) (i32.const 1)))
+        (br_if $round (i32.eqz (local.get $last))))
+      (i32.store (i32.add (i32.const 16) (i32.mul (local.get $tag) (i32.const 4))) (local.get $rounds))
+      (i32.add (i32.mul (local.get $bad) (i32.const 0x10000)) (i32.div_u (local.get $end) (i32.const 65536)))))`;
+  const GROWTH_TIERS = {
+    ...TIERS,
+    'baseline, bounds-checked': { ...TIERS.baseline, boundsChecks: true },
+    'optimized, bounds-checked': { ...TIERS.optimized, boundsChecks: true },
+  };
+
+  test.each(Object.keys(GROWTH_TIERS))('memory.grow in one Worker while three others load and store: no trap, no lost store, all of it seen (%s tier)', async (tier) => {
+    setCompileOptions(GROWTH_TIERS[tier]);
+    const memory = new cranewasm.Memory({ initial: 1, maximum: 64, shared: true });
+    const bytes = wat(GROW_MODULE);
+    const churners = [1, 2, 3].map((tag) => worker(memory, bytes, GROWTH_TIERS[tier], `parentPort.postMessage(exports.churn(${tag}));`));
+    const grower = worker(memory, bytes, GROWTH_TIERS[tier], `
+      const pause = new Int32Array(new SharedArrayBuffer(4));
+      let grown = 0;
+      while (exports.grow1() !== -1) { grown++; Atomics.wait(pause, 0, 0, 1); }
+      exports.done();
+      parentPort.postMessage([grown, exports.size()]);`);
+    const [grown, ...churned] = await Promise.all([grower, ...churners].map(message));
+    expect(grown).toEqual([63, 64]);
+    // Each churner: no mismatch (high half), and its last round saw 64 pages (low half).
+    expect(churned).toEqual([64, 64, 64]);
+    const words = new Int32Array(memory.buffer);
+    expect(memory.buffer.byteLength).toBe(64 * 65536);
+    for (const tag of [1, 2, 3]) {
+      expect(words[4 + tag]).toBeGreaterThan(0); // rounds
+      for (const i of [64 + tag * 8, 64 + tag * 8 + 4096 * 100, 64 + tag * 8 + 4096 * 1023]) expect(words[i / 4]).toBe(i + tag);
+    }
+    await Promise.all([grower, ...churners].map((w) => w.terminate()));
+  });
+
+  // Lazy compilation and tier-up racing from several threads on one module's code (the module
+  // cache gives every Worker the same compiled module): each Worker's first call of `step`
+  // races the others' to compile it, and hot `step` and `inc` are optimized in the background
+  // and installed while all four run them.
+  test.each(['dynamic', 'eager'])('4 Workers calling lazily compiled functions of one module while it tiers up (%s) give exactly 4 x 300,000', async (tierUp) => {
+    const options = { lazy: true, firstTier: 'baseline', tierUp };
+    setCompileOptions(options);
+    const memory = new cranewasm.Memory({ initial: 1, maximum: 2, shared: true });
+    const bytes = wat(`(module (import "m" "mem" (memory 1 2 shared))
+      (func $step (param i32) (drop (i32.atomic.rmw.add (i32.const 0) (local.get 0))))
+      (func $twice (param i32) (call $step (local.get 0)) (call $step (local.get 0)))
+      (func (export "inc") (param i32) (loop $l (call $twice (i32.const 1)) (call $step (i32.const 1))
+        (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))))`);
+    const workers = [0, 1, 2, 3].map(() => worker(memory, bytes, options, `
+      for (let i = 0; i < 100; i++) exports.inc(1000);
+      parentPort.postMessage(1);`));
+    await Promise.all(workers.map(message));
+    expect(Atomics.load(new Int32Array(memory.buffer), 0)).toBe(4 * 300000);
+    await Promise.all(workers.map((w) => w.terminate()));
+  });
+
   test('the SharedArrayBuffer of another value gives no memory', () => {
     const { sharedMemoryFromBuffer } = require('../engine');
     expect(sharedMemoryFromBuffer(new SharedArrayBuffer(8))).toBe(null);

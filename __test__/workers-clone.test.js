@@ -26,8 +26,8 @@ async function drive(script, args, nodeArgs = []) {
 }
 
 // One scenario on both engines (each in its own process); the reports, checked to be each engine's.
-async function both(scenario) {
-  const [cranewasm, node] = await Promise.all([drive('clone-driver.js', ['cranewasm', scenario]), drive('clone-driver.js', ['node', scenario])]);
+async function both(scenario, nodeArgs = []) {
+  const [cranewasm, node] = await Promise.all([drive('clone-driver.js', ['cranewasm', scenario], nodeArgs), drive('clone-driver.js', ['node', scenario], nodeArgs)]);
   expect(cranewasm.isCranewasm).toBe(true);
   expect(node.isCranewasm).toBe(false);
   return [cranewasm.report, node.report];
@@ -90,6 +90,28 @@ test('JS Atomics.wait/waitAsync in one thread and Atomics.notify in another, on 
     waiting: 'waiting', notify: 'woken', syncWait: 'ok',
     waitAsync: true, notifyAsync: 'woken', asyncWait: 'ok',
     workerNotified: 1, hereWait: [true, 'ok'],
+  });
+});
+
+test('two JS waiters on one cell, on buffers from before and after a growth, are both woken by wasm\'s notify and by JS\'s through either buffer, sync and async (as on Node)', async () => {
+  const [report, node] = await both('waitersAcrossGrowth');
+  expect(report).toEqual(node);
+  expect(report).toEqual({
+    grew: 1, lengths: [65536, 131072],
+    rounds: [
+      ['wasm', 2, ['ok', 'ok']], ['jsNewBuffer', 2, ['ok', 'ok']], ['jsOldBuffer', 2, ['ok', 'ok']],
+      ['wasmAsync', 2, ['ok', 'ok']], ['jsNewBufferAsync', 2, ['ok', 'ok']],
+    ],
+    nobodyLeft: [0, 0],
+  });
+});
+
+test('a Worker terminated in a JS wait leaves no record that stops later waiters on the cell from being woken, after a growth too (as on Node)', async () => {
+  const [report, node] = await both('terminatedJsWaiter', ['--expose-gc']);
+  expect(report).toEqual(node);
+  expect(report).toEqual({
+    stuckWaits: 65536, stuckExit: 1, grew: 1, newLength: 131072, freshWaits: 131072,
+    wasmNotify: 1, wasmWoke: 'ok', freshWaitsAgain: 131072, jsNotify: 1, jsWoke: 'ok',
   });
 });
 

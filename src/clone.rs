@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::ffi::c_void;
 use std::sync::{Arc, Mutex};
 
-use napi::sys;
 use napi_derive::napi;
 
 use crate::module_cache::SharedModule;
@@ -34,18 +33,7 @@ fn with_tokens<R>(f: impl FnOnce(&mut HashMap<usize, Arc<SharedModule>>) -> R) -
 }
 
 #[cfg(not(cranewasm_no_shared_buffer))]
-extern "C" {
-    /// src/shared_buffer.cc: a SharedArrayBuffer over `data` as a napi_value, or null.
-    fn cranewasm_new_shared_array_buffer(
-        data: *mut c_void,
-        length: usize,
-        release: unsafe extern "C" fn(*mut c_void, usize, *mut c_void),
-        hint: *mut c_void,
-        slot: *mut c_void,
-    ) -> sys::napi_value;
-    /// src/shared_buffer.cc: the bytes of a SharedArrayBuffer; 0 when `value` is none.
-    fn cranewasm_shared_array_buffer_data(value: sys::napi_value, data: *mut *mut c_void, length: *mut usize) -> i32;
-}
+use crate::shared_buffer::{cranewasm_new_shared_array_buffer, cranewasm_shared_array_buffer_data};
 
 /// V8's deleter of a token: runs once, on any thread, when no isolate holds the buffer.
 #[cfg(not(cranewasm_no_shared_buffer))]

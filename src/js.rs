@@ -303,6 +303,12 @@ thread_local! {
     /// on its way to the innermost entry; slots 1.. are externref values (the handle wasm sees is
     /// the slot index). An Array because Node-API (before version 10) cannot reference
     /// primitives directly. Slots are freed by `lifetimes::sweep`.
+    ///
+    /// One per JS thread (the main thread, each Worker), each in its own isolate. A handle means
+    /// something only in the thread that made it, and with threads it never leaves it: an
+    /// externref lives in locals, tables, globals and exceptions, none of which crosses threads
+    /// (no table, global, instance or exception can be posted; a Module sent to a Worker gets new
+    /// ones there), never in linear memory, the only storage threads share.
     static STORE: Cell<sys::napi_ref> = const { Cell::new(ptr::null_mut()) };
     static STORE_LENGTH: Cell<u32> = const { Cell::new(1) };
     /// Freed slots, reused before the array grows.

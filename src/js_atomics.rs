@@ -12,8 +12,9 @@
 //!   one; after a growth the JS buffers of the new length have a new store. So JS waits are
 //!   recorded with the length of the buffer they wait on (the wrapped `Atomics.wait` and
 //!   `waitAsync`), and a notify (wasm's, or JS's through [`js_notify_target`]) goes to V8 through
-//!   the store all JS waiters of the address wait on; when they wait on different stores it
-//!   wakes none of them (see README).
+//!   the store all JS waiters of the address wait on. A JS wait that starts while others wait on
+//!   the cell through another store (a buffer from before or after a growth) joins their store
+//!   ([`js_wait`]), so the waiters of a cell always share one and every notify reaches them all.
 //!
 //! While no JS wait is under way in the process, a wasm notify costs one atomic load more.
 
@@ -42,6 +43,34 @@ fn with_js_waits<R>(f: impl FnOnce(&mut HashMap<usize, HashMap<usize, u32>>) -> 
     f(waits.get_or_insert_with(HashMap::new))
 }
 
+/// The lengths JS waits on at `address` are recorded with (those with a wait under way), after
+/// forgetting those other than `keep` whose backing store is gone: no V8 waiter can be on a dead
+/// store (a waiter's buffer keeps its store alive), so such a record is a wait that never ended
+/// here (its Worker was terminated in it, which runs no `finally`). Lock order: JS_WAITS, then
+/// the shared memories' registry.
+fn waited_lengths(waits: &mut HashMap<usize, HashMap<usize, u32>>, address: usize, keep: Option<usize>) -> Vec<usize> {
+    let Some(lengths) = waits.get_mut(&address) else {
+        return Vec::new();
+    };
+    #[cfg(not(cranewasm_no_shared_buffer))]
+    if lengths.len() > 1 || keep.is_some_and(|k| !lengths.contains_key(&k)) {
+        lengths.retain(|&length, count| {
+            let live = Some(length) == keep || crate::objects::shared_store_alive(address, length);
+            if !live {
+                JS_WAITERS.fetch_sub(*count as i32, Ordering::SeqCst);
+            }
+            live
+        });
+    }
+    #[cfg(cranewasm_no_shared_buffer)]
+    let _ = keep;
+    let waited: Vec<usize> = lengths.iter().filter(|(_, n)| **n > 0).map(|(l, _)| *l).collect();
+    if lengths.is_empty() {
+        waits.remove(&address);
+    }
+    waited
+}
+
 thread_local! {
     /// This thread's env and `(buffer, index, count) => Atomics.notify(new Int32Array(buffer), index, count)`
     /// (V8's own notify, kept before clone.js wrapped it).
@@ -49,10 +78,7 @@ thread_local! {
 }
 
 #[cfg(not(cranewasm_no_shared_buffer))]
-extern "C" {
-    /// src/shared_buffer.cc: the bytes of a SharedArrayBuffer; 0 when `value` is none.
-    fn cranewasm_shared_array_buffer_data(value: sys::napi_value, data: *mut *mut c_void, length: *mut usize) -> i32;
-}
+use crate::shared_buffer::{cranewasm_shared_array_buffer_data};
 
 /// An ArrayBuffer over `word` (read-only for JS, which index.js never writes): clone.js's notify
 /// reads the counts without a call.
@@ -115,16 +141,15 @@ fn cell_of(buffer: &Raw, byte_offset: f64) -> Option<(usize, usize)> {
 /// V8: `buffer` itself, or one over the backing store all of the cell's JS waiters wait on (V8
 /// wakes only those of the notifier's store, and aborts on a waiter of another live store at
 /// the address); null when they wait on buffers of different stores, which no notify of V8's
-/// can reach safely.
+/// can reach safely ([`js_wait`] makes them join one store; this stays for a join that could not
+/// be made).
 #[napi]
 pub fn js_notify_target(env: Env, buffer: Raw, byte_offset: f64) -> Option<Raw> {
     let _ = env;
     let Some((address, length)) = cell_of(&buffer, byte_offset) else {
         return Some(buffer);
     };
-    let waited: Vec<usize> = with_js_waits(|waits| {
-        waits.get(&address).map(|lengths| lengths.iter().filter(|(_, n)| **n > 0).map(|(l, _)| *l).collect()).unwrap_or_default()
-    });
+    let waited: Vec<usize> = with_js_waits(|waits| waited_lengths(waits, address, None));
     match waited.as_slice() {
         [] => Some(buffer),
         [only] if *only == length => Some(buffer),
@@ -134,13 +159,33 @@ pub fn js_notify_target(env: Env, buffer: Raw, byte_offset: f64) -> Option<Raw> 
     }
 }
 
-/// A JS wait on the cell at `byte_offset` of `buffer` starts (`begin`) or ends.
+/// A JS wait on the cell at `byte_offset` of `buffer` starts (`begin`) or ends. When it starts
+/// while other JS waits on the cell wait on a buffer of another length (a growth came between),
+/// the wait must go to V8 through a buffer over *their* backing store, which this returns: V8
+/// keys waiters by address, wakes those of the notifier's store only, and frees the others it
+/// meets (see the module's doc), so every JS waiter of a cell waits on one store, and any notify
+/// (JS's through [`js_notify_target`], wasm's through [`host_notify`]) reaches them all. The
+/// caller ends the wait with the buffer it waited on.
 #[napi]
-pub fn js_wait(buffer: Raw, byte_offset: f64, begin: bool) {
-    let Some((address, length)) = cell_of(&buffer, byte_offset) else {
-        return;
-    };
+pub fn js_wait(buffer: Raw, byte_offset: f64, begin: bool) -> Option<Raw> {
+    let (address, length) = cell_of(&buffer, byte_offset)?;
     with_js_waits(|waits| {
+        let mut length = length;
+        let mut target = None;
+        if begin {
+            // Another length than ours with waiters: theirs (there is only ever one, as every
+            // wait that starts joins the waiters already there).
+            let other = waited_lengths(waits, address, Some(length)).into_iter().find(|&l| l != length);
+            if let Some(other) = other {
+                // Their buffers keep that store alive while they wait, and the cell is inside it
+                // (they wait on it); the lock order is JS_WAITS, then SHARED_MEMORIES.
+                #[cfg(not(cranewasm_no_shared_buffer))]
+                if let Some((joined, _)) = crate::objects::shared_buffer_at(address, other) {
+                    target = Some(Raw(joined));
+                    length = other;
+                }
+            }
+        }
         let lengths = waits.entry(address).or_default();
         let count = lengths.entry(length).or_default();
         if begin {
@@ -156,7 +201,8 @@ pub fn js_wait(buffer: Raw, byte_offset: f64, begin: bool) {
         if lengths.is_empty() {
             waits.remove(&address);
         }
-    });
+        target
+    })
 }
 
 /// Wakes at most `count` wasm waiters of the cell at `byte_offset` in `buffer` (a
@@ -178,11 +224,9 @@ fn host_notify(address: usize, count: u32) -> u32 {
         return 0;
     }
     // The one length every JS waiter of the address waits on, if there is one.
-    let waited = with_js_waits(|waits| {
-        let lengths = waits.get(&address)?;
-        let mut waited = lengths.iter().filter(|(_, n)| **n > 0).map(|(l, _)| *l);
-        let first = waited.next()?;
-        waited.next().is_none().then_some(first)
+    let waited = with_js_waits(|waits| match waited_lengths(waits, address, None).as_slice() {
+        [only] => Some(*only),
+        _ => None,
     });
     let Some(waited) = waited else {
         return 0;

@@ -16,6 +16,8 @@ mod module_cache;
 mod objects;
 mod sandbox;
 mod serialize;
+#[cfg(not(cranewasm_no_shared_buffer))]
+mod shared_buffer;
 mod stack_limit;
 mod streaming;
 mod values;

@@ -45,6 +45,9 @@ use crate::values;
 /// The property of an anchor holding the JS values it keeps alive.
 const EDGES: &std::ffi::CStr = c"cranewasmEdges";
 
+// Per thread, like the engine's `RefSink` and the store of js.rs: every object below belongs to
+// the JS thread that made it (see the Send claim of the engine's `Instance`: no instance, table
+// or global reaches another thread, even with threads), and so do its anchors and sweeps.
 thread_local! {
     /// Anchors by the address of their engine object (`Arc::as_ptr`), as weak references.
     static ANCHORS: RefCell<HashMap<usize, sys::napi_ref>> = RefCell::new(HashMap::new());

@@ -464,33 +464,35 @@ pub fn create_memory(initial: f64, maximum: Option<f64>, memory64: bool, shared:
 }
 
 #[cfg(not(cranewasm_no_shared_buffer))]
-extern "C" {
-    /// src/shared_buffer.cc: a SharedArrayBuffer over `data` as a napi_value, or null.
-    fn cranewasm_new_shared_array_buffer(
-        data: *mut c_void,
-        length: usize,
-        release: unsafe extern "C" fn(*mut c_void, usize, *mut c_void),
-        hint: *mut c_void,
-        slot: *mut c_void,
-    ) -> sys::napi_value;
-    /// src/shared_buffer.cc: the bytes of a SharedArrayBuffer; 0 when `value` is none.
-    fn cranewasm_shared_array_buffer_data(value: sys::napi_value, data: *mut *mut c_void, length: *mut usize) -> i32;
-    /// src/shared_buffer.cc: a new weak slot for a backing store.
-    fn cranewasm_store_slot_new() -> *mut c_void;
-    /// src/shared_buffer.cc: frees a slot.
-    fn cranewasm_store_slot_free(slot: *mut c_void);
-    /// src/shared_buffer.cc: a SharedArrayBuffer over the slot's backing store if it is alive
-    /// and `length` bytes long, else null.
-    fn cranewasm_shared_array_buffer_from_slot(slot: *mut c_void, length: usize) -> sys::napi_value;
-    /// src/shared_buffer.cc: whether a slot's backing store is alive (1, its length written).
-    fn cranewasm_store_slot_length(slot: *mut c_void, length: *mut usize) -> i32;
-}
+use crate::shared_buffer::{
+    cranewasm_new_shared_array_buffer, cranewasm_shared_array_buffer_data, cranewasm_shared_array_buffer_from_slot,
+    cranewasm_store_slot_free, cranewasm_store_slot_length, cranewasm_store_slot_new,
+};
 
 /// A new SharedArrayBuffer over the backing store that the JS buffers of `length` bytes of the
 /// shared memory holding native `address` share, with the address's offset in it; None when JS
 /// has no such buffer alive. For src/js_atomics.rs; call on a JS thread inside a handle scope.
 #[cfg(not(cranewasm_no_shared_buffer))]
 pub(crate) fn shared_buffer_at(address: usize, length: usize) -> Option<(sys::napi_value, usize)> {
+    with_store_at(address, length, |slot, offset| {
+        // SAFETY: the slot is live while the lock is held; the caller is on a JS thread in a
+        // scope.
+        let buffer = unsafe { cranewasm_shared_array_buffer_from_slot(slot, length) };
+        (!buffer.is_null()).then_some((buffer, offset))
+    })?
+}
+
+/// Whether some thread's JS still has a buffer of `length` bytes of the shared memory holding
+/// native `address` (its backing store is alive). Any thread; no JS is touched.
+#[cfg(not(cranewasm_no_shared_buffer))]
+pub(crate) fn shared_store_alive(address: usize, length: usize) -> bool {
+    with_store_at(address, length, |_, _| ()).is_some()
+}
+
+/// `f(slot, offset)` for the live backing store of `length` bytes of the shared memory holding
+/// `address` (offset: the address's in it), under the registry's lock; None when there is none.
+#[cfg(not(cranewasm_no_shared_buffer))]
+fn with_store_at<R>(address: usize, length: usize, f: impl FnOnce(*mut c_void, usize) -> R) -> Option<R> {
     let list = SHARED_MEMORIES.lock().unwrap_or_else(|e| e.into_inner());
     let entry = list.iter().find(|e| {
         e.memory.upgrade().is_some_and(|m| address >= e.base && address - e.base < m.byte_length() as usize)
@@ -500,9 +502,7 @@ pub(crate) fn shared_buffer_at(address: usize, length: usize) -> Option<(sys::na
         return None;
     }
     let slot = entry.slot_of(length)?;
-    // SAFETY: the slot is live while we hold the lock; the caller is on a JS thread in a scope.
-    let buffer = unsafe { cranewasm_shared_array_buffer_from_slot(slot, length) };
-    (!buffer.is_null()).then_some((buffer, offset))
+    Some(f(slot, offset))
 }
 
 /// A shared memory JS has been given SharedArrayBuffers of: its base address, the memory, and

@@ -354,6 +354,122 @@ const scenarios = {
     return log;
   },
 
+  // Two JS waiters on one cell of a shared memory, one on a buffer from before a growth, one on a
+  // buffer from after it (on Node both buffers have the memory's one backing store; cranewasm
+  // makes one per length): wasm's notify, JS's on the new buffer and JS's on a buffer from before
+  // the growth each wake both.
+  async waitersAcrossGrowth() {
+    const bytes = await moduleBytes();
+    const module = new W.Module(bytes);
+    const memory = new W.Memory({ initial: 1, maximum: 4, shared: true });
+    const oldView = new Int32Array(memory.buffer);
+    const here = instantiate(module, memory);
+    const log = { rounds: [] };
+    // Notifies (each call of `notify` returns how many it woke) until `count` are woken in all.
+    const notifyUntil = async (count, notify) => {
+      let woken = 0;
+      for (let tries = 0; tries < 2000 && woken < count; tries++) {
+        woken += notify();
+        if (woken < count) await tick(5);
+      }
+      return woken;
+    };
+    // Waits with Atomics.wait, or with waitAsync once told 'async'.
+    const body = `const m = await next(); const view = new Int32Array(m.memory.buffer);
+      for (let mode = 'sync'; mode !== 'stop'; mode = await next()) {
+        send(view.buffer.byteLength);
+        if (mode === 'sync') {
+          send(Atomics.wait(view, 6, 0, 20000));
+        } else {
+          const keepAlive = setInterval(() => {}, 1000); // a pending waitAsync keeps no loop alive
+          const result = Atomics.waitAsync(view, 6, 0, 20000);
+          send(result.async ? await result.value : 'not async');
+          clearInterval(keepAlive);
+        }
+      }`;
+    const before = worker(body);
+    before.postMessage({ memory });
+    const lengths = [await message(before)];
+    log.grew = memory.grow(1);
+    const after = worker(body);
+    after.postMessage({ memory });
+    lengths.push(await message(after));
+    log.lengths = lengths;
+    const notifies = [
+      ['wasm', 'sync', () => here.notify(24)],
+      ['jsNewBuffer', 'sync', () => Atomics.notify(new Int32Array(memory.buffer), 6)],
+      ['jsOldBuffer', 'sync', () => Atomics.notify(oldView, 6)],
+      ['wasmAsync', 'async', () => here.notify(24)],
+      ['jsNewBufferAsync', 'async', () => Atomics.notify(new Int32Array(memory.buffer), 6)],
+    ];
+    let first = true;
+    for (const [name, mode, notify] of notifies) {
+      if (!first) {
+        const waiting = [message(before), message(after)];
+        before.postMessage(mode);
+        after.postMessage(mode);
+        await Promise.all(waiting);
+      }
+      first = false;
+      const results = [message(before), message(after)];
+      const woken = await notifyUntil(2, notify);
+      log.rounds.push([name, woken, await Promise.all(results)]);
+    }
+    before.postMessage('stop');
+    after.postMessage('stop');
+    log.nobodyLeft = [here.notify(24), Atomics.notify(oldView, 6)];
+    await Promise.all([before.terminate(), after.terminate()]);
+    return log;
+  },
+
+  // A Worker terminated while in a JS wait (no `finally` runs: nothing says its wait ended), then
+  // the memory grows and its old buffers are collected, then another Worker waits on the same
+  // cell through a new buffer: notifies, wasm's and JS's, wake it. (Run with --expose-gc.)
+  async terminatedJsWaiter() {
+    const bytes = await moduleBytes();
+    const module = new W.Module(bytes);
+    const memory = new W.Memory({ initial: 1, maximum: 4, shared: true });
+    const here = instantiate(module, memory);
+    const log = {};
+    const notifyUntil = async (notify) => {
+      for (let tries = 0; tries < 2000; tries++) {
+        const woken = notify();
+        if (woken !== 0) return woken;
+        await tick(5);
+      }
+      return 0;
+    };
+    const body = `const m = await next(); let view = new Int32Array(m.memory.buffer);
+      send(view.buffer.byteLength); send(Atomics.wait(view, 6, 0, 20000));
+      await next(); view = new Int32Array(m.memory.buffer);
+      send(view.buffer.byteLength); send(Atomics.wait(view, 6, 0, 20000));`;
+    const stuck = worker(body);
+    stuck.postMessage({ memory });
+    log.stuckWaits = await message(stuck);
+    await tick(50);
+    log.stuckExit = await stuck.terminate();
+    log.grew = memory.grow(1);
+    log.newLength = memory.buffer.byteLength; // this thread lets go of the old buffer
+    for (let i = 0; i < 5; i++) {
+      global.gc();
+      await tick(20);
+    }
+    const fresh = worker(body);
+    fresh.postMessage({ memory });
+    log.freshWaits = await message(fresh);
+    let woken = message(fresh);
+    log.wasmNotify = await notifyUntil(() => here.notify(24));
+    log.wasmWoke = await woken;
+    const again = message(fresh);
+    fresh.postMessage('again');
+    log.freshWaitsAgain = await again;
+    woken = message(fresh);
+    log.jsNotify = await notifyUntil(() => Atomics.notify(new Int32Array(memory.buffer), 6));
+    log.jsWoke = await woken;
+    await fresh.terminate();
+    return log;
+  },
+
   // cranewasm only: a Module received is not compiled again; its code and tier state are the
   // sender's. Lazy compilation without tier-up: what one thread compiles, the other runs.
   async sharesCode() {

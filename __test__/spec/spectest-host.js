@@ -24,6 +24,8 @@ function spectestHost(WebAssembly) {
     table: () => new WebAssembly.Table({ element: 'anyfunc', initial: 10, maximum: 20 }),
     table64: () => new WebAssembly.Table({ element: 'anyfunc', address: 'i64', initial: 10n, maximum: 20n }),
     memory: () => new WebAssembly.Memory({ initial: 1, maximum: 2 }),
+    // The threads proposal's spectest (its spec/interpreter/host/spectest.ml) adds this one.
+    shared_memory: () => new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true }),
   };
   for (const [name, create] of Object.entries(lazy)) {
     let value;

@@ -54,7 +54,16 @@ struct TierUpQueue {
     workers: usize,
 }
 
-/// The compilation state of a module's functions, by defined index.
+/// The compilation state of a module's functions, by defined index. Several threads race on it:
+/// the compile pool, and every thread running the module's code (a Module sent to Workers
+/// shares its `CompiledModule`). Each function's first-tier code is compiled once (`first`: the
+/// others wait on the `OnceLock`), installs are monotone under `ModuleCode`'s install lock (a
+/// late first-tier install never replaces better code), table entries are atomic words that
+/// running code reads at each call, and replaced code stays published while the module lives
+/// (a thread may still be running it). The flags and budgets are atomics. Code is written to a
+/// new block before its table entry is stored (release): on x86-64, the only target, another
+/// core that reads the entry then fetches the new bytes without an explicit instruction-cache
+/// sync; a port to another architecture needs one (Wasmtime uses membarrier on aarch64).
 struct CompilationState {
     /// Each defined function's published first-tier code, once compiled (`None` if compiling
     /// failed): the first to need it compiles, racing threads wait for it. Installed in the

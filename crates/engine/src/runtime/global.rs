@@ -25,7 +25,11 @@ pub struct Global {
     refs: RefHolder,
 }
 
-// SAFETY: the cell is plain data used by the owning thread's wasm and host code.
+// SAFETY: the cell is plain data used by the owning thread's wasm and host code. With threads
+// this still holds: a global never reaches another thread (postMessage refuses
+// WebAssembly.Global with DataCloneError, as V8 does; a Module sent to a Worker gets new
+// globals there; the threads proposal has no shared globals, which cranewasm rejects), so no
+// two threads read or write the cell (see the Send claim of `Instance`).
 unsafe impl Send for Global {}
 // SAFETY: as above.
 unsafe impl Sync for Global {}

@@ -98,8 +98,22 @@ impl Drop for SandboxSlot {
     }
 }
 
-// SAFETY: an instance is used by the thread that created it (the JS API gives no way to move it);
-// the interior mutability (cells, vmctx) is only touched from there.
+// SAFETY: an instance is created, run and dropped on one thread, even with threads (several
+// threads running code of one module on one shared memory), so its interior mutability (the
+// `Cell`s, the vmctx that its code writes) is never touched by two threads:
+// - the JS API gives no way to move an instance, or a table, global, tag or function of one, to
+//   another thread (postMessage and structuredClone throw DataCloneError on them, as V8 does;
+//   __test__/workers-clone.test.js checks it); a Module sent to a Worker is instantiated there
+//   anew, and what its instances share with ours is immutable (`Module`) or made for threads:
+//   the code and its compilation state (`compiler::tiering`: a `OnceLock` per function, atomic
+//   tiers and table entries, installs under a lock, published code never freed while the
+//   module lives) and shared `LinearMemory`s (growth under a lock, the length atomic);
+// - the one process-wide structure that names instances, `func::FUNC_REFS`, holds `Weak`s, and
+//   `func_ref_owner` upgrades one only for a funcref address the calling thread stores, which
+//   it can only have had from its own instances: funcrefs live in tables, globals, locals and
+//   exceptions, never in linear memory, the only storage threads share.
+// Send and Sync are claimed so that `Arc<Instance>` and those `Weak`s may sit in `Sync`
+// structures; dropping a `Weak` on another thread touches only the reference counts.
 unsafe impl Send for Instance {}
 // SAFETY: as above.
 unsafe impl Sync for Instance {}

@@ -47,6 +47,11 @@ pub trait RefSink {
 }
 
 thread_local! {
+    /// Per thread: with threads, each thread's holders (tables, globals) and the owners stored in
+    /// them are that thread's alone (no table, global or instance crosses threads, and funcrefs
+    /// cannot be written to shared linear memory: see the Send claim of `Instance`), so a
+    /// holder's stores are always reported to the sink of the thread that owns it. The Node
+    /// binding installs one per JS thread (the main thread and each Worker).
     static SINK: RefCell<Option<Rc<dyn RefSink>>> = const { RefCell::new(None) };
 }
 

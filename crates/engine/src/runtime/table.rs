@@ -49,7 +49,11 @@ pub struct Table {
 }
 
 // SAFETY: see `state`: all access happens on the owning thread; the type is shared by `Arc`
-// between instances of that thread.
+// between instances of that thread. With threads this still holds: a table never reaches
+// another thread (postMessage refuses WebAssembly.Table with DataCloneError, as V8 does; a
+// Module sent to a Worker gets new tables there), and the funcrefs and externrefs in it are
+// this thread's (see the Send claim of `Instance`). Its `RefHolder` reports to this thread's
+// `RefSink` (a thread-local), which is why that sink may be an `Rc`.
 unsafe impl Send for Table {}
 // SAFETY: as above.
 unsafe impl Sync for Table {}

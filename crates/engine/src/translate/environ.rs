@@ -453,8 +453,9 @@ impl<'m> FuncEnvironment<'m> {
 
     /// Reads the base and length of every memory the function accesses with checks from their
     /// definitions into their variables: at entry, and after every call (the callee may have
-    /// grown a memory, which may have moved it). Nothing else changes them: wasm code of this
-    /// thread is not running while anything else does.
+    /// grown a memory, which may have moved it). Nothing else of this thread changes them; other
+    /// threads grow shared memories (which never move) at any time, so a failed bounds check of
+    /// a shared memory reads the length again before trapping (`reload_memory_length`).
     pub fn reload_memory_bounds(&self, builder: &mut FunctionBuilder<'_>) {
         for (index, reach) in self.memories.iter().enumerate() {
             let Some(MemoryReach::Checked { base: base_var, length: length_var }) = *reach else {
@@ -472,6 +473,21 @@ impl<'m> FuncEnvironment<'m> {
             builder.def_var(base_var, base);
             builder.def_var(length_var, length);
         }
+    }
+
+    /// Reads the byte length of checked memory `index` from its definition into the function's
+    /// variable again, and returns it: for a shared memory, which other threads grow while this
+    /// code runs (the variable is otherwise only reloaded after calls).
+    pub fn reload_memory_length(&self, builder: &mut FunctionBuilder<'_>, index: u32) -> Result<Value, String> {
+        let Some(Some(MemoryReach::Checked { length: length_var, .. })) = self.memories.get(index as usize).copied() else {
+            return Err(format!("memory #{index} is not accessed with checks"));
+        };
+        let definition = self.memory_definition(builder, index);
+        let length = builder
+            .ins()
+            .load(types::I64, VARIABLE, definition, offset(memory_definition::LENGTH));
+        builder.def_var(length_var, length);
+        Ok(length)
     }
 
     /// Current byte length of memory `index` (i64); it changes when the memory grows.

@@ -206,7 +206,30 @@ pub(super) fn effective_address(
                         .builder
                         .ins()
                         .icmp(IntCC::UnsignedGreaterThan, last, length);
-                    t.builder.ins().trapnz(out_of_bounds, out);
+                    if t.env.memory_type(index)?.shared {
+                        // Another thread may have grown a shared memory since the length was
+                        // read (at entry or after a call): before trapping, read it again (a
+                        // cold path) and keep that. An access inside the memory as it is now
+                        // never traps, and one after this thread saw the growth (memory.size,
+                        // an atomic that synchronized with the growing thread) sees it too.
+                        let recheck = t.builder.create_block();
+                        let next = t.builder.create_block();
+                        t.builder.set_cold_block(recheck);
+                        t.builder.ins().brif(out_of_bounds, recheck, &[], next, &[]);
+                        t.builder.switch_to_block(recheck);
+                        t.builder.seal_block(recheck);
+                        let length = t.env.reload_memory_length(&mut t.builder, index)?;
+                        let still_out = t
+                            .builder
+                            .ins()
+                            .icmp(IntCC::UnsignedGreaterThan, last, length);
+                        t.builder.ins().trapnz(still_out, out);
+                        t.builder.ins().jump(next, &[]);
+                        t.builder.switch_to_block(next);
+                        t.builder.seal_block(next);
+                    } else {
+                        t.builder.ins().trapnz(out_of_bounds, out);
+                    }
                 }
             }
             base
