@@ -226,8 +226,14 @@ describe('refused inputs', () => {
   }
   let serialized;
   beforeAll(() => {
-    engine.setCompileOptions({ lazy: false, firstTier: 'baseline', tierUp: 'off' });
-    serialized = engine.serialize(new W.Module(freshBytes()));
+    // Restored here: the file's beforeEach saves the options after this has run.
+    const saved = engine.getCompileOptions();
+    try {
+      engine.setCompileOptions({ lazy: false, firstTier: 'baseline', tierUp: 'off' });
+      serialized = engine.serialize(new W.Module(freshBytes()));
+    } finally {
+      engine.setCompileOptions(saved);
+    }
   });
 
   test('not a serialized module: wasm bytes, nothing, garbage', () => {
