@@ -9,23 +9,10 @@
 // WASI cranewasm/wasi's, in this thread and the Workers); the package is unmodified.
 'use strict';
 
-const path = require('path');
+const { useEngine } = require('./threaded-engine');
 
 const [engineName] = process.argv.slice(2);
-const ROOT = path.join(__dirname, '..', '..');
-let tokens = 0;
-if (engineName === 'cranewasm') {
-  require(path.join(ROOT, 'register.js'));
-  // Count the Modules sent to other threads, to show the wasi-threads Workers got them.
-  const native = require(path.join(ROOT, 'binding.js'));
-  const token = native.moduleCloneToken;
-  native.moduleCloneToken = function counted(...args) {
-    tokens++;
-    return Reflect.apply(token, this, args);
-  };
-} else if (engineName !== 'node') {
-  throw new Error(`unknown engine ${engineName}`);
-}
+const tokensSent = useEngine(engineName);
 
 async function main() {
   const oxc = require('@oxc-parser/binding-wasm32-wasi');
@@ -41,7 +28,7 @@ async function main() {
 
 main().then((output) => {
   const node = globalThis[Symbol.for('cranewasm.originalWebAssembly')];
-  process.stdout.write(`${JSON.stringify({ engine: engineName, globalIsCranewasm: node !== undefined && globalThis.WebAssembly !== node, tokens, output })}\n`);
+  process.stdout.write(`${JSON.stringify({ engine: engineName, globalIsCranewasm: node !== undefined && globalThis.WebAssembly !== node, tokens: tokensSent(), output })}\n`);
   process.exit(0);
 }, (err) => {
   process.stderr.write(`${err && err.stack}\n`);

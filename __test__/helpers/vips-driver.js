@@ -10,23 +10,11 @@
 'use strict';
 
 const crypto = require('crypto');
-const path = require('path');
+
+const { useEngine } = require('./threaded-engine');
 
 const [engineName, dynamic] = process.argv.slice(2);
-const ROOT = path.join(__dirname, '..', '..');
-let tokens = 0;
-if (engineName === 'cranewasm') {
-  require(path.join(ROOT, 'register.js'));
-  // Count the Modules sent to other threads (the pthreads' code), to show they crossed.
-  const native = require(path.join(ROOT, 'binding.js'));
-  const token = native.moduleCloneToken;
-  native.moduleCloneToken = function counted(...args) {
-    tokens++;
-    return Reflect.apply(token, this, args);
-  };
-} else if (engineName !== 'node') {
-  throw new Error(`unknown engine ${engineName}`);
-}
+const tokensSent = useEngine(engineName);
 const { Worker } = require('worker_threads');
 
 const sha = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');
@@ -69,7 +57,7 @@ async function main() {
 main().then((output) => {
   const WebAssembly = globalThis.WebAssembly;
   const node = globalThis[Symbol.for('cranewasm.originalWebAssembly')];
-  process.stdout.write(`${JSON.stringify({ engine: engineName, globalIsCranewasm: node !== undefined && WebAssembly !== node, tokens, output })}\n`);
+  process.stdout.write(`${JSON.stringify({ engine: engineName, globalIsCranewasm: node !== undefined && WebAssembly !== node, tokens: tokensSent(), output })}\n`);
   process.exit(0);
 }, (err) => {
   process.stderr.write(`${err && err.stack}\n`);
