@@ -18,32 +18,8 @@ const { spawnSync } = require('child_process');
 
 const I32 = 0x7f;
 
-function uleb(value, out) {
-  let v = value >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-}
-
-function sleb(value, out) {
-  let v = value | 0;
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    const done = (v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0);
-    out.push(done ? byte : byte | 0x80);
-    if (done) return;
-  }
-}
-
-function section(id, content, out) {
-  out.push(id);
-  uleb(content.length, out);
-  for (let i = 0; i < content.length; i++) out.push(content[i]);
-}
+// The LEB128 and section encoders synthetic-module.js builds its module with.
+const { uleb, sleb, section } = require('./synthetic-module.js');
 
 const OP = {
   block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, br: 0x0c, brIf: 0x0d, brTable: 0x0e, drop: 0x1a,

@@ -434,7 +434,7 @@ function syntheticModule() {
   return Uint8Array.from(out);
 }
 
-module.exports = { syntheticModule };
+module.exports = { syntheticModule, uleb, sleb, section };
 
 if (require.main === module) {
   const start = process.hrtime.bigint();
