@@ -175,6 +175,11 @@ pub(crate) fn note_stored(value: usize) {
 /// The outermost activation on this thread ended: no generated code holds an `exnref` now,
 /// except in tables and globals.
 pub(crate) fn activation_ended() {
+    // Most activations caught nothing: no arena to hand over.
+    if ARENA.with(|a| a.borrow().is_empty()) {
+        PINNED.with(|p| p.set(false));
+        return;
+    }
     let arena = ARENA.with(|a| std::mem::take(&mut *a.borrow_mut()));
     if PINNED.with(|p| p.replace(false)) {
         KEPT.with(|k| k.borrow_mut().extend(arena));

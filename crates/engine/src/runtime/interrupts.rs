@@ -224,8 +224,13 @@ pub(crate) fn leave_outermost() {
     current(|state| {
         let activity = state.activity.load(Ordering::Relaxed);
         state.activity.store(activity + 1, Ordering::Relaxed);
-        // A poll raised for the call that ended has nothing left to stop.
-        if state.pending.fetch_and(!POLL, Ordering::SeqCst) & !POLL == 0 {
+        // A poll raised for the call that ended has nothing left to stop. Most calls end with
+        // none raised: a plain load then spares every call a locked read-modify-write (a poll
+        // raised just after the load is as one raised just after the clear, a spurious poll at
+        // the next call's first check).
+        if state.pending.load(Ordering::Relaxed) & POLL != 0
+            && state.pending.fetch_and(!POLL, Ordering::SeqCst) & !POLL == 0
+        {
             state.reset_stack_limit();
         }
     });
