@@ -207,21 +207,31 @@ pub fn set_fuel_consumed(value: i64) {
     current(|state| unsafe { *state.limits.fuel_consumed.get() = value });
 }
 
+/// This thread's state, for the outermost call that [`enter_outermost`] starts and
+/// [`leave_outermost`] ends (one thread-local lookup per call rather than one each).
+#[derive(Clone, Copy)]
+pub(crate) struct Outermost(*const ThreadState);
+
 /// Marks the start of an outermost call into wasm on this thread (for the ticker's polls).
-pub(crate) fn enter_outermost() {
-    current(|state| {
+pub(crate) fn enter_outermost() -> Outermost {
+    let state = current(|state| {
         let activity = state.activity.load(Ordering::Relaxed);
         state.activity.store(activity + 1, Ordering::Relaxed);
+        state as *const ThreadState
     });
     let ticker = ticker();
     if ticker.parked.load(Ordering::Relaxed) {
         ticker.wake();
     }
+    Outermost(state)
 }
 
 /// Marks the end of an outermost call into wasm on this thread.
-pub(crate) fn leave_outermost() {
-    current(|state| {
+pub(crate) fn leave_outermost(outermost: Outermost) {
+    // SAFETY: the pointer is this thread's `CURRENT`, which lives as long as the thread, and
+    // the call it was taken for is returning on this thread.
+    let state = unsafe { &*outermost.0 };
+    {
         let activity = state.activity.load(Ordering::Relaxed);
         state.activity.store(activity + 1, Ordering::Relaxed);
         // A poll raised for the call that ended has nothing left to stop. Most calls end with
@@ -233,7 +243,7 @@ pub(crate) fn leave_outermost() {
         {
             state.reset_stack_limit();
         }
-    });
+    }
 }
 
 /// Decides what a failed check means, on the thread that failed it: `Ok` to carry on, or the
