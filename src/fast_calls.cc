@@ -18,6 +18,7 @@
 // build.rs against the running Node's headers.
 #include <v8.h>
 
+#include <cfloat>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -83,7 +84,10 @@ inline bool ToRaw(v8::Local<v8::Value> value, uint8_t kind, uint64_t* bits) {
       return false;
     case kF32:
       if (value->IsNumber()) {
-        float f = static_cast<float>(value.As<v8::Number>()->Value());
+        double d = value.As<v8::Number>()->Value();
+        // A finite double beyond float's range has no defined conversion in C++: Rust does it.
+        if (std::isfinite(d) && std::fabs(d) > FLT_MAX) return false;
+        float f = static_cast<float>(d);
         uint32_t b;
         memcpy(&b, &f, sizeof(b));
         *bits = b;
@@ -216,6 +220,7 @@ void* cranewasm_exported_function_new(void* function, const char* name) {
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   if (isolate == nullptr) return nullptr;
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  if (context.IsEmpty()) return nullptr;
   v8::Local<v8::Function> created;
   if (!v8::Function::New(context, ExportedCallback, v8::External::New(isolate, function), 0,
                          v8::ConstructorBehavior::kThrow)
@@ -233,12 +238,13 @@ void* cranewasm_import_new(void* function) {
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   if (isolate == nullptr) return nullptr;
   v8::Local<v8::Value> value = FromNapi(function);
-  if (value.IsEmpty() || !value->IsFunction()) return nullptr;
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  if (value.IsEmpty() || !value->IsFunction() || context.IsEmpty()) return nullptr;
   Import* import = new Import();
   import->isolate = isolate;
   import->function.Reset(isolate, value.As<v8::Function>());
   import->function.SetWeak();
-  import->context.Reset(isolate, isolate->GetCurrentContext());
+  import->context.Reset(isolate, context);
   return import;
 }
 
