@@ -185,17 +185,17 @@ fn finish(js: &Js, result: JsResult<Value>, value: &mut Value) -> u32 {
     }
 }
 
-/// An exported function called with numbers: `raw` holds the arguments' bits, and on return
-/// (0) the result's.
+/// An exported function called with numbers: `raw` holds the arguments in the trampoline's
+/// 16-byte slots, and on return (0) the result in the first.
 ///
 /// # Safety
 /// Called by `ExportedCallback` (src/fast_calls.cc): `function` is the live `ExportedFunction`
-/// of the function being called, with a fast signature; `raw` holds [`MAX_FAST`] values;
-/// `value` is writable.
+/// of the function being called, with a fast signature; `raw` is [`MAX_FAST`] slots, 16-byte
+/// aligned; `value` is writable.
 #[no_mangle]
-pub unsafe extern "C" fn cranewasm_exported_raw(function: *const ExportedFunction, raw: *mut u64, value: *mut Value) -> u32 {
+pub unsafe extern "C" fn cranewasm_exported_raw(function: *const ExportedFunction, raw: *mut u128, value: *mut Value) -> u32 {
     // SAFETY: as the caller promises; the env is the function's, on its JS thread.
-    let (f, raw, value) = unsafe { (&*function, &mut *(raw as *mut [u64; MAX_FAST]), &mut *value) };
+    let (f, raw, value) = unsafe { (&*function, &mut *(raw as *mut [u128; MAX_FAST]), &mut *value) };
     // SAFETY: inside a V8 API callback on the env's JS thread (see the module docs).
     let js = unsafe { Js::with_realm(f.env, f.realm.as_ref()) };
     match functions::call_exported_raw(&js, f, raw) {

@@ -386,24 +386,21 @@ pub fn call_exported_args(js: &Js, f: &ExportedFunction, args: &[Value]) -> JsRe
     result
 }
 
-/// The V8 path's call of `f` (a fast signature: numbers only) with the arguments' bits in
-/// `raw`; on return, the result's bits are in `raw[0]`.
-pub fn call_exported_raw(js: &Js, f: &ExportedFunction, raw: &mut [u64; fast_calls::MAX_FAST]) -> JsResult<()> {
-    let mut values = [0u128; INLINE];
-    for (value, bits) in values.iter_mut().zip(&raw[..f.sig.params as usize]) {
-        *value = *bits as u128;
-    }
+/// The V8 path's call of `f` (a fast signature: numbers only) with the arguments in the value
+/// slots `values` (the C++ caller's, each number in its low 8 bytes); on return, the result is
+/// in `values[0]`.
+#[inline]
+pub fn call_exported_raw(js: &Js, f: &ExportedFunction, values: &mut [u128; fast_calls::MAX_FAST]) -> JsResult<()> {
     let called = {
         let _call = lifetimes::WasmCall::enter();
-        // SAFETY: `values` has INLINE slots (a fast signature has at most INLINE parameters and
-        // one result) holding arguments of the function's parameter types (numbers, as the
+        // SAFETY: `values` has MAX_FAST slots (a fast signature has at most MAX_FAST parameters
+        // and one result) holding arguments of the function's parameter types (numbers, as the
         // signature's kinds say), and `trampolines` are those of its signature.
-        unsafe { f.function.call(&f.trampolines, &mut values) }
+        unsafe { f.function.call(&f.trampolines, values) }
     };
     // Back in JS: ArrayBuffers of memories that wasm grew are detached now.
     let result = crate::objects::refresh_buffers(js).and_then(|()| called.map_err(|trap| throw_trap(js, trap)));
     lifetimes::after_call(js);
-    raw[0] = values[0] as u64;
     result
 }
 
