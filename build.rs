@@ -32,7 +32,7 @@ fn main() {
         }
         None => {
             println!(
-                "cargo:warning=Node's headers (v8.h) not found: shared WebAssembly.Memory buffers are disabled (set CRANEWASM_NODE_INCLUDE)"
+                "cargo:warning=Node's headers (v8.h) not found: shared WebAssembly.Memory buffers are disabled and calls go through Node-API only (set CRANEWASM_NODE_INCLUDE)"
             );
             println!("cargo:rustc-cfg=cranewasm_no_shared_buffer");
         }
