@@ -1,10 +1,11 @@
 //! Build script of the binding crate: napi-build sets the linker flags a Node addon needs
 //! (symbols resolved against the host process at load time), and the C++ helpers are
 //! compiled: `src/shared_buffer.cc`, the SharedArrayBuffer of a shared WebAssembly.Memory, and
-//! `src/stack_limit.cc`, V8's stack limit, which Node-API cannot reach (V8's C++ API, against the
-//! headers of the Node that runs the build). Without those headers the addon builds without them
+//! `src/stack_limit.cc`, V8's stack limit, which Node-API cannot reach, and `src/fast_calls.cc`,
+//! the JS<->wasm calls without Node-API's per-call wrapper (V8's C++ API, against the headers of
+//! the Node that runs the build). Without those headers the addon builds without them
 //! (`cranewasm_no_shared_buffer`): shared memories then work in wasm but their `buffer` throws,
-//! and wasm->JS->wasm recursion stops at V8's own stack limit.
+//! wasm->JS->wasm recursion stops at V8's own stack limit, and calls go through Node-API.
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -12,6 +13,7 @@ fn main() {
     napi_build::setup();
     println!("cargo:rerun-if-changed=src/shared_buffer.cc");
     println!("cargo:rerun-if-changed=src/stack_limit.cc");
+    println!("cargo:rerun-if-changed=src/fast_calls.cc");
     println!("cargo:rerun-if-env-changed=CRANEWASM_NODE_INCLUDE");
     println!("cargo:rerun-if-env-changed=npm_node_execpath");
     println!("cargo::rustc-check-cfg=cfg(cranewasm_no_shared_buffer)");
@@ -21,6 +23,7 @@ fn main() {
                 .cpp(true)
                 .file("src/shared_buffer.cc")
                 .file("src/stack_limit.cc")
+                .file("src/fast_calls.cc")
                 .include(&include)
                 .flag_if_supported("-std=c++17")
                 // V8's headers have unused parameters and deprecations: not ours to fix.
@@ -29,7 +32,7 @@ fn main() {
         }
         None => {
             println!(
-                "cargo:warning=Node's headers (v8.h) not found: shared WebAssembly.Memory buffers are disabled (set CRANEWASM_NODE_INCLUDE)"
+                "cargo:warning=Node's headers (v8.h) not found: shared WebAssembly.Memory buffers are disabled and calls go through Node-API only (set CRANEWASM_NODE_INCLUDE)"
             );
             println!("cargo:rustc-cfg=cranewasm_no_shared_buffer");
         }

@@ -129,6 +129,11 @@ const VARIABLES = [
     meaning: 'Append a line per function placed in code memory (every tier, and the trampolines) to `/tmp/perf-<pid>.map`, so that Linux `perf` names wasm functions (`1`); code memory is then shared anonymous memory, which `perf` reads the map for. Off by default (`0`).',
   },
   {
+    name: 'CRANEWASM_V8_CALLS',
+    ...flag(),
+    meaning: 'Calls between JS and wasm whose values are all numbers go through V8\'s C++ API (`1`, the default, when the addon was built with Node\'s headers), or every call goes through Node-API, the fallback (`0`), to compare or to rule the V8 path out.',
+  },
+  {
     name: 'CRANEWASM_REGISTER_WORKERS',
     ...flag(),
     meaning: '`require(\'cranewasm/register\')` also registers cranewasm in the Worker threads created after it (`1`, the default), or leaves them on Node\'s engine (`0`).',

@@ -38,6 +38,7 @@ const CASES = {
   CRANEWASM_FUEL: { good: ['0', '1000000'], bad: ['-5', '1.5', 'lots', '1e400'] },
   CRANEWASM_MEMORY_LIMIT: { good: ['0', '1048576'], bad: ['64k', '-1', '1.5', 'lots'] },
   CRANEWASM_REGISTER_WORKERS: { good: ['0', '1'], bad: ['maybe', 'none'] },
+  CRANEWASM_V8_CALLS: { good: ['0', '1', 'off'], bad: ['v8', '2'] },
   // Only values that leave it off: on, each load would leave a map in /tmp
   // (stack-traces.test.js runs it on, and removes its maps).
   CRANEWASM_PERF_MAP: { good: ['0', 'off', ' no '], bad: ['perf', '2'] },

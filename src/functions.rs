@@ -29,6 +29,7 @@ use cranewasm_engine::trap::TrapKind;
 use napi::sys;
 use wasmparser::{FuncType, ValType};
 
+use crate::fast_calls::{self, FastSignature};
 use crate::js::{self, napi_call, realm_value, Js, JsResult, Pending, Realm, Value};
 use crate::lifetimes;
 use crate::values::{self, TYPE_INCOMPATIBILITY};
@@ -39,14 +40,19 @@ static EXPORTED_FUNCTION_TAG: sys::napi_type_tag = sys::napi_type_tag {
     upper: 0x6d2d_6578_706f_7274,
 };
 
-/// What an exported function object carries.
+/// What an exported function object carries. `#[repr(C)]`: the V8 path's callback
+/// (src/fast_calls.cc) reads `sig` at its start.
+#[repr(C)]
 pub struct ExportedFunction {
+    pub sig: FastSignature,
+    /// The env the function object was made in (the V8 path's calls have no other).
+    pub env: sys::napi_env,
     pub function: Function,
     ty: FuncType,
     trampolines: Arc<Trampolines>,
     has_v128: bool,
     /// The realm of the index.js that made the function: its errors and arrays are used.
-    realm: Option<Rc<Realm>>,
+    pub realm: Option<Rc<Realm>>,
     /// The weak reference the cache holds to the function object.
     weak: Cell<sys::napi_ref>,
 }
@@ -85,6 +91,8 @@ pub fn js_function(js: &Js, function: Function, index: Option<u32>) -> JsResult<
     let params = ty.params().len();
     let owner = lifetimes::owner_anchor(js, &function.owner);
     let data = Box::into_raw(Box::new(ExportedFunction {
+        sig: FastSignature::of(&ty),
+        env: js.env,
         function,
         ty,
         trampolines,
@@ -93,11 +101,16 @@ pub fn js_function(js: &Js, function: Function, index: Option<u32>) -> JsResult<
         weak: Cell::new(ptr::null_mut()),
     }));
     let name = CString::new(index.to_string()).unwrap_or_default();
-    let mut target = ptr::null_mut();
-    let created = napi_call!(
-        js,
-        napi_create_function(name.as_ptr(), -1, Some(call_exported), data as *mut c_void, &mut target)
-    );
+    // V8's API when it can (no Node-API wrapper per call), Node-API otherwise.
+    let mut target = fast_calls::exported_function_new(data, &name).unwrap_or(ptr::null_mut());
+    let created = if target.is_null() {
+        napi_call!(
+            js,
+            napi_create_function(name.as_ptr(), -1, Some(call_exported), data as *mut c_void, &mut target)
+        )
+    } else {
+        Ok(())
+    };
     // The target keeps what its function's code needs alive (see `lifetimes`).
     let owner = created.and_then(|()| match owner {
         Some(owner) => lifetimes::set_owner(js, target, owner),
@@ -329,31 +342,27 @@ unsafe extern "C" fn call_exported(env: sys::napi_env, info: sys::napi_callback_
     let f = unsafe { &*(data as *const ExportedFunction) };
     // SAFETY: as above; the function's realm is the realm of its calls.
     let js = unsafe { Js::with_realm(env, f.realm.as_ref()) };
-    call_exported_inner(&js, info, f, &inline_args).unwrap_or(ptr::null_mut())
+    let params = f.ty.params().len();
+    // Missing arguments read as undefined (Node-API fills the array up to its capacity).
+    let result = if params <= INLINE {
+        call_exported_args(&js, f, &inline_args)
+    } else {
+        let mut all = vec![ptr::null_mut(); params];
+        let mut argc = params;
+        napi_call!(js, napi_get_cb_info(info, &mut argc, all.as_mut_ptr(), ptr::null_mut(), ptr::null_mut()))
+            .and_then(|()| call_exported_args(&js, f, &all))
+    };
+    result.unwrap_or(ptr::null_mut())
 }
 
-fn call_exported_inner(
-    js: &Js,
-    info: sys::napi_callback_info,
-    f: &ExportedFunction,
-    inline_args: &[Value; INLINE],
-) -> JsResult<Value> {
+/// Calls `f` with `args` (at least one per parameter) converted by ToWebAssemblyValue, and
+/// returns its results converted to JS: both paths' general case.
+pub fn call_exported_args(js: &Js, f: &ExportedFunction, args: &[Value]) -> JsResult<Value> {
     if f.has_v128 {
         return Err(js.throw_type_error(TYPE_INCOMPATIBILITY));
     }
     let params = f.ty.params();
     let results = f.ty.results();
-    // Missing arguments read as undefined (Node-API fills the array up to its capacity).
-    let heap_args;
-    let args: &[Value] = if params.len() <= INLINE {
-        inline_args
-    } else {
-        let mut all = vec![ptr::null_mut(); params.len()];
-        let mut argc = params.len();
-        napi_call!(js, napi_get_cb_info(info, &mut argc, all.as_mut_ptr(), ptr::null_mut(), ptr::null_mut()))?;
-        heap_args = all;
-        &heap_args
-    };
     let slots = params.len().max(results.len()).max(1);
     let mut inline_values = [0u128; INLINE];
     let mut heap_values;
@@ -373,6 +382,24 @@ fn call_exported_inner(
         unsafe { f.function.call(&f.trampolines, values) }
     };
     let result = convert_results(js, called, results, values);
+    lifetimes::after_call(js);
+    result
+}
+
+/// The V8 path's call of `f` (a fast signature: numbers only) with the arguments in the value
+/// slots `values` (the C++ caller's, each number in its low 8 bytes); on return, the result is
+/// in `values[0]`.
+#[inline]
+pub fn call_exported_raw(js: &Js, f: &ExportedFunction, values: &mut [u128; fast_calls::MAX_FAST]) -> JsResult<()> {
+    let called = {
+        let _call = lifetimes::WasmCall::enter();
+        // SAFETY: `values` has MAX_FAST slots (a fast signature has at most MAX_FAST parameters
+        // and one result) holding arguments of the function's parameter types (numbers, as the
+        // signature's kinds say), and `trampolines` are those of its signature.
+        unsafe { f.function.call(&f.trampolines, values) }
+    };
+    // Back in JS: ArrayBuffers of memories that wasm grew are detached now.
+    let result = crate::objects::refresh_buffers(js).and_then(|()| called.map_err(|trap| throw_trap(js, trap)));
     lifetimes::after_call(js);
     result
 }
@@ -408,6 +435,10 @@ struct HostData {
     realm: Option<Rc<Realm>>,
     /// For a JS String builtin with a native fast path: which one (`builtins::fast_call`).
     fast: Option<crate::builtins::FastOp>,
+    /// The kinds of `ty`'s values, for the V8 path.
+    sig: FastSignature,
+    /// The V8 path's record of the callable (src/fast_calls.cc), or null: Node-API's path.
+    import: *mut c_void,
 }
 
 /// A host function calling the JS callable `value` with the signature `ty` (whose canonical
@@ -417,6 +448,9 @@ pub fn host_function(js: &Js, value: Value, ty: FuncType, type_id: u32) -> JsRes
     let callable = js.reference(value, 0)?;
     let has_v128 = ty.params().iter().chain(ty.results()).any(|t| *t == ValType::V128);
     let fast = crate::builtins::fast_op_of(js, value);
+    let sig = FastSignature::of(&ty);
+    // Numbers only go through V8's API (builtins keep their own fast path).
+    let import = if sig.fast != 0 && fast.is_none() { fast_calls::import_new(value) } else { ptr::null_mut() };
     let data = Box::into_raw(Box::new(HostData {
         env: js.env,
         callable,
@@ -425,6 +459,8 @@ pub fn host_function(js: &Js, value: Value, ty: FuncType, type_id: u32) -> JsRes
         has_v128,
         realm: js.realm.clone(),
         fast,
+        sig,
+        import,
     }));
     let host = trampolines::for_signature(&ty).and_then(|trampolines| {
         HostFunction::new(ty, type_id, host_call, data as *mut c_void, Some(drop_host_data), trampolines)
@@ -462,6 +498,10 @@ unsafe fn drop_host_data(data: *mut c_void) {
     // by finalizers and calls of that thread).
     let js = unsafe { Js::from_env(data.env) };
     js.delete_reference(data.callable);
+    // SAFETY: the record was made by `import_new` for this host function, is freed only here,
+    // on the JS thread (as above), while the isolate lives (instances are released before it
+    // is disposed: by finalizers, which Node runs at the env's teardown).
+    unsafe { fast_calls::import_free(data.import) };
 }
 
 /// The exit trampoline's callback: calls the JS function with the arguments in `values` and
@@ -471,10 +511,24 @@ unsafe extern "C" fn host_call(context: *mut VMHostFuncContext, values: *mut u12
     // SAFETY: `context` is the context of a host function created by `host_function`, whose data
     // is a live HostData; wasm runs only inside a call from JS on this thread, so its env is
     // valid here.
-    let (data, js) = unsafe {
-        let data = &*((*context).data as *const HostData);
-        (data, Js::with_realm(data.env, data.realm.as_ref()))
-    };
+    let data = unsafe { &*((*context).data as *const HostData) };
+    if !data.import.is_null() {
+        // SAFETY: `import` was made for this host function's callable; `sig` holds the kinds of
+        // its signature; `values` are the trampoline's slots; wasm runs inside a call from JS
+        // on this thread.
+        return unsafe {
+            fast_calls::import_call(
+                data.import,
+                data as *const HostData as *mut c_void,
+                &data.sig.kinds,
+                data.sig.params,
+                data.sig.result,
+                values,
+            )
+        };
+    }
+    // SAFETY: as above, the env is valid here.
+    let js = unsafe { Js::with_realm(data.env, data.realm.as_ref()) };
     let slots = data.ty.params().len().max(data.ty.results().len()).max(1);
     // SAFETY: the exit trampoline passes an array of max(params, results) slots (at least one).
     let values = unsafe { std::slice::from_raw_parts_mut(values, slots) };
@@ -508,6 +562,12 @@ pub fn forget_pending_exception() {
 
 fn keep_pending_exception(js: &Js) {
     let exception = js.take_exception();
+    keep_exception(js, exception);
+}
+
+/// Keeps `exception`, which an import call threw, for the innermost entry to rethrow (or for a
+/// wasm handler to catch).
+fn keep_exception(js: &Js, exception: Value) {
     if crate::interrupts::call_out_terminated(js) {
         // V8 is terminating: nothing is rethrown (see `interrupts`), nor caught.
         PENDING_EXCEPTION.with(|p| p.set(false));
@@ -536,7 +596,6 @@ fn call_host(js: &Js, data: &HostData, values: &mut [u128]) -> JsResult<()> {
         return Err(js.throw_type_error(TYPE_INCOMPATIBILITY));
     }
     let params = data.ty.params();
-    let results = data.ty.results();
     let mut args = [ptr::null_mut(); INLINE];
     let mut heap_args = Vec::new();
     let args: &mut [Value] = if params.len() <= INLINE {
@@ -558,6 +617,13 @@ fn call_host(js: &Js, data: &HostData, values: &mut [u128]) -> JsResult<()> {
     // Recursion through imports: V8's limit, not the thread's stack, would end it first.
     crate::stack_limit::before_call_out(js);
     let result = js.call(callable, js.undefined(), args)?;
+    host_results(js, data, result, values)
+}
+
+/// The results of an import call: ToWebAssemblyValue of what the JS function returned (an
+/// iterable for several results) into `values`.
+fn host_results(js: &Js, data: &HostData, result: Value, values: &mut [u128]) -> JsResult<()> {
+    let results = data.ty.results();
     match results.len() {
         0 => {}
         1 => values[0] = values::to_wasm(js, result, results[0], || values::result_type(data.type_id, 0))?,
@@ -574,4 +640,63 @@ fn call_host(js: &Js, data: &HostData, values: &mut [u128]) -> JsResult<()> {
         }
     }
     Ok(())
+}
+
+/// The V8 path's steps before an import call (those of `call_host`): buffers of grown memories
+/// detached, stored references linked, V8's stack limit lowered when deep. 0 to go on, 1 when
+/// an exception was kept for the entry.
+///
+/// # Safety
+/// `host` is the `HostData` of a host function made by `host_function`, being called from wasm
+/// on its env's JS thread.
+pub unsafe fn import_before(host: *const c_void) -> u32 {
+    // SAFETY: as the caller promises.
+    let data = unsafe { &*(host as *const HostData) };
+    // SAFETY: on the env's JS thread, inside a call from JS, with a handle scope open.
+    let js = unsafe { Js::with_realm(data.env, data.realm.as_ref()) };
+    let ready = crate::objects::refresh_buffers(&js).map(|()| {
+        // JS may collect garbage from here on: what wasm stored must be in the object graph.
+        lifetimes::flush(&js);
+        // Recursion through imports: V8's limit, not the thread's stack, would end it first.
+        crate::stack_limit::before_call_out(&js);
+    });
+    match ready {
+        Ok(()) => 0,
+        Err(Pending) => {
+            keep_pending_exception(&js);
+            1
+        }
+    }
+}
+
+/// The V8 path's end of an import call that it could not finish: `how` 0, the function returned
+/// `value`, to convert into `values`; 1, it threw `value` (null: V8 is terminating); 2, the
+/// function was collected. Returns the import call's status (0, or 1 with the exception kept).
+///
+/// # Safety
+/// `host` as for [`import_before`]; `value` a value of the caller's handle scope, or null;
+/// `values` the exit trampoline's max(params, results, 1) slots.
+pub unsafe fn import_settle(host: *const c_void, value: Value, how: u32, values: *mut u128) -> u32 {
+    // SAFETY: as the caller promises.
+    let data = unsafe { &*(host as *const HostData) };
+    // SAFETY: as in `import_before`.
+    let js = unsafe { Js::with_realm(data.env, data.realm.as_ref()) };
+    let slots = data.ty.params().len().max(data.ty.results().len()).max(1);
+    // SAFETY: the caller passes the trampoline's slots.
+    let values = unsafe { std::slice::from_raw_parts_mut(values, slots) };
+    let settled = match how {
+        1 => {
+            keep_exception(&js, if value.is_null() { js.undefined() } else { value });
+            return 1;
+        }
+        2 => Err(js.throw_type_error("cranewasm: imported function was collected")),
+        _ => host_results(&js, data, value, values),
+    };
+    match settled {
+        Ok(()) => 0,
+        Err(Pending) => {
+            keep_pending_exception(&js);
+            1
+        }
+    }
 }

@@ -85,6 +85,7 @@ fn terminating(js: &Js, reference: sys::napi_ref) -> bool {
         // The termination stays scheduled in V8; Node-API's copy of it was dropped above (it
         // would only make every later Node-API call fail).
         TERMINATING.with(|t| t.set(true));
+        crate::lifetimes::note_outermost_work();
     }
     // SAFETY: closes the scope opened above, in this env.
     unsafe { sys::napi_close_handle_scope(js.env, scope) };

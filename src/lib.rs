@@ -7,6 +7,7 @@ mod builtins;
 mod clone;
 mod disk_cache;
 mod exceptions;
+mod fast_calls;
 mod functions;
 mod interrupts;
 mod js;

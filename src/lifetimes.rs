@@ -54,16 +54,35 @@ thread_local! {
     /// (holder, owner) pairs the engine reported, to become edges at the next flush. The owner
     /// is held until then.
     static PENDING: RefCell<Vec<(Holder, FunctionOwner)>> = const { RefCell::new(Vec::new()) };
-    /// How many calls into wasm are on this thread's stack.
-    static DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// The flags every call into wasm reads (one thread-local: each lookup is a call to
+    /// `__tls_get_addr` in a shared library).
+    static CALLS: Calls = const {
+        Calls {
+            depth: Cell::new(0),
+            outermost_work: Cell::new(false),
+            pairs: Cell::new(false),
+            dirty: Cell::new(false),
+            sweep_scheduled: Cell::new(false),
+        }
+    };
     /// Tables and globals of externref type, traced by sweeps.
     static EXTERNREF_TABLES: RefCell<Vec<Weak<Table>>> = const { RefCell::new(Vec::new()) };
     static EXTERNREF_GLOBALS: RefCell<Vec<Weak<Global>>> = const { RefCell::new(Vec::new()) };
-    /// Whether externrefs were stored or store slots taken since the last sweep.
-    static DIRTY: Cell<bool> = const { Cell::new(false) };
-    static SWEEP_SCHEDULED: Cell<bool> = const { Cell::new(false) };
     /// The sweep callback handed to `scheduleSweep` (made once per thread).
     static SWEEP_FUNCTION: Cell<sys::napi_ref> = const { Cell::new(ptr::null_mut()) };
+}
+
+struct Calls {
+    /// How many calls into wasm are on this thread's stack.
+    depth: Cell<u32>,
+    /// Whether the outermost call has something to undo (V8's stack limit lowered, a
+    /// termination seen): see [`note_outermost_work`].
+    outermost_work: Cell<bool>,
+    /// Whether `PENDING` holds pairs.
+    pairs: Cell<bool>,
+    /// Whether externrefs were stored or store slots taken since the last sweep.
+    dirty: Cell<bool>,
+    sweep_scheduled: Cell<bool>,
 }
 
 struct BindingSink;
@@ -71,11 +90,12 @@ struct BindingSink;
 impl RefSink for BindingSink {
     fn funcref_stored(&self, holder: Holder, owner: &FunctionOwner) -> bool {
         PENDING.with(|p| p.borrow_mut().push((holder, owner.clone())));
+        CALLS.with(|c| c.pairs.set(true));
         true
     }
 
     fn externref_stored(&self) {
-        DIRTY.with(|d| d.set(true));
+        CALLS.with(|c| c.dirty.set(true));
     }
 }
 
@@ -122,7 +142,7 @@ pub fn anchor_released(env: sys::napi_env, key: usize) {
             js.delete_reference(reference);
         }
     }
-    DIRTY.with(|d| d.set(true));
+    CALLS.with(|c| c.dirty.set(true));
     schedule_sweep(&js);
 }
 
@@ -157,11 +177,12 @@ pub fn owner_anchor(js: &Js, owner: &FunctionOwner) -> Option<Value> {
 /// before JS code runs from an import), with no exception pending; a pair whose ends have no JS
 /// value is kept natively by the holder instead.
 pub fn flush(js: &Js) {
-    if PENDING.with(|p| p.borrow().is_empty()) && !DIRTY.with(|d| d.get()) {
+    if CALLS.with(|c| !c.pairs.get() && !c.dirty.get()) {
         return;
     }
     loop {
         let pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
+        CALLS.with(|c| c.pairs.set(false));
         if pending.is_empty() {
             break;
         }
@@ -189,7 +210,7 @@ pub fn flush(js: &Js) {
             }
         }
     }
-    if DIRTY.with(|d| d.get()) {
+    if CALLS.with(|c| c.dirty.get()) {
         schedule_sweep(js);
     }
 }
@@ -197,35 +218,46 @@ pub fn flush(js: &Js) {
 // ---- Calls into wasm -------------------------------------------------------------------------
 
 /// Marks a call into wasm for as long as it lives (sweeps wait until none is on the stack).
-pub struct WasmCall(());
+/// Holds this thread's `CALLS` (so it is neither Send nor Sync).
+pub struct WasmCall(*const Calls);
 
 impl WasmCall {
     pub fn enter() -> WasmCall {
-        DEPTH.with(|d| {
-            if d.get() == 0 {
+        let calls = CALLS.with(|c| {
+            if c.depth.get() == 0 && c.outermost_work.replace(false) {
                 // A termination that stopped an earlier call is over (see `interrupts`).
                 crate::interrupts::outermost_call_returned();
             }
-            d.set(d.get() + 1)
+            c.depth.set(c.depth.get() + 1);
+            c as *const Calls
         });
-        WasmCall(())
+        WasmCall(calls)
     }
 }
 
 impl Drop for WasmCall {
     fn drop(&mut self) {
-        let depth = DEPTH.with(|d| {
-            d.set(d.get() - 1);
-            d.get()
-        });
-        if depth == 0 {
+        // SAFETY: `CALLS` of this thread (a WasmCall never leaves its thread), which lives as
+        // long as the thread.
+        let calls = unsafe { &*self.0 };
+        calls.depth.set(calls.depth.get() - 1);
+        if calls.depth.get() == 0 && calls.outermost_work.get() {
             crate::stack_limit::outermost_call_returned();
+            // What is left for the next outermost call: a termination to forget.
+            calls.outermost_work.set(crate::interrupts::is_terminating());
         }
     }
 }
 
+/// Something the outermost call must undo was done (V8's stack limit lowered, a termination
+/// seen): `stack_limit::outermost_call_returned` runs when it returns, and
+/// `interrupts::outermost_call_returned` when the next outermost call starts.
+pub fn note_outermost_work() {
+    CALLS.with(|c| c.outermost_work.set(true));
+}
+
 fn in_wasm() -> bool {
-    DEPTH.with(|d| d.get()) > 0
+    CALLS.with(|c| c.depth.get()) > 0
 }
 
 // ---- Externref tracing -----------------------------------------------------------------------
@@ -244,7 +276,7 @@ pub fn register_externref_global(global: &Arc<Global>) {
 
 /// A store slot was taken: the store needs sweeping.
 pub fn slot_taken() {
-    DIRTY.with(|d| d.set(true));
+    CALLS.with(|c| c.dirty.set(true));
 }
 
 /// What every native entry point that may have run wasm does before returning to JS, once
@@ -252,13 +284,10 @@ pub fn slot_taken() {
 /// the store at once when many slots were taken since the last sweep and no wasm is on the stack.
 pub fn after_call(js: &Js) {
     // The common case, on every call: nothing was stored, nothing to sweep.
-    let pairs = PENDING.with(|p| !p.borrow().is_empty());
-    if !pairs {
-        let dirty = DIRTY.with(|d| d.get());
-        let scheduled = SWEEP_SCHEDULED.with(|s| s.get());
-        if !dirty || (scheduled && (in_wasm() || !js::store_wants_sweep())) {
-            return;
-        }
+    let (pairs, dirty, scheduled, running) =
+        CALLS.with(|c| (c.pairs.get(), c.dirty.get(), c.sweep_scheduled.get(), c.depth.get() > 0));
+    if !pairs && (!dirty || (scheduled && (running || !js::store_wants_sweep()))) {
+        return;
     }
     // An exception on its way to JS (a trap, a failed conversion) stays pending, untouched.
     let pending = js.is_exception_pending().then(|| js.take_exception());
@@ -273,7 +302,7 @@ pub fn after_call(js: &Js) {
 }
 
 fn schedule_sweep(js: &Js) {
-    if SWEEP_SCHEDULED.with(|s| s.get()) {
+    if CALLS.with(|c| c.sweep_scheduled.get()) {
         return;
     }
     let scheduled = (|| -> JsResult<()> {
@@ -293,7 +322,7 @@ fn schedule_sweep(js: &Js) {
         Ok(())
     })();
     match scheduled {
-        Ok(()) => SWEEP_SCHEDULED.with(|s| s.set(true)),
+        Ok(()) => CALLS.with(|c| c.sweep_scheduled.set(true)),
         // No realm yet, or the env is going away: the next flush tries again.
         Err(_) => {
             js.take_exception();
@@ -302,7 +331,7 @@ fn schedule_sweep(js: &Js) {
 }
 
 unsafe extern "C" fn sweep_callback(env: sys::napi_env, _info: sys::napi_callback_info) -> Value {
-    SWEEP_SCHEDULED.with(|s| s.set(false));
+    CALLS.with(|c| c.sweep_scheduled.set(false));
     // SAFETY: Node runs this callback on the JS thread with its env.
     let js = unsafe { Js::from_env(env) };
     if !in_wasm() {
@@ -315,7 +344,7 @@ unsafe extern "C" fn sweep_callback(env: sys::napi_env, _info: sys::napi_callbac
 /// the stack: then every externref wasm can still use is in a table or a global.
 pub fn sweep(js: &Js) {
     debug_assert!(!in_wasm());
-    DIRTY.with(|d| d.set(false));
+    CALLS.with(|c| c.dirty.set(false));
     let length = js::store_length();
     let mut marked = vec![false; length as usize];
     let mut mark = |handle: usize| {

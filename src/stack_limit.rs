@@ -99,6 +99,7 @@ pub fn before_call_out(js: &Js) {
     let lowered = low + RESERVE;
     if lowered < limit && set_limit(lowered) {
         LOWERED.with(|l| l.set(true));
+        crate::lifetimes::note_outermost_work();
     }
 }
 

@@ -121,9 +121,9 @@ impl VMException {
 
 thread_local! {
     /// The exceptions generated code may hold `exnref`s to, in this thread's activation.
-    static ARENA: RefCell<Vec<Arc<VMException>>> = const { RefCell::new(Vec::new()) };
-    /// Whether an arena exception was stored in a table or global during the activation.
-    static PINNED: Cell<bool> = const { Cell::new(false) };
+    /// With, in the same thread-local (one lookup when the activation ends), whether an arena
+    /// exception was stored in a table or global during the activation.
+    static ARENA: RefCell<Arena> = const { RefCell::new(Arena { items: Vec::new(), pinned: false }) };
     /// Exceptions stored in tables or globals: kept for the thread's lifetime.
     static KEPT: RefCell<Vec<Arc<VMException>>> = const { RefCell::new(Vec::new()) };
     /// The exception that left the activation last (`TrapKind::Exception`).
@@ -134,11 +134,16 @@ thread_local! {
     static HOST_CAUGHT: Cell<Option<fn()>> = const { Cell::new(None) };
 }
 
+struct Arena {
+    items: Vec<Arc<VMException>>,
+    pinned: bool,
+}
+
 /// `exception` as an `exnref` value: valid while the activation runs (or longer, see
 /// [`note_stored`]).
 pub fn to_wasm(exception: Arc<VMException>) -> usize {
     let address = Arc::as_ptr(&exception) as usize;
-    ARENA.with(|a| a.borrow_mut().push(exception));
+    ARENA.with(|a| a.borrow_mut().items.push(exception));
     address
 }
 
@@ -162,21 +167,27 @@ pub(crate) fn note_stored(value: usize) {
     if value == 0 {
         return;
     }
-    let is_exception = ARENA.with(|a| {
-        a.borrow()
-            .iter()
-            .any(|e| Arc::as_ptr(e) as usize == value)
+    ARENA.with(|a| {
+        let mut arena = a.borrow_mut();
+        if arena.items.iter().any(|e| Arc::as_ptr(e) as usize == value) {
+            arena.pinned = true;
+        }
     });
-    if is_exception {
-        PINNED.with(|p| p.set(true));
-    }
 }
 
 /// The outermost activation on this thread ended: no generated code holds an `exnref` now,
 /// except in tables and globals.
 pub(crate) fn activation_ended() {
-    let arena = ARENA.with(|a| std::mem::take(&mut *a.borrow_mut()));
-    if PINNED.with(|p| p.replace(false)) {
+    let (arena, pinned) = ARENA.with(|a| {
+        let mut arena = a.borrow_mut();
+        // Most activations caught nothing: no arena to hand over.
+        if arena.items.is_empty() {
+            arena.pinned = false;
+            return (Vec::new(), false);
+        }
+        (std::mem::take(&mut arena.items), std::mem::replace(&mut arena.pinned, false))
+    });
+    if pinned {
         KEPT.with(|k| k.borrow_mut().extend(arena));
     }
 }
@@ -369,8 +380,8 @@ unsafe extern "C" fn throw_host(_vmctx: *mut u8, _unused: usize, _unused2: usize
 pub(super) extern "C" fn exception_release(_vmctx: *mut u8, exnref: usize) {
     let released = ARENA.with(|a| {
         let mut arena = a.borrow_mut();
-        let at = arena.iter().rposition(|e| Arc::as_ptr(e) as usize == exnref)?;
-        Some(arena.swap_remove(at))
+        let at = arena.items.iter().rposition(|e| Arc::as_ptr(e) as usize == exnref)?;
+        Some(arena.items.swap_remove(at))
     });
     // Dropped outside the arena's borrow.
     drop(released);

@@ -240,6 +240,8 @@ impl Function {
     /// # Safety
     /// `values` must have max(params, results) slots holding arguments of the function's types,
     /// and `trampolines` must be the trampolines of its signature.
+    // Inlined into the host's entries: one frame fewer per wasm->JS->wasm round trip.
+    #[inline]
     pub unsafe fn call(&self, trampolines: &Trampolines, values: &mut [u128]) -> Result<(), Trap> {
         // Code of a sandboxed instance runs under its sandbox's deadline and fuel.
         let _sandbox = match &self.owner {

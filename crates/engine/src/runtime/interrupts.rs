@@ -207,28 +207,43 @@ pub fn set_fuel_consumed(value: i64) {
     current(|state| unsafe { *state.limits.fuel_consumed.get() = value });
 }
 
+/// This thread's state, for the outermost call that [`enter_outermost`] starts and
+/// [`leave_outermost`] ends (one thread-local lookup per call rather than one each).
+#[derive(Clone, Copy)]
+pub(crate) struct Outermost(*const ThreadState);
+
 /// Marks the start of an outermost call into wasm on this thread (for the ticker's polls).
-pub(crate) fn enter_outermost() {
-    current(|state| {
+pub(crate) fn enter_outermost() -> Outermost {
+    let state = current(|state| {
         let activity = state.activity.load(Ordering::Relaxed);
         state.activity.store(activity + 1, Ordering::Relaxed);
+        state as *const ThreadState
     });
     let ticker = ticker();
     if ticker.parked.load(Ordering::Relaxed) {
         ticker.wake();
     }
+    Outermost(state)
 }
 
 /// Marks the end of an outermost call into wasm on this thread.
-pub(crate) fn leave_outermost() {
-    current(|state| {
+pub(crate) fn leave_outermost(outermost: Outermost) {
+    // SAFETY: the pointer is this thread's `CURRENT`, which lives as long as the thread, and
+    // the call it was taken for is returning on this thread.
+    let state = unsafe { &*outermost.0 };
+    {
         let activity = state.activity.load(Ordering::Relaxed);
         state.activity.store(activity + 1, Ordering::Relaxed);
-        // A poll raised for the call that ended has nothing left to stop.
-        if state.pending.fetch_and(!POLL, Ordering::SeqCst) & !POLL == 0 {
+        // A poll raised for the call that ended has nothing left to stop. Most calls end with
+        // none raised: a plain load then spares every call a locked read-modify-write (a poll
+        // raised just after the load is as one raised just after the clear, a spurious poll at
+        // the next call's first check).
+        if state.pending.load(Ordering::Relaxed) & POLL != 0
+            && state.pending.fetch_and(!POLL, Ordering::SeqCst) & !POLL == 0
+        {
             state.reset_stack_limit();
         }
-    });
+    }
 }
 
 /// Decides what a failed check means, on the thread that failed it: `Ok` to carry on, or the

@@ -57,6 +57,7 @@ const _: () =
 static GROW_EPOCH: AtomicU64 = AtomicU64::new(0);
 
 /// The number of memory growths so far (of any memory).
+#[inline]
 pub fn grow_epoch() -> u64 {
     GROW_EPOCH.load(Ordering::Acquire)
 }

@@ -165,25 +165,23 @@ pub unsafe fn call_wasm(
     values: *mut u128,
 ) -> Result<(), Trap> {
     install_handler();
-    let outermost = JUMP_BUFFER.with(|b| b.get().is_null());
-    if outermost {
-        interrupts::enter_outermost();
-    }
+    let slot = JUMP_BUFFER.with(|b| b.as_ptr());
+    // SAFETY: `slot` is this thread's jump-buffer cell, read on its thread.
+    let outermost = unsafe { (*slot).is_null() }.then(interrupts::enter_outermost);
     let mut call = EntryCall {
         trampoline,
         vmctx,
         code,
         values,
     };
-    let slot = JUMP_BUFFER.with(|b| b.as_ptr());
     // SAFETY: `run_entry` receives `call`, which lives on this frame for the whole guarded call;
     // `slot` is this thread's jump-buffer cell. No Rust frame with pending drops lies between
     // the guarded call and the generated code a trap unwinds from.
     let trapped = unsafe {
         cranewasm_guarded_call(run_entry, &mut call as *mut EntryCall as *mut c_void, slot)
     };
-    if outermost {
-        interrupts::leave_outermost();
+    if let Some(outermost) = outermost {
+        interrupts::leave_outermost(outermost);
         super::exceptions::activation_ended();
     }
     if trapped == 0 {
