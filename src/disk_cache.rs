@@ -2,12 +2,13 @@
 //! `setCacheDirectory(dir, { maxSize })`; off by default, as Node's compile cache).
 //!
 //! - **Entries** are `compiler::serialize`'s format, one file per module and codegen key:
-//!   `<dir>/<sha256(build id, codegen options, wasm features, wasm bytes)>.cwasm` (the first
+//!   `<dir>/<blake3(build id, codegen options, wasm features, wasm bytes)>.cwasm` (the first
 //!   40 hex digits). Engine builds sharing a directory use different names, so they never read
 //!   each other's entries; a hit is confirmed by comparing the wasm bytes the entry carries.
-//! - **Reading**: a compile of bytes that missed the in-process cache (`module_cache`) reads
-//!   the entry and deserializes it (checksum, build, CPU, options; the wasm bytes are validated
-//!   again): its functions start with the code they had, top-tier code included. A damaged or
+//! - **Reading**: a compile of bytes that missed the in-process cache (`module_cache`) maps
+//!   the entry (`MappedFile`: no copy) and deserializes it (checksum, build, CPU, options; the
+//!   wasm bytes are decoded, not validated again): its functions start with the code they had,
+//!   top-tier code included. A damaged or
 //!   unusable entry is ignored (counted as `damaged`) and rewritten by this process.
 //! - **Writing**: every module compiled or loaded with the cache on is tracked (weakly). A
 //!   writer thread looks every [`TICK`] and rewrites a module's entry once its code changed and
@@ -117,12 +118,12 @@ pub(crate) fn take_warning() -> Option<String> {
 
 /// Where the entry of `bytes` compiled with `options` lives.
 fn entry_path(dir: &Path, bytes: &[u8], options: &CompileOptions) -> PathBuf {
-    // The bytes are hashed with a fixed-seed foldhash (SHA-256 of a large module takes ~1 ms per
-    // MB, foldhash ~0.1): the name only picks the file, and a hit is confirmed by comparing the
-    // bytes the entry holds, so a collision costs a miss, never wrong code.
+    // The bytes are hashed with a fixed-seed foldhash (a cryptographic hash of a large module
+    // takes several times longer): the name only picks the file, and a hit is confirmed by
+    // comparing the bytes the entry holds, so a collision costs a miss, never wrong code.
     use std::hash::BuildHasher;
     let content = foldhash::quality::FixedState::with_seed(0x6372_616e_6577_6173).hash_one(bytes);
-    let key = serialize::sha256(&[
+    let key = serialize::hash(&[
         &serialize::build_id(),
         &serialize::codegen_options(options),
         &(engine::compiler::features().bits() as u64).to_le_bytes(),
@@ -143,7 +144,8 @@ pub(crate) struct Entry {
 pub(crate) fn load(bytes: &[u8], options: CompileOptions) -> Option<(Entry, Option<Compilation>)> {
     let config = current()?;
     let path = entry_path(&config.dir, bytes, &options);
-    let data = match fs::read(&path) {
+    // Mapped, not read: see `MappedFile`.
+    let data = match engine::runtime::mapped_file::MappedFile::open(&path) {
         Ok(data) => data,
         Err(_) => {
             stats().misses.fetch_add(1, Ordering::Relaxed);

@@ -54,6 +54,35 @@ pub(super) fn decode_module(
     })
 }
 
+/// Decodes a module known to be valid (a code cache entry's, which this build validated when
+/// it compiled it: see `serialize::deserialize_cached`) without wasmparser's `Validator`: the
+/// sections are only read and recorded (every read is still bounds-checked by the parser, and
+/// `record`'s own checks apply), and function bodies only located. Much of the validator's
+/// time on a large module goes to constant expressions (a Go module has ~100,000 data
+/// segments), which need no second check.
+pub(super) fn decode_module_trusted(
+    bytes: &[u8],
+    features: wasmparser::WasmFeatures,
+) -> Result<Module, CompileError> {
+    check_header(bytes)?;
+    let mut parser = Parser::new(0);
+    parser.set_features(features);
+    let mut module = Module::default();
+    for payload in parser.parse_all(bytes) {
+        let payload = payload.map_err(|err| CompileError::from_reader(&err))?;
+        record(&mut module, &payload)?;
+        match payload {
+            Payload::CodeSectionEntry(body) => {
+                let range = body.range();
+                module.bodies.push(range.start as usize..range.end as usize);
+            }
+            Payload::End(_) => return Ok(module),
+            _ => {}
+        }
+    }
+    Err(CompileError::invalid("unexpected end of module".to_string(), bytes.len() as u64))
+}
+
 /// How far a [`Decoder`] got with the input it was given.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Progress {
