@@ -490,6 +490,10 @@ fn no_gc_type(ty: wasmparser::ValType, offset: u64) -> Result<(), CompileError> 
 /// `add`/`sub`/`mul`, then `end`.
 fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileError> {
     let mut reader = expr.get_operators_reader();
+    // Nearly every expression is one constant (a Go module has ~100,000 data segments, each
+    // with an `i32.const` offset): the first operator is kept aside, and a Vec is made only
+    // for a second one.
+    let mut first: Option<ConstOp> = None;
     let mut ops = Vec::new();
     loop {
         let offset = reader.original_position() as u64;
@@ -528,11 +532,18 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileErro
                 return Err(CompileError::unsupported("unsupported constant expression", offset));
             }
         };
-        ops.push(op);
+        if ops.is_empty() && first.is_none() {
+            first = Some(op);
+        } else {
+            ops.extend(first.take());
+            ops.push(op);
+        }
     }
-    Ok(match ops.as_slice() {
-        [ConstOp::Push(value)] => value.clone(),
-        _ => ConstExpr::Extended(ops.into()),
+    // `first` is left only when there was a single operator.
+    Ok(match first {
+        Some(ConstOp::Push(value)) => value,
+        Some(op) => ConstExpr::Extended(vec![op].into()),
+        None => ConstExpr::Extended(ops.into()),
     })
 }
 
