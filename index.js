@@ -1235,10 +1235,11 @@ const Table = defineInterface('Table', (object, descriptor, value) => {
       // of the table's type, which the addon checks as it stores.
       const value = arguments.length > 1 ? arguments[1] : shape.element === 'anyfunc' ? null : undefined;
       // One call: the addon checks the index against the length (false when out of range),
-      // then converts and stores the value.
+      // then converts and stores the value; null goes as no value (the addon then stores null
+      // without asking the value's type).
       let stored;
       try {
-        stored = shape.set(i, value);
+        stored = value === null ? shape.set(i) : shape.set(i, value);
       } catch (err) {
         if (err instanceof TypeError && shape.element === 'anyfunc' && value !== null && !isExportedFunction(value)) {
           throw thrower.typeError(`Argument 1 is invalid for table: ${engineMixMessage(FUNCREF_ERROR, value, 'Function')}`);

@@ -2,12 +2,13 @@
 //! `setCacheDirectory(dir, { maxSize })`; off by default, as Node's compile cache).
 //!
 //! - **Entries** are `compiler::serialize`'s format, one file per module and codegen key:
-//!   `<dir>/<sha256(build id, codegen options, wasm features, wasm bytes)>.cwasm` (the first
+//!   `<dir>/<blake3(build id, codegen options, wasm features, wasm bytes)>.cwasm` (the first
 //!   40 hex digits). Engine builds sharing a directory use different names, so they never read
 //!   each other's entries; a hit is confirmed by comparing the wasm bytes the entry carries.
-//! - **Reading**: a compile of bytes that missed the in-process cache (`module_cache`) reads
-//!   the entry and deserializes it (checksum, build, CPU, options; the wasm bytes are validated
-//!   again): its functions start with the code they had, top-tier code included. A damaged or
+//! - **Reading**: a compile of bytes that missed the in-process cache (`module_cache`) maps
+//!   the entry (`MappedFile`: no copy) and deserializes it (checksum, build, CPU, options; the
+//!   wasm bytes are decoded, not validated again): its functions start with the code they had,
+//!   top-tier code included. A damaged or
 //!   unusable entry is ignored (counted as `damaged`) and rewritten by this process.
 //! - **Writing**: every module compiled or loaded with the cache on is tracked (weakly). A
 //!   writer thread looks every [`TICK`] and rewrites a module's entry once its code changed and
@@ -115,14 +116,19 @@ pub(crate) fn take_warning() -> Option<String> {
     WARNING.lock().unwrap_or_else(|e| e.into_inner()).take()
 }
 
-/// Where the entry of `bytes` compiled with `options` lives.
-fn entry_path(dir: &Path, bytes: &[u8], options: &CompileOptions) -> PathBuf {
-    // The bytes are hashed with a fixed-seed foldhash (SHA-256 of a large module takes ~1 ms per
-    // MB, foldhash ~0.1): the name only picks the file, and a hit is confirmed by comparing the
-    // bytes the entry holds, so a collision costs a miss, never wrong code.
+/// The hash of a module's bytes that names its entry, and that the in-process module cache
+/// keys on too (`module_cache`: one pass over the bytes serves both): a fixed-seed foldhash (a
+/// cryptographic hash of a large module takes several times longer). It only picks the entry
+/// (or the bucket), and a hit is confirmed by comparing the bytes, so a collision costs a miss
+/// or a comparison, never wrong code.
+pub(crate) fn content_hash(bytes: &[u8]) -> u64 {
     use std::hash::BuildHasher;
-    let content = foldhash::quality::FixedState::with_seed(0x6372_616e_6577_6173).hash_one(bytes);
-    let key = serialize::sha256(&[
+    foldhash::quality::FixedState::with_seed(0x6372_616e_6577_6173).hash_one(bytes)
+}
+
+/// Where the entry of `bytes` (whose [`content_hash`] is `content`) compiled with `options` lives.
+fn entry_path(dir: &Path, bytes: &[u8], content: u64, options: &CompileOptions) -> PathBuf {
+    let key = serialize::hash(&[
         &serialize::build_id(),
         &serialize::codegen_options(options),
         &(engine::compiler::features().bits() as u64).to_le_bytes(),
@@ -140,10 +146,12 @@ pub(crate) struct Entry {
 
 /// Looks `bytes` up in the cache directory, if the cache is on. `Some((entry, Some(code)))` on a
 /// hit; `Some((entry, None))` when the module must be compiled (and tracked for writing).
-pub(crate) fn load(bytes: &[u8], options: CompileOptions) -> Option<(Entry, Option<Compilation>)> {
+/// `content` is the bytes' [`content_hash`].
+pub(crate) fn load(bytes: &[u8], content: u64, options: CompileOptions) -> Option<(Entry, Option<Compilation>)> {
     let config = current()?;
-    let path = entry_path(&config.dir, bytes, &options);
-    let data = match fs::read(&path) {
+    let path = entry_path(&config.dir, bytes, content, &options);
+    // Mapped, not read: see `MappedFile`.
+    let data = match engine::runtime::mapped_file::MappedFile::open(&path) {
         Ok(data) => data,
         Err(_) => {
             stats().misses.fetch_add(1, Ordering::Relaxed);
@@ -231,6 +239,11 @@ fn has_code(module: &CompiledModule) -> bool {
 /// Writes the entries whose modules changed: those quiet for a tick or dirty for too long, or
 /// every changed one (`all`, at exit, within [`FLUSH_BUDGET`]).
 fn tick(all: bool) {
+    // One tick at a time: the exit flush waits for a write the writer thread has under way
+    // (it marked that generation written; were the flush to skip it and the process exit
+    // mid-write, the entry would keep older code).
+    static TICKING: Mutex<()> = Mutex::new(());
+    let _ticking = TICKING.lock().unwrap_or_else(|e| e.into_inner());
     let started = Instant::now();
     let due: Vec<(Arc<CompiledModule>, PathBuf)> = {
         let mut list = tracked().lock().unwrap_or_else(|e| e.into_inner());

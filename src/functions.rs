@@ -14,7 +14,7 @@
 //!   code and vmctx go into the importer's vmctx), without passing through JS.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::{c_void, CString};
 use std::ptr;
 use std::rc::Rc;
@@ -33,12 +33,6 @@ use crate::fast_calls::{self, FastSignature};
 use crate::js::{self, napi_call, realm_value, Js, JsResult, Pending, Realm, Value};
 use crate::lifetimes;
 use crate::values::{self, TYPE_INCOMPATIBILITY};
-
-/// Marks the function objects this binding creates (napi type tag).
-static EXPORTED_FUNCTION_TAG: sys::napi_type_tag = sys::napi_type_tag {
-    lower: 0x6372_616e_6577_6173,
-    upper: 0x6d2d_6578_706f_7274,
-};
 
 /// What an exported function object carries. `#[repr(C)]`: the V8 path's callback
 /// (src/fast_calls.cc) reads `sig` at its start.
@@ -60,6 +54,12 @@ pub struct ExportedFunction {
 thread_local! {
     /// Function objects by `VMFuncRef` address (weak references).
     static FUNCTION_OBJECTS: RefCell<HashMap<usize, sys::napi_ref>> = RefCell::new(HashMap::new());
+    /// The addresses of the `ExportedFunction`s alive on this thread, each wrapped into its
+    /// function object: what tells our function objects from other wrapped objects (one hash
+    /// lookup, where a napi type tag check cost another private-property lookup per call;
+    /// `Table.prototype.set` and every funcref argument pay it).
+    static LIVE_FUNCTIONS: RefCell<HashSet<usize, foldhash::fast::FixedState>> =
+        const { RefCell::new(HashSet::with_hasher(foldhash::fast::FixedState::with_seed(0x6c69_7665))) };
     /// Whether the store's slot 0 holds the JS exception an import threw, on its way to the
     /// innermost entry from JS.
     static PENDING_EXCEPTION: Cell<bool> = const { Cell::new(false) };
@@ -67,9 +67,22 @@ thread_local! {
 
 /// The data of `value` if it is a function object of ours.
 pub fn exported_function<'a>(js: &Js, value: Value) -> Option<&'a ExportedFunction> {
-    let data = js.unwrap_tagged(value, &EXPORTED_FUNCTION_TAG)?;
-    // SAFETY: objects carrying our tag were wrapped by `js_function` with a live
-    // `ExportedFunction`, freed only when the object is collected (not while it is an argument).
+    if js.type_of(value) != sys::ValueType::napi_function {
+        return None;
+    }
+    exported_function_of(js, value)
+}
+
+/// [`exported_function`] of a value whose `typeof` is known to be "function".
+pub fn exported_function_of<'a>(js: &Js, function: Value) -> Option<&'a ExportedFunction> {
+    let data = js.unwrapped(function)?;
+    // Only a pointer that is a live ExportedFunction's is ours: any other wrapped object's data
+    // is another live allocation, at another address.
+    if !LIVE_FUNCTIONS.with(|live| live.borrow().contains(&(data as usize))) {
+        return None;
+    }
+    // SAFETY: `data` is a live ExportedFunction (checked above), wrapped by `js_function` into
+    // `function` and freed only when that object is collected (not while it is an argument).
     Some(unsafe { &*(data as *const ExportedFunction) })
 }
 
@@ -138,7 +151,7 @@ pub fn js_function(js: &Js, function: Function, index: Option<u32>) -> JsResult<
         }
     };
     js.wrap(object, data as *mut c_void, finalize_exported)?;
-    napi_call!(js, napi_type_tag_object(object, &EXPORTED_FUNCTION_TAG))?;
+    LIVE_FUNCTIONS.with(|live| live.borrow_mut().insert(data as usize));
     let weak = js.reference(object, 0)?;
     // SAFETY: `data` is alive: the object we just created owns it.
     unsafe { (*data).weak.set(weak) };
@@ -150,6 +163,7 @@ unsafe extern "C" fn finalize_exported(env: sys::napi_env, data: *mut c_void, _h
     // SAFETY: `data` is the Box `js_function` wrapped into the object now being collected; this
     // finalizer runs once. `env` is the env Node runs the finalizer in.
     let (data, js) = unsafe { (Box::from_raw(data as *mut ExportedFunction), Js::from_env(env)) };
+    LIVE_FUNCTIONS.with(|live| live.borrow_mut().remove(&(&*data as *const ExportedFunction as usize)));
     let key = data.function.func_ref() as usize;
     let weak = data.weak.get();
     FUNCTION_OBJECTS.with(|m| {

@@ -279,20 +279,15 @@ impl Js {
         napi_call!(self, napi_wrap(object, data, Some(finalize), ptr::null_mut(), ptr::null_mut()))
     }
 
-    /// The data `wrap` attached to `object` if `object` carries `tag`, else None.
-    pub fn unwrap_tagged(&self, object: Value, tag: &sys::napi_type_tag) -> Option<*mut c_void> {
-        let t = self.type_of(object);
-        if t != sys::ValueType::napi_object && t != sys::ValueType::napi_function {
-            return None;
-        }
-        let mut tagged = false;
-        napi_call!(self, napi_check_object_type_tag(object, tag, &mut tagged)).ok()?;
-        if !tagged {
-            return None;
-        }
+    /// The data `wrap` attached to `object` (an object or function: the caller checked), if
+    /// any wrap did; None otherwise, without throwing. Which addon object the data is, the
+    /// caller must tell by the pointer alone (see `functions::exported_function`).
+    pub fn unwrapped(&self, object: Value) -> Option<*mut c_void> {
         let mut data = ptr::null_mut();
-        napi_call!(self, napi_unwrap(object, &mut data)).ok()?;
-        Some(data)
+        // SAFETY: valid env (invariant of `Js`), a value of the current scope and a live local.
+        // On an object no wrap touched, Node-API returns napi_invalid_arg and throws nothing.
+        let status = unsafe { sys::napi_unwrap(self.env, object, &mut data) };
+        (status == sys::Status::napi_ok && !data.is_null()).then_some(data)
     }
 }
 

@@ -4,7 +4,8 @@
 //! variants), without decoding, validating or compiling again.
 //!
 //! - The key is the bytes, the compile options (laziness, tiers, threads, interrupt checks,
-//!   fuel, bounds checks) and the wasm features. A 64-bit foldhash of the bytes picks the
+//!   fuel, bounds checks) and the wasm features. A 64-bit foldhash of the bytes (fixed seed:
+//!   `disk_cache::content_hash`, which names the persistent cache's entry too) picks the
 //!   bucket; a hit is confirmed by comparing the bytes in full, so a hash collision can only
 //!   cost a comparison, never give the wrong code. (foldhash is already in the lock file, through
 //!   hashbrown: no new dependency. A cryptographic hash would be needed only if the hash alone
@@ -20,7 +21,6 @@
 //!   compiles of the same bytes reuse it.
 
 use std::collections::HashMap;
-use std::hash::BuildHasher;
 use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 
 use cranewasm_engine as engine;
@@ -139,8 +139,8 @@ fn cache() -> std::sync::MutexGuard<'static, Cache> {
 }
 
 fn key(bytes: &[u8], options: CompileOptions) -> Key {
-    static SEED: OnceLock<foldhash::quality::RandomState> = OnceLock::new();
-    let hash = SEED.get_or_init(Default::default).hash_one(bytes);
+    // The persistent cache's hash of the bytes (fixed seed): the disk lookup reuses it.
+    let hash = crate::disk_cache::content_hash(bytes);
     Key { hash, options, features: engine::compiler::features().bits() as u64 }
 }
 
@@ -177,7 +177,7 @@ pub(crate) fn compile(bytes: &[u8]) -> std::result::Result<Arc<SharedModule>, en
         cache.pending.insert(key, pending.clone());
         break PendingGuard { key, pending };
     };
-    let compiled = compile_or_load(bytes, options);
+    let compiled = compile_or_load(bytes, key.hash, options);
     {
         let mut cache = cache();
         cache.stats.misses += 1;
@@ -193,9 +193,10 @@ pub(crate) fn compile(bytes: &[u8]) -> std::result::Result<Arc<SharedModule>, en
 /// (`disk_cache`); the module is then tracked so that its entry stays current.
 fn compile_or_load(
     bytes: &[u8],
+    content: u64,
     options: CompileOptions,
 ) -> std::result::Result<Arc<SharedModule>, engine::CompileError> {
-    let Some((entry, cached)) = crate::disk_cache::load(bytes, options) else {
+    let Some((entry, cached)) = crate::disk_cache::load(bytes, content, options) else {
         return engine::compiler::compile_with_options(bytes, options).map(|c| Arc::new(SharedModule::of(c)));
     };
     let loaded = cached.is_some();
@@ -237,7 +238,7 @@ pub(crate) fn publish(
     }
     drop(cache);
     // The persistent cache's code, if it has the module: better than what streaming compiled.
-    let (compilation, entry) = match crate::disk_cache::load(&compilation.module.bytes, options) {
+    let (compilation, entry) = match crate::disk_cache::load(&compilation.module.bytes, key.hash, options) {
         Some((entry, Some(cached))) => (cached, Some((entry, true))),
         Some((entry, None)) => (compilation, Some((entry, false))),
         None => (compilation, None),

@@ -887,13 +887,14 @@ impl NativeTable {
 /// `get(index, outOfRange)`: element `index`, or `outOfRange` when the index is not below the
 /// length. `set(index, value)`: false when the index is not below the length (nothing is
 /// converted then), else converts `value` (a TypeError when the type does not admit it), stores
-/// it and gives true.
+/// it and gives true; `set(index)` stores null.
 #[napi]
 pub fn table_accessor(env: Env, table: &NativeTable, set: bool) -> Result<Raw> {
     let js = js_of(&env);
     let (name, callback): (&std::ffi::CStr, sys::napi_callback) =
         if set { (c"set", Some(table_set_callback)) } else { (c"get", Some(table_get_callback)) };
-    let data = Box::into_raw(Box::new(table.table.clone()));
+    let plain_funcref = table.table.element_type() == RefType::FUNCREF;
+    let data = Box::into_raw(Box::new(TableAccess { table: table.table.clone(), plain_funcref }));
     let mut function = std::ptr::null_mut();
     let created = napi_call!(js, napi_create_function(name.as_ptr(), 2, callback, data.cast(), &mut function))
         .and_then(|()| napi_call!(js, napi_add_finalizer(function, data.cast(), Some(release_table), std::ptr::null_mut(), std::ptr::null_mut())));
@@ -905,23 +906,31 @@ pub fn table_accessor(env: Env, table: &NativeTable, set: bool) -> Result<Raw> {
     Ok(Raw(function))
 }
 
-unsafe extern "C" fn release_table(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
-    // SAFETY: `data` is the Box<Arc<Table>> of `table_accessor`, released once, here.
-    drop(unsafe { Box::from_raw(data as *mut Arc<Table>) });
+/// What a table accessor is bound to: the table, and whether its elements are plain `funcref`
+/// (nullable `func`), which the setter converts without the general path.
+struct TableAccess {
+    table: Arc<Table>,
+    plain_funcref: bool,
 }
 
-/// The table a table accessor is bound to, its index argument and its second argument.
-fn table_arguments<'a>(js: &Js, info: sys::napi_callback_info) -> JsResult<(&'a Arc<Table>, f64, sys::napi_value)> {
+unsafe extern "C" fn release_table(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+    // SAFETY: `data` is the Box<TableAccess> of `table_accessor`, released once, here.
+    drop(unsafe { Box::from_raw(data as *mut TableAccess) });
+}
+
+/// The table a table accessor is bound to, its index argument and its second argument (None
+/// when it was not passed).
+fn table_arguments<'a>(js: &Js, info: sys::napi_callback_info) -> JsResult<(&'a TableAccess, f64, Option<sys::napi_value>)> {
     let mut args = [std::ptr::null_mut(); 2];
     let mut argc = args.len();
     let mut data = std::ptr::null_mut();
     napi_call!(js, napi_get_cb_info(info, &mut argc, args.as_mut_ptr(), std::ptr::null_mut(), &mut data))?;
-    // SAFETY: `data` is the Box<Arc<Table>> the function was created with, alive while the
+    // SAFETY: `data` is the Box<TableAccess> the function was created with, alive while the
     // function object is (it is being called).
-    let table = unsafe { &*(data as *const Arc<Table>) };
+    let access = unsafe { &*(data as *const TableAccess) };
     let mut index = 0.0;
     napi_call!(js, napi_get_value_double(args[0], &mut index))?;
-    Ok((table, index, args[1]))
+    Ok((access, index, (argc >= 2).then_some(args[1])))
 }
 
 fn js_boolean(js: &Js, value: bool) -> JsResult<sys::napi_value> {
@@ -934,9 +943,10 @@ unsafe extern "C" fn table_get_callback(env: sys::napi_env, info: sys::napi_call
     // SAFETY: Node runs this callback on the JS thread with its env.
     let js = unsafe { Js::from_env(env) };
     let get = || -> JsResult<sys::napi_value> {
-        let (table, index, out_of_range) = table_arguments(&js, info)?;
+        let (access, index, out_of_range) = table_arguments(&js, info)?;
+        let table = &access.table;
         let Some(bits) = table.get(index as u64) else {
-            return Ok(out_of_range);
+            return Ok(out_of_range.unwrap_or_else(|| js.undefined()));
         };
         values::to_js(&js, bits as u128, ValType::Ref(table.element_type()))
     };
@@ -947,11 +957,17 @@ unsafe extern "C" fn table_set_callback(env: sys::napi_env, info: sys::napi_call
     // SAFETY: Node runs this callback on the JS thread with its env.
     let js = unsafe { Js::from_env(env) };
     let set = || -> JsResult<sys::napi_value> {
-        let (table, index, value) = table_arguments(&js, info)?;
+        let (access, index, value) = table_arguments(&js, info)?;
+        let table = &access.table;
         if index as u64 >= table.len() {
             return js_boolean(&js, false);
         }
-        let element = table_element(&js, table, Raw(value))?;
+        // No value: null (index.js passes none for null, sparing a `typeof`).
+        let element = match (value, access.plain_funcref) {
+            (None, true) => 0,
+            (Some(value), true) => values::plain_funcref_to_wasm(&js, value)?,
+            (value, false) => table_element(&js, table, Raw(value.unwrap_or_else(|| js.null())))?,
+        };
         let stored = table.set(index as u64, element).is_ok();
         if stored {
             table.stored(element);

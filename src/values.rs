@@ -105,10 +105,7 @@ pub fn to_wasm(js: &Js, value: Value, ty: ValType, canon: impl FnOnce() -> Optio
             check_reference(js, value, r, canon)?;
             externref_to_wasm(js, value)? as u128
         }
-        ValType::Ref(r) if is_funcref(r) => {
-            check_reference(js, value, r, canon)?;
-            funcref_to_wasm(js, value)? as u128
-        }
+        ValType::Ref(r) if is_funcref(r) => funcref_of_type(js, value, r, canon)? as u128,
         ValType::V128 | ValType::Ref(_) => return Err(js.throw_type_error(TYPE_INCOMPATIBILITY)),
     })
 }
@@ -141,15 +138,41 @@ pub fn externref_to_js(js: &Js, handle: usize) -> JsResult<Value> {
     js::store_get(js, handle as u32)
 }
 
-/// A funcref value from JS: null or an exported wasm function. What the function needs stays
-/// alive while the value is an argument (the caller holds the function object); wherever wasm or
-/// the host stores it, the store is recorded (see `lifetimes`).
-pub fn funcref_to_wasm(js: &Js, value: Value) -> JsResult<usize> {
-    if js.type_of(value) == sys::ValueType::napi_null {
+/// [`funcref_of_type`] for plain `funcref` (nullable `func`): null, or an exported function.
+pub fn plain_funcref_to_wasm(js: &Js, value: Value) -> JsResult<usize> {
+    let t = js.type_of(value);
+    if t == sys::ValueType::napi_null {
         return Ok(0);
     }
-    match functions::exported_function(js, value) {
-        Some(data) => Ok(data.function.func_ref() as usize),
+    let function = if t == sys::ValueType::napi_function { functions::exported_function_of(js, value) } else { None };
+    match function {
+        Some(f) => Ok(f.function.func_ref() as usize),
         None => Err(js.throw_type_error(TYPE_INCOMPATIBILITY)),
     }
 }
+
+/// ToWebAssemblyValue for a funcref type `ty`: `check_reference` and `funcref_to_wasm` in one,
+/// asking `typeof` once and identifying the function once (the hot path of
+/// `Table.prototype.set` and of funcref arguments). What the function needs stays alive while
+/// the value is an argument (the caller holds the function object); wherever wasm or the host
+/// stores it, the store is recorded (see `lifetimes`).
+fn funcref_of_type(js: &Js, value: Value, ty: RefType, canon: impl FnOnce() -> Option<CanonType>) -> JsResult<usize> {
+    let t = js.type_of(value);
+    if t == sys::ValueType::napi_null {
+        return if ty.is_nullable() { Ok(0) } else { Err(js.throw_type_error(TYPE_INCOMPATIBILITY)) };
+    }
+    let function = if t == sys::ValueType::napi_function { functions::exported_function_of(js, value) } else { None };
+    let admitted = match (ty.heap_type(), function) {
+        (HeapType::Abstract { ty: AbstractHeapType::Func, .. }, Some(f)) => Some(f),
+        (HeapType::Concrete(_), Some(f)) => match canon() {
+            Some(CanonType::Concrete { id, .. }) if signatures::is_subtype(f.function.type_id(), id) => Some(f),
+            _ => None,
+        },
+        _ => None,
+    };
+    match admitted {
+        Some(f) => Ok(f.function.func_ref() as usize),
+        None => Err(js.throw_type_error(TYPE_INCOMPATIBILITY)),
+    }
+}
+

@@ -5,6 +5,7 @@
 
 const fs = require('fs');
 const crypto = require('crypto');
+const { blake3 } = require('./blake3');
 const W = require('../..');
 const engine = require('../../engine.js');
 
@@ -49,7 +50,7 @@ async function main() {
   const withChecksum = (body) => {
     const out = new Uint8Array(body.length + 32);
     out.set(body);
-    out.set(crypto.createHash('sha256').update(body).digest(), body.length);
+    out.set(blake3(body), body.length);
     return out;
   };
   const body = good.subarray(0, good.length - 32);

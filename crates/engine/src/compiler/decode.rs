@@ -54,6 +54,35 @@ pub(super) fn decode_module(
     })
 }
 
+/// Decodes a module known to be valid (a code cache entry's, which this build validated when
+/// it compiled it: see `serialize::deserialize_cached`) without wasmparser's `Validator`: the
+/// sections are only read and recorded (every read is still bounds-checked by the parser, and
+/// `record`'s own checks apply), and function bodies only located. Much of the validator's
+/// time on a large module goes to constant expressions (a Go module has ~100,000 data
+/// segments), which need no second check.
+pub(super) fn decode_module_trusted(
+    bytes: &[u8],
+    features: wasmparser::WasmFeatures,
+) -> Result<Module, CompileError> {
+    check_header(bytes)?;
+    let mut parser = Parser::new(0);
+    parser.set_features(features);
+    let mut module = Module::default();
+    for payload in parser.parse_all(bytes) {
+        let payload = payload.map_err(|err| CompileError::from_reader(&err))?;
+        record(&mut module, &payload)?;
+        match payload {
+            Payload::CodeSectionEntry(body) => {
+                let range = body.range();
+                module.bodies.push(range.start as usize..range.end as usize);
+            }
+            Payload::End(_) => return Ok(module),
+            _ => {}
+        }
+    }
+    Err(CompileError::invalid("unexpected end of module".to_string(), bytes.len() as u64))
+}
+
 /// How far a [`Decoder`] got with the input it was given.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Progress {
@@ -461,6 +490,10 @@ fn no_gc_type(ty: wasmparser::ValType, offset: u64) -> Result<(), CompileError> 
 /// `add`/`sub`/`mul`, then `end`.
 fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileError> {
     let mut reader = expr.get_operators_reader();
+    // Nearly every expression is one constant (a Go module has ~100,000 data segments, each
+    // with an `i32.const` offset): the first operator is kept aside, and a Vec is made only
+    // for a second one.
+    let mut first: Option<ConstOp> = None;
     let mut ops = Vec::new();
     loop {
         let offset = reader.original_position() as u64;
@@ -499,11 +532,18 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, CompileErro
                 return Err(CompileError::unsupported("unsupported constant expression", offset));
             }
         };
-        ops.push(op);
+        if ops.is_empty() && first.is_none() {
+            first = Some(op);
+        } else {
+            ops.extend(first.take());
+            ops.push(op);
+        }
     }
-    Ok(match ops.as_slice() {
-        [ConstOp::Push(value)] => value.clone(),
-        _ => ConstExpr::Extended(ops.into()),
+    // `first` is left only when there was a single operator.
+    Ok(match first {
+        Some(ConstOp::Push(value)) => value,
+        Some(op) => ConstExpr::Extended(vec![op].into()),
+        None => ConstExpr::Extended(ops.into()),
     })
 }
 

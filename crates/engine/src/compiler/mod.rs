@@ -77,18 +77,18 @@ fn decode_and_validate(
     Ok(Arc::new(module))
 }
 
-/// Decodes `bytes` (every section checked) without validating the function bodies: only for
+/// Decodes `bytes` (every section read, none validated again) without validating the function
+/// bodies: only for
 /// bytes known to be a valid module, as the persistent cache's entries are
 /// (`serialize::deserialize_cached`).
 fn decode_trusted(
     bytes: &[u8],
     features: wasmparser::WasmFeatures,
 ) -> Result<Arc<Module>, CompileError> {
-    let decoded = decode::decode_module(bytes, features)?;
-    if let Some(error) = decoded.section_error {
-        return Err(error);
+    let mut module = decode::decode_module_trusted(bytes, features)?;
+    if module.bodies.len() != module.functions.len().saturating_sub(module.num_imported_functions as usize) {
+        return Err(CompileError::invalid("function and code section counts differ".to_string(), 0));
     }
-    let mut module = decoded.module;
     module.bytes = Arc::from(bytes);
     Ok(Arc::new(module))
 }

@@ -147,10 +147,10 @@ impl ModuleCode {
     /// Places `function` in code memory for good (its block lives as long as the module).
     pub fn publish(&self, defined: u32, function: &CompiledFunction) -> Result<usize, String> {
         self.note_settings(defined, function);
-        let (block, offsets) = code_memory::publish(&[Placement {
+        let (block, offsets) = code_memory::publish(vec![Placement {
             code: &function.code,
             traps: &function.traps,
-            sources: &function.sources,
+            sources: (&function.sources[..]).into(),
             exception_sites: &function.exception_sites,
             symbol: Symbol::Wasm {
                 module: self.module.clone(),

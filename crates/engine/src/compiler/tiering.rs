@@ -23,6 +23,18 @@ use crate::runtime::dispatch::{Dispatch, LazyHook};
 use crate::runtime::module_info::ModuleRuntimeInfo;
 use crate::runtime::trampolines::Trampolines;
 
+/// A function's code from an earlier compile (`compiler::serialize`), borrowed from the bytes
+/// it was read from: placed in code memory by [`CompiledModule::build_with_code`], which copies
+/// it, so the bytes need not outlive the build.
+pub struct CachedCode<'a> {
+    pub tier: Tier,
+    pub code: &'a [u8],
+    /// Offsets relative to `code`, as [`CompiledFunction`]'s.
+    pub traps: Vec<crate::code_info::TrapSite>,
+    pub sources: Vec<crate::code_info::SourceRange>,
+    pub exception_sites: Vec<crate::code_info::ExceptionSite>,
+}
+
 /// What a dynamic tier-up budget starts at, per function. Baseline code subtracts the
 /// function's body size (in bytes, at least 1) on every call and every loop iteration, as V8's
 /// Liftoff code does with its budget of the same size; when it drops below zero, the function
@@ -106,67 +118,76 @@ impl CompiledModule {
     pub fn build_with_code(
         module: Arc<Module>,
         precompiled: Vec<Option<Arc<CompiledFunction>>>,
-        cached: Vec<Option<(Tier, Arc<CompiledFunction>)>>,
+        mut cached: Vec<Option<CachedCode<'_>>>,
         options: CompileOptions,
     ) -> Result<Arc<CompiledModule>, CompileError> {
         use rayon::prelude::*;
         let count = module.bodies.len();
-        let cached_tier = |i: usize| cached.get(i).and_then(|c| c.as_ref()).map(|(tier, _)| *tier);
-        // Eager: compile whatever is missing, in parallel, before anything is built.
-        let eager: Option<Vec<Arc<CompiledFunction>>> = if options.lazy {
+        // The cached functions' source ranges move into code memory's records (no copy).
+        let mut cached_sources: Vec<Vec<crate::code_info::SourceRange>> =
+            cached.iter_mut().map(|c| c.as_mut().map(|c| std::mem::take(&mut c.sources)).unwrap_or_default()).collect();
+        let cached_at = |i: usize| cached.get(i).and_then(|c| c.as_ref());
+        let cached_tier = |i: usize| cached_at(i).map(|c| c.tier);
+        // Eager: compile whatever is missing, in parallel, before anything is built (`None`:
+        // the cached code is used).
+        let eager: Option<Vec<Option<Arc<CompiledFunction>>>> = if options.lazy {
             None
         } else {
             Some(super::options::on_pool(|| {
                 (0..count)
                     .into_par_iter()
                     .map(|defined| {
-                        if let Some(Some((_, f))) = cached.get(defined) {
-                            return Ok(f.clone());
+                        if cached_at(defined).is_some() {
+                            return Ok(None);
                         }
                         if let Some(Some(f)) = precompiled.get(defined) {
-                            return Ok(f.clone());
+                            return Ok(Some(f.clone()));
                         }
                         if shutting_down() {
                             return Err(CompileError::internal("the process is exiting", 0));
                         }
-                        compile_defined(&module, defined as u32, options.first_tier, &options)
+                        compile_defined(&module, defined as u32, options.first_tier, &options).map(Some)
                     })
                     .collect::<Result<_, _>>()
             })?)
         };
         // What is published now: every function when eager, else the cached ones. `placed[i]`
         // is function `i`'s index among them.
-        let ready: Vec<(usize, &Arc<CompiledFunction>)> = match &eager {
-            Some(functions) => functions.iter().enumerate().collect(),
-            None => cached
-                .iter()
-                .enumerate()
-                .filter_map(|(i, c)| c.as_ref().map(|(_, f)| (i, f)))
-                .collect(),
+        let symbol = |defined: usize, tier: Tier| Symbol::Wasm {
+            module: module.clone(),
+            index: module.num_imported_functions + defined as u32,
+            tier,
         };
         let mut placed: Vec<Option<usize>> = vec![None; count];
-        for (at, (i, _)) in ready.iter().enumerate() {
-            placed[*i] = Some(at);
-        }
-        let code_error = |message: String| CompileError::internal(message, 0);
-        let published = if ready.is_empty() {
-            None
-        } else {
-            let placements: Vec<Placement<'_>> = ready
-                .iter()
-                .map(|(defined, f)| Placement {
+        let mut placements: Vec<Placement<'_>> = Vec::new();
+        for (defined, at) in placed.iter_mut().enumerate() {
+            let placement = if let Some(c) = cached_at(defined) {
+                Placement {
+                    code: c.code,
+                    traps: &c.traps,
+                    sources: std::mem::take(&mut cached_sources[defined]).into(),
+                    exception_sites: &c.exception_sites,
+                    symbol: symbol(defined, c.tier),
+                }
+            } else if let Some(Some(f)) = eager.as_ref().map(|e| &e[defined]) {
+                Placement {
                     code: &f.code,
                     traps: &f.traps,
-                    sources: &f.sources,
+                    sources: (&f.sources[..]).into(),
                     exception_sites: &f.exception_sites,
-                    symbol: Symbol::Wasm {
-                        module: module.clone(),
-                        index: module.num_imported_functions + *defined as u32,
-                        tier: f.tier,
-                    },
-                })
-                .collect();
-            Some(code_memory::publish(&placements).map_err(code_error)?)
+                    symbol: symbol(defined, f.tier),
+                }
+            } else {
+                continue;
+            };
+            *at = Some(placements.len());
+            placements.push(placement);
+        }
+        let code_error = |message: String| CompileError::internal(message, 0);
+        let published = if placements.is_empty() {
+            None
+        } else {
+            Some(code_memory::publish(placements).map_err(code_error)?)
         };
         let address = |i: usize| match (&published, placed[i]) {
             (Some((block, offsets)), Some(at)) => Some(block.start() as usize + offsets[at]),
@@ -209,7 +230,9 @@ impl CompiledModule {
         let blocks = published.iter().map(|(b, _)| b.clone()).collect();
         let native = ModuleCode::new(module, options, dispatch, blocks, tier_of);
         for (defined, function) in eager.iter().flatten().enumerate() {
-            native.note_settings(defined as u32, function);
+            if let Some(function) = function {
+                native.note_settings(defined as u32, function);
+            }
         }
         let compiled = Arc::new_cyclic(|this: &Weak<CompiledModule>| {
             let _ = cell.set(this.clone());

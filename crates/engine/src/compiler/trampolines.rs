@@ -39,14 +39,14 @@ pub fn for_signature(ty: &FuncType) -> Result<Arc<Trampolines>, String> {
         Placement {
             code: &entry.code,
             traps: &entry.traps,
-            sources: &[],
+            sources: Default::default(),
             exception_sites: &[],
             symbol: Symbol::Engine("entry trampoline"),
         },
         Placement {
             code: &exit.code,
             traps: &exit.traps,
-            sources: &[],
+            sources: Default::default(),
             exception_sites: &[],
             symbol: Symbol::Engine("exit trampoline"),
         },

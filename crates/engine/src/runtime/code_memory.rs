@@ -21,6 +21,9 @@ use crate::trap::TrapKind;
 /// Address space reserved for code (twice: both views). Only what is used is ever committed.
 const CODE_REGION_SIZE: usize = 1 << 30;
 
+/// Blocks at least this large have their pages populated at once when allocated.
+const POPULATE_AT_LEAST: usize = 1 << 20;
+
 /// Granularity and alignment of code allocations.
 const ALIGN: usize = 16;
 
@@ -401,7 +404,8 @@ impl CodeBlock {
 pub struct Placement<'a> {
     pub code: &'a [u8],
     pub traps: &'a [TrapSite],
-    pub sources: &'a [SourceRange],
+    /// Kept for stack traces as long as the code: moved there when owned, else copied.
+    pub sources: std::borrow::Cow<'a, [SourceRange]>,
     /// Call sites with exception handlers (offsets relative to `code`).
     pub exception_sites: &'a [ExceptionSite],
     pub symbol: Symbol,
@@ -409,13 +413,13 @@ pub struct Placement<'a> {
 
 /// Copies `functions` into fresh code memory, one after another (16-byte aligned), registers
 /// their trap sites, and returns the block with each function's offset in it. The code is
-/// executable once this returns.
-pub fn publish(functions: &[Placement<'_>]) -> Result<(Arc<CodeBlock>, Vec<usize>), String> {
+/// executable once this returns. Source ranges given owned are kept without a copy.
+pub fn publish(functions: Vec<Placement<'_>>) -> Result<(Arc<CodeBlock>, Vec<usize>), String> {
     let mut offsets = Vec::with_capacity(functions.len());
-    let mut traps = Vec::new();
+    let mut traps = Vec::with_capacity(functions.iter().map(|f| f.traps.len()).sum());
     let mut exception_sites = Vec::new();
     let mut len = 0usize;
-    for f in functions {
+    for f in &functions {
         len = len.next_multiple_of(ALIGN);
         offsets.push(len);
         let at = len as u32;
@@ -450,21 +454,21 @@ pub fn publish(functions: &[Placement<'_>]) -> Result<(Arc<CodeBlock>, Vec<usize
     block.write(end, &vec![0u8; block.len - end]);
     let starts = offsets.iter().map(|&o| o as u32).collect();
     let lens = functions.iter().map(|f| f.code.len() as u32).collect();
+    super::frames::perf_map_add(functions.iter().zip(&offsets).map(|(f, &offset)| {
+        (block.start() as usize + offset, f.code.len(), &f.symbol)
+    }));
     let symbols = functions
-        .iter()
-        .map(|f| match &f.symbol {
+        .into_iter()
+        .map(|f| match f.symbol {
             Symbol::Wasm { module, index, .. } => Some(WasmSymbol {
-                module: module.clone(),
-                index: *index,
-                sources: f.sources.to_vec(),
+                module,
+                index,
+                sources: f.sources.into_owned(),
             }),
             Symbol::Engine(_) => None,
         })
         .collect();
     register(&block, traps, starts, lens, symbols, exception_sites)?;
-    super::frames::perf_map_add(functions.iter().zip(&offsets).map(|(f, &offset)| {
-        (block.start() as usize + offset, f.code.len(), &f.symbol)
-    }));
     Ok((block, offsets))
 }
 
@@ -518,6 +522,27 @@ fn allocate(len: usize, zeroed: bool) -> Result<Arc<CodeBlock>, String> {
         write_delta: region.write_delta,
     };
     drop(region);
+    // A large block (a module's code placed at once: tens of MB for a deserialized one) is
+    // about to be written in full: its pages are made present in one system call rather than
+    // by a page fault per 4 KB as the copy reaches them, which costs several times more.
+    // Best effort: kernels before 5.14 refuse the advice, and the copy then faults them in.
+    if len >= POPULATE_AT_LEAST {
+        let page = region::page::size();
+        let first = start.next_multiple_of(page);
+        let end = (start + len) & !(page - 1);
+        if end > first {
+            // SAFETY: [first, end) lies inside the block just taken from the free list, which
+            // no one else uses; populating its writable view only allocates the shared pages
+            // behind both views (their contents stay what they were).
+            unsafe {
+                libc::madvise(
+                    first.wrapping_add(block.write_delta) as *mut libc::c_void,
+                    end - first,
+                    libc::MADV_POPULATE_WRITE,
+                )
+            };
+        }
+    }
     // Freed memory is zeroed when whole pages are returned; the rest may hold old code.
     if zeroed {
         block.write(0, &vec![0u8; len]);

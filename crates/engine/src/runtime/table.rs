@@ -32,6 +32,8 @@ struct TableState {
 
 pub struct Table {
     element_type: RefType,
+    /// `is_funcref(element_type)`, asked on every store from the host (`stored`).
+    funcref: bool,
     maximum: u64,
     /// The maximum as declared (by the module or the JS descriptor), if any.
     declared_maximum: Option<u64>,
@@ -99,6 +101,7 @@ impl Table {
         };
         Ok(Table {
             element_type,
+            funcref: is_funcref(element_type),
             maximum,
             declared_maximum,
             state: Box::new(UnsafeCell::new(TableState {
@@ -208,7 +211,7 @@ impl Table {
     /// the host), so that what it references stays alive while stored. Every store of a
     /// non-null reference must be reported.
     pub fn stored(&self, value: usize) {
-        if is_funcref(self.element_type) {
+        if self.funcref {
             self.refs.note(Holder::Table(self), value);
         } else {
             refs::externref_stored(value);

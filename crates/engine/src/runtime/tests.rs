@@ -23,10 +23,10 @@ fn entry_like(
 
 fn publish(func: Function) -> (std::sync::Arc<code_memory::CodeBlock>, EntryTrampoline) {
     let compiled = compile_function(func, Tier::Optimized).unwrap();
-    let (block, offsets) = code_memory::publish(&[Placement {
+    let (block, offsets) = code_memory::publish(vec![Placement {
         code: &compiled.code,
         traps: &compiled.traps,
-        sources: &compiled.sources,
+        sources: (&compiled.sources[..]).into(),
         exception_sites: &compiled.exception_sites,
         symbol: code_memory::Symbol::Engine("test"),
     }])

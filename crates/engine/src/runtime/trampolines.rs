@@ -41,7 +41,7 @@ impl Trampolines {
     /// as `compiler::trampolines` generates it for `ty` (trusted as all generated code is: the
     /// entry has the [`EntryTrampoline`] signature, the exit the wasm signature of `ty`).
     pub fn publish(ty: FuncType, entry: Placement<'_>, exit: Placement<'_>) -> Result<Trampolines, String> {
-        let (code, offsets) = code_memory::publish(&[entry, exit])?;
+        let (code, offsets) = code_memory::publish(vec![entry, exit])?;
         let base = code.start();
         // SAFETY: the code at offsets[0] is an entry trampoline, which has exactly this
         // signature (see above), and lives as long as `code`, which the struct keeps.
