@@ -53,7 +53,7 @@ use crate::trap::TrapKind;
 /// The first bytes of every serialized module.
 pub const MAGIC: [u8; 8] = *b"\0cranewc";
 /// The layout's version: changed whenever the layout changes.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 const CHECKSUM: usize = 32;
 
 /// The engine build's id: a SHA-256 of its sources, lock file, target and profile (build.rs).
@@ -424,9 +424,11 @@ fn deserialize_with(
     if module.bodies.len() != count {
         return Err(corrupt("function count"));
     }
-    // A function at the top tier never gets other code; below it only with tier-up on.
+    // A function at the top tier never gets other code; below it only with tier-up on. The
+    // single-pass tier's fallback is baseline code.
+    let fallback = |tier: Tier| tier == Tier::Baseline && options.first_tier == Tier::Singlepass;
     for (tier, _) in cached.iter().flatten() {
-        if *tier != Tier::TOP && *tier != options.first_tier {
+        if *tier != Tier::TOP && *tier != options.first_tier && !fallback(*tier) {
             return Err(corrupt("tier"));
         }
     }
