@@ -354,6 +354,11 @@ impl Asm {
     }
 
 
+    /// `cmp reg32, [mem]` (32-bit).
+    pub fn cmp_rm32(&mut self, r: Reg, m: Mem) {
+        emit!(self, cmpl_rm(Gpr::new(r), m.operand()))
+    }
+
     /// `cmp reg, [mem]` (64-bit).
     pub fn cmp_rm64(&mut self, r: Reg, m: Mem) {
         emit!(self, cmpq_rm(Gpr::new(r), m.operand()))

@@ -30,7 +30,9 @@ use crate::code_info::{SourceRange, TrapSite};
 use crate::libcall::{LibCall, INTERRUPT_STUB_SLOT};
 use crate::module::Module;
 use crate::trap::TrapKind;
-use crate::vmoffsets::{function_import, memory_import, runtime_limits, vmctx, VMOffsets};
+use crate::vmoffsets::{
+    func_ref, function_import, memory_import, runtime_limits, table_definition, vmctx, VMOffsets,
+};
 use asm::{Alu, Asm, Cond, Label, Mem, Reg, Shift, Size};
 use asm::{R10, R11, R12, R13, R14, R15, R8, R9, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP};
 
@@ -623,7 +625,24 @@ impl<'m> Compiler<'m> {
             O::I32Store16 { memarg } | O::I64Store16 { memarg } => self.store(memarg, 2)?,
             O::I64Store32 { memarg } => self.store(memarg, 4)?,
 
+            O::MemoryFill { mem } => {
+                self.memory32(mem)?;
+                // MemoryFill(vmctx, memory, dst: i64, value: i32, len: i64) -> status
+                self.libcall_arguments(&[RDX, RCX, R8]);
+                self.a.mov_ri(Size::S32, RSI, i64::from(mem));
+                self.bulk_libcall(LibCall::MemoryFill);
+            }
+            O::MemoryCopy { dst_mem, src_mem } => {
+                self.memory32(dst_mem)?;
+                self.memory32(src_mem)?;
+                // MemoryCopy(vmctx, dst memory, src memory, dst: i64, src: i64, len: i64)
+                self.libcall_arguments(&[RCX, R8, R9]);
+                self.a.mov_ri(Size::S32, RSI, i64::from(dst_mem));
+                self.a.mov_ri(Size::S32, RDX, i64::from(src_mem));
+                self.bulk_libcall(LibCall::MemoryCopy);
+            }
             O::Call { function_index } => self.call(function_index)?,
+            O::CallIndirect { type_index, table_index } => self.call_indirect(type_index, table_index)?,
 
             ref other => return fallback(format!("{other:?}")),
         }
@@ -975,20 +994,63 @@ impl<'m> Compiler<'m> {
         Ok(())
     }
 
+    /// Fails unless memory `index` is a 32-bit memory.
+    fn memory32(&self, index: u32) -> Result<(), Fallback> {
+        match self.module.memory_type(index) {
+            Some(memory) if !memory.memory64 => Ok(()),
+            Some(_) => fallback("memory64"),
+            None => fallback("no such memory"),
+        }
+    }
+
+    /// Spills the stack and moves its top values to `registers` (the deepest first), each
+    /// read as 32 bits, zero-extended: the i32 operands of a libcall that takes them as i64
+    /// addresses and lengths of a 32-bit memory, or as i32.
+    fn libcall_arguments(&mut self, registers: &[Reg]) {
+        self.spill_all();
+        let first = self.stack.len() - registers.len();
+        for (k, &reg) in registers.iter().enumerate() {
+            let home = self.home(first + k);
+            self.a.load(Size::S32, reg, home);
+        }
+        self.stack.truncate(first);
+    }
+
+    /// Calls a status-returning bulk-memory libcall (System V; its arguments after the vmctx
+    /// already in place) and traps as the translator's code does: `Interrupted` for an
+    /// interrupt between chunks, else MemoryOutOfBounds on any non-zero status.
+    fn bulk_libcall(&mut self, call: LibCall) {
+        self.a.mov_rr(Size::S64, RDI, R15);
+        self.a.load(Size::S64, RAX, Mem::at(R15, vmctx::BUILTINS as i32));
+        self.a.call_m(Mem::at(RAX, (call.slot() * 8) as i32));
+        let done = self.a.label();
+        self.a.test_rr(Size::S32, RAX, RAX);
+        self.a.jcc(Cond::E, done);
+        let interrupted = 1 + TrapKind::ALL
+            .iter()
+            .position(|k| *k == TrapKind::Interrupted)
+            .unwrap_or(0) as i32;
+        self.a.alu_ri(Alu::Cmp, Size::S32, RAX, interrupted);
+        self.a.trap_if(Cond::E, TrapKind::Interrupted);
+        self.a.ud2(TrapKind::MemoryOutOfBounds);
+        self.a.bind(done);
+    }
+
     // ---- calls ----
 
-    fn call(&mut self, function_index: u32) -> Result<(), Fallback> {
-        if function_index >= self.offsets.num_functions {
-            return fallback("no such function");
-        }
-        let ty = self.module.func_type(function_index).clone();
+    /// The parameter count of a callee of type `ty`, if this compiler can call it.
+    fn callee_params(ty: &wasmparser::FuncType) -> Result<usize, Fallback> {
         if ty.params().len() > ARGS.len() || ty.results().len() > 1 {
             return fallback("callee signature");
         }
         for &t in ty.params().iter().chain(ty.results()) {
             size_of(t)?;
         }
-        let n = ty.params().len();
+        Ok(ty.params().len())
+    }
+
+    /// Spills the stack and moves the top `n` values, the arguments, to their registers.
+    fn arguments(&mut self, n: usize) {
         // Every value is in its home slot across the call: the callee clobbers the pool.
         self.spill_all();
         let first = self.stack.len() - n;
@@ -997,6 +1059,68 @@ impl<'m> Compiler<'m> {
             self.a.load(Size::S64, reg, home);
         }
         self.stack.truncate(first);
+    }
+
+    /// After a call: the result, from rax.
+    fn call_result(&mut self, ty: &wasmparser::FuncType) -> Result<(), Fallback> {
+        if let Some(&t) = ty.results().first() {
+            let size = size_of(t)?;
+            let r = self.alloc();
+            self.a.mov_rr(Size::S64, r, RAX);
+            self.push(Val::Reg(r), size);
+        }
+        Ok(())
+    }
+
+    /// `call_indirect` of a final type through a 32-bit table: traps as the translator's code
+    /// does (TableOutOfBounds past the table's length, IndirectCallMismatch on null or another
+    /// type), then calls the entry's code with its vmctx.
+    fn call_indirect(&mut self, type_index: u32, table_index: u32) -> Result<(), Fallback> {
+        let ty = self
+            .module
+            .types
+            .get(type_index as usize)
+            .ok_or_else(|| Fallback("no such type".into()))?
+            .clone();
+        let n = Self::callee_params(&ty)?;
+        if table_index >= self.offsets.num_tables || self.module.table_type(table_index).table64 {
+            return fallback("64-bit table");
+        }
+        if !self.module.type_info(type_index).is_final {
+            // A subtype may match: the registry decides (a libcall), not covered yet.
+            return fallback("call_indirect of a non-final type");
+        }
+        // The index, zero-extended, in r11 (which the arguments leave alone).
+        let (index, _) = self.pop_reg();
+        self.a.mov_rr(Size::S32, R11, index);
+        self.release(index);
+        self.arguments(n);
+        self.a.load(Size::S64, RAX, Mem::at(R15, self.offsets.table(table_index) as i32));
+        // The length is a u64 that never exceeds the largest table: its low half is all of it.
+        self.a.cmp_rm32(R11, Mem::at(RAX, table_definition::LENGTH as i32));
+        self.a.trap_if(Cond::Ae, TrapKind::TableOutOfBounds);
+        self.a.load(Size::S64, RAX, Mem::at(RAX, table_definition::ELEMENTS as i32));
+        self.a.shift_i(Shift::Shl, Size::S64, R11, 3);
+        self.a.load(Size::S64, RAX, Mem { base: RAX, index: Some(R11), disp: 0 });
+        self.a.test_rr(Size::S64, RAX, RAX);
+        self.a.trap_if(Cond::E, TrapKind::IndirectCallMismatch);
+        self.a.load(Size::S64, R11, Mem::at(R15, vmctx::TYPE_IDS as i32));
+        let at = i32::try_from(4 * u64::from(type_index)).map_err(|_| Fallback("type index".into()))?;
+        self.a.load(Size::S32, R11, Mem::at(R11, at));
+        self.a.cmp_rm32(R11, Mem::at(RAX, func_ref::TYPE_ID as i32));
+        self.a.trap_if(Cond::Ne, TrapKind::IndirectCallMismatch);
+        self.a.load(Size::S64, RDI, Mem::at(RAX, func_ref::VMCTX as i32));
+        self.a.call_m(Mem::at(RAX, func_ref::CODE as i32));
+        self.call_result(&ty)
+    }
+
+    fn call(&mut self, function_index: u32) -> Result<(), Fallback> {
+        if function_index >= self.offsets.num_functions {
+            return fallback("no such function");
+        }
+        let ty = self.module.func_type(function_index).clone();
+        let n = Self::callee_params(&ty)?;
+        self.arguments(n);
         let imported = self.offsets.num_imported_functions;
         if function_index < imported {
             let import = self.offsets.imported_function(function_index);
@@ -1011,12 +1135,6 @@ impl<'m> Compiler<'m> {
             self.a.mov_rr(Size::S64, RDI, R15);
         }
         self.a.call_r(RAX);
-        if let Some(&t) = ty.results().first() {
-            let size = size_of(t)?;
-            let r = self.alloc();
-            self.a.mov_rr(Size::S64, r, RAX);
-            self.push(Val::Reg(r), size);
-        }
-        Ok(())
+        self.call_result(&ty)
     }
 }
