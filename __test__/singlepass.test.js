@@ -15,6 +15,7 @@ afterEach(() => engine.setCompileOptions(saved));
 const KERNELS = `(module
   (import "env" "twice" (func $twice (param i32) (result i32)))
   (import "env" "throws" (func $throws (param i32)))
+  (import "env" "fscale" (func $fscale (param f64 i32 f32) (result f64)))
   (memory (export "memory") 1)
   (global $counter (mut i64) (i64.const 0))
   (type $i64toi64 (func (param i64) (result i64)))
@@ -151,6 +152,34 @@ const KERNELS = `(module
   (func (export "indirect") (param $i i32) (param $x i64) (result i64)
     (call_indirect $table (type $i64toi64) (local.get $x) (local.get $i)))
 
+  ;; Floats: arithmetic through xmm registers, comparisons (NaN), conversions, bits, memory,
+  ;; and float arguments and results across calls.
+  (func $fmix (export "fmix") (param $a f64) (param $b f64) (param $c f32) (result f64)
+    (f64.add
+      (f64.div (f64.mul (local.get $a) (local.get $b)) (f64.sub (local.get $b) (f64.promote_f32 (local.get $c))))
+      (f64.add (f64.sqrt (f64.abs (local.get $a)))
+        (f64.add (f64.neg (local.get $b))
+          (f64.copysign (f64.promote_f32 (f32.mul (local.get $c) (f32.demote_f64 (local.get $a)))) (local.get $b))))))
+  (func (export "fcmp") (param $a f64) (param $b f64) (result i32)
+    (i32.or (i32.or (i32.or (f64.eq (local.get $a) (local.get $b)) (i32.shl (f64.ne (local.get $a) (local.get $b)) (i32.const 1)))
+                    (i32.or (i32.shl (f64.lt (local.get $a) (local.get $b)) (i32.const 2)) (i32.shl (f64.gt (local.get $a) (local.get $b)) (i32.const 3))))
+            (i32.or (i32.or (i32.shl (f64.le (local.get $a) (local.get $b)) (i32.const 4)) (i32.shl (f64.ge (local.get $a) (local.get $b)) (i32.const 5)))
+                    (i32.shl (f32.lt (f32.demote_f64 (local.get $a)) (f32.demote_f64 (local.get $b))) (i32.const 6)))))
+  (func (export "fconv") (param $i i32) (param $l i64) (result f64)
+    (f64.add (f64.add (f64.convert_i32_s (local.get $i)) (f64.convert_i32_u (local.get $i)))
+      (f64.add (f64.convert_i64_s (local.get $l))
+        (f64.promote_f32 (f32.add (f32.convert_i32_u (local.get $i)) (f32.add (f32.convert_i32_s (local.get $i)) (f32.convert_i64_s (local.get $l))))))))
+  (func (export "bits") (param $x f64) (result i64)
+    (i64.xor (i64.reinterpret_f64 (f64.neg (local.get $x)))
+      (i64.extend_i32_u (i32.reinterpret_f32 (f32.abs (f32.reinterpret_i32 (i32.wrap_i64 (i64.reinterpret_f64 (local.get $x)))))))))
+  (func (export "fmem") (param $at i32) (param $x f64) (result f32)
+    (f64.store offset=8 (local.get $at) (local.get $x))
+    (f32.store (local.get $at) (f32.demote_f64 (f64.load offset=8 (local.get $at))))
+    (f32.add (f32.load (local.get $at)) (f32.const 0.5)))
+  (func (export "fcall") (param $x f64) (result f64)
+    (f64.add (call $fmix (local.get $x) (f64.const 3) (f32.const 1.5))
+      (call $fscale (local.get $x) (i32.const 3) (f32.const 0.25))))
+
   ;; Traps.
   (func $divS (export "divS") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
   (func (export "divU") (param i32 i32) (result i32) (i32.div_u (local.get 0) (local.get 1)))
@@ -173,6 +202,7 @@ function imports(W) {
       throws: (x) => {
         throw new Error(`from JS ${x}`);
       },
+      fscale: (x, n, y) => x * n + y,
     },
   };
 }
@@ -197,6 +227,24 @@ const CALLS = [
   ['indirect', [3, 1n]],
   ['indirect', [5, 1n]],
   ['indirect', [-1, 1n]],
+  ['fmix', [2.5, -4.25, 0.75]],
+  ['fmix', [-0, 1e308, -3.5]],
+  ['fmix', [NaN, 1, 2]],
+  ['fmix', [Infinity, -Infinity, 0]],
+  ['fcmp', [1, 2]],
+  ['fcmp', [2, 1]],
+  ['fcmp', [1.5, 1.5]],
+  ['fcmp', [-0, 0]],
+  ['fcmp', [NaN, 1]],
+  ['fcmp', [NaN, NaN]],
+  ['fconv', [-7, -9007199254740993n]],
+  ['fconv', [2147483647, 123456789012345678n]],
+  ['bits', [1.5]],
+  ['bits', [-2.75e-310]],
+  ['fmem', [16, 1.2345678901234567]],
+  ['fmem', [65520, 1e40]],
+  ['fmem', [65530, 1]],
+  ['fcall', [0.5]],
   ['divS', [7, -2]],
   ['divS', [1, 0]],
   ['divS', [-2147483648, -1]],
@@ -245,7 +293,7 @@ test('every kernel function is single-pass code; what it does not cover falls ba
   engine.setCompileOptions({ firstTier: 'singlepass', lazy: false, tierUp: 'off' });
   const kernels = new cranewasm.Module(wat(KERNELS));
   const status = engine.compileStatus(kernels);
-  expect(status).toMatchObject({ functions: 20, singlepass: 20, baseline: 0, optimized: 0, fallbacks: 0, firstTier: 'singlepass' });
+  expect(status).toMatchObject({ functions: 26, singlepass: 26, baseline: 0, optimized: 0, fallbacks: 0, firstTier: 'singlepass' });
 
   const mixed = new cranewasm.Module(wat(`(module
     (func (export "int") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
@@ -260,7 +308,7 @@ test('the default first tier is not the single-pass one, and other tiers report 
   expect(saved.firstTier).toBe('baseline');
   engine.setCompileOptions({ lazy: false, tierUp: 'off' });
   const status = engine.compileStatus(new cranewasm.Module(wat(KERNELS)));
-  expect(status).toMatchObject({ singlepass: 0, baseline: 20, fallbacks: 0 });
+  expect(status).toMatchObject({ singlepass: 0, baseline: 26, fallbacks: 0 });
 });
 
 test('single-pass code tiers up to optimized code', async () => {
@@ -269,6 +317,6 @@ test('single-pass code tiers up to optimized code', async () => {
   const exports = new cranewasm.Instance(module, imports(cranewasm)).exports;
   expect(exports.fib(20n)).toBe(6765n);
   await engine.tierUp(module);
-  expect(engine.compileStatus(module)).toMatchObject({ singlepass: 0, baseline: 0, optimized: 20, fallbacks: 0 });
+  expect(engine.compileStatus(module)).toMatchObject({ singlepass: 0, baseline: 0, optimized: 26, fallbacks: 0 });
   expect(exports.fib(20n)).toBe(6765n);
 });

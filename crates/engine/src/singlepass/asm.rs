@@ -6,7 +6,7 @@
 
 use cranelift_assembler_x64::{
     inst, Amode, AmodeOffset, AmodeOffsetPlusKnownOffset, Fixed, Gpr, GprMem, Imm32, Imm64, Imm8,
-    NonRspGpr, Registers, Simm32,
+    NonRspGpr, Registers, Simm32, Xmm, XmmMem,
 };
 
 use crate::code_info::{SourceRange, TrapSite};
@@ -61,6 +61,8 @@ pub enum Cond {
     Ne = 0x5,
     Be = 0x6,
     A = 0x7,
+    P = 0xa,
+    Np = 0xb,
     L = 0xc,
     Ge = 0xd,
     Le = 0xe,
@@ -460,6 +462,8 @@ impl Asm {
             Cond::Ne => emit!(self, setne_m(d)),
             Cond::Be => emit!(self, setbe_m(d)),
             Cond::A => emit!(self, seta_m(d)),
+            Cond::P => emit!(self, setp_m(d)),
+            Cond::Np => emit!(self, setnp_m(d)),
             Cond::L => emit!(self, setl_m(d)),
             Cond::Ge => emit!(self, setge_m(d)),
             Cond::Le => emit!(self, setle_m(d)),
@@ -480,6 +484,71 @@ impl Asm {
         match size {
             Size::S32 => emit!(self, negl_m(GprMem::Gpr(dst))),
             Size::S64 => emit!(self, negq_m(GprMem::Gpr(dst))),
+        }
+    }
+
+    // ---- floating point (values live in general registers as their bits) ----
+
+    /// `xmm = gpr` (the low 32 or all 64 bits).
+    pub fn to_xmm(&mut self, size: Size, xmm: u8, gpr: Reg) {
+        match size {
+            Size::S32 => emit!(self, movd_a(Xmm::new(xmm), GprMem::Gpr(gpr))),
+            Size::S64 => emit!(self, movq_a(Xmm::new(xmm), GprMem::Gpr(gpr))),
+        }
+    }
+
+    /// `gpr = xmm` (the low 32 bits zero-extended, or all 64).
+    pub fn from_xmm(&mut self, size: Size, gpr: Reg, xmm: u8) {
+        match size {
+            Size::S32 => emit!(self, movd_b(GprMem::Gpr(gpr), Xmm::new(xmm))),
+            Size::S64 => emit!(self, movq_b(GprMem::Gpr(gpr), Xmm::new(xmm))),
+        }
+    }
+
+    /// `dst op= src` on scalar floats of `size` (32: single, 64: double): op 0 add, 1 sub,
+    /// 2 mul, 3 div, 4 sqrt (of src).
+    pub fn float_op(&mut self, op: u8, size: Size, dst: u8, src: u8) {
+        let (d, s) = (Xmm::new(dst), XmmMem::Xmm(src));
+        match (op, size) {
+            (0, Size::S64) => emit!(self, addsd_a(d, s)),
+            (1, Size::S64) => emit!(self, subsd_a(d, s)),
+            (2, Size::S64) => emit!(self, mulsd_a(d, s)),
+            (3, Size::S64) => emit!(self, divsd_a(d, s)),
+            (_, Size::S64) => emit!(self, sqrtsd_a(d, s)),
+            (0, Size::S32) => emit!(self, addss_a(d, s)),
+            (1, Size::S32) => emit!(self, subss_a(d, s)),
+            (2, Size::S32) => emit!(self, mulss_a(d, s)),
+            (3, Size::S32) => emit!(self, divss_a(d, s)),
+            (_, Size::S32) => emit!(self, sqrtss_a(d, s)),
+        }
+    }
+
+    /// `ucomisd/ucomiss a, b`.
+    pub fn float_compare(&mut self, size: Size, a: u8, b: u8) {
+        match size {
+            Size::S64 => emit!(self, ucomisd_a(Xmm::new(a), XmmMem::Xmm(b))),
+            Size::S32 => emit!(self, ucomiss_a(Xmm::new(a), XmmMem::Xmm(b))),
+        }
+    }
+
+    /// `xmm = (float of size to) signed integer src of size from`.
+    pub fn int_to_float(&mut self, to: Size, from: Size, xmm: u8, src: Reg) {
+        let (d, s) = (Xmm::new(xmm), GprMem::Gpr(src));
+        // cvtsi2s* merges into the destination: clear it first (no stale dependency).
+        emit!(self, xorps_a(Xmm::new(xmm), XmmMem::Xmm(xmm)));
+        match (to, from) {
+            (Size::S64, Size::S32) => emit!(self, cvtsi2sdl_a(d, s)),
+            (Size::S64, Size::S64) => emit!(self, cvtsi2sdq_a(d, s)),
+            (Size::S32, Size::S32) => emit!(self, cvtsi2ssl_a(d, s)),
+            (Size::S32, Size::S64) => emit!(self, cvtsi2ssq_a(d, s)),
+        }
+    }
+
+    /// `f32.demote_f64` (to S32) or `f64.promote_f32` (to S64), in place.
+    pub fn float_convert(&mut self, to: Size, xmm: u8) {
+        match to {
+            Size::S32 => emit!(self, cvtsd2ss_a(Xmm::new(xmm), XmmMem::Xmm(xmm))),
+            Size::S64 => emit!(self, cvtss2sd_a(Xmm::new(xmm), XmmMem::Xmm(xmm))),
         }
     }
 

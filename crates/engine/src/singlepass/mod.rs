@@ -87,6 +87,16 @@ struct Entry {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FloatCmp {
+    Eq,
+    Ne,
+    Lt,
+    Gt,
+    Le,
+    Ge,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Function,
     Block,
@@ -119,12 +129,35 @@ impl Frame {
     }
 }
 
+/// The size of a value of type `ty`. Floats live in general registers and home slots as
+/// their bits (f32 as 32, f64 as 64); arithmetic moves them through xmm0 and xmm1.
 fn size_of(ty: ValType) -> Result<Size, Fallback> {
     match ty {
-        ValType::I32 => Ok(Size::S32),
-        ValType::I64 => Ok(Size::S64),
+        ValType::I32 | ValType::F32 => Ok(Size::S32),
+        ValType::I64 | ValType::F64 => Ok(Size::S64),
         other => fallback(format!("{other:?} values")),
     }
+}
+
+fn is_float(ty: ValType) -> bool {
+    matches!(ty, ValType::F32 | ValType::F64)
+}
+
+/// Argument float registers of the `tail` convention: xmm0–xmm7, counted apart from the
+/// integer ones.
+const FLOAT_ARGS: usize = 8;
+
+/// Whether this compiler can pass the parameters and result of a function of type `ty`: all
+/// in registers (at most five integers and eight floats), at most one result.
+fn signature_ok(ty: &wasmparser::FuncType) -> Result<(), Fallback> {
+    let floats = ty.params().iter().filter(|t| is_float(**t)).count();
+    if ty.params().len() - floats > ARGS.len() || floats > FLOAT_ARGS || ty.results().len() > 1 {
+        return fallback("signature");
+    }
+    for &t in ty.params().iter().chain(ty.results()) {
+        size_of(t)?;
+    }
+    Ok(())
 }
 
 struct Compiler<'m> {
@@ -162,9 +195,7 @@ pub fn compile(
         return fallback("no such function");
     }
     let ty = module.func_type(func_index).clone();
-    if ty.params().len() > ARGS.len() || ty.results().len() > 1 {
-        return fallback("signature");
-    }
+    signature_ok(&ty)?;
     let mut locals = Vec::new();
     for &p in ty.params() {
         locals.push(size_of(p)?);
@@ -217,7 +248,7 @@ pub fn compile(
         reachable_at_entry: true,
         branched: false,
     });
-    c.prologue(ty.params().len());
+    c.prologue(ty.params());
     let mut ops = body.get_operators_reader().map_err(|e| Fallback(e.to_string()))?;
     while !ops.eof() {
         let (op, offset) = ops.read_with_offset().map_err(|e| Fallback(e.to_string()))?;
@@ -226,7 +257,7 @@ pub fn compile(
     if !c.control.is_empty() {
         return fallback("the body ended inside a block");
     }
-    c.epilogue(ret);
+    c.epilogue(ret, ty.results().first().filter(|t| is_float(**t)).map(|t| size_of(*t)).transpose()?);
     let frame = c.frame_size()?;
     for at in std::mem::take(&mut c.frame_size_fixups) {
         c.a.patch_u32(at, frame);
@@ -255,7 +286,8 @@ impl<'m> Compiler<'m> {
         Mem::at(RBP, -(SAVE_AREA + 8 * (self.locals.len() as i32 + depth as i32 + 1)))
     }
 
-    fn prologue(&mut self, params: usize) {
+    fn prologue(&mut self, param_types: &[ValType]) {
+        let params = param_types.len();
         // The frame setup the interrupt machinery recognizes, then the stack check, which
         // touches neither rsp nor the argument registers.
         self.a.buf.extend_from_slice(&[0x55, 0x48, 0x89, 0xe5]);
@@ -272,9 +304,17 @@ impl<'m> Compiler<'m> {
             self.a.store(Size::S64, Mem::at(RBP, -8 * (i as i32 + 1)), r);
         }
         self.a.mov_rr(Size::S64, R15, RDI);
-        for i in 0..params {
+        let (mut ints, mut floats) = (0, 0);
+        for (i, &t) in param_types.iter().enumerate() {
             let slot = self.local_slot(i);
-            self.a.store(Size::S64, slot, ARGS[i]);
+            if is_float(t) {
+                self.a.from_xmm(Size::S64, R11, floats);
+                self.a.store(Size::S64, slot, R11);
+                floats += 1;
+            } else {
+                self.a.store(Size::S64, slot, ARGS[ints]);
+                ints += 1;
+            }
         }
         if self.locals.len() > params {
             self.a.alu_rr(Alu::Xor, Size::S32, RAX, RAX);
@@ -286,8 +326,13 @@ impl<'m> Compiler<'m> {
         self.charge_tiering_budget();
     }
 
-    fn epilogue(&mut self, ret: Label) {
+    /// `float_result`: the size of a float result, which every return path leaves in rax and
+    /// the convention wants in xmm0.
+    fn epilogue(&mut self, ret: Label, float_result: Option<Size>) {
         self.a.bind(ret);
+        if let Some(size) = float_result {
+            self.a.to_xmm(size, 0, RAX);
+        }
         for (i, &r) in SAVED.iter().enumerate() {
             self.a.load(Size::S64, r, Mem::at(RBP, -8 * (i as i32 + 1)));
         }
@@ -606,6 +651,51 @@ impl<'m> Compiler<'m> {
             O::I64Extend8S => self.extend(1, Size::S64),
             O::I64Extend16S => self.extend(2, Size::S64),
             O::I64Extend32S => self.extend(4, Size::S64),
+
+            O::F32Const { value } => self.push(Val::Const(i64::from(value.bits())), Size::S32),
+            O::F64Const { value } => self.push(Val::Const(value.bits() as i64), Size::S64),
+            O::F32Load { memarg } => self.load(memarg, 4, false, Size::S32)?,
+            O::F64Load { memarg } => self.load(memarg, 8, false, Size::S64)?,
+            O::F32Store { memarg } => self.store(memarg, 4)?,
+            O::F64Store { memarg } => self.store(memarg, 8)?,
+            O::F32Add => self.float_binop(Size::S32, 0),
+            O::F32Sub => self.float_binop(Size::S32, 1),
+            O::F32Mul => self.float_binop(Size::S32, 2),
+            O::F32Div => self.float_binop(Size::S32, 3),
+            O::F64Add => self.float_binop(Size::S64, 0),
+            O::F64Sub => self.float_binop(Size::S64, 1),
+            O::F64Mul => self.float_binop(Size::S64, 2),
+            O::F64Div => self.float_binop(Size::S64, 3),
+            O::F32Sqrt => self.float_sqrt(Size::S32),
+            O::F64Sqrt => self.float_sqrt(Size::S64),
+            O::F32Neg => self.sign_bit(Size::S32, 0),
+            O::F64Neg => self.sign_bit(Size::S64, 0),
+            O::F32Abs => self.sign_bit(Size::S32, 1),
+            O::F64Abs => self.sign_bit(Size::S64, 1),
+            O::F32Copysign => self.copysign(Size::S32),
+            O::F64Copysign => self.copysign(Size::S64),
+            O::F32Eq => self.float_compare(Size::S32, FloatCmp::Eq),
+            O::F32Ne => self.float_compare(Size::S32, FloatCmp::Ne),
+            O::F32Lt => self.float_compare(Size::S32, FloatCmp::Lt),
+            O::F32Gt => self.float_compare(Size::S32, FloatCmp::Gt),
+            O::F32Le => self.float_compare(Size::S32, FloatCmp::Le),
+            O::F32Ge => self.float_compare(Size::S32, FloatCmp::Ge),
+            O::F64Eq => self.float_compare(Size::S64, FloatCmp::Eq),
+            O::F64Ne => self.float_compare(Size::S64, FloatCmp::Ne),
+            O::F64Lt => self.float_compare(Size::S64, FloatCmp::Lt),
+            O::F64Gt => self.float_compare(Size::S64, FloatCmp::Gt),
+            O::F64Le => self.float_compare(Size::S64, FloatCmp::Le),
+            O::F64Ge => self.float_compare(Size::S64, FloatCmp::Ge),
+            O::F32ConvertI32S => self.int_to_float(Size::S32, Size::S32, true),
+            O::F32ConvertI32U => self.int_to_float(Size::S32, Size::S32, false),
+            O::F32ConvertI64S => self.int_to_float(Size::S32, Size::S64, true),
+            O::F64ConvertI32S => self.int_to_float(Size::S64, Size::S32, true),
+            O::F64ConvertI32U => self.int_to_float(Size::S64, Size::S32, false),
+            O::F64ConvertI64S => self.int_to_float(Size::S64, Size::S64, true),
+            O::F32DemoteF64 => self.float_convert(Size::S64, Size::S32),
+            O::F64PromoteF32 => self.float_convert(Size::S32, Size::S64),
+            // The bits stay as they are.
+            O::I32ReinterpretF32 | O::F32ReinterpretI32 | O::I64ReinterpretF64 | O::F64ReinterpretI64 => {}
 
             O::I32Load { memarg } => self.load(memarg, 4, false, Size::S32)?,
             O::I64Load { memarg } => self.load(memarg, 8, false, Size::S64)?,
@@ -949,6 +1039,119 @@ impl<'m> Compiler<'m> {
         self.push(Val::Reg(a), to);
     }
 
+    // ---- floating point ----
+
+    fn float_binop(&mut self, size: Size, op: u8) {
+        let (b, _) = self.pop_reg();
+        let (a, _) = self.pop_reg();
+        self.a.to_xmm(size, 0, a);
+        self.a.to_xmm(size, 1, b);
+        self.a.float_op(op, size, 0, 1);
+        self.a.from_xmm(size, a, 0);
+        self.release(b);
+        self.push(Val::Reg(a), size);
+    }
+
+    fn float_sqrt(&mut self, size: Size) {
+        let (a, _) = self.pop_reg();
+        self.a.to_xmm(size, 1, a);
+        self.a.float_op(4, size, 0, 1);
+        self.a.from_xmm(size, a, 0);
+        self.push(Val::Reg(a), size);
+    }
+
+    /// `neg` (`which` 0: flip the sign bit) or `abs` (1: clear it), on the bits.
+    fn sign_bit(&mut self, size: Size, which: u8) {
+        let (a, _) = self.pop_reg();
+        let op = if which == 0 { Alu::Xor } else { Alu::And };
+        match size {
+            Size::S32 => {
+                let mask = if which == 0 { i32::MIN } else { i32::MAX };
+                self.a.alu_ri(op, Size::S32, a, mask);
+            }
+            Size::S64 => {
+                let mask = if which == 0 { i64::MIN } else { i64::MAX };
+                self.a.mov_ri(Size::S64, R11, mask);
+                self.a.alu_rr(op, Size::S64, a, R11);
+            }
+        }
+        self.push(Val::Reg(a), size);
+    }
+
+    /// `copysign(a, b)`: a's magnitude, b's sign.
+    fn copysign(&mut self, size: Size) {
+        let (b, _) = self.pop_reg();
+        let (a, _) = self.pop_reg();
+        match size {
+            Size::S32 => {
+                self.a.alu_ri(Alu::And, Size::S32, a, i32::MAX);
+                self.a.alu_ri(Alu::And, Size::S32, b, i32::MIN);
+            }
+            Size::S64 => {
+                self.a.mov_ri(Size::S64, R11, i64::MAX);
+                self.a.alu_rr(Alu::And, Size::S64, a, R11);
+                self.a.mov_ri(Size::S64, R11, i64::MIN);
+                self.a.alu_rr(Alu::And, Size::S64, b, R11);
+            }
+        }
+        self.a.alu_rr(Alu::Or, size, a, b);
+        self.release(b);
+        self.push(Val::Reg(a), size);
+    }
+
+    /// Comparisons, false on NaN but for `ne` (ucomis sets ZF, PF and CF on unordered).
+    fn float_compare(&mut self, size: Size, cmp: FloatCmp) {
+        let (b, _) = self.pop_reg();
+        let (a, _) = self.pop_reg();
+        self.a.to_xmm(size, 0, a);
+        self.a.to_xmm(size, 1, b);
+        self.release(b);
+        match cmp {
+            FloatCmp::Eq | FloatCmp::Ne => {
+                self.a.float_compare(size, 0, 1);
+                let (c, parity, op) = if cmp == FloatCmp::Eq {
+                    (Cond::E, Cond::Np, Alu::And)
+                } else {
+                    (Cond::Ne, Cond::P, Alu::Or)
+                };
+                self.a.setcc(c, a);
+                self.a.setcc(parity, R11);
+                self.a.alu_rr(op, Size::S32, a, R11);
+            }
+            FloatCmp::Gt | FloatCmp::Ge => {
+                self.a.float_compare(size, 0, 1);
+                self.a.setcc(if cmp == FloatCmp::Gt { Cond::A } else { Cond::Ae }, a);
+            }
+            FloatCmp::Lt | FloatCmp::Le => {
+                self.a.float_compare(size, 1, 0);
+                self.a.setcc(if cmp == FloatCmp::Lt { Cond::A } else { Cond::Ae }, a);
+            }
+        }
+        self.push(Val::Reg(a), Size::S32);
+    }
+
+    /// `fN.convert_iM_s/u` (unsigned only from i32: zero-extended, then converted as i64).
+    fn int_to_float(&mut self, to: Size, from: Size, signed: bool) {
+        let (a, _) = self.pop_reg();
+        let from = if signed {
+            from
+        } else {
+            self.a.mov_rr(Size::S32, a, a);
+            Size::S64
+        };
+        self.a.int_to_float(to, from, 0, a);
+        self.a.from_xmm(to, a, 0);
+        self.push(Val::Reg(a), to);
+    }
+
+    fn float_convert(&mut self, from: Size, to: Size) {
+        let (a, _) = self.pop_reg();
+        self.a.to_xmm(from, 0, a);
+        self.a.float_convert(to, 0);
+        self.a.from_xmm(to, a, 0);
+        self.push(Val::Reg(a), to);
+    }
+
     // ---- memory ----
 
     /// `[base + zero-extended address + offset]` for an access of memory `memarg.memory`
@@ -1038,27 +1241,27 @@ impl<'m> Compiler<'m> {
 
     // ---- calls ----
 
-    /// The parameter count of a callee of type `ty`, if this compiler can call it.
-    fn callee_params(ty: &wasmparser::FuncType) -> Result<usize, Fallback> {
-        if ty.params().len() > ARGS.len() || ty.results().len() > 1 {
-            return fallback("callee signature");
-        }
-        for &t in ty.params().iter().chain(ty.results()) {
-            size_of(t)?;
-        }
-        Ok(ty.params().len())
-    }
-
-    /// Spills the stack and moves the top `n` values, the arguments, to their registers.
-    fn arguments(&mut self, n: usize) {
+    /// Spills the stack and moves the top values, the arguments of a callee of type `ty`, to
+    /// their registers (integers in rsi, rdx, rcx, r8, r9; floats in xmm0–xmm7).
+    fn arguments(&mut self, ty: &wasmparser::FuncType) -> Result<(), Fallback> {
+        signature_ok(ty)?;
         // Every value is in its home slot across the call: the callee clobbers the pool.
         self.spill_all();
-        let first = self.stack.len() - n;
-        for (k, &reg) in ARGS.iter().enumerate().take(n) {
+        let first = self.stack.len() - ty.params().len();
+        let (mut ints, mut floats) = (0, 0);
+        for (k, &t) in ty.params().iter().enumerate() {
             let home = self.home(first + k);
-            self.a.load(Size::S64, reg, home);
+            if is_float(t) {
+                self.a.load(Size::S64, R11, home);
+                self.a.to_xmm(Size::S64, floats, R11);
+                floats += 1;
+            } else {
+                self.a.load(Size::S64, ARGS[ints], home);
+                ints += 1;
+            }
         }
         self.stack.truncate(first);
+        Ok(())
     }
 
     /// After a call: the result, from rax.
@@ -1066,7 +1269,11 @@ impl<'m> Compiler<'m> {
         if let Some(&t) = ty.results().first() {
             let size = size_of(t)?;
             let r = self.alloc();
-            self.a.mov_rr(Size::S64, r, RAX);
+            if is_float(t) {
+                self.a.from_xmm(Size::S64, r, 0);
+            } else {
+                self.a.mov_rr(Size::S64, r, RAX);
+            }
             self.push(Val::Reg(r), size);
         }
         Ok(())
@@ -1082,7 +1289,7 @@ impl<'m> Compiler<'m> {
             .get(type_index as usize)
             .ok_or_else(|| Fallback("no such type".into()))?
             .clone();
-        let n = Self::callee_params(&ty)?;
+        signature_ok(&ty)?;
         if table_index >= self.offsets.num_tables || self.module.table_type(table_index).table64 {
             return fallback("64-bit table");
         }
@@ -1094,7 +1301,7 @@ impl<'m> Compiler<'m> {
         let (index, _) = self.pop_reg();
         self.a.mov_rr(Size::S32, R11, index);
         self.release(index);
-        self.arguments(n);
+        self.arguments(&ty)?;
         self.a.load(Size::S64, RAX, Mem::at(R15, self.offsets.table(table_index) as i32));
         // The length is a u64 that never exceeds the largest table: its low half is all of it.
         self.a.cmp_rm32(R11, Mem::at(RAX, table_definition::LENGTH as i32));
@@ -1119,8 +1326,7 @@ impl<'m> Compiler<'m> {
             return fallback("no such function");
         }
         let ty = self.module.func_type(function_index).clone();
-        let n = Self::callee_params(&ty)?;
-        self.arguments(n);
+        self.arguments(&ty)?;
         let imported = self.offsets.num_imported_functions;
         if function_index < imported {
             let import = self.offsets.imported_function(function_index);
