@@ -20,7 +20,9 @@ const KERNELS = `(module
   (global $counter (mut i64) (i64.const 0))
   (type $i64toi64 (func (param i64) (result i64)))
   (table $table 5 funcref)
+  (type $fff (func (param f64 f64 f32) (result f64)))
   (elem (table $table) (i32.const 0) func $fib $bump $divS)
+  (elem (table $table) (i32.const 4) func $fmix)
 
   (func $fib (export "fib") (param $n i64) (result i64)
     (if (result i64) (i64.lt_u (local.get $n) (i64.const 2))
@@ -180,6 +182,9 @@ const KERNELS = `(module
     (f64.add (call $fmix (local.get $x) (f64.const 3) (f32.const 1.5))
       (call $fscale (local.get $x) (i32.const 3) (f32.const 0.25))))
 
+  (func (export "findirect") (param $i i32) (param $x f64) (result f64)
+    (call_indirect $table (type $fff) (local.get $x) (f64.const 2) (f32.const 0.5) (local.get $i)))
+
   ;; Traps.
   (func $divS (export "divS") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
   (func (export "divU") (param i32 i32) (result i32) (i32.div_u (local.get 0) (local.get 1)))
@@ -225,6 +230,7 @@ const CALLS = [
   ['indirect', [1, 3n]],
   ['indirect', [2, 1n]],
   ['indirect', [3, 1n]],
+  ['indirect', [4, 1n]],
   ['indirect', [5, 1n]],
   ['indirect', [-1, 1n]],
   ['fmix', [2.5, -4.25, 0.75]],
@@ -245,6 +251,10 @@ const CALLS = [
   ['fmem', [65520, 1e40]],
   ['fmem', [65530, 1]],
   ['fcall', [0.5]],
+  ['findirect', [4, 3.5]],
+  ['findirect', [0, 1]],
+  ['findirect', [3, 1]],
+  ['findirect', [7, 1]],
   ['divS', [7, -2]],
   ['divS', [1, 0]],
   ['divS', [-2147483648, -1]],
@@ -293,7 +303,7 @@ test('every kernel function is single-pass code; what it does not cover falls ba
   engine.setCompileOptions({ firstTier: 'singlepass', lazy: false, tierUp: 'off' });
   const kernels = new cranewasm.Module(wat(KERNELS));
   const status = engine.compileStatus(kernels);
-  expect(status).toMatchObject({ functions: 26, singlepass: 26, baseline: 0, optimized: 0, fallbacks: 0, firstTier: 'singlepass' });
+  expect(status).toMatchObject({ functions: 27, singlepass: 27, baseline: 0, optimized: 0, fallbacks: 0, firstTier: 'singlepass' });
 
   const mixed = new cranewasm.Module(wat(`(module
     (func (export "int") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
@@ -308,7 +318,7 @@ test('the default first tier is not the single-pass one, and other tiers report 
   expect(saved.firstTier).toBe('baseline');
   engine.setCompileOptions({ lazy: false, tierUp: 'off' });
   const status = engine.compileStatus(new cranewasm.Module(wat(KERNELS)));
-  expect(status).toMatchObject({ singlepass: 0, baseline: 26, fallbacks: 0 });
+  expect(status).toMatchObject({ singlepass: 0, baseline: 27, fallbacks: 0 });
 });
 
 test('single-pass code tiers up to optimized code', async () => {
@@ -317,6 +327,6 @@ test('single-pass code tiers up to optimized code', async () => {
   const exports = new cranewasm.Instance(module, imports(cranewasm)).exports;
   expect(exports.fib(20n)).toBe(6765n);
   await engine.tierUp(module);
-  expect(engine.compileStatus(module)).toMatchObject({ singlepass: 0, baseline: 0, optimized: 26, fallbacks: 0 });
+  expect(engine.compileStatus(module)).toMatchObject({ singlepass: 0, baseline: 0, optimized: 27, fallbacks: 0 });
   expect(exports.fib(20n)).toBe(6765n);
 });

@@ -1252,8 +1252,9 @@ impl<'m> Compiler<'m> {
         for (k, &t) in ty.params().iter().enumerate() {
             let home = self.home(first + k);
             if is_float(t) {
-                self.a.load(Size::S64, R11, home);
-                self.a.to_xmm(Size::S64, floats, R11);
+                // Through rax: r11 may hold call_indirect's table index.
+                self.a.load(Size::S64, RAX, home);
+                self.a.to_xmm(Size::S64, floats, RAX);
                 floats += 1;
             } else {
                 self.a.load(Size::S64, ARGS[ints], home);
