@@ -241,9 +241,9 @@ describe('refused inputs', () => {
 
   test('another format version', () => {
     engine.setCompileOptions({ lazy: false, firstTier: 'baseline', tierUp: 'off' });
-    const { kind, message } = refusal(patched(serialized, 8, [2, 0, 0, 0]));
+    const { kind, message } = refusal(patched(serialized, 8, [3, 0, 0, 0]));
     expect(kind).toBe('format');
-    expect(message).toMatch(/format version 2; this build of cranewasm reads version 1/);
+    expect(message).toMatch(/format version 3; this build of cranewasm reads version 2/);
   });
 
   test('truncated or altered: the checksum', () => {
