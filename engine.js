@@ -5,7 +5,7 @@
 // - getCompileOptions() / setCompileOptions(options): lazy or eager compilation, the first
 //   tier, the tier-up policy and the number of compile threads, for modules compiled from then
 //   on. An unknown key or a bad value is a TypeError naming it. The same settings come from
-//   the environment (environment.js): CRANEWASM_LAZY=0|1, CRANEWASM_FIRST_TIER=baseline|optimized,
+//   the environment (environment.js): CRANEWASM_LAZY=0|1, CRANEWASM_FIRST_TIER=singlepass|baseline|optimized,
 //   CRANEWASM_TIER_UP=off|eager|dynamic, CRANEWASM_COMPILE_THREADS=n, CRANEWASM_BOUNDS_CHECKS=0|1.
 // - compileStatus(module): how many of the module's functions run code of each tier now.
 // - tierUp(module): a promise that resolves once every function has optimized code.
@@ -26,7 +26,7 @@ const internal = require('./internal.js');
 const native = require('./binding.js');
 const util = require('util');
 
-const TIERS = native.tiers(); // in order: 'baseline', 'optimized'
+const TIERS = native.tiers(); // in order: 'singlepass', 'baseline', 'optimized'
 const POLICIES = ['off', 'eager', 'dynamic'];
 const MAX_THREADS = 256;
 
@@ -117,6 +117,7 @@ function compileStatus(module) {
   return {
     ...status,
     cheaperSettings: s.cheaperSettings,
+    fallbacks: s.fallbacks,
     lazy: s.lazy,
     firstTier: s.firstTier,
     tierUp: s.tierUp,

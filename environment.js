@@ -81,7 +81,7 @@ const VARIABLES = [
   {
     name: 'CRANEWASM_FIRST_TIER',
     ...oneOf(require('./binding.js').tiers()),
-    meaning: 'The tier functions are first compiled with (default `baseline`). As `setCompileOptions({ firstTier })`.',
+    meaning: 'The tier functions are first compiled with (default `baseline`; `singlepass`, the single-pass compiler, falls back to `baseline` per function for what it does not cover). As `setCompileOptions({ firstTier })`.',
   },
   {
     name: 'CRANEWASM_TIER_UP',

@@ -307,8 +307,12 @@ declare namespace WebAssembly {
   interface CompileOptions {
     /** Compile each function on its first call (`compile()` resolves after validation). Default true. */
     lazy: boolean;
-    /** The tier functions are first compiled with. Default `'baseline'`. */
-    firstTier: 'baseline' | 'optimized';
+    /**
+     * The tier functions are first compiled with. Default `'baseline'`. `'singlepass'` (off by
+     * default: it covers a subset of wasm so far) compiles wasm straight to machine code and
+     * leaves each function it does not cover to the baseline tier.
+     */
+    firstTier: 'singlepass' | 'baseline' | 'optimized';
     /**
      * When baseline code is replaced by optimized code: `'dynamic'` (default) for hot functions,
      * judged by a budget calls and loop iterations spend; `'eager'` for every function, in the
@@ -335,6 +339,7 @@ declare namespace WebAssembly {
   interface CompileStatus {
     functions: number;
     uncompiled: number;
+    singlepass: number;
     baseline: number;
     optimized: number;
     /**
@@ -344,6 +349,11 @@ declare namespace WebAssembly {
      * or over 1 GB. They count as `optimized`: they tier up no further.
      */
     cheaperSettings: number;
+    /**
+     * Functions the single-pass tier did not cover (an operator, a signature or an option it
+     * does not handle yet), compiled by the baseline tier instead; counted once compiled.
+     */
+    fallbacks: number;
     lazy: boolean;
     firstTier: CompileOptions['firstTier'];
     tierUp: CompileOptions['tierUp'];
@@ -351,7 +361,7 @@ declare namespace WebAssembly {
 
   /**
    * `require('cranewasm/engine')`. Options also come from the environment: `CRANEWASM_LAZY=0|1`,
-   * `CRANEWASM_FIRST_TIER=baseline|optimized`, `CRANEWASM_TIER_UP=off|eager|dynamic`,
+   * `CRANEWASM_FIRST_TIER=singlepass|baseline|optimized`, `CRANEWASM_TIER_UP=off|eager|dynamic`,
    * `CRANEWASM_COMPILE_THREADS=n`, `CRANEWASM_BOUNDS_CHECKS=0|1`.
    */
   interface Engine {

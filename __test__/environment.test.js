@@ -115,7 +115,7 @@ describe('setCompileOptions()', () => {
     [{ tierup: 'off' }, 'unknown option "tierup" (known: lazy, firstTier, tierUp, threads, interruptChecks, boundsChecks)'],
     [{ Lazy: false }, 'unknown option "Lazy"'],
     [{ lazy: false, thread: 2 }, 'unknown option "thread"'],
-    [{ firstTier: 'fast' }, 'firstTier must be one of \'baseline\', \'optimized\', got "fast"'],
+    [{ firstTier: 'fast' }, 'firstTier must be one of \'singlepass\', \'baseline\', \'optimized\', got "fast"'],
     [{ tierUp: 'on' }, 'tierUp must be one of \'off\', \'eager\', \'dynamic\', got "on"'],
     [{ threads: 0 }, 'threads must be an integer from 1 to 256, got 0'],
     [{ threads: '2' }, 'threads must be an integer from 1 to 256, got "2"'],

@@ -1,6 +1,6 @@
 // The SIMD and threads proposals' and the WebAssembly 3.0 core suite's spec scripts once per tier: every
-// function compiled eagerly by the baseline tier (no tier-up), then every function compiled
-// eagerly by the optimizing tier. The default runs (spec-simd.test.js, spec-v3.test.js) compile
+// function compiled eagerly by the single-pass tier (what it does not cover by the baseline
+// tier), by the baseline tier (no tier-up), then by the optimizing tier. The default runs (spec-simd.test.js, spec-v3.test.js) compile
 // lazily and mostly run baseline code; this one makes sure each tier alone passes (no crash).
 // Only the assertions on the known-failure list may fail.
 'use strict';
@@ -18,6 +18,8 @@ const SETS = {
   'proposals/threads': { share: 0.98, atLeast: 588 },
 };
 const TIERS = {
+  // The single-pass compiler, with Cranelift's baseline for the functions it does not cover.
+  singlepass: { CRANEWASM_LAZY: '0', CRANEWASM_TIER_UP: 'off', CRANEWASM_FIRST_TIER: 'singlepass' },
   baseline: { CRANEWASM_LAZY: '0', CRANEWASM_TIER_UP: 'off', CRANEWASM_FIRST_TIER: 'baseline' },
   optimized: { CRANEWASM_LAZY: '0', CRANEWASM_FIRST_TIER: 'optimized' },
 };

@@ -88,7 +88,7 @@ describe('compile options', () => {
   test('defaults', async () => {
     const { result } = await runDriver('options');
     expect(result.options).toEqual({ ...DEFAULTS, threads: os.availableParallelism(), interruptChecks: true, boundsChecks: false });
-    expect(result.afterCompile).toEqual({ functions: 20, uncompiled: 20, baseline: 0, optimized: 0, cheaperSettings: 0, ...DEFAULTS });
+    expect(result.afterCompile).toEqual({ functions: 20, uncompiled: 20, singlepass: 0, baseline: 0, optimized: 0, cheaperSettings: 0, fallbacks: 0, ...DEFAULTS });
     if (!Object.keys(process.env).some((k) => k.startsWith('CRANEWASM_'))) {
       expect(engine.getCompileOptions()).toEqual({ ...DEFAULTS, threads: os.availableParallelism(), interruptChecks: true, boundsChecks: false });
     }
@@ -209,8 +209,8 @@ describe('compile options', () => {
     const syncModule = new cranewasm.Module(bytes);
     engine.setCompileOptions({ lazy: false, firstTier: 'baseline', tierUp: 'dynamic' });
 
-    expect(status(offModule)).toEqual({ functions: 2, uncompiled: 2, baseline: 0, optimized: 0, cheaperSettings: 0, lazy: true, firstTier: 'baseline', tierUp: 'off' });
-    expect(status(optimizedModule)).toEqual({ functions: 2, uncompiled: 0, baseline: 0, optimized: 2, cheaperSettings: 0, lazy: false, firstTier: 'optimized', tierUp: 'eager' });
+    expect(status(offModule)).toEqual({ functions: 2, uncompiled: 2, singlepass: 0, baseline: 0, optimized: 0, cheaperSettings: 0, fallbacks: 0, lazy: true, firstTier: 'baseline', tierUp: 'off' });
+    expect(status(optimizedModule)).toEqual({ functions: 2, uncompiled: 0, singlepass: 0, baseline: 0, optimized: 2, cheaperSettings: 0, fallbacks: 0, lazy: false, firstTier: 'optimized', tierUp: 'eager' });
     expect(status(syncModule)).toEqual(status(optimizedModule));
     // Instantiated and run under other options, offModule still compiles lazily, baseline,
     // and never tiers up, however hot f gets.

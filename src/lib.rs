@@ -308,6 +308,9 @@ pub struct CompileStatusObject {
     /// Functions whose optimized code was compiled with cheaper settings (see the engine's
     /// `CompileStatus::cheaper_settings`).
     pub cheaper_settings: u32,
+    /// Functions the single-pass tier did not cover, compiled by the baseline tier instead
+    /// (the engine's `CompileStatus::fallbacks`).
+    pub fallbacks: u32,
     pub lazy: bool,
     pub first_tier: String,
     pub tier_up: String,
@@ -361,6 +364,7 @@ impl NativeModule {
             uncompiled: status.uncompiled as u32,
             by_tier: status.by_tier.iter().map(|&n| n as u32).collect(),
             cheaper_settings: status.cheaper_settings as u32,
+            fallbacks: status.fallbacks as u32,
             lazy: options.lazy,
             first_tier: options.first_tier,
             tier_up: options.tier_up,

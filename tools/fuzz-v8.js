@@ -4,7 +4,9 @@
 // instantiation errors (class), the result or error (class and message) of every call of every
 // exported function, the calls made to imported functions with their arguments, and the
 // exported globals and memories after each call. cranewasm alternates its tiers (baseline lazy,
-// optimized eager, baseline tiering up eagerly) from one module to the next.
+// optimized eager, baseline tiering up eagerly, single-pass eager, single-pass lazy with dynamic
+// tier-up) from one module to the next; --tier NAME keeps to the configurations whose first tier
+// is NAME.
 //
 // Inputs (--source):
 //   smith  wasm-smith modules from `cranewasm-fuzz --emit-v8` (tools/fuzz): Wasm 2.0 with tail
@@ -42,6 +44,7 @@ function parseArgs(argv) {
       case '--seed': options.seed = Number(value); i++; break;
       case '--out': options.out = value; i++; break;
       case '--source': options.source = value; i++; break;
+      case '--tier': options.tier = value; i++; break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
@@ -216,11 +219,14 @@ function run(ns, bytes, description, program) {
 
 // ---- The loop ------------------------------------------------------------------------------
 
-const TIERS = [
+const ALL_TIERS = [
   { lazy: true, firstTier: 'baseline', tierUp: 'off' },
   { lazy: false, firstTier: 'optimized', tierUp: 'off' },
   { lazy: false, firstTier: 'baseline', tierUp: 'eager' },
+  { lazy: false, firstTier: 'singlepass', tierUp: 'off' },
+  { lazy: true, firstTier: 'singlepass', tierUp: 'dynamic' },
 ];
+let TIERS = ALL_TIERS;
 
 function firstDifference(a, b) {
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
@@ -261,6 +267,10 @@ async function* smithModules(seed) {
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
+  if (options.tier) {
+    TIERS = ALL_TIERS.filter((t) => t.firstTier === options.tier);
+    if (TIERS.length === 0) throw new Error(`--tier: no configuration starts at ${options.tier}`);
+  }
   const deadline = Date.now() + options.seconds * 1000;
   console.error(`fuzz-v8: seed ${options.seed}, ${options.seconds} s, source ${options.source}, findings in ${options.out}`);
   const stats = { modules: 0, compared: 0, v8Rejected: 0, calls: 0, eh: 0, findings: 0 };

@@ -14,6 +14,7 @@ pub mod compiler;
 pub mod libcall;
 pub mod module;
 pub mod runtime;
+pub mod singlepass;
 pub mod tier;
 pub mod translate;
 pub mod trap;

@@ -14,15 +14,18 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
 pub enum Tier {
+    /// Compile speed above all: the single-pass compiler (`crate::singlepass`), wasm straight to
+    /// machine code. Functions it does not cover get the baseline tier's code instead.
+    Singlepass = 0,
     /// Compile speed first: Cranelift without optimizations, single-pass register allocation.
-    Baseline = 0,
+    Baseline = 1,
     /// Code speed first: Cranelift with full optimizations, backtracking register allocation.
-    Optimized = 1,
+    Optimized = 2,
 }
 
 impl Tier {
     /// Every tier, in order.
-    pub const ALL: [Tier; 2] = [Tier::Baseline, Tier::Optimized];
+    pub const ALL: [Tier; 3] = [Tier::Singlepass, Tier::Baseline, Tier::Optimized];
     /// How many tiers there are.
     pub const COUNT: usize = Tier::ALL.len();
     /// The tier that tier-up moves code to: the last one.
@@ -36,6 +39,7 @@ impl Tier {
     /// Its name in options, statuses and stack traces.
     pub fn as_str(self) -> &'static str {
         match self {
+            Tier::Singlepass => "singlepass",
             Tier::Baseline => "baseline",
             Tier::Optimized => "optimized",
         }

@@ -134,6 +134,11 @@ fn the_translator_does_not_name_the_compiler() {
 }
 
 #[test]
+fn the_single_pass_compiler_names_neither_the_runtime_nor_the_compiler_nor_the_translator() {
+    check("singlepass", None, &["runtime", "compiler", "translate"], false);
+}
+
+#[test]
 fn environ_names_no_layer_above_it() {
     check(
         "",

@@ -1513,15 +1513,14 @@ fn run_module(
 }
 
 fn tier_name(tier: Tier) -> &'static str {
-    match tier {
-        Tier::Baseline => "baseline",
-        Tier::Optimized => "optimized",
-    }
+    tier.as_str()
 }
 
+/// The tier a module's results are compared with: the single-pass and baseline tiers against
+/// the optimizing one, the optimizing tier against the baseline.
 fn other_tier(tier: Tier) -> Tier {
     match tier {
-        Tier::Baseline => Tier::Optimized,
+        Tier::Singlepass | Tier::Baseline => Tier::Optimized,
         Tier::Optimized => Tier::Baseline,
     }
 }
@@ -1540,10 +1539,11 @@ fn compile_checked(
     // call, through the lazy stubs) with baseline code that charges tier-up budgets; half of
     // them also tier up eagerly in the background, so code is swapped while it runs.
     let result = match tier {
-        Tier::Baseline => {
+        // The single-pass tier likewise (what it does not cover falls back to the baseline).
+        Tier::Singlepass | Tier::Baseline => {
             let options = compiler::CompileOptions {
                 lazy: true,
-                first_tier: Tier::Baseline,
+                first_tier: tier,
                 tier_up: if bytes.len() % 2 == 0 { compiler::TierUp::Dynamic } else { compiler::TierUp::Eager },
                 threads: 1,
                 interrupt_checks: true,
@@ -1832,11 +1832,7 @@ pub fn run(options: &Options) -> Stats {
         stats.inputs += 1;
         stats.input_bytes += input.bytes.len() as u64;
         *stats.by_kind.entry(input.kind.name()).or_default() += 1;
-        let tier = if stats.inputs % 2 == 0 {
-            Tier::Baseline
-        } else {
-            Tier::Optimized
-        };
+        let tier = Tier::ALL[stats.inputs as usize % Tier::COUNT];
         if input.bytes != last_written {
             std::fs::write(&current_path, &input.bytes).expect("write current.wasm");
             last_written.clone_from(&input.bytes);
@@ -1925,7 +1921,7 @@ pub fn replay(path: &Path) -> Result<Stats, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut stats = Stats::default();
     let mut failed = Vec::new();
-    for tier in [Tier::Baseline, Tier::Optimized] {
+    for tier in Tier::ALL {
         eprintln!("== {} ==", tier_name(tier));
         current().started.store(now_ms(), Ordering::Relaxed);
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {

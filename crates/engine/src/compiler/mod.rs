@@ -186,6 +186,37 @@ pub fn compile_unit(
                 .map_err(untranslated)?;
             codegen::compile_function(func, tier).map_err(failed)
         }
+        tier::Backend::Singlepass => {
+            let singlepass = crate::singlepass::Options {
+                tiering_cost: translate.tiering_cost,
+                interrupt_checks: translate.interrupt_checks,
+                fuel: translate.fuel,
+                bounds_checks: translate.bounds_checks,
+            };
+            // A panic in the single-pass compiler (a bug) must not cross into the host: the
+            // function falls back to the baseline tier instead.
+            let compiled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::singlepass::compile(module, index, body, singlepass)
+            }))
+            .unwrap_or_else(|_| Err(crate::singlepass::Fallback("internal error".into())));
+            match compiled {
+                Ok(out) => Ok(Arc::new(codegen::CompiledFunction {
+                    code: out.code,
+                    traps: out.traps,
+                    sources: out.sources,
+                    exception_sites: Vec::new(),
+                    tier,
+                    cheaper_settings: false,
+                })),
+                // What the single-pass compiler does not cover, Cranelift's baseline compiles
+                // (Liftoff's bailout to TurboFan): the code counts as baseline code.
+                Err(crate::singlepass::Fallback(_)) => {
+                    let func = crate::translate::translate_function_with(module, index, body, translate)
+                        .map_err(untranslated)?;
+                    codegen::compile_function(func, tier::Tier::Baseline).map_err(failed)
+                }
+            }
+        }
     }
 }
 

@@ -29,6 +29,9 @@ pub struct CompileStatus {
     /// Functions whose optimizing-tier code was compiled with cheaper settings than the tier's
     /// own, their shape being one that makes the optimizer blow up (`codegen::profile_for`).
     pub cheaper_settings: usize,
+    /// Functions the single-pass tier did not cover, compiled by the baseline tier instead
+    /// (counted once compiled, whatever their tier now).
+    pub fallbacks: usize,
 }
 
 impl CompileStatus {
@@ -51,6 +54,9 @@ pub struct ModuleCode {
     /// Whether each defined function's optimizing-tier code was compiled with cheaper settings
     /// (see [`CompileStatus::cheaper_settings`]).
     cheaper: Box<[AtomicBool]>,
+    /// Whether each defined function's first-tier compile fell back from the single-pass tier
+    /// to the baseline tier (see [`CompileStatus::fallbacks`]).
+    fallbacks: Box<[AtomicBool]>,
     /// Serializes installs (the check-then-store of a tier).
     install: Mutex<()>,
     /// Signalled whenever a function's code moves up a tier, and by [`ModuleCode::wake`].
@@ -77,6 +83,7 @@ impl ModuleCode {
             blocks: Mutex::new(blocks),
             tiers: (0..count).map(|i| TierCell::new(tier(i))).collect(),
             cheaper: (0..count).map(|_| AtomicBool::new(false)).collect(),
+            fallbacks: (0..count).map(|_| AtomicBool::new(false)).collect(),
             install: Mutex::new(()),
             installed: Condvar::new(),
             generation: AtomicU64::new(0),
@@ -131,12 +138,19 @@ impl ModuleCode {
             }
         }
         status.cheaper_settings = self.cheaper.iter().filter(|c| c.load(Ordering::Relaxed)).count();
+        status.fallbacks = self.fallbacks.iter().filter(|c| c.load(Ordering::Relaxed)).count();
         status
     }
 
     /// Records that `function`, code of defined function `defined`, was compiled with cheaper
     /// settings than its tier's, if it was.
     pub fn note_settings(&self, defined: u32, function: &CompiledFunction) {
+        // The only baseline code of a module whose first tier is the single-pass one.
+        if function.tier == Tier::Baseline && self.options.first_tier == Tier::Singlepass {
+            if let Some(cell) = self.fallbacks.get(defined as usize) {
+                cell.store(true, Ordering::Relaxed);
+            }
+        }
         if function.cheaper_settings {
             if let Some(cell) = self.cheaper.get(defined as usize) {
                 cell.store(true, Ordering::Relaxed);

@@ -76,7 +76,7 @@ impl CompileOptions {
     }
 
     /// The defaults overridden by `CRANEWASM_LAZY` (0/1), `CRANEWASM_FIRST_TIER`
-    /// (baseline/optimized), `CRANEWASM_TIER_UP` (off/eager/dynamic),
+    /// (singlepass/baseline/optimized), `CRANEWASM_TIER_UP` (off/eager/dynamic),
     /// `CRANEWASM_COMPILE_THREADS` (a positive number) and `CRANEWASM_BOUNDS_CHECKS` (0/1).
     /// Values that do not parse are ignored here: index.js has refused them when it was loaded
     /// (environment.js, the table of every CRANEWASM_* variable, whose spellings these follow).
@@ -111,7 +111,7 @@ impl CompileOptions {
 
     /// Whether functions ever get optimized code after their first tier.
     pub fn tiers_up(&self) -> bool {
-        self.first_tier == Tier::Baseline && self.tier_up != TierUp::Off
+        self.first_tier < Tier::TOP && self.tier_up != TierUp::Off
     }
 }
 

@@ -431,9 +431,11 @@ fn deserialize_with(
     if module.bodies.len() != count {
         return Err(corrupt("function count"));
     }
-    // A function at the top tier never gets other code; below it only with tier-up on.
+    // A function at the top tier never gets other code; below it only with tier-up on. The
+    // single-pass tier's fallback is baseline code.
+    let fallback = |tier: Tier| tier == Tier::Baseline && options.first_tier == Tier::Singlepass;
     for function in cached.iter().flatten() {
-        if function.tier != Tier::TOP && function.tier != options.first_tier {
+        if function.tier != Tier::TOP && function.tier != options.first_tier && !fallback(function.tier) {
             return Err(corrupt("tier"));
         }
     }

@@ -11,12 +11,15 @@ pub use crate::tier::Tier;
 pub enum Backend {
     /// Cranelift, with the flags [`Tier::cranelift_settings`] gives.
     Cranelift,
+    /// The single-pass compiler, falling back to Cranelift's baseline per function.
+    Singlepass,
 }
 
 impl Tier {
     /// The code generator a compile unit of this tier runs.
     pub fn backend(self) -> Backend {
         match self {
+            Tier::Singlepass => Backend::Singlepass,
             Tier::Baseline | Tier::Optimized => Backend::Cranelift,
         }
     }
@@ -25,7 +28,8 @@ impl Tier {
     /// (`codegen::profile_for` may pick a cheaper one for the others).
     pub fn profile(self) -> Profile {
         match self {
-            Tier::Baseline => Profile::Fast,
+            // Its fallback: the baseline's configuration.
+            Tier::Singlepass | Tier::Baseline => Profile::Fast,
             Tier::Optimized => Profile::Full,
         }
     }

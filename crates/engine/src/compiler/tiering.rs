@@ -77,10 +77,11 @@ struct TierUpQueue {
 /// core that reads the entry then fetches the new bytes without an explicit instruction-cache
 /// sync; a port to another architecture needs one (Wasmtime uses membarrier on aarch64).
 struct CompilationState {
-    /// Each defined function's published first-tier code, once compiled (`None` if compiling
-    /// failed): the first to need it compiles, racing threads wait for it. Installed in the
-    /// table by the function's first call.
-    first: Box<[OnceLock<Option<usize>>]>,
+    /// Each defined function's published first-tier code and its tier (the baseline's where the
+    /// single-pass tier fell back), once compiled (`None` if compiling failed): the first to
+    /// need it compiles, racing threads wait for it. Installed in the table by the function's
+    /// first call.
+    first: Box<[OnceLock<Option<(usize, Tier)>>]>,
     /// Whether each function's callees were handed to compile-ahead already.
     ahead: Box<[AtomicBool]>,
     /// Functions already queued for the top tier.
@@ -208,14 +209,17 @@ impl CompiledModule {
                 }
             }
         }
-        let tier_of = |i: usize| cached_tier(i).or((!options.lazy).then_some(options.first_tier));
+        // Eager code's own tier: the first tier's, or the baseline's where the single-pass tier
+        // fell back.
+        let eager_tier = |i: usize| eager.as_ref().and_then(|e| e.get(i)).and_then(|f| f.as_ref()).map(|f| f.tier);
+        let tier_of = |i: usize| cached_tier(i).or_else(|| eager_tier(i));
         let state = CompilationState {
             first: (0..count)
                 .map(|i| {
                     let cell = OnceLock::new();
-                    if tier_of(i) == Some(options.first_tier) {
+                    if let Some(tier) = tier_of(i).filter(|&t| t < Tier::TOP || t == options.first_tier) {
                         if let Some(code) = address(i) {
-                            let _ = cell.set(Some(code));
+                            let _ = cell.set(Some((code, tier)));
                         }
                     }
                     cell
@@ -261,15 +265,15 @@ impl CompiledModule {
         if self.native.tier(defined).is_some() {
             return Some(self.native.code(defined));
         }
-        let code = self.first_tier_code(defined, true)?;
-        self.native.set_code(defined, self.options.first_tier, code);
+        let (code, tier) = self.first_tier_code(defined, true)?;
+        self.native.set_code(defined, tier, code);
         self.compile_callees_ahead(defined);
         Some(self.native.code(defined))
     }
 
     /// The published first-tier code of `defined`, compiled now if no one has (others asking
     /// meanwhile wait for it). `None` if it cannot be compiled.
-    fn first_tier_code(&self, defined: u32, on_caller_stack: bool) -> Option<usize> {
+    fn first_tier_code(&self, defined: u32, on_caller_stack: bool) -> Option<(usize, Tier)> {
         *self.state.first[defined as usize].get_or_init(|| {
             let tier = self.options.first_tier;
             let compiled = if on_caller_stack {
@@ -279,7 +283,7 @@ impl CompiledModule {
             };
             compiled
                 .map_err(|e| e.to_string())
-                .and_then(|f| self.native.publish(defined, &f))
+                .and_then(|f| Ok((self.native.publish(defined, &f)?, f.tier)))
                 .ok()
         })
     }

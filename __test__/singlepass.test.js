@@ -1,0 +1,332 @@
+// The single-pass tier (firstTier 'singlepass', issue 17) through the public JS API: integer
+// kernels and traps give what Node's built-in WebAssembly gives, eagerly and lazily, with and
+// without dynamic tier-up; functions the tier does not cover fall back to the baseline tier and
+// compileStatus() counts them.
+'use strict';
+
+const engine = require('../engine');
+const { cranewasm, node, loadWabt, wat, instantiate, run } = require('./helpers/execution.js');
+
+beforeAll(loadWabt);
+
+const saved = engine.getCompileOptions();
+afterEach(() => engine.setCompileOptions(saved));
+
+const KERNELS = `(module
+  (import "env" "twice" (func $twice (param i32) (result i32)))
+  (import "env" "throws" (func $throws (param i32)))
+  (import "env" "fscale" (func $fscale (param f64 i32 f32) (result f64)))
+  (memory (export "memory") 1)
+  (global $counter (mut i64) (i64.const 0))
+  (type $i64toi64 (func (param i64) (result i64)))
+  (table $table 5 funcref)
+  (type $fff (func (param f64 f64 f32) (result f64)))
+  (elem (table $table) (i32.const 0) func $fib $bump $divS)
+  (elem (table $table) (i32.const 4) func $fmix)
+
+  (func $fib (export "fib") (param $n i64) (result i64)
+    (if (result i64) (i64.lt_u (local.get $n) (i64.const 2))
+      (then (local.get $n))
+      (else (i64.add (call $fib (i64.sub (local.get $n) (i64.const 1)))
+                     (call $fib (i64.sub (local.get $n) (i64.const 2)))))))
+
+  ;; Primes below n (n <= 65536), marking composites in memory bytes.
+  (func (export "sieve") (param $n i32) (result i32)
+    (local $i i32) (local $j i32) (local $count i32)
+    (memory.fill (i32.const 0) (i32.const 0) (local.get $n))
+    (local.set $i (i32.const 2))
+    (block $done (loop $outer
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (if (i32.eqz (i32.load8_u (local.get $i)))
+        (then
+          (local.set $count (i32.add (local.get $count) (i32.const 1)))
+          (local.set $j (i32.mul (local.get $i) (local.get $i)))
+          (block $stop (loop $inner
+            (br_if $stop (i32.ge_u (local.get $j) (local.get $n)))
+            (i32.store8 (local.get $j) (i32.const 1))
+            (local.set $j (i32.add (local.get $j) (local.get $i)))
+            (br $inner)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $outer)))
+    (local.get $count))
+
+  ;; Bitwise CRC-32 of memory[0..len), after filling it with a pattern.
+  (func (export "crc32") (param $len i32) (result i32)
+    (local $i i32) (local $crc i32) (local $k i32)
+    (loop $fill
+      (if (i32.lt_u (local.get $i) (local.get $len))
+        (then
+          (i32.store8 (local.get $i) (i32.xor (i32.mul (local.get $i) (i32.const 31)) (i32.shr_u (local.get $i) (i32.const 3))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $fill))))
+    (local.set $crc (i32.const -1))
+    (local.set $i (i32.const 0))
+    (block $done (loop $bytes
+      (br_if $done (i32.ge_u (local.get $i) (local.get $len)))
+      (local.set $crc (i32.xor (local.get $crc) (i32.load8_u (local.get $i))))
+      (local.set $k (i32.const 8))
+      (loop $bits
+        (local.set $crc
+          (select
+            (i32.xor (i32.shr_u (local.get $crc) (i32.const 1)) (i32.const 0xEDB88320))
+            (i32.shr_u (local.get $crc) (i32.const 1))
+            (i32.and (local.get $crc) (i32.const 1))))
+        (br_if $bits (local.tee $k (i32.sub (local.get $k) (i32.const 1)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $bytes)))
+    (i32.xor (local.get $crc) (i32.const -1)))
+
+  ;; The longest Collatz chain start below n, and its length, packed (start << 32 | steps).
+  (func (export "collatz") (param $n i64) (result i64)
+    (local $start i64) (local $x i64) (local $steps i64) (local $best i64) (local $bestStart i64)
+    (local.set $start (i64.const 1))
+    (block $done (loop $each
+      (br_if $done (i64.ge_u (local.get $start) (local.get $n)))
+      (local.set $x (local.get $start))
+      (local.set $steps (i64.const 0))
+      (block $one (loop $step
+        (br_if $one (i64.eq (local.get $x) (i64.const 1)))
+        (local.set $x
+          (if (result i64) (i64.eqz (i64.rem_u (local.get $x) (i64.const 2)))
+            (then (i64.div_u (local.get $x) (i64.const 2)))
+            (else (i64.add (i64.mul (local.get $x) (i64.const 3)) (i64.const 1)))))
+        (local.set $steps (i64.add (local.get $steps) (i64.const 1)))
+        (br $step)))
+      (if (i64.gt_u (local.get $steps) (local.get $best))
+        (then (local.set $best (local.get $steps)) (local.set $bestStart (local.get $start))))
+      (local.set $start (i64.add (local.get $start) (i64.const 1)))
+      (br $each)))
+    (i64.or (i64.shl (local.get $bestStart) (i64.const 32)) (local.get $best)))
+
+  ;; A state machine over br_table: counts transitions for a sequence of inputs.
+  (func (export "machine") (param $steps i32) (result i32)
+    (local $state i32) (local $acc i32)
+    (loop $next
+      (block $s3 (block $s2 (block $s1 (block $s0
+        (br_table $s0 $s1 $s2 $s3 (local.get $state)))
+        ;; state 0
+        (local.set $acc (i32.add (local.get $acc) (i32.const 1)))
+        (local.set $state (i32.rem_u (i32.add (local.get $acc) (i32.const 3)) (i32.const 4)))
+        (br $s3))
+        ;; state 1
+        (local.set $acc (i32.mul (local.get $acc) (i32.const 3)))
+        (local.set $state (i32.const 2))
+        (br $s3))
+        ;; state 2
+        (local.set $acc (i32.rotl (local.get $acc) (i32.const 5)))
+        (local.set $state (i32.and (local.get $acc) (i32.const 3))))
+      (local.set $steps (i32.sub (local.get $steps) (i32.const 1)))
+      (br_if $next (i32.gt_s (local.get $steps) (i32.const 0))))
+    (local.get $acc))
+
+  ;; More live values than registers: a deep expression that spills.
+  (func (export "deep") (param $a i64) (param $b i64) (result i64)
+    (i64.add (i64.mul (local.get $a) (i64.const 3))
+    (i64.add (i64.xor (local.get $b) (i64.const 5))
+    (i64.add (i64.sub (local.get $a) (local.get $b))
+    (i64.add (i64.shl (local.get $a) (i64.const 7))
+    (i64.add (i64.shr_s (local.get $b) (i64.const 2))
+    (i64.add (i64.rotr (local.get $a) (local.get $b))
+    (i64.add (i64.and (local.get $a) (i64.const 0xff00))
+    (i64.add (i64.or (local.get $b) (i64.const 1))
+    (i64.add (i64.extend_i32_s (i32.wrap_i64 (local.get $a)))
+    (i64.add (i64.extend_i32_u (i32.wrap_i64 (local.get $b)))
+    (i64.add (i64.extend8_s (local.get $a))
+    (i64.add (i64.extend16_s (local.get $b))
+    (i64.add (i64.popcnt (local.get $a))
+    (i64.add (i64.clz (local.get $b))
+             (i64.ctz (local.get $a)))))))))))))))))
+
+  ;; Globals, imports, and every width of load and store.
+  (func $bump (export "bump") (param $by i64) (result i64)
+    (global.set $counter (i64.add (global.get $counter) (local.get $by)))
+    (global.get $counter))
+  (func (export "viaImport") (param $x i32) (result i32)
+    (i32.add (call $twice (local.get $x)) (i32.const 1)))
+  (func (export "throwThrough") (param $x i32) (call $throws (local.get $x)))
+  (func (export "widths") (param $at i32) (param $v i64) (result i64)
+    (i64.store (local.get $at) (local.get $v))
+    (i64.add (i64.load32_s offset=1 (local.get $at))
+    (i64.add (i64.load16_u offset=2 (local.get $at))
+    (i64.add (i64.load8_s offset=3 (local.get $at))
+             (i64.extend_i32_u (i32.load16_s offset=5 (local.get $at)))))))
+
+  (func (export "indirect") (param $i i32) (param $x i64) (result i64)
+    (call_indirect $table (type $i64toi64) (local.get $x) (local.get $i)))
+
+  ;; Floats: arithmetic through xmm registers, comparisons (NaN), conversions, bits, memory,
+  ;; and float arguments and results across calls.
+  (func $fmix (export "fmix") (param $a f64) (param $b f64) (param $c f32) (result f64)
+    (f64.add
+      (f64.div (f64.mul (local.get $a) (local.get $b)) (f64.sub (local.get $b) (f64.promote_f32 (local.get $c))))
+      (f64.add (f64.sqrt (f64.abs (local.get $a)))
+        (f64.add (f64.neg (local.get $b))
+          (f64.copysign (f64.promote_f32 (f32.mul (local.get $c) (f32.demote_f64 (local.get $a)))) (local.get $b))))))
+  (func (export "fcmp") (param $a f64) (param $b f64) (result i32)
+    (i32.or (i32.or (i32.or (f64.eq (local.get $a) (local.get $b)) (i32.shl (f64.ne (local.get $a) (local.get $b)) (i32.const 1)))
+                    (i32.or (i32.shl (f64.lt (local.get $a) (local.get $b)) (i32.const 2)) (i32.shl (f64.gt (local.get $a) (local.get $b)) (i32.const 3))))
+            (i32.or (i32.or (i32.shl (f64.le (local.get $a) (local.get $b)) (i32.const 4)) (i32.shl (f64.ge (local.get $a) (local.get $b)) (i32.const 5)))
+                    (i32.shl (f32.lt (f32.demote_f64 (local.get $a)) (f32.demote_f64 (local.get $b))) (i32.const 6)))))
+  (func (export "fconv") (param $i i32) (param $l i64) (result f64)
+    (f64.add (f64.add (f64.convert_i32_s (local.get $i)) (f64.convert_i32_u (local.get $i)))
+      (f64.add (f64.convert_i64_s (local.get $l))
+        (f64.promote_f32 (f32.add (f32.convert_i32_u (local.get $i)) (f32.add (f32.convert_i32_s (local.get $i)) (f32.convert_i64_s (local.get $l))))))))
+  (func (export "bits") (param $x f64) (result i64)
+    (i64.xor (i64.reinterpret_f64 (f64.neg (local.get $x)))
+      (i64.extend_i32_u (i32.reinterpret_f32 (f32.abs (f32.reinterpret_i32 (i32.wrap_i64 (i64.reinterpret_f64 (local.get $x)))))))))
+  (func (export "fmem") (param $at i32) (param $x f64) (result f32)
+    (f64.store offset=8 (local.get $at) (local.get $x))
+    (f32.store (local.get $at) (f32.demote_f64 (f64.load offset=8 (local.get $at))))
+    (f32.add (f32.load (local.get $at)) (f32.const 0.5)))
+  (func (export "fcall") (param $x f64) (result f64)
+    (f64.add (call $fmix (local.get $x) (f64.const 3) (f32.const 1.5))
+      (call $fscale (local.get $x) (i32.const 3) (f32.const 0.25))))
+
+  (func (export "findirect") (param $i i32) (param $x f64) (result f64)
+    (call_indirect $table (type $fff) (local.get $x) (f64.const 2) (f32.const 0.5) (local.get $i)))
+
+  ;; Traps.
+  (func $divS (export "divS") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+  (func (export "divU") (param i32 i32) (result i32) (i32.div_u (local.get 0) (local.get 1)))
+  (func (export "remS") (param i64 i64) (result i64) (i64.rem_s (local.get 0) (local.get 1)))
+  (func (export "remU") (param i64 i64) (result i64) (i64.rem_u (local.get 0) (local.get 1)))
+  (func (export "divS64") (param i64 i64) (result i64) (i64.div_s (local.get 0) (local.get 1)))
+  (func (export "load") (param i32) (result i64) (i64.load offset=8 (local.get 0)))
+  (func (export "store") (param i32) (i32.store16 offset=65534 (local.get 0) (i32.const 7)))
+  (func $trapDeep (export "trapDeep") (param i32) (result i32)
+    (if (result i32) (local.get 0)
+      (then (i32.add (call $trapDeep (i32.sub (local.get 0) (i32.const 1))) (i32.const 1)))
+      (else (unreachable))))
+  (func $forever (export "forever") (param i32) (result i32) (call $forever (i32.add (local.get 0) (i32.const 1))))
+)`;
+
+function imports(W) {
+  return {
+    env: {
+      twice: (x) => x * 2,
+      throws: (x) => {
+        throw new Error(`from JS ${x}`);
+      },
+      fscale: (x, n, y) => x * n + y,
+    },
+  };
+}
+
+const CALLS = [
+  ['fib', [25n]],
+  ['sieve', [65536]],
+  ['crc32', [4096]],
+  ['collatz', [3000n]],
+  ['machine', [1000]],
+  ['deep', [0x123456789n, 13n]],
+  ['deep', [-5n, 64n]],
+  ['bump', [5n]],
+  ['bump', [-7n]],
+  ['viaImport', [20]],
+  ['throwThrough', [3]],
+  ['widths', [100, 0x0102030405060708n]],
+  ['widths', [65528, -2n]],
+  ['indirect', [0, 12n]],
+  ['indirect', [1, 3n]],
+  ['indirect', [2, 1n]],
+  ['indirect', [3, 1n]],
+  ['indirect', [4, 1n]],
+  ['indirect', [5, 1n]],
+  ['indirect', [-1, 1n]],
+  ['fmix', [2.5, -4.25, 0.75]],
+  ['fmix', [-0, 1e308, -3.5]],
+  ['fmix', [NaN, 1, 2]],
+  ['fmix', [Infinity, -Infinity, 0]],
+  ['fcmp', [1, 2]],
+  ['fcmp', [2, 1]],
+  ['fcmp', [1.5, 1.5]],
+  ['fcmp', [-0, 0]],
+  ['fcmp', [NaN, 1]],
+  ['fcmp', [NaN, NaN]],
+  ['fconv', [-7, -9007199254740993n]],
+  ['fconv', [2147483647, 123456789012345678n]],
+  ['bits', [1.5]],
+  ['bits', [-2.75e-310]],
+  ['fmem', [16, 1.2345678901234567]],
+  ['fmem', [65520, 1e40]],
+  ['fmem', [65530, 1]],
+  ['fcall', [0.5]],
+  ['findirect', [4, 3.5]],
+  ['findirect', [0, 1]],
+  ['findirect', [3, 1]],
+  ['findirect', [7, 1]],
+  ['divS', [7, -2]],
+  ['divS', [1, 0]],
+  ['divS', [-2147483648, -1]],
+  ['divS', [-2147483647, -1]],
+  ['divU', [-1, 3]],
+  ['divU', [5, 0]],
+  ['remS', [-9223372036854775808n, -1n]],
+  ['remS', [-7n, 2n]],
+  ['remS', [1n, 0n]],
+  ['remU', [-1n, 10n]],
+  ['divS64', [-9223372036854775808n, -1n]],
+  ['divS64', [-9223372036854775808n, 2n]],
+  ['load', [65528]],
+  ['load', [65520]],
+  ['load', [-1]],
+  ['store', [0]],
+  ['store', [1]],
+  ['trapDeep', [5]],
+  ['forever', [0]],
+];
+
+// Every call's outcome on namespace W, in order, on one instance.
+function runAll(W) {
+  const exports = instantiate(W, wat(KERNELS), imports(W));
+  return CALLS.map(([name, args]) => [name, args.map(String), run(W, () => exports[name](...args))]);
+}
+
+describe.each([
+  ['eagerly', { lazy: false, tierUp: 'off' }],
+  ['lazily', { lazy: true, tierUp: 'off' }],
+  ['lazily with dynamic tier-up', { lazy: true, tierUp: 'dynamic' }],
+])('single-pass code, compiled %s', (_, options) => {
+  test('kernels and traps give what Node gives', () => {
+    engine.setCompileOptions({ firstTier: 'singlepass', ...options });
+    const ours = runAll(cranewasm);
+    const theirs = runAll(node);
+    expect(ours).toEqual(theirs);
+    // The traps and the recursion are really exercised.
+    const outcomes = ours.map(([, , o]) => o.threw || 'value');
+    expect(outcomes).toContain('WebAssembly.RuntimeError');
+    expect(outcomes).toContain('RangeError');
+  });
+});
+
+test('every kernel function is single-pass code; what it does not cover falls back', () => {
+  engine.setCompileOptions({ firstTier: 'singlepass', lazy: false, tierUp: 'off' });
+  const kernels = new cranewasm.Module(wat(KERNELS));
+  const status = engine.compileStatus(kernels);
+  expect(status).toMatchObject({ functions: 27, singlepass: 27, baseline: 0, optimized: 0, fallbacks: 0, firstTier: 'singlepass' });
+
+  const mixed = new cranewasm.Module(wat(`(module
+    (func (export "int") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+    (func (export "simd") (param i32) (result i32) (i32x4.extract_lane 1 (i32x4.splat (local.get 0))))
+    (func (export "pair") (result i32 i32) (i32.const 1) (i32.const 2)))`));
+  expect(engine.compileStatus(mixed)).toMatchObject({ functions: 3, singlepass: 1, baseline: 2, fallbacks: 2 });
+  const e = new cranewasm.Instance(mixed).exports;
+  expect([e.int(41), e.simd(7), e.pair()]).toEqual([42, 7, [1, 2]]);
+});
+
+test('the default first tier is not the single-pass one, and other tiers report no fallbacks', () => {
+  expect(saved.firstTier).toBe('baseline');
+  engine.setCompileOptions({ lazy: false, tierUp: 'off' });
+  const status = engine.compileStatus(new cranewasm.Module(wat(KERNELS)));
+  expect(status).toMatchObject({ singlepass: 0, baseline: 27, fallbacks: 0 });
+});
+
+test('single-pass code tiers up to optimized code', async () => {
+  engine.setCompileOptions({ firstTier: 'singlepass', lazy: false, tierUp: 'off' });
+  const module = new cranewasm.Module(wat(KERNELS));
+  const exports = new cranewasm.Instance(module, imports(cranewasm)).exports;
+  expect(exports.fib(20n)).toBe(6765n);
+  await engine.tierUp(module);
+  expect(engine.compileStatus(module)).toMatchObject({ singlepass: 0, baseline: 0, optimized: 27, fallbacks: 0 });
+  expect(exports.fib(20n)).toBe(6765n);
+});

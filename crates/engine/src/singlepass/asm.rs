@@ -1,0 +1,598 @@
+//! A thin layer over `cranelift-assembler-x64` for the single-pass compiler: the few
+//! instruction forms it emits, by operand size, plus labels (rel32 jumps patched when the label
+//! is bound) and trap sites. The assembler crate encodes one instruction at a time into a byte
+//! vector; it has no label fixups of its own outside Cranelift's `MachBuffer`, so jumps are
+//! encoded here (`jmp rel32`, `jcc rel32`: two fixed forms).
+
+use cranelift_assembler_x64::{
+    inst, Amode, AmodeOffset, AmodeOffsetPlusKnownOffset, Fixed, Gpr, GprMem, Imm32, Imm64, Imm8,
+    NonRspGpr, Registers, Simm32, Xmm, XmmMem,
+};
+
+use crate::code_info::{SourceRange, TrapSite};
+use crate::trap::TrapKind;
+
+/// Hardware register numbers.
+pub type Reg = u8;
+pub const RAX: Reg = 0;
+pub const RCX: Reg = 1;
+pub const RDX: Reg = 2;
+pub const RBX: Reg = 3;
+pub const RSP: Reg = 4;
+pub const RBP: Reg = 5;
+pub const RSI: Reg = 6;
+pub const RDI: Reg = 7;
+pub const R8: Reg = 8;
+pub const R9: Reg = 9;
+pub const R10: Reg = 10;
+pub const R11: Reg = 11;
+pub const R12: Reg = 12;
+pub const R13: Reg = 13;
+pub const R14: Reg = 14;
+pub const R15: Reg = 15;
+
+/// Registers as the assembler crate sees them: plain hardware numbers.
+#[derive(Clone, Copy, Debug)]
+pub struct Hw;
+impl Registers for Hw {
+    type ReadGpr = u8;
+    type ReadWriteGpr = u8;
+    type WriteGpr = u8;
+    type ReadXmm = u8;
+    type ReadWriteXmm = u8;
+    type WriteXmm = u8;
+}
+
+/// Operand size of an integer operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Size {
+    S32,
+    S64,
+}
+
+/// Condition codes (x86 encoding nibble).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Cond {
+    O = 0x0,
+    B = 0x2,
+    Ae = 0x3,
+    E = 0x4,
+    Ne = 0x5,
+    Be = 0x6,
+    A = 0x7,
+    P = 0xa,
+    Np = 0xb,
+    L = 0xc,
+    Ge = 0xd,
+    Le = 0xe,
+    G = 0xf,
+}
+
+/// Binary ALU operations with register or immediate sources.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Alu {
+    Add,
+    Sub,
+    And,
+    Or,
+    Xor,
+    Cmp,
+}
+
+/// Shifts and rotates by `cl` or an immediate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shift {
+    Shl,
+    Shr,
+    Sar,
+    Rol,
+    Ror,
+}
+
+/// A label: unbound until [`Asm::bind`]; jumps to it are patched then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Label(u32);
+
+pub struct Asm {
+    pub buf: Vec<u8>,
+    labels: Vec<Option<u32>>,
+    /// (offset of the rel32 field, label)
+    fixups: Vec<(u32, Label)>,
+    pub traps: Vec<TrapSite>,
+    pub sources: Vec<SourceRange>,
+}
+
+fn mem(base: Reg, disp: i32) -> GprMem<u8, u8> {
+    GprMem::Mem(Amode::ImmReg {
+        base,
+        simm32: AmodeOffsetPlusKnownOffset { simm32: AmodeOffset::new(disp), offset: None },
+        trap: None,
+    })
+}
+
+fn mem_index(base: Reg, index: Reg, disp: i32) -> GprMem<u8, u8> {
+    GprMem::Mem(Amode::ImmRegRegShift {
+        base,
+        index: NonRspGpr::new(index),
+        scale: cranelift_assembler_x64::Scale::One,
+        simm32: AmodeOffset::new(disp),
+        trap: None,
+    })
+}
+
+/// A memory operand: `[base + disp]` or `[base + index + disp]`.
+#[derive(Clone, Copy, Debug)]
+pub struct Mem {
+    pub base: Reg,
+    pub index: Option<Reg>,
+    pub disp: i32,
+}
+
+impl Mem {
+    pub fn at(base: Reg, disp: i32) -> Mem {
+        Mem { base, index: None, disp }
+    }
+    fn operand(self) -> GprMem<u8, u8> {
+        match self.index {
+            None => mem(self.base, self.disp),
+            Some(index) => mem_index(self.base, index, self.disp),
+        }
+    }
+}
+
+/// The assembler records trap codes through its sink, which a byte vector ignores: trap sites
+/// are recorded here instead ([`Asm::trap_here`]).
+fn trap_code() -> cranelift_assembler_x64::TrapCode {
+    cranelift_assembler_x64::TrapCode(std::num::NonZeroU8::MIN)
+}
+
+macro_rules! emit {
+    ($a:expr, $name:ident($($arg:expr),*)) => {
+        inst::$name::<Hw>::new($($arg),*).encode(&mut $a.buf)
+    };
+}
+
+impl Asm {
+    pub fn new(capacity: usize) -> Asm {
+        Asm {
+            buf: Vec::with_capacity(capacity),
+            labels: Vec::new(),
+            fixups: Vec::new(),
+            traps: Vec::new(),
+            sources: Vec::new(),
+        }
+    }
+
+    pub fn offset(&self) -> u32 {
+        self.buf.len() as u32
+    }
+
+    pub fn source(&mut self, wasm_offset: u32) {
+        let start = self.offset();
+        match self.sources.last_mut() {
+            Some(last) if last.wasm_offset == wasm_offset => {}
+            Some(last) if last.start == start => last.wasm_offset = wasm_offset,
+            _ => self.sources.push(SourceRange { start, wasm_offset }),
+        }
+    }
+
+    pub fn trap_here(&mut self, kind: TrapKind) {
+        let offset = self.offset();
+        self.traps.push(TrapSite { offset, kind });
+    }
+
+    // ---- labels and jumps ----
+
+    pub fn label(&mut self) -> Label {
+        self.labels.push(None);
+        Label(self.labels.len() as u32 - 1)
+    }
+
+    pub fn bind(&mut self, label: Label) {
+        self.labels[label.0 as usize] = Some(self.offset());
+    }
+
+
+    fn rel32(&mut self, label: Label) {
+        let at = self.offset();
+        self.fixups.push((at, label));
+        self.buf.extend_from_slice(&[0; 4]);
+    }
+
+    pub fn jmp(&mut self, label: Label) {
+        self.buf.push(0xe9);
+        self.rel32(label);
+    }
+
+    pub fn jcc(&mut self, cond: Cond, label: Label) {
+        self.buf.extend_from_slice(&[0x0f, 0x80 | cond as u8]);
+        self.rel32(label);
+    }
+
+    /// `ud2` raising `kind`, skipped unless `cond` holds: `j!cond +2; ud2`.
+    pub fn trap_if(&mut self, cond: Cond, kind: TrapKind) {
+        self.buf.extend_from_slice(&[0x70 | (cond as u8 ^ 1), 2]);
+        self.ud2(kind);
+    }
+
+    pub fn ud2(&mut self, kind: TrapKind) {
+        self.trap_here(kind);
+        inst::ud2_zo::new(trap_code()).encode(&mut self.buf);
+    }
+
+    /// Resolves every jump; fails if a label was never bound (a compiler bug).
+    pub fn finish(mut self) -> Result<(Vec<u8>, Vec<TrapSite>, Vec<SourceRange>), String> {
+        for &(at, label) in &self.fixups {
+            let target = self.labels[label.0 as usize].ok_or("single-pass: unbound label")?;
+            let rel = target as i64 - (at as i64 + 4);
+            let at = at as usize;
+            self.buf[at..at + 4].copy_from_slice(&(rel as i32).to_le_bytes());
+        }
+        self.traps.sort_by_key(|t| t.offset);
+        Ok((self.buf, self.traps, self.sources))
+    }
+
+    /// Overwrites the 4 bytes at `at` (an immediate emitted earlier).
+    pub fn patch_u32(&mut self, at: u32, value: u32) {
+        let at = at as usize;
+        self.buf[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    }
+
+    // ---- moves ----
+
+    pub fn mov_rr(&mut self, size: Size, dst: Reg, src: Reg) {
+        match size {
+            Size::S32 => emit!(self, movl_rm(Gpr::new(dst), GprMem::Gpr(src))),
+            Size::S64 => emit!(self, movq_rm(Gpr::new(dst), GprMem::Gpr(src))),
+        }
+    }
+
+    pub fn mov_ri(&mut self, size: Size, dst: Reg, value: i64) {
+        match size {
+            Size::S32 => emit!(self, movl_oi(Gpr::new(dst), Imm32::new(value as u32))),
+            Size::S64 => {
+                if value as u64 <= u32::MAX as u64 {
+                    emit!(self, movl_oi(Gpr::new(dst), Imm32::new(value as u32)))
+                } else if i32::try_from(value).is_ok() {
+                    emit!(self, movq_mi_sxl(GprMem::Gpr(dst), Simm32::new(value as i32)))
+                } else {
+                    emit!(self, movabsq_oi(Gpr::new(dst), Imm64::new(value as u64)))
+                }
+            }
+        }
+    }
+
+    pub fn load(&mut self, size: Size, dst: Reg, src: Mem) {
+        match size {
+            Size::S32 => emit!(self, movl_rm(Gpr::new(dst), src.operand())),
+            Size::S64 => emit!(self, movq_rm(Gpr::new(dst), src.operand())),
+        }
+    }
+
+    pub fn store(&mut self, size: Size, dst: Mem, src: Reg) {
+        match size {
+            Size::S32 => emit!(self, movl_mr(dst.operand(), Gpr::new(src))),
+            Size::S64 => emit!(self, movq_mr(dst.operand(), Gpr::new(src))),
+        }
+    }
+
+    /// Narrow loads, extending to 32 (`S32`) or 64 bits.
+    pub fn load_narrow(&mut self, bytes: u8, signed: bool, to: Size, dst: Reg, src: Mem) {
+        let m = src.operand();
+        match (bytes, signed, to) {
+            (1, false, _) => emit!(self, movzbl_rm(Gpr::new(dst), m)),
+            (2, false, _) => emit!(self, movzwl_rm(Gpr::new(dst), m)),
+            (1, true, Size::S32) => emit!(self, movsbl_rm(Gpr::new(dst), m)),
+            (2, true, Size::S32) => emit!(self, movswl_rm(Gpr::new(dst), m)),
+            (1, true, Size::S64) => emit!(self, movsbq_rm(Gpr::new(dst), m)),
+            (2, true, Size::S64) => emit!(self, movswq_rm(Gpr::new(dst), m)),
+            (4, false, _) => emit!(self, movl_rm(Gpr::new(dst), m)),
+            (4, true, _) => emit!(self, movslq_rm(Gpr::new(dst), m)),
+            _ => emit!(self, movq_rm(Gpr::new(dst), m)),
+        }
+    }
+
+    /// Narrow stores of `src`'s low `bytes`.
+    pub fn store_narrow(&mut self, bytes: u8, dst: Mem, src: Reg) {
+        let m = dst.operand();
+        match bytes {
+            1 => emit!(self, movb_mr(m, Gpr::new(src))),
+            2 => emit!(self, movw_mr(m, Gpr::new(src))),
+            4 => emit!(self, movl_mr(m, Gpr::new(src))),
+            _ => emit!(self, movq_mr(m, Gpr::new(src))),
+        }
+    }
+
+    /// Sign-extends the low `bytes` of `src` into `dst` (wasm's `extendN_s`).
+    pub fn sign_extend(&mut self, bytes: u8, to: Size, dst: Reg, src: Reg) {
+        let s = GprMem::Gpr(src);
+        match (bytes, to) {
+            (1, Size::S32) => emit!(self, movsbl_rm(Gpr::new(dst), s)),
+            (2, Size::S32) => emit!(self, movswl_rm(Gpr::new(dst), s)),
+            (1, Size::S64) => emit!(self, movsbq_rm(Gpr::new(dst), s)),
+            (2, Size::S64) => emit!(self, movswq_rm(Gpr::new(dst), s)),
+            _ => emit!(self, movslq_rm(Gpr::new(dst), s)),
+        }
+    }
+
+    // ---- arithmetic ----
+
+    pub fn alu_rr(&mut self, op: Alu, size: Size, dst: Reg, src: Reg) {
+        let (d, s) = (Gpr::new(dst), GprMem::Gpr(src));
+        match (op, size) {
+            (Alu::Add, Size::S32) => emit!(self, addl_rm(d, s)),
+            (Alu::Add, Size::S64) => emit!(self, addq_rm(d, s)),
+            (Alu::Sub, Size::S32) => emit!(self, subl_rm(d, s)),
+            (Alu::Sub, Size::S64) => emit!(self, subq_rm(d, s)),
+            (Alu::And, Size::S32) => emit!(self, andl_rm(d, s)),
+            (Alu::And, Size::S64) => emit!(self, andq_rm(d, s)),
+            (Alu::Or, Size::S32) => emit!(self, orl_rm(d, s)),
+            (Alu::Or, Size::S64) => emit!(self, orq_rm(d, s)),
+            (Alu::Xor, Size::S32) => emit!(self, xorl_rm(d, s)),
+            (Alu::Xor, Size::S64) => emit!(self, xorq_rm(d, s)),
+            (Alu::Cmp, Size::S32) => emit!(self, cmpl_rm(d, s)),
+            (Alu::Cmp, Size::S64) => emit!(self, cmpq_rm(d, s)),
+        }
+    }
+
+    /// `dst op= imm` (sign-extended to 64 bits for `S64`).
+    pub fn alu_ri(&mut self, op: Alu, size: Size, dst: Reg, imm: i32) {
+        let d = GprMem::Gpr(dst);
+        match (op, size) {
+            (Alu::Add, Size::S32) => emit!(self, addl_mi(d, Imm32::new(imm as u32))),
+            (Alu::Add, Size::S64) => emit!(self, addq_mi_sxl(d, Simm32::new(imm))),
+            (Alu::Sub, Size::S32) => emit!(self, subl_mi(d, Imm32::new(imm as u32))),
+            (Alu::Sub, Size::S64) => emit!(self, subq_mi_sxl(d, Simm32::new(imm))),
+            (Alu::And, Size::S32) => emit!(self, andl_mi(d, Imm32::new(imm as u32))),
+            (Alu::And, Size::S64) => emit!(self, andq_mi_sxl(d, Simm32::new(imm))),
+            (Alu::Or, Size::S32) => emit!(self, orl_mi(d, Imm32::new(imm as u32))),
+            (Alu::Or, Size::S64) => emit!(self, orq_mi_sxl(d, Simm32::new(imm))),
+            (Alu::Xor, Size::S32) => emit!(self, xorl_mi(d, Imm32::new(imm as u32))),
+            (Alu::Xor, Size::S64) => emit!(self, xorq_mi_sxl(d, Simm32::new(imm))),
+            (Alu::Cmp, Size::S32) => emit!(self, cmpl_mi(d, Imm32::new(imm as u32))),
+            (Alu::Cmp, Size::S64) => emit!(self, cmpq_mi(d, Simm32::new(imm))),
+        }
+    }
+
+
+    /// `cmp reg32, [mem]` (32-bit).
+    pub fn cmp_rm32(&mut self, r: Reg, m: Mem) {
+        emit!(self, cmpl_rm(Gpr::new(r), m.operand()))
+    }
+
+    /// `cmp reg, [mem]` (64-bit).
+    pub fn cmp_rm64(&mut self, r: Reg, m: Mem) {
+        emit!(self, cmpq_rm(Gpr::new(r), m.operand()))
+    }
+
+    pub fn test_rr(&mut self, size: Size, a: Reg, b: Reg) {
+        match size {
+            Size::S32 => emit!(self, testl_mr(GprMem::Gpr(a), Gpr::new(b))),
+            Size::S64 => emit!(self, testq_mr(GprMem::Gpr(a), Gpr::new(b))),
+        }
+    }
+
+    pub fn imul_rr(&mut self, size: Size, dst: Reg, src: Reg) {
+        match size {
+            Size::S32 => emit!(self, imull_rm(Gpr::new(dst), GprMem::Gpr(src))),
+            Size::S64 => emit!(self, imulq_rm(Gpr::new(dst), GprMem::Gpr(src))),
+        }
+    }
+
+    /// `rdx:rax / src` (signed: after `cdq`/`cqo`; unsigned: after zeroing rdx).
+    pub fn div(&mut self, size: Size, signed: bool, src: Reg) {
+        let (a, d, s) = (Fixed(RAX), Fixed(RDX), GprMem::Gpr(src));
+        let trap = trap_code();
+        match (size, signed) {
+            (Size::S32, true) => {
+                emit!(self, cltd_zo(Fixed(RDX), Fixed(RAX)));
+                emit!(self, idivl_m(a, d, s, trap))
+            }
+            (Size::S64, true) => {
+                emit!(self, cqto_zo(Fixed(RDX), Fixed(RAX)));
+                emit!(self, idivq_m(a, d, s, trap))
+            }
+            (Size::S32, false) => {
+                emit!(self, xorl_rm(Gpr::new(RDX), GprMem::Gpr(RDX)));
+                emit!(self, divl_m(a, d, s, trap))
+            }
+            (Size::S64, false) => {
+                emit!(self, xorl_rm(Gpr::new(RDX), GprMem::Gpr(RDX)));
+                emit!(self, divq_m(a, d, s, trap))
+            }
+        }
+    }
+
+    /// `dst = dst shift cl`.
+    pub fn shift_cl(&mut self, op: Shift, size: Size, dst: Reg) {
+        let (d, c) = (GprMem::Gpr(dst), Fixed(RCX));
+        match (op, size) {
+            (Shift::Shl, Size::S32) => emit!(self, shll_mc(d, c)),
+            (Shift::Shl, Size::S64) => emit!(self, shlq_mc(d, c)),
+            (Shift::Shr, Size::S32) => emit!(self, shrl_mc(d, c)),
+            (Shift::Shr, Size::S64) => emit!(self, shrq_mc(d, c)),
+            (Shift::Sar, Size::S32) => emit!(self, sarl_mc(d, c)),
+            (Shift::Sar, Size::S64) => emit!(self, sarq_mc(d, c)),
+            (Shift::Rol, Size::S32) => emit!(self, roll_mc(d, c)),
+            (Shift::Rol, Size::S64) => emit!(self, rolq_mc(d, c)),
+            (Shift::Ror, Size::S32) => emit!(self, rorl_mc(d, c)),
+            (Shift::Ror, Size::S64) => emit!(self, rorq_mc(d, c)),
+        }
+    }
+
+    /// `dst = dst shift imm` (the hardware masks the count as wasm does).
+    pub fn shift_i(&mut self, op: Shift, size: Size, dst: Reg, imm: u8) {
+        let (d, i) = (GprMem::Gpr(dst), Imm8::new(imm));
+        match (op, size) {
+            (Shift::Shl, Size::S32) => emit!(self, shll_mi(d, i)),
+            (Shift::Shl, Size::S64) => emit!(self, shlq_mi(d, i)),
+            (Shift::Shr, Size::S32) => emit!(self, shrl_mi(d, i)),
+            (Shift::Shr, Size::S64) => emit!(self, shrq_mi(d, i)),
+            (Shift::Sar, Size::S32) => emit!(self, sarl_mi(d, i)),
+            (Shift::Sar, Size::S64) => emit!(self, sarq_mi(d, i)),
+            (Shift::Rol, Size::S32) => emit!(self, roll_mi(d, i)),
+            (Shift::Rol, Size::S64) => emit!(self, rolq_mi(d, i)),
+            (Shift::Ror, Size::S32) => emit!(self, rorl_mi(d, i)),
+            (Shift::Ror, Size::S64) => emit!(self, rorq_mi(d, i)),
+        }
+    }
+
+    /// `dst = lzcnt/tzcnt/popcnt(src)`: 0, 1, 2.
+    pub fn bitcount(&mut self, which: u8, size: Size, dst: Reg, src: Reg) {
+        let (d, s) = (Gpr::new(dst), GprMem::Gpr(src));
+        match (which, size) {
+            (0, Size::S32) => emit!(self, lzcntl_rm(d, s)),
+            (0, Size::S64) => emit!(self, lzcntq_rm(d, s)),
+            (1, Size::S32) => emit!(self, tzcntl_a(d, s)),
+            (1, Size::S64) => emit!(self, tzcntq_a(d, s)),
+            (_, Size::S32) => emit!(self, popcntl_rm(d, s)),
+            (_, Size::S64) => emit!(self, popcntq_rm(d, s)),
+        }
+    }
+
+    /// `dst = cond ? 1 : 0` (32-bit).
+    pub fn setcc(&mut self, cond: Cond, dst: Reg) {
+        let d = GprMem::Gpr(dst);
+        match cond {
+            Cond::O => emit!(self, seto_m(d)),
+            Cond::B => emit!(self, setb_m(d)),
+            Cond::Ae => emit!(self, setae_m(d)),
+            Cond::E => emit!(self, sete_m(d)),
+            Cond::Ne => emit!(self, setne_m(d)),
+            Cond::Be => emit!(self, setbe_m(d)),
+            Cond::A => emit!(self, seta_m(d)),
+            Cond::P => emit!(self, setp_m(d)),
+            Cond::Np => emit!(self, setnp_m(d)),
+            Cond::L => emit!(self, setl_m(d)),
+            Cond::Ge => emit!(self, setge_m(d)),
+            Cond::Le => emit!(self, setle_m(d)),
+            Cond::G => emit!(self, setg_m(d)),
+        }
+        emit!(self, movzbl_rm(Gpr::new(dst), GprMem::Gpr(dst)));
+    }
+
+    /// `if (zero flag) dst = src`.
+    pub fn cmov_e(&mut self, size: Size, dst: Reg, src: Reg) {
+        match size {
+            Size::S32 => emit!(self, cmovel_rm(Gpr::new(dst), GprMem::Gpr(src))),
+            Size::S64 => emit!(self, cmoveq_rm(Gpr::new(dst), GprMem::Gpr(src))),
+        }
+    }
+
+    pub fn neg(&mut self, size: Size, dst: Reg) {
+        match size {
+            Size::S32 => emit!(self, negl_m(GprMem::Gpr(dst))),
+            Size::S64 => emit!(self, negq_m(GprMem::Gpr(dst))),
+        }
+    }
+
+    // ---- floating point (values live in general registers as their bits) ----
+
+    /// `xmm = gpr` (the low 32 or all 64 bits).
+    pub fn to_xmm(&mut self, size: Size, xmm: u8, gpr: Reg) {
+        match size {
+            Size::S32 => emit!(self, movd_a(Xmm::new(xmm), GprMem::Gpr(gpr))),
+            Size::S64 => emit!(self, movq_a(Xmm::new(xmm), GprMem::Gpr(gpr))),
+        }
+    }
+
+    /// `gpr = xmm` (the low 32 bits zero-extended, or all 64).
+    pub fn from_xmm(&mut self, size: Size, gpr: Reg, xmm: u8) {
+        match size {
+            Size::S32 => emit!(self, movd_b(GprMem::Gpr(gpr), Xmm::new(xmm))),
+            Size::S64 => emit!(self, movq_b(GprMem::Gpr(gpr), Xmm::new(xmm))),
+        }
+    }
+
+    /// `dst op= src` on scalar floats of `size` (32: single, 64: double): op 0 add, 1 sub,
+    /// 2 mul, 3 div, 4 sqrt (of src).
+    pub fn float_op(&mut self, op: u8, size: Size, dst: u8, src: u8) {
+        let (d, s) = (Xmm::new(dst), XmmMem::Xmm(src));
+        match (op, size) {
+            (0, Size::S64) => emit!(self, addsd_a(d, s)),
+            (1, Size::S64) => emit!(self, subsd_a(d, s)),
+            (2, Size::S64) => emit!(self, mulsd_a(d, s)),
+            (3, Size::S64) => emit!(self, divsd_a(d, s)),
+            (_, Size::S64) => emit!(self, sqrtsd_a(d, s)),
+            (0, Size::S32) => emit!(self, addss_a(d, s)),
+            (1, Size::S32) => emit!(self, subss_a(d, s)),
+            (2, Size::S32) => emit!(self, mulss_a(d, s)),
+            (3, Size::S32) => emit!(self, divss_a(d, s)),
+            (_, Size::S32) => emit!(self, sqrtss_a(d, s)),
+        }
+    }
+
+    /// `ucomisd/ucomiss a, b`.
+    pub fn float_compare(&mut self, size: Size, a: u8, b: u8) {
+        match size {
+            Size::S64 => emit!(self, ucomisd_a(Xmm::new(a), XmmMem::Xmm(b))),
+            Size::S32 => emit!(self, ucomiss_a(Xmm::new(a), XmmMem::Xmm(b))),
+        }
+    }
+
+    /// `xmm = (float of size to) signed integer src of size from`.
+    pub fn int_to_float(&mut self, to: Size, from: Size, xmm: u8, src: Reg) {
+        let (d, s) = (Xmm::new(xmm), GprMem::Gpr(src));
+        // cvtsi2s* merges into the destination: clear it first (no stale dependency).
+        emit!(self, xorps_a(Xmm::new(xmm), XmmMem::Xmm(xmm)));
+        match (to, from) {
+            (Size::S64, Size::S32) => emit!(self, cvtsi2sdl_a(d, s)),
+            (Size::S64, Size::S64) => emit!(self, cvtsi2sdq_a(d, s)),
+            (Size::S32, Size::S32) => emit!(self, cvtsi2ssl_a(d, s)),
+            (Size::S32, Size::S64) => emit!(self, cvtsi2ssq_a(d, s)),
+        }
+    }
+
+    /// `f32.demote_f64` (to S32) or `f64.promote_f32` (to S64), in place.
+    pub fn float_convert(&mut self, to: Size, xmm: u8) {
+        match to {
+            Size::S32 => emit!(self, cvtsd2ss_a(Xmm::new(xmm), XmmMem::Xmm(xmm))),
+            Size::S64 => emit!(self, cvtss2sd_a(Xmm::new(xmm), XmmMem::Xmm(xmm))),
+        }
+    }
+
+    // ---- frame and calls ----
+
+
+    pub fn pop(&mut self, r: Reg) {
+        emit!(self, popq_o(Gpr::new(r)));
+    }
+
+    /// `sub rsp, imm32` with a 4-byte immediate; returns the immediate's offset for patching.
+    pub fn sub_rsp_imm32(&mut self) -> u32 {
+        // REX.W 81 /5 id: the long form, so that the frame size can be patched in.
+        self.buf.extend_from_slice(&[0x48, 0x81, 0xec]);
+        let at = self.offset();
+        self.buf.extend_from_slice(&[0; 4]);
+        at
+    }
+
+    /// `add reg, imm32` with a 4-byte immediate; returns the immediate's offset for patching.
+    pub fn add_imm32_patchable(&mut self, r: Reg) -> u32 {
+        // REX.W(+B) 81 /0 id
+        self.buf.push(0x48 | (r >> 3));
+        self.buf.extend_from_slice(&[0x81, 0xc0 | (r & 7)]);
+        let at = self.offset();
+        self.buf.extend_from_slice(&[0; 4]);
+        at
+    }
+
+    pub fn call_r(&mut self, r: Reg) {
+        emit!(self, callq_m(GprMem::Gpr(r)));
+    }
+
+    pub fn call_m(&mut self, m: Mem) {
+        emit!(self, callq_m(m.operand()));
+    }
+
+    pub fn ret(&mut self) {
+        inst::retq_zo::new().encode(&mut self.buf);
+    }
+
+    /// `mov rsp, rbp` (64-bit).
+    pub fn mov_rsp_rbp(&mut self) {
+        self.mov_rr(Size::S64, RSP, RBP);
+    }
+
+}

@@ -1,0 +1,1347 @@
+//! The single-pass baseline compiler: wasm bytecode straight to x86-64 machine code, read once,
+//! with no IR and no register allocation pass (V8's Liftoff, SpiderMonkey's baseline compiler).
+//!
+//! The compiler keeps wasm's operand stack as a stack of [`Val`]s: a constant not yet
+//! materialized, a value in a register, or a value spilled to its home slot in the frame (one
+//! 8-byte slot per stack depth). Registers come from a small pool; when it runs dry, the
+//! deepest value held in a register is spilled. Every control-flow merge (block and loop labels,
+//! branches, `if`/`else`) and every call spills the whole stack, so that at every label all
+//! values are in their home slots: the state needs no reconciliation between edges.
+//!
+//! Code it produces meets the contract of every tier (see `compiler::codegen`): Cranelift's
+//! `tail` calling convention on x86-64 (vmctx in rdi, arguments in rsi, rdx, rcx, r8, r9, the
+//! result in rax; rbx, r12–r15 callee-saved), a frame linked into the frame-pointer chain whose
+//! first bytes are `push rbp; mov rbp, rsp` followed by the stack-limit check (the interrupt
+//! machinery relies on both, `runtime::traps`), trap sites at every instruction that may fault,
+//! a source range per operator, interrupt checks and the tier-up budget at loop headers.
+//!
+//! It covers what it covers: a function using anything else (floats, SIMD, references, tables,
+//! bulk memory, exceptions, multi-value, fuel metering, explicit bounds checks, signatures with
+//! more than five parameters or more than one result…) is reported as [`Fallback`], and the
+//! compiler gives it to Cranelift's baseline instead.
+//!
+//! The encoder is `cranelift-assembler-x64` (see `asm`).
+
+mod asm;
+
+use wasmparser::{BlockType, FunctionBody, MemArg, Operator, ValType};
+
+use crate::code_info::{SourceRange, TrapSite};
+use crate::libcall::{LibCall, INTERRUPT_STUB_SLOT};
+use crate::module::Module;
+use crate::trap::TrapKind;
+use crate::vmoffsets::{
+    func_ref, function_import, memory_import, runtime_limits, table_definition, vmctx, VMOffsets,
+};
+use asm::{Alu, Asm, Cond, Label, Mem, Reg, Shift, Size};
+use asm::{R10, R11, R12, R13, R14, R15, R8, R9, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP};
+
+/// What the compiler needs beyond the function.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Charge the dynamic tier-up budget this much on entry and per loop iteration.
+    pub tiering_cost: Option<i32>,
+    pub interrupt_checks: bool,
+    pub fuel: bool,
+    pub bounds_checks: bool,
+}
+
+/// Machine code of one function, and what the runtime needs to know about it.
+pub struct Output {
+    pub code: Vec<u8>,
+    pub traps: Vec<TrapSite>,
+    pub sources: Vec<SourceRange>,
+}
+
+/// Why a function is left to Cranelift's baseline: what the compiler does not cover yet.
+#[derive(Debug)]
+pub struct Fallback(pub String);
+
+fn fallback<T>(what: impl Into<String>) -> Result<T, Fallback> {
+    Err(Fallback(what.into()))
+}
+
+/// Registers values live in. rax, rcx, rdx and r11 are scratch (division, shifts, calls,
+/// addresses); r15 holds the vmctx.
+const POOL: [Reg; 9] = [RBX, RSI, RDI, R8, R9, R10, R12, R13, R14];
+/// Callee-saved registers the function uses, saved below rbp in this order.
+const SAVED: [Reg; 5] = [R15, RBX, R12, R13, R14];
+const SAVE_AREA: i32 = 8 * SAVED.len() as i32;
+/// Argument registers of the `tail` convention after the vmctx (rdi).
+const ARGS: [Reg; 5] = [RSI, RDX, RCX, R8, R9];
+/// The most locals plus stack depth a function may have here (frame offsets stay small).
+const MAX_SLOTS: usize = 1 << 20;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Val {
+    Const(i64),
+    Reg(Reg),
+    /// In its home slot.
+    Spilled,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    val: Val,
+    size: Size,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FloatCmp {
+    Eq,
+    Ne,
+    Lt,
+    Gt,
+    Le,
+    Ge,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Function,
+    Block,
+    Loop,
+    If { else_label: Label, has_else: bool },
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    kind: Kind,
+    /// Where branches to this frame go (a loop's header, else the end).
+    label: Label,
+    /// Stack height at entry.
+    base: usize,
+    /// Result size, if the block has one result.
+    result: Option<Size>,
+    /// Whether code was reachable at the frame's entry.
+    reachable_at_entry: bool,
+    /// Whether some branch targets the end label.
+    branched: bool,
+}
+
+impl Frame {
+    /// The values a branch to this frame carries.
+    fn branch_arity(&self) -> usize {
+        match self.kind {
+            Kind::Loop => 0,
+            _ => self.result.is_some() as usize,
+        }
+    }
+}
+
+/// The size of a value of type `ty`. Floats live in general registers and home slots as
+/// their bits (f32 as 32, f64 as 64); arithmetic moves them through xmm0 and xmm1.
+fn size_of(ty: ValType) -> Result<Size, Fallback> {
+    match ty {
+        ValType::I32 | ValType::F32 => Ok(Size::S32),
+        ValType::I64 | ValType::F64 => Ok(Size::S64),
+        other => fallback(format!("{other:?} values")),
+    }
+}
+
+fn is_float(ty: ValType) -> bool {
+    matches!(ty, ValType::F32 | ValType::F64)
+}
+
+/// Argument float registers of the `tail` convention: xmm0–xmm7, counted apart from the
+/// integer ones.
+const FLOAT_ARGS: usize = 8;
+
+/// Whether this compiler can pass the parameters and result of a function of type `ty`: all
+/// in registers (at most five integers and eight floats), at most one result.
+fn signature_ok(ty: &wasmparser::FuncType) -> Result<(), Fallback> {
+    let floats = ty.params().iter().filter(|t| is_float(**t)).count();
+    if ty.params().len() - floats > ARGS.len() || floats > FLOAT_ARGS || ty.results().len() > 1 {
+        return fallback("signature");
+    }
+    for &t in ty.params().iter().chain(ty.results()) {
+        size_of(t)?;
+    }
+    Ok(())
+}
+
+struct Compiler<'m> {
+    module: &'m Module,
+    offsets: VMOffsets,
+    options: Options,
+    defined_index: u32,
+    a: Asm,
+    stack: Vec<Entry>,
+    max_depth: usize,
+    control: Vec<Frame>,
+    locals: Vec<Size>,
+    free: u16,
+    reachable: bool,
+    /// Frames opened in unreachable code, not tracked.
+    dead_depth: u32,
+    frame_size_fixups: Vec<u32>,
+    stack_overflow: Label,
+    has_lzcnt: bool,
+    has_bmi1: bool,
+    has_popcnt: bool,
+}
+
+/// Compiles defined function `func_index` (function index space) of `module`, or says why not.
+pub fn compile(
+    module: &Module,
+    func_index: u32,
+    body: &FunctionBody<'_>,
+    options: Options,
+) -> Result<Output, Fallback> {
+    if options.fuel {
+        return fallback("fuel metering");
+    }
+    if module.functions.get(func_index as usize).is_none() {
+        return fallback("no such function");
+    }
+    let ty = module.func_type(func_index).clone();
+    signature_ok(&ty)?;
+    let mut locals = Vec::new();
+    for &p in ty.params() {
+        locals.push(size_of(p)?);
+    }
+    let mut reader = body.get_locals_reader().map_err(|e| Fallback(e.to_string()))?;
+    for _ in 0..reader.get_count() {
+        let (count, ty) = reader.read().map_err(|e| Fallback(e.to_string()))?;
+        if locals.len() + count as usize > MAX_SLOTS / 2 {
+            return fallback("too many locals");
+        }
+        let size = size_of(ty)?;
+        locals.extend(std::iter::repeat_n(size, count as usize));
+    }
+    let result = match ty.results() {
+        [] => None,
+        [t] => Some(size_of(*t)?),
+        _ => return fallback("multi-value"),
+    };
+    let size = body.range().end - body.range().start;
+    let mut a = Asm::new(size as usize * 6 + 128);
+    let stack_overflow = a.label();
+    let ret = a.label();
+    let mut c = Compiler {
+        module,
+        offsets: module.offsets(),
+        options,
+        defined_index: func_index - module.num_imported_functions,
+        a,
+        stack: Vec::new(),
+        max_depth: 0,
+        control: Vec::new(),
+        locals,
+        free: 0,
+        reachable: true,
+        dead_depth: 0,
+        frame_size_fixups: Vec::new(),
+        stack_overflow,
+        has_lzcnt: std::arch::is_x86_feature_detected!("lzcnt"),
+        has_bmi1: std::arch::is_x86_feature_detected!("bmi1"),
+        has_popcnt: std::arch::is_x86_feature_detected!("popcnt"),
+    };
+    for r in POOL {
+        c.free |= 1 << r;
+    }
+    c.control.push(Frame {
+        kind: Kind::Function,
+        label: ret,
+        base: 0,
+        result,
+        reachable_at_entry: true,
+        branched: false,
+    });
+    c.prologue(ty.params());
+    let mut ops = body.get_operators_reader().map_err(|e| Fallback(e.to_string()))?;
+    while !ops.eof() {
+        let (op, offset) = ops.read_with_offset().map_err(|e| Fallback(e.to_string()))?;
+        c.operator(&op, u32::try_from(offset).unwrap_or(u32::MAX))?;
+    }
+    if !c.control.is_empty() {
+        return fallback("the body ended inside a block");
+    }
+    c.epilogue(ret, ty.results().first().filter(|t| is_float(**t)).map(|t| size_of(*t)).transpose()?);
+    let frame = c.frame_size()?;
+    for at in std::mem::take(&mut c.frame_size_fixups) {
+        c.a.patch_u32(at, frame);
+    }
+    let (code, traps, sources) = c.a.finish().map_err(Fallback)?;
+    Ok(Output { code, traps, sources })
+}
+
+impl<'m> Compiler<'m> {
+    // ---- frame ----
+
+    fn frame_size(&self) -> Result<u32, Fallback> {
+        let slots = self.locals.len() + self.max_depth;
+        if slots > MAX_SLOTS {
+            return fallback("frame too large");
+        }
+        let bytes = SAVE_AREA as usize + 8 * slots;
+        Ok(bytes.next_multiple_of(16) as u32)
+    }
+
+    fn local_slot(&self, index: usize) -> Mem {
+        Mem::at(RBP, -(SAVE_AREA + 8 * (index as i32 + 1)))
+    }
+
+    fn home(&self, depth: usize) -> Mem {
+        Mem::at(RBP, -(SAVE_AREA + 8 * (self.locals.len() as i32 + depth as i32 + 1)))
+    }
+
+    fn prologue(&mut self, param_types: &[ValType]) {
+        let params = param_types.len();
+        // The frame setup the interrupt machinery recognizes, then the stack check, which
+        // touches neither rsp nor the argument registers.
+        self.a.buf.extend_from_slice(&[0x55, 0x48, 0x89, 0xe5]);
+        self.a.load(Size::S64, R11, Mem::at(RDI, vmctx::RUNTIME_LIMITS as i32));
+        self.a.load(Size::S64, R11, Mem::at(R11, runtime_limits::STACK_LIMIT as i32));
+        let at = self.a.add_imm32_patchable(R11);
+        self.frame_size_fixups.push(at);
+        self.a.alu_rr(Alu::Cmp, Size::S64, RSP, R11);
+        let overflow = self.stack_overflow;
+        self.a.jcc(Cond::B, overflow);
+        let at = self.a.sub_rsp_imm32();
+        self.frame_size_fixups.push(at);
+        for (i, &r) in SAVED.iter().enumerate() {
+            self.a.store(Size::S64, Mem::at(RBP, -8 * (i as i32 + 1)), r);
+        }
+        self.a.mov_rr(Size::S64, R15, RDI);
+        let (mut ints, mut floats) = (0, 0);
+        for (i, &t) in param_types.iter().enumerate() {
+            let slot = self.local_slot(i);
+            if is_float(t) {
+                self.a.from_xmm(Size::S64, R11, floats);
+                self.a.store(Size::S64, slot, R11);
+                floats += 1;
+            } else {
+                self.a.store(Size::S64, slot, ARGS[ints]);
+                ints += 1;
+            }
+        }
+        if self.locals.len() > params {
+            self.a.alu_rr(Alu::Xor, Size::S32, RAX, RAX);
+            for i in params..self.locals.len() {
+                let slot = self.local_slot(i);
+                self.a.store(Size::S64, slot, RAX);
+            }
+        }
+        self.charge_tiering_budget();
+    }
+
+    /// `float_result`: the size of a float result, which every return path leaves in rax and
+    /// the convention wants in xmm0.
+    fn epilogue(&mut self, ret: Label, float_result: Option<Size>) {
+        self.a.bind(ret);
+        if let Some(size) = float_result {
+            self.a.to_xmm(size, 0, RAX);
+        }
+        for (i, &r) in SAVED.iter().enumerate() {
+            self.a.load(Size::S64, r, Mem::at(RBP, -8 * (i as i32 + 1)));
+        }
+        self.a.mov_rsp_rbp();
+        self.a.pop(RBP);
+        self.a.ret();
+        // The prologue's failed stack check: rsp still equals rbp here.
+        let overflow = self.stack_overflow;
+        self.a.bind(overflow);
+        self.a.ud2(TrapKind::StackOverflow);
+    }
+
+    /// The dynamic tier-up budget: on entry and at loop headers (as the translator charges it).
+    fn charge_tiering_budget(&mut self) {
+        let Some(cost) = self.options.tiering_cost else { return };
+        let skip = self.a.label();
+        self.a.load(Size::S64, RAX, Mem::at(R15, vmctx::TIERING_BUDGETS as i32));
+        let at = Mem::at(RAX, (self.defined_index * 4) as i32);
+        self.a.load(Size::S32, RCX, at);
+        self.a.alu_ri(Alu::Sub, Size::S32, RCX, cost);
+        self.a.store(Size::S32, at, RCX);
+        self.a.alu_ri(Alu::Cmp, Size::S32, RCX, 0);
+        self.a.jcc(Cond::Ge, skip);
+        // TierUpHot(vmctx, defined index): System V.
+        self.a.mov_rr(Size::S64, RDI, R15);
+        self.a.mov_ri(Size::S32, RSI, i64::from(self.defined_index));
+        self.a.load(Size::S64, RAX, Mem::at(R15, vmctx::BUILTINS as i32));
+        self.a.call_m(Mem::at(RAX, (LibCall::TierUpHot.slot() * 8) as i32));
+        self.a.bind(skip);
+    }
+
+    /// The loop header's interrupt check: sp below the thread's stack limit means an
+    /// interrupt is pending (`runtime::interrupts`); the stub preserves every register.
+    fn interrupt_check(&mut self) {
+        if !self.options.interrupt_checks {
+            return;
+        }
+        let skip = self.a.label();
+        self.a.load(Size::S64, RAX, Mem::at(R15, vmctx::RUNTIME_LIMITS as i32));
+        self.a.cmp_rm64(RSP, Mem::at(RAX, runtime_limits::STACK_LIMIT as i32));
+        self.a.jcc(Cond::Ae, skip);
+        self.a.load(Size::S64, RAX, Mem::at(R15, vmctx::BUILTINS as i32));
+        self.a.call_m(Mem::at(RAX, (INTERRUPT_STUB_SLOT * 8) as i32));
+        self.a.bind(skip);
+    }
+
+    // ---- the value stack ----
+
+    fn alloc(&mut self) -> Reg {
+        if self.free == 0 {
+            // Spill the deepest value held in a register.
+            let depth = self
+                .stack
+                .iter()
+                .position(|e| matches!(e.val, Val::Reg(_)))
+                .expect("the pool is empty only when the stack holds its registers");
+            self.spill(depth);
+        }
+        let r = self.free.trailing_zeros() as Reg;
+        self.free &= !(1 << r);
+        r
+    }
+
+    fn release(&mut self, r: Reg) {
+        self.free |= 1 << r;
+    }
+
+    fn push(&mut self, val: Val, size: Size) {
+        self.stack.push(Entry { val, size });
+        self.max_depth = self.max_depth.max(self.stack.len());
+    }
+
+    fn spill(&mut self, depth: usize) {
+        let entry = self.stack[depth];
+        let home = self.home(depth);
+        match entry.val {
+            Val::Reg(r) => {
+                self.a.store(Size::S64, home, r);
+                self.release(r);
+            }
+            Val::Const(v) => {
+                self.a.mov_ri(Size::S64, RAX, v);
+                self.a.store(Size::S64, home, RAX);
+            }
+            Val::Spilled => return,
+        }
+        self.stack[depth].val = Val::Spilled;
+    }
+
+    fn spill_all(&mut self) {
+        for depth in 0..self.stack.len() {
+            self.spill(depth);
+        }
+    }
+
+    fn pop(&mut self) -> Entry {
+        self.stack.pop().expect("validated code never pops an empty stack")
+    }
+
+    /// Pops the top value into a register the caller owns.
+    fn pop_reg(&mut self) -> (Reg, Size) {
+        let entry = self.pop();
+        match entry.val {
+            Val::Reg(r) => (r, entry.size),
+            Val::Const(v) => {
+                let r = self.alloc();
+                self.a.mov_ri(entry.size, r, v);
+                (r, entry.size)
+            }
+            Val::Spilled => {
+                let r = self.alloc();
+                let home = self.home(self.stack.len());
+                self.a.load(entry.size, r, home);
+                (r, entry.size)
+            }
+        }
+    }
+
+    /// Pops the top value into `target` (a scratch register).
+    fn pop_into(&mut self, target: Reg) -> Size {
+        let entry = self.pop();
+        match entry.val {
+            Val::Reg(r) => {
+                self.a.mov_rr(Size::S64, target, r);
+                self.release(r);
+            }
+            Val::Const(v) => self.a.mov_ri(Size::S64, target, v),
+            Val::Spilled => {
+                let home = self.home(self.stack.len());
+                self.a.load(Size::S64, target, home);
+            }
+        }
+        entry.size
+    }
+
+    fn top_const(&self) -> Option<i64> {
+        match self.stack.last()?.val {
+            Val::Const(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    // ---- operators ----
+
+    fn operator(&mut self, op: &Operator<'_>, offset: u32) -> Result<(), Fallback> {
+        if !self.reachable {
+            return self.dead_operator(op);
+        }
+        self.a.source(offset);
+        use Operator as O;
+        match *op {
+            O::Nop => {}
+            O::Unreachable => {
+                self.a.ud2(TrapKind::Unreachable);
+                self.reachable = false;
+            }
+            O::Block { blockty } => self.open(Kind::Block, blockty)?,
+            O::Loop { blockty } => self.open(Kind::Loop, blockty)?,
+            O::If { blockty } => {
+                let (c, _) = self.pop_reg();
+                self.release(c);
+                self.spill_all();
+                let else_label = self.a.label();
+                self.a.test_rr(Size::S32, c, c);
+                self.a.jcc(Cond::E, else_label);
+                self.open(Kind::If { else_label, has_else: false }, blockty)?;
+            }
+            O::Else => self.else_()?,
+            O::End => self.end()?,
+            O::Br { relative_depth } => {
+                self.spill_all();
+                self.branch(relative_depth);
+                self.reachable = false;
+            }
+            O::BrIf { relative_depth } => {
+                let (c, _) = self.pop_reg();
+                self.release(c);
+                self.spill_all();
+                self.a.test_rr(Size::S32, c, c);
+                let skip = self.a.label();
+                self.a.jcc(Cond::E, skip);
+                self.branch(relative_depth);
+                self.a.bind(skip);
+            }
+            O::BrTable { ref targets } => {
+                let (index, _) = self.pop_reg();
+                self.release(index);
+                self.spill_all();
+                // The index register is free now but nothing below allocates.
+                for (i, target) in targets.targets().enumerate() {
+                    let target = target.map_err(|e| Fallback(e.to_string()))?;
+                    let skip = self.a.label();
+                    let i = i32::try_from(i).map_err(|_| Fallback("br_table too large".into()))?;
+                    self.a.alu_ri(Alu::Cmp, Size::S32, index, i);
+                    self.a.jcc(Cond::Ne, skip);
+                    self.branch(target);
+                    self.a.bind(skip);
+                }
+                self.branch(targets.default());
+                self.reachable = false;
+            }
+            O::Return => {
+                self.spill_all();
+                let depth = self.control.len() as u32 - 1;
+                self.branch(depth);
+                self.reachable = false;
+            }
+            O::Drop => {
+                let entry = self.pop();
+                if let Val::Reg(r) = entry.val {
+                    self.release(r);
+                }
+            }
+            O::Select => self.select()?,
+            O::TypedSelect { ty } => {
+                size_of(ty)?;
+                self.select()?;
+            }
+            O::LocalGet { local_index } => {
+                let size = self.locals[local_index as usize];
+                let r = self.alloc();
+                let slot = self.local_slot(local_index as usize);
+                self.a.load(size, r, slot);
+                self.push(Val::Reg(r), size);
+            }
+            O::LocalSet { local_index } => self.local_set(local_index, false),
+            O::LocalTee { local_index } => self.local_set(local_index, true),
+            O::GlobalGet { global_index } => {
+                let size = self.global_size(global_index)?;
+                let r = self.alloc();
+                self.a.load(Size::S64, RAX, Mem::at(R15, self.offsets.global(global_index) as i32));
+                self.a.load(size, r, Mem::at(RAX, 0));
+                self.push(Val::Reg(r), size);
+            }
+            O::GlobalSet { global_index } => {
+                let size = self.global_size(global_index)?;
+                let (v, _) = self.pop_reg();
+                self.a.load(Size::S64, RAX, Mem::at(R15, self.offsets.global(global_index) as i32));
+                self.a.store(size, Mem::at(RAX, 0), v);
+                self.release(v);
+            }
+            O::I32Const { value } => self.push(Val::Const(i64::from(value as u32)), Size::S32),
+            O::I64Const { value } => self.push(Val::Const(value), Size::S64),
+
+            O::I32Add => self.binop(Size::S32, Alu::Add),
+            O::I32Sub => self.binop(Size::S32, Alu::Sub),
+            O::I32And => self.binop(Size::S32, Alu::And),
+            O::I32Or => self.binop(Size::S32, Alu::Or),
+            O::I32Xor => self.binop(Size::S32, Alu::Xor),
+            O::I64Add => self.binop(Size::S64, Alu::Add),
+            O::I64Sub => self.binop(Size::S64, Alu::Sub),
+            O::I64And => self.binop(Size::S64, Alu::And),
+            O::I64Or => self.binop(Size::S64, Alu::Or),
+            O::I64Xor => self.binop(Size::S64, Alu::Xor),
+            O::I32Mul => self.mul(Size::S32),
+            O::I64Mul => self.mul(Size::S64),
+            O::I32DivS => self.div(Size::S32, true, false),
+            O::I32DivU => self.div(Size::S32, false, false),
+            O::I32RemS => self.div(Size::S32, true, true),
+            O::I32RemU => self.div(Size::S32, false, true),
+            O::I64DivS => self.div(Size::S64, true, false),
+            O::I64DivU => self.div(Size::S64, false, false),
+            O::I64RemS => self.div(Size::S64, true, true),
+            O::I64RemU => self.div(Size::S64, false, true),
+            O::I32Shl => self.shift(Size::S32, Shift::Shl),
+            O::I32ShrS => self.shift(Size::S32, Shift::Sar),
+            O::I32ShrU => self.shift(Size::S32, Shift::Shr),
+            O::I32Rotl => self.shift(Size::S32, Shift::Rol),
+            O::I32Rotr => self.shift(Size::S32, Shift::Ror),
+            O::I64Shl => self.shift(Size::S64, Shift::Shl),
+            O::I64ShrS => self.shift(Size::S64, Shift::Sar),
+            O::I64ShrU => self.shift(Size::S64, Shift::Shr),
+            O::I64Rotl => self.shift(Size::S64, Shift::Rol),
+            O::I64Rotr => self.shift(Size::S64, Shift::Ror),
+            O::I32Clz if self.has_lzcnt => self.bitcount(Size::S32, 0, Size::S32),
+            O::I64Clz if self.has_lzcnt => self.bitcount(Size::S64, 0, Size::S64),
+            O::I32Ctz if self.has_bmi1 => self.bitcount(Size::S32, 1, Size::S32),
+            O::I64Ctz if self.has_bmi1 => self.bitcount(Size::S64, 1, Size::S64),
+            O::I32Popcnt if self.has_popcnt => self.bitcount(Size::S32, 2, Size::S32),
+            O::I64Popcnt if self.has_popcnt => self.bitcount(Size::S64, 2, Size::S64),
+            O::I32Eqz => self.eqz(Size::S32),
+            O::I64Eqz => self.eqz(Size::S64),
+            O::I32Eq => self.compare(Size::S32, Cond::E),
+            O::I32Ne => self.compare(Size::S32, Cond::Ne),
+            O::I32LtS => self.compare(Size::S32, Cond::L),
+            O::I32LtU => self.compare(Size::S32, Cond::B),
+            O::I32GtS => self.compare(Size::S32, Cond::G),
+            O::I32GtU => self.compare(Size::S32, Cond::A),
+            O::I32LeS => self.compare(Size::S32, Cond::Le),
+            O::I32LeU => self.compare(Size::S32, Cond::Be),
+            O::I32GeS => self.compare(Size::S32, Cond::Ge),
+            O::I32GeU => self.compare(Size::S32, Cond::Ae),
+            O::I64Eq => self.compare(Size::S64, Cond::E),
+            O::I64Ne => self.compare(Size::S64, Cond::Ne),
+            O::I64LtS => self.compare(Size::S64, Cond::L),
+            O::I64LtU => self.compare(Size::S64, Cond::B),
+            O::I64GtS => self.compare(Size::S64, Cond::G),
+            O::I64GtU => self.compare(Size::S64, Cond::A),
+            O::I64LeS => self.compare(Size::S64, Cond::Le),
+            O::I64LeU => self.compare(Size::S64, Cond::Be),
+            O::I64GeS => self.compare(Size::S64, Cond::Ge),
+            O::I64GeU => self.compare(Size::S64, Cond::Ae),
+            O::I32WrapI64 => {
+                let (r, _) = self.pop_reg();
+                self.a.mov_rr(Size::S32, r, r);
+                self.push(Val::Reg(r), Size::S32);
+            }
+            O::I64ExtendI32U => {
+                let (r, _) = self.pop_reg();
+                self.a.mov_rr(Size::S32, r, r);
+                self.push(Val::Reg(r), Size::S64);
+            }
+            O::I64ExtendI32S => self.extend(4, Size::S64),
+            O::I32Extend8S => self.extend(1, Size::S32),
+            O::I32Extend16S => self.extend(2, Size::S32),
+            O::I64Extend8S => self.extend(1, Size::S64),
+            O::I64Extend16S => self.extend(2, Size::S64),
+            O::I64Extend32S => self.extend(4, Size::S64),
+
+            O::F32Const { value } => self.push(Val::Const(i64::from(value.bits())), Size::S32),
+            O::F64Const { value } => self.push(Val::Const(value.bits() as i64), Size::S64),
+            O::F32Load { memarg } => self.load(memarg, 4, false, Size::S32)?,
+            O::F64Load { memarg } => self.load(memarg, 8, false, Size::S64)?,
+            O::F32Store { memarg } => self.store(memarg, 4)?,
+            O::F64Store { memarg } => self.store(memarg, 8)?,
+            O::F32Add => self.float_binop(Size::S32, 0),
+            O::F32Sub => self.float_binop(Size::S32, 1),
+            O::F32Mul => self.float_binop(Size::S32, 2),
+            O::F32Div => self.float_binop(Size::S32, 3),
+            O::F64Add => self.float_binop(Size::S64, 0),
+            O::F64Sub => self.float_binop(Size::S64, 1),
+            O::F64Mul => self.float_binop(Size::S64, 2),
+            O::F64Div => self.float_binop(Size::S64, 3),
+            O::F32Sqrt => self.float_sqrt(Size::S32),
+            O::F64Sqrt => self.float_sqrt(Size::S64),
+            O::F32Neg => self.sign_bit(Size::S32, 0),
+            O::F64Neg => self.sign_bit(Size::S64, 0),
+            O::F32Abs => self.sign_bit(Size::S32, 1),
+            O::F64Abs => self.sign_bit(Size::S64, 1),
+            O::F32Copysign => self.copysign(Size::S32),
+            O::F64Copysign => self.copysign(Size::S64),
+            O::F32Eq => self.float_compare(Size::S32, FloatCmp::Eq),
+            O::F32Ne => self.float_compare(Size::S32, FloatCmp::Ne),
+            O::F32Lt => self.float_compare(Size::S32, FloatCmp::Lt),
+            O::F32Gt => self.float_compare(Size::S32, FloatCmp::Gt),
+            O::F32Le => self.float_compare(Size::S32, FloatCmp::Le),
+            O::F32Ge => self.float_compare(Size::S32, FloatCmp::Ge),
+            O::F64Eq => self.float_compare(Size::S64, FloatCmp::Eq),
+            O::F64Ne => self.float_compare(Size::S64, FloatCmp::Ne),
+            O::F64Lt => self.float_compare(Size::S64, FloatCmp::Lt),
+            O::F64Gt => self.float_compare(Size::S64, FloatCmp::Gt),
+            O::F64Le => self.float_compare(Size::S64, FloatCmp::Le),
+            O::F64Ge => self.float_compare(Size::S64, FloatCmp::Ge),
+            O::F32ConvertI32S => self.int_to_float(Size::S32, Size::S32, true),
+            O::F32ConvertI32U => self.int_to_float(Size::S32, Size::S32, false),
+            O::F32ConvertI64S => self.int_to_float(Size::S32, Size::S64, true),
+            O::F64ConvertI32S => self.int_to_float(Size::S64, Size::S32, true),
+            O::F64ConvertI32U => self.int_to_float(Size::S64, Size::S32, false),
+            O::F64ConvertI64S => self.int_to_float(Size::S64, Size::S64, true),
+            O::F32DemoteF64 => self.float_convert(Size::S64, Size::S32),
+            O::F64PromoteF32 => self.float_convert(Size::S32, Size::S64),
+            // The bits stay as they are.
+            O::I32ReinterpretF32 | O::F32ReinterpretI32 | O::I64ReinterpretF64 | O::F64ReinterpretI64 => {}
+
+            O::I32Load { memarg } => self.load(memarg, 4, false, Size::S32)?,
+            O::I64Load { memarg } => self.load(memarg, 8, false, Size::S64)?,
+            O::I32Load8S { memarg } => self.load(memarg, 1, true, Size::S32)?,
+            O::I32Load8U { memarg } => self.load(memarg, 1, false, Size::S32)?,
+            O::I32Load16S { memarg } => self.load(memarg, 2, true, Size::S32)?,
+            O::I32Load16U { memarg } => self.load(memarg, 2, false, Size::S32)?,
+            O::I64Load8S { memarg } => self.load(memarg, 1, true, Size::S64)?,
+            O::I64Load8U { memarg } => self.load(memarg, 1, false, Size::S64)?,
+            O::I64Load16S { memarg } => self.load(memarg, 2, true, Size::S64)?,
+            O::I64Load16U { memarg } => self.load(memarg, 2, false, Size::S64)?,
+            O::I64Load32S { memarg } => self.load(memarg, 4, true, Size::S64)?,
+            O::I64Load32U { memarg } => self.load(memarg, 4, false, Size::S64)?,
+            O::I32Store { memarg } => self.store(memarg, 4)?,
+            O::I64Store { memarg } => self.store(memarg, 8)?,
+            O::I32Store8 { memarg } | O::I64Store8 { memarg } => self.store(memarg, 1)?,
+            O::I32Store16 { memarg } | O::I64Store16 { memarg } => self.store(memarg, 2)?,
+            O::I64Store32 { memarg } => self.store(memarg, 4)?,
+
+            O::MemoryFill { mem } => {
+                self.memory32(mem)?;
+                // MemoryFill(vmctx, memory, dst: i64, value: i32, len: i64) -> status
+                self.libcall_arguments(&[RDX, RCX, R8]);
+                self.a.mov_ri(Size::S32, RSI, i64::from(mem));
+                self.bulk_libcall(LibCall::MemoryFill);
+            }
+            O::MemoryCopy { dst_mem, src_mem } => {
+                self.memory32(dst_mem)?;
+                self.memory32(src_mem)?;
+                // MemoryCopy(vmctx, dst memory, src memory, dst: i64, src: i64, len: i64)
+                self.libcall_arguments(&[RCX, R8, R9]);
+                self.a.mov_ri(Size::S32, RSI, i64::from(dst_mem));
+                self.a.mov_ri(Size::S32, RDX, i64::from(src_mem));
+                self.bulk_libcall(LibCall::MemoryCopy);
+            }
+            O::Call { function_index } => self.call(function_index)?,
+            O::CallIndirect { type_index, table_index } => self.call_indirect(type_index, table_index)?,
+
+            ref other => return fallback(format!("{other:?}")),
+        }
+        Ok(())
+    }
+
+    /// Unreachable code: only the nesting matters.
+    fn dead_operator(&mut self, op: &Operator<'_>) -> Result<(), Fallback> {
+        match op {
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                self.dead_depth += 1;
+            }
+            Operator::Try { .. } | Operator::TryTable { .. } => return fallback("exceptions"),
+            Operator::Else if self.dead_depth == 0 => return self.else_(),
+            Operator::End if self.dead_depth == 0 => return self.end(),
+            Operator::End => self.dead_depth -= 1,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn block_result(&self, blockty: BlockType) -> Result<Option<Size>, Fallback> {
+        match blockty {
+            BlockType::Empty => Ok(None),
+            BlockType::Type(t) => Ok(Some(size_of(t)?)),
+            BlockType::FuncType(_) => fallback("multi-value blocks"),
+        }
+    }
+
+    fn open(&mut self, kind: Kind, blockty: BlockType) -> Result<(), Fallback> {
+        let result = self.block_result(blockty)?;
+        let label = match kind {
+            Kind::Loop => {
+                self.spill_all();
+                let header = self.a.label();
+                self.a.bind(header);
+                self.interrupt_check();
+                self.charge_tiering_budget();
+                header
+            }
+            _ => self.a.label(),
+        };
+        self.control.push(Frame {
+            kind,
+            label,
+            base: self.stack.len(),
+            result,
+            reachable_at_entry: true,
+            branched: false,
+        });
+        Ok(())
+    }
+
+    /// Jumps to frame `relative_depth` with the whole stack spilled: copies the values the
+    /// branch carries to the target's home slots.
+    fn branch(&mut self, relative_depth: u32) {
+        let index = self.control.len() - 1 - relative_depth as usize;
+        let frame = self.control[index];
+        let arity = frame.branch_arity();
+        let len = self.stack.len();
+        if frame.kind == Kind::Function {
+            if let Some(size) = frame.result {
+                let home = self.home(len - 1);
+                self.a.load(size, RAX, home);
+            }
+        } else if arity == 1 && len - 1 != frame.base {
+            let (from, to) = (self.home(len - 1), self.home(frame.base));
+            self.a.load(Size::S64, RAX, from);
+            self.a.store(Size::S64, to, RAX);
+        }
+        self.control[index].branched = true;
+        self.a.jmp(frame.label);
+    }
+
+    fn else_(&mut self) -> Result<(), Fallback> {
+        let frame = *self.control.last().ok_or(Fallback("else outside if".into()))?;
+        let Kind::If { else_label, .. } = frame.kind else {
+            return fallback("else outside if");
+        };
+        if self.reachable {
+            self.spill_all();
+            self.a.jmp(frame.label);
+            self.control.last_mut().expect("just read").branched = true;
+        }
+        self.a.bind(else_label);
+        self.control.last_mut().expect("just read").kind = Kind::If { else_label, has_else: true };
+        self.truncate(frame.base);
+        self.reachable = frame.reachable_at_entry;
+        self.dead_depth = 0;
+        Ok(())
+    }
+
+    /// Drops the stack to `height` (values of a block left behind by a branch).
+    fn truncate(&mut self, height: usize) {
+        while self.stack.len() > height {
+            let entry = self.pop();
+            if let Val::Reg(r) = entry.val {
+                self.release(r);
+            }
+        }
+    }
+
+    fn end(&mut self) -> Result<(), Fallback> {
+        let frame = self.control.pop().ok_or(Fallback("end outside a block".into()))?;
+        self.dead_depth = 0;
+        match frame.kind {
+            Kind::Function => {
+                if self.reachable {
+                    if frame.result.is_some() {
+                        self.pop_into(RAX);
+                    }
+                    // Falls into the epilogue, bound right after the body.
+                }
+                self.truncate(0);
+                self.reachable = true;
+                return Ok(());
+            }
+            Kind::Loop => {
+                // Only the fallthrough reaches a loop's end.
+                if !self.reachable {
+                    self.truncate(frame.base);
+                    if let Some(size) = frame.result {
+                        self.push(Val::Spilled, size);
+                    }
+                }
+                return Ok(());
+            }
+            Kind::If { else_label, has_else } => {
+                if !has_else {
+                    // The false edge goes straight to the end, with the stack spilled.
+                    if self.reachable {
+                        self.spill_all();
+                    }
+                    self.a.bind(else_label);
+                    let reachable = self.reachable || frame.reachable_at_entry || frame.branched;
+                    self.a.bind(frame.label);
+                    self.truncate(frame.base);
+                    if let Some(size) = frame.result {
+                        self.push(Val::Spilled, size);
+                    }
+                    self.reachable = reachable;
+                    return Ok(());
+                }
+            }
+            Kind::Block => {}
+        }
+        if self.reachable {
+            self.spill_all();
+        }
+        let reachable = self.reachable || frame.branched;
+        self.a.bind(frame.label);
+        self.truncate(frame.base);
+        if let Some(size) = frame.result {
+            self.push(Val::Spilled, size);
+        }
+        self.reachable = reachable;
+        Ok(())
+    }
+
+    fn select(&mut self) -> Result<(), Fallback> {
+        let (c, _) = self.pop_reg();
+        let (b, _) = self.pop_reg();
+        let (a, size) = self.pop_reg();
+        self.a.test_rr(Size::S32, c, c);
+        self.a.cmov_e(size, a, b);
+        self.release(b);
+        self.release(c);
+        self.push(Val::Reg(a), size);
+        Ok(())
+    }
+
+    fn local_set(&mut self, index: u32, tee: bool) {
+        let size = self.locals[index as usize];
+        let slot = self.local_slot(index as usize);
+        let (r, _) = self.pop_reg();
+        self.a.store(Size::S64, slot, r);
+        if tee {
+            self.push(Val::Reg(r), size);
+        } else {
+            self.release(r);
+        }
+    }
+
+    fn global_size(&mut self, index: u32) -> Result<Size, Fallback> {
+        if index >= self.offsets.num_globals {
+            return fallback("no such global");
+        }
+        size_of(self.module.global_type(index).content_type)
+    }
+
+    fn binop(&mut self, size: Size, op: Alu) {
+        if let Some(imm) = self.top_const().and_then(|v| {
+            // An i32 constant is stored zero-extended; as a 32-bit immediate it is the same.
+            let v = if size == Size::S32 { v as u32 as i32 as i64 } else { v };
+            i32::try_from(v).ok()
+        }) {
+            self.pop();
+            let (a, _) = self.pop_reg();
+            self.a.alu_ri(op, size, a, imm);
+            self.push(Val::Reg(a), size);
+            return;
+        }
+        let (b, _) = self.pop_reg();
+        let (a, _) = self.pop_reg();
+        self.a.alu_rr(op, size, a, b);
+        self.release(b);
+        self.push(Val::Reg(a), size);
+    }
+
+    fn mul(&mut self, size: Size) {
+        let (b, _) = self.pop_reg();
+        let (a, _) = self.pop_reg();
+        self.a.imul_rr(size, a, b);
+        self.release(b);
+        self.push(Val::Reg(a), size);
+    }
+
+    /// Division and remainder with wasm's traps (checked before the instruction, which then
+    /// never faults): zero divisor, and the signed quotient that overflows.
+    fn div(&mut self, size: Size, signed: bool, rem: bool) {
+        let (b, _) = self.pop_reg();
+        let (a, _) = self.pop_reg();
+        self.a.test_rr(size, b, b);
+        self.a.trap_if(Cond::E, if rem { TrapKind::RemainderByZero } else { TrapKind::DivideByZero });
+        let done = self.a.label();
+        if signed {
+            let normal = self.a.label();
+            self.a.alu_ri(Alu::Cmp, size, b, -1);
+            self.a.jcc(Cond::Ne, normal);
+            if rem {
+                // x % -1 is 0 (idiv would fault on MIN % -1).
+                self.a.alu_rr(Alu::Xor, Size::S32, a, a);
+                self.a.jmp(done);
+            } else {
+                // MIN / -1 overflows; any other x / -1 is -x.
+                self.a.mov_rr(size, RAX, a);
+                self.a.neg(size, RAX);
+                self.a.trap_if(Cond::O, TrapKind::DivideUnrepresentable);
+                self.a.mov_rr(size, a, RAX);
+                self.a.jmp(done);
+            }
+            self.a.bind(normal);
+        }
+        self.a.mov_rr(size, RAX, a);
+        self.a.div(size, signed, b);
+        self.a.mov_rr(size, a, if rem { RDX } else { RAX });
+        self.a.bind(done);
+        self.release(b);
+        self.push(Val::Reg(a), size);
+    }
+
+    fn shift(&mut self, size: Size, op: Shift) {
+        if let Some(v) = self.top_const() {
+            self.pop();
+            let (a, _) = self.pop_reg();
+            let mask = if size == Size::S32 { 31 } else { 63 };
+            self.a.shift_i(op, size, a, (v & mask) as u8);
+            self.push(Val::Reg(a), size);
+            return;
+        }
+        self.pop_into(RCX);
+        let (a, _) = self.pop_reg();
+        self.a.shift_cl(op, size, a);
+        self.push(Val::Reg(a), size);
+    }
+
+    fn bitcount(&mut self, size: Size, which: u8, result: Size) {
+        let (a, _) = self.pop_reg();
+        self.a.bitcount(which, size, a, a);
+        self.push(Val::Reg(a), result);
+    }
+
+    fn eqz(&mut self, size: Size) {
+        let (a, _) = self.pop_reg();
+        self.a.test_rr(size, a, a);
+        self.a.setcc(Cond::E, a);
+        self.push(Val::Reg(a), Size::S32);
+    }
+
+    fn compare(&mut self, size: Size, cond: Cond) {
+        let imm = self.top_const().and_then(|v| {
+            let v = if size == Size::S32 { v as u32 as i32 as i64 } else { v };
+            i32::try_from(v).ok()
+        });
+        let a = if let Some(imm) = imm {
+            self.pop();
+            let (a, _) = self.pop_reg();
+            self.a.alu_ri(Alu::Cmp, size, a, imm);
+            a
+        } else {
+            let (b, _) = self.pop_reg();
+            let (a, _) = self.pop_reg();
+            self.a.alu_rr(Alu::Cmp, size, a, b);
+            self.release(b);
+            a
+        };
+        self.a.setcc(cond, a);
+        self.push(Val::Reg(a), Size::S32);
+    }
+
+    fn extend(&mut self, bytes: u8, to: Size) {
+        let (a, _) = self.pop_reg();
+        self.a.sign_extend(bytes, to, a, a);
+        self.push(Val::Reg(a), to);
+    }
+
+    // ---- floating point ----
+
+    fn float_binop(&mut self, size: Size, op: u8) {
+        let (b, _) = self.pop_reg();
+        let (a, _) = self.pop_reg();
+        self.a.to_xmm(size, 0, a);
+        self.a.to_xmm(size, 1, b);
+        self.a.float_op(op, size, 0, 1);
+        self.a.from_xmm(size, a, 0);
+        self.release(b);
+        self.push(Val::Reg(a), size);
+    }
+
+    fn float_sqrt(&mut self, size: Size) {
+        let (a, _) = self.pop_reg();
+        self.a.to_xmm(size, 1, a);
+        self.a.float_op(4, size, 0, 1);
+        self.a.from_xmm(size, a, 0);
+        self.push(Val::Reg(a), size);
+    }
+
+    /// `neg` (`which` 0: flip the sign bit) or `abs` (1: clear it), on the bits.
+    fn sign_bit(&mut self, size: Size, which: u8) {
+        let (a, _) = self.pop_reg();
+        let op = if which == 0 { Alu::Xor } else { Alu::And };
+        match size {
+            Size::S32 => {
+                let mask = if which == 0 { i32::MIN } else { i32::MAX };
+                self.a.alu_ri(op, Size::S32, a, mask);
+            }
+            Size::S64 => {
+                let mask = if which == 0 { i64::MIN } else { i64::MAX };
+                self.a.mov_ri(Size::S64, R11, mask);
+                self.a.alu_rr(op, Size::S64, a, R11);
+            }
+        }
+        self.push(Val::Reg(a), size);
+    }
+
+    /// `copysign(a, b)`: a's magnitude, b's sign.
+    fn copysign(&mut self, size: Size) {
+        let (b, _) = self.pop_reg();
+        let (a, _) = self.pop_reg();
+        match size {
+            Size::S32 => {
+                self.a.alu_ri(Alu::And, Size::S32, a, i32::MAX);
+                self.a.alu_ri(Alu::And, Size::S32, b, i32::MIN);
+            }
+            Size::S64 => {
+                self.a.mov_ri(Size::S64, R11, i64::MAX);
+                self.a.alu_rr(Alu::And, Size::S64, a, R11);
+                self.a.mov_ri(Size::S64, R11, i64::MIN);
+                self.a.alu_rr(Alu::And, Size::S64, b, R11);
+            }
+        }
+        self.a.alu_rr(Alu::Or, size, a, b);
+        self.release(b);
+        self.push(Val::Reg(a), size);
+    }
+
+    /// Comparisons, false on NaN but for `ne` (ucomis sets ZF, PF and CF on unordered).
+    fn float_compare(&mut self, size: Size, cmp: FloatCmp) {
+        let (b, _) = self.pop_reg();
+        let (a, _) = self.pop_reg();
+        self.a.to_xmm(size, 0, a);
+        self.a.to_xmm(size, 1, b);
+        self.release(b);
+        match cmp {
+            FloatCmp::Eq | FloatCmp::Ne => {
+                self.a.float_compare(size, 0, 1);
+                let (c, parity, op) = if cmp == FloatCmp::Eq {
+                    (Cond::E, Cond::Np, Alu::And)
+                } else {
+                    (Cond::Ne, Cond::P, Alu::Or)
+                };
+                self.a.setcc(c, a);
+                self.a.setcc(parity, R11);
+                self.a.alu_rr(op, Size::S32, a, R11);
+            }
+            FloatCmp::Gt | FloatCmp::Ge => {
+                self.a.float_compare(size, 0, 1);
+                self.a.setcc(if cmp == FloatCmp::Gt { Cond::A } else { Cond::Ae }, a);
+            }
+            FloatCmp::Lt | FloatCmp::Le => {
+                self.a.float_compare(size, 1, 0);
+                self.a.setcc(if cmp == FloatCmp::Lt { Cond::A } else { Cond::Ae }, a);
+            }
+        }
+        self.push(Val::Reg(a), Size::S32);
+    }
+
+    /// `fN.convert_iM_s/u` (unsigned only from i32: zero-extended, then converted as i64).
+    fn int_to_float(&mut self, to: Size, from: Size, signed: bool) {
+        let (a, _) = self.pop_reg();
+        let from = if signed {
+            from
+        } else {
+            self.a.mov_rr(Size::S32, a, a);
+            Size::S64
+        };
+        self.a.int_to_float(to, from, 0, a);
+        self.a.from_xmm(to, a, 0);
+        self.push(Val::Reg(a), to);
+    }
+
+    fn float_convert(&mut self, from: Size, to: Size) {
+        let (a, _) = self.pop_reg();
+        self.a.to_xmm(from, 0, a);
+        self.a.float_convert(to, 0);
+        self.a.from_xmm(to, a, 0);
+        self.push(Val::Reg(a), to);
+    }
+
+    // ---- memory ----
+
+    /// `[base + zero-extended address + offset]` for an access of memory `memarg.memory`
+    /// (its base in rax, the address in r11), or why not: only guarded 32-bit memories.
+    fn address(&mut self, memarg: MemArg, addr: Reg) -> Result<Mem, Fallback> {
+        if self.options.bounds_checks {
+            return fallback("explicit bounds checks");
+        }
+        let wasmparser::MemArgTarget::Memory(index) = memarg.target else {
+            return fallback("array accesses");
+        };
+        let memory = self
+            .module
+            .memory_type(index)
+            .ok_or_else(|| Fallback("no such memory".into()))?;
+        if memory.memory64 {
+            return fallback("memory64");
+        }
+        let disp = i32::try_from(memarg.offset).map_err(|_| Fallback("large offset".into()))?;
+        let at = self.offsets.memory(index) + memory_import::BASE;
+        self.a.load(Size::S64, RAX, Mem::at(R15, at as i32));
+        self.a.mov_rr(Size::S32, R11, addr);
+        Ok(Mem { base: RAX, index: Some(R11), disp })
+    }
+
+    fn load(&mut self, memarg: MemArg, bytes: u8, signed: bool, to: Size) -> Result<(), Fallback> {
+        let (addr, _) = self.pop_reg();
+        let m = self.address(memarg, addr)?;
+        self.a.trap_here(TrapKind::MemoryOutOfBounds);
+        self.a.load_narrow(bytes, signed, to, addr, m);
+        self.push(Val::Reg(addr), to);
+        Ok(())
+    }
+
+    fn store(&mut self, memarg: MemArg, bytes: u8) -> Result<(), Fallback> {
+        let (value, _) = self.pop_reg();
+        let (addr, _) = self.pop_reg();
+        let m = self.address(memarg, addr)?;
+        self.a.trap_here(TrapKind::MemoryOutOfBounds);
+        self.a.store_narrow(bytes, m, value);
+        self.release(value);
+        self.release(addr);
+        Ok(())
+    }
+
+    /// Fails unless memory `index` is a 32-bit memory.
+    fn memory32(&self, index: u32) -> Result<(), Fallback> {
+        match self.module.memory_type(index) {
+            Some(memory) if !memory.memory64 => Ok(()),
+            Some(_) => fallback("memory64"),
+            None => fallback("no such memory"),
+        }
+    }
+
+    /// Spills the stack and moves its top values to `registers` (the deepest first), each
+    /// read as 32 bits, zero-extended: the i32 operands of a libcall that takes them as i64
+    /// addresses and lengths of a 32-bit memory, or as i32.
+    fn libcall_arguments(&mut self, registers: &[Reg]) {
+        self.spill_all();
+        let first = self.stack.len() - registers.len();
+        for (k, &reg) in registers.iter().enumerate() {
+            let home = self.home(first + k);
+            self.a.load(Size::S32, reg, home);
+        }
+        self.stack.truncate(first);
+    }
+
+    /// Calls a status-returning bulk-memory libcall (System V; its arguments after the vmctx
+    /// already in place) and traps as the translator's code does: `Interrupted` for an
+    /// interrupt between chunks, else MemoryOutOfBounds on any non-zero status.
+    fn bulk_libcall(&mut self, call: LibCall) {
+        self.a.mov_rr(Size::S64, RDI, R15);
+        self.a.load(Size::S64, RAX, Mem::at(R15, vmctx::BUILTINS as i32));
+        self.a.call_m(Mem::at(RAX, (call.slot() * 8) as i32));
+        let done = self.a.label();
+        self.a.test_rr(Size::S32, RAX, RAX);
+        self.a.jcc(Cond::E, done);
+        let interrupted = 1 + TrapKind::ALL
+            .iter()
+            .position(|k| *k == TrapKind::Interrupted)
+            .unwrap_or(0) as i32;
+        self.a.alu_ri(Alu::Cmp, Size::S32, RAX, interrupted);
+        self.a.trap_if(Cond::E, TrapKind::Interrupted);
+        self.a.ud2(TrapKind::MemoryOutOfBounds);
+        self.a.bind(done);
+    }
+
+    // ---- calls ----
+
+    /// Spills the stack and moves the top values, the arguments of a callee of type `ty`, to
+    /// their registers (integers in rsi, rdx, rcx, r8, r9; floats in xmm0–xmm7).
+    fn arguments(&mut self, ty: &wasmparser::FuncType) -> Result<(), Fallback> {
+        signature_ok(ty)?;
+        // Every value is in its home slot across the call: the callee clobbers the pool.
+        self.spill_all();
+        let first = self.stack.len() - ty.params().len();
+        let (mut ints, mut floats) = (0, 0);
+        for (k, &t) in ty.params().iter().enumerate() {
+            let home = self.home(first + k);
+            if is_float(t) {
+                // Through rax: r11 may hold call_indirect's table index.
+                self.a.load(Size::S64, RAX, home);
+                self.a.to_xmm(Size::S64, floats, RAX);
+                floats += 1;
+            } else {
+                self.a.load(Size::S64, ARGS[ints], home);
+                ints += 1;
+            }
+        }
+        self.stack.truncate(first);
+        Ok(())
+    }
+
+    /// After a call: the result, from rax.
+    fn call_result(&mut self, ty: &wasmparser::FuncType) -> Result<(), Fallback> {
+        if let Some(&t) = ty.results().first() {
+            let size = size_of(t)?;
+            let r = self.alloc();
+            if is_float(t) {
+                self.a.from_xmm(Size::S64, r, 0);
+            } else {
+                self.a.mov_rr(Size::S64, r, RAX);
+            }
+            self.push(Val::Reg(r), size);
+        }
+        Ok(())
+    }
+
+    /// `call_indirect` of a final type through a 32-bit table: traps as the translator's code
+    /// does (TableOutOfBounds past the table's length, IndirectCallMismatch on null or another
+    /// type), then calls the entry's code with its vmctx.
+    fn call_indirect(&mut self, type_index: u32, table_index: u32) -> Result<(), Fallback> {
+        let ty = self
+            .module
+            .types
+            .get(type_index as usize)
+            .ok_or_else(|| Fallback("no such type".into()))?
+            .clone();
+        signature_ok(&ty)?;
+        if table_index >= self.offsets.num_tables || self.module.table_type(table_index).table64 {
+            return fallback("64-bit table");
+        }
+        if !self.module.type_info(type_index).is_final {
+            // A subtype may match: the registry decides (a libcall), not covered yet.
+            return fallback("call_indirect of a non-final type");
+        }
+        // The index, zero-extended, in r11 (which the arguments leave alone).
+        let (index, _) = self.pop_reg();
+        self.a.mov_rr(Size::S32, R11, index);
+        self.release(index);
+        self.arguments(&ty)?;
+        self.a.load(Size::S64, RAX, Mem::at(R15, self.offsets.table(table_index) as i32));
+        // The length is a u64 that never exceeds the largest table: its low half is all of it.
+        self.a.cmp_rm32(R11, Mem::at(RAX, table_definition::LENGTH as i32));
+        self.a.trap_if(Cond::Ae, TrapKind::TableOutOfBounds);
+        self.a.load(Size::S64, RAX, Mem::at(RAX, table_definition::ELEMENTS as i32));
+        self.a.shift_i(Shift::Shl, Size::S64, R11, 3);
+        self.a.load(Size::S64, RAX, Mem { base: RAX, index: Some(R11), disp: 0 });
+        self.a.test_rr(Size::S64, RAX, RAX);
+        self.a.trap_if(Cond::E, TrapKind::IndirectCallMismatch);
+        self.a.load(Size::S64, R11, Mem::at(R15, vmctx::TYPE_IDS as i32));
+        let at = i32::try_from(4 * u64::from(type_index)).map_err(|_| Fallback("type index".into()))?;
+        self.a.load(Size::S32, R11, Mem::at(R11, at));
+        self.a.cmp_rm32(R11, Mem::at(RAX, func_ref::TYPE_ID as i32));
+        self.a.trap_if(Cond::Ne, TrapKind::IndirectCallMismatch);
+        self.a.load(Size::S64, RDI, Mem::at(RAX, func_ref::VMCTX as i32));
+        self.a.call_m(Mem::at(RAX, func_ref::CODE as i32));
+        self.call_result(&ty)
+    }
+
+    fn call(&mut self, function_index: u32) -> Result<(), Fallback> {
+        if function_index >= self.offsets.num_functions {
+            return fallback("no such function");
+        }
+        let ty = self.module.func_type(function_index).clone();
+        self.arguments(&ty)?;
+        let imported = self.offsets.num_imported_functions;
+        if function_index < imported {
+            let import = self.offsets.imported_function(function_index);
+            self.a.load(Size::S64, RAX, Mem::at(R15, (import + function_import::CODE) as i32));
+            self.a.load(Size::S64, RDI, Mem::at(R15, (import + function_import::VMCTX) as i32));
+        } else {
+            // Code table entries change (lazy compilation, tier-up): read anew at every call.
+            self.a.load(Size::S64, RAX, Mem::at(R15, vmctx::CODE_TABLE as i32));
+            let slot = i64::from(function_index - imported) * 8;
+            let slot = i32::try_from(slot).map_err(|_| Fallback("code table slot".into()))?;
+            self.a.load(Size::S64, RAX, Mem::at(RAX, slot));
+            self.a.mov_rr(Size::S64, RDI, R15);
+        }
+        self.a.call_r(RAX);
+        self.call_result(&ty)
+    }
+}
