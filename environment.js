@@ -99,6 +99,11 @@ const VARIABLES = [
     meaning: 'Memory accesses check their bounds in code, and memories reserve address space for their size only, not 8 GiB (`1`); or rely on guard regions (`0`, the default; memories fall back to bounds checks when no reservation can be had). As `setCompileOptions({ boundsChecks })`.',
   },
   {
+    name: 'CRANEWASM_DISABLE_FEATURES',
+    ...oneOf(['multi-memory']),
+    meaning: 'Refuse modules that need this WebAssembly 3.0 feature, as an engine without it would (a `CompileError`): for code or test scripts written before it, such as the threads proposal\'s scripts, which expect modules with two memories to be invalid (the spec harness sets it for them). Unset by default: every feature of the engine is on.',
+  },
+  {
     name: 'CRANEWASM_CACHE',
     ...absolutePath(),
     meaning: 'Keep compiled code in this directory (created when first written) and start later compiles of the same bytes from it: the persistent code cache, off by default. Its entries are machine code: use a directory only this user can write. As `setCacheDirectory(dir)`.',

@@ -277,3 +277,33 @@ test('active data segments go to the memory they name; one past its end fails in
   const outOfBounds = module([0xff, 0xff, 0x03]);
   expect(thrown(() => new W.Instance(new W.Module(outOfBounds)))).toBeInstanceOf(W.RuntimeError);
 });
+
+test('CRANEWASM_DISABLE_FEATURES=multi-memory refuses a second memory as Node 20 does (CompileError); unset, it is valid', () => {
+  const { spawnSync } = require('child_process');
+  const path = require('path');
+  const bytes = wat('(module (memory 1) (memory 1) (func (export "f") (result i32) (i32.load 1 (i32.const 0))))');
+  const script = `
+    const W = require(${JSON.stringify(path.join(__dirname, '..'))});
+    const bytes = Buffer.from(${JSON.stringify(Buffer.from(bytes).toString('base64'))}, 'base64');
+    const out = (WA) => {
+      let error = null;
+      try { new WA.Module(bytes); } catch (e) { error = e.constructor.name; }
+      return { valid: WA.validate(bytes), error };
+    };
+    process.stdout.write(JSON.stringify({ cranewasm: out(W), node: out(WebAssembly) }));`;
+  const run = (env) => {
+    const child = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    return JSON.parse(child.stdout);
+  };
+  const off = run({ CRANEWASM_DISABLE_FEATURES: ' Multi-Memory ' });
+  expect(off.node).toEqual({ valid: false, error: 'CompileError' });
+  expect(off.cranewasm).toEqual(off.node);
+  expect(run({ CRANEWASM_DISABLE_FEATURES: '' }).cranewasm).toEqual({ valid: true, error: null });
+  // Any other name stops the load with an error naming the variable.
+  const bad = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(__dirname, '..'))})`], {
+    env: { ...process.env, CRANEWASM_DISABLE_FEATURES: 'simd' }, encoding: 'utf8',
+  });
+  expect(bad.status).not.toBe(0);
+  expect(bad.stderr).toMatch(/CRANEWASM_DISABLE_FEATURES="simd" is invalid/);
+});

@@ -29,8 +29,33 @@ pub use tiering::CompiledModule;
 /// What the engine accepts: the WebAssembly 2.0 feature set (MVP, mutable globals, sign
 /// extension, non-trapping float-to-int, multi-value, bulk memory, reference types, fixed-width
 /// SIMD) and, of 3.0, extended constant expressions, tail calls, typed function references,
-/// relaxed SIMD, multi-memory and memory64 (64-bit memories and tables).
+/// relaxed SIMD, multi-memory and memory64 (64-bit memories and tables), less what
+/// `CRANEWASM_DISABLE_FEATURES` turns off for this process ([`DISABLABLE_FEATURES`]).
 pub fn features() -> wasmparser::WasmFeatures {
+    static FEATURES: std::sync::OnceLock<wasmparser::WasmFeatures> = std::sync::OnceLock::new();
+    *FEATURES.get_or_init(|| {
+        let mut features = all_features();
+        // environment.js has checked the value when cranewasm was loaded: unknown names are
+        // refused there, so here they can only be ignored.
+        if let Ok(names) = std::env::var("CRANEWASM_DISABLE_FEATURES") {
+            for name in names.split(',').map(|n| n.trim().to_ascii_lowercase()) {
+                if let Some((_, feature)) = DISABLABLE_FEATURES.iter().find(|(n, _)| *n == name) {
+                    features.remove(*feature);
+                }
+            }
+        }
+        features
+    })
+}
+
+/// The features `CRANEWASM_DISABLE_FEATURES` may turn off, by name: those whose absence makes
+/// modules invalid that the full set accepts, for running code (or test scripts) written for an
+/// engine without them. The threads proposal's scripts, for one, predate multi-memory and expect
+/// modules with two memories to be invalid.
+pub const DISABLABLE_FEATURES: [(&str, wasmparser::WasmFeatures); 1] =
+    [("multi-memory", wasmparser::WasmFeatures::MULTI_MEMORY)];
+
+fn all_features() -> wasmparser::WasmFeatures {
     wasmparser::WasmFeatures::WASM2
         | wasmparser::WasmFeatures::EXTENDED_CONST
         | wasmparser::WasmFeatures::TAIL_CALL
