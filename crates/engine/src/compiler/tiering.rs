@@ -211,7 +211,9 @@ impl CompiledModule {
         }
         // Eager code's own tier: the first tier's, or the baseline's where the single-pass tier
         // fell back.
-        let eager_tier = |i: usize| eager.as_ref().and_then(|e| e.get(i)).and_then(|f| f.as_ref()).map(|f| f.tier);
+        let eager_tier = |i: usize| {
+            eager.as_ref().and_then(|e| e.get(i)).and_then(|f| f.as_ref()).map(|f| code_tier(options.first_tier, f))
+        };
         let tier_of = |i: usize| cached_tier(i).or_else(|| eager_tier(i));
         let state = CompilationState {
             first: (0..count)
@@ -283,7 +285,7 @@ impl CompiledModule {
             };
             compiled
                 .map_err(|e| e.to_string())
-                .and_then(|f| Ok((self.native.publish(defined, &f)?, f.tier)))
+                .and_then(|f| Ok((self.native.publish(defined, &f)?, code_tier(tier, &f))))
                 .ok()
         })
     }
@@ -514,4 +516,13 @@ fn with_enough_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })
+}
+
+/// The tier that code compiled for `requested` counts as: the single-pass tier's own, or the
+/// baseline's where it fell back; any other tier's code is that tier's, also when it was
+/// compiled with cheaper settings (their profile's `CompiledFunction::tier` is lower, but
+/// compiling it again for the same tier would give the same code: it must not be queued for
+/// tier-up again, and `compileStatus()` counts it at its tier, marked `cheaperSettings`).
+fn code_tier(requested: Tier, function: &CompiledFunction) -> Tier {
+    if requested == Tier::Singlepass { function.tier } else { requested }
 }
