@@ -210,7 +210,12 @@ pub fn compile_unit(
                 })),
                 // What the single-pass compiler does not cover, Cranelift's baseline compiles
                 // (Liftoff's bailout to TurboFan): the code counts as baseline code.
-                Err(crate::singlepass::Fallback(_)) => {
+                Err(crate::singlepass::Fallback(why)) => {
+                    // A developer's aid: which operators keep functions off the single-pass
+                    // tier (`CRANEWASM_SINGLEPASS_FALLBACKS=1`, one line per function).
+                    if std::env::var_os("CRANEWASM_SINGLEPASS_FALLBACKS").is_some() {
+                        eprintln!("cranewasm single-pass fallback: function {index}: {why}");
+                    }
                     let func = crate::translate::translate_function_with(module, index, body, translate)
                         .map_err(untranslated)?;
                     codegen::compile_function(func, tier::Tier::Baseline).map_err(failed)
