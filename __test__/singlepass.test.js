@@ -331,26 +331,29 @@ test('single-pass code tiers up to optimized code', async () => {
   expect(exports.fib(20n)).toBe(6765n);
 });
 
-// Float rounding, saturating float->int truncations, u64->float and
+// Float rounding, min/max, float->int truncations (trapping and saturating), u64->float and
 // memory.size/grow: the same results and traps as Node's, and single-pass code (no fallback).
-describe('float conversions, rounding and memory.size/grow', () => {
+describe('float conversions, rounding, min/max and memory.size/grow', () => {
   const unary = [];
   for (const t of ['f32', 'f64']) {
     for (const op of ['ceil', 'floor', 'trunc', 'nearest']) unary.push([`${t}.${op}`, t, t]);
     for (const i of ['i32', 'i64']) {
-      for (const op of ['trunc_sat']) {
+      for (const op of ['trunc', 'trunc_sat']) {
         for (const sign of ['s', 'u']) unary.push([`${i}.${op}_${t}_${sign}`, t, i]);
       }
       for (const sign of ['s', 'u']) unary.push([`${t}.convert_${i}_${sign}`, i, t]);
     }
   }
-  const binary = [];
+  const binary = ['f32.min', 'f32.max', 'f64.min', 'f64.max'];
   const name = (op) => op.replace(/\./g, '_');
   const source = `(module
     (memory (export "memory") 1 3)
     ${unary.map(([op, p, r]) => `(func (export "${name(op)}") (param ${p}) (result ${r}) (${op} (local.get 0)))`).join('\n')}
     ${binary.map((op) => `(func (export "${name(op)}") (param ${op.slice(0, 3)} ${op.slice(0, 3)}) (result ${op.slice(0, 3)})
        (${op} (local.get 0) (local.get 1)))`).join('\n')}
+    ;; min/max of values kept on the stack across a call-free sequence with other operators.
+    (func (export "clamp") (param f64 f64 f64) (result f64)
+      (f64.max (local.get 1) (f64.min (local.get 0) (local.get 2))))
     (func (export "size") (result i32) (memory.size))
     (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
     ;; Grows, then stores and loads at the last byte of the new size (keeping a value live
@@ -382,6 +385,7 @@ describe('float conversions, rounding and memory.size/grow', () => {
     for (const op of binary) {
       out.push([op, floats.flatMap((x) => [0, -0, 1, NaN, -Infinity, x].map((y) => run(W, () => e[name(op)](x, y))))]);
     }
+    out.push(['clamp', floats.map((x) => run(W, () => e.clamp(x, -0, 0)))]);
     const memory = [e.size(), e.grow(1), e.size(), e.grow(0), e.grow(2), e.size(), e.growAndTouch(0), e.grow(-1)];
     out.push(['memory', memory, e.memory.buffer.byteLength, run(W, () => e.growAndTouch(1))]);
     return out;
@@ -390,9 +394,13 @@ describe('float conversions, rounding and memory.size/grow', () => {
   test('give what Node gives, as single-pass code', () => {
     engine.setCompileOptions({ firstTier: 'singlepass', lazy: false, tierUp: 'off' });
     const module = new cranewasm.Module(wat(source));
-    const count = unary.length + binary.length + 3;
+    const count = unary.length + binary.length + 4;
     expect(engine.compileStatus(module)).toMatchObject({ functions: count, singlepass: count, fallbacks: 0 });
     const ours = runConversions(cranewasm);
     expect(ours).toEqual(runConversions(node));
+    // The traps are exercised, with their message.
+    const traps = ours.flatMap(([, outcomes]) => outcomes).filter((o) => o && o.threw);
+    expect(traps.length).toBeGreaterThan(50);
+    expect(new Set(traps.map((o) => o.message))).toEqual(new Set(['float unrepresentable in integer range']));
   });
 });

@@ -564,6 +564,21 @@ impl Asm {
         }
     }
 
+    /// `dst op= src` on the low float of `size`: op 0 min, 1 max (x86's: the second operand
+    /// when either is NaN or both are zeros), 2 bitwise or, 3 bitwise and (of the whole
+    /// register).
+    pub fn float_minmax_bits(&mut self, op: u8, size: Size, dst: u8, src: u8) {
+        let (d, s) = (Xmm::new(dst), XmmMem::Xmm(src));
+        match (op, size) {
+            (0, Size::S64) => emit!(self, minsd_a(d, s)),
+            (1, Size::S64) => emit!(self, maxsd_a(d, s)),
+            (0, Size::S32) => emit!(self, minss_a(d, s)),
+            (1, Size::S32) => emit!(self, maxss_a(d, s)),
+            (2, _) => emit!(self, orpd_a(d, s)),
+            (_, _) => emit!(self, andpd_a(d, s)),
+        }
+    }
+
     /// `dst = (integer of size to) xmm`, truncated (`cvttsd2si/cvttss2si`; the "integer
     /// indefinite" 1 << (to bits - 1) when out of range or NaN).
     pub fn float_to_int(&mut self, to: Size, from: Size, dst: Reg, xmm: u8) {

@@ -704,6 +704,18 @@ impl<'m> Compiler<'m> {
             O::F64Floor if self.has_sse41 => self.float_round(Size::S64, 1),
             O::F64Trunc if self.has_sse41 => self.float_round(Size::S64, 3),
             O::F64Nearest if self.has_sse41 => self.float_round(Size::S64, 0),
+            O::F32Min => self.float_minmax(Size::S32, false),
+            O::F32Max => self.float_minmax(Size::S32, true),
+            O::F64Min => self.float_minmax(Size::S64, false),
+            O::F64Max => self.float_minmax(Size::S64, true),
+            O::I32TruncF32S => self.float_to_int(Size::S32, Size::S32, true, false),
+            O::I32TruncF32U => self.float_to_int(Size::S32, Size::S32, false, false),
+            O::I32TruncF64S => self.float_to_int(Size::S32, Size::S64, true, false),
+            O::I32TruncF64U => self.float_to_int(Size::S32, Size::S64, false, false),
+            O::I64TruncF32S => self.float_to_int(Size::S64, Size::S32, true, false),
+            O::I64TruncF32U => self.float_to_int(Size::S64, Size::S32, false, false),
+            O::I64TruncF64S => self.float_to_int(Size::S64, Size::S64, true, false),
+            O::I64TruncF64U => self.float_to_int(Size::S64, Size::S64, false, false),
             O::I32TruncSatF32S => self.float_to_int(Size::S32, Size::S32, true, true),
             O::I32TruncSatF32U => self.float_to_int(Size::S32, Size::S32, false, true),
             O::I32TruncSatF64S => self.float_to_int(Size::S32, Size::S64, true, true),
@@ -1213,6 +1225,32 @@ impl<'m> Compiler<'m> {
         let (a, _) = self.pop_reg();
         self.a.to_xmm(size, 1, a);
         self.a.round(size, 0, 1, mode);
+        self.a.from_xmm(size, a, 0);
+        self.push(Val::Reg(a), size);
+    }
+
+    /// `min`/`max` as wasm has them: NaN if either operand is NaN, and -0 below +0 (x86's
+    /// `mins/maxs` return the second operand in both cases).
+    fn float_minmax(&mut self, size: Size, max: bool) {
+        let (b, _) = self.pop_reg();
+        let (a, _) = self.pop_reg();
+        self.a.to_xmm(size, 0, a);
+        self.a.to_xmm(size, 1, b);
+        self.release(b);
+        let (nan, ordered, done) = (self.a.label(), self.a.label(), self.a.label());
+        self.a.float_compare(size, 0, 1);
+        self.a.jcc(Cond::P, nan);
+        self.a.jcc(Cond::Ne, ordered);
+        // Equal: only the zeros' signs may differ; or keeps -0 (min), and keeps +0 (max).
+        self.a.float_minmax_bits(if max { 3 } else { 2 }, size, 0, 1);
+        self.a.jmp(done);
+        self.a.bind(nan);
+        // A NaN operand: the sum is a NaN.
+        self.a.float_op(0, size, 0, 1);
+        self.a.jmp(done);
+        self.a.bind(ordered);
+        self.a.float_minmax_bits(max as u8, size, 0, 1);
+        self.a.bind(done);
         self.a.from_xmm(size, a, 0);
         self.push(Val::Reg(a), size);
     }
