@@ -84,6 +84,11 @@ const VARIABLES = [
     meaning: 'The tier functions are first compiled with (default `baseline`; `singlepass`, the single-pass compiler, falls back to `baseline` per function for what it does not cover). As `setCompileOptions({ firstTier })`.',
   },
   {
+    name: 'CRANEWASM_SINGLEPASS_FALLBACKS',
+    ...flag(),
+    meaning: 'Print one line to stderr for each function the single-pass tier leaves to the baseline tier, with the reason (the first operator it does not cover): a developer\'s aid (default `0`).',
+  },
+  {
     name: 'CRANEWASM_TIER_UP',
     ...oneOf(['off', 'eager', 'dynamic']),
     meaning: 'When functions get optimized code after the baseline tier: never, all in the background at once, or hot ones (default `dynamic`). As `setCompileOptions({ tierUp })`.',

@@ -35,6 +35,7 @@ const CASES = {
   CRANEWASM_COMPILE_THREADS: { good: ['1', '3', '256'], bad: ['0', 'abc', '100000', '1.5', '-2', '4 threads'] },
   CRANEWASM_BOUNDS_CHECKS: { good: ['0', '1', 'off'], bad: ['maybe', '2'] },
   CRANEWASM_DISABLE_FEATURES: { good: ['multi-memory', ' Multi-Memory '], bad: ['simd', 'multi-memory,simd'] },
+  CRANEWASM_SINGLEPASS_FALLBACKS: { good: ['0', '1', 'yes'], bad: ['all', '2'] },
   CRANEWASM_TIMEOUT: { good: ['1000', '2500.5', '1e4'], bad: ['soon', '-1', 'Infinity', '10ms'] },
   CRANEWASM_FUEL: { good: ['0', '1000000'], bad: ['-5', '1.5', 'lots', '1e400'] },
   CRANEWASM_MEMORY_LIMIT: { good: ['0', '1048576'], bad: ['64k', '-1', '1.5', 'lots'] },

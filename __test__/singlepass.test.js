@@ -330,3 +330,77 @@ test('single-pass code tiers up to optimized code', async () => {
   expect(engine.compileStatus(module)).toMatchObject({ singlepass: 0, baseline: 0, optimized: 27, fallbacks: 0 });
   expect(exports.fib(20n)).toBe(6765n);
 });
+
+// Float rounding, min/max, float->int truncations (trapping and saturating), u64->float and
+// memory.size/grow: the same results and traps as Node's, and single-pass code (no fallback).
+describe('float conversions, rounding, min/max and memory.size/grow', () => {
+  const unary = [];
+  for (const t of ['f32', 'f64']) {
+    for (const op of ['ceil', 'floor', 'trunc', 'nearest']) unary.push([`${t}.${op}`, t, t]);
+    for (const i of ['i32', 'i64']) {
+      for (const op of ['trunc', 'trunc_sat']) {
+        for (const sign of ['s', 'u']) unary.push([`${i}.${op}_${t}_${sign}`, t, i]);
+      }
+      for (const sign of ['s', 'u']) unary.push([`${t}.convert_${i}_${sign}`, i, t]);
+    }
+  }
+  const binary = ['f32.min', 'f32.max', 'f64.min', 'f64.max'];
+  const name = (op) => op.replace(/\./g, '_');
+  const source = `(module
+    (memory (export "memory") 1 3)
+    ${unary.map(([op, p, r]) => `(func (export "${name(op)}") (param ${p}) (result ${r}) (${op} (local.get 0)))`).join('\n')}
+    ${binary.map((op) => `(func (export "${name(op)}") (param ${op.slice(0, 3)} ${op.slice(0, 3)}) (result ${op.slice(0, 3)})
+       (${op} (local.get 0) (local.get 1)))`).join('\n')}
+    ;; min/max of values kept on the stack across a call-free sequence with other operators.
+    (func (export "clamp") (param f64 f64 f64) (result f64)
+      (f64.max (local.get 1) (f64.min (local.get 0) (local.get 2))))
+    (func (export "size") (result i32) (memory.size))
+    (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+    ;; Grows, then stores and loads at the last byte of the new size (keeping a value live
+    ;; across the libcall).
+    (func (export "growAndTouch") (param i32) (result i32)
+      (local $old i32) (local $end i32)
+      (local.set $old (i32.add (i32.const 1000) (memory.grow (local.get 0))))
+      (local.set $end (i32.sub (i32.mul (memory.size) (i32.const 65536)) (i32.const 1)))
+      (i32.store8 (local.get $end) (i32.const 77))
+      (i32.add (local.get $old) (i32.load8_u (local.get $end)))))`;
+
+  const floats = [
+    0, -0, 0.5, -0.5, 1.5, 2.5, -2.5, 3.5, -0.9999, 0.49999999999999994, -1, -1.5, 1e-300, -5e-324,
+    8388609.5, 4503599627370497, 2147483647, 2147483647.9, 2147483648, -2147483648, -2147483648.9, -2147483649,
+    -2147483904, 4294967295, 4294967295.5, 4294967296, 9223372036854775807, 9223371487098961920,
+    -9223372036854775808, -9223372036854777856, -9223373136366403584, 18446744073709549568, 18446744073709551616,
+    1e300, -1e300, Infinity, -Infinity, NaN,
+  ];
+  const ints = {
+    i32: [0, 1, -1, 7, -2147483648, 2147483647, 16777217, -16777217],
+    i64: [0n, 1n, -1n, 2n ** 53n + 1n, 2n ** 63n - 1n, -(2n ** 63n), -(2n ** 63n) + 1n, 0x8000000000000401n - 2n ** 64n,
+      0xfffffffffffffbffn - 2n ** 64n, 0xfffffffffffffc00n - 2n ** 64n, 0x10000008000000n, 0x8000008000000001n - 2n ** 64n],
+  };
+
+  function runConversions(W) {
+    const e = instantiate(W, wat(source), {});
+    const out = [];
+    for (const [op, p] of unary) out.push([op, (p in ints ? ints[p] : floats).map((x) => run(W, () => e[name(op)](x)))]);
+    for (const op of binary) {
+      out.push([op, floats.flatMap((x) => [0, -0, 1, NaN, -Infinity, x].map((y) => run(W, () => e[name(op)](x, y))))]);
+    }
+    out.push(['clamp', floats.map((x) => run(W, () => e.clamp(x, -0, 0)))]);
+    const memory = [e.size(), e.grow(1), e.size(), e.grow(0), e.grow(2), e.size(), e.growAndTouch(0), e.grow(-1)];
+    out.push(['memory', memory, e.memory.buffer.byteLength, run(W, () => e.growAndTouch(1))]);
+    return out;
+  }
+
+  test('give what Node gives, as single-pass code', () => {
+    engine.setCompileOptions({ firstTier: 'singlepass', lazy: false, tierUp: 'off' });
+    const module = new cranewasm.Module(wat(source));
+    const count = unary.length + binary.length + 4;
+    expect(engine.compileStatus(module)).toMatchObject({ functions: count, singlepass: count, fallbacks: 0 });
+    const ours = runConversions(cranewasm);
+    expect(ours).toEqual(runConversions(node));
+    // The traps are exercised, with their message.
+    const traps = ours.flatMap(([, outcomes]) => outcomes).filter((o) => o && o.threw);
+    expect(traps.length).toBeGreaterThan(50);
+    expect(new Set(traps.map((o) => o.message))).toEqual(new Set(['float unrepresentable in integer range']));
+  });
+});

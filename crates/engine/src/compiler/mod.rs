@@ -235,7 +235,12 @@ pub fn compile_unit(
                 })),
                 // What the single-pass compiler does not cover, Cranelift's baseline compiles
                 // (Liftoff's bailout to TurboFan): the code counts as baseline code.
-                Err(crate::singlepass::Fallback(_)) => {
+                Err(crate::singlepass::Fallback(why)) => {
+                    // A developer's aid: which operators keep functions off the single-pass
+                    // tier (`CRANEWASM_SINGLEPASS_FALLBACKS=1`, one line per function).
+                    if report_fallbacks() {
+                        eprintln!("cranewasm single-pass fallback: function {index}: {why}");
+                    }
                     let func = crate::translate::translate_function_with(module, index, body, translate)
                         .map_err(untranslated)?;
                     codegen::compile_function(func, tier::Tier::Baseline).map_err(failed)
@@ -243,6 +248,15 @@ pub fn compile_unit(
             }
         }
     }
+}
+
+/// Whether `CRANEWASM_SINGLEPASS_FALLBACKS` is on (environment.js's flag spellings), read once.
+fn report_fallbacks() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| {
+        let value = std::env::var("CRANEWASM_SINGLEPASS_FALLBACKS").map(|v| v.trim().to_ascii_lowercase());
+        matches!(value.as_deref(), Ok("1" | "true" | "yes" | "on"))
+    })
 }
 
 /// The last step of every compile job: a validated `module` (all its bytes and bodies

@@ -61,6 +61,7 @@ pub enum Cond {
     Ne = 0x5,
     Be = 0x6,
     A = 0x7,
+    S = 0x8,
     P = 0xa,
     Np = 0xb,
     L = 0xc,
@@ -462,6 +463,7 @@ impl Asm {
             Cond::Ne => emit!(self, setne_m(d)),
             Cond::Be => emit!(self, setbe_m(d)),
             Cond::A => emit!(self, seta_m(d)),
+            Cond::S => emit!(self, sets_m(d)),
             Cond::P => emit!(self, setp_m(d)),
             Cond::Np => emit!(self, setnp_m(d)),
             Cond::L => emit!(self, setl_m(d)),
@@ -549,6 +551,43 @@ impl Asm {
         match to {
             Size::S32 => emit!(self, cvtsd2ss_a(Xmm::new(xmm), XmmMem::Xmm(xmm))),
             Size::S64 => emit!(self, cvtss2sd_a(Xmm::new(xmm), XmmMem::Xmm(xmm))),
+        }
+    }
+
+    /// `roundsd/roundss dst, src, mode` (SSE4.1): mode 0 nearest (ties to even), 1 down,
+    /// 2 up, 3 toward zero; bit 3 keeps the precision exception quiet.
+    pub fn round(&mut self, size: Size, dst: u8, src: u8, mode: u8) {
+        let (d, s, i) = (Xmm::new(dst), XmmMem::Xmm(src), Imm8::new(mode | 8));
+        match size {
+            Size::S64 => emit!(self, roundsd_rmi(d, s, i)),
+            Size::S32 => emit!(self, roundss_rmi(d, s, i)),
+        }
+    }
+
+    /// `dst op= src` on the low float of `size`: op 0 min, 1 max (x86's: the second operand
+    /// when either is NaN or both are zeros), 2 bitwise or, 3 bitwise and (of the whole
+    /// register).
+    pub fn float_minmax_bits(&mut self, op: u8, size: Size, dst: u8, src: u8) {
+        let (d, s) = (Xmm::new(dst), XmmMem::Xmm(src));
+        match (op, size) {
+            (0, Size::S64) => emit!(self, minsd_a(d, s)),
+            (1, Size::S64) => emit!(self, maxsd_a(d, s)),
+            (0, Size::S32) => emit!(self, minss_a(d, s)),
+            (1, Size::S32) => emit!(self, maxss_a(d, s)),
+            (2, _) => emit!(self, orpd_a(d, s)),
+            (_, _) => emit!(self, andpd_a(d, s)),
+        }
+    }
+
+    /// `dst = (integer of size to) xmm`, truncated (`cvttsd2si/cvttss2si`; the "integer
+    /// indefinite" 1 << (to bits - 1) when out of range or NaN).
+    pub fn float_to_int(&mut self, to: Size, from: Size, dst: Reg, xmm: u8) {
+        let (d, s) = (Gpr::new(dst), XmmMem::Xmm(xmm));
+        match (to, from) {
+            (Size::S32, Size::S64) => emit!(self, cvttsd2si_a(d, s)),
+            (Size::S64, Size::S64) => emit!(self, cvttsd2si_aq(d, s)),
+            (Size::S32, Size::S32) => emit!(self, cvttss2si_a(d, s)),
+            (Size::S64, Size::S32) => emit!(self, cvttss2si_aq(d, s)),
         }
     }
 

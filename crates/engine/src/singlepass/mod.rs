@@ -15,8 +15,8 @@
 //! machinery relies on both, `runtime::traps`), trap sites at every instruction that may fault,
 //! a source range per operator, interrupt checks and the tier-up budget at loop headers.
 //!
-//! It covers what it covers: a function using anything else (floats, SIMD, references, tables,
-//! bulk memory, exceptions, multi-value, fuel metering, explicit bounds checks, signatures with
+//! It covers what it covers: a function using anything else (SIMD, references, tables,
+//! `memory.init`, exceptions, multi-value, fuel metering, explicit bounds checks, signatures with
 //! more than five parameters or more than one result…) is reported as [`Fallback`], and the
 //! compiler gives it to Cranelift's baseline instead.
 //!
@@ -31,7 +31,7 @@ use crate::libcall::{LibCall, INTERRUPT_STUB_SLOT};
 use crate::module::Module;
 use crate::trap::TrapKind;
 use crate::vmoffsets::{
-    func_ref, function_import, memory_import, runtime_limits, table_definition, vmctx, VMOffsets,
+    func_ref, function_import, memory_definition, memory_import, runtime_limits, table_definition, vmctx, VMOffsets,
 };
 use asm::{Alu, Asm, Cond, Label, Mem, Reg, Shift, Size};
 use asm::{R10, R11, R12, R13, R14, R15, R8, R9, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP};
@@ -179,6 +179,7 @@ struct Compiler<'m> {
     has_lzcnt: bool,
     has_bmi1: bool,
     has_popcnt: bool,
+    has_sse41: bool,
 }
 
 /// Compiles defined function `func_index` (function index space) of `module`, or says why not.
@@ -236,6 +237,7 @@ pub fn compile(
         has_lzcnt: std::arch::is_x86_feature_detected!("lzcnt"),
         has_bmi1: std::arch::is_x86_feature_detected!("bmi1"),
         has_popcnt: std::arch::is_x86_feature_detected!("popcnt"),
+        has_sse41: std::arch::is_x86_feature_detected!("sse4.1"),
     };
     for r in POOL {
         c.free |= 1 << r;
@@ -692,6 +694,36 @@ impl<'m> Compiler<'m> {
             O::F64ConvertI32S => self.int_to_float(Size::S64, Size::S32, true),
             O::F64ConvertI32U => self.int_to_float(Size::S64, Size::S32, false),
             O::F64ConvertI64S => self.int_to_float(Size::S64, Size::S64, true),
+            O::F32ConvertI64U => self.u64_to_float(Size::S32),
+            O::F64ConvertI64U => self.u64_to_float(Size::S64),
+            O::F32Ceil if self.has_sse41 => self.float_round(Size::S32, 2),
+            O::F32Floor if self.has_sse41 => self.float_round(Size::S32, 1),
+            O::F32Trunc if self.has_sse41 => self.float_round(Size::S32, 3),
+            O::F32Nearest if self.has_sse41 => self.float_round(Size::S32, 0),
+            O::F64Ceil if self.has_sse41 => self.float_round(Size::S64, 2),
+            O::F64Floor if self.has_sse41 => self.float_round(Size::S64, 1),
+            O::F64Trunc if self.has_sse41 => self.float_round(Size::S64, 3),
+            O::F64Nearest if self.has_sse41 => self.float_round(Size::S64, 0),
+            O::F32Min => self.float_minmax(Size::S32, false),
+            O::F32Max => self.float_minmax(Size::S32, true),
+            O::F64Min => self.float_minmax(Size::S64, false),
+            O::F64Max => self.float_minmax(Size::S64, true),
+            O::I32TruncF32S => self.float_to_int(Size::S32, Size::S32, true, false),
+            O::I32TruncF32U => self.float_to_int(Size::S32, Size::S32, false, false),
+            O::I32TruncF64S => self.float_to_int(Size::S32, Size::S64, true, false),
+            O::I32TruncF64U => self.float_to_int(Size::S32, Size::S64, false, false),
+            O::I64TruncF32S => self.float_to_int(Size::S64, Size::S32, true, false),
+            O::I64TruncF32U => self.float_to_int(Size::S64, Size::S32, false, false),
+            O::I64TruncF64S => self.float_to_int(Size::S64, Size::S64, true, false),
+            O::I64TruncF64U => self.float_to_int(Size::S64, Size::S64, false, false),
+            O::I32TruncSatF32S => self.float_to_int(Size::S32, Size::S32, true, true),
+            O::I32TruncSatF32U => self.float_to_int(Size::S32, Size::S32, false, true),
+            O::I32TruncSatF64S => self.float_to_int(Size::S32, Size::S64, true, true),
+            O::I32TruncSatF64U => self.float_to_int(Size::S32, Size::S64, false, true),
+            O::I64TruncSatF32S => self.float_to_int(Size::S64, Size::S32, true, true),
+            O::I64TruncSatF32U => self.float_to_int(Size::S64, Size::S32, false, true),
+            O::I64TruncSatF64S => self.float_to_int(Size::S64, Size::S64, true, true),
+            O::I64TruncSatF64U => self.float_to_int(Size::S64, Size::S64, false, true),
             O::F32DemoteF64 => self.float_convert(Size::S64, Size::S32),
             O::F64PromoteF32 => self.float_convert(Size::S32, Size::S64),
             // The bits stay as they are.
@@ -730,6 +762,28 @@ impl<'m> Compiler<'m> {
                 self.a.mov_ri(Size::S32, RSI, i64::from(dst_mem));
                 self.a.mov_ri(Size::S32, RDX, i64::from(src_mem));
                 self.bulk_libcall(LibCall::MemoryCopy);
+            }
+            O::MemorySize { mem } => {
+                self.memory32(mem)?;
+                // The current length in bytes (never above 4 GiB here), in pages.
+                let r = self.alloc();
+                let at = self.offsets.memory(mem) + memory_import::DEFINITION;
+                self.a.load(Size::S64, RAX, Mem::at(R15, at as i32));
+                self.a.load(Size::S64, r, Mem::at(RAX, memory_definition::LENGTH as i32));
+                self.a.shift_i(Shift::Shr, Size::S64, r, 16);
+                self.push(Val::Reg(r), Size::S32);
+            }
+            O::MemoryGrow { mem } => {
+                self.memory32(mem)?;
+                // MemoryGrow(vmctx, memory, delta: i64) -> old pages: i64 (-1 on failure)
+                self.libcall_arguments(&[RDX]);
+                self.a.mov_ri(Size::S32, RSI, i64::from(mem));
+                self.a.mov_rr(Size::S64, RDI, R15);
+                self.a.load(Size::S64, RAX, Mem::at(R15, vmctx::BUILTINS as i32));
+                self.a.call_m(Mem::at(RAX, (LibCall::MemoryGrow.slot() * 8) as i32));
+                let r = self.alloc();
+                self.a.mov_rr(Size::S32, r, RAX);
+                self.push(Val::Reg(r), Size::S32);
             }
             O::Call { function_index } => self.call(function_index)?,
             O::CallIndirect { type_index, table_index } => self.call_indirect(type_index, table_index)?,
@@ -1141,6 +1195,151 @@ impl<'m> Compiler<'m> {
         };
         self.a.int_to_float(to, from, 0, a);
         self.a.from_xmm(to, a, 0);
+        self.push(Val::Reg(a), to);
+    }
+
+    /// `fN.convert_i64_u`: a value with the top bit set is halved (keeping the low bit, so
+    /// that the rounding stays right), converted as signed, then doubled.
+    fn u64_to_float(&mut self, to: Size) {
+        let (a, _) = self.pop_reg();
+        let (big, done) = (self.a.label(), self.a.label());
+        self.a.test_rr(Size::S64, a, a);
+        self.a.jcc(Cond::S, big);
+        self.a.int_to_float(to, Size::S64, 0, a);
+        self.a.jmp(done);
+        self.a.bind(big);
+        self.a.mov_rr(Size::S64, R11, a);
+        self.a.shift_i(Shift::Shr, Size::S64, R11, 1);
+        self.a.mov_rr(Size::S32, RAX, a);
+        self.a.alu_ri(Alu::And, Size::S32, RAX, 1);
+        self.a.alu_rr(Alu::Or, Size::S64, R11, RAX);
+        self.a.int_to_float(to, Size::S64, 0, R11);
+        self.a.float_op(0, to, 0, 0);
+        self.a.bind(done);
+        self.a.from_xmm(to, a, 0);
+        self.push(Val::Reg(a), to);
+    }
+
+    /// `ceil`, `floor`, `trunc`, `nearest` (rounding `mode` of `roundss/sd`).
+    fn float_round(&mut self, size: Size, mode: u8) {
+        let (a, _) = self.pop_reg();
+        self.a.to_xmm(size, 1, a);
+        self.a.round(size, 0, 1, mode);
+        self.a.from_xmm(size, a, 0);
+        self.push(Val::Reg(a), size);
+    }
+
+    /// `min`/`max` as wasm has them: NaN if either operand is NaN, and -0 below +0 (x86's
+    /// `mins/maxs` return the second operand in both cases).
+    fn float_minmax(&mut self, size: Size, max: bool) {
+        let (b, _) = self.pop_reg();
+        let (a, _) = self.pop_reg();
+        self.a.to_xmm(size, 0, a);
+        self.a.to_xmm(size, 1, b);
+        self.release(b);
+        let (nan, ordered, done) = (self.a.label(), self.a.label(), self.a.label());
+        self.a.float_compare(size, 0, 1);
+        self.a.jcc(Cond::P, nan);
+        self.a.jcc(Cond::Ne, ordered);
+        // Equal: only the zeros' signs may differ; or keeps -0 (min), and keeps +0 (max).
+        self.a.float_minmax_bits(if max { 3 } else { 2 }, size, 0, 1);
+        self.a.jmp(done);
+        self.a.bind(nan);
+        // A NaN operand: the sum is a NaN.
+        self.a.float_op(0, size, 0, 1);
+        self.a.jmp(done);
+        self.a.bind(ordered);
+        self.a.float_minmax_bits(max as u8, size, 0, 1);
+        self.a.bind(done);
+        self.a.from_xmm(size, a, 0);
+        self.push(Val::Reg(a), size);
+    }
+
+    /// `xmm` = the float `value` (exact in `size`), through r11.
+    fn float_const(&mut self, size: Size, xmm: u8, value: f64) {
+        let bits = match size {
+            Size::S32 => i64::from((value as f32).to_bits()),
+            Size::S64 => value.to_bits() as i64,
+        };
+        self.a.mov_ri(Size::S64, R11, bits);
+        self.a.to_xmm(size, xmm, R11);
+    }
+
+    /// `iN.trunc_fM_s/u` and their `_sat` forms. The operand is checked against the open
+    /// interval (lo, hi) of floats whose truncation fits (NaN fails both comparisons): outside
+    /// it, the trapping forms trap with FloatUnrepresentable (what Cranelift's conversions
+    /// raise for NaN and overflow alike) and the saturating ones give 0 for NaN, else the
+    /// bound.
+    fn float_to_int(&mut self, to: Size, from: Size, signed: bool, saturating: bool) {
+        // lo is the largest float below the smallest valid one: -2^(N-1) - 1 where that is
+        // exact, else the next float below -2^(N-1) (f32: ulp 2^8 at 2^31, 2^40 at 2^63;
+        // f64: 2^11 at 2^63).
+        const P31: f64 = 2147483648.0;
+        const P63: f64 = 9223372036854775808.0;
+        let lo = match (to, from, signed) {
+            (_, _, false) => -1.0,
+            (Size::S32, Size::S32, true) => -P31 - 256.0,
+            (Size::S32, Size::S64, true) => -P31 - 1.0,
+            (Size::S64, Size::S32, true) => -P63 - 1099511627776.0,
+            (Size::S64, Size::S64, true) => -P63 - 2048.0,
+        };
+        // The bounds and what saturation gives (i32 values zero-extended, as constants are).
+        let (hi, min, max) = match (to, signed) {
+            (Size::S32, true) => (P31, i64::from(i32::MIN as u32), i64::from(i32::MAX)),
+            (Size::S64, true) => (P63, i64::MIN, i64::MAX),
+            (Size::S32, false) => (2.0 * P31, 0, i64::from(u32::MAX)),
+            (Size::S64, false) => (2.0 * P63, 0, -1),
+        };
+        let (a, _) = self.pop_reg();
+        self.a.to_xmm(from, 0, a);
+        let done = self.a.label();
+        // x > lo (unordered clears A).
+        self.float_const(from, 1, lo);
+        self.a.float_compare(from, 0, 1);
+        if saturating {
+            let above = self.a.label();
+            self.a.jcc(Cond::A, above);
+            // mov leaves the flags alone: ordered means x <= lo.
+            self.a.mov_ri(to, a, min);
+            self.a.jcc(Cond::Np, done);
+            self.a.mov_ri(to, a, 0);
+            self.a.jmp(done);
+            self.a.bind(above);
+        } else {
+            self.a.trap_if(Cond::Be, TrapKind::FloatUnrepresentable);
+        }
+        // hi > x.
+        self.float_const(from, 1, hi);
+        self.a.float_compare(from, 1, 0);
+        if saturating {
+            let below = self.a.label();
+            self.a.jcc(Cond::A, below);
+            self.a.mov_ri(to, a, max);
+            self.a.jmp(done);
+            self.a.bind(below);
+        } else {
+            self.a.trap_if(Cond::Be, TrapKind::FloatUnrepresentable);
+        }
+        if signed {
+            self.a.float_to_int(to, from, a, 0);
+        } else if to == Size::S32 {
+            // In [0, 2^32): the 64-bit conversion is exact and its upper half zero.
+            self.a.float_to_int(Size::S64, from, a, 0);
+        } else {
+            // In [0, 2^64): below 2^63 as signed; above, minus 2^63, then the top bit set.
+            let big = self.a.label();
+            self.float_const(from, 1, P63);
+            self.a.float_compare(from, 0, 1);
+            self.a.jcc(Cond::Ae, big);
+            self.a.float_to_int(Size::S64, from, a, 0);
+            self.a.jmp(done);
+            self.a.bind(big);
+            self.a.float_op(1, from, 0, 1);
+            self.a.float_to_int(Size::S64, from, a, 0);
+            self.a.mov_ri(Size::S64, R11, i64::MIN);
+            self.a.alu_rr(Alu::Xor, Size::S64, a, R11);
+        }
+        self.a.bind(done);
         self.push(Val::Reg(a), to);
     }
 
