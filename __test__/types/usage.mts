@@ -89,7 +89,7 @@ inst.exports['f']();
 
 // The engine module, as named imports and as `import =`.
 const opts = setCompileOptions({ tierUp: 'eager', lazy: false });
-const tier: 'baseline' | 'optimized' = getCompileOptions().firstTier;
+const tier: 'singlepass' | 'baseline' | 'optimized' = getCompileOptions().firstTier;
 // @ts-expect-error unknown option (a typo of tierUp)
 setCompileOptions({ tierup: 'off' });
 // @ts-expect-error not one of the tier-up policies
