@@ -991,7 +991,7 @@ fn dummy_imports(
                     None,
                 ),
                 ImportType::Memory(ty) => (
-                    Extern::Memory(Arc::new(LinearMemory::create(ty.initial, ty.maximum, ty.memory64, true, None)?)),
+                    Extern::Memory(Arc::new(LinearMemory::create_with(ty.initial, ty.maximum, ty.memory64, ty.shared, true, None)?)),
                     None,
                 ),
                 ImportType::Global(ty) => (
@@ -1139,7 +1139,7 @@ fn linked_imports(module: &cranewasm_engine::Module, first: &Arc<Instance>) -> V
                             None => true,
                             Some(max) => m.maximum_pages() < limit && m.maximum_pages() <= max,
                         };
-                        (m.is_64() == ty.memory64 && m.pages() >= ty.initial && max_ok)
+                        (m.is_64() == ty.memory64 && m.is_shared() == ty.shared && m.pages() >= ty.initial && max_ok)
                             .then(|| Extern::Memory(m.clone()))
                     }),
                     (ImportType::Global(ty), ExternKind::Global) => {
