@@ -15,6 +15,7 @@ const engine = require('../engine.js');
 
 const node = globalThis.WebAssembly;
 const driver = path.join(__dirname, 'helpers', 'cache-driver.js');
+const { callAll } = require('./helpers/cache-calls');
 let wabt;
 
 const TEXT = `
@@ -57,19 +58,7 @@ function moduleFile(dir) {
 
 // What Node's engine gives for the driver's calls.
 function expectedResults(file) {
-  const logged = [];
-  const { exports: e } = new node.Instance(new node.Module(fs.readFileSync(file)), { env: { log: (v) => logged.push(v) } });
-  const out = [];
-  for (const [name, args] of [['fib', [22]], ['sum', [100000]], ['div', [-7, 2]], ['div', [1, 0]], ['shout', [3]]]) {
-    try {
-      const v = e[name](...args);
-      out.push(typeof v === 'bigint' ? `${v}n` : v === undefined ? null : v);
-    } catch (err) {
-      out.push(`${err.constructor.name}: ${err.message}`);
-    }
-  }
-  out.push(logged.join(','));
-  return out;
+  return callAll(node, new node.Module(fs.readFileSync(file)));
 }
 
 // Runs the driver; resolves to { code, signal, report, stderr }.

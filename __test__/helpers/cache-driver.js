@@ -12,6 +12,7 @@
 const fs = require('fs');
 const W = require('../..');
 const engine = require('../../engine.js');
+const { callAll } = require('./cache-calls');
 
 const [how, flagText, ...files] = process.argv.slice(2);
 const flags = new Map((flagText === '-' ? [] : flagText.split(',')).map((f) => {
@@ -28,21 +29,7 @@ async function compile(bytes) {
   return W.compileStreaming(response);
 }
 
-function run(module) {
-  const logged = [];
-  const { exports: e } = new W.Instance(module, { env: { log: (v) => logged.push(v) } });
-  const out = [];
-  for (const [name, args] of [['fib', [22]], ['sum', [100000]], ['div', [-7, 2]], ['div', [1, 0]], ['shout', [3]]]) {
-    try {
-      const v = e[name](...args);
-      out.push(typeof v === 'bigint' ? `${v}n` : v === undefined ? null : v);
-    } catch (err) {
-      out.push(`${err.constructor.name}: ${err.message}`);
-    }
-  }
-  out.push(logged.join(','));
-  return out;
-}
+const run = (module) => callAll(W, module);
 
 const report = { modules: [] };
 process.on('exit', () => {
