@@ -527,21 +527,10 @@ fn allocate(len: usize, zeroed: bool) -> Result<Arc<CodeBlock>, String> {
     // by a page fault per 4 KB as the copy reaches them, which costs several times more.
     // Best effort: kernels before 5.14 refuse the advice, and the copy then faults them in.
     if len >= POPULATE_AT_LEAST {
-        let page = region::page::size();
-        let first = start.next_multiple_of(page);
-        let end = (start + len) & !(page - 1);
-        if end > first {
-            // SAFETY: [first, end) lies inside the block just taken from the free list, which
-            // no one else uses; populating its writable view only allocates the shared pages
-            // behind both views (their contents stay what they were).
-            unsafe {
-                libc::madvise(
-                    first.wrapping_add(block.write_delta) as *mut libc::c_void,
-                    end - first,
-                    libc::MADV_POPULATE_WRITE,
-                )
-            };
-        }
+        // SAFETY: the range is the block just taken from the free list, which no one else
+        // uses; populating its writable view only allocates the shared pages behind both views
+        // (their contents stay what they were).
+        unsafe { advise_whole_pages(start, len, block.write_delta, libc::MADV_POPULATE_WRITE) };
     }
     // Freed memory is zeroed when whole pages are returned; the rest may hold old code.
     if zeroed {
@@ -569,20 +558,27 @@ impl Drop for CodeBlock {
         region.free.insert(start, len);
         debug_assert!(start >= region.start);
         // Return the whole pages of the free range to the system.
-        let page = region::page::size();
-        let first = start.next_multiple_of(page);
-        let end = (start + len) & !(page - 1);
-        if end > first {
-            // SAFETY: [first, end) is free code memory (no block owns it, so no code there can
-            // run); MADV_REMOVE on the writable view frees the shared pages behind both views,
-            // which read as zeros afterwards. Both views stay mapped.
-            unsafe {
-                libc::madvise(
-                    first.wrapping_add(region.write_delta) as *mut libc::c_void,
-                    end - first,
-                    libc::MADV_REMOVE,
-                )
-            };
-        }
+        // SAFETY: the range is free code memory (no block owns it, so no code there can run);
+        // MADV_REMOVE on the writable view frees the shared pages behind both views, which read
+        // as zeros afterwards. Both views stay mapped.
+        unsafe { advise_whole_pages(start, len, region.write_delta, libc::MADV_REMOVE) };
+    }
+}
+
+/// `madvise(advice)` on the writable view (`write_delta` from the executable one) of the whole
+/// pages inside [start, start + len); nothing when the range holds no whole page. Best effort:
+/// the result is ignored.
+///
+/// # Safety
+/// The range must be code memory of the region that `advice` may act on: no code in it may
+/// run or be read meanwhile unless `advice` leaves contents as they are.
+unsafe fn advise_whole_pages(start: usize, len: usize, write_delta: usize, advice: libc::c_int) {
+    let page = region::page::size();
+    let first = start.next_multiple_of(page);
+    let end = (start + len) & !(page - 1);
+    if end > first {
+        // SAFETY: [first, end) is inside [start, start + len), which the caller vouches for;
+        // madvise neither unmaps nor moves it.
+        unsafe { libc::madvise(first.wrapping_add(write_delta) as *mut libc::c_void, end - first, advice) };
     }
 }
