@@ -1,7 +1,19 @@
 // require('cranewasm/register'): installs the namespace as globalThis.WebAssembly with the
 // attributes of Node's own global and keeps Node's namespace reachable. Each jest test file runs
-// in its own realm, so registering here touches no other test.
+// in its own realm, but Node's built-in modules are the process's: the registration's Worker and
+// node:wasi exports are put back after this file, so that later files in this jest worker create
+// Node's Workers and WASI as they expect.
 'use strict';
+
+const workerThreads = require('worker_threads');
+const nodeWasi = require('wasi');
+const nodeWorker = workerThreads.Worker;
+const nodeWASI = nodeWasi.WASI;
+afterAll(() => {
+  workerThreads.Worker = nodeWorker;
+  nodeWasi.WASI = nodeWASI;
+  require('module').syncBuiltinESMExports();
+});
 
 const ORIGINAL = Symbol.for('cranewasm.originalWebAssembly');
 const nodeWebAssembly = globalThis.WebAssembly;
