@@ -129,10 +129,7 @@ function tierUp(module) {
   return new Promise((resolve, reject) => {
     const m = nativeModule(module, 'tierUp()');
     const task = call(() => m.tierUp());
-    task.then((done) => {
-      if (done) resolve();
-      else reject(new Error('cranewasm: tierUp(): optimized code could not be made for every function'));
-    }, (err) => reject(new Error(`cranewasm: ${err && err.message}`)));
+    task.then(() => resolve(), (err) => reject(new Error(`cranewasm: ${err && err.message}`)));
   });
 }
 

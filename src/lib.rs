@@ -176,22 +176,24 @@ pub fn module_cache_stats() -> ModuleCacheStats {
     ModuleCacheStats { hits: stats.hits as f64, misses: stats.misses as f64, live: live as u32 }
 }
 
-/// Resolves when every function of `compiled` has optimized code (true), or when that cannot
-/// happen (false: the process is exiting).
+/// Resolves when every function of `compiled` has optimized code, or rejects saying why that
+/// cannot happen (a function failed to optimize, or the process is exiting).
 pub struct TierUpTask {
     compiled: Arc<CompiledModule>,
 }
 
 impl Task for TierUpTask {
-    type Output = bool;
-    type JsValue = bool;
+    type Output = ();
+    type JsValue = ();
 
-    fn compute(&mut self) -> Result<bool> {
-        Ok(self.compiled.wait_tiered_up())
+    fn compute(&mut self) -> Result<()> {
+        self.compiled.wait_tiered_up().map_err(|why| {
+            Error::from_reason(format!("tierUp(): optimized code could not be made for every function ({why})"))
+        })
     }
 
-    fn resolve(&mut self, _env: Env, output: bool) -> Result<bool> {
-        Ok(output)
+    fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
+        Ok(())
     }
 }
 

@@ -64,6 +64,9 @@ struct TierUpQueue {
     queue: VecDeque<u32>,
     /// Workers running on the pool for this module.
     workers: usize,
+    /// Why the last function that could not get optimized code failed (compiling or
+    /// publishing it), for [`CompiledModule::wait_tiered_up`]'s error.
+    failed: Option<String>,
 }
 
 /// The compilation state of a module's functions, by defined index. Several threads race on it:
@@ -375,14 +378,22 @@ impl CompiledModule {
     }
 
     /// Requests top-tier code for every function and blocks until all of it is installed.
-    /// Returns false if that cannot happen (optimizing failed, or the process is exiting).
-    pub fn wait_tiered_up(&self) -> bool {
+    /// Fails, saying why, if that cannot happen (optimizing failed, or the process is exiting).
+    pub fn wait_tiered_up(&self) -> Result<(), String> {
         self.request_all();
-        self.native.wait_all_at(Tier::TOP, || {
+        let done = self.native.wait_all_at(Tier::TOP, || {
             let q = self.state.tier_up.lock().unwrap_or_else(|e| e.into_inner());
             // Nothing left to wait for, yet not everything is at the top tier.
             (q.workers == 0 && q.queue.is_empty()) || shutting_down()
-        })
+        });
+        if done {
+            return Ok(());
+        }
+        if shutting_down() {
+            return Err("the process is exiting".into());
+        }
+        let failed = self.state.tier_up.lock().unwrap_or_else(|e| e.into_inner()).failed.clone();
+        Err(failed.unwrap_or_else(|| "no tier-up worker is left and some functions have no optimized code".into()))
     }
 
     /// Takes the next function off the tier-up queue, or retires the calling worker.
@@ -487,9 +498,11 @@ fn tier_up_worker(weak: Weak<CompiledModule>) {
                 let installed = result
                     .map_err(|e| e.to_string())
                     .and_then(|f| compiled.native.install(defined, Tier::TOP, &f));
-                if installed.is_err() {
+                if let Err(error) = installed {
                     // The function keeps its first-tier code; a later request may try again.
                     compiled.state.queued[defined as usize].store(false, Ordering::Release);
+                    let mut q = compiled.state.tier_up.lock().unwrap_or_else(|e| e.into_inner());
+                    q.failed = Some(format!("function {}: {error}", compiled.module.num_imported_functions + defined));
                 }
             }
             let Some(defined) = compiled.next_to_optimize() else { return };

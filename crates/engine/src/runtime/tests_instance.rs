@@ -254,7 +254,7 @@ fn code_swapped_by_tier_up_while_instances_run_gives_the_same_results() {
             break;
         }
     }
-    assert!(compiled.wait_tiered_up());
+    compiled.wait_tiered_up().unwrap();
     assert_eq!(compiled.status().count(Tier::Optimized), 5);
     for instance in &instances {
         assert_eq!(call(instance, "direct", &[10]).unwrap(), 55);
