@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::ffi::c_void;
 use std::sync::{Arc, Mutex};
 
+use napi::Env;
 use napi_derive::napi;
 
 use crate::module_cache::SharedModule;
@@ -75,7 +76,7 @@ pub fn module_clone_token(module: &NativeModule) -> Option<Raw> {
 /// The module a token (from any thread) stands for, as a new NativeModule sharing its code and
 /// tier-up state; None for any other value.
 #[napi]
-pub fn module_from_clone_token(token: Raw) -> Option<NativeModule> {
+pub fn module_from_clone_token(env: Env, token: Raw) -> Option<NativeModule> {
     #[cfg(not(cranewasm_no_shared_buffer))]
     {
         let (mut data, mut length) = (std::ptr::null_mut(), 0usize);
@@ -83,11 +84,11 @@ pub fn module_from_clone_token(token: Raw) -> Option<NativeModule> {
         if unsafe { cranewasm_shared_array_buffer_data(token.0, &mut data, &mut length) } == 0 || length != TOKEN_BYTES {
             return None;
         }
-        with_tokens(|tokens| tokens.get(&(data as usize)).cloned()).map(|shared| NativeModule { shared })
+        with_tokens(|tokens| tokens.get(&(data as usize)).cloned()).map(|shared| NativeModule::new(&env, shared))
     }
     #[cfg(cranewasm_no_shared_buffer)]
     {
-        let _ = token;
+        let _ = (env, token);
         None
     }
 }

@@ -42,9 +42,9 @@ fn compile(bytes: &[u8]) -> std::result::Result<Arc<module_cache::SharedModule>,
     module_cache::compile(bytes)
 }
 
-fn outcome(result: std::result::Result<Arc<module_cache::SharedModule>, engine::CompileError>) -> CompileOutcome {
+fn outcome(env: &Env, result: std::result::Result<Arc<module_cache::SharedModule>, engine::CompileError>) -> CompileOutcome {
     match result {
-        Ok(shared) => Either::A(NativeModule { shared }),
+        Ok(shared) => Either::A(NativeModule::new(env, shared)),
         Err(err) => Either::B(err.to_string()),
     }
 }
@@ -219,15 +219,15 @@ pub fn used_features(bytes: &[u8]) -> Option<Vec<String>> {
 
 /// Synchronous compile (`new WebAssembly.Module`).
 #[napi]
-pub fn compile_sync(bytes: &[u8]) -> CompileOutcome {
-    outcome(compile(bytes))
+pub fn compile_sync(env: Env, bytes: &[u8]) -> CompileOutcome {
+    outcome(&env, compile(bytes))
 }
 
 /// The module compiled from `bytes` if one is alive, without compiling (see module_cache):
 /// index.js asks before copying the bytes for `compile_async`.
 #[napi]
-pub fn cached_module(bytes: &[u8]) -> Option<NativeModule> {
-    module_cache::lookup(bytes).map(|shared| NativeModule { shared })
+pub fn cached_module(env: Env, bytes: &[u8]) -> Option<NativeModule> {
+    module_cache::lookup(bytes).map(|shared| NativeModule::new(&env, shared))
 }
 
 /// Compile on a libuv worker thread; the promise settles on the JS thread. `bytes` must be a
@@ -249,17 +249,57 @@ impl Task for CompileTask {
         Ok(compile(&self.bytes))
     }
 
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(outcome(output))
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(outcome(&env, output))
     }
 }
 
 /// A compiled module, held by a `WebAssembly.Module` object. Module objects compiled from the
 /// same bytes with the same options share one [`module_cache::SharedModule`] (its code and
 /// tier-up state); each object stays distinct.
-#[napi]
+///
+/// V8 sees a Module object as a few bytes of JS heap; what it holds natively (the bytes,
+/// metadata, machine code) is told to V8 as external memory while the object lives, so that
+/// V8's collection heuristics weigh a program that compiles many modules and drops them by
+/// what they really hold. (The native part is freed by a Node-API finalizer, which Node runs on
+/// the event loop: a synchronous loop compiling thousands of modules keeps them all until it
+/// yields; one that awaits between compiles stays bounded: 1,000 dropped 240 KB modules, 272 MB
+/// of RSS at the end.)
+#[napi(custom_finalize)]
 pub struct NativeModule {
     pub(crate) shared: Arc<module_cache::SharedModule>,
+    /// The bytes reported to V8 for this object by [`NativeModule::new`], given back when it is
+    /// finalized.
+    external: i64,
+}
+
+impl NativeModule {
+    /// A Module object's native part over `shared`, its size reported to V8 (see above): the
+    /// wasm bytes and the code already made twice over (metadata: trap tables, source ranges,
+    /// bodies), and for lazily compiled code the code still to come, which is typically a few
+    /// times the bytes. An estimate: it only needs to be of the right order for V8's heuristics.
+    /// Objects sharing one compiled module each report it (a few more collections, never fewer).
+    pub(crate) fn new(env: &Env, shared: Arc<module_cache::SharedModule>) -> NativeModule {
+        let wasm = shared.module.bytes.len();
+        let (code, lazy) = match &shared.code {
+            Ok(compiled) => (compiled.code_bytes(), compiled.options.lazy),
+            Err(_) => (0, false),
+        };
+        let estimate = 2 * wasm + 2 * code + if lazy { 4 * wasm } else { 0 };
+        let external = i64::try_from(estimate).unwrap_or(i64::MAX);
+        // Best effort: a failure leaves V8's count unchanged, and finalize then gives back 0.
+        let external = if env.adjust_external_memory(external).is_ok() { external } else { 0 };
+        NativeModule { shared, external }
+    }
+}
+
+impl ObjectFinalize for NativeModule {
+    fn finalize(self, env: Env) -> Result<()> {
+        if self.external != 0 {
+            env.adjust_external_memory(-self.external)?;
+        }
+        Ok(())
+    }
 }
 
 impl std::ops::Deref for NativeModule {

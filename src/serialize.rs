@@ -27,9 +27,9 @@ pub fn serialize_module(module: &NativeModule) -> Result<Buffer> {
 
 /// A module from serialized bytes, with the code they hold installed, or why not.
 #[napi]
-pub fn deserialize_module(bytes: &[u8]) -> Either<NativeModule, DeserializeFailure> {
+pub fn deserialize_module(env: Env, bytes: &[u8]) -> Either<NativeModule, DeserializeFailure> {
     match deserialize(bytes) {
-        Ok(shared) => Either::A(NativeModule { shared }),
+        Ok(shared) => Either::A(NativeModule::new(&env, shared)),
         Err(e) => Either::B(DeserializeFailure { kind: e.kind.as_str().to_string(), message: e.message }),
     }
 }

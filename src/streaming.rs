@@ -78,8 +78,8 @@ impl Task for FinishTask {
         Ok(module_cache::publish(self.job.finish(), self.options))
     }
 
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(outcome(output))
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(outcome(&env, output))
     }
 }
 

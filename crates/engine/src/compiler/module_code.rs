@@ -177,6 +177,12 @@ impl ModuleCode {
         Ok(code)
     }
 
+    /// Bytes of code memory published for this module so far (every tier's code, replaced
+    /// code included: it stays published while the module lives).
+    pub fn code_bytes(&self) -> usize {
+        self.blocks.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|b| b.len()).sum()
+    }
+
     /// Makes published `code` of `tier` defined function `defined`'s code, unless its code is
     /// already of `tier` or better.
     pub fn set_code(&self, defined: u32, tier: Tier, code: usize) {
