@@ -189,19 +189,30 @@ fn finish(js: &Js, result: JsResult<Value>, value: &mut Value) -> u32 {
 /// 16-byte slots, and on return (0) the result in the first.
 ///
 /// # Safety
-/// Called by `ExportedCallback` (src/fast_calls.cc): `function` is the live `ExportedFunction`
-/// of the function being called, with a fast signature; `raw` is [`MAX_FAST`] slots, 16-byte
+/// Called by `CallFast` (src/fast_calls.cc): `function` is the live `ExportedFunction` of the
+/// function being called, with a fast signature; `raw` is max(parameters, 1) slots, 16-byte
 /// aligned; `value` is writable.
 #[no_mangle]
 pub unsafe extern "C" fn cranewasm_exported_raw(function: *const ExportedFunction, raw: *mut u128, value: *mut Value) -> u32 {
-    // SAFETY: as the caller promises; the env is the function's, on its JS thread.
-    let (f, raw, value) = unsafe { (&*function, &mut *(raw as *mut [u128; MAX_FAST]), &mut *value) };
+    // SAFETY: as the caller promises (a fast signature has at most one result).
+    let f = unsafe { &*function };
+    let slots = (f.sig.params as usize).max(1);
+    // SAFETY: as the caller promises.
+    let raw = unsafe { std::slice::from_raw_parts_mut(raw, slots) };
+    match functions::call_exported_raw(f, raw) {
+        Ok(()) => 0,
+        // SAFETY: as the caller promises.
+        Err(pending) => raw_failed(f, pending, unsafe { &mut *value }),
+    }
+}
+
+/// A fast call that failed: its exception for C++.
+#[cold]
+#[inline(never)]
+fn raw_failed(f: &ExportedFunction, pending: Pending, value: &mut Value) -> u32 {
     // SAFETY: inside a V8 API callback on the env's JS thread (see the module docs).
     let js = unsafe { Js::with_realm(f.env, f.realm.as_ref()) };
-    match functions::call_exported_raw(&js, f, raw) {
-        Ok(()) => 0,
-        Err(pending) => finish(&js, Err(pending), value),
-    }
+    finish(&js, Err(pending), value)
 }
 
 /// An exported function called with anything else: `args` holds max(parameters, arguments)

@@ -401,20 +401,31 @@ pub fn call_exported_args(js: &Js, f: &ExportedFunction, args: &[Value]) -> JsRe
 }
 
 /// The V8 path's call of `f` (a fast signature: numbers only) with the arguments in the value
-/// slots `values` (the C++ caller's, each number in its low 8 bytes); on return, the result is
-/// in `values[0]`.
+/// slots `values` (the C++ caller's, max(parameters, 1), each number in its low 8 bytes); on
+/// return, the result is in `values[0]`.
+///
+/// Its frame is on the stack once per level of recursion through imports (wasm -> JS -> wasm):
+/// what happens after the call needs a `Js` (a clone of the realm), made only then, out of line.
 #[inline]
-pub fn call_exported_raw(js: &Js, f: &ExportedFunction, values: &mut [u128; fast_calls::MAX_FAST]) -> JsResult<()> {
+pub fn call_exported_raw(f: &ExportedFunction, values: &mut [u128]) -> JsResult<()> {
     let called = {
         let _call = lifetimes::WasmCall::enter();
-        // SAFETY: `values` has MAX_FAST slots (a fast signature has at most MAX_FAST parameters
-        // and one result) holding arguments of the function's parameter types (numbers, as the
-        // signature's kinds say), and `trampolines` are those of its signature.
+        // SAFETY: `values` has max(params, 1) slots (a fast signature has at most one result)
+        // holding arguments of the function's parameter types (numbers, as the signature's
+        // kinds say), and `trampolines` are those of its signature.
         unsafe { f.function.call(&f.trampolines, values) }
     };
-    // Back in JS: ArrayBuffers of memories that wasm grew are detached now.
-    let result = crate::objects::refresh_buffers(js).and_then(|()| called.map_err(|trap| throw_trap(js, trap)));
-    lifetimes::after_call(js);
+    after_raw_call(f, called)
+}
+
+/// Back in JS after [`call_exported_raw`]'s call.
+#[inline(never)]
+fn after_raw_call(f: &ExportedFunction, called: Result<(), Trap>) -> JsResult<()> {
+    // SAFETY: inside a V8 API callback on the env's JS thread (see `fast_calls`).
+    let js = unsafe { Js::with_realm(f.env, f.realm.as_ref()) };
+    // ArrayBuffers of memories that wasm grew are detached now.
+    let result = crate::objects::refresh_buffers(&js).and_then(|()| called.map_err(|trap| throw_trap(&js, trap)));
+    lifetimes::after_call(&js);
     result
 }
 
