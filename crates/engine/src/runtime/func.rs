@@ -242,7 +242,7 @@ impl Function {
     /// `values` must have max(params, results) slots holding arguments of the function's types,
     /// and `trampolines` must be the trampolines of its signature.
     // Inlined into the host's entries: one frame fewer per wasm->JS->wasm round trip.
-    #[inline]
+    #[inline(always)]
     pub unsafe fn call(&self, trampolines: &Trampolines, values: &mut [u128]) -> Result<(), Trap> {
         // Code of a sandboxed instance runs under its sandbox's deadline and fuel.
         if let FunctionOwner::Instance(instance) = &self.owner {

@@ -261,7 +261,7 @@ pub type EntryTrampoline = unsafe extern "C" fn(*mut u8, *const u8, *mut u128);
 // Every level of recursion through imports (wasm -> JS -> wasm) has this frame on the stack:
 // it is inlined into the host's entry (one frame fewer), keeps only what the call needs, and
 // the trap's bookkeeping is out of line (`trap_taken`).
-#[inline]
+#[inline(always)]
 pub unsafe fn call_wasm(
     trampoline: EntryTrampoline,
     vmctx: *mut u8,
