@@ -277,8 +277,8 @@ namespace {
 // frame is on the stack once per level of recursion through imports, so its argument array is
 // as long as the signature needs.
 template <uint32_t kArgs>
-__attribute__((noinline)) uint32_t CallImport(Import* import, void* host, const uint8_t* kinds,
-                                              uint32_t params, uint8_t result, void* values) {
+__attribute__((noinline)) uint32_t CallImport(Import* import, void* host, const FastSignature* sig,
+                                              void* values) {
   v8::Isolate* isolate = import->isolate;
   v8::HandleScope scope(isolate);
   uint32_t before = cranewasm_import_before(host);
@@ -286,8 +286,9 @@ __attribute__((noinline)) uint32_t CallImport(Import* import, void* host, const 
   uint64_t* slots = static_cast<uint64_t*>(values);
   v8::Local<v8::Function> function = import->function.Get(isolate);
   if (function.IsEmpty()) return cranewasm_import_settle(host, nullptr, 2, values);
+  uint32_t params = sig->params;
   v8::Local<v8::Value> args[kArgs];
-  for (uint32_t i = 0; i < params; i++) args[i] = FromRaw(isolate, slots[2 * i], kinds[i]);
+  for (uint32_t i = 0; i < params; i++) args[i] = FromRaw(isolate, slots[2 * i], sig->kinds[i]);
   v8::Local<v8::Value> returned;
   v8::Local<v8::Value> exception;
   bool threw;
@@ -301,9 +302,9 @@ __attribute__((noinline)) uint32_t CallImport(Import* import, void* host, const 
     return cranewasm_import_settle(host, exception.IsEmpty() ? nullptr : ToNapi(exception), 1,
                                    values);
   }
-  if (result == kNone) return 0;
+  if (sig->result == kNone) return 0;
   // ToRaw writes slots[0] only when it succeeds.
-  if (ToRaw(returned, result, &slots[0])) {
+  if (ToRaw(returned, sig->result, &slots[0])) {
     slots[1] = 0;
     return 0;
   }
@@ -314,17 +315,18 @@ __attribute__((noinline)) uint32_t CallImport(Import* import, void* host, const 
 
 extern "C" {
 
-// Calls the import with `params` arguments of `kinds` from the 16-byte slots at `values` (each
-// number in its low 8 bytes), and leaves a `result` (a Kind, or kNone) in values[0]. `host` is
-// the Rust HostData, for the cases Rust handles (cranewasm_import_before / _settle). Returns
-// what the exit trampoline's callback returns: 0 done, 1 an exception was kept for the entry.
-uint32_t cranewasm_import_call(void* import_ptr, void* host, const uint8_t* kinds, uint32_t params,
-                               uint8_t result, void* values) {
+// Calls the import with the arguments of its signature `sig` (a fast one: numbers only) from
+// the 16-byte slots at `values` (each number in its low 8 bytes), and leaves its result (if
+// any) in values[0]. `host` is the Rust HostData, for the cases Rust handles
+// (cranewasm_import_before / _settle). Returns what the exit trampoline's callback returns:
+// 0 done, 1 an exception was kept for the entry.
+uint32_t cranewasm_import_call(void* import_ptr, void* host, const void* signature, void* values) {
   Import* import = static_cast<Import*>(import_ptr);
-  if (params <= 1) return CallImport<1>(import, host, kinds, params, result, values);
-  if (params <= 2) return CallImport<2>(import, host, kinds, params, result, values);
-  if (params <= 4) return CallImport<4>(import, host, kinds, params, result, values);
-  return CallImport<kMaxFast>(import, host, kinds, params, result, values);
+  const FastSignature* sig = static_cast<const FastSignature*>(signature);
+  if (sig->params <= 1) return CallImport<1>(import, host, sig, values);
+  if (sig->params <= 2) return CallImport<2>(import, host, sig, values);
+  if (sig->params <= 4) return CallImport<4>(import, host, sig, values);
+  return CallImport<kMaxFast>(import, host, sig, values);
 }
 
 }  // extern "C"

@@ -91,14 +91,7 @@ extern "C" {
     fn cranewasm_exported_function_new(function: *mut c_void, name: *const std::ffi::c_char) -> Value;
     fn cranewasm_import_new(function: Value) -> *mut c_void;
     fn cranewasm_import_free(import: *mut c_void);
-    fn cranewasm_import_call(
-        import: *mut c_void,
-        host: *mut c_void,
-        kinds: *const u8,
-        params: u32,
-        result: u8,
-        values: *mut c_void,
-    ) -> u32;
+    fn cranewasm_import_call(import: *mut c_void, host: *mut c_void, sig: *const FastSignature, values: *mut c_void) -> u32;
 }
 
 /// A native function of V8's API calling `function` (an `ExportedFunction` box that outlives
@@ -145,24 +138,17 @@ pub unsafe fn import_free(import: *mut c_void) {
 ///
 /// # Safety
 /// `import` from [`import_new`] for the JS function of the host function whose data is `host`;
-/// `kinds` the kinds of its `params` parameters, `result` its result's kind or [`NONE`];
-/// `values` the exit trampoline's slots; on the JS thread, in wasm called from JS.
-pub unsafe fn import_call(
-    import: *mut c_void,
-    host: *mut c_void,
-    kinds: &[u8; MAX_FAST],
-    params: u32,
-    result: u8,
-    values: *mut u128,
-) -> u32 {
+/// `sig` its signature, a fast one; `values` the exit trampoline's slots; on the JS thread, in
+/// wasm called from JS.
+pub unsafe fn import_call(import: *mut c_void, host: *mut c_void, sig: &FastSignature, values: *mut u128) -> u32 {
     #[cfg(not(cranewasm_no_shared_buffer))]
     {
         // SAFETY: as the caller promises.
-        unsafe { cranewasm_import_call(import, host, kinds.as_ptr(), params, result, values as *mut c_void) }
+        unsafe { cranewasm_import_call(import, host, sig, values as *mut c_void) }
     }
     #[cfg(cranewasm_no_shared_buffer)]
     {
-        let _ = (import, host, kinds, params, result, values);
+        let _ = (import, host, sig, values);
         unreachable!("no import records without Node's headers")
     }
 }

@@ -538,19 +538,10 @@ unsafe extern "C" fn host_call(context: *mut VMHostFuncContext, values: *mut u12
     // valid here.
     let data = unsafe { &*((*context).data as *const HostData) };
     if !data.import.is_null() {
-        // SAFETY: `import` was made for this host function's callable; `sig` holds the kinds of
-        // its signature; `values` are the trampoline's slots; wasm runs inside a call from JS
-        // on this thread.
-        return unsafe {
-            fast_calls::import_call(
-                data.import,
-                data as *const HostData as *mut c_void,
-                &data.sig.kinds,
-                data.sig.params,
-                data.sig.result,
-                values,
-            )
-        };
+        // SAFETY: `import` was made for this host function's callable, whose signature `sig`
+        // is (a fast one: it has a record); `values` are the trampoline's slots; wasm runs
+        // inside a call from JS on this thread.
+        return unsafe { fast_calls::import_call(data.import, data as *const HostData as *mut c_void, &data.sig, values) };
     }
     // SAFETY: as above, the env is valid here.
     let js = unsafe { Js::with_realm(data.env, data.realm.as_ref()) };
