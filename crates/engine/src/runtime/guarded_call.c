@@ -19,6 +19,17 @@ struct cranewasm_jump {
   uintptr_t top;
   /* The record of the next entry nested inside this one, or NULL (not allocated yet). */
   struct cranewasm_jump *inner;
+  /*
+   * The call, kept here rather than on the entry's frame: after sigsetjmp, the compiler must
+   * keep every value it still needs in memory, and the record is where it costs no stack.
+   */
+  void (*trampoline)(void *, const void *, void *);
+  void *vmctx;
+  const void *code;
+  void *values;
+  /* The thread's slot of the innermost record, and what it held before this entry. */
+  struct cranewasm_jump **current;
+  struct cranewasm_jump *outer;
   sigjmp_buf buf;
 };
 
@@ -40,15 +51,25 @@ void cranewasm_jump_layout(size_t *size, size_t *align) {
 int cranewasm_guarded_call(void (*trampoline)(void *, const void *, void *), void *vmctx,
                            const void *code, void *values, struct cranewasm_jump **current,
                            struct cranewasm_jump *record) {
-  struct cranewasm_jump *volatile prev = *current;
-  record->top = (uintptr_t)&prev;
+  /* The one value read after sigsetjmp returns (volatile: it may return twice). */
+  struct cranewasm_jump *volatile self = record;
+  record->trampoline = trampoline;
+  record->vmctx = vmctx;
+  record->code = code;
+  record->values = values;
+  record->current = current;
+  record->outer = *current;
+  record->top = (uintptr_t)&self;
   if (sigsetjmp(record->buf, 0) == 0) {
-    *current = record;
-    trampoline(vmctx, code, values);
-    *current = prev;
+    struct cranewasm_jump *entry = self;
+    *entry->current = entry;
+    entry->trampoline(entry->vmctx, entry->code, entry->values);
+    entry = self;
+    *entry->current = entry->outer;
     return 0;
   }
-  *current = prev;
+  struct cranewasm_jump *entry = self;
+  *entry->current = entry->outer;
   return 1;
 }
 
