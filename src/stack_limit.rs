@@ -1,9 +1,10 @@
 //! Re-entry depth: wasm calling JS calling wasm, level after level, is bounded by V8's JS stack
 //! limit, which Node sets about 1 MB below where the thread started (`--stack-size`, 984 KB) on
-//! a main thread of 8 MB. Each round trip through Node-API costs about 3.2 KB of stack (2.1 KB of
-//! it V8's own: `napi_call_function`'s entry into JS, the JS frames, the API callback frames;
-//! V8's wasm stays in generated code, about 260 bytes), so recursion through imports stopped
-//! after about 310 levels where V8's wasm reaches 3,700.
+//! a main thread of 8 MB. A round trip costs about 2.2 KB of stack through V8's API (1.56 KB of
+//! it V8's own: `Function::Call`'s entry into JS, the JS frame, the API callback's frames) and
+//! 2.5 KB through Node-API, where V8's wasm stays in generated code, about 290 bytes: within
+//! V8's limit, recursion through imports would stop after about 450 levels where V8's wasm
+//! reaches 3,500.
 //!
 //! So, when a call out to JS finds the stack deep ([`TRIGGER`] below the first call out of this
 //! thread), the binding moves V8's limit down to the engine's own wasm limit (256 KiB above the
@@ -12,8 +13,9 @@
 //! frame or a JS frame would first cross that one line, and the 256 KiB below it stay for C++
 //! code (V8's runtime, which throws the RangeError; the binding; the trap handler): more than the
 //! 192 KiB Node itself leaves below V8's limit on every Worker thread (`kStackBufferSize`,
-//! src/node_worker.h: "stack buffer size that is not available to the JS engine"). Node-API cannot read V8's limit, so it is found once per thread, by calling an
-//! empty JS function from deeper and deeper native frames until V8 refuses ([`learn_limit`]).
+//! src/node_worker.h: "stack buffer size that is not available to the JS engine"). Node-API
+//! cannot read V8's limit, so it is found once per thread, by calling an empty JS function from
+//! deeper and deeper native frames until V8 refuses ([`learn_limit`]).
 //! Without Node's headers at build time (`cranewasm_no_shared_buffer`) this is off.
 
 use std::cell::Cell;
