@@ -92,7 +92,9 @@ fn record_layout() -> std::alloc::Layout {
 #[cold]
 #[inline(never)]
 unsafe fn new_record(jumps: &Jumps, outer: *mut JumpRecord) -> *mut JumpRecord {
-    JUMP_POOL.with(|_| ());
+    // Registers the release at thread exit; should wasm run while the thread's destructors do
+    // (too late to register), its records are left to the process instead.
+    let _ = JUMP_POOL.try_with(|_| ());
     let layout = record_layout();
     // SAFETY: the layout has a non-zero size (at least the head).
     let record = unsafe { std::alloc::alloc_zeroed(layout) } as *mut JumpRecord;
