@@ -132,8 +132,9 @@ extern "C" {
 
 // Rust (src/fast_calls.rs). Statuses: 0 the call returned (a result in raw[0] or *value), 1 it
 // threw (*value is the exception), 2 it ended without an exception to throw (V8 terminating).
-// `raw`: kMaxFast 16-byte slots, 16-byte aligned.
-uint32_t cranewasm_exported_raw(void* function, uint64_t* raw, void** value);
+// `raw`: max(parameters, 1) 16-byte slots, 16-byte aligned; cranewasm_exported_raw returns its
+// result in raw[0], or the exception of status 1 (a napi_value) in raw[0].
+uint32_t cranewasm_exported_raw(void* function, uint64_t* raw);
 uint32_t cranewasm_exported_values(void* function, void* const* args, void** value);
 // Before an import call: 0 to go on, 1 when an exception was kept for the entry to rethrow.
 uint32_t cranewasm_import_before(void* host);
@@ -192,8 +193,7 @@ __attribute__((noinline)) void CallFast(const v8::FunctionCallbackInfo<v8::Value
       return CallValues(info, function, sig);
     }
   }
-  void* value = nullptr;
-  uint32_t status = cranewasm_exported_raw(function, raw, &value);
+  uint32_t status = cranewasm_exported_raw(function, raw);
   if (status == 0) {
     if (sig->result == kI32) {
       info.GetReturnValue().Set(static_cast<int32_t>(static_cast<uint32_t>(raw[0])));
@@ -202,6 +202,8 @@ __attribute__((noinline)) void CallFast(const v8::FunctionCallbackInfo<v8::Value
     }
     return;
   }
+  void* value;
+  memcpy(&value, &raw[0], sizeof(value));
   SetResult(info, status, value);
 }
 

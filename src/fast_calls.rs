@@ -172,14 +172,16 @@ fn finish(js: &Js, result: JsResult<Value>, value: &mut Value) -> u32 {
 }
 
 /// An exported function called with numbers: `raw` holds the arguments in the trampoline's
-/// 16-byte slots, and on return (0) the result in the first.
+/// 16-byte slots, and on return the result in the first (0), or the exception (1: a napi_value
+/// in the first slot's low 8 bytes; the slots are on a frame that every level of recursion
+/// through imports keeps, so there is no separate out-parameter).
 ///
 /// # Safety
 /// Called by `CallFast` (src/fast_calls.cc): `function` is the live `ExportedFunction` of the
 /// function being called, with a fast signature; `raw` is max(parameters, 1) slots, 16-byte
-/// aligned; `value` is writable.
+/// aligned.
 #[no_mangle]
-pub unsafe extern "C" fn cranewasm_exported_raw(function: *const ExportedFunction, raw: *mut u128, value: *mut Value) -> u32 {
+pub unsafe extern "C" fn cranewasm_exported_raw(function: *const ExportedFunction, raw: *mut u128) -> u32 {
     // SAFETY: as the caller promises (a fast signature has at most one result).
     let f = unsafe { &*function };
     let slots = (f.sig.params as usize).max(1);
@@ -187,18 +189,20 @@ pub unsafe extern "C" fn cranewasm_exported_raw(function: *const ExportedFunctio
     let raw = unsafe { std::slice::from_raw_parts_mut(raw, slots) };
     match functions::call_exported_raw(f, raw) {
         Ok(()) => 0,
-        // SAFETY: as the caller promises.
-        Err(pending) => raw_failed(f, pending, unsafe { &mut *value }),
+        Err(pending) => raw_failed(f, pending, raw),
     }
 }
 
-/// A fast call that failed: its exception for C++.
+/// A fast call that failed: its exception for C++, in the first slot.
 #[cold]
 #[inline(never)]
-fn raw_failed(f: &ExportedFunction, pending: Pending, value: &mut Value) -> u32 {
+fn raw_failed(f: &ExportedFunction, pending: Pending, raw: &mut [u128]) -> u32 {
     // SAFETY: inside a V8 API callback on the env's JS thread (see the module docs).
     let js = unsafe { Js::with_realm(f.env, f.realm.as_ref()) };
-    finish(&js, Err(pending), value)
+    let mut value: Value = std::ptr::null_mut();
+    let status = finish(&js, Err(pending), &mut value);
+    raw[0] = value as usize as u128;
+    status
 }
 
 /// An exported function called with anything else: `args` holds max(parameters, arguments)
