@@ -15,6 +15,7 @@
  * per level: wasm -> JS -> wasm ... stops when the thread's stack runs out.
  */
 struct cranewasm_jump {
+  /* The first two fields are the head Rust reads (JumpRecord): keep them first, in this order. */
   /* An address on the entry's frame: above every frame of the activation it guards. */
   uintptr_t top;
   /* The record of the next entry nested inside this one, or NULL (not allocated yet). */

@@ -32,8 +32,9 @@ extern "C" {
     fn cranewasm_unwind(record: *mut JumpRecord) -> !;
 }
 
-/// The head of a recovery record (`struct cranewasm_jump` of guarded_call.c, whose jump buffer
-/// follows): where a trap of one entry into wasm jumps back to. Records live off the stack (a
+/// The head of a recovery record (`struct cranewasm_jump` of guarded_call.c, whose call and jump
+/// buffer follow, written by C only; C gives the whole size): where a trap of one entry into
+/// wasm jumps back to. Records live off the stack (a
 /// `sigjmp_buf` is 200 bytes, and recursion through imports nests one entry per level), one per
 /// nesting level of entries on a thread, each holding the next one in, reused from call to call.
 #[repr(C)]
