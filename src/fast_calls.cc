@@ -132,8 +132,9 @@ extern "C" {
 
 // Rust (src/fast_calls.rs). Statuses: 0 the call returned (a result in raw[0] or *value), 1 it
 // threw (*value is the exception), 2 it ended without an exception to throw (V8 terminating).
-// `raw`: kMaxFast 16-byte slots, 16-byte aligned.
-uint32_t cranewasm_exported_raw(void* function, uint64_t* raw, void** value);
+// `raw`: max(parameters, 1) 16-byte slots, 16-byte aligned; cranewasm_exported_raw returns its
+// result in raw[0], or the exception of status 1 (a napi_value) in raw[0].
+uint32_t cranewasm_exported_raw(void* function, uint64_t* raw);
 uint32_t cranewasm_exported_values(void* function, void* const* args, void** value);
 // Before an import call: 0 to go on, 1 when an exception was kept for the entry to rethrow.
 uint32_t cranewasm_import_before(void* host);
@@ -155,35 +156,11 @@ void SetResult(const v8::FunctionCallbackInfo<v8::Value>& info, uint32_t status,
   }
 }
 
-void ExportedCallback(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  void* function = info.Data().As<v8::External>()->Value();
-  const FastSignature* sig = static_cast<const FastSignature*>(function);
-  if (sig->fast) {
-    // The trampoline's 16-byte value slots (a number in the low 8 bytes of each), passed on
-    // as they are: no second copy on the stack of every round trip.
-    alignas(16) uint64_t raw[2 * kMaxFast] = {};
-    int argc = info.Length();
-    bool fast = true;
-    for (uint32_t i = 0; i < sig->params && fast; i++) {
-      fast = static_cast<int>(i) < argc && ToRaw(info[i], sig->kinds[i], &raw[2 * i]);
-    }
-    if (fast) {
-      void* value = nullptr;
-      uint32_t status = cranewasm_exported_raw(function, raw, &value);
-      if (status == 0) {
-        if (sig->result == kI32) {
-          info.GetReturnValue().Set(static_cast<int32_t>(static_cast<uint32_t>(raw[0])));
-        } else if (sig->result != kNone) {
-          info.GetReturnValue().Set(FromRaw(info.GetIsolate(), raw[0], sig->result));
-        }
-        return;
-      }
-      SetResult(info, status, value);
-      return;
-    }
-  }
-  // Any other argument or signature: the conversions of the Node-API path, on napi_values.
-  // Rust reads as many arguments as the function has parameters: missing ones are undefined.
+// Any argument or signature that is not all numbers: the conversions of the Node-API path, on
+// napi_values. Rust reads as many arguments as the function has parameters: missing ones are
+// undefined.
+__attribute__((noinline)) void CallValues(const v8::FunctionCallbackInfo<v8::Value>& info,
+                                          void* function, const FastSignature* sig) {
   uint32_t params = sig->params;
   uint32_t count = params > static_cast<uint32_t>(info.Length()) ? params : info.Length();
   void* inline_args[kMaxFast];
@@ -200,6 +177,45 @@ void ExportedCallback(const v8::FunctionCallbackInfo<v8::Value>& info) {
   void* value = nullptr;
   uint32_t status = cranewasm_exported_values(function, args, &value);
   SetResult(info, status, value);
+}
+
+// A call with a fast signature (numbers only) whose parameters fit in kSlots 16-byte slots:
+// the trampoline's value slots (a number in the low 8 bytes of each), passed on as they are.
+// This frame stays on the stack while wasm runs, once per level of recursion through imports
+// (wasm -> JS -> wasm ...), so it holds only as many slots as the signature needs.
+template <uint32_t kSlots>
+__attribute__((noinline)) void CallFast(const v8::FunctionCallbackInfo<v8::Value>& info,
+                                        void* function, const FastSignature* sig) {
+  alignas(16) uint64_t raw[2 * kSlots] = {};
+  int argc = info.Length();
+  for (uint32_t i = 0; i < sig->params; i++) {
+    if (static_cast<int>(i) >= argc || !ToRaw(info[i], sig->kinds[i], &raw[2 * i])) {
+      return CallValues(info, function, sig);
+    }
+  }
+  uint32_t status = cranewasm_exported_raw(function, raw);
+  if (status == 0) {
+    if (sig->result == kI32) {
+      info.GetReturnValue().Set(static_cast<int32_t>(static_cast<uint32_t>(raw[0])));
+    } else if (sig->result != kNone) {
+      info.GetReturnValue().Set(FromRaw(info.GetIsolate(), raw[0], sig->result));
+    }
+    return;
+  }
+  void* value;
+  memcpy(&value, &raw[0], sizeof(value));
+  SetResult(info, status, value);
+}
+
+void ExportedCallback(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  void* function = info.Data().As<v8::External>()->Value();
+  const FastSignature* sig = static_cast<const FastSignature*>(function);
+  if (!sig->fast) return CallValues(info, function, sig);
+  // Slots for the parameters, and at least one for the result.
+  if (sig->params <= 1) return CallFast<1>(info, function, sig);
+  if (sig->params <= 2) return CallFast<2>(info, function, sig);
+  if (sig->params <= 4) return CallFast<4>(info, function, sig);
+  return CallFast<kMaxFast>(info, function, sig);
 }
 
 // What an imported JS function is called with: the function (weak: the importing instance's
@@ -255,13 +271,16 @@ void cranewasm_import_free(void* import) {
   delete static_cast<Import*>(import);
 }
 
-// Calls the import with `params` arguments of `kinds` from the 16-byte slots at `values` (each
-// number in its low 8 bytes), and leaves a `result` (a Kind, or kNone) in values[0]. `host` is
-// the Rust HostData, for the cases Rust handles (cranewasm_import_before / _settle). Returns
-// what the exit trampoline's callback returns: 0 done, 1 an exception was kept for the entry.
-uint32_t cranewasm_import_call(void* import_ptr, void* host, const uint8_t* kinds, uint32_t params,
-                               uint8_t result, void* values) {
-  Import* import = static_cast<Import*>(import_ptr);
+}  // extern "C"
+
+namespace {
+
+// An import call with at most kArgs parameters: see cranewasm_import_call. Like CallFast, this
+// frame is on the stack once per level of recursion through imports, so its argument array is
+// as long as the signature needs.
+template <uint32_t kArgs>
+__attribute__((noinline)) uint32_t CallImport(Import* import, void* host, const FastSignature* sig,
+                                              void* values) {
   v8::Isolate* isolate = import->isolate;
   v8::HandleScope scope(isolate);
   uint32_t before = cranewasm_import_before(host);
@@ -269,8 +288,9 @@ uint32_t cranewasm_import_call(void* import_ptr, void* host, const uint8_t* kind
   uint64_t* slots = static_cast<uint64_t*>(values);
   v8::Local<v8::Function> function = import->function.Get(isolate);
   if (function.IsEmpty()) return cranewasm_import_settle(host, nullptr, 2, values);
-  v8::Local<v8::Value> args[kMaxFast];
-  for (uint32_t i = 0; i < params; i++) args[i] = FromRaw(isolate, slots[2 * i], kinds[i]);
+  uint32_t params = sig->params;
+  v8::Local<v8::Value> args[kArgs];
+  for (uint32_t i = 0; i < params; i++) args[i] = FromRaw(isolate, slots[2 * i], sig->kinds[i]);
   v8::Local<v8::Value> returned;
   v8::Local<v8::Value> exception;
   bool threw;
@@ -284,14 +304,31 @@ uint32_t cranewasm_import_call(void* import_ptr, void* host, const uint8_t* kind
     return cranewasm_import_settle(host, exception.IsEmpty() ? nullptr : ToNapi(exception), 1,
                                    values);
   }
-  if (result == kNone) return 0;
-  uint64_t bits;
-  if (ToRaw(returned, result, &bits)) {
-    slots[0] = bits;
+  if (sig->result == kNone) return 0;
+  // ToRaw writes slots[0] only when it succeeds.
+  if (ToRaw(returned, sig->result, &slots[0])) {
     slots[1] = 0;
     return 0;
   }
   return cranewasm_import_settle(host, ToNapi(returned), 0, values);
+}
+
+}  // namespace
+
+extern "C" {
+
+// Calls the import with the arguments of its signature `sig` (a fast one: numbers only) from
+// the 16-byte slots at `values` (each number in its low 8 bytes), and leaves its result (if
+// any) in values[0]. `host` is the Rust HostData, for the cases Rust handles
+// (cranewasm_import_before / _settle). Returns what the exit trampoline's callback returns:
+// 0 done, 1 an exception was kept for the entry.
+uint32_t cranewasm_import_call(void* import_ptr, void* host, const void* signature, void* values) {
+  Import* import = static_cast<Import*>(import_ptr);
+  const FastSignature* sig = static_cast<const FastSignature*>(signature);
+  if (sig->params <= 1) return CallImport<1>(import, host, sig, values);
+  if (sig->params <= 2) return CallImport<2>(import, host, sig, values);
+  if (sig->params <= 4) return CallImport<4>(import, host, sig, values);
+  return CallImport<kMaxFast>(import, host, sig, values);
 }
 
 }  // extern "C"

@@ -91,14 +91,7 @@ extern "C" {
     fn cranewasm_exported_function_new(function: *mut c_void, name: *const std::ffi::c_char) -> Value;
     fn cranewasm_import_new(function: Value) -> *mut c_void;
     fn cranewasm_import_free(import: *mut c_void);
-    fn cranewasm_import_call(
-        import: *mut c_void,
-        host: *mut c_void,
-        kinds: *const u8,
-        params: u32,
-        result: u8,
-        values: *mut c_void,
-    ) -> u32;
+    fn cranewasm_import_call(import: *mut c_void, host: *mut c_void, sig: *const FastSignature, values: *mut c_void) -> u32;
 }
 
 /// A native function of V8's API calling `function` (an `ExportedFunction` box that outlives
@@ -145,24 +138,17 @@ pub unsafe fn import_free(import: *mut c_void) {
 ///
 /// # Safety
 /// `import` from [`import_new`] for the JS function of the host function whose data is `host`;
-/// `kinds` the kinds of its `params` parameters, `result` its result's kind or [`NONE`];
-/// `values` the exit trampoline's slots; on the JS thread, in wasm called from JS.
-pub unsafe fn import_call(
-    import: *mut c_void,
-    host: *mut c_void,
-    kinds: &[u8; MAX_FAST],
-    params: u32,
-    result: u8,
-    values: *mut u128,
-) -> u32 {
+/// `sig` its signature, a fast one; `values` the exit trampoline's slots; on the JS thread, in
+/// wasm called from JS.
+pub unsafe fn import_call(import: *mut c_void, host: *mut c_void, sig: &FastSignature, values: *mut u128) -> u32 {
     #[cfg(not(cranewasm_no_shared_buffer))]
     {
         // SAFETY: as the caller promises.
-        unsafe { cranewasm_import_call(import, host, kinds.as_ptr(), params, result, values as *mut c_void) }
+        unsafe { cranewasm_import_call(import, host, sig, values as *mut c_void) }
     }
     #[cfg(cranewasm_no_shared_buffer)]
     {
-        let _ = (import, host, kinds, params, result, values);
+        let _ = (import, host, sig, values);
         unreachable!("no import records without Node's headers")
     }
 }
@@ -186,22 +172,37 @@ fn finish(js: &Js, result: JsResult<Value>, value: &mut Value) -> u32 {
 }
 
 /// An exported function called with numbers: `raw` holds the arguments in the trampoline's
-/// 16-byte slots, and on return (0) the result in the first.
+/// 16-byte slots, and on return the result in the first (0), or the exception (1: a napi_value
+/// in the first slot's low 8 bytes; the slots are on a frame that every level of recursion
+/// through imports keeps, so there is no separate out-parameter).
 ///
 /// # Safety
-/// Called by `ExportedCallback` (src/fast_calls.cc): `function` is the live `ExportedFunction`
-/// of the function being called, with a fast signature; `raw` is [`MAX_FAST`] slots, 16-byte
-/// aligned; `value` is writable.
+/// Called by `CallFast` (src/fast_calls.cc): `function` is the live `ExportedFunction` of the
+/// function being called, with a fast signature; `raw` is max(parameters, 1) slots, 16-byte
+/// aligned.
 #[no_mangle]
-pub unsafe extern "C" fn cranewasm_exported_raw(function: *const ExportedFunction, raw: *mut u128, value: *mut Value) -> u32 {
-    // SAFETY: as the caller promises; the env is the function's, on its JS thread.
-    let (f, raw, value) = unsafe { (&*function, &mut *(raw as *mut [u128; MAX_FAST]), &mut *value) };
+pub unsafe extern "C" fn cranewasm_exported_raw(function: *const ExportedFunction, raw: *mut u128) -> u32 {
+    // SAFETY: as the caller promises (a fast signature has at most one result).
+    let f = unsafe { &*function };
+    let slots = (f.sig.params as usize).max(1);
+    // SAFETY: as the caller promises.
+    let raw = unsafe { std::slice::from_raw_parts_mut(raw, slots) };
+    match functions::call_exported_raw(f, raw) {
+        Ok(()) => 0,
+        Err(pending) => raw_failed(f, pending, raw),
+    }
+}
+
+/// A fast call that failed: its exception for C++, in the first slot.
+#[cold]
+#[inline(never)]
+fn raw_failed(f: &ExportedFunction, pending: Pending, raw: &mut [u128]) -> u32 {
     // SAFETY: inside a V8 API callback on the env's JS thread (see the module docs).
     let js = unsafe { Js::with_realm(f.env, f.realm.as_ref()) };
-    match functions::call_exported_raw(&js, f, raw) {
-        Ok(()) => 0,
-        Err(pending) => finish(&js, Err(pending), value),
-    }
+    let mut value: Value = std::ptr::null_mut();
+    let status = finish(&js, Err(pending), &mut value);
+    raw[0] = value as usize as u128;
+    status
 }
 
 /// An exported function called with anything else: `args` holds max(parameters, arguments)

@@ -375,49 +375,84 @@ pub fn call_exported_args(js: &Js, f: &ExportedFunction, args: &[Value]) -> JsRe
     if f.has_v128 {
         return Err(js.throw_type_error(TYPE_INCOMPATIBILITY));
     }
-    let params = f.ty.params();
-    let results = f.ty.results();
-    let slots = params.len().max(results.len()).max(1);
-    let mut inline_values = [0u128; INLINE];
-    let mut heap_values;
-    let values: &mut [u128] = if slots <= INLINE {
-        &mut inline_values
-    } else {
-        heap_values = vec![0u128; slots];
-        &mut heap_values
-    };
-    for (i, ty) in params.iter().enumerate() {
-        values[i] = values::to_wasm(js, args[i], *ty, || values::param_type(f.function.type_id(), i))?;
+    // The value slots are on the frame that stays on the stack while wasm runs (once per level
+    // of recursion through imports): as many as the signature needs.
+    match f.ty.params().len().max(f.ty.results().len()) {
+        0 | 1 => call_in_slots::<1>(js, f, args),
+        2 => call_in_slots::<2>(js, f, args),
+        3 | 4 => call_in_slots::<4>(js, f, args),
+        5..=INLINE => call_in_slots::<INLINE>(js, f, args),
+        slots => call_in_heap_slots(js, f, args, slots),
     }
+}
+
+/// [`call_exported_args`] with `slots` value slots on the heap (more than [`INLINE`]).
+#[inline(never)]
+fn call_in_heap_slots(js: &Js, f: &ExportedFunction, args: &[Value], slots: usize) -> JsResult<Value> {
+    call_with_values(js, f, args, &mut vec![0u128; slots])
+}
+
+/// [`call_exported_args`] with `N` value slots on this frame.
+#[inline(never)]
+fn call_in_slots<const N: usize>(js: &Js, f: &ExportedFunction, args: &[Value]) -> JsResult<Value> {
+    call_with_values(js, f, args, &mut [0u128; N])
+}
+
+/// [`call_exported_args`] with `values`, at least max(params, results) slots.
+#[inline(always)]
+fn call_with_values(js: &Js, f: &ExportedFunction, args: &[Value], values: &mut [u128]) -> JsResult<Value> {
+    args_to_wasm(js, f, args, values)?;
     let called = {
         let _call = lifetimes::WasmCall::enter();
         // SAFETY: `values` has max(params, results) slots holding arguments of the function's
         // parameter types, and `trampolines` are those of its signature.
         unsafe { f.function.call(&f.trampolines, values) }
     };
-    let result = convert_results(js, called, results, values);
+    let result = convert_results(js, called, f.ty.results(), values);
     lifetimes::after_call(js);
     result
 }
 
 /// The V8 path's call of `f` (a fast signature: numbers only) with the arguments in the value
-/// slots `values` (the C++ caller's, each number in its low 8 bytes); on return, the result is
-/// in `values[0]`.
+/// slots `values` (the C++ caller's, max(parameters, 1), each number in its low 8 bytes); on
+/// return, the result is in `values[0]`.
+///
+/// Its frame is on the stack once per level of recursion through imports (wasm -> JS -> wasm):
+/// what happens after the call needs a `Js` (a clone of the realm), made only then, out of line.
 #[inline]
-pub fn call_exported_raw(js: &Js, f: &ExportedFunction, values: &mut [u128; fast_calls::MAX_FAST]) -> JsResult<()> {
+pub fn call_exported_raw(f: &ExportedFunction, values: &mut [u128]) -> JsResult<()> {
     let called = {
         let _call = lifetimes::WasmCall::enter();
-        // SAFETY: `values` has MAX_FAST slots (a fast signature has at most MAX_FAST parameters
-        // and one result) holding arguments of the function's parameter types (numbers, as the
-        // signature's kinds say), and `trampolines` are those of its signature.
+        // SAFETY: `values` has max(params, 1) slots (a fast signature has at most one result)
+        // holding arguments of the function's parameter types (numbers, as the signature's
+        // kinds say), and `trampolines` are those of its signature.
         unsafe { f.function.call(&f.trampolines, values) }
     };
-    // Back in JS: ArrayBuffers of memories that wasm grew are detached now.
-    let result = crate::objects::refresh_buffers(js).and_then(|()| called.map_err(|trap| throw_trap(js, trap)));
-    lifetimes::after_call(js);
+    after_raw_call(f, called)
+}
+
+/// Back in JS after [`call_exported_raw`]'s call.
+#[inline(never)]
+fn after_raw_call(f: &ExportedFunction, called: Result<(), Trap>) -> JsResult<()> {
+    // SAFETY: inside a V8 API callback on the env's JS thread (see `fast_calls`).
+    let js = unsafe { Js::with_realm(f.env, f.realm.as_ref()) };
+    // ArrayBuffers of memories that wasm grew are detached now.
+    let result = crate::objects::refresh_buffers(&js).and_then(|()| called.map_err(|trap| throw_trap(&js, trap)));
+    lifetimes::after_call(&js);
     result
 }
 
+/// ToWebAssemblyValue of `args` into `values`, one per parameter of `f` (out of line: its
+/// conversions need nothing on the frame of the call).
+#[inline(never)]
+fn args_to_wasm(js: &Js, f: &ExportedFunction, args: &[Value], values: &mut [u128]) -> JsResult<()> {
+    for (i, ty) in f.ty.params().iter().enumerate() {
+        values[i] = values::to_wasm(js, args[i], *ty, || values::param_type(f.function.type_id(), i))?;
+    }
+    Ok(())
+}
+
+#[inline(never)]
 fn convert_results(js: &Js, called: Result<(), Trap>, results: &[ValType], values: &[u128]) -> JsResult<Value> {
     // Back in JS: ArrayBuffers of memories that wasm grew are detached now.
     crate::objects::refresh_buffers(js)?;
@@ -527,19 +562,10 @@ unsafe extern "C" fn host_call(context: *mut VMHostFuncContext, values: *mut u12
     // valid here.
     let data = unsafe { &*((*context).data as *const HostData) };
     if !data.import.is_null() {
-        // SAFETY: `import` was made for this host function's callable; `sig` holds the kinds of
-        // its signature; `values` are the trampoline's slots; wasm runs inside a call from JS
-        // on this thread.
-        return unsafe {
-            fast_calls::import_call(
-                data.import,
-                data as *const HostData as *mut c_void,
-                &data.sig.kinds,
-                data.sig.params,
-                data.sig.result,
-                values,
-            )
-        };
+        // SAFETY: `import` was made for this host function's callable, whose signature `sig`
+        // is (a fast one: it has a record); `values` are the trampoline's slots; wasm runs
+        // inside a call from JS on this thread.
+        return unsafe { fast_calls::import_call(data.import, data as *const HostData as *mut c_void, &data.sig, values) };
     }
     // SAFETY: as above, the env is valid here.
     let js = unsafe { Js::with_realm(data.env, data.realm.as_ref()) };
@@ -609,15 +635,34 @@ fn call_host(js: &Js, data: &HostData, values: &mut [u128]) -> JsResult<()> {
     if data.has_v128 {
         return Err(js.throw_type_error(TYPE_INCOMPATIBILITY));
     }
+    // The arguments are on a frame that stays on the stack while JS runs (once per level of
+    // recursion through imports): as many as the signature has.
+    match data.ty.params().len() {
+        0 | 1 => call_host_in::<1>(js, data, values),
+        2 => call_host_in::<2>(js, data, values),
+        3 | 4 => call_host_in::<4>(js, data, values),
+        5..=INLINE => call_host_in::<INLINE>(js, data, values),
+        params => call_host_on_heap(js, data, values, params),
+    }
+}
+
+/// [`call_host`] with room for `params` arguments on the heap (more than [`INLINE`]).
+#[inline(never)]
+fn call_host_on_heap(js: &Js, data: &HostData, values: &mut [u128], params: usize) -> JsResult<()> {
+    call_host_with(js, data, values, &mut vec![ptr::null_mut(); params])
+}
+
+/// [`call_host`] with room for `N` arguments on this frame.
+#[inline(never)]
+fn call_host_in<const N: usize>(js: &Js, data: &HostData, values: &mut [u128]) -> JsResult<()> {
+    call_host_with(js, data, values, &mut [ptr::null_mut(); N])
+}
+
+/// [`call_host`] with `args`, room for at least the parameters.
+#[inline(always)]
+fn call_host_with(js: &Js, data: &HostData, values: &mut [u128], args: &mut [Value]) -> JsResult<()> {
     let params = data.ty.params();
-    let mut args = [ptr::null_mut(); INLINE];
-    let mut heap_args = Vec::new();
-    let args: &mut [Value] = if params.len() <= INLINE {
-        &mut args[..params.len()]
-    } else {
-        heap_args.resize(params.len(), ptr::null_mut());
-        &mut heap_args
-    };
+    let args = &mut args[..params.len()];
     for (i, ty) in params.iter().enumerate() {
         args[i] = values::to_js(js, values[i], *ty)?;
     }

@@ -1,16 +1,21 @@
 //! Re-entry depth: wasm calling JS calling wasm, level after level, is bounded by V8's JS stack
 //! limit, which Node sets about 1 MB below where the thread started (`--stack-size`, 984 KB) on
-//! a main thread of 8 MB. Each round trip through Node-API costs about 3.2 KB of stack (2.1 KB of
-//! it V8's own: `napi_call_function`'s entry into JS, the JS frames, the API callback frames;
-//! V8's wasm stays in generated code, about 260 bytes), so recursion through imports stopped
-//! after about 310 levels where V8's wasm reaches 3,700.
+//! a main thread of 8 MB. A round trip costs about 2.2 KB of stack through V8's API (1.56 KB of
+//! it V8's own: `Function::Call`'s entry into JS, the JS frame, the API callback's frames) and
+//! 2.5 KB through Node-API, where V8's wasm stays in generated code, about 290 bytes: within
+//! V8's limit, recursion through imports would stop after about 450 levels where V8's wasm
+//! reaches 3,500.
 //!
 //! So, when a call out to JS finds the stack deep ([`TRIGGER`] below the first call out of this
-//! thread), the binding moves V8's limit down to near the thread's real end (keeping
-//! [`RESERVE`] for C++ code, signal handling and the engine's own wasm limit, 256 KB above the
-//! end), for as long as wasm runs: when the outermost call from JS into wasm returns, V8's limit
-//! is put back. Node-API cannot read V8's limit, so it is found once per thread, by calling an
-//! empty JS function from deeper and deeper native frames until V8 refuses ([`learn_limit`]).
+//! thread), the binding moves V8's limit down to the engine's own wasm limit (256 KiB above the
+//! thread's end, `traps::stack_limit`), for as long as wasm runs: when the outermost call from JS
+//! into wasm returns, V8's limit is put back. Recursion through imports then ends where a wasm
+//! frame or a JS frame would first cross that one line, and the 256 KiB below it stay for C++
+//! code (V8's runtime, which throws the RangeError; the binding; the trap handler): more than the
+//! 192 KiB Node itself leaves below V8's limit on every Worker thread (`kStackBufferSize`,
+//! src/node_worker.h: "stack buffer size that is not available to the JS engine"). Node-API
+//! cannot read V8's limit, so it is found once per thread, by calling an empty JS function from
+//! deeper and deeper native frames until V8 refuses ([`learn_limit`]).
 //! Without Node's headers at build time (`cranewasm_no_shared_buffer`) this is off.
 
 use std::cell::Cell;
@@ -26,9 +31,6 @@ use crate::js::{napi_call, Js};
 /// looked at: half of V8's default budget.
 const TRIGGER: usize = 512 * 1024;
 
-/// What stays below V8's lowered limit: the engine's wasm limit (256 KB above the end) and
-/// room under it for C++ runtime code and the signal handler.
-const RESERVE: usize = 384 * 1024;
 
 /// V8's limit as found: not yet looked for, unknown (never moved), or the address.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -56,7 +58,8 @@ fn set_limit(limit: usize) -> bool {
     #[cfg(not(cranewasm_no_shared_buffer))]
     {
         // SAFETY: called on a JS thread inside a Node-API call (its isolate is current); the
-        // limit is an address of this thread's stack with `RESERVE` below it, or V8's own.
+        // limit is an address of this thread's stack with the engine's host reserve below it,
+        // or V8's own.
         unsafe { cranewasm_set_stack_limit(limit) != 0 }
     }
     #[cfg(cranewasm_no_shared_buffer)]
@@ -95,8 +98,9 @@ pub fn before_call_out(js: &Js) {
         learned => learned,
     };
     let Learned::At(limit) = learned else { return };
-    let low = sp.saturating_sub(traps::remaining_stack());
-    let lowered = low + RESERVE;
+    // The engine's wasm limit (the thread's end plus its host reserve). Only ever lower than
+    // V8's: on a Worker, V8's limit may already be lower (Node leaves 192 KiB below it).
+    let lowered = traps::stack_limit();
     if lowered < limit && set_limit(lowered) {
         LOWERED.with(|l| l.set(true));
         crate::lifetimes::note_outermost_work();
@@ -116,10 +120,10 @@ pub fn outermost_call_returned() {
 /// V8's current limit on this thread, to within a few hundred bytes: the stack pointer of the
 /// first native frame, going down, from which calling an empty JS function fails with V8's
 /// RangeError. None if that cannot be told (no empty function, another failure, or no failure
-/// before `RESERVE` above the thread's end: V8's limit is then deeper than we would move it).
+/// before the engine's wasm limit: V8's limit is then deeper than we would move it).
 fn learn_limit(js: &Js) -> Option<usize> {
     let empty = crate::interrupts::empty_function(js)?;
-    let floor = stack_pointer().saturating_sub(traps::remaining_stack()) + RESERVE;
+    let floor = traps::stack_limit();
     descend(js, empty, floor)
 }
 

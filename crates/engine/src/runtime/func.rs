@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, Weak};
 use wasmparser::FuncType;
 
 use super::instance::Instance;
+use super::sandbox::Sandbox;
 use super::trampolines::Trampolines;
 use super::traps::{self, Trap};
 use crate::vmoffsets::{func_ref, host_func_context};
@@ -241,15 +242,32 @@ impl Function {
     /// `values` must have max(params, results) slots holding arguments of the function's types,
     /// and `trampolines` must be the trampolines of its signature.
     // Inlined into the host's entries: one frame fewer per wasm->JS->wasm round trip.
-    #[inline]
+    #[inline(always)]
     pub unsafe fn call(&self, trampolines: &Trampolines, values: &mut [u128]) -> Result<(), Trap> {
         // Code of a sandboxed instance runs under its sandbox's deadline and fuel.
-        let _sandbox = match &self.owner {
-            FunctionOwner::Instance(instance) => instance.sandbox().map(|s| s.enter()),
-            FunctionOwner::Host(_) => None,
-        };
+        if let FunctionOwner::Instance(instance) = &self.owner {
+            if let Some(sandbox) = instance.sandbox() {
+                // SAFETY: the caller's contract.
+                return unsafe { self.call_sandboxed(sandbox, trampolines, values) };
+            }
+        }
         // SAFETY: `func_ref` is alive (owner), its code has the signature of `trampolines`, and
         // the caller provides enough slots.
+        unsafe {
+            let f = &*self.func_ref;
+            traps::call_wasm(trampolines.entry(), f.vmctx, f.code, values.as_mut_ptr())
+        }
+    }
+
+    /// [`Function::call`] under `sandbox`: out of line, so that the sandbox's scope does not
+    /// widen the frame of every other call (one frame per level of wasm -> JS -> wasm).
+    ///
+    /// # Safety
+    /// As for [`Function::call`].
+    #[inline(never)]
+    unsafe fn call_sandboxed(&self, sandbox: &Arc<Sandbox>, trampolines: &Trampolines, values: &mut [u128]) -> Result<(), Trap> {
+        let _sandbox = sandbox.enter();
+        // SAFETY: as in `call`.
         unsafe {
             let f = &*self.func_ref;
             traps::call_wasm(trampolines.entry(), f.vmctx, f.code, values.as_mut_ptr())

@@ -12,7 +12,7 @@ use std::cell::{Cell, UnsafeCell};
 use std::ffi::c_void;
 use std::mem::MaybeUninit;
 use std::ptr;
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 
 use super::code_memory;
 use super::frames;
@@ -20,12 +20,128 @@ use super::interrupts::{self, VMRuntimeLimits};
 use crate::trap::TrapKind;
 
 extern "C" {
+    fn cranewasm_jump_layout(size: *mut usize, align: *mut usize);
     fn cranewasm_guarded_call(
-        body: unsafe extern "C" fn(*mut c_void),
-        data: *mut c_void,
-        current: *mut *mut c_void,
+        trampoline: EntryTrampoline,
+        vmctx: *mut u8,
+        code: *const u8,
+        values: *mut u128,
+        current: *mut *mut JumpRecord,
+        record: *mut JumpRecord,
     ) -> i32;
-    fn cranewasm_unwind(buf: *mut c_void) -> !;
+    fn cranewasm_unwind(record: *mut JumpRecord) -> !;
+}
+
+/// The head of a recovery record (`struct cranewasm_jump` of guarded_call.c, whose call and jump
+/// buffer follow, written by C only; C gives the whole size): where a trap of one entry into
+/// wasm jumps back to. Records live off the stack (a
+/// `sigjmp_buf` is 200 bytes, and recursion through imports nests one entry per level), one per
+/// nesting level of entries on a thread, each holding the next one in, reused from call to call.
+#[repr(C)]
+struct JumpRecord {
+    /// An address on the entry's frame, above every frame of the activation it guards.
+    top: usize,
+    /// The record of the next entry nested inside this one, or null (not allocated yet).
+    inner: *mut JumpRecord,
+}
+
+/// This thread's recovery records. No destructor: the signal handler reads it (see
+/// [`JumpPool`] for the records' release).
+struct Jumps {
+    /// The record of the innermost active entry into wasm, or null.
+    current: Cell<*mut JumpRecord>,
+    /// The record of the outermost entry, the first of the chain, or null.
+    first: Cell<*mut JumpRecord>,
+    /// How many records the chain holds.
+    count: Cell<usize>,
+}
+
+/// How many records a thread keeps once no wasm runs on it; deeper recursions allocate theirs
+/// again (one allocation per level, beside a level's cost of a call out to JS and back).
+const KEPT_RECORDS: usize = 32;
+
+/// Frees this thread's records when the thread ends (registered with its first record).
+struct JumpPool;
+
+impl Drop for JumpPool {
+    fn drop(&mut self) {
+        JUMPS.with(|jumps| {
+            // SAFETY: the thread is ending: no entry into wasm is active on it, so no record is
+            // in use, and the chain's records were allocated by `new_record`.
+            unsafe { free_records(jumps.first.replace(ptr::null_mut())) };
+            jumps.count.set(0);
+        });
+    }
+}
+
+fn record_layout() -> std::alloc::Layout {
+    static LAYOUT: OnceLock<std::alloc::Layout> = OnceLock::new();
+    *LAYOUT.get_or_init(|| {
+        let (mut size, mut align) = (0usize, 0usize);
+        // SAFETY: writes the two sizes, nothing else.
+        unsafe { cranewasm_jump_layout(&mut size, &mut align) };
+        assert!(size >= std::mem::size_of::<JumpRecord>());
+        std::alloc::Layout::from_size_align(size, align.max(std::mem::align_of::<JumpRecord>()))
+            .expect("sigjmp_buf has a valid layout")
+    })
+}
+
+/// A new record, linked after `outer` (or first when `outer` is null).
+///
+/// # Safety
+/// `outer` is null or a record of this thread's chain whose `inner` is null.
+#[cold]
+#[inline(never)]
+unsafe fn new_record(jumps: &Jumps, outer: *mut JumpRecord) -> *mut JumpRecord {
+    // Registers the release at thread exit; should wasm run while the thread's destructors do
+    // (too late to register), its records are left to the process instead.
+    let _ = JUMP_POOL.try_with(|_| ());
+    let layout = record_layout();
+    // SAFETY: the layout has a non-zero size (at least the head).
+    let record = unsafe { std::alloc::alloc_zeroed(layout) } as *mut JumpRecord;
+    if record.is_null() {
+        std::alloc::handle_alloc_error(layout);
+    }
+    if outer.is_null() {
+        jumps.first.set(record);
+    } else {
+        // SAFETY: `outer` is a live record of this thread (the contract).
+        unsafe { (*outer).inner = record };
+    }
+    jumps.count.set(jumps.count.get() + 1);
+    record
+}
+
+/// Frees the records of the chain that starts at `record`.
+///
+/// # Safety
+/// No entry uses them, and nothing else points to `record` afterwards.
+unsafe fn free_records(mut record: *mut JumpRecord) {
+    let layout = record_layout();
+    while !record.is_null() {
+        // SAFETY: allocated by `new_record` with this layout, and no longer used (the contract).
+        unsafe {
+            let inner = (*record).inner;
+            std::alloc::dealloc(record as *mut u8, layout);
+            record = inner;
+        }
+    }
+}
+
+/// Keeps [`KEPT_RECORDS`] records after the outermost entry returned.
+#[cold]
+#[inline(never)]
+fn trim_records(jumps: &Jumps) {
+    let mut last = jumps.first.get();
+    // SAFETY: no entry into wasm is active on this thread (the outermost one returned), so no
+    // record is in use; the chain holds more than KEPT_RECORDS records.
+    unsafe {
+        for _ in 1..KEPT_RECORDS {
+            last = (*last).inner;
+        }
+        free_records(std::mem::replace(&mut (*last).inner, ptr::null_mut()));
+    }
+    jumps.count.set(KEPT_RECORDS);
 }
 
 /// Where a fault handled by us happened.
@@ -49,8 +165,10 @@ struct FrameWalk {
 }
 
 thread_local! {
-    /// The jump buffer of the innermost active entry into wasm on this thread, or null.
-    static JUMP_BUFFER: Cell<*mut c_void> = const { Cell::new(ptr::null_mut()) };
+    static JUMPS: Jumps = const {
+        Jumps { current: Cell::new(ptr::null_mut()), first: Cell::new(ptr::null_mut()), count: Cell::new(0) }
+    };
+    static JUMP_POOL: JumpPool = const { JumpPool };
     static LAST_FAULT: Cell<Option<FaultRecord>> = const { Cell::new(None) };
     static WALK: UnsafeCell<FrameWalk> = const {
         UnsafeCell::new(FrameWalk { pcs: [0; MAX_FRAMES], len: 0 })
@@ -69,7 +187,7 @@ pub fn take_trap_frames() -> Vec<frames::WasmFrame> {
 /// the frame-pointer chain of generated code (every function keeps it, see
 /// `compiler::codegen`) up to the first return address outside generated code, which is
 /// where the entry trampoline returns to the host. Reads only addresses between `sp` and
-/// `top` (the jump buffer, on the frame of the host's entry), each frame above the last.
+/// `top` (an address on the frame of the host's entry), each frame above the last.
 ///
 /// # Safety
 /// `sp` and `fp` must be the faulting thread's registers, `top` an address in its stack above
@@ -135,22 +253,6 @@ pub struct Trap {
 /// `runtime::trampolines`.
 pub type EntryTrampoline = unsafe extern "C" fn(*mut u8, *const u8, *mut u128);
 
-struct EntryCall {
-    trampoline: EntryTrampoline,
-    vmctx: *mut u8,
-    code: *const u8,
-    values: *mut u128,
-}
-
-unsafe extern "C" fn run_entry(data: *mut c_void) {
-    // SAFETY: `data` is the `EntryCall` that `call_wasm` passed to the guarded call and that
-    // outlives it; the trampoline's contract is the caller's (see `call_wasm`).
-    unsafe {
-        let call = &*(data as *const EntryCall);
-        (call.trampoline)(call.vmctx, call.code, call.values)
-    }
-}
-
 /// Calls wasm code through an entry trampoline, catching traps.
 ///
 /// # Safety
@@ -158,6 +260,11 @@ unsafe extern "C" fn run_entry(data: *mut c_void) {
 /// vmctx `code` expects, alive for the call; `values` must point to at least
 /// max(params, results) 16-byte slots holding the arguments. On `Ok`, the slots hold the results.
 // SAFETY: the contract above is the caller's; the body documents each unsafe step.
+//
+// Every level of recursion through imports (wasm -> JS -> wasm) has this frame on the stack:
+// it is inlined into the host's entry (one frame fewer), keeps only what the call needs, and
+// the trap's bookkeeping is out of line (`trap_taken`).
+#[inline(always)]
 pub unsafe fn call_wasm(
     trampoline: EntryTrampoline,
     vmctx: *mut u8,
@@ -165,35 +272,47 @@ pub unsafe fn call_wasm(
     values: *mut u128,
 ) -> Result<(), Trap> {
     install_handler();
-    let slot = JUMP_BUFFER.with(|b| b.as_ptr());
-    // SAFETY: `slot` is this thread's jump-buffer cell, read on its thread.
-    let outermost = unsafe { (*slot).is_null() }.then(interrupts::enter_outermost);
-    let mut call = EntryCall {
-        trampoline,
-        vmctx,
-        code,
-        values,
-    };
-    // SAFETY: `run_entry` receives `call`, which lives on this frame for the whole guarded call;
-    // `slot` is this thread's jump-buffer cell. No Rust frame with pending drops lies between
-    // the guarded call and the generated code a trap unwinds from.
+    let jumps = JUMPS.with(|j| j as *const Jumps);
+    // SAFETY: this thread's records, which live as long as the thread.
+    let jumps = unsafe { &*jumps };
+    let outer = jumps.current.get();
+    // SAFETY: `outer` is this thread's innermost active record (or null); its `inner` is a
+    // record of the chain or null.
+    let next = if outer.is_null() { jumps.first.get() } else { unsafe { (*outer).inner } };
+    // SAFETY: `outer` is the end of the chain when `next` is null.
+    let record = if next.is_null() { unsafe { new_record(jumps, outer) } } else { next };
+    let outermost = outer.is_null().then(interrupts::enter_outermost);
+    // SAFETY: the trampoline's contract is the caller's; `record` is a record of this thread
+    // that no active entry uses (the one after the innermost), and `current` is this thread's
+    // slot. No Rust frame with pending drops lies between the guarded call and the generated
+    // code a trap unwinds from.
     let trapped = unsafe {
-        cranewasm_guarded_call(run_entry, &mut call as *mut EntryCall as *mut c_void, slot)
+        cranewasm_guarded_call(trampoline, vmctx, code, values, jumps.current.as_ptr(), record)
     };
     if let Some(outermost) = outermost {
         interrupts::leave_outermost(outermost);
         super::exceptions::activation_ended();
+        if jumps.count.get() > KEPT_RECORDS {
+            trim_records(jumps);
+        }
     }
     if trapped == 0 {
         return Ok(());
     }
+    Err(trap_taken())
+}
+
+/// The trap that a fault (or an unwind) recorded before jumping back to its entry.
+#[cold]
+#[inline(never)]
+fn trap_taken() -> Trap {
     let fault = LAST_FAULT
         .with(|f| f.take())
         .expect("a trap records its fault before unwinding");
     let walked = symbolize_walk();
     TRAP_FRAMES.with(|f| f.set(walked));
     if let Some(kind) = fault.kind {
-        return Err(Trap { kind, pc: fault.pc });
+        return Trap { kind, pc: fault.pc };
     }
     let kind = code_memory::trap_at(fault.pc).unwrap_or(match fault.signal {
         // A fault without a trap site is an access outside linear memory that Cranelift did not
@@ -202,7 +321,7 @@ pub unsafe fn call_wasm(
         libc::SIGFPE => TrapKind::DivideByZero,
         _ => TrapKind::Unreachable,
     });
-    Err(Trap { kind, pc: fault.pc })
+    Trap { kind, pc: fault.pc }
 }
 
 /// Whether the calling thread is the process's main thread.
@@ -237,7 +356,7 @@ fn stack_low() -> usize {
 
 /// The lowest address wasm frames may reach on this thread: the bottom of the thread's stack plus
 /// [`HOST_STACK_RESERVE`].
-pub(crate) fn stack_limit() -> usize {
+pub fn stack_limit() -> usize {
     stack_low() + HOST_STACK_RESERVE
 }
 
@@ -296,23 +415,23 @@ pub fn install_handler() {
 unsafe extern "C" fn handle_fault(signal: i32, info: *mut libc::siginfo_t, context: *mut c_void) {
     // SAFETY: the kernel passes a valid ucontext for SA_SIGINFO handlers.
     let pc = unsafe { context_pc(context) };
-    let buffer = JUMP_BUFFER.with(|b| b.get());
-    if !buffer.is_null() && code_memory::is_code_address(pc) {
+    let record = JUMPS.with(|j| j.current.get());
+    if !record.is_null() && code_memory::is_code_address(pc) {
         // SAFETY: the kernel's context of a fault at `pc`, raised by our code on this thread.
         if signal == libc::SIGILL && unsafe { resume_interrupted_prologue(pc, context) } {
             return;
         }
         LAST_FAULT.with(|f| f.set(Some(FaultRecord { pc, signal, kind: None })));
-        // SAFETY: as above; the jump buffer lives on the entry's frame, above every frame of
+        // SAFETY: as above; the record's top lies on the entry's frame, above every frame of
         // the activation.
         unsafe {
             let (sp, fp) = context_sp_fp(context);
-            walk_frames(pc, sp, fp, buffer as usize);
+            walk_frames(pc, sp, fp, (*record).top);
         }
-        // SAFETY: `buffer` is the jump buffer of a guarded call still active on this thread
-        // (it is cleared before that call returns), and the frames in between are generated
+        // SAFETY: `record` is the record of a guarded call still active on this thread (it is
+        // uninstalled before that call returns), and the frames in between are generated
         // code, which holds no resources.
-        unsafe { cranewasm_unwind(buffer) }
+        unsafe { cranewasm_unwind(record) }
     }
     // SAFETY: not ours: hand the fault to whoever was there before, as they expect to get it.
     unsafe { chain(signal, info, context) }
@@ -368,8 +487,8 @@ unsafe fn resume_interrupted_prologue(pc: usize, context: *mut c_void) -> bool {
 /// trampoline, which has no trap site of its own. `return_address` is where the interrupted
 /// function would have returned to (the trap's reported PC).
 pub(crate) fn unwind_interrupted(return_address: usize) -> ! {
-    let buffer = JUMP_BUFFER.with(|b| b.get());
-    assert!(!buffer.is_null(), "an interrupt outside any wasm call");
+    let record = JUMPS.with(|j| j.current.get());
+    assert!(!record.is_null(), "an interrupt outside any wasm call");
     LAST_FAULT.with(|f| {
         f.set(Some(FaultRecord {
             pc: return_address,
@@ -377,16 +496,20 @@ pub(crate) fn unwind_interrupted(return_address: usize) -> ! {
             kind: Some(TrapKind::Interrupted),
         }))
     });
-    // SAFETY: `buffer` is the jump buffer of the guarded call active on this thread; the
-    // frames in between are generated code and the interrupt trampoline, which hold no
-    // resources.
-    unsafe { cranewasm_unwind(buffer) }
+    // SAFETY: `record` is the record of the guarded call active on this thread; the frames in
+    // between are generated code and the interrupt trampoline, which hold no resources.
+    unsafe { cranewasm_unwind(record) }
 }
 
-/// The address of the innermost entry's jump buffer on this thread (0 outside wasm): it lies on
-/// the entry's host frame, above every frame of the activation.
+/// An address on the host frame of the innermost entry on this thread (0 outside wasm), above
+/// every frame of the activation.
 pub(crate) fn activation_top() -> usize {
-    JUMP_BUFFER.with(|b| b.get()) as usize
+    let record = JUMPS.with(|j| j.current.get());
+    if record.is_null() {
+        return 0;
+    }
+    // SAFETY: the record of an entry active on this thread.
+    unsafe { (*record).top }
 }
 
 /// Unwinds to the innermost entry from the host with trap `kind` (an exception that no wasm
@@ -398,18 +521,18 @@ pub(crate) fn unwind_with(kind: TrapKind, pc: usize) -> ! {
 /// [`unwind_with`], recording the wasm frames of the activation for the error's stack (as a
 /// fault does) from `pc` in the frame whose frame pointer is `fp` (0: none).
 pub(crate) fn unwind_with_frames(kind: TrapKind, pc: usize, fp: usize) -> ! {
-    let buffer = JUMP_BUFFER.with(|b| b.get());
-    assert!(!buffer.is_null(), "an exception thrown outside any wasm call");
+    let record = JUMPS.with(|j| j.current.get());
+    assert!(!record.is_null(), "an exception thrown outside any wasm call");
     if fp != 0 {
-        // SAFETY: `fp` is a frame pointer of generated code of this activation, below the jump
-        // buffer; the walk reads only between it and the buffer.
-        unsafe { walk_frames(pc, fp, fp, buffer as usize) };
+        // SAFETY: `fp` is a frame pointer of generated code of this activation, below the
+        // entry's frame (the record's top); the walk reads only between the two.
+        unsafe { walk_frames(pc, fp, fp, (*record).top) };
     }
     LAST_FAULT.with(|f| f.set(Some(FaultRecord { pc, signal: 0, kind: Some(kind) })));
-    // SAFETY: `buffer` is the jump buffer of the guarded call active on this thread; the
-    // frames in between are generated code and the throw stub's runtime function, which holds
-    // no resources when it calls this.
-    unsafe { cranewasm_unwind(buffer) }
+    // SAFETY: `record` is the record of the guarded call active on this thread; the frames in
+    // between are generated code and the throw stub's runtime function, which holds no
+    // resources when it calls this.
+    unsafe { cranewasm_unwind(record) }
 }
 
 /// Hands a fault that is not ours to the handler installed before ours.
