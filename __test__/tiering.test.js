@@ -81,10 +81,11 @@ beforeAll(loadWabt);
 
 // ---------------------------------------------------------------------------------------------
 describe('compile options', () => {
-  const DEFAULTS = { lazy: true, firstTier: 'baseline', tierUp: 'dynamic' };
+  const DEFAULTS = { lazy: true, firstTier: 'singlepass', tierUp: 'dynamic' };
 
   // The defaults, seen by a process with no CRANEWASM_* variable: lazy compilation (nothing
-  // compiled when compile() resolves), baseline first, dynamic tier-up, one thread per core.
+  // compiled when compile() resolves), the single-pass tier first, dynamic tier-up, one thread
+  // per core.
   test('defaults', async () => {
     const { result } = await runDriver('options');
     expect(result.options).toEqual({ ...DEFAULTS, threads: os.availableParallelism(), interruptChecks: true, boundsChecks: false });
@@ -150,6 +151,7 @@ describe('compile options', () => {
   test('environment variables are honoured in a child process', async () => {
     const cases = [
       { CRANEWASM_LAZY: '0', CRANEWASM_TIER_UP: 'off' },
+      { CRANEWASM_LAZY: '0', CRANEWASM_FIRST_TIER: 'baseline', CRANEWASM_TIER_UP: 'off' },
       { CRANEWASM_LAZY: '0', CRANEWASM_FIRST_TIER: 'optimized' },
       { CRANEWASM_FIRST_TIER: 'optimized' },
       { CRANEWASM_LAZY: '1', CRANEWASM_TIER_UP: 'eager', CRANEWASM_COMPILE_THREADS: '1' },
@@ -158,23 +160,28 @@ describe('compile options', () => {
     const runs = await Promise.all(cases.map((env) => runDriver('options', undefined, { env })));
     const results = runs.map((r) => r.result);
     const cores = os.availableParallelism();
-    const all = (tier) => ({ uncompiled: 0, baseline: tier === 'baseline' ? 20 : 0, optimized: tier === 'optimized' ? 20 : 0 });
+    const all = (tier) => ({ uncompiled: 0, singlepass: tier === 'singlepass' ? 20 : 0, baseline: tier === 'baseline' ? 20 : 0, optimized: tier === 'optimized' ? 20 : 0, fallbacks: 0 });
 
-    // Eager baseline, no tier-up: everything baseline at resolve, and forever after.
-    expect(results[0].options).toEqual({ lazy: false, firstTier: 'baseline', tierUp: 'off', threads: cores, interruptChecks: true, boundsChecks: false });
-    expect(results[0].afterCompile).toMatchObject(all('baseline'));
-    expect(results[0].afterWait).toMatchObject(all('baseline'));
+    // Eager, default (single-pass) first tier, no tier-up: everything single-pass code at
+    // resolve (no fallback), and forever after.
+    expect(results[0].options).toEqual({ lazy: false, firstTier: 'singlepass', tierUp: 'off', threads: cores, interruptChecks: true, boundsChecks: false });
+    expect(results[0].afterCompile).toMatchObject(all('singlepass'));
+    expect(results[0].afterWait).toMatchObject(all('singlepass'));
+    // The same with the baseline tier asked for: everything baseline.
+    expect(results[1].options).toEqual({ lazy: false, firstTier: 'baseline', tierUp: 'off', threads: cores, interruptChecks: true, boundsChecks: false });
+    expect(results[1].afterCompile).toMatchObject(all('baseline'));
+    expect(results[1].afterWait).toMatchObject(all('baseline'));
     // Eager, optimized first: everything optimized at resolve.
-    expect(results[1].options).toEqual({ lazy: false, firstTier: 'optimized', tierUp: 'dynamic', threads: cores, interruptChecks: true, boundsChecks: false });
-    expect(results[1].afterCompile).toMatchObject(all('optimized'));
+    expect(results[2].options).toEqual({ lazy: false, firstTier: 'optimized', tierUp: 'dynamic', threads: cores, interruptChecks: true, boundsChecks: false });
+    expect(results[2].afterCompile).toMatchObject(all('optimized'));
     // Lazy, optimized first: nothing at resolve, optimized code as functions are called.
-    expect(results[2].afterCompile).toMatchObject({ uncompiled: 20, baseline: 0, optimized: 0 });
-    expect(results[2].afterCalls).toMatchObject(all('optimized'));
+    expect(results[3].afterCompile).toMatchObject({ uncompiled: 20, singlepass: 0, baseline: 0, optimized: 0 });
+    expect(results[3].afterCalls).toMatchObject(all('optimized'));
     // Eager tier-up on one thread: everything optimized after a while.
-    expect(results[3].options).toEqual({ lazy: true, firstTier: 'baseline', tierUp: 'eager', threads: 1, interruptChecks: true, boundsChecks: false });
-    expect(results[3].afterWait).toMatchObject(all('optimized'));
+    expect(results[4].options).toEqual({ lazy: true, firstTier: 'singlepass', tierUp: 'eager', threads: 1, interruptChecks: true, boundsChecks: false });
+    expect(results[4].afterWait).toMatchObject(all('optimized'));
     // Empty values are as unset: the defaults.
-    for (const r of results.slice(4)) {
+    for (const r of results.slice(5)) {
       expect(r.options).toEqual({ ...DEFAULTS, threads: cores, interruptChecks: true, boundsChecks: false });
       expect(r.afterCompile).toMatchObject({ uncompiled: 20, ...DEFAULTS });
     }
@@ -224,16 +231,19 @@ describe('compile options', () => {
 // ---------------------------------------------------------------------------------------------
 // Lazy compilation: a function is compiled on its first call, whatever the path of that call,
 // and not before. Each path has a module of its own so that the counts are exact; tier-up is off
-// so that compiled code stays in the first tier. Run with both first tiers.
-describe.each(['baseline', 'optimized'])('lazy compilation (first tier %s) through every path', (firstTier) => {
-  const other = firstTier === 'baseline' ? 'optimized' : 'baseline';
+// so that compiled code stays in the first tier. Run with every first tier.
+describe.each(['singlepass', 'baseline', 'optimized'])('lazy compilation (first tier %s) through every path', (firstTier) => {
   beforeEach(() => engine.setCompileOptions({ lazy: true, firstTier, tierUp: 'off' }));
 
-  // Exactly n functions compiled, all in the first tier.
+  // Exactly n functions compiled, all in the first tier (for the single-pass tier: or in the
+  // baseline tier, its fallback, counted as such).
   function expectCompiled(m, n) {
     const s = status(m);
-    expect({ compiled: s.functions - s.uncompiled, [firstTier]: s[firstTier], [other]: s[other] })
-      .toEqual({ compiled: n, [firstTier]: n, [other]: 0 });
+    const fallbacks = firstTier === 'singlepass' ? s.fallbacks : 0;
+    const others = Object.fromEntries(['singlepass', 'baseline', 'optimized'].filter((t) => t !== firstTier)
+      .map((t) => [t, t === 'baseline' ? s[t] - fallbacks : s[t]]));
+    expect({ compiled: s.functions - s.uncompiled, [firstTier]: s[firstTier] + fallbacks, ...others })
+      .toEqual({ compiled: n, [firstTier]: n, ...Object.fromEntries(Object.keys(others).map((t) => [t, 0])) });
   }
 
   async function compileBoth(text) {
@@ -484,7 +494,7 @@ describe.each(['baseline', 'optimized'])('lazy compilation (first tier %s) throu
   // Recursion to the stack's limit whose deepest frame calls a function never called before:
   // a RangeError or the right value, never a crash (in a child process, in case it crashes).
   // Defined once, with the default first tier: the scenario sets no options.
-  if (firstTier === 'baseline') test('deep recursion into a lazily compiled function near the stack limit', async () => {
+  if (firstTier === 'singlepass') test('deep recursion into a lazily compiled function near the stack limit', async () => {
     const [ours, theirs] = await Promise.all([runDriver('deepLazyCall', 'cranewasm'), runDriver('deepLazyCall', 'node')]);
     expect({ code: ours.code, signal: ours.signal, stderr: ours.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
     expect(ours.result.error).toBeUndefined();
