@@ -81,7 +81,7 @@ const VARIABLES = [
   {
     name: 'CRANEWASM_FIRST_TIER',
     ...oneOf(require('./binding.js').tiers()),
-    meaning: 'The tier functions are first compiled with (default `baseline`; `singlepass`, the single-pass compiler, falls back to `baseline` per function for what it does not cover). As `setCompileOptions({ firstTier })`.',
+    meaning: 'The tier functions are first compiled with (default `singlepass`, the single-pass compiler, which falls back to `baseline` per function for what it does not cover; `baseline` is Cranelift without optimizations). As `setCompileOptions({ firstTier })`.',
   },
   {
     name: 'CRANEWASM_SINGLEPASS_FALLBACKS',
@@ -91,7 +91,7 @@ const VARIABLES = [
   {
     name: 'CRANEWASM_TIER_UP',
     ...oneOf(['off', 'eager', 'dynamic']),
-    meaning: 'When functions get optimized code after the baseline tier: never, all in the background at once, or hot ones (default `dynamic`). As `setCompileOptions({ tierUp })`.',
+    meaning: 'When functions get optimized code after their first tier: never, all in the background at once, or hot ones (default `dynamic`). As `setCompileOptions({ tierUp })`.',
   },
   {
     name: 'CRANEWASM_COMPILE_THREADS',

@@ -308,13 +308,14 @@ declare namespace WebAssembly {
     /** Compile each function on its first call (`compile()` resolves after validation). Default true. */
     lazy: boolean;
     /**
-     * The tier functions are first compiled with. Default `'baseline'`. `'singlepass'` (off by
-     * default: it covers a subset of wasm so far) compiles wasm straight to machine code and
-     * leaves each function it does not cover to the baseline tier.
+     * The tier functions are first compiled with. Default `'singlepass'`: wasm straight to
+     * machine code in one pass, each function it does not cover (see `CompileStatus.fallbacks`)
+     * left to the baseline tier. `'baseline'` is Cranelift without optimizations for every
+     * function; `'optimized'` skips the lower tiers.
      */
     firstTier: 'singlepass' | 'baseline' | 'optimized';
     /**
-     * When baseline code is replaced by optimized code: `'dynamic'` (default) for hot functions,
+     * When first-tier code is replaced by optimized code: `'dynamic'` (default) for hot functions,
      * judged by a budget calls and loop iterations spend; `'eager'` for every function, in the
      * background, right after compilation; `'off'` never.
      */

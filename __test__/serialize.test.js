@@ -108,7 +108,7 @@ function runCatch(module) {
   return [e.catch(5), e.catch(-3)];
 }
 
-const byTier = (status) => ({ uncompiled: status.uncompiled, baseline: status.baseline, optimized: status.optimized });
+const byTier = (status) => ({ uncompiled: status.uncompiled, singlepass: status.singlepass, baseline: status.baseline, optimized: status.optimized, fallbacks: status.fallbacks });
 
 let savedOptions;
 beforeAll(async () => {
@@ -120,6 +120,12 @@ afterEach(() => { engine.setCompileOptions(savedOptions); });
 
 describe('round trips', () => {
   const cases = [
+    ['single-pass code, the default first tier, with baseline fallbacks (eager, no tier-up)', { lazy: false, firstTier: 'singlepass', tierUp: 'off' }, async () => {}],
+    ['single-pass code, lazy, with functions never called', { lazy: true, firstTier: 'singlepass', tierUp: 'off' }, async (m) => {
+      const { exports: e } = new W.Instance(m, { env: { log() {} } });
+      e.fib(10);
+      e.sum(10);
+    }],
     ['baseline code (eager, no tier-up)', { lazy: false, firstTier: 'baseline', tierUp: 'off' }, async () => {}],
     ['optimized code (eager)', { lazy: false, firstTier: 'optimized', tierUp: 'off' }, async () => {}],
     ['tiered-up code (tierUp())', { lazy: true, firstTier: 'baseline', tierUp: 'dynamic' }, (m) => engine.tierUp(m)],
@@ -155,27 +161,32 @@ describe('round trips', () => {
     // Cached functions kept their code: none of them was compiled or moved by running.
     const after = engine.compileStatus(copy);
     if (options.tierUp === 'off') {
+      if (before.singlepass > 0) expect(after.singlepass).toBeGreaterThanOrEqual(before.singlepass);
       if (before.baseline > 0) expect(after.baseline).toBeGreaterThanOrEqual(before.baseline);
       expect(after.optimized).toBe(before.optimized);
     }
     if (!options.lazy) expect(after.uncompiled).toBe(0);
   });
 
-  test('deserialized baseline code tiers up as usual', async () => {
-    engine.setCompileOptions({ lazy: true, firstTier: 'baseline', tierUp: 'dynamic' });
+  test.each(['singlepass', 'baseline'])('deserialized %s code tiers up as usual', async (firstTier) => {
+    engine.setCompileOptions({ lazy: true, firstTier, tierUp: 'dynamic' });
     const bytes = freshBytes();
     const original = new W.Module(bytes);
     runAll(W, original);
     const status = engine.compileStatus(original);
-    expect(status.baseline).toBeGreaterThan(0);
+    expect(status[firstTier]).toBeGreaterThan(0);
     const copy = engine.deserialize(engine.serialize(original));
+    // (Dynamic tier-up may have replaced some of the original's code in the meantime.)
+    const loaded = engine.compileStatus(copy);
+    expect(loaded.uncompiled).toBe(status.uncompiled);
+    expect(loaded.fallbacks).toBe(firstTier === 'singlepass' ? loaded.baseline : 0);
     await engine.tierUp(copy);
     const tiered = engine.compileStatus(copy);
     expect(tiered.optimized).toBe(tiered.functions);
     expect(runAll(W, copy)).toEqual(runAll(node, new node.Module(bytes)));
     // And what tier-up made serializes in turn.
     const again = engine.deserialize(engine.serialize(copy));
-    expect(byTier(engine.compileStatus(again))).toEqual({ uncompiled: 0, baseline: 0, optimized: tiered.functions });
+    expect(byTier(engine.compileStatus(again))).toEqual({ uncompiled: 0, singlepass: 0, baseline: 0, optimized: tiered.functions, fallbacks: 0 });
   });
 
   test('a module without code so far round-trips to a lazy module', () => {

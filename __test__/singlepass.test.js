@@ -5,6 +5,7 @@
 'use strict';
 
 const engine = require('../engine');
+const { Sandbox } = engine;
 const { cranewasm, node, loadWabt, wat, instantiate, run } = require('./helpers/execution.js');
 
 beforeAll(loadWabt);
@@ -314,11 +315,18 @@ test('every kernel function is single-pass code; what it does not cover falls ba
   expect([e.int(41), e.simd(7), e.pair()]).toEqual([42, 7, [1, 2]]);
 });
 
-test('the default first tier is not the single-pass one, and other tiers report no fallbacks', () => {
-  expect(saved.firstTier).toBe('baseline');
+test('the default first tier is the single-pass one; other tiers report no fallbacks', () => {
+  // (unless the environment of this jest run chose another one)
+  if (!process.env.CRANEWASM_FIRST_TIER?.trim()) expect(saved.firstTier).toBe('singlepass');
   engine.setCompileOptions({ lazy: false, tierUp: 'off' });
-  const status = engine.compileStatus(new cranewasm.Module(wat(KERNELS)));
-  expect(status).toMatchObject({ singlepass: 0, baseline: 27, fallbacks: 0 });
+  if (saved.firstTier === 'singlepass') {
+    expect(engine.compileStatus(new cranewasm.Module(wat(KERNELS)))).toMatchObject({ singlepass: 27, baseline: 0, fallbacks: 0 });
+  }
+  for (const firstTier of ['baseline', 'optimized']) {
+    engine.setCompileOptions({ firstTier });
+    const status = engine.compileStatus(new cranewasm.Module(wat(KERNELS)));
+    expect(status).toMatchObject({ singlepass: 0, [firstTier]: 27, fallbacks: 0 });
+  }
 });
 
 test('single-pass code tiers up to optimized code', async () => {
@@ -404,3 +412,134 @@ describe('float conversions, rounding, min/max and memory.size/grow', () => {
     expect(new Set(traps.map((o) => o.message))).toEqual(new Set(['float unrepresentable in integer range']));
   });
 });
+
+// The single-pass tier (the default first tier) and the runtime: deadlines and fuel, stack
+// exhaustion, trap messages and code replaced by dynamic tier-up while it runs.
+describe('single-pass code and the runtime', () => {
+  const SINGLEPASS = { firstTier: 'singlepass', lazy: false, tierUp: 'off' };
+  const RUNTIME = `(module
+    (import "env" "poll" (func $poll (param i32) (result i32)))
+    (global $iterations (mut i32) (i32.const 0))
+    (func (export "spin") (loop $l (br $l)))
+    (func $fib (export "fib") (param i32) (result i32)
+      (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+        (then (local.get 0))
+        (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                       (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
+    (func $deep (export "deep") (param i32) (result i32)
+      (i32.add (call $deep (i32.add (local.get 0) (i32.const 1))) (i32.const 1)))
+    ;; Mixes x with i until poll(i) says stop; the iteration count is left in a global.
+    (func $mix (param $x i32) (param $i i32) (result i32)
+      (i32.xor (i32.mul (local.get $x) (i32.const 0x9E3779B1)) (local.get $i)))
+    (func (export "mixUntil") (param $x i32) (result i32) (local $i i32)
+      (loop $l
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (local.set $x (call $mix (local.get $x) (local.get $i)))
+        (br_if $l (call $poll (local.get $i))))
+      (global.set $iterations (local.get $i))
+      (local.get $x))
+    (func (export "iterations") (result i32) (global.get $iterations))
+    (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+    (func (export "rem") (param i64 i64) (result i64) (i64.rem_u (local.get 0) (local.get 1)))
+    (func (export "load") (param i32) (result i64) (i64.load (local.get 0)))
+    (func (export "trunc") (param f64) (result i32) (i32.trunc_f64_s (local.get 0)))
+    (func (export "unreachable") (unreachable))
+    (memory 1))`;
+  const mixReference = (x, n) => {
+    for (let i = 1; i <= n; i++) x = (Math.imul(x, 0x9E3779B1) ^ i) | 0;
+    return x;
+  };
+
+  // Every function of RUNTIME is single-pass code: what follows tests that tier.
+  function compileSinglepass(options = SINGLEPASS) {
+    engine.setCompileOptions(options);
+    const module = new cranewasm.Module(wat(RUNTIME));
+    if (!options.lazy) expect(engine.compileStatus(module)).toMatchObject({ functions: 11, singlepass: 11, fallbacks: 0 });
+    return module;
+  }
+
+  test('a sandbox deadline stops a single-pass loop and loop-free recursion; the instance stays usable', async () => {
+    const module = compileSinglepass();
+    const sandbox = new Sandbox({ timeout: 50 });
+    const instance = await sandbox.instantiate(module, { env: { poll: () => 1 } });
+    for (const call of [() => instance.exports.spin(), () => instance.exports.fib(60), () => instance.exports.mixUntil(1)]) {
+      const err = thrown(call);
+      expect(err).toBeInstanceOf(cranewasm.RuntimeError);
+      expect(err.message).toBe('cranewasm: call timed out (timeout: 50 ms)');
+    }
+    expect(instance.exports.fib(20)).toBe(6765);
+  });
+
+  test('fuel: a metered sandbox stops a module compiled single-pass first (its code counts fuel)', async () => {
+    const module = compileSinglepass();
+    const sandbox = new Sandbox({ fuel: 10000 });
+    const instance = await sandbox.instantiate(module, { env: { poll: () => 1 } });
+    const err = thrown(() => instance.exports.spin());
+    expect(err).toBeInstanceOf(cranewasm.RuntimeError);
+    expect(err.message).toBe('cranewasm: all fuel consumed (fuel exhausted)');
+    sandbox.fuel = 1e9;
+    expect(instance.exports.fib(20)).toBe(6765);
+    const used = 1e9 - sandbox.fuel;
+    expect(used).toBeGreaterThan(6765); // counted: every call of fib at least
+    // The module's own (unmetered) code is still single-pass code.
+    expect(engine.compileStatus(module)).toMatchObject({ singlepass: 11, fallbacks: 0 });
+  });
+
+  test.each([
+    ['eagerly', SINGLEPASS],
+    ['lazily', { ...SINGLEPASS, lazy: true }],
+  ])('stack exhaustion in single-pass recursion (compiled %s) is a RangeError, as on Node', (_, options) => {
+    const ours = new cranewasm.Instance(compileSinglepass(options), { env: { poll: () => 0 } }).exports;
+    const theirs = instantiate(node, wat(RUNTIME), { env: { poll: () => 0 } });
+    for (let k = 0; k < 3; k++) {
+      const outcome = run(cranewasm, () => ours.deep(0));
+      expect(outcome.threw).toBe('RangeError');
+      expect(outcome.threw).toBe(run(node, () => theirs.deep(0)).threw);
+      expect(ours.fib(15)).toBe(610); // and the thread goes on
+    }
+  });
+
+  test('traps: the same class and message at every tier, and the class Node gives', () => {
+    const CALLS = [['div', 1, 0], ['div', -0x80000000, -1], ['rem', 1n, 0n], ['load', 65535], ['trunc', 1e10], ['trunc', NaN], ['unreachable']];
+    const outcomes = (firstTier) => {
+      engine.setCompileOptions({ ...SINGLEPASS, firstTier });
+      const e = new cranewasm.Instance(new cranewasm.Module(wat(RUNTIME)), { env: { poll: () => 0 } }).exports;
+      return CALLS.map(([f, ...args]) => run(cranewasm, () => e[f](...args)));
+    };
+    const singlepass = outcomes('singlepass');
+    expect(singlepass.every((o) => o.threw === 'WebAssembly.RuntimeError')).toBe(true);
+    expect(outcomes('baseline')).toEqual(singlepass);
+    expect(outcomes('optimized')).toEqual(singlepass);
+    const theirs = instantiate(node, wat(RUNTIME), { env: { poll: () => 0 } });
+    expect(CALLS.map(([f, ...args]) => run(node, () => theirs[f](...args)).threw)).toEqual(singlepass.map((o) => o.threw));
+  });
+
+  // mixUntil's own loop makes it (and mix) hot: their optimized code is installed while the
+  // single-pass frame of mixUntil is still running; that frame finishes with the right result.
+  test('single-pass code replaced by dynamic tier-up while it runs finishes correctly', () => {
+    const module = compileSinglepass({ firstTier: 'singlepass', lazy: true, tierUp: 'dynamic' });
+    const deadline = Date.now() + 15000;
+    let atStart;
+    const poll = (i) => {
+      if (i === 1) atStart = engine.compileStatus(module);
+      return engine.compileStatus(module).optimized >= 2 || Date.now() > deadline ? 0 : 1;
+    };
+    const e = new cranewasm.Instance(module, { env: { poll } }).exports;
+    const result = e.mixUntil(7);
+    expect(atStart).toMatchObject({ singlepass: 2, optimized: 0, fallbacks: 0 }); // mixUntil and mix
+    expect(engine.compileStatus(module)).toMatchObject({ singlepass: 0, optimized: 2, fallbacks: 0 });
+    expect(result).toBe(mixReference(7, e.iterations()));
+    // Called again: the optimized code, same results.
+    const again = new cranewasm.Instance(module, { env: { poll: (i) => (i < 5000 ? 1 : 0) } }).exports;
+    expect(again.mixUntil(11)).toBe(mixReference(11, 5000));
+  });
+});
+
+function thrown(f) {
+  try {
+    f();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a throw');
+}

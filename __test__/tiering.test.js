@@ -81,10 +81,11 @@ beforeAll(loadWabt);
 
 // ---------------------------------------------------------------------------------------------
 describe('compile options', () => {
-  const DEFAULTS = { lazy: true, firstTier: 'baseline', tierUp: 'dynamic' };
+  const DEFAULTS = { lazy: true, firstTier: 'singlepass', tierUp: 'dynamic' };
 
   // The defaults, seen by a process with no CRANEWASM_* variable: lazy compilation (nothing
-  // compiled when compile() resolves), baseline first, dynamic tier-up, one thread per core.
+  // compiled when compile() resolves), the single-pass tier first, dynamic tier-up, one thread
+  // per core.
   test('defaults', async () => {
     const { result } = await runDriver('options');
     expect(result.options).toEqual({ ...DEFAULTS, threads: os.availableParallelism(), interruptChecks: true, boundsChecks: false });
@@ -150,6 +151,7 @@ describe('compile options', () => {
   test('environment variables are honoured in a child process', async () => {
     const cases = [
       { CRANEWASM_LAZY: '0', CRANEWASM_TIER_UP: 'off' },
+      { CRANEWASM_LAZY: '0', CRANEWASM_FIRST_TIER: 'baseline', CRANEWASM_TIER_UP: 'off' },
       { CRANEWASM_LAZY: '0', CRANEWASM_FIRST_TIER: 'optimized' },
       { CRANEWASM_FIRST_TIER: 'optimized' },
       { CRANEWASM_LAZY: '1', CRANEWASM_TIER_UP: 'eager', CRANEWASM_COMPILE_THREADS: '1' },
@@ -158,23 +160,28 @@ describe('compile options', () => {
     const runs = await Promise.all(cases.map((env) => runDriver('options', undefined, { env })));
     const results = runs.map((r) => r.result);
     const cores = os.availableParallelism();
-    const all = (tier) => ({ uncompiled: 0, baseline: tier === 'baseline' ? 20 : 0, optimized: tier === 'optimized' ? 20 : 0 });
+    const all = (tier) => ({ uncompiled: 0, singlepass: tier === 'singlepass' ? 20 : 0, baseline: tier === 'baseline' ? 20 : 0, optimized: tier === 'optimized' ? 20 : 0, fallbacks: 0 });
 
-    // Eager baseline, no tier-up: everything baseline at resolve, and forever after.
-    expect(results[0].options).toEqual({ lazy: false, firstTier: 'baseline', tierUp: 'off', threads: cores, interruptChecks: true, boundsChecks: false });
-    expect(results[0].afterCompile).toMatchObject(all('baseline'));
-    expect(results[0].afterWait).toMatchObject(all('baseline'));
+    // Eager, default (single-pass) first tier, no tier-up: everything single-pass code at
+    // resolve (no fallback), and forever after.
+    expect(results[0].options).toEqual({ lazy: false, firstTier: 'singlepass', tierUp: 'off', threads: cores, interruptChecks: true, boundsChecks: false });
+    expect(results[0].afterCompile).toMatchObject(all('singlepass'));
+    expect(results[0].afterWait).toMatchObject(all('singlepass'));
+    // The same with the baseline tier asked for: everything baseline.
+    expect(results[1].options).toEqual({ lazy: false, firstTier: 'baseline', tierUp: 'off', threads: cores, interruptChecks: true, boundsChecks: false });
+    expect(results[1].afterCompile).toMatchObject(all('baseline'));
+    expect(results[1].afterWait).toMatchObject(all('baseline'));
     // Eager, optimized first: everything optimized at resolve.
-    expect(results[1].options).toEqual({ lazy: false, firstTier: 'optimized', tierUp: 'dynamic', threads: cores, interruptChecks: true, boundsChecks: false });
-    expect(results[1].afterCompile).toMatchObject(all('optimized'));
+    expect(results[2].options).toEqual({ lazy: false, firstTier: 'optimized', tierUp: 'dynamic', threads: cores, interruptChecks: true, boundsChecks: false });
+    expect(results[2].afterCompile).toMatchObject(all('optimized'));
     // Lazy, optimized first: nothing at resolve, optimized code as functions are called.
-    expect(results[2].afterCompile).toMatchObject({ uncompiled: 20, baseline: 0, optimized: 0 });
-    expect(results[2].afterCalls).toMatchObject(all('optimized'));
+    expect(results[3].afterCompile).toMatchObject({ uncompiled: 20, singlepass: 0, baseline: 0, optimized: 0 });
+    expect(results[3].afterCalls).toMatchObject(all('optimized'));
     // Eager tier-up on one thread: everything optimized after a while.
-    expect(results[3].options).toEqual({ lazy: true, firstTier: 'baseline', tierUp: 'eager', threads: 1, interruptChecks: true, boundsChecks: false });
-    expect(results[3].afterWait).toMatchObject(all('optimized'));
+    expect(results[4].options).toEqual({ lazy: true, firstTier: 'singlepass', tierUp: 'eager', threads: 1, interruptChecks: true, boundsChecks: false });
+    expect(results[4].afterWait).toMatchObject(all('optimized'));
     // Empty values are as unset: the defaults.
-    for (const r of results.slice(4)) {
+    for (const r of results.slice(5)) {
       expect(r.options).toEqual({ ...DEFAULTS, threads: cores, interruptChecks: true, boundsChecks: false });
       expect(r.afterCompile).toMatchObject({ uncompiled: 20, ...DEFAULTS });
     }
@@ -224,16 +231,19 @@ describe('compile options', () => {
 // ---------------------------------------------------------------------------------------------
 // Lazy compilation: a function is compiled on its first call, whatever the path of that call,
 // and not before. Each path has a module of its own so that the counts are exact; tier-up is off
-// so that compiled code stays in the first tier. Run with both first tiers.
-describe.each(['baseline', 'optimized'])('lazy compilation (first tier %s) through every path', (firstTier) => {
-  const other = firstTier === 'baseline' ? 'optimized' : 'baseline';
+// so that compiled code stays in the first tier. Run with every first tier.
+describe.each(['singlepass', 'baseline', 'optimized'])('lazy compilation (first tier %s) through every path', (firstTier) => {
   beforeEach(() => engine.setCompileOptions({ lazy: true, firstTier, tierUp: 'off' }));
 
-  // Exactly n functions compiled, all in the first tier.
+  // Exactly n functions compiled, all in the first tier (for the single-pass tier: or in the
+  // baseline tier, its fallback, counted as such).
   function expectCompiled(m, n) {
     const s = status(m);
-    expect({ compiled: s.functions - s.uncompiled, [firstTier]: s[firstTier], [other]: s[other] })
-      .toEqual({ compiled: n, [firstTier]: n, [other]: 0 });
+    const fallbacks = firstTier === 'singlepass' ? s.fallbacks : 0;
+    const others = Object.fromEntries(['singlepass', 'baseline', 'optimized'].filter((t) => t !== firstTier)
+      .map((t) => [t, t === 'baseline' ? s[t] - fallbacks : s[t]]));
+    expect({ compiled: s.functions - s.uncompiled, [firstTier]: s[firstTier] + fallbacks, ...others })
+      .toEqual({ compiled: n, [firstTier]: n, ...Object.fromEntries(Object.keys(others).map((t) => [t, 0])) });
   }
 
   async function compileBoth(text) {
@@ -484,7 +494,7 @@ describe.each(['baseline', 'optimized'])('lazy compilation (first tier %s) throu
   // Recursion to the stack's limit whose deepest frame calls a function never called before:
   // a RangeError or the right value, never a crash (in a child process, in case it crashes).
   // Defined once, with the default first tier: the scenario sets no options.
-  if (firstTier === 'baseline') test('deep recursion into a lazily compiled function near the stack limit', async () => {
+  if (firstTier === 'singlepass') test('deep recursion into a lazily compiled function near the stack limit', async () => {
     const [ours, theirs] = await Promise.all([runDriver('deepLazyCall', 'cranewasm'), runDriver('deepLazyCall', 'node')]);
     expect({ code: ours.code, signal: ours.signal, stderr: ours.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
     expect(ours.result.error).toBeUndefined();
@@ -681,7 +691,12 @@ const KERNEL_FUNCTIONS = 7 + FILLERS;
 // ---------------------------------------------------------------------------------------------
 // Code replaced while it runs: instances keep computing the same results as Node's engine while
 // the module's functions move to optimized code underneath them.
-describe('tier swapping while code runs', () => {
+describe.each(['singlepass', 'baseline'])('tier swapping while code runs (first tier %s)', (firstTier) => {
+  // Functions at the first tier: for the single-pass tier, with those it left to the baseline
+  // tier (here spin, whose two results it does not cover, and spinOuter, which calls it).
+  const first = (s) => (firstTier === 'singlepass' ? s.singlepass + s.baseline : s.baseline);
+  const fallbacks = firstTier === 'singlepass' ? 2 : 0;
+  const counts = (s) => ({ functions: s.functions, uncompiled: s.uncompiled, first: first(s), fallbacks: s.fallbacks, optimized: s.optimized });
   // Three instances of one module, each paired with an instance of Node's, called in lockstep
   // (their memories evolve the same way), interleaved with turns of the event loop so that
   // background installs land between and during calls. Returns the optimized counts seen.
@@ -701,7 +716,7 @@ describe('tier swapping while code runs', () => {
     const samples = [];
     const sample = () => {
       const s = status(m);
-      expect(s.uncompiled + s.baseline + s.optimized).toBe(s.functions);
+      expect(s.uncompiled + s.singlepass + s.baseline + s.optimized).toBe(s.functions);
       samples.push(s.optimized);
       return s;
     };
@@ -731,19 +746,21 @@ describe('tier swapping while code runs', () => {
   const monotonic = (samples) => samples.every((v, i) => i === 0 || v >= samples[i - 1]);
 
   test('eager tier-up: results stay right while optimized rises to all, and after tierUp()', async () => {
-    engine.setCompileOptions({ lazy: true, firstTier: 'baseline', tierUp: 'eager' });
+    engine.setCompileOptions({ lazy: true, firstTier, tierUp: 'eager' });
     const m = await cranewasm.compile(kernels());
     const { samples, rounds } = await runInLockstep(m, { until: (s) => s.optimized === s.functions, deadlineMs: 10000 });
     console.log(`eager: ${rounds} rounds, optimized counts seen: ${[...new Set(samples)].join(' ')}`);
     expect(samples[0]).toBeLessThan(KERNEL_FUNCTIONS); // started before tier-up was over
     expect(monotonic(samples)).toBe(true);
     await engine.tierUp(m);
-    expect(status(m)).toMatchObject({ functions: KERNEL_FUNCTIONS, uncompiled: 0, baseline: 0, optimized: KERNEL_FUNCTIONS });
+    // (Fallbacks count functions compiled at the first tier: eager tier-up may optimize some first.)
+    expect(counts(status(m))).toMatchObject({ functions: KERNEL_FUNCTIONS, uncompiled: 0, first: 0, optimized: KERNEL_FUNCTIONS });
+    expect(status(m).fallbacks).toBeLessThanOrEqual(fallbacks);
     await runInLockstep(m, { until: () => true, deadlineMs: 0 });
   });
 
   test('dynamic tier-up: results stay right while hot functions are swapped, and after tierUp()', async () => {
-    engine.setCompileOptions({ lazy: true, firstTier: 'baseline', tierUp: 'dynamic' });
+    engine.setCompileOptions({ lazy: true, firstTier, tierUp: 'dynamic' });
     const m = await cranewasm.compile(kernels());
     const { samples, rounds } = await runInLockstep(m, { until: (s) => s.optimized >= 5, deadlineMs: 10000 });
     console.log(`dynamic: ${rounds} rounds, optimized counts seen: ${[...new Set(samples)].join(' ')}`);
@@ -751,7 +768,7 @@ describe('tier swapping while code runs', () => {
     expect(samples[samples.length - 1]).toBeGreaterThan(0);
     expect(monotonic(samples)).toBe(true);
     await engine.tierUp(m);
-    expect(status(m)).toMatchObject({ functions: KERNEL_FUNCTIONS, uncompiled: 0, baseline: 0, optimized: KERNEL_FUNCTIONS });
+    expect(counts(status(m))).toMatchObject({ functions: KERNEL_FUNCTIONS, uncompiled: 0, first: 0, fallbacks, optimized: KERNEL_FUNCTIONS });
     await runInLockstep(m, { until: () => true, deadlineMs: 0 });
   });
 
@@ -759,7 +776,7 @@ describe('tier swapping while code runs', () => {
   // polls compileStatus() until every function (spin and its caller spinOuter included) has
   // optimized code. The frames running the old code finish, with the right result.
   test('a function whose code is replaced mid-execution finishes correctly (explicit tierUp)', async () => {
-    engine.setCompileOptions({ lazy: true, firstTier: 'baseline', tierUp: 'off' });
+    engine.setCompileOptions({ lazy: true, firstTier, tierUp: 'off' });
     const m = await cranewasm.compile(kernels());
     let pending;
     let atStart;
@@ -778,7 +795,7 @@ describe('tier swapping while code runs', () => {
     };
     const { exports } = new cranewasm.Instance(m, { env: { poll } });
     const result = exports.spinOuter(12345);
-    expect(atStart).toMatchObject({ baseline: 3, optimized: 0 }); // spinOuter, spin, mix
+    expect(counts(atStart)).toMatchObject({ first: 3, fallbacks, optimized: 0 }); // spinOuter, spin, mix
     expect(iterationsWhenDone).toBeDefined(); // swapped while spin was on the stack
     const [x, i] = spinReference(12345, iterationsWhenDone);
     expect(result).toBe(x ^ Math.imul(i, 3));
@@ -793,7 +810,7 @@ describe('tier swapping while code runs', () => {
   // The same, with the swap decided by the dynamic budget: spin's own loop makes it hot, so it
   // is optimized while it runs (spinOuter, called once, stays baseline).
   test('a function whose code is replaced mid-execution finishes correctly (dynamic tier-up)', async () => {
-    engine.setCompileOptions({ lazy: true, firstTier: 'baseline', tierUp: 'dynamic' });
+    engine.setCompileOptions({ lazy: true, firstTier, tierUp: 'dynamic' });
     const m = await cranewasm.compile(kernels());
     const seen = new Set();
     let iterationsWhenDone;
@@ -813,7 +830,7 @@ describe('tier swapping while code runs', () => {
     expect(iterationsWhenDone).toBeDefined();
     const [x, i] = spinReference(99, iterationsWhenDone);
     expect(result).toBe(x ^ Math.imul(i, 3));
-    expect(status(m)).toMatchObject({ uncompiled: KERNEL_FUNCTIONS - 3, baseline: 1, optimized: 2 });
+    expect(counts(status(m))).toMatchObject({ uncompiled: KERNEL_FUNCTIONS - 3, first: 1, fallbacks, optimized: 2 });
   });
 });
 
@@ -894,32 +911,32 @@ describe('dynamic tier-up', () => {
     return status(m);
   }
 
-  test('a hot loop gets optimized; a cold function of the same module stays baseline', async () => {
-    engine.setCompileOptions({ lazy: true, firstTier: 'baseline', tierUp: 'dynamic' });
+  test.each(['singlepass', 'baseline'])('a hot loop gets optimized; a cold function of the same module stays at the first tier (%s)', async (firstTier) => {
+    engine.setCompileOptions({ lazy: true, firstTier, tierUp: 'dynamic' });
     const m = await cranewasm.compile(wat(TEXT));
     const e = new cranewasm.Instance(m).exports;
     expect(e.cold()).toBe(42);
     const s = await until(m, (x) => x.optimized >= 1, () => expect(e.hot(100000)).toBe(hotReference(100000)));
-    expect(s).toMatchObject({ functions: 5, uncompiled: 3, baseline: 1, optimized: 1 });
+    expect(s).toMatchObject({ functions: 5, uncompiled: 3, [firstTier]: 1, fallbacks: 0, optimized: 1 });
     expect(e.hot(12345)).toBe(hotReference(12345));
     await sleep(200);
     expect(e.cold()).toBe(42);
-    expect(status(m)).toMatchObject({ uncompiled: 3, baseline: 1, optimized: 1 });
+    expect(status(m)).toMatchObject({ uncompiled: 3, [firstTier]: 1, fallbacks: 0, optimized: 1 });
   });
 
-  test('calls alone make a function hot: from JS, and from a wasm loop', async () => {
-    engine.setCompileOptions({ lazy: true, firstTier: 'baseline', tierUp: 'dynamic' });
+  test.each(['singlepass', 'baseline'])('calls alone make a function hot: from JS, and from a wasm loop (first tier %s)', async (firstTier) => {
+    engine.setCompileOptions({ lazy: true, firstTier, tierUp: 'dynamic' });
     const m = await cranewasm.compile(wat(TEXT));
     const e = new cranewasm.Instance(m).exports;
     const s = await until(m, (x) => x.optimized >= 1, () => {
       for (let i = 0; i < 100000; i++) if (e.tiny(i) !== i + 1) throw new Error(`tiny(${i})`);
     });
-    expect(s).toMatchObject({ uncompiled: 4, baseline: 0, optimized: 1 });
+    expect(s).toMatchObject({ uncompiled: 4, [firstTier]: 0, fallbacks: 0, optimized: 1 });
 
     const m2 = await cranewasm.compile(wat(TEXT));
     const e2 = new cranewasm.Instance(m2).exports;
     const s2 = await until(m2, (x) => x.optimized >= 2, () => expect(e2.driver(1000000)).toBe(1000000));
-    expect(s2).toMatchObject({ uncompiled: 3, baseline: 0, optimized: 2 }); // driver and tiny
+    expect(s2).toMatchObject({ uncompiled: 3, [firstTier]: 0, fallbacks: 0, optimized: 2 }); // driver and tiny
   });
 
   test('tierUp: \'off\' never optimizes, however hot', async () => {

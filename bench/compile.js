@@ -49,18 +49,18 @@ const MODULES = [
 const PAIRS = [
   {
     name: 'default',
-    cranewasm: { env: {}, options: { lazy: true, firstTier: 'baseline', tierUp: 'dynamic' }, tiered: 'tierUp', describe: 'defaults: lazy, baseline first, dynamic tier-up (fully tiered: `await tierUp(module)`)' },
+    cranewasm: { env: {}, options: { lazy: true, firstTier: 'singlepass', tierUp: 'dynamic' }, tiered: 'tierUp', describe: 'defaults: lazy, single-pass first (baseline where it falls back), dynamic tier-up (fully tiered: `await tierUp(module)`)' },
     node: { flags: [], tiered: 'unobservable', describe: 'defaults: lazy, Liftoff first, dynamic tier-up' },
   },
   {
     name: 'baseline tier, eager',
     tier: 'baseline',
-    cranewasm: { env: { CRANEWASM_LAZY: '0', CRANEWASM_TIER_UP: 'off' }, options: { lazy: false, firstTier: 'baseline', tierUp: 'off' }, tiered: 'never', describe: '`lazy: false, tierUp: \'off\'`' },
+    cranewasm: { env: { CRANEWASM_LAZY: '0', CRANEWASM_TIER_UP: 'off', CRANEWASM_FIRST_TIER: 'baseline' }, options: { lazy: false, firstTier: 'baseline', tierUp: 'off' }, tiered: 'never', describe: '`lazy: false, tierUp: \'off\', firstTier: \'baseline\'`' },
     node: { flags: ['--liftoff-only', '--no-wasm-lazy-compilation'], tiered: 'never', describe: '`--liftoff-only --no-wasm-lazy-compilation`' },
   },
   {
-    // Not a default: the single-pass tier covers a subset of wasm so far, the rest falling back
-    // to the baseline tier per function (the share is printed with the throughput).
+    // The default first tier: the single-pass tier covers a subset of wasm so far, the rest
+    // falling back to the baseline tier per function (the share is printed with the throughput).
     name: 'single-pass tier, eager',
     tier: 'singlepass',
     cranewasm: { env: { CRANEWASM_LAZY: '0', CRANEWASM_TIER_UP: 'off', CRANEWASM_FIRST_TIER: 'singlepass' }, options: { lazy: false, firstTier: 'singlepass', tierUp: 'off' }, tiered: 'never', describe: '`lazy: false, tierUp: \'off\', firstTier: \'singlepass\'`' },
@@ -74,7 +74,7 @@ const PAIRS = [
   },
   {
     name: 'eager baseline, eager tier-up',
-    cranewasm: { env: { CRANEWASM_LAZY: '0', CRANEWASM_TIER_UP: 'eager' }, options: { lazy: false, firstTier: 'baseline', tierUp: 'eager' }, tiered: 'tierUp', describe: '`lazy: false, tierUp: \'eager\'` (fully tiered: `await tierUp(module)`)' },
+    cranewasm: { env: { CRANEWASM_LAZY: '0', CRANEWASM_TIER_UP: 'eager', CRANEWASM_FIRST_TIER: 'baseline' }, options: { lazy: false, firstTier: 'baseline', tierUp: 'eager' }, tiered: 'tierUp', describe: '`lazy: false, tierUp: \'eager\', firstTier: \'baseline\'` (fully tiered: `await tierUp(module)`)' },
     node: { flags: ['--no-wasm-lazy-compilation', '--no-wasm-dynamic-tiering'], tiered: 'unobservable', describe: '`--no-wasm-lazy-compilation --no-wasm-dynamic-tiering` (Liftoff, then TurboFan for every function in the background)' },
   },
 ];
@@ -86,7 +86,7 @@ const PAIRS = [
 const WARM = {
   name: 'warm code cache',
   warm: true,
-  cranewasm: { env: {}, options: { lazy: true, firstTier: 'baseline', tierUp: 'dynamic' }, tiered: 'tierUp', describe: 'defaults with `CRANEWASM_CACHE=<dir>` filled by an earlier process, a fresh process per measurement (checked: every function optimized when compile() resolves)' },
+  cranewasm: { env: {}, options: { lazy: true, firstTier: 'singlepass', tierUp: 'dynamic' }, tiered: 'tierUp', describe: 'defaults with `CRANEWASM_CACHE=<dir>` filled by an earlier process, a fresh process per measurement (checked: every function optimized when compile() resolves)' },
   node: { flags: [], tiered: 'unobservable', describe: 'defaults (Node keeps no wasm code on disk)' },
 };
 PAIRS.push(WARM);

@@ -77,13 +77,16 @@ impl ModuleCode {
         tier: impl Fn(usize) -> Option<Tier>,
     ) -> ModuleCode {
         let count = module.bodies.len();
+        // Baseline code a module starts with (deserialized code) where the first tier is the
+        // single-pass one is a fallback, as `note_settings` counts compiled code.
+        let fallback = |i: usize| options.first_tier == Tier::Singlepass && tier(i) == Some(Tier::Baseline);
         ModuleCode {
             type_ids: module.type_ids().into(),
             dispatch,
             blocks: Mutex::new(blocks),
             tiers: (0..count).map(|i| TierCell::new(tier(i))).collect(),
             cheaper: (0..count).map(|_| AtomicBool::new(false)).collect(),
-            fallbacks: (0..count).map(|_| AtomicBool::new(false)).collect(),
+            fallbacks: (0..count).map(|i| AtomicBool::new(fallback(i))).collect(),
             install: Mutex::new(()),
             installed: Condvar::new(),
             generation: AtomicU64::new(0),

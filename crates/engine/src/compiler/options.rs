@@ -61,12 +61,13 @@ pub struct CompileOptions {
 }
 
 impl CompileOptions {
-    /// The defaults, as V8's: lazy compilation of the baseline tier, dynamic tier-up, one
-    /// compile thread per core.
+    /// The defaults, as V8's: lazy compilation of the single-pass tier (V8's Liftoff; functions
+    /// it does not cover get the baseline tier's code), dynamic tier-up, one compile thread per
+    /// core.
     pub fn defaults() -> CompileOptions {
         CompileOptions {
             lazy: true,
-            first_tier: Tier::Baseline,
+            first_tier: Tier::Singlepass,
             tier_up: TierUp::Dynamic,
             threads: default_threads(),
             interrupt_checks: true,
