@@ -32,9 +32,9 @@
 //! removed on a clean exit, so one found at start-up is the input that killed the previous run
 //! (it is renamed to `died-<time>.wasm`). Panics are caught and their input saved as
 //! `panic-<n>.wasm`; other findings as `finding-<n>.wasm`, each with a `.txt` saying why (at
-//! most three per distinct finding). A watchdog aborts the process when one input runs longer
-//! than [`HANG_LIMIT`], after copying it to `hang-<time>.wasm`. `--replay FILE` reruns one
-//! input on both tiers with a log of every step.
+//! most three per distinct finding). A watchdog aborts the process when one input takes more
+//! than [`HANG_LIMIT`] of CPU time (or [`HANG_WALL_LIMIT`] in all), after copying it to
+//! `hang-<time>.wasm`. `--replay FILE` reruns one input on both tiers with a log of every step.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -65,8 +65,13 @@ use wasmparser::{AbstractHeapType, FuncType, HeapType, RefType, ValType};
 /// The fuel of a wasm-smith module, refilled before every call of an export.
 const FUEL_PER_CALL: u32 = 5_000;
 
-/// How long one input may run before the watchdog declares a hang.
+/// How much CPU time one input may take before the watchdog declares a hang. CPU time rather
+/// than wall time: on a machine shared with builds, slow but finite inputs (the big shapes) take
+/// several times their CPU time in wall time and must not end the run.
 pub const HANG_LIMIT: Duration = Duration::from_secs(20);
+
+/// How long one input may run in wall time, whatever its CPU time (a deadlock spends none).
+pub const HANG_WALL_LIMIT: Duration = Duration::from_secs(120);
 
 // ---- Random numbers -------------------------------------------------------------------------
 
@@ -1681,6 +1686,8 @@ pub fn run_one(
 struct Current {
     /// Milliseconds since `EPOCH` when the input started, plus one; 0 when idle.
     started: AtomicU64,
+    /// The process's CPU time in milliseconds when the input started.
+    cpu_started: AtomicU64,
     path: Mutex<PathBuf>,
     /// The message of the last panic (set by the hook, taken by the loop).
     panic: Mutex<Option<String>>,
@@ -1691,6 +1698,7 @@ fn current() -> &'static Current {
     static CURRENT: OnceLock<Current> = OnceLock::new();
     CURRENT.get_or_init(|| Current {
         started: AtomicU64::new(0),
+        cpu_started: AtomicU64::new(0),
         path: Mutex::new(PathBuf::new()),
         panic: Mutex::new(None),
         quiet_panics: AtomicBool::new(true),
@@ -1704,6 +1712,24 @@ fn epoch() -> Instant {
 
 fn now_ms() -> u64 {
     epoch().elapsed().as_millis() as u64 + 1
+}
+
+/// The process's CPU time (user and system, every thread) in milliseconds, from
+/// /proc/self/stat (clock ticks of 10 ms, x86-64 Linux's USER_HZ); 0 where it cannot be read.
+fn cpu_ms() -> u64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0 };
+    // The fields after the command name, which is in parentheses and may hold spaces: state is
+    // the first of them, utime the 12th and stime the 13th.
+    let Some(rest) = stat.rsplit_once(") ").map(|(_, rest)| rest) else { return 0 };
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    (ticks(11) + ticks(12)) * 10
+}
+
+/// Marks the start of an input for the watchdog.
+fn input_started() {
+    current().cpu_started.store(cpu_ms(), Ordering::Relaxed);
+    current().started.store(now_ms(), Ordering::Relaxed);
 }
 
 fn unix_time() -> u64 {
@@ -1745,14 +1771,22 @@ fn install_hooks() {
                 std::thread::sleep(Duration::from_millis(250));
                 let state = current();
                 let started = state.started.load(Ordering::Relaxed);
-                if started != 0 && now_ms().saturating_sub(started) > HANG_LIMIT.as_millis() as u64
-                {
+                let hung = started != 0 && {
+                    let wall = now_ms().saturating_sub(started);
+                    let cpu = cpu_ms().saturating_sub(state.cpu_started.load(Ordering::Relaxed));
+                    // A late read of `started` may pair with an older `cpu_started`: only
+                    // inputs that have run a second in wall time are judged by CPU time.
+                    (wall > 1000 && cpu > HANG_LIMIT.as_millis() as u64)
+                        || wall > HANG_WALL_LIMIT.as_millis() as u64
+                };
+                if hung {
                     let path = state.path.lock().unwrap_or_else(|e| e.into_inner()).clone();
                     let saved = path.with_file_name(format!("hang-{}.wasm", unix_time()));
                     let _ = std::fs::copy(&path, &saved);
                     eprintln!(
-                        "watchdog: one input ran for more than {} s; it is saved as {} (and {})",
+                        "watchdog: one input took more than {} s of CPU time or {} s in all; it is saved as {} (and {})",
                         HANG_LIMIT.as_secs(),
+                        HANG_WALL_LIMIT.as_secs(),
                         saved.display(),
                         path.display()
                     );
@@ -1837,7 +1871,7 @@ pub fn run(options: &Options) -> Stats {
             std::fs::write(&current_path, &input.bytes).expect("write current.wasm");
             last_written.clone_from(&input.bytes);
         }
-        current().started.store(now_ms(), Ordering::Relaxed);
+        input_started();
         let began = Instant::now();
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
             run_one(
@@ -1923,7 +1957,7 @@ pub fn replay(path: &Path) -> Result<Stats, String> {
     let mut failed = Vec::new();
     for tier in Tier::ALL {
         eprintln!("== {} ==", tier_name(tier));
-        current().started.store(now_ms(), Ordering::Relaxed);
+        input_started();
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
             run_one(
                 &bytes,
