@@ -138,35 +138,55 @@ pub fn set_options(options: CompileOptions) {
     *current().write().unwrap_or_else(|e| e.into_inner()) = options;
 }
 
-/// The compile thread pool, with [`CompileOptions::threads`] threads; rebuilt when that
-/// number changes (jobs already running finish on the old pool).
+/// The background compile pool, with [`CompileOptions::threads`] threads at a lower priority
+/// (nice 10): tier-up, compile-ahead and streaming compiles, which no caller waits on while the
+/// JS thread runs, and which must not slow that thread down even with every core busy.
 pub fn pool() -> Arc<rayon::ThreadPool> {
     static POOL: RwLock<Option<(usize, Arc<rayon::ThreadPool>)>> = RwLock::new(None);
+    cached_pool(&POOL, "cranewasm-compile", true)
+}
+
+/// The foreground compile pool, with as many threads at the normal priority: the work a caller
+/// is blocked on ([`on_pool`]: compile()'s validation, an eager compile, a deserialize). At a
+/// lower priority it would wait for every normal-priority process on a busy machine (a 4 MB
+/// module's validation took 250 ms instead of 42 ms beside a build), where V8's compile jobs,
+/// on Node's platform threads, do not.
+fn foreground_pool() -> Arc<rayon::ThreadPool> {
+    static POOL: RwLock<Option<(usize, Arc<rayon::ThreadPool>)>> = RwLock::new(None);
+    cached_pool(&POOL, "cranewasm-compile-fg", false)
+}
+
+/// The pool in `slot`, rebuilt when [`CompileOptions::threads`] changes (jobs already running
+/// finish on the old pool).
+fn cached_pool(
+    slot: &RwLock<Option<(usize, Arc<rayon::ThreadPool>)>>,
+    name: &'static str,
+    background: bool,
+) -> Arc<rayon::ThreadPool> {
     let threads = options().threads;
-    if let Some((n, pool)) = &*POOL.read().unwrap_or_else(|e| e.into_inner()) {
+    if let Some((n, pool)) = &*slot.read().unwrap_or_else(|e| e.into_inner()) {
         if *n == threads {
             return pool.clone();
         }
     }
-    let mut slot = POOL.write().unwrap_or_else(|e| e.into_inner());
+    let mut slot = slot.write().unwrap_or_else(|e| e.into_inner());
     if let Some((n, pool)) = &*slot {
         if *n == threads {
             return pool.clone();
         }
     }
-    let pool = Arc::new(
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("cranewasm-compile-{i}"))
-            .start_handler(|_| crate::runtime::lower_thread_priority())
-            .build()
-            .expect("cannot start the compile threads"),
-    );
+    let mut builder = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(move |i| format!("{name}-{i}"));
+    if background {
+        builder = builder.start_handler(|_| crate::runtime::lower_thread_priority());
+    }
+    let pool = Arc::new(builder.build().expect("cannot start the compile threads"));
     *slot = Some((threads, pool.clone()));
     pool
 }
 
-/// Runs `f`, whose parallel iterators then run on the compile pool. On a thread of some rayon
+/// Runs `f`, whose parallel iterators then run on the foreground compile pool. On a thread of some rayon
 /// pool already (a compile task, or a caller's own pool), `f` runs right there, in that pool:
 /// blocking such a thread on another pool would make it run more of its own pool's jobs while
 /// it waits, nesting them on its stack.
@@ -174,6 +194,6 @@ pub fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     if rayon::current_thread_index().is_some() {
         f()
     } else {
-        pool().install(f)
+        foreground_pool().install(f)
     }
 }
