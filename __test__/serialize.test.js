@@ -247,9 +247,9 @@ describe('refused inputs', () => {
 
   test('another format version', () => {
     engine.setCompileOptions({ lazy: false, firstTier: 'baseline', tierUp: 'off' });
-    const { kind, message } = refusal(patched(serialized, 8, [3, 0, 0, 0]));
+    const { kind, message } = refusal(patched(serialized, 8, [4, 0, 0, 0]));
     expect(kind).toBe('format');
-    expect(message).toMatch(/format version 3; this build of cranewasm reads version 2/);
+    expect(message).toMatch(/format version 4; this build of cranewasm reads version 3/);
   });
 
   test('the checksum is BLAKE3 of all that precedes it', () => {

@@ -18,10 +18,12 @@
 //! persistent cache decodes without validating: see [`deserialize_cached`].)
 //!
 //! **Reading fast** (a warm start of a large module): the cache maps its entry rather than
-//! reading it; trap sites and source ranges are decoded in bulk; code is borrowed from the
-//! input and copied once, into code memory (whose pages are populated in one call), and the
-//! source ranges move there without a copy; the checksum is BLAKE3, whose SIMD code hashes a
-//! 50 MB entry in ~10 ms (SHA-256 with the CPU's SHA extensions took ~40 ms).
+//! reading it; trap sites and source ranges are decoded in bulk; the code is one image laid out
+//! as code memory places it, which the cache maps from the entry's file as executable pages
+//! (`code_memory::publish_mapped`: no allocation, zeroing or copy of tens of MB) and other
+//! inputs copy once, into code memory; the source ranges move there without a copy; the
+//! checksum is BLAKE3, whose SIMD code hashes a 50 MB entry in ~10 ms (SHA-256 with the CPU's
+//! SHA extensions took ~40 ms).
 //!
 //! **Format** (little-endian):
 //!
@@ -34,7 +36,8 @@
 //! | options          | 5 bytes: first tier, tier-up policy, interrupt checks, fuel, bounds checks |
 //! | wasm features    | u64: `compiler::features()` bits                                    |
 //! | wasm             | u64 length + the module's bytes                                    |
-//! | functions        | u32: defined function count; u32: entries; per entry: defined index (u32), tier (u8), code (u32 length + bytes), trap sites (u32 count; offset u32, kind u8), source ranges (u32 count; start u32, wasm offset u32), exception sites (u32 count; return offset u32, frame offset u32, u32 handlers; kind u8, two u32) |
+//! | functions        | u32: defined function count; u32: entries; per entry: defined index (u32), tier (u8), code length (u32), trap sites (u32 count; offset u32, kind u8), source ranges (u32 count; start u32, wasm offset u32), exception sites (u32 count; return offset u32, frame offset u32, u32 handlers; kind u8, two u32) |
+//! | code image       | u64 length; zeros up to the next multiple of 64 KiB of the bytes when the image is 256 KiB or more; the entries' code in entry order, each at the next multiple of 16 bytes (`code_memory::layout`), zeros between |
 //! | checksum         | 32 bytes: BLAKE3 of everything before it                           |
 //!
 //! Reading checks the magic and the version, then the checksum (a truncated or damaged input
@@ -53,12 +56,13 @@ use super::tiering::{CachedCode, CompiledModule};
 use super::Compilation;
 use crate::code_info::{ExceptionHandler, ExceptionSite, SourceRange, TrapSite};
 use crate::runtime::code_memory;
+use crate::runtime::mapped_file::MappedFile;
 use crate::trap::TrapKind;
 
 /// The first bytes of every serialized module.
 pub const MAGIC: [u8; 8] = *b"\0cranewc";
 /// The layout's version: changed whenever the layout changes.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 const CHECKSUM: usize = 32;
 
 /// The engine build's id: a SHA-256 of its sources, lock file, target and profile (build.rs).
@@ -206,8 +210,9 @@ pub fn serialize(compiled: &CompiledModule) -> Vec<u8> {
             Some((i as u32, tier, code_memory::placed_function(address)?))
         })
         .collect();
-    let code_len: usize = functions.iter().map(|(_, _, f)| f.code.len() + 64).sum();
-    let mut w = Writer(Vec::with_capacity(module.bytes.len() + code_len + 256));
+    let (offsets, image_len) = code_memory::layout(functions.iter().map(|(_, _, f)| f.code.len()));
+    let records: usize = functions.iter().map(|(_, _, f)| 64 + 5 * f.traps.len() + 8 * f.sources.len()).sum();
+    let mut w = Writer(Vec::with_capacity(module.bytes.len() + records + image_len + code_memory::MAP_ALIGN + 256));
     w.bytes(&MAGIC);
     w.u32(VERSION);
     w.bytes(&build_id());
@@ -224,7 +229,6 @@ pub fn serialize(compiled: &CompiledModule) -> Vec<u8> {
         w.u32(*defined);
         w.u8(*tier as u8);
         w.u32(f.code.len() as u32);
-        w.bytes(&f.code);
         w.u32(f.traps.len() as u32);
         for t in &f.traps {
             w.u32(t.offset);
@@ -252,9 +256,29 @@ pub fn serialize(compiled: &CompiledModule) -> Vec<u8> {
             }
         }
     }
+    // The code image: every function's code where `code_memory::publish` would place it; a
+    // large one at an offset of the output that is a multiple of `MAP_ALIGN` (a file holding
+    // these bytes can be mapped as code: `code_memory::publish_mapped`).
+    w.u64(image_len as u64);
+    w.0.resize(image_start(w.0.len(), image_len), 0);
+    let image = w.0.len();
+    w.0.resize(image + image_len, 0);
+    for ((_, _, f), offset) in functions.iter().zip(&offsets) {
+        w.0[image + offset..image + offset + f.code.len()].copy_from_slice(&f.code);
+    }
     let checksum = blake3::hash(&w.0);
     w.bytes(checksum.as_bytes());
     w.0
+}
+
+/// Where a code image of `len` bytes starts when what precedes it ends at `at`: at the next
+/// multiple of `MAP_ALIGN` if the image is large enough to be mapped, else at once.
+fn image_start(at: usize, len: usize) -> usize {
+    if len >= code_memory::MAP_AT_LEAST {
+        at.next_multiple_of(code_memory::MAP_ALIGN)
+    } else {
+        at
+    }
 }
 
 fn trap_index(kind: TrapKind) -> u8 {
@@ -326,7 +350,9 @@ fn check_format(bytes: &[u8]) -> Result<(), DeserializeError> {
 fn check_checksum(bytes: &[u8]) -> Result<(), DeserializeError> {
     let (content, checksum) = bytes.split_at(bytes.len() - CHECKSUM);
     // `blake3::Hash`'s comparison is constant-time; speed, not secrecy, matters here.
-    if blake3::hash(content).as_bytes() != checksum {
+    // On the compile pool's threads (the caller is on it), in parallel with the reading: each
+    // takes chunks of the tree as it is free.
+    if blake3::Hasher::new().update_rayon(content).finalize().as_bytes() != checksum {
         return Err(corrupt("its checksum does not match: truncated or altered"));
     }
     Ok(())
@@ -399,7 +425,7 @@ fn header<'a>(bytes: &'a [u8], options: &CompileOptions) -> Result<Header<'a>, D
 /// change code must be those the code was compiled with). Decodes and validates the module's
 /// wasm bytes; compiles nothing that was cached.
 pub fn deserialize(bytes: &[u8], options: CompileOptions) -> Result<Compilation, DeserializeError> {
-    deserialize_with(bytes, options, None)
+    deserialize_with(bytes, None, options, None)
 }
 
 /// The persistent cache's [`deserialize`]: the entry must hold exactly `wasm` (the bytes being
@@ -408,13 +434,16 @@ pub fn deserialize(bytes: &[u8], options: CompileOptions) -> Result<Compilation,
 /// that compiled (so validated) in a process of this very build (the build id), its checksum
 /// proves it unchanged since, and the directory is trusted as the code in it is. The sections
 /// are decoded without wasmparser's validator (`decode::decode_module_trusted`) to rebuild the
-/// module's metadata; every read is still bounds-checked.
-pub fn deserialize_cached(bytes: &[u8], options: CompileOptions, wasm: &[u8]) -> Result<Compilation, DeserializeError> {
-    deserialize_with(bytes, options, Some(wasm))
+/// module's metadata; every read is still bounds-checked. The entry's code image is mapped
+/// from its file as code (`code_memory::publish_mapped`), not copied, where it can be.
+pub fn deserialize_cached(entry: &MappedFile, options: CompileOptions, wasm: &[u8]) -> Result<Compilation, DeserializeError> {
+    deserialize_with(entry, Some(entry.file()), options, Some(wasm))
 }
 
+/// `file`: the file whose bytes `bytes` are (mapped), to map the code image from.
 fn deserialize_with(
     bytes: &[u8],
+    file: Option<&std::fs::File>,
     options: CompileOptions,
     expected: Option<&[u8]>,
 ) -> Result<Compilation, DeserializeError> {
@@ -427,7 +456,7 @@ fn deserialize_with(
         rayon::join(|| check_checksum(bytes), || read_module(bytes, &options, expected))
     });
     checked?;
-    let (module, cached, count) = read?;
+    let (module, cached, image, count) = read?;
     if module.bodies.len() != count {
         return Err(corrupt("function count"));
     }
@@ -439,7 +468,13 @@ fn deserialize_with(
             return Err(corrupt("tier"));
         }
     }
-    let code = CompiledModule::build_with_code(module.clone(), Vec::new(), cached, options);
+    let image = file.map(|file| code_memory::FileImage {
+        file,
+        // Within `bytes`: `image` was taken from it.
+        offset: (image.as_ptr() as usize - bytes.as_ptr() as usize) as u64,
+        len: image.len(),
+    });
+    let code = CompiledModule::build_with_code(module.clone(), Vec::new(), cached, image, options);
     Ok(Compilation { module, code })
 }
 
@@ -450,7 +485,7 @@ fn read_module<'a>(
     bytes: &'a [u8],
     options: &CompileOptions,
     expected: Option<&[u8]>,
-) -> Result<(Arc<crate::module::Module>, Cached<'a>, usize), DeserializeError> {
+) -> Result<(Arc<crate::module::Module>, Cached<'a>, &'a [u8], usize), DeserializeError> {
     let Header { wasm, mut body } = header(bytes, options)?;
     if expected.is_some_and(|e| e != wasm) {
         return Err(corrupt("it holds another module"));
@@ -468,15 +503,17 @@ fn read_module<'a>(
         Some(_) => super::decode_trusted(wasm, super::features()),
     };
     let (module, cached) = rayon::join(decode, || read_functions(wasm, body, count));
-    let cached = cached?;
+    let (cached, image) = cached?;
     let module = module.map_err(|e| corrupt(&format!("its wasm bytes do not compile: {e}")))?;
-    Ok((module, cached, count))
+    Ok((module, cached, image, count))
 }
 
 /// The function records that follow the header: `count` defined functions' code by index.
-fn read_functions<'a>(wasm: &[u8], mut body: Reader<'a>, count: usize) -> Result<Cached<'a>, DeserializeError> {
+fn read_functions<'a>(wasm: &[u8], mut body: Reader<'a>, count: usize) -> Result<(Cached<'a>, &'a [u8]), DeserializeError> {
     let entries = body.count(9, "function entries")?;
     let mut cached: Cached<'a> = (0..count).map(|_| None).collect();
+    // The code lengths in record order (the image's order), by defined index.
+    let mut lens: Vec<(usize, usize)> = Vec::with_capacity(entries);
     for _ in 0..entries {
         let defined = body.u32("function index")? as usize;
         if defined >= count || cached[defined].is_some() {
@@ -484,7 +521,7 @@ fn read_functions<'a>(wasm: &[u8], mut body: Reader<'a>, count: usize) -> Result
         }
         let tier = *Tier::ALL.get(body.u8("tier")? as usize).ok_or_else(|| corrupt("tier"))?;
         let len = body.count(1, "code length")?;
-        let code = body.take(len, "code")?;
+        lens.push((defined, len));
         let within = |offset: u32| (offset as usize) < len;
         // Trap sites and source ranges (most of the records: millions for a large module) are
         // taken as one slice each and decoded in bulk.
@@ -536,11 +573,25 @@ fn read_functions<'a>(wasm: &[u8], mut body: Reader<'a>, count: usize) -> Result
             exception_sites.push(ExceptionSite { return_offset, frame_offset, handlers: handlers.into() });
         }
         // Which settings made the code is not in the format (yet): cached code reports none
-        // cheaper. The code is borrowed from `bytes` and copied once, into code memory.
-        cached[defined] = Some(CachedCode { tier, code, traps, sources, exception_sites });
+        // cheaper. The code is borrowed from the image below, then mapped or copied once.
+        cached[defined] = Some(CachedCode { tier, code: &[], traps, sources, exception_sites });
+    }
+    let image_len = usize::try_from(body.u64("code image length")?).map_err(|_| corrupt("code image length"))?;
+    let (offsets, laid_out) = code_memory::layout(lens.iter().map(|&(_, len)| len));
+    if image_len != laid_out {
+        return Err(corrupt("code image length"));
+    }
+    // Where the image starts (`serialize`): the padding is in `body`'s bytes, which start
+    // where the serialized bytes do.
+    body.take(image_start(body.at, image_len) - body.at, "code image")?;
+    let image = body.take(image_len, "code image")?;
+    for (&(defined, len), offset) in lens.iter().zip(offsets) {
+        if let Some(c) = cached[defined].as_mut() {
+            c.code = &image[offset..offset + len];
+        }
     }
     if body.at != body.bytes.len() {
         return Err(corrupt("trailing bytes"));
     }
-    Ok(cached)
+    Ok((cached, image))
 }

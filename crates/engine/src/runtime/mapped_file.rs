@@ -16,6 +16,9 @@ use std::os::fd::AsRawFd;
 pub struct MappedFile {
     ptr: *mut libc::c_void,
     len: usize,
+    /// Kept open: the code image in it may be mapped again, executable
+    /// (`code_memory::publish_mapped`).
+    file: File,
 }
 
 // SAFETY: the mapping is read-only and owned by this value alone; reading it from any thread
@@ -31,11 +34,10 @@ impl MappedFile {
         let len = usize::try_from(file.metadata()?.len())
             .map_err(|_| std::io::Error::other("file too large to map"))?;
         if len == 0 {
-            return Ok(MappedFile { ptr: std::ptr::null_mut(), len: 0 });
+            return Ok(MappedFile { ptr: std::ptr::null_mut(), len: 0, file });
         }
         // SAFETY: a new private read-only mapping of a file we opened, at an address the
-        // kernel chooses; the result is checked. The descriptor may be closed afterwards (the
-        // mapping keeps the file).
+        // kernel chooses; the result is checked.
         let ptr = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
@@ -49,7 +51,12 @@ impl MappedFile {
         if ptr == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error());
         }
-        Ok(MappedFile { ptr, len })
+        Ok(MappedFile { ptr, len, file })
+    }
+
+    /// The file mapped.
+    pub fn file(&self) -> &File {
+        &self.file
     }
 }
 
