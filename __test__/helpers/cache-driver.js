@@ -8,6 +8,7 @@
 //   flags, comma-separated (or "-"): tierup (await tierUp() of each module), written (then wait
 //   until the cache wrote an entry in the background, and die by SIGKILL: no exit flush),
 //   api=<dir> (setCacheDirectory(dir) instead of the environment), size=<bytes> (with api),
+//   mutate (async: zero the bytes as soon as compile() returns),
 //   regc (needs --expose-gc: then let the modules be collected, report the mapped entries left,
 //   and compile and run the first module again)
 
@@ -26,7 +27,12 @@ process.on('warning', (w) => warnings.push(`${w.name}: ${w.message}`));
 
 async function compile(bytes) {
   if (how === 'sync') return new W.Module(bytes);
-  if (how === 'async') return W.compile(bytes);
+  if (how === 'async') {
+    const compiled = W.compile(bytes);
+    // The bytes are the caller's again once compile() returns: what was compiled is unchanged.
+    if (flags.has('mutate')) bytes.fill(0);
+    return compiled;
+  }
   const response = new Response(bytes, { headers: { 'content-type': 'application/wasm' } });
   return W.compileStreaming(response);
 }

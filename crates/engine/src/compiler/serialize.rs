@@ -420,6 +420,16 @@ fn header<'a>(bytes: &'a [u8], options: &CompileOptions) -> Result<Header<'a>, D
     Ok(Header { wasm, body: r })
 }
 
+/// Where the wasm bytes of serialized `bytes` are, if the format and the header's fields are
+/// right for a process compiling with `options` (the checksum is not checked: the persistent
+/// cache compares these bytes with those being compiled before reading further).
+pub fn wasm_range(bytes: &[u8], options: &CompileOptions) -> Result<std::ops::Range<usize>, DeserializeError> {
+    check_format(bytes)?;
+    let wasm = header(bytes, options)?.wasm;
+    let start = wasm.as_ptr() as usize - bytes.as_ptr() as usize;
+    Ok(start..start + wasm.len())
+}
+
 /// The module serialized in `bytes`, with its cached code installed, for a process compiling
 /// with `options` (its laziness applies to the functions not in `bytes`; the options that
 /// change code must be those the code was compiled with). Decodes and validates the module's
@@ -487,7 +497,8 @@ fn read_module<'a>(
     expected: Option<&[u8]>,
 ) -> Result<(Arc<crate::module::Module>, Cached<'a>, &'a [u8], usize), DeserializeError> {
     let Header { wasm, mut body } = header(bytes, options)?;
-    if expected.is_some_and(|e| e != wasm) {
+    // (Not compared when they are the very bytes: the cache found the entry by comparing them.)
+    if expected.is_some_and(|e| !std::ptr::eq(e, wasm) && e != wasm) {
         return Err(corrupt("it holds another module"));
     }
     let count = body.u32("function count")? as usize;
