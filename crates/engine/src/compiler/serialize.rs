@@ -35,13 +35,15 @@
 //! | CPU features     | u32 length + the ISA flags the code may use (`has_avx,has_sse41,…`) |
 //! | options          | 5 bytes: first tier, tier-up policy, interrupt checks, fuel, bounds checks |
 //! | wasm features    | u64: `compiler::features()` bits                                    |
-//! | wasm             | u64 length + the module's bytes                                    |
+//! | wasm             | u64 length, the BLAKE3 of the module's bytes (32 bytes), the bytes   |
 //! | functions        | u32: defined function count; u32: entries; per entry: defined index (u32), tier (u8), code length (u32), trap sites (u32 count; offset u32, kind u8), source ranges (u32 count; start u32, wasm offset u32), exception sites (u32 count; return offset u32, frame offset u32, u32 handlers; kind u8, two u32) |
 //! | code image       | u64 length; zeros up to the next multiple of 64 KiB of the bytes when the image is 256 KiB or more; the entries' code in entry order, each at the next multiple of 16 bytes (`code_memory::layout`), zeros between |
-//! | checksum         | 32 bytes: BLAKE3 of everything before it                           |
+//! | checksum         | 32 bytes: BLAKE3 of everything before it but the module's bytes (what is before them, then what is after them) |
 //!
-//! Reading checks the magic and the version, then the checksum (a truncated or damaged input
-//! fails here, and that error wins), while, at the same time on the compile pool, it checks the
+//! Reading checks the magic and the version, then the checksum and the hash of the wasm bytes
+//! (a truncated or damaged input fails here, and that error wins; the persistent cache compares
+//! the wasm bytes with those it compiles instead of hashing them, a third of a large entry),
+//! while, at the same time on the compile pool, it checks the
 //! build id, the CPU features, the options and the wasm features, decodes every field with
 //! bounds checks (a well-formed checksum over bad fields is still an error, never a panic) and
 //! decodes the module; code is placed only after all of it held. The bytes are code: the checksum detects damage, not malice, so
@@ -222,7 +224,10 @@ pub fn serialize(compiled: &CompiledModule) -> Vec<u8> {
     w.bytes(&codegen_options(&compiled.options));
     w.u64(super::features().bits() as u64);
     w.u64(module.bytes.len() as u64);
+    w.bytes(blake3::hash(&module.bytes).as_bytes());
+    let wasm_start = w.0.len();
     w.bytes(&module.bytes);
+    let wasm_end = w.0.len();
     w.u32(snapshot.len() as u32);
     w.u32(functions.len() as u32);
     for (defined, tier, f) in &functions {
@@ -266,7 +271,7 @@ pub fn serialize(compiled: &CompiledModule) -> Vec<u8> {
     for ((_, _, f), offset) in functions.iter().zip(&offsets) {
         w.0[image + offset..image + offset + f.code.len()].copy_from_slice(&f.code);
     }
-    let checksum = blake3::hash(&w.0);
+    let checksum = content_checksum(&w.0, wasm_start..wasm_end);
     w.bytes(checksum.as_bytes());
     w.0
 }
@@ -346,14 +351,43 @@ fn check_format(bytes: &[u8]) -> Result<(), DeserializeError> {
     Ok(())
 }
 
-/// Checks the checksum of `bytes` (whose format [`check_format`] accepted).
-fn check_checksum(bytes: &[u8]) -> Result<(), DeserializeError> {
+/// The checksum of `content` (all that precedes it) without the wasm bytes at `wasm`: BLAKE3
+/// of what is before them and what is after them, one after the other. On the compile pool's
+/// threads when the caller is on it: each takes chunks of the tree as it is free.
+fn content_checksum(content: &[u8], wasm: std::ops::Range<usize>) -> blake3::Hash {
+    let mut hash = blake3::Hasher::new();
+    hash.update_rayon(&content[..wasm.start]);
+    hash.update_rayon(&content[wasm.end..]);
+    hash.finalize()
+}
+
+/// Where the BLAKE3 of the wasm bytes and the wasm bytes are in `content` (bounds-checked).
+fn wasm_span(content: &[u8]) -> Result<(usize, std::ops::Range<usize>), DeserializeError> {
+    let mut r = Reader { bytes: content, at: MAGIC.len() + 4 + 32 };
+    let cpu = r.count(1, "CPU features")?;
+    r.take(cpu + 5, "CPU features")?;
+    r.u64("wasm features")?;
+    let len = usize::try_from(r.u64("wasm length")?).map_err(|_| corrupt("wasm length"))?;
+    let hash = r.at;
+    r.take(CHECKSUM, "wasm hash")?;
+    let start = r.at;
+    r.take(len, "wasm bytes")?;
+    Ok((hash, start..start + len))
+}
+
+/// Checks the checksum of `bytes` (whose format [`check_format`] accepted), and the hash of the
+/// wasm bytes if `wasm_too` (the checksum leaves them out: the persistent cache compares them
+/// with the bytes being compiled instead, which costs less than hashing them).
+fn check_checksum(bytes: &[u8], wasm_too: bool) -> Result<(), DeserializeError> {
     let (content, checksum) = bytes.split_at(bytes.len() - CHECKSUM);
+    let damaged = || corrupt("its checksum does not match: truncated or altered");
+    let (hash, wasm) = wasm_span(content).map_err(|_| damaged())?;
     // `blake3::Hash`'s comparison is constant-time; speed, not secrecy, matters here.
-    // On the compile pool's threads (the caller is on it), in parallel with the reading: each
-    // takes chunks of the tree as it is free.
-    if blake3::Hasher::new().update_rayon(content).finalize().as_bytes() != checksum {
-        return Err(corrupt("its checksum does not match: truncated or altered"));
+    if content_checksum(content, wasm.clone()).as_bytes() != checksum {
+        return Err(damaged());
+    }
+    if wasm_too && blake3::Hasher::new().update_rayon(&content[wasm]).finalize().as_bytes() != &content[hash..hash + CHECKSUM] {
+        return Err(damaged());
     }
     Ok(())
 }
@@ -416,6 +450,7 @@ fn header<'a>(bytes: &'a [u8], options: &CompileOptions) -> Result<Header<'a>, D
     }
     let wasm_len = r.u64("wasm length")?;
     let wasm_len = usize::try_from(wasm_len).map_err(|_| corrupt("wasm length"))?;
+    r.take(CHECKSUM, "wasm hash")?;
     let wasm = r.take(wasm_len, "wasm bytes")?;
     Ok(Header { wasm, body: r })
 }
@@ -463,7 +498,7 @@ fn deserialize_with(
     // (no code is placed) before the checksum has held. A checksum failure is the error
     // reported, whatever else went wrong.
     let (checked, read) = super::options::on_pool(|| {
-        rayon::join(|| check_checksum(bytes), || read_module(bytes, &options, expected))
+        rayon::join(|| check_checksum(bytes, expected.is_none()), || read_module(bytes, &options, expected))
     });
     checked?;
     let (module, cached, image, count) = read?;
