@@ -185,9 +185,10 @@ impl Probe {
 pub(crate) fn probe(bytes: &[u8], content: u64, options: CompileOptions) -> Option<Probe> {
     let config = current()?;
     let path = entry_path(&config.dir, bytes, content, &options);
-    let data = engine::runtime::mapped_file::MappedFile::open(&path).ok()?;
-    // Where the header says the wasm bytes are (bounds-checked; the checksum comes later).
-    let wasm = serialize::wasm_range(&data, &options).ok()?;
+    // Not populated: this thread reads only the wasm bytes; the rest is read on a worker.
+    let data = engine::runtime::mapped_file::MappedFile::open_lazily(&path).ok()?;
+    // Where the header says the wasm bytes are (bounds-checked; the rest is checked later).
+    let wasm = serialize::wasm_range(&data).ok()?;
     (data[wasm.clone()] == *bytes).then_some(Probe { path, data, wasm })
 }
 

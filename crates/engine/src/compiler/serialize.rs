@@ -455,14 +455,12 @@ fn header<'a>(bytes: &'a [u8], options: &CompileOptions) -> Result<Header<'a>, D
     Ok(Header { wasm, body: r })
 }
 
-/// Where the wasm bytes of serialized `bytes` are, if the format and the header's fields are
-/// right for a process compiling with `options` (the checksum is not checked: the persistent
-/// cache compares these bytes with those being compiled before reading further).
-pub fn wasm_range(bytes: &[u8], options: &CompileOptions) -> Result<std::ops::Range<usize>, DeserializeError> {
+/// Where the wasm bytes of serialized `bytes` are, if they have the format of this build
+/// (nothing else is checked: the persistent cache compares these bytes with those being
+/// compiled, on the JS thread, before reading further on a worker thread).
+pub fn wasm_range(bytes: &[u8]) -> Result<std::ops::Range<usize>, DeserializeError> {
     check_format(bytes)?;
-    let wasm = header(bytes, options)?.wasm;
-    let start = wasm.as_ptr() as usize - bytes.as_ptr() as usize;
-    Ok(start..start + wasm.len())
+    Ok(wasm_span(&bytes[..bytes.len() - CHECKSUM])?.1)
 }
 
 /// The module serialized in `bytes`, with its cached code installed, for a process compiling

@@ -30,6 +30,16 @@ unsafe impl Sync for MappedFile {}
 impl MappedFile {
     /// Maps the file at `path` (all of it, populated at once).
     pub fn open(path: &std::path::Path) -> std::io::Result<MappedFile> {
+        MappedFile::map(path, true)
+    }
+
+    /// [`MappedFile::open`] without populating the mapping: its pages are mapped as they are
+    /// first read (a caller that reads a part of it on a thread that must not wait for the rest).
+    pub fn open_lazily(path: &std::path::Path) -> std::io::Result<MappedFile> {
+        MappedFile::map(path, false)
+    }
+
+    fn map(path: &std::path::Path, populate: bool) -> std::io::Result<MappedFile> {
         let file = File::open(path)?;
         let len = usize::try_from(file.metadata()?.len())
             .map_err(|_| std::io::Error::other("file too large to map"))?;
@@ -43,7 +53,7 @@ impl MappedFile {
                 std::ptr::null_mut(),
                 len,
                 libc::PROT_READ,
-                libc::MAP_PRIVATE | libc::MAP_POPULATE,
+                if populate { libc::MAP_PRIVATE | libc::MAP_POPULATE } else { libc::MAP_PRIVATE },
                 file.as_raw_fd(),
                 0,
             )
