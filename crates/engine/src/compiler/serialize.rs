@@ -523,12 +523,16 @@ fn deserialize_with(
 
 type Cached<'a> = Vec<Option<CachedCode<'a>>>;
 
+/// What [`read_module`] read: the module, its cached functions, their code image, and the
+/// defined function count the records give.
+type ReadModule<'a> = (Arc<crate::module::Module>, Cached<'a>, &'a [u8], usize);
+
 /// The header's checks, the module decoded from the wasm bytes, and the function records.
 fn read_module<'a>(
     bytes: &'a [u8],
     options: &CompileOptions,
     expected: Option<&[u8]>,
-) -> Result<(Arc<crate::module::Module>, Cached<'a>, &'a [u8], usize), DeserializeError> {
+) -> Result<ReadModule<'a>, DeserializeError> {
     let Header { wasm, mut body } = header(bytes, options)?;
     // (Not compared when they are the very bytes: the cache found the entry by comparing them.)
     if expected.is_some_and(|e| !std::ptr::eq(e, wasm) && e != wasm) {

@@ -165,7 +165,7 @@ fn map_views() -> Result<(usize, usize, Option<std::os::fd::OwnedFd>), String> {
     use std::os::fd::FromRawFd;
     let error = |what: &str| format!("cannot set up code memory ({what}: {})", std::io::Error::last_os_error());
     if super::frames::perf_map_enabled() {
-        return map_anonymous_views().map(|(exec, write)| (exec, write, None)).map_err(|what| error(what));
+        return map_anonymous_views().map(|(exec, write)| (exec, write, None)).map_err(error);
     }
     // SAFETY: plain system calls on a file descriptor we create and own; the name is a valid
     // NUL-terminated string; every result is checked.
@@ -453,6 +453,9 @@ pub fn publish(functions: Vec<Placement<'_>>) -> Result<(Arc<CodeBlock>, Vec<usi
     Ok((block, offsets))
 }
 
+/// A published block and each function's offset in it.
+pub type Published = (Arc<CodeBlock>, Vec<usize>);
+
 /// Code already laid out as [`publish`] would place it ([`layout`]), in a file: `len` bytes at
 /// `offset`, a multiple of [`MAP_ALIGN`].
 pub struct FileImage<'a> {
@@ -482,11 +485,11 @@ pub const MAP_AT_LEAST: usize = 1 << 18;
 pub fn publish_mapped<'a>(
     functions: Vec<Placement<'a>>,
     image: FileImage<'_>,
-) -> Result<Result<(Arc<CodeBlock>, Vec<usize>), Vec<Placement<'a>>>, String> {
+) -> Result<Result<Published, Vec<Placement<'a>>>, String> {
     use std::os::fd::AsRawFd;
     let (offsets, len) = layout(functions.iter().map(|f| f.code.len()));
     let page = region::page::size();
-    if len != image.len || len < MAP_AT_LEAST || image.offset % page as u64 != 0 || MAP_ALIGN % page != 0 {
+    if len != image.len || len < MAP_AT_LEAST || !image.offset.is_multiple_of(page as u64) || !MAP_ALIGN.is_multiple_of(page) {
         return Ok(Err(functions));
     }
     let mapped_len = len.next_multiple_of(page);
