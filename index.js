@@ -810,9 +810,14 @@ function checkCompileOptions(nativeModule, thrower, options) {
 
 // The same on a worker thread: a promise of this realm for a new Module object.
 function compileAsync(bytes, thrower, options = builtins.NO_OPTIONS) {
-  return new Promise((resolve, reject) => {
+  return moduleFromOutcome(new Promise((resolve, reject) => {
     callNative(native.compileAsync, bytes).then(resolve, (err) => reject(addonError(err)));
-  }).then((outcome) => {
+  }), thrower, options);
+}
+
+// A promise of this realm for a new Module object, from a promise of the addon's outcome.
+function moduleFromOutcome(promise, thrower, options = builtins.NO_OPTIONS) {
+  return promise.then((outcome) => {
     if (typeof outcome === 'string') throw thrower.compileError(outcome);
     checkCompileOptions(outcome, thrower, options);
     return newModuleObject(outcome, options);
@@ -821,16 +826,21 @@ function compileAsync(bytes, thrower, options = builtins.NO_OPTIONS) {
 
 // compileAsync of argument 0 of compile() or instantiate(): without compile options, bytes
 // identical to those of a live module are looked up at once on a view of them (no copy: copying
-// a large module is most of the time such a compile takes); else a copy is compiled.
+// a large module is most of the time such a compile takes), and so are those of a persistent
+// code cache entry (compiled from the entry on a worker thread: no copy either); else a copy is
+// compiled.
 function compileSourceAsync(source, thrower, options, index) {
   if (options !== undefined) {
     const copy = moduleBytes(source, thrower);
     return compileAsync(copy, thrower, builtins.compileOptions(options, thrower, index));
   }
   const view = moduleBytes(source, thrower, true);
-  const cached = callNative(native.cachedModule, view);
-  if (cached !== null) return Promise.resolve(cached).then((nativeModule) => newModuleObject(nativeModule));
-  return compileAsync(view.slice(), thrower);
+  const found = callNative(native.cachedModuleOrEntry, view);
+  if (found === null) return compileAsync(view.slice(), thrower);
+  if (found instanceof native.NativeModule) return Promise.resolve(found).then((nativeModule) => newModuleObject(nativeModule));
+  return moduleFromOutcome(new Promise((resolve, reject) => {
+    found.then(resolve, (err) => reject(addonError(err)));
+  }), thrower);
 }
 
 // The persistent code cache's warning (its directory cannot be written), once per process.

@@ -222,7 +222,19 @@ describe('refused inputs', () => {
   function patched(serialized, at, replacement) {
     const body = Buffer.from(serialized.subarray(0, serialized.length - 32));
     const out = Buffer.concat([body.subarray(0, at), Buffer.from(replacement), body.subarray(at + replacement.length)]);
-    return new Uint8Array(Buffer.concat([out, blake3(out)]));
+    return new Uint8Array(Buffer.concat([out, checksum(out)]));
+  }
+  // The format's checksum of `body` (all that precedes the checksum): BLAKE3 of it without the
+  // wasm bytes, which have a BLAKE3 of their own just before them.
+  function wasmSpan(body) {
+    const cpu = body.readUInt32LE(44);
+    const at = 48 + cpu + 5 + 8;
+    const length = Number(body.readBigUInt64LE(at));
+    return { hash: at + 8, start: at + 40, end: at + 40 + length };
+  }
+  function checksum(body) {
+    const { start, end } = wasmSpan(body);
+    return blake3(Buffer.concat([body.subarray(0, start), body.subarray(end)]));
   }
   function refusal(bytes) {
     try {
@@ -258,19 +270,32 @@ describe('refused inputs', () => {
 
   test('another format version', () => {
     engine.setCompileOptions({ lazy: false, firstTier: 'baseline', tierUp: 'off' });
-    const { kind, message } = refusal(patched(serialized, 8, [3, 0, 0, 0]));
+    const { kind, message } = refusal(patched(serialized, 8, [4, 0, 0, 0]));
     expect(kind).toBe('format');
-    expect(message).toMatch(/format version 3; this build of cranewasm reads version 2/);
+    expect(message).toMatch(/format version 4; this build of cranewasm reads version 3/);
   });
 
-  test('the checksum is BLAKE3 of all that precedes it', () => {
+  test('the checksum is BLAKE3 of all that precedes it but the wasm bytes, which have their own', () => {
     // The test helper against BLAKE3's published vectors, then against the engine's checksum of
     // a serialized module (several 1 KB chunks: the tree, not just one chunk).
     expect(blake3(Buffer.alloc(0)).toString('hex')).toBe('af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262');
     expect(blake3(Buffer.from('abc')).toString('hex')).toBe('6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85');
     expect(serialized.length).toBeGreaterThan(3 * 1024);
-    const body = serialized.subarray(0, serialized.length - 32);
-    expect(blake3(body).equals(Buffer.from(serialized.subarray(serialized.length - 32)))).toBe(true);
+    const body = Buffer.from(serialized.subarray(0, serialized.length - 32));
+    expect(checksum(body).equals(Buffer.from(serialized.subarray(serialized.length - 32)))).toBe(true);
+    const { hash, start, end } = wasmSpan(body);
+    expect(body.subarray(start, start + 4).toString('latin1')).toBe('\0asm');
+    expect(blake3(body.subarray(start, end)).equals(body.subarray(hash, start))).toBe(true);
+  });
+
+  test('altered wasm bytes: their hash (the checksum leaves them out)', () => {
+    engine.setCompileOptions({ lazy: false, firstTier: 'baseline', tierUp: 'off' });
+    const { start, end } = wasmSpan(Buffer.from(serialized.subarray(0, serialized.length - 32)));
+    const altered = serialized.slice();
+    altered[Math.floor((start + end) / 2)] ^= 0x01;
+    const { kind, message } = refusal(altered);
+    expect(kind).toBe('corrupt');
+    expect(message).toMatch(/damaged/);
   });
 
   test('truncated or altered: the checksum', () => {

@@ -158,20 +158,62 @@ pub(crate) fn load(bytes: &[u8], content: u64, options: CompileOptions) -> Optio
             return Some((Entry { path }, None));
         }
     };
-    let compilation = serialize::deserialize_cached(&data, options, bytes).ok();
+    let compilation = loaded(&path, serialize::deserialize_cached(&data, options, bytes).ok());
+    Some((Entry { path }, compilation))
+}
+
+/// An entry found for bytes being compiled (mapped; the wasm bytes it holds are equal to
+/// them, compared when it was found), not read further yet: [`load_probe`] does that.
+pub(crate) struct Probe {
+    path: PathBuf,
+    data: engine::runtime::mapped_file::MappedFile,
+    wasm: std::ops::Range<usize>,
+}
+
+impl Probe {
+    /// The wasm bytes the entry holds: those it was found for.
+    pub(crate) fn wasm(&self) -> &[u8] {
+        &self.data[self.wasm.clone()]
+    }
+}
+
+/// The entry for `bytes` (whose [`content_hash`] is `content`), if the cache is on and has
+/// one holding exactly these bytes. Cheap next to copying the bytes (one mapping and one
+/// comparison of the bytes; the checksum and the rest are [`load_probe`]'s, on a worker
+/// thread): for `compile()` on the JS thread. Counts nothing; a compile that finds no entry
+/// here goes through [`load`], which counts it.
+pub(crate) fn probe(bytes: &[u8], content: u64, options: CompileOptions) -> Option<Probe> {
+    let config = current()?;
+    let path = entry_path(&config.dir, bytes, content, &options);
+    // Not populated: this thread reads only the wasm bytes; the rest is read on a worker.
+    let data = engine::runtime::mapped_file::MappedFile::open_lazily(&path).ok()?;
+    // Where the header says the wasm bytes are (bounds-checked; the rest is checked later).
+    let wasm = serialize::wasm_range(&data).ok()?;
+    (data[wasm.clone()] == *bytes).then_some(Probe { path, data, wasm })
+}
+
+/// [`load`] from a probed entry: its module with the entry's code, or `None` when the entry
+/// is damaged or unusable (counted as such; the bytes must then be compiled).
+pub(crate) fn load_probe(probe: &Probe, options: CompileOptions) -> (Entry, Option<Compilation>) {
+    let compilation = serialize::deserialize_cached(&probe.data, options, probe.wasm()).ok();
+    (Entry { path: probe.path.clone() }, loaded(&probe.path, compilation))
+}
+
+/// Counts a read of the entry at `path` as a hit (touching it) or as damaged.
+fn loaded(path: &Path, compilation: Option<Compilation>) -> Option<Compilation> {
     match compilation {
         Some(c) if c.code.is_ok() => {
             stats().hits.fetch_add(1, Ordering::Relaxed);
             // Recently used: last to be evicted.
-            if let Ok(file) = fs::File::options().append(true).open(&path) {
+            if let Ok(file) = fs::File::options().append(true).open(path) {
                 let _ = file.set_modified(SystemTime::now());
             }
-            Some((Entry { path }, Some(c)))
+            Some(c)
         }
         _ => {
             // Damaged or unusable: ignored, and rewritten once this process has code for it.
             stats().damaged.fetch_add(1, Ordering::Relaxed);
-            Some((Entry { path }, None))
+            None
         }
     }
 }

@@ -223,11 +223,35 @@ pub fn compile_sync(env: Env, bytes: &[u8]) -> CompileOutcome {
     outcome(&env, compile(bytes))
 }
 
-/// The module compiled from `bytes` if one is alive, without compiling (see module_cache):
-/// index.js asks before copying the bytes for `compile_async`.
+/// The module compiled from `bytes` if one is alive, without compiling (see module_cache), or
+/// else, when the persistent code cache has an entry holding `bytes`, the
+/// compile from that entry on a libuv worker thread (a promise of the outcome), which needs no
+/// copy of the bytes; `null` when neither is there (index.js then copies the bytes for
+/// `compile_async`).
 #[napi]
-pub fn cached_module(env: Env, bytes: &[u8]) -> Option<NativeModule> {
-    module_cache::lookup(bytes).map(|shared| NativeModule::new(&env, shared))
+pub fn cached_module_or_entry(env: Env, bytes: &[u8]) -> Option<Either<NativeModule, AsyncTask<EntryCompileTask>>> {
+    Some(match module_cache::find(bytes)? {
+        module_cache::Found::Live(shared) => Either::A(NativeModule::new(&env, shared)),
+        module_cache::Found::Entry(job) => Either::B(AsyncTask::new(EntryCompileTask { job: Some(job) })),
+    })
+}
+
+pub struct EntryCompileTask {
+    job: Option<module_cache::EntryJob>,
+}
+
+impl Task for EntryCompileTask {
+    type Output = std::result::Result<Arc<module_cache::SharedModule>, engine::CompileError>;
+    type JsValue = CompileOutcome;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let job = self.job.take().ok_or_else(|| Error::from_reason("cranewasm: a compile task ran twice"))?;
+        Ok(module_cache::compile_entry(job))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(outcome(&env, output))
+    }
 }
 
 /// Compile on a libuv worker thread; the promise settles on the JS thread. `bytes` must be a

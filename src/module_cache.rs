@@ -162,6 +162,68 @@ impl Drop for PendingGuard {
 pub(crate) fn compile(bytes: &[u8]) -> std::result::Result<Arc<SharedModule>, engine::CompileError> {
     let options = engine::compiler::options();
     let key = key(bytes, options);
+    compile_keyed(bytes, key, || compile_or_load(bytes, key.hash, options))
+}
+
+/// What `compile()` finds for its bytes on the JS thread, before copying them.
+pub(crate) enum Found {
+    /// A live module compiled from them.
+    Live(Arc<SharedModule>),
+    /// The persistent cache's entry, holding the same bytes: the worker thread compiles from
+    /// it ([`compile_entry`]), so they need no copy.
+    Entry(EntryJob),
+}
+
+/// A compile from a persistent cache entry ([`Found::Entry`]).
+pub(crate) struct EntryJob {
+    probe: crate::disk_cache::Probe,
+    key: Key,
+}
+
+/// The live module compiled from `bytes` with the options of the moment, or else the
+/// persistent cache's entry for them, if any: `compile()` asks on the JS thread before copying
+/// the bytes for its worker thread (a copy of a large module costs several ms there).
+pub(crate) fn find(bytes: &[u8]) -> Option<Found> {
+    let options = engine::compiler::options();
+    let key = key(bytes, options);
+    {
+        let mut cache = cache();
+        if let Some(module) = cache.find(&key, bytes) {
+            cache.stats.hits += 1;
+            return Some(Found::Live(module));
+        }
+    }
+    let probe = crate::disk_cache::probe(bytes, key.hash, options)?;
+    Some(Found::Entry(EntryJob { probe, key }))
+}
+
+/// [`compile`] of the bytes a persistent cache entry holds, from that entry (on a worker
+/// thread; [`find`] made the job): the same as compiling the bytes the entry was found for.
+pub(crate) fn compile_entry(job: EntryJob) -> std::result::Result<Arc<SharedModule>, engine::CompileError> {
+    let EntryJob { probe, key } = job;
+    let bytes = probe.wasm();
+    compile_keyed(bytes, key, || {
+        let (entry, cached) = crate::disk_cache::load_probe(&probe, key.options);
+        let loaded = cached.is_some();
+        let compilation = match cached {
+            Some(compilation) => compilation,
+            None => engine::compiler::compile_with_options(bytes, key.options)?,
+        };
+        let shared = Arc::new(SharedModule::of(compilation));
+        if let Ok(code) = &shared.code {
+            crate::disk_cache::track(code, entry, loaded);
+        }
+        Ok(shared)
+    })
+}
+
+/// Compiles `bytes` (whose key is `key`) with `compile`, unless a live module has them or
+/// another thread is compiling them (then this one waits and takes its result).
+fn compile_keyed(
+    bytes: &[u8],
+    key: Key,
+    compile: impl FnOnce() -> std::result::Result<Arc<SharedModule>, engine::CompileError>,
+) -> std::result::Result<Arc<SharedModule>, engine::CompileError> {
     let guard = loop {
         let mut cache = cache();
         if let Some(module) = cache.find(&key, bytes) {
@@ -177,7 +239,7 @@ pub(crate) fn compile(bytes: &[u8]) -> std::result::Result<Arc<SharedModule>, en
         cache.pending.insert(key, pending.clone());
         break PendingGuard { key, pending };
     };
-    let compiled = compile_or_load(bytes, key.hash, options);
+    let compiled = compile();
     {
         let mut cache = cache();
         cache.stats.misses += 1;
@@ -209,18 +271,6 @@ fn compile_or_load(
         crate::disk_cache::track(code, entry, loaded);
     }
     Ok(shared)
-}
-
-/// The live module compiled from `bytes` with the options of the moment, if any: `compile()`
-/// asks on the JS thread before copying the bytes for its worker thread.
-pub(crate) fn lookup(bytes: &[u8]) -> Option<Arc<SharedModule>> {
-    let key = key(bytes, engine::compiler::options());
-    let mut cache = cache();
-    let found = cache.find(&key, bytes);
-    if found.is_some() {
-        cache.stats.hits += 1;
-    }
-    found
 }
 
 /// The module a streaming compile produced, published for later compiles of the same bytes; if

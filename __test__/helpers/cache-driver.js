@@ -7,7 +7,10 @@
 //   how: sync (new Module), async (WebAssembly.compile), streaming (compileStreaming)
 //   flags, comma-separated (or "-"): tierup (await tierUp() of each module), written (then wait
 //   until the cache wrote an entry in the background, and die by SIGKILL: no exit flush),
-//   api=<dir> (setCacheDirectory(dir) instead of the environment), size=<bytes> (with api)
+//   api=<dir> (setCacheDirectory(dir) instead of the environment), size=<bytes> (with api),
+//   mutate (async: zero the bytes as soon as compile() returns),
+//   regc (needs --expose-gc: then let the modules be collected, report the mapped entries left,
+//   and compile and run the first module again)
 
 const fs = require('fs');
 const W = require('../..');
@@ -24,12 +27,23 @@ process.on('warning', (w) => warnings.push(`${w.name}: ${w.message}`));
 
 async function compile(bytes) {
   if (how === 'sync') return new W.Module(bytes);
-  if (how === 'async') return W.compile(bytes);
+  if (how === 'async') {
+    const compiled = W.compile(bytes);
+    // The bytes are the caller's again once compile() returns: what was compiled is unchanged.
+    if (flags.has('mutate')) bytes.fill(0);
+    return compiled;
+  }
   const response = new Response(bytes, { headers: { 'content-type': 'application/wasm' } });
   return W.compileStreaming(response);
 }
 
 const run = (module) => callAll(W, module);
+
+// Cache entries mapped executable (the code image of a large entry is mapped, not copied).
+function execMappedEntries() {
+  return fs.readFileSync('/proc/self/maps', 'latin1').split('\n')
+    .filter((line) => line.endsWith('.cwasm') && line.split(/\s+/)[1].includes('x')).length;
+}
 
 const report = { modules: [] };
 process.on('exit', () => {
@@ -38,18 +52,32 @@ process.on('exit', () => {
   console.log(JSON.stringify(report));
 });
 
+// In a function of its own: nothing of the module stays reachable from main()'s frame.
+async function compileAndRun(file) {
+  const bytes = fs.readFileSync(file);
+  const module = await compile(bytes);
+  const before = engine.compileStatus(module);
+  const execMapped = execMappedEntries();
+  const results = run(module);
+  if (flags.has('tierup')) await engine.tierUp(module);
+  return { before, execMapped, results, after: engine.compileStatus(module) };
+}
+
 async function main() {
   if (flags.has('api')) {
     const options = flags.has('size') ? { maxSize: Number(flags.get('size')) } : {};
     report.settings = engine.setCacheDirectory(flags.get('api'), options);
   }
-  for (const file of files) {
-    const bytes = fs.readFileSync(file);
-    const module = await compile(bytes);
-    const before = engine.compileStatus(module);
-    const results = run(module);
-    if (flags.has('tierup')) await engine.tierUp(module);
-    report.modules.push({ before, results, after: engine.compileStatus(module) });
+  for (const file of files) report.modules.push(await compileAndRun(file));
+  if (flags.has('regc')) {
+    const deadline = Date.now() + 10000;
+    while (execMappedEntries() > 0 && Date.now() < deadline) {
+      globalThis.gc();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    report.execMappedAfterGc = execMappedEntries();
+    const module = await compile(fs.readFileSync(files[0]));
+    report.again = { execMapped: execMappedEntries(), results: run(module) };
   }
   if (flags.has('written')) {
     const deadline = Date.now() + 10000;

@@ -18,10 +18,12 @@
 //! persistent cache decodes without validating: see [`deserialize_cached`].)
 //!
 //! **Reading fast** (a warm start of a large module): the cache maps its entry rather than
-//! reading it; trap sites and source ranges are decoded in bulk; code is borrowed from the
-//! input and copied once, into code memory (whose pages are populated in one call), and the
-//! source ranges move there without a copy; the checksum is BLAKE3, whose SIMD code hashes a
-//! 50 MB entry in ~10 ms (SHA-256 with the CPU's SHA extensions took ~40 ms).
+//! reading it; trap sites and source ranges are decoded in bulk; the code is one image laid out
+//! as code memory places it, which the cache maps from the entry's file as executable pages
+//! (`code_memory::publish_mapped`: no allocation, zeroing or copy of tens of MB) and other
+//! inputs copy once, into code memory; the source ranges move there without a copy; the
+//! checksum is BLAKE3, whose SIMD code hashes a 50 MB entry in ~10 ms (SHA-256 with the CPU's
+//! SHA extensions took ~40 ms).
 //!
 //! **Format** (little-endian):
 //!
@@ -33,12 +35,15 @@
 //! | CPU features     | u32 length + the ISA flags the code may use (`has_avx,has_sse41,…`) |
 //! | options          | 5 bytes: first tier, tier-up policy, interrupt checks, fuel, bounds checks |
 //! | wasm features    | u64: `compiler::features()` bits                                    |
-//! | wasm             | u64 length + the module's bytes                                    |
-//! | functions        | u32: defined function count; u32: entries; per entry: defined index (u32), tier (u8), code (u32 length + bytes), trap sites (u32 count; offset u32, kind u8), source ranges (u32 count; start u32, wasm offset u32), exception sites (u32 count; return offset u32, frame offset u32, u32 handlers; kind u8, two u32) |
-//! | checksum         | 32 bytes: BLAKE3 of everything before it                           |
+//! | wasm             | u64 length, the BLAKE3 of the module's bytes (32 bytes), the bytes   |
+//! | functions        | u32: defined function count; u32: entries; per entry: defined index (u32), tier (u8), code length (u32), trap sites (u32 count; offset u32, kind u8), source ranges (u32 count; start u32, wasm offset u32), exception sites (u32 count; return offset u32, frame offset u32, u32 handlers; kind u8, two u32) |
+//! | code image       | u64 length; zeros up to the next multiple of 64 KiB of the bytes when the image is 256 KiB or more; the entries' code in entry order, each at the next multiple of 16 bytes (`code_memory::layout`), zeros between |
+//! | checksum         | 32 bytes: BLAKE3 of everything before it but the module's bytes (what is before them, then what is after them) |
 //!
-//! Reading checks the magic and the version, then the checksum (a truncated or damaged input
-//! fails here, and that error wins), while, at the same time on the compile pool, it checks the
+//! Reading checks the magic and the version, then the checksum and the hash of the wasm bytes
+//! (a truncated or damaged input fails here, and that error wins; the persistent cache compares
+//! the wasm bytes with those it compiles instead of hashing them, a third of a large entry),
+//! while, at the same time on the compile pool, it checks the
 //! build id, the CPU features, the options and the wasm features, decodes every field with
 //! bounds checks (a well-formed checksum over bad fields is still an error, never a panic) and
 //! decodes the module; code is placed only after all of it held. The bytes are code: the checksum detects damage, not malice, so
@@ -53,12 +58,13 @@ use super::tiering::{CachedCode, CompiledModule};
 use super::Compilation;
 use crate::code_info::{ExceptionHandler, ExceptionSite, SourceRange, TrapSite};
 use crate::runtime::code_memory;
+use crate::runtime::mapped_file::MappedFile;
 use crate::trap::TrapKind;
 
 /// The first bytes of every serialized module.
 pub const MAGIC: [u8; 8] = *b"\0cranewc";
 /// The layout's version: changed whenever the layout changes.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 const CHECKSUM: usize = 32;
 
 /// The engine build's id: a SHA-256 of its sources, lock file, target and profile (build.rs).
@@ -206,8 +212,9 @@ pub fn serialize(compiled: &CompiledModule) -> Vec<u8> {
             Some((i as u32, tier, code_memory::placed_function(address)?))
         })
         .collect();
-    let code_len: usize = functions.iter().map(|(_, _, f)| f.code.len() + 64).sum();
-    let mut w = Writer(Vec::with_capacity(module.bytes.len() + code_len + 256));
+    let (offsets, image_len) = code_memory::layout(functions.iter().map(|(_, _, f)| f.code.len()));
+    let records: usize = functions.iter().map(|(_, _, f)| 64 + 5 * f.traps.len() + 8 * f.sources.len()).sum();
+    let mut w = Writer(Vec::with_capacity(module.bytes.len() + records + image_len + code_memory::MAP_ALIGN + 256));
     w.bytes(&MAGIC);
     w.u32(VERSION);
     w.bytes(&build_id());
@@ -217,14 +224,16 @@ pub fn serialize(compiled: &CompiledModule) -> Vec<u8> {
     w.bytes(&codegen_options(&compiled.options));
     w.u64(super::features().bits() as u64);
     w.u64(module.bytes.len() as u64);
+    w.bytes(blake3::hash(&module.bytes).as_bytes());
+    let wasm_start = w.0.len();
     w.bytes(&module.bytes);
+    let wasm_end = w.0.len();
     w.u32(snapshot.len() as u32);
     w.u32(functions.len() as u32);
     for (defined, tier, f) in &functions {
         w.u32(*defined);
         w.u8(*tier as u8);
         w.u32(f.code.len() as u32);
-        w.bytes(&f.code);
         w.u32(f.traps.len() as u32);
         for t in &f.traps {
             w.u32(t.offset);
@@ -252,9 +261,29 @@ pub fn serialize(compiled: &CompiledModule) -> Vec<u8> {
             }
         }
     }
-    let checksum = blake3::hash(&w.0);
+    // The code image: every function's code where `code_memory::publish` would place it; a
+    // large one at an offset of the output that is a multiple of `MAP_ALIGN` (a file holding
+    // these bytes can be mapped as code: `code_memory::publish_mapped`).
+    w.u64(image_len as u64);
+    w.0.resize(image_start(w.0.len(), image_len), 0);
+    let image = w.0.len();
+    w.0.resize(image + image_len, 0);
+    for ((_, _, f), offset) in functions.iter().zip(&offsets) {
+        w.0[image + offset..image + offset + f.code.len()].copy_from_slice(&f.code);
+    }
+    let checksum = content_checksum(&w.0, wasm_start..wasm_end);
     w.bytes(checksum.as_bytes());
     w.0
+}
+
+/// Where a code image of `len` bytes starts when what precedes it ends at `at`: at the next
+/// multiple of `MAP_ALIGN` if the image is large enough to be mapped, else at once.
+fn image_start(at: usize, len: usize) -> usize {
+    if len >= code_memory::MAP_AT_LEAST {
+        at.next_multiple_of(code_memory::MAP_ALIGN)
+    } else {
+        at
+    }
 }
 
 fn trap_index(kind: TrapKind) -> u8 {
@@ -322,12 +351,43 @@ fn check_format(bytes: &[u8]) -> Result<(), DeserializeError> {
     Ok(())
 }
 
-/// Checks the checksum of `bytes` (whose format [`check_format`] accepted).
-fn check_checksum(bytes: &[u8]) -> Result<(), DeserializeError> {
+/// The checksum of `content` (all that precedes it) without the wasm bytes at `wasm`: BLAKE3
+/// of what is before them and what is after them, one after the other. On the compile pool's
+/// threads when the caller is on it: each takes chunks of the tree as it is free.
+fn content_checksum(content: &[u8], wasm: std::ops::Range<usize>) -> blake3::Hash {
+    let mut hash = blake3::Hasher::new();
+    hash.update_rayon(&content[..wasm.start]);
+    hash.update_rayon(&content[wasm.end..]);
+    hash.finalize()
+}
+
+/// Where the BLAKE3 of the wasm bytes and the wasm bytes are in `content` (bounds-checked).
+fn wasm_span(content: &[u8]) -> Result<(usize, std::ops::Range<usize>), DeserializeError> {
+    let mut r = Reader { bytes: content, at: MAGIC.len() + 4 + 32 };
+    let cpu = r.count(1, "CPU features")?;
+    r.take(cpu + 5, "CPU features")?;
+    r.u64("wasm features")?;
+    let len = usize::try_from(r.u64("wasm length")?).map_err(|_| corrupt("wasm length"))?;
+    let hash = r.at;
+    r.take(CHECKSUM, "wasm hash")?;
+    let start = r.at;
+    r.take(len, "wasm bytes")?;
+    Ok((hash, start..start + len))
+}
+
+/// Checks the checksum of `bytes` (whose format [`check_format`] accepted), and the hash of the
+/// wasm bytes if `wasm_too` (the checksum leaves them out: the persistent cache compares them
+/// with the bytes being compiled instead, which costs less than hashing them).
+fn check_checksum(bytes: &[u8], wasm_too: bool) -> Result<(), DeserializeError> {
     let (content, checksum) = bytes.split_at(bytes.len() - CHECKSUM);
+    let damaged = || corrupt("its checksum does not match: truncated or altered");
+    let (hash, wasm) = wasm_span(content).map_err(|_| damaged())?;
     // `blake3::Hash`'s comparison is constant-time; speed, not secrecy, matters here.
-    if blake3::hash(content).as_bytes() != checksum {
-        return Err(corrupt("its checksum does not match: truncated or altered"));
+    if content_checksum(content, wasm.clone()).as_bytes() != checksum {
+        return Err(damaged());
+    }
+    if wasm_too && blake3::Hasher::new().update_rayon(&content[wasm]).finalize().as_bytes() != &content[hash..hash + CHECKSUM] {
+        return Err(damaged());
     }
     Ok(())
 }
@@ -390,8 +450,17 @@ fn header<'a>(bytes: &'a [u8], options: &CompileOptions) -> Result<Header<'a>, D
     }
     let wasm_len = r.u64("wasm length")?;
     let wasm_len = usize::try_from(wasm_len).map_err(|_| corrupt("wasm length"))?;
+    r.take(CHECKSUM, "wasm hash")?;
     let wasm = r.take(wasm_len, "wasm bytes")?;
     Ok(Header { wasm, body: r })
+}
+
+/// Where the wasm bytes of serialized `bytes` are, if they have the format of this build
+/// (nothing else is checked: the persistent cache compares these bytes with those being
+/// compiled, on the JS thread, before reading further on a worker thread).
+pub fn wasm_range(bytes: &[u8]) -> Result<std::ops::Range<usize>, DeserializeError> {
+    check_format(bytes)?;
+    Ok(wasm_span(&bytes[..bytes.len() - CHECKSUM])?.1)
 }
 
 /// The module serialized in `bytes`, with its cached code installed, for a process compiling
@@ -399,7 +468,7 @@ fn header<'a>(bytes: &'a [u8], options: &CompileOptions) -> Result<Header<'a>, D
 /// change code must be those the code was compiled with). Decodes and validates the module's
 /// wasm bytes; compiles nothing that was cached.
 pub fn deserialize(bytes: &[u8], options: CompileOptions) -> Result<Compilation, DeserializeError> {
-    deserialize_with(bytes, options, None)
+    deserialize_with(bytes, None, options, None)
 }
 
 /// The persistent cache's [`deserialize`]: the entry must hold exactly `wasm` (the bytes being
@@ -408,13 +477,16 @@ pub fn deserialize(bytes: &[u8], options: CompileOptions) -> Result<Compilation,
 /// that compiled (so validated) in a process of this very build (the build id), its checksum
 /// proves it unchanged since, and the directory is trusted as the code in it is. The sections
 /// are decoded without wasmparser's validator (`decode::decode_module_trusted`) to rebuild the
-/// module's metadata; every read is still bounds-checked.
-pub fn deserialize_cached(bytes: &[u8], options: CompileOptions, wasm: &[u8]) -> Result<Compilation, DeserializeError> {
-    deserialize_with(bytes, options, Some(wasm))
+/// module's metadata; every read is still bounds-checked. The entry's code image is mapped
+/// from its file as code (`code_memory::publish_mapped`), not copied, where it can be.
+pub fn deserialize_cached(entry: &MappedFile, options: CompileOptions, wasm: &[u8]) -> Result<Compilation, DeserializeError> {
+    deserialize_with(entry, Some(entry.file()), options, Some(wasm))
 }
 
+/// `file`: the file whose bytes `bytes` are (mapped), to map the code image from.
 fn deserialize_with(
     bytes: &[u8],
+    file: Option<&std::fs::File>,
     options: CompileOptions,
     expected: Option<&[u8]>,
 ) -> Result<Compilation, DeserializeError> {
@@ -424,10 +496,10 @@ fn deserialize_with(
     // (no code is placed) before the checksum has held. A checksum failure is the error
     // reported, whatever else went wrong.
     let (checked, read) = super::options::on_pool(|| {
-        rayon::join(|| check_checksum(bytes), || read_module(bytes, &options, expected))
+        rayon::join(|| check_checksum(bytes, expected.is_none()), || read_module(bytes, &options, expected))
     });
     checked?;
-    let (module, cached, count) = read?;
+    let (module, cached, image, count) = read?;
     if module.bodies.len() != count {
         return Err(corrupt("function count"));
     }
@@ -439,20 +511,31 @@ fn deserialize_with(
             return Err(corrupt("tier"));
         }
     }
-    let code = CompiledModule::build_with_code(module.clone(), Vec::new(), cached, options);
+    let image = file.map(|file| code_memory::FileImage {
+        file,
+        // Within `bytes`: `image` was taken from it.
+        offset: (image.as_ptr() as usize - bytes.as_ptr() as usize) as u64,
+        len: image.len(),
+    });
+    let code = CompiledModule::build_with_code(module.clone(), Vec::new(), cached, image, options);
     Ok(Compilation { module, code })
 }
 
 type Cached<'a> = Vec<Option<CachedCode<'a>>>;
+
+/// What [`read_module`] read: the module, its cached functions, their code image, and the
+/// defined function count the records give.
+type ReadModule<'a> = (Arc<crate::module::Module>, Cached<'a>, &'a [u8], usize);
 
 /// The header's checks, the module decoded from the wasm bytes, and the function records.
 fn read_module<'a>(
     bytes: &'a [u8],
     options: &CompileOptions,
     expected: Option<&[u8]>,
-) -> Result<(Arc<crate::module::Module>, Cached<'a>, usize), DeserializeError> {
+) -> Result<ReadModule<'a>, DeserializeError> {
     let Header { wasm, mut body } = header(bytes, options)?;
-    if expected.is_some_and(|e| e != wasm) {
+    // (Not compared when they are the very bytes: the cache found the entry by comparing them.)
+    if expected.is_some_and(|e| !std::ptr::eq(e, wasm) && e != wasm) {
         return Err(corrupt("it holds another module"));
     }
     let count = body.u32("function count")? as usize;
@@ -468,15 +551,17 @@ fn read_module<'a>(
         Some(_) => super::decode_trusted(wasm, super::features()),
     };
     let (module, cached) = rayon::join(decode, || read_functions(wasm, body, count));
-    let cached = cached?;
+    let (cached, image) = cached?;
     let module = module.map_err(|e| corrupt(&format!("its wasm bytes do not compile: {e}")))?;
-    Ok((module, cached, count))
+    Ok((module, cached, image, count))
 }
 
 /// The function records that follow the header: `count` defined functions' code by index.
-fn read_functions<'a>(wasm: &[u8], mut body: Reader<'a>, count: usize) -> Result<Cached<'a>, DeserializeError> {
+fn read_functions<'a>(wasm: &[u8], mut body: Reader<'a>, count: usize) -> Result<(Cached<'a>, &'a [u8]), DeserializeError> {
     let entries = body.count(9, "function entries")?;
     let mut cached: Cached<'a> = (0..count).map(|_| None).collect();
+    // The code lengths in record order (the image's order), by defined index.
+    let mut lens: Vec<(usize, usize)> = Vec::with_capacity(entries);
     for _ in 0..entries {
         let defined = body.u32("function index")? as usize;
         if defined >= count || cached[defined].is_some() {
@@ -484,7 +569,7 @@ fn read_functions<'a>(wasm: &[u8], mut body: Reader<'a>, count: usize) -> Result
         }
         let tier = *Tier::ALL.get(body.u8("tier")? as usize).ok_or_else(|| corrupt("tier"))?;
         let len = body.count(1, "code length")?;
-        let code = body.take(len, "code")?;
+        lens.push((defined, len));
         let within = |offset: u32| (offset as usize) < len;
         // Trap sites and source ranges (most of the records: millions for a large module) are
         // taken as one slice each and decoded in bulk.
@@ -536,11 +621,25 @@ fn read_functions<'a>(wasm: &[u8], mut body: Reader<'a>, count: usize) -> Result
             exception_sites.push(ExceptionSite { return_offset, frame_offset, handlers: handlers.into() });
         }
         // Which settings made the code is not in the format (yet): cached code reports none
-        // cheaper. The code is borrowed from `bytes` and copied once, into code memory.
-        cached[defined] = Some(CachedCode { tier, code, traps, sources, exception_sites });
+        // cheaper. The code is borrowed from the image below, then mapped or copied once.
+        cached[defined] = Some(CachedCode { tier, code: &[], traps, sources, exception_sites });
+    }
+    let image_len = usize::try_from(body.u64("code image length")?).map_err(|_| corrupt("code image length"))?;
+    let (offsets, laid_out) = code_memory::layout(lens.iter().map(|&(_, len)| len));
+    if image_len != laid_out {
+        return Err(corrupt("code image length"));
+    }
+    // Where the image starts (`serialize`): the padding is in `body`'s bytes, which start
+    // where the serialized bytes do.
+    body.take(image_start(body.at, image_len) - body.at, "code image")?;
+    let image = body.take(image_len, "code image")?;
+    for (&(defined, len), offset) in lens.iter().zip(offsets) {
+        if let Some(c) = cached[defined].as_mut() {
+            c.code = &image[offset..offset + len];
+        }
     }
     if body.at != body.bytes.len() {
         return Err(corrupt("trailing bytes"));
     }
-    Ok(cached)
+    Ok((cached, image))
 }

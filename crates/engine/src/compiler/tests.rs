@@ -307,3 +307,49 @@ fn deep_dominator_trees_skip_the_e_graph() {
         assert_eq!(call_f(&bytes, tier, 1, 3), 1 + 3 * LEVELS);
     }
 }
+
+// ---- The persistent cache's trusted decoding ---------------------------------------------
+
+/// The trusted decoder (`decode_trusted`, which reads data sections by hand) records the same
+/// data segments as the validating one, for every form of segment and offset expression.
+#[test]
+fn trusted_decoding_records_the_same_data_segments() {
+    let bytes = wat(r#"(module
+        (memory 1) (memory $two 1)
+        (global $g i32 (i32.const 64))
+        (data (i32.const 0) "a")
+        (data (i32.const -1) "")
+        (data (i32.const 2147483647) "")
+        (data (i32.const 624485) "bcd")
+        (data (memory $two) (i32.const 16) "second memory")
+        (data (global.get $g) "from a global")
+        (data (i32.add (i32.const 1) (i32.const 2)) "extended")
+        (data "passive")
+        (data (i32.const 100) ""))"#);
+    let validated = decode_and_validate(&bytes, features()).unwrap();
+    let trusted = decode_trusted(&bytes, features()).unwrap();
+    assert_eq!(validated.data_segments.len(), 9);
+    assert_eq!(format!("{:?}", trusted.data_segments), format!("{:?}", validated.data_segments));
+    assert!(matches!(
+        &trusted.data_segments[6].mode,
+        crate::module::SegmentMode::Active { offset: crate::module::ConstExpr::Extended(_), .. }
+    ));
+}
+
+/// Damaged bytes reach the trusted decoder only through a cache entry whose checksum held
+/// (never, in practice), but even then it returns an error rather than panicking.
+#[test]
+fn trusted_decoding_of_damaged_data_sections_never_panics() {
+    let bytes = wat(r#"(module (memory 1)
+        (data (i32.const 0) "abc") (data (i32.const 200000) "de") (data "f"))"#);
+    for len in 0..bytes.len() {
+        let _ = decode_trusted(&bytes[..len], features());
+    }
+    for at in 8..bytes.len() {
+        for value in [0x00, 0x01, 0x02, 0x0b, 0x41, 0x7f, 0x80, 0xff] {
+            let mut damaged = bytes.clone();
+            damaged[at] = value;
+            let _ = decode_trusted(&damaged, features());
+        }
+    }
+}

@@ -25,7 +25,7 @@ use crate::runtime::trampolines::Trampolines;
 
 /// A function's code from an earlier compile (`compiler::serialize`), borrowed from the bytes
 /// it was read from: placed in code memory by [`CompiledModule::build_with_code`], which copies
-/// it, so the bytes need not outlive the build.
+/// it or maps the file it is in, so the bytes need not outlive the build.
 pub struct CachedCode<'a> {
     pub tier: Tier,
     pub code: &'a [u8],
@@ -111,7 +111,7 @@ impl CompiledModule {
         precompiled: Vec<Option<Arc<CompiledFunction>>>,
         options: CompileOptions,
     ) -> Result<Arc<CompiledModule>, CompileError> {
-        CompiledModule::build_with_code(module, precompiled, Vec::new(), options)
+        CompiledModule::build_with_code(module, precompiled, Vec::new(), None, options)
     }
 
     /// [`CompiledModule::build`], starting from code of an earlier compile of the same module
@@ -123,6 +123,7 @@ impl CompiledModule {
         module: Arc<Module>,
         precompiled: Vec<Option<Arc<CompiledFunction>>>,
         mut cached: Vec<Option<CachedCode<'_>>>,
+        image: Option<code_memory::FileImage<'_>>,
         options: CompileOptions,
     ) -> Result<Arc<CompiledModule>, CompileError> {
         use rayon::prelude::*;
@@ -163,6 +164,8 @@ impl CompiledModule {
             tier,
         };
         let mut placed: Vec<Option<usize>> = vec![None; count];
+        // Whether only cached code is placed: then it is laid out as `image` holds it.
+        let mut only_cached = true;
         let mut placements: Vec<Placement<'_>> = Vec::new();
         for (defined, at) in placed.iter_mut().enumerate() {
             let placement = if let Some(c) = cached_at(defined) {
@@ -174,6 +177,7 @@ impl CompiledModule {
                     symbol: symbol(defined, c.tier),
                 }
             } else if let Some(Some(f)) = eager.as_ref().map(|e| &e[defined]) {
+                only_cached = false;
                 Placement {
                     code: &f.code,
                     traps: &f.traps,
@@ -191,7 +195,15 @@ impl CompiledModule {
         let published = if placements.is_empty() {
             None
         } else {
-            Some(code_memory::publish(placements).map_err(code_error)?)
+            let published = match image.filter(|_| only_cached) {
+                // Mapped where it can be, else copied.
+                Some(image) => match code_memory::publish_mapped(placements, image).map_err(code_error)? {
+                    Ok(published) => published,
+                    Err(placements) => code_memory::publish(placements).map_err(code_error)?,
+                },
+                None => code_memory::publish(placements).map_err(code_error)?,
+            };
+            Some(published)
         };
         let address = |i: usize| match (&published, placed[i]) {
             (Some((block, offsets)), Some(at)) => Some(block.start() as usize + offsets[at]),

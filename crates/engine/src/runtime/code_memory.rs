@@ -40,6 +40,9 @@ struct Region {
     free: BTreeMap<usize, usize>,
     /// Published code blocks by start address, with their trap tables.
     published: BTreeMap<usize, Arc<CodeInfo>>,
+    /// The shared memory object behind both views (`None` for [`map_anonymous_views`]): kept
+    /// to map it back where a block mapped from a file was ([`publish_mapped`]).
+    memfd: Option<std::os::fd::OwnedFd>,
 }
 
 /// What the trap handler needs to know about one block of code after a fault in it.
@@ -135,7 +138,7 @@ fn region() -> Result<&'static Mutex<Region>, String> {
     static REGION: OnceLock<Result<Mutex<Region>, String>> = OnceLock::new();
     REGION
         .get_or_init(|| {
-            let (start, write) = map_views()?;
+            let (start, write, memfd) = map_views()?;
             REGION_START.store(start, Ordering::Release);
             REGION_END.store(start + CODE_REGION_SIZE, Ordering::Release);
             let mut free = BTreeMap::new();
@@ -145,6 +148,7 @@ fn region() -> Result<&'static Mutex<Region>, String> {
                 write_delta: write.wrapping_sub(start),
                 free,
                 published: BTreeMap::new(),
+                memfd,
             }))
         })
         .as_ref()
@@ -155,11 +159,13 @@ fn lock() -> Result<std::sync::MutexGuard<'static, Region>, String> {
     Ok(region()?.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
-/// Creates the shared memory object and maps it twice: (executable view, writable view).
-fn map_views() -> Result<(usize, usize), String> {
+/// Creates the shared memory object and maps it twice: (executable view, writable view, the
+/// object's descriptor).
+fn map_views() -> Result<(usize, usize, Option<std::os::fd::OwnedFd>), String> {
+    use std::os::fd::FromRawFd;
     let error = |what: &str| format!("cannot set up code memory ({what}: {})", std::io::Error::last_os_error());
     if super::frames::perf_map_enabled() {
-        return map_anonymous_views().map_err(|what| error(what));
+        return map_anonymous_views().map(|(exec, write)| (exec, write, None)).map_err(error);
     }
     // SAFETY: plain system calls on a file descriptor we create and own; the name is a valid
     // NUL-terminated string; every result is checked.
@@ -184,13 +190,14 @@ fn map_views() -> Result<(usize, usize), String> {
         };
         let exec = map(libc::PROT_READ | libc::PROT_EXEC);
         let write = map(libc::PROT_READ | libc::PROT_WRITE);
-        // The mappings keep the object alive; the descriptor is no longer needed.
-        libc::close(fd);
+        // The descriptor is kept (the mappings alone would keep the object alive): blocks
+        // mapped from files are given back by mapping the object there again.
+        let fd = std::os::fd::OwnedFd::from_raw_fd(fd);
         if exec == libc::MAP_FAILED || write == libc::MAP_FAILED {
             return Err(error("mmap"));
         }
         // Both views live as long as the process: code may run until exit.
-        Ok((exec as usize, write as usize))
+        Ok((exec as usize, write as usize, Some(fd)))
     }
 }
 
@@ -356,6 +363,8 @@ pub struct CodeBlock {
     start: usize,
     len: usize,
     write_delta: usize,
+    /// Its executable view maps a file's pages ([`publish_mapped`]), not the region's object.
+    mapped: bool,
 }
 
 impl CodeBlock {
@@ -411,18 +420,134 @@ pub struct Placement<'a> {
     pub symbol: Symbol,
 }
 
-/// Copies `functions` into fresh code memory, one after another (16-byte aligned), registers
-/// their trap sites, and returns the block with each function's offset in it. The code is
-/// executable once this returns. Source ranges given owned are kept without a copy.
-pub fn publish(functions: Vec<Placement<'_>>) -> Result<(Arc<CodeBlock>, Vec<usize>), String> {
-    let mut offsets = Vec::with_capacity(functions.len());
-    let mut traps = Vec::with_capacity(functions.iter().map(|f| f.traps.len()).sum());
-    let mut exception_sites = Vec::new();
+/// Where [`publish`] places functions of lengths `lens`, one after another at [`ALIGN`]ed
+/// offsets, and the length of the whole: also the layout of a serialized module's code image,
+/// so that [`publish_mapped`] can map it as it is.
+pub fn layout(lens: impl IntoIterator<Item = usize>) -> (Vec<usize>, usize) {
+    let mut offsets = Vec::new();
     let mut len = 0usize;
-    for f in &functions {
+    for l in lens {
         len = len.next_multiple_of(ALIGN);
         offsets.push(len);
-        let at = len as u32;
+        len += l;
+    }
+    (offsets, len)
+}
+
+/// Copies `functions` into fresh code memory, one after another (16-byte aligned: [`layout`]),
+/// registers their trap sites, and returns the block with each function's offset in it. The
+/// code is executable once this returns. Source ranges given owned are kept without a copy.
+pub fn publish(functions: Vec<Placement<'_>>) -> Result<(Arc<CodeBlock>, Vec<usize>), String> {
+    let (offsets, len) = layout(functions.iter().map(|f| f.code.len()));
+    // Every byte is written below (code, and zeros in the alignment gaps): no need to zero the
+    // block first, which for a large module (a deserialized one: tens of MB) doubles the cost.
+    let block = allocate(len, false)?;
+    let mut end = 0;
+    for (f, offset) in functions.iter().zip(&offsets) {
+        block.write(end, &[0u8; ALIGN][..*offset - end]);
+        block.write(*offset, f.code);
+        end = *offset + f.code.len();
+    }
+    block.write(end, &vec![0u8; block.len - end]);
+    finish(&block, functions, &offsets)?;
+    Ok((block, offsets))
+}
+
+/// A published block and each function's offset in it.
+pub type Published = (Arc<CodeBlock>, Vec<usize>);
+
+/// Code already laid out as [`publish`] would place it ([`layout`]), in a file: `len` bytes at
+/// `offset`, a multiple of [`MAP_ALIGN`].
+pub struct FileImage<'a> {
+    pub file: &'a std::fs::File,
+    pub offset: u64,
+    pub len: usize,
+}
+
+/// The alignment of a [`FileImage`] in its file: a multiple of every page size Linux uses.
+pub const MAP_ALIGN: usize = 1 << 16;
+
+/// Images smaller than this are copied, not mapped (copying them is cheap; aligning them in
+/// their file would pad small files by up to [`MAP_ALIGN`]).
+pub const MAP_AT_LEAST: usize = 1 << 18;
+
+/// [`publish`] without the copy: maps `image` (whose bytes are the functions' code, laid out by
+/// [`layout`]; `functions[i].code` is `image`'s bytes at `layout`'s offset `i`) into code
+/// memory, private and read-execute, on whole pages of its own. For a large module from the
+/// persistent code cache this replaces allocating, zeroing and filling tens of MB of the
+/// region's shared pages by mapping the page cache's pages (shared with other processes
+/// running the same entry). `Ok(Err(functions))`, handing the functions back, where mapping
+/// cannot be done (no memory object behind the region: profiling with a perf map; a file
+/// system mounted `noexec`; an image out of line): the caller copies instead.
+///
+/// The file must not change while mapped: it is a persistent cache entry, which writers
+/// replace by renaming and never modify in place (see `MappedFile`).
+pub fn publish_mapped<'a>(
+    functions: Vec<Placement<'a>>,
+    image: FileImage<'_>,
+) -> Result<Result<Published, Vec<Placement<'a>>>, String> {
+    use std::os::fd::AsRawFd;
+    let (offsets, len) = layout(functions.iter().map(|f| f.code.len()));
+    let page = region::page::size();
+    if len != image.len || len < MAP_AT_LEAST || !image.offset.is_multiple_of(page as u64) || !MAP_ALIGN.is_multiple_of(page) {
+        return Ok(Err(functions));
+    }
+    let mapped_len = len.next_multiple_of(page);
+    let mut region = lock()?;
+    if region.memfd.is_none() {
+        return Ok(Err(functions));
+    }
+    // A free range holding `mapped_len` bytes from a page boundary.
+    let found = region.free.iter().find_map(|(&start, &free_len)| {
+        let aligned = start.next_multiple_of(page);
+        (aligned + mapped_len <= start + free_len).then_some((start, free_len, aligned))
+    });
+    let (free_start, free_len, start) = found.ok_or("out of code memory")?;
+    region.free.remove(&free_start);
+    if start > free_start {
+        region.free.insert(free_start, start - free_start);
+    }
+    if free_start + free_len > start + mapped_len {
+        region.free.insert(start + mapped_len, free_start + free_len - start - mapped_len);
+    }
+    let block = CodeBlock {
+        start,
+        len: mapped_len,
+        write_delta: region.write_delta,
+        mapped: true,
+    };
+    drop(region);
+    // SAFETY: [start, start + mapped_len) is a range of the region's executable view just
+    // taken from the free list (no code there runs or is published); MAP_FIXED replaces just
+    // those pages of the view with a private read-execute mapping of the file's pages (the
+    // file is open, and the range of it mapped is at a page-aligned offset; every page holds
+    // image bytes, so none lies past the file's end). The result is checked.
+    let mapped = unsafe {
+        libc::mmap(
+            start as *mut libc::c_void,
+            mapped_len,
+            libc::PROT_READ | libc::PROT_EXEC,
+            libc::MAP_PRIVATE | libc::MAP_FIXED | libc::MAP_POPULATE,
+            image.file.as_raw_fd(),
+            image.offset as libc::off_t,
+        )
+    };
+    if mapped == libc::MAP_FAILED {
+        // Dropping the block maps the region's object back over the range and frees it.
+        drop(block);
+        return Ok(Err(functions));
+    }
+    let block = Arc::new(block);
+    finish(&block, functions, &offsets)?;
+    Ok(Ok((block, offsets)))
+}
+
+/// Registers what [`publish`] or [`publish_mapped`] placed at `offsets` in `block`.
+fn finish(block: &CodeBlock, functions: Vec<Placement<'_>>, offsets: &[usize]) -> Result<(), String> {
+    let mut traps = Vec::with_capacity(functions.iter().map(|f| f.traps.len()).sum());
+    let mut exception_sites = Vec::new();
+    for (f, &offset) in functions.iter().zip(offsets) {
+        let at = offset as u32;
         exception_sites.extend(f.exception_sites.iter().map(|site| ExceptionSite {
             return_offset: site.return_offset + at,
             frame_offset: site.frame_offset,
@@ -437,24 +562,13 @@ pub fn publish(functions: Vec<Placement<'_>>) -> Result<(Arc<CodeBlock>, Vec<usi
                 .collect(),
         }));
         traps.extend(f.traps.iter().map(|t| TrapSite {
-            offset: t.offset + len as u32,
+            offset: t.offset + at,
             kind: t.kind,
         }));
-        len += f.code.len();
     }
-    // Every byte is written below (code, and zeros in the alignment gaps): no need to zero the
-    // block first, which for a large module (a deserialized one: tens of MB) doubles the cost.
-    let block = allocate(len, false)?;
-    let mut end = 0;
-    for (f, offset) in functions.iter().zip(&offsets) {
-        block.write(end, &[0u8; ALIGN][..*offset - end]);
-        block.write(*offset, f.code);
-        end = *offset + f.code.len();
-    }
-    block.write(end, &vec![0u8; block.len - end]);
     let starts = offsets.iter().map(|&o| o as u32).collect();
     let lens = functions.iter().map(|f| f.code.len() as u32).collect();
-    super::frames::perf_map_add(functions.iter().zip(&offsets).map(|(f, &offset)| {
+    super::frames::perf_map_add(functions.iter().zip(offsets).map(|(f, &offset)| {
         (block.start() as usize + offset, f.code.len(), &f.symbol)
     }));
     let symbols = functions
@@ -468,8 +582,7 @@ pub fn publish(functions: Vec<Placement<'_>>) -> Result<(Arc<CodeBlock>, Vec<usi
             Symbol::Engine(_) => None,
         })
         .collect();
-    register(&block, traps, starts, lens, symbols, exception_sites)?;
-    Ok((block, offsets))
+    register(block, traps, starts, lens, symbols, exception_sites)
 }
 
 /// Registers the trap sites of `block` (offsets relative to its start) for [`trap_at`].
@@ -520,6 +633,7 @@ fn allocate(len: usize, zeroed: bool) -> Result<Arc<CodeBlock>, String> {
         start,
         len,
         write_delta: region.write_delta,
+        mapped: false,
     };
     drop(region);
     // A large block (a module's code placed at once: tens of MB for a deserialized one) is
@@ -543,6 +657,27 @@ impl Drop for CodeBlock {
     fn drop(&mut self) {
         let Ok(mut region) = lock() else { return };
         region.published.remove(&self.start);
+        if self.mapped {
+            let Some(memfd) = &region.memfd else { return };
+            // SAFETY: the block's range of the executable view (whole pages: see
+            // `publish_mapped`), whose code no longer runs (the block is dropped when nothing
+            // uses it); MAP_FIXED maps the region's object back at its own offset there, as
+            // `map_views` mapped it, so the range is ordinary code memory again.
+            let back = unsafe {
+                libc::mmap(
+                    self.start as *mut libc::c_void,
+                    self.len,
+                    libc::PROT_READ | libc::PROT_EXEC,
+                    libc::MAP_SHARED | libc::MAP_FIXED | libc::MAP_NORESERVE,
+                    std::os::fd::AsRawFd::as_raw_fd(memfd),
+                    (self.start - region.start) as libc::off_t,
+                )
+            };
+            if back == libc::MAP_FAILED {
+                // The range keeps the file's pages: it is never handed out again.
+                return;
+            }
+        }
         let (mut start, mut len) = (self.start, self.len);
         if let Some((&prev, &prev_len)) = region.free.range(..start).next_back() {
             if prev + prev_len == start {

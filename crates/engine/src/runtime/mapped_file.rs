@@ -16,6 +16,9 @@ use std::os::fd::AsRawFd;
 pub struct MappedFile {
     ptr: *mut libc::c_void,
     len: usize,
+    /// Kept open: the code image in it may be mapped again, executable
+    /// (`code_memory::publish_mapped`).
+    file: File,
 }
 
 // SAFETY: the mapping is read-only and owned by this value alone; reading it from any thread
@@ -27,21 +30,30 @@ unsafe impl Sync for MappedFile {}
 impl MappedFile {
     /// Maps the file at `path` (all of it, populated at once).
     pub fn open(path: &std::path::Path) -> std::io::Result<MappedFile> {
+        MappedFile::map(path, true)
+    }
+
+    /// [`MappedFile::open`] without populating the mapping: its pages are mapped as they are
+    /// first read (a caller that reads a part of it on a thread that must not wait for the rest).
+    pub fn open_lazily(path: &std::path::Path) -> std::io::Result<MappedFile> {
+        MappedFile::map(path, false)
+    }
+
+    fn map(path: &std::path::Path, populate: bool) -> std::io::Result<MappedFile> {
         let file = File::open(path)?;
         let len = usize::try_from(file.metadata()?.len())
             .map_err(|_| std::io::Error::other("file too large to map"))?;
         if len == 0 {
-            return Ok(MappedFile { ptr: std::ptr::null_mut(), len: 0 });
+            return Ok(MappedFile { ptr: std::ptr::null_mut(), len: 0, file });
         }
         // SAFETY: a new private read-only mapping of a file we opened, at an address the
-        // kernel chooses; the result is checked. The descriptor may be closed afterwards (the
-        // mapping keeps the file).
+        // kernel chooses; the result is checked.
         let ptr = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
                 len,
                 libc::PROT_READ,
-                libc::MAP_PRIVATE | libc::MAP_POPULATE,
+                if populate { libc::MAP_PRIVATE | libc::MAP_POPULATE } else { libc::MAP_PRIVATE },
                 file.as_raw_fd(),
                 0,
             )
@@ -49,7 +61,12 @@ impl MappedFile {
         if ptr == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error());
         }
-        Ok(MappedFile { ptr, len })
+        Ok(MappedFile { ptr, len, file })
+    }
+
+    /// The file mapped.
+    pub fn file(&self) -> &File {
+        &self.file
     }
 }
 
