@@ -20,7 +20,7 @@ pub mod trampolines;
 use std::sync::Arc;
 
 pub use error::{CompileError, ErrorKind};
-pub use options::{options, pool, set_options, CompileOptions, TierUp};
+pub use options::{foreground_pool, options, pool, set_options, CompileOptions, TierUp};
 
 use crate::module::Module;
 pub use module_code::{CompileStatus, ModuleCode};

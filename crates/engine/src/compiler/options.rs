@@ -139,19 +139,19 @@ pub fn set_options(options: CompileOptions) {
 }
 
 /// The background compile pool, with [`CompileOptions::threads`] threads at a lower priority
-/// (nice 10): tier-up, compile-ahead and streaming compiles, which no caller waits on while the
-/// JS thread runs, and which must not slow that thread down even with every core busy.
+/// (nice 10): tier-up and compile-ahead, which no caller waits on while the JS thread runs, and
+/// which must not slow that thread down even with every core busy.
 pub fn pool() -> Arc<rayon::ThreadPool> {
     static POOL: RwLock<Option<(usize, Arc<rayon::ThreadPool>)>> = RwLock::new(None);
     cached_pool(&POOL, "cranewasm-compile", true)
 }
 
 /// The foreground compile pool, with as many threads at the normal priority: the work a caller
-/// is blocked on ([`on_pool`]: compile()'s validation, an eager compile, a deserialize). At a
-/// lower priority it would wait for every normal-priority process on a busy machine (a 4 MB
-/// module's validation took 250 ms instead of 42 ms beside a build), where V8's compile jobs,
-/// on Node's platform threads, do not.
-fn foreground_pool() -> Arc<rayon::ThreadPool> {
+/// is blocked on ([`on_pool`]: compile()'s validation, an eager compile, a deserialize; a
+/// streaming compile's jobs). At a lower priority it would wait for every normal-priority
+/// process on a busy machine (a 4 MB module's validation took 250 ms instead of 42 ms beside a
+/// build), where V8's compile jobs, on Node's platform threads, do not.
+pub fn foreground_pool() -> Arc<rayon::ThreadPool> {
     static POOL: RwLock<Option<(usize, Arc<rayon::ThreadPool>)>> = RwLock::new(None);
     cached_pool(&POOL, "cranewasm-compile-fg", false)
 }

@@ -65,7 +65,7 @@ impl StreamingCompile {
             job: Arc::new(Job {
                 options,
                 features,
-                pool: super::pool(),
+                pool: super::foreground_pool(),
                 counters: Counters::new(),
                 aborted: AtomicBool::new(false),
                 error_offset: AtomicU64::new(NO_ERROR),
