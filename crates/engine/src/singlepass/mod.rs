@@ -9,15 +9,16 @@
 //! values are in their home slots: the state needs no reconciliation between edges.
 //!
 //! Code it produces meets the contract of every tier (see `compiler::codegen`): Cranelift's
-//! `tail` calling convention on x86-64 (vmctx in rdi, arguments in rsi, rdx, rcx, r8, r9, the
-//! result in rax; rbx, r12–r15 callee-saved), a frame linked into the frame-pointer chain whose
+//! `tail` calling convention on x86-64 (vmctx in rdi, arguments in rsi, rdx, rcx, r8, r9 and
+//! xmm0–xmm7, the rest in 8-byte stack slots the callee pops; the result in rax or xmm0; rbx,
+//! r12–r15 callee-saved; see `arg_locs`), a frame linked into the frame-pointer chain whose
 //! first bytes are `push rbp; mov rbp, rsp` followed by the stack-limit check (the interrupt
 //! machinery relies on both, `runtime::traps`), trap sites at every instruction that may fault,
 //! a source range per operator, interrupt checks and the tier-up budget at loop headers.
 //!
 //! It covers what it covers: a function using anything else (SIMD, references, tables,
 //! `memory.init`, exceptions, multi-value, fuel metering, explicit bounds checks, signatures with
-//! more than five parameters or more than one result…) is reported as [`Fallback`], and the
+//! more than one result…) is reported as [`Fallback`], and the
 //! compiler gives it to Cranelift's baseline instead.
 //!
 //! The encoder is `cranelift-assembler-x64` (see `asm`).
@@ -147,15 +148,56 @@ fn is_float(ty: ValType) -> bool {
 /// integer ones.
 const FLOAT_ARGS: usize = 8;
 
-/// Whether this compiler can pass the parameters and result of a function of type `ty`: all
-/// in registers (at most five integers and eight floats), at most one result.
+/// Where the `tail` convention passes a parameter (after the vmctx in rdi).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ArgLoc {
+    /// `ARGS[i]`.
+    Int(usize),
+    /// xmm`i`.
+    Float(u8),
+    /// At this offset from the bottom of the stack-argument area (the caller's rsp at the call;
+    /// the callee's rbp + 16).
+    Stack(i32),
+}
+
+/// The parameter locations of a function of type `ty` under Cranelift's `tail` convention on
+/// x86-64, and the size of its stack-argument area: as `cranelift-codegen`'s
+/// `X64ABIMachineSpec::compute_arg_locs` assigns them. Integers take rdi (the vmctx), rsi, rdx,
+/// rcx, r8, r9 and floats xmm0–xmm7, each class counted apart; a parameter left over takes the
+/// next 8-byte stack slot (every wasm scalar is at most 8 bytes, so slots are 8 bytes, 8-byte
+/// aligned, in parameter order from the lowest address), and the area is rounded up to 16 bytes.
+/// The callee pops the area (`ret n`), the caller reserves it just below its rsp before the call.
+fn arg_locs(ty: &wasmparser::FuncType) -> (Vec<ArgLoc>, u32) {
+    let (mut ints, mut floats, mut stack) = (0usize, 0u8, 0i32);
+    let mut locs = Vec::with_capacity(ty.params().len());
+    for &t in ty.params() {
+        let loc = if is_float(t) && usize::from(floats) < FLOAT_ARGS {
+            floats += 1;
+            ArgLoc::Float(floats - 1)
+        } else if !is_float(t) && ints < ARGS.len() {
+            ints += 1;
+            ArgLoc::Int(ints - 1)
+        } else {
+            stack += 8;
+            ArgLoc::Stack(stack - 8)
+        };
+        locs.push(loc);
+    }
+    (locs, (stack as u32).next_multiple_of(16))
+}
+
+/// Whether this compiler can pass the parameters and result of a function of type `ty`: scalar
+/// types, at most one result (multi-value returns are not covered).
 fn signature_ok(ty: &wasmparser::FuncType) -> Result<(), Fallback> {
-    let floats = ty.params().iter().filter(|t| is_float(**t)).count();
-    if ty.params().len() - floats > ARGS.len() || floats > FLOAT_ARGS || ty.results().len() > 1 {
+    if ty.results().len() > 1 {
         return fallback("signature");
     }
     for &t in ty.params().iter().chain(ty.results()) {
         size_of(t)?;
+    }
+    // `ret imm16` pops the area: wasm's limit of 1000 parameters keeps it far below.
+    if arg_locs(ty).1 > u32::from(u16::MAX) {
+        return fallback("signature");
     }
     Ok(())
 }
@@ -175,6 +217,12 @@ struct Compiler<'m> {
     /// Frames opened in unreachable code, not tracked.
     dead_depth: u32,
     frame_size_fixups: Vec<u32>,
+    /// The prologue's stack check, patched with the frame size plus `max_outgoing`.
+    stack_check_fixup: u32,
+    /// The largest stack-argument area this function reserves below its frame for a call.
+    max_outgoing: u32,
+    /// The size of the function's own stack-argument area, which its return pops.
+    incoming_stack: u32,
     stack_overflow: Label,
     has_lzcnt: bool,
     has_bmi1: bool,
@@ -233,6 +281,9 @@ pub fn compile(
         reachable: true,
         dead_depth: 0,
         frame_size_fixups: Vec::new(),
+        stack_check_fixup: 0,
+        max_outgoing: 0,
+        incoming_stack: arg_locs(&ty).1,
         stack_overflow,
         has_lzcnt: std::arch::is_x86_feature_detected!("lzcnt"),
         has_bmi1: std::arch::is_x86_feature_detected!("bmi1"),
@@ -250,7 +301,7 @@ pub fn compile(
         reachable_at_entry: true,
         branched: false,
     });
-    c.prologue(ty.params());
+    c.prologue(&ty);
     let mut ops = body.get_operators_reader().map_err(|e| Fallback(e.to_string()))?;
     while !ops.eof() {
         let (op, offset) = ops.read_with_offset().map_err(|e| Fallback(e.to_string()))?;
@@ -264,6 +315,10 @@ pub fn compile(
     for at in std::mem::take(&mut c.frame_size_fixups) {
         c.a.patch_u32(at, frame);
     }
+    // The check covers the stack-argument areas the function's calls reserve below the frame
+    // (each callee checks its own frame on entry).
+    let checked = frame.checked_add(c.max_outgoing).ok_or_else(|| Fallback("frame too large".into()))?;
+    c.a.patch_u32(c.stack_check_fixup, checked);
     let (code, traps, sources) = c.a.finish().map_err(Fallback)?;
     Ok(Output { code, traps, sources })
 }
@@ -288,15 +343,15 @@ impl<'m> Compiler<'m> {
         Mem::at(RBP, -(SAVE_AREA + 8 * (self.locals.len() as i32 + depth as i32 + 1)))
     }
 
-    fn prologue(&mut self, param_types: &[ValType]) {
+    fn prologue(&mut self, ty: &wasmparser::FuncType) {
+        let param_types = ty.params();
         let params = param_types.len();
         // The frame setup the interrupt machinery recognizes, then the stack check, which
         // touches neither rsp nor the argument registers.
         self.a.buf.extend_from_slice(&[0x55, 0x48, 0x89, 0xe5]);
         self.a.load(Size::S64, R11, Mem::at(RDI, vmctx::RUNTIME_LIMITS as i32));
         self.a.load(Size::S64, R11, Mem::at(R11, runtime_limits::STACK_LIMIT as i32));
-        let at = self.a.add_imm32_patchable(R11);
-        self.frame_size_fixups.push(at);
+        self.stack_check_fixup = self.a.add_imm32_patchable(R11);
         self.a.alu_rr(Alu::Cmp, Size::S64, RSP, R11);
         let overflow = self.stack_overflow;
         self.a.jcc(Cond::B, overflow);
@@ -306,16 +361,22 @@ impl<'m> Compiler<'m> {
             self.a.store(Size::S64, Mem::at(RBP, -8 * (i as i32 + 1)), r);
         }
         self.a.mov_rr(Size::S64, R15, RDI);
-        let (mut ints, mut floats) = (0, 0);
-        for (i, &t) in param_types.iter().enumerate() {
+        let (locs, _) = arg_locs(ty);
+        for (i, loc) in locs.into_iter().enumerate() {
             let slot = self.local_slot(i);
-            if is_float(t) {
-                self.a.from_xmm(Size::S64, R11, floats);
-                self.a.store(Size::S64, slot, R11);
-                floats += 1;
-            } else {
-                self.a.store(Size::S64, slot, ARGS[ints]);
-                ints += 1;
+            match loc {
+                ArgLoc::Int(k) => self.a.store(Size::S64, slot, ARGS[k]),
+                ArgLoc::Float(x) => {
+                    self.a.from_xmm(Size::S64, R11, x);
+                    self.a.store(Size::S64, slot, R11);
+                }
+                ArgLoc::Stack(off) => {
+                    // Above the saved rbp and the return address. All 64 bits are copied
+                    // (the caller may leave the upper half of a 32-bit value undefined; locals
+                    // are read at their size).
+                    self.a.load(Size::S64, R11, Mem::at(RBP, 16 + off));
+                    self.a.store(Size::S64, slot, R11);
+                }
             }
         }
         if self.locals.len() > params {
@@ -340,7 +401,12 @@ impl<'m> Compiler<'m> {
         }
         self.a.mov_rsp_rbp();
         self.a.pop(RBP);
-        self.a.ret();
+        // The callee pops its stack arguments (`tail` convention).
+        if self.incoming_stack == 0 {
+            self.a.ret();
+        } else {
+            self.a.ret_imm(self.incoming_stack as u16);
+        }
         // The prologue's failed stack check: rsp still equals rbp here.
         let overflow = self.stack_overflow;
         self.a.bind(overflow);
@@ -1441,23 +1507,33 @@ impl<'m> Compiler<'m> {
     // ---- calls ----
 
     /// Spills the stack and moves the top values, the arguments of a callee of type `ty`, to
-    /// their registers (integers in rsi, rdx, rcx, r8, r9; floats in xmm0–xmm7).
+    /// where the `tail` convention passes them (`arg_locs`): registers (integers in rsi, rdx,
+    /// rcx, r8, r9; floats in xmm0–xmm7), the rest in a stack-argument area reserved below rsp,
+    /// which the callee pops on return. Leaves rsp lowered by that area: the call follows.
     fn arguments(&mut self, ty: &wasmparser::FuncType) -> Result<(), Fallback> {
         signature_ok(ty)?;
         // Every value is in its home slot across the call: the callee clobbers the pool.
         self.spill_all();
         let first = self.stack.len() - ty.params().len();
-        let (mut ints, mut floats) = (0, 0);
-        for (k, &t) in ty.params().iter().enumerate() {
+        let (locs, stack_bytes) = arg_locs(ty);
+        if stack_bytes > 0 {
+            self.max_outgoing = self.max_outgoing.max(stack_bytes);
+            // A multiple of 16 below a 16-byte-aligned rsp: rsp stays aligned at the call.
+            self.a.alu_ri(Alu::Sub, Size::S64, RSP, stack_bytes as i32);
+        }
+        for (k, loc) in locs.into_iter().enumerate() {
             let home = self.home(first + k);
-            if is_float(t) {
-                // Through rax: r11 may hold call_indirect's table index.
-                self.a.load(Size::S64, RAX, home);
-                self.a.to_xmm(Size::S64, floats, RAX);
-                floats += 1;
-            } else {
-                self.a.load(Size::S64, ARGS[ints], home);
-                ints += 1;
+            match loc {
+                ArgLoc::Int(i) => self.a.load(Size::S64, ARGS[i], home),
+                ArgLoc::Float(x) => {
+                    // Through rax: r11 may hold call_indirect's table index.
+                    self.a.load(Size::S64, RAX, home);
+                    self.a.to_xmm(Size::S64, x, RAX);
+                }
+                ArgLoc::Stack(off) => {
+                    self.a.load(Size::S64, RAX, home);
+                    self.a.store(Size::S64, Mem::at(RSP, off), RAX);
+                }
             }
         }
         self.stack.truncate(first);
