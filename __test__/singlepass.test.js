@@ -312,7 +312,7 @@ test('every kernel function is single-pass code; what it does not cover falls ba
   const mixed = new cranewasm.Module(wat(`(module
     (func (export "int") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
     (func (export "simd") (param i32) (result i32) (i32x4.extract_lane 1 (i32x4.splat (local.get 0))))
-    (func (export "pair") (result i32 i32) (i32.const 1) (i32.const 2)))`));
+    (func (export "pair") (result i32 i32) (block (result i32 i32) (i32.const 1) (i32.const 2))))`));
   expect(engine.compileStatus(mixed)).toMatchObject({ functions: 3, singlepass: 1, baseline: 2, fallbacks: 2 });
   const e = new cranewasm.Instance(mixed).exports;
   expect([e.int(41), e.simd(7), e.pair()]).toEqual([42, 7, [1, 2]]);
@@ -563,12 +563,22 @@ describe('stack-passed parameters', () => {
     p18: ['i64', 'f64', 'i32', 'f32', 'i64', 'f64', 'i32', 'f32', 'i64', 'f64', 'i32', 'f32', 'i64', 'f64', 'i32', 'f32', 'i64', 'f64'],
   };
   const NAMES = Object.keys(SIGS);
+  // Several results (all in the convention's return registers: eight integers, eight floats).
+  const RESULTS16 = ['i64', 'f64', 'i32', 'f32', 'i64', 'f64', 'i32', 'f32', 'i64', 'f64', 'i32', 'f32', 'i64', 'f64', 'i32', 'f32'];
+  const MULTI = {
+    m4: { params: SIGS.p7, hash: 'p7', results: ['i64', 'f64', 'i32', 'f32'] },
+    m16: { params: SIGS.p16, hash: 'p16', results: RESULTS16 },
+  };
+  const MNAMES = Object.keys(MULTI);
+  const ALL = [...NAMES, ...MNAMES];
+  const sigOf = (n) => MULTI[n] || { params: SIGS[n], results: ['i64'] };
   const params = (sig) => sig.map((t) => `(param ${t})`).join(' ');
   const bits = (t, get) =>
     ({ i32: `(i64.extend_i32_u ${get})`, i64: get, f32: `(i64.extend_i32_u (i32.reinterpret_f32 ${get}))`, f64: `(i64.reinterpret_f64 ${get})` })[t];
   // A value of type t derived from an i64 $seed and the argument's position.
   const derive = (t, i) =>
     ({
+      which: '(local.get $which)',
       i32: `(i32.wrap_i64 (i64.add (local.get $seed) (i64.const ${i * 7919})))`,
       i64: `(i64.mul (local.get $seed) (i64.const ${-(i + 3)}))`,
       f32: `(f32.div (f32.convert_i64_s (local.get $seed)) (f32.const ${i + 0.5}))`,
@@ -590,13 +600,49 @@ describe('stack-passed parameters', () => {
     return `(func $${name} (export "${name}") ${params(sig)} (result i64) (local $acc i64) ${body} (local.get $acc))`;
   };
 
+  // Results made from the hash h and k, one of each type.
+  const resultValues = (results, k) =>
+    results
+      .map((t, i) =>
+        ({
+          i64: `(i64.add (local.get $h) (i64.const ${k * 1000 + i}))`,
+          f64: `(f64.convert_i64_s (i64.add (local.get $h) (i64.const ${k})))`,
+          i32: `(i32.wrap_i64 (i64.rotl (local.get $h) (i64.const ${i + k})))`,
+          f32: `(f32.convert_i64_s (i64.shr_s (local.get $h) (i64.const ${i + k})))`,
+        })[t]
+      )
+      .join(' ');
+  // Returns its results by `return` inside a block (a value left below them), `br` to the
+  // function's label, a taken `br_if` to it, or the fall-through, as parameter 1 says.
+  const multiFunc = (name, { params: sig, hash, results }) => `(func $${name} (export "${name}") ${params(sig)} (result ${results.join(' ')}) (local $h i64)
+      (local.set $h (call $${hash} ${gets(sig)}))
+      (i64.const 99)
+      (if (i32.eq (local.get 1) (i32.const 1234567)) (then ${resultValues(results, 1)} (return)))
+      (drop)
+      (if (i32.eq (local.get 1) (i32.const 7654321)) (then ${resultValues(results, 2)} (br 1)))
+      ${resultValues(results, 3)}
+      (br_if 0 (i32.eq (local.get 1) (i32.const 42)))
+      ${results.map(() => '(drop)').join(' ')}
+      ${resultValues(results, 4)})`;
+
   const MODULE = `(module
-    ${NAMES.map((n) => `(type $t${n} (func ${params(SIGS[n])} (result i64)))`).join('\n')}
-    ${NAMES.map((n) => `(import "other" "${n}" (func $o${n} (type $t${n})))`).join('\n')}
-    (import "other" "table" (table $ot ${NAMES.length} funcref))
-    (table $t (export "table") ${NAMES.length} funcref)
-    (elem (table $t) (i32.const 0) func ${NAMES.map((n) => `$${n}`).join(' ')})
+    ${ALL.map((n) => `(type $t${n} (func ${params(sigOf(n).params)} (result ${sigOf(n).results.join(' ')})))`).join('\n')}
+    ${ALL.map((n) => `(import "other" "${n}" (func $o${n} (type $t${n})))`).join('\n')}
+    (import "other" "table" (table $ot ${ALL.length} funcref))
+    (table $t (export "table") ${ALL.length} funcref)
+    (elem (table $t) (i32.const 0) func ${ALL.map((n) => `$${n}`).join(' ')})
     ${NAMES.map((n) => hashFunc(n, SIGS[n])).join('\n')}
+    ${MNAMES.map((n) => multiFunc(n, MULTI[n])).join('\n')}
+    ${MNAMES.map((n) => hashFunc(`fold_${n}`, MULTI[n].results)).join('\n')}
+    ;; Calls with several results, folded by a function taking them all as parameters.
+    ${MNAMES.map(
+      (n) => `(func (export "call_${n}") (param $seed i64) (param $which i32) (result i64)
+        (local $k i32) (local.set $k (i32.const ${ALL.indexOf(n)}))
+        (i64.xor (i64.xor (call $fold_${n} (call $${n} ${derived(MULTI[n].params.map((t, i) => (i === 1 ? 'which' : t)))}))
+                          (i64.rotl (call $fold_${n} (call_indirect $t (type $t${n}) ${derived(MULTI[n].params.map((t, i) => (i === 1 ? 'which' : t)))} (local.get $k))) (i64.const 1)))
+                 (i64.xor (i64.rotl (call $fold_${n} (call $o${n} ${derived(MULTI[n].params.map((t, i) => (i === 1 ? 'which' : t)))})) (i64.const 2))
+                          (i64.rotl (call $fold_${n} (call_indirect $ot (type $t${n}) ${derived(MULTI[n].params.map((t, i) => (i === 1 ? 'which' : t)))} (local.get $k))) (i64.const 3)))))`
+    ).join('\n')}
     ;; Forwards its own (partly stack-passed) parameters as another call's.
     ${NAMES.map((n) => `(func (export "fwd_${n}") ${params(SIGS[n])} (result i64) (i64.add (call $${n} ${gets(SIGS[n])}) (i64.const 1)))`).join('\n')}
     ;; Calls with arguments made from a seed: directly, through the table, through the import,
@@ -635,21 +681,25 @@ describe('stack-passed parameters', () => {
     p18: [Array.from(SIGS.p18, (t, i) => (t === 'i64' ? -BigInt(i) * 99999999n : t === 'i32' ? i * 65537 : i / 3))],
   };
   const SEEDS = [0n, 1n, -5n, 123456789n, -(2n ** 40n)];
+  // Parameter 1 of the multi-value functions: which way they return.
+  const WHICH = [5, 1234567, 7654321, 42];
 
   // Two instances: `first` (its imports plain JS functions that record their arguments, a fresh
   // table) and `second`, whose imports are `first`'s functions and table.
+  const hostResult = (t, k) => ({ i32: k, i64: BigInt(k), f32: k + 0.5, f64: k / 4 })[t];
   function pair(W, bytes, recorded) {
-    const imports = { table: new W.Table({ initial: NAMES.length, element: 'anyfunc' }) };
-    for (const n of NAMES) {
+    const imports = { table: new W.Table({ initial: ALL.length, element: 'anyfunc' }) };
+    for (const n of ALL) {
       imports[n] = (...args) => {
         recorded.push([n, ...args.map(String)]);
-        return BigInt(args.length);
+        const { results } = sigOf(n);
+        return results.length === 1 ? BigInt(args.length) : results.map((t, k) => hostResult(t, args.length + k));
       };
     }
-    const fillTable = (exports, table) => NAMES.forEach((n, k) => table.set(k, exports[n]));
+    const fillTable = (exports, table) => ALL.forEach((n, k) => table.set(k, exports[n]));
     const first = instantiate(W, bytes, { other: imports });
     fillTable(first, imports.table);
-    const second = instantiate(W, bytes, { other: { ...Object.fromEntries(NAMES.map((n) => [n, first[n]])), table: first.table } });
+    const second = instantiate(W, bytes, { other: { ...Object.fromEntries(ALL.map((n) => [n, first[n]])), table: first.table } });
     return { first, second };
   }
 
@@ -665,6 +715,13 @@ describe('stack-passed parameters', () => {
           results.push([which, n, run(W, () => e[n](...args)), run(W, () => e[`fwd_${n}`](...args))]);
         }
         for (const seed of SEEDS) results.push([which, `call_${n}`, run(W, () => e[`call_${n}`](seed))]);
+      }
+      for (const n of MNAMES) {
+        for (const selector of WHICH) {
+          const args = ARGS[MULTI[n].hash][0].map((v, i) => (i === 1 ? selector : v));
+          results.push([which, n, run(W, () => e[n](...args))]);
+          for (const seed of SEEDS.slice(0, 3)) results.push([which, `call_${n}`, run(W, () => e[`call_${n}`](seed, selector))]);
+        }
       }
       results.push([which, 'loop', run(W, () => e.loop(50))]);
       for (const args of [[7n, 1, 2n, 3, 4n, 5, 2n], [7n, 1, 2n, 3, 4n, 5, 0n], [-(2n ** 63n), 0, 0n, 0, 0n, 0, -1n]]) {
@@ -711,7 +768,7 @@ describe('stack-passed parameters', () => {
     expect(ours).toEqual(theirs());
     // The traps are exercised, and the host functions were called with every argument.
     expect(ours.results.filter((r) => r[1] === 'div7' && r[2].threw === 'WebAssembly.RuntimeError')).toHaveLength(4);
-    expect(ours.recorded.length).toBe(NAMES.length * SEEDS.length);
+    expect(ours.recorded.length).toBe(NAMES.length * SEEDS.length + MNAMES.length * WHICH.length * 3);
   });
 
   test('single-pass code compiled lazily with dynamic tier-up: the results Node gives', () => {
@@ -723,20 +780,23 @@ describe('stack-passed parameters', () => {
     engine.setCompileOptions({ firstTier: 'singlepass', lazy: false, tierUp: 'off' });
     const module = new cranewasm.Module(wat(MODULE));
     expect(engine.compileStatus(module)).toMatchObject({ fallbacks: 0, baseline: 0 });
-    const e = new cranewasm.Instance(module, { other: { ...Object.fromEntries(NAMES.map((n) => [n, () => 0n])), table: new cranewasm.Table({ initial: 8, element: 'anyfunc' }) } }).exports;
+    const e = new cranewasm.Instance(module, { other: { ...Object.fromEntries(ALL.map((n) => [n, () => 0n])), table: new cranewasm.Table({ initial: ALL.length, element: 'anyfunc' }) } }).exports;
+    const multi = () => MNAMES.map((n) => WHICH.map((w) => e[n](...ARGS[MULTI[n].hash][0].map((v, i) => (i === 1 ? w : v)))));
     const before = NAMES.map((n) => ARGS[n].map((args) => [e[n](...args), e[`fwd_${n}`](...args)]));
+    const multiBefore = multi();
     const loop = e.loop(100);
     await engine.tierUp(module);
     expect(engine.compileStatus(module)).toMatchObject({ singlepass: 0, optimized: engine.compileStatus(module).functions });
     expect(NAMES.map((n) => ARGS[n].map((args) => [e[n](...args), e[`fwd_${n}`](...args)]))).toEqual(before);
     expect(e.loop(100)).toBe(loop);
+    expect(multi()).toEqual(multiBefore);
   });
 
   test('unbounded recursion with stack-passed parameters is a RangeError, as on Node; the thread goes on', () => {
     engine.setCompileOptions({ firstTier: 'singlepass', lazy: false, tierUp: 'off' });
     const module = new cranewasm.Module(wat(MODULE));
     expect(engine.compileStatus(module)).toMatchObject({ fallbacks: 0 });
-    const other = (W) => ({ other: { ...Object.fromEntries(NAMES.map((n) => [n, () => 0n])), table: new W.Table({ initial: 8, element: 'anyfunc' }) } });
+    const other = (W) => ({ other: { ...Object.fromEntries(ALL.map((n) => [n, () => 0n])), table: new W.Table({ initial: ALL.length, element: 'anyfunc' }) } });
     const ours = new cranewasm.Instance(module, other(cranewasm)).exports;
     const nodes = instantiate(node, wat(MODULE), other(node));
     for (let k = 0; k < 3; k++) {
@@ -745,6 +805,22 @@ describe('stack-passed parameters', () => {
       expect(outcome.threw).toBe(run(node, () => nodes.forever(...ARGS.p16[0])).threw);
       expect(ours.p16(...ARGS.p16[0])).toBe(nodes.p16(...ARGS.p16[0]));
     }
+  });
+
+  test('results beyond the return registers (a stack return area) fall back, callers too', () => {
+    const nine = Array.from({ length: 9 }, (_, i) => `(i32.const ${i - 4})`).join(' ');
+    const sixteen = Array.from({ length: 8 }, (_, i) => `(i64.const ${-i}) (f64.const ${i}.5)`).join(' ');
+    const bytes = wat(`(module
+      (func $nine (export "nine") (result ${'i32 '.repeat(9)}) ${nine})
+      (func $sixteen (export "sixteen") (result ${'i64 f64 '.repeat(8)}) ${sixteen})
+      (func (export "useNine") (result i32) (call $nine) ${'(i32.add) '.repeat(8)})
+      (func (export "useSixteen") (result f64) (call $sixteen) ${'(drop) '.repeat(14)} (drop) (f64.convert_i64_s)))`);
+    engine.setCompileOptions({ firstTier: 'singlepass', lazy: false, tierUp: 'off' });
+    const module = new cranewasm.Module(bytes);
+    expect(engine.compileStatus(module)).toMatchObject({ functions: 4, singlepass: 2, fallbacks: 2 });
+    const calls = (W, e) => [run(W, () => e.nine()), run(W, () => e.sixteen()), run(W, () => e.useNine()), run(W, () => e.useSixteen())];
+    const ours = calls(cranewasm, new cranewasm.Instance(module).exports);
+    expect(ours).toEqual(calls(node, instantiate(node, bytes)));
   });
 
   // return_call is left to the baseline tier: its tail calls reach single-pass callees whose

@@ -186,11 +186,39 @@ fn arg_locs(ty: &wasmparser::FuncType) -> (Vec<ArgLoc>, u32) {
     (locs, (stack as u32).next_multiple_of(16))
 }
 
-/// Whether this compiler can pass the parameters and result of a function of type `ty`: scalar
-/// types, at most one result (multi-value returns are not covered).
+/// Integer result registers of the `tail` convention, in order (`get_intreg_for_retval`).
+const INT_RETS: [Reg; 8] = [RAX, RCX, RDX, RSI, RDI, R8, R9, R10];
+
+/// Where the `tail` convention returns each result of a function of type `ty`: integers in
+/// `INT_RETS` and floats in xmm0–xmm7, each class counted apart, as cranelift-codegen's x64
+/// `compute_arg_locs` assigns return values. `None` when some result would go to the stack
+/// return area (whose pointer then takes rdi and moves every argument: not covered).
+fn ret_locs(ty: &wasmparser::FuncType) -> Option<Vec<ArgLoc>> {
+    let (mut ints, mut floats) = (0usize, 0u8);
+    let mut locs = Vec::with_capacity(ty.results().len());
+    for &t in ty.results() {
+        if is_float(t) {
+            if usize::from(floats) == FLOAT_ARGS {
+                return None;
+            }
+            locs.push(ArgLoc::Float(floats));
+            floats += 1;
+        } else {
+            if ints == INT_RETS.len() {
+                return None;
+            }
+            locs.push(ArgLoc::Int(ints));
+            ints += 1;
+        }
+    }
+    Some(locs)
+}
+
+/// Whether this compiler can pass the parameters and results of a function of type `ty`:
+/// scalar types, results all in registers.
 fn signature_ok(ty: &wasmparser::FuncType) -> Result<(), Fallback> {
-    if ty.results().len() > 1 {
-        return fallback("signature");
+    if ret_locs(ty).is_none() {
+        return fallback("signature: results in a stack return area");
     }
     for &t in ty.params().iter().chain(ty.results()) {
         size_of(t)?;
@@ -223,6 +251,8 @@ struct Compiler<'m> {
     max_outgoing: u32,
     /// The size of the function's own stack-argument area, which its return pops.
     incoming_stack: u32,
+    /// The function's results and their return registers, when it has more than one.
+    results: Vec<(Size, ArgLoc)>,
     stack_overflow: Label,
     has_lzcnt: bool,
     has_bmi1: bool,
@@ -258,10 +288,16 @@ pub fn compile(
         let size = size_of(ty)?;
         locals.extend(std::iter::repeat_n(size, count as usize));
     }
+    // Several results: the function frame carries none itself, `results` says where they go.
     let result = match ty.results() {
-        [] => None,
         [t] => Some(size_of(*t)?),
-        _ => return fallback("multi-value"),
+        _ => None,
+    };
+    let results = if ty.results().len() > 1 {
+        let locs = ret_locs(&ty).ok_or_else(|| Fallback("signature".into()))?;
+        ty.results().iter().map(|&t| size_of(t)).collect::<Result<Vec<_>, _>>()?.into_iter().zip(locs).collect()
+    } else {
+        Vec::new()
     };
     let size = body.range().end - body.range().start;
     let mut a = Asm::new(size as usize * 6 + 128);
@@ -284,6 +320,7 @@ pub fn compile(
         stack_check_fixup: 0,
         max_outgoing: 0,
         incoming_stack: arg_locs(&ty).1,
+        results,
         stack_overflow,
         has_lzcnt: std::arch::is_x86_feature_detected!("lzcnt"),
         has_bmi1: std::arch::is_x86_feature_detected!("bmi1"),
@@ -310,7 +347,11 @@ pub fn compile(
     if !c.control.is_empty() {
         return fallback("the body ended inside a block");
     }
-    c.epilogue(ret, ty.results().first().filter(|t| is_float(**t)).map(|t| size_of(*t)).transpose()?);
+    let float_result = match ty.results() {
+        [t] if is_float(*t) => Some(size_of(*t)?),
+        _ => None,
+    };
+    c.epilogue(ret, float_result);
     let frame = c.frame_size()?;
     for at in std::mem::take(&mut c.frame_size_fixups) {
         c.a.patch_u32(at, frame);
@@ -914,6 +955,9 @@ impl<'m> Compiler<'m> {
         let arity = frame.branch_arity();
         let len = self.stack.len();
         if frame.kind == Kind::Function {
+            if !self.results.is_empty() {
+                self.load_results(len);
+            }
             if let Some(size) = frame.result {
                 let home = self.home(len - 1);
                 self.a.load(size, RAX, home);
@@ -963,6 +1007,10 @@ impl<'m> Compiler<'m> {
                 if self.reachable {
                     if frame.result.is_some() {
                         self.pop_into(RAX);
+                    }
+                    if !self.results.is_empty() {
+                        self.spill_all();
+                        self.load_results(self.stack.len());
                     }
                     // Falls into the epilogue, bound right after the body.
                 }
@@ -1540,8 +1588,49 @@ impl<'m> Compiler<'m> {
         Ok(())
     }
 
-    /// After a call: the result, from rax.
+    /// Moves the function's results, the spilled values just below stack height `len`, to their
+    /// return registers (multi-value). Uses r11; clobbers the argument registers.
+    fn load_results(&mut self, len: usize) {
+        let first = len - self.results.len();
+        for k in 0..self.results.len() {
+            let home = self.home(first + k);
+            match self.results[k].1 {
+                ArgLoc::Int(i) => self.a.load(Size::S64, INT_RETS[i], home),
+                ArgLoc::Float(x) => {
+                    self.a.load(Size::S64, R11, home);
+                    self.a.to_xmm(Size::S64, x, R11);
+                }
+                ArgLoc::Stack(_) => unreachable!("ret_locs gives registers only"),
+            }
+        }
+    }
+
+    /// After a call: the result, from rax or xmm0; several results (from `ret_locs`' registers)
+    /// straight to their home slots, since the return registers overlap the pool.
     fn call_result(&mut self, ty: &wasmparser::FuncType) -> Result<(), Fallback> {
+        if ty.results().len() > 1 {
+            let locs = ret_locs(ty).ok_or_else(|| Fallback("signature".into()))?;
+            let base = self.stack.len();
+            // Integers first: the floats go through rax, the first integer result.
+            for pass_floats in [false, true] {
+                for (k, &loc) in locs.iter().enumerate() {
+                    let home = self.home(base + k);
+                    match loc {
+                        ArgLoc::Int(i) if !pass_floats => self.a.store(Size::S64, home, INT_RETS[i]),
+                        ArgLoc::Float(x) if pass_floats => {
+                            self.a.from_xmm(Size::S64, RAX, x);
+                            self.a.store(Size::S64, home, RAX);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            for &t in ty.results() {
+                let size = size_of(t)?;
+                self.push(Val::Spilled, size);
+            }
+            return Ok(());
+        }
         if let Some(&t) = ty.results().first() {
             let size = size_of(t)?;
             let r = self.alloc();
