@@ -8,7 +8,10 @@ const engine = require('../engine');
 const { Sandbox } = engine;
 const { cranewasm, node, loadWabt, wat, instantiate, run } = require('./helpers/execution.js');
 
-beforeAll(loadWabt);
+let wabtInstance;
+beforeAll(async () => {
+  wabtInstance = await loadWabt();
+});
 
 const saved = engine.getCompileOptions();
 afterEach(() => engine.setCompileOptions(saved));
@@ -309,7 +312,7 @@ test('every kernel function is single-pass code; what it does not cover falls ba
   const mixed = new cranewasm.Module(wat(`(module
     (func (export "int") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
     (func (export "simd") (param i32) (result i32) (i32x4.extract_lane 1 (i32x4.splat (local.get 0))))
-    (func (export "pair") (result i32 i32) (i32.const 1) (i32.const 2)))`));
+    (func (export "pair") (result i32 i32) (block (result i32 i32) (i32.const 1) (i32.const 2))))`));
   expect(engine.compileStatus(mixed)).toMatchObject({ functions: 3, singlepass: 1, baseline: 2, fallbacks: 2 });
   const e = new cranewasm.Instance(mixed).exports;
   expect([e.int(41), e.simd(7), e.pair()]).toEqual([42, 7, [1, 2]]);
@@ -543,3 +546,321 @@ function thrown(f) {
   }
   throw new Error('expected a throw');
 }
+
+// Parameters beyond the registers of the `tail` convention (five integers after the vmctx, eight
+// floats) travel in a stack area that the callee pops. Single-pass code reads them, passes them
+// (call and call_indirect) and is called with them by JS, by itself, by baseline and optimized
+// code (across instances, through imports and tables) and by baseline code's tail calls: every
+// result is the one Node gives for the same bytes.
+describe('stack-passed parameters', () => {
+  const SIGS = {
+    p6: ['i32', 'i64', 'f32', 'f64', 'i32', 'i64'],
+    p7: ['i64', 'i32', 'i64', 'i32', 'i64', 'i32', 'i64'], // two integers on the stack
+    p10: ['f64', 'f32', 'f64', 'f32', 'f64', 'f32', 'f64', 'f32', 'f64', 'f32'], // two floats on the stack
+    // Six integers and ten floats: one integer and two floats on the stack, interleaved.
+    p16: ['f64', 'i32', 'f32', 'i64', 'f64', 'f64', 'i32', 'f32', 'f64', 'i64', 'f32', 'f64', 'i32', 'f64', 'f32', 'i64'],
+    // Nine integers and nine floats.
+    p18: ['i64', 'f64', 'i32', 'f32', 'i64', 'f64', 'i32', 'f32', 'i64', 'f64', 'i32', 'f32', 'i64', 'f64', 'i32', 'f32', 'i64', 'f64'],
+  };
+  const NAMES = Object.keys(SIGS);
+  // Several results (all in the convention's return registers: eight integers, eight floats).
+  const RESULTS16 = ['i64', 'f64', 'i32', 'f32', 'i64', 'f64', 'i32', 'f32', 'i64', 'f64', 'i32', 'f32', 'i64', 'f64', 'i32', 'f32'];
+  const MULTI = {
+    m4: { params: SIGS.p7, hash: 'p7', results: ['i64', 'f64', 'i32', 'f32'] },
+    m16: { params: SIGS.p16, hash: 'p16', results: RESULTS16 },
+  };
+  const MNAMES = Object.keys(MULTI);
+  const ALL = [...NAMES, ...MNAMES];
+  const sigOf = (n) => MULTI[n] || { params: SIGS[n], results: ['i64'] };
+  const params = (sig) => sig.map((t) => `(param ${t})`).join(' ');
+  const bits = (t, get) =>
+    ({ i32: `(i64.extend_i32_u ${get})`, i64: get, f32: `(i64.extend_i32_u (i32.reinterpret_f32 ${get}))`, f64: `(i64.reinterpret_f64 ${get})` })[t];
+  // A value of type t derived from an i64 $seed and the argument's position.
+  const derive = (t, i) =>
+    ({
+      which: '(local.get $which)',
+      i32: `(i32.wrap_i64 (i64.add (local.get $seed) (i64.const ${i * 7919})))`,
+      i64: `(i64.mul (local.get $seed) (i64.const ${-(i + 3)}))`,
+      f32: `(f32.div (f32.convert_i64_s (local.get $seed)) (f32.const ${i + 0.5}))`,
+      f64: `(f64.add (f64.convert_i64_s (local.get $seed)) (f64.const ${i}.125))`,
+    })[t];
+  const gets = (sig) => sig.map((_, i) => `(local.get ${i})`).join(' ');
+  const derived = (sig) => sig.map(derive).join(' ');
+
+  // The hash of all arguments in order (any swap changes it); the last parameter is written
+  // first, so a callee's copy of a stack argument is its own.
+  const hashFunc = (name, sig) => {
+    const n = sig.length;
+    const last = sig[n - 1];
+    const bump = { i32: '(i32.add (local.get LAST) (i32.const 1))', i64: '(i64.add (local.get LAST) (i64.const 1))', f32: '(f32.neg (local.get LAST))', f64: '(f64.neg (local.get LAST))' }[last].replace('LAST', n - 1);
+    let body = `(local.set ${n - 1} ${bump}) (local.set $acc (i64.const 17))`;
+    sig.forEach((t, i) => {
+      body += ` (local.set $acc (i64.xor (i64.mul (local.get $acc) (i64.const 1000003)) ${bits(t, `(local.get ${i})`)}))`;
+    });
+    return `(func $${name} (export "${name}") ${params(sig)} (result i64) (local $acc i64) ${body} (local.get $acc))`;
+  };
+
+  // Results made from the hash h and k, one of each type.
+  const resultValues = (results, k) =>
+    results
+      .map((t, i) =>
+        ({
+          i64: `(i64.add (local.get $h) (i64.const ${k * 1000 + i}))`,
+          f64: `(f64.convert_i64_s (i64.add (local.get $h) (i64.const ${k})))`,
+          i32: `(i32.wrap_i64 (i64.rotl (local.get $h) (i64.const ${i + k})))`,
+          f32: `(f32.convert_i64_s (i64.shr_s (local.get $h) (i64.const ${i + k})))`,
+        })[t]
+      )
+      .join(' ');
+  // Returns its results by `return` inside a block (a value left below them), `br` to the
+  // function's label, a taken `br_if` to it, or the fall-through, as parameter 1 says.
+  const multiFunc = (name, { params: sig, hash, results }) => `(func $${name} (export "${name}") ${params(sig)} (result ${results.join(' ')}) (local $h i64)
+      (local.set $h (call $${hash} ${gets(sig)}))
+      (i64.const 99)
+      (if (i32.eq (local.get 1) (i32.const 1234567)) (then ${resultValues(results, 1)} (return)))
+      (drop)
+      (if (i32.eq (local.get 1) (i32.const 7654321)) (then ${resultValues(results, 2)} (br 1)))
+      ${resultValues(results, 3)}
+      (br_if 0 (i32.eq (local.get 1) (i32.const 42)))
+      ${results.map(() => '(drop)').join(' ')}
+      ${resultValues(results, 4)})`;
+
+  const MODULE = `(module
+    ${ALL.map((n) => `(type $t${n} (func ${params(sigOf(n).params)} (result ${sigOf(n).results.join(' ')})))`).join('\n')}
+    ${ALL.map((n) => `(import "other" "${n}" (func $o${n} (type $t${n})))`).join('\n')}
+    (import "other" "table" (table $ot ${ALL.length} funcref))
+    (table $t (export "table") ${ALL.length} funcref)
+    (elem (table $t) (i32.const 0) func ${ALL.map((n) => `$${n}`).join(' ')})
+    ${NAMES.map((n) => hashFunc(n, SIGS[n])).join('\n')}
+    ${MNAMES.map((n) => multiFunc(n, MULTI[n])).join('\n')}
+    ${MNAMES.map((n) => hashFunc(`fold_${n}`, MULTI[n].results)).join('\n')}
+    ;; Calls with several results, folded by a function taking them all as parameters.
+    ${MNAMES.map(
+      (n) => `(func (export "call_${n}") (param $seed i64) (param $which i32) (result i64)
+        (local $k i32) (local.set $k (i32.const ${ALL.indexOf(n)}))
+        (i64.xor (i64.xor (call $fold_${n} (call $${n} ${derived(MULTI[n].params.map((t, i) => (i === 1 ? 'which' : t)))}))
+                          (i64.rotl (call $fold_${n} (call_indirect $t (type $t${n}) ${derived(MULTI[n].params.map((t, i) => (i === 1 ? 'which' : t)))} (local.get $k))) (i64.const 1)))
+                 (i64.xor (i64.rotl (call $fold_${n} (call $o${n} ${derived(MULTI[n].params.map((t, i) => (i === 1 ? 'which' : t)))})) (i64.const 2))
+                          (i64.rotl (call $fold_${n} (call_indirect $ot (type $t${n}) ${derived(MULTI[n].params.map((t, i) => (i === 1 ? 'which' : t)))} (local.get $k))) (i64.const 3)))))`
+    ).join('\n')}
+    ;; Forwards its own (partly stack-passed) parameters as another call's.
+    ${NAMES.map((n) => `(func (export "fwd_${n}") ${params(SIGS[n])} (result i64) (i64.add (call $${n} ${gets(SIGS[n])}) (i64.const 1)))`).join('\n')}
+    ;; Calls with arguments made from a seed: directly, through the table, through the import,
+    ;; through the imported table.
+    ${NAMES.map(
+      (n, k) => `(func (export "call_${n}") (param $seed i64) (result i64)
+        (i64.xor (i64.xor (call $${n} ${derived(SIGS[n])})
+                          (i64.rotl (call_indirect $t (type $t${n}) ${derived(SIGS[n])} (i32.const ${k})) (i64.const 1)))
+                 (i64.xor (i64.rotl (call $o${n} ${derived(SIGS[n])}) (i64.const 2))
+                          (i64.rotl (call_indirect $ot (type $t${n}) ${derived(SIGS[n])} (i32.const ${k})) (i64.const 3)))))`
+    ).join('\n')}
+    ;; A loop of calls (hot: dynamic tier-up replaces code while it runs).
+    (func (export "loop") (param $n i32) (result i64) (local $seed i64) (local $acc i64)
+      (loop $l
+        (local.set $seed (i64.extend_i32_u (local.get $n)))
+        (local.set $acc (i64.add (local.get $acc) (i64.add (call $p16 ${derived(SIGS.p16)}) (call $p7 ${derived(SIGS.p7)}))))
+        (local.set $acc (i64.add (local.get $acc) (call_indirect $t (type $tp18) ${derived(SIGS.p18)} (i32.const 4))))
+        (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+      (local.get $acc))
+    ;; Traps with a stack-passed divisor (p7's last parameter).
+    (func (export "div7") ${params(SIGS.p7)} (result i64) (i64.div_s (local.get 0) (local.get 6)))
+    ;; Recursion with many parameters, some of them changed on the way down.
+    (func $rec (export "rec") ${params(SIGS.p18)} (result i64)
+      (if (result i64) (i32.eqz (local.get 2))
+        (then (call $p18 ${gets(SIGS.p18)}))
+        (else (i64.add (i64.const 1)
+          (call $rec ${SIGS.p18.map((t, i) => (i === 2 ? '(i32.sub (local.get 2) (i32.const 1))' : i === 17 ? '(f64.add (local.get 17) (f64.const 0.5))' : i === 16 ? '(i64.add (local.get 16) (local.get 0))' : `(local.get ${i})`)).join(' ')})))))
+    (func $forever (export "forever") ${params(SIGS.p16)} (result i64)
+      (i64.add (call $forever ${gets(SIGS.p16)}) (i64.const 1))))`;
+
+  const ARGS = {
+    p6: [[1, 2n, 3.5, 4.25, -5, -6n], [-1, -(2n ** 63n), -0, 5e-324, 0x7fffffff, 2n ** 63n - 1n]],
+    p7: [[1n, 2, 3n, 4, 5n, 6, 7n], [-1n, -2, 2n ** 62n, 0, -(2n ** 63n), -2147483648, 123456789012345n]],
+    p10: [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [-0, 1.5e-45, 1e308, -3.25, Infinity, -Infinity, 2 ** -1074, 3.4e38, -1e-300, 0.1]],
+    p16: [Array.from(SIGS.p16, (t, i) => (t === 'i64' ? BigInt(i * 1000 - 7) : t === 'i32' ? i - 8 : i * 1.25 - 3))],
+    p18: [Array.from(SIGS.p18, (t, i) => (t === 'i64' ? -BigInt(i) * 99999999n : t === 'i32' ? i * 65537 : i / 3))],
+  };
+  const SEEDS = [0n, 1n, -5n, 123456789n, -(2n ** 40n)];
+  // Parameter 1 of the multi-value functions: which way they return.
+  const WHICH = [5, 1234567, 7654321, 42];
+
+  // Two instances: `first` (its imports plain JS functions that record their arguments, a fresh
+  // table) and `second`, whose imports are `first`'s functions and table.
+  const hostResult = (t, k) => ({ i32: k, i64: BigInt(k), f32: k + 0.5, f64: k / 4 })[t];
+  function pair(W, bytes, recorded) {
+    const imports = { table: new W.Table({ initial: ALL.length, element: 'anyfunc' }) };
+    for (const n of ALL) {
+      imports[n] = (...args) => {
+        recorded.push([n, ...args.map(String)]);
+        const { results } = sigOf(n);
+        return results.length === 1 ? BigInt(args.length) : results.map((t, k) => hostResult(t, args.length + k));
+      };
+    }
+    const fillTable = (exports, table) => ALL.forEach((n, k) => table.set(k, exports[n]));
+    const first = instantiate(W, bytes, { other: imports });
+    fillTable(first, imports.table);
+    const second = instantiate(W, bytes, { other: { ...Object.fromEntries(ALL.map((n) => [n, first[n]])), table: first.table } });
+    return { first, second };
+  }
+
+  // Every call of the test on instances of `modules` (first, second) on namespace W.
+  function outcomes(W, makeModule) {
+    const recorded = [];
+    const bytes = wat(MODULE);
+    const { first, second } = makeModule ? makeModule(bytes, recorded) : pair(W, bytes, recorded);
+    const results = [];
+    for (const [which, e] of [['first', first], ['second', second]]) {
+      for (const n of NAMES) {
+        for (const args of ARGS[n]) {
+          results.push([which, n, run(W, () => e[n](...args)), run(W, () => e[`fwd_${n}`](...args))]);
+        }
+        for (const seed of SEEDS) results.push([which, `call_${n}`, run(W, () => e[`call_${n}`](seed))]);
+      }
+      for (const n of MNAMES) {
+        for (const selector of WHICH) {
+          const args = ARGS[MULTI[n].hash][0].map((v, i) => (i === 1 ? selector : v));
+          results.push([which, n, run(W, () => e[n](...args))]);
+          for (const seed of SEEDS.slice(0, 3)) results.push([which, `call_${n}`, run(W, () => e[`call_${n}`](seed, selector))]);
+        }
+      }
+      results.push([which, 'loop', run(W, () => e.loop(50))]);
+      for (const args of [[7n, 1, 2n, 3, 4n, 5, 2n], [7n, 1, 2n, 3, 4n, 5, 0n], [-(2n ** 63n), 0, 0n, 0, 0n, 0, -1n]]) {
+        results.push([which, 'div7', run(W, () => e.div7(...args))]);
+      }
+      results.push([which, 'rec', run(W, () => e.rec(...ARGS.p18[0].map((v, i) => (i === 2 ? 2000 : v))))]);
+    }
+    return { results, recorded };
+  }
+
+  const withTiers = (firstTiers, options = {}) => (bytes, recorded) => {
+    const saved2 = engine.getCompileOptions();
+    try {
+      const compile = (firstTier) => {
+        engine.setCompileOptions({ lazy: false, tierUp: 'off', ...options, firstTier });
+        return new cranewasm.Module(bytes);
+      };
+      const [m1, m2] = firstTiers.map(compile);
+      if (!options.lazy) {
+        for (const [m, tier] of [[m1, firstTiers[0]], [m2, firstTiers[1]]]) {
+          expect(engine.compileStatus(m)).toMatchObject({ fallbacks: 0, [tier]: engine.compileStatus(m).functions });
+        }
+      }
+      // pair() instantiates through instantiate(W, bytes): hand it the precompiled modules.
+      const modules = [m1, m2];
+      const W = { Module: function Module() { return modules.shift(); }, Instance: cranewasm.Instance, Table: cranewasm.Table };
+      return pair(W, bytes, recorded);
+    } finally {
+      engine.setCompileOptions(saved2);
+    }
+  };
+
+  let reference;
+  const theirs = () => (reference ??= outcomes(node));
+
+  test.each([
+    ['single-pass, both instances', ['singlepass', 'singlepass']],
+    ['single-pass calling baseline code', ['baseline', 'singlepass']],
+    ['baseline code calling single-pass code', ['singlepass', 'baseline']],
+    ['single-pass calling optimized code', ['optimized', 'singlepass']],
+    ['optimized code calling single-pass code', ['singlepass', 'optimized']],
+  ])('%s: the results Node gives', (_, tiers) => {
+    const ours = outcomes(cranewasm, withTiers(tiers));
+    expect(ours).toEqual(theirs());
+    // The traps are exercised, and the host functions were called with every argument.
+    expect(ours.results.filter((r) => r[1] === 'div7' && r[2].threw === 'WebAssembly.RuntimeError')).toHaveLength(4);
+    expect(ours.recorded.length).toBe(NAMES.length * SEEDS.length + MNAMES.length * WHICH.length * 3);
+  });
+
+  test('single-pass code compiled lazily with dynamic tier-up: the results Node gives', () => {
+    const ours = outcomes(cranewasm, withTiers(['singlepass', 'singlepass'], { lazy: true, tierUp: 'dynamic' }));
+    expect(ours).toEqual(theirs());
+  });
+
+  test('tiered up to optimized code: the same results', async () => {
+    engine.setCompileOptions({ firstTier: 'singlepass', lazy: false, tierUp: 'off' });
+    const module = new cranewasm.Module(wat(MODULE));
+    expect(engine.compileStatus(module)).toMatchObject({ fallbacks: 0, baseline: 0 });
+    const e = new cranewasm.Instance(module, { other: { ...Object.fromEntries(ALL.map((n) => [n, () => 0n])), table: new cranewasm.Table({ initial: ALL.length, element: 'anyfunc' }) } }).exports;
+    const multi = () => MNAMES.map((n) => WHICH.map((w) => e[n](...ARGS[MULTI[n].hash][0].map((v, i) => (i === 1 ? w : v)))));
+    const before = NAMES.map((n) => ARGS[n].map((args) => [e[n](...args), e[`fwd_${n}`](...args)]));
+    const multiBefore = multi();
+    const loop = e.loop(100);
+    await engine.tierUp(module);
+    expect(engine.compileStatus(module)).toMatchObject({ singlepass: 0, optimized: engine.compileStatus(module).functions });
+    expect(NAMES.map((n) => ARGS[n].map((args) => [e[n](...args), e[`fwd_${n}`](...args)]))).toEqual(before);
+    expect(e.loop(100)).toBe(loop);
+    expect(multi()).toEqual(multiBefore);
+  });
+
+  test('unbounded recursion with stack-passed parameters is a RangeError, as on Node; the thread goes on', () => {
+    engine.setCompileOptions({ firstTier: 'singlepass', lazy: false, tierUp: 'off' });
+    const module = new cranewasm.Module(wat(MODULE));
+    expect(engine.compileStatus(module)).toMatchObject({ fallbacks: 0 });
+    const other = (W) => ({ other: { ...Object.fromEntries(ALL.map((n) => [n, () => 0n])), table: new W.Table({ initial: ALL.length, element: 'anyfunc' }) } });
+    const ours = new cranewasm.Instance(module, other(cranewasm)).exports;
+    const nodes = instantiate(node, wat(MODULE), other(node));
+    for (let k = 0; k < 3; k++) {
+      const outcome = run(cranewasm, () => ours.forever(...ARGS.p16[0]));
+      expect(outcome.threw).toBe('RangeError');
+      expect(outcome.threw).toBe(run(node, () => nodes.forever(...ARGS.p16[0])).threw);
+      expect(ours.p16(...ARGS.p16[0])).toBe(nodes.p16(...ARGS.p16[0]));
+    }
+  });
+
+  test('results beyond the return registers (a stack return area) fall back, callers too', () => {
+    const nine = Array.from({ length: 9 }, (_, i) => `(i32.const ${i - 4})`).join(' ');
+    const sixteen = Array.from({ length: 8 }, (_, i) => `(i64.const ${-i}) (f64.const ${i}.5)`).join(' ');
+    const bytes = wat(`(module
+      (func $nine (export "nine") (result ${'i32 '.repeat(9)}) ${nine})
+      (func $sixteen (export "sixteen") (result ${'i64 f64 '.repeat(8)}) ${sixteen})
+      (func (export "useNine") (result i32) (call $nine) ${'(i32.add) '.repeat(8)})
+      (func (export "useSixteen") (result f64) (call $sixteen) ${'(drop) '.repeat(14)} (drop) (f64.convert_i64_s)))`);
+    engine.setCompileOptions({ firstTier: 'singlepass', lazy: false, tierUp: 'off' });
+    const module = new cranewasm.Module(bytes);
+    expect(engine.compileStatus(module)).toMatchObject({ functions: 4, singlepass: 2, fallbacks: 2 });
+    const calls = (W, e) => [run(W, () => e.nine()), run(W, () => e.sixteen()), run(W, () => e.useNine()), run(W, () => e.useSixteen())];
+    const ours = calls(cranewasm, new cranewasm.Instance(module).exports);
+    expect(ours).toEqual(calls(node, instantiate(node, bytes)));
+  });
+
+  // return_call is left to the baseline tier: its tail calls reach single-pass callees whose
+  // stack-argument area is larger, equal or smaller than the caller's own.
+  test('tail calls from baseline code into single-pass code with stack-passed parameters', () => {
+    const text = `(module
+      ${NAMES.map((n) => `(type $t${n} (func ${params(SIGS[n])} (result i64)))`).join('\n')}
+      (table $t ${NAMES.length} funcref)
+      (elem (table $t) (i32.const 0) func ${NAMES.map((n) => `$${n}`).join(' ')})
+      ${NAMES.map((n) => hashFunc(n, SIGS[n])).join('\n')}
+      (func (export "tc16") (param $seed i64) (result i64) (return_call $p16 ${derived(SIGS.p16)}))
+      (func (export "tc18i") (param $seed i64) (result i64) (return_call_indirect $t (type $tp18) ${derived(SIGS.p18)} (i32.const 4)))
+      (func (export "same16") ${params(SIGS.p16)} (result i64) (return_call $p16 ${gets(SIGS.p16)}))
+      (func (export "shrink") ${params(SIGS.p18)} (result i64) (local $seed i64) (local.set $seed (local.get 0)) (return_call $p7 ${derived(SIGS.p7)}))
+      ;; Tail recursion with stack-passed parameters, deeper than any stack.
+      (func $count (export "count") ${params(SIGS.p7)} (result i64)
+        (if (result i64) (i64.eqz (local.get 6)) (then (call $p7 ${gets(SIGS.p7)}))
+          (else (return_call $count ${SIGS.p7.map((t, i) => (i === 6 ? '(i64.sub (local.get 6) (i64.const 1))' : i === 5 ? '(i32.add (local.get 5) (i32.const 3))' : `(local.get ${i})`)).join(' ')})))))`;
+    const bytes = (() => {
+      const parsed = wabtInstance.parseWat('tail.wat', text, { tail_call: true, reference_types: true, bulk_memory: true });
+      try {
+        parsed.resolveNames();
+        parsed.validate();
+        return parsed.toBinary({}).buffer;
+      } finally {
+        parsed.destroy();
+      }
+    })();
+    const calls = (W, e) => [
+      ...SEEDS.map((s) => run(W, () => [e.tc16(s), e.tc18i(s)])),
+      run(W, () => e.same16(...ARGS.p16[0])),
+      run(W, () => e.shrink(...ARGS.p18[0])),
+      run(W, () => e.count(1n, 2, 3n, 4, 5n, 6, 1_000_000n)),
+    ];
+    engine.setCompileOptions({ firstTier: 'singlepass', lazy: false, tierUp: 'off' });
+    const module = new cranewasm.Module(bytes);
+    // The five hash functions are single-pass code; the five with return_call fall back.
+    expect(engine.compileStatus(module)).toMatchObject({ singlepass: 5, baseline: 5, fallbacks: 5 });
+    const ours = calls(cranewasm, new cranewasm.Instance(module).exports);
+    expect(ours).toEqual(calls(node, instantiate(node, bytes)));
+    expect(ours.every((o) => 'value' in o)).toBe(true);
+  });
+});

@@ -5,7 +5,7 @@
 //! encoded here (`jmp rel32`, `jcc rel32`: two fixed forms).
 
 use cranelift_assembler_x64::{
-    inst, Amode, AmodeOffset, AmodeOffsetPlusKnownOffset, Fixed, Gpr, GprMem, Imm32, Imm64, Imm8,
+    inst, Amode, AmodeOffset, AmodeOffsetPlusKnownOffset, Fixed, Gpr, GprMem, Imm16, Imm32, Imm64, Imm8,
     NonRspGpr, Registers, Simm32, Xmm, XmmMem,
 };
 
@@ -627,6 +627,11 @@ impl Asm {
 
     pub fn ret(&mut self) {
         inst::retq_zo::new().encode(&mut self.buf);
+    }
+
+    /// `ret imm16`: returns, then pops `bytes` of stack arguments.
+    pub fn ret_imm(&mut self, bytes: u16) {
+        inst::retq_i::new(Imm16::new(bytes)).encode(&mut self.buf);
     }
 
     /// `mov rsp, rbp` (64-bit).

@@ -9,15 +9,16 @@
 //! values are in their home slots: the state needs no reconciliation between edges.
 //!
 //! Code it produces meets the contract of every tier (see `compiler::codegen`): Cranelift's
-//! `tail` calling convention on x86-64 (vmctx in rdi, arguments in rsi, rdx, rcx, r8, r9, the
-//! result in rax; rbx, r12–r15 callee-saved), a frame linked into the frame-pointer chain whose
+//! `tail` calling convention on x86-64 (vmctx in rdi, arguments in rsi, rdx, rcx, r8, r9 and
+//! xmm0–xmm7, the rest in 8-byte stack slots the callee pops; the result in rax or xmm0; rbx,
+//! r12–r15 callee-saved; see `arg_locs`), a frame linked into the frame-pointer chain whose
 //! first bytes are `push rbp; mov rbp, rsp` followed by the stack-limit check (the interrupt
 //! machinery relies on both, `runtime::traps`), trap sites at every instruction that may fault,
 //! a source range per operator, interrupt checks and the tier-up budget at loop headers.
 //!
 //! It covers what it covers: a function using anything else (SIMD, references, tables,
 //! `memory.init`, exceptions, multi-value, fuel metering, explicit bounds checks, signatures with
-//! more than five parameters or more than one result…) is reported as [`Fallback`], and the
+//! more than one result…) is reported as [`Fallback`], and the
 //! compiler gives it to Cranelift's baseline instead.
 //!
 //! The encoder is `cranelift-assembler-x64` (see `asm`).
@@ -147,15 +148,84 @@ fn is_float(ty: ValType) -> bool {
 /// integer ones.
 const FLOAT_ARGS: usize = 8;
 
-/// Whether this compiler can pass the parameters and result of a function of type `ty`: all
-/// in registers (at most five integers and eight floats), at most one result.
+/// Where the `tail` convention passes a parameter (after the vmctx in rdi).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ArgLoc {
+    /// `ARGS[i]`.
+    Int(usize),
+    /// xmm`i`.
+    Float(u8),
+    /// At this offset from the bottom of the stack-argument area (the caller's rsp at the call;
+    /// the callee's rbp + 16).
+    Stack(i32),
+}
+
+/// The parameter locations of a function of type `ty` under Cranelift's `tail` convention on
+/// x86-64, and the size of its stack-argument area: as `cranelift-codegen`'s
+/// `X64ABIMachineSpec::compute_arg_locs` assigns them. Integers take rdi (the vmctx), rsi, rdx,
+/// rcx, r8, r9 and floats xmm0–xmm7, each class counted apart; a parameter left over takes the
+/// next 8-byte stack slot (every wasm scalar is at most 8 bytes, so slots are 8 bytes, 8-byte
+/// aligned, in parameter order from the lowest address), and the area is rounded up to 16 bytes.
+/// The callee pops the area (`ret n`), the caller reserves it just below its rsp before the call.
+fn arg_locs(ty: &wasmparser::FuncType) -> (Vec<ArgLoc>, u32) {
+    let (mut ints, mut floats, mut stack) = (0usize, 0u8, 0i32);
+    let mut locs = Vec::with_capacity(ty.params().len());
+    for &t in ty.params() {
+        let loc = if is_float(t) && usize::from(floats) < FLOAT_ARGS {
+            floats += 1;
+            ArgLoc::Float(floats - 1)
+        } else if !is_float(t) && ints < ARGS.len() {
+            ints += 1;
+            ArgLoc::Int(ints - 1)
+        } else {
+            stack += 8;
+            ArgLoc::Stack(stack - 8)
+        };
+        locs.push(loc);
+    }
+    (locs, (stack as u32).next_multiple_of(16))
+}
+
+/// Integer result registers of the `tail` convention, in order (`get_intreg_for_retval`).
+const INT_RETS: [Reg; 8] = [RAX, RCX, RDX, RSI, RDI, R8, R9, R10];
+
+/// Where the `tail` convention returns each result of a function of type `ty`: integers in
+/// `INT_RETS` and floats in xmm0–xmm7, each class counted apart, as cranelift-codegen's x64
+/// `compute_arg_locs` assigns return values. `None` when some result would go to the stack
+/// return area (whose pointer then takes rdi and moves every argument: not covered).
+fn ret_locs(ty: &wasmparser::FuncType) -> Option<Vec<ArgLoc>> {
+    let (mut ints, mut floats) = (0usize, 0u8);
+    let mut locs = Vec::with_capacity(ty.results().len());
+    for &t in ty.results() {
+        if is_float(t) {
+            if usize::from(floats) == FLOAT_ARGS {
+                return None;
+            }
+            locs.push(ArgLoc::Float(floats));
+            floats += 1;
+        } else {
+            if ints == INT_RETS.len() {
+                return None;
+            }
+            locs.push(ArgLoc::Int(ints));
+            ints += 1;
+        }
+    }
+    Some(locs)
+}
+
+/// Whether this compiler can pass the parameters and results of a function of type `ty`:
+/// scalar types, results all in registers.
 fn signature_ok(ty: &wasmparser::FuncType) -> Result<(), Fallback> {
-    let floats = ty.params().iter().filter(|t| is_float(**t)).count();
-    if ty.params().len() - floats > ARGS.len() || floats > FLOAT_ARGS || ty.results().len() > 1 {
-        return fallback("signature");
+    if ret_locs(ty).is_none() {
+        return fallback("signature: results in a stack return area");
     }
     for &t in ty.params().iter().chain(ty.results()) {
         size_of(t)?;
+    }
+    // `ret imm16` pops the area: wasm's limit of 1000 parameters keeps it far below.
+    if arg_locs(ty).1 > u32::from(u16::MAX) {
+        return fallback("signature");
     }
     Ok(())
 }
@@ -175,6 +245,14 @@ struct Compiler<'m> {
     /// Frames opened in unreachable code, not tracked.
     dead_depth: u32,
     frame_size_fixups: Vec<u32>,
+    /// The prologue's stack check, patched with the frame size plus `max_outgoing`.
+    stack_check_fixup: u32,
+    /// The largest stack-argument area this function reserves below its frame for a call.
+    max_outgoing: u32,
+    /// The size of the function's own stack-argument area, which its return pops.
+    incoming_stack: u32,
+    /// The function's results and their return registers, when it has more than one.
+    results: Vec<(Size, ArgLoc)>,
     stack_overflow: Label,
     has_lzcnt: bool,
     has_bmi1: bool,
@@ -210,10 +288,16 @@ pub fn compile(
         let size = size_of(ty)?;
         locals.extend(std::iter::repeat_n(size, count as usize));
     }
+    // Several results: the function frame carries none itself, `results` says where they go.
     let result = match ty.results() {
-        [] => None,
         [t] => Some(size_of(*t)?),
-        _ => return fallback("multi-value"),
+        _ => None,
+    };
+    let results = if ty.results().len() > 1 {
+        let locs = ret_locs(&ty).ok_or_else(|| Fallback("signature".into()))?;
+        ty.results().iter().map(|&t| size_of(t)).collect::<Result<Vec<_>, _>>()?.into_iter().zip(locs).collect()
+    } else {
+        Vec::new()
     };
     let size = body.range().end - body.range().start;
     let mut a = Asm::new(size as usize * 6 + 128);
@@ -233,6 +317,10 @@ pub fn compile(
         reachable: true,
         dead_depth: 0,
         frame_size_fixups: Vec::new(),
+        stack_check_fixup: 0,
+        max_outgoing: 0,
+        incoming_stack: arg_locs(&ty).1,
+        results,
         stack_overflow,
         has_lzcnt: std::arch::is_x86_feature_detected!("lzcnt"),
         has_bmi1: std::arch::is_x86_feature_detected!("bmi1"),
@@ -250,7 +338,7 @@ pub fn compile(
         reachable_at_entry: true,
         branched: false,
     });
-    c.prologue(ty.params());
+    c.prologue(&ty);
     let mut ops = body.get_operators_reader().map_err(|e| Fallback(e.to_string()))?;
     while !ops.eof() {
         let (op, offset) = ops.read_with_offset().map_err(|e| Fallback(e.to_string()))?;
@@ -259,11 +347,19 @@ pub fn compile(
     if !c.control.is_empty() {
         return fallback("the body ended inside a block");
     }
-    c.epilogue(ret, ty.results().first().filter(|t| is_float(**t)).map(|t| size_of(*t)).transpose()?);
+    let float_result = match ty.results() {
+        [t] if is_float(*t) => Some(size_of(*t)?),
+        _ => None,
+    };
+    c.epilogue(ret, float_result);
     let frame = c.frame_size()?;
     for at in std::mem::take(&mut c.frame_size_fixups) {
         c.a.patch_u32(at, frame);
     }
+    // The check covers the stack-argument areas the function's calls reserve below the frame
+    // (each callee checks its own frame on entry).
+    let checked = frame.checked_add(c.max_outgoing).ok_or_else(|| Fallback("frame too large".into()))?;
+    c.a.patch_u32(c.stack_check_fixup, checked);
     let (code, traps, sources) = c.a.finish().map_err(Fallback)?;
     Ok(Output { code, traps, sources })
 }
@@ -288,15 +384,15 @@ impl<'m> Compiler<'m> {
         Mem::at(RBP, -(SAVE_AREA + 8 * (self.locals.len() as i32 + depth as i32 + 1)))
     }
 
-    fn prologue(&mut self, param_types: &[ValType]) {
+    fn prologue(&mut self, ty: &wasmparser::FuncType) {
+        let param_types = ty.params();
         let params = param_types.len();
         // The frame setup the interrupt machinery recognizes, then the stack check, which
         // touches neither rsp nor the argument registers.
         self.a.buf.extend_from_slice(&[0x55, 0x48, 0x89, 0xe5]);
         self.a.load(Size::S64, R11, Mem::at(RDI, vmctx::RUNTIME_LIMITS as i32));
         self.a.load(Size::S64, R11, Mem::at(R11, runtime_limits::STACK_LIMIT as i32));
-        let at = self.a.add_imm32_patchable(R11);
-        self.frame_size_fixups.push(at);
+        self.stack_check_fixup = self.a.add_imm32_patchable(R11);
         self.a.alu_rr(Alu::Cmp, Size::S64, RSP, R11);
         let overflow = self.stack_overflow;
         self.a.jcc(Cond::B, overflow);
@@ -306,16 +402,22 @@ impl<'m> Compiler<'m> {
             self.a.store(Size::S64, Mem::at(RBP, -8 * (i as i32 + 1)), r);
         }
         self.a.mov_rr(Size::S64, R15, RDI);
-        let (mut ints, mut floats) = (0, 0);
-        for (i, &t) in param_types.iter().enumerate() {
+        let (locs, _) = arg_locs(ty);
+        for (i, loc) in locs.into_iter().enumerate() {
             let slot = self.local_slot(i);
-            if is_float(t) {
-                self.a.from_xmm(Size::S64, R11, floats);
-                self.a.store(Size::S64, slot, R11);
-                floats += 1;
-            } else {
-                self.a.store(Size::S64, slot, ARGS[ints]);
-                ints += 1;
+            match loc {
+                ArgLoc::Int(k) => self.a.store(Size::S64, slot, ARGS[k]),
+                ArgLoc::Float(x) => {
+                    self.a.from_xmm(Size::S64, R11, x);
+                    self.a.store(Size::S64, slot, R11);
+                }
+                ArgLoc::Stack(off) => {
+                    // Above the saved rbp and the return address. All 64 bits are copied
+                    // (the caller may leave the upper half of a 32-bit value undefined; locals
+                    // are read at their size).
+                    self.a.load(Size::S64, R11, Mem::at(RBP, 16 + off));
+                    self.a.store(Size::S64, slot, R11);
+                }
             }
         }
         if self.locals.len() > params {
@@ -340,7 +442,12 @@ impl<'m> Compiler<'m> {
         }
         self.a.mov_rsp_rbp();
         self.a.pop(RBP);
-        self.a.ret();
+        // The callee pops its stack arguments (`tail` convention).
+        if self.incoming_stack == 0 {
+            self.a.ret();
+        } else {
+            self.a.ret_imm(self.incoming_stack as u16);
+        }
         // The prologue's failed stack check: rsp still equals rbp here.
         let overflow = self.stack_overflow;
         self.a.bind(overflow);
@@ -848,6 +955,9 @@ impl<'m> Compiler<'m> {
         let arity = frame.branch_arity();
         let len = self.stack.len();
         if frame.kind == Kind::Function {
+            if !self.results.is_empty() {
+                self.load_results(len);
+            }
             if let Some(size) = frame.result {
                 let home = self.home(len - 1);
                 self.a.load(size, RAX, home);
@@ -897,6 +1007,10 @@ impl<'m> Compiler<'m> {
                 if self.reachable {
                     if frame.result.is_some() {
                         self.pop_into(RAX);
+                    }
+                    if !self.results.is_empty() {
+                        self.spill_all();
+                        self.load_results(self.stack.len());
                     }
                     // Falls into the epilogue, bound right after the body.
                 }
@@ -1441,31 +1555,82 @@ impl<'m> Compiler<'m> {
     // ---- calls ----
 
     /// Spills the stack and moves the top values, the arguments of a callee of type `ty`, to
-    /// their registers (integers in rsi, rdx, rcx, r8, r9; floats in xmm0–xmm7).
+    /// where the `tail` convention passes them (`arg_locs`): registers (integers in rsi, rdx,
+    /// rcx, r8, r9; floats in xmm0–xmm7), the rest in a stack-argument area reserved below rsp,
+    /// which the callee pops on return. Leaves rsp lowered by that area: the call follows.
     fn arguments(&mut self, ty: &wasmparser::FuncType) -> Result<(), Fallback> {
         signature_ok(ty)?;
         // Every value is in its home slot across the call: the callee clobbers the pool.
         self.spill_all();
         let first = self.stack.len() - ty.params().len();
-        let (mut ints, mut floats) = (0, 0);
-        for (k, &t) in ty.params().iter().enumerate() {
+        let (locs, stack_bytes) = arg_locs(ty);
+        if stack_bytes > 0 {
+            self.max_outgoing = self.max_outgoing.max(stack_bytes);
+            // A multiple of 16 below a 16-byte-aligned rsp: rsp stays aligned at the call.
+            self.a.alu_ri(Alu::Sub, Size::S64, RSP, stack_bytes as i32);
+        }
+        for (k, loc) in locs.into_iter().enumerate() {
             let home = self.home(first + k);
-            if is_float(t) {
-                // Through rax: r11 may hold call_indirect's table index.
-                self.a.load(Size::S64, RAX, home);
-                self.a.to_xmm(Size::S64, floats, RAX);
-                floats += 1;
-            } else {
-                self.a.load(Size::S64, ARGS[ints], home);
-                ints += 1;
+            match loc {
+                ArgLoc::Int(i) => self.a.load(Size::S64, ARGS[i], home),
+                ArgLoc::Float(x) => {
+                    // Through rax: r11 may hold call_indirect's table index.
+                    self.a.load(Size::S64, RAX, home);
+                    self.a.to_xmm(Size::S64, x, RAX);
+                }
+                ArgLoc::Stack(off) => {
+                    self.a.load(Size::S64, RAX, home);
+                    self.a.store(Size::S64, Mem::at(RSP, off), RAX);
+                }
             }
         }
         self.stack.truncate(first);
         Ok(())
     }
 
-    /// After a call: the result, from rax.
+    /// Moves the function's results, the spilled values just below stack height `len`, to their
+    /// return registers (multi-value). Uses r11; clobbers the argument registers.
+    fn load_results(&mut self, len: usize) {
+        let first = len - self.results.len();
+        for k in 0..self.results.len() {
+            let home = self.home(first + k);
+            match self.results[k].1 {
+                ArgLoc::Int(i) => self.a.load(Size::S64, INT_RETS[i], home),
+                ArgLoc::Float(x) => {
+                    self.a.load(Size::S64, R11, home);
+                    self.a.to_xmm(Size::S64, x, R11);
+                }
+                ArgLoc::Stack(_) => unreachable!("ret_locs gives registers only"),
+            }
+        }
+    }
+
+    /// After a call: the result, from rax or xmm0; several results (from `ret_locs`' registers)
+    /// straight to their home slots, since the return registers overlap the pool.
     fn call_result(&mut self, ty: &wasmparser::FuncType) -> Result<(), Fallback> {
+        if ty.results().len() > 1 {
+            let locs = ret_locs(ty).ok_or_else(|| Fallback("signature".into()))?;
+            let base = self.stack.len();
+            // Integers first: the floats go through rax, the first integer result.
+            for pass_floats in [false, true] {
+                for (k, &loc) in locs.iter().enumerate() {
+                    let home = self.home(base + k);
+                    match loc {
+                        ArgLoc::Int(i) if !pass_floats => self.a.store(Size::S64, home, INT_RETS[i]),
+                        ArgLoc::Float(x) if pass_floats => {
+                            self.a.from_xmm(Size::S64, RAX, x);
+                            self.a.store(Size::S64, home, RAX);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            for &t in ty.results() {
+                let size = size_of(t)?;
+                self.push(Val::Spilled, size);
+            }
+            return Ok(());
+        }
         if let Some(&t) = ty.results().first() {
             let size = size_of(t)?;
             let r = self.alloc();
