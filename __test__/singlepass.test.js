@@ -8,9 +8,8 @@ const engine = require('../engine');
 const { Sandbox } = engine;
 const { cranewasm, node, loadWabt, wat, instantiate, run } = require('./helpers/execution.js');
 
-let wabtInstance;
 beforeAll(async () => {
-  wabtInstance = await loadWabt();
+  await loadWabt();
 });
 
 const saved = engine.getCompileOptions();
@@ -839,16 +838,7 @@ describe('stack-passed parameters', () => {
       (func $count (export "count") ${params(SIGS.p7)} (result i64)
         (if (result i64) (i64.eqz (local.get 6)) (then (call $p7 ${gets(SIGS.p7)}))
           (else (return_call $count ${SIGS.p7.map((t, i) => (i === 6 ? '(i64.sub (local.get 6) (i64.const 1))' : i === 5 ? '(i32.add (local.get 5) (i32.const 3))' : `(local.get ${i})`)).join(' ')})))))`;
-    const bytes = (() => {
-      const parsed = wabtInstance.parseWat('tail.wat', text, { tail_call: true, reference_types: true, bulk_memory: true });
-      try {
-        parsed.resolveNames();
-        parsed.validate();
-        return parsed.toBinary({}).buffer;
-      } finally {
-        parsed.destroy();
-      }
-    })();
+    const bytes = wat(text, { tail_call: true });
     const calls = (W, e) => [
       ...SEEDS.map((s) => run(W, () => [e.tc16(s), e.tc18i(s)])),
       run(W, () => e.same16(...ARGS.p16[0])),

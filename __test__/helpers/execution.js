@@ -29,13 +29,13 @@ async function loadWabt() {
   return wabt;
 }
 
-// The binary of a module in the text format. wabt's own error would print its whole source, so
-// only its first lines are kept.
-function wat(text) {
+// The binary of a module in the text format (`features`: wabt features beyond FEATURES, such as
+// tail_call). wabt's own error would print its whole source, so only its first lines are kept.
+function wat(text, features = {}) {
   if (wabt === undefined) throw new Error('call loadWabt() in beforeAll first');
   let parsed;
   try {
-    parsed = wabt.parseWat('test.wat', text, FEATURES);
+    parsed = wabt.parseWat('test.wat', text, { ...FEATURES, ...features });
     parsed.resolveNames();
     parsed.validate();
     return parsed.toBinary({}).buffer;
