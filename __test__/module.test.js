@@ -190,6 +190,60 @@ describe('CompileError', () => {
       .toMatch(/^WebAssembly\.Module\(\): Compiling function #0 failed: /);
   });
 
+  // Bodies are validated in batches of ~128 KB on compile threads while the sections after the
+  // code section are still decoded: the error reported must still be the first in byte order,
+  // whatever the threads' timing, and name its function as V8 does.
+  describe('among many bodies validated in parallel', () => {
+    const uleb = (n) => { const out = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; out.push(b); } while (n); return out; };
+    const sec = (id, payload) => Buffer.concat([Buffer.from([id, ...uleb(payload.length)]), payload]);
+    // `count` functions [] -> [], each `size` nops; those in `bad` end with an i32.add on an
+    // empty stack. `tail`: sections after the code section. Also returns each bad add's offset.
+    function bigModule(count, size, bad, tail = Buffer.alloc(0)) {
+      const parts = [Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), sec(1, Buffer.from([1, 0x60, 0, 0])),
+        sec(3, Buffer.from([...uleb(count), ...new Array(count).fill(0)]))];
+      const bodies = [Buffer.from(uleb(count))];
+      const bodyOffsets = [];
+      let at = 0;
+      for (let i = 0; i < count; i++) {
+        const code = Buffer.concat([Buffer.from([0]), Buffer.alloc(size, 0x01), Buffer.from(bad.includes(i) ? [0x6a, 0x1a, 0x0b] : [0x0b])]);
+        const len = Buffer.from(uleb(code.length));
+        bodyOffsets.push(at + len.length + 1 + size);
+        bodies.push(len, code);
+        at += len.length + code.length;
+      }
+      const codePayload = Buffer.concat(bodies);
+      const codeStart = parts.reduce((n, b) => n + b.length, 0) + 1 + uleb(codePayload.length).length + uleb(count).length;
+      const bytes = Buffer.concat([...parts, sec(10, codePayload), tail]);
+      return { bytes, offsetOf: (i) => codeStart + bodyOffsets[i] };
+    }
+
+    test('the first bad body in byte order, every time, sync and async', async () => {
+      // 60 bodies of 5,000 bytes: bad ones in the first, middle and last batches.
+      const { bytes, offsetOf } = bigModule(60, 5000, [55, 30, 5]);
+      expect(outcome(() => new node.Module(bytes)).message).toMatch(/Compiling function #5 failed/);
+      const expected = `WebAssembly.Module(): Compiling function #5 failed: type mismatch: expected i32 but nothing on stack @+${offsetOf(5)}`;
+      for (let round = 0; round < 10; round++) {
+        expect(outcome(() => new cranewasm.Module(bytes))).toEqual({ threw: 'CompileError', message: expected });
+        expect(await asyncOutcome(() => cranewasm.compile(bytes)))
+          .toEqual({ threw: 'CompileError', message: expected.replace('Module()', 'compile()') });
+      }
+      expect(cranewasm.validate(bytes)).toBe(false);
+      expect(cranewasm.validate(bigModule(60, 5000, []).bytes)).toBe(true);
+    });
+
+    test('a bad body before a bad data section: the body (the first in byte order)', () => {
+      // Active data segment for memory 0 in a module without memory.
+      const data = sec(11, Buffer.from([1, 0, 0x41, 0, 0x0b, 1, 0]));
+      const { bytes, offsetOf } = bigModule(60, 5000, [40], data);
+      expect(outcome(() => new node.Module(bytes)).threw).toBe('CompileError');
+      expect(outcome(() => new cranewasm.Module(bytes)).message)
+        .toBe(`WebAssembly.Module(): Compiling function #40 failed: type mismatch: expected i32 but nothing on stack @+${offsetOf(40)}`);
+      const valid = bigModule(60, 5000, [], data).bytes;
+      expect(outcome(() => new cranewasm.Module(valid)).message).toMatch(/^WebAssembly\.Module\(\): [^#]* @\+\d+$/);
+      expect(outcome(() => new node.Module(valid)).threw).toBe('CompileError');
+    });
+  });
+
   test('an empty BufferSource gets V8\'s own message', () => {
     for (const make of [(W, b) => new W.Module(b)]) {
       const ours = outcome(() => make(cranewasm, new Uint8Array(0)));

@@ -4,7 +4,8 @@
 //!
 //! [`Decoder`] takes the bytes as they arrive (the seed's StreamingDecoder): it decodes every
 //! section as soon as it is complete and hands over each function body as soon as the code
-//! section delivers it. [`decode_module`], for bytes already in memory, is one call to it.
+//! section delivers it. For bytes already in memory, `function_validation::decode_and_validate`
+//! makes one call to it.
 
 use wasmparser::{
     Chunk, CompositeInnerType, DataKind, FuncType, ElementItems, ElementKind, ExternalKind, FuncToValidate, FunctionBody,
@@ -23,35 +24,6 @@ pub(super) struct PendingBody<'a> {
     pub index: u32,
     pub func: FuncToValidate<ValidatorResources>,
     pub body: FunctionBody<'a>,
-}
-
-pub(super) struct Decoded<'a> {
-    pub module: Module,
-    pub bodies: Vec<PendingBody<'a>>,
-    /// The first error outside function bodies, if any. Bodies before it are still checked so
-    /// that the error reported is the first one in byte order, as V8 reports it.
-    pub section_error: Option<CompileError>,
-}
-
-/// Decodes a module that is entirely in memory. A malformed header is the error; any other
-/// error outside function bodies is `section_error`, with the bodies before it.
-pub(super) fn decode_module(
-    bytes: &[u8],
-    features: wasmparser::WasmFeatures,
-) -> Result<Decoded<'_>, CompileError> {
-    let mut decoder = Decoder::new(features);
-    let mut bodies = Vec::new();
-    let section_error = match decoder.feed(bytes, true, |_, body| bodies.push(body)) {
-        Progress::End => None,
-        Progress::BadHeader(err) => return Err(err),
-        Progress::Failed(err) => Some(err),
-        Progress::NeedMoreData => unreachable!("the decoder does not wait for more at eof"),
-    };
-    Ok(Decoded {
-        module: decoder.into_module(),
-        bodies,
-        section_error,
-    })
 }
 
 /// Decodes a module known to be valid (a code cache entry's, which this build validated when
@@ -87,7 +59,8 @@ pub(super) fn decode_module_trusted(
     Err(CompileError::invalid("unexpected end of module".to_string(), bytes.len() as u64))
 }
 
-/// The data section of a module known to be valid, recorded as `record` does, without
+/// The data section of a module known to be valid (a cache entry's, or one the validator has
+/// just accepted), recorded as `record` would, without
 /// wasmparser's segment reader: it makes (and frees) an operator reader twice per segment, which
 /// for a Go module's ~100,000 segments was most of a warm start's decoding (~25 ms of ~35 for
 /// esbuild.wasm). The common offset `i32.const n; end` is read here; any other expression goes
@@ -293,7 +266,12 @@ impl Decoder {
                 Ok(valid) => valid,
                 Err(err) => return self.end(Progress::Failed(CompileError::from_reader(&err))),
             };
-            if let Err(err) = record(&mut self.module, &payload) {
+            let recorded = match &payload {
+                // Valid by now (the validator has seen it): read by hand, as a cache entry's is.
+                Payload::DataSection(reader) => record_data_trusted(&mut self.module, bytes, reader),
+                _ => record(&mut self.module, &payload),
+            };
+            if let Err(err) = recorded {
                 return self.end(Progress::Failed(err));
             }
             if let Payload::CodeSectionStart { .. } = payload {

@@ -1,38 +1,91 @@
-//! (2) Validate function bodies in parallel on the rayon pool. Each worker keeps its own
-//! validator allocations; the error reported is the first in byte order, so the result does not
-//! depend on scheduling.
+//! (1)+(2) Decode the module's sections and validate its function bodies in parallel on the
+//! rayon pool, overlapped: bodies are validated in batches while the sections after the code
+//! section are still being decoded. The error reported is the first in byte order, so the result
+//! does not depend on scheduling.
 
-use rayon::prelude::*;
+use std::sync::{Arc, Mutex};
+
 use wasmparser::FuncValidatorAllocations;
 
-use super::decode::PendingBody;
+use super::decode::{Decoder, PendingBody, Progress};
 use super::error::CompileError;
 use crate::module::Module;
 
-/// The first error in byte order among the bodies' and `section_error`, if any.
-pub(super) fn validate_bodies(
-    module: &Module,
-    bodies: Vec<PendingBody<'_>>,
-    section_error: Option<CompileError>,
-) -> Result<(), CompileError> {
-    let body_error = bodies
-        .into_par_iter()
-        .map_init(FuncValidatorAllocations::default, |allocs, pending| {
-            let mut validator = pending.func.into_validator(std::mem::take(allocs));
-            let result = validator.validate(&pending.body).map_err(|err| {
-                let mut error = CompileError::from_reader(&err);
-                let name = module.function_name(pending.index).map(str::to_string);
-                error.function = Some((pending.index, name));
-                error
-            });
-            *allocs = validator.into_allocations();
-            result
-        })
-        .filter_map(Result::err)
-        .min_by_key(|err| err.offset);
+/// Function bodies validated by one task of [`decode_and_validate`]: enough bytes that a task's
+/// overhead (spawning, a validator's allocations) stays small against the work, small enough
+/// that the decoding thread hands work to the others early and evenly.
+const BATCH_BYTES: u64 = 128 * 1024;
+
+/// Decodes and validates `bytes` on the current rayon pool, in one pipeline: the calling
+/// thread decodes the sections in order (wasmparser's `Validator` is sequential) and hands the
+/// function bodies, in batches as the code section yields them, to the pool's other threads,
+/// which validate them while it goes on with the sections after the code section (a Go module's
+/// ~100,000 data segments), then joins them; the module's copy of the bytes is made by a pool
+/// thread too. The error reported is the first in byte order among the sections' and the
+/// bodies', as V8 reports it, whatever the scheduling.
+pub(super) fn decode_and_validate(bytes: &[u8], features: wasmparser::WasmFeatures) -> Result<Module, CompileError> {
+    // The first body error in byte order, without the function's name (the name section comes
+    // after the code section): (offset, function index, error).
+    let first_error: Mutex<Option<CompileError>> = Mutex::new(None);
+    let copy: Mutex<Option<Arc<[u8]>>> = Mutex::new(None);
+    let mut decoder = Decoder::new(features);
+    let progress = rayon::scope(|scope| {
+        scope.spawn(|_| *copy.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::from(bytes)));
+        let first_error = &first_error;
+        let mut batch: Vec<PendingBody<'_>> = Vec::new();
+        let mut batch_bytes = 0;
+        let progress = decoder.feed(bytes, true, |_, body| {
+            let range = body.body.range();
+            batch_bytes += range.end - range.start;
+            batch.push(body);
+            if batch_bytes >= BATCH_BYTES {
+                let full = std::mem::take(&mut batch);
+                batch_bytes = 0;
+                scope.spawn(move |_| validate_batch(full, first_error));
+            }
+        });
+        if !batch.is_empty() {
+            scope.spawn(move |_| validate_batch(batch, first_error));
+        }
+        progress
+    });
+    let section_error = match progress {
+        Progress::End => None,
+        Progress::BadHeader(err) => return Err(err),
+        Progress::Failed(err) => Some(err),
+        Progress::NeedMoreData => unreachable!("the decoder does not wait for more at eof"),
+    };
+    let mut module = decoder.into_module();
+    let body_error = first_error.into_inner().unwrap_or_else(|e| e.into_inner()).map(|mut error| {
+        if let Some((index, name)) = &mut error.function {
+            *name = module.function_name(*index).map(str::to_string);
+        }
+        error
+    });
     match (body_error, section_error) {
-        (Some(a), Some(b)) => Err(if a.offset <= b.offset { a } else { b }),
-        (Some(err), None) | (None, Some(err)) => Err(err),
-        (None, None) => Ok(()),
+        (Some(a), Some(b)) => return Err(if a.offset <= b.offset { a } else { b }),
+        (Some(err), None) | (None, Some(err)) => return Err(err),
+        (None, None) => {}
+    }
+    module.bytes = copy.into_inner().unwrap_or_else(|e| e.into_inner()).unwrap_or_else(|| Arc::from(bytes));
+    Ok(module)
+}
+
+/// Validates `batch`, keeping in `first_error` the error that comes first in byte order.
+fn validate_batch(batch: Vec<PendingBody<'_>>, first_error: &Mutex<Option<CompileError>>) {
+    let mut allocs = FuncValidatorAllocations::default();
+    for pending in batch {
+        let mut validator = pending.func.into_validator(allocs);
+        if let Err(err) = validator.validate(&pending.body) {
+            let mut error = CompileError::from_reader(&err);
+            error.function = Some((pending.index, None));
+            let mut first = first_error.lock().unwrap_or_else(|e| e.into_inner());
+            if first.as_ref().is_none_or(|f| error.offset < f.offset) {
+                *first = Some(error);
+            }
+            // Later bodies of this batch can only have later errors.
+            return;
+        }
+        allocs = validator.into_allocations();
     }
 }

@@ -95,11 +95,7 @@ fn decode_and_validate(
     bytes: &[u8],
     features: wasmparser::WasmFeatures,
 ) -> Result<Arc<Module>, CompileError> {
-    let decoded = decode::decode_module(bytes, features)?;
-    let mut module = decoded.module;
-    function_validation::validate_bodies(&module, decoded.bodies, decoded.section_error)?;
-    module.bytes = Arc::from(bytes);
-    Ok(Arc::new(module))
+    options::on_pool(|| function_validation::decode_and_validate(bytes, features)).map(Arc::new)
 }
 
 /// Decodes `bytes` (every section read, none validated again) without validating the function
