@@ -808,7 +808,8 @@ function checkCompileOptions(nativeModule, thrower, options) {
   if (message !== undefined) throw thrower.compileError(message);
 }
 
-// The same on a worker thread: a promise of this realm for a new Module object.
+// The same on a worker thread: a promise of this realm for a new Module object. The addon copies
+// `bytes` before it returns.
 function compileAsync(bytes, thrower, options = builtins.NO_OPTIONS) {
   return moduleFromOutcome(new Promise((resolve, reject) => {
     callNative(native.compileAsync, bytes).then(resolve, (err) => reject(addonError(err)));
@@ -836,7 +837,7 @@ function compileSourceAsync(source, thrower, options, index) {
   }
   const view = moduleBytes(source, thrower, true);
   const found = callNative(native.cachedModuleOrEntry, view);
-  if (found === null) return compileAsync(view.slice(), thrower);
+  if (found === null) return compileAsync(view, thrower); // copied by the addon, synchronously
   if (found instanceof native.NativeModule) return Promise.resolve(found).then((nativeModule) => newModuleObject(nativeModule));
   return moduleFromOutcome(new Promise((resolve, reject) => {
     found.then(resolve, (err) => reject(addonError(err)));

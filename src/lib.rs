@@ -254,15 +254,15 @@ impl Task for EntryCompileTask {
     }
 }
 
-/// Compile on a libuv worker thread; the promise settles on the JS thread. `bytes` must be a
-/// copy that nothing else writes to (index.js makes one).
+/// Compile on a libuv worker thread; the promise settles on the JS thread. `bytes` are copied
+/// here, on the JS thread (the module keeps this copy: it is the only one made).
 #[napi]
-pub fn compile_async(bytes: Uint8Array) -> AsyncTask<CompileTask> {
-    AsyncTask::new(CompileTask { bytes })
+pub fn compile_async(bytes: &[u8]) -> AsyncTask<CompileTask> {
+    AsyncTask::new(CompileTask { bytes: Arc::from(bytes) })
 }
 
 pub struct CompileTask {
-    bytes: Uint8Array,
+    bytes: Arc<[u8]>,
 }
 
 impl Task for CompileTask {
@@ -270,7 +270,7 @@ impl Task for CompileTask {
     type JsValue = CompileOutcome;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        Ok(compile(&self.bytes))
+        Ok(module_cache::compile_shared(self.bytes.clone()))
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {

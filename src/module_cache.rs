@@ -162,7 +162,15 @@ impl Drop for PendingGuard {
 pub(crate) fn compile(bytes: &[u8]) -> std::result::Result<Arc<SharedModule>, engine::CompileError> {
     let options = engine::compiler::options();
     let key = key(bytes, options);
-    compile_keyed(bytes, key, || compile_or_load(bytes, key.hash, options))
+    compile_keyed(bytes, key, || compile_or_load(bytes, None, key.hash, options))
+}
+
+/// [`compile`] of a copy of the bytes made for the module to keep (`compile()`'s, on the JS
+/// thread): compiled, the module keeps it instead of a second copy.
+pub(crate) fn compile_shared(bytes: Arc<[u8]>) -> std::result::Result<Arc<SharedModule>, engine::CompileError> {
+    let options = engine::compiler::options();
+    let key = key(&bytes, options);
+    compile_keyed(&bytes, key, || compile_or_load(&bytes, Some(bytes.clone()), key.hash, options))
 }
 
 /// What `compile()` finds for its bytes on the JS thread, before copying them.
@@ -255,16 +263,21 @@ fn compile_keyed(
 /// (`disk_cache`); the module is then tracked so that its entry stays current.
 fn compile_or_load(
     bytes: &[u8],
+    owned: Option<Arc<[u8]>>,
     content: u64,
     options: CompileOptions,
 ) -> std::result::Result<Arc<SharedModule>, engine::CompileError> {
+    let compile = || match owned {
+        Some(owned) => engine::compiler::compile_shared_with_options(owned, options),
+        None => engine::compiler::compile_with_options(bytes, options),
+    };
     let Some((entry, cached)) = crate::disk_cache::load(bytes, content, options) else {
-        return engine::compiler::compile_with_options(bytes, options).map(|c| Arc::new(SharedModule::of(c)));
+        return compile().map(|c| Arc::new(SharedModule::of(c)));
     };
     let loaded = cached.is_some();
     let compilation = match cached {
         Some(compilation) => compilation,
-        None => engine::compiler::compile_with_options(bytes, options)?,
+        None => compile()?,
     };
     let shared = Arc::new(SharedModule::of(compilation));
     if let Ok(code) = &shared.code {

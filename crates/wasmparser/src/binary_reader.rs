@@ -366,7 +366,7 @@ impl<'a> BinaryReader<'a> {
     ///
     /// If `BinaryReader` has less than one or up to four bytes remaining, or
     /// the integer is larger than 32 bits.
-    #[inline]
+    #[inline(always)] // cranewasm: see visit_operator
     pub fn read_var_u32(&mut self) -> Result<u32> {
         // Optimization for single byte i32.
         let byte = self.read_u8()?;
@@ -478,7 +478,7 @@ impl<'a> BinaryReader<'a> {
     /// # Errors
     /// If `BinaryReader` has less than one or up to four bytes remaining, or
     /// the integer is larger than 32 bits.
-    #[inline]
+    #[inline(always)] // cranewasm: see visit_operator
     pub fn read_var_i32(&mut self) -> Result<i32> {
         // Optimization for single byte i32.
         let byte = self.read_u8()?;
@@ -833,6 +833,9 @@ impl<'a> BinaryReader<'a> {
     ///
     /// See the documentation for [`OperatorsReader::visit_operator`] for a version that
     /// does not require the visitor to implement [`FrameStack`].
+    // cranewasm: inlined into the validator's loop over a body's operators (no call, and no
+    // set-up of this function's large frame, per operator).
+    #[inline(always)]
     pub fn visit_operator<T>(&mut self, visitor: &mut T) -> Result<<T as VisitOperator<'a>>::Output>
     where
         T: VisitOperator<'a> + FrameStack,

@@ -23,14 +23,23 @@ const BATCH_BYTES: u64 = 128 * 1024;
 /// ~100,000 data segments), then joins them; the module's copy of the bytes is made by a pool
 /// thread too. The error reported is the first in byte order among the sections' and the
 /// bodies', as V8 reports it, whatever the scheduling.
-pub(super) fn decode_and_validate(bytes: &[u8], features: wasmparser::WasmFeatures) -> Result<Module, CompileError> {
+/// `owned`: the bytes as the module will keep them, when the caller already has them so (else
+/// they are copied).
+pub(super) fn decode_and_validate(
+    bytes: &[u8],
+    owned: Option<Arc<[u8]>>,
+    features: wasmparser::WasmFeatures,
+) -> Result<Module, CompileError> {
     // The first body error in byte order, without the function's name (the name section comes
     // after the code section): (offset, function index, error).
     let first_error: Mutex<Option<CompileError>> = Mutex::new(None);
-    let copy: Mutex<Option<Arc<[u8]>>> = Mutex::new(None);
+    let needs_copy = owned.is_none();
+    let copy: Mutex<Option<Arc<[u8]>>> = Mutex::new(owned);
     let mut decoder = Decoder::new(features);
     let progress = rayon::scope(|scope| {
-        scope.spawn(|_| *copy.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::from(bytes)));
+        if needs_copy {
+            scope.spawn(|_| *copy.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::from(bytes)));
+        }
         let first_error = &first_error;
         let mut batch: Vec<PendingBody<'_>> = Vec::new();
         let mut batch_bytes = 0;

@@ -95,7 +95,7 @@ fn decode_and_validate(
     bytes: &[u8],
     features: wasmparser::WasmFeatures,
 ) -> Result<Arc<Module>, CompileError> {
-    options::on_pool(|| function_validation::decode_and_validate(bytes, features)).map(Arc::new)
+    options::on_pool(|| function_validation::decode_and_validate(bytes, None, features)).map(Arc::new)
 }
 
 /// Decodes `bytes` (every section read, none validated again) without validating the function
@@ -145,6 +145,20 @@ pub fn compile_with_options(
     options: CompileOptions,
 ) -> Result<Compilation, CompileError> {
     let module = options::on_pool(|| decode_and_validate(bytes, features()))?;
+    compile_validated(module, options)
+}
+
+/// [`compile_with_options`] of bytes the caller has already copied for the module to keep (a
+/// large module's copy is several ms; `compile()`'s caller makes one anyway).
+pub fn compile_shared_with_options(
+    bytes: Arc<[u8]>,
+    options: CompileOptions,
+) -> Result<Compilation, CompileError> {
+    let module = options::on_pool(|| function_validation::decode_and_validate(&bytes, Some(bytes.clone()), features()))?;
+    compile_validated(Arc::new(module), options)
+}
+
+fn compile_validated(module: Arc<Module>, options: CompileOptions) -> Result<Compilation, CompileError> {
     // Cranelift lowers vector rounding (and scalar `ceil`/`floor`/`trunc`/`nearest`) with
     // SSE4.1 instructions; without them it would need library calls generated code cannot make.
     if !std::arch::is_x86_feature_detected!("sse4.1") {

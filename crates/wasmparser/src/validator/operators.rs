@@ -1383,6 +1383,7 @@ where
     }
 
     /// Checks the validity of a common comparison operator.
+    #[inline(always)] // cranewasm: see BinaryReader::visit_operator
     fn check_cmp_op(&mut self, ty: ValType) -> Result<()> {
         self.pop_operand(Some(ty))?;
         self.pop_operand(Some(ty))?;
@@ -1398,6 +1399,7 @@ where
     }
 
     /// Checks the validity of a common unary operator.
+    #[inline(always)] // cranewasm: see BinaryReader::visit_operator
     fn check_unary_op(&mut self, ty: ValType) -> Result<()> {
         self.pop_operand(Some(ty))?;
         self.push_operand(ty)?;
@@ -1426,6 +1428,7 @@ where
     }
 
     /// Checks the validity of a common binary operator.
+    #[inline(always)] // cranewasm: see BinaryReader::visit_operator
     fn check_binary_op(&mut self, ty: ValType) -> Result<()> {
         self.pop_operand(Some(ty))?;
         self.pop_operand(Some(ty))?;
