@@ -127,7 +127,7 @@ const LEGACY = `(module
       (catch $e (drop) (drop) (drop))))
 )`;
 
-function setup(W, tiers) {
+function setup(W, tiers, transform = (module) => module) {
   const tags = {
     e: new W.Tag({ parameters: ['i32', 'i64', 'f32', 'f64'] }),
     e0: new W.Tag({ parameters: [] }),
@@ -138,7 +138,7 @@ function setup(W, tiers) {
   };
   const instances = tiers.map((tier, slot) => {
     if (tier) engine.setCompileOptions({ firstTier: tier, lazy: false, tierUp: 'off' });
-    const module = new W.Module(wat(LEGACY));
+    const module = transform(new W.Module(wat(LEGACY)));
     if (tier === 'singlepass') expect(engine.compileStatus(module)).toMatchObject({ singlepass: 7, fallbacks: 0 });
     return new W.Instance(module, { env: { ...tags, t, js, slot: new W.Global({ value: 'i32' }, slot) } }).exports;
   });
@@ -162,8 +162,8 @@ function outcome(W, tags, f) {
   }
 }
 
-function runAll(W, tiers) {
-  const { tags, instances } = setup(W, tiers);
+function runAll(W, tiers, transform) {
+  const { tags, instances } = setup(W, tiers, transform);
   const results = [];
   instances.forEach((e, who) => {
     for (const k of [0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 21, 22]) {
@@ -191,6 +191,17 @@ describe('legacy exceptions at the single-pass tier give what Node gives', () =>
     const kinds = new Set(ours.map(([, , , o]) => Object.keys(o)[0] + (o.exception || o.threw || '')));
     expect([...kinds].sort()).toEqual(['exceptione', 'exceptione0', 'threwError', 'threwRuntimeError', 'value']);
   });
+});
+
+test('single-pass code with handlers keeps them through serialize() and deserialize() (the code cache)', () => {
+  const roundTrip = (module) => {
+    const { singlepass, optimized } = engine.compileStatus(module);
+    const copy = engine.deserialize(engine.serialize(module));
+    // The cached code is installed as it is: nothing is compiled again.
+    expect(engine.compileStatus(copy)).toMatchObject({ uncompiled: 0, singlepass, optimized, fallbacks: 0 });
+    return copy;
+  };
+  expect(runAll(W, ['singlepass', 'optimized'], roundTrip)).toEqual(runAll(WebAssembly, [null, null]));
 });
 
 // try_table: single-pass against the optimized tier (Node 20 has no try_table).
