@@ -204,7 +204,8 @@ test('single-pass code with handlers keeps them through serialize() and deserial
   expect(runAll(W, ['singlepass', 'optimized'], roundTrip)).toEqual(runAll(WebAssembly, [null, null]));
 });
 
-// try_table: single-pass against the optimized tier (Node 20 has no try_table).
+// try_table (with catch_ref, catch_all_ref, throw_ref): single-pass against the optimized tier
+// (Node 20 has no try_table).
 const STANDARD = `(module
   (import "env" "e" (tag $e (param i32 i64 f32 f64)))
   (import "env" "e0" (tag $e0))
@@ -254,6 +255,30 @@ const STANDARD = `(module
       (drop)
       (return (i32.const 11)))
     (i32.const 22))
+
+  ;; catch_ref and catch_all_ref pass the exnref on; throw_ref throws the same exception again
+  ;; (caught here by its tag, else to the caller: a JS exception leaves as the value thrown).
+  (func (export "again") (param $k i32) (result i32)
+    (local $x exnref)
+    (block $h (result exnref)
+      (block $h0 (result exnref)
+        (try_table (catch_ref $e0 $h0) (catch_all_ref $h)
+          (return (call $thr (local.get $k))))
+        (unreachable))
+      (drop)
+      (return (i32.const 77)))
+    (local.set $x)
+    (i32.wrap_i64
+      (block $one (result i64)
+        (try_table (catch $e1 $one)
+          (throw_ref (local.get $x)))
+        (unreachable))))
+
+  ;; throw_ref of null traps.
+  (func (export "nullRef") (param $k i32) (result i32)
+    (local $x exnref)
+    (if (local.get $k) (then (throw_ref (local.get $x))))
+    (i32.const 1))
 )`;
 
 function runStandard(tier, peerTier) {
@@ -261,7 +286,7 @@ function runStandard(tier, peerTier) {
   const peerModule = new W.Module(wat(STANDARD));
   engine.setCompileOptions({ firstTier: tier, lazy: false, tierUp: 'off' });
   const module = new W.Module(wat(STANDARD));
-  if (tier === 'singlepass') expect(engine.compileStatus(module)).toMatchObject({ singlepass: 4, fallbacks: 0 });
+  if (tier === 'singlepass') expect(engine.compileStatus(module)).toMatchObject({ singlepass: 6, fallbacks: 0 });
   const tags = {
     e: new W.Tag({ parameters: ['i32', 'i64', 'f32', 'f64'] }),
     e0: new W.Tag({ parameters: [] }),
@@ -275,7 +300,7 @@ function runStandard(tier, peerTier) {
   main = new W.Instance(module, { env: { ...tags, js, peer: peer.thr } }).exports;
   const results = [];
   for (const k of [0, 1, 2, 3, 4, 5, 11, 12, 13, 14, 15, 21, 22]) {
-    for (const name of ['clauses', 'all', 'nested']) {
+    for (const name of ['clauses', 'all', 'nested', 'again', 'nullRef']) {
       results.push([name, k, outcome(W, tags, () => main[name](k))]);
     }
   }
@@ -290,5 +315,8 @@ describe('try_table at the single-pass tier gives what the optimized tier gives'
     const values = ours.filter(([, , o]) => 'value' in o).map(([, , o]) => o.value);
     expect(values.length).toBeGreaterThan(10);
     expect(ours.some(([, , o]) => o.threw === 'RuntimeError')).toBe(true);
+    // throw_ref's exceptions are caught again and leave again (a wasm one and a JS one).
+    const again = ours.filter(([name]) => name === 'again').map(([, , o]) => o.exception || o.threw || 'value');
+    expect(new Set(again)).toEqual(new Set(['value', 'e', 'TypeError', 'RuntimeError']));
   });
 });

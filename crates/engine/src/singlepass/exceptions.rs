@@ -25,10 +25,13 @@
 //! Cranelift tiers release it: after a `try_table` clause took the payload, when a `catch` body
 //! falls through to its end, and on a `br`/`return` out of a `catch` body.
 //!
-//! Not covered (the function falls back): `exnref` values (`catch_ref`, `catch_all_ref`,
-//! `throw_ref`), and tags whose parameters this compiler does not carry (v128, references).
+//! `exnref` values are the exception's address (64 bits): `catch_ref`/`catch_all_ref` pass the
+//! landing's `exnref` on (unreleased), `throw_ref` throws one (null traps with NullException).
+//! Storing one in a global or table must be recorded (`runtime::exceptions::note_stored`): not
+//! covered, as other reference stores. Tags whose parameters this compiler does not carry (v128,
+//! other references) fall back.
 
-use wasmparser::{BlockType, Catch, Operator, TryTable};
+use wasmparser::{AbstractHeapType, BlockType, Catch, HeapType, Operator, RefType, TryTable};
 
 use super::asm::{Label, Mem, Size};
 use super::asm::{RAX, RDI, RDX, RSI, RSP, R11, R15};
@@ -36,6 +39,11 @@ use super::{fallback, size_of, Compiler, Fallback, Kind, Val};
 use crate::code_info::{ExceptionHandler, ExceptionSite};
 use crate::libcall::LibCall;
 use crate::vmoffsets::{exception, vmctx, VALUE_SLOT};
+
+/// Whether `r` is `exnref` (nullable or not).
+pub(super) fn is_exnref(r: RefType) -> bool {
+    r.heap_type() == HeapType::Abstract { shared: false, ty: AbstractHeapType::Exn }
+}
 
 /// The exception-handling state of one function's compilation.
 #[derive(Default)]
@@ -68,6 +76,8 @@ enum ScopeKind {
 struct Clause {
     /// The tag caught, or `None` for `catch_all`.
     tag: Option<u32>,
+    /// Whether the clause passes the `exnref` on (`catch_ref`, `catch_all_ref`).
+    with_ref: bool,
     /// The control-stack index of the clause's label.
     target: usize,
     landing: Label,
@@ -184,6 +194,15 @@ impl Compiler<'_> {
             Operator::Delegate { relative_depth } => self.delegate(relative_depth),
             Operator::Rethrow { relative_depth } => self.rethrow(relative_depth),
             Operator::Throw { tag_index } => self.throw(tag_index),
+            Operator::ThrowRef => {
+                // ThrowRef(vmctx, exnref), non-null.
+                self.spill_all();
+                self.pop_into(RSI);
+                self.a.test_rr(Size::S64, RSI, RSI);
+                self.a.trap_if(super::asm::Cond::E, crate::trap::TrapKind::NullException);
+                self.throw_ref_in_rsi(usize::MAX);
+                Ok(())
+            }
             ref other => fallback(format!("{other:?}")),
         }
     }
@@ -205,6 +224,11 @@ impl Compiler<'_> {
             Operator::End if self.dead_depth == 0 => Some(self.before_end()),
             _ => None,
         }
+    }
+
+    /// Whether global `index` holds a reference.
+    pub(super) fn global_is_ref(&self, index: u32) -> bool {
+        index < self.offsets.num_globals && self.module.global_type(index).content_type.is_reference_type()
     }
 
     /// The tag's parameter sizes, or a fallback for types this compiler does not carry.
@@ -238,10 +262,11 @@ impl Compiler<'_> {
     fn begin_try_table(&mut self, try_table: &TryTable) -> Result<(), Fallback> {
         let mut clauses = Vec::with_capacity(try_table.catches.len());
         for catch in &try_table.catches {
-            let (tag, label) = match *catch {
-                Catch::One { tag, label } => (Some(tag), label),
-                Catch::All { label } => (None, label),
-                Catch::OneRef { .. } | Catch::AllRef { .. } => return fallback("exnref values (catch_ref)"),
+            let (tag, with_ref, label) = match *catch {
+                Catch::One { tag, label } => (Some(tag), false, label),
+                Catch::OneRef { tag, label } => (Some(tag), true, label),
+                Catch::All { label } => (None, false, label),
+                Catch::AllRef { label } => (None, true, label),
             };
             if let Some(tag) = tag {
                 self.tag_sizes(tag)?;
@@ -252,7 +277,7 @@ impl Compiler<'_> {
                 .checked_sub(1 + label as usize)
                 .ok_or_else(|| Fallback(format!("catch label {label} outside the function")))?;
             let landing = self.a.label();
-            clauses.push(Clause { tag, target, landing, used: false });
+            clauses.push(Clause { tag, with_ref, target, landing, used: false });
         }
         self.store_vmctx();
         let index = self.control.len();
@@ -493,8 +518,15 @@ impl Compiler<'_> {
                     self.load_payload(&sizes);
                 }
             }
-            // Wasm never sees this `exnref`: the exception is dead here unless held elsewhere.
-            self.exception_libcall(LibCall::ExceptionRelease);
+            if clause.with_ref {
+                let home = self.home(self.stack.len());
+                self.a.store(Size::S64, home, RSI);
+                self.push(Val::Spilled, Size::S64);
+            } else {
+                // Wasm never sees this `exnref`: the exception is dead here unless held
+                // elsewhere.
+                self.exception_libcall(LibCall::ExceptionRelease);
+            }
             let depth = self.control.len() - 1 - clause.target;
             self.branch(depth as u32);
             self.stack.clone_from(&saved);

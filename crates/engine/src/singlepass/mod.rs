@@ -17,7 +17,7 @@
 //! a source range per operator, interrupt checks and the tier-up budget at loop headers.
 //!
 //! It covers what it covers: a function using anything else (SIMD, references, tables,
-//! `memory.init`, `exnref` values, multi-value, fuel metering, explicit bounds checks, signatures with
+//! `memory.init`, multi-value, fuel metering, explicit bounds checks, signatures with
 //! more than one result…) is reported as [`Fallback`], and the
 //! compiler gives it to Cranelift's baseline instead.
 //!
@@ -139,6 +139,8 @@ fn size_of(ty: ValType) -> Result<Size, Fallback> {
     match ty {
         ValType::I32 | ValType::F32 => Ok(Size::S32),
         ValType::I64 | ValType::F64 => Ok(Size::S64),
+        // The exception's address (`exceptions`).
+        ValType::Ref(r) if exceptions::is_exnref(r) => Ok(Size::S64),
         other => fallback(format!("{other:?} values")),
     }
 }
@@ -685,6 +687,10 @@ impl<'m> Compiler<'m> {
                 self.a.load(size, r, Mem::at(RAX, 0));
                 self.push(Val::Reg(r), size);
             }
+            // A stored reference is recorded (the translator's `GlobalSetRef`): not covered.
+            O::GlobalSet { global_index } if self.global_is_ref(global_index) => {
+                return fallback("global.set of a reference")
+            }
             O::GlobalSet { global_index } => {
                 let size = self.global_size(global_index)?;
                 let (v, _) = self.pop_reg();
@@ -909,7 +915,8 @@ impl<'m> Compiler<'m> {
             | O::CatchAll
             | O::Delegate { .. }
             | O::Rethrow { .. }
-            | O::Throw { .. } => self.exception_operator(op)?,
+            | O::Throw { .. }
+            | O::ThrowRef => self.exception_operator(op)?,
 
             ref other => return fallback(format!("{other:?}")),
         }
