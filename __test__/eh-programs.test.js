@@ -214,13 +214,15 @@ for (const workload of ['exprcalc', 'ledger', 'jsonq']) {
   for (const form of ['', '-exnref']) {
     test(`${workload}${form} at each tier alone gives the output on Node`, async () => {
       const tier = (name) => ({ CRANEWASM_FIRST_TIER: name, CRANEWASM_TIER_UP: 'off', CRANEWASM_LAZY: '0' });
-      const [baseline, optimized, node] = await settle([
+      const [baseline, optimized, singlepass, node] = await settle([
         drive('cranewasm', `${workload}${form}`, tier('baseline')),
         drive('cranewasm', `${workload}${form}`, tier('optimized')),
+        drive('cranewasm', `${workload}${form}`, tier('singlepass')),
         drive('node', workload),
       ]);
       expectSameRun(baseline, node);
       expectSameRun(optimized, node);
+      expectSameRun(singlepass, node);
     });
   }
 }

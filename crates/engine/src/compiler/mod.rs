@@ -242,7 +242,7 @@ pub fn compile_unit(
                     code: out.code,
                     traps: out.traps,
                     sources: out.sources,
-                    exception_sites: Vec::new(),
+                    exception_sites: out.exceptions,
                     tier,
                     cheaper_settings: false,
                 })),

@@ -194,6 +194,11 @@ impl Asm {
         self.labels[label.0 as usize] = Some(self.offset());
     }
 
+    /// Where `label` was bound, if it was.
+    pub fn label_offset(&self, label: Label) -> Option<u32> {
+        self.labels[label.0 as usize]
+    }
+
 
     fn rel32(&mut self, label: Label) {
         let at = self.offset();

@@ -17,17 +17,18 @@
 //! a source range per operator, interrupt checks and the tier-up budget at loop headers.
 //!
 //! It covers what it covers: a function using anything else (SIMD, references, tables,
-//! `memory.init`, exceptions, multi-value, fuel metering, explicit bounds checks, signatures with
+//! `memory.init`, multi-value, fuel metering, explicit bounds checks, signatures with
 //! more than one result…) is reported as [`Fallback`], and the
 //! compiler gives it to Cranelift's baseline instead.
 //!
 //! The encoder is `cranelift-assembler-x64` (see `asm`).
 
 mod asm;
+mod exceptions;
 
 use wasmparser::{BlockType, FunctionBody, MemArg, Operator, ValType};
 
-use crate::code_info::{SourceRange, TrapSite};
+use crate::code_info::{ExceptionSite, SourceRange, TrapSite};
 use crate::libcall::{LibCall, INTERRUPT_STUB_SLOT};
 use crate::module::Module;
 use crate::trap::TrapKind;
@@ -52,6 +53,8 @@ pub struct Output {
     pub code: Vec<u8>,
     pub traps: Vec<TrapSite>,
     pub sources: Vec<SourceRange>,
+    /// The call sites with exception handlers, by return offset.
+    pub exceptions: Vec<ExceptionSite>,
 }
 
 /// Why a function is left to Cranelift's baseline: what the compiler does not cover yet.
@@ -136,6 +139,8 @@ fn size_of(ty: ValType) -> Result<Size, Fallback> {
     match ty {
         ValType::I32 | ValType::F32 => Ok(Size::S32),
         ValType::I64 | ValType::F64 => Ok(Size::S64),
+        // The exception's address (`exceptions`).
+        ValType::Ref(r) if exceptions::is_exnref(r) => Ok(Size::S64),
         other => fallback(format!("{other:?} values")),
     }
 }
@@ -258,6 +263,8 @@ struct Compiler<'m> {
     has_bmi1: bool,
     has_popcnt: bool,
     has_sse41: bool,
+    /// Exception handling (`exceptions`).
+    exc: exceptions::State,
 }
 
 /// Compiles defined function `func_index` (function index space) of `module`, or says why not.
@@ -326,6 +333,7 @@ pub fn compile(
         has_bmi1: std::arch::is_x86_feature_detected!("bmi1"),
         has_popcnt: std::arch::is_x86_feature_detected!("popcnt"),
         has_sse41: std::arch::is_x86_feature_detected!("sse4.1"),
+        exc: Default::default(),
     };
     for r in POOL {
         c.free |= 1 << r;
@@ -360,8 +368,9 @@ pub fn compile(
     // (each callee checks its own frame on entry).
     let checked = frame.checked_add(c.max_outgoing).ok_or_else(|| Fallback("frame too large".into()))?;
     c.a.patch_u32(c.stack_check_fixup, checked);
+    let exceptions = c.exception_sites(frame)?;
     let (code, traps, sources) = c.a.finish().map_err(Fallback)?;
-    Ok(Output { code, traps, sources })
+    Ok(Output { code, traps, sources, exceptions })
 }
 
 impl<'m> Compiler<'m> {
@@ -372,7 +381,7 @@ impl<'m> Compiler<'m> {
         if slots > MAX_SLOTS {
             return fallback("frame too large");
         }
-        let bytes = SAVE_AREA as usize + 8 * slots;
+        let bytes = SAVE_AREA as usize + 8 * slots + self.exception_frame_bytes();
         Ok(bytes.next_multiple_of(16) as u32)
     }
 
@@ -610,9 +619,10 @@ impl<'m> Compiler<'m> {
                 self.open(Kind::If { else_label, has_else: false }, blockty)?;
             }
             O::Else => self.else_()?,
-            O::End => self.end()?,
+            O::End => self.before_end()?,
             O::Br { relative_depth } => {
                 self.spill_all();
+                self.release_catches(self.control.len() - 1 - relative_depth as usize);
                 self.branch(relative_depth);
                 self.reachable = false;
             }
@@ -645,6 +655,7 @@ impl<'m> Compiler<'m> {
             }
             O::Return => {
                 self.spill_all();
+                self.release_catches(0);
                 let depth = self.control.len() as u32 - 1;
                 self.branch(depth);
                 self.reachable = false;
@@ -675,6 +686,10 @@ impl<'m> Compiler<'m> {
                 self.a.load(Size::S64, RAX, Mem::at(R15, self.offsets.global(global_index) as i32));
                 self.a.load(size, r, Mem::at(RAX, 0));
                 self.push(Val::Reg(r), size);
+            }
+            // A stored reference is recorded (the translator's `GlobalSetRef`): not covered.
+            O::GlobalSet { global_index } if self.global_is_ref(global_index) => {
+                return fallback("global.set of a reference")
             }
             O::GlobalSet { global_index } => {
                 let size = self.global_size(global_index)?;
@@ -894,6 +909,14 @@ impl<'m> Compiler<'m> {
             }
             O::Call { function_index } => self.call(function_index)?,
             O::CallIndirect { type_index, table_index } => self.call_indirect(type_index, table_index)?,
+            O::Try { .. }
+            | O::TryTable { .. }
+            | O::Catch { .. }
+            | O::CatchAll
+            | O::Delegate { .. }
+            | O::Rethrow { .. }
+            | O::Throw { .. }
+            | O::ThrowRef => self.exception_operator(op)?,
 
             ref other => return fallback(format!("{other:?}")),
         }
@@ -902,11 +925,13 @@ impl<'m> Compiler<'m> {
 
     /// Unreachable code: only the nesting matters.
     fn dead_operator(&mut self, op: &Operator<'_>) -> Result<(), Fallback> {
+        if let Some(result) = self.exception_dead_operator(op) {
+            return result;
+        }
         match op {
             Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
                 self.dead_depth += 1;
             }
-            Operator::Try { .. } | Operator::TryTable { .. } => return fallback("exceptions"),
             Operator::Else if self.dead_depth == 0 => return self.else_(),
             Operator::End if self.dead_depth == 0 => return self.end(),
             Operator::End => self.dead_depth -= 1,
@@ -1683,6 +1708,7 @@ impl<'m> Compiler<'m> {
         self.a.trap_if(Cond::Ne, TrapKind::IndirectCallMismatch);
         self.a.load(Size::S64, RDI, Mem::at(RAX, func_ref::VMCTX as i32));
         self.a.call_m(Mem::at(RAX, func_ref::CODE as i32));
+        self.note_call_site();
         self.call_result(&ty)
     }
 
@@ -1706,6 +1732,7 @@ impl<'m> Compiler<'m> {
             self.a.mov_rr(Size::S64, RDI, R15);
         }
         self.a.call_r(RAX);
+        self.note_call_site();
         self.call_result(&ty)
     }
 }
