@@ -134,6 +134,12 @@ impl Mem {
     pub fn at(base: Reg, disp: i32) -> Mem {
         Mem { base, index: None, disp }
     }
+    fn amode(self) -> Amode<u8> {
+        match self.operand() {
+            GprMem::Mem(amode) => amode,
+            GprMem::Gpr(_) => unreachable!("a memory operand"),
+        }
+    }
     fn operand(self) -> GprMem<u8, u8> {
         match self.index {
             None => mem(self.base, self.disp),
@@ -589,6 +595,34 @@ impl Asm {
             (Size::S32, Size::S32) => emit!(self, cvttss2si_a(d, s)),
             (Size::S64, Size::S32) => emit!(self, cvttss2si_aq(d, s)),
         }
+    }
+
+    // ---- floating point in xmm registers ----
+
+    /// `xmm = [src]` (movss, zeroing the rest, or movsd).
+    pub fn load_xmm(&mut self, size: Size, xmm: u8, src: Mem) {
+        match size {
+            Size::S32 => emit!(self, movss_a_m(Xmm::new(xmm), src.amode())),
+            Size::S64 => emit!(self, movsd_a_m(Xmm::new(xmm), src.amode())),
+        }
+    }
+
+    /// `[dst] = xmm` (its low 32 or 64 bits).
+    pub fn store_xmm(&mut self, size: Size, dst: Mem, xmm: u8) {
+        match size {
+            Size::S32 => emit!(self, movss_c_m(dst.amode(), Xmm::new(xmm))),
+            Size::S64 => emit!(self, movsd_c_m(dst.amode(), Xmm::new(xmm))),
+        }
+    }
+
+    /// `dst = src` (the whole register).
+    pub fn mov_xmm(&mut self, dst: u8, src: u8) {
+        emit!(self, movaps_a(Xmm::new(dst), XmmMem::Xmm(src)));
+    }
+
+    /// `dst ^= src` (the whole register; `dst` = `src` clears it).
+    pub fn xor_xmm(&mut self, dst: u8, src: u8) {
+        emit!(self, xorps_a(Xmm::new(dst), XmmMem::Xmm(src)));
     }
 
     // ---- frame and calls ----
