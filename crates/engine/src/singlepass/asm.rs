@@ -102,6 +102,9 @@ pub struct Asm {
     fixups: Vec<(u32, Label)>,
     pub traps: Vec<TrapSite>,
     pub sources: Vec<SourceRange>,
+    /// Counts label bindings and calls: registers the compiler caches values in keep them
+    /// only while it stays the same (no other path joins, no callee clobbers them).
+    pub epoch: u32,
 }
 
 fn mem(base: Reg, disp: i32) -> GprMem<u8, u8> {
@@ -168,6 +171,7 @@ impl Asm {
             fixups: Vec::new(),
             traps: Vec::new(),
             sources: Vec::new(),
+            epoch: 0,
         }
     }
 
@@ -197,6 +201,7 @@ impl Asm {
     }
 
     pub fn bind(&mut self, label: Label) {
+        self.epoch = self.epoch.wrapping_add(1);
         self.labels[label.0 as usize] = Some(self.offset());
     }
 
@@ -652,10 +657,12 @@ impl Asm {
     }
 
     pub fn call_r(&mut self, r: Reg) {
+        self.epoch = self.epoch.wrapping_add(1);
         emit!(self, callq_m(GprMem::Gpr(r)));
     }
 
     pub fn call_m(&mut self, m: Mem) {
+        self.epoch = self.epoch.wrapping_add(1);
         emit!(self, callq_m(m.operand()));
     }
 

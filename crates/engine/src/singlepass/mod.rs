@@ -24,6 +24,7 @@
 //! The encoder is `cranelift-assembler-x64` (see `asm`).
 
 mod asm;
+mod locals;
 mod xmm;
 
 use wasmparser::{BlockType, FunctionBody, MemArg, Operator, ValType};
@@ -264,6 +265,8 @@ struct Compiler<'m> {
     float_locals: Vec<bool>,
     free: u16,
     free_xmm: u16,
+    /// Registers holding copies of locals (`locals`).
+    cache: locals::LocalCache,
     reachable: bool,
     /// Frames opened in unreachable code, not tracked.
     dead_depth: u32,
@@ -342,6 +345,7 @@ pub fn compile(
         float_locals,
         free: 0,
         free_xmm: 0,
+        cache: locals::LocalCache::new(),
         reachable: true,
         dead_depth: 0,
         frame_size_fixups: Vec::new(),
@@ -519,7 +523,7 @@ impl<'m> Compiler<'m> {
     // ---- the value stack ----
 
     fn alloc(&mut self) -> Reg {
-        if self.free == 0 {
+        if self.free == 0 && !self.cache_evict_gpr() {
             // Spill the deepest value held in a register.
             let depth = self
                 .stack
@@ -568,6 +572,14 @@ impl<'m> Compiler<'m> {
     }
 
     fn spill_all(&mut self) {
+        // Every pool register is free afterwards, cached copies of locals included.
+        self.cache_clear();
+        self.spill_values();
+    }
+
+    /// Spills the whole stack, keeping the registers cached copies of locals live in (for a
+    /// conditional branch's fall-through path, which nothing else joins).
+    fn spill_values(&mut self) {
         for depth in 0..self.stack.len() {
             self.spill(depth);
         }
@@ -655,7 +667,7 @@ impl<'m> Compiler<'m> {
             O::Loop { blockty } => self.open(Kind::Loop, blockty)?,
             O::If { blockty } => {
                 let flag = self.pop_condition();
-                self.spill_all();
+                self.spill_values();
                 let else_label = self.a.label();
                 self.jump_if(flag, false, else_label);
                 self.open(Kind::If { else_label, has_else: false }, blockty)?;
@@ -669,7 +681,7 @@ impl<'m> Compiler<'m> {
             }
             O::BrIf { relative_depth } => {
                 let flag = self.pop_condition();
-                self.spill_all();
+                self.spill_values();
                 if let Some(label) = self.direct_branch(relative_depth) {
                     self.jump_if(flag, true, label);
                 } else {
@@ -711,20 +723,7 @@ impl<'m> Compiler<'m> {
                 size_of(ty)?;
                 self.select()?;
             }
-            O::LocalGet { local_index } if self.float_locals[local_index as usize] => {
-                let size = self.locals[local_index as usize];
-                let x = self.alloc_xmm();
-                let slot = self.local_slot(local_index as usize);
-                self.a.load_xmm(size, x, slot);
-                self.push_xmm(x, size);
-            }
-            O::LocalGet { local_index } => {
-                let size = self.locals[local_index as usize];
-                let r = self.alloc();
-                let slot = self.local_slot(local_index as usize);
-                self.a.load(size, r, slot);
-                self.push(Val::Reg(r), size);
-            }
+            O::LocalGet { local_index } => self.local_get(local_index),
             O::LocalSet { local_index } => self.local_set(local_index, false),
             O::LocalTee { local_index } => self.local_set(local_index, true),
             O::GlobalGet { global_index } => {
@@ -1139,28 +1138,6 @@ impl<'m> Compiler<'m> {
         self.release(c);
         self.push(Val::Reg(a), size);
         Ok(())
-    }
-
-    fn local_set(&mut self, index: u32, tee: bool) {
-        let size = self.locals[index as usize];
-        let slot = self.local_slot(index as usize);
-        if self.top_is_xmm() {
-            let (x, _) = self.pop_xmm();
-            self.a.store_xmm(Size::S64, slot, x);
-            if tee {
-                self.push_xmm(x, size);
-            } else {
-                self.release_xmm(x);
-            }
-            return;
-        }
-        let (r, _) = self.pop_reg();
-        self.a.store(Size::S64, slot, r);
-        if tee {
-            self.push(Val::Reg(r), size);
-        } else {
-            self.release(r);
-        }
     }
 
     fn global_size(&mut self, index: u32) -> Result<Size, Fallback> {

@@ -15,7 +15,7 @@ impl Compiler<'_> {
     /// A free xmm register of `XMM_POOL`; when none is, the deepest value held in one is
     /// spilled (only stores: the flags survive).
     pub(super) fn alloc_xmm(&mut self) -> u8 {
-        if self.free_xmm == 0 {
+        if self.free_xmm == 0 && !self.cache_evict_xmm() {
             let depth = self
                 .stack
                 .iter()
