@@ -8,7 +8,7 @@
 //! the callee clobbers the registers), by `spill_all` (after which code may use any pool
 //! register), and register by register when `alloc`/`alloc_xmm` run dry.
 
-use super::asm::Size;
+use super::asm::{Label, Size};
 use super::{Compiler, Val};
 
 const NONE: u32 = u32::MAX;
@@ -162,7 +162,7 @@ impl Compiler<'_> {
         let i = index as usize;
         let size = self.locals[i];
         let slot = self.local_slot(i);
-        if self.top_is_xmm() {
+        if self.top_is_xmm() || self.float_locals[i] {
             let (x, _) = self.pop_xmm();
             self.a.store_xmm(Size::S64, slot, x);
             if tee {
@@ -185,5 +185,137 @@ impl Compiler<'_> {
         } else {
             self.release(r);
         }
+    }
+}
+
+/// A loop header's register state: the locals cached in registers when the loop was entered,
+/// which every branch back to the header re-establishes (`establish_head`), so that values
+/// carried around the loop need not go through their slots. A branch that does not (the
+/// generic `branch`) jumps to `reload`, just before the header, which loads them.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct LoopHead {
+    header: Label,
+    reload: Label,
+    gpr: [u32; 16],
+    xmm: [u32; 16],
+}
+
+impl Compiler<'_> {
+    /// Binds a loop's header (`header`) with the cached locals as its register state: a
+    /// `reload` block that loads them (jumped over on entry) comes first.
+    pub(super) fn bind_loop_header(&mut self, header: Label) {
+        self.cache_sync();
+        if !self.cache.any {
+            self.a.bind(header);
+            return;
+        }
+        let reload = self.a.label();
+        self.a.jmp(header);
+        self.a.bind(reload);
+        let head = LoopHead { header, reload, gpr: self.cache.gpr, xmm: self.cache.xmm };
+        self.load_head(&head);
+        self.a.bind(header);
+        self.loop_heads.push(head);
+        // The registers hold the same locals on every path into the header.
+        self.cache.epoch = self.a.epoch;
+    }
+
+    /// Loads every local of the innermost loop header's state being bound into its register
+    /// (after a call at the header clobbered them), and keeps the cache valid.
+    pub(super) fn reload_loop_head(&mut self, header: Label) {
+        if let Some(head) = self.loop_heads.iter().rev().find(|h| h.header == header).copied() {
+            self.load_head(&head);
+        }
+    }
+
+    /// After the code at a loop's header (calls included): the cache holds the header's state.
+    pub(super) fn loop_header_done(&mut self, header: Label) {
+        if self.loop_heads.iter().rev().any(|h| h.header == header) {
+            self.cache.epoch = self.a.epoch;
+        }
+    }
+
+    fn load_head(&mut self, head: &LoopHead) {
+        for r in 0..16 {
+            if head.gpr[r] != NONE {
+                let l = head.gpr[r] as usize;
+                let slot = self.local_slot(l);
+                self.a.load(self.locals[l], r as u8, slot);
+            }
+            if head.xmm[r] != NONE {
+                let l = head.xmm[r] as usize;
+                let slot = self.local_slot(l);
+                self.a.load_xmm(self.locals[l], r as u8, slot);
+            }
+        }
+    }
+
+    /// Where a generic branch to loop header `header` jumps: its reload block.
+    pub(super) fn loop_entry_for_branch(&self, header: Label) -> Label {
+        self.loop_heads.iter().rev().find(|h| h.header == header).map_or(header, |h| h.reload)
+    }
+
+    /// Puts the loop header's locals into its registers (moves from other cached registers,
+    /// else loads) with the stack spilled and no register owned outside the cache, and leaves
+    /// the cache holding exactly that state; the flags stay as they are. Returns the header.
+    pub(super) fn establish_head(&mut self, header: Label) -> Label {
+        let Some(head) = self.loop_heads.iter().rev().find(|h| h.header == header).copied() else {
+            return header;
+        };
+        self.cache_sync();
+        for xmm in [false, true] {
+            let target = if xmm { head.xmm } else { head.gpr };
+            let mut cur = if xmm { self.cache.xmm } else { self.cache.gpr };
+            let mut pending: Vec<usize> = (0..16).filter(|&t| target[t] != NONE && cur[t] != target[t]).collect();
+            while !pending.is_empty() {
+                let source = |cur: &[u32; 16], l: u32| cur.iter().position(|&c| c == l);
+                // A register no other pending move reads; in a cycle, the first (loaded).
+                let pick = pending
+                    .iter()
+                    .position(|&t| pending.iter().all(|&o| o == t || source(&cur, target[o]) != Some(t)))
+                    .unwrap_or(0);
+                let t = pending.swap_remove(pick);
+                let l = target[t];
+                match source(&cur, l) {
+                    // A register another pending move read from is overwritten only when no
+                    // order avoids it: that move then finds no copy and loads from the slot.
+                    Some(x) => {
+                        if xmm {
+                            self.a.mov_xmm(t as u8, x as u8);
+                        } else {
+                            self.a.mov_rr(Size::S64, t as u8, x as u8);
+                        }
+                    }
+                    _ => {
+                        let slot = self.local_slot(l as usize);
+                        if xmm {
+                            self.a.load_xmm(self.locals[l as usize], t as u8, slot);
+                        } else {
+                            self.a.load(self.locals[l as usize], t as u8, slot);
+                        }
+                    }
+                }
+                cur[t] = l;
+            }
+        }
+        // The cache is now the header's state.
+        for r in 0..16 {
+            if self.cache.gpr[r] != NONE {
+                self.free |= 1 << r;
+            }
+            if self.cache.xmm[r] != NONE {
+                self.free_xmm |= 1 << r;
+            }
+            if head.gpr[r] != NONE {
+                self.free &= !(1 << r);
+            }
+            if head.xmm[r] != NONE {
+                self.free_xmm &= !(1 << r);
+            }
+        }
+        self.cache.gpr = head.gpr;
+        self.cache.xmm = head.xmm;
+        self.cache.any = true;
+        head.header
     }
 }

@@ -267,6 +267,10 @@ struct Compiler<'m> {
     free_xmm: u16,
     /// Registers holding copies of locals (`locals`).
     cache: locals::LocalCache,
+    /// Loop headers with locals in registers (`locals::LoopHead`).
+    loop_heads: Vec<locals::LoopHead>,
+    /// The loop header whose code is being emitted.
+    heading: Option<Label>,
     reachable: bool,
     /// Frames opened in unreachable code, not tracked.
     dead_depth: u32,
@@ -346,6 +350,8 @@ pub fn compile(
         free: 0,
         free_xmm: 0,
         cache: locals::LocalCache::new(),
+        loop_heads: Vec::new(),
+        heading: None,
         reachable: true,
         dead_depth: 0,
         frame_size_fixups: Vec::new(),
@@ -502,6 +508,10 @@ impl<'m> Compiler<'m> {
         self.a.mov_ri(Size::S32, RSI, i64::from(self.defined_index));
         self.a.load(Size::S64, RAX, Mem::at(R15, vmctx::BUILTINS as i32));
         self.a.call_m(Mem::at(RAX, (LibCall::TierUpHot.slot() * 8) as i32));
+        // At a loop header: the call clobbered the registers holding locals.
+        if let Some(header) = self.heading {
+            self.reload_loop_head(header);
+        }
         self.a.bind(skip);
     }
 
@@ -675,8 +685,11 @@ impl<'m> Compiler<'m> {
             O::Else => self.else_()?,
             O::End => self.end()?,
             O::Br { relative_depth } => {
-                self.spill_all();
-                self.branch(relative_depth);
+                self.spill_values();
+                match self.direct_branch(relative_depth) {
+                    Some(label) => self.a.jmp(label),
+                    None => self.branch(relative_depth),
+                }
                 self.reachable = false;
             }
             O::BrIf { relative_depth } => {
@@ -985,11 +998,14 @@ impl<'m> Compiler<'m> {
         let result = self.block_result(blockty)?;
         let label = match kind {
             Kind::Loop => {
-                self.spill_all();
+                self.spill_values();
                 let header = self.a.label();
-                self.a.bind(header);
+                self.bind_loop_header(header);
+                self.heading = Some(header);
                 self.interrupt_check();
                 self.charge_tiering_budget();
+                self.heading = None;
+                self.loop_header_done(header);
                 header
             }
             _ => self.a.label(),
@@ -1014,6 +1030,9 @@ impl<'m> Compiler<'m> {
             return None;
         }
         self.control[index].branched = true;
+        if frame.kind == Kind::Loop {
+            return Some(self.establish_head(frame.label));
+        }
         Some(frame.label)
     }
 
@@ -1038,7 +1057,8 @@ impl<'m> Compiler<'m> {
             self.a.store(Size::S64, to, RAX);
         }
         self.control[index].branched = true;
-        self.a.jmp(frame.label);
+        let target = if frame.kind == Kind::Loop { self.loop_entry_for_branch(frame.label) } else { frame.label };
+        self.a.jmp(target);
     }
 
     fn else_(&mut self) -> Result<(), Fallback> {
