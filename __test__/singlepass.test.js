@@ -1025,3 +1025,45 @@ describe('locals cached in registers', () => {
     expect(new Set(ours).size).toBeGreaterThan(10);
   });
 });
+
+// Loop headers with locals in registers: back edges by br, br_if, br_table and from nested
+// blocks, with integer and float locals changed on different paths, with and without dynamic
+// tier-up (whose budget check at the header calls into the runtime), against Node.
+describe('loop headers with locals in registers', () => {
+  const source = `(module
+    (func (export "walk") (param $n i32) (param $x f64) (result f64)
+      (local $i i32) (local $a i32) (local $b i64) (local $f f64) (local $g f32)
+      (local.set $a (i32.const 7)) (local.set $b (i64.const -3)) (local.set $f (local.get $x)) (local.set $g (f32.const 1.5))
+      (loop $top
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (block $b2 (block $b1 (block $b0
+          (br_table $b0 $b1 $b2 $top (i32.rem_u (local.get $i) (i32.const 5))))
+          ;; $b0: back to the top from a nested block (after changing a float local).
+          (local.set $f (f64.add (local.get $f) (f64.const 0.5)))
+          (br_if $top (i32.lt_u (local.get $i) (local.get $n)))
+          (return (local.get $f)))
+          ;; $b1: changes the integers, then a br_if back edge on a float comparison.
+          (local.set $a (i32.mul (local.get $a) (i32.const 3)))
+          (local.set $b (i64.add (local.get $b) (i64.extend_i32_s (local.get $a))))
+          (br_if $top (f64.lt (local.get $f) (f64.convert_i32_u (local.get $n)))))
+        ;; $b2 and the fall-through: swaps roles of the locals, then br.
+        (local.set $g (f32.add (local.get $g) (f32.demote_f64 (local.get $f))))
+        (local.set $f (f64.sub (local.get $f) (f64.promote_f32 (local.get $g))))
+        (local.set $a (i32.xor (local.get $a) (i32.wrap_i64 (local.get $b))))
+        (br_if $top (i32.lt_u (local.get $i) (local.get $n))))
+      (f64.add (local.get $f)
+        (f64.add (f64.promote_f32 (local.get $g))
+          (f64.add (f64.convert_i32_s (local.get $a)) (f64.convert_i64_s (local.get $b)))))))`;
+  test.each(['off', 'dynamic'])('tier-up %s: give what Node gives', (tierUp) => {
+    engine.setCompileOptions({ firstTier: 'singlepass', lazy: false, tierUp });
+    const module = new cranewasm.Module(wat(source));
+    expect(engine.compileStatus(module)).toMatchObject({ fallbacks: 0 });
+    const go = (W) => {
+      const { walk } = instantiate(W, wat(source), {});
+      return [0, 1, 2, 3, 4, 5, 6, 17, 100, 5000, 200000].flatMap((n) => [0, -2.5, 1e6].map((x) => walk(n, x)));
+    };
+    const ours = go(cranewasm);
+    expect(ours).toEqual(go(node));
+    expect(new Set(ours).size).toBeGreaterThan(10);
+  });
+});
