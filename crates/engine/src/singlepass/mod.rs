@@ -2,9 +2,10 @@
 //! with no IR and no register allocation pass (V8's Liftoff, SpiderMonkey's baseline compiler).
 //!
 //! The compiler keeps wasm's operand stack as a stack of [`Val`]s: a constant not yet
-//! materialized, a value in a register, or a value spilled to its home slot in the frame (one
-//! 8-byte slot per stack depth). Registers come from a small pool; when it runs dry, the
-//! deepest value held in a register is spilled. Every control-flow merge (block and loop labels,
+//! materialized, a value in a general or xmm register (floats: `xmm`), a comparison still in
+//! the flags, or a value spilled to its home slot in the frame (one 8-byte slot per stack
+//! depth). Registers come from small pools; when one runs dry, the deepest value held in a
+//! register of its class is spilled. Locals are cached in registers, write-through (`locals`). Every control-flow merge (block and loop labels,
 //! branches, `if`/`else`) and every call spills the whole stack, so that at every label all
 //! values are in their home slots: the state needs no reconciliation between edges.
 //!
@@ -151,8 +152,8 @@ impl Frame {
     }
 }
 
-/// The size of a value of type `ty`. Floats live in general registers and home slots as
-/// their bits (f32 as 32, f64 as 64); arithmetic moves them through xmm0 and xmm1.
+/// The size of a value of type `ty` (f32 as 32, f64 as 64: floats live in xmm registers, or
+/// as their bits in general registers and home slots).
 fn size_of(ty: ValType) -> Result<Size, Fallback> {
     match ty {
         ValType::I32 | ValType::F32 => Ok(Size::S32),
