@@ -854,3 +854,216 @@ describe('stack-passed parameters', () => {
     expect(ours.every((o) => 'value' in o)).toBe(true);
   });
 });
+
+// Floats in xmm registers on the value stack and comparisons fused with br_if/if: NaN payloads
+// (as bits) through locals, block merges, select, calls with more float parameters than xmm
+// argument registers, f32 values kept across calls, -0.0, and every float comparison as a
+// value, as a br_if/if condition and under i32.eqz, against Node, as single-pass code.
+describe('floats in xmm registers and fused comparisons', () => {
+  const cmps = ['eq', 'ne', 'lt', 'gt', 'le', 'ge'];
+  const source = `(module
+    (memory (export "memory") 1)
+    ;; Thirteen float parameters (xmm0-xmm7, then the stack) mixed with integers; the result
+    ;; mixes every one of them so that a lost or misplaced argument shows.
+    (func $many (param f64 f32 i32 f64 f32 f64 f32 f64 f32 f64 f32 f64 i64 f32 f64) (result f64)
+      (f64.add
+        (f64.add (f64.add (local.get 0) (f64.promote_f32 (local.get 1)))
+                 (f64.mul (f64.convert_i32_s (local.get 2)) (local.get 3)))
+        (f64.sub
+          (f64.add (f64.add (f64.promote_f32 (local.get 4)) (local.get 5))
+                   (f64.add (f64.promote_f32 (local.get 6)) (f64.mul (local.get 7) (f64.const 3))))
+          (f64.add
+            (f64.add (f64.promote_f32 (local.get 8)) (f64.mul (local.get 9) (f64.const 5)))
+            (f64.add (f64.add (f64.promote_f32 (local.get 10)) (f64.mul (local.get 11) (f64.const 7)))
+                     (f64.add (f64.convert_i64_s (local.get 12))
+                              (f64.add (f64.promote_f32 (local.get 13)) (f64.mul (local.get 14) (f64.const 11)))))))))
+    (func (export "many") (param $x f64) (param $y f32) (result f64)
+      (call $many (local.get $x) (local.get $y) (i32.const 3) (f64.neg (local.get $x)) (f32.const -0)
+        (f64.const 0.25) (f32.mul (local.get $y) (f32.const 2)) (f64.const -1.5) (f32.const 1e-3)
+        (local.get $x) (f32.const 9) (f64.sqrt (local.get $x)) (i64.const -4) (local.get $y) (f64.const 1e10)))
+    ;; A NaN's bits through a parameter and a result of a callee with stack-passed floats.
+    (func $pick (param f64 f64 f64 f64 f64 f64 f64 f64 f64 f32 f64) (result f64)
+      (if (result f64) (f32.ne (local.get 9) (local.get 9)) (then (local.get 10)) (else (local.get 8))))
+    (func (export "nanThroughCall") (param $bits i64) (param $f32bits i32) (result i64)
+      (i64.reinterpret_f64 (call $pick (f64.const 1) (f64.const 2) (f64.const 3) (f64.const 4) (f64.const 5)
+        (f64.const 6) (f64.const 7) (f64.const 8) (f64.reinterpret_i64 (local.get $bits))
+        (f32.reinterpret_i32 (local.get $f32bits)) (f64.const -0))))
+    ;; Payloads through locals, a block merge, select and a loop, as bits.
+    (func (export "nanThroughLocals64") (param $bits i64) (param $c i32) (result i64)
+      (local $x f64) (local $y f64) (local $i i32)
+      (local.set $x (f64.reinterpret_i64 (local.get $bits)))
+      (local.set $y (block (result f64)
+        (br_if 0 (local.tee $x (local.get $x)) (local.get $c))
+        (drop)
+        (select (local.get $x) (f64.const 1) (i32.eqz (local.get $c)))))
+      (loop $l
+        (local.set $y (select (local.get $y) (local.get $x) (i32.lt_u (local.get $i) (i32.const 3))))
+        (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 5))))
+      (i64.reinterpret_f64 (local.get $y)))
+    (func (export "nanThroughLocals32") (param $bits i32) (param $c i32) (result i32)
+      (local $x f32) (local $y f32)
+      (local.set $x (f32.reinterpret_i32 (local.get $bits)))
+      (local.set $y (if (result f32) (local.get $c) (then (local.get $x)) (else (f32.neg (local.get $x)))))
+      (f32.store (i32.const 8) (local.get $y))
+      (i32.xor (i32.reinterpret_f32 (f32.load (i32.const 8))) (i32.reinterpret_f32 (f32.abs (local.get $y)))))
+    ;; f32 values live across calls and in memory; the f32 result's upper bits must not matter.
+    (func $f32id (param f32) (result f32) (local.get 0))
+    (func (export "f32AcrossCalls") (param $a f32) (param $b f32) (result f32)
+      (f32.add (f32.mul (local.get $a) (call $f32id (local.get $b)))
+               (f32.sub (call $f32id (f32.add (local.get $a) (f32.const 1))) (f32.demote_f64 (f64.const 1e-7)))))
+    (func (export "f32Bits") (param $a f32) (param $b f32) (result i64)
+      (i64.extend_i32_u (i32.reinterpret_f32 (f32.div (local.get $a) (local.get $b)))))
+    (func (export "f32StoredBits") (param $a f64) (result i64)
+      (f32.store (i32.const 16) (f32.demote_f64 (local.get $a)))
+      (i64.load (i32.const 16)))
+    ;; Many values held at once: more floats than xmm registers, then folded.
+    (func (export "deep") (param $x f64) (result f64)
+      ${Array.from({ length: 20 }, (_, i) => `(f64.add (local.get $x) (f64.const ${i}.5))`).join(' ')}
+      ${Array.from({ length: 19 }, () => '(f64.mul (f64.const 0.5)) (f64.add)').join(' ')})
+    ;; -0.0 through constants, negation, copysign, min and max.
+    (func (export "zeros") (param $x f64) (result f64)
+      (f64.add (f64.copysign (f64.const 1) (f64.neg (f64.const 0)))
+        (f64.add (f64.min (f64.const 0) (f64.const -0)) (f64.max (local.get $x) (f64.const -0)))))
+    ${['f32', 'f64'].flatMap((t) => cmps.map((c) => `
+    (func (export "${t}_${c}") (param $a ${t}) (param $b ${t}) (result i32)
+      (local $r i32)
+      ;; As a value, under eqz, as br_if and if conditions, negated, and into select.
+      (local.set $r (${t}.${c} (local.get $a) (local.get $b)))
+      (block $out
+        (br_if $out (${t}.${c} (local.get $a) (local.get $b)))
+        (local.set $r (i32.or (local.get $r) (i32.const 2))))
+      (block $out
+        (br_if $out (i32.eqz (${t}.${c} (local.get $a) (local.get $b))))
+        (local.set $r (i32.or (local.get $r) (i32.const 4))))
+      (if (${t}.${c} (local.get $a) (local.get $b)) (then (local.set $r (i32.or (local.get $r) (i32.const 8)))))
+      (if (i32.eqz (${t}.${c} (local.get $a) (local.get $b)))
+        (then (local.set $r (i32.or (local.get $r) (i32.const 16))))
+        (else (local.set $r (i32.or (local.get $r) (i32.const 32)))))
+      (i32.add (local.get $r)
+        (select (i32.const 64) (i32.const 128) (${t}.${c} (local.get $a) (local.get $b)))))`)).join('')})`;
+
+  const nanBits64 = [0x7ff8000000000000n, 0x7ff0000000000001n, 0xfff8000000000123n, 0x7ffc0000deadbeefn, 0x3ff0000000000000n];
+  const nanBits32 = [0x7fc00000, 0x7f800001, 0xffc00123 | 0, 0x7fa0beef, 0x3f800000];
+  const values = [0, -0, 1, -1, 0.1, 1e-310, -2.5, Infinity, -Infinity, NaN, 3.4028234663852886e38];
+
+  function runFloats(W) {
+    const e = instantiate(W, wat(source), {});
+    const out = [];
+    for (const x of values) out.push(['many', x, run(W, () => e.many(x, Math.fround(x * 0.75)))]);
+    for (const bits of nanBits64) {
+      for (const f32 of nanBits32) out.push(['nanThroughCall', run(W, () => e.nanThroughCall(bits, f32))]);
+      for (const c of [0, 1]) out.push(['nanThroughLocals64', run(W, () => e.nanThroughLocals64(bits, c))]);
+    }
+    for (const bits of nanBits32) for (const c of [0, 1]) out.push(['nanThroughLocals32', run(W, () => e.nanThroughLocals32(bits, c))]);
+    for (const a of values) {
+      for (const b of values) {
+        out.push(['f32AcrossCalls', run(W, () => e.f32AcrossCalls(a, b))]);
+        out.push(['f32Bits', run(W, () => e.f32Bits(a, b))]);
+        for (const t of ['f32', 'f64']) for (const c of cmps) out.push([t, c, a, b, e[`${t}_${c}`](a, b)]);
+      }
+      out.push(['f32StoredBits', run(W, () => e.f32StoredBits(a))]);
+      out.push(['deep', run(W, () => e.deep(a))]);
+      out.push(['zeros', run(W, () => e.zeros(a))]);
+    }
+    return out;
+  }
+
+  test('give what Node gives, as single-pass code', () => {
+    engine.setCompileOptions({ firstTier: 'singlepass', lazy: false, tierUp: 'off' });
+    const module = new cranewasm.Module(wat(source));
+    expect(engine.compileStatus(module)).toMatchObject({ singlepass: 24, fallbacks: 0 });
+    const ours = runFloats(cranewasm);
+    expect(ours).toEqual(runFloats(node));
+    // The comparisons took every path: each bit of the result was set somewhere and clear elsewhere.
+    const cmpResults = ours.filter((o) => o[0] === 'f64' || o[0] === 'f32').map((o) => o[4]);
+    for (const bit of [1, 2, 4, 8, 16, 32, 64, 128]) {
+      expect(cmpResults.some((r) => r & bit)).toBe(true);
+      expect(cmpResults.some((r) => !(r & bit))).toBe(true);
+    }
+  });
+});
+
+// Locals cached in registers (a local.get after a local.set copies the register): more locals
+// than registers, sets and gets across br_if, if/else arms, loops, calls and local.tee, with
+// i32 locals set from wrapped i64 values, against Node, as single-pass code.
+describe('locals cached in registers', () => {
+  const n = 20;
+  const ints = Array.from({ length: n }, (_, i) => `$i${i}`);
+  const flts = Array.from({ length: n }, (_, i) => `$f${i}`);
+  const source = `(module
+    (func $id (param i32) (result i32) (local.get 0))
+    (func (export "mix") (param $seed i32) (param $x f64) (result f64)
+      (local $k i32) (local $w i64)
+      ${ints.map((l) => `(local ${l} i32)`).join(' ')} ${flts.map((l) => `(local ${l} f64)`).join(' ')}
+      ${ints.map((l, i) => `(local.set ${l} (i32.add (local.get $seed) (i32.const ${i * 7})))`).join('\n')}
+      ${flts.map((l, i) => `(local.set ${l} (f64.add (local.get $x) (f64.const ${i}.25)))`).join('\n')}
+      (block $out (loop $l
+        ${ints.map((l, i) => `(local.set ${l} (i32.xor (local.get ${l}) (i32.mul (local.get ${ints[(i + 1) % n]}) (i32.const 3))))
+          (br_if $out (i32.eq (local.get ${l}) (i32.const ${i})))`).join('\n')}
+        ${flts.map((l, i) => `(local.set ${l} (f64.sub (f64.mul (local.get ${l}) (f64.const 0.5)) (local.get ${flts[(i + 3) % n]})))`).join('\n')}
+        (if (i32.and (local.get $k) (i32.const 1))
+          (then (local.set $i3 (call $id (local.get $i4))) (local.set $f3 (local.get $f4)))
+          (else (local.set $f4 (f64.add (local.tee $f3 (f64.const -0)) (local.get $f5))) (local.set $i4 (local.get $i3))))
+        (local.set $w (i64.shl (i64.extend_i32_u (local.get $i5)) (i64.const 32)))
+        (local.set $i6 (i32.wrap_i64 (i64.or (local.get $w) (i64.extend_i32_u (local.get $i6)))))
+        (local.set $i7 (i32.add (local.get $i7) (local.get $i7)))
+        (br_if $l (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 1))) (i32.const 13)))))
+      ${ints.map((l) => `(local.set $x (f64.add (local.get $x) (f64.convert_i32_u (local.get ${l}))))`).join('\n')}
+      ${flts.map((l) => `(local.set $x (f64.add (local.get $x) (local.get ${l})))`).join('\n')}
+      (local.get $x)))`;
+
+  test('give what Node gives, as single-pass code', () => {
+    engine.setCompileOptions({ firstTier: 'singlepass', lazy: false, tierUp: 'off' });
+    const module = new cranewasm.Module(wat(source));
+    expect(engine.compileStatus(module)).toMatchObject({ singlepass: 2, fallbacks: 0 });
+    const go = (W) => {
+      const e = instantiate(W, wat(source), {});
+      return [0, 1, 5, -7, 123456789, 2 ** 31 - 1].flatMap((seed) => [0, -0, 1.5, -1e100, NaN].map((x) => e.mix(seed, x)));
+    };
+    const ours = go(cranewasm);
+    expect(ours).toEqual(go(node));
+    expect(new Set(ours).size).toBeGreaterThan(10);
+  });
+});
+
+// Loop headers with locals in registers: back edges by br, br_if, br_table and from nested
+// blocks, with integer and float locals changed on different paths, with and without dynamic
+// tier-up (whose budget check at the header calls into the runtime), against Node.
+describe('loop headers with locals in registers', () => {
+  const source = `(module
+    (func (export "walk") (param $n i32) (param $x f64) (result f64)
+      (local $i i32) (local $a i32) (local $b i64) (local $f f64) (local $g f32)
+      (local.set $a (i32.const 7)) (local.set $b (i64.const -3)) (local.set $f (local.get $x)) (local.set $g (f32.const 1.5))
+      (loop $top
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (block $b2 (block $b1 (block $b0
+          (br_table $b0 $b1 $b2 $top (i32.rem_u (local.get $i) (i32.const 5))))
+          ;; $b0: back to the top from a nested block (after changing a float local).
+          (local.set $f (f64.add (local.get $f) (f64.const 0.5)))
+          (br_if $top (i32.lt_u (local.get $i) (local.get $n)))
+          (return (local.get $f)))
+          ;; $b1: changes the integers, then a br_if back edge on a float comparison.
+          (local.set $a (i32.mul (local.get $a) (i32.const 3)))
+          (local.set $b (i64.add (local.get $b) (i64.extend_i32_s (local.get $a))))
+          (br_if $top (f64.lt (local.get $f) (f64.convert_i32_u (local.get $n)))))
+        ;; $b2 and the fall-through: swaps roles of the locals, then br.
+        (local.set $g (f32.add (local.get $g) (f32.demote_f64 (local.get $f))))
+        (local.set $f (f64.sub (local.get $f) (f64.promote_f32 (local.get $g))))
+        (local.set $a (i32.xor (local.get $a) (i32.wrap_i64 (local.get $b))))
+        (br_if $top (i32.lt_u (local.get $i) (local.get $n))))
+      (f64.add (local.get $f)
+        (f64.add (f64.promote_f32 (local.get $g))
+          (f64.add (f64.convert_i32_s (local.get $a)) (f64.convert_i64_s (local.get $b)))))))`;
+  test.each(['off', 'dynamic'])('tier-up %s: give what Node gives', (tierUp) => {
+    engine.setCompileOptions({ firstTier: 'singlepass', lazy: false, tierUp });
+    const module = new cranewasm.Module(wat(source));
+    expect(engine.compileStatus(module)).toMatchObject({ fallbacks: 0 });
+    const go = (W) => {
+      const { walk } = instantiate(W, wat(source), {});
+      return [0, 1, 2, 3, 4, 5, 6, 17, 100, 5000, 200000].flatMap((n) => [0, -2.5, 1e6].map((x) => walk(n, x)));
+    };
+    const ours = go(cranewasm);
+    expect(ours).toEqual(go(node));
+    expect(new Set(ours).size).toBeGreaterThan(10);
+  });
+});

@@ -102,6 +102,9 @@ pub struct Asm {
     fixups: Vec<(u32, Label)>,
     pub traps: Vec<TrapSite>,
     pub sources: Vec<SourceRange>,
+    /// Counts label bindings and calls: registers the compiler caches values in keep them
+    /// only while it stays the same (no other path joins, no callee clobbers them).
+    pub epoch: u32,
 }
 
 fn mem(base: Reg, disp: i32) -> GprMem<u8, u8> {
@@ -134,6 +137,12 @@ impl Mem {
     pub fn at(base: Reg, disp: i32) -> Mem {
         Mem { base, index: None, disp }
     }
+    fn amode(self) -> Amode<u8> {
+        match self.operand() {
+            GprMem::Mem(amode) => amode,
+            GprMem::Gpr(_) => unreachable!("a memory operand"),
+        }
+    }
     fn operand(self) -> GprMem<u8, u8> {
         match self.index {
             None => mem(self.base, self.disp),
@@ -162,6 +171,7 @@ impl Asm {
             fixups: Vec::new(),
             traps: Vec::new(),
             sources: Vec::new(),
+            epoch: 0,
         }
     }
 
@@ -191,6 +201,7 @@ impl Asm {
     }
 
     pub fn bind(&mut self, label: Label) {
+        self.epoch = self.epoch.wrapping_add(1);
         self.labels[label.0 as usize] = Some(self.offset());
     }
 
@@ -596,6 +607,34 @@ impl Asm {
         }
     }
 
+    // ---- floating point in xmm registers ----
+
+    /// `xmm = [src]` (movss, zeroing the rest, or movsd).
+    pub fn load_xmm(&mut self, size: Size, xmm: u8, src: Mem) {
+        match size {
+            Size::S32 => emit!(self, movss_a_m(Xmm::new(xmm), src.amode())),
+            Size::S64 => emit!(self, movsd_a_m(Xmm::new(xmm), src.amode())),
+        }
+    }
+
+    /// `[dst] = xmm` (its low 32 or 64 bits).
+    pub fn store_xmm(&mut self, size: Size, dst: Mem, xmm: u8) {
+        match size {
+            Size::S32 => emit!(self, movss_c_m(dst.amode(), Xmm::new(xmm))),
+            Size::S64 => emit!(self, movsd_c_m(dst.amode(), Xmm::new(xmm))),
+        }
+    }
+
+    /// `dst = src` (the whole register).
+    pub fn mov_xmm(&mut self, dst: u8, src: u8) {
+        emit!(self, movaps_a(Xmm::new(dst), XmmMem::Xmm(src)));
+    }
+
+    /// `dst ^= src` (the whole register; `dst` = `src` clears it).
+    pub fn xor_xmm(&mut self, dst: u8, src: u8) {
+        emit!(self, xorps_a(Xmm::new(dst), XmmMem::Xmm(src)));
+    }
+
     // ---- frame and calls ----
 
 
@@ -623,10 +662,12 @@ impl Asm {
     }
 
     pub fn call_r(&mut self, r: Reg) {
+        self.epoch = self.epoch.wrapping_add(1);
         emit!(self, callq_m(GprMem::Gpr(r)));
     }
 
     pub fn call_m(&mut self, m: Mem) {
+        self.epoch = self.epoch.wrapping_add(1);
         emit!(self, callq_m(m.operand()));
     }
 

@@ -2,9 +2,10 @@
 //! with no IR and no register allocation pass (V8's Liftoff, SpiderMonkey's baseline compiler).
 //!
 //! The compiler keeps wasm's operand stack as a stack of [`Val`]s: a constant not yet
-//! materialized, a value in a register, or a value spilled to its home slot in the frame (one
-//! 8-byte slot per stack depth). Registers come from a small pool; when it runs dry, the
-//! deepest value held in a register is spilled. Every control-flow merge (block and loop labels,
+//! materialized, a value in a general or xmm register (floats: `xmm`), a comparison still in
+//! the flags, or a value spilled to its home slot in the frame (one 8-byte slot per stack
+//! depth). Registers come from small pools; when one runs dry, the deepest value held in a
+//! register of its class is spilled. Locals are cached in registers, write-through (`locals`). Every control-flow merge (block and loop labels,
 //! branches, `if`/`else`) and every call spills the whole stack, so that at every label all
 //! values are in their home slots: the state needs no reconciliation between edges.
 //!
@@ -25,6 +26,8 @@
 
 mod asm;
 mod exceptions;
+mod locals;
+mod xmm;
 
 use wasmparser::{BlockType, FunctionBody, MemArg, Operator, ValType};
 
@@ -82,7 +85,26 @@ enum Val {
     Reg(Reg),
     /// In its home slot.
     Spilled,
+    /// In an xmm register of `XMM_POOL` (floats; its low 32 or 64 bits are the value).
+    Xmm(u8),
+    /// A comparison's result still in the flags: only ever the top of the stack, consumed by
+    /// the next operator (`br_if`, `if`) or materialized before it (`flags_hook`).
+    Flags(Flag),
 }
+
+/// A condition the flags hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flag {
+    Int(Cond),
+    /// After `ucomis`: equal and ordered (ZF and not PF).
+    FloatEq,
+    /// After `ucomis`: not equal or unordered (not ZF, or PF).
+    FloatNe,
+}
+
+/// Registers float values live in; xmm0 and xmm1 stay scratch (and the calling convention's
+/// first argument and result registers).
+const XMM_POOL: std::ops::Range<u8> = 2..16;
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
@@ -133,8 +155,8 @@ impl Frame {
     }
 }
 
-/// The size of a value of type `ty`. Floats live in general registers and home slots as
-/// their bits (f32 as 32, f64 as 64); arithmetic moves them through xmm0 and xmm1.
+/// The size of a value of type `ty` (f32 as 32, f64 as 64: floats live in xmm registers, or
+/// as their bits in general registers and home slots).
 fn size_of(ty: ValType) -> Result<Size, Fallback> {
     match ty {
         ValType::I32 | ValType::F32 => Ok(Size::S32),
@@ -245,7 +267,16 @@ struct Compiler<'m> {
     max_depth: usize,
     control: Vec<Frame>,
     locals: Vec<Size>,
+    /// Which locals are floats (read straight into xmm registers).
+    float_locals: Vec<bool>,
     free: u16,
+    free_xmm: u16,
+    /// Registers holding copies of locals (`locals`).
+    cache: locals::LocalCache,
+    /// Loop headers with locals in registers (`locals::LoopHead`).
+    loop_heads: Vec<locals::LoopHead>,
+    /// The loop header whose code is being emitted.
+    heading: Option<Label>,
     reachable: bool,
     /// Frames opened in unreachable code, not tracked.
     dead_depth: u32,
@@ -283,8 +314,10 @@ pub fn compile(
     let ty = module.func_type(func_index).clone();
     signature_ok(&ty)?;
     let mut locals = Vec::new();
+    let mut float_locals = Vec::new();
     for &p in ty.params() {
         locals.push(size_of(p)?);
+        float_locals.push(is_float(p));
     }
     let mut reader = body.get_locals_reader().map_err(|e| Fallback(e.to_string()))?;
     for _ in 0..reader.get_count() {
@@ -294,6 +327,7 @@ pub fn compile(
         }
         let size = size_of(ty)?;
         locals.extend(std::iter::repeat_n(size, count as usize));
+        float_locals.extend(std::iter::repeat_n(is_float(ty), count as usize));
     }
     // Several results: the function frame carries none itself, `results` says where they go.
     let result = match ty.results() {
@@ -320,7 +354,12 @@ pub fn compile(
         max_depth: 0,
         control: Vec::new(),
         locals,
+        float_locals,
         free: 0,
+        free_xmm: 0,
+        cache: locals::LocalCache::new(),
+        loop_heads: Vec::new(),
+        heading: None,
         reachable: true,
         dead_depth: 0,
         frame_size_fixups: Vec::new(),
@@ -337,6 +376,9 @@ pub fn compile(
     };
     for r in POOL {
         c.free |= 1 << r;
+    }
+    for x in XMM_POOL {
+        c.free_xmm |= 1 << x;
     }
     c.control.push(Frame {
         kind: Kind::Function,
@@ -416,10 +458,7 @@ impl<'m> Compiler<'m> {
             let slot = self.local_slot(i);
             match loc {
                 ArgLoc::Int(k) => self.a.store(Size::S64, slot, ARGS[k]),
-                ArgLoc::Float(x) => {
-                    self.a.from_xmm(Size::S64, R11, x);
-                    self.a.store(Size::S64, slot, R11);
-                }
+                ArgLoc::Float(x) => self.a.store_xmm(Size::S64, slot, x),
                 ArgLoc::Stack(off) => {
                     // Above the saved rbp and the return address. All 64 bits are copied
                     // (the caller may leave the upper half of a 32-bit value undefined; locals
@@ -479,6 +518,10 @@ impl<'m> Compiler<'m> {
         self.a.mov_ri(Size::S32, RSI, i64::from(self.defined_index));
         self.a.load(Size::S64, RAX, Mem::at(R15, vmctx::BUILTINS as i32));
         self.a.call_m(Mem::at(RAX, (LibCall::TierUpHot.slot() * 8) as i32));
+        // At a loop header: the call clobbered the registers holding locals.
+        if let Some(header) = self.heading {
+            self.reload_loop_head(header);
+        }
         self.a.bind(skip);
     }
 
@@ -500,7 +543,7 @@ impl<'m> Compiler<'m> {
     // ---- the value stack ----
 
     fn alloc(&mut self) -> Reg {
-        if self.free == 0 {
+        if self.free == 0 && !self.cache_evict_gpr() {
             // Spill the deepest value held in a register.
             let depth = self
                 .stack
@@ -535,12 +578,28 @@ impl<'m> Compiler<'m> {
                 self.a.mov_ri(Size::S64, RAX, v);
                 self.a.store(Size::S64, home, RAX);
             }
+            Val::Xmm(x) => {
+                self.a.store_xmm(Size::S64, home, x);
+                self.release_xmm(x);
+            }
+            Val::Flags(flag) => {
+                self.materialize(flag, RAX);
+                self.a.store(Size::S64, home, RAX);
+            }
             Val::Spilled => return,
         }
         self.stack[depth].val = Val::Spilled;
     }
 
     fn spill_all(&mut self) {
+        // Every pool register is free afterwards, cached copies of locals included.
+        self.cache_clear();
+        self.spill_values();
+    }
+
+    /// Spills the whole stack, keeping the registers cached copies of locals live in (for a
+    /// conditional branch's fall-through path, which nothing else joins).
+    fn spill_values(&mut self) {
         for depth in 0..self.stack.len() {
             self.spill(depth);
         }
@@ -566,6 +625,17 @@ impl<'m> Compiler<'m> {
                 self.a.load(entry.size, r, home);
                 (r, entry.size)
             }
+            Val::Xmm(x) => {
+                let r = self.alloc();
+                self.a.from_xmm(entry.size, r, x);
+                self.release_xmm(x);
+                (r, entry.size)
+            }
+            Val::Flags(flag) => {
+                let r = self.alloc();
+                self.materialize(flag, r);
+                (r, entry.size)
+            }
         }
     }
 
@@ -582,6 +652,11 @@ impl<'m> Compiler<'m> {
                 let home = self.home(self.stack.len());
                 self.a.load(Size::S64, target, home);
             }
+            Val::Xmm(x) => {
+                self.a.from_xmm(entry.size, target, x);
+                self.release_xmm(x);
+            }
+            Val::Flags(flag) => self.materialize(flag, target),
         }
         entry.size
     }
@@ -599,6 +674,7 @@ impl<'m> Compiler<'m> {
         if !self.reachable {
             return self.dead_operator(op);
         }
+        self.flags_hook(op);
         self.a.source(offset);
         use Operator as O;
         match *op {
@@ -610,31 +686,34 @@ impl<'m> Compiler<'m> {
             O::Block { blockty } => self.open(Kind::Block, blockty)?,
             O::Loop { blockty } => self.open(Kind::Loop, blockty)?,
             O::If { blockty } => {
-                let (c, _) = self.pop_reg();
-                self.release(c);
-                self.spill_all();
+                let flag = self.pop_condition();
+                self.spill_values();
                 let else_label = self.a.label();
-                self.a.test_rr(Size::S32, c, c);
-                self.a.jcc(Cond::E, else_label);
+                self.jump_if(flag, false, else_label);
                 self.open(Kind::If { else_label, has_else: false }, blockty)?;
             }
             O::Else => self.else_()?,
             O::End => self.before_end()?,
             O::Br { relative_depth } => {
-                self.spill_all();
+                self.spill_values();
                 self.release_catches(self.control.len() - 1 - relative_depth as usize);
-                self.branch(relative_depth);
+                match self.direct_branch(relative_depth) {
+                    Some(label) => self.a.jmp(label),
+                    None => self.branch(relative_depth),
+                }
                 self.reachable = false;
             }
             O::BrIf { relative_depth } => {
-                let (c, _) = self.pop_reg();
-                self.release(c);
-                self.spill_all();
-                self.a.test_rr(Size::S32, c, c);
-                let skip = self.a.label();
-                self.a.jcc(Cond::E, skip);
-                self.branch(relative_depth);
-                self.a.bind(skip);
+                let flag = self.pop_condition();
+                self.spill_values();
+                if let Some(label) = self.direct_branch(relative_depth) {
+                    self.jump_if(flag, true, label);
+                } else {
+                    let skip = self.a.label();
+                    self.jump_if(flag, false, skip);
+                    self.branch(relative_depth);
+                    self.a.bind(skip);
+                }
             }
             O::BrTable { ref targets } => {
                 let (index, _) = self.pop_reg();
@@ -662,22 +741,14 @@ impl<'m> Compiler<'m> {
             }
             O::Drop => {
                 let entry = self.pop();
-                if let Val::Reg(r) = entry.val {
-                    self.release(r);
-                }
+                self.release_val(entry.val);
             }
             O::Select => self.select()?,
             O::TypedSelect { ty } => {
                 size_of(ty)?;
                 self.select()?;
             }
-            O::LocalGet { local_index } => {
-                let size = self.locals[local_index as usize];
-                let r = self.alloc();
-                let slot = self.local_slot(local_index as usize);
-                self.a.load(size, r, slot);
-                self.push(Val::Reg(r), size);
-            }
+            O::LocalGet { local_index } => self.local_get(local_index),
             O::LocalSet { local_index } => self.local_set(local_index, false),
             O::LocalTee { local_index } => self.local_set(local_index, true),
             O::GlobalGet { global_index } => {
@@ -737,6 +808,7 @@ impl<'m> Compiler<'m> {
             O::I64Ctz if self.has_bmi1 => self.bitcount(Size::S64, 1, Size::S64),
             O::I32Popcnt if self.has_popcnt => self.bitcount(Size::S32, 2, Size::S32),
             O::I64Popcnt if self.has_popcnt => self.bitcount(Size::S64, 2, Size::S64),
+            O::I32Eqz if self.negate_flags() => {}
             O::I32Eqz => self.eqz(Size::S32),
             O::I64Eqz => self.eqz(Size::S64),
             O::I32Eq => self.compare(Size::S32, Cond::E),
@@ -778,8 +850,8 @@ impl<'m> Compiler<'m> {
 
             O::F32Const { value } => self.push(Val::Const(i64::from(value.bits())), Size::S32),
             O::F64Const { value } => self.push(Val::Const(value.bits() as i64), Size::S64),
-            O::F32Load { memarg } => self.load(memarg, 4, false, Size::S32)?,
-            O::F64Load { memarg } => self.load(memarg, 8, false, Size::S64)?,
+            O::F32Load { memarg } => self.float_load(memarg, Size::S32)?,
+            O::F64Load { memarg } => self.float_load(memarg, Size::S64)?,
             O::F32Store { memarg } => self.store(memarg, 4)?,
             O::F64Store { memarg } => self.store(memarg, 8)?,
             O::F32Add => self.float_binop(Size::S32, 0),
@@ -952,11 +1024,14 @@ impl<'m> Compiler<'m> {
         let result = self.block_result(blockty)?;
         let label = match kind {
             Kind::Loop => {
-                self.spill_all();
+                self.spill_values();
                 let header = self.a.label();
-                self.a.bind(header);
+                self.bind_loop_header(header);
+                self.heading = Some(header);
                 self.interrupt_check();
                 self.charge_tiering_budget();
+                self.heading = None;
+                self.loop_header_done(header);
                 header
             }
             _ => self.a.label(),
@@ -970,6 +1045,21 @@ impl<'m> Compiler<'m> {
             branched: false,
         });
         Ok(())
+    }
+
+    /// The label a branch to frame `relative_depth` may jump to straight, with the stack
+    /// spilled: when the branch moves no value (marks the frame branched).
+    fn direct_branch(&mut self, relative_depth: u32) -> Option<Label> {
+        let index = self.control.len() - 1 - relative_depth as usize;
+        let frame = self.control[index];
+        if frame.kind == Kind::Function || (frame.branch_arity() == 1 && self.stack.len() - 1 != frame.base) {
+            return None;
+        }
+        self.control[index].branched = true;
+        if frame.kind == Kind::Loop {
+            return Some(self.establish_head(frame.label));
+        }
+        Some(frame.label)
     }
 
     /// Jumps to frame `relative_depth` with the whole stack spilled: copies the values the
@@ -993,7 +1083,8 @@ impl<'m> Compiler<'m> {
             self.a.store(Size::S64, to, RAX);
         }
         self.control[index].branched = true;
-        self.a.jmp(frame.label);
+        let target = if frame.kind == Kind::Loop { self.loop_entry_for_branch(frame.label) } else { frame.label };
+        self.a.jmp(target);
     }
 
     fn else_(&mut self) -> Result<(), Fallback> {
@@ -1018,9 +1109,7 @@ impl<'m> Compiler<'m> {
     fn truncate(&mut self, height: usize) {
         while self.stack.len() > height {
             let entry = self.pop();
-            if let Val::Reg(r) = entry.val {
-                self.release(r);
-            }
+            self.release_val(entry.val);
         }
     }
 
@@ -1095,18 +1184,6 @@ impl<'m> Compiler<'m> {
         self.release(c);
         self.push(Val::Reg(a), size);
         Ok(())
-    }
-
-    fn local_set(&mut self, index: u32, tee: bool) {
-        let size = self.locals[index as usize];
-        let slot = self.local_slot(index as usize);
-        let (r, _) = self.pop_reg();
-        self.a.store(Size::S64, slot, r);
-        if tee {
-            self.push(Val::Reg(r), size);
-        } else {
-            self.release(r);
-        }
     }
 
     fn global_size(&mut self, index: u32) -> Result<Size, Fallback> {
@@ -1201,8 +1278,8 @@ impl<'m> Compiler<'m> {
     fn eqz(&mut self, size: Size) {
         let (a, _) = self.pop_reg();
         self.a.test_rr(size, a, a);
-        self.a.setcc(Cond::E, a);
-        self.push(Val::Reg(a), Size::S32);
+        self.release(a);
+        self.push(Val::Flags(Flag::Int(Cond::E)), Size::S32);
     }
 
     fn compare(&mut self, size: Size, cond: Cond) {
@@ -1222,8 +1299,8 @@ impl<'m> Compiler<'m> {
             self.release(b);
             a
         };
-        self.a.setcc(cond, a);
-        self.push(Val::Reg(a), Size::S32);
+        self.release(a);
+        self.push(Val::Flags(Flag::Int(cond)), Size::S32);
     }
 
     fn extend(&mut self, bytes: u8, to: Size) {
@@ -1235,26 +1312,39 @@ impl<'m> Compiler<'m> {
     // ---- floating point ----
 
     fn float_binop(&mut self, size: Size, op: u8) {
-        let (b, _) = self.pop_reg();
-        let (a, _) = self.pop_reg();
-        self.a.to_xmm(size, 0, a);
-        self.a.to_xmm(size, 1, b);
-        self.a.float_op(op, size, 0, 1);
-        self.a.from_xmm(size, a, 0);
-        self.release(b);
-        self.push(Val::Reg(a), size);
+        let (b, _) = self.pop_xmm();
+        let (a, _) = self.pop_xmm();
+        self.a.float_op(op, size, a, b);
+        self.release_xmm(b);
+        self.push_xmm(a, size);
     }
 
     fn float_sqrt(&mut self, size: Size) {
-        let (a, _) = self.pop_reg();
-        self.a.to_xmm(size, 1, a);
-        self.a.float_op(4, size, 0, 1);
-        self.a.from_xmm(size, a, 0);
-        self.push(Val::Reg(a), size);
+        let (a, _) = self.pop_xmm();
+        self.a.float_op(4, size, a, a);
+        self.push_xmm(a, size);
     }
 
     /// `neg` (`which` 0: flip the sign bit) or `abs` (1: clear it), on the bits.
     fn sign_bit(&mut self, size: Size, which: u8) {
+        if self.top_is_xmm() {
+            let (a, _) = self.pop_xmm();
+            let mask = match (size, which) {
+                (Size::S32, 0) => i64::from(i32::MIN as u32),
+                (Size::S32, _) => i64::from(i32::MAX as u32),
+                (Size::S64, 0) => i64::MIN,
+                (Size::S64, _) => i64::MAX,
+            };
+            self.a.mov_ri(Size::S64, R11, mask);
+            self.a.to_xmm(Size::S64, 0, R11);
+            if which == 0 {
+                self.a.xor_xmm(a, 0);
+            } else {
+                self.a.float_minmax_bits(3, size, a, 0);
+            }
+            self.push_xmm(a, size);
+            return;
+        }
         let (a, _) = self.pop_reg();
         let op = if which == 0 { Alu::Xor } else { Alu::And };
         match size {
@@ -1292,35 +1382,32 @@ impl<'m> Compiler<'m> {
         self.push(Val::Reg(a), size);
     }
 
-    /// Comparisons, false on NaN but for `ne` (ucomis sets ZF, PF and CF on unordered).
+    /// Comparisons, false on NaN but for `ne` (ucomis sets ZF, PF and CF on unordered): the
+    /// result stays in the flags (`Val::Flags`).
     fn float_compare(&mut self, size: Size, cmp: FloatCmp) {
-        let (b, _) = self.pop_reg();
-        let (a, _) = self.pop_reg();
-        self.a.to_xmm(size, 0, a);
-        self.a.to_xmm(size, 1, b);
-        self.release(b);
-        match cmp {
+        let (b, _) = self.pop_xmm();
+        let (a, _) = self.pop_xmm();
+        self.release_xmm(a);
+        self.release_xmm(b);
+        let flag = match cmp {
             FloatCmp::Eq | FloatCmp::Ne => {
-                self.a.float_compare(size, 0, 1);
-                let (c, parity, op) = if cmp == FloatCmp::Eq {
-                    (Cond::E, Cond::Np, Alu::And)
+                self.a.float_compare(size, a, b);
+                if cmp == FloatCmp::Eq {
+                    Flag::FloatEq
                 } else {
-                    (Cond::Ne, Cond::P, Alu::Or)
-                };
-                self.a.setcc(c, a);
-                self.a.setcc(parity, R11);
-                self.a.alu_rr(op, Size::S32, a, R11);
+                    Flag::FloatNe
+                }
             }
             FloatCmp::Gt | FloatCmp::Ge => {
-                self.a.float_compare(size, 0, 1);
-                self.a.setcc(if cmp == FloatCmp::Gt { Cond::A } else { Cond::Ae }, a);
+                self.a.float_compare(size, a, b);
+                Flag::Int(if cmp == FloatCmp::Gt { Cond::A } else { Cond::Ae })
             }
             FloatCmp::Lt | FloatCmp::Le => {
-                self.a.float_compare(size, 1, 0);
-                self.a.setcc(if cmp == FloatCmp::Lt { Cond::A } else { Cond::Ae }, a);
+                self.a.float_compare(size, b, a);
+                Flag::Int(if cmp == FloatCmp::Lt { Cond::A } else { Cond::Ae })
             }
-        }
-        self.push(Val::Reg(a), Size::S32);
+        };
+        self.push(Val::Flags(flag), Size::S32);
     }
 
     /// `fN.convert_iM_s/u` (unsigned only from i32: zero-extended, then converted as i64).
@@ -1332,19 +1419,21 @@ impl<'m> Compiler<'m> {
             self.a.mov_rr(Size::S32, a, a);
             Size::S64
         };
-        self.a.int_to_float(to, from, 0, a);
-        self.a.from_xmm(to, a, 0);
-        self.push(Val::Reg(a), to);
+        let x = self.alloc_xmm();
+        self.a.int_to_float(to, from, x, a);
+        self.release(a);
+        self.push_xmm(x, to);
     }
 
     /// `fN.convert_i64_u`: a value with the top bit set is halved (keeping the low bit, so
     /// that the rounding stays right), converted as signed, then doubled.
     fn u64_to_float(&mut self, to: Size) {
         let (a, _) = self.pop_reg();
+        let x = self.alloc_xmm();
         let (big, done) = (self.a.label(), self.a.label());
         self.a.test_rr(Size::S64, a, a);
         self.a.jcc(Cond::S, big);
-        self.a.int_to_float(to, Size::S64, 0, a);
+        self.a.int_to_float(to, Size::S64, x, a);
         self.a.jmp(done);
         self.a.bind(big);
         self.a.mov_rr(Size::S64, R11, a);
@@ -1352,46 +1441,41 @@ impl<'m> Compiler<'m> {
         self.a.mov_rr(Size::S32, RAX, a);
         self.a.alu_ri(Alu::And, Size::S32, RAX, 1);
         self.a.alu_rr(Alu::Or, Size::S64, R11, RAX);
-        self.a.int_to_float(to, Size::S64, 0, R11);
-        self.a.float_op(0, to, 0, 0);
+        self.a.int_to_float(to, Size::S64, x, R11);
+        self.a.float_op(0, to, x, x);
         self.a.bind(done);
-        self.a.from_xmm(to, a, 0);
-        self.push(Val::Reg(a), to);
+        self.release(a);
+        self.push_xmm(x, to);
     }
 
     /// `ceil`, `floor`, `trunc`, `nearest` (rounding `mode` of `roundss/sd`).
     fn float_round(&mut self, size: Size, mode: u8) {
-        let (a, _) = self.pop_reg();
-        self.a.to_xmm(size, 1, a);
-        self.a.round(size, 0, 1, mode);
-        self.a.from_xmm(size, a, 0);
-        self.push(Val::Reg(a), size);
+        let (a, _) = self.pop_xmm();
+        self.a.round(size, a, a, mode);
+        self.push_xmm(a, size);
     }
 
     /// `min`/`max` as wasm has them: NaN if either operand is NaN, and -0 below +0 (x86's
     /// `mins/maxs` return the second operand in both cases).
     fn float_minmax(&mut self, size: Size, max: bool) {
-        let (b, _) = self.pop_reg();
-        let (a, _) = self.pop_reg();
-        self.a.to_xmm(size, 0, a);
-        self.a.to_xmm(size, 1, b);
-        self.release(b);
+        let (b, _) = self.pop_xmm();
+        let (a, _) = self.pop_xmm();
+        self.release_xmm(b);
         let (nan, ordered, done) = (self.a.label(), self.a.label(), self.a.label());
-        self.a.float_compare(size, 0, 1);
+        self.a.float_compare(size, a, b);
         self.a.jcc(Cond::P, nan);
         self.a.jcc(Cond::Ne, ordered);
         // Equal: only the zeros' signs may differ; or keeps -0 (min), and keeps +0 (max).
-        self.a.float_minmax_bits(if max { 3 } else { 2 }, size, 0, 1);
+        self.a.float_minmax_bits(if max { 3 } else { 2 }, size, a, b);
         self.a.jmp(done);
         self.a.bind(nan);
         // A NaN operand: the sum is a NaN.
-        self.a.float_op(0, size, 0, 1);
+        self.a.float_op(0, size, a, b);
         self.a.jmp(done);
         self.a.bind(ordered);
-        self.a.float_minmax_bits(max as u8, size, 0, 1);
+        self.a.float_minmax_bits(max as u8, size, a, b);
         self.a.bind(done);
-        self.a.from_xmm(size, a, 0);
-        self.push(Val::Reg(a), size);
+        self.push_xmm(a, size);
     }
 
     /// `xmm` = the float `value` (exact in `size`), through r11.
@@ -1429,12 +1513,12 @@ impl<'m> Compiler<'m> {
             (Size::S32, false) => (2.0 * P31, 0, i64::from(u32::MAX)),
             (Size::S64, false) => (2.0 * P63, 0, -1),
         };
-        let (a, _) = self.pop_reg();
-        self.a.to_xmm(from, 0, a);
+        let (x, _) = self.pop_xmm();
+        let a = self.alloc();
         let done = self.a.label();
         // x > lo (unordered clears A).
         self.float_const(from, 1, lo);
-        self.a.float_compare(from, 0, 1);
+        self.a.float_compare(from, x, 1);
         if saturating {
             let above = self.a.label();
             self.a.jcc(Cond::A, above);
@@ -1449,7 +1533,7 @@ impl<'m> Compiler<'m> {
         }
         // hi > x.
         self.float_const(from, 1, hi);
-        self.a.float_compare(from, 1, 0);
+        self.a.float_compare(from, 1, x);
         if saturating {
             let below = self.a.label();
             self.a.jcc(Cond::A, below);
@@ -1460,34 +1544,34 @@ impl<'m> Compiler<'m> {
             self.a.trap_if(Cond::Be, TrapKind::FloatUnrepresentable);
         }
         if signed {
-            self.a.float_to_int(to, from, a, 0);
+            self.a.float_to_int(to, from, a, x);
         } else if to == Size::S32 {
             // In [0, 2^32): the 64-bit conversion is exact and its upper half zero.
-            self.a.float_to_int(Size::S64, from, a, 0);
+            self.a.float_to_int(Size::S64, from, a, x);
         } else {
             // In [0, 2^64): below 2^63 as signed; above, minus 2^63, then the top bit set.
             let big = self.a.label();
             self.float_const(from, 1, P63);
-            self.a.float_compare(from, 0, 1);
+            self.a.float_compare(from, x, 1);
             self.a.jcc(Cond::Ae, big);
-            self.a.float_to_int(Size::S64, from, a, 0);
+            self.a.float_to_int(Size::S64, from, a, x);
             self.a.jmp(done);
             self.a.bind(big);
-            self.a.float_op(1, from, 0, 1);
-            self.a.float_to_int(Size::S64, from, a, 0);
+            self.a.float_op(1, from, x, 1);
+            self.a.float_to_int(Size::S64, from, a, x);
             self.a.mov_ri(Size::S64, R11, i64::MIN);
             self.a.alu_rr(Alu::Xor, Size::S64, a, R11);
         }
         self.a.bind(done);
+        self.release_xmm(x);
         self.push(Val::Reg(a), to);
     }
 
     fn float_convert(&mut self, from: Size, to: Size) {
-        let (a, _) = self.pop_reg();
-        self.a.to_xmm(from, 0, a);
-        self.a.float_convert(to, 0);
-        self.a.from_xmm(to, a, 0);
-        self.push(Val::Reg(a), to);
+        let (a, _) = self.pop_xmm();
+        debug_assert!(from != to);
+        self.a.float_convert(to, a);
+        self.push_xmm(a, to);
     }
 
     // ---- memory ----
@@ -1524,7 +1608,30 @@ impl<'m> Compiler<'m> {
         Ok(())
     }
 
+    /// `f32.load`, `f64.load`: straight to an xmm register.
+    fn float_load(&mut self, memarg: MemArg, size: Size) -> Result<(), Fallback> {
+        let (addr, _) = self.pop_reg();
+        let x = self.alloc_xmm();
+        let m = self.address(memarg, addr)?;
+        self.a.trap_here(TrapKind::MemoryOutOfBounds);
+        self.a.load_xmm(size, x, m);
+        self.release(addr);
+        self.push_xmm(x, size);
+        Ok(())
+    }
+
     fn store(&mut self, memarg: MemArg, bytes: u8) -> Result<(), Fallback> {
+        if self.top_is_xmm() && (bytes == 4 || bytes == 8) {
+            // A value in an xmm register (a float, or its bits): its low 4 or 8 bytes.
+            let (value, _) = self.pop_xmm();
+            let (addr, _) = self.pop_reg();
+            let m = self.address(memarg, addr)?;
+            self.a.trap_here(TrapKind::MemoryOutOfBounds);
+            self.a.store_xmm(if bytes == 4 { Size::S32 } else { Size::S64 }, m, value);
+            self.release_xmm(value);
+            self.release(addr);
+            return Ok(());
+        }
         let (value, _) = self.pop_reg();
         let (addr, _) = self.pop_reg();
         let m = self.address(memarg, addr)?;
@@ -1598,11 +1705,7 @@ impl<'m> Compiler<'m> {
             let home = self.home(first + k);
             match loc {
                 ArgLoc::Int(i) => self.a.load(Size::S64, ARGS[i], home),
-                ArgLoc::Float(x) => {
-                    // Through rax: r11 may hold call_indirect's table index.
-                    self.a.load(Size::S64, RAX, home);
-                    self.a.to_xmm(Size::S64, x, RAX);
-                }
+                ArgLoc::Float(x) => self.a.load_xmm(Size::S64, x, home),
                 ArgLoc::Stack(off) => {
                     self.a.load(Size::S64, RAX, home);
                     self.a.store(Size::S64, Mem::at(RSP, off), RAX);
@@ -1621,10 +1724,7 @@ impl<'m> Compiler<'m> {
             let home = self.home(first + k);
             match self.results[k].1 {
                 ArgLoc::Int(i) => self.a.load(Size::S64, INT_RETS[i], home),
-                ArgLoc::Float(x) => {
-                    self.a.load(Size::S64, R11, home);
-                    self.a.to_xmm(Size::S64, x, R11);
-                }
+                ArgLoc::Float(x) => self.a.load_xmm(Size::S64, x, home),
                 ArgLoc::Stack(_) => unreachable!("ret_locs gives registers only"),
             }
         }
@@ -1658,13 +1758,15 @@ impl<'m> Compiler<'m> {
         }
         if let Some(&t) = ty.results().first() {
             let size = size_of(t)?;
-            let r = self.alloc();
             if is_float(t) {
-                self.a.from_xmm(Size::S64, r, 0);
+                let x = self.alloc_xmm();
+                self.a.mov_xmm(x, 0);
+                self.push_xmm(x, size);
             } else {
+                let r = self.alloc();
                 self.a.mov_rr(Size::S64, r, RAX);
+                self.push(Val::Reg(r), size);
             }
-            self.push(Val::Reg(r), size);
         }
         Ok(())
     }

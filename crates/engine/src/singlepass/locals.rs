@@ -1,0 +1,321 @@
+//! Locals cached in registers: a write-through cache, so that a `local.get` after a
+//! `local.set` (or a second `local.get`) of the same local copies a register instead of
+//! reloading the frame slot (whose store a reload would wait for).
+//!
+//! The slot always holds the local's value; a cached register is only a copy of it, owned by
+//! the cache (neither free nor on the value stack). So dropping the cache costs nothing: it is
+//! dropped when a label is bound or a call made (`Asm::epoch` changes: another path joins, or
+//! the callee clobbers the registers), by `spill_all` (after which code may use any pool
+//! register), and register by register when `alloc`/`alloc_xmm` run dry.
+
+use super::asm::{Label, Size};
+use super::{Compiler, Val};
+
+const NONE: u32 = u32::MAX;
+
+/// Which local each register holds a copy of (`NONE`: none), by register number.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct LocalCache {
+    gpr: [u32; 16],
+    xmm: [u32; 16],
+    /// The `Asm::epoch` the cache is valid in.
+    epoch: u32,
+    /// Whether some register is cached (a fast path for `cache_clear`).
+    any: bool,
+}
+
+impl LocalCache {
+    pub(super) fn new() -> LocalCache {
+        LocalCache { gpr: [NONE; 16], xmm: [NONE; 16], epoch: 0, any: false }
+    }
+}
+
+impl Compiler<'_> {
+    /// Drops the cache if a label was bound or a call made since it was filled.
+    pub(super) fn cache_sync(&mut self) {
+        if self.cache.epoch != self.a.epoch {
+            self.cache_clear();
+        }
+    }
+
+    /// Drops every cached register (back to the free pools).
+    pub(super) fn cache_clear(&mut self) {
+        self.cache.epoch = self.a.epoch;
+        if !self.cache.any {
+            return;
+        }
+        for r in 0..16 {
+            if self.cache.gpr[r] != NONE {
+                self.cache.gpr[r] = NONE;
+                self.free |= 1 << r;
+            }
+            if self.cache.xmm[r] != NONE {
+                self.cache.xmm[r] = NONE;
+                self.free_xmm |= 1 << r;
+            }
+        }
+        self.cache.any = false;
+    }
+
+    /// Frees one cached general register, if any is: whether a register is free now.
+    pub(super) fn cache_evict_gpr(&mut self) -> bool {
+        self.cache_sync();
+        if self.free != 0 {
+            return true;
+        }
+        match self.cache.gpr.iter().position(|&l| l != NONE) {
+            Some(r) => {
+                self.cache.gpr[r] = NONE;
+                self.free |= 1 << r;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Frees one cached xmm register, if any is: whether one is free now.
+    pub(super) fn cache_evict_xmm(&mut self) -> bool {
+        self.cache_sync();
+        if self.free_xmm != 0 {
+            return true;
+        }
+        match self.cache.xmm.iter().position(|&l| l != NONE) {
+            Some(x) => {
+                self.cache.xmm[x] = NONE;
+                self.free_xmm |= 1 << x;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Forgets the copies of local `index` (about to change).
+    fn cache_forget(&mut self, index: u32) {
+        if !self.cache.any {
+            return;
+        }
+        for r in 0..16 {
+            if self.cache.gpr[r] == index {
+                self.cache.gpr[r] = NONE;
+                self.free |= 1 << r;
+            }
+            if self.cache.xmm[r] == index {
+                self.cache.xmm[r] = NONE;
+                self.free_xmm |= 1 << r;
+            }
+        }
+    }
+
+    /// `local.get`: a copy of the cached register, else a load from the slot (also cached
+    /// when a register is free).
+    pub(super) fn local_get(&mut self, index: u32) {
+        self.cache_sync();
+        let i = index as usize;
+        let size = self.locals[i];
+        let slot = self.local_slot(i);
+        if self.float_locals[i] {
+            if let Some(c) = self.cache.xmm.iter().position(|&l| l == index) {
+                // If the allocation evicts `c` itself, it hands out `c`: the move is a no-op.
+                let x = self.alloc_xmm();
+                if x != c as u8 {
+                    self.a.mov_xmm(x, c as u8);
+                }
+                self.push(Val::Xmm(x), size);
+                return;
+            }
+            let x = self.alloc_xmm();
+            self.a.load_xmm(size, x, slot);
+            if self.free_xmm != 0 {
+                let c = self.free_xmm.trailing_zeros() as usize;
+                self.free_xmm &= !(1 << c);
+                self.a.mov_xmm(c as u8, x);
+                self.cache.xmm[c] = index;
+                self.cache.any = true;
+            }
+            self.push(Val::Xmm(x), size);
+        } else {
+            if let Some(c) = self.cache.gpr.iter().position(|&l| l == index) {
+                let r = self.alloc();
+                // A 32-bit move zero-extends, as the 32-bit load would.
+                self.a.mov_rr(size, r, c as u8);
+                self.push(Val::Reg(r), size);
+                return;
+            }
+            let r = self.alloc();
+            self.a.load(size, r, slot);
+            if self.free != 0 {
+                let c = self.free.trailing_zeros() as usize;
+                self.free &= !(1 << c);
+                self.a.mov_rr(Size::S64, c as u8, r);
+                self.cache.gpr[c] = index;
+                self.cache.any = true;
+            }
+            self.push(Val::Reg(r), size);
+        }
+    }
+
+    /// `local.set`/`local.tee`: stores the value to the slot; `local.set` keeps its register as
+    /// the local's cached copy (when it is of the local's class).
+    pub(super) fn local_set(&mut self, index: u32, tee: bool) {
+        self.cache_sync();
+        self.cache_forget(index);
+        let i = index as usize;
+        let size = self.locals[i];
+        let slot = self.local_slot(i);
+        if self.top_is_xmm() || self.float_locals[i] {
+            let (x, _) = self.pop_xmm();
+            self.a.store_xmm(Size::S64, slot, x);
+            if tee {
+                self.push(Val::Xmm(x), size);
+            } else if self.float_locals[i] {
+                self.cache.xmm[x as usize] = index;
+                self.cache.any = true;
+            } else {
+                self.release_xmm(x);
+            }
+            return;
+        }
+        let (r, _) = self.pop_reg();
+        self.a.store(Size::S64, slot, r);
+        if tee {
+            self.push(Val::Reg(r), size);
+        } else if !self.float_locals[i] {
+            self.cache.gpr[r as usize] = index;
+            self.cache.any = true;
+        } else {
+            self.release(r);
+        }
+    }
+}
+
+/// A loop header's register state: the locals cached in registers when the loop was entered,
+/// which every branch back to the header re-establishes (`establish_head`), so that values
+/// carried around the loop need not go through their slots. A branch that does not (the
+/// generic `branch`) jumps to `reload`, just before the header, which loads them.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct LoopHead {
+    header: Label,
+    reload: Label,
+    gpr: [u32; 16],
+    xmm: [u32; 16],
+}
+
+impl Compiler<'_> {
+    /// Binds a loop's header (`header`) with the cached locals as its register state: a
+    /// `reload` block that loads them (jumped over on entry) comes first.
+    pub(super) fn bind_loop_header(&mut self, header: Label) {
+        self.cache_sync();
+        if !self.cache.any {
+            self.a.bind(header);
+            return;
+        }
+        let reload = self.a.label();
+        self.a.jmp(header);
+        self.a.bind(reload);
+        let head = LoopHead { header, reload, gpr: self.cache.gpr, xmm: self.cache.xmm };
+        self.load_head(&head);
+        self.a.bind(header);
+        self.loop_heads.push(head);
+        // The registers hold the same locals on every path into the header.
+        self.cache.epoch = self.a.epoch;
+    }
+
+    /// Loads every local of the innermost loop header's state being bound into its register
+    /// (after a call at the header clobbered them), and keeps the cache valid.
+    pub(super) fn reload_loop_head(&mut self, header: Label) {
+        if let Some(head) = self.loop_heads.iter().rev().find(|h| h.header == header).copied() {
+            self.load_head(&head);
+        }
+    }
+
+    /// After the code at a loop's header (calls included): the cache holds the header's state.
+    pub(super) fn loop_header_done(&mut self, header: Label) {
+        if self.loop_heads.iter().rev().any(|h| h.header == header) {
+            self.cache.epoch = self.a.epoch;
+        }
+    }
+
+    fn load_head(&mut self, head: &LoopHead) {
+        for r in 0..16 {
+            if head.gpr[r] != NONE {
+                let l = head.gpr[r] as usize;
+                let slot = self.local_slot(l);
+                self.a.load(self.locals[l], r as u8, slot);
+            }
+            if head.xmm[r] != NONE {
+                let l = head.xmm[r] as usize;
+                let slot = self.local_slot(l);
+                self.a.load_xmm(self.locals[l], r as u8, slot);
+            }
+        }
+    }
+
+    /// Where a generic branch to loop header `header` jumps: its reload block.
+    pub(super) fn loop_entry_for_branch(&self, header: Label) -> Label {
+        self.loop_heads.iter().rev().find(|h| h.header == header).map_or(header, |h| h.reload)
+    }
+
+    /// Puts the loop header's locals into its registers (moves from other cached registers,
+    /// else loads) with the stack spilled and no register owned outside the cache, and leaves
+    /// the cache holding exactly that state; the flags stay as they are. Returns the header.
+    pub(super) fn establish_head(&mut self, header: Label) -> Label {
+        let Some(head) = self.loop_heads.iter().rev().find(|h| h.header == header).copied() else {
+            return header;
+        };
+        self.cache_sync();
+        for xmm in [false, true] {
+            let target = if xmm { head.xmm } else { head.gpr };
+            let mut cur = if xmm { self.cache.xmm } else { self.cache.gpr };
+            let mut pending: Vec<usize> = (0..16).filter(|&t| target[t] != NONE && cur[t] != target[t]).collect();
+            while !pending.is_empty() {
+                let source = |cur: &[u32; 16], l: u32| cur.iter().position(|&c| c == l);
+                // A register no other pending move reads; in a cycle, the first (loaded).
+                let pick = pending
+                    .iter()
+                    .position(|&t| pending.iter().all(|&o| o == t || source(&cur, target[o]) != Some(t)))
+                    .unwrap_or(0);
+                let t = pending.swap_remove(pick);
+                let l = target[t];
+                match source(&cur, l) {
+                    // A register another pending move read from is overwritten only when no
+                    // order avoids it: that move then finds no copy and loads from the slot.
+                    Some(x) => {
+                        if xmm {
+                            self.a.mov_xmm(t as u8, x as u8);
+                        } else {
+                            self.a.mov_rr(Size::S64, t as u8, x as u8);
+                        }
+                    }
+                    _ => {
+                        let slot = self.local_slot(l as usize);
+                        if xmm {
+                            self.a.load_xmm(self.locals[l as usize], t as u8, slot);
+                        } else {
+                            self.a.load(self.locals[l as usize], t as u8, slot);
+                        }
+                    }
+                }
+                cur[t] = l;
+            }
+        }
+        // The cache is now the header's state.
+        for r in 0..16 {
+            if self.cache.gpr[r] != NONE {
+                self.free |= 1 << r;
+            }
+            if self.cache.xmm[r] != NONE {
+                self.free_xmm |= 1 << r;
+            }
+            if head.gpr[r] != NONE {
+                self.free &= !(1 << r);
+            }
+            if head.xmm[r] != NONE {
+                self.free_xmm &= !(1 << r);
+            }
+        }
+        self.cache.gpr = head.gpr;
+        self.cache.xmm = head.xmm;
+        self.cache.any = true;
+        head.header
+    }
+}
