@@ -88,6 +88,10 @@ libcalls! {
     /// `(vmctx, address: i64, count: i32) -> woken: i32`: `memory.atomic.notify` on a shared
     /// memory at native `address`.
     AtomicNotify(I64, I32) -> (I32);
+    /// `(vmctx, subop: i32, lanes_lo: i64, lanes_hi: i64, slots: i64)`: the single-pass tier's
+    /// SIMD operator of sub-opcode `subop` on the 16-byte frame slots at `slots` (downwards),
+    /// its result in the first (`runtime::simd`).
+    Simd(I32, I64, I64, I64) -> ();
 }
 
 /// What `AtomicWait` returns when the waiting thread is being stopped (an interrupt, a deadline

@@ -639,4 +639,25 @@ impl Asm {
         self.mov_rr(Size::S64, RSP, RBP);
     }
 
+
+    // ---- v128 (the single-pass tier keeps v128 values in 16-byte frame slots) ----
+
+    /// `movdqu xmm, [src]`: one access, which a trap site covers whole.
+    pub fn load_v128(&mut self, xmm: u8, src: Mem) {
+        emit!(self, movdqu_a(Xmm::new(xmm), src.xmm_operand()))
+    }
+
+    /// `movdqu [dst], xmm`.
+    pub fn store_v128(&mut self, dst: Mem, xmm: u8) {
+        emit!(self, movdqu_b(dst.xmm_operand(), Xmm::new(xmm)))
+    }
+}
+
+impl Mem {
+    fn xmm_operand(self) -> XmmMem<u8, u8> {
+        match self.operand() {
+            GprMem::Mem(amode) => XmmMem::Mem(amode),
+            GprMem::Gpr(_) => unreachable!("a Mem is always a memory operand"),
+        }
+    }
 }

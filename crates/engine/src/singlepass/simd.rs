@@ -1,0 +1,432 @@
+//! SIMD (v128) in the single-pass tier.
+//!
+//! A function that has a v128 anywhere (a parameter, result or local, or an operator producing
+//! one) is compiled with 16-byte frame slots (`Compiler::wide`): the first compile of a
+//! function without v128 locals uses 8-byte slots and restarts wide ([`RESTART`]) at its
+//! first v128 value, so frames of other functions are unchanged. A v128 value always lives in
+//! its home slot ([`Val::V128`]); xmm0 and xmm15 are scratch inside one operator.
+//!
+//! Inline: memory accesses (one `movdqu` for 16 bytes, so an out-of-bounds store writes
+//! nothing; narrow accesses as the scalar ones, with the same trap sites), constants, splats
+//! (a multiplication spreads the lane), lane extraction and replacement, local/global moves,
+//! `select`, and the bitwise `and`/`or`/`xor`/`andnot`/`not`. Every other operator calls the
+//! `Simd` libcall (`runtime::simd`) on the operand slots, with the whole stack spilled;
+//! `load8x8_s` and the like load their 8 bytes inline, then widen through it.
+
+use wasmparser::{MemArg, Operator, ValType};
+
+use super::asm::{Alu, Mem, Reg, Size};
+use super::asm::{R15, R8, RAX, RBP, RCX, RDI, RDX, RSI};
+use super::{fallback, Compiler, Fallback, Val};
+use crate::libcall::LibCall;
+use crate::vmoffsets::vmctx;
+
+/// The reason a function is compiled again with 16-byte slots (never reported).
+pub(super) const RESTART: &str = "v128 value: restart with 16-byte slots";
+
+/// A scalar or v128 type's size in a frame slot (v128: 16-byte slots hold it whole).
+pub(super) fn slot_size(ty: ValType) -> Result<Size, Fallback> {
+    match ty {
+        ValType::V128 => Ok(Size::S64),
+        other => super::size_of(other),
+    }
+}
+
+/// `x` repeated in every lane of `bytes` bytes of a 64-bit value.
+fn spread(bytes: u8) -> i64 {
+    match bytes {
+        1 => 0x0101_0101_0101_0101,
+        2 => 0x0001_0001_0001_0001,
+        4 => 0x0000_0001_0000_0001,
+        _ => 1,
+    }
+}
+
+impl Compiler<'_> {
+    /// Fails with [`RESTART`] unless the function is compiled with 16-byte slots.
+    pub(super) fn need_wide(&self) -> Result<(), Fallback> {
+        if self.wide {
+            Ok(())
+        } else {
+            fallback(RESTART)
+        }
+    }
+
+    pub(super) fn is_v128_local(&self, index: u32) -> bool {
+        self.v128_locals.get(index as usize).copied().unwrap_or(false)
+    }
+
+    pub(super) fn is_v128_global(&self, index: u32) -> bool {
+        index < self.offsets.num_globals && self.module.global_type(index).content_type == ValType::V128
+    }
+
+    /// Whether the value `depth` below the top is a v128.
+    pub(super) fn is_v128_at(&self, depth: usize) -> bool {
+        let len = self.stack.len();
+        len > depth && self.stack[len - 1 - depth].val == Val::V128
+    }
+
+    /// `home(depth) + disp`.
+    fn slot(&self, depth: usize, disp: i32) -> Mem {
+        let home = self.home(depth);
+        Mem { disp: home.disp + disp, ..home }
+    }
+
+    fn copy16(&mut self, to: Mem, from: Mem) {
+        self.a.load_v128(0, from);
+        self.a.store_v128(to, 0);
+    }
+
+    /// Pushes a v128 whose bytes are in `home(stack.len())` already.
+    fn push_v128(&mut self) {
+        self.push(Val::V128, Size::S64);
+    }
+
+    pub(super) fn v128_local_get(&mut self, index: u32) -> Result<(), Fallback> {
+        self.need_wide()?;
+        let (to, from) = (self.home(self.stack.len()), self.local_slot(index as usize));
+        self.copy16(to, from);
+        self.push_v128();
+        Ok(())
+    }
+
+    pub(super) fn v128_local_set(&mut self, index: u32, tee: bool) -> Result<(), Fallback> {
+        self.need_wide()?;
+        self.pop();
+        let (to, from) = (self.local_slot(index as usize), self.home(self.stack.len()));
+        self.copy16(to, from);
+        if tee {
+            self.push_v128();
+        }
+        Ok(())
+    }
+
+    pub(super) fn v128_global_get(&mut self, index: u32) -> Result<(), Fallback> {
+        self.need_wide()?;
+        self.a.load(Size::S64, RAX, Mem::at(R15, self.offsets.global(index) as i32));
+        let to = self.home(self.stack.len());
+        self.copy16(to, Mem::at(RAX, 0));
+        self.push_v128();
+        Ok(())
+    }
+
+    pub(super) fn v128_global_set(&mut self, index: u32) -> Result<(), Fallback> {
+        self.need_wide()?;
+        self.pop();
+        self.a.load(Size::S64, RAX, Mem::at(R15, self.offsets.global(index) as i32));
+        let from = self.home(self.stack.len());
+        self.copy16(Mem::at(RAX, 0), from);
+        Ok(())
+    }
+
+    /// `select` of two v128s: the condition, then the first operand's slot takes the second's
+    /// bytes when the condition is zero.
+    pub(super) fn v128_select(&mut self) -> Result<(), Fallback> {
+        self.need_wide()?;
+        let (c, _) = self.pop_reg();
+        self.release(c);
+        self.pop();
+        self.pop();
+        let d = self.stack.len();
+        let keep = self.a.label();
+        self.a.test_rr(Size::S32, c, c);
+        self.a.jcc(super::asm::Cond::Ne, keep);
+        let (to, from) = (self.home(d), self.home(d + 1));
+        self.copy16(to, from);
+        self.a.bind(keep);
+        self.push_v128();
+        Ok(())
+    }
+
+    /// Calls `Simd(vmctx, subop, lanes, home(depth))` with the whole stack spilled.
+    fn simd_libcall(&mut self, subop: u32, lanes: [u8; 16], depth: usize) {
+        self.spill_all();
+        let (lo, hi) = lanes.split_at(8);
+        let lo = i64::from_le_bytes(lo.try_into().expect("8 bytes"));
+        let hi = i64::from_le_bytes(hi.try_into().expect("8 bytes"));
+        self.a.mov_ri(Size::S32, RSI, i64::from(subop));
+        self.a.mov_ri(Size::S64, RDX, lo);
+        self.a.mov_ri(Size::S64, RCX, hi);
+        self.a.mov_rr(Size::S64, R8, RBP);
+        let disp = self.home(depth).disp;
+        self.a.alu_ri(Alu::Add, Size::S64, R8, disp);
+        self.a.mov_rr(Size::S64, RDI, R15);
+        self.a.load(Size::S64, RAX, Mem::at(R15, vmctx::BUILTINS as i32));
+        self.a.call_m(Mem::at(RAX, (LibCall::Simd.slot() * 8) as i32));
+    }
+
+    /// An operator through the libcall: its operands are the top `arity` values.
+    fn via_libcall(&mut self, op: &Operator<'_>, lanes: [u8; 16]) -> Result<bool, Fallback> {
+        let Some((subop, arity)) = crate::runtime::simd::subop(op) else {
+            return Ok(false);
+        };
+        self.need_wide()?;
+        let first = self.stack.len() - arity;
+        self.simd_libcall(subop, lanes, first);
+        self.stack.truncate(first);
+        use Operator as O;
+        match op {
+            O::V128AnyTrue
+            | O::I8x16AllTrue
+            | O::I16x8AllTrue
+            | O::I32x4AllTrue
+            | O::I64x2AllTrue
+            | O::I8x16Bitmask
+            | O::I16x8Bitmask
+            | O::I32x4Bitmask
+            | O::I64x2Bitmask => self.push(Val::Spilled, Size::S32),
+            _ => self.push_v128(),
+        }
+        Ok(true)
+    }
+
+    /// The SIMD operators; `Ok(false)` for any other.
+    pub(super) fn simd(&mut self, op: &Operator<'_>) -> Result<bool, Fallback> {
+        use Operator as O;
+        match *op {
+            O::V128Load { memarg } => self.v128_load(memarg)?,
+            O::V128Store { memarg } => self.v128_store(memarg)?,
+            O::V128Load8x8S { memarg } => self.load_extend(memarg, &O::I16x8ExtendLowI8x16S)?,
+            O::V128Load8x8U { memarg } => self.load_extend(memarg, &O::I16x8ExtendLowI8x16U)?,
+            O::V128Load16x4S { memarg } => self.load_extend(memarg, &O::I32x4ExtendLowI16x8S)?,
+            O::V128Load16x4U { memarg } => self.load_extend(memarg, &O::I32x4ExtendLowI16x8U)?,
+            O::V128Load32x2S { memarg } => self.load_extend(memarg, &O::I64x2ExtendLowI32x4S)?,
+            O::V128Load32x2U { memarg } => self.load_extend(memarg, &O::I64x2ExtendLowI32x4U)?,
+            O::V128Load8Splat { memarg } => self.load_splat(memarg, 1, true)?,
+            O::V128Load16Splat { memarg } => self.load_splat(memarg, 2, true)?,
+            O::V128Load32Splat { memarg } => self.load_splat(memarg, 4, true)?,
+            O::V128Load64Splat { memarg } => self.load_splat(memarg, 8, true)?,
+            O::V128Load32Zero { memarg } => self.load_splat(memarg, 4, false)?,
+            O::V128Load64Zero { memarg } => self.load_splat(memarg, 8, false)?,
+            O::V128Load8Lane { memarg, lane } => self.load_lane(memarg, 1, lane)?,
+            O::V128Load16Lane { memarg, lane } => self.load_lane(memarg, 2, lane)?,
+            O::V128Load32Lane { memarg, lane } => self.load_lane(memarg, 4, lane)?,
+            O::V128Load64Lane { memarg, lane } => self.load_lane(memarg, 8, lane)?,
+            O::V128Store8Lane { memarg, lane } => self.store_lane(memarg, 1, lane)?,
+            O::V128Store16Lane { memarg, lane } => self.store_lane(memarg, 2, lane)?,
+            O::V128Store32Lane { memarg, lane } => self.store_lane(memarg, 4, lane)?,
+            O::V128Store64Lane { memarg, lane } => self.store_lane(memarg, 8, lane)?,
+
+            O::V128Const { value } => {
+                self.need_wide()?;
+                let bytes = value.bytes();
+                let d = self.stack.len();
+                for half in 0..2 {
+                    let v = i64::from_le_bytes(bytes[8 * half..8 * half + 8].try_into().expect("8 bytes"));
+                    self.a.mov_ri(Size::S64, RAX, v);
+                    let at = self.slot(d, 8 * half as i32);
+                    self.a.store(Size::S64, at, RAX);
+                }
+                self.push_v128();
+            }
+            O::I8x16Splat => self.splat(1)?,
+            O::I16x8Splat => self.splat(2)?,
+            O::I32x4Splat | O::F32x4Splat => self.splat(4)?,
+            O::I64x2Splat | O::F64x2Splat => self.splat(8)?,
+
+            O::I8x16ExtractLaneS { lane } => self.extract_lane(1, lane, true, Size::S32)?,
+            O::I8x16ExtractLaneU { lane } => self.extract_lane(1, lane, false, Size::S32)?,
+            O::I16x8ExtractLaneS { lane } => self.extract_lane(2, lane, true, Size::S32)?,
+            O::I16x8ExtractLaneU { lane } => self.extract_lane(2, lane, false, Size::S32)?,
+            O::I32x4ExtractLane { lane } | O::F32x4ExtractLane { lane } => {
+                self.extract_lane(4, lane, false, Size::S32)?
+            }
+            O::I64x2ExtractLane { lane } | O::F64x2ExtractLane { lane } => {
+                self.extract_lane(8, lane, false, Size::S64)?
+            }
+            O::I8x16ReplaceLane { lane } => self.replace_lane(1, lane)?,
+            O::I16x8ReplaceLane { lane } => self.replace_lane(2, lane)?,
+            O::I32x4ReplaceLane { lane } | O::F32x4ReplaceLane { lane } => self.replace_lane(4, lane)?,
+            O::I64x2ReplaceLane { lane } | O::F64x2ReplaceLane { lane } => self.replace_lane(8, lane)?,
+
+            O::V128And => self.bitwise(Alu::And, false)?,
+            O::V128Or => self.bitwise(Alu::Or, false)?,
+            O::V128Xor => self.bitwise(Alu::Xor, false)?,
+            O::V128AndNot => self.bitwise(Alu::And, true)?,
+            O::V128Not => {
+                self.need_wide()?;
+                let d = self.stack.len() - 1;
+                for half in [0, 8] {
+                    let at = self.slot(d, half);
+                    self.a.load(Size::S64, RAX, at);
+                    self.a.alu_ri(Alu::Xor, Size::S64, RAX, -1);
+                    self.a.store(Size::S64, at, RAX);
+                }
+            }
+
+            O::I8x16Shuffle { lanes } => return self.via_libcall(op, lanes),
+            _ => return self.via_libcall(op, [0; 16]),
+        }
+        Ok(true)
+    }
+
+    /// `x op y` (`x op !y` when `invert`) on the two v128s on top, 64 bits at a time.
+    fn bitwise(&mut self, op: Alu, invert: bool) -> Result<(), Fallback> {
+        self.need_wide()?;
+        self.pop();
+        let d = self.stack.len() - 1;
+        for half in [0, 8] {
+            let (x, y) = (self.slot(d, half), self.slot(d + 1, half));
+            self.a.load(Size::S64, RAX, x);
+            self.a.load(Size::S64, RCX, y);
+            if invert {
+                self.a.alu_ri(Alu::Xor, Size::S64, RCX, -1);
+            }
+            self.a.alu_rr(op, Size::S64, RAX, RCX);
+            self.a.store(Size::S64, x, RAX);
+        }
+        Ok(())
+    }
+
+    fn v128_load(&mut self, memarg: MemArg) -> Result<(), Fallback> {
+        self.need_wide()?;
+        let (addr, _) = self.pop_reg();
+        let m = self.address(memarg, addr)?;
+        self.release(addr);
+        self.a.trap_here(crate::trap::TrapKind::MemoryOutOfBounds);
+        self.a.load_v128(0, m);
+        let to = self.home(self.stack.len());
+        self.a.store_v128(to, 0);
+        self.push_v128();
+        Ok(())
+    }
+
+    fn v128_store(&mut self, memarg: MemArg) -> Result<(), Fallback> {
+        self.need_wide()?;
+        self.pop();
+        let from = self.home(self.stack.len());
+        self.a.load_v128(0, from);
+        let (addr, _) = self.pop_reg();
+        let m = self.address(memarg, addr)?;
+        self.release(addr);
+        self.a.trap_here(crate::trap::TrapKind::MemoryOutOfBounds);
+        self.a.store_v128(m, 0);
+        Ok(())
+    }
+
+    /// Loads `bytes` bytes (zero-extended) at the popped address into a register.
+    fn load_scalar(&mut self, memarg: MemArg, bytes: u8) -> Result<Reg, Fallback> {
+        let (addr, _) = self.pop_reg();
+        let m = self.address(memarg, addr)?;
+        self.a.trap_here(crate::trap::TrapKind::MemoryOutOfBounds);
+        self.a.load_narrow(bytes, false, Size::S64, addr, m);
+        Ok(addr)
+    }
+
+    /// `v128.loadNxM_s/u`: the 8 bytes loaded into the low half, then widened (the operator
+    /// `extend` on them is the same).
+    fn load_extend(&mut self, memarg: MemArg, extend: &Operator<'_>) -> Result<(), Fallback> {
+        self.need_wide()?;
+        let r = self.load_scalar(memarg, 8)?;
+        let d = self.stack.len();
+        self.a.store(Size::S64, self.home(d), r);
+        self.release(r);
+        self.push_v128();
+        let (subop, _) = crate::runtime::simd::subop(extend).ok_or_else(|| Fallback("simd extend".into()))?;
+        self.simd_libcall(subop, [0; 16], d);
+        Ok(())
+    }
+
+    /// `v128.loadN_splat` (`splat`), or `v128.loadN_zero`.
+    fn load_splat(&mut self, memarg: MemArg, bytes: u8, splat: bool) -> Result<(), Fallback> {
+        self.need_wide()?;
+        let r = self.load_scalar(memarg, bytes)?;
+        let d = self.stack.len();
+        if splat {
+            self.spread_into(d, r, bytes);
+        } else {
+            self.a.store(Size::S64, self.home(d), r);
+            self.a.alu_rr(Alu::Xor, Size::S32, RAX, RAX);
+            self.a.store(Size::S64, self.slot(d, 8), RAX);
+        }
+        self.release(r);
+        self.push_v128();
+        Ok(())
+    }
+
+    /// Stores the low `bytes` of `r` (its upper bits zero) to every lane of `home(d)`.
+    fn spread_into(&mut self, d: usize, r: Reg, bytes: u8) {
+        if bytes < 8 {
+            self.a.mov_ri(Size::S64, RAX, spread(bytes));
+            self.a.imul_rr(Size::S64, r, RAX);
+        }
+        self.a.store(Size::S64, self.home(d), r);
+        self.a.store(Size::S64, self.slot(d, 8), r);
+    }
+
+    fn splat(&mut self, bytes: u8) -> Result<(), Fallback> {
+        self.need_wide()?;
+        let (r, _) = self.pop_reg();
+        match bytes {
+            1 => self.a.alu_ri(Alu::And, Size::S32, r, 0xff),
+            2 => self.a.alu_ri(Alu::And, Size::S32, r, 0xffff),
+            4 => self.a.mov_rr(Size::S32, r, r),
+            _ => {}
+        }
+        let d = self.stack.len();
+        self.spread_into(d, r, bytes);
+        self.release(r);
+        self.push_v128();
+        Ok(())
+    }
+
+    fn load_lane(&mut self, memarg: MemArg, bytes: u8, lane: u8) -> Result<(), Fallback> {
+        self.need_wide()?;
+        self.pop();
+        let r = self.load_scalar(memarg, bytes)?;
+        let d = self.stack.len();
+        let (to, from) = (self.home(d), self.home(d + 1));
+        self.copy16(to, from);
+        let at = self.slot(d, i32::from(lane) * i32::from(bytes));
+        self.a.store_narrow(bytes, at, r);
+        self.release(r);
+        self.push_v128();
+        Ok(())
+    }
+
+    fn store_lane(&mut self, memarg: MemArg, bytes: u8, lane: u8) -> Result<(), Fallback> {
+        self.need_wide()?;
+        self.pop();
+        let at = self.slot(self.stack.len(), i32::from(lane) * i32::from(bytes));
+        self.a.load_narrow(bytes, false, Size::S64, RCX, at);
+        let (addr, _) = self.pop_reg();
+        let m = self.address(memarg, addr)?;
+        self.release(addr);
+        self.a.trap_here(crate::trap::TrapKind::MemoryOutOfBounds);
+        self.a.store_narrow(bytes, m, RCX);
+        Ok(())
+    }
+
+    fn extract_lane(&mut self, bytes: u8, lane: u8, signed: bool, to: Size) -> Result<(), Fallback> {
+        self.need_wide()?;
+        self.pop();
+        let at = self.slot(self.stack.len(), i32::from(lane) * i32::from(bytes));
+        let r = self.alloc();
+        self.a.load_narrow(bytes, signed, to, r, at);
+        self.push(Val::Reg(r), to);
+        Ok(())
+    }
+
+    fn replace_lane(&mut self, bytes: u8, lane: u8) -> Result<(), Fallback> {
+        self.need_wide()?;
+        let (r, _) = self.pop_reg();
+        self.pop();
+        let at = self.slot(self.stack.len(), i32::from(lane) * i32::from(bytes));
+        self.a.store_narrow(bytes, at, r);
+        self.release(r);
+        self.push_v128();
+        Ok(())
+    }
+
+    // ---- calls, parameters, results ----
+
+    /// The prologue's copy of v128 parameter `i` from xmm`x` (or from the stack-argument area
+    /// at `stack`) to its local slot.
+    pub(super) fn v128_param(&mut self, i: usize, x: Option<u8>, stack: i32) {
+        let slot = self.local_slot(i);
+        match x {
+            Some(x) => self.a.store_v128(slot, x),
+            None => self.copy16(slot, Mem::at(RBP, 16 + stack)),
+        }
+    }
+}
