@@ -261,3 +261,49 @@ test('v128 parameters, results, locals, globals, select, blocks and memory lanes
   expect(ours).toEqual(scenario(node));
   expect(ours[10].threw).toBe("WebAssembly.RuntimeError");
 });
+
+// Calls with v128 arguments and results between tiers: the `tail` convention's xmm registers
+// and 16-byte stack slots agree with Cranelift's.
+const CALLEE = `(module
+  (func (export "mix") (param $a v128) (param $x i32) (param $b v128) (param $c v128) (param $d v128) (param $y f32)
+      (param $e v128) (param $f v128) (param $g v128) (param $h v128) (param $i v128) (param $j v128) (param $z i64)
+      (param $k v128) (result v128)
+    (i32x4.add (i32x4.mul (local.get $a) (local.get $b))
+      (i32x4.add (i32x4.splat (i32.add (local.get $x) (i32.trunc_f32_s (local.get $y))))
+        (i32x4.sub (i32x4.add (local.get $j) (local.get $k))
+          (i32x4.add (local.get $i) (i64x2.splat (local.get $z))))))))`;
+const CALLER = `(module
+  (import "a" "mix" (func $mix (param v128 i32 v128 v128 v128 f32 v128 v128 v128 v128 v128 v128 i64 v128) (result v128)))
+  (memory (export "memory") 1)
+  (func (export "run") (param $n i32)
+    (local $v v128)
+    (loop $l
+      (local.set $v (call $mix (v128.load (i32.const 0)) (local.get $n) (v128.load (i32.const 16)) (local.get $v)
+        (local.get $v) (f32.const 2.5) (local.get $v) (local.get $v) (local.get $v) (local.get $v)
+        (v128.load (i32.const 32)) (v128.load (i32.const 48)) (i64.const 0x100000003) (v128.load (i32.const 64))))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br_if $l (local.get $n)))
+    (v128.store (i32.const 128) (local.get $v))))`;
+
+test('v128 arguments and results across tiers (single-pass caller or callee, optimized other side)', () => {
+  const callee = wat(CALLEE);
+  const caller = wat(CALLER);
+  const scenario = (W, calleeTier, callerTier) => {
+    if (calleeTier) engine.setCompileOptions({ firstTier: calleeTier, lazy: false, tierUp: 'off' });
+    const calleeModule = new W.Module(callee);
+    if (calleeTier === 'singlepass') expect(engine.compileStatus(calleeModule).fallbacks).toBe(0);
+    const a = new W.Instance(calleeModule, {}).exports;
+    if (callerTier) engine.setCompileOptions({ firstTier: callerTier, lazy: false, tierUp: 'off' });
+    const m = new W.Module(caller);
+    if (callerTier === 'singlepass') expect(engine.compileStatus(m).fallbacks).toBe(0);
+    const b = new W.Instance(m, { a }).exports;
+    const mem = new Uint8Array(b.memory.buffer);
+    for (let i = 0; i < 80; i++) mem[i] = (i * 29 + 3) & 255;
+    b.run(5);
+    return Array.from(mem.slice(128, 144));
+  };
+  const expected = scenario(node);
+  expect(scenario(cranewasm, 'optimized', 'singlepass')).toEqual(expected);
+  expect(scenario(cranewasm, 'singlepass', 'optimized')).toEqual(expected);
+  expect(scenario(cranewasm, 'singlepass', 'singlepass')).toEqual(expected);
+});

@@ -10,7 +10,7 @@
 //! nothing; narrow accesses as the scalar ones, with the same trap sites), constants, splats
 //! (a multiplication spreads the lane), lane extraction and replacement, local/global moves,
 //! `select`, and the bitwise `and`/`or`/`xor`/`andnot`/`not`. Every other operator calls the
-//! `Simd` libcall (`runtime::simd`) on the operand slots, with the whole stack spilled;
+//! `Simd` libcall (the runtime's `simd`) on the operand slots, with the whole stack spilled;
 //! `load8x8_s` and the like load their 8 bytes inline, then widen through it.
 
 use wasmparser::{MemArg, Operator, ValType};
@@ -18,7 +18,7 @@ use wasmparser::{MemArg, Operator, ValType};
 use super::asm::{Alu, Mem, Reg, Size};
 use super::asm::{R15, R8, RAX, RBP, RCX, RDI, RDX, RSI};
 use super::{fallback, Compiler, Fallback, Val};
-use crate::libcall::LibCall;
+use crate::libcall::{simd_arity, simd_subop, LibCall};
 use crate::vmoffsets::vmctx;
 
 /// The reason a function is compiled again with 16-byte slots (never reported).
@@ -157,9 +157,10 @@ impl Compiler<'_> {
 
     /// An operator through the libcall: its operands are the top `arity` values.
     fn via_libcall(&mut self, op: &Operator<'_>, lanes: [u8; 16]) -> Result<bool, Fallback> {
-        let Some((subop, arity)) = crate::runtime::simd::subop(op) else {
+        let Some(subop) = simd_subop(op) else {
             return Ok(false);
         };
+        let arity = simd_arity(op);
         self.need_wide()?;
         let first = self.stack.len() - arity;
         self.simd_libcall(subop, lanes, first);
@@ -322,7 +323,7 @@ impl Compiler<'_> {
         self.a.store(Size::S64, self.home(d), r);
         self.release(r);
         self.push_v128();
-        let (subop, _) = crate::runtime::simd::subop(extend).ok_or_else(|| Fallback("simd extend".into()))?;
+        let subop = simd_subop(extend).ok_or_else(|| Fallback("simd extend".into()))?;
         self.simd_libcall(subop, [0; 16], d);
         Ok(())
     }
