@@ -3,8 +3,8 @@
 //!
 //! The compiler keeps wasm's operand stack as a stack of [`Val`]s: a constant not yet
 //! materialized, a value in a register, or a value spilled to its home slot in the frame (one
-//! 8-byte slot per stack depth). Registers come from a small pool; when it runs dry, the
-//! deepest value held in a register is spilled. Every control-flow merge (block and loop labels,
+//! 8-byte slot per stack depth; 16 bytes in functions with v128 values). Registers come from a
+//! small pool; when it runs dry, the deepest value held in a register is spilled. Every control-flow merge (block and loop labels,
 //! branches, `if`/`else`) and every call spills the whole stack, so that at every label all
 //! values are in their home slots: the state needs no reconciliation between edges.
 //!
@@ -16,7 +16,7 @@
 //! machinery relies on both, `runtime::traps`), trap sites at every instruction that may fault,
 //! a source range per operator, interrupt checks and the tier-up budget at loop headers.
 //!
-//! It covers what it covers: a function using anything else (SIMD, references, tables,
+//! It covers what it covers (SIMD too: see `simd`): a function using anything else (references, tables,
 //! `memory.init`, exceptions, multi-value, fuel metering, explicit bounds checks, signatures with
 //! more than one result…) is reported as [`Fallback`], and the
 //! compiler gives it to Cranelift's baseline instead.
