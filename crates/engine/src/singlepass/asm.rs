@@ -647,6 +647,45 @@ impl Asm {
         emit!(self, movdqu_a(Xmm::new(xmm), src.xmm_operand()))
     }
 
+    /// `dst op= src` for the SSE2/SSE4.1/SSE4.2 instruction named `op` on xmm registers (the
+    /// lane-wise v128 operators that are one instruction), or `false` for another name.
+    pub fn sse_rr(&mut self, op: &str, dst: u8, src: u8) -> bool {
+        let (d, s) = (Xmm::new(dst), XmmMem::Xmm(src));
+        macro_rules! ops {
+            ($($name:ident),*) => {
+                match op {
+                    $( stringify!($name) => emit!(self, $name(d, s)), )*
+                    _ => return false,
+                }
+            };
+        }
+        ops!(
+            paddb_a, paddw_a, paddd_a, paddq_a, psubb_a, psubw_a, psubd_a, psubq_a, pmullw_a, pmulld_a,
+            pminsb_a, pminsw_a, pminsd_a, pminub_a, pminuw_a, pminud_a, pmaxsb_a, pmaxsw_a, pmaxsd_a,
+            pmaxub_a, pmaxuw_a, pmaxud_a, pavgb_a, pavgw_a, paddsb_a, paddsw_a, paddusb_a, paddusw_a,
+            psubsb_a, psubsw_a, psubusb_a, psubusw_a, pcmpeqb_a, pcmpeqw_a, pcmpeqd_a, pcmpeqq_a,
+            pcmpgtb_a, pcmpgtw_a, pcmpgtd_a, pcmpgtq_a, addps_a, addpd_a, subps_a, subpd_a, mulps_a,
+            mulpd_a, divps_a, divpd_a, packsswb_a, packuswb_a, packssdw_a, packusdw_a, psllw_a, pslld_a,
+            psllq_a, psrlw_a, psrld_a, psrlq_a, psraw_a, psrad_a
+        );
+        true
+    }
+
+    /// `pmovzx*`/`pmovsx*` (named by `op`) of the 8 bytes at `src` into xmm `dst`.
+    pub fn sse_widen(&mut self, op: &str, dst: u8, src: Mem) -> bool {
+        let (d, s) = (Xmm::new(dst), src.xmm_operand());
+        match op {
+            "pmovzxbw" => emit!(self, pmovzxbw_a(d, s)),
+            "pmovzxwd" => emit!(self, pmovzxwd_a(d, s)),
+            "pmovzxdq" => emit!(self, pmovzxdq_a(d, s)),
+            "pmovsxbw" => emit!(self, pmovsxbw_a(d, s)),
+            "pmovsxwd" => emit!(self, pmovsxwd_a(d, s)),
+            "pmovsxdq" => emit!(self, pmovsxdq_a(d, s)),
+            _ => return false,
+        }
+        true
+    }
+
     /// `movdqu [dst], xmm`.
     pub fn store_v128(&mut self, dst: Mem, xmm: u8) {
         emit!(self, movdqu_b(dst.xmm_operand(), Xmm::new(xmm)))

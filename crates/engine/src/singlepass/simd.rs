@@ -9,7 +9,11 @@
 //! Inline: memory accesses (one `movdqu` for 16 bytes, so an out-of-bounds store writes
 //! nothing; narrow accesses as the scalar ones, with the same trap sites), constants, splats
 //! (a multiplication spreads the lane), lane extraction and replacement, local/global moves,
-//! `select`, and the bitwise `and`/`or`/`xor`/`andnot`/`not`. Every other operator calls the
+//! `select`, the bitwise `and`/`or`/`xor`/`andnot`/`not`, and the lane-wise operators that are
+//! one SSE instruction (`sse_binary`: integer add/sub/mul/min/max/avgr/saturating ops,
+//! `eq`/`gt_s`/`lt_s`, narrowing, f32/f64 add/sub/mul/div, which are the instructions
+//! Cranelift emits for them), widening (`pmovzx`/`pmovsx` of a slot half) and the i16/i32/i64
+//! shifts (the count masked to the lane width). Every other operator calls the
 //! `Simd` libcall (the runtime's `simd`) on the operand slots, with the whole stack spilled;
 //! `load8x8_s` and the like load their 8 bytes inline, then widen through it.
 
@@ -255,10 +259,151 @@ impl Compiler<'_> {
                 }
             }
 
+            O::I16x8ExtendLowI8x16S if self.has_sse41 => self.widen("pmovsxbw", 0)?,
+            O::I16x8ExtendHighI8x16S if self.has_sse41 => self.widen("pmovsxbw", 8)?,
+            O::I16x8ExtendLowI8x16U if self.has_sse41 => self.widen("pmovzxbw", 0)?,
+            O::I16x8ExtendHighI8x16U if self.has_sse41 => self.widen("pmovzxbw", 8)?,
+            O::I32x4ExtendLowI16x8S if self.has_sse41 => self.widen("pmovsxwd", 0)?,
+            O::I32x4ExtendHighI16x8S if self.has_sse41 => self.widen("pmovsxwd", 8)?,
+            O::I32x4ExtendLowI16x8U if self.has_sse41 => self.widen("pmovzxwd", 0)?,
+            O::I32x4ExtendHighI16x8U if self.has_sse41 => self.widen("pmovzxwd", 8)?,
+            O::I64x2ExtendLowI32x4S if self.has_sse41 => self.widen("pmovsxdq", 0)?,
+            O::I64x2ExtendHighI32x4S if self.has_sse41 => self.widen("pmovsxdq", 8)?,
+            O::I64x2ExtendLowI32x4U if self.has_sse41 => self.widen("pmovzxdq", 0)?,
+            O::I64x2ExtendHighI32x4U if self.has_sse41 => self.widen("pmovzxdq", 8)?,
+            O::I16x8Shl => self.shift_inline("psllw_a", 15)?,
+            O::I32x4Shl => self.shift_inline("pslld_a", 31)?,
+            O::I64x2Shl => self.shift_inline("psllq_a", 63)?,
+            O::I16x8ShrU => self.shift_inline("psrlw_a", 15)?,
+            O::I32x4ShrU => self.shift_inline("psrld_a", 31)?,
+            O::I64x2ShrU => self.shift_inline("psrlq_a", 63)?,
+            O::I16x8ShrS => self.shift_inline("psraw_a", 15)?,
+            O::I32x4ShrS => self.shift_inline("psrad_a", 31)?,
+
             O::I8x16Shuffle { lanes } => return self.via_libcall(op, lanes),
+            _ if self.sse_binary(op).is_some() => {
+                let (name, swap) = self.sse_binary(op).expect("just checked");
+                self.binary_inline(name, swap)?
+            }
             _ => return self.via_libcall(op, [0; 16]),
         }
         Ok(true)
+    }
+
+    /// The one SSE instruction computing binary operator `op` exactly as wasm (and Cranelift's
+    /// x64 backend, the same instruction for the float ones) defines it, and whether it takes its
+    /// operands swapped (`lt` as `gt`). SSE4.1/4.2 ones only where the CPU has them.
+    fn sse_binary(&self, op: &Operator<'_>) -> Option<(&'static str, bool)> {
+        use Operator as O;
+        let sse41 = self.has_sse41;
+        let sse42 = sse41 && std::arch::is_x86_feature_detected!("sse4.2");
+        Some(match *op {
+            O::I8x16Add => ("paddb_a", false),
+            O::I16x8Add => ("paddw_a", false),
+            O::I32x4Add => ("paddd_a", false),
+            O::I64x2Add => ("paddq_a", false),
+            O::I8x16Sub => ("psubb_a", false),
+            O::I16x8Sub => ("psubw_a", false),
+            O::I32x4Sub => ("psubd_a", false),
+            O::I64x2Sub => ("psubq_a", false),
+            O::I16x8Mul => ("pmullw_a", false),
+            O::I32x4Mul if sse41 => ("pmulld_a", false),
+            O::I8x16MinS if sse41 => ("pminsb_a", false),
+            O::I16x8MinS => ("pminsw_a", false),
+            O::I32x4MinS if sse41 => ("pminsd_a", false),
+            O::I8x16MinU => ("pminub_a", false),
+            O::I16x8MinU if sse41 => ("pminuw_a", false),
+            O::I32x4MinU if sse41 => ("pminud_a", false),
+            O::I8x16MaxS if sse41 => ("pmaxsb_a", false),
+            O::I16x8MaxS => ("pmaxsw_a", false),
+            O::I32x4MaxS if sse41 => ("pmaxsd_a", false),
+            O::I8x16MaxU => ("pmaxub_a", false),
+            O::I16x8MaxU if sse41 => ("pmaxuw_a", false),
+            O::I32x4MaxU if sse41 => ("pmaxud_a", false),
+            O::I8x16AvgrU => ("pavgb_a", false),
+            O::I16x8AvgrU => ("pavgw_a", false),
+            O::I8x16AddSatS => ("paddsb_a", false),
+            O::I16x8AddSatS => ("paddsw_a", false),
+            O::I8x16AddSatU => ("paddusb_a", false),
+            O::I16x8AddSatU => ("paddusw_a", false),
+            O::I8x16SubSatS => ("psubsb_a", false),
+            O::I16x8SubSatS => ("psubsw_a", false),
+            O::I8x16SubSatU => ("psubusb_a", false),
+            O::I16x8SubSatU => ("psubusw_a", false),
+            O::I8x16Eq => ("pcmpeqb_a", false),
+            O::I16x8Eq => ("pcmpeqw_a", false),
+            O::I32x4Eq => ("pcmpeqd_a", false),
+            O::I64x2Eq if sse41 => ("pcmpeqq_a", false),
+            O::I8x16GtS => ("pcmpgtb_a", false),
+            O::I16x8GtS => ("pcmpgtw_a", false),
+            O::I32x4GtS => ("pcmpgtd_a", false),
+            O::I64x2GtS if sse42 => ("pcmpgtq_a", false),
+            O::I8x16LtS => ("pcmpgtb_a", true),
+            O::I16x8LtS => ("pcmpgtw_a", true),
+            O::I32x4LtS => ("pcmpgtd_a", true),
+            O::I64x2LtS if sse42 => ("pcmpgtq_a", true),
+            // The instructions Cranelift emits for fadd/fsub/fmul/fdiv: the same NaN propagates.
+            O::F32x4Add => ("addps_a", false),
+            O::F64x2Add => ("addpd_a", false),
+            O::F32x4Sub => ("subps_a", false),
+            O::F64x2Sub => ("subpd_a", false),
+            O::F32x4Mul => ("mulps_a", false),
+            O::F64x2Mul => ("mulpd_a", false),
+            O::F32x4Div => ("divps_a", false),
+            O::F64x2Div => ("divpd_a", false),
+            O::I8x16NarrowI16x8S => ("packsswb_a", false),
+            O::I8x16NarrowI16x8U => ("packuswb_a", false),
+            O::I16x8NarrowI32x4S => ("packssdw_a", false),
+            O::I16x8NarrowI32x4U if sse41 => ("packusdw_a", false),
+            _ => return None,
+        })
+    }
+
+    /// Binary operator `name` (an [`Asm::sse_rr`] instruction) on the two v128s on top:
+    /// xmm0 = first (second when `swap`), xmm1 = the other.
+    fn binary_inline(&mut self, name: &str, swap: bool) -> Result<(), Fallback> {
+        self.need_wide()?;
+        self.pop();
+        let d = self.stack.len() - 1;
+        let (x, y) = (self.home(d), self.home(d + 1));
+        let (first, second) = if swap { (y, x) } else { (x, y) };
+        self.a.load_v128(0, first);
+        self.a.load_v128(1, second);
+        if !self.a.sse_rr(name, 0, 1) {
+            return fallback(format!("no instruction {name}"));
+        }
+        self.a.store_v128(x, 0);
+        Ok(())
+    }
+
+    /// `extend_low`/`extend_high` (`disp` 0 or 8): `pmovzx`/`pmovsx` of that half of the slot.
+    fn widen(&mut self, name: &str, disp: i32) -> Result<(), Fallback> {
+        self.need_wide()?;
+        let d = self.stack.len() - 1;
+        let from = self.slot(d, disp);
+        if !self.a.sse_widen(name, 0, from) {
+            return fallback(format!("no instruction {name}"));
+        }
+        let to = self.home(d);
+        self.a.store_v128(to, 0);
+        Ok(())
+    }
+
+    /// A shift by the i32 on top, taken modulo the lane width (`mask`), of the v128 below it.
+    fn shift_inline(&mut self, name: &str, mask: i32) -> Result<(), Fallback> {
+        self.need_wide()?;
+        let (n, _) = self.pop_reg();
+        self.a.alu_ri(Alu::And, Size::S32, n, mask);
+        self.a.to_xmm(Size::S64, 1, n);
+        self.release(n);
+        let d = self.stack.len() - 1;
+        let at = self.home(d);
+        self.a.load_v128(0, at);
+        if !self.a.sse_rr(name, 0, 1) {
+            return fallback(format!("no instruction {name}"));
+        }
+        self.a.store_v128(at, 0);
+        Ok(())
     }
 
     /// `x op y` (`x op !y` when `invert`) on the two v128s on top, 64 bits at a time.
