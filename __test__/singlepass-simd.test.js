@@ -91,9 +91,9 @@ function operatorModule(unary, binary, ternary, shifts, tests) {
 // round at .5) and integers at the edges, as f32, f64 and integer patterns.
 const F32 = [NaN, -0, 0, 1.5, -2.5, 0.5, -1e30, Infinity, -Infinity, 3e9, -3e9, 4294967296, 1e-40, 2.5, -0.5, 7];
 const F64 = [-0, 0, 2.5, -3.5, 1e300, -Infinity, 3e9, -3e10, 2147483648.5, -2147483649, 0.5, 5e-324];
-function patterns(rng, withNaN) {
+function patterns(rng, withNaN, count = 40) {
   const out = [];
-  for (let n = 0; n < 10; n++) {
+  for (let n = 0; n < count; n++) {
     const bytes = new Uint8Array(48);
     const dv = new DataView(bytes.buffer);
     for (let k = 0; k < 3; k++) {
