@@ -666,9 +666,30 @@ impl Asm {
             psubsb_a, psubsw_a, psubusb_a, psubusw_a, pcmpeqb_a, pcmpeqw_a, pcmpeqd_a, pcmpeqq_a,
             pcmpgtb_a, pcmpgtw_a, pcmpgtd_a, pcmpgtq_a, addps_a, addpd_a, subps_a, subpd_a, mulps_a,
             mulpd_a, divps_a, divpd_a, packsswb_a, packuswb_a, packssdw_a, packusdw_a, psllw_a, pslld_a,
-            psllq_a, psrlw_a, psrld_a, psrlq_a, psraw_a, psrad_a
+            psllq_a, psrlw_a, psrld_a, psrlq_a, psraw_a, psrad_a, pxor_a
         );
         true
+    }
+
+    /// `cmpps`/`cmppd dst, src, predicate` (`double`: cmppd).
+    pub fn sse_cmp(&mut self, double: bool, dst: u8, src: u8, predicate: u8) {
+        let (d, s, imm) = (Xmm::new(dst), XmmMem::Xmm(src), Imm8::new(predicate));
+        if double {
+            emit!(self, cmppd_a(d, s, imm))
+        } else {
+            emit!(self, cmpps_a(d, s, imm))
+        }
+    }
+
+    /// `pmovmskb` (lane bytes 1), `movmskps` (4) or `movmskpd` (8): the top bit of each lane of
+    /// xmm `src` into `dst`.
+    pub fn movemask(&mut self, lane_bytes: u8, dst: Reg, src: u8) {
+        let (d, s) = (Gpr::new(dst), Xmm::new(src));
+        match lane_bytes {
+            1 => emit!(self, pmovmskb_rm(d, s)),
+            4 => emit!(self, movmskps_rm(d, s)),
+            _ => emit!(self, movmskpd_rm(d, s)),
+        }
     }
 
     /// `pmovzx*`/`pmovsx*` (named by `op`) of the 8 bytes at `src` into xmm `dst`.

@@ -13,7 +13,8 @@
 //! one SSE instruction (`sse_binary`: integer add/sub/mul/min/max/avgr/saturating ops,
 //! `eq`/`gt_s`/`lt_s`, narrowing, f32/f64 add/sub/mul/div, which are the instructions
 //! Cranelift emits for them), widening (`pmovzx`/`pmovsx` of a slot half) and the i16/i32/i64
-//! shifts (the count masked to the lane width). Every other operator calls the
+//! shifts (the count masked to the lane width), float comparisons (`cmpps`/`cmppd`), integer
+//! `ne`, `any_true` and the 8/32/64-bit `bitmask`s. Every other operator calls the
 //! `Simd` libcall (the runtime's `simd`) on the operand slots, with the whole stack spilled;
 //! `load8x8_s` and the like load their 8 bytes inline, then widen through it.
 
@@ -71,12 +72,12 @@ impl Compiler<'_> {
     }
 
     /// `home(depth) + disp`.
-    fn slot(&self, depth: usize, disp: i32) -> Mem {
+    fn simd_slot(&self, depth: usize, disp: i32) -> Mem {
         let home = self.home(depth);
         Mem { disp: home.disp + disp, ..home }
     }
 
-    fn copy16(&mut self, to: Mem, from: Mem) {
+    fn simd_copy16(&mut self, to: Mem, from: Mem) {
         self.a.load_v128(0, from);
         self.a.store_v128(to, 0);
     }
@@ -89,7 +90,7 @@ impl Compiler<'_> {
     pub(super) fn v128_local_get(&mut self, index: u32) -> Result<(), Fallback> {
         self.need_wide()?;
         let (to, from) = (self.home(self.stack.len()), self.local_slot(index as usize));
-        self.copy16(to, from);
+        self.simd_copy16(to, from);
         self.push_v128();
         Ok(())
     }
@@ -98,7 +99,7 @@ impl Compiler<'_> {
         self.need_wide()?;
         self.pop();
         let (to, from) = (self.local_slot(index as usize), self.home(self.stack.len()));
-        self.copy16(to, from);
+        self.simd_copy16(to, from);
         if tee {
             self.push_v128();
         }
@@ -109,7 +110,7 @@ impl Compiler<'_> {
         self.need_wide()?;
         self.a.load(Size::S64, RAX, Mem::at(R15, self.offsets.global(index) as i32));
         let to = self.home(self.stack.len());
-        self.copy16(to, Mem::at(RAX, 0));
+        self.simd_copy16(to, Mem::at(RAX, 0));
         self.push_v128();
         Ok(())
     }
@@ -119,7 +120,7 @@ impl Compiler<'_> {
         self.pop();
         self.a.load(Size::S64, RAX, Mem::at(R15, self.offsets.global(index) as i32));
         let from = self.home(self.stack.len());
-        self.copy16(Mem::at(RAX, 0), from);
+        self.simd_copy16(Mem::at(RAX, 0), from);
         Ok(())
     }
 
@@ -136,7 +137,7 @@ impl Compiler<'_> {
         self.a.test_rr(Size::S32, c, c);
         self.a.jcc(super::asm::Cond::Ne, keep);
         let (to, from) = (self.home(d), self.home(d + 1));
-        self.copy16(to, from);
+        self.simd_copy16(to, from);
         self.a.bind(keep);
         self.push_v128();
         Ok(())
@@ -160,7 +161,7 @@ impl Compiler<'_> {
     }
 
     /// An operator through the libcall: its operands are the top `arity` values.
-    fn via_libcall(&mut self, op: &Operator<'_>, lanes: [u8; 16]) -> Result<bool, Fallback> {
+    fn simd_via_libcall(&mut self, op: &Operator<'_>, lanes: [u8; 16]) -> Result<bool, Fallback> {
         let Some(subop) = simd_subop(op) else {
             return Ok(false);
         };
@@ -191,26 +192,26 @@ impl Compiler<'_> {
         match *op {
             O::V128Load { memarg } => self.v128_load(memarg)?,
             O::V128Store { memarg } => self.v128_store(memarg)?,
-            O::V128Load8x8S { memarg } => self.load_extend(memarg, &O::I16x8ExtendLowI8x16S)?,
-            O::V128Load8x8U { memarg } => self.load_extend(memarg, &O::I16x8ExtendLowI8x16U)?,
-            O::V128Load16x4S { memarg } => self.load_extend(memarg, &O::I32x4ExtendLowI16x8S)?,
-            O::V128Load16x4U { memarg } => self.load_extend(memarg, &O::I32x4ExtendLowI16x8U)?,
-            O::V128Load32x2S { memarg } => self.load_extend(memarg, &O::I64x2ExtendLowI32x4S)?,
-            O::V128Load32x2U { memarg } => self.load_extend(memarg, &O::I64x2ExtendLowI32x4U)?,
-            O::V128Load8Splat { memarg } => self.load_splat(memarg, 1, true)?,
-            O::V128Load16Splat { memarg } => self.load_splat(memarg, 2, true)?,
-            O::V128Load32Splat { memarg } => self.load_splat(memarg, 4, true)?,
-            O::V128Load64Splat { memarg } => self.load_splat(memarg, 8, true)?,
-            O::V128Load32Zero { memarg } => self.load_splat(memarg, 4, false)?,
-            O::V128Load64Zero { memarg } => self.load_splat(memarg, 8, false)?,
-            O::V128Load8Lane { memarg, lane } => self.load_lane(memarg, 1, lane)?,
-            O::V128Load16Lane { memarg, lane } => self.load_lane(memarg, 2, lane)?,
-            O::V128Load32Lane { memarg, lane } => self.load_lane(memarg, 4, lane)?,
-            O::V128Load64Lane { memarg, lane } => self.load_lane(memarg, 8, lane)?,
-            O::V128Store8Lane { memarg, lane } => self.store_lane(memarg, 1, lane)?,
-            O::V128Store16Lane { memarg, lane } => self.store_lane(memarg, 2, lane)?,
-            O::V128Store32Lane { memarg, lane } => self.store_lane(memarg, 4, lane)?,
-            O::V128Store64Lane { memarg, lane } => self.store_lane(memarg, 8, lane)?,
+            O::V128Load8x8S { memarg } => self.simd_load_extend(memarg, &O::I16x8ExtendLowI8x16S)?,
+            O::V128Load8x8U { memarg } => self.simd_load_extend(memarg, &O::I16x8ExtendLowI8x16U)?,
+            O::V128Load16x4S { memarg } => self.simd_load_extend(memarg, &O::I32x4ExtendLowI16x8S)?,
+            O::V128Load16x4U { memarg } => self.simd_load_extend(memarg, &O::I32x4ExtendLowI16x8U)?,
+            O::V128Load32x2S { memarg } => self.simd_load_extend(memarg, &O::I64x2ExtendLowI32x4S)?,
+            O::V128Load32x2U { memarg } => self.simd_load_extend(memarg, &O::I64x2ExtendLowI32x4U)?,
+            O::V128Load8Splat { memarg } => self.simd_load_splat(memarg, 1, true)?,
+            O::V128Load16Splat { memarg } => self.simd_load_splat(memarg, 2, true)?,
+            O::V128Load32Splat { memarg } => self.simd_load_splat(memarg, 4, true)?,
+            O::V128Load64Splat { memarg } => self.simd_load_splat(memarg, 8, true)?,
+            O::V128Load32Zero { memarg } => self.simd_load_splat(memarg, 4, false)?,
+            O::V128Load64Zero { memarg } => self.simd_load_splat(memarg, 8, false)?,
+            O::V128Load8Lane { memarg, lane } => self.simd_load_lane(memarg, 1, lane)?,
+            O::V128Load16Lane { memarg, lane } => self.simd_load_lane(memarg, 2, lane)?,
+            O::V128Load32Lane { memarg, lane } => self.simd_load_lane(memarg, 4, lane)?,
+            O::V128Load64Lane { memarg, lane } => self.simd_load_lane(memarg, 8, lane)?,
+            O::V128Store8Lane { memarg, lane } => self.simd_store_lane(memarg, 1, lane)?,
+            O::V128Store16Lane { memarg, lane } => self.simd_store_lane(memarg, 2, lane)?,
+            O::V128Store32Lane { memarg, lane } => self.simd_store_lane(memarg, 4, lane)?,
+            O::V128Store64Lane { memarg, lane } => self.simd_store_lane(memarg, 8, lane)?,
 
             O::V128Const { value } => {
                 self.need_wide()?;
@@ -219,73 +220,105 @@ impl Compiler<'_> {
                 for half in 0..2 {
                     let v = i64::from_le_bytes(bytes[8 * half..8 * half + 8].try_into().expect("8 bytes"));
                     self.a.mov_ri(Size::S64, RAX, v);
-                    let at = self.slot(d, 8 * half as i32);
+                    let at = self.simd_slot(d, 8 * half as i32);
                     self.a.store(Size::S64, at, RAX);
                 }
                 self.push_v128();
             }
-            O::I8x16Splat => self.splat(1)?,
-            O::I16x8Splat => self.splat(2)?,
-            O::I32x4Splat | O::F32x4Splat => self.splat(4)?,
-            O::I64x2Splat | O::F64x2Splat => self.splat(8)?,
+            O::I8x16Splat => self.simd_splat(1)?,
+            O::I16x8Splat => self.simd_splat(2)?,
+            O::I32x4Splat | O::F32x4Splat => self.simd_splat(4)?,
+            O::I64x2Splat | O::F64x2Splat => self.simd_splat(8)?,
 
-            O::I8x16ExtractLaneS { lane } => self.extract_lane(1, lane, true, Size::S32)?,
-            O::I8x16ExtractLaneU { lane } => self.extract_lane(1, lane, false, Size::S32)?,
-            O::I16x8ExtractLaneS { lane } => self.extract_lane(2, lane, true, Size::S32)?,
-            O::I16x8ExtractLaneU { lane } => self.extract_lane(2, lane, false, Size::S32)?,
+            O::I8x16ExtractLaneS { lane } => self.simd_extract_lane(1, lane, true, Size::S32)?,
+            O::I8x16ExtractLaneU { lane } => self.simd_extract_lane(1, lane, false, Size::S32)?,
+            O::I16x8ExtractLaneS { lane } => self.simd_extract_lane(2, lane, true, Size::S32)?,
+            O::I16x8ExtractLaneU { lane } => self.simd_extract_lane(2, lane, false, Size::S32)?,
             O::I32x4ExtractLane { lane } | O::F32x4ExtractLane { lane } => {
-                self.extract_lane(4, lane, false, Size::S32)?
+                self.simd_extract_lane(4, lane, false, Size::S32)?
             }
             O::I64x2ExtractLane { lane } | O::F64x2ExtractLane { lane } => {
-                self.extract_lane(8, lane, false, Size::S64)?
+                self.simd_extract_lane(8, lane, false, Size::S64)?
             }
-            O::I8x16ReplaceLane { lane } => self.replace_lane(1, lane)?,
-            O::I16x8ReplaceLane { lane } => self.replace_lane(2, lane)?,
-            O::I32x4ReplaceLane { lane } | O::F32x4ReplaceLane { lane } => self.replace_lane(4, lane)?,
-            O::I64x2ReplaceLane { lane } | O::F64x2ReplaceLane { lane } => self.replace_lane(8, lane)?,
+            O::I8x16ReplaceLane { lane } => self.simd_replace_lane(1, lane)?,
+            O::I16x8ReplaceLane { lane } => self.simd_replace_lane(2, lane)?,
+            O::I32x4ReplaceLane { lane } | O::F32x4ReplaceLane { lane } => self.simd_replace_lane(4, lane)?,
+            O::I64x2ReplaceLane { lane } | O::F64x2ReplaceLane { lane } => self.simd_replace_lane(8, lane)?,
 
-            O::V128And => self.bitwise(Alu::And, false)?,
-            O::V128Or => self.bitwise(Alu::Or, false)?,
-            O::V128Xor => self.bitwise(Alu::Xor, false)?,
-            O::V128AndNot => self.bitwise(Alu::And, true)?,
+            O::V128And => self.simd_bitwise(Alu::And, false)?,
+            O::V128Or => self.simd_bitwise(Alu::Or, false)?,
+            O::V128Xor => self.simd_bitwise(Alu::Xor, false)?,
+            O::V128AndNot => self.simd_bitwise(Alu::And, true)?,
             O::V128Not => {
                 self.need_wide()?;
                 let d = self.stack.len() - 1;
                 for half in [0, 8] {
-                    let at = self.slot(d, half);
+                    let at = self.simd_slot(d, half);
                     self.a.load(Size::S64, RAX, at);
                     self.a.alu_ri(Alu::Xor, Size::S64, RAX, -1);
                     self.a.store(Size::S64, at, RAX);
                 }
             }
 
-            O::I16x8ExtendLowI8x16S if self.has_sse41 => self.widen("pmovsxbw", 0)?,
-            O::I16x8ExtendHighI8x16S if self.has_sse41 => self.widen("pmovsxbw", 8)?,
-            O::I16x8ExtendLowI8x16U if self.has_sse41 => self.widen("pmovzxbw", 0)?,
-            O::I16x8ExtendHighI8x16U if self.has_sse41 => self.widen("pmovzxbw", 8)?,
-            O::I32x4ExtendLowI16x8S if self.has_sse41 => self.widen("pmovsxwd", 0)?,
-            O::I32x4ExtendHighI16x8S if self.has_sse41 => self.widen("pmovsxwd", 8)?,
-            O::I32x4ExtendLowI16x8U if self.has_sse41 => self.widen("pmovzxwd", 0)?,
-            O::I32x4ExtendHighI16x8U if self.has_sse41 => self.widen("pmovzxwd", 8)?,
-            O::I64x2ExtendLowI32x4S if self.has_sse41 => self.widen("pmovsxdq", 0)?,
-            O::I64x2ExtendHighI32x4S if self.has_sse41 => self.widen("pmovsxdq", 8)?,
-            O::I64x2ExtendLowI32x4U if self.has_sse41 => self.widen("pmovzxdq", 0)?,
-            O::I64x2ExtendHighI32x4U if self.has_sse41 => self.widen("pmovzxdq", 8)?,
-            O::I16x8Shl => self.shift_inline("psllw_a", 15)?,
-            O::I32x4Shl => self.shift_inline("pslld_a", 31)?,
-            O::I64x2Shl => self.shift_inline("psllq_a", 63)?,
-            O::I16x8ShrU => self.shift_inline("psrlw_a", 15)?,
-            O::I32x4ShrU => self.shift_inline("psrld_a", 31)?,
-            O::I64x2ShrU => self.shift_inline("psrlq_a", 63)?,
-            O::I16x8ShrS => self.shift_inline("psraw_a", 15)?,
-            O::I32x4ShrS => self.shift_inline("psrad_a", 31)?,
+            O::I16x8ExtendLowI8x16S if self.has_sse41 => self.simd_widen("pmovsxbw", 0)?,
+            O::I16x8ExtendHighI8x16S if self.has_sse41 => self.simd_widen("pmovsxbw", 8)?,
+            O::I16x8ExtendLowI8x16U if self.has_sse41 => self.simd_widen("pmovzxbw", 0)?,
+            O::I16x8ExtendHighI8x16U if self.has_sse41 => self.simd_widen("pmovzxbw", 8)?,
+            O::I32x4ExtendLowI16x8S if self.has_sse41 => self.simd_widen("pmovsxwd", 0)?,
+            O::I32x4ExtendHighI16x8S if self.has_sse41 => self.simd_widen("pmovsxwd", 8)?,
+            O::I32x4ExtendLowI16x8U if self.has_sse41 => self.simd_widen("pmovzxwd", 0)?,
+            O::I32x4ExtendHighI16x8U if self.has_sse41 => self.simd_widen("pmovzxwd", 8)?,
+            O::I64x2ExtendLowI32x4S if self.has_sse41 => self.simd_widen("pmovsxdq", 0)?,
+            O::I64x2ExtendHighI32x4S if self.has_sse41 => self.simd_widen("pmovsxdq", 8)?,
+            O::I64x2ExtendLowI32x4U if self.has_sse41 => self.simd_widen("pmovzxdq", 0)?,
+            O::I64x2ExtendHighI32x4U if self.has_sse41 => self.simd_widen("pmovzxdq", 8)?,
+            O::I16x8Shl => self.simd_shift_inline("psllw_a", 15)?,
+            O::I32x4Shl => self.simd_shift_inline("pslld_a", 31)?,
+            O::I64x2Shl => self.simd_shift_inline("psllq_a", 63)?,
+            O::I16x8ShrU => self.simd_shift_inline("psrlw_a", 15)?,
+            O::I32x4ShrU => self.simd_shift_inline("psrld_a", 31)?,
+            O::I64x2ShrU => self.simd_shift_inline("psrlq_a", 63)?,
+            O::I16x8ShrS => self.simd_shift_inline("psraw_a", 15)?,
+            O::I32x4ShrS => self.simd_shift_inline("psrad_a", 31)?,
 
-            O::I8x16Shuffle { lanes } => return self.via_libcall(op, lanes),
-            _ if self.sse_binary(op).is_some() => {
-                let (name, swap) = self.sse_binary(op).expect("just checked");
-                self.binary_inline(name, swap)?
+            // cmpps/cmppd predicates: 0 eq, 1 lt, 2 le, 4 neq (unordered: true on NaN).
+            O::F32x4Eq => self.simd_float_compare(false, 0, false)?,
+            O::F32x4Ne => self.simd_float_compare(false, 4, false)?,
+            O::F32x4Lt => self.simd_float_compare(false, 1, false)?,
+            O::F32x4Le => self.simd_float_compare(false, 2, false)?,
+            O::F32x4Gt => self.simd_float_compare(false, 1, true)?,
+            O::F32x4Ge => self.simd_float_compare(false, 2, true)?,
+            O::F64x2Eq => self.simd_float_compare(true, 0, false)?,
+            O::F64x2Ne => self.simd_float_compare(true, 4, false)?,
+            O::F64x2Lt => self.simd_float_compare(true, 1, false)?,
+            O::F64x2Le => self.simd_float_compare(true, 2, false)?,
+            O::F64x2Gt => self.simd_float_compare(true, 1, true)?,
+            O::F64x2Ge => self.simd_float_compare(true, 2, true)?,
+            O::I8x16Ne => self.simd_not_equal("pcmpeqb_a")?,
+            O::I16x8Ne => self.simd_not_equal("pcmpeqw_a")?,
+            O::I32x4Ne => self.simd_not_equal("pcmpeqd_a")?,
+            O::I64x2Ne if self.has_sse41 => self.simd_not_equal("pcmpeqq_a")?,
+            O::I8x16Bitmask => self.simd_bitmask(1)?,
+            O::I32x4Bitmask => self.simd_bitmask(4)?,
+            O::I64x2Bitmask => self.simd_bitmask(8)?,
+            O::V128AnyTrue => {
+                self.need_wide()?;
+                self.pop();
+                let d = self.stack.len();
+                let r = self.alloc();
+                self.a.load(Size::S64, r, self.home(d));
+                self.a.load(Size::S64, RAX, self.simd_slot(d, 8));
+                self.a.alu_rr(Alu::Or, Size::S64, r, RAX);
+                self.a.setcc(super::asm::Cond::Ne, r);
+                self.push(Val::Reg(r), Size::S32);
             }
-            _ => return self.via_libcall(op, [0; 16]),
+
+            O::I8x16Shuffle { lanes } => return self.simd_via_libcall(op, lanes),
+            _ if self.simd_sse_binary(op).is_some() => {
+                let (name, swap) = self.simd_sse_binary(op).expect("just checked");
+                self.simd_binary_inline(name, swap)?
+            }
+            _ => return self.simd_via_libcall(op, [0; 16]),
         }
         Ok(true)
     }
@@ -293,7 +326,7 @@ impl Compiler<'_> {
     /// The one SSE instruction computing binary operator `op` exactly as wasm (and Cranelift's
     /// x64 backend, the same instruction for the float ones) defines it, and whether it takes its
     /// operands swapped (`lt` as `gt`). SSE4.1/4.2 ones only where the CPU has them.
-    fn sse_binary(&self, op: &Operator<'_>) -> Option<(&'static str, bool)> {
+    fn simd_sse_binary(&self, op: &Operator<'_>) -> Option<(&'static str, bool)> {
         use Operator as O;
         let sse41 = self.has_sse41;
         let sse42 = sse41 && std::arch::is_x86_feature_detected!("sse4.2");
@@ -361,7 +394,7 @@ impl Compiler<'_> {
 
     /// Binary operator `name` (an [`Asm::sse_rr`] instruction) on the two v128s on top:
     /// xmm0 = first (second when `swap`), xmm1 = the other.
-    fn binary_inline(&mut self, name: &str, swap: bool) -> Result<(), Fallback> {
+    fn simd_binary_inline(&mut self, name: &str, swap: bool) -> Result<(), Fallback> {
         self.need_wide()?;
         self.pop();
         let d = self.stack.len() - 1;
@@ -376,11 +409,49 @@ impl Compiler<'_> {
         Ok(())
     }
 
+    /// A float comparison (`cmpps`/`cmppd` with `predicate`; `swap`: the operands swapped, `gt`
+    /// as `lt`): all-ones lanes where true, as wasm and Cranelift's `fcmp` give.
+    fn simd_float_compare(&mut self, double: bool, predicate: u8, swap: bool) -> Result<(), Fallback> {
+        self.need_wide()?;
+        self.pop();
+        let d = self.stack.len() - 1;
+        let (x, y) = (self.home(d), self.home(d + 1));
+        let (first, second) = if swap { (y, x) } else { (x, y) };
+        self.a.load_v128(0, first);
+        self.a.load_v128(1, second);
+        self.a.sse_cmp(double, 0, 1, predicate);
+        self.a.store_v128(x, 0);
+        Ok(())
+    }
+
+    /// Integer `ne`: `eq` (instruction `eq`), then inverted.
+    fn simd_not_equal(&mut self, eq: &str) -> Result<(), Fallback> {
+        self.simd_binary_inline(eq, false)?;
+        let at = self.home(self.stack.len() - 1);
+        self.a.load_v128(0, at);
+        self.a.sse_rr("pcmpeqb_a", 1, 1);
+        self.a.sse_rr("pxor_a", 0, 1);
+        self.a.store_v128(at, 0);
+        Ok(())
+    }
+
+    /// `bitmask` of lanes of `lane_bytes` bytes (1, 4 or 8): one move-mask instruction.
+    fn simd_bitmask(&mut self, lane_bytes: u8) -> Result<(), Fallback> {
+        self.need_wide()?;
+        self.pop();
+        let at = self.home(self.stack.len());
+        let r = self.alloc();
+        self.a.load_v128(0, at);
+        self.a.movemask(lane_bytes, r, 0);
+        self.push(Val::Reg(r), Size::S32);
+        Ok(())
+    }
+
     /// `extend_low`/`extend_high` (`disp` 0 or 8): `pmovzx`/`pmovsx` of that half of the slot.
-    fn widen(&mut self, name: &str, disp: i32) -> Result<(), Fallback> {
+    fn simd_widen(&mut self, name: &str, disp: i32) -> Result<(), Fallback> {
         self.need_wide()?;
         let d = self.stack.len() - 1;
-        let from = self.slot(d, disp);
+        let from = self.simd_slot(d, disp);
         if !self.a.sse_widen(name, 0, from) {
             return fallback(format!("no instruction {name}"));
         }
@@ -390,7 +461,7 @@ impl Compiler<'_> {
     }
 
     /// A shift by the i32 on top, taken modulo the lane width (`mask`), of the v128 below it.
-    fn shift_inline(&mut self, name: &str, mask: i32) -> Result<(), Fallback> {
+    fn simd_shift_inline(&mut self, name: &str, mask: i32) -> Result<(), Fallback> {
         self.need_wide()?;
         let (n, _) = self.pop_reg();
         self.a.alu_ri(Alu::And, Size::S32, n, mask);
@@ -407,12 +478,12 @@ impl Compiler<'_> {
     }
 
     /// `x op y` (`x op !y` when `invert`) on the two v128s on top, 64 bits at a time.
-    fn bitwise(&mut self, op: Alu, invert: bool) -> Result<(), Fallback> {
+    fn simd_bitwise(&mut self, op: Alu, invert: bool) -> Result<(), Fallback> {
         self.need_wide()?;
         self.pop();
         let d = self.stack.len() - 1;
         for half in [0, 8] {
-            let (x, y) = (self.slot(d, half), self.slot(d + 1, half));
+            let (x, y) = (self.simd_slot(d, half), self.simd_slot(d + 1, half));
             self.a.load(Size::S64, RAX, x);
             self.a.load(Size::S64, RCX, y);
             if invert {
@@ -451,7 +522,7 @@ impl Compiler<'_> {
     }
 
     /// Loads `bytes` bytes (zero-extended) at the popped address into a register.
-    fn load_scalar(&mut self, memarg: MemArg, bytes: u8) -> Result<Reg, Fallback> {
+    fn simd_load_scalar(&mut self, memarg: MemArg, bytes: u8) -> Result<Reg, Fallback> {
         let (addr, _) = self.pop_reg();
         let m = self.address(memarg, addr)?;
         self.a.trap_here(crate::trap::TrapKind::MemoryOutOfBounds);
@@ -461,29 +532,30 @@ impl Compiler<'_> {
 
     /// `v128.loadNxM_s/u`: the 8 bytes loaded into the low half, then widened (the operator
     /// `extend` on them is the same).
-    fn load_extend(&mut self, memarg: MemArg, extend: &Operator<'_>) -> Result<(), Fallback> {
+    fn simd_load_extend(&mut self, memarg: MemArg, extend: &Operator<'_>) -> Result<(), Fallback> {
         self.need_wide()?;
-        let r = self.load_scalar(memarg, 8)?;
+        let r = self.simd_load_scalar(memarg, 8)?;
         let d = self.stack.len();
         self.a.store(Size::S64, self.home(d), r);
         self.release(r);
         self.push_v128();
-        let subop = simd_subop(extend).ok_or_else(|| Fallback("simd extend".into()))?;
-        self.simd_libcall(subop, [0; 16], d);
+        if !self.simd(extend)? {
+            return fallback("simd extend");
+        }
         Ok(())
     }
 
     /// `v128.loadN_splat` (`splat`), or `v128.loadN_zero`.
-    fn load_splat(&mut self, memarg: MemArg, bytes: u8, splat: bool) -> Result<(), Fallback> {
+    fn simd_load_splat(&mut self, memarg: MemArg, bytes: u8, splat: bool) -> Result<(), Fallback> {
         self.need_wide()?;
-        let r = self.load_scalar(memarg, bytes)?;
+        let r = self.simd_load_scalar(memarg, bytes)?;
         let d = self.stack.len();
         if splat {
-            self.spread_into(d, r, bytes);
+            self.simd_spread_into(d, r, bytes);
         } else {
             self.a.store(Size::S64, self.home(d), r);
             self.a.alu_rr(Alu::Xor, Size::S32, RAX, RAX);
-            self.a.store(Size::S64, self.slot(d, 8), RAX);
+            self.a.store(Size::S64, self.simd_slot(d, 8), RAX);
         }
         self.release(r);
         self.push_v128();
@@ -491,16 +563,16 @@ impl Compiler<'_> {
     }
 
     /// Stores the low `bytes` of `r` (its upper bits zero) to every lane of `home(d)`.
-    fn spread_into(&mut self, d: usize, r: Reg, bytes: u8) {
+    fn simd_spread_into(&mut self, d: usize, r: Reg, bytes: u8) {
         if bytes < 8 {
             self.a.mov_ri(Size::S64, RAX, spread(bytes));
             self.a.imul_rr(Size::S64, r, RAX);
         }
         self.a.store(Size::S64, self.home(d), r);
-        self.a.store(Size::S64, self.slot(d, 8), r);
+        self.a.store(Size::S64, self.simd_slot(d, 8), r);
     }
 
-    fn splat(&mut self, bytes: u8) -> Result<(), Fallback> {
+    fn simd_splat(&mut self, bytes: u8) -> Result<(), Fallback> {
         self.need_wide()?;
         let (r, _) = self.pop_reg();
         match bytes {
@@ -510,30 +582,30 @@ impl Compiler<'_> {
             _ => {}
         }
         let d = self.stack.len();
-        self.spread_into(d, r, bytes);
+        self.simd_spread_into(d, r, bytes);
         self.release(r);
         self.push_v128();
         Ok(())
     }
 
-    fn load_lane(&mut self, memarg: MemArg, bytes: u8, lane: u8) -> Result<(), Fallback> {
+    fn simd_load_lane(&mut self, memarg: MemArg, bytes: u8, lane: u8) -> Result<(), Fallback> {
         self.need_wide()?;
         self.pop();
-        let r = self.load_scalar(memarg, bytes)?;
+        let r = self.simd_load_scalar(memarg, bytes)?;
         let d = self.stack.len();
         let (to, from) = (self.home(d), self.home(d + 1));
-        self.copy16(to, from);
-        let at = self.slot(d, i32::from(lane) * i32::from(bytes));
+        self.simd_copy16(to, from);
+        let at = self.simd_slot(d, i32::from(lane) * i32::from(bytes));
         self.a.store_narrow(bytes, at, r);
         self.release(r);
         self.push_v128();
         Ok(())
     }
 
-    fn store_lane(&mut self, memarg: MemArg, bytes: u8, lane: u8) -> Result<(), Fallback> {
+    fn simd_store_lane(&mut self, memarg: MemArg, bytes: u8, lane: u8) -> Result<(), Fallback> {
         self.need_wide()?;
         self.pop();
-        let at = self.slot(self.stack.len(), i32::from(lane) * i32::from(bytes));
+        let at = self.simd_slot(self.stack.len(), i32::from(lane) * i32::from(bytes));
         self.a.load_narrow(bytes, false, Size::S64, RCX, at);
         let (addr, _) = self.pop_reg();
         let m = self.address(memarg, addr)?;
@@ -543,21 +615,21 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    fn extract_lane(&mut self, bytes: u8, lane: u8, signed: bool, to: Size) -> Result<(), Fallback> {
+    fn simd_extract_lane(&mut self, bytes: u8, lane: u8, signed: bool, to: Size) -> Result<(), Fallback> {
         self.need_wide()?;
         self.pop();
-        let at = self.slot(self.stack.len(), i32::from(lane) * i32::from(bytes));
+        let at = self.simd_slot(self.stack.len(), i32::from(lane) * i32::from(bytes));
         let r = self.alloc();
         self.a.load_narrow(bytes, signed, to, r, at);
         self.push(Val::Reg(r), to);
         Ok(())
     }
 
-    fn replace_lane(&mut self, bytes: u8, lane: u8) -> Result<(), Fallback> {
+    fn simd_replace_lane(&mut self, bytes: u8, lane: u8) -> Result<(), Fallback> {
         self.need_wide()?;
         let (r, _) = self.pop_reg();
         self.pop();
-        let at = self.slot(self.stack.len(), i32::from(lane) * i32::from(bytes));
+        let at = self.simd_slot(self.stack.len(), i32::from(lane) * i32::from(bytes));
         self.a.store_narrow(bytes, at, r);
         self.release(r);
         self.push_v128();
@@ -572,7 +644,7 @@ impl Compiler<'_> {
         let slot = self.local_slot(i);
         match x {
             Some(x) => self.a.store_v128(slot, x),
-            None => self.copy16(slot, Mem::at(RBP, 16 + stack)),
+            None => self.simd_copy16(slot, Mem::at(RBP, 16 + stack)),
         }
     }
 }
