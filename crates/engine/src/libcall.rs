@@ -9,6 +9,8 @@
 
 use cranelift_codegen::ir::{types, AbiParam, Signature, Type};
 use cranelift_codegen::isa::CallConv;
+use std::sync::OnceLock;
+use wasmparser::Operator;
 
 /// Declares the libcalls once: the enum, the list of all of them (the order of the builtins
 /// table) and each one's parameter and result types (after the leading `vmctx: i64`).
@@ -88,6 +90,84 @@ libcalls! {
     /// `(vmctx, address: i64, count: i32) -> woken: i32`: `memory.atomic.notify` on a shared
     /// memory at native `address`.
     AtomicNotify(I64, I32) -> (I32);
+    /// `(vmctx, subop: i32, lanes_lo: i64, lanes_hi: i64, slots: i64)`: the single-pass tier's
+    /// SIMD operator of sub-opcode `subop` on the 16-byte frame slots at `slots` (downwards),
+    /// its result in the first (`runtime::simd`).
+    Simd(I32, I64, I64, I64) -> ();
+}
+
+// ---- the operators of `LibCall::Simd` ----
+
+/// The operator of SIMD sub-opcode `subop` (after the 0xFD prefix), for the operators without
+/// immediates (and `i8x16.shuffle`, whose lanes the caller passes apart).
+pub fn simd_operator(subop: u32) -> Option<&'static Operator<'static>> {
+    static TABLE: OnceLock<Vec<Option<Operator<'static>>>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        (0u32..0x200)
+            .map(|sub| {
+                let mut bytes = vec![0xfd];
+                let mut v = sub;
+                loop {
+                    let b = (v & 0x7f) as u8;
+                    v >>= 7;
+                    if v == 0 {
+                        bytes.push(b);
+                        break;
+                    }
+                    bytes.push(b | 0x80);
+                }
+                // Room for a shuffle's lanes; other immediates are not decoded here.
+                bytes.extend_from_slice(&[0; 16]);
+                let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+                let reader = wasmparser::BinaryReader::new(bytes, 0);
+                wasmparser::OperatorsReader::new(reader).read().ok()
+            })
+            .collect()
+    });
+    table.get(subop as usize)?.as_ref()
+}
+
+/// The sub-opcode of SIMD operator `op` (what [`LibCall::Simd`] takes), or `None` for other
+/// operators.
+pub fn simd_subop(op: &Operator<'_>) -> Option<u32> {
+    static NAMES: OnceLock<std::collections::HashMap<String, u32>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        (0u32..0x200).filter_map(|sub| Some((name(simd_operator(sub)?), sub))).collect()
+    });
+    names.get(&name(op)).copied()
+}
+
+/// An operator's name (its variant).
+fn name(op: &Operator<'_>) -> String {
+    let mut text = format!("{op:?}");
+    if let Some(end) = text.find([' ', '{', '(']) {
+        text.truncate(end);
+    }
+    text
+}
+
+/// How many stack operands SIMD operator `op` takes in [`LibCall::Simd`] (its v128 operands,
+/// and a shift's count).
+pub fn simd_arity(op: &Operator<'_>) -> usize {
+    use Operator::*;
+    match op {
+        V128Bitselect | F32x4RelaxedMadd | F32x4RelaxedNmadd | F64x2RelaxedMadd | F64x2RelaxedNmadd
+        | I8x16RelaxedLaneselect | I16x8RelaxedLaneselect | I32x4RelaxedLaneselect | I64x2RelaxedLaneselect
+        | I32x4RelaxedDotI8x16I7x16AddS => 3,
+        V128Not | V128AnyTrue | I8x16AllTrue | I16x8AllTrue | I32x4AllTrue | I64x2AllTrue | I8x16Bitmask
+        | I16x8Bitmask | I32x4Bitmask | I64x2Bitmask | I8x16Abs | I16x8Abs | I32x4Abs | I64x2Abs | I8x16Neg
+        | I16x8Neg | I32x4Neg | I64x2Neg | I8x16Popcnt | F32x4Abs | F64x2Abs | F32x4Neg | F64x2Neg | F32x4Sqrt
+        | F64x2Sqrt | F32x4Ceil | F64x2Ceil | F32x4Floor | F64x2Floor | F32x4Trunc | F64x2Trunc | F32x4Nearest
+        | F64x2Nearest | F32x4ConvertI32x4S | F32x4ConvertI32x4U | I32x4TruncSatF32x4S | I32x4TruncSatF32x4U
+        | F64x2ConvertLowI32x4S | F64x2ConvertLowI32x4U | I32x4TruncSatF64x2SZero | I32x4TruncSatF64x2UZero
+        | F32x4DemoteF64x2Zero | F64x2PromoteLowF32x4 | I16x8ExtendLowI8x16S | I16x8ExtendHighI8x16S
+        | I16x8ExtendLowI8x16U | I16x8ExtendHighI8x16U | I32x4ExtendLowI16x8S | I32x4ExtendHighI16x8S
+        | I32x4ExtendLowI16x8U | I32x4ExtendHighI16x8U | I64x2ExtendLowI32x4S | I64x2ExtendHighI32x4S
+        | I64x2ExtendLowI32x4U | I64x2ExtendHighI32x4U | I16x8ExtAddPairwiseI8x16S | I16x8ExtAddPairwiseI8x16U
+        | I32x4ExtAddPairwiseI16x8S | I32x4ExtAddPairwiseI16x8U | I32x4RelaxedTruncF32x4S
+        | I32x4RelaxedTruncF32x4U | I32x4RelaxedTruncF64x2SZero | I32x4RelaxedTruncF64x2UZero => 1,
+        _ => 2,
+    }
 }
 
 /// What `AtomicWait` returns when the waiting thread is being stopped (an interrupt, a deadline

@@ -35,6 +35,7 @@ pub fn address(call: LibCall) -> usize {
         LibCall::ExceptionRelease => super::exceptions::exception_release as *const c_void,
         LibCall::AtomicWait => super::waiters::atomic_wait as *const c_void,
         LibCall::AtomicNotify => super::waiters::atomic_notify as *const c_void,
+        LibCall::Simd => super::simd::simd as *const c_void,
     };
     f as usize
 }

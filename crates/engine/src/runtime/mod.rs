@@ -14,6 +14,7 @@ pub mod global;
 pub mod instance;
 pub mod interrupts;
 pub mod libcalls;
+pub mod simd;
 pub mod mapped_file;
 pub mod memory;
 pub mod module_info;

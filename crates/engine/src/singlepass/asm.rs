@@ -685,4 +685,85 @@ impl Asm {
         self.mov_rr(Size::S64, RSP, RBP);
     }
 
+
+    // ---- v128 (the single-pass tier keeps v128 values in 16-byte frame slots) ----
+
+    /// `movdqu xmm, [src]`: one access, which a trap site covers whole.
+    pub fn load_v128(&mut self, xmm: u8, src: Mem) {
+        emit!(self, movdqu_a(Xmm::new(xmm), src.xmm_operand()))
+    }
+
+    /// `dst op= src` for the SSE2/SSE4.1/SSE4.2 instruction named `op` on xmm registers (the
+    /// lane-wise v128 operators that are one instruction), or `false` for another name.
+    pub fn sse_rr(&mut self, op: &str, dst: u8, src: u8) -> bool {
+        let (d, s) = (Xmm::new(dst), XmmMem::Xmm(src));
+        macro_rules! ops {
+            ($($name:ident),*) => {
+                match op {
+                    $( stringify!($name) => emit!(self, $name(d, s)), )*
+                    _ => return false,
+                }
+            };
+        }
+        ops!(
+            paddb_a, paddw_a, paddd_a, paddq_a, psubb_a, psubw_a, psubd_a, psubq_a, pmullw_a, pmulld_a,
+            pminsb_a, pminsw_a, pminsd_a, pminub_a, pminuw_a, pminud_a, pmaxsb_a, pmaxsw_a, pmaxsd_a,
+            pmaxub_a, pmaxuw_a, pmaxud_a, pavgb_a, pavgw_a, paddsb_a, paddsw_a, paddusb_a, paddusw_a,
+            psubsb_a, psubsw_a, psubusb_a, psubusw_a, pcmpeqb_a, pcmpeqw_a, pcmpeqd_a, pcmpeqq_a,
+            pcmpgtb_a, pcmpgtw_a, pcmpgtd_a, pcmpgtq_a, addps_a, addpd_a, subps_a, subpd_a, mulps_a,
+            mulpd_a, divps_a, divpd_a, packsswb_a, packuswb_a, packssdw_a, packusdw_a, psllw_a, pslld_a,
+            psllq_a, psrlw_a, psrld_a, psrlq_a, psraw_a, psrad_a, pxor_a
+        );
+        true
+    }
+
+    /// `cmpps`/`cmppd dst, src, predicate` (`double`: cmppd).
+    pub fn sse_cmp(&mut self, double: bool, dst: u8, src: u8, predicate: u8) {
+        let (d, s, imm) = (Xmm::new(dst), XmmMem::Xmm(src), Imm8::new(predicate));
+        if double {
+            emit!(self, cmppd_a(d, s, imm))
+        } else {
+            emit!(self, cmpps_a(d, s, imm))
+        }
+    }
+
+    /// `pmovmskb` (lane bytes 1), `movmskps` (4) or `movmskpd` (8): the top bit of each lane of
+    /// xmm `src` into `dst`.
+    pub fn movemask(&mut self, lane_bytes: u8, dst: Reg, src: u8) {
+        let (d, s) = (Gpr::new(dst), Xmm::new(src));
+        match lane_bytes {
+            1 => emit!(self, pmovmskb_rm(d, s)),
+            4 => emit!(self, movmskps_rm(d, s)),
+            _ => emit!(self, movmskpd_rm(d, s)),
+        }
+    }
+
+    /// `pmovzx*`/`pmovsx*` (named by `op`) of the 8 bytes at `src` into xmm `dst`.
+    pub fn sse_widen(&mut self, op: &str, dst: u8, src: Mem) -> bool {
+        let (d, s) = (Xmm::new(dst), src.xmm_operand());
+        match op {
+            "pmovzxbw" => emit!(self, pmovzxbw_a(d, s)),
+            "pmovzxwd" => emit!(self, pmovzxwd_a(d, s)),
+            "pmovzxdq" => emit!(self, pmovzxdq_a(d, s)),
+            "pmovsxbw" => emit!(self, pmovsxbw_a(d, s)),
+            "pmovsxwd" => emit!(self, pmovsxwd_a(d, s)),
+            "pmovsxdq" => emit!(self, pmovsxdq_a(d, s)),
+            _ => return false,
+        }
+        true
+    }
+
+    /// `movdqu [dst], xmm`.
+    pub fn store_v128(&mut self, dst: Mem, xmm: u8) {
+        emit!(self, movdqu_b(dst.xmm_operand(), Xmm::new(xmm)))
+    }
+}
+
+impl Mem {
+    fn xmm_operand(self) -> XmmMem<u8, u8> {
+        match self.operand() {
+            GprMem::Mem(amode) => XmmMem::Mem(amode),
+            GprMem::Gpr(_) => unreachable!("a Mem is always a memory operand"),
+        }
+    }
 }

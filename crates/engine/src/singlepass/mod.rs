@@ -3,9 +3,10 @@
 //!
 //! The compiler keeps wasm's operand stack as a stack of [`Val`]s: a constant not yet
 //! materialized, a value in a general or xmm register (floats: `xmm`), a comparison still in
-//! the flags, or a value spilled to its home slot in the frame (one 8-byte slot per stack
-//! depth). Registers come from small pools; when one runs dry, the deepest value held in a
-//! register of its class is spilled. Locals are cached in registers, write-through (`locals`). Every control-flow merge (block and loop labels,
+//! the flags, a v128 (always in its slot: `simd`), or a value spilled to its home slot in the
+//! frame (one 8-byte slot per stack depth; 16 bytes in functions with v128 values). Registers
+//! come from small pools; when one runs dry, the deepest value held in a register of its class
+//! is spilled. Locals are cached in registers, write-through (`locals`). Every control-flow merge (block and loop labels,
 //! branches, `if`/`else`) and every call spills the whole stack, so that at every label all
 //! values are in their home slots: the state needs no reconciliation between edges.
 //!
@@ -17,7 +18,7 @@
 //! machinery relies on both, `runtime::traps`), trap sites at every instruction that may fault,
 //! a source range per operator, interrupt checks and the tier-up budget at loop headers.
 //!
-//! It covers what it covers: a function using anything else (SIMD, references, tables,
+//! It covers what it covers (SIMD: see `simd`; exceptions: `exceptions`): a function using anything else (references, tables,
 //! `memory.init`, multi-value, fuel metering, explicit bounds checks, signatures with
 //! more than one result…) is reported as [`Fallback`], and the
 //! compiler gives it to Cranelift's baseline instead.
@@ -27,6 +28,7 @@
 mod asm;
 mod exceptions;
 mod locals;
+mod simd;
 mod xmm;
 
 use wasmparser::{BlockType, FunctionBody, MemArg, Operator, ValType};
@@ -90,6 +92,8 @@ enum Val {
     /// A comparison's result still in the flags: only ever the top of the stack, consumed by
     /// the next operator (`br_if`, `if`) or materialized before it (`flags_hook`).
     Flags(Flag),
+    /// A v128, always in its home slot (16-byte slots: see `simd`).
+    V128,
 }
 
 /// A condition the flags hold.
@@ -143,6 +147,8 @@ struct Frame {
     reachable_at_entry: bool,
     /// Whether some branch targets the end label.
     branched: bool,
+    /// Whether the result is a v128.
+    v128: bool,
 }
 
 impl Frame {
@@ -198,12 +204,17 @@ fn arg_locs(ty: &wasmparser::FuncType) -> (Vec<ArgLoc>, u32) {
     let (mut ints, mut floats, mut stack) = (0usize, 0u8, 0i32);
     let mut locs = Vec::with_capacity(ty.params().len());
     for &t in ty.params() {
-        let loc = if is_float(t) && usize::from(floats) < FLOAT_ARGS {
+        // v128s take xmm registers like floats, else 16 bytes of stack, 16-byte aligned.
+        let xmm = is_float(t) || t == ValType::V128;
+        let loc = if xmm && usize::from(floats) < FLOAT_ARGS {
             floats += 1;
             ArgLoc::Float(floats - 1)
-        } else if !is_float(t) && ints < ARGS.len() {
+        } else if !xmm && ints < ARGS.len() {
             ints += 1;
             ArgLoc::Int(ints - 1)
+        } else if t == ValType::V128 {
+            stack = (stack + 15) / 16 * 16 + 16;
+            ArgLoc::Stack(stack - 16)
         } else {
             stack += 8;
             ArgLoc::Stack(stack - 8)
@@ -224,7 +235,7 @@ fn ret_locs(ty: &wasmparser::FuncType) -> Option<Vec<ArgLoc>> {
     let (mut ints, mut floats) = (0usize, 0u8);
     let mut locs = Vec::with_capacity(ty.results().len());
     for &t in ty.results() {
-        if is_float(t) {
+        if is_float(t) || t == ValType::V128 {
             if usize::from(floats) == FLOAT_ARGS {
                 return None;
             }
@@ -248,7 +259,10 @@ fn signature_ok(ty: &wasmparser::FuncType) -> Result<(), Fallback> {
         return fallback("signature: results in a stack return area");
     }
     for &t in ty.params().iter().chain(ty.results()) {
-        size_of(t)?;
+        simd::slot_size(t)?;
+    }
+    if ty.results().len() > 1 && ty.results().contains(&ValType::V128) {
+        return fallback("signature: several results with a v128");
     }
     // `ret imm16` pops the area: wasm's limit of 1000 parameters keeps it far below.
     if arg_locs(ty).1 > u32::from(u16::MAX) {
@@ -296,6 +310,10 @@ struct Compiler<'m> {
     has_sse41: bool,
     /// Exception handling (`exceptions`).
     exc: exceptions::State,
+    /// 16-byte frame slots (the function has v128 values: see `simd`).
+    wide: bool,
+    /// Which locals are v128s.
+    v128_locals: Vec<bool>,
 }
 
 /// Compiles defined function `func_index` (function index space) of `module`, or says why not.
@@ -304,6 +322,20 @@ pub fn compile(
     func_index: u32,
     body: &FunctionBody<'_>,
     options: Options,
+) -> Result<Output, Fallback> {
+    match compile_with(module, func_index, body, options, false) {
+        Err(Fallback(reason)) if reason == simd::RESTART => compile_with(module, func_index, body, options, true),
+        other => other,
+    }
+}
+
+/// [`compile`], with 16-byte frame slots when `wide` (or when the function has v128 locals).
+fn compile_with(
+    module: &Module,
+    func_index: u32,
+    body: &FunctionBody<'_>,
+    options: Options,
+    wide: bool,
 ) -> Result<Output, Fallback> {
     if options.fuel {
         return fallback("fuel metering");
@@ -315,9 +347,11 @@ pub fn compile(
     signature_ok(&ty)?;
     let mut locals = Vec::new();
     let mut float_locals = Vec::new();
+    let mut v128_locals = Vec::new();
     for &p in ty.params() {
-        locals.push(size_of(p)?);
+        locals.push(simd::slot_size(p)?);
         float_locals.push(is_float(p));
+        v128_locals.push(p == ValType::V128);
     }
     let mut reader = body.get_locals_reader().map_err(|e| Fallback(e.to_string()))?;
     for _ in 0..reader.get_count() {
@@ -325,15 +359,17 @@ pub fn compile(
         if locals.len() + count as usize > MAX_SLOTS / 2 {
             return fallback("too many locals");
         }
-        let size = size_of(ty)?;
+        let size = simd::slot_size(ty)?;
         locals.extend(std::iter::repeat_n(size, count as usize));
         float_locals.extend(std::iter::repeat_n(is_float(ty), count as usize));
+        v128_locals.extend(std::iter::repeat_n(ty == ValType::V128, count as usize));
     }
     // Several results: the function frame carries none itself, `results` says where they go.
     let result = match ty.results() {
-        [t] => Some(size_of(*t)?),
+        [t] => Some(simd::slot_size(*t)?),
         _ => None,
     };
+    let wide = wide || v128_locals.contains(&true) || ty.results().contains(&ValType::V128);
     let results = if ty.results().len() > 1 {
         let locs = ret_locs(&ty).ok_or_else(|| Fallback("signature".into()))?;
         ty.results().iter().map(|&t| size_of(t)).collect::<Result<Vec<_>, _>>()?.into_iter().zip(locs).collect()
@@ -373,6 +409,8 @@ pub fn compile(
         has_popcnt: std::arch::is_x86_feature_detected!("popcnt"),
         has_sse41: std::arch::is_x86_feature_detected!("sse4.1"),
         exc: Default::default(),
+        wide,
+        v128_locals,
     };
     for r in POOL {
         c.free |= 1 << r;
@@ -387,6 +425,7 @@ pub fn compile(
         result,
         reachable_at_entry: true,
         branched: false,
+        v128: ty.results() == [ValType::V128],
     });
     c.prologue(&ty);
     let mut ops = body.get_operators_reader().map_err(|e| Fallback(e.to_string()))?;
@@ -423,16 +462,25 @@ impl<'m> Compiler<'m> {
         if slots > MAX_SLOTS {
             return fallback("frame too large");
         }
-        let bytes = SAVE_AREA as usize + 8 * slots + self.exception_frame_bytes();
+        let bytes = SAVE_AREA as usize + self.slot_bytes() as usize * slots + self.exception_frame_bytes();
         Ok(bytes.next_multiple_of(16) as u32)
     }
 
+    /// 8, or 16 in functions with v128 values.
+    fn slot_bytes(&self) -> i32 {
+        if self.wide {
+            16
+        } else {
+            8
+        }
+    }
+
     fn local_slot(&self, index: usize) -> Mem {
-        Mem::at(RBP, -(SAVE_AREA + 8 * (index as i32 + 1)))
+        Mem::at(RBP, -(SAVE_AREA + self.slot_bytes() * (index as i32 + 1)))
     }
 
     fn home(&self, depth: usize) -> Mem {
-        Mem::at(RBP, -(SAVE_AREA + 8 * (self.locals.len() as i32 + depth as i32 + 1)))
+        Mem::at(RBP, -(SAVE_AREA + self.slot_bytes() * (self.locals.len() as i32 + depth as i32 + 1)))
     }
 
     fn prologue(&mut self, ty: &wasmparser::FuncType) {
@@ -456,6 +504,14 @@ impl<'m> Compiler<'m> {
         let (locs, _) = arg_locs(ty);
         for (i, loc) in locs.into_iter().enumerate() {
             let slot = self.local_slot(i);
+            if param_types[i] == ValType::V128 {
+                match loc {
+                    ArgLoc::Float(x) => self.v128_param(i, Some(x), 0),
+                    ArgLoc::Stack(off) => self.v128_param(i, None, off),
+                    ArgLoc::Int(_) => unreachable!("v128s go in xmm registers or on the stack"),
+                }
+                continue;
+            }
             match loc {
                 ArgLoc::Int(k) => self.a.store(Size::S64, slot, ARGS[k]),
                 ArgLoc::Float(x) => self.a.store_xmm(Size::S64, slot, x),
@@ -473,6 +529,9 @@ impl<'m> Compiler<'m> {
             for i in params..self.locals.len() {
                 let slot = self.local_slot(i);
                 self.a.store(Size::S64, slot, RAX);
+                if self.v128_locals[i] {
+                    self.a.store(Size::S64, Mem { disp: slot.disp + 8, ..slot }, RAX);
+                }
             }
         }
         self.charge_tiering_budget();
@@ -586,7 +645,7 @@ impl<'m> Compiler<'m> {
                 self.materialize(flag, RAX);
                 self.a.store(Size::S64, home, RAX);
             }
-            Val::Spilled => return,
+            Val::Spilled | Val::V128 => return,
         }
         self.stack[depth].val = Val::Spilled;
     }
@@ -619,7 +678,7 @@ impl<'m> Compiler<'m> {
                 self.a.mov_ri(entry.size, r, v);
                 (r, entry.size)
             }
-            Val::Spilled => {
+            Val::Spilled | Val::V128 => {
                 let r = self.alloc();
                 let home = self.home(self.stack.len());
                 self.a.load(entry.size, r, home);
@@ -648,7 +707,7 @@ impl<'m> Compiler<'m> {
                 self.release(r);
             }
             Val::Const(v) => self.a.mov_ri(Size::S64, target, v),
-            Val::Spilled => {
+            Val::Spilled | Val::V128 => {
                 let home = self.home(self.stack.len());
                 self.a.load(Size::S64, target, home);
             }
@@ -743,11 +802,20 @@ impl<'m> Compiler<'m> {
                 let entry = self.pop();
                 self.release_val(entry.val);
             }
+            O::Select if self.is_v128_at(1) => self.v128_select()?,
+            O::TypedSelect { ty: ValType::V128 } => self.v128_select()?,
             O::Select => self.select()?,
             O::TypedSelect { ty } => {
                 size_of(ty)?;
                 self.select()?;
             }
+            O::LocalGet { local_index } if self.is_v128_local(local_index) => self.v128_local_get(local_index)?,
+            O::LocalSet { local_index } if self.is_v128_local(local_index) => {
+                self.v128_local_set(local_index, false)?
+            }
+            O::LocalTee { local_index } if self.is_v128_local(local_index) => self.v128_local_set(local_index, true)?,
+            O::GlobalGet { global_index } if self.is_v128_global(global_index) => self.v128_global_get(global_index)?,
+            O::GlobalSet { global_index } if self.is_v128_global(global_index) => self.v128_global_set(global_index)?,
             O::LocalGet { local_index } => self.local_get(local_index),
             O::LocalSet { local_index } => self.local_set(local_index, false),
             O::LocalTee { local_index } => self.local_set(local_index, true),
@@ -990,7 +1058,11 @@ impl<'m> Compiler<'m> {
             | O::Throw { .. }
             | O::ThrowRef => self.exception_operator(op)?,
 
-            ref other => return fallback(format!("{other:?}")),
+            ref other => {
+                if !self.simd(other)? {
+                    return fallback(format!("{other:?}"));
+                }
+            }
         }
         Ok(())
     }
@@ -1015,6 +1087,10 @@ impl<'m> Compiler<'m> {
     fn block_result(&self, blockty: BlockType) -> Result<Option<Size>, Fallback> {
         match blockty {
             BlockType::Empty => Ok(None),
+            BlockType::Type(ValType::V128) => {
+                self.need_wide()?;
+                Ok(Some(Size::S64))
+            }
             BlockType::Type(t) => Ok(Some(size_of(t)?)),
             BlockType::FuncType(_) => fallback("multi-value blocks"),
         }
@@ -1043,6 +1119,7 @@ impl<'m> Compiler<'m> {
             result,
             reachable_at_entry: true,
             branched: false,
+            v128: blockty == BlockType::Type(ValType::V128),
         });
         Ok(())
     }
@@ -1073,14 +1150,22 @@ impl<'m> Compiler<'m> {
             if !self.results.is_empty() {
                 self.load_results(len);
             }
-            if let Some(size) = frame.result {
+            if frame.v128 {
+                let home = self.home(len - 1);
+                self.a.load_v128(0, home);
+            } else if let Some(size) = frame.result {
                 let home = self.home(len - 1);
                 self.a.load(size, RAX, home);
             }
         } else if arity == 1 && len - 1 != frame.base {
             let (from, to) = (self.home(len - 1), self.home(frame.base));
-            self.a.load(Size::S64, RAX, from);
-            self.a.store(Size::S64, to, RAX);
+            if frame.v128 {
+                self.a.load_v128(0, from);
+                self.a.store_v128(to, 0);
+            } else {
+                self.a.load(Size::S64, RAX, from);
+                self.a.store(Size::S64, to, RAX);
+            }
         }
         self.control[index].branched = true;
         let target = if frame.kind == Kind::Loop { self.loop_entry_for_branch(frame.label) } else { frame.label };
@@ -1119,7 +1204,11 @@ impl<'m> Compiler<'m> {
         match frame.kind {
             Kind::Function => {
                 if self.reachable {
-                    if frame.result.is_some() {
+                    if frame.v128 {
+                        self.pop();
+                        let home = self.home(self.stack.len());
+                        self.a.load_v128(0, home);
+                    } else if frame.result.is_some() {
                         self.pop_into(RAX);
                     }
                     if !self.results.is_empty() {
@@ -1137,7 +1226,7 @@ impl<'m> Compiler<'m> {
                 if !self.reachable {
                     self.truncate(frame.base);
                     if let Some(size) = frame.result {
-                        self.push(Val::Spilled, size);
+                        self.push(if frame.v128 { Val::V128 } else { Val::Spilled }, size);
                     }
                 }
                 return Ok(());
@@ -1153,7 +1242,7 @@ impl<'m> Compiler<'m> {
                     self.a.bind(frame.label);
                     self.truncate(frame.base);
                     if let Some(size) = frame.result {
-                        self.push(Val::Spilled, size);
+                        self.push(if frame.v128 { Val::V128 } else { Val::Spilled }, size);
                     }
                     self.reachable = reachable;
                     return Ok(());
@@ -1168,7 +1257,7 @@ impl<'m> Compiler<'m> {
         self.a.bind(frame.label);
         self.truncate(frame.base);
         if let Some(size) = frame.result {
-            self.push(Val::Spilled, size);
+            self.push(if frame.v128 { Val::V128 } else { Val::Spilled }, size);
         }
         self.reachable = reachable;
         Ok(())
@@ -1703,6 +1792,18 @@ impl<'m> Compiler<'m> {
         }
         for (k, loc) in locs.into_iter().enumerate() {
             let home = self.home(first + k);
+            if ty.params()[k] == ValType::V128 {
+                // Through xmm15, which no argument takes.
+                match loc {
+                    ArgLoc::Float(x) => self.a.load_v128(x, home),
+                    ArgLoc::Stack(off) => {
+                        self.a.load_v128(15, home);
+                        self.a.store_v128(Mem::at(RSP, off), 15);
+                    }
+                    ArgLoc::Int(_) => unreachable!("v128s go in xmm registers or on the stack"),
+                }
+                continue;
+            }
             match loc {
                 ArgLoc::Int(i) => self.a.load(Size::S64, ARGS[i], home),
                 ArgLoc::Float(x) => self.a.load_xmm(Size::S64, x, home),
@@ -1754,6 +1855,13 @@ impl<'m> Compiler<'m> {
                 let size = size_of(t)?;
                 self.push(Val::Spilled, size);
             }
+            return Ok(());
+        }
+        if ty.results() == [ValType::V128] {
+            self.need_wide()?;
+            let home = self.home(self.stack.len());
+            self.a.store_v128(home, 0);
+            self.push(Val::V128, Size::S64);
             return Ok(());
         }
         if let Some(&t) = ty.results().first() {

@@ -38,7 +38,7 @@ impl Compiler<'_> {
         match val {
             Val::Reg(r) => self.release(r),
             Val::Xmm(x) => self.release_xmm(x),
-            Val::Const(_) | Val::Spilled | Val::Flags(_) => {}
+            Val::Const(_) | Val::Spilled | Val::Flags(_) | Val::V128 => {}
         }
     }
 
@@ -64,7 +64,7 @@ impl Compiler<'_> {
                 self.a.to_xmm(entry.size, x, r);
                 self.release(r);
             }
-            Val::Spilled => {
+            Val::Spilled | Val::V128 => {
                 let home = self.home(self.stack.len());
                 self.a.load_xmm(entry.size, x, home);
             }
