@@ -24,6 +24,7 @@
 //! The encoder is `cranelift-assembler-x64` (see `asm`).
 
 mod asm;
+mod atomics;
 
 use wasmparser::{BlockType, FunctionBody, MemArg, Operator, ValType};
 
@@ -895,6 +896,7 @@ impl<'m> Compiler<'m> {
             O::Call { function_index } => self.call(function_index)?,
             O::CallIndirect { type_index, table_index } => self.call_indirect(type_index, table_index)?,
 
+            ref other if self.atomic_operator(other)? => {}
             ref other => return fallback(format!("{other:?}")),
         }
         Ok(())
