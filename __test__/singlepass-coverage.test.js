@@ -83,3 +83,87 @@ describe('atomics', () => {
     expect(ours.some((entry) => entry[2] && entry[2].message === 'operation does not support unaligned accesses')).toBe(true);
   });
 });
+
+describe('references and tables', () => {
+  const REFS = `(module
+    (type $ii (func (param i32) (result i32)))
+    (table $t 4 10 externref)
+    (table $f 3 8 funcref)
+    (memory (export "memory") 1)
+    (global $g (mut externref) (ref.null extern))
+    (global $h (mut funcref) (ref.null func))
+    (elem $e func $inc $dbl)
+    (elem declare func $three)
+    (data $d "\\01\\02\\03\\04\\05")
+    (func $inc (type $ii) (i32.add (local.get 0) (i32.const 1)))
+    (func $dbl (type $ii) (i32.mul (local.get 0) (i32.const 2)))
+    (func $three (type $ii) (i32.const 3))
+    (func (export "set") (param i32 externref) (table.set $t (local.get 0) (local.get 1)))
+    (func (export "get") (param i32) (result externref) (table.get $t (local.get 0)))
+    (func (export "size") (result i32) (table.size $t))
+    (func (export "grow") (param externref i32) (result i32) (table.grow $t (local.get 0) (local.get 1)))
+    (func (export "fill") (param i32 externref i32) (table.fill $t (local.get 0) (local.get 1) (local.get 2)))
+    (func (export "copy") (param i32 i32 i32) (table.copy $t $t (local.get 0) (local.get 1) (local.get 2)))
+    (func (export "isNull") (param externref) (result i32) (ref.is_null (local.get 0)))
+    (func (export "pick") (param externref externref i32) (result externref)
+      (select (result externref) (local.get 0) (local.get 1) (local.get 2)))
+    (func (export "keep") (param externref) (result externref) (local $l externref)
+      (global.set $g (local.get 0)) (local.set $l (global.get $g)) (local.get $l))
+    (func (export "global") (result externref) (global.get $g))
+    (func (export "nullLocal") (result externref) (local externref) (local.get 0))
+    (func (export "pair") (param externref externref) (result externref externref) (local.get 1) (local.get 0))
+    (func (export "init") (param i32 i32 i32) (table.init $f $e (local.get 0) (local.get 1) (local.get 2)))
+    (func (export "dropElem") (elem.drop $e))
+    (func (export "callAt") (param i32 i32) (result i32) (call_indirect $f (type $ii) (local.get 1) (local.get 0)))
+    (func (export "funcAt") (param i32) (result funcref) (table.get $f (local.get 0)))
+    (func (export "setThree") (param i32) (table.set $f (local.get 0) (ref.func $three)) (global.set $h (ref.func $three)))
+    (func (export "fsize") (result i32) (table.size $f))
+    (func (export "fgrow") (param i32) (result i32) (table.grow $f (global.get $h) (local.get 0)))
+    (func (export "ffill") (param i32 i32) (table.fill $f (local.get 0) (ref.null func) (local.get 1)))
+    (func (export "meminit") (param i32 i32 i32) (memory.init $d (local.get 0) (local.get 1) (local.get 2)))
+    (func (export "dropData") (data.drop $d))
+    (func (export "load") (param i32) (result i32) (i32.load8_u (local.get 0))))`;
+
+  function exercise(W, module) {
+    const e = new W.Instance(module).exports;
+    const a = { a: 1 };
+    const b = 'b';
+    const log = [];
+    const step = (name, ...args) => log.push([name, run(() => e[name](...args))]);
+    const run = (body) => {
+      try {
+        const v = body();
+        // References keep their identity: the same object comes back.
+        if (Array.isArray(v)) return { value: v.map((x) => (x === a ? 'a' : x === b ? 'b' : typeof x === 'function' ? `fn/${x.length}` : x)) };
+        return { value: v === a ? 'a' : v === b ? 'b' : typeof v === 'function' ? `fn/${v.length}` : v };
+      } catch (err) {
+        return { threw: err.constructor.name, message: err.message };
+      }
+    };
+    step('set', 0, a); step('set', 1, b); step('set', 3, null); step('set', 4, a);
+    step('get', 0); step('get', 1); step('get', 2); step('get', 3); step('get', 4); step('get', -1);
+    step('size'); step('grow', a, 2); step('size'); step('get', 5); step('grow', b, 100); step('size');
+    step('fill', 1, b, 3); step('get', 3); step('fill', 5, a, 2); step('fill', 6, a, 1); step('get', 1);
+    step('copy', 0, 1, 3); step('get', 0); step('copy', 4, 0, 3);
+    step('isNull', null); step('isNull', a); step('isNull', 0);
+    step('pick', a, b, 1); step('pick', a, b, 0);
+    step('keep', a); step('global'); step('keep', null); step('global'); step('nullLocal'); step('pair', a, b);
+    step('callAt', 0, 5); step('init', 0, 0, 2); step('callAt', 0, 5); step('callAt', 1, 5); step('callAt', 2, 5);
+    step('init', 2, 0, 2); step('init', 0, 1, 2); step('funcAt', 0); step('funcAt', 2); step('funcAt', 3);
+    step('setThree', 2); step('callAt', 2, 5); step('fsize'); step('fgrow', 2); step('fsize'); step('callAt', 4, 0);
+    step('ffill', 0, 1); step('callAt', 0, 1); step('ffill', 4, 2); step('dropElem'); step('init', 0, 0, 0); step('init', 0, 0, 1);
+    step('meminit', 10, 1, 3); step('load', 10); step('load', 12); step('meminit', 65535, 0, 2); step('meminit', 0, 4, 2);
+    step('dropData'); step('meminit', 0, 0, 0); step('meminit', 0, 0, 1);
+    return log;
+  }
+
+  test('externref and funcref values, tables, segments give what Node gives', () => {
+    const bytes = wat(REFS);
+    const ours = exercise(cranewasm, singlepassModule(bytes));
+    const theirs = exercise(node, new node.Module(bytes));
+    expect(ours).toEqual(theirs);
+    const messages = new Set(theirs.map(([, o]) => o.message).filter(Boolean));
+    expect(messages).toContain('table index is out of bounds');
+    expect(messages).toContain('memory access out of bounds');
+  });
+});

@@ -25,6 +25,7 @@
 
 mod asm;
 mod atomics;
+mod refs;
 
 use wasmparser::{BlockType, FunctionBody, MemArg, Operator, ValType};
 
@@ -137,6 +138,8 @@ fn size_of(ty: ValType) -> Result<Size, Fallback> {
     match ty {
         ValType::I32 | ValType::F32 => Ok(Size::S32),
         ValType::I64 | ValType::F64 => Ok(Size::S64),
+        // References: 64-bit pointers (see `refs`).
+        ValType::Ref(_) => Ok(Size::S64),
         other => fallback(format!("{other:?} values")),
     }
 }
@@ -677,6 +680,7 @@ impl<'m> Compiler<'m> {
                 self.a.load(size, r, Mem::at(RAX, 0));
                 self.push(Val::Reg(r), size);
             }
+            O::GlobalSet { global_index } if self.ref_global(global_index) => self.global_set_ref(global_index),
             O::GlobalSet { global_index } => {
                 let size = self.global_size(global_index)?;
                 let (v, _) = self.pop_reg();
@@ -897,6 +901,7 @@ impl<'m> Compiler<'m> {
             O::CallIndirect { type_index, table_index } => self.call_indirect(type_index, table_index)?,
 
             ref other if self.atomic_operator(other)? => {}
+            ref other if self.ref_operator(other)? => {}
             ref other => return fallback(format!("{other:?}")),
         }
         Ok(())
