@@ -167,3 +167,72 @@ describe('references and tables', () => {
     expect(messages).toContain('memory access out of bounds');
   });
 });
+
+describe('multi-value blocks', () => {
+  const MULTI = `(module
+    (type $swap (func (param i32 i64) (result i64 i32)))
+    (type $two (func (param i32 i32) (result i32 i32)))
+    (type $f3 (func (param f64) (result f64 i32 f32)))
+    (func (export "swap") (param i32 i64) (result i64 i32)
+      (local.get 0) (local.get 1)
+      (block (type $swap) (param i32 i64) (result i64 i32)
+        (local.set 1) (local.set 0) (local.get 1) (local.get 0)))
+    ;; A loop with parameters: (a, b) -> (b, a mod b) until b is 0 (gcd), counting steps.
+    (func (export "gcd") (param i32 i32) (result i32 i32) (local $steps i32)
+      (local.get 0) (local.get 1)
+      (loop $l (type $two) (param i32 i32) (result i32 i32)
+        (local.set 1) (local.set 0)
+        (local.set $steps (i32.add (local.get $steps) (i32.const 1)))
+        (if (i32.eqz (local.get 1)) (then (local.get 0) (local.get $steps) (return)))
+        (local.get 1) (i32.rem_u (local.get 0) (local.get 1))
+        (br $l))
+      (drop) (drop) (i32.const -1) (i32.const -1))
+    ;; if/else with parameters; a branch out of the middle with extra values below.
+    (func (export "pick") (param i32 i32 i32) (result i32 i32)
+      (i32.const 100) (drop)
+      (local.get 0) (local.get 1) (local.get 2)
+      (if (type $two) (param i32 i32) (result i32 i32)
+        (then (i32.add) (i32.const 7))
+        (else (i32.sub) (i32.const 9))))
+    (func (export "ifNoElse") (param i32 i32 i32) (result i32 i32)
+      (local.get 0) (local.get 1) (local.get 2)
+      (if (type $two) (param i32 i32) (result i32 i32) (then (drop) (drop) (i32.const 1) (i32.const 2))))
+    (func (export "table") (param i32 f64) (result f64 i32 f32)
+      (i32.const 5) (drop)
+      (block $a (result f64 i32 f32)
+        (block $b (result f64 i32 f32)
+          (block $c (result f64 i32 f32)
+            (local.get 1) (local.get 0) (f32.const 1.5)
+            (br_table $a $b $c (local.get 0)))
+          (drop) (f32.const 2.5) (br $a))
+        (drop) (drop) (i32.const 77) (f32.const 3.5)))
+    (func (export "brif") (param i32 i64) (result i64 i32 i64)
+      (i64.const 1)
+      (block (param i64) (result i64 i32 i64)
+        (i32.const 2) (local.get 1)
+        (br_if 0 (local.get 0))
+        (drop) (drop) (i32.const 3) (i64.const 4)))
+    (func (export "nested") (param f64) (result f64 i32 f32)
+      (local.get 0)
+      (block (type $f3) (param f64) (result f64 i32 f32)
+        (f64.mul (f64.const 2))
+        (block (param f64) (result f64 i32) (i32.const 11))
+        (f32.const 0.25))))`;
+
+  function exercise(W, module) {
+    const e = new W.Instance(module).exports;
+    const calls = [
+      ['swap', 5, 9n], ['swap', -1, -7n], ['gcd', 1071, 462], ['gcd', 17, 5], ['gcd', 4, 0],
+      ['pick', 10, 3, 1], ['pick', 10, 3, 0], ['ifNoElse', 10, 3, 1], ['ifNoElse', 10, 3, 0],
+      ['table', 0, 1.25], ['table', 1, 2.5], ['table', 2, -3], ['table', 9, 4], ['brif', 1, 5n], ['brif', 0, 5n], ['nested', 1.5],
+    ];
+    return calls.map(([name, ...args]) => [name, e[name](...args)]);
+  }
+
+  test('block, loop and if with parameters and several results give what Node gives', () => {
+    const bytes = wat(MULTI);
+    const ours = exercise(cranewasm, singlepassModule(bytes));
+    const theirs = exercise(node, new node.Module(bytes));
+    expect(ours).toEqual(theirs);
+  });
+});

@@ -25,6 +25,7 @@
 
 mod asm;
 mod atomics;
+mod multivalue;
 mod refs;
 
 use wasmparser::{BlockType, FunctionBody, MemArg, Operator, ValType};
@@ -258,6 +259,8 @@ struct Compiler<'m> {
     /// The function's results and their return registers, when it has more than one.
     results: Vec<(Size, ArgLoc)>,
     stack_overflow: Label,
+    /// The block types of multi-value frames (see `multivalue`).
+    multi: Vec<multivalue::BlockSig>,
     has_lzcnt: bool,
     has_bmi1: bool,
     has_popcnt: bool,
@@ -326,6 +329,7 @@ pub fn compile(
         incoming_stack: arg_locs(&ty).1,
         results,
         stack_overflow,
+        multi: Vec::new(),
         has_lzcnt: std::arch::is_x86_feature_detected!("lzcnt"),
         has_bmi1: std::arch::is_x86_feature_detected!("bmi1"),
         has_popcnt: std::arch::is_x86_feature_detected!("popcnt"),
@@ -926,7 +930,8 @@ impl<'m> Compiler<'m> {
         match blockty {
             BlockType::Empty => Ok(None),
             BlockType::Type(t) => Ok(Some(size_of(t)?)),
-            BlockType::FuncType(_) => fallback("multi-value blocks"),
+            // Recorded apart (`open_multi`).
+            BlockType::FuncType(_) => Ok(None),
         }
     }
 
@@ -943,10 +948,11 @@ impl<'m> Compiler<'m> {
             }
             _ => self.a.label(),
         };
+        let params = self.open_multi(blockty, label)?;
         self.control.push(Frame {
             kind,
             label,
-            base: self.stack.len(),
+            base: self.stack.len() - params,
             result,
             reachable_at_entry: true,
             branched: false,
@@ -969,6 +975,8 @@ impl<'m> Compiler<'m> {
                 let home = self.home(len - 1);
                 self.a.load(size, RAX, home);
             }
+        } else if let Some(arity) = self.multi_arity(&frame) {
+            self.copy_branch_values(len, arity, frame.base);
         } else if arity == 1 && len - 1 != frame.base {
             let (from, to) = (self.home(len - 1), self.home(frame.base));
             self.a.load(Size::S64, RAX, from);
@@ -991,6 +999,7 @@ impl<'m> Compiler<'m> {
         self.a.bind(else_label);
         self.control.last_mut().expect("just read").kind = Kind::If { else_label, has_else: true };
         self.truncate(frame.base);
+        self.push_frame_params(&frame);
         self.reachable = frame.reachable_at_entry;
         self.dead_depth = 0;
         Ok(())
@@ -1029,9 +1038,7 @@ impl<'m> Compiler<'m> {
                 // Only the fallthrough reaches a loop's end.
                 if !self.reachable {
                     self.truncate(frame.base);
-                    if let Some(size) = frame.result {
-                        self.push(Val::Spilled, size);
-                    }
+                    self.push_frame_results(&frame);
                 }
                 return Ok(());
             }
@@ -1045,9 +1052,7 @@ impl<'m> Compiler<'m> {
                     let reachable = self.reachable || frame.reachable_at_entry || frame.branched;
                     self.a.bind(frame.label);
                     self.truncate(frame.base);
-                    if let Some(size) = frame.result {
-                        self.push(Val::Spilled, size);
-                    }
+                    self.push_frame_results(&frame);
                     self.reachable = reachable;
                     return Ok(());
                 }
@@ -1060,9 +1065,7 @@ impl<'m> Compiler<'m> {
         let reachable = self.reachable || frame.branched;
         self.a.bind(frame.label);
         self.truncate(frame.base);
-        if let Some(size) = frame.result {
-            self.push(Val::Spilled, size);
-        }
+        self.push_frame_results(&frame);
         self.reachable = reachable;
         Ok(())
     }
