@@ -236,3 +236,64 @@ describe('multi-value blocks', () => {
     expect(ours).toEqual(theirs);
   });
 });
+
+describe('fuel', () => {
+  // Loops, calls (direct, indirect, through a reference), branches of every kind, a multi-value
+  // block and traps; each step leaves a mark in memory, so that where the code stopped shows.
+  const METERED = `(module
+    (type $ii (func (param i32) (result i32)))
+    (memory (export "memory") 1)
+    (table 2 funcref)
+    (elem (i32.const 0) $sq $half)
+    (func $sq (type $ii) (i32.mul (local.get 0) (local.get 0)))
+    (func $half (type $ii) (i32.shr_u (local.get 0) (i32.const 1)))
+    (func $mark (param i32)
+      (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 1)))
+      (i32.store (i32.shl (i32.and (local.get 0) (i32.const 255)) (i32.const 2)) (local.get 0)))
+    (func (export "run") (param $n i32) (param $trap i32) (result i32) (local $i i32) (local $acc i32)
+      (loop $l
+        (call $mark (local.get $i))
+        (local.set $acc (i32.add (local.get $acc) (call_indirect (type $ii) (local.get $i) (i32.and (local.get $i) (i32.const 1)))))
+        (block $a (block $b (block $c
+          (br_table $a $b $c (i32.rem_u (local.get $i) (i32.const 3))))
+          (local.set $acc (i32.xor (local.get $acc) (i32.const 5))) (br $a))
+          (nop) (drop (i32.const 1)) (local.set $acc (i32.add (local.get $acc) (call $sq (i32.const 3)))))
+        (local.set $acc (i32.add (local.get $acc)
+          (block (result i32 i32) (local.get $i) (local.get $acc)) (i32.add)))
+        (if (i32.and (local.get $trap) (i32.eq (local.get $i) (i32.const 7))) (then (unreachable)))
+        (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+      (local.get $acc)))`;
+
+  async function sweep(tier) {
+    engine.setCompileOptions({ firstTier: tier, lazy: false, tierUp: 'off' });
+    const sandbox = new engine.Sandbox({ fuel: 1 });
+    const { module, instance } = await sandbox.instantiate(wat(METERED));
+    if (tier === 'singlepass') expect(engine.compileStatus(module)).toMatchObject({ fallbacks: 0, baseline: 0, optimized: 0 });
+    const log = [];
+    for (const trap of [0, 1]) {
+      for (let fuel = 0; fuel < 700; fuel += 3) {
+        new Uint8Array(instance.exports.memory.buffer).fill(0);
+        sandbox.fuel = fuel;
+        let result;
+        try {
+          result = instance.exports.run(12, trap);
+        } catch (err) {
+          result = err.message;
+        }
+        log.push([fuel, result, sandbox.fuel, Array.from(new Int32Array(instance.exports.memory.buffer, 0, 16))]);
+      }
+    }
+    return log;
+  }
+
+  test('single-pass code stops after the same operator, with the same fuel left, as optimized code', async () => {
+    const ours = await sweep('singlepass');
+    const theirs = await sweep('optimized');
+    expect(ours).toEqual(theirs);
+    // Some runs ran out of fuel, some finished, some trapped.
+    const outcomes = new Set(ours.map(([, r]) => (typeof r === 'number' ? 'value' : r)));
+    expect(outcomes).toContain('value');
+    expect([...outcomes].some((o) => /fuel exhausted/.test(o))).toBe(true);
+    expect(outcomes).toContain('unreachable');
+  });
+});

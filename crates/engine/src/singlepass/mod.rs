@@ -25,6 +25,7 @@
 
 mod asm;
 mod atomics;
+mod fuel;
 mod multivalue;
 mod refs;
 
@@ -261,6 +262,10 @@ struct Compiler<'m> {
     stack_overflow: Label,
     /// The block types of multi-value frames (see `multivalue`).
     multi: Vec<multivalue::BlockSig>,
+    /// The frame slot (a local index) of the fuel delta, when metering (see `fuel`).
+    fuel_slot: Option<usize>,
+    /// Fuel counted since the last addition to the delta.
+    fuel_pending: i64,
     has_lzcnt: bool,
     has_bmi1: bool,
     has_popcnt: bool,
@@ -274,9 +279,6 @@ pub fn compile(
     body: &FunctionBody<'_>,
     options: Options,
 ) -> Result<Output, Fallback> {
-    if options.fuel {
-        return fallback("fuel metering");
-    }
     if module.functions.get(func_index as usize).is_none() {
         return fallback("no such function");
     }
@@ -295,6 +297,11 @@ pub fn compile(
         let size = size_of(ty)?;
         locals.extend(std::iter::repeat_n(size, count as usize));
     }
+    // Fuel metering: the function's delta in one more slot after the locals (see `fuel`).
+    let fuel_slot = options.fuel.then(|| {
+        locals.push(Size::S64);
+        locals.len() - 1
+    });
     // Several results: the function frame carries none itself, `results` says where they go.
     let result = match ty.results() {
         [t] => Some(size_of(*t)?),
@@ -330,6 +337,8 @@ pub fn compile(
         results,
         stack_overflow,
         multi: Vec::new(),
+        fuel_slot,
+        fuel_pending: 0,
         has_lzcnt: std::arch::is_x86_feature_detected!("lzcnt"),
         has_bmi1: std::arch::is_x86_feature_detected!("bmi1"),
         has_popcnt: std::arch::is_x86_feature_detected!("popcnt"),
@@ -435,6 +444,7 @@ impl<'m> Compiler<'m> {
                 self.a.store(Size::S64, slot, RAX);
             }
         }
+        self.fuel_check();
         self.charge_tiering_budget();
     }
 
@@ -445,6 +455,7 @@ impl<'m> Compiler<'m> {
         if let Some(size) = float_result {
             self.a.to_xmm(size, 0, RAX);
         }
+        self.fuel_exit_at_return();
         for (i, &r) in SAVED.iter().enumerate() {
             self.a.load(Size::S64, r, Mem::at(RBP, -8 * (i as i32 + 1)));
         }
@@ -599,6 +610,7 @@ impl<'m> Compiler<'m> {
             return self.dead_operator(op);
         }
         self.a.source(offset);
+        self.fuel_before_op(op)?;
         use Operator as O;
         match *op {
             O::Nop => {}
@@ -943,6 +955,7 @@ impl<'m> Compiler<'m> {
                 let header = self.a.label();
                 self.a.bind(header);
                 self.interrupt_check();
+                self.fuel_check();
                 self.charge_tiering_budget();
                 header
             }
