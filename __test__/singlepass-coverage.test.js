@@ -297,3 +297,43 @@ describe('fuel', () => {
     expect(outcomes).toContain('unreachable');
   });
 });
+
+describe('bounds-checked memories', () => {
+  const ACCESSES = `(module
+    (memory (export "memory") 1 2)
+    (func (export "load") (param i32) (result i64) (i64.load (local.get 0)))
+    (func (export "load8") (param i32) (result i32) (i32.load8_u offset=7 (local.get 0)))
+    (func (export "loadFar") (param i32) (result i32) (i32.load16_s offset=0x80000000 (local.get 0)))
+    (func (export "store") (param i32 i32) (i32.store offset=4 (local.get 0) (local.get 1)))
+    (func (export "rmw") (param i32 i32) (result i32) (i32.atomic.rmw.add offset=4 (local.get 0) (local.get 1)))
+    (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))`;
+
+  function exercise(W, exports) {
+    const calls = [
+      ['store', 0, 0x12345678], ['load', 0], ['load', 65528], ['load', 65529], ['load', -1], ['load8', 65528], ['load8', 65529],
+      ['loadFar', 0], ['loadFar', -0x80000000], ['store', 65528, 1], ['store', 65532, 1], ['rmw', 65528, 5], ['rmw', 65532, 5], ['rmw', 2, 5],
+      ['grow', 1], ['load', 65529], ['store', 131064, 9], ['load', 131064], ['load', 131065], ['rmw', 131068, 1],
+    ];
+    return calls.map(([name, ...args]) => [name, args, run(W, () => exports[name](...args))]);
+  }
+
+  test('explicit checks (a sandbox with boundsChecks) give what Node gives', async () => {
+    const bytes = wat(ACCESSES);
+    const sandbox = new engine.Sandbox({ boundsChecks: true });
+    const { module, instance } = await sandbox.instantiate(bytes);
+    expect(engine.compileStatus(module)).toMatchObject({ fallbacks: 0, baseline: 0, optimized: 0 });
+    const ours = exercise(cranewasm, instance.exports);
+    const theirs = exercise(node, new node.Instance(new node.Module(bytes)).exports);
+    expect(ours).toEqual(theirs);
+    expect(theirs.filter(([, , o]) => o.message === 'memory access out of bounds').length).toBeGreaterThan(5);
+  });
+});
+
+function run(W, body) {
+  try {
+    const v = body();
+    return { value: typeof v === 'bigint' ? `${v}n` : v };
+  } catch (err) {
+    return { threw: err.constructor.name, message: err.message };
+  }
+}

@@ -150,9 +150,9 @@ impl Compiler<'_> {
         let m = Mem::at(R11, m.disp);
         if bytes > 1 {
             let last = m.disp.checked_add(i32::from(bytes) - 1).ok_or_else(|| Fallback("large offset".into()))?;
-            // The memory's base is page-aligned: the wasm address's low bits (plus the offset's)
-            // are the native address's.
-            self.a.mov_rr(Size::S32, RCX, addr);
+            // The memory's base is page-aligned: the native address's low bits are the wasm
+            // address's plus the offset's.
+            self.a.mov_rr(Size::S32, RCX, R11);
             self.a.alu_ri(Alu::Add, Size::S32, RCX, m.disp);
             self.a.alu_ri(Alu::And, Size::S32, RCX, i32::from(bytes) - 1);
             let aligned = self.a.label();
@@ -297,7 +297,8 @@ impl Compiler<'_> {
     /// offset in the returned displacement. Clobbers rax, rcx, rdx.
     fn probed_address(&mut self, memarg: MemArg, depth: usize, bytes: u8) -> Result<Mem, Fallback> {
         let home = self.home(depth);
-        self.a.load(Size::S32, RDX, home);
+        let size = self.stack[depth].size;
+        self.a.load(size, RDX, home);
         let m = self.atomic_address(memarg, RDX, bytes)?;
         self.a.trap_here(TrapKind::MemoryOutOfBounds);
         self.a.load_narrow(bytes, false, Size::S64, RCX, m);

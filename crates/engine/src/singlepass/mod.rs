@@ -25,6 +25,7 @@
 
 mod asm;
 mod atomics;
+mod bounds;
 mod fuel;
 mod multivalue;
 mod refs;
@@ -1493,9 +1494,6 @@ impl<'m> Compiler<'m> {
     /// `[base + zero-extended address + offset]` for an access of memory `memarg.memory`
     /// (its base in rax, the address in r11), or why not: only guarded 32-bit memories.
     fn address(&mut self, memarg: MemArg, addr: Reg) -> Result<Mem, Fallback> {
-        if self.options.bounds_checks {
-            return fallback("explicit bounds checks");
-        }
         let wasmparser::MemArgTarget::Memory(index) = memarg.target else {
             return fallback("array accesses");
         };
@@ -1503,14 +1501,13 @@ impl<'m> Compiler<'m> {
             .module
             .memory_type(index)
             .ok_or_else(|| Fallback("no such memory".into()))?;
-        if memory.memory64 {
-            return fallback("memory64");
+        if self.options.bounds_checks || memory.memory64 {
+            return self.checked_address(memarg, addr, index, memory.memory64);
         }
-        let disp = i32::try_from(memarg.offset).map_err(|_| Fallback("large offset".into()))?;
         let at = self.offsets.memory(index) + memory_import::BASE;
         self.a.load(Size::S64, RAX, Mem::at(R15, at as i32));
         self.a.mov_rr(Size::S32, R11, addr);
-        Ok(Mem { base: RAX, index: Some(R11), disp })
+        Ok(self.offset_operand(memarg.offset))
     }
 
     fn load(&mut self, memarg: MemArg, bytes: u8, signed: bool, to: Size) -> Result<(), Fallback> {
