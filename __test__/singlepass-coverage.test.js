@@ -238,7 +238,7 @@ describe('multi-value blocks', () => {
 });
 
 describe('fuel', () => {
-  // Loops, calls (direct, indirect, through a reference), branches of every kind, a multi-value
+  // Loops, calls (direct, indirect, a tail call), branches of every kind, a multi-value
   // block and traps; each step leaves a mark in memory, so that where the code stopped shows.
   const METERED = `(module
     (type $ii (func (param i32) (result i32)))
@@ -247,6 +247,7 @@ describe('fuel', () => {
     (elem (i32.const 0) $sq $half)
     (func $sq (type $ii) (i32.mul (local.get 0) (local.get 0)))
     (func $half (type $ii) (i32.shr_u (local.get 0) (i32.const 1)))
+    (func $tailsq (type $ii) (return_call $sq (i32.add (local.get 0) (i32.const 0))))
     (func $mark (param i32)
       (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 1)))
       (i32.store (i32.shl (i32.and (local.get 0) (i32.const 255)) (i32.const 2)) (local.get 0)))
@@ -257,7 +258,7 @@ describe('fuel', () => {
         (block $a (block $b (block $c
           (br_table $a $b $c (i32.rem_u (local.get $i) (i32.const 3))))
           (local.set $acc (i32.xor (local.get $acc) (i32.const 5))) (br $a))
-          (nop) (drop (i32.const 1)) (local.set $acc (i32.add (local.get $acc) (call $sq (i32.const 3)))))
+          (nop) (drop (i32.const 1)) (local.set $acc (i32.add (local.get $acc) (call $tailsq (i32.const 3)))))
         (local.set $acc (i32.add (local.get $acc)
           (block (result i32 i32) (local.get $i) (local.get $acc)) (i32.add)))
         (if (i32.and (local.get $trap) (i32.eq (local.get $i) (i32.const 7))) (then (unreachable)))
@@ -267,7 +268,7 @@ describe('fuel', () => {
   async function sweep(tier) {
     engine.setCompileOptions({ firstTier: tier, lazy: false, tierUp: 'off' });
     const sandbox = new engine.Sandbox({ fuel: 1 });
-    const { module, instance } = await sandbox.instantiate(wat(METERED));
+    const { module, instance } = await sandbox.instantiate(wat(METERED, { tail_call: true }));
     if (tier === 'singlepass') expect(engine.compileStatus(module)).toMatchObject({ fallbacks: 0, baseline: 0, optimized: 0 });
     const log = [];
     for (const trap of [0, 1]) {

@@ -25,6 +25,7 @@
 
 mod asm;
 mod atomics;
+mod tailcalls;
 mod bounds;
 mod fuel;
 mod multivalue;
@@ -916,6 +917,9 @@ impl<'m> Compiler<'m> {
             }
             O::Call { function_index } => self.call(function_index)?,
             O::CallIndirect { type_index, table_index } => self.call_indirect(type_index, table_index)?,
+            O::ReturnCall { function_index } => self.return_call(function_index)?,
+            O::ReturnCallIndirect { type_index, table_index } => self.return_call_indirect(type_index, table_index)?,
+            O::ReturnCallRef { type_index } => self.return_call_ref(type_index)?,
 
             ref other if self.atomic_operator(other)? => {}
             ref other if self.ref_operator(other)? => {}
