@@ -877,6 +877,7 @@ impl<'m> Compiler<'m> {
             O::I32Store16 { memarg } | O::I64Store16 { memarg } => self.store(memarg, 2)?,
             O::I64Store32 { memarg } => self.store(memarg, 4)?,
 
+            ref other if self.memory64_operator(other)? => {}
             O::MemoryFill { mem } => {
                 self.memory32(mem)?;
                 // MemoryFill(vmctx, memory, dst: i64, value: i32, len: i64) -> status
@@ -916,7 +917,9 @@ impl<'m> Compiler<'m> {
                 self.push(Val::Reg(r), Size::S32);
             }
             O::Call { function_index } => self.call(function_index)?,
-            O::CallIndirect { type_index, table_index } => self.call_indirect(type_index, table_index)?,
+            O::CallIndirect { type_index, table_index } if !self.is_table64(table_index) => {
+                self.call_indirect(type_index, table_index)?
+            }
             O::ReturnCall { function_index } => self.return_call(function_index)?,
             O::ReturnCallIndirect { type_index, table_index } => self.return_call_indirect(type_index, table_index)?,
             O::ReturnCallRef { type_index } => self.return_call_ref(type_index)?,

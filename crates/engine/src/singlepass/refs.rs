@@ -7,7 +7,7 @@
 //! `global.get`); every store of a reference into a table or a global is the runtime's libcall
 //! (`TableSetRef`, `GlobalSetRef`: it records what the stored reference keeps alive), as are
 //! growing, the bulk operations and the segment drops, with the translator's trap kinds.
-//! Only 32-bit tables here (table64 falls back).
+//! Indices and lengths of 64-bit tables (table64) are i64, as the translator widens them.
 
 use wasmparser::Operator;
 
@@ -67,77 +67,79 @@ impl Compiler<'_> {
                 self.truncate(self.stack.len() - 1);
             }
             O::TableGet { table } => {
-                self.table32(table)?;
+                let size = self.table_index_size(table)?;
                 let (index, _) = self.pop_reg();
-                self.table_bounds(table, index);
+                self.table_bounds(table, index, size);
                 self.a.load(Size::S64, RAX, Mem::at(RAX, table_definition::ELEMENTS as i32));
-                self.a.mov_rr(Size::S32, R11, index);
+                self.a.mov_rr(size, R11, index);
                 self.a.shift_i(Shift::Shl, Size::S64, R11, 3);
                 self.a.load(Size::S64, index, Mem { base: RAX, index: Some(R11), disp: 0 });
                 self.push(Val::Reg(index), Size::S64);
             }
             O::TableSet { table } => {
-                self.table32(table)?;
+                let size = self.table_index_size(table)?;
                 // TableSetRef(vmctx, table: i32, index: i64, value: i64), bounds checked here.
                 self.spill_all();
                 let n = self.stack.len();
                 let (index, value) = (self.home(n - 2), self.home(n - 1));
-                self.a.load(Size::S32, RDX, index);
+                self.a.load(size, RDX, index);
                 self.a.load(Size::S64, RCX, value);
                 self.truncate(n - 2);
-                self.table_bounds(table, RDX);
+                self.table_bounds(table, RDX, size);
                 self.a.mov_ri(Size::S32, RSI, i64::from(table));
                 self.plain_libcall(LibCall::TableSetRef);
             }
             O::TableSize { table } => {
-                self.table32(table)?;
+                let size = self.table_index_size(table)?;
                 let r = self.alloc();
                 self.a.load(Size::S64, RAX, Mem::at(R15, self.offsets.table(table) as i32));
                 // The length never exceeds the largest table: its low half is all of it.
-                self.a.load(Size::S32, r, Mem::at(RAX, table_definition::LENGTH as i32));
-                self.push(Val::Reg(r), Size::S32);
+                self.a.load(size, r, Mem::at(RAX, table_definition::LENGTH as i32));
+                self.push(Val::Reg(r), size);
             }
             O::TableGrow { table } => {
-                self.table32(table)?;
+                let size = self.table_index_size(table)?;
                 // TableGrow(vmctx, table: i32, delta: i64, init: i64) -> old: i64 (-1 on failure)
                 self.spill_all();
                 let n = self.stack.len();
                 let (init, delta) = (self.home(n - 2), self.home(n - 1));
                 self.a.load(Size::S64, RCX, init);
-                self.a.load(Size::S32, RDX, delta);
+                self.a.load(size, RDX, delta);
                 self.truncate(n - 2);
                 self.a.mov_ri(Size::S32, RSI, i64::from(table));
                 self.plain_libcall(LibCall::TableGrow);
                 let r = self.alloc();
-                self.a.mov_rr(Size::S32, r, RAX);
-                self.push(Val::Reg(r), Size::S32);
+                self.a.mov_rr(size, r, RAX);
+                self.push(Val::Reg(r), size);
             }
             O::TableFill { table } => {
-                self.table32(table)?;
+                let size = self.table_index_size(table)?;
                 // TableFill(vmctx, table: i32, dst: i64, value: i64, len: i64) -> status
                 self.spill_all();
                 let n = self.stack.len();
                 let (dst, value, len) = (self.home(n - 3), self.home(n - 2), self.home(n - 1));
-                self.a.load(Size::S32, RDX, dst);
+                self.a.load(size, RDX, dst);
                 self.a.load(Size::S64, RCX, value);
-                self.a.load(Size::S32, R8, len);
+                self.a.load(size, R8, len);
                 self.truncate(n - 3);
                 self.a.mov_ri(Size::S32, RSI, i64::from(table));
                 self.checked_libcall(LibCall::TableFill, TrapKind::TableOutOfBounds, &[TrapKind::Interrupted]);
             }
             O::TableCopy { dst_table, src_table } => {
-                self.table32(dst_table)?;
-                self.table32(src_table)?;
+                let dst = self.table_index_size(dst_table)?;
+                let src = self.table_index_size(src_table)?;
+                // The length is 64-bit only when both tables are.
+                let len = if dst == Size::S64 && src == Size::S64 { Size::S64 } else { Size::S32 };
                 // TableCopy(vmctx, dst table: i32, src table: i32, dst: i64, src: i64, len: i64)
-                self.libcall_arguments(&[RCX, R8, R9]);
+                self.sized_libcall_arguments(&[(RCX, dst), (R8, src), (R9, len)]);
                 self.a.mov_ri(Size::S32, RSI, i64::from(dst_table));
                 self.a.mov_ri(Size::S32, RDX, i64::from(src_table));
                 self.checked_libcall(LibCall::TableCopy, TrapKind::TableOutOfBounds, &[TrapKind::Interrupted]);
             }
             O::TableInit { elem_index, table } => {
-                self.table32(table)?;
+                let dst = self.table_index_size(table)?;
                 // TableInit(vmctx, table: i32, segment: i32, dst: i64, src: i32, len: i32)
-                self.libcall_arguments(&[RCX, R8, R9]);
+                self.sized_libcall_arguments(&[(RCX, dst), (R8, Size::S32), (R9, Size::S32)]);
                 self.a.mov_ri(Size::S32, RSI, i64::from(table));
                 self.a.mov_ri(Size::S32, RDX, i64::from(elem_index));
                 // The table's bounds first, then the segment's (as V8 and the translator).
@@ -166,6 +168,9 @@ impl Compiler<'_> {
                 self.plain_libcall(LibCall::DataDrop);
             }
             O::CallRef { type_index } => self.call_ref(type_index)?,
+            O::CallIndirect { type_index, table_index } if self.is_table64(table_index) => {
+                self.call_indirect64(type_index, table_index)?
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -187,24 +192,70 @@ impl Compiler<'_> {
             && matches!(self.module.global_type(index).content_type, wasmparser::ValType::Ref(_))
     }
 
-    /// Fails unless table `index` exists and is a 32-bit table.
-    fn table32(&self, index: u32) -> Result<(), Fallback> {
+    /// The size of table `index`'s indices (S64 for a 64-bit table), or a fallback when there
+    /// is no such table.
+    fn table_index_size(&self, index: u32) -> Result<Size, Fallback> {
         if index >= self.offsets.num_tables {
             return fallback("no such table");
         }
-        if self.module.table_type(index).table64 {
-            return fallback("64-bit table");
-        }
-        Ok(())
+        Ok(if self.module.table_type(index).table64 { Size::S64 } else { Size::S32 })
     }
 
-    /// Traps with TableOutOfBounds unless element `index` (32 bits in a register) is below the
+    pub(super) fn is_table64(&self, index: u32) -> bool {
+        index < self.offsets.num_tables && self.module.table_type(index).table64
+    }
+
+    /// Traps with TableOutOfBounds unless element `index` (a register of `size`) is below the
     /// length of table `table`; leaves the table's definition in rax.
-    fn table_bounds(&mut self, table: u32, index: Reg) {
+    pub(super) fn table_bounds(&mut self, table: u32, index: Reg, size: Size) {
         self.a.load(Size::S64, RAX, Mem::at(R15, self.offsets.table(table) as i32));
-        // The length is a u64 that never exceeds the largest table: its low half is all of it.
-        self.a.cmp_rm32(index, Mem::at(RAX, table_definition::LENGTH as i32));
+        // The length is a u64 that never exceeds the largest table: for a 32-bit table, its
+        // low half is all of it.
+        match size {
+            Size::S32 => self.a.cmp_rm32(index, Mem::at(RAX, table_definition::LENGTH as i32)),
+            Size::S64 => self.a.cmp_rm64(index, Mem::at(RAX, table_definition::LENGTH as i32)),
+        }
         self.a.trap_if(Cond::Ae, TrapKind::TableOutOfBounds);
+    }
+
+    /// `call_indirect` through a 64-bit table: as `call_indirect`, with an i64 index.
+    fn call_indirect64(&mut self, type_index: u32, table_index: u32) -> Result<(), Fallback> {
+        let ty = self
+            .module
+            .types
+            .get(type_index as usize)
+            .ok_or_else(|| Fallback("no such type".into()))?
+            .clone();
+        super::signature_ok(&ty)?;
+        if !self.module.type_info(type_index).is_final {
+            return fallback("call_indirect of a non-final type");
+        }
+        let (index, _) = self.pop_reg();
+        self.a.mov_rr(Size::S64, R11, index);
+        self.release(index);
+        self.arguments(&ty)?;
+        self.indirect_entry(type_index, table_index, Size::S64)?;
+        self.a.load(Size::S64, RDI, Mem::at(RAX, func_ref::VMCTX as i32));
+        self.a.call_m(Mem::at(RAX, func_ref::CODE as i32));
+        self.call_result(&ty)
+    }
+
+    /// The checks of `call_indirect` on the index in r11 (of `size`): TableOutOfBounds past the
+    /// table's length, IndirectCallMismatch on null or another type; leaves the entry's
+    /// `VMFuncRef` in rax. Clobbers r11.
+    pub(super) fn indirect_entry(&mut self, type_index: u32, table_index: u32, size: Size) -> Result<(), Fallback> {
+        self.table_bounds(table_index, R11, size);
+        self.a.load(Size::S64, RAX, Mem::at(RAX, table_definition::ELEMENTS as i32));
+        self.a.shift_i(Shift::Shl, Size::S64, R11, 3);
+        self.a.load(Size::S64, RAX, Mem { base: RAX, index: Some(R11), disp: 0 });
+        self.a.test_rr(Size::S64, RAX, RAX);
+        self.a.trap_if(Cond::E, TrapKind::IndirectCallMismatch);
+        self.a.load(Size::S64, R11, Mem::at(R15, vmctx::TYPE_IDS as i32));
+        let at = i32::try_from(4 * u64::from(type_index)).map_err(|_| Fallback("type index".into()))?;
+        self.a.load(Size::S32, R11, Mem::at(R11, at));
+        self.a.cmp_rm32(R11, Mem::at(RAX, func_ref::TYPE_ID as i32));
+        self.a.trap_if(Cond::Ne, TrapKind::IndirectCallMismatch);
+        Ok(())
     }
 
     /// Calls libcall `call` (System V; its arguments after the vmctx in place, the stack

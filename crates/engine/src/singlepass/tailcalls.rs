@@ -10,11 +10,11 @@
 
 use cranelift_assembler_x64::{inst, GprMem};
 
-use super::asm::{Alu, Cond, Hw, Mem, Reg, Shift, Size};
+use super::asm::{Alu, Cond, Hw, Mem, Reg, Size};
 use super::asm::{R11, R12, R13, R15, RAX, RBP, RBX, RDI, RSP};
 use super::{arg_locs, fallback, signature_ok, ArgLoc, Compiler, Fallback, ARGS, SAVED};
 use crate::trap::TrapKind;
-use crate::vmoffsets::{func_ref, function_import, runtime_limits, table_definition, vmctx};
+use crate::vmoffsets::{func_ref, function_import, runtime_limits, vmctx};
 
 impl Compiler<'_> {
     /// Spills the stack and moves the top values, the arguments of a tail callee of type `ty`,
@@ -109,30 +109,19 @@ impl Compiler<'_> {
             .get(type_index as usize)
             .ok_or_else(|| Fallback("no such type".into()))?
             .clone();
-        if table_index >= self.offsets.num_tables || self.module.table_type(table_index).table64 {
-            return fallback("64-bit table");
+        if table_index >= self.offsets.num_tables {
+            return fallback("no such table");
         }
+        let size = if self.is_table64(table_index) { Size::S64 } else { Size::S32 };
         if !self.module.type_info(type_index).is_final {
             return fallback("call_indirect of a non-final type");
         }
         let (index, _) = self.pop_reg();
-        self.a.mov_rr(Size::S32, R11, index);
+        self.a.mov_rr(size, R11, index);
         self.release(index);
         let shift = self.tail_arguments(&ty)?;
         // The checks of `call_indirect`.
-        self.a.load(Size::S64, RAX, Mem::at(R15, self.offsets.table(table_index) as i32));
-        self.a.cmp_rm32(R11, Mem::at(RAX, table_definition::LENGTH as i32));
-        self.a.trap_if(Cond::Ae, TrapKind::TableOutOfBounds);
-        self.a.load(Size::S64, RAX, Mem::at(RAX, table_definition::ELEMENTS as i32));
-        self.a.shift_i(Shift::Shl, Size::S64, R11, 3);
-        self.a.load(Size::S64, RAX, Mem { base: RAX, index: Some(R11), disp: 0 });
-        self.a.test_rr(Size::S64, RAX, RAX);
-        self.a.trap_if(Cond::E, TrapKind::IndirectCallMismatch);
-        self.a.load(Size::S64, R11, Mem::at(R15, vmctx::TYPE_IDS as i32));
-        let at = i32::try_from(4 * u64::from(type_index)).map_err(|_| Fallback("type index".into()))?;
-        self.a.load(Size::S32, R11, Mem::at(R11, at));
-        self.a.cmp_rm32(R11, Mem::at(RAX, func_ref::TYPE_ID as i32));
-        self.a.trap_if(Cond::Ne, TrapKind::IndirectCallMismatch);
+        self.indirect_entry(type_index, table_index, size)?;
         self.a.load(Size::S64, RDI, Mem::at(RAX, func_ref::VMCTX as i32));
         self.a.load(Size::S64, RAX, Mem::at(RAX, func_ref::CODE as i32));
         self.tail_jump(RAX, shift);
