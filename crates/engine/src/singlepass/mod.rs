@@ -16,10 +16,11 @@
 //! machinery relies on both, `runtime::traps`), trap sites at every instruction that may fault,
 //! a source range per operator, interrupt checks and the tier-up budget at loop headers.
 //!
-//! It covers what it covers: a function using anything else (SIMD, references, tables,
-//! `memory.init`, exceptions, multi-value, fuel metering, explicit bounds checks, signatures with
-//! more than one result…) is reported as [`Fallback`], and the
-//! compiler gives it to Cranelift's baseline instead.
+//! It covers what it covers: a function using anything else (SIMD, exceptions, signatures with
+//! results beyond the return registers…) is reported as [`Fallback`], and the
+//! compiler gives it to Cranelift's baseline instead. Atomics (`atomics`), references and tables
+//! (`refs`), multi-value blocks (`multivalue`), fuel metering (`fuel`), bounds-checked and
+//! 64-bit memories (`bounds`) and tail calls (`tailcalls`) live in their own files.
 //!
 //! The encoder is `cranelift-assembler-x64` (see `asm`).
 
