@@ -209,6 +209,7 @@ const CONFIGS = {
   lazy: { lazy: true, firstTier: 'baseline', tierUp: 'dynamic' },
   baseline: { lazy: false, firstTier: 'baseline', tierUp: 'off' },
   optimized: { lazy: false, firstTier: 'optimized', tierUp: 'off' },
+  singlepass: { lazy: false, firstTier: 'singlepass', tierUp: 'off' },
   'tiered up': { lazy: true, firstTier: 'baseline', tierUp: 'dynamic', thenTierUp: true },
 };
 

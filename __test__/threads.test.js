@@ -8,7 +8,7 @@
 // postMessage, so `sharedMemoryFromBuffer` of cranewasm/engine turns it back into one, see README).
 
 const cranewasm = require('..');
-const { setCompileOptions, getCompileOptions } = require('../engine');
+const { setCompileOptions, getCompileOptions, compileStatus } = require('../engine');
 const { outcome } = require('./helpers/differential');
 
 const node = globalThis.WebAssembly;
@@ -113,6 +113,7 @@ function exercise(W, bytes) {
 const TIERS = {
   baseline: { lazy: false, firstTier: 'baseline', tierUp: 'off' },
   optimized: { lazy: false, firstTier: 'optimized', tierUp: 'off' },
+  singlepass: { lazy: false, firstTier: 'singlepass', tierUp: 'off' },
 };
 
 describe.each(Object.keys(TIERS))('atomics at the %s tier', (tier) => {
@@ -125,6 +126,8 @@ describe.each(Object.keys(TIERS))('atomics at the %s tier', (tier) => {
 
   test.each([['a shared memory', SHARED], ['an unshared memory', UNSHARED]])('every operator on %s gives Node\'s results and traps', (_, memory) => {
     const bytes = atomicsModule(memory);
+    // At the single-pass tier, every function is single-pass code (none fell back).
+    if (tier === 'singlepass') expect(compileStatus(new cranewasm.Module(bytes)).fallbacks).toBe(0);
     const ours = exercise(cranewasm, bytes);
     const theirs = exercise(node, bytes);
     expect(ours).toEqual(theirs);

@@ -31,7 +31,7 @@
 //! covered, as other reference stores. Tags whose parameters this compiler does not carry (v128,
 //! other references) fall back.
 
-use wasmparser::{AbstractHeapType, BlockType, Catch, HeapType, Operator, RefType, TryTable};
+use wasmparser::{BlockType, Catch, Operator, TryTable};
 
 use super::asm::{Label, Mem, Size};
 use super::asm::{RAX, RDI, RDX, RSI, RSP, R11, R15};
@@ -39,11 +39,6 @@ use super::{fallback, size_of, Compiler, Fallback, Kind, Val};
 use crate::code_info::{ExceptionHandler, ExceptionSite};
 use crate::libcall::LibCall;
 use crate::vmoffsets::{exception, vmctx, VALUE_SLOT};
-
-/// Whether `r` is `exnref` (nullable or not).
-pub(super) fn is_exnref(r: RefType) -> bool {
-    r.heap_type() == HeapType::Abstract { shared: false, ty: AbstractHeapType::Exn }
-}
 
 /// The exception-handling state of one function's compilation.
 #[derive(Default)]
@@ -226,11 +221,6 @@ impl Compiler<'_> {
         }
     }
 
-    /// Whether global `index` holds a reference.
-    pub(super) fn global_is_ref(&self, index: u32) -> bool {
-        index < self.offsets.num_globals && self.module.global_type(index).content_type.is_reference_type()
-    }
-
     /// The tag's parameter sizes, or a fallback for types this compiler does not carry.
     fn tag_sizes(&self, tag: u32) -> Result<Vec<Size>, Fallback> {
         let ty = self
@@ -314,6 +304,9 @@ impl Compiler<'_> {
     /// Throws the `exnref` in rsi (non-null) to the handlers of frames at control index
     /// `max_owner` or below. The code after it is unreachable.
     fn throw_ref_in_rsi(&mut self, max_owner: usize) {
+        // Control leaves the function: its fuel delta goes to the cell first, as the
+        // translator's `throw_call` hands it over (rax, rcx, r11 only: rsi is kept).
+        self.fuel_exit();
         self.a.mov_rr(Size::S64, RDI, R15);
         self.a.load(Size::S64, RAX, Mem::at(R15, vmctx::BUILTINS as i32));
         self.a.call_m(Mem::at(RAX, (LibCall::ThrowRef.slot() * 8) as i32));
@@ -556,6 +549,7 @@ impl Compiler<'_> {
     fn throw(&mut self, tag: u32) -> Result<(), Fallback> {
         let sizes = self.tag_sizes(tag)?;
         self.spill_all();
+        self.fuel_exit();
         let first = self.stack.len() - sizes.len();
         let bytes = (VALUE_SLOT * sizes.len().max(1) as u32).next_multiple_of(16);
         self.max_outgoing = self.max_outgoing.max(bytes);

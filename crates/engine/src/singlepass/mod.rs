@@ -18,17 +18,25 @@
 //! machinery relies on both, `runtime::traps`), trap sites at every instruction that may fault,
 //! a source range per operator, interrupt checks and the tier-up budget at loop headers.
 //!
-//! It covers what it covers (SIMD: see `simd`; exceptions: `exceptions`): a function using anything else (references, tables,
-//! `memory.init`, multi-value, fuel metering, explicit bounds checks, signatures with
-//! more than one result…) is reported as [`Fallback`], and the
-//! compiler gives it to Cranelift's baseline instead.
+//! It covers every operator of WebAssembly 2.0 and of the 3.0 proposals cranewasm accepts but GC
+//! (SIMD: `simd`; exceptions: `exceptions`; atomics: `atomics`; references and tables: `refs`;
+//! multi-value blocks: `multivalue`; fuel metering: `fuel`; bounds-checked and 64-bit memories:
+//! `bounds`; tail calls: `tailcalls`). A function it cannot compile (results beyond the return
+//! registers, a tail call to a larger stack-argument area, `call_indirect` of a non-final type…)
+//! is reported as [`Fallback`], and the compiler gives it to Cranelift's baseline instead.
 //!
 //! The encoder is `cranelift-assembler-x64` (see `asm`).
 
 mod asm;
+mod atomics;
+mod bounds;
 mod exceptions;
+mod fuel;
 mod locals;
+mod multivalue;
+mod refs;
 mod simd;
+mod tailcalls;
 mod xmm;
 
 use wasmparser::{BlockType, FunctionBody, MemArg, Operator, ValType};
@@ -167,8 +175,8 @@ fn size_of(ty: ValType) -> Result<Size, Fallback> {
     match ty {
         ValType::I32 | ValType::F32 => Ok(Size::S32),
         ValType::I64 | ValType::F64 => Ok(Size::S64),
-        // The exception's address (`exceptions`).
-        ValType::Ref(r) if exceptions::is_exnref(r) => Ok(Size::S64),
+        // References, `exnref` included: 64-bit pointers (see `refs`, `exceptions`).
+        ValType::Ref(_) => Ok(Size::S64),
         other => fallback(format!("{other:?} values")),
     }
 }
@@ -304,6 +312,12 @@ struct Compiler<'m> {
     /// The function's results and their return registers, when it has more than one.
     results: Vec<(Size, ArgLoc)>,
     stack_overflow: Label,
+    /// The block types of multi-value frames (see `multivalue`).
+    multi: Vec<multivalue::BlockSig>,
+    /// The frame slot (a local index) of the fuel delta, when metering (see `fuel`).
+    fuel_slot: Option<usize>,
+    /// Fuel counted since the last addition to the delta.
+    fuel_pending: i64,
     has_lzcnt: bool,
     has_bmi1: bool,
     has_popcnt: bool,
@@ -337,9 +351,6 @@ fn compile_with(
     options: Options,
     wide: bool,
 ) -> Result<Output, Fallback> {
-    if options.fuel {
-        return fallback("fuel metering");
-    }
     if module.functions.get(func_index as usize).is_none() {
         return fallback("no such function");
     }
@@ -364,6 +375,11 @@ fn compile_with(
         float_locals.extend(std::iter::repeat_n(is_float(ty), count as usize));
         v128_locals.extend(std::iter::repeat_n(ty == ValType::V128, count as usize));
     }
+    // Fuel metering: the function's delta in one more slot after the locals (see `fuel`).
+    let fuel_slot = options.fuel.then(|| {
+        locals.push(Size::S64);
+        locals.len() - 1
+    });
     // Several results: the function frame carries none itself, `results` says where they go.
     let result = match ty.results() {
         [t] => Some(simd::slot_size(*t)?),
@@ -404,6 +420,9 @@ fn compile_with(
         incoming_stack: arg_locs(&ty).1,
         results,
         stack_overflow,
+        multi: Vec::new(),
+        fuel_slot,
+        fuel_pending: 0,
         has_lzcnt: std::arch::is_x86_feature_detected!("lzcnt"),
         has_bmi1: std::arch::is_x86_feature_detected!("bmi1"),
         has_popcnt: std::arch::is_x86_feature_detected!("popcnt"),
@@ -534,6 +553,7 @@ impl<'m> Compiler<'m> {
                 }
             }
         }
+        self.fuel_check();
         self.charge_tiering_budget();
     }
 
@@ -544,6 +564,7 @@ impl<'m> Compiler<'m> {
         if let Some(size) = float_result {
             self.a.to_xmm(size, 0, RAX);
         }
+        self.fuel_exit_at_return();
         for (i, &r) in SAVED.iter().enumerate() {
             self.a.load(Size::S64, r, Mem::at(RBP, -8 * (i as i32 + 1)));
         }
@@ -735,6 +756,7 @@ impl<'m> Compiler<'m> {
         }
         self.flags_hook(op);
         self.a.source(offset);
+        self.fuel_before_op(op)?;
         use Operator as O;
         match *op {
             O::Nop => {}
@@ -826,10 +848,7 @@ impl<'m> Compiler<'m> {
                 self.a.load(size, r, Mem::at(RAX, 0));
                 self.push(Val::Reg(r), size);
             }
-            // A stored reference is recorded (the translator's `GlobalSetRef`): not covered.
-            O::GlobalSet { global_index } if self.global_is_ref(global_index) => {
-                return fallback("global.set of a reference")
-            }
+            O::GlobalSet { global_index } if self.ref_global(global_index) => self.global_set_ref(global_index),
             O::GlobalSet { global_index } => {
                 let size = self.global_size(global_index)?;
                 let (v, _) = self.pop_reg();
@@ -1009,6 +1028,7 @@ impl<'m> Compiler<'m> {
             O::I32Store16 { memarg } | O::I64Store16 { memarg } => self.store(memarg, 2)?,
             O::I64Store32 { memarg } => self.store(memarg, 4)?,
 
+            ref other if self.memory64_operator(other)? => {}
             O::MemoryFill { mem } => {
                 self.memory32(mem)?;
                 // MemoryFill(vmctx, memory, dst: i64, value: i32, len: i64) -> status
@@ -1048,7 +1068,12 @@ impl<'m> Compiler<'m> {
                 self.push(Val::Reg(r), Size::S32);
             }
             O::Call { function_index } => self.call(function_index)?,
-            O::CallIndirect { type_index, table_index } => self.call_indirect(type_index, table_index)?,
+            O::CallIndirect { type_index, table_index } if !self.is_table64(table_index) => {
+                self.call_indirect(type_index, table_index)?
+            }
+            O::ReturnCall { function_index } => self.return_call(function_index)?,
+            O::ReturnCallIndirect { type_index, table_index } => self.return_call_indirect(type_index, table_index)?,
+            O::ReturnCallRef { type_index } => self.return_call_ref(type_index)?,
             O::Try { .. }
             | O::TryTable { .. }
             | O::Catch { .. }
@@ -1058,6 +1083,8 @@ impl<'m> Compiler<'m> {
             | O::Throw { .. }
             | O::ThrowRef => self.exception_operator(op)?,
 
+            ref other if self.atomic_operator(other)? => {}
+            ref other if self.ref_operator(other)? => {}
             ref other => {
                 if !self.simd(other)? {
                     return fallback(format!("{other:?}"));
@@ -1092,7 +1119,8 @@ impl<'m> Compiler<'m> {
                 Ok(Some(Size::S64))
             }
             BlockType::Type(t) => Ok(Some(size_of(t)?)),
-            BlockType::FuncType(_) => fallback("multi-value blocks"),
+            // Recorded apart (`open_multi`).
+            BlockType::FuncType(_) => Ok(None),
         }
     }
 
@@ -1105,6 +1133,7 @@ impl<'m> Compiler<'m> {
                 self.bind_loop_header(header);
                 self.heading = Some(header);
                 self.interrupt_check();
+                self.fuel_check();
                 self.charge_tiering_budget();
                 self.heading = None;
                 self.loop_header_done(header);
@@ -1112,10 +1141,11 @@ impl<'m> Compiler<'m> {
             }
             _ => self.a.label(),
         };
+        let params = self.open_multi(blockty, label)?;
         self.control.push(Frame {
             kind,
             label,
-            base: self.stack.len(),
+            base: self.stack.len() - params,
             result,
             reachable_at_entry: true,
             branched: false,
@@ -1129,7 +1159,12 @@ impl<'m> Compiler<'m> {
     fn direct_branch(&mut self, relative_depth: u32) -> Option<Label> {
         let index = self.control.len() - 1 - relative_depth as usize;
         let frame = self.control[index];
-        if frame.kind == Kind::Function || (frame.branch_arity() == 1 && self.stack.len() - 1 != frame.base) {
+        // The values the branch carries must already be where the target wants them.
+        let moves = match self.multi_arity(&frame) {
+            Some(arity) => arity > 0 && self.stack.len() - arity != frame.base,
+            None => frame.branch_arity() == 1 && self.stack.len() - 1 != frame.base,
+        };
+        if frame.kind == Kind::Function || moves {
             return None;
         }
         self.control[index].branched = true;
@@ -1157,6 +1192,8 @@ impl<'m> Compiler<'m> {
                 let home = self.home(len - 1);
                 self.a.load(size, RAX, home);
             }
+        } else if let Some(arity) = self.multi_arity(&frame) {
+            self.copy_branch_values(len, arity, frame.base);
         } else if arity == 1 && len - 1 != frame.base {
             let (from, to) = (self.home(len - 1), self.home(frame.base));
             if frame.v128 {
@@ -1185,6 +1222,7 @@ impl<'m> Compiler<'m> {
         self.a.bind(else_label);
         self.control.last_mut().expect("just read").kind = Kind::If { else_label, has_else: true };
         self.truncate(frame.base);
+        self.push_frame_params(&frame);
         self.reachable = frame.reachable_at_entry;
         self.dead_depth = 0;
         Ok(())
@@ -1225,9 +1263,7 @@ impl<'m> Compiler<'m> {
                 // Only the fallthrough reaches a loop's end.
                 if !self.reachable {
                     self.truncate(frame.base);
-                    if let Some(size) = frame.result {
-                        self.push(if frame.v128 { Val::V128 } else { Val::Spilled }, size);
-                    }
+                    self.push_frame_results(&frame);
                 }
                 return Ok(());
             }
@@ -1241,9 +1277,7 @@ impl<'m> Compiler<'m> {
                     let reachable = self.reachable || frame.reachable_at_entry || frame.branched;
                     self.a.bind(frame.label);
                     self.truncate(frame.base);
-                    if let Some(size) = frame.result {
-                        self.push(if frame.v128 { Val::V128 } else { Val::Spilled }, size);
-                    }
+                    self.push_frame_results(&frame);
                     self.reachable = reachable;
                     return Ok(());
                 }
@@ -1256,9 +1290,7 @@ impl<'m> Compiler<'m> {
         let reachable = self.reachable || frame.branched;
         self.a.bind(frame.label);
         self.truncate(frame.base);
-        if let Some(size) = frame.result {
-            self.push(if frame.v128 { Val::V128 } else { Val::Spilled }, size);
-        }
+        self.push_frame_results(&frame);
         self.reachable = reachable;
         Ok(())
     }
@@ -1668,9 +1700,6 @@ impl<'m> Compiler<'m> {
     /// `[base + zero-extended address + offset]` for an access of memory `memarg.memory`
     /// (its base in rax, the address in r11), or why not: only guarded 32-bit memories.
     fn address(&mut self, memarg: MemArg, addr: Reg) -> Result<Mem, Fallback> {
-        if self.options.bounds_checks {
-            return fallback("explicit bounds checks");
-        }
         let wasmparser::MemArgTarget::Memory(index) = memarg.target else {
             return fallback("array accesses");
         };
@@ -1678,14 +1707,13 @@ impl<'m> Compiler<'m> {
             .module
             .memory_type(index)
             .ok_or_else(|| Fallback("no such memory".into()))?;
-        if memory.memory64 {
-            return fallback("memory64");
+        if self.options.bounds_checks || memory.memory64 {
+            return self.checked_address(memarg, addr, index, memory.memory64);
         }
-        let disp = i32::try_from(memarg.offset).map_err(|_| Fallback("large offset".into()))?;
         let at = self.offsets.memory(index) + memory_import::BASE;
         self.a.load(Size::S64, RAX, Mem::at(R15, at as i32));
         self.a.mov_rr(Size::S32, R11, addr);
-        Ok(Mem { base: RAX, index: Some(R11), disp })
+        Ok(self.offset_operand(memarg.offset))
     }
 
     fn load(&mut self, memarg: MemArg, bytes: u8, signed: bool, to: Size) -> Result<(), Fallback> {

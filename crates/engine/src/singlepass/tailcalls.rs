@@ -1,0 +1,154 @@
+//! Tail calls at the single-pass tier (`return_call`, `return_call_indirect`,
+//! `return_call_ref`), under Cranelift's `tail` convention as the other tiers make them: the
+//! arguments go to the callee's registers and its stack arguments into the top of this
+//! function's own incoming area (the area the caller reserved, which the callee then pops: the
+//! return address moves down to just below the callee's smaller area, and `rsp` with it); the
+//! frame is torn down (callee-saved registers restored) and the callee is jumped to. A callee
+//! whose stack-argument area is larger than this function's is not covered (its area would
+//! overlap this frame). The fuel delta goes to the cell just
+//! before the jump, after the indirect call's checks, as the translator does it.
+
+use cranelift_assembler_x64::{inst, GprMem};
+
+use super::asm::{Alu, Cond, Hw, Mem, Reg, Size};
+use super::asm::{R11, R12, R13, R15, RAX, RBP, RBX, RDI, RSP};
+use super::{arg_locs, fallback, signature_ok, ArgLoc, Compiler, Fallback, ARGS, SAVED};
+use crate::trap::TrapKind;
+use crate::vmoffsets::{func_ref, function_import, runtime_limits, vmctx};
+
+impl Compiler<'_> {
+    /// Spills the stack and moves the top values, the arguments of a tail callee of type `ty`,
+    /// to where the `tail` convention passes them, stack arguments into this function's own
+    /// incoming area (at its top: `shift` bytes above its bottom, the return address moved to
+    /// just below them). Returns `shift`. Leaves r11 alone (it may hold a table index or a
+    /// reference).
+    fn tail_arguments(&mut self, ty: &wasmparser::FuncType) -> Result<i32, Fallback> {
+        signature_ok(ty)?;
+        if ty.params().contains(&wasmparser::ValType::V128) {
+            // Moved as 8-byte values below: not covered.
+            return fallback("tail call with v128 arguments");
+        }
+        let (locs, stack_bytes) = arg_locs(ty);
+        if stack_bytes > self.incoming_stack {
+            return fallback("tail call with a larger stack-argument area");
+        }
+        let shift = (self.incoming_stack - stack_bytes) as i32;
+        self.spill_all();
+        let first = self.stack.len() - ty.params().len();
+        for (k, loc) in locs.into_iter().enumerate() {
+            let home = self.home(first + k);
+            match loc {
+                ArgLoc::Int(i) => self.a.load(Size::S64, ARGS[i], home),
+                ArgLoc::Float(x) => {
+                    self.a.load(Size::S64, RAX, home);
+                    self.a.to_xmm(Size::S64, x, RAX);
+                }
+                ArgLoc::Stack(off) => {
+                    // Above the saved rbp and the return address; the homes are below rbp.
+                    self.a.load(Size::S64, RAX, home);
+                    self.a.store(Size::S64, Mem::at(RBP, 16 + shift + off), RAX);
+                }
+            }
+        }
+        if shift > 0 {
+            self.a.load(Size::S64, RAX, Mem::at(RBP, 8));
+            self.a.store(Size::S64, Mem::at(RBP, 8 + shift), RAX);
+        }
+        self.stack.truncate(first);
+        Ok(shift)
+    }
+
+    /// With the arguments in place, rdi the callee's vmctx and `target` (rax or r11) its code:
+    /// hands the fuel delta to the cell, tears the frame down (`rsp` then `shift` bytes higher,
+    /// at the moved return address) and jumps.
+    fn tail_jump(&mut self, target: Reg, shift: i32) {
+        if let Some(slot) = self.fuel_slot {
+            // rbx, r12 and r13 are restored next: free here.
+            let delta = self.local_slot(slot);
+            self.a.load(Size::S64, RBX, Mem::at(R15, vmctx::RUNTIME_LIMITS as i32));
+            let cell = Mem::at(RBX, runtime_limits::FUEL_CONSUMED as i32);
+            self.a.load(Size::S64, R12, cell);
+            self.a.load(Size::S64, R13, delta);
+            self.a.alu_rr(Alu::Add, Size::S64, R12, R13);
+            self.a.store(Size::S64, cell, R12);
+        }
+        for (i, &r) in SAVED.iter().enumerate() {
+            self.a.load(Size::S64, r, Mem::at(RBP, -8 * (i as i32 + 1)));
+        }
+        self.a.mov_rsp_rbp();
+        self.a.pop(RBP);
+        if shift > 0 {
+            self.a.alu_ri(Alu::Add, Size::S64, RSP, shift);
+        }
+        inst::jmpq_m::<Hw>::new(GprMem::Gpr(target)).encode(&mut self.a.buf);
+        self.reachable = false;
+    }
+
+    pub(super) fn return_call(&mut self, function_index: u32) -> Result<(), Fallback> {
+        if function_index >= self.offsets.num_functions {
+            return fallback("no such function");
+        }
+        let ty = self.module.func_type(function_index).clone();
+        let shift = self.tail_arguments(&ty)?;
+        let imported = self.offsets.num_imported_functions;
+        if function_index < imported {
+            let import = self.offsets.imported_function(function_index);
+            self.a.load(Size::S64, RAX, Mem::at(R15, (import + function_import::CODE) as i32));
+            self.a.load(Size::S64, RDI, Mem::at(R15, (import + function_import::VMCTX) as i32));
+        } else {
+            self.a.load(Size::S64, RAX, Mem::at(R15, vmctx::CODE_TABLE as i32));
+            let slot = i64::from(function_index - imported) * 8;
+            let slot = i32::try_from(slot).map_err(|_| Fallback("code table slot".into()))?;
+            self.a.load(Size::S64, RAX, Mem::at(RAX, slot));
+            self.a.mov_rr(Size::S64, RDI, R15);
+        }
+        self.tail_jump(RAX, shift);
+        Ok(())
+    }
+
+    pub(super) fn return_call_indirect(&mut self, type_index: u32, table_index: u32) -> Result<(), Fallback> {
+        let ty = self
+            .module
+            .types
+            .get(type_index as usize)
+            .ok_or_else(|| Fallback("no such type".into()))?
+            .clone();
+        if table_index >= self.offsets.num_tables {
+            return fallback("no such table");
+        }
+        let size = if self.is_table64(table_index) { Size::S64 } else { Size::S32 };
+        if !self.module.type_info(type_index).is_final {
+            return fallback("call_indirect of a non-final type");
+        }
+        let (index, _) = self.pop_reg();
+        self.a.mov_rr(size, R11, index);
+        self.release(index);
+        let shift = self.tail_arguments(&ty)?;
+        // The checks of `call_indirect`.
+        self.indirect_entry(type_index, table_index, size)?;
+        self.a.load(Size::S64, RDI, Mem::at(RAX, func_ref::VMCTX as i32));
+        self.a.load(Size::S64, RAX, Mem::at(RAX, func_ref::CODE as i32));
+        self.tail_jump(RAX, shift);
+        Ok(())
+    }
+
+    pub(super) fn return_call_ref(&mut self, type_index: u32) -> Result<(), Fallback> {
+        let ty = self
+            .module
+            .types
+            .get(type_index as usize)
+            .ok_or_else(|| Fallback("no such type".into()))?
+            .clone();
+        let (r, _) = self.pop_reg();
+        self.a.mov_rr(Size::S64, R11, r);
+        self.release(r);
+        let shift = self.tail_arguments(&ty)?;
+        self.a.test_rr(Size::S64, R11, R11);
+        self.a.trap_if(Cond::E, TrapKind::NullDereference);
+        self.a.load(Size::S64, RDI, Mem::at(R11, func_ref::VMCTX as i32));
+        self.a.load(Size::S64, R11, Mem::at(R11, func_ref::CODE as i32));
+        self.tail_jump(R11, shift);
+        Ok(())
+    }
+}
+
