@@ -5,7 +5,8 @@
 // alike); a case's time is the median of its rounds. The ratio is cranewasm / Node: below 1
 // means cranewasm is faster. Every kernel's result must be the same on both engines, else the
 // run fails. Options: --quick (fewer rounds), --markdown (print the README table), --only=<text>
-// (only the cases whose name contains it, and no control section).
+// (only the cases whose name contains it, and no control section; `--only=tiers`: the tiers
+// section alone).
 'use strict';
 
 const fs = require('fs');
@@ -312,22 +313,7 @@ function format(value) {
 
 const engine = require('../engine');
 
-const CONTROL_KERNELS = [
-  ['integer: collatz(300000)', (e) => e.collatz(300_000)],
-  ['floating point: mandelbrot(400)', (e) => e.mandelbrot(400)],
-  ['memory: sieve(16 MiB)', (e) => e.sieve(16 * 1024 * 1024)],
-  ['memory: strided sum (4M accesses)', (e) => e.strided_sum(4_000_000, 4100)],
-  ['calls: fib(30)', (e) => e.fib(30)],
-  ['SIMD memory: f32 dot product (1M floats, x8)', (e) => {
-    let sum = 0;
-    for (let i = 0; i < 8; i++) sum += e.simd.dot(0, 4 * MiB, MiB);
-    return sum;
-  }],
-  ['SIMD memory: 3x3 box blur (1024x1024, x4)', (e) => {
-    for (let i = 0; i < 4; i++) e.simd.blur(8 * MiB, 11 * MiB, 1024, 1024);
-    return e.simd.checksum(11 * MiB, MiB);
-  }],
-];
+const { KERNELS: CONTROL_KERNELS, kernelExports } = require('./kernel-cases');
 
 async function controlVariants() {
   const saved = engine.getCompileOptions();
@@ -441,9 +427,75 @@ function printControl({ variants, rows }, stops) {
   console.log(`Sandbox timeout of 50 ms: ${format(stops.overshoot)} ms past the deadline`);
 }
 
+// ---- Tiers: the single-pass tier's code against the optimizing tier's ----------------------
+//
+// Each kernel, compiled eagerly with tier-up off, at the single-pass tier (the default first
+// tier) and at the optimizing tier, in alternating rounds; the ratio is single-pass / optimized
+// (issue 17's goal: at most 2, Liftoff's code being about 1.5-2x TurboFan's). Node's Liftoff and
+// TurboFan code on the same kernels, each in a child process with the V8 flags that force it
+// (`--liftoff-only` / `--no-liftoff`, `--no-wasm-lazy-compilation`), gives V8's own ratio.
+
+function measureTiers() {
+  const saved = engine.getCompileOptions();
+  const at = (firstTier) => {
+    engine.setCompileOptions({ ...saved, lazy: false, tierUp: 'off', firstTier });
+    try {
+      return kernelExports(cranewasm);
+    } finally {
+      engine.setCompileOptions(saved);
+    }
+  };
+  const tiers = [at('singlepass'), at('optimized')];
+  const nodeTier = (flag) => {
+    const { execFileSync } = require('child_process');
+    const stdout = execFileSync(process.execPath, [flag, '--no-wasm-lazy-compilation', path.join(__dirname, 'node-tiers.js'), String(ROUNDS)], { encoding: 'utf8' });
+    return JSON.parse(stdout.trim().split('\n').pop());
+  };
+  const liftoff = nodeTier('--liftoff-only');
+  const turbofan = nodeTier('--no-liftoff');
+  const rows = [];
+  CONTROL_KERNELS.forEach(([name, run], k) => {
+    const results = tiers.map((e) => run(e)); // warm-up, and the results must agree
+    if (results.some((r) => r !== results[0]) || liftoff[k].result !== String(results[0]) || turbofan[k].result !== String(results[0])) {
+      throw new Error(`${name}: the tiers disagree: ${results}, Liftoff ${liftoff[k].result}, TurboFan ${turbofan[k].result}`);
+    }
+    const times = tiers.map(() => []);
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? [0, 1] : [1, 0];
+      for (const i of order) {
+        const start = now();
+        run(tiers[i]);
+        times[i].push(Number(now() - start) / 1e6);
+      }
+    }
+    rows.push({ name, singlepass: median(times[0]), optimized: median(times[1]), liftoff: liftoff[k].median, turbofan: turbofan[k].median });
+  });
+  return rows;
+}
+
+function printTiers(rows) {
+  const ratio = (a, b) => (a / b).toFixed(2);
+  if (MARKDOWN) {
+    console.log('\n| kernel | single-pass | optimized | ratio | Liftoff | TurboFan | ratio |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    for (const r of rows) {
+      console.log(`| ${r.name} | ${format(r.singlepass)} ms | ${format(r.optimized)} ms | ${ratio(r.singlepass, r.optimized)} | ${format(r.liftoff)} ms | ${format(r.turbofan)} ms | ${ratio(r.liftoff, r.turbofan)} |`);
+    }
+    return;
+  }
+  const width = Math.max(...rows.map((r) => r.name.length));
+  console.log('\nTiers (each kernel eager, tier-up off): cranewasm single-pass / optimized, and Node Liftoff / TurboFan');
+  console.log(`${'kernel'.padEnd(width)}  ${'single-pass'.padStart(12)}  ${'optimized'.padStart(12)}  ${'ratio'.padStart(6)}  ${'Liftoff'.padStart(12)}  ${'TurboFan'.padStart(12)}  ${'ratio'.padStart(6)}`);
+  for (const r of rows) {
+    const ms = (v) => `${format(v)} ms`.padStart(12);
+    console.log(`${r.name.padEnd(width)}  ${ms(r.singlepass)}  ${ms(r.optimized)}  ${ratio(r.singlepass, r.optimized).padStart(6)}  ${ms(r.liftoff)}  ${ms(r.turbofan)}  ${ratio(r.liftoff, r.turbofan).padStart(6)}`);
+  }
+}
+
 async function main() {
   const rows = CASES.filter((c) => ONLY === undefined || c.name.includes(ONLY)).map(measure);
   const depth = ONLY === undefined || 're-entry depth'.includes(ONLY) ? measureDepth() : undefined;
+  const tiers = ONLY === undefined || 'tiers'.includes(ONLY) ? measureTiers() : undefined;
   const control = ONLY === undefined ? await measureControl() : undefined;
   const stops = ONLY === undefined ? await measureStops() : undefined;
   if (MARKDOWN) {
@@ -453,6 +505,7 @@ async function main() {
       console.log(`| ${r.name} | ${format(r.cranewasm)} ${r.unit} | ${format(r.node)} ${r.unit} | ${(r.cranewasm / r.node).toFixed(2)} |`);
     }
     if (depth) console.log(`| wasm->JS->wasm re-entry depth (levels before RangeError) | ${depth.cranewasm} | ${depth.node} | ${(depth.cranewasm / depth.node).toFixed(2)} |`);
+    if (tiers) printTiers(tiers);
     if (control) printControl(control, stops);
     return;
   }
@@ -466,6 +519,7 @@ async function main() {
     const name = 're-entry depth (wasm->JS->wasm levels)';
     console.log(`${name.padEnd(width)}  ${`${depth.cranewasm}`.padStart(18)}  ${`${depth.node}`.padStart(18)}  ${(depth.cranewasm / depth.node).toFixed(2)} (higher is deeper)`);
   }
+  if (tiers) printTiers(tiers);
   if (control) printControl(control, stops);
   console.log(`\nmedian of ${ROUNDS} rounds each, engines alternating; Node ${process.version}, ${require('os').cpus()[0].model}`);
 }
