@@ -378,6 +378,8 @@ fn compile_with(
     // Fuel metering: the function's delta in one more slot after the locals (see `fuel`).
     let fuel_slot = options.fuel.then(|| {
         locals.push(Size::S64);
+        float_locals.push(false);
+        v128_locals.push(false);
         locals.len() - 1
     });
     // Several results: the function frame carries none itself, `results` says where they go.

@@ -105,7 +105,14 @@ impl Compiler<'_> {
     pub(super) fn flags_hook(&mut self, op: &wasmparser::Operator<'_>) {
         if let Some(&Entry { val: Val::Flags(_), .. }) = self.stack.last() {
             use wasmparser::Operator as O;
-            if !matches!(op, O::BrIf { .. } | O::If { .. } | O::I32Eqz) {
+            // With fuel metering, `br_if`/`if` end a run: the count is added to the delta
+            // (an `add`, which sets the flags) before them, so the condition goes to a register.
+            let consumer = match op {
+                O::I32Eqz => true,
+                O::BrIf { .. } | O::If { .. } => self.fuel_slot.is_none(),
+                _ => false,
+            };
+            if !consumer {
                 let (r, size) = self.pop_reg();
                 self.push(Val::Reg(r), size);
             }
