@@ -1095,6 +1095,8 @@ describe('cached locals as operands in place, constants stored as immediates', (
         (if (i32.lt_s (local.get $a) (local.get $b)) (then (local.set $a (i32.xor (local.get $a) (local.get $i)))))
         (if (i32.gt_u (local.get $a) (i32.const 5000)) (then (local.set $a (i32.shr_u (local.get $a) (i32.const 3)))))
         (if (i64.lt_s (local.get $w) (i64.const -1)) (then (local.set $w (i64.sub (i64.const 7) (local.get $w)))))
+        (if (i64.gt_s (local.get $w) (local.get $h)) (then (local.set $h (i64.sub (local.get $h) (local.get $w)))))
+        (if (i32.ne (local.get $a) (local.get $a)) (then (unreachable)))
         (i32.store16 offset=2 (local.get $p) (i32.const 0xabcd))
         (i64.store offset=8 (local.get $p) (i64.const -5))
         (i64.store offset=16 (local.get $p) (i64.const 0x123456789))

@@ -25,6 +25,9 @@ pub(super) struct LocalCache {
     /// The last copy `local.get` made of a cached register, which a consumer reading it only
     /// may retract (`take_local_operand`) to read the cached register itself.
     last_copy: Option<LocalCopy>,
+    /// The copy just before `last_copy`, when the code has nothing between them (so that
+    /// both operands of a comparison may be read in place).
+    prev_copy: Option<LocalCopy>,
 }
 
 /// A `local.get`'s copy `mov reg, cached` at code offsets `start..end`, pushed at `depth`.
@@ -50,7 +53,7 @@ pub(super) struct LocalOperand {
 
 impl LocalCache {
     pub(super) fn new() -> LocalCache {
-        LocalCache { gpr: [NONE; 16], xmm: [NONE; 16], epoch: 0, any: false, last_copy: None }
+        LocalCache { gpr: [NONE; 16], xmm: [NONE; 16], epoch: 0, any: false, last_copy: None, prev_copy: None }
     }
 }
 
@@ -164,6 +167,7 @@ impl Compiler<'_> {
                 let start = self.a.offset();
                 self.a.mov_rr(size, r, c as u8);
                 if self.cache.gpr[c] == index {
+                    self.cache.prev_copy = self.cache.last_copy.filter(|p| p.end == start);
                     self.cache.last_copy = Some(LocalCopy {
                         start,
                         end: self.a.offset(),
@@ -194,7 +198,8 @@ impl Compiler<'_> {
     /// it and retracts that copy: the consumer then reads the cached register (`reg`) in
     /// place, without writing it, and calls `end_local_operand` when done.
     pub(super) fn take_local_operand(&mut self) -> Option<LocalOperand> {
-        let copy = self.cache.last_copy.take()?;
+        // The one before becomes the last, for a second call (checked as the last is).
+        let copy = std::mem::replace(&mut self.cache.last_copy, self.cache.prev_copy.take())?;
         let top = self.stack.last()?;
         let valid = matches!(top.val, Val::Reg(r) if r == copy.reg)
             && self.stack.len() == copy.depth + 1
@@ -203,6 +208,7 @@ impl Compiler<'_> {
             && self.cache.epoch == copy.epoch
             && self.cache.gpr[copy.cached as usize] == copy.index;
         if !valid {
+            self.cache.last_copy = None;
             return None;
         }
         self.pop();
@@ -216,6 +222,9 @@ impl Compiler<'_> {
     /// Puts a `take_local_operand` register back in the cache (if no label was bound or call
     /// made meanwhile; else frees it).
     pub(super) fn end_local_operand(&mut self, operand: LocalOperand) {
+        // The consumer emitted code: no earlier copy is retractable.
+        self.cache.last_copy = None;
+        self.cache.prev_copy = None;
         if self.a.epoch == operand.epoch && self.cache.epoch == operand.epoch {
             self.cache.gpr[operand.reg as usize] = operand.index;
             self.cache.any = true;

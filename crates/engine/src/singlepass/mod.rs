@@ -1429,6 +1429,14 @@ impl<'m> Compiler<'m> {
             self.a.alu_ri(Alu::Cmp, size, a, imm);
             a
         } else if let Some(local) = self.take_local_operand() {
+            if let Some(left) = self.take_local_operand() {
+                // Both operands cached locals' registers.
+                self.a.alu_rr(Alu::Cmp, size, left.reg, local.reg);
+                self.end_local_operand(left);
+                self.end_local_operand(local);
+                self.push(Val::Flags(Flag::Int(cond)), Size::S32);
+                return;
+            }
             let (a, _) = self.pop_reg();
             self.a.alu_rr(Alu::Cmp, size, a, local.reg);
             self.end_local_operand(local);
