@@ -188,6 +188,23 @@ impl Asm {
         }
     }
 
+    /// Removes the code emitted from `to` on, which recorded no label, fixup or trap site:
+    /// its source ranges move to `to`.
+    pub fn retract(&mut self, to: u32) {
+        let mut wasm_offset = None;
+        while let Some(last) = self.sources.last() {
+            if last.start <= to {
+                break;
+            }
+            wasm_offset = Some(last.wasm_offset);
+            self.sources.pop();
+        }
+        self.buf.truncate(to as usize);
+        if let Some(w) = wasm_offset {
+            self.source(w);
+        }
+    }
+
     pub fn trap_here(&mut self, kind: TrapKind) {
         let offset = self.offset();
         self.traps.push(TrapSite { offset, kind });
@@ -318,6 +335,18 @@ impl Asm {
             2 => emit!(self, movw_mr(m, Gpr::new(src))),
             4 => emit!(self, movl_mr(m, Gpr::new(src))),
             _ => emit!(self, movq_mr(m, Gpr::new(src))),
+        }
+    }
+
+    /// Stores the low `bytes` of `value` (for 8 bytes: an i32 sign-extended, which the caller
+    /// checks `value` is).
+    pub fn store_imm(&mut self, bytes: u8, dst: Mem, value: i64) {
+        let m = dst.operand();
+        match bytes {
+            1 => emit!(self, movb_mi(m, Imm8::new(value as u8))),
+            2 => emit!(self, movw_mi(m, Imm16::new(value as u16))),
+            4 => emit!(self, movl_mi(m, Imm32::new(value as u32))),
+            _ => emit!(self, movq_mi_sxl(m, Simm32::new(value as i32))),
         }
     }
 

@@ -22,11 +22,38 @@ pub(super) struct LocalCache {
     epoch: u32,
     /// Whether some register is cached (a fast path for `cache_clear`).
     any: bool,
+    /// The last copy `local.get` made of a cached register, which a consumer reading it only
+    /// may retract (`take_local_operand`) to read the cached register itself.
+    last_copy: Option<LocalCopy>,
+    /// The copy just before `last_copy`, when the code has nothing between them (so that
+    /// both operands of a comparison may be read in place).
+    prev_copy: Option<LocalCopy>,
+}
+
+/// A `local.get`'s copy `mov reg, cached` at code offsets `start..end`, pushed at `depth`.
+#[derive(Clone, Copy, Debug)]
+struct LocalCopy {
+    start: u32,
+    end: u32,
+    reg: u8,
+    cached: u8,
+    index: u32,
+    depth: usize,
+    epoch: u32,
+}
+
+/// A cached register a consumer reads in place of a retracted copy (`take_local_operand`);
+/// out of the cache (so nothing evicts or reuses it) until `end_local_operand`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct LocalOperand {
+    pub(super) reg: u8,
+    index: u32,
+    epoch: u32,
 }
 
 impl LocalCache {
     pub(super) fn new() -> LocalCache {
-        LocalCache { gpr: [NONE; 16], xmm: [NONE; 16], epoch: 0, any: false }
+        LocalCache { gpr: [NONE; 16], xmm: [NONE; 16], epoch: 0, any: false, last_copy: None, prev_copy: None }
     }
 }
 
@@ -137,7 +164,20 @@ impl Compiler<'_> {
             if let Some(c) = self.cache.gpr.iter().position(|&l| l == index) {
                 let r = self.alloc();
                 // A 32-bit move zero-extends, as the 32-bit load would.
+                let start = self.a.offset();
                 self.a.mov_rr(size, r, c as u8);
+                if self.cache.gpr[c] == index {
+                    self.cache.prev_copy = self.cache.last_copy.filter(|p| p.end == start);
+                    self.cache.last_copy = Some(LocalCopy {
+                        start,
+                        end: self.a.offset(),
+                        reg: r,
+                        cached: c as u8,
+                        index,
+                        depth: self.stack.len(),
+                        epoch: self.a.epoch,
+                    });
+                }
                 self.push(Val::Reg(r), size);
                 return;
             }
@@ -151,6 +191,45 @@ impl Compiler<'_> {
                 self.cache.any = true;
             }
             self.push(Val::Reg(r), size);
+        }
+    }
+
+    /// If the top of the stack is the copy of a cached local the last code emitted made, pops
+    /// it and retracts that copy: the consumer then reads the cached register (`reg`) in
+    /// place, without writing it, and calls `end_local_operand` when done.
+    pub(super) fn take_local_operand(&mut self) -> Option<LocalOperand> {
+        // The one before becomes the last, for a second call (checked as the last is).
+        let copy = std::mem::replace(&mut self.cache.last_copy, self.cache.prev_copy.take())?;
+        let top = self.stack.last()?;
+        let valid = matches!(top.val, Val::Reg(r) if r == copy.reg)
+            && self.stack.len() == copy.depth + 1
+            && self.a.offset() == copy.end
+            && self.a.epoch == copy.epoch
+            && self.cache.epoch == copy.epoch
+            && self.cache.gpr[copy.cached as usize] == copy.index;
+        if !valid {
+            self.cache.last_copy = None;
+            return None;
+        }
+        self.pop();
+        self.release(copy.reg);
+        self.a.retract(copy.start);
+        // Out of the cache, not free: an allocation cannot evict or reuse it meanwhile.
+        self.cache.gpr[copy.cached as usize] = NONE;
+        Some(LocalOperand { reg: copy.cached, index: copy.index, epoch: copy.epoch })
+    }
+
+    /// Puts a `take_local_operand` register back in the cache (if no label was bound or call
+    /// made meanwhile; else frees it).
+    pub(super) fn end_local_operand(&mut self, operand: LocalOperand) {
+        // The consumer emitted code: no earlier copy is retractable.
+        self.cache.last_copy = None;
+        self.cache.prev_copy = None;
+        if self.a.epoch == operand.epoch && self.cache.epoch == operand.epoch {
+            self.cache.gpr[operand.reg as usize] = operand.index;
+            self.cache.any = true;
+        } else {
+            self.release(operand.reg);
         }
     }
 

@@ -1328,6 +1328,14 @@ impl<'m> Compiler<'m> {
             self.push(Val::Reg(a), size);
             return;
         }
+        if let Some(local) = self.take_local_operand() {
+            // The right operand read from the cached local's register.
+            let (a, _) = self.pop_reg();
+            self.a.alu_rr(op, size, a, local.reg);
+            self.end_local_operand(local);
+            self.push(Val::Reg(a), size);
+            return;
+        }
         let (b, _) = self.pop_reg();
         let (a, _) = self.pop_reg();
         self.a.alu_rr(op, size, a, b);
@@ -1412,8 +1420,28 @@ impl<'m> Compiler<'m> {
         });
         let a = if let Some(imm) = imm {
             self.pop();
+            if let Some(local) = self.take_local_operand() {
+                // Compares the cached local's register itself.
+                self.a.alu_ri(Alu::Cmp, size, local.reg, imm);
+                self.end_local_operand(local);
+                self.push(Val::Flags(Flag::Int(cond)), Size::S32);
+                return;
+            }
             let (a, _) = self.pop_reg();
             self.a.alu_ri(Alu::Cmp, size, a, imm);
+            a
+        } else if let Some(local) = self.take_local_operand() {
+            if let Some(left) = self.take_local_operand() {
+                // Both operands cached locals' registers.
+                self.a.alu_rr(Alu::Cmp, size, left.reg, local.reg);
+                self.end_local_operand(left);
+                self.end_local_operand(local);
+                self.push(Val::Flags(Flag::Int(cond)), Size::S32);
+                return;
+            }
+            let (a, _) = self.pop_reg();
+            self.a.alu_rr(Alu::Cmp, size, a, local.reg);
+            self.end_local_operand(local);
             a
         } else {
             let (b, _) = self.pop_reg();
@@ -1719,6 +1747,16 @@ impl<'m> Compiler<'m> {
     }
 
     fn load(&mut self, memarg: MemArg, bytes: u8, signed: bool, to: Size) -> Result<(), Fallback> {
+        if let Some(local) = self.take_local_operand() {
+            // The address read from the cached local's register; the value to a new one.
+            let r = self.alloc();
+            let m = self.address(memarg, local.reg)?;
+            self.a.trap_here(TrapKind::MemoryOutOfBounds);
+            self.a.load_narrow(bytes, signed, to, r, m);
+            self.end_local_operand(local);
+            self.push(Val::Reg(r), to);
+            return Ok(());
+        }
         let (addr, _) = self.pop_reg();
         let m = self.address(memarg, addr)?;
         self.a.trap_here(TrapKind::MemoryOutOfBounds);
@@ -1749,6 +1787,23 @@ impl<'m> Compiler<'m> {
             self.a.store_xmm(if bytes == 4 { Size::S32 } else { Size::S64 }, m, value);
             self.release_xmm(value);
             self.release(addr);
+            return Ok(());
+        }
+        if let Some(v) = self.top_const().filter(|&v| bytes < 8 || i32::try_from(v).is_ok()) {
+            // A constant stored as an immediate; the address maybe the cached local's register.
+            self.pop();
+            let local = self.take_local_operand();
+            let addr = match local {
+                Some(local) => local.reg,
+                None => self.pop_reg().0,
+            };
+            let m = self.address(memarg, addr)?;
+            self.a.trap_here(TrapKind::MemoryOutOfBounds);
+            self.a.store_imm(bytes, m, v);
+            match local {
+                Some(local) => self.end_local_operand(local),
+                None => self.release(addr),
+            }
             return Ok(());
         }
         let (value, _) = self.pop_reg();
