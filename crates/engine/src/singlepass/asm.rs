@@ -712,9 +712,18 @@ impl Asm {
             psubsb_a, psubsw_a, psubusb_a, psubusw_a, pcmpeqb_a, pcmpeqw_a, pcmpeqd_a, pcmpeqq_a,
             pcmpgtb_a, pcmpgtw_a, pcmpgtd_a, pcmpgtq_a, addps_a, addpd_a, subps_a, subpd_a, mulps_a,
             mulpd_a, divps_a, divpd_a, packsswb_a, packuswb_a, packssdw_a, packusdw_a, psllw_a, pslld_a,
-            psllq_a, psrlw_a, psrld_a, psrlq_a, psraw_a, psrad_a, pxor_a
+            psllq_a, psrlw_a, psrld_a, psrlq_a, psraw_a, psrad_a, pxor_a, pmulhrsw_a, pmaddubsw_a,
+            pmaddwd_a
         );
         true
+    }
+
+    /// xmm `xmm` = `value` in each of its four 32-bit lanes (`mov gpr, value; movd; pshufd 0`),
+    /// through general register `gpr`.
+    pub fn splat32_xmm(&mut self, xmm: u8, gpr: Reg, value: u32) {
+        emit!(self, movl_oi(Gpr::new(gpr), Imm32::new(value)));
+        emit!(self, movd_a(Xmm::new(xmm), GprMem::Gpr(gpr)));
+        emit!(self, pshufd_a(Xmm::new(xmm), XmmMem::Xmm(xmm), Imm8::new(0)));
     }
 
     /// `cmpps`/`cmppd dst, src, predicate` (`double`: cmppd).

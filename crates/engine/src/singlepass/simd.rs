@@ -14,7 +14,9 @@
 //! `eq`/`gt_s`/`lt_s`, narrowing, f32/f64 add/sub/mul/div, which are the instructions
 //! Cranelift emits for them), widening (`pmovzx`/`pmovsx` of a slot half) and the i16/i32/i64
 //! shifts (the count masked to the lane width), float comparisons (`cmpps`/`cmppd`), integer
-//! `ne`, `any_true` and the 8/32/64-bit `bitmask`s. Every other operator calls the
+//! `ne`, `any_true`, the 8/32/64-bit `bitmask`s, and `q15mulr_sat_s` and the `extadd_pairwise`s
+//! (Cranelift's x64 sequences: `pmulhrsw`, `pmaddubsw`/`pmaddwd`, their constants splatted into
+//! xmm1 from a general register). Every other operator calls the
 //! `Simd` libcall (the runtime's `simd`) on the operand slots, with the whole stack spilled;
 //! `load8x8_s` and the like load their 8 bytes inline, then widen through it.
 
@@ -313,6 +315,13 @@ impl Compiler<'_> {
                 self.push(Val::Reg(r), Size::S32);
             }
 
+            // SSSE3 (every CPU with SSE4.1 has it): Cranelift's x64 sequences.
+            O::I16x8Q15MulrSatS if self.has_ssse3() => self.simd_q15mulr()?,
+            O::I16x8ExtAddPairwiseI8x16S if self.has_ssse3() => self.simd_extadd_pairwise(1, true)?,
+            O::I16x8ExtAddPairwiseI8x16U if self.has_ssse3() => self.simd_extadd_pairwise(1, false)?,
+            O::I32x4ExtAddPairwiseI16x8S => self.simd_extadd_pairwise(2, true)?,
+            O::I32x4ExtAddPairwiseI16x8U => self.simd_extadd_pairwise(2, false)?,
+
             O::I8x16Shuffle { lanes } => return self.simd_via_libcall(op, lanes),
             _ if self.simd_sse_binary(op).is_some() => {
                 let (name, swap) = self.simd_sse_binary(op).expect("just checked");
@@ -406,6 +415,67 @@ impl Compiler<'_> {
             return fallback(format!("no instruction {name}"));
         }
         self.a.store_v128(x, 0);
+        Ok(())
+    }
+
+    /// Whether the SSSE3 instructions (`pmulhrsw`, `pmaddubsw`) may be used: only with SSE4.1 (the
+    /// feature the code is recorded as needing), which every CPU having also has SSSE3.
+    fn has_ssse3(&self) -> bool {
+        self.has_sse41 && std::arch::is_x86_feature_detected!("ssse3")
+    }
+
+    /// `i16x8.q15mulr_sat_s` as Cranelift's x64 backend lowers `sqmul_round_sat` with SSSE3:
+    /// `pmulhrsw`, whose only overflow (0x8000 * 0x8000 gives 0x8000) is then turned into
+    /// 0x7fff by xoring the lanes equal to 0x8000 with all-ones.
+    fn simd_q15mulr(&mut self) -> Result<(), Fallback> {
+        self.need_wide()?;
+        self.pop();
+        let d = self.stack.len() - 1;
+        let (x, y) = (self.home(d), self.home(d + 1));
+        self.a.load_v128(0, x);
+        self.a.load_v128(1, y);
+        self.a.sse_rr("pmulhrsw_a", 0, 1);
+        self.a.splat32_xmm(1, RAX, 0x8000_8000);
+        self.a.sse_rr("pcmpeqw_a", 1, 0);
+        self.a.sse_rr("pxor_a", 0, 1);
+        self.a.store_v128(x, 0);
+        Ok(())
+    }
+
+    /// `extadd_pairwise` from lanes of `bytes` bytes (1: i8x16 to i16x8, 2: i16x8 to i32x4), as
+    /// Cranelift's x64 backend lowers `iadd_pairwise` of the two widened halves: `pmaddubsw`
+    /// with a vector of ones (the unsigned operand: the value when unsigned, the ones when
+    /// signed), `pmaddwd` with ones, and for unsigned i16 lanes the bias trick (xor 0x8000,
+    /// `pmaddwd`, add 0x10000).
+    fn simd_extadd_pairwise(&mut self, bytes: u8, signed: bool) -> Result<(), Fallback> {
+        self.need_wide()?;
+        let at = self.home(self.stack.len() - 1);
+        self.a.load_v128(0, at);
+        match (bytes, signed) {
+            (1, true) => {
+                self.a.splat32_xmm(1, RAX, 0x0101_0101);
+                self.a.sse_rr("pmaddubsw_a", 1, 0);
+                self.a.store_v128(at, 1);
+                return Ok(());
+            }
+            (1, false) => {
+                self.a.splat32_xmm(1, RAX, 0x0101_0101);
+                self.a.sse_rr("pmaddubsw_a", 0, 1);
+            }
+            (_, true) => {
+                self.a.splat32_xmm(1, RAX, 0x0001_0001);
+                self.a.sse_rr("pmaddwd_a", 0, 1);
+            }
+            (_, false) => {
+                self.a.splat32_xmm(1, RAX, 0x8000_8000);
+                self.a.sse_rr("pxor_a", 0, 1);
+                self.a.splat32_xmm(1, RAX, 0x0001_0001);
+                self.a.sse_rr("pmaddwd_a", 0, 1);
+                self.a.splat32_xmm(1, RAX, 0x0001_0000);
+                self.a.sse_rr("paddd_a", 0, 1);
+            }
+        }
+        self.a.store_v128(at, 0);
         Ok(())
     }
 
