@@ -307,3 +307,36 @@ test('v128 arguments and results across tiers (single-pass caller or callee, opt
   expect(scenario(cranewasm, 'singlepass', 'optimized')).toEqual(expected);
   expect(scenario(cranewasm, 'singlepass', 'singlepass')).toEqual(expected);
 });
+
+// The operators inlined as Cranelift's SSSE3/SSE2 sequences (pmulhrsw with the 0x8000 fixup,
+// pmaddubsw/pmaddwd with constant vectors and the unsigned bias): every pair of edge lanes,
+// including 0x8000 * 0x8000 (the one pmulhrsw overflow), against Node and the optimized tier.
+test('q15mulr_sat_s and extadd_pairwise at their edge lanes', () => {
+  const ops = ['i16x8.q15mulr_sat_s'];
+  const unary = ['i16x8.extadd_pairwise_i8x16_s', 'i16x8.extadd_pairwise_i8x16_u',
+    'i32x4.extadd_pairwise_i16x8_s', 'i32x4.extadd_pairwise_i16x8_u'];
+  // Chained, so a value produced inline feeds the next inline operator.
+  const chain = `(func (export "chain") (v128.store (i32.const 128)
+      (i32x4.extadd_pairwise_i16x8_u (i16x8.q15mulr_sat_s
+        (i16x8.extadd_pairwise_i8x16_s (v128.load (i32.const 0))) (v128.load (i32.const 16))))))`;
+  const bytes = wat(operatorModule(unary, ops, [], [], []).replace(/\)$/, `${chain})`));
+  const status = singlepassStatus(bytes);
+  expect(status.fallbacks).toBe(0);
+  const edges16 = [0x8000, 0x7fff, 0xffff, 0, 1, 0x8001, 0x4000, 0xc000, 0x00ff, 0xff00, 0x0080, 0x7f80];
+  const inputs = [];
+  for (let i = 0; i < edges16.length; i++) {
+    const bytes48 = new Uint8Array(48);
+    const dv = new DataView(bytes48.buffer);
+    for (let lane = 0; lane < 8; lane++) {
+      dv.setUint16(2 * lane, edges16[i], true);
+      dv.setUint16(16 + 2 * lane, edges16[(i + lane) % edges16.length], true);
+    }
+    inputs.push({ bytes: bytes48, count: 0 });
+  }
+  const ours = results(cranewasm, bytes, inputs);
+  expect(ours).toEqual(results(node, bytes, inputs));
+  // 0x8000 * 0x8000 saturates to 0x7fff (the first input, lane 0).
+  expect(ours['i16x8.q15mulr_sat_s'][0].slice(0, 4)).toBe('ff7f');
+  engine.setCompileOptions({ firstTier: 'optimized', lazy: false, tierUp: 'off' });
+  expect(results(cranewasm, bytes, inputs)).toEqual(ours);
+});

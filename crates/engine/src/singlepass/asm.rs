@@ -105,6 +105,10 @@ pub struct Asm {
     /// Counts label bindings and calls: registers the compiler caches values in keep them
     /// only while it stays the same (no other path joins, no callee clobbers them).
     pub epoch: u32,
+    /// The frame slot (rbp-based) xmm0 was last stored to with [`Asm::store_v128_xmm0`], and
+    /// the code offset right after that store: xmm0 still holds the slot's bytes while nothing
+    /// else has been emitted and no label has been bound since ([`Asm::xmm0_holds`]).
+    xmm0_slot: Option<(i32, u32)>,
 }
 
 fn mem(base: Reg, disp: i32) -> GprMem<u8, u8> {
@@ -170,6 +174,7 @@ impl Asm {
             labels: Vec::new(),
             fixups: Vec::new(),
             traps: Vec::new(),
+            xmm0_slot: None,
             sources: Vec::new(),
             epoch: 0,
         }
@@ -219,6 +224,7 @@ impl Asm {
 
     pub fn bind(&mut self, label: Label) {
         self.epoch = self.epoch.wrapping_add(1);
+        self.xmm0_slot = None;
         self.labels[label.0 as usize] = Some(self.offset());
     }
 
@@ -741,9 +747,18 @@ impl Asm {
             psubsb_a, psubsw_a, psubusb_a, psubusw_a, pcmpeqb_a, pcmpeqw_a, pcmpeqd_a, pcmpeqq_a,
             pcmpgtb_a, pcmpgtw_a, pcmpgtd_a, pcmpgtq_a, addps_a, addpd_a, subps_a, subpd_a, mulps_a,
             mulpd_a, divps_a, divpd_a, packsswb_a, packuswb_a, packssdw_a, packusdw_a, psllw_a, pslld_a,
-            psllq_a, psrlw_a, psrld_a, psrlq_a, psraw_a, psrad_a, pxor_a
+            psllq_a, psrlw_a, psrld_a, psrlq_a, psraw_a, psrad_a, pxor_a, pmulhrsw_a, pmaddubsw_a,
+            pmaddwd_a, punpcklqdq_a
         );
         true
+    }
+
+    /// xmm `xmm` = `value` in each of its four 32-bit lanes (`mov gpr, value; movd; pshufd 0`),
+    /// through general register `gpr`.
+    pub fn splat32_xmm(&mut self, xmm: u8, gpr: Reg, value: u32) {
+        emit!(self, movl_oi(Gpr::new(gpr), Imm32::new(value)));
+        emit!(self, movd_a(Xmm::new(xmm), GprMem::Gpr(gpr)));
+        emit!(self, pshufd_a(Xmm::new(xmm), XmmMem::Xmm(xmm), Imm8::new(0)));
     }
 
     /// `cmpps`/`cmppd dst, src, predicate` (`double`: cmppd).
@@ -780,6 +795,26 @@ impl Asm {
             _ => return false,
         }
         true
+    }
+
+    /// `movdqu [dst], xmm0` for a frame slot `dst` (`[rbp + disp]`), remembered: the next
+    /// instruction may read xmm0 instead of the slot ([`Asm::xmm0_holds`]).
+    pub fn store_v128_xmm0(&mut self, dst: Mem) {
+        self.store_v128(dst, 0);
+        self.xmm0_slot = (dst.base == RBP && dst.index.is_none()).then(|| (dst.disp, self.offset()));
+    }
+
+    /// Whether xmm0 holds frame slot `m`'s 16 bytes: it was stored there by the last instruction
+    /// emitted ([`Asm::store_v128_xmm0`]) and no label has been bound at this offset since (no
+    /// other path joins here).
+    pub fn xmm0_holds(&self, m: Mem) -> bool {
+        m.base == RBP && m.index.is_none() && self.xmm0_slot == Some((m.disp, self.offset()))
+    }
+
+    /// `movq xmm, gpr; punpcklqdq xmm, xmm`: the 64 bits of `gpr` in both halves of `xmm`.
+    pub fn splat64_xmm(&mut self, xmm: u8, gpr: Reg) {
+        emit!(self, movq_a(Xmm::new(xmm), GprMem::Gpr(gpr)));
+        emit!(self, punpcklqdq_a(Xmm::new(xmm), XmmMem::Xmm(xmm)));
     }
 
     /// `movdqu [dst], xmm`.

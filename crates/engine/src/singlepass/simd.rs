@@ -14,7 +14,9 @@
 //! `eq`/`gt_s`/`lt_s`, narrowing, f32/f64 add/sub/mul/div, which are the instructions
 //! Cranelift emits for them), widening (`pmovzx`/`pmovsx` of a slot half) and the i16/i32/i64
 //! shifts (the count masked to the lane width), float comparisons (`cmpps`/`cmppd`), integer
-//! `ne`, `any_true` and the 8/32/64-bit `bitmask`s. Every other operator calls the
+//! `ne`, `any_true`, the 8/32/64-bit `bitmask`s, and `q15mulr_sat_s` and the `extadd_pairwise`s
+//! (Cranelift's x64 sequences: `pmulhrsw`, `pmaddubsw`/`pmaddwd`, their constants splatted into
+//! xmm1 from a general register). Every other operator calls the
 //! `Simd` libcall (the runtime's `simd`) on the operand slots, with the whole stack spilled;
 //! `load8x8_s` and the like load their 8 bytes inline, then widen through it.
 
@@ -78,8 +80,29 @@ impl Compiler<'_> {
     }
 
     fn simd_copy16(&mut self, to: Mem, from: Mem) {
-        self.a.load_v128(0, from);
-        self.a.store_v128(to, 0);
+        self.load0(from);
+        self.a.store_v128_xmm0(to);
+    }
+
+    /// xmm0 = the 16 bytes at `m`, unless the last instruction stored xmm0 there.
+    fn load0(&mut self, m: Mem) {
+        if !self.a.xmm0_holds(m) {
+            self.a.load_v128(0, m);
+        }
+    }
+
+    /// xmm0 = the 16 bytes at `first`, xmm1 = those at `second` (two slots), reusing xmm0 when
+    /// the last instruction stored it to either.
+    fn load01(&mut self, first: Mem, second: Mem) {
+        if self.a.xmm0_holds(first) {
+            self.a.load_v128(1, second);
+        } else if self.a.xmm0_holds(second) {
+            self.a.mov_xmm(1, 0);
+            self.a.load_v128(0, first);
+        } else {
+            self.a.load_v128(0, first);
+            self.a.load_v128(1, second);
+        }
     }
 
     /// Pushes a v128 whose bytes are in `home(stack.len())` already.
@@ -217,12 +240,18 @@ impl Compiler<'_> {
                 self.need_wide()?;
                 let bytes = value.bytes();
                 let d = self.stack.len();
-                for half in 0..2 {
-                    let v = i64::from_le_bytes(bytes[8 * half..8 * half + 8].try_into().expect("8 bytes"));
-                    self.a.mov_ri(Size::S64, RAX, v);
-                    let at = self.simd_slot(d, 8 * half as i32);
-                    self.a.store(Size::S64, at, RAX);
+                let half = |h: usize| i64::from_le_bytes(bytes[8 * h..8 * h + 8].try_into().expect("8 bytes"));
+                // Built in xmm0 and stored whole (a later 16-byte load is forwarded from it).
+                self.a.mov_ri(Size::S64, RAX, half(0));
+                if half(1) == half(0) {
+                    self.a.splat64_xmm(0, RAX);
+                } else {
+                    self.a.to_xmm(Size::S64, 0, RAX);
+                    self.a.mov_ri(Size::S64, RAX, half(1));
+                    self.a.to_xmm(Size::S64, 1, RAX);
+                    self.a.sse_rr("punpcklqdq_a", 0, 1);
                 }
+                self.a.store_v128_xmm0(self.home(d));
                 self.push_v128();
             }
             O::I8x16Splat => self.simd_splat(1)?,
@@ -313,6 +342,13 @@ impl Compiler<'_> {
                 self.push(Val::Reg(r), Size::S32);
             }
 
+            // SSSE3 (every CPU with SSE4.1 has it): Cranelift's x64 sequences.
+            O::I16x8Q15MulrSatS if self.has_ssse3() => self.simd_q15mulr()?,
+            O::I16x8ExtAddPairwiseI8x16S if self.has_ssse3() => self.simd_extadd_pairwise(1, true)?,
+            O::I16x8ExtAddPairwiseI8x16U if self.has_ssse3() => self.simd_extadd_pairwise(1, false)?,
+            O::I32x4ExtAddPairwiseI16x8S => self.simd_extadd_pairwise(2, true)?,
+            O::I32x4ExtAddPairwiseI16x8U => self.simd_extadd_pairwise(2, false)?,
+
             O::I8x16Shuffle { lanes } => return self.simd_via_libcall(op, lanes),
             _ if self.simd_sse_binary(op).is_some() => {
                 let (name, swap) = self.simd_sse_binary(op).expect("just checked");
@@ -400,12 +436,71 @@ impl Compiler<'_> {
         let d = self.stack.len() - 1;
         let (x, y) = (self.home(d), self.home(d + 1));
         let (first, second) = if swap { (y, x) } else { (x, y) };
-        self.a.load_v128(0, first);
-        self.a.load_v128(1, second);
+        self.load01(first, second);
         if !self.a.sse_rr(name, 0, 1) {
             return fallback(format!("no instruction {name}"));
         }
-        self.a.store_v128(x, 0);
+        self.a.store_v128_xmm0(x);
+        Ok(())
+    }
+
+    /// Whether the SSSE3 instructions (`pmulhrsw`, `pmaddubsw`) may be used: only with SSE4.1 (the
+    /// feature the code is recorded as needing), which every CPU having also has SSSE3.
+    fn has_ssse3(&self) -> bool {
+        self.has_sse41 && std::arch::is_x86_feature_detected!("ssse3")
+    }
+
+    /// `i16x8.q15mulr_sat_s` as Cranelift's x64 backend lowers `sqmul_round_sat` with SSSE3:
+    /// `pmulhrsw`, whose only overflow (0x8000 * 0x8000 gives 0x8000) is then turned into
+    /// 0x7fff by xoring the lanes equal to 0x8000 with all-ones.
+    fn simd_q15mulr(&mut self) -> Result<(), Fallback> {
+        self.need_wide()?;
+        self.pop();
+        let d = self.stack.len() - 1;
+        let (x, y) = (self.home(d), self.home(d + 1));
+        self.load01(x, y);
+        self.a.sse_rr("pmulhrsw_a", 0, 1);
+        self.a.splat32_xmm(1, RAX, 0x8000_8000);
+        self.a.sse_rr("pcmpeqw_a", 1, 0);
+        self.a.sse_rr("pxor_a", 0, 1);
+        self.a.store_v128_xmm0(x);
+        Ok(())
+    }
+
+    /// `extadd_pairwise` from lanes of `bytes` bytes (1: i8x16 to i16x8, 2: i16x8 to i32x4), as
+    /// Cranelift's x64 backend lowers `iadd_pairwise` of the two widened halves: `pmaddubsw`
+    /// with a vector of ones (the unsigned operand: the value when unsigned, the ones when
+    /// signed), `pmaddwd` with ones, and for unsigned i16 lanes the bias trick (xor 0x8000,
+    /// `pmaddwd`, add 0x10000).
+    fn simd_extadd_pairwise(&mut self, bytes: u8, signed: bool) -> Result<(), Fallback> {
+        self.need_wide()?;
+        let at = self.home(self.stack.len() - 1);
+        self.load0(at);
+        match (bytes, signed) {
+            (1, true) => {
+                self.a.splat32_xmm(1, RAX, 0x0101_0101);
+                self.a.sse_rr("pmaddubsw_a", 1, 0);
+                self.a.store_v128(at, 1);
+                return Ok(());
+            }
+            (1, false) => {
+                self.a.splat32_xmm(1, RAX, 0x0101_0101);
+                self.a.sse_rr("pmaddubsw_a", 0, 1);
+            }
+            (_, true) => {
+                self.a.splat32_xmm(1, RAX, 0x0001_0001);
+                self.a.sse_rr("pmaddwd_a", 0, 1);
+            }
+            (_, false) => {
+                self.a.splat32_xmm(1, RAX, 0x8000_8000);
+                self.a.sse_rr("pxor_a", 0, 1);
+                self.a.splat32_xmm(1, RAX, 0x0001_0001);
+                self.a.sse_rr("pmaddwd_a", 0, 1);
+                self.a.splat32_xmm(1, RAX, 0x0001_0000);
+                self.a.sse_rr("paddd_a", 0, 1);
+            }
+        }
+        self.a.store_v128_xmm0(at);
         Ok(())
     }
 
@@ -417,10 +512,9 @@ impl Compiler<'_> {
         let d = self.stack.len() - 1;
         let (x, y) = (self.home(d), self.home(d + 1));
         let (first, second) = if swap { (y, x) } else { (x, y) };
-        self.a.load_v128(0, first);
-        self.a.load_v128(1, second);
+        self.load01(first, second);
         self.a.sse_cmp(double, 0, 1, predicate);
-        self.a.store_v128(x, 0);
+        self.a.store_v128_xmm0(x);
         Ok(())
     }
 
@@ -428,10 +522,10 @@ impl Compiler<'_> {
     fn simd_not_equal(&mut self, eq: &str) -> Result<(), Fallback> {
         self.simd_binary_inline(eq, false)?;
         let at = self.home(self.stack.len() - 1);
-        self.a.load_v128(0, at);
+        self.load0(at);
         self.a.sse_rr("pcmpeqb_a", 1, 1);
         self.a.sse_rr("pxor_a", 0, 1);
-        self.a.store_v128(at, 0);
+        self.a.store_v128_xmm0(at);
         Ok(())
     }
 
@@ -456,7 +550,7 @@ impl Compiler<'_> {
             return fallback(format!("no instruction {name}"));
         }
         let to = self.home(d);
-        self.a.store_v128(to, 0);
+        self.a.store_v128_xmm0(to);
         Ok(())
     }
 
@@ -473,7 +567,7 @@ impl Compiler<'_> {
         if !self.a.sse_rr(name, 0, 1) {
             return fallback(format!("no instruction {name}"));
         }
-        self.a.store_v128(at, 0);
+        self.a.store_v128_xmm0(at);
         Ok(())
     }
 
@@ -503,7 +597,7 @@ impl Compiler<'_> {
         self.a.trap_here(crate::trap::TrapKind::MemoryOutOfBounds);
         self.a.load_v128(0, m);
         let to = self.home(self.stack.len());
-        self.a.store_v128(to, 0);
+        self.a.store_v128_xmm0(to);
         self.push_v128();
         Ok(())
     }
@@ -512,7 +606,7 @@ impl Compiler<'_> {
         self.need_wide()?;
         self.pop();
         let from = self.home(self.stack.len());
-        self.a.load_v128(0, from);
+        self.load0(from);
         let (addr, _) = self.pop_reg();
         let m = self.address(memarg, addr)?;
         self.release(addr);
@@ -568,8 +662,9 @@ impl Compiler<'_> {
             self.a.mov_ri(Size::S64, RAX, spread(bytes));
             self.a.imul_rr(Size::S64, r, RAX);
         }
-        self.a.store(Size::S64, self.home(d), r);
-        self.a.store(Size::S64, self.simd_slot(d, 8), r);
+        // One 16-byte store, so a 16-byte load of the slot is forwarded from it.
+        self.a.splat64_xmm(0, r);
+        self.a.store_v128_xmm0(self.home(d));
     }
 
     fn simd_splat(&mut self, bytes: u8) -> Result<(), Fallback> {
