@@ -483,8 +483,19 @@ impl<'m> Compiler<'m> {
         if slots > MAX_SLOTS {
             return fallback("frame too large");
         }
-        let bytes = SAVE_AREA as usize + self.slot_bytes() as usize * slots + self.exception_frame_bytes();
+        let bytes = self.save_area() as usize + self.slot_bytes() as usize * slots + self.exception_frame_bytes();
         Ok(bytes.next_multiple_of(16) as u32)
+    }
+
+    /// The bytes below rbp before the first slot: the saved registers, and in functions with
+    /// 16-byte slots 8 bytes more, so that every slot is 16-byte aligned (rbp is: the call's
+    /// return address and the pushed rbp make 16) and no v128 access crosses a cache line.
+    fn save_area(&self) -> i32 {
+        if self.wide {
+            (SAVE_AREA + 15) / 16 * 16
+        } else {
+            SAVE_AREA
+        }
     }
 
     /// 8, or 16 in functions with v128 values.
@@ -497,11 +508,11 @@ impl<'m> Compiler<'m> {
     }
 
     fn local_slot(&self, index: usize) -> Mem {
-        Mem::at(RBP, -(SAVE_AREA + self.slot_bytes() * (index as i32 + 1)))
+        Mem::at(RBP, -(self.save_area() + self.slot_bytes() * (index as i32 + 1)))
     }
 
     fn home(&self, depth: usize) -> Mem {
-        Mem::at(RBP, -(SAVE_AREA + self.slot_bytes() * (self.locals.len() as i32 + depth as i32 + 1)))
+        Mem::at(RBP, -(self.save_area() + self.slot_bytes() * (self.locals.len() as i32 + depth as i32 + 1)))
     }
 
     fn prologue(&mut self, ty: &wasmparser::FuncType) {
