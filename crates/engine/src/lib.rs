@@ -11,6 +11,7 @@
 
 pub mod code_info;
 pub mod compiler;
+mod fuel;
 pub mod libcall;
 pub mod module;
 pub mod runtime;

@@ -1,5 +1,5 @@
 //! Fuel metering at the single-pass tier, exactly as the translator meters it
-//! (`translate::environ`, `Fuel`): the same cost per operator (`operator_cost`), counted at
+//! (`translate::environ`, `Fuel`): the same cost per operator (`crate::fuel`), counted at
 //! compile time over each straight-line run and added to the function's delta (an extra 8-byte
 //! frame slot after the locals, zeroed on entry) before the operators that end a run; the delta
 //! goes to the thread's fuel cell when the function returns or traps with `unreachable`, and
@@ -12,54 +12,9 @@ use wasmparser::Operator;
 use super::asm::{Alu, Cond, Mem, Size};
 use super::asm::{R11, R12, R15, RAX, RBX, RCX};
 use super::{Compiler, Fallback};
+use crate::fuel::{ends_run, operator_cost};
 use crate::trap::TrapKind;
 use crate::vmoffsets::{runtime_limits, vmctx};
-
-/// What an operator costs: the translator's `operator_cost` (Wasmtime's default).
-fn operator_cost(op: &Operator<'_>) -> i64 {
-    match op {
-        Operator::Nop | Operator::Drop => 0,
-        Operator::Block { .. }
-        | Operator::Loop { .. }
-        | Operator::Unreachable
-        | Operator::Return
-        | Operator::Else
-        | Operator::End => 0,
-        _ => 1,
-    }
-}
-
-/// Whether `op` ends a straight-line run (the translator's list in `fuel_before_op`).
-fn ends_run(op: &Operator<'_>) -> bool {
-    matches!(
-        op,
-        Operator::Unreachable
-            | Operator::Loop { .. }
-            | Operator::If { .. }
-            | Operator::Else
-            | Operator::Br { .. }
-            | Operator::BrIf { .. }
-            | Operator::BrTable { .. }
-            | Operator::End
-            | Operator::Return
-            | Operator::Call { .. }
-            | Operator::CallIndirect { .. }
-            | Operator::ReturnCall { .. }
-            | Operator::ReturnCallIndirect { .. }
-            | Operator::ReturnCallRef { .. }
-            | Operator::CallRef { .. }
-            | Operator::BrOnNull { .. }
-            | Operator::BrOnNonNull { .. }
-            | Operator::Throw { .. }
-            | Operator::ThrowRef
-            | Operator::TryTable { .. }
-            | Operator::Try { .. }
-            | Operator::Catch { .. }
-            | Operator::CatchAll
-            | Operator::Rethrow { .. }
-            | Operator::Delegate { .. }
-    )
-}
 
 impl Compiler<'_> {
     fn fuel_delta(&self) -> Option<Mem> {

@@ -126,21 +126,6 @@ struct Fuel {
     pending: i64,
 }
 
-/// What an operator costs: Wasmtime's default, so that budgets carry over. Operators that
-/// generate no code, and structured control other than `if`, are free.
-fn operator_cost(op: &Operator<'_>) -> i64 {
-    match op {
-        Operator::Nop | Operator::Drop => 0,
-        Operator::Block { .. }
-        | Operator::Loop { .. }
-        | Operator::Unreachable
-        | Operator::Return
-        | Operator::Else
-        | Operator::End => 0,
-        _ => 1,
-    }
-}
-
 impl<'m> FuncEnvironment<'m> {
     /// Sets up the environment while `builder` is in the entry block: loads the memory base and
     /// installs the stack-limit check of the prologue.
@@ -248,35 +233,8 @@ impl<'m> FuncEnvironment<'m> {
         let Some(fuel) = &mut self.fuel else {
             return;
         };
-        fuel.pending += operator_cost(op);
-        let ends_run = matches!(
-            op,
-            Operator::Unreachable
-                | Operator::Loop { .. }
-                | Operator::If { .. }
-                | Operator::Else
-                | Operator::Br { .. }
-                | Operator::BrIf { .. }
-                | Operator::BrTable { .. }
-                | Operator::End
-                | Operator::Return
-                | Operator::Call { .. }
-                | Operator::CallIndirect { .. }
-                | Operator::ReturnCall { .. }
-                | Operator::ReturnCallIndirect { .. }
-                | Operator::ReturnCallRef { .. }
-                | Operator::CallRef { .. }
-                | Operator::BrOnNull { .. }
-                | Operator::BrOnNonNull { .. }
-                | Operator::Throw { .. }
-                | Operator::ThrowRef
-                | Operator::TryTable { .. }
-                | Operator::Try { .. }
-                | Operator::Catch { .. }
-                | Operator::CatchAll
-                | Operator::Rethrow { .. }
-                | Operator::Delegate { .. }
-        );
+        fuel.pending += crate::fuel::operator_cost(op);
+        let ends_run = crate::fuel::ends_run(op);
         if ends_run && fuel.pending != 0 {
             let delta = builder.use_var(fuel.delta);
             let delta = builder.ins().iadd_imm_s(delta, fuel.pending);
