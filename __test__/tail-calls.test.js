@@ -4,7 +4,7 @@
 // at every tier, through call_indirect and across instances.
 
 const W = require('..');
-const { Sandbox, setCompileOptions, getCompileOptions } = require('../engine');
+const { Sandbox, setCompileOptions, getCompileOptions, compileStatus } = require('../engine');
 const { loadWabt } = require('./helpers/execution.js');
 
 let wabt;
@@ -76,6 +76,7 @@ const CONFIGS = {
   lazy: { lazy: true, firstTier: 'baseline', tierUp: 'dynamic' },
   baseline: { lazy: false, firstTier: 'baseline', tierUp: 'off' },
   optimized: { lazy: false, firstTier: 'optimized', tierUp: 'off' },
+  singlepass: { lazy: false, firstTier: 'singlepass', tierUp: 'off' },
 };
 
 describe.each(Object.keys(CONFIGS))('%s', (config) => {
@@ -91,6 +92,8 @@ describe.each(Object.keys(CONFIGS))('%s', (config) => {
     const expected = run(WebAssembly, bytes);
     expect(expected.slice(0, 3)).toEqual([1, 1, 0]);
     expect(run(W, bytes)).toEqual(expected);
+    // At the single-pass tier, every function is its code (none left to the baseline tier).
+    if (config === 'singlepass') expect(compileStatus(new W.Module(bytes))).toMatchObject({ fallbacks: 0, baseline: 0 });
   });
 
   test('across instances: tail calls through an imported function and a shared table', () => {

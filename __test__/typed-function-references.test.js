@@ -6,7 +6,7 @@
 // the modules are hand-assembled (wabt does not parse the feature).
 
 const W = require('..');
-const { setCompileOptions, getCompileOptions } = require('../engine');
+const { setCompileOptions, getCompileOptions, compileStatus } = require('../engine');
 const { ModuleBuilder, sleb } = require('./helpers/wasm-builder.js');
 
 const REF_NULL = (t) => [0x63, t]; // (ref null $t)
@@ -76,6 +76,7 @@ const CONFIGS = {
   lazy: { lazy: true, firstTier: 'baseline', tierUp: 'dynamic' },
   baseline: { lazy: false, firstTier: 'baseline', tierUp: 'off' },
   optimized: { lazy: false, firstTier: 'optimized', tierUp: 'off' },
+  singlepass: { lazy: false, firstTier: 'singlepass', tierUp: 'off' },
 };
 
 describe.each(Object.keys(CONFIGS))('%s', (config) => {
@@ -89,6 +90,8 @@ describe.each(Object.keys(CONFIGS))('%s', (config) => {
   test('call_ref, br_on_null, br_on_non_null, ref.as_non_null and return_call_ref', () => {
     const bytes = mainModule();
     expect(W.validate(bytes)).toBe(true);
+    // At the single-pass tier, every function is its code (none left to the baseline tier).
+    if (config === 'singlepass') expect(compileStatus(new W.Module(bytes))).toMatchObject({ fallbacks: 0, baseline: 0 });
     const { exports } = new W.Instance(new W.Module(bytes));
     expect(exports.applyDouble(21)).toBe(42);
     expect(exports.viaTable(2, 8)).toBe(16);

@@ -30,6 +30,7 @@
 mod asm;
 mod atomics;
 mod bounds;
+mod calls;
 mod exceptions;
 mod fuel;
 mod locals;
@@ -46,7 +47,7 @@ use crate::libcall::{LibCall, INTERRUPT_STUB_SLOT};
 use crate::module::Module;
 use crate::trap::TrapKind;
 use crate::vmoffsets::{
-    func_ref, function_import, memory_definition, memory_import, runtime_limits, table_definition, vmctx, VMOffsets,
+    memory_definition, memory_import, runtime_limits, vmctx, VMOffsets,
 };
 use asm::{Alu, Asm, Cond, Label, Mem, Reg, Shift, Size};
 use asm::{R10, R11, R12, R13, R14, R15, R8, R9, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP};
@@ -1081,9 +1082,7 @@ impl<'m> Compiler<'m> {
                 self.push(Val::Reg(r), Size::S32);
             }
             O::Call { function_index } => self.call(function_index)?,
-            O::CallIndirect { type_index, table_index } if !self.is_table64(table_index) => {
-                self.call_indirect(type_index, table_index)?
-            }
+            O::CallIndirect { type_index, table_index } => self.call_indirect(type_index, table_index)?,
             O::ReturnCall { function_index } => self.return_call(function_index)?,
             O::ReturnCallIndirect { type_index, table_index } => self.return_call_indirect(type_index, table_index)?,
             O::ReturnCallRef { type_index } => self.return_call_ref(type_index)?,
@@ -1973,72 +1972,5 @@ impl<'m> Compiler<'m> {
             }
         }
         Ok(())
-    }
-
-    /// `call_indirect` of a final type through a 32-bit table: traps as the translator's code
-    /// does (TableOutOfBounds past the table's length, IndirectCallMismatch on null or another
-    /// type), then calls the entry's code with its vmctx.
-    fn call_indirect(&mut self, type_index: u32, table_index: u32) -> Result<(), Fallback> {
-        let ty = self
-            .module
-            .types
-            .get(type_index as usize)
-            .ok_or_else(|| Fallback("no such type".into()))?
-            .clone();
-        signature_ok(&ty)?;
-        if table_index >= self.offsets.num_tables || self.module.table_type(table_index).table64 {
-            return fallback("64-bit table");
-        }
-        if !self.module.type_info(type_index).is_final {
-            // A subtype may match: the registry decides (a libcall), not covered yet.
-            return fallback("call_indirect of a non-final type");
-        }
-        // The index, zero-extended, in r11 (which the arguments leave alone).
-        let (index, _) = self.pop_reg();
-        self.a.mov_rr(Size::S32, R11, index);
-        self.release(index);
-        self.arguments(&ty)?;
-        self.a.load(Size::S64, RAX, Mem::at(R15, self.offsets.table(table_index) as i32));
-        // The length is a u64 that never exceeds the largest table: its low half is all of it.
-        self.a.cmp_rm32(R11, Mem::at(RAX, table_definition::LENGTH as i32));
-        self.a.trap_if(Cond::Ae, TrapKind::TableOutOfBounds);
-        self.a.load(Size::S64, RAX, Mem::at(RAX, table_definition::ELEMENTS as i32));
-        self.a.shift_i(Shift::Shl, Size::S64, R11, 3);
-        self.a.load(Size::S64, RAX, Mem { base: RAX, index: Some(R11), disp: 0 });
-        self.a.test_rr(Size::S64, RAX, RAX);
-        self.a.trap_if(Cond::E, TrapKind::IndirectCallMismatch);
-        self.a.load(Size::S64, R11, Mem::at(R15, vmctx::TYPE_IDS as i32));
-        let at = i32::try_from(4 * u64::from(type_index)).map_err(|_| Fallback("type index".into()))?;
-        self.a.load(Size::S32, R11, Mem::at(R11, at));
-        self.a.cmp_rm32(R11, Mem::at(RAX, func_ref::TYPE_ID as i32));
-        self.a.trap_if(Cond::Ne, TrapKind::IndirectCallMismatch);
-        self.a.load(Size::S64, RDI, Mem::at(RAX, func_ref::VMCTX as i32));
-        self.a.call_m(Mem::at(RAX, func_ref::CODE as i32));
-        self.note_call_site();
-        self.call_result(&ty)
-    }
-
-    fn call(&mut self, function_index: u32) -> Result<(), Fallback> {
-        if function_index >= self.offsets.num_functions {
-            return fallback("no such function");
-        }
-        let ty = self.module.func_type(function_index).clone();
-        self.arguments(&ty)?;
-        let imported = self.offsets.num_imported_functions;
-        if function_index < imported {
-            let import = self.offsets.imported_function(function_index);
-            self.a.load(Size::S64, RAX, Mem::at(R15, (import + function_import::CODE) as i32));
-            self.a.load(Size::S64, RDI, Mem::at(R15, (import + function_import::VMCTX) as i32));
-        } else {
-            // Code table entries change (lazy compilation, tier-up): read anew at every call.
-            self.a.load(Size::S64, RAX, Mem::at(R15, vmctx::CODE_TABLE as i32));
-            let slot = i64::from(function_index - imported) * 8;
-            let slot = i32::try_from(slot).map_err(|_| Fallback("code table slot".into()))?;
-            self.a.load(Size::S64, RAX, Mem::at(RAX, slot));
-            self.a.mov_rr(Size::S64, RDI, R15);
-        }
-        self.a.call_r(RAX);
-        self.note_call_site();
-        self.call_result(&ty)
     }
 }

@@ -1,5 +1,5 @@
 //! References, tables and segments at the single-pass tier, as `translate::tables`,
-//! `translate::variables`, `translate::memory` and `translate::calls` translate them.
+//! `translate::variables` and `translate::memory` translate them (`call_ref`: `calls`).
 //!
 //! A reference of any type is a 64-bit value (0 is null; a funcref is the address of its
 //! `VMFuncRef`), carried like an i64 on the value stack, in locals, globals, parameters and
@@ -16,7 +16,7 @@ use super::asm::{R11, R15, R8, R9, RAX, RCX, RDI, RDX, RSI};
 use super::{fallback, Compiler, Fallback, Val};
 use crate::libcall::LibCall;
 use crate::trap::TrapKind;
-use crate::vmoffsets::{func_ref, table_definition, vmctx};
+use crate::vmoffsets::{table_definition, vmctx};
 
 impl Compiler<'_> {
     /// Compiles `op` if it is a reference, table or segment operator covered here; `Ok(false)`
@@ -168,9 +168,6 @@ impl Compiler<'_> {
                 self.plain_libcall(LibCall::DataDrop);
             }
             O::CallRef { type_index } => self.call_ref(type_index)?,
-            O::CallIndirect { type_index, table_index } if self.is_table64(table_index) => {
-                self.call_indirect64(type_index, table_index)?
-            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -194,15 +191,11 @@ impl Compiler<'_> {
 
     /// The size of table `index`'s indices (S64 for a 64-bit table), or a fallback when there
     /// is no such table.
-    fn table_index_size(&self, index: u32) -> Result<Size, Fallback> {
+    pub(super) fn table_index_size(&self, index: u32) -> Result<Size, Fallback> {
         if index >= self.offsets.num_tables {
             return fallback("no such table");
         }
         Ok(if self.module.table_type(index).table64 { Size::S64 } else { Size::S32 })
-    }
-
-    pub(super) fn is_table64(&self, index: u32) -> bool {
-        index < self.offsets.num_tables && self.module.table_type(index).table64
     }
 
     /// Traps with TableOutOfBounds unless element `index` (a register of `size`) is below the
@@ -216,48 +209,6 @@ impl Compiler<'_> {
             Size::S64 => self.a.cmp_rm64(index, Mem::at(RAX, table_definition::LENGTH as i32)),
         }
         self.a.trap_if(Cond::Ae, TrapKind::TableOutOfBounds);
-    }
-
-    /// `call_indirect` through a 64-bit table: as `call_indirect`, with an i64 index.
-    fn call_indirect64(&mut self, type_index: u32, table_index: u32) -> Result<(), Fallback> {
-        let ty = self
-            .module
-            .types
-            .get(type_index as usize)
-            .ok_or_else(|| Fallback("no such type".into()))?
-            .clone();
-        super::signature_ok(&ty)?;
-        if !self.module.type_info(type_index).is_final {
-            return fallback("call_indirect of a non-final type");
-        }
-        let (index, _) = self.pop_reg();
-        self.a.mov_rr(Size::S64, R11, index);
-        self.release(index);
-        self.arguments(&ty)?;
-        self.indirect_entry(type_index, table_index, Size::S64)?;
-        self.a.load(Size::S64, RDI, Mem::at(RAX, func_ref::VMCTX as i32));
-        self.a.call_m(Mem::at(RAX, func_ref::CODE as i32));
-        // Inside a `try`/`try_table`, the call's exceptions go to its handlers.
-        self.note_call_site();
-        self.call_result(&ty)
-    }
-
-    /// The checks of `call_indirect` on the index in r11 (of `size`): TableOutOfBounds past the
-    /// table's length, IndirectCallMismatch on null or another type; leaves the entry's
-    /// `VMFuncRef` in rax. Clobbers r11.
-    pub(super) fn indirect_entry(&mut self, type_index: u32, table_index: u32, size: Size) -> Result<(), Fallback> {
-        self.table_bounds(table_index, R11, size);
-        self.a.load(Size::S64, RAX, Mem::at(RAX, table_definition::ELEMENTS as i32));
-        self.a.shift_i(Shift::Shl, Size::S64, R11, 3);
-        self.a.load(Size::S64, RAX, Mem { base: RAX, index: Some(R11), disp: 0 });
-        self.a.test_rr(Size::S64, RAX, RAX);
-        self.a.trap_if(Cond::E, TrapKind::IndirectCallMismatch);
-        self.a.load(Size::S64, R11, Mem::at(R15, vmctx::TYPE_IDS as i32));
-        let at = i32::try_from(4 * u64::from(type_index)).map_err(|_| Fallback("type index".into()))?;
-        self.a.load(Size::S32, R11, Mem::at(R11, at));
-        self.a.cmp_rm32(R11, Mem::at(RAX, func_ref::TYPE_ID as i32));
-        self.a.trap_if(Cond::Ne, TrapKind::IndirectCallMismatch);
-        Ok(())
     }
 
     /// Calls libcall `call` (System V; its arguments after the vmctx in place, the stack
@@ -283,29 +234,5 @@ impl Compiler<'_> {
         }
         self.a.ud2(kind);
         self.a.bind(done);
-    }
-
-    /// `call_ref`: traps with NullDereference on null, else calls the reference's code with its
-    /// vmctx.
-    fn call_ref(&mut self, type_index: u32) -> Result<(), Fallback> {
-        let ty = self
-            .module
-            .types
-            .get(type_index as usize)
-            .ok_or_else(|| Fallback("no such type".into()))?
-            .clone();
-        super::signature_ok(&ty)?;
-        // The reference in r11, which the arguments leave alone.
-        let (r, _) = self.pop_reg();
-        self.a.mov_rr(Size::S64, R11, r);
-        self.release(r);
-        self.arguments(&ty)?;
-        self.a.test_rr(Size::S64, R11, R11);
-        self.a.trap_if(Cond::E, TrapKind::NullDereference);
-        self.a.load(Size::S64, RDI, Mem::at(R11, func_ref::VMCTX as i32));
-        self.a.call_m(Mem::at(R11, func_ref::CODE as i32));
-        // Inside a `try`/`try_table`, the call's exceptions go to its handlers.
-        self.note_call_site();
-        self.call_result(&ty)
     }
 }

@@ -10,11 +10,10 @@
 
 use cranelift_assembler_x64::{inst, GprMem};
 
-use super::asm::{Alu, Cond, Hw, Mem, Reg, Size};
+use super::asm::{Alu, Hw, Mem, Reg, Size};
 use super::asm::{R11, R12, R13, R15, RAX, RBP, RBX, RDI, RSP};
 use super::{arg_locs, fallback, signature_ok, ArgLoc, Compiler, Fallback, ARGS, SAVED};
-use crate::trap::TrapKind;
-use crate::vmoffsets::{func_ref, function_import, runtime_limits, vmctx};
+use crate::vmoffsets::{func_ref, runtime_limits, vmctx};
 
 impl Compiler<'_> {
     /// Spills the stack and moves the top values, the arguments of a tail callee of type `ty`,
@@ -90,39 +89,15 @@ impl Compiler<'_> {
         }
         let ty = self.module.func_type(function_index).clone();
         let shift = self.tail_arguments(&ty)?;
-        let imported = self.offsets.num_imported_functions;
-        if function_index < imported {
-            let import = self.offsets.imported_function(function_index);
-            self.a.load(Size::S64, RAX, Mem::at(R15, (import + function_import::CODE) as i32));
-            self.a.load(Size::S64, RDI, Mem::at(R15, (import + function_import::VMCTX) as i32));
-        } else {
-            self.a.load(Size::S64, RAX, Mem::at(R15, vmctx::CODE_TABLE as i32));
-            let slot = i64::from(function_index - imported) * 8;
-            let slot = i32::try_from(slot).map_err(|_| Fallback("code table slot".into()))?;
-            self.a.load(Size::S64, RAX, Mem::at(RAX, slot));
-            self.a.mov_rr(Size::S64, RDI, R15);
-        }
+        self.direct_callee(function_index)?;
         self.tail_jump(RAX, shift);
         Ok(())
     }
 
     pub(super) fn return_call_indirect(&mut self, type_index: u32, table_index: u32) -> Result<(), Fallback> {
-        let ty = self
-            .module
-            .types
-            .get(type_index as usize)
-            .ok_or_else(|| Fallback("no such type".into()))?
-            .clone();
-        if table_index >= self.offsets.num_tables {
-            return fallback("no such table");
-        }
-        let size = if self.is_table64(table_index) { Size::S64 } else { Size::S32 };
-        if !self.module.type_info(type_index).is_final {
-            return fallback("call_indirect of a non-final type");
-        }
-        let (index, _) = self.pop_reg();
-        self.a.mov_rr(size, R11, index);
-        self.release(index);
+        let ty = self.indirect_type(type_index)?;
+        let size = self.table_index_size(table_index)?;
+        self.pop_callee_to_r11(size);
         let shift = self.tail_arguments(&ty)?;
         // The checks of `call_indirect`.
         self.indirect_entry(type_index, table_index, size)?;
@@ -133,22 +108,12 @@ impl Compiler<'_> {
     }
 
     pub(super) fn return_call_ref(&mut self, type_index: u32) -> Result<(), Fallback> {
-        let ty = self
-            .module
-            .types
-            .get(type_index as usize)
-            .ok_or_else(|| Fallback("no such type".into()))?
-            .clone();
-        let (r, _) = self.pop_reg();
-        self.a.mov_rr(Size::S64, R11, r);
-        self.release(r);
+        let ty = self.signature(type_index)?;
+        self.pop_callee_to_r11(Size::S64);
         let shift = self.tail_arguments(&ty)?;
-        self.a.test_rr(Size::S64, R11, R11);
-        self.a.trap_if(Cond::E, TrapKind::NullDereference);
-        self.a.load(Size::S64, RDI, Mem::at(R11, func_ref::VMCTX as i32));
+        self.ref_callee();
         self.a.load(Size::S64, R11, Mem::at(R11, func_ref::CODE as i32));
         self.tail_jump(R11, shift);
         Ok(())
     }
 }
-
