@@ -7,7 +7,7 @@
 // still a CompileError. The modules are assembled byte by byte (wabt does not parse `rec`/`sub`).
 
 const W = require('..');
-const { setCompileOptions, getCompileOptions } = require('../engine');
+const { setCompileOptions, getCompileOptions, compileStatus } = require('../engine');
 const { uleb, sleb, name, section, vec } = require('./helpers/wasm-builder.js');
 
 const I32 = 0x7f;
@@ -139,6 +139,7 @@ const CONFIGS = {
   lazy: { lazy: true, firstTier: 'baseline', tierUp: 'dynamic' },
   baseline: { lazy: false, firstTier: 'baseline', tierUp: 'off' },
   optimized: { lazy: false, firstTier: 'optimized', tierUp: 'off' },
+  singlepass: { lazy: false, firstTier: 'singlepass', tierUp: 'off' },
 };
 
 describe.each(Object.keys(CONFIGS))('%s', (config) => {
@@ -154,7 +155,11 @@ describe.each(Object.keys(CONFIGS))('%s', (config) => {
   test('types of equal recursion groups are equal across modules; calls check subtyping', () => {
     const A = instantiateA();
     expect(W.validate(importer())).toBe(true);
-    const B = new W.Instance(new W.Module(importer()), { A }).exports;
+    const importing = new W.Module(importer());
+    // At the single-pass tier, its calls (call_indirect of open types among them) are that
+    // tier's code.
+    if (config === 'singlepass') expect(compileStatus(importing)).toMatchObject({ fallbacks: 0, baseline: 0 });
+    const B = new W.Instance(importing, { A }).exports;
     expect(B.callA(41, 0)).toBe(42);
     // $sub <: $super: a $sub function is callable as $super, and as $sub; a $super one only as $super.
     expect(B.callSuper(1)).toBe(42);

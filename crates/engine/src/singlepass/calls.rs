@@ -2,15 +2,17 @@
 //! `call_ref`), and the callee sequences the tail calls (`tailcalls`) share with them: how a
 //! direct callee's code and vmctx are found, the checks of an indirect callee's table entry
 //! (the translator's traps: TableOutOfBounds past the table's length, IndirectCallMismatch on
-//! null or another type), and a reference's null check (NullDereference).
+//! null or another type, the registry deciding for non-final types), and a reference's null
+//! check (NullDereference).
 //!
 //! A callee is called with Cranelift's `tail` convention (`arguments` places its arguments;
 //! `call_result` takes its results); rdi carries the callee's vmctx. The table index or the
 //! reference waits in r11, which the argument moves leave alone.
 
 use super::asm::{Cond, Mem, Shift, Size};
-use super::asm::{R11, R15, RAX, RDI};
+use super::asm::{R11, R15, RAX, RBX, RDI, RDX, RSI};
 use super::{fallback, signature_ok, Compiler, Fallback};
+use crate::libcall::LibCall;
 use crate::trap::TrapKind;
 use crate::vmoffsets::{func_ref, function_import, table_definition, vmctx};
 
@@ -27,16 +29,16 @@ impl Compiler<'_> {
         self.call_result(&ty)
     }
 
-    /// `call_indirect` of a final type, through a 32- or a 64-bit table: the entry's checks,
-    /// then a call of its code with its vmctx.
+    /// `call_indirect` through a 32- or a 64-bit table: the entry's checks, then a call of its
+    /// code with its vmctx.
     pub(super) fn call_indirect(&mut self, type_index: u32, table_index: u32) -> Result<(), Fallback> {
-        let ty = self.indirect_type(type_index)?;
+        let ty = self.signature(type_index)?;
+        signature_ok(&ty)?;
         let size = self.table_index_size(table_index)?;
-        self.pop_callee_to_r11(size);
+        self.checked_indirect_callee(type_index, table_index, size)?;
         self.arguments(&ty)?;
-        self.indirect_entry(type_index, table_index, size)?;
-        self.a.load(Size::S64, RDI, Mem::at(RAX, func_ref::VMCTX as i32));
-        self.a.call_m(Mem::at(RAX, func_ref::CODE as i32));
+        self.a.load(Size::S64, RDI, Mem::at(R11, func_ref::VMCTX as i32));
+        self.a.call_m(Mem::at(R11, func_ref::CODE as i32));
         // Inside a `try`/`try_table`, the call's exceptions go to its handlers.
         self.note_call_site();
         self.call_result(&ty)
@@ -58,17 +60,6 @@ impl Compiler<'_> {
     /// The function type `type_index`.
     pub(super) fn signature(&self, type_index: u32) -> Result<wasmparser::FuncType, Fallback> {
         Ok(self.module.types.get(type_index as usize).ok_or_else(|| Fallback("no such type".into()))?.clone())
-    }
-
-    /// The type of a `call_indirect`/`return_call_indirect`, when this tier covers it: a final
-    /// type (a subtype may match another: the registry would decide, through a libcall).
-    pub(super) fn indirect_type(&self, type_index: u32) -> Result<wasmparser::FuncType, Fallback> {
-        let ty = self.signature(type_index)?;
-        signature_ok(&ty)?;
-        if !self.module.type_info(type_index).is_final {
-            return fallback("call_indirect of a non-final type");
-        }
-        Ok(ty)
     }
 
     /// Pops the table index (of `size`; zero-extended when 32-bit) or the reference into r11,
@@ -98,10 +89,19 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    /// The checks of `call_indirect` on the index in r11 (of `size`): TableOutOfBounds past the
-    /// table's length, IndirectCallMismatch on null or another type; leaves the entry's
-    /// `VMFuncRef` in rax. Clobbers r11.
-    pub(super) fn indirect_entry(&mut self, type_index: u32, table_index: u32, size: Size) -> Result<(), Fallback> {
+    /// Pops the table index of a `call_indirect`/`return_call_indirect` (of `size`) and checks
+    /// the entry: TableOutOfBounds past the table's length, IndirectCallMismatch on null or a
+    /// function of another type (for a non-final type, one the registry does not know as a
+    /// subtype: `IsSubtype`, a libcall on the cold path where the ids differ, as the
+    /// translator's code calls it). Leaves the entry's `VMFuncRef` in r11, which the argument
+    /// moves leave alone; the values below stay on the stack (spilled, for a non-final type).
+    pub(super) fn checked_indirect_callee(&mut self, type_index: u32, table_index: u32, size: Size) -> Result<(), Fallback> {
+        let is_final = self.module.type_info(type_index).is_final;
+        if !is_final {
+            // The libcall clobbers the caller-saved registers: nothing may live in them.
+            self.spill_all();
+        }
+        self.pop_callee_to_r11(size);
         self.table_bounds(table_index, R11, size);
         self.a.load(Size::S64, RAX, Mem::at(RAX, table_definition::ELEMENTS as i32));
         self.a.shift_i(Shift::Shl, Size::S64, R11, 3);
@@ -112,7 +112,24 @@ impl Compiler<'_> {
         let at = i32::try_from(4 * u64::from(type_index)).map_err(|_| Fallback("type index".into()))?;
         self.a.load(Size::S32, R11, Mem::at(R11, at));
         self.a.cmp_rm32(R11, Mem::at(RAX, func_ref::TYPE_ID as i32));
-        self.a.trap_if(Cond::Ne, TrapKind::IndirectCallMismatch);
+        if is_final {
+            // No other type can be a subtype of a final one.
+            self.a.trap_if(Cond::Ne, TrapKind::IndirectCallMismatch);
+        } else {
+            let same = self.a.label();
+            self.a.jcc(Cond::E, same);
+            // IsSubtype(vmctx, actual, expected), the entry kept in rbx (callee-saved, and
+            // free: everything is spilled).
+            self.a.mov_rr(Size::S64, RBX, RAX);
+            self.a.load(Size::S32, RSI, Mem::at(RAX, func_ref::TYPE_ID as i32));
+            self.a.mov_rr(Size::S32, RDX, R11);
+            self.plain_libcall(LibCall::IsSubtype);
+            self.a.test_rr(Size::S32, RAX, RAX);
+            self.a.trap_if(Cond::E, TrapKind::IndirectCallMismatch);
+            self.a.mov_rr(Size::S64, RAX, RBX);
+            self.a.bind(same);
+        }
+        self.a.mov_rr(Size::S64, R11, RAX);
         Ok(())
     }
 

@@ -21,9 +21,9 @@
 //! It covers every operator of WebAssembly 2.0 and of the 3.0 proposals cranewasm accepts but GC
 //! (SIMD: `simd`; exceptions: `exceptions`; atomics: `atomics`; references and tables: `refs`;
 //! multi-value blocks: `multivalue`; fuel metering: `fuel`; bounds-checked and 64-bit memories:
-//! `bounds`; tail calls: `tailcalls`). A function it cannot compile (results beyond the return
-//! registers, a tail call to a larger stack-argument area, `call_indirect` of a non-final type…)
-//! is reported as [`Fallback`], and the compiler gives it to Cranelift's baseline instead.
+//! `bounds`; calls: `calls`; tail calls: `tailcalls`). A function it cannot compile (results
+//! beyond the return registers, a tail call to a larger stack-argument area…) is reported as
+//! [`Fallback`], and the compiler gives it to Cranelift's baseline instead.
 //!
 //! The encoder is `cranelift-assembler-x64` (see `asm`).
 

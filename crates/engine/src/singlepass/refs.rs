@@ -213,7 +213,7 @@ impl Compiler<'_> {
 
     /// Calls libcall `call` (System V; its arguments after the vmctx in place, the stack
     /// spilled).
-    fn plain_libcall(&mut self, call: LibCall) {
+    pub(super) fn plain_libcall(&mut self, call: LibCall) {
         self.a.mov_rr(Size::S64, RDI, R15);
         self.a.load(Size::S64, RAX, Mem::at(R15, vmctx::BUILTINS as i32));
         self.a.call_m(Mem::at(RAX, (call.slot() * 8) as i32));

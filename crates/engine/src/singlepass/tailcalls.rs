@@ -95,15 +95,13 @@ impl Compiler<'_> {
     }
 
     pub(super) fn return_call_indirect(&mut self, type_index: u32, table_index: u32) -> Result<(), Fallback> {
-        let ty = self.indirect_type(type_index)?;
+        let ty = self.signature(type_index)?;
         let size = self.table_index_size(table_index)?;
-        self.pop_callee_to_r11(size);
+        self.checked_indirect_callee(type_index, table_index, size)?;
         let shift = self.tail_arguments(&ty)?;
-        // The checks of `call_indirect`.
-        self.indirect_entry(type_index, table_index, size)?;
-        self.a.load(Size::S64, RDI, Mem::at(RAX, func_ref::VMCTX as i32));
-        self.a.load(Size::S64, RAX, Mem::at(RAX, func_ref::CODE as i32));
-        self.tail_jump(RAX, shift);
+        self.a.load(Size::S64, RDI, Mem::at(R11, func_ref::VMCTX as i32));
+        self.a.load(Size::S64, R11, Mem::at(R11, func_ref::CODE as i32));
+        self.tail_jump(R11, shift);
         Ok(())
     }
 
