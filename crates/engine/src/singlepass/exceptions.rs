@@ -28,10 +28,10 @@
 //! `exnref` values are the exception's address (64 bits): `catch_ref`/`catch_all_ref` pass the
 //! landing's `exnref` on (unreleased), `throw_ref` throws one (null traps with NullException).
 //! Storing one in a global or table must be recorded (`runtime::exceptions::note_stored`): not
-//! covered, as other reference stores. Tags whose parameters this compiler does not carry (v128,
-//! other references) fall back.
+//! covered, as other reference stores. A v128 parameter takes a whole payload slot, copied
+//! through xmm1 (the function has 16-byte slots).
 
-use wasmparser::{BlockType, Catch, Operator, TryTable};
+use wasmparser::{BlockType, Catch, Operator, TryTable, ValType};
 
 use super::asm::{Label, Mem, Size};
 use super::asm::{RAX, RDI, RDX, RSI, RSP, R11, R15};
@@ -221,13 +221,20 @@ impl Compiler<'_> {
         }
     }
 
-    /// The tag's parameter sizes, or a fallback for types this compiler does not carry.
-    fn tag_sizes(&self, tag: u32) -> Result<Vec<Size>, Fallback> {
+    /// The tag's parameters as this compiler carries them: a scalar's size, or `None` for a
+    /// v128 (all 16 bytes of a wide slot; the function is compiled with 16-byte slots).
+    fn tag_sizes(&self, tag: u32) -> Result<Vec<Option<Size>>, Fallback> {
         let ty = self
             .module
             .tag_type(tag)
             .ok_or_else(|| Fallback(format!("tag #{tag} is not in the module")))?;
-        ty.params().iter().map(|&t| size_of(t)).collect()
+        ty.params()
+            .iter()
+            .map(|&t| match t {
+                ValType::V128 => self.need_wide().map(|()| None),
+                t => size_of(t).map(Some),
+            })
+            .collect()
     }
 
     /// The function has exception handling: its vmctx goes to its slot (again: r15 never
@@ -407,13 +414,23 @@ impl Compiler<'_> {
     }
 
     /// Pushes the payload the exception whose payload pointer is in rax carries (`sizes`), to
-    /// home slots. Uses r11.
-    fn load_payload(&mut self, sizes: &[Size]) {
+    /// home slots. Uses r11 and xmm1.
+    fn load_payload(&mut self, sizes: &[Option<Size>]) {
         for (i, &size) in sizes.iter().enumerate() {
-            self.a.load(size, R11, Mem::at(RAX, (i as u32 * VALUE_SLOT) as i32));
+            let from = Mem::at(RAX, (i as u32 * VALUE_SLOT) as i32);
             let home = self.home(self.stack.len());
-            self.a.store(Size::S64, home, R11);
-            self.push(Val::Spilled, size);
+            match size {
+                Some(size) => {
+                    self.a.load(size, R11, from);
+                    self.a.store(Size::S64, home, R11);
+                    self.push(Val::Spilled, size);
+                }
+                None => {
+                    self.a.load_v128(1, from);
+                    self.a.store_v128(home, 1);
+                    self.push(Val::V128, Size::S64);
+                }
+            }
         }
     }
 
@@ -555,9 +572,17 @@ impl Compiler<'_> {
         self.max_outgoing = self.max_outgoing.max(bytes);
         self.a.alu_ri(super::asm::Alu::Sub, Size::S64, RSP, bytes as i32);
         for (k, &size) in sizes.iter().enumerate() {
-            let home = self.home(first + k);
-            self.a.load(size, RAX, home);
-            self.a.store(Size::S64, Mem::at(RSP, (k as u32 * VALUE_SLOT) as i32), RAX);
+            let (home, to) = (self.home(first + k), Mem::at(RSP, (k as u32 * VALUE_SLOT) as i32));
+            match size {
+                Some(size) => {
+                    self.a.load(size, RAX, home);
+                    self.a.store(Size::S64, to, RAX);
+                }
+                None => {
+                    self.a.load_v128(1, home);
+                    self.a.store_v128(to, 1);
+                }
+            }
         }
         self.stack.truncate(first);
         // Throw(vmctx, tag, values): the stub takes System V's argument registers.
