@@ -18,8 +18,8 @@ beforeAll(async () => {
 const saved = engine.getCompileOptions();
 afterEach(() => engine.setCompileOptions(saved));
 
-function wat(text) {
-  const parsed = wabt.parseWat('test.wat', text, { exceptions: true, reference_types: true, multi_value: true });
+function wat(text, features = {}) {
+  const parsed = wabt.parseWat('test.wat', text, { exceptions: true, reference_types: true, multi_value: true, ...features });
   try {
     parsed.resolveNames();
     parsed.validate();
@@ -352,16 +352,7 @@ describe('tags with v128 parameters at the single-pass tier', () => {
   // a module's export.
   const TAG = '(module (tag (export "v") (param i32 v128 f64)))';
 
-  function bytes(source = SOURCE) {
-    const parsed = wabt.parseWat('v128-tags.wat', source, { exceptions: true, simd: true });
-    try {
-      parsed.resolveNames();
-      parsed.validate();
-      return parsed.toBinary({}).buffer;
-    } finally {
-      parsed.destroy();
-    }
-  }
+  const bytes = (source = SOURCE) => wat(source, { simd: true });
 
   function run(W, tiers) {
     const { v } = new W.Instance(new W.Module(bytes(TAG))).exports;
