@@ -168,3 +168,46 @@ test('fuel consumed by tail calls is the same at every tier', async () => {
   expect(used[0]).toBeGreaterThan(100_000 * 5);
   expect(new Set(used).size).toBe(1);
 });
+
+test('tail calls with v128 arguments, in registers and on the stack, at every tier: the results of Node\'s engine', () => {
+  // $rot takes ten v128s (eight in xmm registers, two on the stack) and rotates them on each
+  // tail call to itself; at the end it tail-calls $nine, whose smaller stack-argument area sits
+  // at the top of $rot's own.
+  const params = (n) => Array.from({ length: n }, () => '(param v128)').join(' ');
+  const gets = (order) => order.map((i) => `(local.get ${i})`).join(' ');
+  const bytes = (() => {
+    const parsed = wabt.parseWat('v128-tail.wat', `(module
+      (func $nine ${params(9)} (result i32)
+        (i32x4.extract_lane 0 (i32x4.add (i32x4.add (i32x4.add (local.get 0) (i32x4.shl (local.get 4) (i32.const 4)))
+          (i32x4.shl (local.get 7) (i32.const 8))) (i32x4.shl (local.get 8) (i32.const 12)))))
+      (func $rot (export "rot") (param $n i32) ${params(10)} (result i32)
+        (if (result i32) (i32.eqz (local.get $n))
+          (then (return_call $nine ${gets([1, 2, 3, 4, 5, 6, 7, 8, 10])}))
+          (else (return_call $rot (i32.sub (local.get $n) (i32.const 1)) ${gets([10, 1, 2, 3, 4, 5, 6, 7, 8, 9])}))))
+      (func (export "run") (param $n i32) (result i32)
+        (call $rot (local.get $n)
+          ${Array.from({ length: 10 }, (_, i) => `(i32x4.splat (i32.const ${i + 1}))`).join(' ')})))`,
+    { tail_call: true, simd: true });
+    try {
+      parsed.resolveNames();
+      parsed.validate();
+      return parsed.toBinary({}).buffer;
+    } finally {
+      parsed.destroy();
+    }
+  })();
+  const expected = [0, 1, 7, 1_000_003].map((n) => new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.run(n));
+  expect(new Set(expected).size).toBe(4);
+  const saved = getCompileOptions();
+  try {
+    for (const [name, options] of Object.entries(CONFIGS)) {
+      setCompileOptions(options);
+      const module = new W.Module(bytes);
+      if (name === 'singlepass') expect(compileStatus(module)).toMatchObject({ fallbacks: 0, baseline: 0 });
+      const { exports } = new W.Instance(module);
+      expect([0, 1, 7, 1_000_003].map((n) => exports.run(n))).toEqual(expected);
+    }
+  } finally {
+    setCompileOptions(saved);
+  }
+});

@@ -11,7 +11,9 @@
 
 use super::asm::{Cond, Mem, Shift, Size};
 use super::asm::{R11, R15, RAX, RBX, RDI, RDX, RSI};
-use super::{fallback, signature_ok, Compiler, Fallback};
+use wasmparser::ValType;
+
+use super::{fallback, signature_ok, ArgLoc, Compiler, Fallback, ARGS};
 use crate::libcall::LibCall;
 use crate::trap::TrapKind;
 use crate::vmoffsets::{func_ref, function_import, table_definition, vmctx};
@@ -55,6 +57,31 @@ impl Compiler<'_> {
         self.a.call_m(Mem::at(R11, func_ref::CODE as i32));
         self.note_call_site();
         self.call_result(&ty)
+    }
+
+    /// Moves an argument of type `ty` from its home slot to `loc`, a stack argument to its
+    /// offset from `stack_area`. Uses rax, and xmm15 (which no argument takes) for a v128.
+    pub(super) fn move_argument(&mut self, ty: ValType, loc: ArgLoc, home: Mem, stack_area: Mem) {
+        let on_stack = |off: i32| Mem { disp: stack_area.disp + off, ..stack_area };
+        if ty == ValType::V128 {
+            match loc {
+                ArgLoc::Float(x) => self.a.load_v128(x, home),
+                ArgLoc::Stack(off) => {
+                    self.a.load_v128(15, home);
+                    self.a.store_v128(on_stack(off), 15);
+                }
+                ArgLoc::Int(_) => unreachable!("v128s go in xmm registers or on the stack"),
+            }
+            return;
+        }
+        match loc {
+            ArgLoc::Int(i) => self.a.load(Size::S64, ARGS[i], home),
+            ArgLoc::Float(x) => self.a.load_xmm(Size::S64, x, home),
+            ArgLoc::Stack(off) => {
+                self.a.load(Size::S64, RAX, home);
+                self.a.store(Size::S64, on_stack(off), RAX);
+            }
+        }
     }
 
     /// The function type `type_index`.

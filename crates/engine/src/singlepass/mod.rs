@@ -1887,26 +1887,7 @@ impl<'m> Compiler<'m> {
         }
         for (k, loc) in locs.into_iter().enumerate() {
             let home = self.home(first + k);
-            if ty.params()[k] == ValType::V128 {
-                // Through xmm15, which no argument takes.
-                match loc {
-                    ArgLoc::Float(x) => self.a.load_v128(x, home),
-                    ArgLoc::Stack(off) => {
-                        self.a.load_v128(15, home);
-                        self.a.store_v128(Mem::at(RSP, off), 15);
-                    }
-                    ArgLoc::Int(_) => unreachable!("v128s go in xmm registers or on the stack"),
-                }
-                continue;
-            }
-            match loc {
-                ArgLoc::Int(i) => self.a.load(Size::S64, ARGS[i], home),
-                ArgLoc::Float(x) => self.a.load_xmm(Size::S64, x, home),
-                ArgLoc::Stack(off) => {
-                    self.a.load(Size::S64, RAX, home);
-                    self.a.store(Size::S64, Mem::at(RSP, off), RAX);
-                }
-            }
+            self.move_argument(ty.params()[k], loc, home, Mem::at(RSP, 0));
         }
         self.stack.truncate(first);
         Ok(())

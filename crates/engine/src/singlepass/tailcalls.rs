@@ -12,7 +12,7 @@ use cranelift_assembler_x64::{inst, GprMem};
 
 use super::asm::{Alu, Hw, Mem, Reg, Size};
 use super::asm::{R11, R12, R13, R15, RAX, RBP, RBX, RDI, RSP};
-use super::{arg_locs, fallback, signature_ok, ArgLoc, Compiler, Fallback, ARGS, SAVED};
+use super::{arg_locs, fallback, signature_ok, Compiler, Fallback, SAVED};
 use crate::vmoffsets::{func_ref, runtime_limits, vmctx};
 
 impl Compiler<'_> {
@@ -23,10 +23,6 @@ impl Compiler<'_> {
     /// reference).
     fn tail_arguments(&mut self, ty: &wasmparser::FuncType) -> Result<i32, Fallback> {
         signature_ok(ty)?;
-        if ty.params().contains(&wasmparser::ValType::V128) {
-            // Moved as 8-byte values below: not covered.
-            return fallback("tail call with v128 arguments");
-        }
         let (locs, stack_bytes) = arg_locs(ty);
         if stack_bytes > self.incoming_stack {
             return fallback("tail call with a larger stack-argument area");
@@ -35,19 +31,10 @@ impl Compiler<'_> {
         self.spill_all();
         let first = self.stack.len() - ty.params().len();
         for (k, loc) in locs.into_iter().enumerate() {
+            // Stack arguments above the saved rbp and the return address (the homes are below
+            // rbp).
             let home = self.home(first + k);
-            match loc {
-                ArgLoc::Int(i) => self.a.load(Size::S64, ARGS[i], home),
-                ArgLoc::Float(x) => {
-                    self.a.load(Size::S64, RAX, home);
-                    self.a.to_xmm(Size::S64, x, RAX);
-                }
-                ArgLoc::Stack(off) => {
-                    // Above the saved rbp and the return address; the homes are below rbp.
-                    self.a.load(Size::S64, RAX, home);
-                    self.a.store(Size::S64, Mem::at(RBP, 16 + shift + off), RAX);
-                }
-            }
+            self.move_argument(ty.params()[k], loc, home, Mem::at(RBP, 16 + shift));
         }
         if shift > 0 {
             self.a.load(Size::S64, RAX, Mem::at(RBP, 8));
