@@ -169,6 +169,24 @@ test('fuel consumed by tail calls is the same at every tier', async () => {
   expect(new Set(used).size).toBe(1);
 });
 
+// Runs `calls(exports)` on Node's engine, then at every tier of CONFIGS (at the single-pass
+// tier with no function left to another tier): the same results everywhere, all different.
+function sameAtEveryTier(bytes, calls) {
+  const expected = calls(new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports);
+  expect(new Set(expected.map(String)).size).toBe(expected.length);
+  const saved = getCompileOptions();
+  try {
+    for (const [name, options] of Object.entries(CONFIGS)) {
+      setCompileOptions(options);
+      const module = new W.Module(bytes);
+      if (name === 'singlepass') expect(compileStatus(module)).toMatchObject({ fallbacks: 0, baseline: 0 });
+      expect(calls(new W.Instance(module).exports)).toEqual(expected);
+    }
+  } finally {
+    setCompileOptions(saved);
+  }
+}
+
 test('tail calls with v128 arguments, in registers and on the stack, at every tier: the results of Node\'s engine', () => {
   // $rot takes ten v128s (eight in xmm registers, two on the stack) and rotates them on each
   // tail call to itself; at the end it tail-calls $nine, whose smaller stack-argument area sits
@@ -186,18 +204,61 @@ test('tail calls with v128 arguments, in registers and on the stack, at every ti
       (func (export "run") (param $n i32) (result i32)
         (call $rot (local.get $n)
           ${Array.from({ length: 10 }, (_, i) => `(i32x4.splat (i32.const ${i + 1}))`).join(' ')})))`, { simd: true });
-  const expected = [0, 1, 7, 1_000_003].map((n) => new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.run(n));
-  expect(new Set(expected).size).toBe(4);
+  sameAtEveryTier(bytes, (e) => [0, 1, 7, 1_000_003].map((n) => e.run(n)));
+});
+
+// $small (no stack arguments) and $big (ten i64s, two f64s and three v128s: several on the
+// stack) tail-call each other n times, a seed changing on the way, directly, through
+// call_indirect and back: $big's area grows into $small's frame each time, in constant stack.
+const LARGER_SOURCE = () => {
+  const i64s = Array.from({ length: 10 }, (_, i) => `(param $a${i} i64)`).join(' ');
+  const bigParams = `(param $n i32) ${i64s} (param $x f64) (param $y f64) (param $u v128) (param $v v128) (param $w v128)`;
+  const weighted = Array.from({ length: 10 }, (_, i) => `(i64.mul (local.get $a${i}) (i64.const ${i * 7 + 1}))`)
+    .reduce((acc, term) => `(i64.add ${acc} ${term})`);
+  // $big's arguments from $small's k and seed.
+  const args = `(local.get 0) ${Array.from({ length: 10 }, (_, i) => `(i64.add (local.get 1) (i64.const ${i * 1000}))`).join(' ')}
+    (f64.convert_i64_u (i64.and (local.get 1) (i64.const 0xffffff))) (f64.const 0.5)
+    (i64x2.splat (i64.const 3)) (i32x4.splat (i32.wrap_i64 (local.get 1))) (v128.const i32x4 1 2 3 4)`;
+  return wat(`(module
+    (type $big_t (func ${bigParams} (result i64)))
+    (table 1 funcref)
+    (elem (i32.const 0) $big)
+    (func $small (export "small") (param i32 i64) (result i64)
+      (if (result i64) (i32.and (local.get 0) (i32.const 1))
+        (then (return_call $big ${args}))
+        (else (return_call_indirect (type $big_t) ${args} (i32.const 0)))))
+    (func $big (type $big_t) ${bigParams} (result i64)
+      (if (result i64) (i32.eqz (local.get $n))
+        (then (i64.add (i64.add ${weighted}
+            (i64.trunc_f64_s (f64.mul (f64.add (local.get $x) (local.get $y)) (f64.const 16))))
+          (i64.add (i64.add (i64x2.extract_lane 1 (local.get $u)) (i64.extend_i32_u (i32x4.extract_lane 2 (local.get $v))))
+            (i64.extend_i32_u (i32x4.extract_lane 3 (local.get $w))))))
+        (else (return_call $small (i32.sub (local.get $n) (i32.const 1))
+          (i64.add (i64.xor (local.get $a0) (i64.shl (local.get $a9) (i64.const 3))) (i64.extend_i32_u (i32x4.extract_lane 1 (local.get $v)))))))))`, { simd: true });
+};
+let LARGER;
+beforeAll(() => {
+  LARGER = LARGER_SOURCE();
+});
+
+test('tail calls to callees with a larger stack-argument area, at every tier: the results of Node\'s engine', () => {
+  sameAtEveryTier(LARGER, (e) => [0, 1, 2, 5, 1_000_001].map((n) => e.small(n, 7n)));
+});
+
+test('fuel consumed by tail calls to a larger stack-argument area is the same at every tier', async () => {
   const saved = getCompileOptions();
+  const used = [];
   try {
-    for (const [name, options] of Object.entries(CONFIGS)) {
+    for (const options of Object.values(CONFIGS)) {
       setCompileOptions(options);
-      const module = new W.Module(bytes);
-      if (name === 'singlepass') expect(compileStatus(module)).toMatchObject({ fallbacks: 0, baseline: 0 });
-      const { exports } = new W.Instance(module);
-      expect([0, 1, 7, 1_000_003].map((n) => exports.run(n))).toEqual(expected);
+      const sandbox = new Sandbox({ fuel: 1e15 });
+      const { instance } = await sandbox.instantiate(LARGER);
+      const result = instance.exports.small(10_001, 7n);
+      used.push([result, 1e15 - sandbox.fuel]);
     }
   } finally {
     setCompileOptions(saved);
   }
+  expect(used[0][1]).toBeGreaterThan(10_000);
+  for (const u of used) expect(u).toEqual(used[0]);
 });

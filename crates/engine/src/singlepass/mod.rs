@@ -22,8 +22,8 @@
 //! (SIMD: `simd`; exceptions: `exceptions`; atomics: `atomics`; references and tables: `refs`;
 //! multi-value blocks: `multivalue`; fuel metering: `fuel`; bounds-checked and 64-bit memories:
 //! `bounds`; calls: `calls`; tail calls: `tailcalls`). A function it cannot compile (results
-//! beyond the return registers, a tail call to a larger stack-argument area…) is reported as
-//! [`Fallback`], and the compiler gives it to Cranelift's baseline instead.
+//! beyond the return registers, several results with a v128) is reported as [`Fallback`], and
+//! the compiler gives it to Cranelift's baseline instead.
 //!
 //! The encoder is `cranelift-assembler-x64` (see `asm`).
 
