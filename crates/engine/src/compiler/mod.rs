@@ -165,6 +165,7 @@ fn compile_validated(module: Arc<Module>, options: CompileOptions) -> Result<Com
         let code = Err(CompileError::unsupported("cranewasm needs an x86-64 CPU with SSE4.1", 0));
         return Ok(Compilation { module, code });
     }
+    trampolines::warm_in_background(module.clone());
     let code = finish(module.clone(), Vec::new(), options);
     Ok(Compilation { module, code })
 }

@@ -141,6 +141,7 @@ impl StreamingCompile {
         let mut module = input.decoder.into_module();
         module.bytes = Arc::from(input.bytes);
         let module = Arc::new(module);
+        super::trampolines::warm_in_background(module.clone());
         let code = super::finish(module.clone(), precompiled, job.options);
         Ok(Compilation { module, code })
     }

@@ -24,17 +24,47 @@ use crate::translate::wasm_signature;
 use crate::trap::TrapKind;
 use crate::vmoffsets::{host_func_context, VALUE_SLOT};
 
+/// One signature's trampolines: compiled once, by the first thread to ask; a thread asking
+/// while they compile waits for them rather than compiling them again.
+type Entry = Arc<OnceLock<Result<Arc<Trampolines>, String>>>;
+
 /// The trampolines for `ty`, compiled on first request.
 pub fn for_signature(ty: &FuncType) -> Result<Arc<Trampolines>, String> {
-    static CACHE: OnceLock<Mutex<HashMap<FuncType, Arc<Trampolines>>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(t) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(ty) {
-        return Ok(t.clone());
+    static CACHE: OnceLock<Mutex<HashMap<FuncType, Entry>>> = OnceLock::new();
+    let entry: Entry = {
+        let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+        cache.entry(ty.clone()).or_default().clone()
+    };
+    // Compiled outside the map's lock: other signatures go on meanwhile.
+    entry.get_or_init(|| compile_trampolines(ty)).clone()
+}
+
+/// Compiles on the thread pool, ahead of instantiation, the trampolines instantiating `module`
+/// asks for: those of its imported functions' signatures (JS functions imported) and of its
+/// exported functions' (their JS wrappers). A compile job starts it when the module is
+/// decoded, so that the first instantiation finds them cached instead of compiling them on the
+/// JS thread.
+pub fn warm_in_background(module: Arc<crate::module::Module>) {
+    super::options::foreground_pool().spawn(move || warm(&module));
+}
+
+fn warm(module: &crate::module::Module) {
+    use crate::module::ExternKind;
+    let imported = 0..module.num_imported_functions;
+    let exported = module.exports.iter().filter(|e| e.kind == ExternKind::Function).map(|e| e.index);
+    let mut seen = std::collections::HashSet::new();
+    for index in imported.chain(exported) {
+        if index < module.functions.len() as u32 && seen.insert(module.functions[index as usize]) {
+            // A failure is the instantiation's to report, when it asks again.
+            let _ = for_signature(module.func_type(index));
+        }
     }
-    // Compile outside the lock; if two threads race, one result is kept.
+}
+
+fn compile_trampolines(ty: &FuncType) -> Result<Arc<Trampolines>, String> {
     let entry = compile_function(entry_trampoline(ty), Tier::Optimized)?;
     let exit = compile_function(exit_trampoline(ty), Tier::Optimized)?;
-    let trampolines = Arc::new(Trampolines::publish(
+    Ok(Arc::new(Trampolines::publish(
         ty.clone(),
         Placement {
             code: &entry.code,
@@ -50,9 +80,7 @@ pub fn for_signature(ty: &FuncType) -> Result<Arc<Trampolines>, String> {
             exception_sites: &[],
             symbol: Symbol::Engine("exit trampoline"),
         },
-    )?);
-    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
-    Ok(cache.entry(ty.clone()).or_insert(trampolines).clone())
+    )?))
 }
 
 fn slot_offset(index: usize) -> i32 {
