@@ -828,16 +828,15 @@ function moduleFromOutcome(promise, thrower, options = builtins.NO_OPTIONS) {
 // compileAsync of argument 0 of compile() or instantiate(): without compile options, bytes
 // identical to those of a live module are looked up at once on a view of them (no copy: copying
 // a large module is most of the time such a compile takes), and so are those of a persistent
-// code cache entry (compiled from the entry on a worker thread: no copy either); else a copy is
-// compiled.
+// code cache entry (compiled from the entry on a worker thread: no copy either); else the addon
+// copies them, synchronously, and compiles the copy on a worker thread with the lookup's hash.
 function compileSourceAsync(source, thrower, options, index) {
   if (options !== undefined) {
     const copy = moduleBytes(source, thrower);
     return compileAsync(copy, thrower, builtins.compileOptions(options, thrower, index));
   }
   const view = moduleBytes(source, thrower, true);
-  const found = callNative(native.cachedModuleOrEntry, view);
-  if (found === null) return compileAsync(view, thrower); // copied by the addon, synchronously
+  const found = callNative(native.compileAsyncCached, view);
   if (found instanceof native.NativeModule) return Promise.resolve(found).then((nativeModule) => newModuleObject(nativeModule));
   return moduleFromOutcome(new Promise((resolve, reject) => {
     found.then(resolve, (err) => reject(addonError(err)));

@@ -223,17 +223,24 @@ pub fn compile_sync(env: Env, bytes: &[u8]) -> CompileOutcome {
     outcome(&env, compile(bytes))
 }
 
-/// The module compiled from `bytes` if one is alive, without compiling (see module_cache), or
-/// else, when the persistent code cache has an entry holding `bytes`, the
-/// compile from that entry on a libuv worker thread (a promise of the outcome), which needs no
-/// copy of the bytes; `null` when neither is there (index.js then copies the bytes for
-/// `compile_async`).
+/// `compile()` of bytes without compile options (index.js's `compileSourceAsync`): the module
+/// compiled from `bytes` if one is alive, without compiling (see module_cache); else, when the
+/// persistent code cache has an entry holding `bytes`, the compile from that entry on a libuv
+/// worker thread (a promise of the outcome), which needs no copy of the bytes; else the compile
+/// of a copy made here, on the JS thread, as [`compile_async`]'s, which takes the lookup's hash
+/// of the bytes instead of computing it again on the worker thread.
 #[napi]
-pub fn cached_module_or_entry(env: Env, bytes: &[u8]) -> Option<Either<NativeModule, AsyncTask<EntryCompileTask>>> {
-    Some(match module_cache::find(bytes)? {
-        module_cache::Found::Live(shared) => Either::A(NativeModule::new(&env, shared)),
-        module_cache::Found::Entry(job) => Either::B(AsyncTask::new(EntryCompileTask { job: Some(job) })),
-    })
+pub fn compile_async_cached(
+    env: Env,
+    bytes: &[u8],
+) -> Either3<NativeModule, AsyncTask<EntryCompileTask>, AsyncTask<CompileTask>> {
+    match module_cache::find(bytes) {
+        module_cache::Found::Live(shared) => Either3::A(NativeModule::new(&env, shared)),
+        module_cache::Found::Entry(job) => Either3::B(AsyncTask::new(EntryCompileTask { job: Some(job) })),
+        module_cache::Found::Missing(key) => {
+            Either3::C(AsyncTask::new(CompileTask { bytes: Arc::from(bytes), key: Some(key) }))
+        }
+    }
 }
 
 pub struct EntryCompileTask {
@@ -258,11 +265,13 @@ impl Task for EntryCompileTask {
 /// here, on the JS thread (the module keeps this copy: it is the only one made).
 #[napi]
 pub fn compile_async(bytes: &[u8]) -> AsyncTask<CompileTask> {
-    AsyncTask::new(CompileTask { bytes: Arc::from(bytes) })
+    AsyncTask::new(CompileTask { bytes: Arc::from(bytes), key: None })
 }
 
 pub struct CompileTask {
     bytes: Arc<[u8]>,
+    /// The bytes' module cache key, when the JS thread has just computed it.
+    key: Option<module_cache::Key>,
 }
 
 impl Task for CompileTask {
@@ -270,7 +279,7 @@ impl Task for CompileTask {
     type JsValue = CompileOutcome;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        Ok(module_cache::compile_shared(self.bytes.clone()))
+        Ok(module_cache::compile_shared(self.bytes.clone(), self.key))
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {

@@ -52,8 +52,9 @@ impl SharedModule {
     }
 }
 
+/// What a compiled module is cached under (see the module docs).
 #[derive(Clone, Copy, PartialEq, Eq)]
-struct Key {
+pub(crate) struct Key {
     hash: u64,
     options: CompileOptions,
     features: u64,
@@ -166,11 +167,13 @@ pub(crate) fn compile(bytes: &[u8]) -> std::result::Result<Arc<SharedModule>, en
 }
 
 /// [`compile`] of a copy of the bytes made for the module to keep (`compile()`'s, on the JS
-/// thread): compiled, the module keeps it instead of a second copy.
-pub(crate) fn compile_shared(bytes: Arc<[u8]>) -> std::result::Result<Arc<SharedModule>, engine::CompileError> {
-    let options = engine::compiler::options();
-    let key = key(&bytes, options);
-    compile_keyed(&bytes, key, || compile_or_load(&bytes, Some(bytes.clone()), key.hash, options))
+/// thread): compiled, the module keeps it instead of a second copy. `key`: the bytes' key, when
+/// [`find`] has just computed it for them (hashing a large module's bytes again is ~0.5 ms of
+/// compile()'s critical path before validation starts); else it is computed here with the
+/// options of the moment.
+pub(crate) fn compile_shared(bytes: Arc<[u8]>, key: Option<Key>) -> std::result::Result<Arc<SharedModule>, engine::CompileError> {
+    let key = key.unwrap_or_else(|| self::key(&bytes, engine::compiler::options()));
+    compile_keyed(&bytes, key, || compile_or_load(&bytes, Some(bytes.clone()), key.hash, key.options))
 }
 
 /// What `compile()` finds for its bytes on the JS thread, before copying them.
@@ -180,6 +183,9 @@ pub(crate) enum Found {
     /// The persistent cache's entry, holding the same bytes: the worker thread compiles from
     /// it ([`compile_entry`]), so they need no copy.
     Entry(EntryJob),
+    /// Neither: the bytes' key (with the options of the moment), for [`compile_shared`] of
+    /// their copy.
+    Missing(Key),
 }
 
 /// A compile from a persistent cache entry ([`Found::Entry`]).
@@ -189,20 +195,23 @@ pub(crate) struct EntryJob {
 }
 
 /// The live module compiled from `bytes` with the options of the moment, or else the
-/// persistent cache's entry for them, if any: `compile()` asks on the JS thread before copying
-/// the bytes for its worker thread (a copy of a large module costs several ms there).
-pub(crate) fn find(bytes: &[u8]) -> Option<Found> {
+/// persistent cache's entry for them, or else their key: `compile()` asks on the JS thread
+/// before copying the bytes for its worker thread (a copy of a large module costs several ms
+/// there).
+pub(crate) fn find(bytes: &[u8]) -> Found {
     let options = engine::compiler::options();
     let key = key(bytes, options);
     {
         let mut cache = cache();
         if let Some(module) = cache.find(&key, bytes) {
             cache.stats.hits += 1;
-            return Some(Found::Live(module));
+            return Found::Live(module);
         }
     }
-    let probe = crate::disk_cache::probe(bytes, key.hash, options)?;
-    Some(Found::Entry(EntryJob { probe, key }))
+    match crate::disk_cache::probe(bytes, key.hash, options) {
+        Some(probe) => Found::Entry(EntryJob { probe, key }),
+        None => Found::Missing(key),
+    }
 }
 
 /// [`compile`] of the bytes a persistent cache entry holds, from that entry (on a worker

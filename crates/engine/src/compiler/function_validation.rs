@@ -12,9 +12,11 @@ use super::error::CompileError;
 use crate::module::Module;
 
 /// Function bodies validated by one task of [`decode_and_validate`]: enough bytes that a task's
-/// overhead (spawning, a validator's allocations) stays small against the work, small enough
-/// that the decoding thread hands work to the others early and evenly.
-const BATCH_BYTES: u64 = 128 * 1024;
+/// overhead (spawning, a validator's allocations: a few µs) stays small against the work (~0.2
+/// ms), small enough that the decoding thread hands work to the others early and that the
+/// threads finish together: at the end one thread waits on average for half a task of
+/// another (with 128 KB tasks, ~0.5 ms of a 4.3 MB module's ~18 ms compile on 2 cores).
+const BATCH_BYTES: u64 = 32 * 1024;
 
 /// Decodes and validates `bytes` on the current rayon pool, in one pipeline: the calling
 /// thread decodes the sections in order (wasmparser's `Validator` is sequential) and hands the
