@@ -25,7 +25,10 @@
 //! registers, a tail call to a larger stack-argument area, `call_indirect` of a non-final type…)
 //! is reported as [`Fallback`], and the compiler gives it to Cranelift's baseline instead.
 //!
-//! The encoder is `cranelift-assembler-x64` (see `asm`).
+//! The encoder is `cranelift-assembler-x64`, with the frequent forms encoded directly (see
+//! `asm`). Operators go from wasmparser's decoder to `Compiler::operator` through a
+//! `VisitOperator` (`Feed`), by reference; each compile thread reuses its buffers from function
+//! to function (`Scratch`).
 
 mod asm;
 mod atomics;
@@ -490,9 +493,9 @@ fn cleared<T>(mut v: Vec<T>) -> Vec<T> {
 }
 
 /// The buffers a compile thread reuses from one function to the next (their capacity), so
-/// that a module's thousands of functions do not each allocate and grow them: with glibc's
-/// per-thread arenas, freeing and reallocating a large code buffer per function also grew and
-/// trimmed the arena (an `mprotect` and fresh zeroed pages each time).
+/// that a module's thousands of functions do not each allocate, grow and free them (the code
+/// buffer was a fresh allocation of six times the body's size per function). The outputs are
+/// exact-size copies (`Asm::finish`).
 #[derive(Default)]
 struct Scratch {
     asm: asm::Buffers,
