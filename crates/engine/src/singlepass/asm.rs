@@ -9,7 +9,7 @@
 //! The buffers live across functions in the compiler's per-thread scratch ([`Buffers`]).
 
 use cranelift_assembler_x64::{
-    inst, Amode, AmodeOffset, AmodeOffsetPlusKnownOffset, Fixed, Gpr, GprMem, Imm16, Imm32, Imm64, Imm8,
+    inst, Amode, AmodeOffset, AmodeOffsetPlusKnownOffset, Fixed, Gpr, GprMem, Imm16, Imm32, Imm8,
     NonRspGpr, Registers, Simm32, Xmm, XmmMem,
 };
 
@@ -977,6 +977,7 @@ impl Mem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cranelift_assembler_x64::Imm64;
 
     const DISPS: [i32; 9] = [0, 1, -1, 127, 128, -128, -129, 0x1234_5678, i32::MIN];
     const ALUS: [Alu; 6] = [Alu::Add, Alu::Sub, Alu::And, Alu::Or, Alu::Xor, Alu::Cmp];
