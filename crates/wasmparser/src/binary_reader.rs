@@ -1949,8 +1949,29 @@ impl<'a> BinaryReader<'a> {
         })
     }
 
+    // cranewasm: the common memarg, an alignment with no flag bits (bits 4-6 clear: memory 0,
+    // no ordering, no type index) in one byte, is read inline; anything else takes the general
+    // path, which gives the same result for it.
+    #[inline(always)]
     fn read_memarg(&mut self, max_align: u8) -> Result<MemArg> {
-        self.read_memarg_with_ordering(max_align, MemArgKind::Plain)
+        match self.buffer.get(self.position) {
+            Some(&align) if align < 0x10 => {
+                self.position += 1;
+                let offset = if self.memory64() {
+                    self.read_var_u64()?
+                } else {
+                    u64::from(self.read_var_u32()?)
+                };
+                Ok(MemArg {
+                    align,
+                    max_align,
+                    offset,
+                    target: MemArgTarget::Memory(0),
+                    ordering: None,
+                })
+            }
+            _ => self.read_memarg_with_ordering(max_align, MemArgKind::Plain),
+        }
     }
 
     fn read_atomic_memarg(&mut self, max_align: u8) -> Result<MemArg> {

@@ -2,10 +2,14 @@
 //! instruction forms it emits, by operand size, plus labels (rel32 jumps patched when the label
 //! is bound) and trap sites. The assembler crate encodes one instruction at a time into a byte
 //! vector; it has no label fixups of its own outside Cranelift's `MachBuffer`, so jumps are
-//! encoded here (`jmp rel32`, `jcc rel32`: two fixed forms).
+//! encoded here (`jmp rel32`, `jcc rel32`: two fixed forms). So are the most frequent forms
+//! (32/64-bit moves, loads, stores, ALU operations with a register or an imm32), byte for byte
+//! as the crate encodes them (the tests compare every register and displacement class): they
+//! are most of the code, and the crate's general operand path took about a fifth of the compile.
+//! The buffers live across functions in the compiler's per-thread scratch ([`Buffers`]).
 
 use cranelift_assembler_x64::{
-    inst, Amode, AmodeOffset, AmodeOffsetPlusKnownOffset, Fixed, Gpr, GprMem, Imm16, Imm32, Imm64, Imm8,
+    inst, Amode, AmodeOffset, AmodeOffsetPlusKnownOffset, Fixed, Gpr, GprMem, Imm16, Imm32, Imm8,
     NonRspGpr, Registers, Simm32, Xmm, XmmMem,
 };
 
@@ -161,23 +165,183 @@ fn trap_code() -> cranelift_assembler_x64::TrapCode {
     cranelift_assembler_x64::TrapCode(std::num::NonZeroU8::MIN)
 }
 
+/// The byte vector as the assembler crate's sink, with its methods inlined: the crate's own
+/// `CodeSink for Vec<u8>` is not `#[inline]`, so each byte of each instruction was a call.
+struct Sink<'a>(&'a mut Vec<u8>);
+
+impl cranelift_assembler_x64::CodeSink for Sink<'_> {
+    #[inline(always)]
+    fn put1(&mut self, v: u8) {
+        self.0.push(v);
+    }
+
+    #[inline(always)]
+    fn put2(&mut self, v: u16) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+
+    #[inline(always)]
+    fn put4(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+
+    #[inline(always)]
+    fn put8(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+
+    #[inline(always)]
+    fn add_trap(&mut self, _: cranelift_assembler_x64::TrapCode) {}
+
+    #[inline(always)]
+    fn use_target(&mut self, _: cranelift_assembler_x64::DeferredTarget) {}
+
+    fn known_offset(&self, offset: cranelift_assembler_x64::KnownOffset) -> i32 {
+        // No operand here carries a known offset (`mem` passes `offset: None`).
+        panic!("unknown offset {offset:?}")
+    }
+}
+
 macro_rules! emit {
     ($a:expr, $name:ident($($arg:expr),*)) => {
-        inst::$name::<Hw>::new($($arg),*).encode(&mut $a.buf)
+        inst::$name::<Hw>::new($($arg),*).encode(&mut Sink(&mut $a.buf))
     };
 }
 
+/// The growable buffers of an [`Asm`], kept from one function to the next by a compile thread
+/// (their capacity: see `Scratch` in the compiler) and empty between functions.
+#[derive(Default)]
+pub struct Buffers {
+    buf: Vec<u8>,
+    labels: Vec<Option<u32>>,
+    fixups: Vec<(u32, Label)>,
+    traps: Vec<TrapSite>,
+    sources: Vec<SourceRange>,
+}
+
+impl Buffers {
+    /// The code buffer's capacity (the compiler drops buffers that grew too large to keep).
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+}
+
+/// The ModRM `reg`-field extension of the `81 /digit id` immediate forms, and the opcode of the
+/// `op reg, r/m` forms, of an [`Alu`] operation.
+fn alu_codes(op: Alu) -> (u8, u8) {
+    match op {
+        Alu::Add => (0, 0x03),
+        Alu::Or => (1, 0x0b),
+        Alu::And => (4, 0x23),
+        Alu::Sub => (5, 0x2b),
+        Alu::Xor => (6, 0x33),
+        Alu::Cmp => (7, 0x3b),
+    }
+}
+
 impl Asm {
-    pub fn new(capacity: usize) -> Asm {
-        Asm {
-            buf: Vec::with_capacity(capacity),
-            labels: Vec::new(),
-            fixups: Vec::new(),
-            traps: Vec::new(),
-            xmm0_slot: None,
-            sources: Vec::new(),
-            epoch: 0,
+    // ---- direct encoding ----
+    //
+    // The most frequent forms (moves, loads and stores, ALU operations) are encoded here
+    // directly, byte for byte as `cranelift-assembler-x64` encodes them (the tests compare
+    // every register and displacement class), without its general operand machinery: they are
+    // most of what the compiler emits.
+
+    /// Appends the first `len` bytes of `bytes` (at most 16: one instruction) with a single
+    /// capacity check and a fixed-size copy.
+    #[inline(always)]
+    fn put(&mut self, bytes: [u8; 16], len: usize) {
+        debug_assert!(len <= 16);
+        self.buf.reserve(16);
+        let at = self.buf.len();
+        // SAFETY: `reserve` left room for 16 bytes past the length, so the 16-byte copy stays in
+        // the allocation; the first `len <= 16` of them, now initialized, join the vector.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.buf.as_mut_ptr().add(at), 16);
+            self.buf.set_len(at + len.min(16));
         }
+    }
+
+    /// A REX prefix for a 32- or 64-bit operation (`w`) with ModRM `reg`, SIB `index` and
+    /// ModRM/SIB `base` registers, when one is needed: written at `b[0]`, its length returned.
+    #[inline(always)]
+    fn rex(b: &mut [u8; 16], w: bool, reg: Reg, index: Reg, base: Reg) -> usize {
+        let rex = 0x40 | (w as u8) << 3 | (reg >> 3) << 2 | (index >> 3) << 1 | base >> 3;
+        b[0] = rex;
+        usize::from(rex != 0x40)
+    }
+
+    /// `opcode` with a register-direct ModRM: `reg` and `rm`, then `imm` when given.
+    #[inline(always)]
+    fn op_rr(&mut self, w: bool, opcode: u8, reg: Reg, rm: Reg, imm: Option<i32>) {
+        let mut b = [0u8; 16];
+        let n = Self::rex(&mut b, w, reg, 0, rm);
+        b[n] = opcode;
+        b[n + 1] = 0xc0 | (reg & 7) << 3 | (rm & 7);
+        let mut len = n + 2;
+        if let Some(imm) = imm {
+            b[len..len + 4].copy_from_slice(&imm.to_le_bytes());
+            len += 4;
+        }
+        self.put(b, len);
+    }
+
+    /// `opcode` with ModRM `reg` and a memory operand `m`.
+    #[inline(always)]
+    fn op_rm(&mut self, w: bool, opcode: u8, reg: Reg, m: Mem) {
+        let mut b = [0u8; 16];
+        let mut n = Self::rex(&mut b, w, reg, m.index.unwrap_or(0), m.base);
+        // [rbp]/[r13] have no disp-less form.
+        let md: u8 = if m.disp == 0 && m.base & 7 != 5 {
+            0x00
+        } else if i8::try_from(m.disp).is_ok() {
+            0x40
+        } else {
+            0x80
+        };
+        let r = (reg & 7) << 3;
+        b[n] = opcode;
+        match m.index {
+            None if m.base & 7 != 4 => {
+                b[n + 1] = md | r | (m.base & 7);
+                n += 2;
+            }
+            // rsp/r12 as the base need a SIB byte (no index).
+            None => {
+                b[n + 1] = md | r | 4;
+                b[n + 2] = 0x24;
+                n += 3;
+            }
+            Some(index) => {
+                b[n + 1] = md | r | 4;
+                b[n + 2] = (index & 7) << 3 | (m.base & 7);
+                n += 3;
+            }
+        }
+        match md {
+            0x40 => {
+                b[n] = m.disp as u8;
+                n += 1;
+            }
+            0x80 => {
+                b[n..n + 4].copy_from_slice(&m.disp.to_le_bytes());
+                n += 4;
+            }
+            _ => {}
+        }
+        self.put(b, n);
+    }
+
+    /// An assembler writing into `buffers` (emptied), with room for `capacity` bytes of code.
+    pub fn new(buffers: Buffers, capacity: usize) -> Asm {
+        let Buffers { mut buf, mut labels, mut fixups, mut traps, mut sources } = buffers;
+        buf.clear();
+        buf.reserve(capacity);
+        labels.clear();
+        fixups.clear();
+        traps.clear();
+        sources.clear();
+        Asm { buf, labels, fixups, traps, xmm0_slot: None, sources, epoch: 0 }
     }
 
     pub fn offset(&self) -> u32 {
@@ -258,11 +422,14 @@ impl Asm {
 
     pub fn ud2(&mut self, kind: TrapKind) {
         self.trap_here(kind);
-        inst::ud2_zo::new(trap_code()).encode(&mut self.buf);
+        inst::ud2_zo::new(trap_code()).encode(&mut Sink(&mut self.buf));
     }
 
-    /// Resolves every jump; fails if a label was never bound (a compiler bug).
-    pub fn finish(mut self) -> Result<(Vec<u8>, Vec<TrapSite>, Vec<SourceRange>), String> {
+    /// Resolves every jump; fails if a label was never bound (a compiler bug). Returns the
+    /// code, trap sites and source ranges as vectors of their exact length (copies: the
+    /// buffers themselves go back to the compile thread's scratch, [`Asm::into_buffers`]).
+    #[allow(clippy::type_complexity)]
+    pub fn finish(&mut self) -> Result<(Vec<u8>, Vec<TrapSite>, Vec<SourceRange>), String> {
         for &(at, label) in &self.fixups {
             let target = self.labels[label.0 as usize].ok_or("single-pass: unbound label")?;
             let rel = target as i64 - (at as i64 + 4);
@@ -270,7 +437,13 @@ impl Asm {
             self.buf[at..at + 4].copy_from_slice(&(rel as i32).to_le_bytes());
         }
         self.traps.sort_by_key(|t| t.offset);
-        Ok((self.buf, self.traps, self.sources))
+        Ok((self.buf.as_slice().into(), self.traps.as_slice().into(), self.sources.as_slice().into()))
+    }
+
+    /// The buffers, for the next function.
+    pub fn into_buffers(self) -> Buffers {
+        let Asm { buf, labels, fixups, traps, sources, .. } = self;
+        Buffers { buf, labels, fixups, traps, sources }
     }
 
     /// Overwrites the 4 bytes at `at` (an immediate emitted earlier).
@@ -282,39 +455,36 @@ impl Asm {
     // ---- moves ----
 
     pub fn mov_rr(&mut self, size: Size, dst: Reg, src: Reg) {
-        match size {
-            Size::S32 => emit!(self, movl_rm(Gpr::new(dst), GprMem::Gpr(src))),
-            Size::S64 => emit!(self, movq_rm(Gpr::new(dst), GprMem::Gpr(src))),
-        }
+        self.op_rr(size == Size::S64, 0x8b, dst, src, None);
     }
 
     pub fn mov_ri(&mut self, size: Size, dst: Reg, value: i64) {
-        match size {
-            Size::S32 => emit!(self, movl_oi(Gpr::new(dst), Imm32::new(value as u32))),
-            Size::S64 => {
-                if value as u64 <= u32::MAX as u64 {
-                    emit!(self, movl_oi(Gpr::new(dst), Imm32::new(value as u32)))
-                } else if i32::try_from(value).is_ok() {
-                    emit!(self, movq_mi_sxl(GprMem::Gpr(dst), Simm32::new(value as i32)))
-                } else {
-                    emit!(self, movabsq_oi(Gpr::new(dst), Imm64::new(value as u64)))
-                }
-            }
+        let mut b = [0u8; 16];
+        let zero_extended = size == Size::S32 || value as u64 <= u32::MAX as u64;
+        if zero_extended || i32::try_from(value).is_err() {
+            // `mov r32, imm32` (B8+r; zero-extends) or `movabs r64, imm64` (REX.W B8+r).
+            let n = Self::rex(&mut b, !zero_extended, 0, 0, dst);
+            b[n] = 0xb8 | (dst & 7);
+            let len = if zero_extended {
+                b[n + 1..n + 5].copy_from_slice(&(value as u32).to_le_bytes());
+                n + 5
+            } else {
+                b[n + 1..n + 9].copy_from_slice(&value.to_le_bytes());
+                n + 9
+            };
+            self.put(b, len);
+        } else {
+            // A negative i32, sign-extended: `mov r/m64, imm32` (REX.W C7 /0).
+            self.op_rr(true, 0xc7, 0, dst, Some(value as i32));
         }
     }
 
     pub fn load(&mut self, size: Size, dst: Reg, src: Mem) {
-        match size {
-            Size::S32 => emit!(self, movl_rm(Gpr::new(dst), src.operand())),
-            Size::S64 => emit!(self, movq_rm(Gpr::new(dst), src.operand())),
-        }
+        self.op_rm(size == Size::S64, 0x8b, dst, src);
     }
 
     pub fn store(&mut self, size: Size, dst: Mem, src: Reg) {
-        match size {
-            Size::S32 => emit!(self, movl_mr(dst.operand(), Gpr::new(src))),
-            Size::S64 => emit!(self, movq_mr(dst.operand(), Gpr::new(src))),
-        }
+        self.op_rm(size == Size::S64, 0x89, src, dst);
     }
 
     /// Narrow loads, extending to 32 (`S32`) or 64 bits.
@@ -371,51 +541,23 @@ impl Asm {
     // ---- arithmetic ----
 
     pub fn alu_rr(&mut self, op: Alu, size: Size, dst: Reg, src: Reg) {
-        let (d, s) = (Gpr::new(dst), GprMem::Gpr(src));
-        match (op, size) {
-            (Alu::Add, Size::S32) => emit!(self, addl_rm(d, s)),
-            (Alu::Add, Size::S64) => emit!(self, addq_rm(d, s)),
-            (Alu::Sub, Size::S32) => emit!(self, subl_rm(d, s)),
-            (Alu::Sub, Size::S64) => emit!(self, subq_rm(d, s)),
-            (Alu::And, Size::S32) => emit!(self, andl_rm(d, s)),
-            (Alu::And, Size::S64) => emit!(self, andq_rm(d, s)),
-            (Alu::Or, Size::S32) => emit!(self, orl_rm(d, s)),
-            (Alu::Or, Size::S64) => emit!(self, orq_rm(d, s)),
-            (Alu::Xor, Size::S32) => emit!(self, xorl_rm(d, s)),
-            (Alu::Xor, Size::S64) => emit!(self, xorq_rm(d, s)),
-            (Alu::Cmp, Size::S32) => emit!(self, cmpl_rm(d, s)),
-            (Alu::Cmp, Size::S64) => emit!(self, cmpq_rm(d, s)),
-        }
+        self.op_rr(size == Size::S64, alu_codes(op).1, dst, src, None);
     }
 
-    /// `dst op= imm` (sign-extended to 64 bits for `S64`).
+    /// `dst op= imm` (sign-extended to 64 bits for `S64`): always the `81 /digit id` form (the
+    /// frame-size fixups patch such an immediate).
     pub fn alu_ri(&mut self, op: Alu, size: Size, dst: Reg, imm: i32) {
-        let d = GprMem::Gpr(dst);
-        match (op, size) {
-            (Alu::Add, Size::S32) => emit!(self, addl_mi(d, Imm32::new(imm as u32))),
-            (Alu::Add, Size::S64) => emit!(self, addq_mi_sxl(d, Simm32::new(imm))),
-            (Alu::Sub, Size::S32) => emit!(self, subl_mi(d, Imm32::new(imm as u32))),
-            (Alu::Sub, Size::S64) => emit!(self, subq_mi_sxl(d, Simm32::new(imm))),
-            (Alu::And, Size::S32) => emit!(self, andl_mi(d, Imm32::new(imm as u32))),
-            (Alu::And, Size::S64) => emit!(self, andq_mi_sxl(d, Simm32::new(imm))),
-            (Alu::Or, Size::S32) => emit!(self, orl_mi(d, Imm32::new(imm as u32))),
-            (Alu::Or, Size::S64) => emit!(self, orq_mi_sxl(d, Simm32::new(imm))),
-            (Alu::Xor, Size::S32) => emit!(self, xorl_mi(d, Imm32::new(imm as u32))),
-            (Alu::Xor, Size::S64) => emit!(self, xorq_mi_sxl(d, Simm32::new(imm))),
-            (Alu::Cmp, Size::S32) => emit!(self, cmpl_mi(d, Imm32::new(imm as u32))),
-            (Alu::Cmp, Size::S64) => emit!(self, cmpq_mi(d, Simm32::new(imm))),
-        }
+        self.op_rr(size == Size::S64, 0x81, alu_codes(op).0, dst, Some(imm));
     }
-
 
     /// `cmp reg32, [mem]` (32-bit).
     pub fn cmp_rm32(&mut self, r: Reg, m: Mem) {
-        emit!(self, cmpl_rm(Gpr::new(r), m.operand()))
+        self.op_rm(false, 0x3b, r, m);
     }
 
     /// `cmp reg, [mem]` (64-bit).
     pub fn cmp_rm64(&mut self, r: Reg, m: Mem) {
-        emit!(self, cmpq_rm(Gpr::new(r), m.operand()))
+        self.op_rm(true, 0x3b, r, m);
     }
 
     pub fn test_rr(&mut self, size: Size, a: Reg, b: Reg) {
@@ -707,12 +849,12 @@ impl Asm {
     }
 
     pub fn ret(&mut self) {
-        inst::retq_zo::new().encode(&mut self.buf);
+        inst::retq_zo::new().encode(&mut Sink(&mut self.buf));
     }
 
     /// `ret imm16`: returns, then pops `bytes` of stack arguments.
     pub fn ret_imm(&mut self, bytes: u16) {
-        inst::retq_i::new(Imm16::new(bytes)).encode(&mut self.buf);
+        inst::retq_i::new(Imm16::new(bytes)).encode(&mut Sink(&mut self.buf));
     }
 
     /// `mov rsp, rbp` (64-bit).
@@ -828,6 +970,133 @@ impl Mem {
         match self.operand() {
             GprMem::Mem(amode) => XmmMem::Mem(amode),
             GprMem::Gpr(_) => unreachable!("a Mem is always a memory operand"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cranelift_assembler_x64::Imm64;
+
+    const DISPS: [i32; 9] = [0, 1, -1, 127, 128, -128, -129, 0x1234_5678, i32::MIN];
+    const ALUS: [Alu; 6] = [Alu::Add, Alu::Sub, Alu::And, Alu::Or, Alu::Xor, Alu::Cmp];
+
+    /// Every memory operand shape: each base, without and with each index, at each
+    /// displacement class.
+    fn mems() -> Vec<Mem> {
+        let mut mems = Vec::new();
+        for base in 0..16u8 {
+            for index in std::iter::once(None).chain((0..16u8).filter(|&i| i != RSP).map(Some)) {
+                for disp in DISPS {
+                    mems.push(Mem { base, index, disp });
+                }
+            }
+        }
+        mems
+    }
+
+    /// The bytes `f` emits into a fresh assembler.
+    fn bytes(f: impl FnOnce(&mut Asm)) -> Vec<u8> {
+        let mut a = Asm::new(Buffers::default(), 16);
+        f(&mut a);
+        a.buf
+    }
+
+    fn same(what: &str, direct: Vec<u8>, reference: Vec<u8>) {
+        assert_eq!(direct, reference, "{what}: direct encoding differs from the assembler crate's");
+    }
+
+    #[test]
+    fn direct_memory_forms_match_the_assembler_crate() {
+        for m in mems() {
+            for r in 0..16u8 {
+                let g = || Gpr::new(r);
+                same(&format!("load32 {r} {m:?}"), bytes(|a| a.load(Size::S32, r, m)), bytes(|a| emit!(a, movl_rm(g(), m.operand()))));
+                same(&format!("load64 {r} {m:?}"), bytes(|a| a.load(Size::S64, r, m)), bytes(|a| emit!(a, movq_rm(g(), m.operand()))));
+                same(&format!("store32 {r} {m:?}"), bytes(|a| a.store(Size::S32, m, r)), bytes(|a| emit!(a, movl_mr(m.operand(), g()))));
+                same(&format!("store64 {r} {m:?}"), bytes(|a| a.store(Size::S64, m, r)), bytes(|a| emit!(a, movq_mr(m.operand(), g()))));
+                same(&format!("cmp32 {r} {m:?}"), bytes(|a| a.cmp_rm32(r, m)), bytes(|a| emit!(a, cmpl_rm(g(), m.operand()))));
+                same(&format!("cmp64 {r} {m:?}"), bytes(|a| a.cmp_rm64(r, m)), bytes(|a| emit!(a, cmpq_rm(g(), m.operand()))));
+            }
+        }
+    }
+
+    #[test]
+    fn direct_immediate_moves_match_the_assembler_crate() {
+        let values = [0, 1, -1, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0x1_0000_0000, i64::from(i32::MIN), i64::MIN, i64::MAX, -0x1234_5678_9abc];
+        for d in 0..16u8 {
+            for v in values {
+                let g = Gpr::new(d);
+                same(&format!("mov32 {d} #{v}"), bytes(|a| a.mov_ri(Size::S32, d, v)), bytes(|a| emit!(a, movl_oi(g, Imm32::new(v as u32)))));
+                let reference = bytes(|a| {
+                    if v as u64 <= u32::MAX as u64 {
+                        emit!(a, movl_oi(g, Imm32::new(v as u32)))
+                    } else if i32::try_from(v).is_ok() {
+                        emit!(a, movq_mi_sxl(GprMem::Gpr(d), Simm32::new(v as i32)))
+                    } else {
+                        emit!(a, movabsq_oi(g, Imm64::new(v as u64)))
+                    }
+                });
+                same(&format!("mov64 {d} #{v}"), bytes(|a| a.mov_ri(Size::S64, d, v)), reference);
+            }
+        }
+    }
+
+    #[test]
+    fn direct_register_forms_match_the_assembler_crate() {
+        for d in 0..16u8 {
+            for s in 0..16u8 {
+                let (g, m) = (Gpr::new(d), GprMem::Gpr(s));
+                same("mov32", bytes(|a| a.mov_rr(Size::S32, d, s)), bytes(|a| emit!(a, movl_rm(g, m))));
+                same("mov64", bytes(|a| a.mov_rr(Size::S64, d, s)), bytes(|a| emit!(a, movq_rm(g, m))));
+                for op in ALUS {
+                    let reference = |size| {
+                        bytes(|a| match (op, size) {
+                            (Alu::Add, Size::S32) => emit!(a, addl_rm(g, m)),
+                            (Alu::Add, Size::S64) => emit!(a, addq_rm(g, m)),
+                            (Alu::Sub, Size::S32) => emit!(a, subl_rm(g, m)),
+                            (Alu::Sub, Size::S64) => emit!(a, subq_rm(g, m)),
+                            (Alu::And, Size::S32) => emit!(a, andl_rm(g, m)),
+                            (Alu::And, Size::S64) => emit!(a, andq_rm(g, m)),
+                            (Alu::Or, Size::S32) => emit!(a, orl_rm(g, m)),
+                            (Alu::Or, Size::S64) => emit!(a, orq_rm(g, m)),
+                            (Alu::Xor, Size::S32) => emit!(a, xorl_rm(g, m)),
+                            (Alu::Xor, Size::S64) => emit!(a, xorq_rm(g, m)),
+                            (Alu::Cmp, Size::S32) => emit!(a, cmpl_rm(g, m)),
+                            (Alu::Cmp, Size::S64) => emit!(a, cmpq_rm(g, m)),
+                        })
+                    };
+                    for size in [Size::S32, Size::S64] {
+                        same(&format!("{op:?} {size:?} {d} {s}"), bytes(|a| a.alu_rr(op, size, d, s)), reference(size));
+                    }
+                }
+            }
+            for imm in DISPS {
+                let m = GprMem::Gpr(d);
+                for op in ALUS {
+                    let reference = |size| {
+                        let (i, x) = (Imm32::new(imm as u32), Simm32::new(imm));
+                        bytes(|a| match (op, size) {
+                            (Alu::Add, Size::S32) => emit!(a, addl_mi(m, i)),
+                            (Alu::Add, Size::S64) => emit!(a, addq_mi_sxl(m, x)),
+                            (Alu::Sub, Size::S32) => emit!(a, subl_mi(m, i)),
+                            (Alu::Sub, Size::S64) => emit!(a, subq_mi_sxl(m, x)),
+                            (Alu::And, Size::S32) => emit!(a, andl_mi(m, i)),
+                            (Alu::And, Size::S64) => emit!(a, andq_mi_sxl(m, x)),
+                            (Alu::Or, Size::S32) => emit!(a, orl_mi(m, i)),
+                            (Alu::Or, Size::S64) => emit!(a, orq_mi_sxl(m, x)),
+                            (Alu::Xor, Size::S32) => emit!(a, xorl_mi(m, i)),
+                            (Alu::Xor, Size::S64) => emit!(a, xorq_mi_sxl(m, x)),
+                            (Alu::Cmp, Size::S32) => emit!(a, cmpl_mi(m, i)),
+                            (Alu::Cmp, Size::S64) => emit!(a, cmpq_mi(m, x)),
+                        })
+                    };
+                    for size in [Size::S32, Size::S64] {
+                        same(&format!("{op:?} {size:?} {d} #{imm}"), bytes(|a| a.alu_ri(op, size, d, imm)), reference(size));
+                    }
+                }
+            }
         }
     }
 }

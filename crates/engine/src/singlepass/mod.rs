@@ -25,7 +25,10 @@
 //! beyond the return registers, several results with a v128) is reported as [`Fallback`], and
 //! the compiler gives it to Cranelift's baseline instead.
 //!
-//! The encoder is `cranelift-assembler-x64` (see `asm`).
+//! The encoder is `cranelift-assembler-x64`, with the frequent forms encoded directly (see
+//! `asm`). Operators go from wasmparser's decoder to `Compiler::operator` through a
+//! `VisitOperator` (`Feed`), by reference; each compile thread reuses its buffers from function
+//! to function (`Scratch`).
 
 mod asm;
 mod atomics;
@@ -357,9 +360,12 @@ fn compile_with(
     }
     let ty = module.func_type(func_index).clone();
     signature_ok(&ty)?;
-    let mut locals = Vec::new();
-    let mut float_locals = Vec::new();
-    let mut v128_locals = Vec::new();
+    // The thread's buffers from its previous function (lost on a fallback: rare).
+    let scratch = SCRATCH.take();
+    let (mut locals, mut float_locals, mut v128_locals) = (scratch.locals, scratch.float_locals, scratch.v128_locals);
+    locals.clear();
+    float_locals.clear();
+    v128_locals.clear();
     for &p in ty.params() {
         locals.push(simd::slot_size(p)?);
         float_locals.push(is_float(p));
@@ -396,7 +402,7 @@ fn compile_with(
         Vec::new()
     };
     let size = body.range().end - body.range().start;
-    let mut a = Asm::new(size as usize * 6 + 128);
+    let mut a = Asm::new(scratch.asm, size as usize * 6 + 128);
     let stack_overflow = a.label();
     let ret = a.label();
     let mut c = Compiler {
@@ -405,25 +411,25 @@ fn compile_with(
         options,
         defined_index: func_index - module.num_imported_functions,
         a,
-        stack: Vec::new(),
+        stack: cleared(scratch.stack),
         max_depth: 0,
-        control: Vec::new(),
+        control: cleared(scratch.control),
         locals,
         float_locals,
         free: 0,
         free_xmm: 0,
         cache: locals::LocalCache::new(),
-        loop_heads: Vec::new(),
+        loop_heads: cleared(scratch.loop_heads),
         heading: None,
         reachable: true,
         dead_depth: 0,
-        frame_size_fixups: Vec::new(),
+        frame_size_fixups: cleared(scratch.frame_size_fixups),
         stack_check_fixup: 0,
         max_outgoing: 0,
         incoming_stack: arg_locs(&ty).1,
         results,
         stack_overflow,
-        multi: Vec::new(),
+        multi: cleared(scratch.multi),
         fuel_slot,
         fuel_pending: 0,
         has_lzcnt: std::arch::is_x86_feature_detected!("lzcnt"),
@@ -450,10 +456,14 @@ fn compile_with(
         v128: ty.results() == [ValType::V128],
     });
     c.prologue(&ty);
-    let mut ops = body.get_operators_reader().map_err(|e| Fallback(e.to_string()))?;
+    let operators = body.get_binary_reader_for_operators().map_err(|e| Fallback(e.to_string()))?;
+    let mut ops = wasmparser::OperatorsReader::new_with_allocs(operators, scratch.operators);
+    // Each operator goes from the decoder to `Compiler::operator` by reference (`Feed`), not
+    // returned by value through the reader's `read`.
+    let mut feed = Feed { c: &mut c, offset: 0 };
     while !ops.eof() {
-        let (op, offset) = ops.read_with_offset().map_err(|e| Fallback(e.to_string()))?;
-        c.operator(&op, u32::try_from(offset).unwrap_or(u32::MAX))?;
+        feed.offset = u32::try_from(ops.original_position()).unwrap_or(u32::MAX);
+        ops.visit_operator(&mut feed).map_err(|e| Fallback(e.to_string()))??;
     }
     if !c.control.is_empty() {
         return fallback("the body ended inside a block");
@@ -473,7 +483,101 @@ fn compile_with(
     c.a.patch_u32(c.stack_check_fixup, checked);
     let exceptions = c.exception_sites(frame)?;
     let (code, traps, sources) = c.a.finish().map_err(Fallback)?;
+    Scratch::keep(c, ops.into_allocations());
     Ok(Output { code, traps, sources, exceptions })
+}
+
+/// `v`, emptied (its capacity kept).
+fn cleared<T>(mut v: Vec<T>) -> Vec<T> {
+    v.clear();
+    v
+}
+
+/// The buffers a compile thread reuses from one function to the next (their capacity), so
+/// that a module's thousands of functions do not each allocate, grow and free them (the code
+/// buffer was a fresh allocation of six times the body's size per function). The outputs are
+/// exact-size copies (`Asm::finish`).
+#[derive(Default)]
+struct Scratch {
+    asm: asm::Buffers,
+    stack: Vec<Entry>,
+    control: Vec<Frame>,
+    locals: Vec<Size>,
+    float_locals: Vec<bool>,
+    v128_locals: Vec<bool>,
+    loop_heads: Vec<locals::LoopHead>,
+    frame_size_fixups: Vec<u32>,
+    multi: Vec<multivalue::BlockSig>,
+    operators: wasmparser::OperatorsReaderAllocations,
+}
+
+/// A code buffer larger than this (a huge function's) is not kept for the next function.
+const KEPT_CODE_CAPACITY: usize = 16 << 20;
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Scratch> = std::cell::Cell::new(Scratch::default());
+}
+
+impl Scratch {
+    /// Gives `c`'s buffers back to the thread for its next function.
+    fn keep(c: Compiler<'_>, operators: wasmparser::OperatorsReaderAllocations) {
+        let asm = c.a.into_buffers();
+        if asm.capacity() > KEPT_CODE_CAPACITY {
+            return;
+        }
+        SCRATCH.set(Scratch {
+            asm,
+            stack: c.stack,
+            control: c.control,
+            locals: c.locals,
+            float_locals: c.float_locals,
+            v128_locals: c.v128_locals,
+            loop_heads: c.loop_heads,
+            frame_size_fixups: c.frame_size_fixups,
+            multi: c.multi,
+            operators,
+        });
+    }
+}
+
+/// Feeds each operator the reader decodes to [`Compiler::operator`] (a `VisitOperator` whose
+/// every method builds the `Operator` in place and passes it by reference).
+struct Feed<'c, 'm> {
+    c: &'c mut Compiler<'m>,
+    /// The operator's offset in the module.
+    offset: u32,
+}
+
+macro_rules! feed_operator {
+    ($(@$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
+        $(
+            #[inline]
+            fn $visit(&mut self $($(,$arg: $argty)*)?) -> Result<(), Fallback> {
+                // Dropped only when the operator owns memory (`try_table`'s catches…): a
+                // constant per operator, so that the others need no call to drop glue.
+                let op = std::mem::ManuallyDrop::new(Operator::$op $({ $($arg),* })?);
+                let result = self.c.operator(&op, self.offset);
+                if std::mem::needs_drop::<($($($argty,)*)?)>() {
+                    drop(std::mem::ManuallyDrop::into_inner(op));
+                }
+                result
+            }
+        )*
+    };
+}
+
+impl<'a> wasmparser::VisitOperator<'a> for Feed<'_, '_> {
+    type Output = Result<(), Fallback>;
+
+    fn simd_visitor(&mut self) -> Option<&mut dyn wasmparser::VisitSimdOperator<'a, Output = Self::Output>> {
+        Some(self)
+    }
+
+    wasmparser::for_each_visit_operator!(feed_operator);
+}
+
+impl<'a> wasmparser::VisitSimdOperator<'a> for Feed<'_, '_> {
+    wasmparser::for_each_visit_simd_operator!(feed_operator);
 }
 
 impl<'m> Compiler<'m> {
@@ -764,6 +868,8 @@ impl<'m> Compiler<'m> {
 
     // ---- operators ----
 
+    /// Compiles one operator (`Feed` calls it for each: not inlined into every caller).
+    #[inline(never)]
     fn operator(&mut self, op: &Operator<'_>, offset: u32) -> Result<(), Fallback> {
         if !self.reachable {
             return self.dead_operator(op);
@@ -1222,7 +1328,7 @@ impl<'m> Compiler<'m> {
     }
 
     fn else_(&mut self) -> Result<(), Fallback> {
-        let frame = *self.control.last().ok_or(Fallback("else outside if".into()))?;
+        let frame = *self.control.last().ok_or_else(|| Fallback("else outside if".into()))?;
         let Kind::If { else_label, .. } = frame.kind else {
             return fallback("else outside if");
         };
@@ -1249,7 +1355,7 @@ impl<'m> Compiler<'m> {
     }
 
     fn end(&mut self) -> Result<(), Fallback> {
-        let frame = self.control.pop().ok_or(Fallback("end outside a block".into()))?;
+        let frame = self.control.pop().ok_or_else(|| Fallback("end outside a block".into()))?;
         self.dead_depth = 0;
         match frame.kind {
             Kind::Function => {
