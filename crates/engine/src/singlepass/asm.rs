@@ -748,7 +748,7 @@ impl Asm {
             pcmpgtb_a, pcmpgtw_a, pcmpgtd_a, pcmpgtq_a, addps_a, addpd_a, subps_a, subpd_a, mulps_a,
             mulpd_a, divps_a, divpd_a, packsswb_a, packuswb_a, packssdw_a, packusdw_a, psllw_a, pslld_a,
             psllq_a, psrlw_a, psrld_a, psrlq_a, psraw_a, psrad_a, pxor_a, pmulhrsw_a, pmaddubsw_a,
-            pmaddwd_a, punpcklqdq_a
+            pmaddwd_a, punpcklqdq_a, pand_a, por_a, pandn_a
         );
         true
     }
@@ -782,9 +782,9 @@ impl Asm {
         }
     }
 
-    /// `pmovzx*`/`pmovsx*` (named by `op`) of the 8 bytes at `src` into xmm `dst`.
-    pub fn sse_widen(&mut self, op: &str, dst: u8, src: Mem) -> bool {
-        let (d, s) = (Xmm::new(dst), src.xmm_operand());
+    /// `pmovzx*`/`pmovsx*` (named by `op`) of the low 8 bytes of xmm `src` into xmm `dst`.
+    pub fn sse_widen_rr(&mut self, op: &str, dst: u8, src: u8) -> bool {
+        let (d, s) = (Xmm::new(dst), XmmMem::Xmm(src));
         match op {
             "pmovzxbw" => emit!(self, pmovzxbw_a(d, s)),
             "pmovzxwd" => emit!(self, pmovzxwd_a(d, s)),
@@ -795,6 +795,11 @@ impl Asm {
             _ => return false,
         }
         true
+    }
+
+    /// `pshufd dst, src, imm`.
+    pub fn pshufd(&mut self, dst: u8, src: u8, imm: u8) {
+        emit!(self, pshufd_a(Xmm::new(dst), XmmMem::Xmm(src), Imm8::new(imm)));
     }
 
     /// `movdqu [dst], xmm0` for a frame slot `dst` (`[rbp + disp]`), remembered: the next
