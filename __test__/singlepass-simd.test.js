@@ -454,3 +454,29 @@ test('v128 values and locals in xmm registers: pressure, calls, loops, blocks, s
   engine.setCompileOptions({ firstTier: 'optimized', lazy: false, tierUp: 'off' });
   expect(ours).toEqual([scenario(cranewasm, 64), scenario(cranewasm, 256)]);
 });
+
+// Constant operands folded at compile time: shifts by a constant count (the immediate form,
+// the count taken modulo the lane width) and splats of constants (the lane masked to its
+// width), against Node and the optimized tier.
+test('v128 shifts by constant counts and splats of constants', () => {
+  const counts = [0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, -1, -16];
+  const funcs = [];
+  for (const op of SHIFTS) {
+    for (const n of counts) {
+      funcs.push(`(func (export "${op} ${n}") (v128.store (i32.const 128) (${op} (v128.load (i32.const 0)) (i32.const ${n}))))`);
+    }
+  }
+  const splats = ['i8x16.splat (i32.const 0x1ff)', 'i8x16.splat (i32.const -3)', 'i16x8.splat (i32.const 0x12345)',
+    'i16x8.splat (i32.const 3641)', 'i32x4.splat (i32.const -7)', 'i64x2.splat (i64.const -0x123456789)',
+    'f32x4.splat (f32.const -1.5)', 'f64x2.splat (f64.const 0x1.8p3)', 'i32x4.splat (i32.const 0)'];
+  for (const s of splats) funcs.push(`(func (export "${s}") (v128.store (i32.const 128) (${s})))`);
+  const bytes = wat(`(module (memory (export "memory") 1) ${funcs.join('\n')})`);
+  const status = singlepassStatus(bytes);
+  expect(status).toMatchObject({ fallbacks: 0, singlepass: status.functions });
+  const inputs = patterns(seeded(23), false, 6);
+  const ours = results(cranewasm, bytes, inputs);
+  expect(ours).toEqual(results(node, bytes, inputs));
+  expect(ours['i16x8.splat (i32.const 3641)'][0]).toBe('390e'.repeat(8));
+  engine.setCompileOptions({ firstTier: 'optimized', lazy: false, tierUp: 'off' });
+  expect(results(cranewasm, bytes, inputs)).toEqual(ours);
+});

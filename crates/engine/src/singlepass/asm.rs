@@ -753,14 +753,6 @@ impl Asm {
         true
     }
 
-    /// xmm `xmm` = `value` in each of its four 32-bit lanes (`mov gpr, value; movd; pshufd 0`),
-    /// through general register `gpr`.
-    pub fn splat32_xmm(&mut self, xmm: u8, gpr: Reg, value: u32) {
-        emit!(self, movl_oi(Gpr::new(gpr), Imm32::new(value)));
-        emit!(self, movd_a(Xmm::new(xmm), GprMem::Gpr(gpr)));
-        emit!(self, pshufd_a(Xmm::new(xmm), XmmMem::Xmm(xmm), Imm8::new(0)));
-    }
-
     /// `cmpps`/`cmppd dst, src, predicate` (`double`: cmppd).
     pub fn sse_cmp(&mut self, double: bool, dst: u8, src: u8, predicate: u8) {
         let (d, s, imm) = (Xmm::new(dst), XmmMem::Xmm(src), Imm8::new(predicate));
@@ -792,6 +784,25 @@ impl Asm {
             "pmovsxbw" => emit!(self, pmovsxbw_a(d, s)),
             "pmovsxwd" => emit!(self, pmovsxwd_a(d, s)),
             "pmovsxdq" => emit!(self, pmovsxdq_a(d, s)),
+            _ => return false,
+        }
+        true
+    }
+
+    /// The SSE2 shift named `op` (`psllw`, `psrlw`, `psraw`, `pslld`, `psrld`, `psrad`, `psllq`,
+    /// `psrlq`) of xmm
+    /// `xmm` by the immediate `imm`, or `false` for another name.
+    pub fn sse_shift_imm(&mut self, op: &str, xmm: u8, imm: u8) -> bool {
+        let (x, i) = (Xmm::new(xmm), Imm8::new(imm));
+        match op {
+            "psllw" => emit!(self, psllw_b(x, i)),
+            "psrlw" => emit!(self, psrlw_b(x, i)),
+            "psraw" => emit!(self, psraw_b(x, i)),
+            "pslld" => emit!(self, pslld_b(x, i)),
+            "psrld" => emit!(self, psrld_b(x, i)),
+            "psrad" => emit!(self, psrad_b(x, i)),
+            "psllq" => emit!(self, psllq_b(x, i)),
+            "psrlq" => emit!(self, psrlq_b(x, i)),
             _ => return false,
         }
         true

@@ -9,10 +9,10 @@
 //! register), and register by register when `alloc`/`alloc_xmm` run dry.
 //!
 //! v128 locals are cached in xmm registers too (16-byte loads and stores: `v128_local_get`,
-//! `v128_local_set`). A loop header also loads v128 locals not cached yet into free xmm
-//! registers (`preload_v128_locals`), so that its register state holds them and a value
-//! carried around the loop in a v128 local (an accumulator) never goes through its slot on
-//! the way (the write-through store is off the dependency chain).
+//! `v128_local_set`). A loop header also loads v128 and integer locals not cached yet into
+//! free registers (`preload_locals`), so that its register state holds them and a value
+//! carried around the loop in a local (an accumulator, a counter) never goes through its slot
+//! on the way (the write-through store is off the dependency chain).
 
 use super::asm::{Label, Size};
 use super::{Compiler, Fallback, Val};
@@ -274,8 +274,10 @@ impl Compiler<'_> {
 }
 
 /// How many xmm registers of the pool stay free when a loop header loads v128 locals into the
-/// cache (`preload_v128_locals`): the loop's own values need them.
-const PRELOAD_KEEP_FREE: u32 = 8;
+/// cache (`preload_locals`): the loop's own values need them.
+const PRELOAD_KEEP_FREE_XMM: u32 = 8;
+/// The same for general registers and integer (and reference) locals: 4 of the 9 at most.
+const PRELOAD_KEEP_FREE_GPR: u32 = 5;
 
 impl Compiler<'_> {
     /// xmm `x` = local `l` from its slot (16 bytes for a v128, else its float's size).
@@ -342,25 +344,34 @@ impl Compiler<'_> {
         self.cache.any = true;
     }
 
-    /// At a loop header: loads v128 locals not cached yet into free xmm registers (lowest index
-    /// first, while more than `PRELOAD_KEEP_FREE` are free), so that the header's state holds
-    /// them and values carried around the loop in them (accumulators) stay in registers. A v128
-    /// local the loop does not use costs one load on entry.
-    fn preload_v128_locals(&mut self) {
-        if !self.wide {
-            return;
-        }
-        for index in 0..self.v128_locals.len() as u32 {
-            if self.free_xmm.count_ones() <= PRELOAD_KEEP_FREE {
-                break;
+    /// At a loop header: loads v128 and integer locals not cached yet into free registers
+    /// (lowest index first, while more than `PRELOAD_KEEP_FREE_XMM`/`_GPR` of the class are
+    /// free), so that the header's state holds them and values carried around the loop in them
+    /// (accumulators, counters, pointers) stay in registers instead of going through their
+    /// slots (a store-to-load round trip per iteration). A local the loop does not use costs
+    /// one load on entry (and one per iteration if the loop's own values evict it).
+    fn preload_locals(&mut self) {
+        for index in 0..self.locals.len() as u32 {
+            let i = index as usize;
+            if self.is_v128_local(index) {
+                if self.free_xmm.count_ones() <= PRELOAD_KEEP_FREE_XMM || self.cached_xmm(index).is_some() {
+                    continue;
+                }
+                let c = self.free_xmm.trailing_zeros() as u8;
+                self.free_xmm &= !(1 << c);
+                self.load_local_xmm(i, c);
+                self.cache_xmm(c, index);
+            } else if !self.float_locals[i] {
+                if self.free.count_ones() <= PRELOAD_KEEP_FREE_GPR || self.cache.gpr.contains(&index) {
+                    continue;
+                }
+                let c = self.free.trailing_zeros() as u8;
+                self.free &= !(1 << c);
+                let slot = self.local_slot(i);
+                self.a.load(self.locals[i], c, slot);
+                self.cache.gpr[c as usize] = index;
+                self.cache.any = true;
             }
-            if !self.is_v128_local(index) || self.cached_xmm(index).is_some() {
-                continue;
-            }
-            let c = self.free_xmm.trailing_zeros() as u8;
-            self.free_xmm &= !(1 << c);
-            self.load_local_xmm(index as usize, c);
-            self.cache_xmm(c, index);
         }
     }
 }
@@ -382,7 +393,7 @@ impl Compiler<'_> {
     /// `reload` block that loads them (jumped over on entry) comes first.
     pub(super) fn bind_loop_header(&mut self, header: Label) {
         self.cache_sync();
-        self.preload_v128_locals();
+        self.preload_locals();
         if !self.cache.any {
             self.a.bind(header);
             return;

@@ -23,10 +23,11 @@
 //! one SSE instruction (`sse_binary`: integer add/sub/mul/min/max/avgr/saturating ops,
 //! `eq`/`gt_s`/`lt_s`, narrowing, f32/f64 add/sub/mul/div, which are the instructions
 //! Cranelift emits for them), widening (`pmovzx`/`pmovsx` of the register, after `pshufd` for
-//! the high half) and the i16/i32/i64 shifts (the count masked to the lane width), float
+//! the high half) and the i16/i32/i64 shifts (the count masked to the lane width; the
+//! immediate form for a constant count), float
 //! comparisons (`cmpps`/`cmppd`), integer `ne`, the 8/32/64-bit `bitmask`s, and
-//! `q15mulr_sat_s` and the `extadd_pairwise`s (Cranelift's x64 sequences: `pmulhrsw`,
-//! `pmaddubsw`/`pmaddwd`, their constants splatted into xmm1 from a general register). Lane
+//! `q15mulr_sat_s` (Cranelift's x64 sequence: `pmulhrsw`, then the 0x8000 lanes fixed) and the
+//! `extadd_pairwise`s (the two halves of each wide lane shifted into place and added). Lane
 //! extraction and replacement, lane loads and stores and `any_true` work on the operand's
 //! slot (the value is stored there first: [`Compiler::v128_to_slot`]). Every other operator
 //! calls the `Simd` libcall (the runtime's `simd`) on the operand slots, with the whole stack
@@ -363,10 +364,10 @@ impl Compiler<'_> {
                 self.push(Val::Reg(r), Size::S32);
             }
 
-            // SSSE3 (every CPU with SSE4.1 has it): Cranelift's x64 sequences.
+            // SSSE3 (every CPU with SSE4.1 has it): Cranelift's x64 sequence.
             O::I16x8Q15MulrSatS if self.has_ssse3() => self.simd_q15mulr()?,
-            O::I16x8ExtAddPairwiseI8x16S if self.has_ssse3() => self.simd_extadd_pairwise(1, true)?,
-            O::I16x8ExtAddPairwiseI8x16U if self.has_ssse3() => self.simd_extadd_pairwise(1, false)?,
+            O::I16x8ExtAddPairwiseI8x16S => self.simd_extadd_pairwise(1, true)?,
+            O::I16x8ExtAddPairwiseI8x16U => self.simd_extadd_pairwise(1, false)?,
             O::I32x4ExtAddPairwiseI16x8S => self.simd_extadd_pairwise(2, true)?,
             O::I32x4ExtAddPairwiseI16x8U => self.simd_extadd_pairwise(2, false)?,
 
@@ -478,7 +479,7 @@ impl Compiler<'_> {
         self.a.sse_rr("pxor_a", x, 1);
     }
 
-    /// Whether the SSSE3 instructions (`pmulhrsw`, `pmaddubsw`) may be used: only with SSE4.1 (the
+    /// Whether the SSSE3 instruction `pmulhrsw` may be used: only with SSE4.1 (the
     /// feature the code is recorded as needing), which every CPU having also has SSSE3.
     fn has_ssse3(&self) -> bool {
         self.has_sse41 && std::arch::is_x86_feature_detected!("ssse3")
@@ -490,44 +491,33 @@ impl Compiler<'_> {
     fn simd_q15mulr(&mut self) -> Result<(), Fallback> {
         let (x, y) = self.pop_two(false)?;
         self.a.sse_rr("pmulhrsw_a", x, y);
-        self.a.splat32_xmm(1, RAX, 0x8000_8000);
+        // 0x8000 in every lane: all-ones shifted left by 15.
+        self.a.sse_rr("pcmpeqw_a", 1, 1);
+        self.a.sse_shift_imm("psllw", 1, 15);
         self.a.sse_rr("pcmpeqw_a", 1, x);
         self.a.sse_rr("pxor_a", x, 1);
         self.push_v128_reg(x);
         Ok(())
     }
 
-    /// `extadd_pairwise` from lanes of `bytes` bytes (1: i8x16 to i16x8, 2: i16x8 to i32x4), as
-    /// Cranelift's x64 backend lowers `iadd_pairwise` of the two widened halves: `pmaddubsw`
-    /// with a vector of ones (the unsigned operand: the value when unsigned, the ones when
-    /// signed), `pmaddwd` with ones, and for unsigned i16 lanes the bias trick (xor 0x8000,
-    /// `pmaddwd`, add 0x10000).
+    /// `extadd_pairwise` from lanes of `bytes` bytes (1: i8x16 to i16x8, 2: i16x8 to i32x4): in
+    /// each wide lane, its high half shifted down (arithmetic when `signed`, in xmm1) plus its
+    /// low half shifted up and back down, with no constant vector.
     fn simd_extadd_pairwise(&mut self, bytes: u8, signed: bool) -> Result<(), Fallback> {
         self.need_wide()?;
         let x = self.pop_v128();
-        match (bytes, signed) {
-            (1, true) => {
-                self.a.splat32_xmm(1, RAX, 0x0101_0101);
-                self.a.sse_rr("pmaddubsw_a", 1, x);
-                self.a.mov_xmm(x, 1);
-            }
-            (1, false) => {
-                self.a.splat32_xmm(1, RAX, 0x0101_0101);
-                self.a.sse_rr("pmaddubsw_a", x, 1);
-            }
-            (_, true) => {
-                self.a.splat32_xmm(1, RAX, 0x0001_0001);
-                self.a.sse_rr("pmaddwd_a", x, 1);
-            }
-            (_, false) => {
-                self.a.splat32_xmm(1, RAX, 0x8000_8000);
-                self.a.sse_rr("pxor_a", x, 1);
-                self.a.splat32_xmm(1, RAX, 0x0001_0001);
-                self.a.sse_rr("pmaddwd_a", x, 1);
-                self.a.splat32_xmm(1, RAX, 0x0001_0000);
-                self.a.sse_rr("paddd_a", x, 1);
-            }
-        }
+        let bits = 8 * bytes;
+        let (left, right, add) = match (bytes, signed) {
+            (1, true) => ("psllw", "psraw", "paddw_a"),
+            (1, false) => ("psllw", "psrlw", "paddw_a"),
+            (_, true) => ("pslld", "psrad", "paddd_a"),
+            (_, false) => ("pslld", "psrld", "paddd_a"),
+        };
+        self.a.mov_xmm(1, x);
+        self.a.sse_shift_imm(right, 1, bits);
+        self.a.sse_shift_imm(left, x, bits);
+        self.a.sse_shift_imm(right, x, bits);
+        self.a.sse_rr(add, x, 1);
         self.push_v128_reg(x);
         Ok(())
     }
@@ -579,6 +569,17 @@ impl Compiler<'_> {
     /// A shift by the i32 on top, taken modulo the lane width (`mask`), of the v128 below it.
     fn simd_shift_inline(&mut self, name: &str, mask: i32) -> Result<(), Fallback> {
         self.need_wide()?;
+        if let Some(count) = self.top_const() {
+            // A constant count: the immediate form.
+            self.pop();
+            let x = self.pop_v128();
+            let imm_name = name.trim_end_matches("_a");
+            if !self.a.sse_shift_imm(imm_name, x, (count & i64::from(mask)) as u8) {
+                return fallback(format!("no instruction {imm_name}"));
+            }
+            self.push_v128_reg(x);
+            return Ok(());
+        }
         let (n, _) = self.pop_reg();
         self.a.alu_ri(Alu::And, Size::S32, n, mask);
         self.a.to_xmm(Size::S64, 1, n);
