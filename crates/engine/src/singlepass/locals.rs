@@ -278,6 +278,9 @@ impl Compiler<'_> {
 const PRELOAD_KEEP_FREE_XMM: u32 = 8;
 /// The same for general registers and integer (and reference) locals: 4 of the 9 at most.
 const PRELOAD_KEEP_FREE_GPR: u32 = 5;
+/// How many locals (from index 0) a loop header considers: compile time stays linear in
+/// functions with thousands of locals and loops.
+const PRELOAD_SCAN: usize = 64;
 
 impl Compiler<'_> {
     /// xmm `x` = local `l` from its slot (16 bytes for a v128, else its float's size).
@@ -345,14 +348,18 @@ impl Compiler<'_> {
     }
 
     /// At a loop header: loads v128 and integer locals not cached yet into free registers
-    /// (lowest index first, while more than `PRELOAD_KEEP_FREE_XMM`/`_GPR` of the class are
+    /// (lowest index first, among the first `PRELOAD_SCAN`, while more than `PRELOAD_KEEP_FREE_XMM`/`_GPR` of the class are
     /// free), so that the header's state holds them and values carried around the loop in them
     /// (accumulators, counters, pointers) stay in registers instead of going through their
     /// slots (a store-to-load round trip per iteration). A local the loop does not use costs
     /// one load on entry (and one per iteration if the loop's own values evict it).
     fn preload_locals(&mut self) {
-        for index in 0..self.locals.len() as u32 {
-            let i = index as usize;
+        for i in 0..self.locals.len().min(PRELOAD_SCAN) {
+            let gpr_full = self.free.count_ones() <= PRELOAD_KEEP_FREE_GPR;
+            if gpr_full && (!self.wide || self.free_xmm.count_ones() <= PRELOAD_KEEP_FREE_XMM) {
+                break;
+            }
+            let index = i as u32;
             if self.is_v128_local(index) {
                 if self.free_xmm.count_ones() <= PRELOAD_KEEP_FREE_XMM || self.cached_xmm(index).is_some() {
                     continue;
@@ -361,8 +368,9 @@ impl Compiler<'_> {
                 self.free_xmm &= !(1 << c);
                 self.load_local_xmm(i, c);
                 self.cache_xmm(c, index);
-            } else if !self.float_locals[i] {
-                if self.free.count_ones() <= PRELOAD_KEEP_FREE_GPR || self.cache.gpr.contains(&index) {
+            } else if !self.float_locals[i] && self.fuel_slot != Some(i) {
+                // (The fuel slot is no wasm local: the fuel code reads and writes it itself.)
+                if gpr_full || self.cache.gpr.contains(&index) {
                     continue;
                 }
                 let c = self.free.trailing_zeros() as u8;
