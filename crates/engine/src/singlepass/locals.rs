@@ -9,10 +9,10 @@
 //! register), and register by register when `alloc`/`alloc_xmm` run dry.
 //!
 //! v128 locals are cached in xmm registers too (16-byte loads and stores: `v128_local_get`,
-//! `v128_local_set`). A loop header also loads v128 and integer locals not cached yet into
-//! free registers (`preload_locals`), so that its register state holds them and a value
-//! carried around the loop in a local (an accumulator, a counter) never goes through its slot
-//! on the way (the write-through store is off the dependency chain).
+//! `v128_local_set`). A loop header also loads v128 locals not cached yet into free xmm
+//! registers (`preload_locals`), so that its register state holds them and a value carried
+//! around the loop in a v128 local (an accumulator) never goes through its slot on the way
+//! (the write-through store is off the dependency chain).
 
 use super::asm::{Label, Size};
 use super::{Compiler, Fallback, Val};
@@ -275,9 +275,7 @@ impl Compiler<'_> {
 
 /// How many xmm registers of the pool stay free when a loop header loads v128 locals into the
 /// cache (`preload_locals`): the loop's own values need them.
-const PRELOAD_KEEP_FREE_XMM: u32 = 8;
-/// The same for general registers and integer (and reference) locals: 4 of the 9 at most.
-const PRELOAD_KEEP_FREE_GPR: u32 = 5;
+const PRELOAD_KEEP_FREE: u32 = 8;
 /// How many locals (from index 0) a loop header considers: compile time stays linear in
 /// functions with thousands of locals and loops.
 const PRELOAD_SCAN: usize = 64;
@@ -347,39 +345,29 @@ impl Compiler<'_> {
         self.cache.any = true;
     }
 
-    /// At a loop header: loads v128 and integer locals not cached yet into free registers
-    /// (lowest index first, among the first `PRELOAD_SCAN`, while more than `PRELOAD_KEEP_FREE_XMM`/`_GPR` of the class are
-    /// free), so that the header's state holds them and values carried around the loop in them
-    /// (accumulators, counters, pointers) stay in registers instead of going through their
-    /// slots (a store-to-load round trip per iteration). A local the loop does not use costs
-    /// one load on entry (and one per iteration if the loop's own values evict it).
+    /// At a loop header: loads v128 locals not cached yet into free xmm registers (lowest index
+    /// first, among the first `PRELOAD_SCAN`, while more than `PRELOAD_KEEP_FREE` are free), so
+    /// that the header's state holds them and values carried around the loop in them
+    /// (accumulators) stay in registers instead of going through their slots (a store-to-load
+    /// round trip per iteration). A local the loop does not use costs one load on entry, and
+    /// one per iteration when the loop's own values evict it or a label inside the loop drops
+    /// the cache (every back edge re-establishes the header's state).
     fn preload_locals(&mut self) {
+        if !self.wide {
+            return;
+        }
         for i in 0..self.locals.len().min(PRELOAD_SCAN) {
-            let gpr_full = self.free.count_ones() <= PRELOAD_KEEP_FREE_GPR;
-            if gpr_full && (!self.wide || self.free_xmm.count_ones() <= PRELOAD_KEEP_FREE_XMM) {
+            if self.free_xmm.count_ones() <= PRELOAD_KEEP_FREE {
                 break;
             }
             let index = i as u32;
-            if self.is_v128_local(index) {
-                if self.free_xmm.count_ones() <= PRELOAD_KEEP_FREE_XMM || self.cached_xmm(index).is_some() {
-                    continue;
-                }
-                let c = self.free_xmm.trailing_zeros() as u8;
-                self.free_xmm &= !(1 << c);
-                self.load_local_xmm(i, c);
-                self.cache_xmm(c, index);
-            } else if !self.float_locals[i] && self.fuel_slot != Some(i) {
-                // (The fuel slot is no wasm local: the fuel code reads and writes it itself.)
-                if gpr_full || self.cache.gpr.contains(&index) {
-                    continue;
-                }
-                let c = self.free.trailing_zeros() as u8;
-                self.free &= !(1 << c);
-                let slot = self.local_slot(i);
-                self.a.load(self.locals[i], c, slot);
-                self.cache.gpr[c as usize] = index;
-                self.cache.any = true;
+            if !self.is_v128_local(index) || self.cached_xmm(index).is_some() {
+                continue;
             }
+            let c = self.free_xmm.trailing_zeros() as u8;
+            self.free_xmm &= !(1 << c);
+            self.load_local_xmm(i, c);
+            self.cache_xmm(c, index);
         }
     }
 }
