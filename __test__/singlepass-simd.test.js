@@ -340,3 +340,143 @@ test('q15mulr_sat_s and extadd_pairwise at their edge lanes', () => {
   engine.setCompileOptions({ firstTier: 'optimized', lazy: false, tierUp: 'off' });
   expect(results(cranewasm, bytes, inputs)).toEqual(ours);
 });
+
+// v128 values held in xmm registers (the pool the floats use) and v128 locals cached in them,
+// loop headers included: more live values than registers (spills of v128s and floats mixed),
+// values held across calls, blocks, loops and br_if carrying v128s, select, local.tee, and
+// accumulators carried around loops, against Node and the optimized tier.
+const REGISTERS = `(module
+  (memory (export "memory") 1)
+  (global $g (mut v128) (v128.const i64x2 5 -6))
+  (func $twice (param $v v128) (result v128) (i16x8.add (local.get $v) (local.get $v)))
+  (func $half (param $x f64) (result f64) (f64.mul (local.get $x) (f64.const 0.5)))
+  ;; Twenty v128s and four floats live at once, then combined in reverse order.
+  (func (export "pressure") (param $p i32) (result f64)
+    (local $f f64) (local $v v128)
+    (local.set $f (f64.load offset=200 (local.get $p)))
+    (f64.add (f64.mul (local.get $f) (f64.const 3)) (f64x2.extract_lane 1 (local.tee $v
+      (i8x16.add (v128.load offset=0 (local.get $p))
+      (i16x8.sub (v128.load offset=1 (local.get $p))
+      (i32x4.mul (v128.load offset=2 (local.get $p))
+      (v128.xor (v128.load offset=3 (local.get $p))
+      (i8x16.min_u (v128.load offset=4 (local.get $p))
+      (i16x8.max_s (v128.load offset=5 (local.get $p))
+      (v128.andnot (v128.load offset=6 (local.get $p))
+      (i32x4.add (i32x4.splat (i32.trunc_f64_s (f64.add (local.get $f) (f64.const 1))))
+      (v128.or (v128.load offset=7 (local.get $p))
+      (i64x2.add (v128.load offset=8 (local.get $p))
+      (i8x16.sub_sat_u (v128.load offset=9 (local.get $p))
+      (i16x8.avgr_u (v128.load offset=10 (local.get $p))
+      (i8x16.narrow_i16x8_s (v128.load offset=11 (local.get $p))
+      (i16x8.add (i16x8.extend_high_i8x16_s (v128.load offset=12 (local.get $p)))
+      (v128.and (v128.not (v128.load offset=13 (local.get $p)))
+      (i32x4.add (v128.load offset=14 (local.get $p))
+      (i16x8.q15mulr_sat_s (v128.load offset=15 (local.get $p))
+      (i8x16.eq (v128.load offset=16 (local.get $p))
+      (f32x4.add (f32x4.splat (f32.demote_f64 (call $half (local.get $f))))
+      (i32x4.ne (v128.load offset=17 (local.get $p))
+        (i32x4.shl (v128.load offset=18 (local.get $p))
+          (i32.load offset=19 (local.get $p))))))))))))))))))))))))))
+    (v128.store offset=256 (local.get $p) (local.get $v)))
+  ;; Values held in registers below calls, v128 call results, and a float between them.
+  (func (export "calls") (param $p i32)
+    (v128.store offset=288 (local.get $p)
+      (i32x4.add (v128.load (local.get $p))
+        (i16x8.sub (call $twice (v128.load offset=16 (local.get $p)))
+          (f64x2.mul (f64x2.splat (call $half (f64.load offset=32 (local.get $p))))
+            (call $twice (i8x16.splat (local.get $p))))))))
+  ;; Accumulators in locals around nested loops (more v128 locals than the header caches),
+  ;; floats beside them, select, local.tee, a global, br_if carrying a v128 out of a block.
+  (func (export "loops") (param $p i32) (param $n i32) (result f64)
+    (local $a v128) (local $b v128) (local $c v128) (local $d v128) (local $e v128)
+    (local $f v128) (local $g v128) (local $h v128) (local $x f64) (local $y f64) (local $i i32) (local $j i32)
+    (local.set $h (v128.load offset=64 (local.get $p)))
+    (local.set $x (f64.const 1.5))
+    (loop $outer
+      (local.set $j (i32.const 0))
+      (loop $inner
+        (local.set $a (i32x4.add (local.get $a) (v128.load (local.get $j))))
+        (local.set $b (i16x8.add (local.get $b) (i16x8.extend_low_i8x16_u (v128.load offset=3 (local.get $j)))))
+        (local.set $c (f32x4.add (local.get $c) (f32x4.mul (local.get $h) (v128.load offset=5 (local.get $j)))))
+        (local.set $d (v128.xor (local.get $d) (local.tee $e (i8x16.add (local.get $e) (local.get $a)))))
+        (local.set $x (f64.add (local.get $x) (f64.convert_i32_s (i32x4.extract_lane 1 (local.get $b)))))
+        (local.set $f (select (local.get $a) (local.get $f) (i32.and (local.get $j) (i32.const 2))))
+        (local.set $g (i64x2.add (local.get $g) (local.get $f)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br_if $inner (i32.lt_u (local.get $j) (i32.const 48))))
+      (global.set $g (i32x4.add (global.get $g) (local.get $d)))
+      (local.set $h
+        (block $out (result v128)
+          (drop (br_if $out (local.get $c) (i32.eq (local.get $i) (i32.const 2))))
+          (if (result v128) (i32.and (local.get $i) (i32.const 1))
+            (then (i16x8.mul (local.get $h) (local.get $g)))
+            (else (local.get $h)))))
+      (local.set $y (f64.add (local.get $y) (local.get $x)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $outer (i32.lt_u (local.get $i) (local.get $n))))
+    (v128.store offset=320 (local.get $p) (local.get $a))
+    (v128.store offset=336 (local.get $p) (local.get $b))
+    (v128.store offset=352 (local.get $p) (local.get $c))
+    (v128.store offset=368 (local.get $p) (local.get $d))
+    (v128.store offset=384 (local.get $p) (local.get $e))
+    (v128.store offset=400 (local.get $p) (local.get $f))
+    (v128.store offset=416 (local.get $p) (local.get $g))
+    (v128.store offset=432 (local.get $p) (local.get $h))
+    (v128.store offset=448 (local.get $p) (global.get $g))
+    (f64.add (local.get $x) (local.get $y)))
+)`;
+
+test('v128 values and locals in xmm registers: pressure, calls, loops, blocks, select', () => {
+  const bytes = wat(REGISTERS);
+  const status = singlepassStatus(bytes);
+  expect(status).toMatchObject({ fallbacks: 0, singlepass: status.functions });
+  // `range` 64: no byte pattern is a NaN, whose bits Node may give otherwise.
+  const scenario = (W, range) => {
+    const exports = instantiate(W, bytes, {});
+    const mem = new Uint8Array(exports.memory.buffer);
+    const dv = new DataView(mem.buffer);
+    const out = [];
+    for (const seed of [1, 2, 3]) {
+      const rng = seeded(seed);
+      for (let i = 0; i < 512; i++) mem[i] = Math.floor(rng() * range);
+      dv.setFloat64(200, seed * 1.25, true);
+      // Floats in the f32x4 lanes the `loops` kernel multiplies, so that sums are exact.
+      for (let i = 64; i < 80; i += 4) dv.setFloat32(i, seed - 1.5, true);
+      out.push(run(W, () => exports.pressure(0)));
+      out.push(run(W, () => exports.calls(0)));
+      out.push(run(W, () => exports.loops(0, 2 + seed)));
+      out.push(Array.from(mem.slice(256, 464)));
+    }
+    return out;
+  };
+  const ours = [scenario(cranewasm, 64), scenario(cranewasm, 256)];
+  expect(ours[0]).toEqual(scenario(node, 64));
+  engine.setCompileOptions({ firstTier: 'optimized', lazy: false, tierUp: 'off' });
+  expect(ours).toEqual([scenario(cranewasm, 64), scenario(cranewasm, 256)]);
+});
+
+// Constant operands folded at compile time: shifts by a constant count (the immediate form,
+// the count taken modulo the lane width) and splats of constants (the lane masked to its
+// width), against Node and the optimized tier.
+test('v128 shifts by constant counts and splats of constants', () => {
+  const counts = [0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, -1, -16];
+  const funcs = [];
+  for (const op of SHIFTS) {
+    for (const n of counts) {
+      funcs.push(`(func (export "${op} ${n}") (v128.store (i32.const 128) (${op} (v128.load (i32.const 0)) (i32.const ${n}))))`);
+    }
+  }
+  const splats = ['i8x16.splat (i32.const 0x1ff)', 'i8x16.splat (i32.const -3)', 'i16x8.splat (i32.const 0x12345)',
+    'i16x8.splat (i32.const 3641)', 'i32x4.splat (i32.const -7)', 'i64x2.splat (i64.const -0x123456789)',
+    'f32x4.splat (f32.const -1.5)', 'f64x2.splat (f64.const 0x1.8p3)', 'i32x4.splat (i32.const 0)'];
+  for (const s of splats) funcs.push(`(func (export "${s}") (v128.store (i32.const 128) (${s})))`);
+  const bytes = wat(`(module (memory (export "memory") 1) ${funcs.join('\n')})`);
+  const status = singlepassStatus(bytes);
+  expect(status).toMatchObject({ fallbacks: 0, singlepass: status.functions });
+  const inputs = patterns(seeded(23), false, 6);
+  const ours = results(cranewasm, bytes, inputs);
+  expect(ours).toEqual(results(node, bytes, inputs));
+  expect(ours['i16x8.splat (i32.const 3641)'][0]).toBe('390e'.repeat(8));
+  engine.setCompileOptions({ firstTier: 'optimized', lazy: false, tierUp: 'off' });
+  expect(results(cranewasm, bytes, inputs)).toEqual(ours);
+});

@@ -890,17 +890,9 @@ impl Asm {
             pcmpgtb_a, pcmpgtw_a, pcmpgtd_a, pcmpgtq_a, addps_a, addpd_a, subps_a, subpd_a, mulps_a,
             mulpd_a, divps_a, divpd_a, packsswb_a, packuswb_a, packssdw_a, packusdw_a, psllw_a, pslld_a,
             psllq_a, psrlw_a, psrld_a, psrlq_a, psraw_a, psrad_a, pxor_a, pmulhrsw_a, pmaddubsw_a,
-            pmaddwd_a, punpcklqdq_a
+            pmaddwd_a, punpcklqdq_a, pand_a, por_a, pandn_a
         );
         true
-    }
-
-    /// xmm `xmm` = `value` in each of its four 32-bit lanes (`mov gpr, value; movd; pshufd 0`),
-    /// through general register `gpr`.
-    pub fn splat32_xmm(&mut self, xmm: u8, gpr: Reg, value: u32) {
-        emit!(self, movl_oi(Gpr::new(gpr), Imm32::new(value)));
-        emit!(self, movd_a(Xmm::new(xmm), GprMem::Gpr(gpr)));
-        emit!(self, pshufd_a(Xmm::new(xmm), XmmMem::Xmm(xmm), Imm8::new(0)));
     }
 
     /// `cmpps`/`cmppd dst, src, predicate` (`double`: cmppd).
@@ -924,9 +916,9 @@ impl Asm {
         }
     }
 
-    /// `pmovzx*`/`pmovsx*` (named by `op`) of the 8 bytes at `src` into xmm `dst`.
-    pub fn sse_widen(&mut self, op: &str, dst: u8, src: Mem) -> bool {
-        let (d, s) = (Xmm::new(dst), src.xmm_operand());
+    /// `pmovzx*`/`pmovsx*` (named by `op`) of the low 8 bytes of xmm `src` into xmm `dst`.
+    pub fn sse_widen_rr(&mut self, op: &str, dst: u8, src: u8) -> bool {
+        let (d, s) = (Xmm::new(dst), XmmMem::Xmm(src));
         match op {
             "pmovzxbw" => emit!(self, pmovzxbw_a(d, s)),
             "pmovzxwd" => emit!(self, pmovzxwd_a(d, s)),
@@ -937,6 +929,30 @@ impl Asm {
             _ => return false,
         }
         true
+    }
+
+    /// The SSE2 shift named `op` (`psllw`, `psrlw`, `psraw`, `pslld`, `psrld`, `psrad`, `psllq`,
+    /// `psrlq`) of xmm
+    /// `xmm` by the immediate `imm`, or `false` for another name.
+    pub fn sse_shift_imm(&mut self, op: &str, xmm: u8, imm: u8) -> bool {
+        let (x, i) = (Xmm::new(xmm), Imm8::new(imm));
+        match op {
+            "psllw" => emit!(self, psllw_b(x, i)),
+            "psrlw" => emit!(self, psrlw_b(x, i)),
+            "psraw" => emit!(self, psraw_b(x, i)),
+            "pslld" => emit!(self, pslld_b(x, i)),
+            "psrld" => emit!(self, psrld_b(x, i)),
+            "psrad" => emit!(self, psrad_b(x, i)),
+            "psllq" => emit!(self, psllq_b(x, i)),
+            "psrlq" => emit!(self, psrlq_b(x, i)),
+            _ => return false,
+        }
+        true
+    }
+
+    /// `pshufd dst, src, imm`.
+    pub fn pshufd(&mut self, dst: u8, src: u8, imm: u8) {
+        emit!(self, pshufd_a(Xmm::new(dst), XmmMem::Xmm(src), Imm8::new(imm)));
     }
 
     /// `movdqu [dst], xmm0` for a frame slot `dst` (`[rbp + disp]`), remembered: the next

@@ -7,9 +7,15 @@
 //! dropped when a label is bound or a call made (`Asm::epoch` changes: another path joins, or
 //! the callee clobbers the registers), by `spill_all` (after which code may use any pool
 //! register), and register by register when `alloc`/`alloc_xmm` run dry.
+//!
+//! v128 locals are cached in xmm registers too (16-byte loads and stores: `v128_local_get`,
+//! `v128_local_set`). A loop header also loads v128 locals not cached yet into free xmm
+//! registers (`preload_locals`), so that its register state holds them and a value carried
+//! around the loop in a v128 local (an accumulator) never goes through its slot on the way
+//! (the write-through store is off the dependency chain).
 
 use super::asm::{Label, Size};
-use super::{Compiler, Val};
+use super::{Compiler, Fallback, Val};
 
 const NONE: u32 = u32::MAX;
 
@@ -267,6 +273,105 @@ impl Compiler<'_> {
     }
 }
 
+/// How many xmm registers of the pool stay free when a loop header loads v128 locals into the
+/// cache (`preload_locals`): the loop's own values need them.
+const PRELOAD_KEEP_FREE: u32 = 8;
+/// How many locals (from index 0) a loop header considers: compile time stays linear in
+/// functions with thousands of locals and loops.
+const PRELOAD_SCAN: usize = 64;
+
+impl Compiler<'_> {
+    /// xmm `x` = local `l` from its slot (16 bytes for a v128, else its float's size).
+    fn load_local_xmm(&mut self, l: usize, x: u8) {
+        let slot = self.local_slot(l);
+        if self.is_v128_local(l as u32) {
+            self.a.load_v128(x, slot);
+        } else {
+            self.a.load_xmm(self.locals[l], x, slot);
+        }
+    }
+
+    /// The cached register holding a copy of local `index`, if any.
+    fn cached_xmm(&self, index: u32) -> Option<u8> {
+        self.cache.xmm.iter().position(|&l| l == index).map(|x| x as u8)
+    }
+
+    /// `local.get` of a v128 local: a copy of its cached register into one of the value stack's,
+    /// else a load from the slot (also kept in the cache when a register is free).
+    pub(super) fn v128_local_get(&mut self, index: u32) -> Result<(), Fallback> {
+        self.need_wide()?;
+        self.cache_sync();
+        if let Some(c) = self.cached_xmm(index) {
+            // If the allocation evicts `c` itself, it hands out `c`: the move is a no-op.
+            let x = self.alloc_xmm();
+            if x != c {
+                self.a.mov_xmm(x, c);
+            }
+            self.push(Val::V128Reg(x), Size::S64);
+            return Ok(());
+        }
+        let x = self.alloc_xmm();
+        self.load_local_xmm(index as usize, x);
+        if self.free_xmm != 0 {
+            let c = self.free_xmm.trailing_zeros() as u8;
+            self.free_xmm &= !(1 << c);
+            self.a.mov_xmm(c, x);
+            self.cache_xmm(c, index);
+        }
+        self.push(Val::V128Reg(x), Size::S64);
+        Ok(())
+    }
+
+    /// `local.set`/`local.tee` of a v128 local: the value's register is stored to the slot and
+    /// (`local.set`) kept as the local's cached copy.
+    pub(super) fn v128_local_set(&mut self, index: u32, tee: bool) -> Result<(), Fallback> {
+        self.need_wide()?;
+        self.cache_sync();
+        self.cache_forget(index);
+        let x = self.pop_v128();
+        let slot = self.local_slot(index as usize);
+        self.a.store_v128(slot, x);
+        if tee {
+            self.push(Val::V128Reg(x), Size::S64);
+        } else {
+            self.cache_xmm(x, index);
+        }
+        Ok(())
+    }
+
+    /// Records xmm `x` (owned by the caller, now by the cache) as a copy of local `index`.
+    fn cache_xmm(&mut self, x: u8, index: u32) {
+        self.cache.xmm[x as usize] = index;
+        self.cache.any = true;
+    }
+
+    /// At a loop header: loads v128 locals not cached yet into free xmm registers (lowest index
+    /// first, among the first `PRELOAD_SCAN`, while more than `PRELOAD_KEEP_FREE` are free), so
+    /// that the header's state holds them and values carried around the loop in them
+    /// (accumulators) stay in registers instead of going through their slots (a store-to-load
+    /// round trip per iteration). A local the loop does not use costs one load on entry, and
+    /// one per iteration when the loop's own values evict it or a label inside the loop drops
+    /// the cache (every back edge re-establishes the header's state).
+    fn preload_locals(&mut self) {
+        if !self.wide {
+            return;
+        }
+        for i in 0..self.locals.len().min(PRELOAD_SCAN) {
+            if self.free_xmm.count_ones() <= PRELOAD_KEEP_FREE {
+                break;
+            }
+            let index = i as u32;
+            if !self.is_v128_local(index) || self.cached_xmm(index).is_some() {
+                continue;
+            }
+            let c = self.free_xmm.trailing_zeros() as u8;
+            self.free_xmm &= !(1 << c);
+            self.load_local_xmm(i, c);
+            self.cache_xmm(c, index);
+        }
+    }
+}
+
 /// A loop header's register state: the locals cached in registers when the loop was entered,
 /// which every branch back to the header re-establishes (`establish_head`), so that values
 /// carried around the loop need not go through their slots. A branch that does not (the
@@ -284,6 +389,7 @@ impl Compiler<'_> {
     /// `reload` block that loads them (jumped over on entry) comes first.
     pub(super) fn bind_loop_header(&mut self, header: Label) {
         self.cache_sync();
+        self.preload_locals();
         if !self.cache.any {
             self.a.bind(header);
             return;
@@ -322,9 +428,7 @@ impl Compiler<'_> {
                 self.a.load(self.locals[l], r as u8, slot);
             }
             if head.xmm[r] != NONE {
-                let l = head.xmm[r] as usize;
-                let slot = self.local_slot(l);
-                self.a.load_xmm(self.locals[l], r as u8, slot);
+                self.load_local_xmm(head.xmm[r] as usize, r as u8);
             }
         }
     }
@@ -365,13 +469,10 @@ impl Compiler<'_> {
                             self.a.mov_rr(Size::S64, t as u8, x as u8);
                         }
                     }
+                    _ if xmm => self.load_local_xmm(l as usize, t as u8),
                     _ => {
                         let slot = self.local_slot(l as usize);
-                        if xmm {
-                            self.a.load_xmm(self.locals[l as usize], t as u8, slot);
-                        } else {
-                            self.a.load(self.locals[l as usize], t as u8, slot);
-                        }
+                        self.a.load(self.locals[l as usize], t as u8, slot);
                     }
                 }
                 cur[t] = l;

@@ -3,7 +3,7 @@
 //!
 //! The compiler keeps wasm's operand stack as a stack of [`Val`]s: a constant not yet
 //! materialized, a value in a general or xmm register (floats: `xmm`), a comparison still in
-//! the flags, a v128 (always in its slot: `simd`), or a value spilled to its home slot in the
+//! the flags, a v128 (in an xmm register or its slot: `simd`), or a value spilled to its home slot in the
 //! frame (one 8-byte slot per stack depth; 16 bytes in functions with v128 values). Registers
 //! come from small pools; when one runs dry, the deepest value held in a register of its class
 //! is spilled. Locals are cached in registers, write-through (`locals`). Every control-flow merge (block and loop labels,
@@ -104,8 +104,10 @@ enum Val {
     /// A comparison's result still in the flags: only ever the top of the stack, consumed by
     /// the next operator (`br_if`, `if`) or materialized before it (`flags_hook`).
     Flags(Flag),
-    /// A v128, always in its home slot (16-byte slots: see `simd`).
+    /// A v128 in its home slot (16-byte slots: see `simd`): a spilled `V128Reg`.
     V128,
+    /// A v128 in an xmm register of `XMM_POOL` (all 16 bytes).
+    V128Reg(u8),
 }
 
 /// A condition the flags hold.
@@ -663,11 +665,17 @@ impl<'m> Compiler<'m> {
         }
         if self.locals.len() > params {
             self.a.alu_rr(Alu::Xor, Size::S32, RAX, RAX);
+            if self.wide {
+                // The parameters are stored: xmm0 is free.
+                self.a.xor_xmm(0, 0);
+            }
             for i in params..self.locals.len() {
                 let slot = self.local_slot(i);
-                self.a.store(Size::S64, slot, RAX);
                 if self.v128_locals[i] {
-                    self.a.store(Size::S64, Mem { disp: slot.disp + 8, ..slot }, RAX);
+                    // One 16-byte store, so that a 16-byte load of the local is forwarded from it.
+                    self.a.store_v128(slot, 0);
+                } else {
+                    self.a.store(Size::S64, slot, RAX);
                 }
             }
         }
@@ -780,6 +788,12 @@ impl<'m> Compiler<'m> {
                 self.a.store_xmm(Size::S64, home, x);
                 self.release_xmm(x);
             }
+            Val::V128Reg(x) => {
+                self.a.store_v128(home, x);
+                self.release_xmm(x);
+                self.stack[depth].val = Val::V128;
+                return;
+            }
             Val::Flags(flag) => {
                 self.materialize(flag, RAX);
                 self.a.store(Size::S64, home, RAX);
@@ -823,7 +837,7 @@ impl<'m> Compiler<'m> {
                 self.a.load(entry.size, r, home);
                 (r, entry.size)
             }
-            Val::Xmm(x) => {
+            Val::Xmm(x) | Val::V128Reg(x) => {
                 let r = self.alloc();
                 self.a.from_xmm(entry.size, r, x);
                 self.release_xmm(x);
@@ -850,7 +864,7 @@ impl<'m> Compiler<'m> {
                 let home = self.home(self.stack.len());
                 self.a.load(Size::S64, target, home);
             }
-            Val::Xmm(x) => {
+            Val::Xmm(x) | Val::V128Reg(x) => {
                 self.a.from_xmm(entry.size, target, x);
                 self.release_xmm(x);
             }
@@ -1361,9 +1375,7 @@ impl<'m> Compiler<'m> {
             Kind::Function => {
                 if self.reachable {
                     if frame.v128 {
-                        self.pop();
-                        let home = self.home(self.stack.len());
-                        self.a.load_v128(0, home);
+                        self.v128_result_to_xmm0();
                     } else if frame.result.is_some() {
                         self.pop_into(RAX);
                     }
@@ -2041,9 +2053,9 @@ impl<'m> Compiler<'m> {
         }
         if ty.results() == [ValType::V128] {
             self.need_wide()?;
-            let home = self.home(self.stack.len());
-            self.a.store_v128(home, 0);
-            self.push(Val::V128, Size::S64);
+            let x = self.alloc_xmm();
+            self.a.mov_xmm(x, 0);
+            self.push(Val::V128Reg(x), Size::S64);
             return Ok(());
         }
         if let Some(&t) = ty.results().first() {

@@ -3,22 +3,36 @@
 //! A function that has a v128 anywhere (a parameter, result or local, or an operator producing
 //! one) is compiled with 16-byte frame slots (`Compiler::wide`): the first compile of a
 //! function without v128 locals uses 8-byte slots and restarts wide ([`RESTART`]) at its
-//! first v128 value, so frames of other functions are unchanged. A v128 value always lives in
-//! its home slot ([`Val::V128`]); xmm0 and xmm1 are scratch inside one operator.
+//! first v128 value, so frames of other functions are unchanged.
 //!
-//! Inline: memory accesses (one `movdqu` for 16 bytes, so an out-of-bounds store writes
-//! nothing; narrow accesses as the scalar ones, with the same trap sites), constants, splats
-//! (a multiplication spreads the lane), lane extraction and replacement, local/global moves,
+//! A v128 value on the stack is held in an xmm register of the pool the floats use
+//! ([`Val::V128Reg`], `XMM_POOL`), or in its home slot ([`Val::V128`]): a register runs dry,
+//! a label, a branch or a call spills it there, all 16 bytes (`Compiler::spill`). Operators
+//! pop their operands into registers they own ([`Compiler::pop_v128`], a load when the value
+//! is in its slot) and push the result in a register: the SSE two-operand form computes into
+//! the first operand's register. xmm0 and xmm1 are scratch inside one operator (constants,
+//! masks). v128 locals are cached in xmm registers as float locals are, loop headers
+//! included (`locals`: `v128_local_get`/`v128_local_set`, and a loop header loads v128 locals
+//! into free registers so that accumulators stay in registers around the loop). A v128 call
+//! result moves from xmm0 to a pool register; the function's own result goes to xmm0.
+//!
+//! Inline: memory accesses (one `movdqu` for 16 bytes straight into or from a pool register,
+//! so an out-of-bounds store writes nothing; narrow accesses as the scalar ones, with the same
+//! trap sites), constants, splats (a multiplication spreads the lane), local/global moves,
 //! `select`, the bitwise `and`/`or`/`xor`/`andnot`/`not`, and the lane-wise operators that are
 //! one SSE instruction (`sse_binary`: integer add/sub/mul/min/max/avgr/saturating ops,
 //! `eq`/`gt_s`/`lt_s`, narrowing, f32/f64 add/sub/mul/div, which are the instructions
-//! Cranelift emits for them), widening (`pmovzx`/`pmovsx` of a slot half) and the i16/i32/i64
-//! shifts (the count masked to the lane width), float comparisons (`cmpps`/`cmppd`), integer
-//! `ne`, `any_true`, the 8/32/64-bit `bitmask`s, and `q15mulr_sat_s` and the `extadd_pairwise`s
-//! (Cranelift's x64 sequences: `pmulhrsw`, `pmaddubsw`/`pmaddwd`, their constants splatted into
-//! xmm1 from a general register). Every other operator calls the
-//! `Simd` libcall (the runtime's `simd`) on the operand slots, with the whole stack spilled;
-//! `load8x8_s` and the like load their 8 bytes inline, then widen through it.
+//! Cranelift emits for them), widening (`pmovzx`/`pmovsx` of the register, after `pshufd` for
+//! the high half) and the i16/i32/i64 shifts (the count masked to the lane width; the
+//! immediate form for a constant count), float
+//! comparisons (`cmpps`/`cmppd`), integer `ne`, the 8/32/64-bit `bitmask`s, and
+//! `q15mulr_sat_s` (Cranelift's x64 sequence: `pmulhrsw`, then the 0x8000 lanes fixed) and the
+//! `extadd_pairwise`s (the two halves of each wide lane shifted into place and added). Lane
+//! extraction and replacement, lane loads and stores and `any_true` work on the operand's
+//! slot (the value is stored there first: [`Compiler::v128_to_slot`]). Every other operator
+//! calls the `Simd` libcall (the runtime's `simd`) on the operand slots, with the whole stack
+//! spilled; `load8x8_s` and the like load their 8 bytes inline, then widen through it when the
+//! CPU lacks SSE4.1.
 
 use wasmparser::{MemArg, Operator, ValType};
 
@@ -70,7 +84,62 @@ impl Compiler<'_> {
     /// Whether the value `depth` below the top is a v128.
     pub(super) fn is_v128_at(&self, depth: usize) -> bool {
         let len = self.stack.len();
-        len > depth && self.stack[len - 1 - depth].val == Val::V128
+        len > depth && matches!(self.stack[len - 1 - depth].val, Val::V128 | Val::V128Reg(_))
+    }
+
+    /// Pops the top value, a v128, into an xmm register of the pool the caller owns.
+    pub(super) fn pop_v128(&mut self) -> u8 {
+        let entry = self.pop();
+        if let Val::V128Reg(x) = entry.val {
+            return x;
+        }
+        debug_assert!(matches!(entry.val, Val::V128 | Val::Spilled), "a v128 is in a register or its slot");
+        let home = self.home(self.stack.len());
+        // The allocation may spill values below: they are stored, this slot is not touched.
+        let x = self.alloc_xmm();
+        self.a.load_v128(x, home);
+        x
+    }
+
+    /// Pushes the v128 constant whose low and high 8 bytes are `lo` and `hi`, built in a pool
+    /// register (through rax, and xmm1 for the high half when it differs).
+    fn push_v128_const(&mut self, lo: i64, hi: i64) {
+        let x = self.alloc_xmm();
+        if lo == 0 && hi == 0 {
+            self.a.xor_xmm(x, x);
+        } else {
+            self.a.mov_ri(Size::S64, RAX, lo);
+            if hi == lo {
+                self.a.splat64_xmm(x, RAX);
+            } else {
+                self.a.to_xmm(Size::S64, x, RAX);
+                self.a.mov_ri(Size::S64, RAX, hi);
+                self.a.to_xmm(Size::S64, 1, RAX);
+                self.a.sse_rr("punpcklqdq_a", x, 1);
+            }
+        }
+        self.push_v128_reg(x);
+    }
+
+    /// Pushes a v128 held in pool register `x`.
+    fn push_v128_reg(&mut self, x: u8) {
+        self.push(Val::V128Reg(x), Size::S64);
+    }
+
+    /// Stores the v128 `depth` below the top to its home slot if a register holds it (for the
+    /// operators that work on slots: lanes, shuffles, the libcall).
+    fn v128_to_slot(&mut self, depth: usize) {
+        let at = self.stack.len() - 1 - depth;
+        if matches!(self.stack[at].val, Val::V128Reg(_)) {
+            self.spill(at);
+        }
+    }
+
+    /// The function's v128 result (the top value) into xmm0, as the convention returns it.
+    pub(super) fn v128_result_to_xmm0(&mut self) {
+        let x = self.pop_v128();
+        self.a.mov_xmm(0, x);
+        self.release_xmm(x);
     }
 
     /// `home(depth) + disp`.
@@ -91,78 +160,44 @@ impl Compiler<'_> {
         }
     }
 
-    /// xmm0 = the 16 bytes at `first`, xmm1 = those at `second` (two slots), reusing xmm0 when
-    /// the last instruction stored it to either.
-    fn load01(&mut self, first: Mem, second: Mem) {
-        if self.a.xmm0_holds(first) {
-            self.a.load_v128(1, second);
-        } else if self.a.xmm0_holds(second) {
-            self.a.mov_xmm(1, 0);
-            self.a.load_v128(0, first);
-        } else {
-            self.a.load_v128(0, first);
-            self.a.load_v128(1, second);
-        }
-    }
-
     /// Pushes a v128 whose bytes are in `home(stack.len())` already.
     fn push_v128(&mut self) {
         self.push(Val::V128, Size::S64);
     }
 
-    pub(super) fn v128_local_get(&mut self, index: u32) -> Result<(), Fallback> {
-        self.need_wide()?;
-        let (to, from) = (self.home(self.stack.len()), self.local_slot(index as usize));
-        self.simd_copy16(to, from);
-        self.push_v128();
-        Ok(())
-    }
-
-    pub(super) fn v128_local_set(&mut self, index: u32, tee: bool) -> Result<(), Fallback> {
-        self.need_wide()?;
-        self.pop();
-        let (to, from) = (self.local_slot(index as usize), self.home(self.stack.len()));
-        self.simd_copy16(to, from);
-        if tee {
-            self.push_v128();
-        }
-        Ok(())
-    }
-
     pub(super) fn v128_global_get(&mut self, index: u32) -> Result<(), Fallback> {
         self.need_wide()?;
+        let x = self.alloc_xmm();
         self.a.load(Size::S64, RAX, Mem::at(R15, self.offsets.global(index) as i32));
-        let to = self.home(self.stack.len());
-        self.simd_copy16(to, Mem::at(RAX, 0));
-        self.push_v128();
+        self.a.load_v128(x, Mem::at(RAX, 0));
+        self.push_v128_reg(x);
         Ok(())
     }
 
     pub(super) fn v128_global_set(&mut self, index: u32) -> Result<(), Fallback> {
         self.need_wide()?;
-        self.pop();
+        let x = self.pop_v128();
         self.a.load(Size::S64, RAX, Mem::at(R15, self.offsets.global(index) as i32));
-        let from = self.home(self.stack.len());
-        self.simd_copy16(Mem::at(RAX, 0), from);
+        self.a.store_v128(Mem::at(RAX, 0), x);
+        self.release_xmm(x);
         Ok(())
     }
 
-    /// `select` of two v128s: the condition, then the first operand's slot takes the second's
-    /// bytes when the condition is zero.
+    /// `select` of two v128s: the first operand's register takes the second's bytes when the
+    /// condition is zero.
     pub(super) fn v128_select(&mut self) -> Result<(), Fallback> {
         self.need_wide()?;
         let (c, _) = self.pop_reg();
+        let y = self.pop_v128();
+        let x = self.pop_v128();
         self.release(c);
-        self.pop();
-        self.pop();
-        let d = self.stack.len();
         let keep = self.a.label();
         self.a.test_rr(Size::S32, c, c);
         self.a.jcc(super::asm::Cond::Ne, keep);
-        let (to, from) = (self.home(d), self.home(d + 1));
-        self.simd_copy16(to, from);
+        self.a.mov_xmm(x, y);
         self.a.bind(keep);
-        self.push_v128();
+        self.release_xmm(y);
+        self.push_v128_reg(x);
         Ok(())
     }
 
@@ -191,6 +226,7 @@ impl Compiler<'_> {
         let arity = simd_arity(op);
         self.need_wide()?;
         let first = self.stack.len() - arity;
+        // Every value goes to its slot (the call clobbers the registers; it reads the slots).
         self.simd_libcall(subop, lanes, first);
         self.stack.truncate(first);
         use Operator as O;
@@ -239,20 +275,8 @@ impl Compiler<'_> {
             O::V128Const { value } => {
                 self.need_wide()?;
                 let bytes = value.bytes();
-                let d = self.stack.len();
                 let half = |h: usize| i64::from_le_bytes(bytes[8 * h..8 * h + 8].try_into().expect("8 bytes"));
-                // Built in xmm0 and stored whole (a later 16-byte load is forwarded from it).
-                self.a.mov_ri(Size::S64, RAX, half(0));
-                if half(1) == half(0) {
-                    self.a.splat64_xmm(0, RAX);
-                } else {
-                    self.a.to_xmm(Size::S64, 0, RAX);
-                    self.a.mov_ri(Size::S64, RAX, half(1));
-                    self.a.to_xmm(Size::S64, 1, RAX);
-                    self.a.sse_rr("punpcklqdq_a", 0, 1);
-                }
-                self.a.store_v128_xmm0(self.home(d));
-                self.push_v128();
+                self.push_v128_const(half(0), half(1));
             }
             O::I8x16Splat => self.simd_splat(1)?,
             O::I16x8Splat => self.simd_splat(2)?,
@@ -274,33 +298,30 @@ impl Compiler<'_> {
             O::I32x4ReplaceLane { lane } | O::F32x4ReplaceLane { lane } => self.simd_replace_lane(4, lane)?,
             O::I64x2ReplaceLane { lane } | O::F64x2ReplaceLane { lane } => self.simd_replace_lane(8, lane)?,
 
-            O::V128And => self.simd_bitwise(Alu::And, false)?,
-            O::V128Or => self.simd_bitwise(Alu::Or, false)?,
-            O::V128Xor => self.simd_bitwise(Alu::Xor, false)?,
-            O::V128AndNot => self.simd_bitwise(Alu::And, true)?,
+            O::V128And => self.simd_binary_inline("pand_a", false)?,
+            O::V128Or => self.simd_binary_inline("por_a", false)?,
+            O::V128Xor => self.simd_binary_inline("pxor_a", false)?,
+            // pandn: dst = !dst & src, so `x & !y` is `pandn y, x`.
+            O::V128AndNot => self.simd_binary_inline("pandn_a", true)?,
             O::V128Not => {
                 self.need_wide()?;
-                let d = self.stack.len() - 1;
-                for half in [0, 8] {
-                    let at = self.simd_slot(d, half);
-                    self.a.load(Size::S64, RAX, at);
-                    self.a.alu_ri(Alu::Xor, Size::S64, RAX, -1);
-                    self.a.store(Size::S64, at, RAX);
-                }
+                let x = self.pop_v128();
+                self.invert(x);
+                self.push_v128_reg(x);
             }
 
-            O::I16x8ExtendLowI8x16S if self.has_sse41 => self.simd_widen("pmovsxbw", 0)?,
-            O::I16x8ExtendHighI8x16S if self.has_sse41 => self.simd_widen("pmovsxbw", 8)?,
-            O::I16x8ExtendLowI8x16U if self.has_sse41 => self.simd_widen("pmovzxbw", 0)?,
-            O::I16x8ExtendHighI8x16U if self.has_sse41 => self.simd_widen("pmovzxbw", 8)?,
-            O::I32x4ExtendLowI16x8S if self.has_sse41 => self.simd_widen("pmovsxwd", 0)?,
-            O::I32x4ExtendHighI16x8S if self.has_sse41 => self.simd_widen("pmovsxwd", 8)?,
-            O::I32x4ExtendLowI16x8U if self.has_sse41 => self.simd_widen("pmovzxwd", 0)?,
-            O::I32x4ExtendHighI16x8U if self.has_sse41 => self.simd_widen("pmovzxwd", 8)?,
-            O::I64x2ExtendLowI32x4S if self.has_sse41 => self.simd_widen("pmovsxdq", 0)?,
-            O::I64x2ExtendHighI32x4S if self.has_sse41 => self.simd_widen("pmovsxdq", 8)?,
-            O::I64x2ExtendLowI32x4U if self.has_sse41 => self.simd_widen("pmovzxdq", 0)?,
-            O::I64x2ExtendHighI32x4U if self.has_sse41 => self.simd_widen("pmovzxdq", 8)?,
+            O::I16x8ExtendLowI8x16S if self.has_sse41 => self.simd_widen("pmovsxbw", false)?,
+            O::I16x8ExtendHighI8x16S if self.has_sse41 => self.simd_widen("pmovsxbw", true)?,
+            O::I16x8ExtendLowI8x16U if self.has_sse41 => self.simd_widen("pmovzxbw", false)?,
+            O::I16x8ExtendHighI8x16U if self.has_sse41 => self.simd_widen("pmovzxbw", true)?,
+            O::I32x4ExtendLowI16x8S if self.has_sse41 => self.simd_widen("pmovsxwd", false)?,
+            O::I32x4ExtendHighI16x8S if self.has_sse41 => self.simd_widen("pmovsxwd", true)?,
+            O::I32x4ExtendLowI16x8U if self.has_sse41 => self.simd_widen("pmovzxwd", false)?,
+            O::I32x4ExtendHighI16x8U if self.has_sse41 => self.simd_widen("pmovzxwd", true)?,
+            O::I64x2ExtendLowI32x4S if self.has_sse41 => self.simd_widen("pmovsxdq", false)?,
+            O::I64x2ExtendHighI32x4S if self.has_sse41 => self.simd_widen("pmovsxdq", true)?,
+            O::I64x2ExtendLowI32x4U if self.has_sse41 => self.simd_widen("pmovzxdq", false)?,
+            O::I64x2ExtendHighI32x4U if self.has_sse41 => self.simd_widen("pmovzxdq", true)?,
             O::I16x8Shl => self.simd_shift_inline("psllw_a", 15)?,
             O::I32x4Shl => self.simd_shift_inline("pslld_a", 31)?,
             O::I64x2Shl => self.simd_shift_inline("psllq_a", 63)?,
@@ -332,6 +353,7 @@ impl Compiler<'_> {
             O::I64x2Bitmask => self.simd_bitmask(8)?,
             O::V128AnyTrue => {
                 self.need_wide()?;
+                self.v128_to_slot(0);
                 self.pop();
                 let d = self.stack.len();
                 let r = self.alloc();
@@ -342,10 +364,10 @@ impl Compiler<'_> {
                 self.push(Val::Reg(r), Size::S32);
             }
 
-            // SSSE3 (every CPU with SSE4.1 has it): Cranelift's x64 sequences.
+            // SSSE3 (every CPU with SSE4.1 has it): Cranelift's x64 sequence.
             O::I16x8Q15MulrSatS if self.has_ssse3() => self.simd_q15mulr()?,
-            O::I16x8ExtAddPairwiseI8x16S if self.has_ssse3() => self.simd_extadd_pairwise(1, true)?,
-            O::I16x8ExtAddPairwiseI8x16U if self.has_ssse3() => self.simd_extadd_pairwise(1, false)?,
+            O::I16x8ExtAddPairwiseI8x16S => self.simd_extadd_pairwise(1, true)?,
+            O::I16x8ExtAddPairwiseI8x16U => self.simd_extadd_pairwise(1, false)?,
             O::I32x4ExtAddPairwiseI16x8S => self.simd_extadd_pairwise(2, true)?,
             O::I32x4ExtAddPairwiseI16x8U => self.simd_extadd_pairwise(2, false)?,
 
@@ -431,20 +453,33 @@ impl Compiler<'_> {
     /// Binary operator `name` (an [`Asm::sse_rr`] instruction) on the two v128s on top:
     /// xmm0 = first (second when `swap`), xmm1 = the other.
     fn simd_binary_inline(&mut self, name: &str, swap: bool) -> Result<(), Fallback> {
-        self.need_wide()?;
-        self.pop();
-        let d = self.stack.len() - 1;
-        let (x, y) = (self.home(d), self.home(d + 1));
-        let (first, second) = if swap { (y, x) } else { (x, y) };
-        self.load01(first, second);
-        if !self.a.sse_rr(name, 0, 1) {
+        let result = self.pop_two(swap)?;
+        if !self.a.sse_rr(name, result.0, result.1) {
             return fallback(format!("no instruction {name}"));
         }
-        self.a.store_v128_xmm0(x);
+        self.push_v128_reg(result.0);
         Ok(())
     }
 
-    /// Whether the SSSE3 instructions (`pmulhrsw`, `pmaddubsw`) may be used: only with SSE4.1 (the
+    /// Pops the two v128s on top into registers: `(first, second)`, `(second, first)` when
+    /// `swap`. The second of the pair is released (still readable until the next allocation):
+    /// an operator computes into the first, two-operand form, and pushes it.
+    fn pop_two(&mut self, swap: bool) -> Result<(u8, u8), Fallback> {
+        self.need_wide()?;
+        let y = self.pop_v128();
+        let x = self.pop_v128();
+        let (dst, src) = if swap { (y, x) } else { (x, y) };
+        self.release_xmm(src);
+        Ok((dst, src))
+    }
+
+    /// xmm `x` = its bitwise complement (xmm1 is scratch).
+    fn invert(&mut self, x: u8) {
+        self.a.sse_rr("pcmpeqb_a", 1, 1);
+        self.a.sse_rr("pxor_a", x, 1);
+    }
+
+    /// Whether the SSSE3 instruction `pmulhrsw` may be used: only with SSE4.1 (the
     /// feature the code is recorded as needing), which every CPU having also has SSSE3.
     fn has_ssse3(&self) -> bool {
         self.has_sse41 && std::arch::is_x86_feature_detected!("ssse3")
@@ -454,164 +489,138 @@ impl Compiler<'_> {
     /// `pmulhrsw`, whose only overflow (0x8000 * 0x8000 gives 0x8000) is then turned into
     /// 0x7fff by xoring the lanes equal to 0x8000 with all-ones.
     fn simd_q15mulr(&mut self) -> Result<(), Fallback> {
-        self.need_wide()?;
-        self.pop();
-        let d = self.stack.len() - 1;
-        let (x, y) = (self.home(d), self.home(d + 1));
-        self.load01(x, y);
-        self.a.sse_rr("pmulhrsw_a", 0, 1);
-        self.a.splat32_xmm(1, RAX, 0x8000_8000);
-        self.a.sse_rr("pcmpeqw_a", 1, 0);
-        self.a.sse_rr("pxor_a", 0, 1);
-        self.a.store_v128_xmm0(x);
+        let (x, y) = self.pop_two(false)?;
+        self.a.sse_rr("pmulhrsw_a", x, y);
+        // 0x8000 in every lane: all-ones shifted left by 15.
+        self.a.sse_rr("pcmpeqw_a", 1, 1);
+        self.a.sse_shift_imm("psllw", 1, 15);
+        self.a.sse_rr("pcmpeqw_a", 1, x);
+        self.a.sse_rr("pxor_a", x, 1);
+        self.push_v128_reg(x);
         Ok(())
     }
 
-    /// `extadd_pairwise` from lanes of `bytes` bytes (1: i8x16 to i16x8, 2: i16x8 to i32x4), as
-    /// Cranelift's x64 backend lowers `iadd_pairwise` of the two widened halves: `pmaddubsw`
-    /// with a vector of ones (the unsigned operand: the value when unsigned, the ones when
-    /// signed), `pmaddwd` with ones, and for unsigned i16 lanes the bias trick (xor 0x8000,
-    /// `pmaddwd`, add 0x10000).
+    /// `extadd_pairwise` from lanes of `bytes` bytes (1: i8x16 to i16x8, 2: i16x8 to i32x4): in
+    /// each wide lane, its high half shifted down (arithmetic when `signed`, in xmm1) plus its
+    /// low half shifted up and back down, with no constant vector.
     fn simd_extadd_pairwise(&mut self, bytes: u8, signed: bool) -> Result<(), Fallback> {
         self.need_wide()?;
-        let at = self.home(self.stack.len() - 1);
-        self.load0(at);
-        match (bytes, signed) {
-            (1, true) => {
-                self.a.splat32_xmm(1, RAX, 0x0101_0101);
-                self.a.sse_rr("pmaddubsw_a", 1, 0);
-                self.a.store_v128(at, 1);
-                return Ok(());
-            }
-            (1, false) => {
-                self.a.splat32_xmm(1, RAX, 0x0101_0101);
-                self.a.sse_rr("pmaddubsw_a", 0, 1);
-            }
-            (_, true) => {
-                self.a.splat32_xmm(1, RAX, 0x0001_0001);
-                self.a.sse_rr("pmaddwd_a", 0, 1);
-            }
-            (_, false) => {
-                self.a.splat32_xmm(1, RAX, 0x8000_8000);
-                self.a.sse_rr("pxor_a", 0, 1);
-                self.a.splat32_xmm(1, RAX, 0x0001_0001);
-                self.a.sse_rr("pmaddwd_a", 0, 1);
-                self.a.splat32_xmm(1, RAX, 0x0001_0000);
-                self.a.sse_rr("paddd_a", 0, 1);
-            }
-        }
-        self.a.store_v128_xmm0(at);
+        let x = self.pop_v128();
+        let bits = 8 * bytes;
+        let (left, right, add) = match (bytes, signed) {
+            (1, true) => ("psllw", "psraw", "paddw_a"),
+            (1, false) => ("psllw", "psrlw", "paddw_a"),
+            (_, true) => ("pslld", "psrad", "paddd_a"),
+            (_, false) => ("pslld", "psrld", "paddd_a"),
+        };
+        self.a.mov_xmm(1, x);
+        self.a.sse_shift_imm(right, 1, bits);
+        self.a.sse_shift_imm(left, x, bits);
+        self.a.sse_shift_imm(right, x, bits);
+        self.a.sse_rr(add, x, 1);
+        self.push_v128_reg(x);
         Ok(())
     }
 
     /// A float comparison (`cmpps`/`cmppd` with `predicate`; `swap`: the operands swapped, `gt`
     /// as `lt`): all-ones lanes where true, as wasm and Cranelift's `fcmp` give.
     fn simd_float_compare(&mut self, double: bool, predicate: u8, swap: bool) -> Result<(), Fallback> {
-        self.need_wide()?;
-        self.pop();
-        let d = self.stack.len() - 1;
-        let (x, y) = (self.home(d), self.home(d + 1));
-        let (first, second) = if swap { (y, x) } else { (x, y) };
-        self.load01(first, second);
-        self.a.sse_cmp(double, 0, 1, predicate);
-        self.a.store_v128_xmm0(x);
+        let (x, y) = self.pop_two(swap)?;
+        self.a.sse_cmp(double, x, y, predicate);
+        self.push_v128_reg(x);
         Ok(())
     }
 
     /// Integer `ne`: `eq` (instruction `eq`), then inverted.
     fn simd_not_equal(&mut self, eq: &str) -> Result<(), Fallback> {
-        self.simd_binary_inline(eq, false)?;
-        let at = self.home(self.stack.len() - 1);
-        self.load0(at);
-        self.a.sse_rr("pcmpeqb_a", 1, 1);
-        self.a.sse_rr("pxor_a", 0, 1);
-        self.a.store_v128_xmm0(at);
+        let (x, y) = self.pop_two(false)?;
+        self.a.sse_rr(eq, x, y);
+        self.invert(x);
+        self.push_v128_reg(x);
         Ok(())
     }
 
     /// `bitmask` of lanes of `lane_bytes` bytes (1, 4 or 8): one move-mask instruction.
     fn simd_bitmask(&mut self, lane_bytes: u8) -> Result<(), Fallback> {
         self.need_wide()?;
-        self.pop();
-        let at = self.home(self.stack.len());
+        let x = self.pop_v128();
+        self.release_xmm(x);
         let r = self.alloc();
-        self.a.load_v128(0, at);
-        self.a.movemask(lane_bytes, r, 0);
+        self.a.movemask(lane_bytes, r, x);
         self.push(Val::Reg(r), Size::S32);
         Ok(())
     }
 
-    /// `extend_low`/`extend_high` (`disp` 0 or 8): `pmovzx`/`pmovsx` of that half of the slot.
-    fn simd_widen(&mut self, name: &str, disp: i32) -> Result<(), Fallback> {
+    /// `extend_low`/`extend_high`: `pmovzx`/`pmovsx` of the register, after moving the high
+    /// half down (`pshufd` 0xee) for `high`.
+    fn simd_widen(&mut self, name: &str, high: bool) -> Result<(), Fallback> {
         self.need_wide()?;
-        let d = self.stack.len() - 1;
-        let from = self.simd_slot(d, disp);
-        if !self.a.sse_widen(name, 0, from) {
+        let x = self.pop_v128();
+        if high {
+            self.a.pshufd(x, x, 0xee);
+        }
+        if !self.a.sse_widen_rr(name, x, x) {
             return fallback(format!("no instruction {name}"));
         }
-        let to = self.home(d);
-        self.a.store_v128_xmm0(to);
+        self.push_v128_reg(x);
         Ok(())
     }
 
     /// A shift by the i32 on top, taken modulo the lane width (`mask`), of the v128 below it.
     fn simd_shift_inline(&mut self, name: &str, mask: i32) -> Result<(), Fallback> {
         self.need_wide()?;
+        if let Some(count) = self.top_const() {
+            // A constant count: the immediate form.
+            self.pop();
+            let x = self.pop_v128();
+            let imm_name = name.trim_end_matches("_a");
+            if !self.a.sse_shift_imm(imm_name, x, (count & i64::from(mask)) as u8) {
+                return fallback(format!("no instruction {imm_name}"));
+            }
+            self.push_v128_reg(x);
+            return Ok(());
+        }
         let (n, _) = self.pop_reg();
         self.a.alu_ri(Alu::And, Size::S32, n, mask);
         self.a.to_xmm(Size::S64, 1, n);
         self.release(n);
-        let d = self.stack.len() - 1;
-        let at = self.home(d);
-        self.a.load_v128(0, at);
-        if !self.a.sse_rr(name, 0, 1) {
+        let x = self.pop_v128();
+        if !self.a.sse_rr(name, x, 1) {
             return fallback(format!("no instruction {name}"));
         }
-        self.a.store_v128_xmm0(at);
-        Ok(())
-    }
-
-    /// `x op y` (`x op !y` when `invert`) on the two v128s on top, 64 bits at a time.
-    fn simd_bitwise(&mut self, op: Alu, invert: bool) -> Result<(), Fallback> {
-        self.need_wide()?;
-        self.pop();
-        let d = self.stack.len() - 1;
-        for half in [0, 8] {
-            let (x, y) = (self.simd_slot(d, half), self.simd_slot(d + 1, half));
-            self.a.load(Size::S64, RAX, x);
-            self.a.load(Size::S64, RCX, y);
-            if invert {
-                self.a.alu_ri(Alu::Xor, Size::S64, RCX, -1);
-            }
-            self.a.alu_rr(op, Size::S64, RAX, RCX);
-            self.a.store(Size::S64, x, RAX);
-        }
+        self.push_v128_reg(x);
         Ok(())
     }
 
     fn v128_load(&mut self, memarg: MemArg) -> Result<(), Fallback> {
         self.need_wide()?;
-        let (addr, _) = self.pop_reg();
+        // The address read in place from a cached local's register when it is one.
+        let local = self.take_local_operand();
+        let addr = match local {
+            Some(local) => local.reg,
+            None => self.pop_reg().0,
+        };
+        let x = self.alloc_xmm();
         let m = self.address(memarg, addr)?;
-        self.release(addr);
         self.a.trap_here(crate::trap::TrapKind::MemoryOutOfBounds);
-        self.a.load_v128(0, m);
-        let to = self.home(self.stack.len());
-        self.a.store_v128_xmm0(to);
-        self.push_v128();
+        self.a.load_v128(x, m);
+        match local {
+            Some(local) => self.end_local_operand(local),
+            None => self.release(addr),
+        }
+        self.push_v128_reg(x);
         Ok(())
     }
 
     fn v128_store(&mut self, memarg: MemArg) -> Result<(), Fallback> {
         self.need_wide()?;
-        self.pop();
-        let from = self.home(self.stack.len());
-        self.load0(from);
+        let x = self.pop_v128();
         let (addr, _) = self.pop_reg();
         let m = self.address(memarg, addr)?;
         self.release(addr);
         self.a.trap_here(crate::trap::TrapKind::MemoryOutOfBounds);
-        self.a.store_v128(m, 0);
+        self.a.store_v128(m, x);
+        self.release_xmm(x);
         Ok(())
     }
 
@@ -629,10 +638,10 @@ impl Compiler<'_> {
     fn simd_load_extend(&mut self, memarg: MemArg, extend: &Operator<'_>) -> Result<(), Fallback> {
         self.need_wide()?;
         let r = self.simd_load_scalar(memarg, 8)?;
-        let d = self.stack.len();
-        self.a.store(Size::S64, self.home(d), r);
+        let x = self.alloc_xmm();
+        self.a.to_xmm(Size::S64, x, r);
         self.release(r);
-        self.push_v128();
+        self.push_v128_reg(x);
         if !self.simd(extend)? {
             return fallback("simd extend");
         }
@@ -643,32 +652,40 @@ impl Compiler<'_> {
     fn simd_load_splat(&mut self, memarg: MemArg, bytes: u8, splat: bool) -> Result<(), Fallback> {
         self.need_wide()?;
         let r = self.simd_load_scalar(memarg, bytes)?;
-        let d = self.stack.len();
-        if splat {
-            self.simd_spread_into(d, r, bytes);
+        let x = if splat {
+            self.simd_spread(r, bytes)
         } else {
-            self.a.store(Size::S64, self.home(d), r);
-            self.a.alu_rr(Alu::Xor, Size::S32, RAX, RAX);
-            self.a.store(Size::S64, self.simd_slot(d, 8), RAX);
-        }
+            // movq zeroes the upper half.
+            let x = self.alloc_xmm();
+            self.a.to_xmm(Size::S64, x, r);
+            x
+        };
         self.release(r);
-        self.push_v128();
+        self.push_v128_reg(x);
         Ok(())
     }
 
-    /// Stores the low `bytes` of `r` (its upper bits zero) to every lane of `home(d)`.
-    fn simd_spread_into(&mut self, d: usize, r: Reg, bytes: u8) {
+    /// A new pool register holding the low `bytes` of `r` (its upper bits zero) in every lane.
+    fn simd_spread(&mut self, r: Reg, bytes: u8) -> u8 {
         if bytes < 8 {
             self.a.mov_ri(Size::S64, RAX, spread(bytes));
             self.a.imul_rr(Size::S64, r, RAX);
         }
-        // One 16-byte store, so a 16-byte load of the slot is forwarded from it.
-        self.a.splat64_xmm(0, r);
-        self.a.store_v128_xmm0(self.home(d));
+        let x = self.alloc_xmm();
+        self.a.splat64_xmm(x, r);
+        x
     }
 
     fn simd_splat(&mut self, bytes: u8) -> Result<(), Fallback> {
         self.need_wide()?;
+        if let Some(v) = self.top_const() {
+            // A constant lane: the constant vector, spread at compile time.
+            self.pop();
+            let lane = if bytes == 8 { v } else { v & ((1i64 << (8 * bytes)) - 1) };
+            let spread = lane.wrapping_mul(spread(bytes));
+            self.push_v128_const(spread, spread);
+            return Ok(());
+        }
         let (r, _) = self.pop_reg();
         match bytes {
             1 => self.a.alu_ri(Alu::And, Size::S32, r, 0xff),
@@ -676,15 +693,15 @@ impl Compiler<'_> {
             4 => self.a.mov_rr(Size::S32, r, r),
             _ => {}
         }
-        let d = self.stack.len();
-        self.simd_spread_into(d, r, bytes);
+        let x = self.simd_spread(r, bytes);
         self.release(r);
-        self.push_v128();
+        self.push_v128_reg(x);
         Ok(())
     }
 
     fn simd_load_lane(&mut self, memarg: MemArg, bytes: u8, lane: u8) -> Result<(), Fallback> {
         self.need_wide()?;
+        self.v128_to_slot(0);
         self.pop();
         let r = self.simd_load_scalar(memarg, bytes)?;
         let d = self.stack.len();
@@ -699,6 +716,7 @@ impl Compiler<'_> {
 
     fn simd_store_lane(&mut self, memarg: MemArg, bytes: u8, lane: u8) -> Result<(), Fallback> {
         self.need_wide()?;
+        self.v128_to_slot(0);
         self.pop();
         let at = self.simd_slot(self.stack.len(), i32::from(lane) * i32::from(bytes));
         self.a.load_narrow(bytes, false, Size::S64, RCX, at);
@@ -712,6 +730,7 @@ impl Compiler<'_> {
 
     fn simd_extract_lane(&mut self, bytes: u8, lane: u8, signed: bool, to: Size) -> Result<(), Fallback> {
         self.need_wide()?;
+        self.v128_to_slot(0);
         self.pop();
         let at = self.simd_slot(self.stack.len(), i32::from(lane) * i32::from(bytes));
         let r = self.alloc();
@@ -722,6 +741,7 @@ impl Compiler<'_> {
 
     fn simd_replace_lane(&mut self, bytes: u8, lane: u8) -> Result<(), Fallback> {
         self.need_wide()?;
+        self.v128_to_slot(1);
         let (r, _) = self.pop_reg();
         self.pop();
         let at = self.simd_slot(self.stack.len(), i32::from(lane) * i32::from(bytes));

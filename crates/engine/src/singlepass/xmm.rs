@@ -1,11 +1,13 @@
 //! Float values in xmm registers, and comparisons left in the flags: the parts of the value
 //! stack (`Val::Xmm`, `Val::Flags`) that keep float code and compare-and-branch sequences off
-//! the general registers.
+//! the general registers. v128 values (`Val::V128Reg`, see `simd`) share the xmm pool.
 //!
 //! Every helper of the core value stack keeps its contract for these values: `pop_reg` and
 //! `pop_into` move a float's bits to a general register (or materialize a comparison as 0/1),
-//! `spill` stores an xmm register's low 64 bits to the home slot. Float operators use
-//! [`Compiler::pop_xmm`] instead, which takes any value into an xmm register of its own.
+//! `spill` stores an xmm register's low 64 bits to the home slot (all 16 bytes of a v128).
+//! Float operators use [`Compiler::pop_xmm`] instead, which takes any value into an xmm
+//! register of its own. When the pool runs dry, `alloc_xmm` drops a cached local first, then
+//! spills the deepest float or v128 held in a register.
 
 use super::asm::{Cond, Label, Reg, Size};
 use super::{Compiler, Entry, Flag, Val, R11};
@@ -19,7 +21,7 @@ impl Compiler<'_> {
             let depth = self
                 .stack
                 .iter()
-                .position(|e| matches!(e.val, Val::Xmm(_)))
+                .position(|e| matches!(e.val, Val::Xmm(_) | Val::V128Reg(_)))
                 .expect("the xmm pool is empty only when the stack holds its registers");
             self.spill(depth);
         }
@@ -37,7 +39,7 @@ impl Compiler<'_> {
     pub(super) fn release_val(&mut self, val: Val) {
         match val {
             Val::Reg(r) => self.release(r),
-            Val::Xmm(x) => self.release_xmm(x),
+            Val::Xmm(x) | Val::V128Reg(x) => self.release_xmm(x),
             Val::Const(_) | Val::Spilled | Val::Flags(_) | Val::V128 => {}
         }
     }
@@ -51,7 +53,8 @@ impl Compiler<'_> {
     pub(super) fn pop_xmm(&mut self) -> (u8, Size) {
         let entry = self.pop();
         let x = match entry.val {
-            Val::Xmm(x) => return (x, entry.size),
+            // A v128's low 32 or 64 bits, as its slot's load gives.
+            Val::Xmm(x) | Val::V128Reg(x) => return (x, entry.size),
             _ => self.alloc_xmm(),
         };
         match entry.val {
@@ -72,7 +75,7 @@ impl Compiler<'_> {
                 self.materialize(flag, R11);
                 self.a.to_xmm(Size::S32, x, R11);
             }
-            Val::Xmm(_) => unreachable!("returned above"),
+            Val::Xmm(_) | Val::V128Reg(_) => unreachable!("returned above"),
         }
         (x, entry.size)
     }
