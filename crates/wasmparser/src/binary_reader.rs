@@ -1957,21 +1957,33 @@ impl<'a> BinaryReader<'a> {
         match self.buffer.get(self.position) {
             Some(&align) if align < 0x10 => {
                 self.position += 1;
-                let offset = if self.memory64() {
-                    self.read_var_u64()?
-                } else {
-                    u64::from(self.read_var_u32()?)
-                };
-                Ok(MemArg {
-                    align,
-                    max_align,
-                    offset,
-                    target: MemArgTarget::Memory(0),
-                    ordering: None,
-                })
+                self.read_memarg_offset(align, max_align, MemArgTarget::Memory(0), None)
             }
             _ => self.read_memarg_with_ordering(max_align, MemArgKind::Plain),
         }
+    }
+
+    /// cranewasm: the end of a memarg, its offset, shared by the inline and the general path.
+    #[inline(always)]
+    fn read_memarg_offset(
+        &mut self,
+        align: u8,
+        max_align: u8,
+        target: MemArgTarget,
+        ordering: Option<MemArgOrdering>,
+    ) -> Result<MemArg> {
+        let offset = if self.memory64() {
+            self.read_var_u64()?
+        } else {
+            u64::from(self.read_var_u32()?)
+        };
+        Ok(MemArg {
+            align,
+            max_align,
+            offset,
+            target,
+            ordering,
+        })
     }
 
     fn read_atomic_memarg(&mut self, max_align: u8) -> Result<MemArg> {
@@ -2067,18 +2079,7 @@ impl<'a> BinaryReader<'a> {
             ));
         }
 
-        let offset = if self.memory64() {
-            self.read_var_u64()?
-        } else {
-            u64::from(self.read_var_u32()?)
-        };
-        Ok(MemArg {
-            align,
-            max_align,
-            offset,
-            target,
-            ordering,
-        })
+        self.read_memarg_offset(align, max_align, target, ordering)
     }
 
     fn read_ordering(&mut self) -> Result<Ordering> {
