@@ -1807,6 +1807,9 @@ pub struct Options {
     pub report_every: Option<Duration>,
     /// Keep the extreme shapes small: for the quick test, which may run unoptimized.
     pub light: bool,
+    /// Compile every input for this tier (compared with `other_tier`'s results), instead of
+    /// the tiers in turn.
+    pub tier: Option<Tier>,
 }
 
 /// Saves `bytes` as `<dir>/<prefix>-<n>.wasm` with a `.txt` note; returns the path.
@@ -1866,7 +1869,7 @@ pub fn run(options: &Options) -> Stats {
         stats.inputs += 1;
         stats.input_bytes += input.bytes.len() as u64;
         *stats.by_kind.entry(input.kind.name()).or_default() += 1;
-        let tier = Tier::ALL[stats.inputs as usize % Tier::COUNT];
+        let tier = options.tier.unwrap_or(Tier::ALL[stats.inputs as usize % Tier::COUNT]);
         if input.bytes != last_written {
             std::fs::write(&current_path, &input.bytes).expect("write current.wasm");
             last_written.clone_from(&input.bytes);
@@ -2002,6 +2005,7 @@ mod tests {
             crash_dir: dir.clone(),
             report_every: None,
             light: true,
+            tier: None,
         });
         eprintln!("{}", stats.summary(Duration::from_secs(5)));
         if stats.findings == 0 {

@@ -1,4 +1,6 @@
-//! From tools/: `cargo run --release -p cranewasm-fuzz -- --seconds N [--seed S] [--crash-dir DIR]`
+//! From tools/: `cargo run --release -p cranewasm-fuzz -- --seconds N [--seed S] [--crash-dir DIR] [--tier T]`
+//! (`--tier singlepass|baseline|optimized`: every input at that tier, compared with the
+//! optimized tier, or with the baseline for `optimized`; without it the tiers take turns)
 //! From tools/: `cargo run --release -p cranewasm-fuzz -- --replay FILE`
 //! `cranewasm-fuzz --emit-v8 N --seed S`: writes N modules for the differential fuzzer against
 //! V8 (tools/fuzz-v8.js) to stdout, each as its length (u32, little-endian) and its bytes, then
@@ -12,7 +14,7 @@ use std::time::{Duration, Instant};
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cranewasm-fuzz --seconds N [--seed S] [--crash-dir DIR]\n       \
+        "usage: cranewasm-fuzz --seconds N [--seed S] [--crash-dir DIR] [--tier T]\n       \
          cranewasm-fuzz --replay FILE\n       \
          cranewasm-fuzz --emit-v8 N [--seed S]"
     );
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
     let mut crash_dir = PathBuf::from("fuzz-crashes");
     let mut replay = None;
     let mut emit = None;
+    let mut tier = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next();
@@ -43,6 +46,10 @@ fn main() -> ExitCode {
             },
             "--emit-v8" => match value().and_then(|v| v.parse::<u64>().ok()) {
                 Some(v) => emit = Some(v),
+                None => return usage(),
+            },
+            "--tier" => match value().as_deref().and_then(cranewasm_engine::compiler::codegen::Tier::parse) {
+                Some(t) => tier = Some(t),
                 None => return usage(),
             },
             "--replay" => match value() {
@@ -81,8 +88,9 @@ fn main() -> ExitCode {
             .unwrap_or(1)
     });
     eprintln!(
-        "cranewasm-fuzz: seed {seed}, {seconds} s, crash dir {}",
-        crash_dir.display()
+        "cranewasm-fuzz: seed {seed}, {seconds} s, crash dir {}, tier {}",
+        crash_dir.display(),
+        tier.map_or("each in turn", |t| t.as_str())
     );
     let start = Instant::now();
     let stats = cranewasm_fuzz::run(&cranewasm_fuzz::Options {
@@ -91,6 +99,7 @@ fn main() -> ExitCode {
         crash_dir,
         report_every: Some(Duration::from_secs(10)),
         light: false,
+        tier,
     });
     eprintln!("done (seed {seed})\n{}", stats.summary(start.elapsed()));
     if stats.findings == 0 {
