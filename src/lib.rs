@@ -238,7 +238,7 @@ pub fn compile_async_cached(
         module_cache::Found::Live(shared) => Either3::A(NativeModule::new(&env, shared)),
         module_cache::Found::Entry(job) => Either3::B(AsyncTask::new(EntryCompileTask { job: Some(job) })),
         module_cache::Found::Missing(key) => {
-            Either3::C(AsyncTask::new(CompileTask { bytes: Arc::from(bytes), key: Some(key) }))
+            Either3::C(AsyncTask::new(CompileTask { bytes: engine::runtime::copy_bytes(bytes), key: Some(key) }))
         }
     }
 }
@@ -265,7 +265,7 @@ impl Task for EntryCompileTask {
 /// here, on the JS thread (the module keeps this copy: it is the only one made).
 #[napi]
 pub fn compile_async(bytes: &[u8]) -> AsyncTask<CompileTask> {
-    AsyncTask::new(CompileTask { bytes: Arc::from(bytes), key: None })
+    AsyncTask::new(CompileTask { bytes: engine::runtime::copy_bytes(bytes), key: None })
 }
 
 pub struct CompileTask {

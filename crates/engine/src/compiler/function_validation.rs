@@ -40,7 +40,7 @@ pub(super) fn decode_and_validate(
     let mut decoder = Decoder::new(features);
     let progress = rayon::scope(|scope| {
         if needs_copy {
-            scope.spawn(|_| *copy.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::from(bytes)));
+            scope.spawn(|_| *copy.lock().unwrap_or_else(|e| e.into_inner()) = Some(crate::runtime::copy_bytes(bytes)));
         }
         let first_error = &first_error;
         let mut batch: Vec<PendingBody<'_>> = Vec::new();
@@ -78,7 +78,7 @@ pub(super) fn decode_and_validate(
         (Some(err), None) | (None, Some(err)) => return Err(err),
         (None, None) => {}
     }
-    module.bytes = copy.into_inner().unwrap_or_else(|e| e.into_inner()).unwrap_or_else(|| Arc::from(bytes));
+    module.bytes = copy.into_inner().unwrap_or_else(|e| e.into_inner()).unwrap_or_else(|| crate::runtime::copy_bytes(bytes));
     Ok(module)
 }
 

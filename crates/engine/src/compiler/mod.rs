@@ -108,7 +108,7 @@ fn decode_trusted(
 ) -> Result<Arc<Module>, CompileError> {
     // The module's copy of the bytes (14 MB for esbuild.wasm: a page fault per 4 KB) is made
     // beside the decoding, by a pool thread that is free (the caller is on the pool).
-    let (decoded, copy) = rayon::join(|| decode::decode_module_trusted(bytes, features), || Arc::<[u8]>::from(bytes));
+    let (decoded, copy) = rayon::join(|| decode::decode_module_trusted(bytes, features), || crate::runtime::copy_bytes(bytes));
     let mut module = decoded?;
     if module.bodies.len() != module.functions.len().saturating_sub(module.num_imported_functions as usize) {
         return Err(CompileError::invalid("function and code section counts differ".to_string(), 0));

@@ -139,7 +139,7 @@ impl StreamingCompile {
         drop(state);
         let input = std::mem::replace(&mut *job.input(), Input::new(job.features));
         let mut module = input.decoder.into_module();
-        module.bytes = Arc::from(input.bytes);
+        module.bytes = crate::runtime::copy_bytes(&input.bytes);
         let module = Arc::new(module);
         super::trampolines::warm_in_background(module.clone());
         let code = super::finish(module.clone(), precompiled, job.options);
