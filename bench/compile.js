@@ -8,7 +8,8 @@
 // alternate within each round. Times are medians over the rounds; the stall is
 // the worst over them. Every first call must give the same result on both engines, and
 // cranewasm must report the compile options it was asked for, else the run fails.
-// Options: --quick (one round), --markdown (print the README tables).
+// Options: --quick (one round), --rounds N (N rounds; 3 by default), --markdown (print the
+// README tables).
 'use strict';
 
 const { execFileSync } = require('child_process');
@@ -20,7 +21,9 @@ const { syntheticModule } = require('./synthetic-module');
 
 const QUICK = process.argv.includes('--quick');
 const MARKDOWN = process.argv.includes('--markdown');
-const ROUNDS = QUICK ? 1 : 3;
+const roundsArg = process.argv.indexOf('--rounds');
+const ROUNDS = QUICK ? 1 : roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 3;
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('--rounds takes a positive integer');
 const TIMEOUT_MS = 180_000;
 const PROGRESS = process.stderr.isTTY; // a run takes minutes: say where it is
 
