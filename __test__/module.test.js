@@ -522,3 +522,54 @@ describe('in a realm of its own, every value handed out belongs to that realm', 
     expect(trapOf(cranewasm)).toBeInstanceOf(cranewasm.RuntimeError);
   });
 });
+
+// Module bytes of 4 MB and more are copied by two threads into memory advised for huge pages
+// (runtime::copy_bytes); the module must keep exactly the bytes given at the call, whatever the
+// view's alignment, and not see writes made after compile() returned.
+describe('large modules keep the bytes given at the call', () => {
+  function uleb(n) {
+    const out = [];
+    do {
+      let byte = n & 0x7f;
+      n >>>= 7;
+      if (n !== 0) byte |= 0x80;
+      out.push(byte);
+    } while (n !== 0);
+    return out;
+  }
+  // A module of one custom section "big" whose payload's bytes follow a pattern, at an offset
+  // `skew` into a larger buffer (an unaligned view).
+  function bigModule(payloadLength, skew) {
+    const nameBytes = [3, ...Buffer.from('big')];
+    const size = uleb(nameBytes.length + payloadLength);
+    const head = [...HEADER, 0, ...size, ...nameBytes];
+    const buffer = new Uint8Array(skew + head.length + payloadLength);
+    const bytes = buffer.subarray(skew);
+    bytes.set(head);
+    for (let i = 0; i < payloadLength; i++) bytes[head.length + i] = (i * 7 + (i >>> 12)) & 0xff;
+    return { bytes, payloadStart: head.length };
+  }
+  const sameBytes = (module, namespace, expected) => {
+    const [section] = namespace.Module.customSections(module, 'big');
+    return Buffer.from(section).equals(Buffer.from(expected));
+  };
+
+  test.each([
+    ['just below 4 MB', (4 << 20) - 40, 0],
+    ['4 MB and an odd tail, unaligned', (4 << 20) + 4099, 3],
+    ['9 MB, unaligned', (9 << 20) + 13, 5],
+  ])('%s', async (_, length, skew) => {
+    const { bytes, payloadStart } = bigModule(length, skew);
+    const expected = bytes.slice(payloadStart);
+    const compiling = cranewasm.compile(bytes);
+    bytes.fill(0xee, payloadStart, payloadStart + 4096); // after the call: not seen
+    bytes.fill(0xee, bytes.length - 4096);
+    const compiled = await compiling;
+    expect(sameBytes(compiled, cranewasm, expected)).toBe(true);
+    bytes.set(expected, payloadStart);
+    const made = new cranewasm.Module(bytes);
+    expect(sameBytes(made, cranewasm, expected)).toBe(true);
+    // Node agrees on the section.
+    expect(sameBytes(new node.Module(bytes), node, expected)).toBe(true);
+  });
+});
