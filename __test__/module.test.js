@@ -4,7 +4,7 @@
 'use strict';
 
 const { cranewasm, node, outcome, asyncOutcome, describeInstantiated } = require('./helpers/differential.js');
-const { ModuleBuilder, OP, SECTION, section, name, vec } = require('./helpers/wasm-builder.js');
+const { ModuleBuilder, OP, SECTION, section, name, vec, uleb } = require('./helpers/wasm-builder.js');
 
 const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
@@ -527,20 +527,10 @@ describe('in a realm of its own, every value handed out belongs to that realm', 
 // (runtime::copy_bytes); the module must keep exactly the bytes given at the call, whatever the
 // view's alignment, and not see writes made after compile() returned.
 describe('large modules keep the bytes given at the call', () => {
-  function uleb(n) {
-    const out = [];
-    do {
-      let byte = n & 0x7f;
-      n >>>= 7;
-      if (n !== 0) byte |= 0x80;
-      out.push(byte);
-    } while (n !== 0);
-    return out;
-  }
   // A module of one custom section "big" whose payload's bytes follow a pattern, at an offset
   // `skew` into a larger buffer (an unaligned view).
   function bigModule(payloadLength, skew) {
-    const nameBytes = [3, ...Buffer.from('big')];
+    const nameBytes = name('big');
     const size = uleb(nameBytes.length + payloadLength);
     const head = [...HEADER, 0, ...size, ...nameBytes];
     const buffer = new Uint8Array(skew + head.length + payloadLength);
