@@ -37,14 +37,16 @@ pub fn lower_thread_priority() {
     }
 }
 
-/// A copy of module bytes, as a module keeps them. A large copy is backed by transparent huge
-/// pages where the kernel has them (`MADV_HUGEPAGE` on the 2 MB-aligned part of the new
-/// allocation, before anything touches it): a copy into fresh memory costs one page fault per
-/// 4 KB otherwise, which is most of its time (14 MB: ~11 ms with 4 KB pages, ~4 ms with huge
-/// pages on this machine), and `compile()` makes it on the JS thread.
+/// A copy of module bytes, as a module keeps them. A copy into fresh memory costs one page
+/// fault per 4 KB, which is most of its time (14 MB: ~11 ms on this machine), and `compile()`
+/// makes it on the JS thread; so a copy of 1 MB or more is made by two threads (their faults
+/// are taken in parallel), and the 2 MB-aligned part of the new allocation is advised for
+/// transparent huge pages before anything touches it (`MADV_HUGEPAGE`, where the kernel has
+/// them: 14 MB then took ~4 ms on one thread).
 pub fn copy_bytes(bytes: &[u8]) -> std::sync::Arc<[u8]> {
     const HUGE_PAGE: usize = 2 << 20;
-    if bytes.len() < 2 * HUGE_PAGE {
+    const PARALLEL_FROM: usize = 1 << 20;
+    if bytes.len() < PARALLEL_FROM {
         return std::sync::Arc::from(bytes);
     }
     let mut copy = std::sync::Arc::<[u8]>::new_uninit_slice(bytes.len());
