@@ -42,7 +42,9 @@ pub fn lower_thread_priority() {
 /// makes it on the JS thread; so a copy of 1 MB or more is made by two threads (their faults
 /// are taken in parallel), and the 2 MB-aligned part of the new allocation is advised for
 /// transparent huge pages before anything touches it (`MADV_HUGEPAGE`, where the kernel has
-/// them: 14 MB then took ~4 ms on one thread).
+/// them: 14 MB then took ~4 ms on one thread). On a thread of a rayon pool (the compile pool's
+/// copy made beside decoding and validation) the pool's other work already has the cores: the
+/// copy stays on that thread.
 pub fn copy_bytes(bytes: &[u8]) -> std::sync::Arc<[u8]> {
     const HUGE_PAGE: usize = 2 << 20;
     const PARALLEL_FROM: usize = 1 << 20;
@@ -71,6 +73,12 @@ pub fn copy_bytes(bytes: &[u8]) -> std::sync::Arc<[u8]> {
         // layout of `u8`.
         unsafe { std::ptr::copy_nonoverlapping(from.as_ptr(), to.as_mut_ptr().cast::<u8>(), from.len()) };
     };
+    if rayon::current_thread_index().is_some() {
+        copy_part(low, &bytes[..half]);
+        copy_part(high, &bytes[half..]);
+        // SAFETY: every element was written by the two copies above.
+        return unsafe { copy.assume_init() };
+    }
     let helped = std::thread::scope(|scope| {
         let helper = std::thread::Builder::new().spawn_scoped(scope, || copy_part(&mut *high, &bytes[half..]));
         copy_part(low, &bytes[..half]);

@@ -121,5 +121,9 @@ fn copy_bytes_copies_every_byte() {
         assert!(*copy == *bytes, "copy of {len} bytes differs");
         let shifted = super::copy_bytes(&bytes[len.min(3)..]);
         assert!(*shifted == bytes[len.min(3)..], "copy of {len} bytes from an offset differs");
+        // On a pool thread (one thread copies there).
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let pooled = pool.install(|| super::copy_bytes(&bytes[len.min(3)..]));
+        assert!(*pooled == bytes[len.min(3)..], "copy of {len} bytes on a pool thread differs");
     }
 }
