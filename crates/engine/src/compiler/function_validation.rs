@@ -9,6 +9,7 @@ use wasmparser::FuncValidatorAllocations;
 
 use super::decode::{Decoder, PendingBody, Progress};
 use super::error::CompileError;
+use super::fast_validation::{self, FastModule};
 use crate::module::Module;
 
 /// Function bodies validated by one task of [`decode_and_validate`]: enough bytes that a task's
@@ -45,18 +46,25 @@ pub(super) fn decode_and_validate(
         let first_error = &first_error;
         let mut batch: Vec<PendingBody<'_>> = Vec::new();
         let mut batch_bytes = 0;
+        // The fast path's view of the module, taken at the first body (the sections it needs
+        // come before the code section).
+        let mut fast: Option<Option<Arc<FastModule>>> = None;
         let progress = decoder.feed(bytes, true, |_, body| {
             let range = body.body.range();
             batch_bytes += range.end - range.start;
+            let fast = fast
+                .get_or_insert_with(|| FastModule::new(&body.func.resources, body.func.features).map(Arc::new))
+                .clone();
             batch.push(body);
             if batch_bytes >= BATCH_BYTES {
                 let full = std::mem::take(&mut batch);
                 batch_bytes = 0;
-                scope.spawn(move |_| validate_batch(full, first_error));
+                scope.spawn(move |_| validate_batch(full, fast.as_deref(), first_error));
             }
         });
         if !batch.is_empty() {
-            scope.spawn(move |_| validate_batch(batch, first_error));
+            let fast = fast.flatten();
+            scope.spawn(move |_| validate_batch(batch, fast.as_deref(), first_error));
         }
         progress
     });
@@ -82,10 +90,23 @@ pub(super) fn decode_and_validate(
     Ok(module)
 }
 
-/// Validates `batch`, keeping in `first_error` the error that comes first in byte order.
-fn validate_batch(batch: Vec<PendingBody<'_>>, first_error: &Mutex<Option<CompileError>>) {
+/// Validates `batch`, keeping in `first_error` the error that comes first in byte order. Each
+/// body goes through the fast path first, when the module has one; what it does not find valid
+/// is wasmparser's to decide.
+fn validate_batch(
+    batch: Vec<PendingBody<'_>>,
+    fast: Option<&FastModule>,
+    first_error: &Mutex<Option<CompileError>>,
+) {
     let mut allocs = FuncValidatorAllocations::default();
+    let mut scratch = fast_validation::Scratch::default();
     for pending in batch {
+        let fast_valid = fast.is_some_and(|fast| {
+            fast_validation::validate(fast, pending.func.ty, pending.body.as_bytes(), &mut scratch)
+        });
+        if fast_valid {
+            continue;
+        }
         let mut validator = pending.func.into_validator(allocs);
         if let Err(err) = validator.validate(&pending.body) {
             let mut error = CompileError::from_reader(&err);

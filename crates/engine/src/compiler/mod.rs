@@ -8,6 +8,7 @@
 pub mod codegen;
 mod decode;
 mod error;
+mod fast_validation;
 mod function_validation;
 pub mod options;
 pub mod streaming;

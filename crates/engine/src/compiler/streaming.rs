@@ -35,6 +35,7 @@ use wasmparser::{
 
 use super::codegen::CompiledFunction;
 use super::decode::{Decoder, PendingBody, Progress};
+use super::fast_validation::{self, FastModule};
 use super::{Compilation, CompileError, CompileOptions};
 use crate::module::Module;
 
@@ -312,6 +313,9 @@ struct Input {
     bytes: Vec<u8>,
     /// The module as it was when the code section started: what units translate against.
     snapshot: Option<Arc<Module>>,
+    /// The validator's fast path for this module's bodies (taken at the first body, as
+    /// `snapshot`), if it has one.
+    fast: Option<Option<Arc<FastModule>>>,
 }
 
 impl Input {
@@ -320,6 +324,7 @@ impl Input {
             decoder: Decoder::new(features),
             bytes: Vec::new(),
             snapshot: None,
+            fast: None,
         }
     }
 }
@@ -331,6 +336,7 @@ struct Unit {
     /// Index in the function index space.
     index: u32,
     func: FuncToValidate<ValidatorResources>,
+    fast: Option<Arc<FastModule>>,
     /// The body's bytes (a copy: the input buffer moves as it grows), found at `start` in the
     /// module.
     code: Box<[u8]>,
@@ -439,6 +445,7 @@ impl Job {
                 decoder,
                 bytes,
                 snapshot,
+                fast,
             } = &mut *input;
             // The new bytes go to the decoder a slice at a time, so that an abort stops a
             // decode step that has megabytes before it.
@@ -448,7 +455,10 @@ impl Job {
                 let last = limit == bytes.len();
                 let progress = decoder.feed(&bytes[..limit], eof && last, |module, body| {
                     let module = snapshot.get_or_insert_with(|| Arc::new(module.clone()));
-                    self.queue_unit(module, body);
+                    let fast = fast
+                        .get_or_insert_with(|| FastModule::new(&body.func.resources, body.func.features).map(Arc::new))
+                        .clone();
+                    self.queue_unit(module, fast, body);
                 });
                 if last || !matches!(progress, Progress::NeedMoreData) || self.aborted() {
                     break progress;
@@ -490,7 +500,7 @@ impl Job {
     }
 
     /// Queues a unit for `body` (unless the job cannot use it) and a task to run it.
-    fn queue_unit(self: &Arc<Self>, module: &Arc<Module>, body: PendingBody<'_>) {
+    fn queue_unit(self: &Arc<Self>, module: &Arc<Module>, fast: Option<Arc<FastModule>>, body: PendingBody<'_>) {
         let start = body.body.range().start;
         // Checked under the lock: `abort` sets its flag before taking the lock, so a unit
         // queued here is either refused or drained (and counted) by the abort.
@@ -511,6 +521,7 @@ impl Job {
             module: module.clone(),
             index: body.index,
             func: body.func,
+            fast,
             code: body.body.as_bytes().into(),
             start,
         });
@@ -578,12 +589,22 @@ impl Job {
             unit.start,
             self.features,
         ));
-        let valid = ALLOCATIONS.with(|cell| {
-            let mut validator = unit.func.into_validator(cell.take());
-            let valid = validator.validate(&body);
-            cell.replace(validator.into_allocations());
-            valid
+        thread_local! {
+            static FAST_SCRATCH: RefCell<fast_validation::Scratch> = RefCell::default();
+        }
+        let fast_valid = unit.fast.as_deref().is_some_and(|fast| {
+            FAST_SCRATCH.with(|cell| fast_validation::validate(fast, unit.func.ty, &unit.code, &mut cell.borrow_mut()))
         });
+        let valid = if fast_valid {
+            Ok(())
+        } else {
+            ALLOCATIONS.with(|cell| {
+                let mut validator = unit.func.into_validator(cell.take());
+                let valid = validator.validate(&body);
+                cell.replace(validator.into_allocations());
+                valid
+            })
+        };
         if let Err(err) = valid {
             let mut error = CompileError::from_reader(&err);
             // Named when the error is settled: the name section comes later.
@@ -685,4 +706,4 @@ fn internal_error(message: &str) -> CompileError {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

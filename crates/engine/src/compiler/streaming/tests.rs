@@ -333,7 +333,9 @@ fn every_spec_module_streams_to_the_same_outcome() {
     assert!(invalid > 1_000, "too few invalid modules");
 }
 
-fn script_modules(origin: &str, text: &str) -> Vec<Vec<u8>> {
+/// The binary modules of a spec script: valid ones, `assert_invalid` and binary
+/// `assert_malformed` ones, unlinkable ones and those of `assert_trap`.
+pub(in crate::compiler) fn script_modules(origin: &str, text: &str) -> Vec<Vec<u8>> {
     let mut lexer = wast::lexer::Lexer::new(text);
     lexer.allow_confusing_unicode(true);
     let buffer = wast::parser::ParseBuffer::new_with_lexer(lexer)
