@@ -36,6 +36,9 @@
 //! than [`HANG_LIMIT`] of CPU time (or [`HANG_WALL_LIMIT`] in all), after copying it to
 //! `hang-<time>.wasm`. `--replay FILE` reruns one input on both tiers with a log of every step.
 
+mod validator;
+pub use validator::{run_validator, ValidatorStats};
+
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::ffi::c_void;

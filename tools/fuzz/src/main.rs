@@ -1,6 +1,8 @@
 //! From tools/: `cargo run --release -p cranewasm-fuzz -- --seconds N [--seed S] [--crash-dir DIR] [--tier T]`
 //! (`--tier singlepass|baseline|optimized`: every input at that tier, compared with the
 //! optimized tier, or with the baseline for `optimized`; without it the tiers take turns)
+//! From tools/: `cargo run --release -p cranewasm-fuzz -- --validator --seconds N [--seed S]`: the
+//! validation fast path against wasmparser's validator, body by body (src/validator.rs)
 //! From tools/: `cargo run --release -p cranewasm-fuzz -- --replay FILE`
 //! `cranewasm-fuzz --emit-v8 N --seed S`: writes N modules for the differential fuzzer against
 //! V8 (tools/fuzz-v8.js) to stdout, each as its length (u32, little-endian) and its bytes, then
@@ -14,7 +16,7 @@ use std::time::{Duration, Instant};
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cranewasm-fuzz --seconds N [--seed S] [--crash-dir DIR] [--tier T]\n       \
+        "usage: cranewasm-fuzz --seconds N [--seed S] [--crash-dir DIR] [--tier T | --validator]\n       \
          cranewasm-fuzz --replay FILE\n       \
          cranewasm-fuzz --emit-v8 N [--seed S]"
     );
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
     let mut replay = None;
     let mut emit = None;
     let mut tier = None;
+    let mut validator = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next();
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
                 Some(t) => tier = Some(t),
                 None => return usage(),
             },
+            "--validator" => validator = true,
             "--replay" => match value() {
                 Some(v) => replay = Some(PathBuf::from(v)),
                 None => return usage(),
@@ -87,6 +91,13 @@ fn main() -> ExitCode {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(1)
     });
+    if validator {
+        eprintln!("cranewasm-fuzz --validator: seed {seed}, {seconds} s, crash dir {}", crash_dir.display());
+        let start = Instant::now();
+        let stats = cranewasm_fuzz::run_validator(seconds, seed, &crash_dir, Some(Duration::from_secs(30)));
+        eprintln!("done (seed {seed})\n{}", stats.summary(start.elapsed()));
+        return if stats.findings == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    }
     eprintln!(
         "cranewasm-fuzz: seed {seed}, {seconds} s, crash dir {}, tier {}",
         crash_dir.display(),

@@ -837,5 +837,32 @@ impl<'a> Validator<'a, '_> {
     }
 }
 
+/// For each function body of `bytes` (as far as the sections before it validate), validated
+/// as `compile()` validates it: (the fast path's verdict, wasmparser's). For the tests and the
+/// fuzzer (`cranewasm-fuzz --validator`): the fast path must never say valid where wasmparser
+/// does not.
+pub fn verdicts(bytes: &[u8]) -> Vec<(bool, bool)> {
+    use wasmparser::{Parser, ValidPayload, Validator};
+    let mut validator = Validator::new_with_features(super::features());
+    let mut fast: Option<Option<FastModule>> = None;
+    let mut scratch = Scratch::default();
+    let mut out = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        let Ok(payload) = payload else { break };
+        match validator.payload(&payload) {
+            Ok(ValidPayload::Func(mut func, body)) => {
+                func.features.remove(WasmFeatures::GC); // as `decode` validates bodies
+                let module = fast.get_or_insert_with(|| FastModule::new(&func.resources, func.features));
+                let quick = module.as_ref().is_some_and(|m| validate(m, func.ty, body.as_bytes(), &mut scratch));
+                let full = func.into_validator(Default::default()).validate(&body).is_ok();
+                out.push((quick, full));
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;

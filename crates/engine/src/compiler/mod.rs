@@ -9,6 +9,7 @@ pub mod codegen;
 mod decode;
 mod error;
 mod fast_validation;
+pub use fast_validation::verdicts as fast_validation_verdicts;
 mod function_validation;
 pub mod options;
 pub mod streaming;

