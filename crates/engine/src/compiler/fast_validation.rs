@@ -300,6 +300,17 @@ pub(super) struct Scratch {
     locals: Vec<Ty>,
 }
 
+impl Scratch {
+    /// Gives back what an outsized body made the buffers grow to (kept per thread between
+    /// compiles, they stay small).
+    pub(super) fn trim(&mut self) {
+        const KEEP: usize = 64 * 1024;
+        if self.operands.capacity() > KEEP || self.locals.capacity() > KEEP || self.control.capacity() > KEEP / 16 {
+            *self = Scratch::default();
+        }
+    }
+}
+
 /// Whether the fast path finds `body` (a code section entry: its locals, then its operators)
 /// valid as the body of a function of type `type_index`. `false` says nothing: the body is then
 /// wasmparser's to validate.
@@ -312,23 +323,33 @@ pub(super) fn validate(
     let Some(signature) = module.signature(type_index) else {
         return false;
     };
-    let mut v = Validator {
+    let mut locals = std::mem::take(&mut scratch.locals);
+    locals.clear();
+    locals.extend_from_slice(signature.params());
+    let mut control = std::mem::take(&mut scratch.control);
+    control.clear();
+    // The validator is a value of this frame, all its methods inlined: its scalars (the read
+    // position, the stack pointer, the innermost frame's height) stay in registers.
+    let v = Validator {
         module,
         reader: Reader {
             bytes: body,
             position: 0,
         },
-        operands: &mut scratch.operands,
-        control: &mut scratch.control,
-        locals: &mut scratch.locals,
+        operands: Operands {
+            slots: std::mem::take(&mut scratch.operands),
+            len: 0,
+        },
+        control,
+        locals,
         height: 0,
         unreachable: false,
     };
-    v.operands.clear();
-    v.control.clear();
-    v.locals.clear();
-    v.locals.extend_from_slice(signature.params());
-    v.body(type_index).is_some()
+    let (valid, v) = v.run(type_index);
+    scratch.operands = v.operands.slots;
+    scratch.control = v.control;
+    scratch.locals = v.locals;
+    valid
 }
 
 /// A cursor over a body's bytes. Integers are read as wasmparser reads them, or refused where
@@ -346,10 +367,12 @@ impl Reader<'_> {
         Some(byte)
     }
 
+    #[inline(always)]
     fn eof(&self) -> bool {
         self.position == self.bytes.len()
     }
 
+    #[inline(always)]
     fn skip(&mut self, n: usize) -> Option<()> {
         if self.bytes.len() - self.position < n {
             return None;
@@ -369,6 +392,7 @@ impl Reader<'_> {
         self.u32_long(byte)
     }
 
+    #[inline(always)]
     fn u32_long(&mut self, first: u8) -> Option<u32> {
         let mut result = u32::from(first & 0x7f);
         for shift in [7, 14, 21] {
@@ -386,6 +410,7 @@ impl Reader<'_> {
     }
 
     /// An unsigned LEB of at most 64 bits: wasmparser's `read_var_u64`.
+    #[inline(always)]
     fn u64(&mut self) -> Option<u64> {
         let mut result = 0u64;
         for shift in (0..63).step_by(7) {
@@ -404,6 +429,7 @@ impl Reader<'_> {
 
     /// Skips a signed LEB of at most `bits` (32 or 64) bits, as wasmparser's `read_var_i32` and
     /// `read_var_i64` accept it: the last byte's unused bits repeat the sign bit.
+    #[inline(always)]
     fn skip_signed(&mut self, bits: u32) -> Option<()> {
         let last = bits.div_ceil(7) - 1; // the index of the last byte a value may take
         for _ in 0..last {
@@ -424,6 +450,7 @@ impl Reader<'_> {
 
     /// A block type: empty, one value type, or a function type's index (a non-negative s33, here
     /// of at most four bytes).
+    #[inline(always)]
     fn block_type(&mut self, module: &FastModule) -> Option<BlockType> {
         let byte = *self.bytes.get(self.position)?;
         if byte == 0x40 {
@@ -453,6 +480,7 @@ impl Reader<'_> {
 
     /// A memory index after `memory.size`, `memory.grow`, `memory.copy`, `memory.fill`: it must
     /// be 0, and memory 0 one the fast path knows.
+    #[inline(always)]
     fn memory_zero(&mut self, module: &FastModule) -> Option<()> {
         let index = if module.memory_index_leb {
             self.u32()?
@@ -489,18 +517,58 @@ fn same_types(a: &[Ty], b: &[Ty]) -> bool {
     }
 }
 
+/// The operand stack: `slots[..len]`. `slots` only grows (its length is its capacity, filled
+/// with anything), so that a push is a store and an increment of `len`, which stays in a
+/// register: only `slots` is passed to the (cold) call that grows it.
+struct Operands {
+    slots: Vec<Ty>,
+    len: usize,
+}
+
+impl Operands {
+    #[inline(always)]
+    fn push(&mut self, ty: Ty) {
+        if self.len == self.slots.len() {
+            grow(&mut self.slots);
+        }
+        self.slots[self.len] = ty;
+        self.len += 1;
+    }
+
+    #[inline(always)]
+    fn extend(&mut self, types: &[Ty]) {
+        for &ty in types {
+            self.push(ty);
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn grow(slots: &mut Vec<Ty>) {
+    let len = (slots.len() * 2).max(64);
+    slots.resize(len, UNKNOWN);
+}
+
 struct Validator<'a, 'b> {
     module: &'a FastModule,
     reader: Reader<'b>,
-    operands: &'a mut Vec<Ty>,
-    control: &'a mut Vec<Frame>,
-    locals: &'a mut Vec<Ty>,
+    operands: Operands,
+    control: Vec<Frame>,
+    locals: Vec<Ty>,
     /// The innermost frame's `height` and `unreachable`.
     height: usize,
     unreachable: bool,
 }
 
 impl<'a> Validator<'a, '_> {
+    #[inline(always)]
+    fn run(mut self, type_index: u32) -> (bool, Self) {
+        let valid = self.body(type_index).is_some();
+        (valid, self)
+    }
+
+    #[inline(always)]
     fn body(&mut self, type_index: u32) -> Option<()> {
         self.locals()?;
         self.control.push(Frame {
@@ -512,6 +580,7 @@ impl<'a> Validator<'a, '_> {
         self.operators()
     }
 
+    #[inline(always)]
     fn locals(&mut self) -> Option<()> {
         let groups = self.reader.u32()?;
         let mut total = self.locals.len() as u64;
@@ -529,10 +598,11 @@ impl<'a> Validator<'a, '_> {
 
     #[inline(always)]
     fn pop(&mut self) -> Option<Ty> {
-        if self.operands.len() == self.height {
+        if self.operands.len == self.height {
             return self.unreachable.then_some(UNKNOWN);
         }
-        self.operands.pop()
+        self.operands.len -= 1;
+        Some(self.operands.slots[self.operands.len])
     }
 
     #[inline(always)]
@@ -541,6 +611,7 @@ impl<'a> Validator<'a, '_> {
         (actual == expected || actual == UNKNOWN).then_some(())
     }
 
+    #[inline(always)]
     fn pop_all(&mut self, types: &[Ty]) -> Option<()> {
         for &ty in types.iter().rev() {
             self.pop_expect(ty)?;
@@ -550,9 +621,9 @@ impl<'a> Validator<'a, '_> {
 
     #[inline(always)]
     fn unary(&mut self, operand: Ty, result: Ty) -> Option<()> {
-        let n = self.operands.len();
-        if n > self.height && self.operands[n - 1] == operand {
-            self.operands[n - 1] = result;
+        let n = self.operands.len;
+        if n > self.height && self.operands.slots[n - 1] == operand {
+            self.operands.slots[n - 1] = result;
         } else {
             self.pop_expect(operand)?;
             self.operands.push(result);
@@ -562,13 +633,13 @@ impl<'a> Validator<'a, '_> {
 
     #[inline(always)]
     fn binary(&mut self, operand: Ty, result: Ty) -> Option<()> {
-        let n = self.operands.len();
+        let n = self.operands.len;
         if n >= self.height + 2
-            && self.operands[n - 1] == operand
-            && self.operands[n - 2] == operand
+            && self.operands.slots[n - 1] == operand
+            && self.operands.slots[n - 2] == operand
         {
-            self.operands.truncate(n - 1);
-            self.operands[n - 2] = result;
+            self.operands.len = n - 1;
+            self.operands.slots[n - 2] = result;
         } else {
             self.pop_expect(operand)?;
             self.pop_expect(operand)?;
@@ -577,31 +648,34 @@ impl<'a> Validator<'a, '_> {
         Some(())
     }
 
+    #[inline(always)]
     fn set_unreachable(&mut self) {
-        self.operands.truncate(self.height);
+        self.operands.len = self.height;
         self.unreachable = true;
         if let Some(frame) = self.control.last_mut() {
             frame.unreachable = true;
         }
     }
 
+    #[inline(always)]
     fn push_frame(&mut self, kind: Kind, block: BlockType) -> Option<()> {
         let params = self.module.params(block);
         self.pop_all(params)?;
-        let height = self.operands.len();
+        let height = self.operands.len;
         self.control.push(Frame {
             kind,
             block,
             height,
             unreachable: false,
         });
-        self.operands.extend_from_slice(params);
+        self.operands.extend(params);
         self.height = height;
         self.unreachable = false;
         Some(())
     }
 
     /// The types a branch to the frame `depth` levels out carries.
+    #[inline(always)]
     fn label(&self, depth: u32) -> Option<&'a [Ty]> {
         let index = self.control.len().checked_sub(1 + depth as usize)?;
         let frame = self.control[index];
@@ -615,12 +689,14 @@ impl<'a> Validator<'a, '_> {
 
     /// The end of the innermost frame's instructions (at `else` or `end`): its results must be
     /// all that is left above its height.
+    #[inline(always)]
     fn close_frame(&mut self) -> Option<Frame> {
         let frame = *self.control.last()?;
         self.pop_all(self.module.results(frame.block))?;
-        (self.operands.len() == frame.height).then_some(frame)
+        (self.operands.len == frame.height).then_some(frame)
     }
 
+    #[inline(always)]
     fn operators(&mut self) -> Option<()> {
         let module = self.module;
         loop {
@@ -719,7 +795,7 @@ impl<'a> Validator<'a, '_> {
                     top.kind = Kind::Else;
                     top.unreachable = false;
                     self.unreachable = false;
-                    self.operands.extend_from_slice(module.params(frame.block));
+                    self.operands.extend(module.params(frame.block));
                 }
                 0x0b => {
                     let frame = self.close_frame()?;
@@ -734,7 +810,7 @@ impl<'a> Validator<'a, '_> {
                         Some(outer) => {
                             self.height = outer.height;
                             self.unreachable = outer.unreachable;
-                            self.operands.extend_from_slice(module.results(frame.block));
+                            self.operands.extend(module.results(frame.block));
                         }
                         // The function's end: it must be the last byte.
                         None => return self.reader.eof().then_some(()),
@@ -751,7 +827,7 @@ impl<'a> Validator<'a, '_> {
                     let label = self.label(depth)?;
                     self.pop_expect(I32)?;
                     self.pop_all(label)?;
-                    self.operands.extend_from_slice(label);
+                    self.operands.extend(label);
                 }
                 0x0e => {
                     self.pop_expect(I32)?;
@@ -788,7 +864,7 @@ impl<'a> Validator<'a, '_> {
                     let ty = *module.functions.get(self.reader.u32()? as usize)?;
                     let signature = module.signature(ty)?;
                     self.pop_all(signature.params())?;
-                    self.operands.extend_from_slice(signature.results());
+                    self.operands.extend(signature.results());
                 }
                 0x11 => {
                     let signature = module.signature(self.reader.u32()?)?;
@@ -798,7 +874,7 @@ impl<'a> Validator<'a, '_> {
                     }
                     self.pop_expect(I32)?;
                     self.pop_all(signature.params())?;
-                    self.operands.extend_from_slice(signature.results());
+                    self.operands.extend(signature.results());
                 }
                 0x1a => {
                     self.pop()?;

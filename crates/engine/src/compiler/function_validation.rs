@@ -98,8 +98,12 @@ fn validate_batch(
     fast: Option<&FastModule>,
     first_error: &Mutex<Option<CompileError>>,
 ) {
+    thread_local! {
+        /// The fast path's buffers, reused by every batch this thread validates.
+        static SCRATCH: std::cell::RefCell<fast_validation::Scratch> = std::cell::RefCell::default();
+    }
     let mut allocs = FuncValidatorAllocations::default();
-    let mut scratch = fast_validation::Scratch::default();
+    let mut scratch = SCRATCH.with(|cell| cell.take());
     for pending in batch {
         let fast_valid = fast.is_some_and(|fast| {
             fast_validation::validate(fast, pending.func.ty, pending.body.as_bytes(), &mut scratch)
@@ -116,8 +120,10 @@ fn validate_batch(
                 *first = Some(error);
             }
             // Later bodies of this batch can only have later errors.
-            return;
+            break;
         }
         allocs = validator.into_allocations();
     }
+    scratch.trim();
+    SCRATCH.with(|cell| cell.replace(scratch));
 }

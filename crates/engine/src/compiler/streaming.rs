@@ -593,7 +593,12 @@ impl Job {
             static FAST_SCRATCH: RefCell<fast_validation::Scratch> = RefCell::default();
         }
         let fast_valid = unit.fast.as_deref().is_some_and(|fast| {
-            FAST_SCRATCH.with(|cell| fast_validation::validate(fast, unit.func.ty, &unit.code, &mut cell.borrow_mut()))
+            FAST_SCRATCH.with(|cell| {
+                let mut scratch = cell.borrow_mut();
+                let valid = fast_validation::validate(fast, unit.func.ty, &unit.code, &mut scratch);
+                scratch.trim();
+                valid
+            })
         });
         let valid = if fast_valid {
             Ok(())
