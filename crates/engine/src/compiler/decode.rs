@@ -13,7 +13,10 @@ use wasmparser::{
     ValidatorResources,
 };
 
+use std::sync::Arc;
+
 use super::error::CompileError;
+use super::fast_validation::FastModule;
 use crate::module::{
     ConstExpr, ConstOp, CustomSection, DataSegment, ElementSegment, Export, ExternKind, Import, ImportType,
     Module, SegmentMode, TypeInfo, TypeKind,
@@ -24,6 +27,9 @@ pub(super) struct PendingBody<'a> {
     pub index: u32,
     pub func: FuncToValidate<ValidatorResources>,
     pub body: FunctionBody<'a>,
+    /// The validation fast path's view of the module, the same for every body (`None`: the
+    /// features it needs are off).
+    pub fast: Option<Arc<FastModule>>,
 }
 
 /// Decodes a module known to be valid (a code cache entry's, which this build validated when
@@ -191,6 +197,8 @@ pub(super) struct Decoder {
     header_checked: bool,
     /// Index (function index space) of the next body of the code section.
     next_body_index: Option<u32>,
+    /// Taken at the first body (every section it reads comes before the code section).
+    fast: Option<Option<Arc<FastModule>>>,
     /// Set once decoding ended: every later call returns it.
     outcome: Option<Progress>,
 }
@@ -209,6 +217,7 @@ impl Decoder {
             position: 0,
             header_checked: false,
             next_body_index: None,
+            fast: None,
             outcome: None,
         }
     }
@@ -291,7 +300,11 @@ impl Decoder {
                     self.module
                         .bodies
                         .push(range.start as usize..range.end as usize);
-                    on_body(&self.module, PendingBody { index, func, body });
+                    let fast = self
+                        .fast
+                        .get_or_insert_with(|| FastModule::new(&func.resources, func.features).map(Arc::new))
+                        .clone();
+                    on_body(&self.module, PendingBody { index, func, body, fast });
                 }
                 ValidPayload::End(_) => return self.end(Progress::End),
                 ValidPayload::Ok | ValidPayload::Parser(_) => {}

@@ -15,6 +15,8 @@
 //! (subtyping, reference types). This loop reads the opcode byte and checks its operands
 //! against a table, on a stack of one-byte types, in the manner of V8's function body decoder.
 
+use std::cell::RefCell;
+
 use wasmparser::{CompositeInnerType, RefType, ValType, WasmFeatures, WasmModuleResources};
 
 /// The type of a value on the operand stack: the value type's own binary encoding, or
@@ -90,30 +92,13 @@ static NUMERIC: [[Ty; 3]; 256] = {
 };
 
 /// Loads 0x28..=0x35 and stores 0x36..=0x3e: [the memarg's natural alignment (log2), value type].
+#[rustfmt::skip]
 static MEMORY_ACCESS: [[u8; 2]; 23] = [
-    [2, I32],
-    [3, I64],
-    [2, F32],
-    [3, F64], // i32 i64 f32 f64 .load
-    [0, I32],
-    [0, I32],
-    [1, I32],
-    [1, I32], // i32.load8_s/u, i32.load16_s/u
-    [0, I64],
-    [0, I64],
-    [1, I64],
-    [1, I64],
-    [2, I64],
-    [2, I64], // i64.load8/16/32_s/u
-    [2, I32],
-    [3, I64],
-    [2, F32],
-    [3, F64], // i32 i64 f32 f64 .store
-    [0, I32],
-    [1, I32],
-    [0, I64],
-    [1, I64],
-    [2, I64], // i32.store8/16, i64.store8/16/32
+    [2, I32], [3, I64], [2, F32], [3, F64], // i32 i64 f32 f64 .load
+    [0, I32], [0, I32], [1, I32], [1, I32], // i32.load8_s/u, i32.load16_s/u
+    [0, I64], [0, I64], [1, I64], [1, I64], [2, I64], [2, I64], // i64.load8/16/32_s/u
+    [2, I32], [3, I64], [2, F32], [3, F64], // i32 i64 f32 f64 .store
+    [0, I32], [1, I32], [0, I64], [1, I64], [2, I64], // i32.store8/16, i64.store8/16/32
 ];
 
 /// A function type as the fast path knows it: parameters then results.
@@ -138,7 +123,7 @@ pub(super) struct FastModule {
     /// By type index: `None` for a type that is not a function type, or has a reference-typed
     /// parameter or result, or is shared.
     types: Vec<Option<Signature>>,
-    /// By function index: its type index, or `u32::MAX` where `types` has nothing for it.
+    /// By function index: its type index (`signature` says whether the fast path knows it).
     functions: Vec<u32>,
     /// By global index: its value type with [`MUTABLE`] for a mutable one, or 0 (reference-typed
     /// or shared globals).
@@ -207,8 +192,7 @@ impl FastModule {
         }
         let mut functions = Vec::new();
         while let Some(ty) = resources.type_index_of_function(functions.len() as u32) {
-            let known = types.get(ty as usize).is_some_and(Option::is_some);
-            functions.push(if known { ty } else { u32::MAX });
+            functions.push(ty);
         }
         let mut globals = Vec::new();
         while let Some(global) = resources.global_at(globals.len() as u32) {
@@ -294,7 +278,7 @@ struct Frame {
 
 /// Buffers reused from one body to the next.
 #[derive(Default)]
-pub(super) struct Scratch {
+struct Scratch {
     operands: Vec<Ty>,
     control: Vec<Frame>,
     locals: Vec<Ty>,
@@ -303,7 +287,7 @@ pub(super) struct Scratch {
 impl Scratch {
     /// Gives back what an outsized body made the buffers grow to (kept per thread between
     /// compiles, they stay small).
-    pub(super) fn trim(&mut self) {
+    fn trim(&mut self) {
         const KEEP: usize = 64 * 1024;
         if self.operands.capacity() > KEEP || self.locals.capacity() > KEEP || self.control.capacity() > KEEP / 16 {
             *self = Scratch::default();
@@ -314,12 +298,19 @@ impl Scratch {
 /// Whether the fast path finds `body` (a code section entry: its locals, then its operators)
 /// valid as the body of a function of type `type_index`. `false` says nothing: the body is then
 /// wasmparser's to validate.
-pub(super) fn validate(
-    module: &FastModule,
-    type_index: u32,
-    body: &[u8],
-    scratch: &mut Scratch,
-) -> bool {
+pub(super) fn validate(module: &FastModule, type_index: u32, body: &[u8]) -> bool {
+    thread_local! {
+        /// Buffers reused by every body this thread validates.
+        static SCRATCH: RefCell<Scratch> = RefCell::default();
+    }
+    SCRATCH.with_borrow_mut(|scratch| {
+        let valid = validate_with(module, type_index, body, scratch);
+        scratch.trim();
+        valid
+    })
+}
+
+fn validate_with(module: &FastModule, type_index: u32, body: &[u8], scratch: &mut Scratch) -> bool {
     let Some(signature) = module.signature(type_index) else {
         return false;
     };
@@ -913,30 +904,18 @@ impl<'a> Validator<'a, '_> {
     }
 }
 
-/// For each function body of `bytes` (as far as the sections before it validate), validated
-/// as `compile()` validates it: (the fast path's verdict, wasmparser's). For the tests and the
+/// For each function body of `bytes` (as far as the sections before it decode), decoded and
+/// validated as `compile()` does: (the fast path's verdict, wasmparser's). For the tests and the
 /// fuzzer (`cranewasm-fuzz --validator`): the fast path must never say valid where wasmparser
 /// does not.
 pub fn verdicts(bytes: &[u8]) -> Vec<(bool, bool)> {
-    use wasmparser::{Parser, ValidPayload, Validator};
-    let mut validator = Validator::new_with_features(super::features());
-    let mut fast: Option<Option<FastModule>> = None;
-    let mut scratch = Scratch::default();
     let mut out = Vec::new();
-    for payload in Parser::new(0).parse_all(bytes) {
-        let Ok(payload) = payload else { break };
-        match validator.payload(&payload) {
-            Ok(ValidPayload::Func(mut func, body)) => {
-                func.features.remove(WasmFeatures::GC); // as `decode` validates bodies
-                let module = fast.get_or_insert_with(|| FastModule::new(&func.resources, func.features));
-                let quick = module.as_ref().is_some_and(|m| validate(m, func.ty, body.as_bytes(), &mut scratch));
-                let full = func.into_validator(Default::default()).validate(&body).is_ok();
-                out.push((quick, full));
-            }
-            Ok(_) => {}
-            Err(_) => break,
-        }
-    }
+    super::decode::Decoder::new(super::features()).feed(bytes, true, |_, pending| {
+        let fast = pending.fast.as_deref();
+        let quick = fast.is_some_and(|fast| validate(fast, pending.func.ty, pending.body.as_bytes()));
+        let full = pending.func.into_validator(Default::default()).validate(&pending.body).is_ok();
+        out.push((quick, full));
+    });
     out
 }
 

@@ -9,7 +9,7 @@ use wasmparser::FuncValidatorAllocations;
 
 use super::decode::{Decoder, PendingBody, Progress};
 use super::error::CompileError;
-use super::fast_validation::{self, FastModule};
+use super::fast_validation;
 use crate::module::Module;
 
 /// Function bodies validated by one task of [`decode_and_validate`]: enough bytes that a task's
@@ -46,25 +46,18 @@ pub(super) fn decode_and_validate(
         let first_error = &first_error;
         let mut batch: Vec<PendingBody<'_>> = Vec::new();
         let mut batch_bytes = 0;
-        // The fast path's view of the module, taken at the first body (the sections it needs
-        // come before the code section).
-        let mut fast: Option<Option<Arc<FastModule>>> = None;
         let progress = decoder.feed(bytes, true, |_, body| {
             let range = body.body.range();
             batch_bytes += range.end - range.start;
-            let fast = fast
-                .get_or_insert_with(|| FastModule::new(&body.func.resources, body.func.features).map(Arc::new))
-                .clone();
             batch.push(body);
             if batch_bytes >= BATCH_BYTES {
                 let full = std::mem::take(&mut batch);
                 batch_bytes = 0;
-                scope.spawn(move |_| validate_batch(full, fast.as_deref(), first_error));
+                scope.spawn(move |_| validate_batch(full, first_error));
             }
         });
         if !batch.is_empty() {
-            let fast = fast.flatten();
-            scope.spawn(move |_| validate_batch(batch, fast.as_deref(), first_error));
+            scope.spawn(move |_| validate_batch(batch, first_error));
         }
         progress
     });
@@ -93,22 +86,11 @@ pub(super) fn decode_and_validate(
 /// Validates `batch`, keeping in `first_error` the error that comes first in byte order. Each
 /// body goes through the fast path first, when the module has one; what it does not find valid
 /// is wasmparser's to decide.
-fn validate_batch(
-    batch: Vec<PendingBody<'_>>,
-    fast: Option<&FastModule>,
-    first_error: &Mutex<Option<CompileError>>,
-) {
-    thread_local! {
-        /// The fast path's buffers, reused by every batch this thread validates.
-        static SCRATCH: std::cell::RefCell<fast_validation::Scratch> = std::cell::RefCell::default();
-    }
+fn validate_batch(batch: Vec<PendingBody<'_>>, first_error: &Mutex<Option<CompileError>>) {
     let mut allocs = FuncValidatorAllocations::default();
-    let mut scratch = SCRATCH.with(|cell| cell.take());
     for pending in batch {
-        let fast_valid = fast.is_some_and(|fast| {
-            fast_validation::validate(fast, pending.func.ty, pending.body.as_bytes(), &mut scratch)
-        });
-        if fast_valid {
+        let fast = pending.fast.as_deref();
+        if fast.is_some_and(|fast| fast_validation::validate(fast, pending.func.ty, pending.body.as_bytes())) {
             continue;
         }
         let mut validator = pending.func.into_validator(allocs);
@@ -120,10 +102,8 @@ fn validate_batch(
                 *first = Some(error);
             }
             // Later bodies of this batch can only have later errors.
-            break;
+            return;
         }
         allocs = validator.into_allocations();
     }
-    scratch.trim();
-    SCRATCH.with(|cell| cell.replace(scratch));
 }

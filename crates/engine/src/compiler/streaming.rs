@@ -313,9 +313,6 @@ struct Input {
     bytes: Vec<u8>,
     /// The module as it was when the code section started: what units translate against.
     snapshot: Option<Arc<Module>>,
-    /// The validator's fast path for this module's bodies (taken at the first body, as
-    /// `snapshot`), if it has one.
-    fast: Option<Option<Arc<FastModule>>>,
 }
 
 impl Input {
@@ -324,7 +321,6 @@ impl Input {
             decoder: Decoder::new(features),
             bytes: Vec::new(),
             snapshot: None,
-            fast: None,
         }
     }
 }
@@ -445,7 +441,6 @@ impl Job {
                 decoder,
                 bytes,
                 snapshot,
-                fast,
             } = &mut *input;
             // The new bytes go to the decoder a slice at a time, so that an abort stops a
             // decode step that has megabytes before it.
@@ -455,10 +450,7 @@ impl Job {
                 let last = limit == bytes.len();
                 let progress = decoder.feed(&bytes[..limit], eof && last, |module, body| {
                     let module = snapshot.get_or_insert_with(|| Arc::new(module.clone()));
-                    let fast = fast
-                        .get_or_insert_with(|| FastModule::new(&body.func.resources, body.func.features).map(Arc::new))
-                        .clone();
-                    self.queue_unit(module, fast, body);
+                    self.queue_unit(module, body);
                 });
                 if last || !matches!(progress, Progress::NeedMoreData) || self.aborted() {
                     break progress;
@@ -500,7 +492,7 @@ impl Job {
     }
 
     /// Queues a unit for `body` (unless the job cannot use it) and a task to run it.
-    fn queue_unit(self: &Arc<Self>, module: &Arc<Module>, fast: Option<Arc<FastModule>>, body: PendingBody<'_>) {
+    fn queue_unit(self: &Arc<Self>, module: &Arc<Module>, body: PendingBody<'_>) {
         let start = body.body.range().start;
         // Checked under the lock: `abort` sets its flag before taking the lock, so a unit
         // queued here is either refused or drained (and counted) by the abort.
@@ -521,7 +513,7 @@ impl Job {
             module: module.clone(),
             index: body.index,
             func: body.func,
-            fast,
+            fast: body.fast,
             code: body.body.as_bytes().into(),
             start,
         });
@@ -589,18 +581,8 @@ impl Job {
             unit.start,
             self.features,
         ));
-        thread_local! {
-            static FAST_SCRATCH: RefCell<fast_validation::Scratch> = RefCell::default();
-        }
-        let fast_valid = unit.fast.as_deref().is_some_and(|fast| {
-            FAST_SCRATCH.with(|cell| {
-                let mut scratch = cell.borrow_mut();
-                let valid = fast_validation::validate(fast, unit.func.ty, &unit.code, &mut scratch);
-                scratch.trim();
-                valid
-            })
-        });
-        let valid = if fast_valid {
+        let fast = unit.fast.as_deref();
+        let valid = if fast.is_some_and(|fast| fast_validation::validate(fast, unit.func.ty, &unit.code)) {
             Ok(())
         } else {
             ALLOCATIONS.with(|cell| {
